@@ -1,0 +1,12 @@
+# Benchmarks (bench/README.md).  Each bench/<name>.sh compares gale with its
+# peers in one run; C drivers are EXTRA_PROGRAMS listed in bench_programs so
+# `make` does not build them but `make bench` does.
+#   make bench            every benchmark
+#   make bench B=echo     only bench/echo.sh
+EXTRA_DIST += bench/run-all bench/README.md
+CLEANFILES += $(bench_programs)
+
+.PHONY: bench
+bench: all $(bench_programs)
+	@top_builddir="$(abs_top_builddir)" top_srcdir="$(abs_top_srcdir)" \
+	  $(SHELL) $(top_srcdir)/bench/run-all $(B)

@@ -1,0 +1,35 @@
+# core (layer 1): the loop, timers, watchers, signals, executor, futures,
+# errors and logging.
+libgale_impl_la_SOURCES += \
+	core/error.c \
+	core/log.c \
+	core/loop.c \
+	core/timer.c \
+	core/watcher.c \
+	core/executor.c \
+	core/future.c \
+	core/loop_internal.h
+
+galeinclude_HEADERS += \
+	include/gale/common.h \
+	include/gale/error.h \
+	include/gale/log.h \
+	include/gale/loop.h \
+	include/gale/future.h
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_error tests/test_loop tests/test_timer \
+	tests/test_watcher tests/test_executor tests/test_future tests/test_threadsafe
+tests_test_error_SOURCES = tests/test_error.c
+tests_test_loop_SOURCES = tests/test_loop.c
+tests_test_timer_SOURCES = tests/test_timer.c
+tests_test_watcher_SOURCES = tests/test_watcher.c
+tests_test_executor_SOURCES = tests/test_executor.c
+tests_test_future_SOURCES = tests/test_future.c
+tests_test_threadsafe_SOURCES = tests/test_threadsafe.c
+endif
+
+EXTRA_PROGRAMS += bench/loop_bench
+bench_programs += bench/loop_bench
+bench_loop_bench_SOURCES = bench/loop_bench.c
+bench_loop_bench_LDADD = libgale_impl.la $(DEP_LIBS)

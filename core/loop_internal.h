@@ -1,0 +1,99 @@
+/* Internals of the loop shared by core/ and the layers above it.
+ *
+ * Higher layers (streams, resolver, HTTP) drive their sockets with libevent
+ * events on the loop's base directly: one struct event per fd is cheaper than
+ * a gale_watcher indirection on the hot path.  They reach the base here.
+ */
+#ifndef GALE_CORE_LOOP_INTERNAL_H
+#define GALE_CORE_LOOP_INTERNAL_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include "gale/loop.h"
+
+/* One queued callback; nodes are recycled through a per-loop free list. */
+struct gale__cb_node {
+  gale_loop_cb cb;
+  void *arg;
+  struct gale__cb_node *next;
+};
+
+/* Handles the loop frees if the user did not (watchers, signals,
+ * periodics): an intrusive doubly-linked list. */
+struct gale__handle {
+  struct gale__handle *prev, *next;
+  void (*destroy)(struct gale__handle *handle);
+};
+
+struct gale__timer_heap {
+  struct gale_timer **items;
+  size_t len, cap;
+  uint64_t next_seq; /* FIFO among equal deadlines */
+};
+
+struct gale__executor;
+
+struct gale_loop {
+  struct event_base *base;
+
+  /* Callbacks of this thread: FIFO singly-linked queue. */
+  struct gale__cb_node *head, *tail;
+  struct gale__cb_node *free_nodes;
+  size_t free_node_count;
+  struct event callbacks_ev;  /* runs the queue */
+  bool callbacks_scheduled;   /* callbacks_ev active or armed */
+  bool in_callbacks;          /* the runner is on the stack */
+
+  /* Cross-thread entry: a locked queue and an eventfd that wakes the loop. */
+  pthread_mutex_t remote_lock;
+  struct gale__cb_node *remote_head, *remote_tail;
+  int wake_fd;
+  struct event wake_ev;
+  atomic_bool wake_pending;
+  volatile sig_atomic_t stop_requested;
+  bool stop_seen;
+
+  /* Timers: gale's own heap, armed as one libevent timer. */
+  struct gale__timer_heap timers;
+  struct event timer_ev;
+  struct gale_timer *free_timers;
+  struct event wait_ev; /* bounds run_once's wait */
+
+  struct gale__handle handles; /* sentinel */
+  struct gale__executor *executor;
+  gale_signal *stop_signals[2];
+
+  pthread_t thread;
+  bool running;
+};
+
+/* The loop's libevent base. */
+GALE_INTERNAL struct event_base *gale__loop_base(gale_loop *loop);
+
+/* Wakes the loop from another thread (async-signal-safe). */
+GALE_INTERNAL void gale__loop_wake(gale_loop *loop);
+
+GALE_INTERNAL void gale__handle_link(gale_loop *loop, struct gale__handle *handle,
+                                     void (*destroy)(struct gale__handle *));
+GALE_INTERNAL void gale__handle_unlink(struct gale__handle *handle);
+
+/* timer.c */
+GALE_INTERNAL int gale__timers_init(gale_loop *loop);
+GALE_INTERNAL void gale__timers_free(gale_loop *loop);
+
+/* executor.c: drains completions on the loop thread; frees the pool. */
+GALE_INTERNAL void gale__executor_drain(gale_loop *loop);
+GALE_INTERNAL void gale__executor_free(gale_loop *loop);
+
+/* timeval from seconds, clamped to [0, ~30 years]. */
+GALE_INTERNAL struct timeval gale__timeval(double seconds);
+
+/* CLOCK_MONOTONIC seconds. */
+GALE_INTERNAL double gale__monotonic(void);
+
+#endif

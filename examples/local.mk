@@ -1,0 +1,1 @@
+# examples layer: sources, public headers, tests and programs.

@@ -1,0 +1,1 @@
+# http/client.mk: sources, tests and programs of this part (owned by it).

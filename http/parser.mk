@@ -1,0 +1,1 @@
+# http/parser.mk: sources, tests and programs of this part (owned by it).

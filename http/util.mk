@@ -1,0 +1,1 @@
+# http/util.mk: sources, tests and programs of this part (owned by it).

@@ -1,0 +1,17 @@
+/* gale.h — everything public in gale, one include.
+ *
+ * Each concept has its own header under gale/; include those directly to
+ * keep compile units small.  The layers (DESIGN.md): core (loop, futures,
+ * errors, log), resolver, streams (stream, TLS, TCP server and client),
+ * http (utilities, server, client, web).
+ */
+#ifndef GALE_H
+#define GALE_H
+
+#include "gale/common.h"
+#include "gale/error.h"
+#include "gale/log.h"
+#include "gale/loop.h"
+#include "gale/future.h"
+
+#endif

@@ -1,0 +1,29 @@
+/* gale/common.h — definitions shared by every gale header.
+ *
+ * GALE_EXPORT marks the public API: gale builds with -fvisibility=hidden, so
+ * anything without it stays inside the library.
+ */
+#ifndef GALE_COMMON_H
+#define GALE_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#if defined(__GNUC__)
+#define GALE_EXPORT __attribute__((visibility("default")))
+#define GALE_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define GALE_EXPORT
+#define GALE_PRINTF(fmt, args)
+#endif
+
+/* Internal functions shared between gale's own files start with gale__ and
+ * are hidden; this marks them so a reader sees they are not API. */
+#define GALE_INTERNAL __attribute__((visibility("hidden")))
+
+/* A destructor for memory handed to gale with ownership (future results,
+ * referenced buffers). */
+typedef void (*gale_free_fn)(void *ptr);
+
+#endif

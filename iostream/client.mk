@@ -1,0 +1,1 @@
+# iostream/client.mk: sources, tests and programs of this part (owned by it).

@@ -1,0 +1,1 @@
+# iostream layer: sources, public headers, tests and programs.

@@ -1,0 +1,1 @@
+# resolver layer: sources, public headers, tests and programs.

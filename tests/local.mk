@@ -1,0 +1,9 @@
+# The shared test harness (tests/harness.h).  Test programs default to the
+# flags and libraries below, so a layer only lists `tests_test_x_SOURCES`.
+if HAVE_CMOCKA
+check_LTLIBRARIES = tests/libharness.la
+tests_libharness_la_SOURCES = tests/harness.c tests/harness.h
+endif
+# Programs under tests/ use the harness flags (per-target CFLAGS would rename
+# objects; setting the defaults keeps each test to one SOURCES line).
+LDADD = $(TEST_LIBS)

@@ -1,0 +1,1 @@
+# tools layer: sources, public headers, tests and programs.
