@@ -1,1 +1,1 @@
-# iostream layer: sources, public headers, tests and programs.
+# iostream/local.mk: gale_stream (plain and TLS) and gale_tls_ctx.

@@ -1,0 +1,1 @@
+# iostream/server.mk: the TCP server, socket helpers and process forking.
