@@ -13,5 +13,7 @@
 #include "gale/log.h"
 #include "gale/loop.h"
 #include "gale/future.h"
+#include "gale/http_server.h"
+#include "gale/web.h"
 
 #endif
