@@ -14,5 +14,6 @@
 #include "gale/loop.h"
 #include "gale/future.h"
 #include "gale/httputil.h"
+#include "gale/http_client.h"
 
 #endif
