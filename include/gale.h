@@ -13,5 +13,6 @@
 #include "gale/log.h"
 #include "gale/loop.h"
 #include "gale/future.h"
+#include "gale/http_client.h"
 
 #endif
