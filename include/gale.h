@@ -15,5 +15,7 @@
 #include "gale/future.h"
 #include "gale/stream.h"
 #include "gale/tls.h"
+#include "gale/httputil.h"
+#include "gale/http_client.h"
 
 #endif
