@@ -1,2 +1,19 @@
 # http/server.mk: the HTTP/1.1 server and the web layer (owned by httpserver).
 galeinclude_HEADERS += include/gale/http_server.h include/gale/web.h
+libgale_impl_la_SOURCES += \
+	http/server_internal.h \
+	http/http_server.c \
+	http/http1_server.c \
+	http/server_request.c
+libgale_impl_la_SOURCES += \
+	http/web_internal.h \
+	http/web.c \
+	http/web_request.c \
+	http/web_response.c \
+	http/signed_cookie.c \
+	http/xsrf.c \
+	http/static.c
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_http_server
+tests_test_http_server_SOURCES = tests/test_http_server.c tests/test_http_server_util.h
+endif
