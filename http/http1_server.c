@@ -105,8 +105,9 @@ void gale__conn_fail(gale__h1_conn *c, int http_status, const char *detail) {
                         "Content-Length: %d\r\nConnection: close\r\n\r\n",
                         blen);
     evbuffer_add(out, body, (size_t)blen);
-    gale_log(GALE_LOG_WARNING, "access", "%d %s (%s): %s", http_status, reason, c->ip,
-             detail ? detail : reason);
+    if (c->server->opts.access_log)
+      gale_log(GALE_LOG_INFO, "access", "%d %s (%s): %s", http_status, reason, c->ip,
+               detail ? detail : reason);
   }
   close_after_flush(c);
 }
@@ -322,8 +323,8 @@ static int step_head(gale__h1_conn *c) {
     gale__conn_fail(c, 417, "unsupported Expect");
     return STEP_STOP;
   }
-  if (req->msg.upgrade && req->msg.method_id == GALE_H1_METHOD_CONNECT) {
-    gale__conn_fail(c, 405, "CONNECT is not supported");
+  if (req->msg.method_id == GALE_H1_METHOD_CONNECT) {
+    gale__conn_fail(c, 501, "CONNECT is not supported");
     return STEP_STOP;
   }
   req->body_done = req->msg.body_kind == GALE_H1_BODY_NONE;
