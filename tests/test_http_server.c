@@ -106,8 +106,7 @@ static void start(fixture *f, const gale_http_server_options *opts) {
 
 static void stop(fixture *f) {
   gale_http_server_free(f->server);
-  TH_RUN_UNTIL(f->loop, gale_http_server_connection_count(f->server) == 0 || true, 1);
-  th_run_for(f->loop, 0.05);
+  th_run_for(f->loop, 0.05); /* connections finish closing */
   gale_loop_free(f->loop);
   assert_int_equal(th_count_fds(), f->fds_before);
 }
