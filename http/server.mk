@@ -14,6 +14,7 @@ libgale_impl_la_SOURCES += \
 	http/xsrf.c \
 	http/static.c
 if HAVE_CMOCKA
-check_PROGRAMS += tests/test_http_server
+check_PROGRAMS += tests/test_http_server tests/test_web
+tests_test_web_SOURCES = tests/test_web.c tests/test_http_server_util.h
 tests_test_http_server_SOURCES = tests/test_http_server.c tests/test_http_server_util.h
 endif
