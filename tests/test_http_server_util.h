@@ -23,7 +23,7 @@ typedef struct tclient {
   int reads; /* recv calls that returned data */
 } tclient;
 
-static void tc_open(tclient *c, int port) {
+static inline void tc_open(tclient *c, int port) {
   memset(c, 0, sizeof(*c));
   c->fd = th_connect(port);
   c->cap = 1 << 20;
@@ -31,24 +31,24 @@ static void tc_open(tclient *c, int port) {
   assert_non_null(c->buf);
 }
 
-static void tc_close(tclient *c) {
+static inline void tc_close(tclient *c) {
   if (c->fd >= 0) close(c->fd);
   c->fd = -1;
   free(c->buf);
   c->buf = NULL;
 }
 
-static void tc_send(tclient *c, const char *s) {
+static inline void tc_send(tclient *c, const char *s) {
   th_write_all(c->fd, s, strlen(s));
 }
 
-static void tc_sendn(tclient *c, const void *s, size_t n) {
+static inline void tc_sendn(tclient *c, const void *s, size_t n) {
   th_write_all(c->fd, s, n);
 }
 
 /* Reads whatever is available without blocking. Returns true always (for
  * use inside conditions). */
-static bool tc_poll(tclient *c) {
+static inline bool tc_poll(tclient *c) {
   for (;;) {
     if (c->len == c->cap) {
       c->cap *= 2;
@@ -75,13 +75,13 @@ typedef struct tresp {
   size_t body_len;
 } tresp;
 
-static void tresp_free(tresp *r) {
+static inline void tresp_free(tresp *r) {
   free(r->body);
   r->body = NULL;
 }
 
 /* Case-insensitive header lookup in r->head; copies the value. */
-static bool tresp_header(const tresp *r, const char *name, char *out, size_t cap) {
+static inline bool tresp_header(const tresp *r, const char *name, char *out, size_t cap) {
   size_t nl = strlen(name);
   const char *p = strstr(r->head, "\r\n");
   while (p && p[2] != '\r') {
@@ -105,7 +105,7 @@ static bool tresp_header(const tresp *r, const char *name, char *out, size_t cap
 
 /* Parses one response at buf[0..len).  Returns the bytes it took, 0 when
  * incomplete (a close-delimited body is complete only at eof). */
-static size_t parse_resp(const char *buf, size_t len, bool eof, bool head_req, tresp *r) {
+static inline size_t parse_resp(const char *buf, size_t len, bool eof, bool head_req, tresp *r) {
   const char *end = NULL;
   for (size_t i = 0; i + 3 < len; i++)
     if (memcmp(buf + i, "\r\n\r\n", 4) == 0) {
@@ -167,7 +167,7 @@ static size_t parse_resp(const char *buf, size_t len, bool eof, bool head_req, t
 }
 
 /* Number of complete responses in the client's buffer. */
-static int tc_count(tclient *c) {
+static inline int tc_count(tclient *c) {
   tc_poll(c);
   size_t off = 0;
   int n = 0;
@@ -182,7 +182,7 @@ static int tc_count(tclient *c) {
 }
 
 /* The i-th response (0-based); asserts it exists. */
-static void tc_get(tclient *c, int index, bool head_req, tresp *out) {
+static inline void tc_get(tclient *c, int index, bool head_req, tresp *out) {
   size_t off = 0;
   for (int i = 0;; i++) {
     tresp r;
