@@ -252,7 +252,7 @@ static void test_routes(void **state) {
   tresp_free(&r);
   TH_RUN_UNTIL(f.loop, strcmp(trace, "init,prepare,get,finish") == 0, 5);
 
-  get(&f, "/user/42/b%2Fc%20d", &r);
+  get(&f, "/user/42/b%2fc%20d", &r);
   assert_string_equal(r.body, "2:[42][b/c d]id=b/c d");
   tresp_free(&r);
   get(&f, "/opt", &r);
