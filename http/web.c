@@ -302,8 +302,9 @@ static int set_path_args(gale_web_handler *h, const char *path, pcre2_match_data
     if (ov[2 * i] != PCRE2_UNSET) {
       const char *g = path + ov[2 * i];
       size_t glen = ov[2 * i + 1] - ov[2 * i];
-      if (gale_percent_decode(g, glen, 0, s, &n) != GALE_OK) {
-        /* Tornado keeps an undecodable group as it came. */
+      if (gale_percent_decode(g, glen, GALE_PCT_NO_NUL, s, &n) != GALE_OK) {
+        /* Tornado keeps an undecodable group as it came; so does a
+         * group hiding a NUL, which C strings would cut short. */
         memcpy(s, g, glen);
         n = glen;
       }

@@ -71,7 +71,10 @@ static void sfetch(sfix *f, const char *raw, tresp *r) {
   tclient c;
   tc_open(&c, f->port);
   tc_send(&c, raw);
-  TH_RUN_UNTIL(f->loop, tc_count(&c) >= 1, 5);
+  if (strncmp(raw, "HEAD", 4) == 0)
+    TH_RUN_UNTIL(f->loop, (tc_poll(&c), strstr(c.buf, "\r\n\r\n") != NULL), 5);
+  else
+    TH_RUN_UNTIL(f->loop, tc_count(&c) >= 1, 5);
   tc_get(&c, 0, strncmp(raw, "HEAD", 4) == 0, r);
   tc_close(&c);
 }
