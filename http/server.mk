@@ -14,7 +14,8 @@ libgale_impl_la_SOURCES += \
 	http/xsrf.c \
 	http/static.c
 if HAVE_CMOCKA
-check_PROGRAMS += tests/test_http_server tests/test_web tests/test_static
+check_PROGRAMS += tests/test_http_server tests/test_web tests/test_static tests/test_http_curl
+tests_test_http_curl_SOURCES = tests/test_http_curl.c tests/test_http_server_util.h
 tests_test_static_SOURCES = tests/test_static.c tests/test_http_server_util.h
 tests_test_web_SOURCES = tests/test_web.c tests/test_http_server_util.h
 tests_test_http_server_SOURCES = tests/test_http_server.c tests/test_http_server_util.h
