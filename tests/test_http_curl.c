@@ -78,8 +78,10 @@ static void cstop(cfix *f) {
   assert_int_equal(th_count_fds(), f->fds_before);
 }
 
-static bool exited(pid_t pid, int *status) {
-  return waitpid(pid, status, WNOHANG) == pid;
+/* Sticky: TH_RUN_UNTIL evaluates its condition twice at the end. */
+static bool exited(pid_t pid, int *status, bool *done) {
+  if (!*done && waitpid(pid, status, WNOHANG) == pid) *done = true;
+  return *done;
 }
 
 /* Runs curl with `args` (NULL-terminated, after the program name) while
@@ -96,7 +98,8 @@ static char *run_curl(cfix *f, const char *const *args) {
   unlink(f->log);
   pid_t pid = th_spawn(argv, f->log);
   int status = 0;
-  TH_RUN_UNTIL(f->loop, exited(pid, &status), 15);
+  bool done = false;
+  TH_RUN_UNTIL(f->loop, exited(pid, &status, &done), 15);
   assert_true(WIFEXITED(status));
   if (WEXITSTATUS(status) != 0) {
     char *out = th_read_file(f->log, NULL);
