@@ -320,7 +320,7 @@ static int set_path_args(gale_web_handler *h, const char *path, pcre2_match_data
 static gale_web_handler_fn method_fn(const gale_web_handler_class *cls, gale_h1_method id) {
   switch (id) {
   case GALE_H1_METHOD_GET: return cls->get;
-  case GALE_H1_METHOD_HEAD: return cls->head;
+  case GALE_H1_METHOD_HEAD: return cls->head ? cls->head : cls->get; /* body dropped */
   case GALE_H1_METHOD_POST: return cls->post;
   case GALE_H1_METHOD_PUT: return cls->put;
   case GALE_H1_METHOD_DELETE: return cls->delete_;
@@ -335,7 +335,8 @@ static void send_405(gale_web_handler *h) {
   char *allow = h->allow;
   allow[0] = '\0';
   static const char *const names[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"};
-  gale_web_handler_fn fns[] = {c->get, c->head, c->post, c->put, c->delete_, c->patch, c->options};
+  gale_web_handler_fn fns[] = {c->get, c->head ? c->head : c->get, c->post, c->put, c->delete_,
+                               c->patch, c->options};
   for (size_t i = 0; i < 7; i++) {
     if (!fns[i]) continue;
     if (allow[0]) strcat(allow, ", ");

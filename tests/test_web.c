@@ -265,7 +265,7 @@ static void test_routes(void **state) {
   fetch(&f, "DELETE /life HTTP/1.1\r\nHost: h\r\n\r\n", &r);
   assert_int_equal(r.status, 405);
   assert_true(tresp_header(&r, "Allow", v, sizeof(v)));
-  assert_string_equal(v, "GET");
+  assert_string_equal(v, "GET, HEAD");
   tresp_free(&r);
   fetch(&f, "BREW /life HTTP/1.1\r\nHost: h\r\n\r\n", &r);
   assert_int_equal(r.status, 405);

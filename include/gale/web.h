@@ -61,6 +61,7 @@ typedef struct gale_web_handler_class {
    * not run) or call gale_web_hold() to go asynchronous before the method:
    * gale_web_resume() then runs the method. */
   gale_web_handler_fn prepare;
+  /* HEAD without a head callback runs get (the body is not sent). */
   gale_web_handler_fn get, head, post, put, delete_, patch, options;
   /* After the response went out (or the client went away). */
   gale_web_handler_fn on_finish;
