@@ -20,3 +20,13 @@ tests_test_static_SOURCES = tests/test_static.c tests/test_http_server_util.h
 tests_test_web_SOURCES = tests/test_web.c tests/test_http_server_util.h
 tests_test_http_server_SOURCES = tests/test_http_server.c tests/test_http_server_util.h
 endif
+
+# bench/http.sh (make bench B=http) and its drivers.
+EXTRA_DIST += bench/http.sh bench/http_tornado.py bench/http_idle.py bench/http_pipeline.lua
+if HAVE_LIBEVENT_EXTRA
+EXTRA_PROGRAMS += bench/http_evhttp
+bench_programs += bench/http_evhttp
+bench_http_evhttp_SOURCES = bench/http_evhttp.c
+bench_http_evhttp_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_EXTRA_CFLAGS)
+bench_http_evhttp_LDADD = $(LIBEVENT_EXTRA_LIBS) $(LIBEVENT_LIBS)
+endif
