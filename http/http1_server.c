@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "gale/log.h"
 #include "gale/netutil.h"
@@ -105,9 +107,12 @@ void gale__conn_fail(gale__h1_conn *c, int http_status, const char *detail) {
                         "Content-Length: %d\r\nConnection: close\r\n\r\n",
                         blen);
     evbuffer_add(out, body, (size_t)blen);
-    if (c->server->opts.access_log)
-      gale_log(GALE_LOG_INFO, "access", "%d %s (%s): %s", http_status, reason, c->ip,
+    if (c->server->opts.access_log && gale_log_enabled(GALE_LOG_INFO)) {
+      char ip[64];
+      gale__conn_peer_ip(c, ip, sizeof(ip));
+      gale_log(GALE_LOG_INFO, "access", "%d %s (%s): %s", http_status, reason, ip,
                detail ? detail : reason);
+    }
   }
   close_after_flush(c);
 }
@@ -359,6 +364,7 @@ static int step_done(gale__h1_conn *c) {
   }
   gale_h1_parser_reset(&c->parser, 0);
   c->state = GALE__CONN_HEAD;
+  c->last_active = gale_loop_time(c->server->loop);
   return STEP_CONTINUE;
 }
 
@@ -372,8 +378,20 @@ static void resume_after_drain(gale_stream *stream, int status, void *arg) {
   conn_unref(c);
 }
 
+void gale__conn_peer_ip(gale__h1_conn *c, char *buf, size_t len) {
+  struct sockaddr_storage ss;
+  socklen_t sl = sizeof(ss);
+  buf[0] = '\0';
+  if (!c->stream || gale_stream_peer_addr(c->stream, (struct sockaddr *)&ss, &sl) != GALE_OK) return;
+  if (ss.ss_family == AF_UNIX)
+    snprintf(buf, len, "unix");
+  else if (gale_sockaddr_ip((struct sockaddr *)&ss, buf, len) != GALE_OK)
+    buf[0] = '\0';
+}
+
 static void conn_process(gale__h1_conn *c) {
   if (c->processing || c->closed) return;
+  c->last_active = gale_loop_time(c->server->loop);
   c->processing = true;
   c->refs++;
   c->server->busy++;
@@ -453,8 +471,8 @@ int gale__conn_new(gale_http_server *server, gale_stream *stream, const struct s
   c->stream = stream;
   c->refs = 1;
   c->is_tls = gale_stream_is_tls(stream);
-  if (!peer || gale_sockaddr_ip(peer, c->ip, sizeof(c->ip)) != GALE_OK)
-    snprintf(c->ip, sizeof(c->ip), "%s", peer && peer->sa_family == AF_UNIX ? "unix" : "");
+  (void)peer; /* the stream caches it: formatted only when asked for */
+  c->last_active = gale_loop_time(server->loop);
   gale_h1_parser_init(&c->parser, GALE_H1_REQUEST, &server->limits);
   int rc = gale__stream_set_data_cb(stream, conn_on_data, c);
   if (rc != GALE_OK) {
@@ -462,8 +480,6 @@ int gale__conn_new(gale_http_server *server, gale_stream *stream, const struct s
     return rc;
   }
   gale_stream_set_close_cb(stream, conn_on_close, c);
-  if (server->opts.idle_connection_timeout > 0)
-    gale_stream_set_idle_timeout(stream, server->opts.idle_connection_timeout);
   c->next = server->conns;
   if (server->conns) server->conns->prev = c;
   server->conns = c;

@@ -117,12 +117,33 @@ size_t gale_http_server_connection_count(const gale_http_server *server) {
   return server ? server->nconns : 0;
 }
 
+/* Closes keep-alive connections idle past idle_connection_timeout: one
+ * sweep over the list a few times per timeout instead of a timer in every
+ * connection, so an idle connection costs no timer memory. */
+static void sweep_idle(gale_loop *loop, void *arg) {
+  gale_http_server *server = arg;
+  double now = gale_loop_time(loop), limit = server->opts.idle_connection_timeout;
+  for (gale__h1_conn *c = server->conns; c; c = c->next)
+    if (gale__conn_is_idle(c) && now - c->last_active >= limit) gale__conn_close(c);
+}
+
+static void start_sweeper(gale_http_server *server) {
+  double t = server->opts.idle_connection_timeout;
+  if (server->sweeper || t <= 0 || !server->loop) return;
+  double every = t / 8;
+  if (every > 1) every = 1;
+  if (every < 0.02) every = 0.02;
+  if (gale_periodic_new(server->loop, every, 0, sweep_idle, server, &server->sweeper) == GALE_OK)
+    gale_periodic_start(server->sweeper);
+}
+
 void gale__server_tcp_stream(gale_tcp_server *tcp, gale_stream *stream,
                              const struct sockaddr *peer, socklen_t peer_len, void *arg) {
   (void)tcp;
   (void)peer_len;
   gale_http_server *server = arg;
   if (!server->loop) server->loop = gale_stream_loop(stream);
+  if (!server->sweeper) start_sweeper(server);
   if (server->dead || server->shutting_down || gale__conn_new(server, stream, peer) != GALE_OK)
     gale_stream_close(stream);
 }
@@ -138,6 +159,7 @@ void gale__server_conn_gone(gale_http_server *server, gale__h1_conn *c) {
 }
 
 static void really_free(gale_http_server *server) {
+  gale_periodic_free(server->sweeper);
   gale__request_pool_free(server);
   free_trusted(server);
   free(server);
@@ -172,6 +194,8 @@ int gale_http_server_shutdown(gale_http_server *server, double timeout,
 void gale_http_server_free(gale_http_server *server) {
   if (!server || server->dead) return;
   server->dead = true;
+  gale_periodic_free(server->sweeper);
+  server->sweeper = NULL;
   for (gale__h1_conn *c = server->conns; c; c = c->next) gale__conn_close(c);
   gale_tcp_server *tcp = server->tcp;
   server->tcp = NULL;
@@ -271,5 +295,5 @@ void gale__server_access_log(gale_http_server_request *req) {
                                              : GALE_LOG_ERROR;
   if (!gale_log_enabled(level)) return;
   gale_log(level, "access", "%d %s %s (%s) %.2fms", req->status, req->method, req->target,
-           req->remote_ip, 1000.0 * gale_http_server_request_elapsed(req));
+           gale_http_server_request_remote_ip(req), 1000.0 * gale_http_server_request_elapsed(req));
 }

@@ -117,7 +117,7 @@ typedef struct gale__h1_conn {
   bool scheduled;                /* a process callback is queued */
   bool paused;                   /* reading paused for back-pressure */
   bool timer_is_header;
-  char ip[48];
+  double last_active;            /* loop time of the last request activity */
   bool is_tls;
 } gale__h1_conn;
 
@@ -141,6 +141,7 @@ struct gale_http_server {
   size_t date_len;
 
   unsigned busy;               /* connection code on the stack */
+  gale_periodic *sweeper;      /* closes idle keep-alive connections */
   bool dead;                   /* gale_http_server_free() was called */
   bool shutting_down;
   gale_http_server_closed_cb closed_cb;
@@ -158,6 +159,8 @@ GALE_INTERNAL void gale__server_maybe_free(gale_http_server *server);
 GALE_INTERNAL void gale__server_apply_xheaders(gale_http_server *server,
                                                gale_http_server_request *req);
 GALE_INTERNAL void gale__server_access_log(gale_http_server_request *req);
+/* Formats the peer's IP of a connection into buf ("" if unknown). */
+GALE_INTERNAL void gale__conn_peer_ip(gale__h1_conn *conn, char *buf, size_t len);
 
 /* server_request.c */
 GALE_INTERNAL gale_http_server_request *gale__request_new(gale__h1_conn *conn);

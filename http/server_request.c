@@ -49,7 +49,7 @@ gale_http_server_request *gale__request_new(gale__h1_conn *conn) {
   req->in_headers_cb = false;
   req->method = req->target = req->version = req->host = "";
   req->path = req->query = "";
-  memcpy(req->remote_ip, conn->ip, sizeof(req->remote_ip));
+  req->remote_ip[0] = '\0'; /* formatted on first use */
   req->protocol = conn->is_tls ? "https" : "http";
   req->start_time = gale_loop_time(server->loop);
   req->body_len = 0;
@@ -307,7 +307,9 @@ const char *gale_http_server_request_host(const gale_http_server_request *req) {
   return req->host;
 }
 const char *gale_http_server_request_remote_ip(const gale_http_server_request *req) {
-  return req->remote_ip;
+  gale_http_server_request *r = (gale_http_server_request *)req; /* a cache */
+  if (!r->remote_ip[0] && r->conn) gale__conn_peer_ip(r->conn, r->remote_ip, sizeof(r->remote_ip));
+  return r->remote_ip;
 }
 const char *gale_http_server_request_protocol(const gale_http_server_request *req) {
   return req->protocol;
