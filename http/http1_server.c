@@ -244,7 +244,7 @@ static int step_body(gale__h1_conn *c) {
 static int start_body(gale__h1_conn *c, const char *buf, size_t avail) {
   gale_http_server_request *req = c->req;
   gale_h1_msg *m = &req->msg;
-  gale_h1_body_init(&req->body_dec, &c->parser, m);
+  gale_h1_body_init(&req->body_dec, &req->parser, m);
   if (m->body_kind == GALE_H1_BODY_NONE) return body_complete(c);
   if (m->content_gzip && c->server->opts.decompress_request) {
     int rc = gale__gzip_new(&req->inflate, GALE_GZIP_DECOMPRESS, 0, c->server->limits.max_body_size);
@@ -297,7 +297,7 @@ static int step_head(gale__h1_conn *c) {
   size_t limit = (size_t)server->limits.max_header_size + 8;
   size_t n = evbuffer_get_contiguous_space(in);
   char *buf = (char *)evbuffer_pullup(in, (ev_ssize_t)n);
-  int rc = gale_h1_parse_head(&c->parser, buf, n, &req->msg);
+  int rc = gale_h1_parse_head(&req->parser, buf, n, &req->msg);
   if (rc == GALE_EAGAIN && n < len && n < limit) {
     n = len < limit ? len : limit;
     buf = (char *)evbuffer_pullup(in, (ev_ssize_t)n);
@@ -305,14 +305,14 @@ static int step_head(gale__h1_conn *c) {
       gale__conn_fail(c, 503, "out of memory");
       return STEP_STOP;
     }
-    rc = gale_h1_parse_head(&c->parser, buf, n, &req->msg);
+    rc = gale_h1_parse_head(&req->parser, buf, n, &req->msg);
   }
   if (rc == GALE_EAGAIN) {
     arm_timer(c, true);
     return STEP_AGAIN;
   }
   if (rc < 0) {
-    const char *detail = gale_h1_parser_detail(&c->parser);
+    const char *detail = gale_h1_parser_detail(&req->parser);
     gale__conn_fail(c, gale_h1_error_status(rc, NULL), detail);
     return STEP_STOP;
   }
@@ -362,7 +362,6 @@ static int step_done(gale__h1_conn *c) {
     close_after_flush(c);
     return STEP_STOP;
   }
-  gale_h1_parser_reset(&c->parser, 0);
   c->state = GALE__CONN_HEAD;
   c->last_active = gale_loop_time(c->server->loop);
   return STEP_CONTINUE;
@@ -473,7 +472,6 @@ int gale__conn_new(gale_http_server *server, gale_stream *stream, const struct s
   c->is_tls = gale_stream_is_tls(stream);
   (void)peer; /* the stream caches it: formatted only when asked for */
   c->last_active = gale_loop_time(server->loop);
-  gale_h1_parser_init(&c->parser, GALE_H1_REQUEST, &server->limits);
   int rc = gale__stream_set_data_cb(stream, conn_on_data, c);
   if (rc != GALE_OK) {
     free(c);

@@ -46,7 +46,9 @@ struct gale_http_server_request {
   gale_http_server *server;
   struct gale_http_server_request *next_free;
 
-  /* The head: parsed spans (NUL-terminated in place). */
+  /* The head: parsed spans (NUL-terminated in place).  The parser lives
+   * here, not in the connection, so an idle connection does not carry it. */
+  gale_h1_parser parser;
   gale_h1_msg msg;
   char *head_copy;             /* owned copy once detached, else NULL */
   const char *head_base;       /* where the head starts (buffer or copy) */
@@ -104,7 +106,6 @@ typedef struct gale__h1_conn {
   gale_stream *stream;
   struct gale__h1_conn *prev, *next;
   gale_http_server_request *req; /* current request or NULL */
-  gale_h1_parser parser;
   gale_timer *timer;             /* header or body deadline */
   double progress_time;          /* last body progress (body timeout) */
   size_t consumed;               /* input bytes of the current request not

@@ -40,6 +40,7 @@ gale_http_server_request *gale__request_new(gale__h1_conn *conn) {
   req->conn = conn;
   req->server = server;
   req->next_free = NULL;
+  gale_h1_parser_init(&req->parser, GALE_H1_REQUEST, &server->limits);
   memset(&req->msg, 0, sizeof(req->msg));
   req->msg.headers = (gale_h1_header *)(req + 1);
   req->msg.headers_cap = nh;
