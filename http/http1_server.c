@@ -415,7 +415,19 @@ static void conn_process(gale__h1_conn *c) {
     } else if (c->state == GALE__CONN_BODY) {
       r = step_body(c);
     } else { /* APP */
-      if (!c->req || !c->req->finished) break;
+      if (!c->req || !c->req->finished) {
+        /* An asynchronous handler: a client pipelining on meanwhile is
+         * not buffered without bound. */
+        if (c->stream && !c->paused &&
+            gale_stream_read_buffer_size(c->stream) > c->server->limits.max_header_size &&
+            gale_stream_pause_reading(c->stream) == GALE_OK)
+          c->paused_app = c->paused = true;
+        break;
+      }
+      if (c->paused_app && c->stream) {
+        c->paused_app = c->paused = false;
+        gale_stream_resume_reading(c->stream);
+      }
       r = step_done(c);
     }
     if (r != STEP_CONTINUE) break;

@@ -21,6 +21,7 @@ void gale_http_server_options_init(gale_http_server_options *opts) {
   opts->header_timeout = 60;
   opts->body_timeout = 60;
   opts->idle_connection_timeout = 3600;
+  opts->max_requests_per_connection = 100000;
   opts->access_log = true;
 }
 

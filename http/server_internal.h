@@ -117,6 +117,7 @@ typedef struct gale__h1_conn {
   bool processing;               /* conn_process is on the stack */
   bool scheduled;                /* a process callback is queued */
   bool paused;                   /* reading paused for back-pressure */
+  bool paused_app;               /* ... while an async handler runs */
   bool timer_is_header;
   double last_active;            /* loop time of the last request activity */
   bool is_tls;

@@ -203,8 +203,8 @@ int gale__request_set_head(gale_http_server_request *req, char *base) {
   req->target = span_cstr(m->target);
   req->version = m->version_minor ? "HTTP/1.1" : "HTTP/1.0";
   for (size_t i = 0; i < m->num_headers; i++) {
-    span_cstr(m->headers[i].name);
-    span_cstr(m->headers[i].value);
+    m->headers[i].name.ptr = span_cstr(m->headers[i].name);
+    m->headers[i].value.ptr = span_cstr(m->headers[i].value); /* "" when empty */
   }
   /* The host span may be inside the target (absolute form): copy it out
    * of the way of the target's terminator by pointing at a header value
