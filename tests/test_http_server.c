@@ -2,6 +2,7 @@
  * bodies both ways, 100-continue, HEAD, gzip, HTTP/1.0, timeouts, limits,
  * malformed and smuggling requests (table-driven), asynchronous handlers,
  * xheaders, graceful shutdown, access log. */
+#include <sys/wait.h>
 #include <zlib.h>
 
 #include "test_http_server_util.h"
@@ -26,6 +27,7 @@ typedef struct fixture {
 } fixture;
 
 static fixture *F;
+static int freed_in_cb;
 
 /* The application: answers by path. */
 static void on_request(gale_http_server_request *req, void *arg) {
@@ -56,6 +58,12 @@ static void on_request(gale_http_server_request *req, void *arg) {
     return; /* finished later */
   } else if (strcmp(path, "/nocontent") == 0) {
     gale_http_server_request_set_status(req, 204, NULL);
+  } else if (strcmp(path, "/free") == 0) {
+    /* Freeing the server from inside its own callback. */
+    freed_in_cb = 1;
+    gale_http_server_free(f->server);
+    f->server = NULL;
+    return;
   } else if (strcmp(path, "/query") == 0) {
     gale_http_server_request_printf(req, "%s|%s|%s", gale_http_server_request_path(req),
                                     gale_http_server_request_query(req),
@@ -105,7 +113,7 @@ static void start(fixture *f, const gale_http_server_options *opts) {
 }
 
 static void stop(fixture *f) {
-  gale_http_server_free(f->server);
+  if (f->server) gale_http_server_free(f->server);
   th_run_for(f->loop, 0.05); /* connections finish closing */
   gale_loop_free(f->loop);
   assert_int_equal(th_count_fds(), f->fds_before);
@@ -753,6 +761,89 @@ static void test_access_log(void **state) {
   stop(&f);
 }
 
+
+static void test_free_in_callback(void **state) {
+  (void)state;
+  fixture f;
+  start(&f, NULL);
+  tclient c;
+  tc_open(&c, f.port);
+  tc_send(&c, "GET /free HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  TH_RUN_UNTIL(f.loop, (tc_poll(&c), c.eof), 5);
+  assert_int_equal(f.requests, 1);
+  assert_null(f.server);
+  tc_close(&c);
+  stop(&f);
+}
+
+static void test_slow_reader(void **state) {
+  (void)state;
+  fixture f;
+  start(&f, NULL);
+  tclient c;
+  tc_open(&c, f.port);
+  /* 600 pipelined requests for 7 KiB each (4 MiB of answers) while the
+   * client does not read: the server stops parsing at its high-water mark
+   * instead of buffering everything, and resumes as the client reads. */
+  size_t one = strlen("GET /big HTTP/1.1\r\nHost: h\r\n\r\n");
+  char *reqs = malloc(600 * one + 1);
+  for (int i = 0; i < 600; i++) memcpy(reqs + i * one, "GET /big HTTP/1.1\r\nHost: h\r\n\r\n", one);
+  tc_sendn(&c, reqs, 600 * one);
+  free(reqs);
+  th_run_for(f.loop, 0.3);
+  assert_true(f.requests < 600);
+  TH_RUN_UNTIL(f.loop, tc_count(&c) == 600, 20);
+  assert_int_equal(f.requests, 600);
+  tc_close(&c);
+  stop(&f);
+}
+
+static void test_https(void **state) {
+  (void)state;
+  th_require_program("openssl");
+  th_require_program("curl");
+  char *dir = th_mkdtemp();
+  assert_int_equal(th_system("cd %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+                             "-noenc -keyout key.pem -out cert.pem -subj /CN=localhost -days 2 "
+                             "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1",
+                             dir),
+                   0);
+  char cert[600], key[600];
+  snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+  snprintf(key, sizeof(key), "%s/key.pem", dir);
+  gale_tls_ctx *tls = NULL;
+  int fds_before = th_count_fds();
+  assert_int_equal(gale_tls_ctx_new_server(cert, key, NULL, &tls), GALE_OK);
+  gale_http_server_options o;
+  gale_http_server_options_init(&o);
+  o.tls = tls;
+  fixture f;
+  start(&f, &o);
+  f.fds_before = fds_before;
+  char cmd[1400], out[700];
+  snprintf(out, sizeof(out), "%s/out", dir);
+  snprintf(cmd, sizeof(cmd), "curl -s --max-time 10 --cacert %s https://127.0.0.1:%d/query?tls https://127.0.0.1:%d/ > %s 2>&1",
+           cert, f.port, f.port, out);
+  const char *argv[] = {"sh", "-c", cmd, NULL};
+  pid_t pid = th_spawn(argv, NULL);
+  int status = 0;
+  bool done = false;
+  for (double end = th_now() + 15; !done && th_now() < end;) {
+    gale_loop_run_once(f.loop, 0.05);
+    if (waitpid(pid, &status, WNOHANG) == pid) done = true;
+  }
+  assert_true(done);
+  char *got = th_read_file(out, NULL);
+  assert_non_null(got);
+  assert_non_null(strstr(got, "/query|tls|127.0.0.1:"));
+  assert_non_null(strstr(got, "Hello, world"));
+  assert_string_equal(f.last_proto, "https");
+  free(got);
+  stop(&f);
+  gale_tls_ctx_unref(tls);
+  th_rmtree(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_get_keepalive),
@@ -774,6 +865,9 @@ int main(void) {
       cmocka_unit_test(test_xheaders),
       cmocka_unit_test(test_graceful_shutdown),
       cmocka_unit_test(test_access_log),
+      cmocka_unit_test(test_free_in_callback),
+      cmocka_unit_test(test_slow_reader),
+      cmocka_unit_test(test_https),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
