@@ -128,7 +128,7 @@ int gale__check_hostname(const char *host) {
       label = 0;
       continue;
     }
-    if (c <= 0x20 || c == 0x7f) return GALE_EDNS_BADNAME;
+    if (c <= 0x20 || c == 0x7f || c == '[' || c == ']') return GALE_EDNS_BADNAME;
     if (++label > 63) return GALE_EDNS_BADNAME;
   }
   return label ? GALE_OK : GALE_EDNS_BADNAME;

@@ -30,6 +30,7 @@ void gale_resolver_options_init(gale_resolver_options *o) {
   o->max_ttl = 300.0;
   o->negative_ttl = 5.0;
   o->cache_entries = 1024;
+  o->max_concurrent = 64;
 }
 
 /* ---- query life --------------------------------------------------------- */
@@ -42,7 +43,7 @@ static void live_unlink(gale_resolver *r, gale_resolve_query *q) {
 }
 
 static void maybe_free(gale_resolve_query *q) {
-  if (q->in_live || q->in_ready || q->backend_busy) return;
+  if (q->in_live || q->in_ready || q->in_wait || q->backend_busy) return;
   gale_addrinfo_list_free(q->result);
   free(q->host);
   free(q->key);
@@ -65,10 +66,43 @@ static bool cacheable(int status) {
   return status == GALE_OK || status == GALE_EDNS_NXDOMAIN || status == GALE_EDNS_NODATA;
 }
 
+static int backend_start(gale_resolver *r, gale_resolve_query *q) {
+  int rc = r->opts.use_getaddrinfo ? gale__gai_start(r, q) : gale__ares_start(r, q);
+  if (rc == GALE_OK) r->inflight++;
+  return rc;
+}
+
+/* Starts waiting lookups while there is room.  Not re-entered: a lookup
+ * that completes synchronously inside backend_start() only frees its slot
+ * and this loop goes on. */
+static void pump(gale_resolver *r) {
+  if (r->pumping) return;
+  r->pumping = true;
+  while (!r->closing && r->inflight < r->opts.max_concurrent && r->wait_head) {
+    gale_resolve_query *q = r->wait_head;
+    r->wait_head = q->ready_next;
+    if (!r->wait_head) r->wait_tail = NULL;
+    q->in_wait = false;
+    if (!q->in_live) {
+      maybe_free(q); /* cancelled while waiting */
+      continue;
+    }
+    int rc = backend_start(r, q);
+    if (rc != GALE_OK) gale__query_complete(q, rc, NULL, 0, false);
+  }
+  r->pumping = false;
+}
+
 void gale__query_complete(gale_resolve_query *q, int status, gale_addrinfo_list *list,
                           double ttl, bool from_backend) {
-  if (from_backend) q->backend_busy = false;
   gale_resolver *r = q->r;
+  if (from_backend) {
+    q->backend_busy = false;
+    if (r) {
+      r->inflight--;
+      if (r->wait_head && !r->closing) pump(r);
+    }
+  }
   if (!r || !q->in_live || r->closing) {
     gale_addrinfo_list_free(list);
     maybe_free(q);
@@ -230,6 +264,22 @@ static bool front_stages(gale_resolver *r, gale_resolve_query *q) {
     }
     return true;
   }
+  if (strcmp(q->key, "localhost") == 0) {
+    /* RFC 6761 §6.3: always loopback, never asked of DNS.  Answered here
+     * because c-ares 1.18 leaks memory on its own IPv6 localhost path. */
+    gale_addrinfo_list *list = gale__addrlist_new();
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    if (!list || gale__addrlist_add(list, (struct sockaddr *)&sin, sizeof sin) != GALE_OK ||
+        gale__addrlist_add(list, (struct sockaddr *)&sin6, sizeof sin6) != GALE_OK) {
+      gale_addrinfo_list_free(list);
+      gale__query_complete(q, GALE_ENOMEM, NULL, 0, false);
+    } else {
+      complete_static(q, list);
+    }
+    return true;
+  }
   if (r->cache) {
     int status;
     gale_addrinfo_list *list;
@@ -253,7 +303,7 @@ int gale_resolver_new(gale_loop *loop, const gale_resolver_options *options,
     options = &defaults;
   }
   if (!(options->timeout > 0) || options->tries < 1 || options->negative_ttl < 0 ||
-      options->max_ttl < 0)
+      options->max_ttl < 0 || options->max_concurrent < 1)
     return GALE_EINVAL;
   gale_resolver *r = calloc(1, sizeof *r);
   if (!r) return GALE_ENOMEM;
@@ -299,6 +349,13 @@ void gale_resolver_free(gale_resolver *r) {
     if (!q->in_live) maybe_free(q);
   }
   r->ready_tail = NULL;
+  while (r->wait_head) {
+    gale_resolve_query *q = r->wait_head;
+    r->wait_head = q->ready_next;
+    q->in_wait = false;
+    if (!q->in_live) maybe_free(q);
+  }
+  r->wait_tail = NULL;
   while (r->live_head) {
     gale_resolve_query *q = r->live_head;
     live_unlink(r, q);
@@ -346,7 +403,15 @@ int gale_resolver_resolve(gale_resolver *r, const char *host, int port, int fami
   if (r->live_tail) r->live_tail->next = q; else r->live_head = q;
   r->live_tail = q;
   if (!front_stages(r, q)) {
-    int rc = r->opts.use_getaddrinfo ? gale__gai_start(r, q) : gale__ares_start(r, q);
+    int rc = GALE_OK;
+    if (r->inflight >= r->opts.max_concurrent) {
+      q->in_wait = true;
+      q->ready_next = NULL;
+      if (r->wait_tail) r->wait_tail->ready_next = q; else r->wait_head = q;
+      r->wait_tail = q;
+    } else {
+      rc = backend_start(r, q);
+    }
     if (rc != GALE_OK) {
       live_unlink(r, q);
       q->backend_busy = false;

@@ -12,8 +12,8 @@ struct gale__ares_sock;
 struct gale_resolve_query {
   gale_resolver *r;                      /* NULL once the resolver is freed */
   gale_resolve_query *prev, *next;       /* r->live: callback still owed */
-  gale_resolve_query *ready_next;        /* r->ready FIFO */
-  bool in_live, in_ready, backend_busy;  /* who still refers to it */
+  gale_resolve_query *ready_next;        /* r->ready or r->wait FIFO */
+  bool in_live, in_ready, in_wait, backend_busy; /* who still refers to it */
   char *host; /* as given */
   char *key;  /* lower case, no trailing dot: cache key */
   int port, family;
@@ -28,6 +28,9 @@ struct gale_resolver {
   gale_resolver_options opts; /* servers not kept */
   gale_resolve_query *live_head, *live_tail;
   gale_resolve_query *ready_head, *ready_tail;
+  gale_resolve_query *wait_head, *wait_tail; /* over max_concurrent */
+  size_t inflight;                           /* back-end lookups running */
+  bool pumping;
   gale_timer *deliver_timer;
   struct override *overrides;
   struct gale__cache *cache;

@@ -411,6 +411,7 @@ static void test_future(void **state) {
 }
 
 int main(void) {
+  if (getenv("GALE_TEST_FILTER")) cmocka_set_test_filter(getenv("GALE_TEST_FILTER"));
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_connect_numeric, setup, teardown),
       cmocka_unit_test_setup_teardown(test_connect_localhost_name, setup, teardown),

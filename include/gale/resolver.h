@@ -8,10 +8,11 @@
  * In front of either sit, in this order:
  *   1. the override map (gale_resolver_add_override(), curl's --resolve,
  *      Tornado's OverrideResolver);
- *   2. numeric hosts ("127.0.0.1", "::1", "[::1]"), answered without a query;
+ *   2. numeric hosts ("127.0.0.1", "::1", "[::1]") and "localhost"
+ *      (127.0.0.1 then ::1, RFC 6761), answered without a query;
  *   3. the cache, when enabled (positive answers live for the smallest TTL
  *      of their records, negative ones for options.negative_ttl).
- * c-ares then reads /etc/hosts before DNS ("localhost" is always loopback).
+ * c-ares then reads /etc/hosts before DNS.
  *
  * Results: a gale_addrinfo_list of sockaddrs with the requested port, in
  * the order to try them (RFC 8305 §4): families interleaved, the preferred
@@ -78,9 +79,15 @@ typedef struct gale_resolver_options {
    * server failures are never cached.  Default off (the HTTP client turns
    * it on). */
   bool cache;
+  /* getaddrinfo() tells no TTL: its answers are cached for negative_ttl. */
   double max_ttl;        /* default 300 */
   double negative_ttl;   /* default 5 */
   size_t cache_entries;  /* bound on cached names; default 1024 */
+  /* Most lookups handed to c-ares (or the executor) at once; more wait in
+   * a FIFO.  A burst of thousands of UDP queries on one socket overflows
+   * socket buffers (ours or the server's) and turns into timeouts; queuing
+   * keeps it flowing.  Default 64. */
+  size_t max_concurrent;
 } gale_resolver_options;
 
 /* Fills `options` with the defaults above.  NULL is ignored. */
