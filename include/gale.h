@@ -17,5 +17,7 @@
 #include "gale/tls.h"
 #include "gale/httputil.h"
 #include "gale/http_client.h"
+#include "gale/http_server.h"
+#include "gale/web.h"
 
 #endif
