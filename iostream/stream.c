@@ -382,6 +382,7 @@ static int plain_write(gale_stream *s, uint64_t limit) {
   size_t done = 0;
   while (evbuffer_get_length(s->out) > 0 && done < WRITE_BUDGET && limit > 0) {
     ev_ssize_t atmost = limit < (uint64_t)WRITE_BUDGET ? (ev_ssize_t)limit : -1;
+    errno = 0;
     int n = evbuffer_write_atmost(s->out, s->fd, atmost);
     if (n > 0) {
       s->written += (uint64_t)n;
@@ -389,13 +390,14 @@ static int plain_write(gale_stream *s, uint64_t limit) {
       if (limit != UINT64_MAX) limit -= (uint64_t)n;
       continue;
     }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    /* libevent's sendfile path reports EAGAIN as 0 (errno kept); a 0 with
+     * no errno means the file was shorter than promised. */
+    if (n <= 0 && errno == EINTR) continue;
+    if (n <= 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       s->wait_writable = true;
       break;
     }
     if (n == 0) {
-      /* sendfile found the file shorter than promised. */
       s->err = EIO;
       return GALE_ESYS;
     }
