@@ -4,3 +4,9 @@
 galeinclude_HEADERS += include/gale/httputil.h include/gale/headers.h \
 	include/gale/url.h include/gale/form.h include/gale/multipart.h \
 	include/gale/cookie.h include/gale/httpdate.h include/gale/content_type.h
+libgale_impl_la_SOURCES += http/chars.h http/chars.c http/headers.c
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_http_headers
+tests_test_http_headers_SOURCES = tests/test_http_headers.c
+endif
