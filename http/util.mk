@@ -10,3 +10,8 @@ if HAVE_CMOCKA
 check_PROGRAMS += tests/test_http_headers
 tests_test_http_headers_SOURCES = tests/test_http_headers.c
 endif
+libgale_impl_la_SOURCES += http/httpdate.c
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_httpdate
+tests_test_httpdate_SOURCES = tests/test_httpdate.c
+endif
