@@ -15,3 +15,8 @@ if HAVE_CMOCKA
 check_PROGRAMS += tests/test_httpdate
 tests_test_httpdate_SOURCES = tests/test_httpdate.c
 endif
+libgale_impl_la_SOURCES += http/url.c
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_url
+tests_test_url_SOURCES = tests/test_url.c
+endif
