@@ -11,11 +11,11 @@
 
 #include "gale/error.h"
 #include "gale/headers.h"
+#include "http/arena.h"
 #include "http/chars.h"
 
 #define INLINE_ENTRIES 16
 #define INLINE_BYTES 1024
-#define MIN_BLOCK 4096
 
 typedef struct entry {
   const char *name;
@@ -24,21 +24,12 @@ typedef struct entry {
   size_t value_len;
 } entry;
 
-typedef struct block {
-  struct block *next;
-  size_t cap;
-  char data[];
-} block;
-
 struct gale_headers {
   entry *entries;
   size_t count;
   size_t cap;
   size_t wire_size;
-  char *cur;         /* free room of the current block */
-  size_t cur_left;
-  block *blocks;     /* allocated blocks, newest first */
-  size_t last_block; /* size of the newest block, for doubling */
+  gale__arena text;
   entry inline_entries[INLINE_ENTRIES];
   char inline_bytes[INLINE_BYTES];
 };
@@ -71,19 +62,6 @@ bool gale_ascii_eq_cstr(const char *a, size_t alen, const char *b) {
   return b && gale_ascii_eq(a, alen, b, strlen(b));
 }
 
-static void reset_storage(gale_headers *h) {
-  block *b = h->blocks;
-  while (b) {
-    block *next = b->next;
-    free(b);
-    b = next;
-  }
-  h->blocks = NULL;
-  h->last_block = 0;
-  h->cur = h->inline_bytes;
-  h->cur_left = INLINE_BYTES;
-}
-
 gale_headers *gale_headers_new(void) {
   gale_headers *h = malloc(sizeof(*h));
   if (!h) return NULL;
@@ -91,8 +69,7 @@ gale_headers *gale_headers_new(void) {
   h->count = 0;
   h->cap = INLINE_ENTRIES;
   h->wire_size = 0;
-  h->blocks = NULL;
-  reset_storage(h);
+  gale__arena_init(&h->text, h->inline_bytes, INLINE_BYTES);
   return h;
 }
 
@@ -103,35 +80,13 @@ void gale_headers_clear(gale_headers *h) {
   h->cap = INLINE_ENTRIES;
   h->count = 0;
   h->wire_size = 0;
-  reset_storage(h);
+  gale__arena_reset(&h->text);
 }
 
 void gale_headers_free(gale_headers *h) {
   if (!h) return;
   gale_headers_clear(h);
   free(h);
-}
-
-/* Room for n bytes that will never move. */
-static char *reserve(gale_headers *h, size_t n) {
-  if (n > h->cur_left) {
-    size_t size = h->last_block ? h->last_block * 2 : MIN_BLOCK;
-    if (size > (1u << 20)) size = 1u << 20;
-    if (size < n) size = n;
-    if (size > SIZE_MAX - sizeof(block)) return NULL;
-    block *b = malloc(sizeof(block) + size);
-    if (!b) return NULL;
-    b->next = h->blocks;
-    b->cap = size;
-    h->blocks = b;
-    h->last_block = size;
-    h->cur = b->data;
-    h->cur_left = size;
-  }
-  char *p = h->cur;
-  h->cur += n;
-  h->cur_left -= n;
-  return p;
 }
 
 static int grow_entries(gale_headers *h) {
@@ -156,7 +111,7 @@ static int grow_entries(gale_headers *h) {
 static int store(gale_headers *h, entry *e, const char *name, size_t nlen,
                  const char *value, size_t vlen) {
   if (nlen > SIZE_MAX / 4 || vlen > SIZE_MAX / 4) return GALE_ENOMEM;
-  char *p = reserve(h, nlen + vlen + 2);
+  char *p = gale__arena_alloc(&h->text, nlen + vlen + 2);
   if (!p) return GALE_ENOMEM;
   memcpy(p, name, nlen);
   p[nlen] = '\0';

@@ -18,8 +18,8 @@
  * the brackets of an IPv6 literal).  Fields may be added at the end in later
  * versions: zero-initialize a struct you fill yourself. */
 typedef struct gale_url {
-  const char *scheme;   /* "http", "https", "ws", "wss" (lowercased); NULL for an
-                           origin-form target ("/path?q") */
+  const char *scheme;   /* "http", "https", "ws", "wss" (lowercased);
+                           NULL for an origin-form target ("/path?q") */
   const char *userinfo; /* "user:pass" before '@', NULL if absent */
   const char *host;     /* lowercased; NULL for origin-form */
   uint16_t port;        /* explicit port, else the scheme's default (80,
