@@ -26,3 +26,9 @@ if HAVE_CMOCKA
 check_PROGRAMS += tests/test_form
 tests_test_form_SOURCES = tests/test_form.c
 endif
+libgale_impl_la_SOURCES += http/content_type.c http/cookie.c
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_content_type tests/test_cookie
+tests_test_content_type_SOURCES = tests/test_content_type.c
+tests_test_cookie_SOURCES = tests/test_cookie.c
+endif
