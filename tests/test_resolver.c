@@ -386,7 +386,16 @@ static void on_bulk(int status, const gale_addrinfo_list *list, void *arg) {
 
 static void test_concurrent(void **state) {
   struct fixture *f = *state;
-  gale_resolver *r = make_resolver(f, shared_dns.port, 5, false);
+  if (!th_which("dnsmasq")) skip();
+  /* Retries make a datagram lost on a loaded machine a delay, not a
+   * failure. */
+  gale_resolver_options o;
+  gale_resolver_options_init(&o);
+  o.servers = dns_servers(shared_dns.port);
+  o.timeout = 1;
+  o.tries = 4;
+  gale_resolver *r;
+  assert_int_equal(gale_resolver_new(f->loop, &o, &r), GALE_OK);
   struct bulk b = {0};
   for (int i = 0; i < 1000; i++) {
     char name[64];
