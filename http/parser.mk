@@ -4,3 +4,12 @@
 libgale_impl_la_SOURCES += \
 	http/h1_parser.h \
 	http/gzip.h
+libgale_impl_la_SOURCES += \
+	http/h1_parser.c \
+	http/chunked.c \
+	http/gzip.c
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_h1_parser
+tests_test_h1_parser_SOURCES = tests/test_h1_parser.c
+endif
