@@ -13,6 +13,11 @@
 #include "gale/log.h"
 #include "gale/loop.h"
 #include "gale/future.h"
+#include "gale/stream.h"
+#include "gale/tls.h"
+#include "gale/httputil.h"
 #include "gale/http_client.h"
+#include "gale/http_server.h"
+#include "gale/web.h"
 
 #endif
