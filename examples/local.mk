@@ -2,3 +2,8 @@
 noinst_PROGRAMS += examples/hello
 examples_hello_SOURCES = examples/hello.c
 examples_hello_LDADD = libgale_impl.la $(DEP_LIBS)
+
+# examples/resolve: asynchronous lookups with gale_resolver (resolver layer).
+noinst_PROGRAMS += examples/resolve
+examples_resolve_SOURCES = examples/resolve.c
+examples_resolve_LDADD = libgale_impl.la $(DEP_LIBS)
