@@ -82,7 +82,7 @@ idle_mem() {
   taskset -c 1 $PY "$top_srcdir/bench/http_idle.py" "$port" "$IDLE" "$TMP/ready" >"$TMP/idle.out" 2>&1 &
   cpid=$!
   i=0
-  while [ ! -s "$TMP/ready" ] && [ $i -lt 600 ] && kill -0 $cpid 2>/dev/null; do
+  while [ ! -s "$TMP/ready" ] && [ $i -lt 3000 ] && kill -0 $cpid 2>/dev/null; do
     sleep 0.1
     i=$((i + 1))
   done
