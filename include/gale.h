@@ -16,6 +16,7 @@
 #include "gale/resolver.h"
 #include "gale/stream.h"
 #include "gale/tls.h"
+#include "gale/tcp_client.h"
 #include "gale/httputil.h"
 #include "gale/http_client.h"
 #include "gale/http_server.h"
