@@ -1,1 +1,15 @@
 # iostream/server.mk: the TCP server, socket helpers and process forking.
+libgale_impl_la_SOURCES += \
+	iostream/netutil.c \
+	iostream/acceptor.c \
+	iostream/process.c \
+	iostream/server_internal.h
+galeinclude_HEADERS += \
+	include/gale/netutil.h \
+	include/gale/process.h
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_netutil tests/test_process
+tests_test_netutil_SOURCES = tests/test_netutil.c
+tests_test_process_SOURCES = tests/test_process.c
+endif
