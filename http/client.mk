@@ -1,1 +1,2 @@
-# http/client.mk: sources, tests and programs of this part (owned by it).
+# http/client.mk: the asynchronous HTTP client (owned by the httpclient part).
+galeinclude_HEADERS += include/gale/http_client.h

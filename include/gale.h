@@ -13,5 +13,9 @@
 #include "gale/log.h"
 #include "gale/loop.h"
 #include "gale/future.h"
+#include "gale/stream.h"
+#include "gale/tls.h"
+#include "gale/httputil.h"
+#include "gale/http_client.h"
 
 #endif

@@ -84,7 +84,8 @@
   X(EHTTP_ENCODING,      -109, "unsupported transfer or content coding")     \
   X(EURL,                -110, "malformed URL")                              \
   X(EHTTP_PROXY,         -111, "proxy refused the connection")               \
-  X(EHTTP_BAD_CHUNK,     -112, "malformed chunked encoding")
+  X(EHTTP_BAD_CHUNK,     -112, "malformed chunked encoding")               \
+  X(EHTTP_DECOMPRESS,    -113, "malformed compressed body")
 
 typedef enum gale_status {
 #define GALE__STATUS_ENUM(name, value, text) GALE_##name = (value),

@@ -1,0 +1,295 @@
+/* gale/http_client.h — the asynchronous HTTP client (Tornado's
+ * AsyncHTTPClient), with keep-alive connection reuse.
+ *
+ *   gale_http_client *client;
+ *   gale_http_client_new(loop, NULL, &client);
+ *   gale_http_request req;
+ *   gale_http_request_init(&req, "https://example.org/");
+ *   gale_http_client_fetch(client, &req, on_response, NULL, NULL);
+ *   ...
+ *   static void on_response(const gale_http_response *resp, void *arg) {
+ *     if (resp->status == GALE_OK) printf("%d %zu bytes\n", resp->code, resp->body_len);
+ *     else fprintf(stderr, "%s: %s\n", gale_err_name(resp->status), resp->error);
+ *   }
+ *
+ * Requests speak HTTP/1.1 over plain TCP or TLS.  Connections are kept alive
+ * and reused per (scheme, host, port, TLS settings, proxy); at most
+ * `max_clients` requests are in flight at once and the rest wait in a FIFO
+ * queue.  An idempotent request (GET, HEAD, PUT, DELETE, OPTIONS, TRACE) that
+ * finds a reused connection closed before any response byte arrived is
+ * retried once on a fresh connection; others never are.  The client never
+ * pipelines.
+ *
+ * Defaults follow Tornado's: connect_timeout and request_timeout 20 s,
+ * follow_redirects on with max_redirects 5, decompress_response on,
+ * validate_cert on, allow_ipv6 on, max_clients 10, max_body_size and
+ * max_buffer_size 100 MiB, max_header_size 64 KiB.  Unlike Tornado's fetch(),
+ * a 4xx/5xx answer is a response, not an error, unless raise_error is set.
+ *
+ * Errors (resp->status, or the future's status) are distinct: the
+ * resolver's GALE_EDNS_* codes; GALE_ECONNREFUSED, GALE_EHOSTUNREACH,
+ * GALE_ENETUNREACH; timeouts naming the phase (GALE_ETIMEDOUT_QUEUE, _DNS,
+ * _CONNECT, _TLS, _REQUEST); TLS failures (GALE_ETLS_VERIFY, _HOSTNAME,
+ * _EXPIRED, _PROTOCOL, _CONFIG, GALE_ETLS) with OpenSSL's reason in
+ * resp->error; GALE_EHTTP_PARSE and GALE_EHTTP_BAD_CHUNK for protocol
+ * violations by the server; GALE_EHTTP_TRUNCATED for a body shorter than
+ * declared (or a TLS close-delimited body without close_notify);
+ * GALE_EHTTP_TOO_MANY_REDIRECTS; GALE_EHTTP_BODY_TOO_LARGE;
+ * GALE_EHTTP_HEADER_TOO_LARGE; GALE_EHTTP_ENCODING (bad gzip data);
+ * GALE_EHTTP_PROXY (the proxy refused CONNECT); GALE_EHTTP_STATUS (only
+ * with raise_error); GALE_EOF / GALE_ECONNRESET when the server closed
+ * before answering; GALE_EURL; GALE_ECANCELLED.
+ *
+ * All of the client runs on its loop's thread.
+ */
+#ifndef GALE_HTTP_CLIENT_H
+#define GALE_HTTP_CLIENT_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "gale/common.h"
+#include "gale/error.h"
+#include "gale/future.h"
+#include "gale/loop.h"
+
+/* Declared in their own headers (C11 allows repeating a typedef). */
+typedef struct gale_http_headers gale_http_headers; /* gale/httputil.h */
+typedef struct gale_resolver gale_resolver;         /* gale/resolver.h */
+typedef struct gale_tls_ctx gale_tls_ctx;           /* gale/tls.h */
+
+typedef struct gale_http_client gale_http_client;
+typedef struct gale_http_response gale_http_response;
+typedef struct gale_http_upload gale_http_upload;
+
+/* ---- request ------------------------------------------------------------ */
+
+/* Called with each raw header line of the final response, as Tornado does:
+ * the status line, every field line, then the empty line, each with its
+ * CRLF ("HTTP/1.1 200 OK\r\n", ..., "\r\n").  Interim 1xx responses and
+ * responses that are followed as redirects are not reported here (see
+ * debug_callback).  `line` is borrowed for the call. */
+typedef void (*gale_http_header_cb)(const char *line, size_t len, void *arg);
+
+/* Called with each piece of the (decompressed) body as it arrives, instead
+ * of accumulating it in resp->body: downloads then use constant memory.
+ * Return GALE_OK to go on, or a negative status to abort the fetch with it
+ * (e.g. GALE_ESYS when a write to disk failed).  `data` is borrowed. */
+typedef int (*gale_http_streaming_cb)(const void *data, size_t len, void *arg);
+
+/* What a debug callback is told (curl's CURLOPT_DEBUGFUNCTION). */
+typedef enum gale_http_debug_kind {
+  GALE_HTTP_DEBUG_INFO = 0,   /* a sentence: "Connected to host (addr) port 80" */
+  GALE_HTTP_DEBUG_HEADER_OUT, /* the request head as sent, every hop */
+  GALE_HTTP_DEBUG_HEADER_IN   /* one response header line, every hop, 1xx too */
+} gale_http_debug_kind;
+
+typedef void (*gale_http_debug_cb)(gale_http_debug_kind kind, const char *data, size_t len,
+                                   void *arg);
+
+/* A streaming upload (Tornado's body_producer).  The client calls the
+ * producer when the request head is sent and again each time what was
+ * written so far has been flushed to the socket.  The producer writes with
+ * gale_http_upload_write() and ends with gale_http_upload_finish(), either
+ * inside the call or later from any callback on the loop.  The handle is
+ * valid until finish, or until the fetch completes (then writes return
+ * GALE_ECLOSED). */
+typedef void (*gale_http_body_producer_cb)(gale_http_upload *upload, void *arg);
+
+/* Queues `len` bytes of the body (copied).  Returns GALE_OK, GALE_EINVAL,
+ * GALE_ECLOSED (the fetch ended), GALE_ESTATE (already finished),
+ * GALE_ERANGE (more than the declared body_size). */
+GALE_EXPORT int gale_http_upload_write(gale_http_upload *upload, const void *data, size_t len);
+
+/* Ends the body.  `status` < 0 aborts the fetch with that status instead
+ * (the producer could not read its source).  Returns GALE_OK,
+ * GALE_ECLOSED, GALE_ESTATE, GALE_ERANGE (fewer bytes than body_size:
+ * the fetch fails with GALE_ERANGE too). */
+GALE_EXPORT int gale_http_upload_finish(gale_http_upload *upload, int status);
+
+/* The options of one request (Tornado's HTTPRequest).  Fill it with
+ * gale_http_request_init() and change what you need.  gale_http_client_fetch
+ * copies every string and the headers, so they may be freed once it
+ * returns; the exceptions are `body`, borrowed until the fetch completes,
+ * and the callback arguments. */
+typedef struct gale_http_request {
+  const char *url;    /* http:// or https:// absolute URL (required) */
+  const char *method; /* "GET"; any token */
+  /* Extra request fields (copied).  The client adds Host, User-Agent,
+   * Accept-Encoding (decompress_response), Content-Length or
+   * Transfer-Encoding, Authorization (auth_*), If-Modified-Since, Expect
+   * and Connection unless present here. */
+  const gale_http_headers *headers;
+
+  /* The body: either a buffer (borrowed until completion) or a producer. */
+  const void *body;
+  size_t body_len;
+  gale_http_body_producer_cb body_producer;
+  void *body_producer_arg;
+  int64_t body_size; /* producer's total size; -1 = unknown: chunked (default) */
+
+  const char *auth_username; /* HTTP basic auth when not NULL */
+  const char *auth_password; /* "" when NULL */
+
+  double connect_timeout; /* 20 s: DNS + TCP + TLS (+ proxy CONNECT) */
+  double request_timeout; /* 20 s: the whole fetch, queue wait excluded */
+
+  bool follow_redirects; /* true */
+  int max_redirects;     /* 5 */
+  const char *user_agent; /* NULL: "gale/VERSION"; "" sends none */
+  const char *referer;    /* NULL: none */
+  bool decompress_response; /* true: send Accept-Encoding: gzip, inflate */
+  bool expect_100_continue; /* false: send Expect: 100-continue with a body */
+  time_t if_modified_since; /* 0: none; else If-Modified-Since */
+  bool raise_error; /* false: a 4xx/5xx is a response with status GALE_OK */
+
+  gale_http_header_cb header_callback;
+  void *header_callback_arg;
+  gale_http_streaming_cb streaming_callback;
+  void *streaming_callback_arg;
+  gale_http_debug_cb debug_callback;
+  void *debug_callback_arg;
+
+  /* Proxy (plain HTTP proxy: http:// URLs go in absolute form, https:// ones
+   * through a CONNECT tunnel).  NULL host: no proxy. */
+  const char *proxy_host;
+  int proxy_port; /* 0: 8080, as curl */
+  const char *proxy_username;
+  const char *proxy_password;
+
+  /* TLS.  A `tls_ctx` (borrowed until completion) replaces the four other
+   * options; otherwise the client builds one context per distinct set of
+   * them and shares it across connections. */
+  bool validate_cert;      /* true: verify chain and host name */
+  const char *ca_certs;    /* PEM bundle; NULL: the system store */
+  const char *client_cert; /* PEM certificate (chain) for client auth */
+  const char *client_key;  /* its key; NULL: in client_cert */
+  gale_tls_ctx *tls_ctx;
+
+  bool allow_ipv6;               /* true; false: IPv4 only */
+  bool allow_ipv4;               /* true; false: IPv6 only (curl -6) */
+  const char *network_interface; /* source IP address to bind; NULL: any */
+
+  size_t max_body_size;   /* 100 MiB: larger bodies fail (not with streaming_callback) */
+  size_t max_header_size; /* 64 KiB */
+  bool allow_nonstandard_methods; /* false: a body with GET/HEAD is refused */
+} gale_http_request;
+
+/* Fills `req` with the defaults above and `url` (borrowed: the struct only
+ * points at it). */
+GALE_EXPORT void gale_http_request_init(gale_http_request *req, const char *url);
+
+/* ---- response ----------------------------------------------------------- */
+
+/* Seconds spent in each phase of the final hop (0 when the phase did not
+ * happen, e.g. dns and connect on a reused connection).  total covers the
+ * whole fetch from the call, queue and redirects included; redirect is the
+ * time spent in the hops before the final one. */
+typedef struct gale_http_timings {
+  double queue;      /* waiting for a free slot (max_clients) */
+  double dns;        /* name resolution */
+  double connect;    /* TCP connect (after dns) */
+  double tls;        /* TLS handshake (after connect) */
+  double first_byte; /* request sent → first response byte */
+  double total;
+  double redirect;
+} gale_http_timings;
+
+/* The outcome of a fetch (Tornado's HTTPResponse), read-only and owned by
+ * the client: valid for the duration of the callback, or as long as the
+ * future holding it. */
+struct gale_http_response {
+  int status;         /* GALE_OK, or the error (see the top of this file) */
+  const char *error;  /* why, in a sentence (OpenSSL's reason, errno...); "" when OK */
+  int code;           /* HTTP status code; 0 when no response arrived */
+  const char *reason; /* reason phrase; "" when none */
+  int http_version;   /* 10 or 11; 0 when no response arrived */
+  const gale_http_headers *headers; /* response fields; empty when none */
+  /* The decompressed body, NUL-terminated for convenience (the NUL is not
+   * counted); "" when streamed or absent. */
+  const char *body;
+  size_t body_len;
+  const char *effective_url; /* the URL of the final hop */
+  const gale_http_request *request; /* the original request (client's copy) */
+  gale_http_timings timings;
+  int num_redirects;
+  uint64_t size_download; /* body bytes received on the wire, last hop */
+  uint64_t size_upload;   /* body bytes sent, last hop */
+  uint64_t size_header;   /* response header bytes, all hops */
+  uint64_t size_request;  /* request header bytes, all hops */
+  const char *remote_ip;  /* the peer of the final connection; "" if none */
+  int remote_port;
+  const char *local_ip;
+  int local_port;
+  bool reused; /* the final hop ran on a kept-alive connection */
+};
+
+/* Looks a response field up (case-insensitive); the first value or NULL. */
+GALE_EXPORT const char *gale_http_response_header(const gale_http_response *resp,
+                                                  const char *name);
+
+/* ---- client ------------------------------------------------------------- */
+
+typedef struct gale_http_client_options {
+  int max_clients;          /* 10: requests in flight at once */
+  int max_idle_per_host;    /* 10: idle keep-alive connections kept per key */
+  double idle_timeout;      /* 60 s: an idle kept-alive connection is closed */
+  size_t max_buffer_size;   /* 100 MiB: read buffer limit per connection */
+  gale_resolver *resolver;  /* borrowed; NULL: the client makes its own */
+} gale_http_client_options;
+
+GALE_EXPORT void gale_http_client_options_init(gale_http_client_options *opts);
+
+/* Creates a client on `loop` (`opts` NULL: the defaults; copied).  Returns
+ * GALE_OK, GALE_EINVAL, GALE_ENOMEM, or the resolver's error when making
+ * one failed. */
+GALE_EXPORT int gale_http_client_new(gale_loop *loop, const gale_http_client_options *opts,
+                                     gale_http_client **out);
+
+/* Fails every fetch still queued or in flight with GALE_ECANCELLED (their
+ * callbacks run on later loop turns, after the client memory is gone: they
+ * get a response that stays valid for the call), closes every connection and
+ * frees the client.  Safe from inside a fetch callback.  NULL is ignored. */
+GALE_EXPORT void gale_http_client_free(gale_http_client *client);
+
+/* Called once per fetch with the response (borrowed for the call). */
+typedef void (*gale_http_fetch_cb)(const gale_http_response *resp, void *arg);
+
+/* Starts fetching `req` (copied, see gale_http_request).  `cb` runs exactly
+ * once on a later loop turn, with a response whose status tells success or
+ * failure.  `id` (may be NULL) receives a non-zero number for
+ * gale_http_client_cancel().  Returns GALE_OK, or without calling `cb`:
+ * GALE_EINVAL (NULL arguments, a CR/LF/NUL/space in the method, header
+ * names or values, a body with a producer too), GALE_EURL (not an absolute
+ * http/https URL, or bad characters in it), GALE_ENOMEM. */
+GALE_EXPORT int gale_http_client_fetch(gale_http_client *client, const gale_http_request *req,
+                                       gale_http_fetch_cb cb, void *arg, uint64_t *id);
+
+/* The same as a future.  It completes with the gale_http_response as its
+ * result (owned by the future), or fails with the status of a transport
+ * error, or with GALE_EHTTP_STATUS when raise_error is set and the code is
+ * not 2xx/3xx.  Cancelling the future cancels the fetch.  Returns NULL for
+ * the errors gale_http_client_fetch() returns (check arguments first with
+ * it if the reason matters). */
+GALE_EXPORT gale_future *gale_http_client_fetch_future(gale_http_client *client,
+                                                       const gale_http_request *req);
+
+/* Cancels a queued or running fetch: its callback runs on a later turn with
+ * GALE_ECANCELLED and its connection is closed.  Returns GALE_OK, or
+ * GALE_ENOENT when the id is unknown or the fetch already completed. */
+GALE_EXPORT int gale_http_client_cancel(gale_http_client *client, uint64_t id);
+
+/* Requests in flight and queued, and idle pooled connections. */
+GALE_EXPORT size_t gale_http_client_active(const gale_http_client *client);
+GALE_EXPORT size_t gale_http_client_queued(const gale_http_client *client);
+GALE_EXPORT size_t gale_http_client_idle_connections(const gale_http_client *client);
+
+/* Connections opened so far (a test and bench aid: compare with requests to
+ * see reuse). */
+GALE_EXPORT uint64_t gale_http_client_connections_opened(const gale_http_client *client);
+
+/* The resolver the client uses (its own or the one passed in; borrowed):
+ * e.g. to add --resolve style overrides. */
+GALE_EXPORT gale_resolver *gale_http_client_resolver(gale_http_client *client);
+
+#endif

@@ -1,0 +1,100 @@
+/* gale/multipart.h — multipart/form-data (RFC 7578): a strict parser for
+ * request bodies (form fields and uploaded files, zero-copy) and an encoder
+ * for a client's -F.
+ */
+#ifndef GALE_MULTIPART_H
+#define GALE_MULTIPART_H
+
+#include "gale/common.h"
+
+/* One part.  `data` points into the body given to the parser (zero-copy:
+ * the body must outlive the gale_multipart); the other strings are
+ * NUL-terminated copies owned by the gale_multipart.  Read-only; fields may
+ * be added at the end in later versions. */
+typedef struct gale_multipart_part {
+  const char *name;         /* Content-Disposition name (never NULL) */
+  size_t name_len;
+  const char *filename;     /* filename parameter; NULL for a plain field */
+  size_t filename_len;
+  const char *content_type; /* the part's Content-Type; NULL if absent
+                               (Tornado then assumes
+                               application/unknown for files) */
+  size_t content_type_len;
+  const char *data;         /* the part's body, inside the parsed body */
+  size_t data_len;
+} gale_multipart_part;
+
+typedef struct gale_multipart gale_multipart;
+
+/* Limits; fill with gale_multipart_limits_init() and change fields. */
+typedef struct gale_multipart_limits {
+  size_t max_parts;       /* default 1000; past it GALE_ELIMIT */
+  size_t max_header_size; /* bytes of one part's header section, default
+                             8 KiB; past it GALE_ELIMIT */
+} gale_multipart_limits;
+
+GALE_EXPORT void gale_multipart_limits_init(gale_multipart_limits *lim);
+
+/* Parses `body[0..len)` delimited by `boundary` (the Content-Type's
+ * boundary parameter, unquoted, 1..70 bytes).  A preamble before the first
+ * delimiter and an epilogue after the closing one are ignored.  Each part
+ * needs a header section ending in an empty line, with a
+ * `Content-Disposition: form-data; name="..."` (filename optional); its
+ * header lines must be valid fields (no obs-fold, no bare CR/LF).  Parts
+ * are returned in order.  Linear in len.
+ * `lim` NULL means the defaults.  On success *out is a new gale_multipart
+ * (free with gale_multipart_free()).
+ * Returns GALE_OK, GALE_EINVAL (bad boundary), GALE_EHTTP_PARSE (no
+ * delimiter, missing closing delimiter, a malformed part header, a part
+ * without form-data name), GALE_ELIMIT, GALE_ENOMEM; *out is NULL on
+ * failure. */
+GALE_EXPORT int gale_multipart_parse(const char *body, size_t len,
+                                     const char *boundary,
+                                     size_t boundary_len,
+                                     const gale_multipart_limits *lim,
+                                     gale_multipart **out);
+
+GALE_EXPORT void gale_multipart_free(gale_multipart *m);
+
+/* Number of parts, and the i-th part (borrowed; NULL past the end). */
+GALE_EXPORT size_t gale_multipart_count(const gale_multipart *m);
+GALE_EXPORT const gale_multipart_part *
+gale_multipart_at(const gale_multipart *m, size_t i);
+
+/* ---- Encoder (client side) ---- */
+
+typedef struct gale_multipart_enc gale_multipart_enc;
+
+/* Starts a body.  `boundary` NULL draws a random one (recommended); a given
+ * one must be 1..70 bytes of [0-9A-Za-z'()+_,-./:=?].  Returns NULL when out
+ * of memory or the boundary is invalid. */
+GALE_EXPORT gale_multipart_enc *gale_multipart_enc_new(const char *boundary);
+
+GALE_EXPORT void gale_multipart_enc_free(gale_multipart_enc *e);
+
+/* The Content-Type header value to send with the body:
+ * "multipart/form-data; boundary=...".  Borrowed from `e`. */
+GALE_EXPORT const char *gale_multipart_enc_content_type(
+    const gale_multipart_enc *e);
+
+/* Appends a field, or a file part (filename and content_type may be NULL;
+ * content_type defaults to application/octet-stream for a file).  Data is
+ * copied.  Names and filenames are sent as quoted strings; CR, LF, NUL and
+ * '"' in them are refused (GALE_EINVAL), and so is data that contains the
+ * boundary delimiter (GALE_EEXIST: use a random boundary).  GALE_ENOMEM. */
+GALE_EXPORT int gale_multipart_enc_add_field(gale_multipart_enc *e,
+                                             const char *name,
+                                             const char *value,
+                                             size_t value_len);
+GALE_EXPORT int gale_multipart_enc_add_file(gale_multipart_enc *e,
+                                            const char *name,
+                                            const char *filename,
+                                            const char *content_type,
+                                            const void *data, size_t len);
+
+/* Closes the body and returns it (borrowed from `e`, valid until it is
+ * freed; further adds fail with GALE_ESTATE).  Returns GALE_OK. */
+GALE_EXPORT int gale_multipart_enc_finish(gale_multipart_enc *e,
+                                          const char **body, size_t *len);
+
+#endif
