@@ -3,10 +3,12 @@ libgale_impl_la_SOURCES += \
 	iostream/netutil.c \
 	iostream/acceptor.c \
 	iostream/process.c \
+	iostream/tcp_server.c \
 	iostream/server_internal.h
 galeinclude_HEADERS += \
 	include/gale/netutil.h \
-	include/gale/process.h
+	include/gale/process.h \
+	include/gale/tcp_server.h
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/test_netutil tests/test_process

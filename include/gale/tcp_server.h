@@ -60,8 +60,10 @@ typedef struct gale_tcp_server_options {
   size_t max_connections;
   /* Server-side TLS (borrowed: must outlive the server).  NULL = plain. */
   gale_tls_ctx *tls;
-  /* Handshake deadline for TLS connections, seconds (default 10, like the
-   * stream's own default; <= 0 = none). */
+  /* Handshake deadline for TLS connections, seconds (default
+   * GALE_TLS_DEFAULT_HANDSHAKE_TIMEOUT, 20 s; <= 0 = none).  A failed or
+   * timed-out handshake closes the connection without calling
+   * handle_stream (logged at debug level). */
   double tls_handshake_timeout;
   /* Passed to every stream (0 = the stream default, 100 MiB as Tornado). */
   size_t max_buffer_size;
@@ -118,14 +120,16 @@ GALE_EXPORT int gale_tcp_server_start(gale_tcp_server *server, int num_processes
  * open.  Idempotent.  Returns GALE_OK or GALE_EINVAL. */
 GALE_EXPORT int gale_tcp_server_stop(gale_tcp_server *server);
 
-/* Graceful shutdown: stops accepting, lets open connections finish, and
- * after `timeout` seconds (<= 0: close at once) closes those still open
- * (their owners learn it from their streams' close callbacks, status
- * GALE_ECANCELLED... as gale_stream_close() reports it).  `done` (may be
- * NULL) runs once no connection is left, never inside this call.
+/* Graceful shutdown: stops accepting (closes the listening sockets), lets
+ * open connections finish, and after `timeout` seconds (<= 0: at once)
+ * closes those still open with gale_stream_close() (their owners learn it
+ * from their streams' close callbacks, reason GALE_OK, pending reads and
+ * writes GALE_ECANCELLED).  `done` (may be NULL) runs once no connection is
+ * left, never inside this call; the server may be freed from it.
  * Applications that keep idle connections (keep-alive) should check
  * gale_tcp_server_is_shutting_down() and close them when idle.  Returns
- * GALE_OK, GALE_EINVAL, GALE_EBUSY (a shutdown is already running). */
+ * GALE_OK, GALE_EINVAL, GALE_EBUSY (a shutdown is already running),
+ * GALE_ESTATE (the server never had a loop), GALE_ENOMEM. */
 GALE_EXPORT int gale_tcp_server_shutdown(gale_tcp_server *server, double timeout,
                                          gale_tcp_server_done_cb done, void *arg);
 
@@ -143,13 +147,13 @@ GALE_EXPORT gale_loop *gale_tcp_server_loop(const gale_tcp_server *server);
  * Handy with gale_socket_port() after listening on port 0. */
 GALE_EXPORT size_t gale_tcp_server_sockets(const gale_tcp_server *server, int *fds, size_t max);
 
-/* Closes every listening socket and every open connection (their close
- * callbacks run before this returns or on the next loop turn, as
- * gale_stream_close() does), cancels a pending shutdown without calling its
- * done callback, and frees the server, and its own loop if start() made
- * one.  Safe from inside the server's callbacks?  No: call it from outside
- * them (e.g. in the shutdown done callback it is allowed: the server is no
- * longer on the stack).  NULL is ignored. */
+/* Closes every listening socket and every open connection with
+ * gale_stream_close() (their close callbacks run on the next loop
+ * iteration, as always), cancels a pending shutdown without calling its
+ * done callback, and frees the server — and the loop start() made for a
+ * worker, after letting it run those close callbacks.  May be called from
+ * handle_stream, a stream callback or the shutdown done callback.  NULL is
+ * ignored. */
 GALE_EXPORT void gale_tcp_server_free(gale_tcp_server *server);
 
 #endif
