@@ -15,6 +15,9 @@
 #include "gale/future.h"
 #include "gale/stream.h"
 #include "gale/tls.h"
+#include "gale/netutil.h"
+#include "gale/process.h"
+#include "gale/tcp_server.h"
 #include "gale/httputil.h"
 #include "gale/http_client.h"
 

@@ -11,7 +11,19 @@ galeinclude_HEADERS += \
 	include/gale/tcp_server.h
 
 if HAVE_CMOCKA
-check_PROGRAMS += tests/test_netutil tests/test_process
+check_PROGRAMS += tests/test_netutil tests/test_process tests/test_tcp_server
 tests_test_netutil_SOURCES = tests/test_netutil.c
 tests_test_process_SOURCES = tests/test_process.c
+tests_test_tcp_server_SOURCES = tests/test_tcp_server.c
 endif
+
+# Examples and benchmarks of this part.
+EXTRA_PROGRAMS += bench/echo_gale bench/echo_libevent bench/echo_client
+bench_programs += bench/echo_gale bench/echo_libevent bench/echo_client
+bench_echo_gale_SOURCES = bench/echo_gale.c
+bench_echo_gale_LDADD = libgale_impl.la $(DEP_LIBS)
+bench_echo_libevent_SOURCES = bench/echo_libevent.c
+bench_echo_libevent_LDADD = $(LIBEVENT_LIBS)
+bench_echo_client_SOURCES = bench/echo_client.c
+bench_echo_client_LDADD =
+EXTRA_DIST += bench/echo.sh
