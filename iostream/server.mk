@@ -11,10 +11,12 @@ galeinclude_HEADERS += \
 	include/gale/tcp_server.h
 
 if HAVE_CMOCKA
-check_PROGRAMS += tests/test_netutil tests/test_process tests/test_tcp_server
+check_PROGRAMS += tests/test_netutil tests/test_process tests/test_tcp_server \
+	tests/test_tcp_server_tls
 tests_test_netutil_SOURCES = tests/test_netutil.c
 tests_test_process_SOURCES = tests/test_process.c
 tests_test_tcp_server_SOURCES = tests/test_tcp_server.c
+tests_test_tcp_server_tls_SOURCES = tests/test_tcp_server_tls.c
 endif
 
 # Examples and benchmarks of this part.
