@@ -19,6 +19,7 @@ struct gale_acceptor {
   gale_watcher *watcher;
   gale_timer *retry;  /* armed during a back-off */
   bool paused;        /* by the user */
+  bool warned;        /* logged this back-off episode */
   bool *freed;        /* set when freed from inside the callback */
   unsigned long wakeups;
 };
@@ -37,8 +38,10 @@ static void retry_cb(gale_loop *loop, void *arg) {
 /* Out of descriptors (or kernel memory): the listening socket stays
  * readable, so watching it would spin.  Stop for a while. */
 static void back_off(gale_acceptor *a, int err) {
-  gale_log_warning(NULL, "accept on fd %d: %s; pausing accepts for %.0f ms", a->fd,
-                   gale_strerror(gale_err_from_errno(err)), a->backoff * 1000);
+  if (!a->warned)
+    gale_log_warning(NULL, "accept on fd %d: %s; pausing accepts for %.0f ms at a time", a->fd,
+                     gale_strerror(gale_err_from_errno(err)), a->backoff * 1000);
+  a->warned = true;
   if (gale_loop_call_later(a->loop, a->backoff, retry_cb, a, &a->retry) != GALE_OK) {
     a->retry = NULL;
     return; /* no memory for a timer: keep watching rather than go deaf */
@@ -73,6 +76,7 @@ static void readable_cb(gale_watcher *w, int fd, int events, void *arg) {
       }
       continue;
     }
+    a->warned = false;
     a->cb(a, cfd, (struct sockaddr *)&ss, len, a->arg);
     if (freed) return;
   }
