@@ -13,6 +13,7 @@
 #include "gale/log.h"
 #include "gale/loop.h"
 #include "gale/future.h"
+#include "gale/resolver.h"
 #include "gale/stream.h"
 #include "gale/tls.h"
 #include "gale/netutil.h"
@@ -20,5 +21,7 @@
 #include "gale/tcp_server.h"
 #include "gale/httputil.h"
 #include "gale/http_client.h"
+#include "gale/http_server.h"
+#include "gale/web.h"
 
 #endif

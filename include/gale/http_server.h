@@ -1,0 +1,279 @@
+/* gale/http_server.h — the HTTP/1.1 server (Tornado's HTTPServer and
+ * HTTP1ServerConnection).
+ *
+ * A gale_http_server accepts connections through a gale_tcp_server (so TLS,
+ * several listening sockets and forked worker processes come with it) and
+ * speaks HTTP/1.0 and 1.1 on each: keep-alive, pipelining (answers in
+ * order, everything produced while handling one read sent with one write),
+ * chunked bodies both ways, Expect: 100-continue, HEAD, gzip responses,
+ * optional gunzip of request bodies, timeouts and size limits.
+ *
+ * Each request reaches the application as a gale_http_server_request: the
+ * parsed request (method, target, headers, body) and the response being
+ * built (status, headers, body).  The application answers at once or later
+ * from any callback on the loop thread, and must eventually call
+ * gale_http_server_request_finish() — or be told through the close callback
+ * that the client went away.  Requests of one connection are handled one at
+ * a time, in order: the next pipelined request is dispatched only after the
+ * previous one finished.
+ *
+ * Malformed or hostile requests never reach the application: the server
+ * answers with a short plain-text error (400 malformed, 413 body too large,
+ * 414 target too long, 431 header section too large, 501 unknown transfer
+ * coding, 505 HTTP version, 417 unknown expectation) with
+ * "Connection: close", then closes (after a bounded lingering drain so the
+ * client reads the answer).  Every request before the bad one in a pipeline
+ * is answered first.
+ *
+ * Strings returned by the accessors below are NUL-terminated, borrowed, and
+ * valid until the request is finished (or its close callback returned).
+ * Everything here is for the loop thread only.
+ */
+#ifndef GALE_HTTP_SERVER_H
+#define GALE_HTTP_SERVER_H
+
+#include <stdarg.h>
+#include <sys/types.h>
+
+#include "gale/common.h"
+#include "gale/error.h"
+#include "gale/loop.h"
+
+typedef struct gale_http_server gale_http_server;
+typedef struct gale_http_server_request gale_http_server_request;
+/* From gale/tcp_server.h and gale/stream.h (repeated typedefs are valid C11). */
+typedef struct gale_tcp_server gale_tcp_server;
+typedef struct gale_tls_ctx gale_tls_ctx;
+
+/* The application's entry point.  With the default (buffered) body mode it
+ * runs once the whole request, body included, has arrived; if the
+ * headers_cb chose streaming it runs when the body has been streamed.  The
+ * request is borrowed until finished. */
+typedef void (*gale_http_request_cb)(gale_http_server_request *req, void *arg);
+
+/* Streamed body data (see gale_http_server_request_stream_body()).  `data`
+ * is borrowed for the call; already de-chunked (and gunzipped when the
+ * server decompresses).  Return GALE_OK to go on, or an error status to
+ * abandon the request: the server then answers 400 unless the application
+ * already started a response, and closes the connection. */
+typedef int (*gale_http_body_cb)(gale_http_server_request *req, const char *data, size_t len,
+                                 void *arg);
+
+/* The client went away (or the connection failed: `status` says why, e.g.
+ * GALE_EOF, GALE_ECONNRESET, GALE_ETIMEDOUT_READ) before the application
+ * finished the request.  After this returns the request is freed: the
+ * application must drop its pointer and not call finish. */
+typedef void (*gale_http_close_cb)(gale_http_server_request *req, int status, void *arg);
+
+/* Told when gale_http_server_shutdown() has closed every connection. */
+typedef void (*gale_http_server_closed_cb)(gale_http_server *server, void *arg);
+
+/* Server options.  Initialise with gale_http_server_options_init(), which
+ * fills the defaults listed beside each field, then change what you need.
+ * Strings and arrays are copied by gale_http_server_new(). */
+typedef struct gale_http_server_options {
+  /* Optional: runs when a request's header section is complete, before any
+   * body byte is read.  It may inspect the request, answer at once (e.g.
+   * 401: the body is then not read and the connection closes after the
+   * answer if a body was announced), or call
+   * gale_http_server_request_stream_body() to receive the body in chunks
+   * instead of having it buffered.  "100 Continue" is sent after this
+   * callback, only when the body will be read. */
+  gale_http_request_cb headers_cb;
+
+  size_t max_header_size;       /* 65536: request line + headers; 431 past it */
+  size_t max_uri_size;          /* 8192: request target; 414 past it */
+  size_t max_header_count;      /* 100: header fields; 431 past it */
+  uint64_t max_body_size;       /* 100 MiB (buffered or streamed; after
+                                   inflation when decompressing); 413 */
+  double header_timeout;        /* 60 s from a request's first byte to the end
+                                   of its header section (slowloris); 0 = none */
+  double body_timeout;          /* 60 s without body progress; 0 = none */
+  double idle_connection_timeout; /* 3600 s (Tornado) idle between requests */
+  unsigned max_requests_per_connection; /* 0: unlimited (default) */
+  bool no_keep_alive;           /* false: close after each response */
+  bool xheaders;                /* false: trust X-Real-IP / X-Forwarded-For /
+                                   X-Forwarded-Proto / X-Scheme */
+  /* With xheaders: proxies (IP literals) to skip when reading
+   * X-Forwarded-For from the right; NULL-terminated array, may be NULL. */
+  const char *const *trusted_downstream;
+  bool compress_response;       /* false: gzip responses when the client
+                                   accepts it, the type compresses and the
+                                   body exceeds 1 KiB */
+  bool decompress_request;      /* false: gunzip Content-Encoding: gzip bodies */
+  bool access_log;              /* true: one line per request on the "access"
+                                   domain at INFO (skipped when INFO is off) */
+  gale_tls_ctx *tls;            /* NULL: plain HTTP; borrowed, must outlive
+                                   the server */
+} gale_http_server_options;
+
+/* Fills `opts` with the defaults above. */
+GALE_EXPORT void gale_http_server_options_init(gale_http_server_options *opts);
+
+/* ---- the server ---------------------------------------------------------- */
+
+/* Creates a server on `loop` calling request_cb(req, arg) for each request.
+ * `opts` may be NULL (defaults); it is copied.  The server does not listen
+ * until gale_http_server_listen() or the TCP server's own bind/add calls.
+ * Returns GALE_OK and stores the server in *out, or GALE_EINVAL,
+ * GALE_ENOMEM. */
+GALE_EXPORT int gale_http_server_new(gale_loop *loop, const gale_http_server_options *opts,
+                                     gale_http_request_cb request_cb, void *arg,
+                                     gale_http_server **out);
+
+/* Listens on `address` (NULL: all interfaces, IPv4 and IPv6) and `port`
+ * (0: an ephemeral port, read it back with gale_http_server_port()).
+ * Returns GALE_OK or the TCP server's errors (GALE_EADDRINUSE, ...). */
+GALE_EXPORT int gale_http_server_listen(gale_http_server *server, int port, const char *address);
+
+/* The port of the first listening socket, or -1. */
+GALE_EXPORT int gale_http_server_port(const gale_http_server *server);
+
+/* The underlying TCP server (borrowed), for bind_sockets / add_sockets /
+ * start(n) (forked workers) / max connections. */
+GALE_EXPORT gale_tcp_server *gale_http_server_tcp(gale_http_server *server);
+
+/* Graceful shutdown: stops accepting, closes idle keep-alive connections at
+ * once, lets requests in flight finish (their connections then close
+ * instead of being kept alive), and force-closes whatever remains after
+ * `timeout` seconds (<= 0: wait forever).  closed_cb (may be NULL) runs once
+ * every connection is closed, never inside this call.  Returns GALE_OK,
+ * GALE_EINVAL, GALE_ESTATE (already shutting down). */
+GALE_EXPORT int gale_http_server_shutdown(gale_http_server *server, double timeout,
+                                          gale_http_server_closed_cb closed_cb, void *arg);
+
+/* Closes every connection at once (requests in flight get their close
+ * callbacks with GALE_ECANCELLED) and frees the server.  Safe from inside a
+ * request or close callback.  NULL is ignored. */
+GALE_EXPORT void gale_http_server_free(gale_http_server *server);
+
+/* Number of open connections. */
+GALE_EXPORT size_t gale_http_server_connection_count(const gale_http_server *server);
+
+/* ---- the request: what the client sent ----------------------------------- */
+
+GALE_EXPORT gale_http_server *gale_http_server_request_server(const gale_http_server_request *req);
+
+/* "GET", "POST", ... as sent (case-sensitive, as RFC 9110 says). */
+GALE_EXPORT const char *gale_http_server_request_method(const gale_http_server_request *req);
+/* The request target as sent ("/a%20b?x=1"; absolute-form targets are kept
+ * whole: "http://host/a"). */
+GALE_EXPORT const char *gale_http_server_request_uri(const gale_http_server_request *req);
+/* The path part of the target, still percent-encoded ("/a%20b"). */
+GALE_EXPORT const char *gale_http_server_request_path(const gale_http_server_request *req);
+/* The query string without '?' ("x=1"), "" when there is none. */
+GALE_EXPORT const char *gale_http_server_request_query(const gale_http_server_request *req);
+/* "HTTP/1.1" or "HTTP/1.0". */
+GALE_EXPORT const char *gale_http_server_request_version(const gale_http_server_request *req);
+/* The Host (or the absolute-form authority), "" when none. */
+GALE_EXPORT const char *gale_http_server_request_host(const gale_http_server_request *req);
+/* The client's IP address as text; with xheaders, the forwarded one. */
+GALE_EXPORT const char *gale_http_server_request_remote_ip(const gale_http_server_request *req);
+/* "http" or "https" (TLS, or with xheaders X-Forwarded-Proto/X-Scheme). */
+GALE_EXPORT const char *gale_http_server_request_protocol(const gale_http_server_request *req);
+
+/* The first value of header `name` (case-insensitive), or NULL.  O(number
+ * of headers). */
+GALE_EXPORT const char *gale_http_server_request_header(const gale_http_server_request *req,
+                                                        const char *name);
+/* Header fields in order, repeated ones included: index 0..count-1.
+ * Returns false past the end. */
+GALE_EXPORT size_t gale_http_server_request_header_count(const gale_http_server_request *req);
+GALE_EXPORT bool gale_http_server_request_header_at(const gale_http_server_request *req,
+                                                    size_t index, const char **name,
+                                                    const char **value);
+
+/* The buffered body (NUL-terminated for convenience; `len` excludes the
+ * NUL; may be NULL).  Empty when the body was streamed or absent. */
+GALE_EXPORT const char *gale_http_server_request_body(const gale_http_server_request *req,
+                                                      size_t *len);
+
+/* Seconds since the request's first byte arrived (loop time). */
+GALE_EXPORT double gale_http_server_request_elapsed(const gale_http_server_request *req);
+
+/* Asks for the body in chunks instead of buffered: body_cb for each piece,
+ * then request_cb of the server when the body is complete.  Only valid from
+ * the server's headers_cb.  Returns GALE_OK, GALE_EINVAL, GALE_ESTATE. */
+GALE_EXPORT int gale_http_server_request_stream_body(gale_http_server_request *req,
+                                                     gale_http_body_cb body_cb, void *arg);
+
+/* Sets the callback told when the connection goes away before the request
+ * is finished (Tornado's on_connection_close).  NULL clears it. */
+GALE_EXPORT void gale_http_server_request_set_close_cb(gale_http_server_request *req,
+                                                       gale_http_close_cb cb, void *arg);
+
+/* A per-request pointer the application may use freely. */
+GALE_EXPORT void gale_http_server_request_set_user(gale_http_server_request *req, void *user);
+GALE_EXPORT void *gale_http_server_request_get_user(const gale_http_server_request *req);
+
+/* ---- the request: the response being built ------------------------------ */
+
+/* Sets the status (100..599; default 200) and optionally the reason phrase
+ * (copied; NULL: the standard phrase, or "Unknown").  Returns GALE_OK,
+ * GALE_EINVAL (code out of range, CR/LF/NUL in the reason), GALE_ESTATE
+ * (headers already sent). */
+GALE_EXPORT int gale_http_server_request_set_status(gale_http_server_request *req, int code,
+                                                    const char *reason);
+GALE_EXPORT int gale_http_server_request_get_status(const gale_http_server_request *req);
+
+/* Response headers.  set replaces every field of that name, add appends
+ * one more, clear removes all of them.  Names must be tokens and values
+ * free of CR, LF and NUL (response splitting): GALE_EINVAL otherwise.
+ * Copied.  GALE_ESTATE once the headers were sent.  The server adds Date,
+ * Server, Content-Length / Transfer-Encoding and Connection itself; a
+ * Content-Length set here is trusted and checked against what is written. */
+GALE_EXPORT int gale_http_server_request_set_header(gale_http_server_request *req,
+                                                    const char *name, const char *value);
+GALE_EXPORT int gale_http_server_request_add_header(gale_http_server_request *req,
+                                                    const char *name, const char *value);
+GALE_EXPORT int gale_http_server_request_clear_header(gale_http_server_request *req,
+                                                      const char *name);
+/* The first value of a response header, or NULL. */
+GALE_EXPORT const char *gale_http_server_request_get_response_header(
+    const gale_http_server_request *req, const char *name);
+
+/* Appends body bytes (copied) to the response.  They are held until
+ * flush/finish so small bodies get a Content-Length (and an ETag in the web
+ * layer).  Returns GALE_OK, GALE_EINVAL, GALE_ENOMEM, GALE_ESTATE (already
+ * finished), GALE_ECLOSED (the client is gone). */
+GALE_EXPORT int gale_http_server_request_write(gale_http_server_request *req, const void *data,
+                                               size_t len);
+/* Appends `len` bytes by reference: `data` must stay valid until `free_fn`
+ * (may be NULL for static data) is called with it. */
+GALE_EXPORT int gale_http_server_request_write_ref(gale_http_server_request *req,
+                                                   const void *data, size_t len,
+                                                   gale_free_fn free_fn);
+/* Appends `length` bytes of the open file `fd` from `offset`, sent with
+ * sendfile on plain connections (copied through TLS otherwise).  The server
+ * takes ownership of `fd` and closes it (also on error). */
+GALE_EXPORT int gale_http_server_request_write_file(gale_http_server_request *req, int fd,
+                                                    off_t offset, off_t length);
+GALE_EXPORT int gale_http_server_request_printf(gale_http_server_request *req, const char *fmt,
+                                                ...) GALE_PRINTF(2, 3);
+
+/* Bytes written but not yet flushed. */
+GALE_EXPORT size_t gale_http_server_request_pending(const gale_http_server_request *req);
+/* Drops the bytes written but not yet flushed (for error pages). */
+GALE_EXPORT void gale_http_server_request_discard(gale_http_server_request *req);
+
+/* Sends the headers if not yet sent (chunked for HTTP/1.1 when no
+ * Content-Length was set; close-delimited for HTTP/1.0) and what was
+ * written so far.  Streaming responses (long polls, server-sent events)
+ * call this repeatedly.  Returns GALE_OK, GALE_ESTATE, GALE_ECLOSED. */
+GALE_EXPORT int gale_http_server_request_flush(gale_http_server_request *req);
+
+/* Completes the response.  When nothing was flushed yet the whole body is
+ * sent with a Content-Length (gzipped if the server compresses and the
+ * response qualifies).  For HEAD the body is not sent but its headers are.
+ * The request is freed by the server afterwards (not inside this call when
+ * called from request_cb): do not touch it after finish.  Returns GALE_OK,
+ * GALE_ESTATE (already finished), GALE_ECLOSED (client gone: the request is
+ * freed all the same), GALE_EINVAL (Content-Length set but a different
+ * number of bytes written: the connection is closed). */
+GALE_EXPORT int gale_http_server_request_finish(gale_http_server_request *req);
+
+/* True once the headers went out (set_status/set_header now fail). */
+GALE_EXPORT bool gale_http_server_request_headers_sent(const gale_http_server_request *req);
+GALE_EXPORT bool gale_http_server_request_finished(const gale_http_server_request *req);
+
+#endif

@@ -1,0 +1,366 @@
+/* gale/web.h — the web layer (the essentials of tornado.web).
+ *
+ * An application maps URL patterns to handler classes.  A handler class is
+ * a const table of callbacks (Tornado's RequestHandler subclass); for each
+ * request the application creates a handler (a gale_web_handler, with an
+ * optional zeroed context of the class's ctx_size bytes) and runs its life
+ * cycle as Tornado does:
+ *
+ *   initialize(h, route_args) → prepare(h) → get/post/...(h) → on_finish(h)
+ *
+ * A method callback answers with the gale_web_* response calls and either
+ * finishes (gale_web_finish) or returns without finishing: then the handler
+ * is asynchronous and may finish later from any callback on the loop thread
+ * (long polling, waiting for a gale_http_client fetch...).  A method that
+ * returns without finishing and without having called gale_web_hold() is
+ * finished for it, as in Tornado's synchronous handlers.  If the client goes
+ * away first, on_connection_close(h) runs, then on_finish(h), and the
+ * handler is freed: drop every pointer to it.
+ *
+ *   static void hello(gale_web_handler *h) { gale_web_write_str(h, "Hello, world"); }
+ *   static const gale_web_handler_class main_handler = { .get = hello };
+ *   gale_web_app *app = gale_web_app_new(NULL);
+ *   gale_web_app_add(app, "/", &main_handler, NULL, NULL);
+ *   gale_web_app_listen(app, loop, 8888, NULL, NULL);
+ *
+ * Routes are PCRE2 regular expressions anchored at both ends and matched
+ * against the request path (still percent-encoded, as Tornado does); their
+ * capture groups are percent-decoded and handed to the handler as path
+ * arguments.  No match: 404 (or the default handler); a matched class
+ * without a callback for the method: 405 with an Allow header.
+ *
+ * Strings returned by gale_web_* accessors are borrowed from the handler and
+ * valid until it is freed, unless said otherwise.  Loop thread only.
+ */
+#ifndef GALE_WEB_H
+#define GALE_WEB_H
+
+#include <stdarg.h>
+#include <time.h>
+
+#include "gale/common.h"
+#include "gale/error.h"
+#include "gale/http_server.h"
+#include "gale/loop.h"
+
+typedef struct gale_web_app gale_web_app;
+typedef struct gale_web_handler gale_web_handler;
+
+/* A handler callback; the handler is borrowed for the call. */
+typedef void (*gale_web_handler_fn)(gale_web_handler *h);
+
+/* A handler class: every member is optional.  Keep it static const. */
+typedef struct gale_web_handler_class {
+  const char *name;      /* for logs */
+  size_t ctx_size;       /* bytes of zeroed per-request context
+                            (gale_web_handler_ctx) */
+  /* Receives the route's args (gale_web_app_add).  A non-OK return
+   * answers 500. */
+  int (*initialize)(gale_web_handler *h, void *route_args);
+  /* Runs before the method; may finish the request (then the method does
+   * not run) or call gale_web_hold() to go asynchronous before the method:
+   * gale_web_resume() then runs the method. */
+  gale_web_handler_fn prepare;
+  gale_web_handler_fn get, head, post, put, delete_, patch, options;
+  /* After the response went out (or the client went away). */
+  gale_web_handler_fn on_finish;
+  /* The client closed the connection before the handler finished. */
+  gale_web_handler_fn on_connection_close;
+  /* Writes the body of an error page for gale_web_send_error(); the status
+   * is already set and the pending body cleared.  Default: a small HTML
+   * page "<html><title>404: Not Found</title>...". */
+  void (*write_error)(gale_web_handler *h, int status);
+  /* Tornado's @stream_request_body: when set, the body is not buffered;
+   * each piece goes here (after prepare, before the method), and the
+   * method runs at the end.  Return GALE_OK or an error (400, close). */
+  int (*data_received)(gale_web_handler *h, const char *data, size_t len);
+  /* Skip the XSRF check for this class even when the app enables it. */
+  bool no_xsrf_check;
+} gale_web_handler_class;
+
+/* Application settings.  gale_web_app_options_init() fills the defaults;
+ * strings are copied by gale_web_app_new(). */
+typedef struct gale_web_app_options {
+  /* Secret for signed cookies and XSRF tokens (NULL: signed cookies fail
+   * with GALE_ESTATE).  At least 16 bytes of randomness is sensible. */
+  const char *cookie_secret;
+  bool xsrf_cookies;             /* false: check _xsrf on POST/PUT/PATCH/DELETE */
+  /* Handler for paths no route matches (NULL: 404 page). */
+  const gale_web_handler_class *default_handler;
+  void *default_handler_args;
+  /* Serve files of this directory under static_url_prefix with the static
+   * handler (NULL: no static route). */
+  const char *static_path;
+  const char *static_url_prefix; /* "/static/" */
+  bool compress_response;        /* false: gzip eligible responses */
+  bool etag;                     /* true: ETag + 304 on buffered responses */
+  const char *server_header;     /* "gale": NULL or "" sends none */
+} gale_web_app_options;
+
+GALE_EXPORT void gale_web_app_options_init(gale_web_app_options *opts);
+
+/* ---- application ---------------------------------------------------------- */
+
+/* Creates an application (opts may be NULL).  Returns NULL when out of
+ * memory or for an invalid option. */
+GALE_EXPORT gale_web_app *gale_web_app_new(const gale_web_app_options *opts);
+
+/* Adds a route, tried in the order added.  `pattern` is a PCRE2 regex
+ * matched against the whole path ("/user/([0-9]+)"); `cls` is borrowed
+ * (static); `route_args` is borrowed and handed to initialize; `name`
+ * (may be NULL, copied) names the route for gale_web_app_reverse_url().
+ * Returns GALE_OK, GALE_EINVAL (bad regex: logged with its offset),
+ * GALE_EEXIST (name taken), GALE_ENOMEM. */
+GALE_EXPORT int gale_web_app_add(gale_web_app *app, const char *pattern,
+                                 const gale_web_handler_class *cls, void *route_args,
+                                 const char *name);
+
+/* Builds the path of route `name` with its groups replaced, in order, by
+ * the `nargs` strings (percent-encoded here).  Works for patterns whose
+ * groups are not nested and whose literal parts are plain text (escapes like
+ * "\." are unescaped).  Returns a malloc'd string the caller frees, or NULL
+ * (unknown name, wrong argument count, pattern too complex). */
+GALE_EXPORT char *gale_web_app_reverse_url(const gale_web_app *app, const char *name,
+                                           size_t nargs, const char *const *args);
+
+/* Creates a gale_http_server for this app on `loop` and listens on
+ * `address` (NULL: all) and `port`.  `http_opts` may be NULL (defaults).
+ * *out (may be NULL) receives the server, which the caller frees before the
+ * app.  Returns GALE_OK or the server's errors. */
+GALE_EXPORT int gale_web_app_listen(gale_web_app *app, gale_loop *loop, int port,
+                                    const char *address,
+                                    const gale_http_server_options *http_opts,
+                                    gale_http_server **out);
+
+/* For building the server yourself: pass these to gale_http_server_new()
+ * (request_cb) and as opts.headers_cb, with the app as arg. */
+GALE_EXPORT void gale_web_app_headers_cb(gale_http_server_request *req, void *app);
+GALE_EXPORT void gale_web_app_request_cb(gale_http_server_request *req, void *app);
+
+/* Frees the app; its servers must be freed first.  NULL is ignored. */
+GALE_EXPORT void gale_web_app_free(gale_web_app *app);
+
+/* ---- the handler: context and request ------------------------------------ */
+
+GALE_EXPORT gale_web_app *gale_web_handler_app(const gale_web_handler *h);
+GALE_EXPORT const gale_web_handler_class *gale_web_handler_class_of(const gale_web_handler *h);
+/* The zeroed per-request context of cls->ctx_size bytes (NULL when 0). */
+GALE_EXPORT void *gale_web_handler_ctx(const gale_web_handler *h);
+/* The route's args as given to gale_web_app_add(). */
+GALE_EXPORT void *gale_web_handler_route_args(const gale_web_handler *h);
+/* The underlying request (method, uri, headers, remote IP...). */
+GALE_EXPORT gale_http_server_request *gale_web_request(const gale_web_handler *h);
+
+/* Percent-decoded capture groups of the route: index 0 is the first group;
+ * a group that did not participate is "".  NULL past the end. */
+GALE_EXPORT size_t gale_web_path_arg_count(const gale_web_handler *h);
+GALE_EXPORT const char *gale_web_path_arg(const gale_web_handler *h, size_t index);
+/* A named group ((?<id>...)), or NULL. */
+GALE_EXPORT const char *gale_web_path_kwarg(const gale_web_handler *h, const char *name);
+
+/* Shortcuts for the request's accessors. */
+GALE_EXPORT const char *gale_web_method(const gale_web_handler *h);
+GALE_EXPORT const char *gale_web_uri(const gale_web_handler *h);
+GALE_EXPORT const char *gale_web_path(const gale_web_handler *h);
+GALE_EXPORT const char *gale_web_query(const gale_web_handler *h);
+GALE_EXPORT const char *gale_web_header(const gale_web_handler *h, const char *name);
+GALE_EXPORT const char *gale_web_remote_ip(const gale_web_handler *h);
+GALE_EXPORT const char *gale_web_protocol(const gale_web_handler *h);
+GALE_EXPORT const char *gale_web_host(const gale_web_handler *h);
+GALE_EXPORT const char *gale_web_body(const gale_web_handler *h, size_t *len);
+
+/* Arguments from the query string and, for form bodies
+ * (application/x-www-form-urlencoded and multipart/form-data), the body;
+ * decoded.  get_argument returns the last value (Tornado) or `dflt`.
+ * get_arguments fills up to `max` values in order and returns how many
+ * there are in total.  The query_/body_ variants look only there.
+ * Arguments are parsed on first use; a malformed body gives no body
+ * arguments (and a warning). */
+GALE_EXPORT const char *gale_web_get_argument(gale_web_handler *h, const char *name,
+                                              const char *dflt);
+GALE_EXPORT size_t gale_web_get_arguments(gale_web_handler *h, const char *name,
+                                          const char **values, size_t max);
+GALE_EXPORT const char *gale_web_get_query_argument(gale_web_handler *h, const char *name,
+                                                    const char *dflt);
+GALE_EXPORT const char *gale_web_get_body_argument(gale_web_handler *h, const char *name,
+                                                   const char *dflt);
+
+/* An uploaded file of a multipart/form-data body. */
+typedef struct gale_web_file {
+  const char *filename;      /* as sent, "" if none */
+  const char *content_type;  /* "application/octet-stream" if none */
+  const char *body;          /* borrowed from the request */
+  size_t len;
+} gale_web_file;
+
+/* The index-th file uploaded in form field `field` (0-based), or NULL. */
+GALE_EXPORT const gale_web_file *gale_web_get_file(gale_web_handler *h, const char *field,
+                                                   size_t index);
+/* Number of files of that field. */
+GALE_EXPORT size_t gale_web_get_file_count(gale_web_handler *h, const char *field);
+
+/* The value of cookie `name` from the Cookie header, or `dflt`. */
+GALE_EXPORT const char *gale_web_get_cookie(gale_web_handler *h, const char *name,
+                                            const char *dflt);
+
+/* ---- the handler: response ------------------------------------------------ */
+
+/* As gale_http_server_request_set_status / set/add/clear_header: values are
+ * checked (no CR, LF, NUL: GALE_EINVAL) and copied. */
+GALE_EXPORT int gale_web_set_status(gale_web_handler *h, int code, const char *reason);
+GALE_EXPORT int gale_web_get_status(const gale_web_handler *h);
+GALE_EXPORT int gale_web_set_header(gale_web_handler *h, const char *name, const char *value);
+GALE_EXPORT int gale_web_add_header(gale_web_handler *h, const char *name, const char *value);
+GALE_EXPORT int gale_web_clear_header(gale_web_handler *h, const char *name);
+
+/* Appends to the response body (copied; buffered until flush/finish). */
+GALE_EXPORT int gale_web_write(gale_web_handler *h, const void *data, size_t len);
+GALE_EXPORT int gale_web_write_str(gale_web_handler *h, const char *s);
+GALE_EXPORT int gale_web_printf(gale_web_handler *h, const char *fmt, ...) GALE_PRINTF(2, 3);
+/* Appends `s` with &, <, >, " and ' escaped as HTML entities. */
+GALE_EXPORT int gale_web_write_html_escaped(gale_web_handler *h, const char *s);
+
+/* A tiny streaming JSON writer into the response body (not a JSON library:
+ * it escapes strings and places commas; nesting up to 32 levels).  The
+ * first call sets Content-Type: application/json; charset=UTF-8.  Keys are
+ * given with gale_web_json_key() inside objects.  Errors (bad nesting) are
+ * sticky and make gale_web_json_end() return GALE_EINVAL. */
+GALE_EXPORT int gale_web_json_begin_object(gale_web_handler *h);
+GALE_EXPORT int gale_web_json_end_object(gale_web_handler *h);
+GALE_EXPORT int gale_web_json_begin_array(gale_web_handler *h);
+GALE_EXPORT int gale_web_json_end_array(gale_web_handler *h);
+GALE_EXPORT int gale_web_json_key(gale_web_handler *h, const char *key);
+GALE_EXPORT int gale_web_json_string(gale_web_handler *h, const char *s); /* NULL → null */
+GALE_EXPORT int gale_web_json_int(gale_web_handler *h, long long v);
+GALE_EXPORT int gale_web_json_double(gale_web_handler *h, double v); /* NaN/inf → null */
+GALE_EXPORT int gale_web_json_bool(gale_web_handler *h, bool v);
+GALE_EXPORT int gale_web_json_null(gale_web_handler *h);
+/* Appends `json` verbatim as one value (the caller vouches for it). */
+GALE_EXPORT int gale_web_json_raw(gale_web_handler *h, const char *json);
+/* GALE_OK when every begun object/array was ended and no error happened. */
+GALE_EXPORT int gale_web_json_end(gale_web_handler *h);
+
+/* Sends what was written so far (headers first; chunked).  Returns GALE_OK,
+ * GALE_ECLOSED, GALE_ESTATE. */
+GALE_EXPORT int gale_web_flush(gale_web_handler *h);
+
+/* Finishes the response (adds an ETag and answers 304 when the app has
+ * etag on, nothing was flushed, the status is 200 and If-None-Match
+ * matches).  Then on_finish runs, and the handler is freed — later, not
+ * inside this call.  Returns GALE_OK, GALE_ESTATE (already finished),
+ * GALE_ECLOSED. */
+GALE_EXPORT int gale_web_finish(gale_web_handler *h);
+GALE_EXPORT bool gale_web_finished(const gale_web_handler *h);
+
+/* Makes the current callback (prepare or the method) asynchronous: the
+ * handler is not finished when it returns.  After hold in prepare, call
+ * gale_web_resume() to run the method, or finish. */
+GALE_EXPORT void gale_web_hold(gale_web_handler *h);
+GALE_EXPORT int gale_web_resume(gale_web_handler *h);
+
+/* Redirects to `url` (checked: no CR, LF, NUL) with status 301, 302
+ * (default when 0), 303, 307 or 308, and finishes.  Returns GALE_OK,
+ * GALE_EINVAL, GALE_ESTATE (headers already sent). */
+GALE_EXPORT int gale_web_redirect(gale_web_handler *h, const char *url, int status);
+
+/* Clears the pending body and headers, sets `status` (400..599; others
+ * become 500), writes the error page through the class's write_error and
+ * finishes.  If headers were already flushed it can only close the
+ * connection.  Returns GALE_OK or GALE_ESTATE. */
+GALE_EXPORT int gale_web_send_error(gale_web_handler *h, int status);
+
+/* ---- cookies -------------------------------------------------------------- */
+
+typedef struct gale_web_cookie_options {
+  const char *path;      /* "/" */
+  const char *domain;    /* NULL: none */
+  double expires_days;   /* > 0: Expires (and Max-Age) that many days ahead;
+                            0: a session cookie */
+  bool secure, httponly;
+  const char *samesite;  /* NULL, "Strict", "Lax" or "None" */
+} gale_web_cookie_options;
+
+/* Adds a Set-Cookie header.  `opts` may be NULL (path "/", session cookie).
+ * Name must be a token; value must be cookie-octets (RFC 6265: no space,
+ * DQUOTE, comma, semicolon, backslash, controls).  Returns GALE_OK,
+ * GALE_EINVAL, GALE_ESTATE. */
+GALE_EXPORT int gale_web_set_cookie(gale_web_handler *h, const char *name, const char *value,
+                                    const gale_web_cookie_options *opts);
+/* Expires the cookie at the client (same path/domain as when set). */
+GALE_EXPORT int gale_web_clear_cookie(gale_web_handler *h, const char *name, const char *path,
+                                      const char *domain);
+
+/* Signed cookies (Tornado's set_secure_cookie, format of its version 1:
+ * "1|<len>:<timestamp>|<len>:<name>|<len>:<base64 value>|<hex HMAC-SHA256>"
+ * keyed with the app's cookie_secret, compared in constant time).  The
+ * value may be any bytes (NUL-terminated here).  expires_days as in
+ * gale_web_cookie_options (0: session, Tornado's default is 30).
+ * set: GALE_OK, GALE_ESTATE (no cookie_secret), GALE_EINVAL, GALE_ENOMEM. */
+GALE_EXPORT int gale_web_set_signed_cookie(gale_web_handler *h, const char *name,
+                                           const char *value, double expires_days);
+/* The verified value, or NULL when absent, forged, for another name, or
+ * older than max_age_days (Tornado's default 31).  Borrowed. */
+GALE_EXPORT const char *gale_web_get_signed_cookie(gale_web_handler *h, const char *name,
+                                                   double max_age_days);
+
+/* Lower level, for tests and other transports: signs `value` for cookie
+ * `name` at `now` (seconds since the epoch).  Returns a malloc'd string or
+ * NULL.  decode returns a malloc'd value or NULL (bad signature, expired:
+ * older than max_age_days at `now`, or malformed). */
+GALE_EXPORT char *gale_web_signed_value_create(const char *secret, const char *name,
+                                               const char *value, time_t now);
+GALE_EXPORT char *gale_web_signed_value_decode(const char *secret, const char *name,
+                                               const char *signed_value, double max_age_days,
+                                               time_t now);
+
+/* ---- XSRF ------------------------------------------------------------------ */
+
+/* The XSRF token for this client (sets the _xsrf cookie when the request
+ * has none).  Tokens are masked per call (Tornado's version 2 format) so
+ * they do not leak through compression.  Borrowed.  NULL when out of
+ * memory. */
+GALE_EXPORT const char *gale_web_xsrf_token(gale_web_handler *h);
+/* '<input type="hidden" name="_xsrf" value="...">', borrowed. */
+GALE_EXPORT const char *gale_web_xsrf_form_html(gale_web_handler *h);
+/* Checks the _xsrf argument or X-XSRFToken / X-CSRFToken header against the
+ * cookie.  Run automatically before non-GET/HEAD/OPTIONS methods when the
+ * app has xsrf_cookies (a failure answers 403).  Returns GALE_OK or
+ * GALE_EACCES. */
+GALE_EXPORT int gale_web_check_xsrf(gale_web_handler *h);
+
+/* ---- bundled handlers -------------------------------------------------------- */
+
+/* Serves files under a directory.  Route it with one group holding the
+ * relative path: gale_web_app_add(app, "/static/(.*)",
+ * &gale_web_static_handler, &static_opts, NULL).  GET and HEAD; content type
+ * by extension; ETag (size and mtime) and Last-Modified with 304 answers to
+ * If-None-Match / If-Modified-Since; one byte range (206 with
+ * Content-Range, 416 when unsatisfiable); "?v=" in the URL gives a
+ * Cache-Control of one year; paths escaping the root (.., symlinks out of
+ * it) are refused with 403, missing files 404; directories serve
+ * default_filename or 403.  File bodies go out with sendfile. */
+typedef struct gale_web_static_options {
+  const char *root;              /* required; borrowed for the route's life */
+  const char *default_filename;  /* NULL: none ("index.html" is typical) */
+} gale_web_static_options;
+GALE_EXPORT extern const gale_web_handler_class gale_web_static_handler;
+
+/* The URL of a file under the app's static_path with "?v=<hash>" (a hash
+ * of its content, cached), for long-lived caching.  Returns a malloc'd
+ * string, or NULL (no static_path, no such file). */
+GALE_EXPORT char *gale_web_static_url(gale_web_app *app, const char *path);
+
+/* Redirects every request of the route to `url`; "{0}", "{1}"... in it are
+ * replaced by the route's path arguments.  Status 301 (permanent) or 302. */
+typedef struct gale_web_redirect_options {
+  const char *url;
+  bool permanent;  /* true: 301 (Tornado's default), false: 302 */
+} gale_web_redirect_options;
+GALE_EXPORT extern const gale_web_handler_class gale_web_redirect_handler;
+
+/* The content type for a file name by its extension
+ * ("text/html; charset=UTF-8"...), "application/octet-stream" otherwise.
+ * Static string. */
+GALE_EXPORT const char *gale_web_content_type(const char *filename);
+
+#endif

@@ -1,0 +1,429 @@
+/* gale_tcp_client: connects, Happy Eyeballs with a black-holed IPv6
+ * address, refused and timed-out connects, DNS failures, cancel, source
+ * address, futures, TLS against a gale TLS server stream. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "gale/resolver.h"
+#include "gale/tcp_client.h"
+
+struct fixture {
+  gale_loop *loop;
+  gale_resolver *resolver;
+  gale_tcp_client *client;
+  int fds_before;
+  int silent_fd; /* a DNS server that never answers */
+};
+
+static int setup(void **state) {
+  struct fixture *f = calloc(1, sizeof *f);
+  f->fds_before = th_count_fds();
+  f->loop = gale_loop_new();
+  /* Point DNS at a UDP socket that never answers: every name a test uses
+   * comes from overrides, numeric hosts or /etc/hosts. */
+  f->silent_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in sin = {.sin_family = AF_INET};
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(bind(f->silent_fd, (struct sockaddr *)&sin, sizeof sin), 0);
+  socklen_t len = sizeof sin;
+  getsockname(f->silent_fd, (struct sockaddr *)&sin, &len);
+  char servers[64];
+  snprintf(servers, sizeof servers, "127.0.0.1:%d", ntohs(sin.sin_port));
+  gale_resolver_options o;
+  gale_resolver_options_init(&o);
+  o.servers = servers;
+  o.timeout = 0.3;
+  o.tries = 1;
+  assert_int_equal(gale_resolver_new(f->loop, &o, &f->resolver), GALE_OK);
+  assert_int_equal(gale_tcp_client_new(f->loop, f->resolver, &f->client), GALE_OK);
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  struct fixture *f = *state;
+  gale_tcp_client_free(f->client);
+  gale_resolver_free(f->resolver);
+  th_run_for(f->loop, 0.02);
+  gale_loop_free(f->loop);
+  close(f->silent_fd);
+  assert_int_equal(th_count_fds(), f->fds_before);
+  free(f);
+  return 0;
+}
+
+struct outcome {
+  int calls;
+  int status;
+  gale_stream *stream;
+  double when;
+  int closed;
+};
+
+static void on_connect(int status, gale_stream *stream, void *arg) {
+  struct outcome *o = arg;
+  o->calls++;
+  o->status = status;
+  o->stream = stream;
+  o->when = th_now();
+}
+
+static void on_close(gale_stream *stream, int reason, void *arg) {
+  (void)stream;
+  (void)reason;
+  ((struct outcome *)arg)->closed++;
+}
+
+static void close_stream(gale_loop *loop, struct outcome *o) {
+  gale_stream_set_close_cb(o->stream, on_close, o);
+  gale_stream_close(o->stream);
+  TH_RUN_UNTIL(loop, o->closed == 1, 5);
+  o->stream = NULL;
+}
+
+static struct outcome connect_to(struct fixture *f, const char *host, int port,
+                                 const gale_tcp_connect_options *opts) {
+  struct outcome o = {0};
+  assert_int_equal(gale_tcp_client_connect(f->client, host, port, opts, on_connect, &o, NULL),
+                   GALE_OK);
+  assert_int_equal(o.calls, 0); /* never inside the call */
+  TH_RUN_UNTIL(f->loop, o.calls > 0, 10);
+  th_run_for(f->loop, 0.01);
+  assert_int_equal(o.calls, 1);
+  return o;
+}
+
+static int peer_family(gale_stream *s) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  assert_int_equal(gale_stream_peer_addr(s, (struct sockaddr *)&ss, &len), GALE_OK);
+  return ss.ss_family;
+}
+
+static int accept_one(int lfd) {
+  /* The client saw the connection complete: it is in the accept queue. */
+  int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+  assert_true(fd >= 0);
+  return fd;
+}
+
+static void test_connect_numeric(void **state) {
+  struct fixture *f = *state;
+  int port;
+  int lfd = th_listen(&port);
+  struct outcome o = connect_to(f, "127.0.0.1", port, NULL);
+  assert_int_equal(o.status, GALE_OK);
+  assert_non_null(o.stream);
+  int peer = accept_one(lfd);
+  assert_int_equal(gale_stream_write(o.stream, "ping", 4, NULL, NULL), GALE_OK);
+  char buf[8] = {0};
+  TH_RUN_UNTIL(f->loop, recv(peer, buf, sizeof buf, MSG_DONTWAIT) == 4 || buf[0], 5);
+  assert_memory_equal(buf, "ping", 4);
+  close_stream(f->loop, &o);
+  close(peer);
+  close(lfd);
+}
+
+static void test_connect_localhost_name(void **state) {
+  struct fixture *f = *state;
+  int port;
+  int lfd = th_listen(&port);
+  gale_tcp_connect_options opts;
+  gale_tcp_connect_options_init(&opts);
+  opts.family = AF_INET;
+  struct outcome o = connect_to(f, "localhost", port, &opts); /* /etc/hosts */
+  assert_int_equal(o.status, GALE_OK);
+  close_stream(f->loop, &o);
+  close(lfd);
+}
+
+/* A [::1] listener whose accept queue is full: SYNs to it are dropped, so
+ * a connect there hangs (black hole), and 127.0.0.1 on the same port
+ * listening normally.  Returns the port; fds in out[0..2]. */
+static int blackhole_pair(int out[3]) {
+  for (int tries = 0; tries < 20; tries++) {
+    int v6 = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in6 s6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    if (v6 < 0 || bind(v6, (struct sockaddr *)&s6, sizeof s6) != 0 || listen(v6, 0) != 0)
+      fail_msg("cannot listen on ::1: %s", strerror(errno));
+    socklen_t len = sizeof s6;
+    getsockname(v6, (struct sockaddr *)&s6, &len);
+    int port = ntohs(s6.sin6_port);
+    int v4 = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in s4 = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    s4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(v4, (struct sockaddr *)&s4, sizeof s4) != 0 || listen(v4, 16) != 0) {
+      close(v4);
+      close(v6);
+      continue;
+    }
+    /* Fill the IPv6 accept queue (backlog 0 holds one connection). */
+    int filler = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_int_equal(connect(filler, (struct sockaddr *)&s6, sizeof s6), 0);
+    out[0] = v6;
+    out[1] = v4;
+    out[2] = filler;
+    return port;
+  }
+  fail_msg("no port free on both families");
+  return -1;
+}
+
+static void test_happy_eyeballs(void **state) {
+  struct fixture *f = *state;
+  int fds[3];
+  int port = blackhole_pair(fds);
+  assert_int_equal(gale_resolver_add_override(f->resolver, "dual.test", 0, "::1,127.0.0.1"),
+                   GALE_OK);
+  gale_tcp_connect_options opts;
+  gale_tcp_connect_options_init(&opts);
+  opts.connect_timeout = 10;
+  double t0 = th_now();
+  struct outcome o = connect_to(f, "dual.test", port, &opts);
+  assert_int_equal(o.status, GALE_OK);
+  /* IPv6 was tried first and hung; IPv4 started after the 0.3 s delay. */
+  assert_int_equal(peer_family(o.stream), AF_INET);
+  assert_true(o.when - t0 >= 0.25);
+  close_stream(f->loop, &o);
+  for (int i = 0; i < 3; i++) close(fds[i]);
+}
+
+static void test_happy_eyeballs_refused_first(void **state) {
+  struct fixture *f = *state;
+  /* IPv6 refused at once: IPv4 starts without waiting for the delay. */
+  int port;
+  int lfd = th_listen(&port);
+  assert_int_equal(gale_resolver_add_override(f->resolver, "dual.test", 0, "::1,127.0.0.1"),
+                   GALE_OK);
+  gale_tcp_connect_options opts;
+  gale_tcp_connect_options_init(&opts);
+  opts.happy_eyeballs_delay = 30; /* would time the test out if waited for */
+  struct outcome o = connect_to(f, "dual.test", port, &opts);
+  assert_int_equal(o.status, GALE_OK);
+  assert_int_equal(peer_family(o.stream), AF_INET);
+  close_stream(f->loop, &o);
+  close(lfd);
+}
+
+static void test_refused(void **state) {
+  struct fixture *f = *state;
+  int port = th_free_port();
+  assert_int_equal(gale_resolver_add_override(f->resolver, "dual.test", 0, "::1,127.0.0.1"),
+                   GALE_OK);
+  struct outcome o = connect_to(f, "dual.test", port, NULL);
+  assert_int_equal(o.status, GALE_ECONNREFUSED);
+  assert_null(o.stream);
+  o = connect_to(f, "127.0.0.1", port, NULL);
+  assert_int_equal(o.status, GALE_ECONNREFUSED);
+}
+
+static void test_connect_timeout(void **state) {
+  struct fixture *f = *state;
+  int fds[3];
+  int port = blackhole_pair(fds);
+  gale_tcp_connect_options opts;
+  gale_tcp_connect_options_init(&opts);
+  opts.connect_timeout = 0.3;
+  struct outcome o = connect_to(f, "::1", port, &opts);
+  assert_int_equal(o.status, GALE_ETIMEDOUT_CONNECT);
+  for (int i = 0; i < 3; i++) close(fds[i]);
+}
+
+static void test_dns_errors(void **state) {
+  struct fixture *f = *state;
+  struct outcome o = {0};
+  assert_int_equal(gale_tcp_client_connect(f->client, "bad..name", 80, NULL, on_connect, &o,
+                                           NULL), GALE_EDNS_BADNAME);
+  assert_int_equal(gale_tcp_client_connect(f->client, "a.test", 0, NULL, on_connect, &o, NULL),
+                   GALE_EINVAL);
+  gale_tcp_connect_options opts;
+  gale_tcp_connect_options_init(&opts);
+  opts.source_address = "not-an-address";
+  assert_int_equal(gale_tcp_client_connect(f->client, "a.test", 80, &opts, on_connect, &o, NULL),
+                   GALE_EINVAL);
+  assert_int_equal(o.calls, 0);
+  /* The silent DNS server: the resolver's own timeout (0.3 s). */
+  o = connect_to(f, "nowhere.test", 80, NULL);
+  assert_int_equal(o.status, GALE_ETIMEDOUT_DNS);
+  /* The connect deadline expiring during resolution names DNS too. */
+  gale_resolver_options ro;
+  gale_resolver_options_init(&ro);
+  ro.servers = "127.0.0.1:9"; /* replaced below by a silent one */
+  gale_tcp_connect_options_init(&opts);
+  opts.connect_timeout = 0.1;
+  gale_resolver *slow;
+  struct sockaddr_in sin;
+  socklen_t len = sizeof sin;
+  getsockname(f->silent_fd, (struct sockaddr *)&sin, &len);
+  char servers[64];
+  snprintf(servers, sizeof servers, "127.0.0.1:%d", ntohs(sin.sin_port));
+  ro.servers = servers;
+  ro.timeout = 5;
+  assert_int_equal(gale_resolver_new(f->loop, &ro, &slow), GALE_OK);
+  gale_tcp_client *client;
+  assert_int_equal(gale_tcp_client_new(f->loop, slow, &client), GALE_OK);
+  o = (struct outcome){0};
+  assert_int_equal(gale_tcp_client_connect(client, "nowhere.test", 80, &opts, on_connect, &o,
+                                           NULL), GALE_OK);
+  TH_RUN_UNTIL(f->loop, o.calls == 1, 5);
+  assert_int_equal(o.status, GALE_ETIMEDOUT_DNS);
+  gale_tcp_client_free(client);
+  gale_resolver_free(slow);
+}
+
+static void never_called(int status, gale_stream *stream, void *arg) {
+  (void)status;
+  (void)stream;
+  (void)arg;
+  fail_msg("callback of a cancelled connect ran");
+}
+
+static void test_cancel_and_free(void **state) {
+  struct fixture *f = *state;
+  int fds[3];
+  int port = blackhole_pair(fds);
+  assert_int_equal(gale_resolver_add_override(f->resolver, "bh.test", 0, "::1"), GALE_OK);
+  /* Cancelled while resolving, and while connecting. */
+  gale_tcp_connect *c;
+  assert_int_equal(gale_tcp_client_connect(f->client, "bh.test", port, NULL, never_called, NULL,
+                                           &c), GALE_OK);
+  assert_int_equal(gale_tcp_connect_cancel(c), GALE_OK);
+  assert_int_equal(gale_tcp_client_connect(f->client, "bh.test", port, NULL, never_called, NULL,
+                                           &c), GALE_OK);
+  th_run_for(f->loop, 0.1);
+  assert_int_equal(gale_tcp_connect_cancel(c), GALE_OK);
+  th_run_for(f->loop, 0.05);
+  /* A client freed with connects pending fails them inside the free. */
+  gale_tcp_client *client;
+  assert_int_equal(gale_tcp_client_new(f->loop, f->resolver, &client), GALE_OK);
+  struct outcome o1 = {0}, o2 = {0};
+  assert_int_equal(gale_tcp_client_connect(client, "bh.test", port, NULL, on_connect, &o1, NULL),
+                   GALE_OK);
+  assert_int_equal(gale_tcp_client_connect(client, "bh.test", port, NULL, on_connect, &o2, NULL),
+                   GALE_OK);
+  th_run_for(f->loop, 0.05);
+  gale_tcp_client_free(client);
+  assert_int_equal(o1.calls, 1);
+  assert_int_equal(o1.status, GALE_ECANCELLED);
+  assert_int_equal(o2.calls, 1);
+  th_run_for(f->loop, 0.05);
+  assert_int_equal(o1.calls, 1);
+  for (int i = 0; i < 3; i++) close(fds[i]);
+}
+
+/* Freeing the client from inside a connect callback. */
+struct freer {
+  gale_tcp_client *client;
+  int calls;
+  int status;
+};
+
+static void free_in_cb(int status, gale_stream *stream, void *arg) {
+  struct freer *fr = arg;
+  fr->calls++;
+  fr->status = status;
+  if (stream) gale_stream_close(stream);
+  if (fr->client) {
+    gale_tcp_client *c = fr->client;
+    fr->client = NULL;
+    gale_tcp_client_free(c);
+  }
+}
+
+static void test_free_in_callback(void **state) {
+  struct fixture *f = *state;
+  int port;
+  int lfd = th_listen(&port);
+  gale_tcp_client *client;
+  assert_int_equal(gale_tcp_client_new(f->loop, NULL, &client), GALE_OK); /* own resolver */
+  struct freer fr = {.client = client};
+  struct freer other = {0};
+  assert_int_equal(gale_tcp_client_connect(client, "127.0.0.1", port, NULL, free_in_cb, &fr,
+                                           NULL), GALE_OK);
+  assert_int_equal(gale_tcp_client_connect(client, "::1", th_free_port(), NULL, free_in_cb,
+                                           &other, NULL), GALE_OK);
+  TH_RUN_UNTIL(f->loop, fr.calls == 1 && other.calls == 1, 5);
+  th_run_for(f->loop, 0.05);
+  assert_int_equal(fr.calls, 1);
+  assert_int_equal(other.calls, 1);
+  close(lfd);
+}
+
+static void test_source_address(void **state) {
+  struct fixture *f = *state;
+  int port;
+  int lfd = th_listen(&port);
+  int src_port = th_free_port();
+  gale_tcp_connect_options opts;
+  gale_tcp_connect_options_init(&opts);
+  opts.source_address = "127.0.0.1";
+  opts.source_port = src_port;
+  struct outcome o = connect_to(f, "127.0.0.1", port, &opts);
+  assert_int_equal(o.status, GALE_OK);
+  struct sockaddr_in local;
+  socklen_t len = sizeof local;
+  assert_int_equal(gale_stream_local_addr(o.stream, (struct sockaddr *)&local, &len), GALE_OK);
+  assert_int_equal(ntohs(local.sin_port), src_port);
+  close_stream(f->loop, &o);
+  /* An IPv4 source cannot reach an IPv6-only host. */
+  o = connect_to(f, "::1", port, &opts);
+  assert_true(o.status == GALE_EDNS_NODATA);
+  close(lfd);
+}
+
+static void test_future(void **state) {
+  struct fixture *f = *state;
+  int port;
+  int lfd = th_listen(&port);
+  gale_future *fut = gale_tcp_client_connect_future(f->client, "127.0.0.1", port, NULL);
+  assert_non_null(fut);
+  assert_int_equal(gale_loop_run_until_complete(f->loop, fut, 10), GALE_OK);
+  assert_int_equal(gale_future_status(fut), GALE_OK);
+  struct outcome o = {.stream = gale_future_steal_result(fut)};
+  assert_non_null(o.stream);
+  gale_future_unref(fut);
+  close_stream(f->loop, &o);
+
+  /* A result nobody takes is closed with the future. */
+  fut = gale_tcp_client_connect_future(f->client, "127.0.0.1", port, NULL);
+  assert_int_equal(gale_loop_run_until_complete(f->loop, fut, 10), GALE_OK);
+  gale_future_unref(fut);
+  th_run_for(f->loop, 0.05);
+
+  fut = gale_tcp_client_connect_future(f->client, "127.0.0.1", th_free_port(), NULL);
+  assert_int_equal(gale_loop_run_until_complete(f->loop, fut, 10), GALE_OK);
+  assert_int_equal(gale_future_status(fut), GALE_ECONNREFUSED);
+  gale_future_unref(fut);
+
+  fut = gale_tcp_client_connect_future(f->client, "127.0.0.1", port, NULL);
+  assert_true(gale_future_cancel(fut));
+  gale_future_unref(fut);
+  th_run_for(f->loop, 0.05);
+  assert_null(gale_tcp_client_connect_future(f->client, "", port, NULL));
+  close(lfd);
+}
+
+int main(void) {
+  if (getenv("GALE_TEST_FILTER")) cmocka_set_test_filter(getenv("GALE_TEST_FILTER"));
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_connect_numeric, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_connect_localhost_name, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_happy_eyeballs, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_happy_eyeballs_refused_first, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_connect_timeout, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_dns_errors, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_cancel_and_free, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_free_in_callback, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_source_address, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_future, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
