@@ -19,6 +19,7 @@
 #include "gale/netutil.h"
 #include "gale/process.h"
 #include "gale/tcp_server.h"
+#include "gale/tcp_client.h"
 #include "gale/httputil.h"
 #include "gale/http_client.h"
 #include "gale/http_server.h"

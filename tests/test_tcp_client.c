@@ -13,6 +13,7 @@
 #include "harness.h"
 #include "gale/resolver.h"
 #include "gale/tcp_client.h"
+#include "gale/tls.h"
 
 struct fixture {
   gale_loop *loop;
@@ -282,7 +283,7 @@ static void never_called(int status, gale_stream *stream, void *arg) {
   (void)status;
   (void)stream;
   (void)arg;
-  fail_msg("callback of a cancelled connect ran");
+  fail_msg("callback of a cancelled connect ran: %s", gale_err_name(status));
 }
 
 static void test_cancel_and_free(void **state) {
@@ -410,6 +411,137 @@ static void test_future(void **state) {
   close(lfd);
 }
 
+/* ---- TLS against openssl s_server ----------------------------------------- */
+
+struct tls_peer {
+  char *dir;
+  pid_t pid;
+  int port;
+  char ca[512];
+};
+
+/* A CA, a leaf for localhost/127.0.0.1 (the default certificate) and a
+ * leaf for sni.test (served only when the client sends that SNI). */
+static void tls_peer_start(struct tls_peer *p) {
+  th_require_program("openssl");
+  p->dir = th_mkdtemp();
+  const char *d = p->dir;
+  int rc = th_system(
+      "cd %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc "
+      "-keyout ca.key -out ca.crt -subj '/CN=Test CA' -days 2 "
+      "-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign "
+      ">/dev/null 2>&1 && "
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc -keyout a.key "
+      "-out a.crt -subj '/CN=localhost' -days 2 -CA ca.crt -CAkey ca.key "
+      "-addext basicConstraints=critical,CA:FALSE "
+      "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -addext extendedKeyUsage=serverAuth "
+      ">/dev/null 2>&1 && "
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc -keyout b.key "
+      "-out b.crt -subj '/CN=sni.test' -days 2 -CA ca.crt -CAkey ca.key "
+      "-addext basicConstraints=critical,CA:FALSE "
+      "-addext subjectAltName=DNS:sni.test -addext extendedKeyUsage=serverAuth "
+      ">/dev/null 2>&1",
+      d);
+  assert_int_equal(rc, 0);
+  snprintf(p->ca, sizeof p->ca, "%s/ca.crt", d);
+  char cert[512], key[512], cert2[512], key2[512], accept[64];
+  snprintf(cert, sizeof cert, "%s/a.crt", d);
+  snprintf(key, sizeof key, "%s/a.key", d);
+  snprintf(cert2, sizeof cert2, "%s/b.crt", d);
+  snprintf(key2, sizeof key2, "%s/b.key", d);
+  for (int attempt = 0; attempt < 5; attempt++) {
+    p->port = th_free_port();
+    snprintf(accept, sizeof accept, "127.0.0.1:%d", p->port);
+    const char *argv[] = {"openssl", "s_server", "-quiet", "-accept", accept,
+                          "-cert", cert, "-key", key, "-servername", "sni.test",
+                          "-cert2", cert2, "-key2", key2, NULL};
+    p->pid = th_spawn(argv, NULL);
+    if (th_wait_port(p->port, 5)) return;
+    th_kill(p->pid);
+  }
+  fail_msg("openssl s_server did not start");
+}
+
+static void tls_peer_stop(struct tls_peer *p) {
+  th_kill(p->pid);
+  th_rmtree(p->dir);
+}
+
+static struct outcome tls_connect(struct fixture *f, const char *host, int port,
+                                  gale_tls_ctx *ctx) {
+  gale_tcp_connect_options opts;
+  gale_tcp_connect_options_init(&opts);
+  opts.tls = ctx;
+  opts.connect_timeout = 10;
+  return connect_to(f, host, port, &opts);
+}
+
+/* Accepts once (TH_RUN_UNTIL evaluates its condition more than once). */
+static bool try_accept(int lfd, int *fd) {
+  if (*fd < 0) *fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+  return *fd >= 0;
+}
+
+static void test_tls(void **state) {
+  struct fixture *f = *state;
+  struct tls_peer peer;
+  tls_peer_start(&peer);
+  gale_tls_client_options to;
+  gale_tls_client_options_init(&to);
+  to.ca_file = peer.ca;
+  gale_tls_ctx *ctx;
+  assert_int_equal(gale_tls_ctx_new_client(&to, &ctx), GALE_OK);
+  assert_int_equal(gale_resolver_add_override(f->resolver, "sni.test", 0, "127.0.0.1"), GALE_OK);
+  assert_int_equal(gale_resolver_add_override(f->resolver, "wrong.test", 0, "127.0.0.1"),
+                   GALE_OK);
+
+  /* Verified against the name asked for. */
+  struct outcome o = tls_connect(f, "localhost", peer.port, ctx);
+  assert_int_equal(o.status, GALE_OK);
+  assert_true(gale_stream_tls_established(o.stream));
+  close_stream(f->loop, &o);
+  o = tls_connect(f, "127.0.0.1", peer.port, ctx); /* IP SAN */
+  assert_int_equal(o.status, GALE_OK);
+  close_stream(f->loop, &o);
+  /* SNI = host: the server picks the sni.test certificate, which verifies
+   * only for that name. */
+  o = tls_connect(f, "sni.test", peer.port, ctx);
+  assert_int_equal(o.status, GALE_OK);
+  close_stream(f->loop, &o);
+  /* A name the certificate does not cover. */
+  o = tls_connect(f, "wrong.test", peer.port, ctx);
+  assert_int_equal(o.status, GALE_ETLS_HOSTNAME);
+  assert_null(o.stream);
+  gale_tls_ctx_unref(ctx);
+
+  /* An unknown CA (the system store does not know the test CA). */
+  assert_int_equal(gale_tls_ctx_new_client(NULL, &ctx), GALE_OK);
+  o = tls_connect(f, "localhost", peer.port, ctx);
+  assert_int_equal(o.status, GALE_ETLS_VERIFY);
+  /* A TCP listener that never speaks TLS: the handshake hangs. */
+  int lport;
+  int lfd = th_listen(&lport);
+  gale_tcp_connect_options opts;
+  gale_tcp_connect_options_init(&opts);
+  opts.tls = ctx;
+  gale_tcp_connect *c;
+  assert_int_equal(gale_tcp_client_connect(f->client, "127.0.0.1", lport, &opts, never_called,
+                                           NULL, &c), GALE_OK);
+  int peer_fd = -1;
+  TH_RUN_UNTIL(f->loop, try_accept(lfd, &peer_fd), 5);
+  th_run_for(f->loop, 0.05); /* let the client see its connect complete */
+  assert_int_equal(gale_tcp_connect_cancel(c), GALE_OK);
+  th_run_for(f->loop, 0.1);
+  close(peer_fd);
+  /* The connect deadline covers the handshake and names it. */
+  opts.connect_timeout = 0.3;
+  o = connect_to(f, "127.0.0.1", lport, &opts);
+  assert_int_equal(o.status, GALE_ETIMEDOUT_TLS);
+  close(lfd);
+  gale_tls_ctx_unref(ctx);
+  tls_peer_stop(&peer);
+}
+
 int main(void) {
   if (getenv("GALE_TEST_FILTER")) cmocka_set_test_filter(getenv("GALE_TEST_FILTER"));
   const struct CMUnitTest tests[] = {
@@ -424,6 +556,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_free_in_callback, setup, teardown),
       cmocka_unit_test_setup_teardown(test_source_address, setup, teardown),
       cmocka_unit_test_setup_teardown(test_future, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_tls, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,11 +3,13 @@
  *
  * gale_tcp_client_connect() resolves the host with a gale_resolver, then
  * connects with Happy Eyeballs (RFC 8305, as Tornado's _Connector): the
- * addresses are split by family, the family of the first address (IPv6 when
- * the host has both) is tried first, one address at a time; the other
- * family starts after happy_eyeballs_delay (0.3 s) or as soon as an attempt
- * of the first family fails.  The first connection to succeed wins and the
- * others are closed.  With a TLS context the winner is upgraded with
+ * resolver orders addresses with the families interleaved, preferred family
+ * first (IPv6 when the host has both); attempts start in that order, the
+ * next one after happy_eyeballs_delay (0.3 s) or as soon as the previous
+ * fails, earlier ones staying in flight.  So the other family starts after
+ * the delay or at once when the first family's attempt fails, as Tornado's
+ * _Connector.  The first connection to succeed wins; the others are
+ * closed.  There is no per-attempt timeout beyond connect_timeout.  With a TLS context the winner is upgraded with
  * gale_stream_start_tls(): SNI and certificate verification against `host`
  * (unless the context is insecure).
  *
@@ -50,7 +52,8 @@ typedef struct gale_tcp_connect_options {
    * GALE_ETIMEDOUT_CONNECT or GALE_ETIMEDOUT_TLS. */
   double connect_timeout;
   /* Local address to bind (numeric, copied; NULL = any) and port (0 =
-   * any).  Only addresses of the source address's family are tried. */
+   * any).  Only addresses of the source address's family are tried; a
+   * source_port without source_address binds 0.0.0.0 (IPv4 only). */
   const char *source_address;
   int source_port;
   /* TLS: a client context (borrowed for the duration of the connect; the
