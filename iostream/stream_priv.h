@@ -78,6 +78,7 @@ struct gale_stream {
   char *r_delim;     /* read_until (malloc'd) */
   size_t r_delim_len;
   size_t r_scan;     /* where the next search starts */
+  size_t handing;    /* bytes of `in` lent to the running read callback */
   void *r_re;        /* pcre2_code_8 * */
   void *r_md;        /* pcre2_match_data_8 * */
 

@@ -220,7 +220,9 @@ static void hand_over(gale_stream *s, int status, size_t n, bool keep_read) {
   }
   /* The callback may issue the next read, close, or unref: the bytes stay
    * put until it returns (nothing else touches the buffer meanwhile). */
+  s->handing = n;
   cb(s, status, p, n, arg);
+  s->handing = 0;
   if (n) evbuffer_drain(s->in, n);
 }
 

@@ -88,7 +88,9 @@ int gale_stream_start_tls(gale_stream *stream, gale_tls_ctx *ctx, bool server_si
   if (gale_tls_ctx_is_server(ctx) != server_side) return GALE_EINVAL;
   if (!server_side && !hostname && !gale__tls_ctx_insecure(ctx)) return GALE_EINVAL;
   if (stream->closed) return GALE_ECLOSED;
-  if (stream->tls || stream->data_cb || evbuffer_get_length(stream->in) > 0 || stream->lingering ||
+  /* Bytes lent to the read callback that is calling us are consumed. */
+  if (stream->tls || stream->data_cb || evbuffer_get_length(stream->in) > stream->handing ||
+      stream->lingering ||
       stream->close_after_flush)
     return GALE_ESTATE;
   struct gale__tls *t = calloc(1, sizeof(*t));

@@ -4,6 +4,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 
 struct gale_tls_ctx {
   SSL_CTX *ssl;
-  int refs;
+  atomic_int refs; /* contexts may be shared by loops in several threads */
   bool server;
   bool insecure;
   unsigned char *alpn; /* wire format: length-prefixed names */
@@ -133,7 +134,7 @@ static gale_tls_ctx *ctx_alloc(const SSL_METHOD *m, bool server) {
     free(c);
     return NULL;
   }
-  c->refs = 1;
+  atomic_init(&c->refs, 1);
   c->server = server;
   return c;
 }
@@ -248,12 +249,12 @@ fail:
 }
 
 gale_tls_ctx *gale_tls_ctx_ref(gale_tls_ctx *ctx) {
-  if (ctx) ctx->refs++;
+  if (ctx) atomic_fetch_add(&ctx->refs, 1);
   return ctx;
 }
 
 void gale_tls_ctx_unref(gale_tls_ctx *ctx) {
-  if (ctx && --ctx->refs == 0) ctx_free(ctx);
+  if (ctx && atomic_fetch_sub(&ctx->refs, 1) == 1) ctx_free(ctx);
 }
 
 bool gale_tls_ctx_is_server(const gale_tls_ctx *ctx) { return ctx && ctx->server; }
