@@ -1,2 +1,9 @@
 # http/client.mk: the asynchronous HTTP client (owned by the httpclient part).
 galeinclude_HEADERS += include/gale/http_client.h
+libgale_impl_la_SOURCES += \
+	http/http_client_internal.h \
+	http/http_client.c \
+	http/http_client_pool.c \
+	http/http_client_conn.c \
+	http/http_client_redirect.c \
+	http/http_client_proxy.c
