@@ -56,20 +56,27 @@ struct gale_loop {
   struct event wake_ev;
   atomic_bool wake_pending;
   volatile sig_atomic_t stop_requested;
-  bool stop_seen;
 
-  /* Timers: gale's own heap, armed as one libevent timer. */
+  /* Timers: gale's own heap, armed as one libevent timer.  The libevent
+   * timer may be armed earlier than the heap's top (after a cancel): an
+   * early fire finds nothing due and re-arms. */
   struct gale__timer_heap timers;
   struct event timer_ev;
   struct gale_timer *free_timers;
+  size_t free_timer_count;
+  bool timer_armed;
+  bool in_timers;
+  double armed_when;
   struct event wait_ev; /* bounds run_once's wait */
 
   struct gale__handle handles; /* sentinel */
   struct gale__executor *executor;
   gale_signal *stop_signals[2];
+  uint64_t rng; /* periodic jitter */
 
   pthread_t thread;
-  bool running;
+  bool running;     /* run() or run_until_complete() on the stack */
+  bool dispatching; /* event_base_loop() on the stack */
 };
 
 /* The loop's libevent base. */
@@ -90,7 +97,13 @@ GALE_INTERNAL void gale__timers_free(gale_loop *loop);
 GALE_INTERNAL void gale__executor_drain(gale_loop *loop);
 GALE_INTERNAL void gale__executor_free(gale_loop *loop);
 
-/* timeval from seconds, clamped to [0, ~30 years]. */
+/* future.c: a queued callback or timer whose argument holds references
+ * (future done-callbacks, with_timeout timers) is released, not run, when
+ * the loop is freed with it still pending.  Returns true if it knew `cb`. */
+GALE_INTERNAL bool gale__future_drop(gale_loop_cb cb, void *arg);
+
+/* timeval from seconds, clamped to [0, ~30 years]; rounds up to the
+ * microsecond so a timer never fires before its deadline. */
 GALE_INTERNAL struct timeval gale__timeval(double seconds);
 
 /* CLOCK_MONOTONIC seconds. */
