@@ -7,3 +7,8 @@ libgale_impl_la_SOURCES += \
 	http/http_client_conn.c \
 	http/http_client_redirect.c \
 	http/http_client_proxy.c
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_http_client
+tests_test_http_client_SOURCES = tests/test_http_client.c
+endif

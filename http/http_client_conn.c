@@ -308,6 +308,8 @@ void gale__hc_exchange(hc_fetch *f) {
   gale_h1_parser_init(&f->parser, GALE_H1_RESPONSE, &lim);
   gale_h1_parser_reset(&f->parser, f->head ? GALE_H1_F_HEAD_REQUEST : 0);
   memset(&f->msg, 0, sizeof f->msg);
+  f->msg.headers = f->hbuf;
+  f->msg.headers_cap = HC_MAX_HEADERS;
   if (!out) {
     gale__hc_complete(f, gale__hc_stream_error(f, gale_stream_close_reason(conn->stream)), NULL);
     return;
@@ -456,14 +458,16 @@ static void body_done(hc_fetch *f) {
   f->resp.size_download = f->wire_body;
   /* Release the connection: reusable when the server keeps it and both
    * messages are complete. */
-  f->conn = NULL;
-  conn->fetch = NULL;
-  conn->exchanges++;
-  if (f->keep_alive && f->body_sent && !gale_stream_closed(conn->stream) &&
-      f->state == HC_BODY)
-    gale__hc_pool_put(conn);
-  else
-    gale__hc_conn_close(conn);
+  if (conn) { /* NULL when the body ended with the connection */
+    f->conn = NULL;
+    conn->fetch = NULL;
+    conn->exchanges++;
+    if (f->keep_alive && f->body_sent && !gale_stream_closed(conn->stream) &&
+        f->state == HC_BODY)
+      gale__hc_pool_put(conn);
+    else
+      gale__hc_conn_close(conn);
+  }
   if (f->follow) {
     double now = gale_loop_time(f->loop);
     f->redirect_time += now - f->t_hop;

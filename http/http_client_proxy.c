@@ -36,6 +36,9 @@ void gale__hc_proxy_start(hc_fetch *f) {
   gale_h1_limits_init(&lim);
   gale_h1_parser_init(&f->parser, GALE_H1_RESPONSE, &lim);
   gale_h1_parser_reset(&f->parser, GALE_H1_F_CONNECT_REQUEST);
+  memset(&f->msg, 0, sizeof f->msg);
+  f->msg.headers = f->hbuf;
+  f->msg.headers_cap = HC_MAX_HEADERS;
   st = gale__stream_set_data_cb(f->conn->stream, gale__hc_data, f->conn);
   if (st != GALE_OK) {
     gale__hc_complete(f, st, NULL);

@@ -8,6 +8,9 @@
 #include <stdio.h>
 
 #include "gale.h"
+#include "gale/http_client.h"
+#include "gale/httputil.h"
+#include "gale/resolver.h"
 
 /* Exit codes: curl's numbers where the meaning is the same (gale.1). */
 enum {
