@@ -181,9 +181,11 @@ static int add_data(fetch_cli *c, const char *arg, bool at_file, bool strip) {
   size_t len;
   if (at_file && arg[0] == '@') {
     chunk = cli_read_file(arg + 1, &len);
-    if (!chunk) {
-      fprintf(stderr, "gale: cannot read %s: %s\n", arg + 1, strerror(errno));
-      return CLI_EXIT_READ;
+    if (!chunk) { /* curl warns and sends nothing */
+      fprintf(stderr, "gale: warning: cannot read data from %s: %s\n", arg + 1, strerror(errno));
+      chunk = strdup("");
+      len = 0;
+      if (!chunk) return CLI_EXIT_NOMEM;
     }
     if (strip) { /* curl -d @file drops CR and LF */
       size_t j = 0;
@@ -224,7 +226,7 @@ static int add_urlencoded(fetch_cli *c, const char *arg) {
   if (!buf) return CLI_EXIT_NOMEM;
   memcpy(buf, arg, nl);
   if (eq) buf[nl++] = '=';
-  gale_percent_encode(val, strlen(val), 0, buf + nl, strlen(val) * 3 + 1, &outl);
+  gale_percent_encode(val, strlen(val), GALE_PCT_PLUS_SPACE, buf + nl, strlen(val) * 3 + 1, &outl);
   rc = add_data(c, buf, false, false);
   free(buf);
   return rc;
@@ -721,7 +723,7 @@ int cli_fetch_main(int argc, char **argv) {
   }
   if (!rc && optind >= argc) {
     fprintf(stderr, "gale: no URL specified\ngale: try 'gale fetch --help'\n");
-    rc = CLI_EXIT_URL;
+    rc = CLI_EXIT_USAGE; /* as curl */
   }
   if (!rc) {
     gale_http_client_options o;
