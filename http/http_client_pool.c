@@ -524,6 +524,10 @@ static void on_dns_timeout(gale_loop *loop, void *arg) {
 void gale__hc_open(hc_fetch *f) {
   int family = AF_UNSPEC, st;
   gale_resolve_query *q = NULL;
+  if (strcmp(f->purl->scheme, "https") == 0 && !gale__hc_tls_ctx(f, &st)) {
+    open_fail(f, st); /* a bad CA file or client key fails before connecting */
+    return;
+  }
   if (!f->req.allow_ipv6) family = AF_INET;
   else if (!f->req.allow_ipv4) family = AF_INET6;
   st = gale_resolver_resolve(f->client->resolver, conn_host(f), conn_port(f), family, on_resolved,

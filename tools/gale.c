@@ -3,6 +3,7 @@
  * on gale's public API. */
 #include "cli.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,6 +46,11 @@ static void usage(FILE *out) {
 
 int main(int argc, char **argv) {
   const char *cmd = argc > 1 ? argv[1] : NULL;
+  /* Stream buffers are freed whenever they empty; without this glibc gives
+   * the memory back to the kernel each time and every read faults fresh
+   * pages in (a 1 GiB download ran 10x slower). */
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+  mallopt(M_MMAP_THRESHOLD, 4 << 20);
   if (!cmd) {
     usage(stderr);
     return CLI_EXIT_USAGE;
