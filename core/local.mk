@@ -21,12 +21,15 @@ galeinclude_HEADERS += \
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/test_error tests/test_loop tests/test_timer \
-	tests/test_watcher tests/test_threadsafe
+	tests/test_watcher tests/test_threadsafe tests/test_executor \
+	tests/test_future
 tests_test_error_SOURCES = tests/test_error.c
 tests_test_loop_SOURCES = tests/test_loop.c
 tests_test_timer_SOURCES = tests/test_timer.c
 tests_test_watcher_SOURCES = tests/test_watcher.c
 tests_test_threadsafe_SOURCES = tests/test_threadsafe.c
+tests_test_executor_SOURCES = tests/test_executor.c
+tests_test_future_SOURCES = tests/test_future.c
 endif
 
 EXTRA_PROGRAMS += bench/loop_bench

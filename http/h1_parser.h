@@ -210,11 +210,13 @@ typedef struct gale_h1_msg {
 typedef struct gale_h1_parser {
   gale_h1_limits limits;
   const char *detail;     /* static text of the last error, or NULL */
-  uint32_t scanned;       /* bytes of the head known to be complete lines */
-  uint32_t lines;         /* complete lines seen in those bytes */
+  uint32_t line_start;    /* offset of the first incomplete line */
+  uint32_t scan_pos;      /* bytes of that line already searched for LF */
+  uint32_t lines;         /* complete non-empty lines before line_start */
   int status;             /* GALE_OK, or the sticky error */
   uint8_t mode;           /* gale_h1_mode */
   uint8_t flags;          /* GALE_H1_F_* for responses */
+  uint8_t scanning;       /* a first full parse ran out of input */
 } gale_h1_parser;
 
 /* Flags for gale_h1_parser_reset() in response mode: what the request that
@@ -294,6 +296,11 @@ GALE_INTERNAL bool gale_h1_valid_reason(const char *s, size_t len);
 /* Request target as sent on the request line: non-empty, 0x21-0x7E,
  * no '#'. */
 GALE_INTERNAL bool gale_h1_valid_target(const char *s, size_t len);
+
+/* Character classes of the parser's files (private to http/h1_parser.c and
+ * http/chunked.c): bit 1 tchar, 2 field-value char, 4 target char, 8 HEXDIG,
+ * 16 reg-name char. */
+GALE_INTERNAL extern const uint8_t gale__h1_ctab[256];
 
 /* ---- Body decoding ---------------------------------------------------- */
 

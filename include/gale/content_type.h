@@ -16,7 +16,10 @@
  * RFC 8187 extended parameter (`filename*=UTF-8''na%C3%AFve.txt`) is
  * percent-decoded and stored under its name with the '*' kept
  * ("filename*"); the charset must be UTF-8 or ISO-8859-1 and is not
- * converted.  Returns GALE_OK, GALE_EHTTP_PARSE (parameter name not a
+ * converted.  Leniency, for real clients: SP/HTAB around '=' and empty
+ * parameters (";;") are accepted, and an unquoted value may hold any
+ * visible byte but ';' and '"' (boundaries like "----=_Part_1" arrive
+ * unquoted).  Returns GALE_OK, GALE_EHTTP_PARSE (parameter name not a
  * token, missing '=', unterminated quoted string, control bytes),
  * GALE_ENOMEM; on error the parameters added by this call are removed. */
 GALE_EXPORT int gale_header_params_parse(const char *s, size_t len,

@@ -14,6 +14,10 @@
  * The result is a void * handed over with an optional destructor; the future
  * owns it and destroys it when the last reference goes, unless someone took
  * it with gale_future_steal_result().
+ *
+ * Futures belong to their loop's thread (no locking).  When the loop is
+ * freed, done callbacks and timeouts still queued are dropped unrun and the
+ * references they held are released.
  */
 #ifndef GALE_FUTURE_H
 #define GALE_FUTURE_H
@@ -79,7 +83,8 @@ GALE_EXPORT void *gale_future_steal_result(gale_future *future);
 GALE_EXPORT gale_loop *gale_future_loop(const gale_future *future);
 
 /* A future that is done when all `n` futures are (borrowed; each gets a
- * reference until then).  It fails with the first failure (in array order)
+ * reference until then, so a child that never resolves keeps the returned
+ * future, the other children and itself alive: resolve or cancel them).  It fails with the first failure (in array order)
  * once all are done, is cancelled if any was and none failed, and otherwise
  * completes with a NULL result.  n == 0 gives a future already done.
  * Returns NULL for bad arguments or when out of memory. */

@@ -57,7 +57,8 @@ GALE_EXPORT void gale_loop_free(gale_loop *loop);
  * the backend failed. */
 GALE_EXPORT int gale_loop_run(gale_loop *loop);
 
-/* Asks the loop to return from gale_loop_run() after the current callback.
+/* Asks the loop to return from gale_loop_run() after the current callback
+ * (callbacks and timers not yet run stay queued for the next run).
  * Safe from any thread and from a signal handler (async-signal-safe).  A
  * stop requested while the loop is not running makes the next run return at
  * once after one pass.  Returns GALE_OK or GALE_EINVAL. */
@@ -74,7 +75,9 @@ GALE_EXPORT int gale_loop_run_until_complete(gale_loop *loop, gale_future *futur
 
 /* Runs one iteration of the loop: processes whatever is ready, waiting for
  * at most `max_wait` seconds (0 = do not block) for something to become
- * ready.  For tests and embedding into foreign loops. */
+ * ready.  For tests and embedding into foreign loops.  Returns GALE_OK,
+ * GALE_EINVAL, GALE_EBUSY when called from inside the loop's own callbacks,
+ * GALE_ESYS.  It does not consume a pending gale_loop_stop(). */
 GALE_EXPORT int gale_loop_run_once(gale_loop *loop, double max_wait);
 
 /* The calling thread's current loop, or NULL. */
@@ -120,7 +123,11 @@ GALE_EXPORT int gale_loop_call_at(gale_loop *loop, double when, gale_loop_cb cb,
 
 /* Cancels a timer: its callback will not run, and the handle is freed.
  * Safe from any callback on the loop, including the timer's own callback
- * (then it only invalidates the handle).  Returns GALE_OK or GALE_EINVAL. */
+ * (then it only invalidates the handle), and on a timer due in the same
+ * iteration as the running one.  Not allowed once the timer's callback has
+ * returned or after a cancel: handles are recycled, so a stale handle may
+ * name a newer timer (clear your copy in the callback).  Returns GALE_OK or
+ * GALE_EINVAL (NULL, or a handle seen to be free). */
 GALE_EXPORT int gale_timer_cancel(gale_timer *timer);
 
 /* ---- periodic timers (Tornado's PeriodicCallback) ----------------------- */
@@ -150,10 +157,14 @@ GALE_EXPORT void gale_periodic_free(gale_periodic *periodic);
 
 /* ---- fd watchers -------------------------------------------------------- */
 
+/* GALE_ERROR reports the peer's hang-up (EPOLLRDHUP).  A pending socket
+ * error (EPOLLERR) is reported, as libevent does, as GALE_READ|GALE_WRITE
+ * readiness: watch GALE_READ or GALE_WRITE to see it (a watcher for
+ * GALE_ERROR alone on a socket in error is not told). */
 enum {
   GALE_READ = 0x01,  /* readable, or EOF pending */
-  GALE_WRITE = 0x02, /* writable */
-  GALE_ERROR = 0x04  /* peer hung up or the socket has an error */
+  GALE_WRITE = 0x02, /* writable (or the socket has an error) */
+  GALE_ERROR = 0x04  /* peer hung up */
 };
 
 typedef void (*gale_watcher_cb)(gale_watcher *watcher, int fd, int events, void *arg);
@@ -212,7 +223,8 @@ GALE_EXPORT int gale_loop_set_executor_size(gale_loop *loop, int threads);
 /* Queues fn(arg) for a worker thread; threads start lazily up to the
  * executor size.  `done` (may be NULL) gets the result on the loop thread.
  * `arg` is borrowed until `done` runs.  Returns GALE_OK, GALE_EINVAL,
- * GALE_ENOMEM, GALE_ESYS (thread creation failed with no worker left). */
+ * GALE_ENOMEM, GALE_ESYS (thread creation failed with no worker left),
+ * GALE_ECLOSED (called from a done callback run by gale_loop_free()). */
 GALE_EXPORT int gale_loop_run_in_executor(gale_loop *loop, gale_executor_fn fn, void *arg,
                                           gale_executor_done_cb done, void *done_arg);
 

@@ -38,9 +38,9 @@
  * `data` is borrowed: valid only until the callback returns (it usually
  * points straight into the stream's buffer, made contiguous with
  * evbuffer_pullup, so nothing is copied).  Copy what you keep.  The bytes are
- * followed by a NUL for convenience, not counted in `len` (except read_into,
- * whose data is your own buffer).  On failure `data` is NULL and `len` 0,
- * except for read_until_close, which also hands over what was buffered.
+ * NOT NUL-terminated (futures' results are).  On failure `data` is NULL and
+ * `len` 0, except for read_until_close, which also hands over what was
+ * buffered.
  *
  * ---- Memory --------------------------------------------------------------
  * Buffers release their memory when they become empty: an idle stream

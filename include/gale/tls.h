@@ -4,9 +4,10 @@
  * A gale_tls_ctx holds the configuration shared by many connections
  * (certificates, CA store, versions, ciphers, ALPN).  Building one is slow in
  * OpenSSL 3 (loading a CA bundle takes milliseconds): build it once per
- * configuration and share it.  Contexts are reference-counted; every stream
- * using one holds a reference, so unreferencing yours while connections are
- * open is safe.
+ * configuration and share it.  Contexts are reference-counted (atomically:
+ * one context may serve loops in several threads); every stream using one
+ * holds a reference, so unreferencing yours while connections are open is
+ * safe.
  *
  * A TLS stream is a gale_stream: gale_stream_start_tls() upgrades a plain
  * stream in place (what the TCP server and client call right after accept or

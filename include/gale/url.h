@@ -18,8 +18,8 @@
  * the brackets of an IPv6 literal).  Fields may be added at the end in later
  * versions: zero-initialize a struct you fill yourself. */
 typedef struct gale_url {
-  const char *scheme;   /* "http" or "https" (lowercased); NULL for an
-                           origin-form target ("/path?q") */
+  const char *scheme;   /* "http", "https", "ws", "wss" (lowercased);
+                           NULL for an origin-form target ("/path?q") */
   const char *userinfo; /* "user:pass" before '@', NULL if absent */
   const char *host;     /* lowercased; NULL for origin-form */
   uint16_t port;        /* explicit port, else the scheme's default (80,
@@ -33,9 +33,14 @@ typedef struct gale_url {
 } gale_url;
 
 /* Parses `s[0..len)` as an absolute http/https URL
- * ("http://user@host:8080/p?q#f", "https://[::1]/") or an origin-form
- * request target ("/p?q").  On success *out is a new gale_url in one
- * allocation, freed with gale_url_free().
+ * ("http://user@host:8080/p?q#f", "https://[::1]/"; ws/wss are accepted
+ * too, with ports 80/443) or an origin-form request target ("/p?q"; as in
+ * RFC 9112 anything starting with '/' is a path, so "//x" is the path
+ * "//x", never an authority).  The path's %-escapes must be well formed;
+ * the query's and fragment's are not checked (the form parser does).  A
+ * request target holding a '#' parses with a fragment: a server should
+ * refuse it.  On success *out is a new gale_url in one allocation, freed
+ * with gale_url_free().
  * Returns GALE_OK, GALE_EURL (malformed: control bytes or spaces, empty
  * host, bad port, bad IPv6 literal, relative reference...), GALE_ENOTSUP
  * (well-formed absolute URL with another scheme, e.g. "ftp://h/"),
@@ -53,7 +58,8 @@ GALE_EXPORT void gale_url_free(gale_url *url);
  * delimiters that would change the URL's structure give GALE_EURL.
  * Writes into `buf` (capacity `cap`, NUL-terminated); *out_len gets the
  * length without the NUL, also on GALE_ERANGE (buf too small; buf may be
- * NULL with cap 0 to ask for the size). */
+ * NULL with cap 0 to ask for the size).  An origin-form path starting
+ * with "//" is refused (it would read as an authority: open redirects). */
 GALE_EXPORT int gale_url_format(const gale_url *u, char *buf, size_t cap,
                                 size_t *out_len);
 

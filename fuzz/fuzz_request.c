@@ -1,0 +1,8 @@
+/* libFuzzer target: the HTTP/1.x request parser and body decoder. */
+#include "fuzz/fuzz_head.h"
+
+const char gale_fuzz_corpus[] = "request";
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  return fuzz_head(GALE_H1_REQUEST, data, size);
+}

@@ -1,0 +1,726 @@
+/* gale_stream: life cycle, socket I/O, and the dispatch loop that hands
+ * results to user code (gale/stream.h).  Reads live in stream_read.c, writes
+ * in stream_write.c, TLS in stream_tls.c. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/loop_internal.h"
+#include "gale/log.h"
+#include "iostream/stream_priv.h"
+
+/* Most bytes read per wake-up, so one fast peer cannot starve the others. */
+#define READ_BUDGET ((size_t)1024 * 1024)
+/* Most bytes written per dispatch before yielding to the loop. */
+#define WRITE_BUDGET ((size_t)8 * 1024 * 1024)
+
+static void on_readable(evutil_socket_t fd, short what, void *arg);
+static void on_writable(evutil_socket_t fd, short what, void *arg);
+
+void gale_stream_options_init(gale_stream_options *opts) {
+  if (!opts) return;
+  memset(opts, 0, sizeof(*opts));
+  opts->max_buffer_size = GALE_STREAM_DEFAULT_MAX_BUFFER_SIZE;
+  opts->read_chunk_size = GALE_STREAM_DEFAULT_READ_CHUNK_SIZE;
+}
+
+/* ---- timers (allocated only when a timeout is set) ---------------------- */
+
+static void on_idle_timeout(evutil_socket_t fd, short what, void *arg) {
+  gale_stream *s = arg;
+  gale__stream_ref(s);
+  gale__stream_fail(s, GALE_ETIMEDOUT_IDLE, 0);
+  gale__stream_dispatch(s);
+  gale__stream_unref(s);
+}
+
+static void on_read_timeout(evutil_socket_t fd, short what, void *arg) {
+  gale_stream *s = arg;
+  gale__stream_ref(s);
+  gale__stream_fail(s, GALE_ETIMEDOUT_READ, 0);
+  gale__stream_dispatch(s);
+  gale__stream_unref(s);
+}
+
+static void on_linger_timeout(evutil_socket_t fd, short what, void *arg) {
+  gale_stream *s = arg;
+  gale__stream_ref(s);
+  gale__stream_fail(s, GALE_OK, 0);
+  gale__stream_dispatch(s);
+  gale__stream_unref(s);
+}
+
+static int timers_get(gale_stream *s) {
+  if (s->tm) return GALE_OK;
+  s->tm = calloc(1, sizeof(*s->tm));
+  if (!s->tm) return GALE_ENOMEM;
+  event_assign(&s->tm->idle_ev, s->base, -1, 0, on_idle_timeout, s);
+  event_assign(&s->tm->read_ev, s->base, -1, 0, on_read_timeout, s);
+  event_assign(&s->tm->linger_ev, s->base, -1, 0, on_linger_timeout, s);
+  return GALE_OK;
+}
+
+/* Many streams share one timeout duration: libevent's common timeouts keep
+ * them in a queue per duration, so adding and re-adding is O(1) instead of a
+ * heap operation per read. */
+static const struct timeval *common_tv(gale_stream *s, double seconds) {
+  struct timeval tv = gale__timeval(seconds);
+  const struct timeval *c = event_base_init_common_timeout(s->base, &tv);
+  return c;
+}
+
+static int set_idle(gale_stream *s, double seconds) {
+  if (seconds < 0) return GALE_EINVAL;
+  if (seconds == 0 && !s->tm) return GALE_OK;
+  int rc = timers_get(s);
+  if (rc) return rc;
+  s->tm->idle_s = seconds;
+  s->tm->idle_on = seconds > 0;
+  event_del(&s->tm->idle_ev);
+  if (s->tm->idle_on) {
+    s->tm->idle_tv = common_tv(s, seconds);
+    if (!s->tm->idle_tv) return GALE_ENOMEM;
+    event_add(&s->tm->idle_ev, s->tm->idle_tv);
+  }
+  return GALE_OK;
+}
+
+static int set_readto(gale_stream *s, double seconds) {
+  if (seconds < 0) return GALE_EINVAL;
+  if (seconds == 0 && !s->tm) return GALE_OK;
+  int rc = timers_get(s);
+  if (rc) return rc;
+  s->tm->read_s = seconds;
+  s->tm->read_on = seconds > 0;
+  event_del(&s->tm->read_ev);
+  if (s->tm->read_on) {
+    s->tm->read_tv = common_tv(s, seconds);
+    if (!s->tm->read_tv) return GALE_ENOMEM;
+  }
+  return GALE_OK;
+}
+
+void gale__stream_touch(gale_stream *s, bool read_progress) {
+  if (!s->tm || s->closed) return;
+  if (s->tm->idle_on) event_add(&s->tm->idle_ev, s->tm->idle_tv);
+  if (read_progress && s->tm->read_on && s->rkind != GALE__R_NONE)
+    event_add(&s->tm->read_ev, s->tm->read_tv);
+}
+
+/* ---- construction, references ------------------------------------------- */
+
+int gale_stream_new(gale_loop *loop, int fd, const gale_stream_options *opts, gale_stream **out) {
+  if (!loop || !out || fd < 0) return GALE_EINVAL;
+  if (opts && (opts->idle_timeout < 0 || opts->read_timeout < 0)) return GALE_EINVAL;
+  gale_stream *s = calloc(1, sizeof(*s));
+  if (!s) return GALE_ENOMEM;
+  if (opts) s->opts = *opts;
+  else gale_stream_options_init(&s->opts);
+  if (!s->opts.max_buffer_size) s->opts.max_buffer_size = GALE_STREAM_DEFAULT_MAX_BUFFER_SIZE;
+  if (!s->opts.read_chunk_size) s->opts.read_chunk_size = GALE_STREAM_DEFAULT_READ_CHUNK_SIZE;
+  s->loop = loop;
+  s->base = gale__loop_base(loop);
+  s->fd = fd;
+  s->refs = 1; /* the open stream's own reference, dropped once closed */
+  s->in = evbuffer_new();
+  s->out = evbuffer_new();
+  if (!s->in || !s->out) goto nomem;
+  /* A plain stream's output leaves through the socket: files in it are sent
+   * with sendfile instead of being mapped or read. */
+  evbuffer_set_flags(s->out, EVBUFFER_FLAG_DRAINS_TO_FD);
+  event_assign(&s->rev, s->base, fd, EV_READ | EV_PERSIST, on_readable, s);
+  event_assign(&s->wev, s->base, fd, EV_WRITE | EV_PERSIST, on_writable, s);
+  if (set_idle(s, s->opts.idle_timeout) || set_readto(s, s->opts.read_timeout)) goto nomem;
+  *out = s;
+  return GALE_OK;
+nomem:
+  if (s->tm) {
+    event_del(&s->tm->idle_ev);
+    free(s->tm);
+  }
+  if (s->in) evbuffer_free(s->in);
+  if (s->out) evbuffer_free(s->out);
+  free(s);
+  return GALE_ENOMEM;
+}
+
+static void stream_destroy(gale_stream *s) {
+  event_del(&s->rev);
+  event_del(&s->wev);
+  if (s->tm) {
+    event_del(&s->tm->idle_ev);
+    event_del(&s->tm->read_ev);
+    event_del(&s->tm->linger_ev);
+    free(s->tm);
+  }
+  gale__read_clear(s);
+  gale__tls_free(s);
+  while (s->wq_head) {
+    struct gale__wreq *w = s->wq_head;
+    s->wq_head = w->next;
+    free(w);
+  }
+  if (s->fd >= 0) close(s->fd);
+  evbuffer_free(s->in);
+  evbuffer_free(s->out);
+  free(s->addrs);
+  free(s);
+}
+
+void gale__stream_ref(gale_stream *s) { s->refs++; }
+
+void gale__stream_unref(gale_stream *s) {
+  if (--s->refs == 0) stream_destroy(s);
+}
+
+gale_stream *gale_stream_ref(gale_stream *stream) {
+  if (stream) gale__stream_ref(stream);
+  return stream;
+}
+
+void gale_stream_unref(gale_stream *stream) {
+  if (stream) gale__stream_unref(stream);
+}
+
+/* ---- deferred work ------------------------------------------------------- */
+
+static void on_deferred(gale_loop *loop, void *arg) {
+  gale_stream *s = arg;
+  s->deferred = false;
+  if (!s->closed && gale__tls_needs_reread(s)) gale__tls_read(s, READ_BUDGET);
+  gale__stream_dispatch(s);
+  gale__stream_unref(s);
+}
+
+void gale__stream_schedule(gale_stream *s) {
+  if (s->deferred || s->depth > 0) return; /* a running dispatch will see it */
+  if (gale_loop_add_callback(s->loop, on_deferred, s) != GALE_OK) {
+    gale_log_error("general", "stream: cannot schedule a callback (out of memory)");
+    return;
+  }
+  s->deferred = true;
+  gale__stream_ref(s);
+}
+
+/* ---- closing ------------------------------------------------------------- */
+
+static void release_input_if_empty(gale_stream *s) {
+  /* evbuffer_drain frees chains only when it has data to drain: an empty
+   * chain left by a reservation that read nothing would stay allocated, so
+   * push a byte through to release it. */
+  if (evbuffer_get_length(s->in) == 0) {
+    struct evbuffer_iovec v;
+    if (evbuffer_peek(s->in, -1, NULL, &v, 1) == 0 && evbuffer_add(s->in, "", 1) == 0)
+      evbuffer_drain(s->in, 1);
+  }
+}
+
+void gale__stream_fail(gale_stream *s, int reason, int errnum) {
+  if (s->closed) return;
+  s->closed = true;
+  s->close_reason = reason;
+  if (errnum) s->err = errnum;
+  event_del(&s->rev);
+  event_del(&s->wev);
+  s->rev_on = s->wev_on = false;
+  if (s->tm) {
+    event_del(&s->tm->idle_ev);
+    event_del(&s->tm->read_ev);
+    event_del(&s->tm->linger_ev);
+  }
+  if (s->tls) gale__tls_shutdown(s);
+  if (s->fd >= 0) {
+    close(s->fd);
+    s->fd = -1;
+  }
+  /* Queued output can no longer leave: drop it now so referenced buffers
+   * and files go back to their owners at once. */
+  evbuffer_drain(s->out, evbuffer_get_length(s->out));
+  release_input_if_empty(s);
+  gale__stream_schedule(s);
+}
+
+int gale_stream_close(gale_stream *stream) {
+  if (!stream) return GALE_EINVAL;
+  gale__stream_fail(stream, GALE_OK, 0);
+  return GALE_OK;
+}
+
+bool gale_stream_closed(const gale_stream *stream) { return !stream || stream->closed; }
+
+int gale_stream_close_reason(const gale_stream *stream) {
+  return stream ? stream->close_reason : GALE_EINVAL;
+}
+
+int gale_stream_get_errno(const gale_stream *stream) { return stream ? stream->err : 0; }
+
+void gale_stream_set_close_cb(gale_stream *stream, gale_stream_close_cb cb, void *arg) {
+  if (!stream || stream->close_notified) return;
+  stream->close_cb = cb;
+  stream->close_arg = arg;
+  if (!stream->closed && stream->depth == 0) gale__stream_update_events(stream);
+}
+
+/* ---- socket I/O ---------------------------------------------------------- */
+
+static int status_from_errno(int e) {
+  switch (e) {
+  case ECONNRESET: return GALE_ECONNRESET;
+  case EPIPE: return GALE_EPIPE;
+  case ETIMEDOUT: return GALE_ECONNRESET; /* keepalive gave up on the peer */
+  default: return gale_err_from_errno(e);
+  }
+}
+
+/* Lingering close: the write side is shut, input is read and dropped until
+ * the peer closes or the linger timer fires. */
+static void linger_read(gale_stream *s) {
+  char buf[16384];
+  for (int i = 0; i < 64; i++) {
+    ssize_t n = read(s->fd, buf, sizeof(buf));
+    if (n > 0) continue;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    gale__stream_fail(s, GALE_OK, 0);
+    return;
+  }
+}
+
+/* read_into with nothing buffered: straight from the socket into the
+ * caller's memory. */
+static void plain_read_into(gale_stream *s) {
+  for (;;) {
+    ssize_t n = read(s->fd, s->r_buf + s->r_filled, s->r_n - s->r_filled);
+    if (n > 0) {
+      s->r_filled += (size_t)n;
+      gale__stream_touch(s, true);
+      return;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    s->eof = true;
+    s->pending_reason = n == 0 ? GALE_EOF : status_from_errno(errno);
+    s->pending_errno = n == 0 ? 0 : errno;
+    return;
+  }
+}
+
+static void plain_read(gale_stream *s) {
+  if (s->rkind == GALE__R_INTO && evbuffer_get_length(s->in) == 0 && s->r_filled < s->r_n) {
+    plain_read_into(s);
+    return;
+  }
+  size_t total = 0, chunk = s->opts.read_chunk_size;
+  while (total < READ_BUDGET) {
+    struct evbuffer_iovec vec[2];
+    int nvec = evbuffer_reserve_space(s->in, (ev_ssize_t)chunk, vec, 2);
+    if (nvec <= 0) {
+      s->eof = true;
+      s->pending_reason = GALE_ENOMEM;
+      break;
+    }
+    struct iovec iov[2];
+    for (int i = 0; i < nvec; i++) {
+      iov[i].iov_base = vec[i].iov_base;
+      iov[i].iov_len = vec[i].iov_len;
+    }
+    ssize_t n = readv(s->fd, iov, nvec);
+    if (n > 0) {
+      size_t left = (size_t)n;
+      for (int i = 0; i < nvec; i++) {
+        if (vec[i].iov_len > left) vec[i].iov_len = left;
+        left -= vec[i].iov_len;
+      }
+      evbuffer_commit_space(s->in, vec, nvec);
+      total += (size_t)n;
+      /* A short read drained the socket: skip the EAGAIN round trip. */
+      if ((size_t)n < chunk) break;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    s->eof = true;
+    s->pending_reason = n == 0 ? GALE_EOF : status_from_errno(errno);
+    s->pending_errno = n == 0 ? 0 : errno;
+    break;
+  }
+  if (total) {
+    s->new_data = true;
+    gale__stream_touch(s, true);
+  } else {
+    release_input_if_empty(s);
+  }
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg) {
+  gale_stream *s = arg;
+  gale__stream_ref(s);
+  if (s->lingering) linger_read(s);
+  else if (s->tls) gale__tls_on_readable(s);
+  else plain_read(s);
+  gale__stream_dispatch(s);
+  gale__stream_unref(s);
+}
+
+static void on_writable(evutil_socket_t fd, short what, void *arg) {
+  gale_stream *s = arg;
+  gale__stream_ref(s);
+  s->wait_writable = false;
+  if (s->tls) gale__tls_on_writable(s);
+  gale__stream_dispatch(s);
+  gale__stream_unref(s);
+}
+
+/* Writes the output buffer until it is empty, the socket is full, or the
+ * budget is spent.  Returns 0 or a failure status. */
+static int plain_write(gale_stream *s, uint64_t limit) {
+  size_t done = 0;
+  while (evbuffer_get_length(s->out) > 0 && done < WRITE_BUDGET && limit > 0) {
+    ev_ssize_t atmost = limit < (uint64_t)WRITE_BUDGET ? (ev_ssize_t)limit : -1;
+    errno = 0;
+    int n = evbuffer_write_atmost(s->out, s->fd, atmost);
+    if (n > 0) {
+      s->written += (uint64_t)n;
+      done += (size_t)n;
+      if (limit != UINT64_MAX) limit -= (uint64_t)n;
+      continue;
+    }
+    /* libevent's sendfile path reports EAGAIN as 0 (errno kept); a 0 with
+     * no errno means the file was shorter than promised. */
+    if (n <= 0 && errno == EINTR) continue;
+    if (n <= 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      s->wait_writable = true;
+      break;
+    }
+    if (n == 0) {
+      s->err = EIO;
+      return GALE_ESYS;
+    }
+    s->err = errno;
+    return status_from_errno(errno);
+  }
+  if (done) gale__stream_touch(s, false);
+  return 0;
+}
+
+/* One attempt to send what is queued.  Returns 0 or a failure status. */
+static int write_out(gale_stream *s) {
+  if (!s->tls) return plain_write(s, UINT64_MAX);
+  switch (gale__tls_state(s)) {
+  case GALE__TLS_WAIT_FLUSH: {
+    uint64_t before = s->written;
+    int rc = plain_write(s, s->plain_left);
+    s->plain_left -= s->written - before;
+    return rc;
+  }
+  case GALE__TLS_OPEN: return gale__tls_write(s);
+  default: return 0;
+  }
+}
+
+/* ---- event interest ------------------------------------------------------ */
+
+bool gale__stream_wants_read(const gale_stream *s) {
+  if (s->paused || s->eof) return false;
+  if (s->rkind == GALE__R_CLOSE || s->rkind == GALE__R_CHUNKS) return true;
+  if (s->rkind != GALE__R_NONE) return true;
+  if (s->data_cb) return true;
+  return s->close_cb && evbuffer_get_length(s->in) == 0;
+}
+
+void gale__stream_update_events(gale_stream *s) {
+  if (s->closed) return;
+  bool want_r, want_w;
+  if (s->lingering) {
+    want_r = true;
+    want_w = false;
+  } else if (s->tls && gale__tls_state(s) != GALE__TLS_WAIT_FLUSH) {
+    want_r = gale__tls_want_read(s);
+    want_w = gale__tls_want_write(s);
+  } else {
+    want_r = gale__stream_wants_read(s) && !(s->tls && gale__tls_state(s) == GALE__TLS_WAIT_FLUSH);
+    want_w = s->wait_writable;
+  }
+  if (want_r != s->rev_on) {
+    if (want_r) event_add(&s->rev, NULL);
+    else event_del(&s->rev);
+    s->rev_on = want_r;
+  }
+  if (want_w != s->wev_on) {
+    if (want_w) event_add(&s->wev, NULL);
+    else event_del(&s->wev);
+    s->wev_on = want_w;
+  }
+  if (s->tm && s->tm->read_on) {
+    bool pending = event_pending(&s->tm->read_ev, EV_TIMEOUT, NULL);
+    bool need = s->rkind != GALE__R_NONE && !s->paused;
+    if (need && !pending) event_add(&s->tm->read_ev, s->tm->read_tv);
+    else if (!need && pending) event_del(&s->tm->read_ev);
+  }
+}
+
+/* ---- the dispatch loop ---------------------------------------------------- */
+
+static int cancel_status(const gale_stream *s) {
+  return s->close_reason == GALE_OK ? GALE_ECANCELLED : s->close_reason;
+}
+
+static bool pop_write(gale_stream *s, int status) {
+  struct gale__wreq *w = s->wq_head;
+  s->wq_head = w->next;
+  if (!s->wq_head) s->wq_tail = NULL;
+  gale_stream_write_cb cb = w->cb;
+  void *arg = w->arg;
+  free(w);
+  if (cb) cb(s, status, arg);
+  return true;
+}
+
+static void begin_linger(gale_stream *s) {
+  s->close_after_flush = false;
+  if (s->tls) gale__tls_shutdown(s);
+  if (shutdown(s->fd, SHUT_WR) != 0 || s->linger_s <= 0 || s->eof) {
+    gale__stream_fail(s, GALE_OK, 0);
+    return;
+  }
+  if (timers_get(s)) {
+    gale__stream_fail(s, GALE_OK, 0);
+    return;
+  }
+  s->lingering = true;
+  struct timeval tv = gale__timeval(s->linger_s);
+  event_add(&s->tm->linger_ev, &tv);
+  evbuffer_drain(s->in, evbuffer_get_length(s->in));
+}
+
+/* One step of work that may run user code; returns false when idle. */
+static bool dispatch_step(gale_stream *s) {
+  if (s->tls && gale__tls_notify(s)) return true;
+  if (s->rkind != GALE__R_NONE && !s->closed) {
+    int r = gale__read_ready(s);
+    if (r == 1) {
+      gale__read_deliver(s);
+      return true;
+    }
+    if (r < 0) {
+      gale__stream_fail(s, r, 0);
+      return true;
+    }
+  }
+  if (s->data_cb && s->new_data && !s->lingering) {
+    s->new_data = false;
+    if (evbuffer_get_length(s->in) > 0) {
+      s->data_cb(s, s->in, s->data_arg);
+      return true;
+    }
+  }
+  if (s->wq_head && s->wq_head->upto <= s->written) return pop_write(s, GALE_OK);
+  if (!s->closed) {
+    if (evbuffer_get_length(s->in) > s->opts.max_buffer_size) {
+      gale_log_warning("general", "stream: read buffer over %zu bytes, closing",
+                       s->opts.max_buffer_size);
+      gale__stream_fail(s, GALE_EBUFFULL, 0);
+      return true;
+    }
+    if (s->eof && !s->lingering) {
+      gale__stream_fail(s, s->pending_reason, s->pending_errno);
+      return true;
+    }
+    if (s->tls && gale__tls_state(s) == GALE__TLS_WAIT_FLUSH && s->plain_left == 0) {
+      gale__tls_begin(s);
+      return true;
+    }
+    if (evbuffer_get_length(s->out) > 0 && !s->wait_writable) {
+      uint64_t before = s->written;
+      int rc = write_out(s);
+      if (rc) {
+        gale__stream_fail(s, rc, s->err);
+        return true;
+      }
+      if (s->written > before && !s->wait_writable) return true;
+    }
+    if (s->close_after_flush && evbuffer_get_length(s->out) == 0) {
+      begin_linger(s);
+      return true;
+    }
+    return false;
+  }
+  if (s->rkind != GALE__R_NONE) {
+    gale__read_finish_closed(s, cancel_status(s));
+    return true;
+  }
+  if (s->wq_head) return pop_write(s, cancel_status(s));
+  if (!s->close_notified) {
+    s->close_notified = true;
+    gale_stream_close_cb cb = s->close_cb;
+    s->close_cb = NULL;
+    if (cb) cb(s, s->close_reason, s->close_arg);
+    gale__stream_unref(s); /* the open stream's own reference */
+    return true;
+  }
+  return false;
+}
+
+void gale__stream_dispatch(gale_stream *s) {
+  if (s->depth > 0) return;
+  gale__stream_ref(s);
+  s->depth++;
+  while (dispatch_step(s)) {
+  }
+  s->depth--;
+  if (!s->closed) gale__stream_update_events(s);
+  gale__stream_unref(s);
+}
+
+/* ---- pause / resume, options, addresses ---------------------------------- */
+
+int gale_stream_pause_reading(gale_stream *stream) {
+  if (!stream) return GALE_EINVAL;
+  if (stream->closed) return GALE_ECLOSED;
+  stream->paused = true;
+  if (stream->depth == 0) gale__stream_update_events(stream);
+  return GALE_OK;
+}
+
+int gale_stream_resume_reading(gale_stream *stream) {
+  if (!stream) return GALE_EINVAL;
+  if (stream->closed) return GALE_ECLOSED;
+  if (!stream->paused) return GALE_OK;
+  stream->paused = false;
+  if (evbuffer_get_length(stream->in) > 0) stream->new_data = true;
+  gale__stream_schedule(stream);
+  return GALE_OK;
+}
+
+int gale_stream_set_nodelay(gale_stream *stream, bool on) {
+  if (!stream) return GALE_EINVAL;
+  if (stream->closed) return GALE_ECLOSED;
+  int v = on;
+  if (setsockopt(stream->fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v)) != 0) {
+    stream->err = errno;
+    return GALE_ESYS;
+  }
+  return GALE_OK;
+}
+
+int gale_stream_set_keepalive(gale_stream *stream, bool on, int idle, int interval, int count) {
+  if (!stream || idle < 0 || interval < 0 || count < 0) return GALE_EINVAL;
+  if (stream->closed) return GALE_ECLOSED;
+  int v = on;
+  if (setsockopt(stream->fd, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof(v)) != 0) goto fail;
+  if (on && idle > 0 && setsockopt(stream->fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)))
+    goto fail;
+  if (on && interval > 0 &&
+      setsockopt(stream->fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval)))
+    goto fail;
+  if (on && count > 0 && setsockopt(stream->fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count)))
+    goto fail;
+  return GALE_OK;
+fail:
+  stream->err = errno;
+  return GALE_ESYS;
+}
+
+int gale_stream_set_idle_timeout(gale_stream *stream, double seconds) {
+  if (!stream || seconds < 0) return GALE_EINVAL;
+  if (stream->closed) return GALE_ECLOSED;
+  stream->opts.idle_timeout = seconds;
+  return set_idle(stream, seconds);
+}
+
+int gale_stream_set_read_timeout(gale_stream *stream, double seconds) {
+  if (!stream || seconds < 0) return GALE_EINVAL;
+  if (stream->closed) return GALE_ECLOSED;
+  stream->opts.read_timeout = seconds;
+  int rc = set_readto(stream, seconds);
+  if (!rc && stream->depth == 0) gale__stream_update_events(stream);
+  return rc;
+}
+
+static int addrs_fill(gale_stream *s) {
+  if (s->addrs) return GALE_OK;
+  if (s->closed) return GALE_ECLOSED;
+  struct gale__stream_addrs *a = calloc(1, sizeof(*a));
+  if (!a) return GALE_ENOMEM;
+  a->peer_len = sizeof(a->peer);
+  a->local_len = sizeof(a->local);
+  if (getpeername(s->fd, (struct sockaddr *)&a->peer, &a->peer_len) != 0 ||
+      getsockname(s->fd, (struct sockaddr *)&a->local, &a->local_len) != 0) {
+    s->err = errno;
+    free(a);
+    return GALE_ESYS;
+  }
+  s->addrs = a;
+  return GALE_OK;
+}
+
+static int copy_addr(const struct sockaddr_storage *src, socklen_t srclen, struct sockaddr *addr,
+                     socklen_t *len) {
+  socklen_t n = srclen < *len ? srclen : *len;
+  memcpy(addr, src, n);
+  *len = srclen;
+  return GALE_OK;
+}
+
+int gale_stream_peer_addr(gale_stream *stream, struct sockaddr *addr, socklen_t *len) {
+  if (!stream || !addr || !len) return GALE_EINVAL;
+  int rc = addrs_fill(stream);
+  if (rc) return rc;
+  return copy_addr(&stream->addrs->peer, stream->addrs->peer_len, addr, len);
+}
+
+int gale_stream_local_addr(gale_stream *stream, struct sockaddr *addr, socklen_t *len) {
+  if (!stream || !addr || !len) return GALE_EINVAL;
+  int rc = addrs_fill(stream);
+  if (rc) return rc;
+  return copy_addr(&stream->addrs->local, stream->addrs->local_len, addr, len);
+}
+
+int gale_stream_fd(const gale_stream *stream) { return stream ? stream->fd : -1; }
+gale_loop *gale_stream_loop(const gale_stream *stream) { return stream ? stream->loop : NULL; }
+void gale_stream_set_user_data(gale_stream *stream, void *data) {
+  if (stream) stream->user_data = data;
+}
+void *gale_stream_get_user_data(const gale_stream *stream) {
+  return stream ? stream->user_data : NULL;
+}
+
+/* ---- internal API for the HTTP layer -------------------------------------- */
+
+int gale__stream_set_data_cb(gale_stream *stream, gale__stream_data_cb cb, void *arg) {
+  if (!stream) return GALE_EINVAL;
+  if (stream->closed) return GALE_ECLOSED;
+  if (cb && stream->rkind != GALE__R_NONE) return GALE_EBUSY;
+  stream->data_cb = cb;
+  stream->data_arg = arg;
+  if (cb && evbuffer_get_length(stream->in) > 0) {
+    stream->new_data = true;
+    gale__stream_schedule(stream);
+  } else if (stream->depth == 0) {
+    gale__stream_update_events(stream);
+  }
+  return GALE_OK;
+}
+
+struct evbuffer *gale__stream_input(gale_stream *stream) { return stream ? stream->in : NULL; }
+
+struct evbuffer *gale__stream_output(gale_stream *stream) {
+  if (!stream || stream->closed) return NULL;
+  gale__stream_schedule(stream);
+  return stream->out;
+}
+
+int gale__stream_close_after_flush(gale_stream *stream, double linger) {
+  if (!stream || linger < 0) return GALE_EINVAL;
+  if (stream->closed) return GALE_ECLOSED;
+  stream->close_after_flush = true;
+  stream->linger_s = linger;
+  stream->data_cb = NULL;
+  gale__stream_schedule(stream);
+  return GALE_OK;
+}

@@ -1,0 +1,173 @@
+/* iostream/stream_priv.h — the stream's insides, shared only by
+ * iostream/stream*.c and iostream/tls*.c.  Not for other layers (they use
+ * gale/stream.h and iostream/stream_internal.h).
+ *
+ * Life of a stream: OPEN (plain, or TLS handshaking / established) → closed
+ * (fd gone, `closed` set) → close notified (pending operations failed, close
+ * callback run) → freed when the last reference goes.  Every entry from the
+ * loop (socket readiness, timers, the deferred callback) runs
+ * gale__stream_dispatch(), the one place that hands results to user code,
+ * holding a reference so user code may close or unref at any point.
+ */
+#ifndef GALE_IOSTREAM_STREAM_PRIV_H
+#define GALE_IOSTREAM_STREAM_PRIV_H
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include "gale/stream.h"
+#include "gale/tls.h"
+#include "iostream/stream_internal.h"
+
+enum gale__read_kind {
+  GALE__R_NONE = 0,
+  GALE__R_UNTIL,
+  GALE__R_REGEX,
+  GALE__R_BYTES,
+  GALE__R_INTO,
+  GALE__R_CLOSE,
+  GALE__R_CHUNKS
+};
+
+/* A write/flush waiting for the byte count `upto` to be written. */
+struct gale__wreq {
+  uint64_t upto;
+  gale_stream_write_cb cb;
+  void *arg;
+  struct gale__wreq *next;
+};
+
+/* Timers exist only on streams that use them (lean idle streams). */
+struct gale__stream_timers {
+  struct event idle_ev;
+  struct event read_ev;
+  struct event linger_ev;
+  const struct timeval *idle_tv; /* common-timeout magic values */
+  const struct timeval *read_tv;
+  double idle_s, read_s;
+  bool idle_on, read_on;
+};
+
+struct gale__stream_addrs {
+  struct sockaddr_storage peer, local;
+  socklen_t peer_len, local_len;
+};
+
+struct gale__tls;
+
+struct gale_stream {
+  gale_loop *loop;
+  struct event_base *base;
+  int fd;
+  int refs;
+  int depth; /* nesting of dispatch */
+
+  struct evbuffer *in, *out;
+  struct event rev, wev;
+  gale_stream_options opts;
+
+  /* the pending read */
+  enum gale__read_kind rkind;
+  gale_stream_read_cb rcb;
+  void *rarg;
+  size_t r_n;        /* bytes / into length / max_bytes for until & regex */
+  bool r_partial;
+  char *r_buf;       /* read_into target */
+  size_t r_filled;
+  char *r_delim;     /* read_until (malloc'd) */
+  size_t r_delim_len;
+  size_t r_scan;     /* where the next search starts */
+  size_t handing;    /* bytes of `in` lent to the running read callback */
+  void *r_re;        /* pcre2_code_8 * */
+  void *r_md;        /* pcre2_match_data_8 * */
+
+  /* writes */
+  uint64_t written;  /* plaintext bytes handed to the kernel / TLS so far */
+  struct gale__wreq *wq_head, *wq_tail;
+  uint64_t plain_left; /* before TLS: plaintext bytes still to send in clear */
+
+  /* flags */
+  bool closed;           /* fd closed, no more I/O */
+  bool close_notified;   /* close callback ran (or there was none) */
+  bool rev_on, wev_on;   /* events currently added */
+  bool wait_writable;    /* a write hit EAGAIN: wait for wev */
+  bool paused;
+  bool eof;              /* read side saw EOF/error; `pending_reason` */
+  bool new_data;         /* input grew since the data hook last ran */
+  bool deferred;         /* the deferred callback is queued */
+  bool close_after_flush;
+  bool lingering;
+  double linger_s;
+  int pending_reason;    /* failure seen by the reader, applied in dispatch */
+  int pending_errno;
+
+  int close_reason;
+  int err;
+  gale_stream_close_cb close_cb;
+  void *close_arg;
+  gale__stream_data_cb data_cb;
+  void *data_arg;
+  void *user_data;
+
+  struct gale__stream_timers *tm;
+  struct gale__stream_addrs *addrs;
+  struct gale__tls *tls;
+};
+
+/* ---- stream.c ---- */
+GALE_INTERNAL void gale__stream_dispatch(gale_stream *s);
+/* Marks the stream failed with `reason` (and errno); applied at once. */
+GALE_INTERNAL void gale__stream_fail(gale_stream *s, int reason, int errnum);
+/* Queue the deferred callback (dispatch on the next iteration). */
+GALE_INTERNAL void gale__stream_schedule(gale_stream *s);
+/* Re-evaluate which socket events the stream needs. */
+GALE_INTERNAL void gale__stream_update_events(gale_stream *s);
+GALE_INTERNAL void gale__stream_touch(gale_stream *s, bool read_progress);
+GALE_INTERNAL void gale__stream_ref(gale_stream *s);
+GALE_INTERNAL void gale__stream_unref(gale_stream *s);
+GALE_INTERNAL bool gale__stream_wants_read(const gale_stream *s);
+
+/* ---- stream_read.c ---- */
+/* Whether the pending read can complete now: 1 deliverable, 0 not yet, or a
+ * negative status (GALE_EMAXBYTES...). */
+GALE_INTERNAL int gale__read_ready(gale_stream *s);
+/* Hands the pending read its result (ready must have said 1); runs user
+ * code. */
+GALE_INTERNAL void gale__read_deliver(gale_stream *s);
+/* Completes the pending read on a closed stream (from buffer or failing). */
+GALE_INTERNAL void gale__read_finish_closed(gale_stream *s, int reason);
+GALE_INTERNAL void gale__read_clear(gale_stream *s);
+
+/* ---- stream_tls.c ---- */
+enum gale__tls_state {
+  GALE__TLS_WAIT_FLUSH = 1, /* plaintext before the upgrade still leaving */
+  GALE__TLS_HANDSHAKE,
+  GALE__TLS_OPEN
+};
+GALE_INTERNAL int gale__tls_state(const gale_stream *s);
+/* Socket readiness while TLS is on: does the handshake or the record I/O. */
+GALE_INTERNAL void gale__tls_on_readable(gale_stream *s);
+GALE_INTERNAL void gale__tls_on_writable(gale_stream *s);
+/* Read as much as possible into s->in; returns 0 or a failure status. */
+GALE_INTERNAL int gale__tls_read(gale_stream *s, size_t budget);
+/* Writes s->out through TLS; returns 0 (progress or would block) or a
+ * failure status. */
+GALE_INTERNAL int gale__tls_write(gale_stream *s);
+/* Start the handshake once the plaintext has left. */
+GALE_INTERNAL void gale__tls_begin(gale_stream *s);
+GALE_INTERNAL bool gale__tls_want_read(const gale_stream *s);
+GALE_INTERNAL bool gale__tls_want_write(const gale_stream *s);
+/* Handshake callback pending: run it (with status) — returns true if it
+ * ran user code. */
+GALE_INTERNAL bool gale__tls_notify(gale_stream *s);
+GALE_INTERNAL bool gale__tls_needs_reread(const gale_stream *s);
+GALE_INTERNAL void gale__tls_shutdown(gale_stream *s);
+GALE_INTERNAL void gale__tls_free(gale_stream *s);
+
+/* ---- tls_ctx.c ---- */
+struct ssl_ctx_st;
+GALE_INTERNAL struct ssl_ctx_st *gale__tls_ctx_ssl(gale_tls_ctx *ctx);
+GALE_INTERNAL bool gale__tls_ctx_insecure(const gale_tls_ctx *ctx);
+
+#endif
