@@ -20,7 +20,13 @@ typedef struct fetch_cli {
   char *data;
   size_t data_len;
   bool have_data, get_data;
-  gale_multipart_enc *form;
+  /* -F: the multipart body is built here (httputil's encoder had not
+   * landed when this was written). */
+  char *form;
+  size_t form_len;
+  char boundary[40];
+  char form_type[80];
+  bool form_done;
   const char *upload_file;
   bool follow;
   long max_redirs;
@@ -232,6 +238,54 @@ static int add_urlencoded(fetch_cli *c, const char *arg) {
   return rc;
 }
 
+static bool form_append(fetch_cli *c, const void *data, size_t len) {
+  char *nb = realloc(c->form, c->form_len + len + 1);
+  if (!nb) return false;
+  c->form = nb;
+  memcpy(c->form + c->form_len, data, len);
+  c->form_len += len;
+  c->form[c->form_len] = '\0';
+  return true;
+}
+
+/* curl's guesses for a file part's type by extension. */
+static const char *guess_type(const char *filename) {
+  static const struct { const char *ext, *type; } types[] = {
+      {".txt", "text/plain"},      {".html", "text/html"},       {".htm", "text/html"},
+      {".css", "text/css"},        {".js", "application/javascript"},
+      {".json", "application/json"}, {".xml", "application/xml"}, {".pdf", "application/pdf"},
+      {".gif", "image/gif"},       {".png", "image/png"},        {".jpg", "image/jpeg"},
+      {".jpeg", "image/jpeg"},     {".svg", "image/svg+xml"},
+  };
+  const char *dot = strrchr(filename, '.');
+  for (size_t i = 0; dot && i < sizeof types / sizeof types[0]; i++)
+    if (strcasecmp(dot, types[i].ext) == 0) return types[i].type;
+  return "application/octet-stream";
+}
+
+static bool form_quoted_ok(const char *s) {
+  return !strpbrk(s, "\r\n\"");
+}
+
+/* One part: headers then data (copied). */
+static int form_part(fetch_cli *c, const char *name, const char *filename, const char *type,
+                     const char *data, size_t len) {
+  char head[1024];
+  int n;
+  if (!form_quoted_ok(name) || (filename && !form_quoted_ok(filename)) ||
+      (type && strpbrk(type, "\r\n")))
+    return GALE_EINVAL;
+  if (memmem(data, len, c->boundary, strlen(c->boundary))) return GALE_EEXIST;
+  n = snprintf(head, sizeof head, "--%s\r\nContent-Disposition: form-data; name=\"%s\"%s%s%s\r\n%s%s%s\r\n",
+               c->boundary, name, filename ? "; filename=\"" : "", filename ? filename : "",
+               filename ? "\"" : "", type || filename ? "Content-Type: " : "",
+               type ? type : filename ? "application/octet-stream" : "", type || filename ? "\r\n" : "");
+  if (n < 0 || (size_t)n >= sizeof head) return GALE_EINVAL;
+  if (!form_append(c, head, (size_t)n) || !form_append(c, data, len) || !form_append(c, "\r\n", 2))
+    return GALE_ENOMEM;
+  return GALE_OK;
+}
+
 static int add_form(fetch_cli *c, const char *arg) {
   const char *eq = strchr(arg, '=');
   char name[256];
@@ -240,7 +294,18 @@ static int add_form(fetch_cli *c, const char *arg) {
     return usage_error("bad -F argument '%s' (NAME=VALUE or NAME=@FILE)", arg);
   memcpy(name, arg, (size_t)(eq - arg));
   name[eq - arg] = '\0';
-  if (!c->form && !(c->form = gale_multipart_enc_new(NULL))) return CLI_EXIT_NOMEM;
+  if (!c->boundary[0]) {
+    FILE *r = fopen("/dev/urandom", "rb");
+    unsigned char rnd[12] = {0};
+    if (r) {
+      if (fread(rnd, 1, sizeof rnd, r) != sizeof rnd) memset(rnd, 0x5a, sizeof rnd);
+      fclose(r);
+    }
+    snprintf(c->boundary, sizeof c->boundary, "------------------------");
+    for (int i = 0; i < 12; i++)
+      snprintf(c->boundary + 24 + i, 2, "%x", rnd[i] & 0xf);
+    snprintf(c->form_type, sizeof c->form_type, "multipart/form-data; boundary=%s", c->boundary);
+  }
   if (eq[1] == '@' || eq[1] == '<') {
     char path[4096], *type = NULL, *semi, *data;
     const char *base;
@@ -258,11 +323,11 @@ static int add_form(fetch_cli *c, const char *arg) {
     }
     base = strrchr(path, '/');
     base = base ? base + 1 : path;
-    if (eq[1] == '<') st = gale_multipart_enc_add_field(c->form, name, data, len);
-    else st = gale_multipart_enc_add_file(c->form, name, base, type, data, len);
+    if (eq[1] == '<') st = form_part(c, name, NULL, type, data, len);
+    else st = form_part(c, name, base, type ? type : guess_type(base), data, len);
     free(data);
   } else {
-    st = gale_multipart_enc_add_field(c->form, name, eq + 1, strlen(eq + 1));
+    st = form_part(c, name, NULL, NULL, eq + 1, strlen(eq + 1));
   }
   if (st != GALE_OK) return usage_error("cannot add -F field '%s'", arg);
   return 0;
@@ -515,7 +580,14 @@ static int start_transfer(fetch_cli *c, transfer *t) {
     body_len = c->data_len;
     if (!c->method) req.method = "POST";
   } else if (c->form) {
-    gale_multipart_enc_finish(c->form, &body, &body_len);
+    if (!c->form_done) {
+      char end[64];
+      int n = snprintf(end, sizeof end, "--%s--\r\n", c->boundary);
+      if (!form_append(c, end, (size_t)n)) return GALE_ENOMEM;
+      c->form_done = true;
+    }
+    body = c->form;
+    body_len = c->form_len;
     if (!c->method) req.method = "POST";
   }
   if (c->upload_file) {
@@ -604,7 +676,7 @@ static void cli_free(fetch_cli *c) {
   for (int i = 0; i < 3 && c->loop; i++) gale_loop_run_once(c->loop, 0);
   gale_loop_free(c->loop);
   gale_headers_free(c->headers);
-  gale_multipart_enc_free(c->form);
+  free(c->form);
   free(c->data);
   free(c->proxy_host);
   free(c->user_name);
@@ -747,7 +819,7 @@ int cli_fetch_main(int argc, char **argv) {
   }
   if (!rc && c.form && !(c.headers && gale_headers_get(c.headers, "Content-Type"))) {
     if (!c.headers && !(c.headers = gale_headers_new())) rc = CLI_EXIT_NOMEM;
-    else gale_headers_add(c.headers, "Content-Type", gale_multipart_enc_content_type(c.form));
+    else gale_headers_add(c.headers, "Content-Type", c.form_type);
   }
   if (!rc && !(c.headers && gale_headers_get(c.headers, "Accept"))) {
     if (!c.headers && !(c.headers = gale_headers_new())) rc = CLI_EXIT_NOMEM;
