@@ -32,3 +32,8 @@ check_PROGRAMS += tests/test_content_type tests/test_cookie
 tests_test_content_type_SOURCES = tests/test_content_type.c
 tests_test_cookie_SOURCES = tests/test_cookie.c
 endif
+libgale_impl_la_SOURCES += http/multipart.c
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_multipart
+tests_test_multipart_SOURCES = tests/test_multipart.c
+endif

@@ -382,8 +382,13 @@ int gale_tcp_client_connect(gale_tcp_client *client, const char *host, int port,
   c->cb = cb;
   c->arg = arg;
   c->host = strdup(host);
-  if (opts->tls_hostname) c->tls_hostname = strdup(opts->tls_hostname);
-  if (!c->host || (opts->tls_hostname && !c->tls_hostname)) {
+  if (opts->tls_hostname) {
+    c->tls_hostname = strdup(opts->tls_hostname);
+  } else if (opts->tls && host[0] == '[') {
+    /* "[::1]": the certificate check wants the bare address. */
+    c->tls_hostname = gale__host_key(host);
+  }
+  if (!c->host || ((opts->tls_hostname || (opts->tls && host[0] == '[')) && !c->tls_hostname)) {
     free_conn(c);
     return GALE_ENOMEM;
   }

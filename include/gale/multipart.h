@@ -40,8 +40,13 @@ GALE_EXPORT void gale_multipart_limits_init(gale_multipart_limits *lim);
  * delimiter and an epilogue after the closing one are ignored.  Each part
  * needs a header section ending in an empty line, with a
  * `Content-Disposition: form-data; name="..."` (filename optional); its
- * header lines must be valid fields (no obs-fold, no bare CR/LF).  Parts
- * are returned in order.  Linear in len.
+ * header lines must be valid fields (no obs-fold, no bare CR/LF; at most
+ * one Content-Disposition and one Content-Type).  A delimiter line must
+ * end in "--" (closing) or optional SP/HTAB then CRLF: as RFC 2046 says,
+ * CRLF "--" boundary may not appear inside a part, so a near-miss such as
+ * "--boundaryX" is malformed, not data.  filename* (RFC 8187) wins over
+ * filename.  Parts are returned in order.  Linear in len.
+ * The boundary may hold visible ASCII and inner spaces, no '"'.
  * `lim` NULL means the defaults.  On success *out is a new gale_multipart
  * (free with gale_multipart_free()).
  * Returns GALE_OK, GALE_EINVAL (bad boundary), GALE_EHTTP_PARSE (no
@@ -77,9 +82,9 @@ GALE_EXPORT void gale_multipart_enc_free(gale_multipart_enc *e);
 GALE_EXPORT const char *gale_multipart_enc_content_type(
     const gale_multipart_enc *e);
 
-/* Appends a field, or a file part (filename and content_type may be NULL;
- * content_type defaults to application/octet-stream for a file).  Data is
- * copied.  Names and filenames are sent as quoted strings; CR, LF, NUL and
+/* Appends a field, or a file part (filename NULL: no filename parameter;
+ * content_type NULL: application/octet-stream for a file, none for a
+ * field).  Data is copied.  Names and filenames are sent as quoted strings; CR, LF, NUL and
  * '"' in them are refused (GALE_EINVAL), and so is data that contains the
  * boundary delimiter (GALE_EEXIST: use a random boundary).  GALE_ENOMEM. */
 GALE_EXPORT int gale_multipart_enc_add_field(gale_multipart_enc *e,

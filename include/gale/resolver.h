@@ -38,6 +38,10 @@
  *   GALE_EDNS            anything else (malformed answer, ...)
  *   GALE_ECANCELLED      the resolver was freed while the query was pending
  *   GALE_ENOMEM
+ * Thread safety: none; a resolver belongs to its loop's thread.  Cost: one
+ * c-ares channel (a UDP socket per server while queries are pending) and
+ * one timer; a query is one allocation plus its result.
+ *
  * With several servers configured, SERVFAIL and REFUSED move on to the next
  * server and a query that fails on all of them reports GALE_EDNS_REFUSED;
  * with one server the server's own answer is reported.
