@@ -59,3 +59,10 @@ fuzz_replay_request_LDADD = libgale_impl.la $(DEP_LIBS)
 fuzz_replay_response_LDADD = libgale_impl.la $(DEP_LIBS)
 fuzz_replay_chunked_LDADD = libgale_impl.la $(DEP_LIBS)
 fuzz_replay_gunzip_LDADD = libgale_impl.la $(DEP_LIBS)
+
+# bench/parser.sh: ns per request head, gale vs Node's http-parser.
+EXTRA_PROGRAMS += bench/parser_bench
+bench_programs += bench/parser_bench
+bench_parser_bench_SOURCES = bench/parser_bench.c bench/parser_requests.h
+bench_parser_bench_LDADD = libgale_impl.la $(DEP_LIBS)
+EXTRA_DIST += bench/parser.sh bench/parser_peer_http_parser.c

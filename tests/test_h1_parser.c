@@ -117,6 +117,23 @@ static const req_case req_cases[] = {
     {"lowercase method is a token", "get / HTTP/1.1\r\nHost: a\r\n\r\n", 0, OKH, 0},
     {"unknown method token", "FOO-BAR / HTTP/1.1\r\nHost: a\r\n\r\n", 0, OKH, 0},
 
+    /* long runs (the 16-byte block scans) */
+    {"long value tabs", H11("X-A: 0123456789abcdef\t0123456789abcdef\t\t0123456789abcdef0123456789abcdef\r\n"), 0, OKH, 0},
+    {"long value obs-text", H11("X-A: 0123456789abcdef\xff\x80\xfe" "0123456789abcdef0123456789abcdef\r\n"), 0, OKH, 0},
+    {"long value NUL at 40", H11("X-A: 0123456789abcdef0123456789abcdef0123\0" "456789abcdef\r\n"),
+     sizeof(H11("X-A: 0123456789abcdef0123456789abcdef0123\0" "456789abcdef\r\n")) - 1, BAD},
+    {"long value DEL at 17", H11("X-A: 0123456789abcdef0\x7f" "123456789abcdef0123456789abcdef\r\n"), 0, BAD},
+    {"long value bare CR at 33", H11("X-A: 0123456789abcdef0123456789abcdef0\r123456789abcdef\r\n"), 0, BAD},
+    {"long value LF at 20", H11("X-A: 0123456789abcdef0123\n456789abcdef0123456789abcdef\r\n"), 0, BAD},
+    {"long value ESC after tab", H11("X-A: 0123456789abcdef\t\x1b" "0123456789abcdef0123456789abcdef\r\n"), 0, BAD},
+    {"long target", "GET /0123456789abcdef/0123456789abcdef/0123456789abcdef?x=~!$&'()*+,;=:@ HTTP/1.1\r\nHost: a\r\n\r\n", 0, OKH, 0},
+    {"long target hash at 30", "GET /0123456789abcdef/012345678#abcdef/0123456789abcdef HTTP/1.1\r\nHost: a\r\n\r\n", 0, BAD},
+    {"long target high byte at 20", "GET /0123456789abcdef/01\xc3\xa9" "3456789abcdef/0123456789abcdef HTTP/1.1\r\nHost: a\r\n\r\n", 0, BAD},
+    {"long target tab at 18", "GET /0123456789abcdef/\t123456789abcdef/0123456789abcdef HTTP/1.1\r\nHost: a\r\n\r\n", 0, BAD},
+    {"long target DEL at 35", "GET /0123456789abcdef/0123456789abcdef\x7f/0123456789abcdef HTTP/1.1\r\nHost: a\r\n\r\n", 0, BAD},
+    {"long name", H11("X-0123456789abcdef-0123456789abcdef-0123456789abcdef: v\r\n"), 0, OKH, 0},
+    {"long name bad char at 37", H11("X-0123456789abcdef-0123456789abcdef-{123456789abcdef: v\r\n"), 0, BAD},
+
     /* framing: Content-Length */
     {"CL and TE", H11("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n"), 0, BAD},
     {"TE and CL", H11("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n"), 0, BAD},
