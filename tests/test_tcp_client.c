@@ -21,7 +21,17 @@ struct fixture {
   gale_tcp_client *client;
   int fds_before;
   int silent_fd; /* a DNS server that never answers */
+  struct tls_peer *peer; /* stopped by teardown if a test fails early */
 };
+
+struct tls_peer {
+  char *dir;
+  pid_t pid;
+  int port;
+  char ca[512];
+};
+
+static void tls_peer_stop(struct tls_peer *p);
 
 static int setup(void **state) {
   struct fixture *f = calloc(1, sizeof *f);
@@ -50,6 +60,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   struct fixture *f = *state;
+  if (f->peer) tls_peer_stop(f->peer);
   gale_tcp_client_free(f->client);
   gale_resolver_free(f->resolver);
   th_run_for(f->loop, 0.02);
@@ -416,13 +427,6 @@ static void test_future(void **state) {
 
 /* ---- TLS against openssl s_server ----------------------------------------- */
 
-struct tls_peer {
-  char *dir;
-  pid_t pid;
-  int port;
-  char ca[512];
-};
-
 /* A CA, a leaf for localhost/127.0.0.1 (the default certificate) and a
  * leaf for sni.test (served only when the client sends that SNI). */
 static void tls_peer_start(struct tls_peer *p) {
@@ -466,8 +470,10 @@ static void tls_peer_start(struct tls_peer *p) {
 }
 
 static void tls_peer_stop(struct tls_peer *p) {
-  th_kill(p->pid);
-  th_rmtree(p->dir);
+  if (p->pid > 0) th_kill(p->pid);
+  p->pid = 0;
+  if (p->dir) th_rmtree(p->dir);
+  p->dir = NULL;
 }
 
 static struct outcome tls_connect(struct fixture *f, const char *host, int port,
@@ -487,7 +493,9 @@ static bool try_accept(int lfd, int *fd) {
 
 static void test_tls(void **state) {
   struct fixture *f = *state;
-  struct tls_peer peer;
+  static struct tls_peer peer;
+  memset(&peer, 0, sizeof peer);
+  f->peer = &peer;
   tls_peer_start(&peer);
   gale_tls_client_options to;
   gale_tls_client_options_init(&to);
