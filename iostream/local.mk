@@ -17,3 +17,10 @@ check_PROGRAMS += tests/test_stream tests/test_tls
 tests_test_stream_SOURCES = tests/test_stream.c
 tests_test_tls_SOURCES = tests/test_tls.c
 endif
+
+# bench/idle.sh: bytes per idle connection (gale_stream vs bufferevent).
+EXTRA_PROGRAMS += bench/idle_streams
+bench_programs += bench/idle_streams
+bench_idle_streams_SOURCES = bench/idle_streams.c
+bench_idle_streams_LDADD = libgale_impl.la $(DEP_LIBS)
+EXTRA_DIST += bench/idle.sh

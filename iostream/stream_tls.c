@@ -89,7 +89,7 @@ int gale_stream_start_tls(gale_stream *stream, gale_tls_ctx *ctx, bool server_si
   if (!server_side && !hostname && !gale__tls_ctx_insecure(ctx)) return GALE_EINVAL;
   if (stream->closed) return GALE_ECLOSED;
   /* Bytes lent to the read callback that is calling us are consumed. */
-  if (stream->tls || stream->data_cb || evbuffer_get_length(stream->in) > stream->handing ||
+  if (stream->tls || evbuffer_get_length(stream->in) > stream->handing ||
       stream->lingering ||
       stream->close_after_flush)
     return GALE_ESTATE;

@@ -693,6 +693,83 @@ static void test_data_hook(void **st) {
   fx_close(&f);
 }
 
+
+/* Closing from inside the data hook and the streaming read, and dropping an
+ * extra reference from inside a callback, under ASan. */
+static void hook_close(gale_stream *s, struct evbuffer *in, void *arg) {
+  fx *f = arg;
+  f->reads++;
+  gale_stream_close(s);
+  gale_stream_close(s);
+}
+
+static void chunk_close(gale_stream *s, int status, const char *data, size_t len, void *arg) {
+  fx *f = arg;
+  f->reads++;
+  f->last_status = status;
+  if (status == GALE_OK) {
+    gale_stream_close(s);
+    gale_stream_unref(s); /* the reference the test took */
+  }
+}
+
+static void test_close_in_hook_and_chunks(void **st) {
+  fx f;
+  fx_open(&f, NULL);
+  assert_int_equal(gale__stream_set_data_cb(f.s, hook_close, &f), GALE_OK);
+  th_write_all(f.peer, "abc", 3);
+  TH_RUN_UNTIL(f.loop, f.closes == 1, 5);
+  assert_int_equal(f.reads, 1);
+  fx_close(&f);
+
+  fx_open(&f, NULL);
+  gale_stream_ref(f.s);
+  assert_int_equal(gale_stream_read_chunks(f.s, chunk_close, &f), GALE_OK);
+  th_write_all(f.peer, "abc", 3);
+  TH_RUN_UNTIL(f.loop, f.closes == 1, 5);
+  /* One chunk, then the end of the streaming read with GALE_ECANCELLED. */
+  assert_int_equal(f.reads, 2);
+  assert_int_equal(f.last_status, GALE_ECANCELLED);
+  fx_close(&f);
+}
+
+/* A long line arriving in small pieces: the delimiter search resumes where
+ * it stopped (linear), and a delimiter split across pieces is found. */
+static void len_cb(gale_stream *s, int status, const char *data, size_t len, void *arg) {
+  fx *f = arg;
+  f->reads++;
+  f->last_status = status;
+  f->n = len;
+}
+
+static void test_long_line_in_pieces(void **st) {
+  fx f;
+  fx_open(&f, NULL);
+  assert_int_equal(gale_stream_read_until(f.s, "\r\n", 2, 0, len_cb, &f), GALE_OK);
+  char piece[1000];
+  memset(piece, 'x', sizeof(piece));
+  size_t total = 0;
+  for (int i = 0; i < 2000; i++) {
+    th_write_all(f.peer, piece, sizeof(piece));
+    total += sizeof(piece);
+    if (i % 50 == 0) th_run_for(f.loop, 0.001);
+    if (i % 200 == 0)
+      TH_RUN_UNTIL(f.loop, gale_stream_read_buffer_size(f.s) == total, 5);
+  }
+  th_write_all(f.peer, "\r", 1);
+  TH_RUN_UNTIL(f.loop, gale_stream_read_buffer_size(f.s) == total + 1, 5);
+  assert_int_equal(f.reads, 0);
+  th_write_all(f.peer, "\n", 1);
+  TH_RUN_UNTIL(f.loop, f.reads == 1, 5);
+  assert_int_equal(f.last_status, GALE_OK);
+  assert_int_equal(f.n, total + 2);
+  assert_int_equal(gale_stream_read_buffer_size(f.s), 0);
+  char big[200];
+  memset(big, 'd', sizeof(big));
+  assert_int_equal(gale_stream_read_until(f.s, big, sizeof(big), 0, read_cb, &f), GALE_EINVAL);
+  fx_close(&f);
+}
+
 static void test_misc(void **st) {
   gale_stream *s;
   gale_loop *loop = gale_loop_new();
@@ -755,6 +832,8 @@ int main(void) {
       cmocka_unit_test(test_write_ref_and_file),
       cmocka_unit_test(test_futures),
       cmocka_unit_test(test_data_hook),
+      cmocka_unit_test(test_close_in_hook_and_chunks),
+      cmocka_unit_test(test_long_line_in_pieces),
       cmocka_unit_test(test_misc),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -503,6 +503,52 @@ static void test_truncation(void **st) {
   pair_close(&p);
 }
 
+
+/* Closing from inside the handshake callback; the data hook on TLS. */
+static void hs_close(gale_stream *s, int status, void *arg) {
+  ep *e = arg;
+  e->hs_calls++;
+  e->hs_status = status;
+  gale_stream_close(s);
+}
+
+static void tls_hook(gale_stream *s, struct evbuffer *in, void *arg) {
+  ep *e = arg;
+  size_t n = evbuffer_get_length(in);
+  if (e->got_len + n <= sizeof(e->got)) {
+    evbuffer_remove(in, e->got + e->got_len, n);
+    e->got_len += n;
+  }
+  evbuffer_add(gale__stream_output(s), "ack", 3);
+}
+
+static void test_close_in_handshake_cb_and_hook(void **st) {
+  NEED_OPENSSL();
+  pair p;
+  pair_open(&p);
+  p.sctx = server_ctx(p_leaf, p_key, NULL);
+  p.cctx = client_ctx(NULL);
+  assert_int_equal(gale_stream_start_tls(p.srv.s, p.sctx, true, NULL, 5, ep_hs, &p.srv), GALE_OK);
+  assert_int_equal(gale_stream_start_tls(p.cli.s, p.cctx, false, "localhost", 5, hs_close, &p.cli),
+                   GALE_OK);
+  TH_RUN_UNTIL(p.loop, p.cli.closes == 1 && p.srv.closes == 1, 10);
+  assert_int_equal(p.cli.hs_status, GALE_OK);
+  assert_int_equal(p.cli.close_reason, GALE_OK);
+  pair_close(&p);
+
+  pair_open(&p);
+  p.sctx = server_ctx(p_leaf, p_key, NULL);
+  p.cctx = client_ctx(NULL);
+  assert_int_equal(gale__stream_set_data_cb(p.srv.s, tls_hook, &p.srv), GALE_OK);
+  pair_handshake(&p, "localhost");
+  gale_stream_write(p.cli.s, "hello", 5, NULL, NULL);
+  gale_stream_read_bytes(p.cli.s, 3, false, ep_read, &p.cli);
+  TH_RUN_UNTIL(p.loop, p.cli.reads == 1, 5);
+  assert_memory_equal(p.cli.got, "ack", 3);
+  assert_memory_equal(p.srv.got, "hello", 5);
+  pair_close(&p);
+}
+
 /* ---- interop with openssl s_server / s_client ------------------------------------ */
 
 static int tcp_connect_nb(int port) {
@@ -629,6 +675,7 @@ int main(void) {
       cmocka_unit_test(test_handshake_timeout),
       cmocka_unit_test(test_starttls),
       cmocka_unit_test(test_truncation),
+      cmocka_unit_test(test_close_in_handshake_cb_and_hook),
       cmocka_unit_test(test_openssl_s_server),
       cmocka_unit_test(test_openssl_s_client),
   };
