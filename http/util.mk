@@ -37,3 +37,35 @@ if HAVE_CMOCKA
 check_PROGRAMS += tests/test_multipart
 tests_test_multipart_SOURCES = tests/test_multipart.c
 endif
+
+# Fuzzing the utilities' parsers, on the machinery of http/parser.mk
+# (FUZZ_CC, FUZZ_CFLAGS, fuzz/fuzz.h, fuzz/replay.c): `make fuzz` also
+# builds these; `make check` replays fuzz/corpus/{url,multipart,cookie}/.
+# To run one: make fuzz && fuzz/fuzz_url -max_total_time=60 fuzz/corpus/url
+util_fuzz_sources = $(top_srcdir)/http/chars.c $(top_srcdir)/http/arena.c \
+	$(top_srcdir)/http/headers.c $(top_srcdir)/http/url.c \
+	$(top_srcdir)/http/params.c $(top_srcdir)/http/form.c \
+	$(top_srcdir)/http/content_type.c $(top_srcdir)/http/cookie.c \
+	$(top_srcdir)/http/httpdate.c $(top_srcdir)/http/multipart.c
+util_fuzz_targets = fuzz/fuzz_url fuzz/fuzz_multipart fuzz/fuzz_cookie
+UTIL_FUZZ_LINK = $(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(util_fuzz_sources) $(OPENSSL_LIBS)
+CLEANFILES += $(util_fuzz_targets)
+
+fuzz: $(util_fuzz_targets)
+fuzz/fuzz_url: $(top_srcdir)/fuzz/fuzz_url.c $(util_fuzz_sources)
+	@mkdir -p fuzz
+	$(AM_V_CC)$(UTIL_FUZZ_LINK) $(top_srcdir)/fuzz/fuzz_url.c
+fuzz/fuzz_multipart: $(top_srcdir)/fuzz/fuzz_multipart.c $(util_fuzz_sources)
+	@mkdir -p fuzz
+	$(AM_V_CC)$(UTIL_FUZZ_LINK) $(top_srcdir)/fuzz/fuzz_multipart.c
+fuzz/fuzz_cookie: $(top_srcdir)/fuzz/fuzz_cookie.c $(util_fuzz_sources)
+	@mkdir -p fuzz
+	$(AM_V_CC)$(UTIL_FUZZ_LINK) $(top_srcdir)/fuzz/fuzz_cookie.c
+
+check_PROGRAMS += fuzz/replay_url fuzz/replay_multipart fuzz/replay_cookie
+fuzz_replay_url_SOURCES = fuzz/fuzz_url.c fuzz/replay.c fuzz/fuzz.h
+fuzz_replay_multipart_SOURCES = fuzz/fuzz_multipart.c fuzz/replay.c fuzz/fuzz.h
+fuzz_replay_cookie_SOURCES = fuzz/fuzz_cookie.c fuzz/replay.c fuzz/fuzz.h
+fuzz_replay_url_LDADD = libgale_impl.la $(DEP_LIBS)
+fuzz_replay_multipart_LDADD = libgale_impl.la $(DEP_LIBS)
+fuzz_replay_cookie_LDADD = libgale_impl.la $(DEP_LIBS)
