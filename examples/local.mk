@@ -4,3 +4,8 @@
 noinst_PROGRAMS += examples/resolve
 examples_resolve_SOURCES = examples/resolve.c
 examples_resolve_LDADD = libgale_impl.la $(DEP_LIBS)
+
+# examples/echo_server: a line-based key-value protocol on gale_tcp_server.
+noinst_PROGRAMS += examples/echo_server
+examples_echo_server_SOURCES = examples/echo_server.c
+examples_echo_server_LDADD = libgale_impl.la $(DEP_LIBS)

@@ -550,6 +550,10 @@ static bool dispatch_step(gale_stream *s) {
     gale_stream_close_cb cb = s->close_cb;
     s->close_cb = NULL;
     if (cb) cb(s, s->close_reason, s->close_arg);
+    /* Read after the public callback: it may have removed the hook. */
+    gale_stream_close_cb hook = s->close_hook;
+    s->close_hook = NULL;
+    if (hook) hook(s, s->close_reason, s->close_hook_arg);
     gale__stream_unref(s); /* the open stream's own reference */
     return true;
   }
@@ -713,4 +717,10 @@ int gale__stream_close_after_flush(gale_stream *stream, double linger) {
   stream->data_cb = NULL;
   gale__stream_schedule(stream);
   return GALE_OK;
+}
+
+void gale__stream_set_close_hook(gale_stream *stream, gale_stream_close_cb cb, void *arg) {
+  if (!stream || stream->close_notified) return;
+  stream->close_hook = cb;
+  stream->close_hook_arg = arg;
 }

@@ -65,4 +65,13 @@ GALE_INTERNAL int gale__stream_flush(gale_stream *stream, gale_stream_write_cb c
  * callback gets GALE_OK.  Returns GALE_OK, GALE_EINVAL, GALE_ECLOSED. */
 GALE_INTERNAL int gale__stream_close_after_flush(gale_stream *stream, double linger);
 
+/* A close hook for the stream's creator (the TCP server's connection
+ * tracking), independent of the public close callback: runs once when the
+ * stream closes, right after the public close callback (same reason), never
+ * inside the call that closed it.  NULL removes it, also from inside the
+ * public close callback.  Does nothing once the close was notified.
+ * (Added by tcpserver.) */
+GALE_INTERNAL void gale__stream_set_close_hook(gale_stream *stream, gale_stream_close_cb cb,
+                                               void *arg);
+
 #endif

@@ -108,6 +108,8 @@ struct gale_stream {
   int err;
   gale_stream_close_cb close_cb;
   void *close_arg;
+  gale_stream_close_cb close_hook; /* the creator's (TCP server tracking) */
+  void *close_hook_arg;
   gale__stream_data_cb data_cb;
   void *data_arg;
   void *user_data;

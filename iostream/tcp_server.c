@@ -1,0 +1,386 @@
+/* The TCP server (tornado.tcpserver.TCPServer): listening sockets feed
+ * acceptors, each accepted fd becomes a gale_stream (TLS-wrapped when
+ * configured) handed to the application, and the server keeps a list of
+ * open streams for max_connections and graceful shutdown. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gale/log.h"
+#include "gale/process.h"
+#include "gale/tcp_server.h"
+#include "iostream/server_internal.h"
+#include "iostream/stream_internal.h"
+
+struct listener {
+  int fd;
+  gale_acceptor *acceptor; /* NULL while only bound */
+};
+
+/* One open connection; the stream's user data belongs to the application,
+ * so the server keeps its own node, found again through the close hook. */
+struct conn {
+  gale_tcp_server *server;
+  gale_stream *stream;
+  struct conn *prev, *next;
+};
+
+enum server_state { SERVING, STOPPED, SHUTTING_DOWN };
+
+struct gale_tcp_server {
+  gale_loop *loop;
+  bool own_loop; /* made by start() in a forked child */
+  gale_tcp_server_options opts;
+  gale_stream_options stream_opts;
+  gale_tcp_server_stream_cb handle_stream;
+  void *arg;
+
+  struct listener *listeners;
+  size_t n_listeners, cap_listeners;
+  bool started;
+  bool accept_paused; /* at max_connections */
+
+  struct conn conns; /* sentinel of a circular list */
+  size_t n_conns;
+
+  enum server_state state;
+  gale_timer *deadline;
+  gale_tcp_server_done_cb done;
+  void *done_arg;
+  gale_timer *done_timer; /* the done callback, due on the next iteration */
+};
+
+void gale_tcp_server_options_init(gale_tcp_server_options *o) {
+  if (!o) return;
+  memset(o, 0, sizeof *o);
+  o->tls_handshake_timeout = GALE_TLS_DEFAULT_HANDSHAKE_TIMEOUT;
+  o->accept_backoff = 0.1;
+}
+
+int gale_tcp_server_new(gale_loop *loop, const gale_tcp_server_options *opts,
+                        gale_tcp_server_stream_cb handle_stream, void *arg,
+                        gale_tcp_server **out) {
+  if (!handle_stream || !out) return GALE_EINVAL;
+  gale_tcp_server *s = calloc(1, sizeof *s);
+  if (!s) return GALE_ENOMEM;
+  s->loop = loop;
+  if (opts)
+    s->opts = *opts;
+  else
+    gale_tcp_server_options_init(&s->opts);
+  gale_stream_options_init(&s->stream_opts);
+  if (s->opts.max_buffer_size) s->stream_opts.max_buffer_size = s->opts.max_buffer_size;
+  if (s->opts.read_chunk_size) s->stream_opts.read_chunk_size = s->opts.read_chunk_size;
+  s->stream_opts.max_write_buffer_size = s->opts.max_write_buffer_size;
+  s->handle_stream = handle_stream;
+  s->arg = arg;
+  s->conns.prev = s->conns.next = &s->conns;
+  *out = s;
+  return GALE_OK;
+}
+
+/* ---- accepting ------------------------------------------------------------- */
+
+static void set_accepting(gale_tcp_server *s, bool on) {
+  for (size_t i = 0; i < s->n_listeners; i++) {
+    if (!s->listeners[i].acceptor) continue;
+    if (on)
+      gale_acceptor_resume(s->listeners[i].acceptor);
+    else
+      gale_acceptor_pause(s->listeners[i].acceptor);
+  }
+  s->accept_paused = !on;
+}
+
+static bool at_limit(const gale_tcp_server *s) {
+  return s->opts.max_connections && s->n_conns >= s->opts.max_connections;
+}
+
+static void run_done(gale_loop *loop, void *arg) {
+  gale_tcp_server *s = arg;
+  s->done_timer = NULL;
+  gale_tcp_server_done_cb done = s->done;
+  s->done = NULL;
+  if (s->deadline) {
+    gale_timer_cancel(s->deadline);
+    s->deadline = NULL;
+  }
+  if (done) done(s, s->done_arg);
+}
+
+static void maybe_finish_shutdown(gale_tcp_server *s) {
+  if (s->state != SHUTTING_DOWN || s->n_conns || s->done_timer) return;
+  /* A timer rather than add_callback: gale_tcp_server_free() can cancel it. */
+  if (gale_loop_call_later(s->loop, 0, run_done, s, &s->done_timer) != GALE_OK)
+    s->done_timer = NULL;
+}
+
+static void untrack(struct conn *c) {
+  gale_tcp_server *s = c->server;
+  c->prev->next = c->next;
+  c->next->prev = c->prev;
+  s->n_conns--;
+  free(c);
+  if (s->accept_paused && s->state == SERVING && !at_limit(s)) set_accepting(s, true);
+  maybe_finish_shutdown(s);
+}
+
+static void stream_closed_hook(gale_stream *stream, int reason, void *arg) {
+  untrack(arg);
+}
+
+static void deliver(gale_tcp_server *s, gale_stream *stream) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  memset(&ss, 0, sizeof ss);
+  if (gale_stream_peer_addr(stream, (struct sockaddr *)&ss, &len) != GALE_OK) len = 0;
+  s->handle_stream(s, stream, (struct sockaddr *)&ss, len, s->arg);
+}
+
+static void handshake_done(gale_stream *stream, int status, void *arg) {
+  struct conn *c = arg;
+  if (status != GALE_OK) {
+    /* The stream closes itself; the hook untracks it. */
+    gale_log_debug(NULL, "TLS handshake failed: %s (%s)", gale_strerror(status),
+                   gale_stream_tls_error(stream));
+    return;
+  }
+  deliver(c->server, stream);
+}
+
+static void on_accept(gale_acceptor *a, int fd, const struct sockaddr *peer, socklen_t peer_len,
+                      void *arg) {
+  gale_tcp_server *s = arg;
+  gale_stream *stream;
+  struct conn *c = malloc(sizeof *c);
+  if (!c || gale_stream_new(s->loop, fd, &s->stream_opts, &stream) != GALE_OK) {
+    gale_log_error(NULL, "out of memory for a new connection; dropping it");
+    free(c);
+    close(fd);
+    return;
+  }
+  c->server = s;
+  c->stream = stream;
+  c->next = &s->conns;
+  c->prev = s->conns.prev;
+  c->prev->next = c;
+  s->conns.prev = c;
+  s->n_conns++;
+  gale__stream_set_close_hook(stream, stream_closed_hook, c);
+  if (at_limit(s)) set_accepting(s, false);
+
+  if (s->opts.tls) {
+    int rc = gale_stream_start_tls(stream, s->opts.tls, true, NULL,
+                                   s->opts.tls_handshake_timeout > 0
+                                       ? s->opts.tls_handshake_timeout : 0,
+                                   handshake_done, c);
+    if (rc != GALE_OK) {
+      gale_log_error(NULL, "cannot start TLS on a new connection: %s", gale_strerror(rc));
+      gale_stream_close(stream);
+    }
+    return;
+  }
+  s->handle_stream(s, stream, peer, peer_len, s->arg);
+}
+
+/* ---- sockets ------------------------------------------------------------- */
+
+static int need_loop(gale_tcp_server *s) {
+  if (!s->loop) s->loop = gale_loop_current();
+  return s->loop ? GALE_OK : GALE_ESTATE;
+}
+
+static int add_listener(gale_tcp_server *s, int fd) {
+  if (s->n_listeners == s->cap_listeners) {
+    size_t cap = s->cap_listeners ? 2 * s->cap_listeners : 4;
+    struct listener *l = realloc(s->listeners, cap * sizeof *l);
+    if (!l) return GALE_ENOMEM;
+    s->listeners = l;
+    s->cap_listeners = cap;
+  }
+  s->listeners[s->n_listeners].fd = fd;
+  s->listeners[s->n_listeners].acceptor = NULL;
+  s->n_listeners++;
+  return GALE_OK;
+}
+
+static int start_accepting(gale_tcp_server *s, struct listener *l) {
+  int rc = gale_acceptor_new(s->loop, l->fd, s->opts.accept_backoff, on_accept, s, &l->acceptor);
+  if (rc == GALE_OK && s->accept_paused) gale_acceptor_pause(l->acceptor);
+  return rc;
+}
+
+int gale_tcp_server_add_sockets(gale_tcp_server *s, const int *fds, size_t n) {
+  int rc = GALE_OK;
+  if (!s || (!fds && n)) rc = GALE_EINVAL;
+  else if (s->state != SERVING) rc = GALE_ESTATE;
+  else rc = need_loop(s);
+  size_t i = 0;
+  for (; rc == GALE_OK && i < n; i++) {
+    if (fds[i] < 0) {
+      rc = GALE_EINVAL;
+      break;
+    }
+    if (gale_socket_set_nonblocking(fds[i]) != GALE_OK) {
+      rc = GALE_ESYS;
+      break;
+    }
+    rc = add_listener(s, fds[i]);
+    if (rc != GALE_OK) break;
+    rc = start_accepting(s, &s->listeners[s->n_listeners - 1]);
+    if (rc != GALE_OK) {
+      s->n_listeners--;
+      break;
+    }
+  }
+  if (rc != GALE_OK && fds)
+    for (; i < n; i++)
+      if (fds[i] >= 0) close(fds[i]);
+  return rc;
+}
+
+int gale_tcp_server_bind(gale_tcp_server *s, int port, const char *address, int family,
+                         int backlog, unsigned flags) {
+  if (!s) return GALE_EINVAL;
+  if (s->state != SERVING || s->started) return GALE_ESTATE;
+  int fds[GALE_MAX_LISTEN_SOCKETS];
+  size_t n;
+  int rc = gale_bind_sockets(port, address, family, backlog, flags, fds,
+                             GALE_MAX_LISTEN_SOCKETS, &n);
+  if (rc != GALE_OK) return rc;
+  for (size_t i = 0; i < n; i++) {
+    if (add_listener(s, fds[i]) != GALE_OK) {
+      for (size_t j = i; j < n; j++) close(fds[j]);
+      return GALE_ENOMEM;
+    }
+  }
+  return GALE_OK;
+}
+
+int gale_tcp_server_listen(gale_tcp_server *s, int port, const char *address) {
+  if (!s) return GALE_EINVAL;
+  if (s->state != SERVING) return GALE_ESTATE;
+  int rc = need_loop(s);
+  if (rc != GALE_OK) return rc;
+  int fds[GALE_MAX_LISTEN_SOCKETS];
+  size_t n;
+  rc = gale_bind_sockets(port, address, AF_UNSPEC, 0, 0, fds, GALE_MAX_LISTEN_SOCKETS, &n);
+  if (rc != GALE_OK) return rc;
+  return gale_tcp_server_add_sockets(s, fds, n);
+}
+
+int gale_tcp_server_start(gale_tcp_server *s, int num_processes, int max_restarts) {
+  if (!s) return GALE_EINVAL;
+  if (s->started || s->state != SERVING || s->n_listeners == 0) return GALE_ESTATE;
+  int task = 0;
+  if (num_processes != 1) {
+    if (s->loop) return GALE_ESTATE; /* an epoll set must not cross fork */
+    task = gale_fork_processes(num_processes, max_restarts);
+    if (task < 0) return task;
+    s->loop = gale_loop_new();
+    if (!s->loop) {
+      gale_log_error(NULL, "worker %d: cannot create a loop", task);
+      return GALE_ENOMEM;
+    }
+    s->own_loop = true;
+  } else {
+    int rc = need_loop(s);
+    if (rc != GALE_OK) return rc;
+  }
+  s->started = true;
+  for (size_t i = 0; i < s->n_listeners; i++) {
+    if (s->listeners[i].acceptor) continue;
+    int rc = start_accepting(s, &s->listeners[i]);
+    if (rc != GALE_OK) return rc;
+  }
+  return task;
+}
+
+/* ---- stopping ------------------------------------------------------------ */
+
+static void close_listeners(gale_tcp_server *s) {
+  for (size_t i = 0; i < s->n_listeners; i++) {
+    gale_acceptor_free(s->listeners[i].acceptor);
+    close(s->listeners[i].fd);
+  }
+  s->n_listeners = 0;
+}
+
+int gale_tcp_server_stop(gale_tcp_server *s) {
+  if (!s) return GALE_EINVAL;
+  close_listeners(s);
+  if (s->state == SERVING) s->state = STOPPED;
+  return GALE_OK;
+}
+
+static void deadline_cb(gale_loop *loop, void *arg) {
+  gale_tcp_server *s = arg;
+  s->deadline = NULL;
+  if (s->n_conns)
+    gale_log_info(NULL, "shutdown deadline: closing %zu open connection(s)", s->n_conns);
+  /* Each close runs its hook on a later iteration, which unlinks the node:
+   * walking the list here is safe. */
+  for (struct conn *c = s->conns.next; c != &s->conns; c = c->next) gale_stream_close(c->stream);
+}
+
+int gale_tcp_server_shutdown(gale_tcp_server *s, double timeout, gale_tcp_server_done_cb done,
+                             void *arg) {
+  if (!s) return GALE_EINVAL;
+  if (s->state == SHUTTING_DOWN) return GALE_EBUSY;
+  if (!s->loop) return GALE_ESTATE; /* never listened: no loop to call back on */
+  if (s->n_conns && timeout > 0) {
+    int rc = gale_loop_call_later(s->loop, timeout, deadline_cb, s, &s->deadline);
+    if (rc != GALE_OK) return rc;
+  }
+  close_listeners(s);
+  s->state = SHUTTING_DOWN;
+  s->done = done;
+  s->done_arg = arg;
+  if (s->n_conns && timeout <= 0) deadline_cb(s->loop, s);
+  maybe_finish_shutdown(s);
+  return GALE_OK;
+}
+
+bool gale_tcp_server_is_shutting_down(const gale_tcp_server *s) {
+  return s && s->state == SHUTTING_DOWN;
+}
+
+size_t gale_tcp_server_connection_count(const gale_tcp_server *s) {
+  return s ? s->n_conns : 0;
+}
+
+gale_loop *gale_tcp_server_loop(const gale_tcp_server *s) {
+  return s ? s->loop : NULL;
+}
+
+size_t gale_tcp_server_sockets(const gale_tcp_server *s, int *fds, size_t max) {
+  if (!s) return 0;
+  for (size_t i = 0; i < s->n_listeners && i < max && fds; i++) fds[i] = s->listeners[i].fd;
+  return s->n_listeners;
+}
+
+void gale_tcp_server_free(gale_tcp_server *s) {
+  if (!s) return;
+  close_listeners(s);
+  free(s->listeners);
+  if (s->deadline) gale_timer_cancel(s->deadline);
+  if (s->done_timer) gale_timer_cancel(s->done_timer);
+  /* The streams outlive the server by a loop iteration (their close
+   * callbacks are deferred): detach them first. */
+  struct conn *c = s->conns.next;
+  while (c != &s->conns) {
+    struct conn *next = c->next;
+    gale__stream_set_close_hook(c->stream, NULL, NULL);
+    gale_stream_close(c->stream);
+    free(c);
+    c = next;
+  }
+  if (s->own_loop) {
+    /* Let the closed streams run their close callbacks and free
+     * themselves before the loop goes. */
+    for (int i = 0; i < 3; i++) gale_loop_run_once(s->loop, 0);
+    gale_loop_free(s->loop);
+  }
+  free(s);
+}
