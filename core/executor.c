@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
 #include "core/loop_internal.h"
 
 #define GALE_EXECUTOR_MAX_DEFAULT 32
@@ -39,7 +40,7 @@ static int default_size(void) {
 
 static struct gale__executor *executor_get(gale_loop *loop) {
   if (loop->executor != NULL) return loop->executor;
-  struct gale__executor *ex = calloc(1, sizeof *ex);
+  struct gale__executor *ex = gale__calloc(1, sizeof *ex);
   if (ex == NULL) return NULL;
   ex->loop = loop;
   ex->size = default_size();
@@ -92,7 +93,7 @@ static void *worker(void *arg) {
  * loop thread (libevent's evsignal, SIGINT for a CLI). */
 static int start_worker(struct gale__executor *ex) {
   if (ex->threads == NULL) {
-    ex->threads = calloc((size_t)ex->size, sizeof *ex->threads);
+    ex->threads = gale__calloc((size_t)ex->size, sizeof *ex->threads);
     if (ex->threads == NULL) return GALE_ENOMEM;
   }
   sigset_t all, old;
@@ -120,7 +121,7 @@ int gale_loop_run_in_executor(gale_loop *loop, gale_executor_fn fn, void *arg,
   struct gale__executor *ex = executor_get(loop);
   if (ex == NULL) return GALE_ENOMEM;
   if (ex->shutdown) return GALE_ECLOSED; /* from a done callback in gale_loop_free */
-  struct job *job = calloc(1, sizeof *job);
+  struct job *job = gale__calloc(1, sizeof *job);
   if (job == NULL) return GALE_ENOMEM;
   job->fn = fn;
   job->arg = arg;
@@ -174,6 +175,14 @@ void gale__executor_drain(gale_loop *loop) {
   ex->done_head = ex->done_tail = NULL;
   pthread_mutex_unlock(&ex->lock);
   deliver(loop, done, GALE_OK);
+}
+
+bool gale__executor_shutting_down(gale_loop *loop) {
+  struct gale__executor *ex = loop->executor;
+  pthread_mutex_lock(&ex->lock);
+  bool down = ex->shutdown;
+  pthread_mutex_unlock(&ex->lock);
+  return down;
 }
 
 void gale__executor_free(gale_loop *loop) {

@@ -3,12 +3,14 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "core/alloc.h"
 #include "core/loop_internal.h"
 #include "gale/future.h"
 #include "gale/log.h"
 
 struct done_cb {
-  gale_future *future; /* referenced once scheduled */
+  struct gale__cb_node qnode; /* queued on the loop without allocating */
+  gale_future *future;        /* referenced once scheduled */
   gale_future_done_cb cb;
   void *arg;
   struct done_cb *next;
@@ -29,7 +31,7 @@ struct gale_future {
 
 gale_future *gale_future_new(gale_loop *loop) {
   if (loop == NULL) return NULL;
-  gale_future *f = calloc(1, sizeof *f);
+  gale_future *f = gale__calloc(1, sizeof *f);
   if (f == NULL) return NULL;
   f->loop = loop;
   f->refs = 1;
@@ -66,11 +68,10 @@ static void fire_done(gale_loop *loop, void *arg) {
 static void schedule_done(gale_future *f, struct done_cb *node) {
   node->future = gale_future_ref(f);
   node->next = NULL;
-  if (gale_loop_add_callback(f->loop, fire_done, node) != GALE_OK) {
-    gale_log_error("general", "future: done callback dropped (out of memory)");
-    gale_future_unref(f);
-    free(node);
-  }
+  node->qnode.cb = fire_done;
+  node->qnode.arg = node;
+  node->qnode.embedded = true;
+  gale__loop_add_node(f->loop, &node->qnode);
 }
 
 static void resolve(gale_future *f, gale_future_state state, int status) {
@@ -120,19 +121,14 @@ void gale_future_set_cancel_cb(gale_future *f, gale_future_cancel_cb cb, void *a
 
 int gale_future_add_done_callback(gale_future *f, gale_future_done_cb cb, void *arg) {
   if (f == NULL || cb == NULL) return GALE_EINVAL;
-  struct done_cb *node = malloc(sizeof *node);
+  struct done_cb *node = gale__malloc(sizeof *node);
   if (node == NULL) return GALE_ENOMEM;
   node->cb = cb;
   node->arg = arg;
   node->next = NULL;
   if (f->state != GALE_FUTURE_PENDING) {
-    node->future = gale_future_ref(f);
-    int rc = gale_loop_add_callback(f->loop, fire_done, node);
-    if (rc != GALE_OK) {
-      gale_future_unref(f);
-      free(node);
-    }
-    return rc;
+    schedule_done(f, node);
+    return GALE_OK;
   }
   node->future = f;
   if (f->cbs_tail != NULL)
@@ -222,13 +218,13 @@ gale_future *gale_future_all(gale_loop *loop, gale_future *const *futures, size_
     gale_future_set_result(outer, NULL, NULL);
     return outer;
   }
-  struct all_state *st = calloc(1, sizeof *st);
-  struct done_cb **nodes = calloc(n, sizeof *nodes);
-  if (st != NULL) st->children = calloc(n, sizeof *st->children);
+  struct all_state *st = gale__calloc(1, sizeof *st);
+  struct done_cb **nodes = gale__calloc(n, sizeof *nodes);
+  if (st != NULL) st->children = gale__calloc(n, sizeof *st->children);
   bool ok = st != NULL && nodes != NULL && st->children != NULL;
   /* Allocate every hook first so a failure leaves the children untouched. */
   for (size_t i = 0; ok && i < n; i++)
-    if ((nodes[i] = malloc(sizeof **nodes)) == NULL) ok = false;
+    if ((nodes[i] = gale__malloc(sizeof **nodes)) == NULL) ok = false;
   if (!ok) {
     for (size_t i = 0; nodes != NULL && i < n; i++) free(nodes[i]);
     free(nodes);
@@ -310,7 +306,7 @@ gale_future *gale_future_with_timeout(gale_future *future, double timeout) {
   if (future == NULL || isnan(timeout)) return NULL;
   gale_future *outer = gale_future_new(future->loop);
   if (outer == NULL) return NULL;
-  struct timeout_state *st = calloc(1, sizeof *st);
+  struct timeout_state *st = gale__calloc(1, sizeof *st);
   if (st == NULL) {
     gale_future_unref(outer);
     return NULL;
@@ -356,7 +352,7 @@ gale_future *gale_loop_run_in_executor_future(gale_loop *loop, gale_executor_fn 
                                               gale_free_fn free_result) {
   if (loop == NULL || fn == NULL) return NULL;
   gale_future *f = gale_future_new(loop);
-  struct exec_state *st = malloc(sizeof *st);
+  struct exec_state *st = gale__malloc(sizeof *st);
   if (f == NULL || st == NULL) {
     gale_future_unref(f);
     free(st);

@@ -1,6 +1,8 @@
 # core (layer 1): the loop, timers, watchers, signals, executor, futures,
 # errors and logging.
 libgale_impl_la_SOURCES += \
+	core/alloc.c \
+	core/alloc.h \
 	core/error.c \
 	core/log.c \
 	core/loop.c \
@@ -22,7 +24,7 @@ galeinclude_HEADERS += \
 if HAVE_CMOCKA
 check_PROGRAMS += tests/test_error tests/test_loop tests/test_timer \
 	tests/test_watcher tests/test_threadsafe tests/test_executor \
-	tests/test_future
+	tests/test_future tests/test_alloc
 tests_test_error_SOURCES = tests/test_error.c
 tests_test_loop_SOURCES = tests/test_loop.c
 tests_test_timer_SOURCES = tests/test_timer.c
@@ -30,9 +32,11 @@ tests_test_watcher_SOURCES = tests/test_watcher.c
 tests_test_threadsafe_SOURCES = tests/test_threadsafe.c
 tests_test_executor_SOURCES = tests/test_executor.c
 tests_test_future_SOURCES = tests/test_future.c
+tests_test_alloc_SOURCES = tests/test_alloc.c
 endif
 
 EXTRA_PROGRAMS += bench/loop_bench
 bench_programs += bench/loop_bench
 bench_loop_bench_SOURCES = bench/loop_bench.c
 bench_loop_bench_LDADD = libgale_impl.la $(DEP_LIBS)
+EXTRA_DIST += bench/loop.sh

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
 #include "core/loop_internal.h"
 #include "gale/future.h"
 #include "gale/log.h"
@@ -76,7 +77,7 @@ static int registry_add(gale_loop *loop) {
   pthread_rwlock_wrlock(&registry_lock);
   if (registry_len == registry_cap) {
     size_t cap = registry_cap ? registry_cap * 2 : 8;
-    gale_loop **items = realloc(registry, cap * sizeof *items);
+    gale_loop **items = gale__realloc(registry, cap * sizeof *items);
     if (items == NULL) {
       rc = GALE_ENOMEM;
       goto out;
@@ -122,7 +123,7 @@ static struct gale__cb_node *node_get(gale_loop *loop) {
     loop->free_node_count--;
     return node;
   }
-  return malloc(sizeof *node);
+  return gale__malloc(sizeof *node);
 }
 
 static void node_put(gale_loop *loop, struct gale__cb_node *node) {
@@ -163,7 +164,7 @@ static void run_callbacks(evutil_socket_t fd, short what, void *arg) {
     struct gale__cb_node *next = node->next;
     gale_loop_cb cb = node->cb;
     void *cb_arg = node->arg;
-    node_put(loop, node);
+    if (!node->embedded) node_put(loop, node);
     cb(loop, cb_arg);
     node = next;
     if (node != NULL && stopping(loop)) {
@@ -185,6 +186,12 @@ int gale_loop_add_callback(gale_loop *loop, gale_loop_cb cb, void *arg) {
   if (node == NULL) return GALE_ENOMEM;
   node->cb = cb;
   node->arg = arg;
+  node->embedded = false;
+  gale__loop_add_node(loop, node);
+  return GALE_OK;
+}
+
+void gale__loop_add_node(gale_loop *loop, struct gale__cb_node *node) {
   node->next = NULL;
   if (loop->tail != NULL)
     loop->tail->next = node;
@@ -192,7 +199,6 @@ int gale_loop_add_callback(gale_loop *loop, gale_loop_cb cb, void *arg) {
     loop->head = node;
   loop->tail = node;
   schedule_callbacks(loop);
-  return GALE_OK;
 }
 
 void gale__loop_wake(gale_loop *loop) {
@@ -209,7 +215,7 @@ int gale_loop_add_callback_threadsafe(gale_loop *loop, gale_loop_cb cb, void *ar
     rc = GALE_ECLOSED;
     goto out;
   }
-  struct gale__cb_node *node = malloc(sizeof *node);
+  struct gale__cb_node *node = gale__malloc(sizeof *node);
   if (node == NULL) {
     rc = GALE_ENOMEM;
     goto out;
@@ -217,6 +223,7 @@ int gale_loop_add_callback_threadsafe(gale_loop *loop, gale_loop_cb cb, void *ar
   node->cb = cb;
   node->arg = arg;
   node->next = NULL;
+  node->embedded = false;
   pthread_mutex_lock(&loop->remote_lock);
   if (loop->remote_tail != NULL)
     loop->remote_tail->next = node;
@@ -278,7 +285,7 @@ static struct event_base *new_base(void) {
 
 gale_loop *gale_loop_new(void) {
   pthread_once(&sigpipe_once, ignore_sigpipe);
-  gale_loop *loop = calloc(1, sizeof *loop);
+  gale_loop *loop = gale__calloc(1, sizeof *loop);
   if (loop == NULL) return NULL;
   loop->wake_fd = -1;
   loop->handles.next = loop->handles.prev = &loop->handles;
@@ -315,14 +322,21 @@ fail:
 static void free_nodes(gale_loop *loop, struct gale__cb_node *node) {
   while (node != NULL) {
     struct gale__cb_node *next = node->next;
-    gale__future_drop(node->cb, node->arg);
-    free(node);
+    bool embedded = node->embedded;
+    gale__future_drop(node->cb, node->arg); /* frees an embedded node's owner */
+    if (!embedded) free(node);
     node = next;
   }
 }
 
 void gale_loop_free(gale_loop *loop) {
   if (loop == NULL) return;
+  if (loop->dispatching) {
+    /* Freeing the base under event_base_loop() would crash: refuse (a leak
+     * the log names beats a use-after-free). */
+    gale_log_error("general", "gale_loop_free called from inside the loop's callbacks: ignored");
+    return;
+  }
   /* First, so adders from other threads get ECLOSED from now on; the write
    * lock waits out any adder still appending. */
   registry_remove(loop);
@@ -423,6 +437,12 @@ int gale_loop_run(gale_loop *loop) {
 int gale_loop_stop(gale_loop *loop) {
   if (loop == NULL) return GALE_EINVAL;
   loop->stop_requested = 1;
+  /* On the loop's own thread (a callback, or a signal handler interrupting
+   * it) break right after the current callback: without evthread locks
+   * event_base_loopbreak only sets a flag.  The eventfd is written too, for
+   * other threads and for a handler that ran just before epoll_wait. */
+  if (loop->running && pthread_equal(pthread_self(), loop->thread))
+    event_base_loopbreak(loop->base);
   gale__loop_wake(loop);
   return GALE_OK;
 }

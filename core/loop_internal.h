@@ -16,11 +16,14 @@
 
 #include "gale/loop.h"
 
-/* One queued callback; nodes are recycled through a per-loop free list. */
+/* One queued callback; nodes are recycled through a per-loop free list,
+ * except embedded ones, which live inside another object (a future's
+ * done-callback record) so scheduling them cannot fail. */
 struct gale__cb_node {
   gale_loop_cb cb;
   void *arg;
   struct gale__cb_node *next;
+  bool embedded;
 };
 
 /* Handles the loop frees if the user did not (watchers, signals,
@@ -82,6 +85,12 @@ struct gale_loop {
 /* The loop's libevent base. */
 GALE_INTERNAL struct event_base *gale__loop_base(gale_loop *loop);
 
+/* Queues an embedded node (cb and arg set by the caller) like
+ * gale_loop_add_callback(), without allocating.  The node must stay valid
+ * until its callback runs, or until gale__future_drop() is told of it when
+ * the loop is freed first. */
+GALE_INTERNAL void gale__loop_add_node(gale_loop *loop, struct gale__cb_node *node);
+
 /* Wakes the loop from another thread (async-signal-safe). */
 GALE_INTERNAL void gale__loop_wake(gale_loop *loop);
 
@@ -96,6 +105,9 @@ GALE_INTERNAL void gale__timers_free(gale_loop *loop);
 /* executor.c: drains completions on the loop thread; frees the pool. */
 GALE_INTERNAL void gale__executor_drain(gale_loop *loop);
 GALE_INTERNAL void gale__executor_free(gale_loop *loop);
+/* True once gale_loop_free() has taken the executor's queue (tests: a job
+ * can wait for it, from its worker thread). */
+GALE_INTERNAL bool gale__executor_shutting_down(gale_loop *loop);
 
 /* future.c: a queued callback or timer whose argument holds references
  * (future done-callbacks, with_timeout timers) is released, not run, when

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "core/alloc.h"
 #include "core/loop_internal.h"
 
 struct gale_periodic {
@@ -72,7 +73,7 @@ int gale_periodic_new(gale_loop *loop, double interval, double jitter, gale_loop
   if (loop == NULL || cb == NULL || out == NULL || !(interval > 0) || !(jitter >= 0) ||
       jitter > 1 || isinf(interval))
     return GALE_EINVAL;
-  gale_periodic *p = calloc(1, sizeof *p);
+  gale_periodic *p = gale__calloc(1, sizeof *p);
   if (p == NULL) return GALE_ENOMEM;
   p->loop = loop;
   p->interval = interval;

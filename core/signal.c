@@ -2,6 +2,7 @@
  * in its handler and dispatches it from the loop. */
 #include <stdlib.h>
 
+#include "core/alloc.h"
 #include "core/loop_internal.h"
 
 struct gale_signal {
@@ -40,7 +41,7 @@ int gale_signal_new(gale_loop *loop, int signum, gale_signal_cb cb, void *arg, g
   if (loop == NULL || cb == NULL || out == NULL || signum <= 0 || signum >= NSIG ||
       signum == SIGKILL || signum == SIGSTOP)
     return GALE_EINVAL;
-  gale_signal *sig = calloc(1, sizeof *sig);
+  gale_signal *sig = gale__calloc(1, sizeof *sig);
   if (sig == NULL) return GALE_ENOMEM;
   sig->loop = loop;
   sig->signum = signum;

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "core/alloc.h"
 #include "core/loop_internal.h"
 
 #define GALE_FREE_TIMERS_MAX 4096
@@ -63,7 +64,7 @@ static void sift_down(struct gale__timer_heap *heap, size_t i) {
 static int heap_push(struct gale__timer_heap *heap, struct gale_timer *t) {
   if (heap->len == heap->cap) {
     size_t cap = heap->cap ? heap->cap * 2 : 64;
-    struct gale_timer **items = realloc(heap->items, cap * sizeof *items);
+    struct gale_timer **items = gale__realloc(heap->items, cap * sizeof *items);
     if (items == NULL) return GALE_ENOMEM;
     heap->items = items;
     heap->cap = cap;
@@ -188,7 +189,7 @@ int gale_loop_call_at(gale_loop *loop, double when, gale_loop_cb cb, void *arg,
   if (t != NULL) {
     loop->free_timers = t->next;
     loop->free_timer_count--;
-  } else if ((t = malloc(sizeof *t)) == NULL) {
+  } else if ((t = gale__malloc(sizeof *t)) == NULL) {
     return GALE_ENOMEM;
   }
   t->when = when;

@@ -1,6 +1,7 @@
 /* fd watchers: one embedded libevent event each, level-triggered. */
 #include <stdlib.h>
 
+#include "core/alloc.h"
 #include "core/loop_internal.h"
 
 struct gale_watcher {
@@ -58,7 +59,7 @@ int gale_watcher_new(gale_loop *loop, int fd, int events, gale_watcher_cb cb, vo
                      gale_watcher **out) {
   if (loop == NULL || fd < 0 || cb == NULL || out == NULL || (events & ~GALE_WATCH_MASK))
     return GALE_EINVAL;
-  gale_watcher *w = calloc(1, sizeof *w);
+  gale_watcher *w = gale__calloc(1, sizeof *w);
   if (w == NULL) return GALE_ENOMEM;
   w->loop = loop;
   w->fd = fd;

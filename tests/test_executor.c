@@ -1,9 +1,11 @@
 /* The executor pool: every job done exactly once on the loop thread, sizes,
  * and freeing the loop with jobs queued. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "core/loop_internal.h"
 #include "harness.h"
 
 #define JOBS 1000
@@ -75,11 +77,13 @@ static void test_thousand_jobs(void **state) {
   gale_loop_free(loop);
 }
 
-/* A job that blocks until released, so others stay queued behind it. */
+/* A job that runs until gale_loop_free() has taken the queue, so the jobs
+ * behind it are cancelled deterministically while it is waited for. */
 struct gate {
   pthread_mutex_t lock;
   pthread_cond_t cond;
-  bool open, entered;
+  bool entered;
+  gale_loop *loop;
 };
 
 static void *wait_gate(void *arg) {
@@ -87,26 +91,17 @@ static void *wait_gate(void *arg) {
   pthread_mutex_lock(&g->lock);
   g->entered = true;
   pthread_cond_broadcast(&g->cond);
-  while (!g->open) pthread_cond_wait(&g->cond, &g->lock);
   pthread_mutex_unlock(&g->lock);
+  while (!gale__executor_shutting_down(g->loop)) sched_yield();
   return g;
-}
-
-static void *open_gate(void *arg) {
-  struct gate *g = arg;
-  pthread_mutex_lock(&g->lock);
-  while (!g->entered) pthread_cond_wait(&g->cond, &g->lock);
-  g->open = true;
-  pthread_cond_broadcast(&g->cond);
-  pthread_mutex_unlock(&g->lock);
-  return NULL;
 }
 
 static void test_free_with_queued(void **state) {
   (void)state;
   gale_loop *loop = gale_loop_new();
   assert_int_equal(gale_loop_set_executor_size(loop, 1), GALE_OK);
-  struct gate g = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+  struct gate g = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER,
+                   .loop = loop};
   struct job_state running = {.index = 1};
   struct job_state queued[10];
   total_done = 0;
@@ -115,15 +110,11 @@ static void test_free_with_queued(void **state) {
     queued[i] = (struct job_state){.index = i};
     gale_loop_run_in_executor(loop, square, &queued[i], job_done, &queued[i]);
   }
-  /* The single worker is inside wait_gate; a helper thread opens the gate
-   * only once it got there, and free waits for the job. */
-  pthread_t opener;
-  pthread_create(&opener, NULL, open_gate, &g);
+  /* The single worker is inside wait_gate: the others stay queued. */
   pthread_mutex_lock(&g.lock);
   while (!g.entered) pthread_cond_wait(&g.cond, &g.lock);
   pthread_mutex_unlock(&g.lock);
   gale_loop_free(loop);
-  pthread_join(opener, NULL);
   assert_int_equal(running.done_calls, 1);
   assert_int_equal(running.status, GALE_OK);
   assert_ptr_equal(running.result, &g);

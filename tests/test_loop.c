@@ -287,6 +287,65 @@ static void test_time(void **state) {
   gale_loop_free(loop);
 }
 
+/* A stop inside an I/O callback ends the run before the next ready one. */
+static void stop_watch_cb(gale_watcher *w, int fd, int events, void *arg) {
+  int *n = arg;
+  (void)w;
+  (void)fd;
+  (void)events;
+  (*n)++;
+  gale_loop_stop(gale_loop_current());
+}
+
+static void test_stop_after_current_io_callback(void **state) {
+  (void)state;
+  gale_loop *loop = gale_loop_new();
+  int a[2], b[2], n = 0;
+  gale_watcher *wa, *wb;
+  th_socketpair(a);
+  th_socketpair(b);
+  gale_watcher_new(loop, a[0], GALE_READ, stop_watch_cb, &n, &wa);
+  gale_watcher_new(loop, b[0], GALE_READ, stop_watch_cb, &n, &wb);
+  th_write_all(a[1], "x", 1);
+  th_write_all(b[1], "x", 1);
+  assert_int_equal(gale_loop_run(loop), GALE_OK);
+  assert_int_equal(n, 1);
+  gale_watcher_free(wa);
+  gale_watcher_free(wb);
+  close(a[0]);
+  close(a[1]);
+  close(b[0]);
+  close(b[1]);
+  gale_loop_free(loop);
+}
+
+static int log_errors;
+static void count_log(gale_log_level level, const char *domain, const char *message, void *arg) {
+  (void)domain;
+  (void)message;
+  (void)arg;
+  if (level >= GALE_LOG_ERROR) log_errors++;
+}
+
+static void free_inside_cb(gale_loop *loop, void *arg) {
+  bool *done = arg;
+  gale_loop_free(loop); /* refused: the loop is dispatching */
+  *done = true;
+}
+
+static void test_free_inside_refused(void **state) {
+  (void)state;
+  gale_loop *loop = gale_loop_new();
+  bool done = false;
+  log_errors = 0;
+  gale_log_set_sink(count_log, NULL);
+  gale_loop_add_callback(loop, free_inside_cb, &done);
+  TH_RUN_UNTIL(loop, done, 5);
+  gale_log_set_sink(NULL, NULL);
+  assert_int_equal(log_errors, 1);
+  gale_loop_free(loop);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_new_free),
@@ -300,6 +359,8 @@ int main(void) {
       cmocka_unit_test(test_run_until_complete),
       cmocka_unit_test(test_pending_dropped_on_free),
       cmocka_unit_test(test_time),
+      cmocka_unit_test(test_stop_after_current_io_callback),
+      cmocka_unit_test(test_free_inside_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
