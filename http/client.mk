@@ -1,2 +1,19 @@
 # http/client.mk: the asynchronous HTTP client (owned by the httpclient part).
 galeinclude_HEADERS += include/gale/http_client.h
+libgale_impl_la_SOURCES += \
+	http/http_client_internal.h \
+	http/http_client.c \
+	http/http_client_pool.c \
+	http/http_client_conn.c \
+	http/http_client_redirect.c \
+	http/http_client_proxy.c
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_http_client
+tests_test_http_client_SOURCES = tests/test_http_client.c
+check_PROGRAMS += tests/test_http_client_peers
+tests_test_http_client_peers_SOURCES = tests/test_http_client_peers.c
+check_PROGRAMS += tests/test_http_client_tls
+tests_test_http_client_tls_SOURCES = tests/test_http_client_peers.c
+tests_test_http_client_tls_CPPFLAGS = $(AM_CPPFLAGS) -DPEERS_TLS
+endif

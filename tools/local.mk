@@ -1,1 +1,11 @@
-# tools layer: sources, public headers, tests and programs.
+# tools/local.mk: the `gale` command-line tool (layer 5), built only on the
+# public API, and its man page.
+bin_PROGRAMS += tools/gale
+tools_gale_SOURCES = tools/gale.c tools/cli.h tools/util.c tools/writeout.c \
+	tools/progress.c tools/fetch.c tools/bench.c tools/serve.c
+tools_gale_LDADD = libgale_impl.la $(DEP_LIBS)
+dist_man_MANS += tools/gale.1
+
+# `gale fetch` beside curl on the same requests (needs curl and Tornado).
+check_SCRIPTS += tests/test_cli.sh
+EXTRA_DIST += tests/test_cli.sh

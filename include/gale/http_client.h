@@ -35,7 +35,7 @@
  * violations by the server; GALE_EHTTP_TRUNCATED for a body shorter than
  * declared (or a TLS close-delimited body without close_notify);
  * GALE_EHTTP_TOO_MANY_REDIRECTS; GALE_EHTTP_BODY_TOO_LARGE;
- * GALE_EHTTP_HEADER_TOO_LARGE; GALE_EHTTP_ENCODING (bad gzip data);
+ * GALE_EHTTP_HEADER_TOO_LARGE; GALE_EHTTP_DECOMPRESS (bad gzip data);
  * GALE_EHTTP_PROXY (the proxy refused CONNECT); GALE_EHTTP_STATUS (only
  * with raise_error); GALE_EOF / GALE_ECONNRESET when the server closed
  * before answering; GALE_EURL; GALE_ECANCELLED.
@@ -51,10 +51,10 @@
 #include "gale/common.h"
 #include "gale/error.h"
 #include "gale/future.h"
+#include "gale/headers.h"
 #include "gale/loop.h"
 
 /* Declared in their own headers (C11 allows repeating a typedef). */
-typedef struct gale_http_headers gale_http_headers; /* gale/httputil.h */
 typedef struct gale_resolver gale_resolver;         /* gale/resolver.h */
 typedef struct gale_tls_ctx gale_tls_ctx;           /* gale/tls.h */
 
@@ -119,7 +119,7 @@ typedef struct gale_http_request {
    * Accept-Encoding (decompress_response), Content-Length or
    * Transfer-Encoding, Authorization (auth_*), If-Modified-Since, Expect
    * and Connection unless present here. */
-  const gale_http_headers *headers;
+  const gale_headers *headers;
 
   /* The body: either a buffer (borrowed until completion) or a producer. */
   const void *body;
@@ -204,7 +204,7 @@ struct gale_http_response {
   int code;           /* HTTP status code; 0 when no response arrived */
   const char *reason; /* reason phrase; "" when none */
   int http_version;   /* 10 or 11; 0 when no response arrived */
-  const gale_http_headers *headers; /* response fields; empty when none */
+  const gale_headers *headers; /* response fields; empty when none */
   /* The decompressed body, NUL-terminated for convenience (the NUL is not
    * counted); "" when streamed or absent. */
   const char *body;

@@ -1,0 +1,999 @@
+/* gale_http_client against a scripted server inside the test's own loop:
+ * framing (length, chunked, until close, HEAD, 204/304, 1xx), keep-alive
+ * reuse and the retry of a reused connection, the max_clients queue and its
+ * timeout, redirects (method rewriting, loops, credentials across origins),
+ * gzip, limits, timeouts naming the phase, truncated bodies, malformed
+ * responses, uploads (buffer, producer with and without a length,
+ * 100-continue), cancellation, futures. */
+#include "harness.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "gale/http_client.h"
+#include "gale/httputil.h"
+
+/* ---- the scripted server -------------------------------------------------- */
+
+typedef struct sconn sconn;
+typedef struct srv {
+  gale_loop *loop;
+  int lfd, port;
+  gale_watcher *w;
+  int accepted, requests;
+  sconn *conns;
+  char last_head[4096];
+  size_t last_body_len;
+  char last_body[4096];
+} srv;
+
+struct sconn {
+  srv *s;
+  int fd;
+  gale_watcher *w;
+  char *buf;
+  size_t len, cap;
+  bool drop_next; /* close without answering the next request */
+  bool hang;
+  sconn *next;
+};
+
+static void sconn_free(sconn *c) {
+  srv *s = c->s;
+  for (sconn **pp = &s->conns; *pp; pp = &(*pp)->next)
+    if (*pp == c) {
+      *pp = c->next;
+      break;
+    }
+  gale_watcher_free(c->w);
+  close(c->fd);
+  free(c->buf);
+  free(c);
+}
+
+static void send_str(sconn *c, const char *s) { th_write_all(c->fd, s, strlen(s)); }
+
+static size_t gzip_bytes(const char *in, size_t len, unsigned char *out, size_t cap) {
+  z_stream z;
+  memset(&z, 0, sizeof z);
+  deflateInit2(&z, 6, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY);
+  z.next_in = (unsigned char *)in;
+  z.avail_in = (uInt)len;
+  z.next_out = out;
+  z.avail_out = (uInt)cap;
+  deflate(&z, Z_FINISH);
+  deflateEnd(&z);
+  return cap - z.avail_out;
+}
+
+/* Answers one request; returns false when the connection was closed. */
+static bool answer(sconn *c, const char *method, const char *path, const char *head) {
+  srv *s = c->s;
+  char buf[8192];
+  s->requests++;
+  if (c->drop_next) {
+    sconn_free(c);
+    return false;
+  }
+  if (strcmp(path, "/hello") == 0) {
+    send_str(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Test: a\r\nX-Test: b\r\n\r\nhello");
+  } else if (strcmp(path, "/once") == 0) {
+    send_str(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nonce");
+    c->drop_next = true;
+  } else if (strcmp(path, "/close") == 0) {
+    send_str(c, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 3\r\n\r\nbye");
+    sconn_free(c);
+    return false;
+  } else if (strcmp(path, "/chunked") == 0) {
+    send_str(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2;ext=1\r\nlo\r\n0\r\nTrailer: x\r\n\r\n");
+  } else if (strcmp(path, "/until-close") == 0) {
+    send_str(c, "HTTP/1.0 200 OK\r\n\r\nall of it");
+    sconn_free(c);
+    return false;
+  } else if (strcmp(path, "/head") == 0) {
+    send_str(c, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n");
+  } else if (strcmp(path, "/204") == 0) {
+    send_str(c, "HTTP/1.1 204 No Content\r\n\r\n");
+  } else if (strcmp(path, "/304") == 0) {
+    send_str(c, "HTTP/1.1 304 Not Modified\r\nContent-Length: 50\r\n\r\n");
+  } else if (strcmp(path, "/interim") == 0) {
+    send_str(c, "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  } else if (strcmp(path, "/hang") == 0) {
+    c->hang = true;
+  } else if (strcmp(path, "/truncated") == 0) {
+    send_str(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
+    sconn_free(c);
+    return false;
+  } else if (strcmp(path, "/truncated-chunked") == 0) {
+    send_str(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+    sconn_free(c);
+    return false;
+  } else if (strcmp(path, "/empty-reply") == 0) {
+    sconn_free(c);
+    return false;
+  } else if (strcmp(path, "/bad") == 0) {
+    send_str(c, "HTTP/1.1 200 OK\r\nBad Header: x\r\n\r\n");
+  } else if (strcmp(path, "/two-cl") == 0) {
+    send_str(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!");
+  } else if (strcmp(path, "/bad-chunk") == 0) {
+    send_str(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n");
+  } else if (strcmp(path, "/loop") == 0) {
+    send_str(c, "HTTP/1.1 302 Found\r\nLocation: /loop\r\nContent-Length: 0\r\n\r\n");
+  } else if (strncmp(path, "/r", 2) == 0 && strlen(path) == 5) { /* /r301 ... /r308 */
+    snprintf(buf, sizeof buf, "HTTP/1.1 %s Moved\r\nLocation: /echo\r\nContent-Length: 7\r\n\r\n%s",
+             path + 2, strcmp(method, "HEAD") ? "moved!!" : "");
+    send_str(c, buf);
+  } else if (strcmp(path, "/chain") == 0) {
+    send_str(c, "HTTP/1.1 301 Moved\r\nLocation: /r302\r\nContent-Length: 0\r\n\r\n");
+  } else if (strcmp(path, "/cross") == 0) {
+    snprintf(buf, sizeof buf, "HTTP/1.1 302 Found\r\nLocation: http://localhost:%d/echo\r\nContent-Length: 0\r\n\r\n", s->port);
+    send_str(c, buf);
+  } else if (strcmp(path, "/to-ftp") == 0) {
+    send_str(c, "HTTP/1.1 302 Found\r\nLocation: ftp://example.org/\r\nContent-Length: 0\r\n\r\n");
+  } else if (strcmp(path, "/echo") == 0) {
+    /* The method, the body length and the request head. */
+    char body[6000];
+    int n = snprintf(body, sizeof body, "%s %zu\n%s", method, s->last_body_len, head);
+    snprintf(buf, sizeof buf, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", n);
+    send_str(c, buf);
+    if (strcmp(method, "HEAD") != 0) th_write_all(c->fd, body, (size_t)n);
+  } else if (strcmp(path, "/continue") == 0) {
+    send_str(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  } else if (strcmp(path, "/gzip") == 0 || strcmp(path, "/gzip-chunked") == 0) {
+    static const char text[] = "compressible compressible compressible compressible text\n";
+    unsigned char z[512];
+    size_t zl = gzip_bytes(text, sizeof text - 1, z, sizeof z);
+    if (strcmp(path, "/gzip") == 0) {
+      snprintf(buf, sizeof buf, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n", zl);
+      send_str(c, buf);
+      th_write_all(c->fd, z, zl);
+    } else {
+      snprintf(buf, sizeof buf, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n%zx\r\n", zl);
+      send_str(c, buf);
+      th_write_all(c->fd, z, zl);
+      send_str(c, "\r\n0\r\n\r\n");
+    }
+  } else if (strcmp(path, "/bad-gzip") == 0) {
+    send_str(c, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 10\r\n\r\nnot gzip!!");
+  } else if (strcmp(path, "/big") == 0) {
+    static char big[200000];
+    memset(big, 'x', sizeof big);
+    send_str(c, "HTTP/1.1 200 OK\r\nContent-Length: 200000\r\n\r\n");
+    th_write_all(c->fd, big, sizeof big);
+  } else if (strcmp(path, "/big-chunked") == 0) {
+    static char big[100000];
+    memset(big, 'y', sizeof big);
+    send_str(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+    for (int i = 0; i < 2; i++) {
+      snprintf(buf, sizeof buf, "%zx\r\n", sizeof big);
+      send_str(c, buf);
+      th_write_all(c->fd, big, sizeof big);
+      send_str(c, "\r\n");
+    }
+    send_str(c, "0\r\n\r\n");
+  } else if (strcmp(path, "/404") == 0) {
+    send_str(c, "HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnope");
+  } else {
+    send_str(c, "HTTP/1.1 500 Unknown\r\nContent-Length: 0\r\n\r\n");
+  }
+  return true;
+}
+
+/* Parses complete requests out of the buffer and answers them. */
+static void serve_buffer(sconn *c) {
+  for (;;) {
+    char *end, method[16], path[1024], *cl, *p;
+    size_t head_len, body_len = 0, total;
+    bool chunked;
+    if (c->hang || !c->len) return;
+    c->buf[c->len] = '\0';
+    end = strstr(c->buf, "\r\n\r\n");
+    if (!end) return;
+    head_len = (size_t)(end - c->buf) + 4;
+    if (sscanf(c->buf, "%15s %1023s", method, path) != 2) {
+      sconn_free(c);
+      return;
+    }
+    path[strcspn(path, "?")] = '\0';
+    cl = strcasestr(c->buf, "\r\nContent-Length:");
+    chunked = strcasestr(c->buf, "\r\nTransfer-Encoding: chunked") != NULL;
+    if (cl && cl < end) body_len = strtoul(cl + 17, NULL, 10);
+    if (chunked) {
+      p = strstr(end + 4, "0\r\n\r\n");
+      if (!p) return;
+      body_len = (size_t)(p + 5 - (end + 4));
+    }
+    if (strcasestr(c->buf, "Expect: 100-continue") && !chunked && c->len < head_len + body_len &&
+        c->len == head_len && strcmp(path, "/continue") == 0) {
+      send_str(c, "HTTP/1.1 100 Continue\r\n\r\n");
+    }
+    total = head_len + body_len;
+    if (c->len < total) return;
+    {
+      srv *s = c->s;
+      size_t n = head_len < sizeof s->last_head - 1 ? head_len : sizeof s->last_head - 1;
+      memcpy(s->last_head, c->buf, n);
+      s->last_head[n] = '\0';
+      s->last_body_len = body_len;
+      n = body_len < sizeof s->last_body - 1 ? body_len : sizeof s->last_body - 1;
+      memcpy(s->last_body, c->buf + head_len, n);
+      s->last_body[n] = '\0';
+      c->buf[head_len - 2] = '\0';
+      if (!answer(c, method, path, s->last_head)) return;
+    }
+    memmove(c->buf, c->buf + total, c->len - total);
+    c->len -= total;
+  }
+}
+
+static void on_sconn(gale_watcher *w, int fd, int events, void *arg) {
+  sconn *c = arg;
+  ssize_t n;
+  (void)w;
+  (void)events;
+  if (c->cap - c->len < 65536) {
+    c->cap = c->cap * 2 + 65536;
+    c->buf = realloc(c->buf, c->cap + 1);
+  }
+  n = read(fd, c->buf + c->len, c->cap - c->len);
+  if (n <= 0) {
+    if (n < 0 && errno == EAGAIN) return;
+    sconn_free(c);
+    return;
+  }
+  c->len += (size_t)n;
+  serve_buffer(c);
+}
+
+static void on_accept(gale_watcher *w, int fd, int events, void *arg) {
+  srv *s = arg;
+  int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  sconn *c;
+  (void)w;
+  (void)events;
+  if (cfd < 0) return;
+  s->accepted++;
+  c = calloc(1, sizeof *c);
+  c->s = s;
+  c->fd = cfd;
+  c->next = s->conns;
+  s->conns = c;
+  assert_int_equal(gale_watcher_new(s->loop, cfd, GALE_READ, on_sconn, c, &c->w), GALE_OK);
+}
+
+static void srv_start(srv *s, gale_loop *loop) {
+  memset(s, 0, sizeof *s);
+  s->loop = loop;
+  s->lfd = th_listen(&s->port);
+  assert_int_equal(gale_watcher_new(loop, s->lfd, GALE_READ, on_accept, s, &s->w), GALE_OK);
+}
+
+static void srv_close_conns(srv *s) {
+  while (s->conns) sconn_free(s->conns);
+}
+
+static void srv_stop(srv *s) {
+  srv_close_conns(s);
+  gale_watcher_free(s->w);
+  close(s->lfd);
+}
+
+/* ---- fixture ------------------------------------------------------------- */
+
+typedef struct result {
+  int done, status, code, redirects, http_version;
+  char body[300000];
+  size_t body_len;
+  char error[512];
+  char url[512];
+  char xtest[64];
+  bool reused;
+  gale_http_timings t;
+} result;
+
+typedef struct fx {
+  gale_loop *loop;
+  srv s;
+  gale_http_client *client;
+  int fds;
+  char url[256];
+} fx;
+
+static int setup(void **state) {
+  fx *f = calloc(1, sizeof *f);
+  f->fds = th_count_fds();
+  f->loop = gale_loop_new();
+  srv_start(&f->s, f->loop);
+  assert_int_equal(gale_http_client_new(f->loop, NULL, &f->client), GALE_OK);
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fx *f = *state;
+  gale_http_client_free(f->client);
+  th_run_for(f->loop, 0.05);
+  srv_stop(&f->s);
+  gale_loop_free(f->loop);
+  assert_int_equal(th_count_fds(), f->fds);
+  free(f);
+  return 0;
+}
+
+static const char *url(fx *f, const char *path) {
+  snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d%s", f->s.port, path);
+  return f->url;
+}
+
+static void on_resp(const gale_http_response *r, void *arg) {
+  result *res = arg;
+  const char *x;
+  res->done++;
+  res->status = r->status;
+  res->code = r->code;
+  res->redirects = r->num_redirects;
+  res->http_version = r->http_version;
+  res->reused = r->reused;
+  res->t = r->timings;
+  res->body_len = r->body_len < sizeof res->body - 1 ? r->body_len : sizeof res->body - 1;
+  memcpy(res->body, r->body, res->body_len);
+  res->body[res->body_len] = '\0';
+  snprintf(res->error, sizeof res->error, "%s", r->error);
+  snprintf(res->url, sizeof res->url, "%s", r->effective_url);
+  x = gale_http_response_header(r, "X-Test");
+  snprintf(res->xtest, sizeof res->xtest, "%s", x ? x : "");
+  assert_non_null(r->request);
+}
+
+static result *fetch(fx *f, gale_http_request *req) {
+  result *res = calloc(1, sizeof *res);
+  assert_int_equal(gale_http_client_fetch(f->client, req, on_resp, res, NULL), GALE_OK);
+  assert_int_equal(res->done, 0); /* never inside the call */
+  TH_RUN_UNTIL(f->loop, res->done, 10);
+  assert_int_equal(res->done, 1);
+  return res;
+}
+
+static result *get(fx *f, const char *path) {
+  gale_http_request req;
+  gale_http_request_init(&req, url(f, path));
+  return fetch(f, &req);
+}
+
+/* ---- tests --------------------------------------------------------------- */
+
+static void test_get_and_reuse(void **state) {
+  fx *f = *state;
+  for (int i = 0; i < 5; i++) {
+    result *r = get(f, "/hello");
+    assert_int_equal(r->status, GALE_OK);
+    assert_int_equal(r->code, 200);
+    assert_string_equal(r->body, "hello");
+    assert_string_equal(r->xtest, "a");
+    assert_int_equal(r->http_version, 11);
+    assert_int_equal(r->reused, i > 0);
+    free(r);
+  }
+  assert_int_equal(f->s.accepted, 1);
+  assert_int_equal(gale_http_client_connections_opened(f->client), 1);
+  assert_int_equal(gale_http_client_idle_connections(f->client), 1);
+}
+
+static void test_framing(void **state) {
+  fx *f = *state;
+  result *r = get(f, "/chunked");
+  assert_int_equal(r->status, GALE_OK);
+  assert_string_equal(r->body, "hello");
+  free(r);
+  r = get(f, "/until-close");
+  assert_int_equal(r->status, GALE_OK);
+  assert_int_equal(r->http_version, 10);
+  assert_string_equal(r->body, "all of it");
+  free(r);
+  r = get(f, "/204");
+  assert_int_equal(r->code, 204);
+  assert_int_equal(r->body_len, 0);
+  free(r);
+  r = get(f, "/304");
+  assert_int_equal(r->code, 304);
+  assert_int_equal(r->body_len, 0);
+  free(r);
+  r = get(f, "/interim");
+  assert_int_equal(r->code, 200);
+  assert_string_equal(r->body, "ok");
+  free(r);
+  {
+    gale_http_request req;
+    gale_http_request_init(&req, url(f, "/head"));
+    req.method = "HEAD";
+    r = fetch(f, &req);
+    assert_int_equal(r->status, GALE_OK);
+    assert_int_equal(r->body_len, 0);
+    free(r);
+  }
+  /* The HEAD's connection (Content-Length: 1000, no body) is reusable. */
+  r = get(f, "/hello");
+  assert_true(r->reused);
+  free(r);
+}
+
+static void test_retry_reused_closed(void **state) {
+  fx *f = *state;
+  gale_http_request req;
+  result *r = get(f, "/once");
+  assert_string_equal(r->body, "once");
+  free(r);
+  /* The server drops the next request on that connection unanswered: a
+   * GET is retried once on a fresh connection. */
+  r = get(f, "/hello");
+  assert_int_equal(r->status, GALE_OK);
+  assert_string_equal(r->body, "hello");
+  assert_false(r->reused);
+  assert_int_equal(f->s.accepted, 2);
+  free(r);
+  /* A POST is never retried. */
+  r = get(f, "/once");
+  free(r);
+  gale_http_request_init(&req, url(f, "/echo"));
+  req.method = "POST";
+  req.body = "x";
+  req.body_len = 1;
+  r = fetch(f, &req);
+  assert_int_equal(r->status, GALE_EOF);
+  free(r);
+}
+
+static void test_errors(void **state) {
+  fx *f = *state;
+  struct {
+    const char *path;
+    int status;
+  } cases[] = {
+      {"/truncated", GALE_EHTTP_TRUNCATED},  {"/truncated-chunked", GALE_EHTTP_TRUNCATED},
+      {"/empty-reply", GALE_EOF},            {"/bad", GALE_EHTTP_PARSE},
+      {"/two-cl", GALE_EHTTP_PARSE},         {"/bad-chunk", GALE_EHTTP_BAD_CHUNK},
+      {"/bad-gzip", GALE_EHTTP_DECOMPRESS},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    result *r = get(f, cases[i].path);
+    if (r->status != cases[i].status)
+      fail_msg("%s: got %s (%s)", cases[i].path, gale_err_name(r->status), r->error);
+    assert_true(strlen(r->error) > 0);
+    free(r);
+  }
+}
+
+static void test_status_is_response(void **state) {
+  fx *f = *state;
+  gale_http_request req;
+  gale_future *fu;
+  result *r = get(f, "/404");
+  assert_int_equal(r->status, GALE_OK);
+  assert_int_equal(r->code, 404);
+  assert_string_equal(r->body, "nope");
+  free(r);
+  /* With raise_error the future fails with GALE_EHTTP_STATUS. */
+  gale_http_request_init(&req, url(f, "/404"));
+  req.raise_error = true;
+  fu = gale_http_client_fetch_future(f->client, &req);
+  assert_non_null(fu);
+  assert_int_equal(gale_loop_run_until_complete(f->loop, fu, 10), GALE_OK);
+  assert_int_equal(gale_future_status(fu), GALE_EHTTP_STATUS);
+  gale_future_unref(fu);
+  /* A success as a future: the result is the response. */
+  gale_http_request_init(&req, url(f, "/hello"));
+  fu = gale_http_client_fetch_future(f->client, &req);
+  assert_int_equal(gale_loop_run_until_complete(f->loop, fu, 10), GALE_OK);
+  assert_int_equal(gale_future_status(fu), GALE_OK);
+  {
+    const gale_http_response *resp = gale_future_result(fu);
+    assert_int_equal(resp->code, 200);
+    assert_string_equal(resp->body, "hello");
+  }
+  gale_future_unref(fu);
+}
+
+static void test_redirects(void **state) {
+  fx *f = *state;
+  gale_http_request req;
+  result *r;
+  struct {
+    const char *path, *method, *expect;
+  } cases[] = {
+      {"/r301", "POST", "GET 0\n"},  {"/r302", "POST", "GET 0\n"}, {"/r303", "POST", "GET 0\n"},
+      {"/r303", "HEAD", ""},         {"/r307", "POST", "POST 4\n"}, {"/r308", "PUT", "PUT 4\n"},
+      {"/r301", "PUT", "PUT 4\n"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    gale_http_request_init(&req, url(f, cases[i].path));
+    req.method = cases[i].method;
+    if (strcmp(cases[i].method, "HEAD") != 0) {
+      req.body = "data";
+      req.body_len = 4;
+    }
+    r = fetch(f, &req);
+    if (r->status != GALE_OK)
+      fail_msg("%s %s: %s (%s)", cases[i].method, cases[i].path, gale_err_name(r->status), r->error);
+    assert_int_equal(r->code, 200);
+    assert_int_equal(r->redirects, 1);
+    if (strncmp(r->body, cases[i].expect, strlen(cases[i].expect)) != 0)
+      fail_msg("%s %s: got '%.40s'", cases[i].method, cases[i].path, r->body);
+    assert_non_null(strstr(r->url, "/echo"));
+    if (strcmp(cases[i].expect, "GET 0\n") == 0)
+      assert_null(strcasestr(f->s.last_head, "Content-Length"));
+    free(r);
+  }
+  /* A chain of two. */
+  r = get(f, "/chain");
+  assert_int_equal(r->redirects, 2);
+  assert_int_equal(r->code, 200);
+  free(r);
+  /* Not followed when asked not to. */
+  gale_http_request_init(&req, url(f, "/r302"));
+  req.follow_redirects = false;
+  r = fetch(f, &req);
+  assert_int_equal(r->code, 302);
+  assert_string_equal(r->body, "moved!!");
+  free(r);
+  /* All of it over one connection, redirect bodies read and dropped. */
+  assert_int_equal(f->s.accepted, 1);
+  /* A loop stops at max_redirects. */
+  gale_http_request_init(&req, url(f, "/loop"));
+  req.max_redirects = 3;
+  r = fetch(f, &req);
+  assert_int_equal(r->status, GALE_EHTTP_TOO_MANY_REDIRECTS);
+  assert_int_equal(r->redirects, 3);
+  free(r);
+  /* Only http and https. */
+  r = get(f, "/to-ftp");
+  assert_int_equal(r->status, GALE_ENOTSUP);
+  free(r);
+}
+
+static void test_redirect_drops_credentials(void **state) {
+  fx *f = *state;
+  gale_http_request req;
+  gale_headers *h = gale_headers_new();
+  result *r;
+  gale_headers_add(h, "Cookie", "a=b");
+  gale_http_request_init(&req, url(f, "/r302"));
+  req.auth_username = "user";
+  req.auth_password = "pass";
+  req.headers = h;
+  r = fetch(f, &req);
+  assert_non_null(strstr(r->body, "Authorization: Basic dXNlcjpwYXNz"));
+  assert_non_null(strstr(r->body, "Cookie: a=b"));
+  free(r);
+  /* 127.0.0.1 → localhost is another origin. */
+  gale_http_request_init(&req, url(f, "/cross"));
+  req.auth_username = "user";
+  req.auth_password = "pass";
+  req.headers = h;
+  r = fetch(f, &req);
+  assert_int_equal(r->code, 200);
+  assert_null(strstr(r->body, "Authorization"));
+  assert_null(strstr(r->body, "Cookie"));
+  free(r);
+  gale_headers_free(h);
+}
+
+static void test_request_head(void **state) {
+  fx *f = *state;
+  gale_http_request req;
+  gale_headers *h = gale_headers_new();
+  result *r;
+  gale_headers_add(h, "X-One", "1");
+  gale_http_request_init(&req, url(f, "/echo?q=1#frag"));
+  req.headers = h;
+  req.user_agent = "tester/1";
+  req.referer = "http://ref/";
+  req.if_modified_since = 784111777;
+  r = fetch(f, &req);
+  assert_non_null(strstr(r->body, "GET /echo?q=1 HTTP/1.1\r\n"));
+  assert_non_null(strstr(r->body, "Host: 127.0.0.1:"));
+  assert_non_null(strstr(r->body, "User-Agent: tester/1"));
+  assert_non_null(strstr(r->body, "Referer: http://ref/"));
+  assert_non_null(strstr(r->body, "Accept-Encoding: gzip"));
+  assert_non_null(strstr(r->body, "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT"));
+  assert_non_null(strstr(r->body, "X-One: 1"));
+  free(r);
+  /* Credentials in the URL. */
+  snprintf(f->url, sizeof f->url, "http://us%%65r:pa%%3Ass@127.0.0.1:%d/echo", f->s.port);
+  gale_http_request_init(&req, f->url);
+  r = fetch(f, &req);
+  assert_non_null(strstr(r->body, "Authorization: Basic dXNlcjpwYTpzcw==")); /* user:pa:ss */
+  free(r);
+  gale_headers_free(h);
+}
+
+static void test_bad_requests_refused(void **state) {
+  fx *f = *state;
+  gale_http_request req;
+  result res;
+  gale_http_request_init(&req, url(f, "/hello"));
+  req.method = "GE T";
+  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, &res, NULL), GALE_EINVAL);
+  req.method = "GET\r\nX: y";
+  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, &res, NULL), GALE_EINVAL);
+  gale_http_request_init(&req, "http://127.0.0.1/a b");
+  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, &res, NULL), GALE_EURL);
+  gale_http_request_init(&req, "http://127.0.0.1/a\r\nX: y");
+  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, &res, NULL), GALE_EURL);
+  gale_http_request_init(&req, "not a url");
+  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, &res, NULL), GALE_EURL);
+  gale_http_request_init(&req, "ftp://example.org/");
+  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, &res, NULL), GALE_ENOTSUP);
+  gale_http_request_init(&req, url(f, "/hello"));
+  req.user_agent = "a\r\nb";
+  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, &res, NULL), GALE_EINVAL);
+  gale_http_request_init(&req, url(f, "/hello"));
+  req.body = "x";
+  req.body_len = 1; /* a GET with a body */
+  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, &res, NULL), GALE_EINVAL);
+  assert_int_equal(gale_http_client_fetch(NULL, &req, on_resp, &res, NULL), GALE_EINVAL);
+}
+
+static void test_gzip(void **state) {
+  fx *f = *state;
+  gale_http_request req;
+  result *r = get(f, "/gzip");
+  assert_int_equal(r->status, GALE_OK);
+  assert_non_null(strstr(r->body, "compressible compressible"));
+  free(r);
+  r = get(f, "/gzip-chunked");
+  assert_int_equal(r->status, GALE_OK);
+  assert_non_null(strstr(r->body, "compressible compressible"));
+  free(r);
+  /* Without decompress_response the bytes come as sent. */
+  gale_http_request_init(&req, url(f, "/gzip"));
+  req.decompress_response = false;
+  r = fetch(f, &req);
+  assert_int_equal((unsigned char)r->body[0], 0x1f);
+  free(r);
+}
+
+static void test_limits(void **state) {
+  fx *f = *state;
+  gale_http_request req;
+  result *r;
+  gale_http_request_init(&req, url(f, "/big"));
+  req.max_body_size = 100000;
+  r = fetch(f, &req);
+  assert_int_equal(r->status, GALE_EHTTP_BODY_TOO_LARGE);
+  free(r);
+  gale_http_request_init(&req, url(f, "/big-chunked"));
+  req.max_body_size = 150000;
+  r = fetch(f, &req);
+  assert_int_equal(r->status, GALE_EHTTP_BODY_TOO_LARGE);
+  free(r);
+  gale_http_request_init(&req, url(f, "/big"));
+  r = fetch(f, &req);
+  assert_int_equal(r->status, GALE_OK);
+  assert_int_equal(r->body_len, 200000);
+  free(r);
+  gale_http_request_init(&req, url(f, "/hello"));
+  req.max_header_size = 40;
+  r = fetch(f, &req);
+  assert_int_equal(r->status, GALE_EHTTP_HEADER_TOO_LARGE);
+  free(r);
+}
+
+static int black_hole(int *port) {
+  struct sockaddr_in sin;
+  socklen_t sl = sizeof sin;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  memset(&sin, 0, sizeof sin);
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+  assert_int_equal(listen(fd, 0), 0);
+  getsockname(fd, (struct sockaddr *)&sin, &sl);
+  *port = ntohs(sin.sin_port);
+  return fd;
+}
+
+static int nb_connect(int port) {
+  struct sockaddr_in sin;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  memset(&sin, 0, sizeof sin);
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sin.sin_port = htons((uint16_t)port);
+  connect(fd, (struct sockaddr *)&sin, sizeof sin);
+  return fd;
+}
+
+static void test_timeouts(void **state) {
+  fx *f = *state;
+  gale_http_request req;
+  result *r;
+  int closed_port;
+  gale_http_request_init(&req, url(f, "/hang"));
+  req.request_timeout = 0.3;
+  r = fetch(f, &req);
+  assert_int_equal(r->status, GALE_ETIMEDOUT_REQUEST);
+  free(r);
+  /* Refused. */
+  {
+    int fd = th_listen(&closed_port);
+    close(fd);
+  }
+  snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d/", closed_port);
+  gale_http_request_init(&req, f->url);
+  r = fetch(f, &req);
+  assert_int_equal(r->status, GALE_ECONNREFUSED);
+  assert_non_null(strstr(r->error, "Failed to connect"));
+  free(r);
+  /* A connect that never completes: a listener whose backlog is full
+   * drops further SYNs. */
+  {
+    int port, lfd = black_hole(&port), fill[4];
+    for (int i = 0; i < 4; i++) fill[i] = nb_connect(port);
+    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d/", port);
+    gale_http_request_init(&req, f->url);
+    req.connect_timeout = 0.3;
+    r = fetch(f, &req);
+    if (r->status != GALE_ETIMEDOUT_CONNECT)
+      fail_msg("black hole: %s (%s)", gale_err_name(r->status), r->error);
+    free(r);
+    for (int i = 0; i < 4; i++) close(fill[i]);
+    close(lfd);
+  }
+}
+
+static void test_queue(void **state) {
+  fx *f = *state;
+  gale_http_client_options o;
+  gale_http_client *c;
+  gale_http_request req;
+  result *res = calloc(3, sizeof *res);
+  gale_http_client_options_init(&o);
+  o.max_clients = 1;
+  assert_int_equal(gale_http_client_new(f->loop, &o, &c), GALE_OK);
+  /* One slot: a hanging request holds it; the next waits and times out in
+   * the queue; the third is cancelled while queued. */
+  gale_http_request_init(&req, url(f, "/hang"));
+  req.request_timeout = 2;
+  assert_int_equal(gale_http_client_fetch(c, &req, on_resp, &res[0], NULL), GALE_OK);
+  gale_http_request_init(&req, url(f, "/hello"));
+  req.connect_timeout = 0.3;
+  assert_int_equal(gale_http_client_fetch(c, &req, on_resp, &res[1], NULL), GALE_OK);
+  {
+    uint64_t id;
+    gale_http_request_init(&req, url(f, "/hello"));
+    assert_int_equal(gale_http_client_fetch(c, &req, on_resp, &res[2], &id), GALE_OK);
+    TH_RUN_UNTIL(f->loop, gale_http_client_active(c) == 1, 5);
+    assert_int_equal(gale_http_client_queued(c), 2);
+    assert_int_equal(gale_http_client_cancel(c, id), GALE_OK);
+    assert_int_equal(gale_http_client_cancel(c, id), GALE_ENOENT);
+  }
+  TH_RUN_UNTIL(f->loop, res[1].done && res[2].done, 5);
+  assert_int_equal(res[1].status, GALE_ETIMEDOUT_QUEUE);
+  assert_int_equal(res[2].status, GALE_ECANCELLED);
+  TH_RUN_UNTIL(f->loop, res[0].done, 5);
+  assert_int_equal(res[0].status, GALE_ETIMEDOUT_REQUEST);
+  gale_http_client_free(c);
+  free(res);
+}
+
+static void test_parallel(void **state) {
+  fx *f = *state;
+  enum { N = 30 };
+  result *res = calloc(N, sizeof *res);
+  gale_http_request req;
+  int done = 0;
+  gale_http_request_init(&req, url(f, "/hello"));
+  for (int i = 0; i < N; i++)
+    assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, &res[i], NULL), GALE_OK);
+  while (done < N) {
+    done = 0;
+    TH_RUN_UNTIL(f->loop, res[N - 1].done, 10);
+    for (int i = 0; i < N; i++) done += res[i].done;
+    if (done < N) gale_loop_run_once(f->loop, 0.05);
+  }
+  for (int i = 0; i < N; i++) {
+    assert_int_equal(res[i].status, GALE_OK);
+    assert_string_equal(res[i].body, "hello");
+  }
+  /* max_clients 10: never more than 10 connections. */
+  assert_true(f->s.accepted <= 10);
+  free(res);
+}
+
+typedef struct producer {
+  int calls;
+  int chunks;
+  bool fail;
+} producer;
+
+static void produce(gale_http_upload *up, void *arg) {
+  producer *p = arg;
+  p->calls++;
+  if (p->chunks-- > 0) {
+    assert_int_equal(gale_http_upload_write(up, "abcd", 4), GALE_OK);
+    return;
+  }
+  assert_int_equal(gale_http_upload_finish(up, p->fail ? GALE_ESYS : GALE_OK), GALE_OK);
+}
+
+static void test_uploads(void **state) {
+  fx *f = *state;
+  gale_http_request req;
+  producer p = {0, 3, false};
+  result *r;
+  /* Unknown length: chunked. */
+  gale_http_request_init(&req, url(f, "/echo"));
+  req.method = "POST";
+  req.body_producer = produce;
+  req.body_producer_arg = &p;
+  r = fetch(f, &req);
+  assert_int_equal(r->status, GALE_OK);
+  assert_non_null(strstr(f->s.last_head, "Transfer-Encoding: chunked"));
+  assert_string_equal(f->s.last_body, "4\r\nabcd\r\n4\r\nabcd\r\n4\r\nabcd\r\n0\r\n\r\n");
+  free(r);
+  /* Known length. */
+  p.chunks = 2;
+  req.body_size = 8;
+  r = fetch(f, &req);
+  assert_int_equal(r->status, GALE_OK);
+  assert_non_null(strstr(f->s.last_head, "Content-Length: 8"));
+  assert_string_equal(f->s.last_body, "abcdabcd");
+  free(r);
+  /* The producer failing fails the fetch. */
+  p.chunks = 1;
+  p.fail = true;
+  req.body_size = -1;
+  r = fetch(f, &req);
+  assert_int_equal(r->status, GALE_ESYS);
+  free(r);
+  /* 100-continue: the body follows the interim answer. */
+  gale_http_request_init(&req, url(f, "/continue"));
+  req.method = "PUT";
+  req.body = "0123456789";
+  req.body_len = 10;
+  req.expect_100_continue = true;
+  r = fetch(f, &req);
+  assert_int_equal(r->status, GALE_OK);
+  assert_string_equal(r->body, "ok");
+  assert_non_null(strstr(f->s.last_head, "Expect: 100-continue"));
+  assert_string_equal(f->s.last_body, "0123456789");
+  free(r);
+  /* POST without a body says Content-Length: 0. */
+  gale_http_request_init(&req, url(f, "/echo"));
+  req.method = "POST";
+  r = fetch(f, &req);
+  assert_non_null(strstr(r->body, "Content-Length: 0"));
+  free(r);
+}
+
+typedef struct stream_ctx {
+  size_t got;
+  int calls;
+  bool cancel;
+  gale_http_client *client;
+  uint64_t id;
+} stream_ctx;
+
+static int on_chunk(const void *data, size_t len, void *arg) {
+  stream_ctx *s = arg;
+  (void)data;
+  s->got += len;
+  s->calls++;
+  if (s->cancel) gale_http_client_cancel(s->client, s->id);
+  return GALE_OK;
+}
+
+static int on_chunk_fail(const void *data, size_t len, void *arg) {
+  (void)data;
+  (void)len;
+  (void)arg;
+  return GALE_ESYS;
+}
+
+static void test_streaming(void **state) {
+  fx *f = *state;
+  gale_http_request req;
+  stream_ctx s = {0};
+  result *r, *res;
+  gale_http_request_init(&req, url(f, "/big"));
+  req.streaming_callback = on_chunk;
+  req.streaming_callback_arg = &s;
+  r = fetch(f, &req);
+  assert_int_equal(r->status, GALE_OK);
+  assert_int_equal(s.got, 200000);
+  assert_int_equal(r->body_len, 0);
+  free(r);
+  /* The callback aborting. */
+  req.streaming_callback = on_chunk_fail;
+  r = fetch(f, &req);
+  assert_int_equal(r->status, GALE_ESYS);
+  free(r);
+  /* Cancelling from inside the streaming callback. */
+  memset(&s, 0, sizeof s);
+  s.cancel = true;
+  s.client = f->client;
+  req.streaming_callback = on_chunk;
+  res = calloc(1, sizeof *res);
+  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, res, &s.id), GALE_OK);
+  TH_RUN_UNTIL(f->loop, res->done, 10);
+  assert_int_equal(res->status, GALE_ECANCELLED);
+  assert_int_equal(s.calls, 1);
+  free(res);
+}
+
+static void on_resp_free_client(const gale_http_response *r, void *arg) {
+  fx *f = arg;
+  (void)r;
+  gale_http_client_free(f->client);
+  f->client = NULL;
+}
+
+static void test_free_inside_callback(void **state) {
+  fx *f = *state;
+  gale_http_request req;
+  result *res = calloc(1, sizeof *res);
+  gale_http_request_init(&req, url(f, "/hang"));
+  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, res, NULL), GALE_OK);
+  gale_http_request_init(&req, url(f, "/hello"));
+  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp_free_client, f, NULL), GALE_OK);
+  TH_RUN_UNTIL(f->loop, f->client == NULL && res->done, 10);
+  assert_int_equal(res->status, GALE_ECANCELLED);
+  free(res);
+}
+
+static void test_future_cancel(void **state) {
+  fx *f = *state;
+  gale_http_request req;
+  gale_future *fu;
+  gale_http_request_init(&req, url(f, "/hang"));
+  fu = gale_http_client_fetch_future(f->client, &req);
+  assert_non_null(fu);
+  TH_RUN_UNTIL(f->loop, f->s.requests == 1, 5);
+  assert_true(gale_future_cancel(fu));
+  th_run_for(f->loop, 0.05);
+  assert_int_equal(gale_future_status(fu), GALE_ECANCELLED);
+  assert_int_equal(gale_http_client_active(f->client), 0);
+  gale_future_unref(fu);
+}
+
+static void test_timings(void **state) {
+  fx *f = *state;
+  result *r = get(f, "/hello");
+  assert_true(r->t.total > 0);
+  assert_true(r->t.total >= r->t.connect);
+  assert_true(r->t.first_byte > 0);
+  free(r);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_get_and_reuse, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_framing, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_retry_reused_closed, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_status_is_response, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_redirects, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_redirect_drops_credentials, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_request_head, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_bad_requests_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_gzip, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_timeouts, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_queue, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_parallel, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_uploads, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_streaming, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_free_inside_callback, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_future_cancel, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_timings, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,88 @@
+/* Shared pieces of the `gale` command-line tool.  The tool uses only gale's
+ * public API (DESIGN.md layer 5); these are its own helpers. */
+#ifndef GALE_TOOLS_CLI_H
+#define GALE_TOOLS_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "gale.h"
+#include "gale/http_client.h"
+#include "gale/httputil.h"
+#include "gale/resolver.h"
+
+/* Exit codes: curl's numbers where the meaning is the same (gale.1). */
+enum {
+  CLI_OK = 0,
+  CLI_EXIT_FAILED = 1,       /* unsupported protocol / other failure */
+  CLI_EXIT_USAGE = 2,        /* bad option or argument */
+  CLI_EXIT_URL = 3,          /* malformed URL */
+  CLI_EXIT_PROXY_RESOLVE = 5,
+  CLI_EXIT_RESOLVE = 6,      /* could not resolve host */
+  CLI_EXIT_CONNECT = 7,      /* failed to connect */
+  CLI_EXIT_WEIRD_REPLY = 8,  /* the server's reply is not HTTP */
+  CLI_EXIT_PARTIAL = 18,     /* body shorter than declared */
+  CLI_EXIT_HTTP_ERROR = 22,  /* -f and a code >= 400 */
+  CLI_EXIT_WRITE = 23,       /* writing the output failed */
+  CLI_EXIT_READ = 26,        /* reading an upload file failed */
+  CLI_EXIT_NOMEM = 27,
+  CLI_EXIT_TIMEOUT = 28,     /* any timeout */
+  CLI_EXIT_TLS_CONNECT = 35, /* TLS handshake failed */
+  CLI_EXIT_ABORTED = 42,     /* cancelled */
+  CLI_EXIT_INTERFACE = 45,   /* --interface could not be bound */
+  CLI_EXIT_REDIRECTS = 47,   /* too many redirects */
+  CLI_EXIT_EMPTY_REPLY = 52, /* the server closed without answering */
+  CLI_EXIT_SEND = 55,        /* sending failed */
+  CLI_EXIT_RECV = 56,        /* receiving failed (reset, proxy CONNECT refused) */
+  CLI_EXIT_TLS_CERT = 58,    /* client certificate or key unusable */
+  CLI_EXIT_TLS_VERIFY = 60,  /* peer certificate verification failed */
+  CLI_EXIT_ENCODING = 61,    /* bad content encoding */
+  CLI_EXIT_FILESIZE = 63,    /* --max-filesize exceeded */
+  CLI_EXIT_CACERT = 77,      /* the CA file could not be read */
+};
+
+/* The exit code for a fetch's final status (and HTTP code with -f). */
+int cli_exit_code(int status);
+/* curl-like one-line message for the exit code ("Could not resolve host"). */
+const char *cli_exit_text(int code);
+
+/* -w: expands `fmt` for one finished transfer into `out` (and switches to
+ * stderr on %{stderr}).  `exitcode` is the transfer's exit code. */
+void cli_write_out(FILE *out, const char *fmt, const gale_http_response *resp, int exitcode,
+                   const char *url, const char *method);
+
+/* Progress bar on stderr (redrawn at most 10 times a second). */
+typedef struct cli_progress {
+  double start, last_draw;
+  uint64_t done;
+  int64_t total; /* -1: unknown */
+  bool drawn;
+} cli_progress;
+
+void cli_progress_start(cli_progress *p, double now);
+void cli_progress_update(cli_progress *p, uint64_t done, int64_t total, double now);
+/* Draws the final state and ends the line, if anything was drawn. */
+void cli_progress_finish(cli_progress *p, double now);
+/* Formats a byte count as "12.3 MiB" into buf. */
+const char *cli_human_bytes(double bytes, char *buf, size_t size);
+
+/* Seconds on a monotonic clock. */
+double cli_now(void);
+
+/* Parses a non-negative decimal number of seconds ("2", "0.5"); false if
+ * malformed. */
+bool cli_parse_seconds(const char *s, double *out);
+/* Parses a size with an optional k/M/G suffix (powers of 1024). */
+bool cli_parse_size(const char *s, uint64_t *out);
+/* Parses a decimal integer in [lo, hi]. */
+bool cli_parse_int(const char *s, long lo, long hi, long *out);
+
+/* Reads a whole file ("-" = stdin) into a malloc'd buffer; NULL + errno. */
+char *cli_read_file(const char *path, size_t *len);
+
+int cli_fetch_main(int argc, char **argv);
+int cli_bench_main(int argc, char **argv);
+int cli_serve_main(int argc, char **argv);
+
+#endif
