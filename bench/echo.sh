@@ -27,22 +27,23 @@ trap cleanup EXIT INT TERM
 cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
-start_server() { # name port
-  $PIN0 "$B/echo_$1" "$2" &
+start_server() { # name -> SERVER, port (the server picks a free port)
+  rm -f "$TMP/port"
+  $PIN0 "$B/echo_$1" 0 >"$TMP/port" &
   SERVER=$!
   i=0
-  until "$B/echo_client" "$2" idle 1 </dev/null >/dev/null 2>&1; do
-    i=$((i + 1)); [ $i -gt 100 ] && { echo "echo_$1 did not start" >&2; exit 1; }
+  until [ -s "$TMP/port" ]; do
+    i=$((i + 1)); [ $i -gt 200 ] && { echo "echo_$1 did not start" >&2; exit 1; }
     sleep 0.05
   done
+  port=$(cat "$TMP/port")
 }
 
 stop_server() { kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true; SERVER=""; }
 
 measure() { # name -> sets rps_NAME us_NAME bytes_NAME
   name=$1
-  port=$(( 20000 + ($$ + $(date +%N | cut -c1-4)) % 20000 ))
-  start_server "$name" "$port"
+  start_server "$name"
   t0=$(cpu_ticks "$SERVER")
   out=$($PIN1 "$B/echo_client" "$port" rtt "$CONNS" "$SECONDS_" "$SIZE")
   t1=$(cpu_ticks "$SERVER")

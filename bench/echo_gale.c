@@ -1,6 +1,7 @@
 /* bench/echo_gale.c — gale's side of bench/echo.sh: an echo server on
  * gale_tcp_server, handing every chunk read straight back.
- * Usage: echo_gale PORT */
+ * Usage: echo_gale PORT (0 = any); prints the port it listens on. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <gale.h>
@@ -22,6 +23,10 @@ int main(int argc, char **argv) {
   gale_tcp_server *server;
   if (!loop || gale_tcp_server_new(loop, NULL, on_connection, NULL, &server) != GALE_OK) return 1;
   if (gale_tcp_server_listen(server, atoi(argv[1]), "127.0.0.1") != GALE_OK) return 1;
+  int fd;
+  gale_tcp_server_sockets(server, &fd, 1);
+  printf("%d\n", gale_socket_port(fd));
+  fflush(stdout);
   gale_loop_stop_on_signals(loop);
   gale_loop_run(loop);
   gale_tcp_server_free(server);

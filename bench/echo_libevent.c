@@ -1,6 +1,7 @@
 /* bench/echo_libevent.c — the peer of bench/echo.sh: a plain libevent
  * bufferevent echo server (evconnlistener + bufferevent_socket), what a
- * libevent user would write.  Usage: echo_libevent PORT */
+ * libevent user would write.  Usage: echo_libevent PORT (0 = any); prints
+ * the port it listens on. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -48,6 +49,11 @@ int main(int argc, char **argv) {
     perror("listen");
     return 1;
   }
+  struct sockaddr_in b;
+  socklen_t len = sizeof b;
+  getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&b, &len);
+  printf("%d\n", ntohs(b.sin_port));
+  fflush(stdout);
   event_base_dispatch(base);
   return 0;
 }

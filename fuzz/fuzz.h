@@ -1,8 +1,16 @@
 /* Shared by the libFuzzer targets in fuzz/ and by fuzz/replay.c, which runs
  * a target over its seed corpus in `make check` (no libFuzzer needed).
  *
- * Each target defines LLVMFuzzerTestOneInput and gale_fuzz_corpus, the name
- * of its corpus folder under fuzz/corpus/.  A target traps
+ * Each target fuzz/fuzz_NAME.c defines LLVMFuzzerTestOneInput and
+ * gale_fuzz_corpus ("NAME", its corpus folder fuzz/corpus/NAME/), and says
+ * in its top comment which library files it needs and which libraries, one
+ * line each, for .ci/fuzz to build it:
+ *     FUZZ-SOURCES: http/h1_parser.c http/chunked.c
+ *     FUZZ-LIBS: -lz
+ * To add a target: write fuzz/fuzz_NAME.c and seeds in fuzz/corpus/NAME/;
+ * .ci/fuzz finds it.  For `make fuzz` and the corpus replay in `make check`
+ * add its rule and fuzz/replay_NAME program beside the others (see
+ * http/parser.mk).  A target traps
  * (__builtin_trap) when an invariant breaks, so libFuzzer and the replay
  * both report it as a crash. */
 #ifndef GALE_FUZZ_H

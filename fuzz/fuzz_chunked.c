@@ -1,6 +1,8 @@
 /* libFuzzer target: the chunked body decoder, whole and in pieces whose
  * sizes the input chooses; both must agree on status, data and the bytes
- * consumed. */
+ * consumed.
+ * FUZZ-SOURCES: http/h1_parser.c http/chunked.c
+ */
 #include <stdlib.h>
 #include <string.h>
 

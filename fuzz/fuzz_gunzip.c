@@ -1,5 +1,8 @@
 /* libFuzzer target: streaming gunzip with a small output cap, fed in
- * pieces whose size the input chooses. */
+ * pieces whose size the input chooses.
+ * FUZZ-SOURCES: http/gzip.c
+ * FUZZ-LIBS: -lz
+ */
 #include <string.h>
 
 #include "fuzz/fuzz.h"

@@ -1,4 +1,6 @@
-/* libFuzzer target: the HTTP/1.x request parser and body decoder. */
+/* libFuzzer target: the HTTP/1.x request parser and body decoder.
+ * FUZZ-SOURCES: http/h1_parser.c http/chunked.c
+ */
 #include "fuzz/fuzz_head.h"
 
 const char gale_fuzz_corpus[] = "request";

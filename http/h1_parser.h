@@ -16,8 +16,10 @@
  *      array of header spans (the caller's array), and the framing and
  *      connection semantics (body kind, Content-Length, keep-alive, Expect,
  *      Upgrade, Host).  Between calls the parser remembers how far it has
- *      scanned, so a byte-by-byte sender costs O(n) in total, not O(n^2),
- *      and limits are enforced before the bytes are buffered further.
+ *      scanned, so a byte-by-byte sender costs O(n) in total, not O(n^2)
+ *      (below 512 buffered bytes an incomplete head is simply re-parsed,
+ *      which rejects garbage at once), and limits are enforced before the
+ *      bytes are buffered further.
  *      The caller may move its buffer between calls (the parser keeps
  *      offsets, never pointers, across calls).
  *

@@ -181,7 +181,8 @@ static int parse(gale_multipart *m, const char *body, size_t len,
       hlen = 0;
     } else {
       size_t window = (size_t)(end - p);
-      if (window > lim->max_header_size + 4) window = lim->max_header_size + 4;
+      if (window - 4 > lim->max_header_size && window >= 4)
+        window = lim->max_header_size + 4;
       hend = memmem(p, window, "\r\n\r\n", 4);
       if (!hend)
         return (size_t)(end - p) > lim->max_header_size ? GALE_ELIMIT

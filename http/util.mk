@@ -69,3 +69,15 @@ fuzz_replay_cookie_SOURCES = fuzz/fuzz_cookie.c fuzz/replay.c fuzz/fuzz.h
 fuzz_replay_url_LDADD = libgale_impl.la $(DEP_LIBS)
 fuzz_replay_multipart_LDADD = libgale_impl.la $(DEP_LIBS)
 fuzz_replay_cookie_LDADD = libgale_impl.la $(DEP_LIBS)
+
+# bench/httputil.sh: the utilities beside evhttp's (make bench B=httputil).
+EXTRA_PROGRAMS += bench/httputil_bench
+bench_programs += bench/httputil_bench
+EXTRA_DIST += bench/httputil.sh
+bench_httputil_bench_SOURCES = bench/httputil_bench.c
+if HAVE_LIBEVENT_EXTRA
+bench_httputil_bench_CPPFLAGS = $(AM_CPPFLAGS) -DHAVE_EVHTTP $(LIBEVENT_EXTRA_CFLAGS)
+bench_httputil_bench_LDADD = libgale_impl.la $(LIBEVENT_EXTRA_LIBS) $(DEP_LIBS)
+else
+bench_httputil_bench_LDADD = libgale_impl.la $(DEP_LIBS)
+endif

@@ -19,8 +19,7 @@
 /* Most bytes written per dispatch before yielding to the loop. */
 #define WRITE_BUDGET ((size_t)8 * 1024 * 1024)
 
-static void on_readable(evutil_socket_t fd, short what, void *arg);
-static void on_writable(evutil_socket_t fd, short what, void *arg);
+static void on_io(evutil_socket_t fd, short what, void *arg);
 
 void gale_stream_options_init(gale_stream_options *opts) {
   if (!opts) return;
@@ -133,8 +132,7 @@ int gale_stream_new(gale_loop *loop, int fd, const gale_stream_options *opts, ga
   /* A plain stream's output leaves through the socket: files in it are sent
    * with sendfile instead of being mapped or read. */
   evbuffer_set_flags(s->out, EVBUFFER_FLAG_DRAINS_TO_FD);
-  event_assign(&s->rev, s->base, fd, EV_READ | EV_PERSIST, on_readable, s);
-  event_assign(&s->wev, s->base, fd, EV_WRITE | EV_PERSIST, on_writable, s);
+  event_assign(&s->ev, s->base, fd, EV_PERSIST, on_io, s);
   if (set_idle(s, s->opts.idle_timeout) || set_readto(s, s->opts.read_timeout)) goto nomem;
   *out = s;
   return GALE_OK;
@@ -150,8 +148,7 @@ nomem:
 }
 
 static void stream_destroy(gale_stream *s) {
-  event_del(&s->rev);
-  event_del(&s->wev);
+  event_del(&s->ev);
   if (s->tm) {
     event_del(&s->tm->idle_ev);
     event_del(&s->tm->read_ev);
@@ -225,9 +222,8 @@ void gale__stream_fail(gale_stream *s, int reason, int errnum) {
   s->closed = true;
   s->close_reason = reason;
   if (errnum) s->err = errnum;
-  event_del(&s->rev);
-  event_del(&s->wev);
-  s->rev_on = s->wev_on = false;
+  event_del(&s->ev);
+  s->ev_mask = 0;
   if (s->tm) {
     event_del(&s->tm->idle_ev);
     event_del(&s->tm->read_ev);
@@ -357,21 +353,18 @@ static void plain_read(gale_stream *s) {
   }
 }
 
-static void on_readable(evutil_socket_t fd, short what, void *arg) {
+static void on_io(evutil_socket_t fd, short what, void *arg) {
   gale_stream *s = arg;
   gale__stream_ref(s);
-  if (s->lingering) linger_read(s);
-  else if (s->tls) gale__tls_on_readable(s);
-  else plain_read(s);
-  gale__stream_dispatch(s);
-  gale__stream_unref(s);
-}
-
-static void on_writable(evutil_socket_t fd, short what, void *arg) {
-  gale_stream *s = arg;
-  gale__stream_ref(s);
-  s->wait_writable = false;
-  if (s->tls) gale__tls_on_writable(s);
+  if (what & EV_READ) {
+    if (s->lingering) linger_read(s);
+    else if (s->tls) gale__tls_on_readable(s);
+    else plain_read(s);
+  }
+  if ((what & EV_WRITE) && !s->closed) {
+    s->wait_writable = false;
+    if (s->tls) gale__tls_on_writable(s);
+  }
   gale__stream_dispatch(s);
   gale__stream_unref(s);
 }
@@ -446,15 +439,12 @@ void gale__stream_update_events(gale_stream *s) {
     want_r = gale__stream_wants_read(s) && !(s->tls && gale__tls_state(s) == GALE__TLS_WAIT_FLUSH);
     want_w = s->wait_writable;
   }
-  if (want_r != s->rev_on) {
-    if (want_r) event_add(&s->rev, NULL);
-    else event_del(&s->rev);
-    s->rev_on = want_r;
-  }
-  if (want_w != s->wev_on) {
-    if (want_w) event_add(&s->wev, NULL);
-    else event_del(&s->wev);
-    s->wev_on = want_w;
+  short mask = (short)((want_r ? EV_READ : 0) | (want_w ? EV_WRITE : 0));
+  if (mask != s->ev_mask) {
+    if (s->ev_mask) event_del(&s->ev);
+    event_assign(&s->ev, s->base, s->fd, (short)(mask | EV_PERSIST), on_io, s);
+    if (mask) event_add(&s->ev, NULL);
+    s->ev_mask = mask;
   }
   if (s->tm && s->tm->read_on) {
     bool pending = event_pending(&s->tm->read_ev, EV_TIMEOUT, NULL);

@@ -64,7 +64,10 @@ struct gale_stream {
   int depth; /* nesting of dispatch */
 
   struct evbuffer *in, *out;
-  struct event rev, wev;
+  /* One event for both directions (its mask re-assigned when interest
+   * changes): half the memory of two, and libevent merges them anyway. */
+  struct event ev;
+  short ev_mask;
   gale_stream_options opts;
 
   /* the pending read */
@@ -90,8 +93,7 @@ struct gale_stream {
   /* flags */
   bool closed;           /* fd closed, no more I/O */
   bool close_notified;   /* close callback ran (or there was none) */
-  bool rev_on, wev_on;   /* events currently added */
-  bool wait_writable;    /* a write hit EAGAIN: wait for wev */
+  bool wait_writable;    /* a write hit EAGAIN: wait for EV_WRITE */
   bool paused;
   bool eof;              /* read side saw EOF/error; `pending_reason` */
   bool new_data;         /* input grew since the data hook last ran */

@@ -89,8 +89,12 @@ typedef struct gale_http_server_options {
   double header_timeout;        /* 60 s from a request's first byte to the end
                                    of its header section (slowloris); 0 = none */
   double body_timeout;          /* 60 s without body progress; 0 = none */
-  double idle_connection_timeout; /* 3600 s (Tornado) idle between requests */
-  unsigned max_requests_per_connection; /* 0: unlimited (default) */
+  double idle_connection_timeout; /* 3600 s (Tornado) idle between requests
+                                   (checked by one sweep of the connections
+                                   a few times per timeout, at most 1 s
+                                   apart: no timer per connection) */
+  unsigned max_requests_per_connection; /* 100000 (then Connection: close);
+                                           0: unlimited */
   bool no_keep_alive;           /* false: close after each response */
   bool xheaders;                /* false: trust X-Real-IP / X-Forwarded-For /
                                    X-Forwarded-Proto / X-Scheme */

@@ -44,12 +44,17 @@
  *
  * ---- Memory --------------------------------------------------------------
  * Buffers release their memory when they become empty: an idle stream
- * costs its struct and two empty evbuffer headers (see bench/idle.sh).
+ * costs its struct and two empty evbuffer headers, about 820 bytes of heap
+ * for a plain stream (bench/idle.sh, 10,000 connections; a libevent
+ * bufferevent costs about 1,010).  TLS adds OpenSSL's per-connection state;
+ * its record buffers are released while idle (SSL_MODE_RELEASE_BUFFERS).
  *
  * ---- I/O ---------------------------------------------------------------
  * The stream reads only while a read is pending (or a close callback is set
  * and nothing is buffered, to notice the peer closing), 64 KiB per readv
- * into the buffer's own memory, until EAGAIN or 1 MiB per wake-up.  Writes
+ * into the buffer's own memory, until EAGAIN or 1 MiB per wake-up.  So a
+ * peer that closes while unread data sits in the buffer and no read is
+ * pending is noticed when a read next needs more data (as in Tornado).  Writes
  * are gathered: everything queued during one callback (or one loop
  * iteration) leaves in one writev/sendfile.
  *

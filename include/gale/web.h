@@ -61,6 +61,7 @@ typedef struct gale_web_handler_class {
    * not run) or call gale_web_hold() to go asynchronous before the method:
    * gale_web_resume() then runs the method. */
   gale_web_handler_fn prepare;
+  /* HEAD without a head callback runs get (the body is not sent). */
   gale_web_handler_fn get, head, post, put, delete_, patch, options;
   /* After the response went out (or the client went away). */
   gale_web_handler_fn on_finish;
@@ -244,10 +245,11 @@ GALE_EXPORT int gale_web_json_end(gale_web_handler *h);
  * GALE_ECLOSED, GALE_ESTATE. */
 GALE_EXPORT int gale_web_flush(gale_web_handler *h);
 
-/* Finishes the response (adds an ETag and answers 304 when the app has
- * etag on, nothing was flushed, the status is 200 and If-None-Match
- * matches).  Then on_finish runs, and the handler is freed — later, not
- * inside this call.  Returns GALE_OK, GALE_ESTATE (already finished),
+/* Finishes the response (adds an ETag — a 64-bit FNV-1a hash of the
+ * body, for bodies up to 1 MiB — and answers 304 when the app has etag on,
+ * nothing was flushed, the status is 200 and If-None-Match matches).  Then
+ * on_finish runs (inside this call, as in Tornado); the handler is freed
+ * later, not inside this call.  Returns GALE_OK, GALE_ESTATE (already finished),
  * GALE_ECLOSED. */
 GALE_EXPORT int gale_web_finish(gale_web_handler *h);
 GALE_EXPORT bool gale_web_finished(const gale_web_handler *h);
@@ -290,8 +292,9 @@ GALE_EXPORT int gale_web_set_cookie(gale_web_handler *h, const char *name, const
 GALE_EXPORT int gale_web_clear_cookie(gale_web_handler *h, const char *name, const char *path,
                                       const char *domain);
 
-/* Signed cookies (Tornado's set_secure_cookie, format of its version 1:
- * "1|<len>:<timestamp>|<len>:<name>|<len>:<base64 value>|<hex HMAC-SHA256>"
+/* Signed cookies (Tornado's set_secure_cookie, in its version 2 format so
+ * Tornado and gale sharing a secret read each other's cookies:
+ * "2|1:0|<len>:<timestamp>|<len>:<name>|<len>:<base64 value>|<hex HMAC-SHA256>"
  * keyed with the app's cookie_secret, compared in constant time).  The
  * value may be any bytes (NUL-terminated here).  expires_days as in
  * gale_web_cookie_options (0: session, Tornado's default is 30).

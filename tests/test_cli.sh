@@ -1,0 +1,185 @@
+#!/bin/sh
+# `gale fetch` beside curl on the same requests: the same stdout (minus the
+# Date header) and the same exit code.  The servers are started here: a
+# small Tornado app (echo, redirects, a slow handler, gzip) and, when
+# available, nginx serving files.  Skips (exit 77) without curl or Tornado.
+set -u
+top_builddir=${top_builddir:-.}
+GALE=$(cd "$top_builddir" && pwd)/tools/gale
+PY=/usr/bin/python3
+command -v curl >/dev/null 2>&1 || { echo "curl missing: skip"; exit 77; }
+$PY -c 'import tornado' 2>/dev/null || { echo "tornado missing: skip"; exit 77; }
+[ -x "$GALE" ] || { echo "no $GALE"; exit 1; }
+
+tmp=$(mktemp -d)
+pids=""
+cleanup() {
+  for p in $pids; do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+free_port() {
+  $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+wait_port() {
+  i=0
+  while [ $i -lt 100 ]; do
+    $PY -c "import socket,sys; s=socket.socket(); s.settimeout(0.2); sys.exit(s.connect_ex(('127.0.0.1',$1)))" && return 0
+    sleep 0.1
+    i=$((i + 1))
+  done
+  echo "server on port $1 did not start"; exit 1
+}
+
+cat > "$tmp/app.py" <<'EOF'
+import asyncio, sys
+import tornado.ioloop, tornado.web
+
+class Echo(tornado.web.RequestHandler):
+    def handle(self):
+        h = self.request.headers
+        self.set_header("Content-Type", "text/plain")
+        self.write("%s %s\n" % (self.request.method, self.request.uri))
+        for name in ("Content-Type", "Authorization", "Referer", "X-Test", "Accept-Encoding"):
+            if name in h:
+                self.write("%s: %s\n" % (name, h[name]))
+        self.write(self.request.body)
+    get = post = put = delete = patch = handle
+
+class Form(tornado.web.RequestHandler):
+    def post(self):
+        for k in sorted(self.request.arguments):
+            self.write("%s=%s\n" % (k, self.get_argument(k)))
+        for k in sorted(self.request.files):
+            for f in self.request.files[k]:
+                self.write("%s: %s %s %r\n" % (k, f.filename, f.content_type, f.body))
+
+class Redirect(tornado.web.RequestHandler):
+    def get(self, code):
+        self.redirect("/echo?from=" + code, status=int(code))
+    post = get
+
+class Loop(tornado.web.RequestHandler):
+    def get(self):
+        self.redirect("/loop")
+
+class Slow(tornado.web.RequestHandler):
+    async def get(self):
+        await asyncio.sleep(30)
+
+class Status(tornado.web.RequestHandler):
+    def get(self, code):
+        self.set_status(int(code))
+        self.write("status %s\n" % code)
+
+class Big(tornado.web.RequestHandler):
+    def get(self):
+        self.write(b"0123456789abcdef" * 8192)
+
+class Text(tornado.web.RequestHandler):
+    def get(self):
+        self.set_header("Content-Type", "text/plain")
+        self.write("compress me " * 500)
+
+app = tornado.web.Application([
+    (r"/echo", Echo), (r"/form", Form), (r"/redirect/(\d+)", Redirect), (r"/loop", Loop),
+    (r"/slow", Slow), (r"/status/(\d+)", Status), (r"/big", Big), (r"/text", Text),
+], compress_response=True)
+app.listen(int(sys.argv[1]), "127.0.0.1")
+tornado.ioloop.IOLoop.current().start()
+EOF
+
+port=$(free_port)
+$PY "$tmp/app.py" "$port" >"$tmp/app.log" 2>&1 &
+pids="$pids $!"
+wait_port "$port"
+base="http://127.0.0.1:$port"
+
+fails=0
+n=0
+# same ARGS...: run both, compare stdout (Date lines dropped) and exit code.
+same() {
+  n=$((n + 1))
+  curl "$@" >"$tmp/c.out" 2>"$tmp/c.err"; cr=$?
+  "$GALE" fetch "$@" >"$tmp/g.out" 2>"$tmp/g.err"; gr=$?
+  grep -v -i -e '^date:' -e '^server:' "$tmp/c.out" >"$tmp/c.cmp"
+  grep -v -i -e '^date:' -e '^server:' "$tmp/g.out" >"$tmp/g.cmp"
+  if [ "$cr" != "$gr" ]; then
+    echo "FAIL $n: exit codes differ (curl $cr, gale $gr): $*"; head -3 "$tmp/g.err"; fails=$((fails + 1))
+  elif ! cmp -s "$tmp/c.cmp" "$tmp/g.cmp"; then
+    echo "FAIL $n: outputs differ: $*"; diff "$tmp/c.cmp" "$tmp/g.cmp" | head -10; fails=$((fails + 1))
+  else
+    echo "ok $n: exit $gr: $*"
+  fi
+}
+
+echo hello > "$tmp/data.txt"
+printf 'a=1\r\nb=2\n' > "$tmp/form.txt"
+
+same -s "$base/echo"
+same -s "$base/echo?x=1&y=2"
+same -s -X DELETE "$base/echo"
+same -s -H "X-Test: yes" -A "agent/1" -e "http://ref.example/" "$base/echo"
+same -s -d "a=1" -d "b=2" "$base/echo"
+same -s -d @"$tmp/form.txt" "$base/echo"
+same -s --data-binary @"$tmp/form.txt" "$base/echo"
+same -s --data-urlencode "q=a b&c" "$base/echo"
+same -s -G -d "q=1" "$base/echo"
+same -s -X PUT -d "put body" -H "Content-Type: text/plain" "$base/echo"
+same -s -u "user:secret" "$base/echo"
+same -s -F "a=1" -F "b=two words" -F "f=@$tmp/data.txt" -F "g=@$tmp/form.txt;type=text/csv" "$base/form"
+same -s -i "$base/status/201"
+same -s -I "$base/echo"
+same -s "$base/status/404"
+same -s -f "$base/status/404"
+same -s -f "$base/status/500"
+same -s "$base/redirect/302"
+same -s -L "$base/redirect/301"
+same -s -L -d "x=1" "$base/redirect/302"
+same -s -L -d "x=1" "$base/redirect/303"
+same -s -L -d "x=1" "$base/redirect/307"
+same -s -L -d "x=1" "$base/redirect/308"
+same -s -L -i "$base/redirect/302"
+same -s -L --max-redirs 3 "$base/loop"
+same -s -L --max-redirs 0 "$base/redirect/302"
+same -s --compressed "$base/text"
+same -s --compressed -i "$base/status/200"
+same -s -m 1 "$base/slow"
+same -s "$base/big"
+same -s --max-filesize 1000 "$base/big"
+same -s -w '%{http_code} %{size_download} %{num_redirects} %{url_effective} %{content_type} %{exitcode}\n' -o /dev/null -L "$base/redirect/302"
+same -s -w '%{http_code} %{method} %{scheme}\n' -o /dev/null -X POST "$base/echo"
+same -s -o "$tmp/nodir/x" "$base/echo"
+same -s -d @"$tmp/missing" "$base/echo"
+same -s "$base/echo" "$base/status/203"
+n=$((n + 1)) # -Z: the order of the outputs is not fixed; compare sorted
+curl -s -Z "$base/echo" "$base/status/203" 2>/dev/null | sort >"$tmp/c.cmp"
+"$GALE" fetch -s -Z "$base/echo" "$base/status/203" | sort >"$tmp/g.cmp"
+cmp -s "$tmp/c.cmp" "$tmp/g.cmp" && echo "ok $n: -Z" || { echo "FAIL $n: -Z"; fails=$((fails + 1)); }
+same -s --resolve "example.test:$port:127.0.0.1" "http://example.test:$port/echo"
+same -s "http://127.0.0.1:1/"
+same -s "http://[::1"
+same -s --bogus-option "$base/echo"
+same -s
+same -s "http://nonexistent.invalid/"
+
+# -o and -O write files with the same bytes.
+n=$((n + 1))
+(cd "$tmp" && curl -s -O "$base/big" && mv big big.curl && "$GALE" fetch -s -O "$base/big" && cmp -s big big.curl) \
+  && echo "ok $n: -O" || { echo "FAIL $n: -O"; fails=$((fails + 1)); }
+
+# -v puts the request and response heads on stderr with curl's prefixes.
+n=$((n + 1))
+"$GALE" fetch -s -v "$base/echo" >/dev/null 2>"$tmp/v.err"
+if grep -q '^> GET /echo HTTP/1.1' "$tmp/v.err" && grep -q '^< HTTP/1.1 200 OK' "$tmp/v.err" &&
+   grep -q '^\* Connected to' "$tmp/v.err"; then echo "ok $n: -v"; else echo "FAIL $n: -v"; cat "$tmp/v.err"; fails=$((fails + 1)); fi
+
+# --help and the man page's exit-code table exist.
+n=$((n + 1))
+if "$GALE" fetch --help | grep -q -- '--write-out' && "$GALE" --help | grep -q '47 too many redirects'; then
+  echo "ok $n: help"; else echo "FAIL $n: help"; fails=$((fails + 1)); fi
+
+echo "$n checks, $fails failed"
+[ "$fails" -eq 0 ]

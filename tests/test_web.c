@@ -1,0 +1,541 @@
+/* The web layer: routes, life cycle, response API, arguments, cookies,
+ * signed cookies, XSRF, ETag, redirects, error pages. */
+#include <time.h>
+
+#include "test_http_server_util.h"
+
+typedef struct wfix {
+  gale_loop *loop;
+  gale_web_app *app;
+  gale_http_server *server;
+  int port;
+  int fds_before;
+} wfix;
+
+static char trace[256];
+static gale_web_handler *held;
+static int closes;
+
+static void tr(const char *s) {
+  strncat(trace, s, sizeof(trace) - strlen(trace) - 1);
+}
+
+/* ---- handler classes ---------------------------------------------------------- */
+
+struct life_ctx {
+  int magic;
+};
+
+static int life_init(gale_web_handler *h, void *args) {
+  struct life_ctx *ctx = gale_web_handler_ctx(h);
+  assert_non_null(ctx);
+  assert_int_equal(ctx->magic, 0);
+  ctx->magic = *(int *)args;
+  tr("init,");
+  return GALE_OK;
+}
+static void life_prepare(gale_web_handler *h) {
+  (void)h;
+  tr("prepare,");
+}
+static void life_get(gale_web_handler *h) {
+  struct life_ctx *ctx = gale_web_handler_ctx(h);
+  tr("get,");
+  gale_web_printf(h, "magic=%d", ctx->magic);
+}
+static void life_finish(gale_web_handler *h) {
+  (void)h;
+  tr("finish");
+}
+static const gale_web_handler_class life_class = {
+    .ctx_size = sizeof(struct life_ctx),
+    .initialize = life_init,
+    .prepare = life_prepare,
+    .get = life_get,
+    .on_finish = life_finish,
+};
+
+static void args_get(gale_web_handler *h) {
+  gale_web_printf(h, "%zu:", gale_web_path_arg_count(h));
+  for (size_t i = 0; i < gale_web_path_arg_count(h); i++)
+    gale_web_printf(h, "[%s]", gale_web_path_arg(h, i));
+  const char *kw = gale_web_path_kwarg(h, "id");
+  if (kw) gale_web_printf(h, "id=%s", kw);
+}
+static const gale_web_handler_class args_class = {.get = args_get};
+
+static void form_post(gale_web_handler *h) {
+  const char *vals[4];
+  size_t n = gale_web_get_arguments(h, "a", vals, 4);
+  gale_web_printf(h, "a=%s n=%zu b=%s q=%s", gale_web_get_argument(h, "a", "-"), n,
+                  gale_web_get_argument(h, "b", "-"), gale_web_get_query_argument(h, "q", "-"));
+}
+static const gale_web_handler_class form_class = {.get = form_post, .post = form_post};
+
+static void resp_get(gale_web_handler *h) {
+  assert_int_equal(gale_web_set_header(h, "X-Bad", "a\r\nInjected: 1"), GALE_EINVAL);
+  assert_int_equal(gale_web_set_header(h, "Bad Name", "v"), GALE_EINVAL);
+  assert_int_equal(gale_web_set_status(h, 299, "Fine\r\nX: y"), GALE_EINVAL);
+  assert_int_equal(gale_web_set_status(h, 299, "Quite Fine"), GALE_OK);
+  gale_web_set_header(h, "X-One", "1");
+  gale_web_add_header(h, "X-Multi", "a");
+  gale_web_add_header(h, "X-Multi", "b");
+  gale_web_set_header(h, "X-Gone", "z");
+  gale_web_clear_header(h, "X-Gone");
+  gale_web_write_html_escaped(h, "<a href='x'>&\"</a>");
+}
+static const gale_web_handler_class resp_class = {.get = resp_get};
+
+static void json_get(gale_web_handler *h) {
+  gale_web_json_begin_object(h);
+  gale_web_json_key(h, "s");
+  gale_web_json_string(h, "q\"\\\n</script>");
+  gale_web_json_key(h, "n");
+  gale_web_json_int(h, -42);
+  gale_web_json_key(h, "a");
+  gale_web_json_begin_array(h);
+  gale_web_json_bool(h, true);
+  gale_web_json_null(h);
+  gale_web_json_double(h, 1.5);
+  gale_web_json_end_array(h);
+  gale_web_json_end_object(h);
+  assert_int_equal(gale_web_json_end(h), GALE_OK);
+}
+static const gale_web_handler_class json_class = {.get = json_get};
+
+static void stream_get(gale_web_handler *h) {
+  gale_web_write_str(h, "one,");
+  assert_int_equal(gale_web_flush(h), GALE_OK);
+  gale_web_write_str(h, "two");
+}
+static const gale_web_handler_class stream_class = {.get = stream_get};
+
+static void redir_get(gale_web_handler *h) {
+  assert_int_equal(gale_web_redirect(h, "/x\r\nSet-Cookie: a=b", 302), GALE_EINVAL);
+  assert_int_equal(gale_web_redirect(h, "/elsewhere", 307), GALE_OK);
+}
+static const gale_web_handler_class redir_class = {.get = redir_get};
+
+static void err_get(gale_web_handler *h) {
+  gale_web_write_str(h, "discarded");
+  gale_web_send_error(h, 503);
+}
+static void err_write_error(gale_web_handler *h, int status) {
+  gale_web_printf(h, "custom %d", status);
+}
+static const gale_web_handler_class err_class = {.get = err_get, .write_error = err_write_error};
+
+static void async_get(gale_web_handler *h) {
+  held = h;
+  gale_web_hold(h);
+}
+static void async_closed(gale_web_handler *h) {
+  (void)h;
+  closes++;
+  held = NULL;
+}
+static const gale_web_handler_class async_class = {.get = async_get,
+                                                   .on_connection_close = async_closed};
+
+static void early_prepare(gale_web_handler *h) {
+  gale_web_set_status(h, 403, NULL);
+  gale_web_finish(h);
+}
+static void never_get(gale_web_handler *h) {
+  (void)h;
+  fail_msg("the method must not run after prepare finished");
+}
+static const gale_web_handler_class early_class = {.prepare = early_prepare, .get = never_get};
+
+static void cookie_get(gale_web_handler *h) {
+  gale_web_printf(h, "c=%s", gale_web_get_cookie(h, "c", "-"));
+  gale_web_cookie_options o = {.path = "/p", .httponly = true, .expires_days = 1};
+  assert_int_equal(gale_web_set_cookie(h, "n", "v", &o), GALE_OK);
+  assert_int_equal(gale_web_set_cookie(h, "bad", "a;b", NULL), GALE_EINVAL);
+  assert_int_equal(gale_web_set_signed_cookie(h, "user", "alice", 30), GALE_OK);
+}
+static void signed_get(gale_web_handler *h) {
+  const char *u = gale_web_get_signed_cookie(h, "user", 31);
+  gale_web_printf(h, "user=%s", u ? u : "(none)");
+}
+static const gale_web_handler_class cookie_class = {.get = cookie_get};
+static const gale_web_handler_class signed_class = {.get = signed_get};
+
+static void xsrf_get(gale_web_handler *h) {
+  gale_web_write_str(h, gale_web_xsrf_token(h));
+}
+static void xsrf_post(gale_web_handler *h) {
+  gale_web_write_str(h, "posted");
+}
+static const gale_web_handler_class xsrf_class = {.get = xsrf_get, .post = xsrf_post};
+
+static void dflt_get(gale_web_handler *h) {
+  gale_web_set_status(h, 404, NULL);
+  gale_web_write_str(h, "my default");
+}
+static const gale_web_handler_class dflt_class = {.get = dflt_get};
+
+static int life_magic = 7;
+
+static void wstart(wfix *f, gale_web_app_options *o) {
+  memset(f, 0, sizeof(*f));
+  trace[0] = '\0';
+  held = NULL;
+  closes = 0;
+  f->fds_before = th_count_fds();
+  f->loop = gale_loop_new();
+  f->app = gale_web_app_new(o);
+  assert_non_null(f->app);
+  assert_int_equal(gale_web_app_add(f->app, "/life", &life_class, &life_magic, NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f->app, "/user/([0-9]+)/(?<id>[a-z%0-9]+)", &args_class, NULL, "user"), GALE_OK);
+  assert_int_equal(gale_web_app_add(f->app, "/opt(/x)?", &args_class, NULL, NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f->app, "/form", &form_class, NULL, NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f->app, "/resp", &resp_class, NULL, NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f->app, "/json", &json_class, NULL, NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f->app, "/stream", &stream_class, NULL, NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f->app, "/redir", &redir_class, NULL, NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f->app, "/err", &err_class, NULL, NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f->app, "/async", &async_class, NULL, NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f->app, "/early", &early_class, NULL, NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f->app, "/cookie", &cookie_class, NULL, NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f->app, "/signed", &signed_class, NULL, NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f->app, "/xsrf", &xsrf_class, NULL, NULL), GALE_OK);
+  static const gale_web_redirect_options ro = {.url = "/user/{0}/x", .permanent = true};
+  assert_int_equal(gale_web_app_add(f->app, "/old/([0-9]+)", &gale_web_redirect_handler, (void *)&ro, NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f->app, "/bad(", &args_class, NULL, NULL), GALE_EINVAL);
+  assert_int_equal(gale_web_app_add(f->app, "/dup", &args_class, NULL, "user"), GALE_EEXIST);
+  gale_http_server_options ho;
+  gale_http_server_options_init(&ho);
+  ho.access_log = false;
+  assert_int_equal(gale_web_app_listen(f->app, f->loop, 0, "127.0.0.1", &ho, &f->server), GALE_OK);
+  f->port = gale_http_server_port(f->server);
+}
+
+static void wstop(wfix *f) {
+  gale_http_server_free(f->server);
+  th_run_for(f->loop, 0.05);
+  gale_web_app_free(f->app);
+  gale_loop_free(f->loop);
+  assert_int_equal(th_count_fds(), f->fds_before);
+}
+
+/* One request on a fresh connection; returns the response. */
+static void fetch(wfix *f, const char *raw, tresp *r) {
+  tclient c;
+  tc_open(&c, f->port);
+  tc_send(&c, raw);
+  TH_RUN_UNTIL(f->loop, tc_count(&c) >= 1, 5);
+  tc_get(&c, 0, strncmp(raw, "HEAD", 4) == 0, r);
+  tc_close(&c);
+}
+
+static void get(wfix *f, const char *path, tresp *r) {
+  char raw[1024];
+  snprintf(raw, sizeof(raw), "GET %s HTTP/1.1\r\nHost: h\r\n\r\n", path);
+  fetch(f, raw, r);
+}
+
+/* ---- tests ------------------------------------------------------------------------ */
+
+static void test_routes(void **state) {
+  (void)state;
+  wfix f;
+  wstart(&f, NULL);
+  tresp r;
+  get(&f, "/life", &r);
+  assert_int_equal(r.status, 200);
+  assert_string_equal(r.body, "magic=7");
+  char v[128];
+  assert_true(tresp_header(&r, "Content-Type", v, sizeof(v)));
+  assert_string_equal(v, "text/html; charset=UTF-8");
+  assert_true(tresp_header(&r, "Server", v, sizeof(v)));
+  tresp_free(&r);
+  TH_RUN_UNTIL(f.loop, strcmp(trace, "init,prepare,get,finish") == 0, 5);
+
+  get(&f, "/user/42/b%2fc%20d", &r);
+  assert_string_equal(r.body, "2:[42][b/c d]id=b/c d");
+  tresp_free(&r);
+  get(&f, "/opt", &r);
+  assert_string_equal(r.body, "1:[]");
+  tresp_free(&r);
+  get(&f, "/user/42/abc/extra", &r); /* anchored at the end */
+  assert_int_equal(r.status, 404);
+  assert_string_equal(r.body, "<html><title>404: Not Found</title><body>404: Not Found</body></html>");
+  tresp_free(&r);
+  fetch(&f, "DELETE /life HTTP/1.1\r\nHost: h\r\n\r\n", &r);
+  assert_int_equal(r.status, 405);
+  assert_true(tresp_header(&r, "Allow", v, sizeof(v)));
+  assert_string_equal(v, "GET, HEAD");
+  tresp_free(&r);
+  fetch(&f, "BREW /life HTTP/1.1\r\nHost: h\r\n\r\n", &r);
+  assert_int_equal(r.status, 405);
+  tresp_free(&r);
+
+  const char *args[] = {"7", "a b"};
+  char *url = gale_web_app_reverse_url(f.app, "user", 2, args);
+  assert_string_equal(url, "/user/7/a%20b");
+  free(url);
+  assert_null(gale_web_app_reverse_url(f.app, "user", 1, args));
+  assert_null(gale_web_app_reverse_url(f.app, "nope", 0, NULL));
+
+  get(&f, "/old/5", &r);
+  assert_int_equal(r.status, 301);
+  assert_true(tresp_header(&r, "Location", v, sizeof(v)));
+  assert_string_equal(v, "/user/5/x");
+  tresp_free(&r);
+  wstop(&f);
+
+  gale_web_app_options o;
+  gale_web_app_options_init(&o);
+  o.default_handler = &dflt_class;
+  wstart(&f, &o);
+  get(&f, "/nothing/here", &r);
+  assert_int_equal(r.status, 404);
+  assert_string_equal(r.body, "my default");
+  tresp_free(&r);
+  wstop(&f);
+}
+
+static void test_response_api(void **state) {
+  (void)state;
+  wfix f;
+  wstart(&f, NULL);
+  tresp r;
+  get(&f, "/resp", &r);
+  assert_int_equal(r.status, 299);
+  assert_non_null(strstr(r.head, "HTTP/1.1 299 Quite Fine\r\n"));
+  assert_non_null(strstr(r.head, "X-Multi: a\r\nX-Multi: b\r\n"));
+  assert_null(strstr(r.head, "X-Gone"));
+  assert_null(strstr(r.head, "Injected"));
+  assert_string_equal(r.body, "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;");
+  tresp_free(&r);
+
+  get(&f, "/json", &r);
+  char v[128];
+  assert_true(tresp_header(&r, "Content-Type", v, sizeof(v)));
+  assert_string_equal(v, "application/json; charset=UTF-8");
+  assert_string_equal(r.body, "{\"s\":\"q\\\"\\\\\\n\\u003c/script\\u003e\",\"n\":-42,\"a\":[true,null,1.5]}");
+  tresp_free(&r);
+
+  get(&f, "/stream", &r);
+  assert_true(tresp_header(&r, "Transfer-Encoding", v, sizeof(v)));
+  assert_string_equal(r.body, "one,two");
+  tresp_free(&r);
+
+  get(&f, "/redir", &r);
+  assert_int_equal(r.status, 307);
+  assert_true(tresp_header(&r, "Location", v, sizeof(v)));
+  assert_string_equal(v, "/elsewhere");
+  tresp_free(&r);
+
+  get(&f, "/err", &r);
+  assert_int_equal(r.status, 503);
+  assert_string_equal(r.body, "custom 503");
+  tresp_free(&r);
+
+  get(&f, "/early", &r);
+  assert_int_equal(r.status, 403);
+  tresp_free(&r);
+  wstop(&f);
+}
+
+static void test_etag(void **state) {
+  (void)state;
+  wfix f;
+  wstart(&f, NULL);
+  tresp r;
+  get(&f, "/life", &r);
+  char etag[64], raw[256];
+  assert_true(tresp_header(&r, "Etag", etag, sizeof(etag)));
+  tresp_free(&r);
+  snprintf(raw, sizeof(raw), "GET /life HTTP/1.1\r\nHost: h\r\nIf-None-Match: \"zz\", %s\r\n\r\n", etag);
+  fetch(&f, raw, &r);
+  assert_int_equal(r.status, 304);
+  assert_int_equal(r.body_len, 0);
+  assert_false(tresp_header(&r, "Content-Type", NULL, 0));
+  tresp_free(&r);
+  fetch(&f, "GET /life HTTP/1.1\r\nHost: h\r\nIf-None-Match: \"other\"\r\n\r\n", &r);
+  assert_int_equal(r.status, 200);
+  tresp_free(&r);
+  wstop(&f);
+}
+
+static void test_arguments(void **state) {
+  (void)state;
+  wfix f;
+  wstart(&f, NULL);
+  tresp r;
+  fetch(&f,
+        "POST /form?q=query%20v&a=fromquery HTTP/1.1\r\nHost: h\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 15\r\n\r\na=1&a=2&b=x+y%21",
+        &r);
+  /* Content-Length 15 cuts the last byte: b=x+y%2 is lenient-kept. */
+  tresp_free(&r);
+  fetch(&f,
+        "POST /form?q=query%20v&a=fromquery HTTP/1.1\r\nHost: h\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 16\r\n\r\na=1&a=2&b=x+y%21",
+        &r);
+  assert_string_equal(r.body, "a=2 n=3 b=x y! q=query v");
+  tresp_free(&r);
+  get(&f, "/form?a=only", &r);
+  assert_string_equal(r.body, "a=only n=1 b=- q=-");
+  tresp_free(&r);
+  wstop(&f);
+}
+
+static void test_async_handler(void **state) {
+  (void)state;
+  wfix f;
+  wstart(&f, NULL);
+  tclient c;
+  tc_open(&c, f.port);
+  tc_send(&c, "GET /async HTTP/1.1\r\nHost: h\r\n\r\n");
+  TH_RUN_UNTIL(f.loop, held != NULL, 5);
+  th_run_for(f.loop, 0.05);
+  assert_int_equal(tc_count(&c), 0);
+  gale_web_write_str(held, "later");
+  assert_int_equal(gale_web_finish(held), GALE_OK);
+  held = NULL;
+  TH_RUN_UNTIL(f.loop, tc_count(&c) == 1, 5);
+  tresp r;
+  tc_get(&c, 0, false, &r);
+  assert_string_equal(r.body, "later");
+  tresp_free(&r);
+  /* The client leaves before the handler finishes. */
+  tc_send(&c, "GET /async HTTP/1.1\r\nHost: h\r\n\r\n");
+  TH_RUN_UNTIL(f.loop, held != NULL, 5);
+  tc_close(&c);
+  TH_RUN_UNTIL(f.loop, closes == 1, 5);
+  assert_null(held);
+  wstop(&f);
+}
+
+static void test_cookies(void **state) {
+  (void)state;
+  gale_web_app_options o;
+  gale_web_app_options_init(&o);
+  o.cookie_secret = "a very secret secret";
+  wfix f;
+  wstart(&f, &o);
+  tresp r;
+  fetch(&f, "GET /cookie HTTP/1.1\r\nHost: h\r\nCookie: a=1; c=\"two\"\r\n\r\n", &r);
+  assert_string_equal(r.body, "c=two");
+  assert_non_null(strstr(r.head, "Set-Cookie: n=v; "));
+  assert_non_null(strstr(r.head, "Path=/p"));
+  assert_non_null(strstr(r.head, "HttpOnly"));
+  char *sc = strstr(r.head, "Set-Cookie: user=");
+  assert_non_null(sc);
+  sc += strlen("Set-Cookie: ");
+  char cookie[512];
+  size_t n = strcspn(sc, ";\r");
+  memcpy(cookie, sc, n);
+  cookie[n] = '\0';
+  tresp_free(&r);
+  char raw[1024];
+  snprintf(raw, sizeof(raw), "GET /signed HTTP/1.1\r\nHost: h\r\nCookie: %s\r\n\r\n", cookie);
+  fetch(&f, raw, &r);
+  assert_string_equal(r.body, "user=alice");
+  tresp_free(&r);
+  /* Tampered value. */
+  char *val = strstr(cookie, "YWxpY2U=");
+  assert_non_null(val);
+  val[0] = 'Z';
+  snprintf(raw, sizeof(raw), "GET /signed HTTP/1.1\r\nHost: h\r\nCookie: %s\r\n\r\n", cookie);
+  fetch(&f, raw, &r);
+  assert_string_equal(r.body, "user=(none)");
+  tresp_free(&r);
+  wstop(&f);
+}
+
+static void test_signed_value(void **state) {
+  (void)state;
+  time_t now = 1700000000;
+  char *s = gale_web_signed_value_create("k", "name", "v|al:ue", now);
+  assert_non_null(s);
+  assert_memory_equal(s, "2|1:0|10:1700000000|4:name|", 27);
+  char *v = gale_web_signed_value_decode("k", "name", s, 31, now + 10);
+  assert_string_equal(v, "v|al:ue");
+  free(v);
+  assert_null(gale_web_signed_value_decode("other", "name", s, 31, now));      /* secret */
+  assert_null(gale_web_signed_value_decode("k", "nom", s, 31, now));           /* name */
+  assert_null(gale_web_signed_value_decode("k", "name", s, 31, now + 40 * 86400)); /* expired */
+  assert_null(gale_web_signed_value_decode("k", "name", s, 31, now - 40 * 86400)); /* future */
+  assert_null(gale_web_signed_value_decode("k", "name", "2|garbage", 31, now));
+  assert_null(gale_web_signed_value_decode("k", "name", "", 31, now));
+  size_t len = strlen(s);
+  for (size_t i = 0; i < len; i++) { /* every single-byte change is caught */
+    char saved = s[i];
+    s[i] = saved == 'a' ? 'b' : 'a';
+    char *d = gale_web_signed_value_decode("k", "name", s, 31, now);
+    assert_null(d);
+    s[i] = saved;
+  }
+  free(s);
+}
+
+static void test_xsrf(void **state) {
+  (void)state;
+  gale_web_app_options o;
+  gale_web_app_options_init(&o);
+  o.xsrf_cookies = true;
+  wfix f;
+  wstart(&f, &o);
+  tresp r;
+  get(&f, "/xsrf", &r);
+  char *sc = strstr(r.head, "Set-Cookie: _xsrf=");
+  assert_non_null(sc);
+  sc += strlen("Set-Cookie: _xsrf=");
+  char cookie[128];
+  size_t n = strcspn(sc, ";\r");
+  memcpy(cookie, sc, n);
+  cookie[n] = '\0';
+  tresp_free(&r);
+  char raw[1024];
+  /* Missing token. */
+  snprintf(raw, sizeof(raw), "POST /xsrf HTTP/1.1\r\nHost: h\r\nCookie: _xsrf=%s\r\nContent-Length: 0\r\n\r\n", cookie);
+  fetch(&f, raw, &r);
+  assert_int_equal(r.status, 403);
+  tresp_free(&r);
+  /* A token masked differently (fresh GET with the cookie) matches. */
+  snprintf(raw, sizeof(raw), "GET /xsrf HTTP/1.1\r\nHost: h\r\nCookie: _xsrf=%s\r\n\r\n", cookie);
+  fetch(&f, raw, &r);
+  char token[128];
+  snprintf(token, sizeof(token), "%s", r.body);
+  assert_null(strstr(r.head, "Set-Cookie"));
+  assert_string_not_equal(token, cookie);
+  tresp_free(&r);
+  snprintf(raw, sizeof(raw), "POST /xsrf HTTP/1.1\r\nHost: h\r\nCookie: _xsrf=%s\r\nX-XSRFToken: %s\r\nContent-Length: 0\r\n\r\n", cookie, token);
+  fetch(&f, raw, &r);
+  assert_int_equal(r.status, 200);
+  assert_string_equal(r.body, "posted");
+  tresp_free(&r);
+  /* As a form field. */
+  char body[256];
+  int bl = snprintf(body, sizeof(body), "_xsrf=%s", token);
+  for (char *p = body; *p; p++)
+    if (*p == '|') {
+      memmove(p + 3, p + 1, strlen(p + 1) + 1);
+      memcpy(p, "%7C", 3);
+      bl += 2;
+    }
+  snprintf(raw, sizeof(raw), "POST /xsrf HTTP/1.1\r\nHost: h\r\nCookie: _xsrf=%s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s", cookie, bl, body);
+  fetch(&f, raw, &r);
+  assert_int_equal(r.status, 200);
+  tresp_free(&r);
+  /* A token of another client. */
+  snprintf(raw, sizeof(raw), "POST /xsrf HTTP/1.1\r\nHost: h\r\nCookie: _xsrf=2|00000000|0123456789abcdef0123456789abcdef|1\r\nX-XSRFToken: %s\r\nContent-Length: 0\r\n\r\n", token);
+  fetch(&f, raw, &r);
+  assert_int_equal(r.status, 403);
+  tresp_free(&r);
+  wstop(&f);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_routes),     cmocka_unit_test(test_response_api),
+      cmocka_unit_test(test_etag),       cmocka_unit_test(test_arguments),
+      cmocka_unit_test(test_async_handler), cmocka_unit_test(test_cookies),
+      cmocka_unit_test(test_signed_value),  cmocka_unit_test(test_xsrf),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
