@@ -82,10 +82,10 @@ static int run_client(bench *b) {
   if (b->started) gale_loop_run(b->loop);
   if (!b->t_end) b->t_end = gale_loop_time(b->loop);
   b->connections_opened = gale_http_client_connections_opened(client);
-  if (!b->started) return CLI_EXIT_URL;
-  bench_report(b);
+  if (b->started) bench_report(b);
   gale_http_client_free(client);
   b->client = NULL;
+  if (!b->started) return CLI_EXIT_URL;
   return b->errors || b->completed < b->started ? CLI_EXIT_FAILED : CLI_OK;
 }
 

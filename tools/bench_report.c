@@ -67,7 +67,7 @@ void bench_report(bench *b) {
   if (elapsed <= 0) elapsed = 1e-9;
   rps = (double)ok / elapsed;
   cli_human_bytes((double)b->bytes / elapsed, thr, sizeof thr);
-  qsort(b->lat, b->nlat, sizeof *b->lat, cmp_double);
+  if (b->nlat) qsort(b->lat, b->nlat, sizeof *b->lat, cmp_double);
   fmt_time(percentile(b, 0.50), p50, sizeof p50);
   fmt_time(percentile(b, 0.90), p90, sizeof p90);
   fmt_time(percentile(b, 0.99), p99, sizeof p99);

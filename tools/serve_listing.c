@@ -40,7 +40,7 @@ static bool write_listing(gale_web_handler *h, const char *dir, const char *show
     n++;
   }
   closedir(d);
-  qsort(names, n, sizeof *names, cmp_names);
+  if (n) qsort(names, n, sizeof *names, cmp_names);
   gale_web_set_header(h, "Content-Type", "text/html; charset=utf-8");
   gale_web_write_str(h, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n<title>Directory listing for ");
   gale_web_write_html_escaped(h, shown);
