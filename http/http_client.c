@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
 
 #ifndef PACKAGE_VERSION
@@ -199,6 +201,13 @@ static bool has_bad_bytes(const char *s) {
   return false;
 }
 
+/* A source address must be an IP literal (an interface name would need
+ * SO_BINDTODEVICE, which is privileged). */
+static bool numeric_address(const char *s) {
+  unsigned char buf[sizeof(struct in6_addr)];
+  return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
 static int check_request(const gale_http_request *req) {
   if (!req->url) return GALE_EINVAL;
   if (req->method && !valid_method(req->method)) return GALE_EINVAL;
@@ -214,6 +223,7 @@ static int check_request(const gale_http_request *req) {
   if (req->referer && !gale_http_is_field_value(req->referer, strlen(req->referer)))
     return GALE_EINVAL;
   if (!req->allow_ipv4 && !req->allow_ipv6) return GALE_EINVAL;
+  if (req->network_interface && !numeric_address(req->network_interface)) return GALE_EINVAL;
   return GALE_OK;
 }
 
@@ -304,6 +314,12 @@ int gale__hc_prepare_hop(hc_fetch *f) {
 static void fill_response(hc_fetch *f) {
   gale_http_response *r = &f->resp;
   double now = gale_loop_time(f->loop);
+  /* raise_error: a final answer outside 2xx/3xx fails the fetch (as
+   * Tornado's HTTPClientError), the response still carried along. */
+  if (f->status == GALE_OK && f->req.raise_error && (r->code < 200 || r->code >= 400)) {
+    f->status = GALE_EHTTP_STATUS;
+    gale__hc_set_error(f, "HTTP %d: %s", r->code, f->reason ? f->reason : "");
+  }
   r->status = f->status;
   r->error = f->error ? f->error : (f->status ? gale_strerror(f->status) : "");
   r->reason = f->reason ? f->reason : "";
@@ -345,9 +361,6 @@ static void deliver(gale_loop *loop, void *arg) {
       fetch_free(f);
     } else if (f->status != GALE_OK) {
       gale_future_set_error(fu, f->status);
-      fetch_free(f);
-    } else if (f->req.raise_error && (f->resp.code < 200 || f->resp.code >= 400)) {
-      gale_future_set_error(fu, GALE_EHTTP_STATUS);
       fetch_free(f);
     } else if (gale_future_set_result(fu, f, fetch_free) != GALE_OK) {
       fetch_free(f);

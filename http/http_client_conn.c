@@ -462,6 +462,16 @@ static void body_done(hc_fetch *f) {
     f->conn = NULL;
     conn->fetch = NULL;
     conn->exchanges++;
+    /* Bytes past the end of the response are not ours to read as the next
+     * answer (response smuggling, or a Content-Length shorter than what
+     * the server sent): such a connection is not reused. */
+    struct evbuffer *rest = gale__stream_input(conn->stream);
+    if (rest && evbuffer_get_length(rest)) {
+      gale__hc_debug(f, GALE_HTTP_DEBUG_INFO,
+                     "Excess found in a response: %zu bytes after the body, closing",
+                     evbuffer_get_length(rest));
+      f->keep_alive = false;
+    }
     if (f->keep_alive && f->body_sent && !gale_stream_closed(conn->stream) &&
         f->state == HC_BODY)
       gale__hc_pool_put(conn);

@@ -20,6 +20,7 @@
 
 #include "gale/http_client.h"
 #include "gale/httputil.h"
+#include "gale/resolver.h"
 
 /* ---- the scripted server -------------------------------------------------- */
 
@@ -33,6 +34,8 @@ typedef struct srv {
   char last_head[4096];
   size_t last_body_len;
   char last_body[4096];
+  sconn *held;        /* the connection of /hold-body, for the test to reset */
+  char last_peer[64]; /* address the last connection came from */
 } srv;
 
 struct sconn {
@@ -53,6 +56,7 @@ static void sconn_free(sconn *c) {
       *pp = c->next;
       break;
     }
+  if (s->held == c) s->held = NULL;
   gale_watcher_free(c->w);
   close(c->fd);
   free(c->buf);
@@ -60,6 +64,14 @@ static void sconn_free(sconn *c) {
 }
 
 static void send_str(sconn *c, const char *s) { th_write_all(c->fd, s, strlen(s)); }
+
+/* Closes with a TCP reset (SO_LINGER 0) instead of a FIN. */
+static void sconn_reset(sconn *c) {
+  struct linger l = {1, 0};
+  setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  if (c->s->held == c) c->s->held = NULL;
+  sconn_free(c);
+}
 
 static size_t gzip_bytes(const char *in, size_t len, unsigned char *out, size_t cap) {
   z_stream z;
@@ -179,6 +191,90 @@ static bool answer(sconn *c, const char *method, const char *path, const char *h
       send_str(c, "\r\n");
     }
     send_str(c, "0\r\n\r\n");
+  } else if (strcmp(path, "/smuggle") == 0) {
+    /* Two bytes promised, a second response appended. */
+    send_str(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil");
+  } else if (strcmp(path, "/many-headers") == 0) {
+    send_str(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n");
+    for (int i = 0; i < 150; i++) {
+      snprintf(buf, sizeof buf, "X-H-%d: %d\r\n", i, i);
+      send_str(c, buf);
+    }
+    send_str(c, "\r\n");
+  } else if (strcmp(path, "/long-line") == 0) {
+    static char line[70000];
+    memset(line, 'v', sizeof line - 1);
+    send_str(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Long: ");
+    th_write_all(c->fd, line, sizeof line - 1);
+    send_str(c, "\r\n\r\n");
+  } else if (strcmp(path, "/chunk-overflow") == 0) {
+    send_str(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000000\r\nhello\r\n0\r\n\r\n");
+  } else if (strcmp(path, "/chunk-sign") == 0) {
+    send_str(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n");
+  } else if (strcmp(path, "/chunk-0x") == 0) {
+    send_str(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n");
+  } else if (strcmp(path, "/chunk-nocrlf") == 0) {
+    send_str(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n");
+  } else if (strcmp(path, "/chunk-ext-crlf") == 0) {
+    send_str(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=\"x\ry\"\r\nhello\r\n0\r\n\r\n");
+  } else if (strcmp(path, "/big-trailer") == 0) {
+    static char line[70000];
+    memset(line, 't', sizeof line - 1);
+    send_str(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Trailer: ");
+    th_write_all(c->fd, line, sizeof line - 1);
+    send_str(c, "\r\n\r\n");
+  } else if (strcmp(path, "/cl-te") == 0) {
+    send_str(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+  } else if (strcmp(path, "/cl-neg") == 0) {
+    send_str(c, "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n");
+  } else if (strcmp(path, "/cl-plus") == 0) {
+    send_str(c, "HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello");
+  } else if (strcmp(path, "/cl-hex") == 0) {
+    send_str(c, "HTTP/1.1 200 OK\r\nContent-Length: 0x5\r\n\r\nhello");
+  } else if (strcmp(path, "/cl-huge") == 0) {
+    send_str(c, "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\nhello");
+  } else if (strcmp(path, "/te-unknown") == 0) {
+    send_str(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nhello");
+    sconn_free(c);
+    return false;
+  } else if (strcmp(path, "/garbage") == 0) {
+    send_str(c, "SSH-2.0-OpenSSH_9.2\r\n\r\n");
+  } else if (strcmp(path, "/bare-lf") == 0) {
+    send_str(c, "HTTP/1.1 200 OK\nContent-Length: 2\n\nok");
+  } else if (strcmp(path, "/obs-fold") == 0) {
+    send_str(c, "HTTP/1.1 200 OK\r\nX-A: 1\r\n folded\r\nContent-Length: 2\r\n\r\nok");
+  } else if (strcmp(path, "/nul") == 0) {
+    th_write_all(c->fd, "HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 2\r\n\r\nok", 50);
+  } else if (strcmp(path, "/http2") == 0) {
+    send_str(c, "HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  } else if (strcmp(path, "/101") == 0) {
+    send_str(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\n");
+  } else if (strcmp(path, "/reset") == 0) {
+    sconn_reset(c);
+    return false;
+  } else if (strcmp(path, "/hold-body") == 0) {
+    /* A head and 10 of 100 body bytes; the test decides what comes next. */
+    send_str(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
+    c->hang = true;
+    s->held = c;
+  } else if (strcmp(path, "/slow-head") == 0) {
+    send_str(c, "HTTP/1.1 200 OK\r\nContent-");
+    c->hang = true;
+  } else if (strcmp(path, "/bomb") == 0 || strcmp(path, "/gzip-gzip") == 0) {
+    /* 8 MiB of zeros, about 8 KiB compressed. */
+    size_t n = 8u << 20, zl;
+    char *zeros = calloc(1, n);
+    unsigned char *z = malloc(65536);
+    zl = gzip_bytes(zeros, n, z, 65536);
+    snprintf(buf, sizeof buf, "HTTP/1.1 200 OK\r\nContent-Encoding: %s\r\nContent-Length: %zu\r\n\r\n",
+             path[1] == 'b' ? "gzip" : "gzip, gzip", zl);
+    send_str(c, buf);
+    th_write_all(c->fd, z, zl);
+    free(zeros);
+    free(z);
+  } else if (strcmp(path, "/peer") == 0) {
+    send_str(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
   } else if (strcmp(path, "/404") == 0) {
     send_str(c, "HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnope");
   } else {
@@ -255,11 +351,14 @@ static void on_sconn(gale_watcher *w, int fd, int events, void *arg) {
 
 static void on_accept(gale_watcher *w, int fd, int events, void *arg) {
   srv *s = arg;
-  int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  struct sockaddr_in peer;
+  socklen_t pl = sizeof peer;
+  int cfd = accept4(fd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
   sconn *c;
   (void)w;
   (void)events;
   if (cfd < 0) return;
+  inet_ntop(AF_INET, &peer.sin_addr, s->last_peer, sizeof s->last_peer);
   s->accepted++;
   c = calloc(1, sizeof *c);
   c->s = s;
@@ -295,6 +394,7 @@ typedef struct result {
   char error[512];
   char url[512];
   char xtest[64];
+  char local_ip[64], remote_ip[64];
   bool reused;
   gale_http_timings t;
 } result;
@@ -348,6 +448,8 @@ static void on_resp(const gale_http_response *r, void *arg) {
   res->body[res->body_len] = '\0';
   snprintf(res->error, sizeof res->error, "%s", r->error);
   snprintf(res->url, sizeof res->url, "%s", r->effective_url);
+  snprintf(res->local_ip, sizeof res->local_ip, "%s", r->local_ip);
+  snprintf(res->remote_ip, sizeof res->remote_ip, "%s", r->remote_ip);
   x = gale_http_response_header(r, "X-Test");
   snprintf(res->xtest, sizeof res->xtest, "%s", x ? x : "");
   assert_non_null(r->request);
@@ -973,6 +1075,449 @@ static void test_timings(void **state) {
   free(r);
 }
 
+/* ---- audit additions (issue #6, HARDENING.md) ----------------------------- */
+
+static void test_defaults(void **state) {
+  gale_http_request req;
+  gale_http_client_options o;
+  (void)state;
+  gale_http_request_init(&req, "http://x/");
+  assert_true(req.connect_timeout == 20.0 && req.request_timeout == 20.0);
+  assert_true(req.follow_redirects);
+  assert_int_equal(req.max_redirects, 5);
+  assert_true(req.decompress_response && req.validate_cert && req.allow_ipv6);
+  assert_false(req.expect_100_continue || req.raise_error);
+  assert_string_equal(req.method, "GET");
+  gale_http_client_options_init(&o);
+  assert_int_equal(o.max_clients, 10);
+}
+
+static void test_raise_error_callback(void **state) {
+  fx *f = *state;
+  gale_http_request req;
+  result *r;
+  gale_http_request_init(&req, url(f, "/404"));
+  req.raise_error = true;
+  r = fetch(f, &req);
+  assert_int_equal(r->status, GALE_EHTTP_STATUS);
+  assert_int_equal(r->code, 404); /* the response still comes along */
+  assert_string_equal(r->body, "nope");
+  assert_non_null(strstr(r->error, "404"));
+  free(r);
+  gale_http_request_init(&req, url(f, "/hello"));
+  req.raise_error = true;
+  r = fetch(f, &req);
+  assert_int_equal(r->status, GALE_OK);
+  free(r);
+}
+
+typedef struct lines {
+  int n;
+  char all[2048];
+} lines;
+
+static void on_header_line(const char *line, size_t len, void *arg) {
+  lines *l = arg;
+  size_t have = strlen(l->all);
+  l->n++;
+  if (have + len < sizeof l->all) {
+    memcpy(l->all + have, line, len);
+    l->all[have + len] = '\0';
+  }
+}
+
+static void test_header_callback(void **state) {
+  fx *f = *state;
+  gale_http_request req;
+  lines l;
+  result *r;
+  memset(&l, 0, sizeof l);
+  gale_http_request_init(&req, url(f, "/hello"));
+  req.header_callback = on_header_line;
+  req.header_callback_arg = &l;
+  r = fetch(f, &req);
+  assert_int_equal(r->status, GALE_OK);
+  assert_int_equal(l.n, 5);
+  assert_string_equal(l.all, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Test: a\r\nX-Test: b\r\n\r\n");
+  free(r);
+  /* Only the final response of a redirect chain and no interim 1xx. */
+  memset(&l, 0, sizeof l);
+  gale_http_request_init(&req, url(f, "/r302"));
+  req.header_callback = on_header_line;
+  req.header_callback_arg = &l;
+  r = fetch(f, &req);
+  assert_int_equal(r->code, 200);
+  assert_int_equal(strncmp(l.all, "HTTP/1.1 200 OK\r\n", 17), 0);
+  assert_null(strstr(l.all, "302"));
+  free(r);
+  memset(&l, 0, sizeof l);
+  gale_http_request_init(&req, url(f, "/interim"));
+  req.header_callback = on_header_line;
+  req.header_callback_arg = &l;
+  r = fetch(f, &req);
+  assert_null(strstr(l.all, "103"));
+  assert_non_null(strstr(l.all, "HTTP/1.1 200 OK\r\n"));
+  free(r);
+}
+
+static void test_idle_timeout(void **state) {
+  fx *f = *state;
+  gale_http_client_options o;
+  gale_http_client *c;
+  gale_http_request req;
+  result res[2];
+  memset(res, 0, sizeof res);
+  gale_http_client_options_init(&o);
+  o.idle_timeout = 0.2;
+  assert_int_equal(gale_http_client_new(f->loop, &o, &c), GALE_OK);
+  gale_http_request_init(&req, url(f, "/hello"));
+  assert_int_equal(gale_http_client_fetch(c, &req, on_resp, &res[0], NULL), GALE_OK);
+  TH_RUN_UNTIL(f->loop, res[0].done, 5);
+  assert_int_equal(gale_http_client_idle_connections(c), 1);
+  /* The pooled connection is closed by the client once idle too long. */
+  TH_RUN_UNTIL(f->loop, gale_http_client_idle_connections(c) == 0 && f->s.conns == NULL, 5);
+  assert_int_equal(gale_http_client_fetch(c, &req, on_resp, &res[1], NULL), GALE_OK);
+  TH_RUN_UNTIL(f->loop, res[1].done, 5);
+  assert_int_equal(res[1].status, GALE_OK);
+  assert_false(res[1].reused);
+  assert_int_equal(f->s.accepted, 2);
+  gale_http_client_free(c);
+}
+
+static int order_log[8], order_n;
+static void on_resp_order(const gale_http_response *r, void *arg) {
+  (void)r;
+  order_log[order_n++] = (int)(intptr_t)arg;
+}
+
+static void test_queue_fifo(void **state) {
+  fx *f = *state;
+  gale_http_client_options o;
+  gale_http_client *c;
+  gale_http_request req;
+  gale_http_client_options_init(&o);
+  o.max_clients = 1;
+  assert_int_equal(gale_http_client_new(f->loop, &o, &c), GALE_OK);
+  order_n = 0;
+  gale_http_request_init(&req, url(f, "/hello"));
+  for (int i = 0; i < 6; i++)
+    assert_int_equal(gale_http_client_fetch(c, &req, on_resp_order, (void *)(intptr_t)i, NULL),
+                     GALE_OK);
+  assert_int_equal(gale_http_client_queued(c), 6);
+  TH_RUN_UNTIL(f->loop, order_n == 6, 10);
+  for (int i = 0; i < 6; i++) assert_int_equal(order_log[i], i);
+  /* One slot, one connection, reused by each in turn. */
+  assert_int_equal(f->s.accepted, 1);
+  gale_http_client_free(c);
+}
+
+/* Responses a hostile or broken server may send, each with its exact
+ * outcome (HARDENING.md, "HTTP/1.1 responses (client)"). */
+static void test_hostile_responses(void **state) {
+  fx *f = *state;
+  struct {
+    const char *path;
+    int status;
+  } cases[] = {
+      {"/many-headers", GALE_EHTTP_HEADER_TOO_LARGE},
+      {"/long-line", GALE_EHTTP_HEADER_TOO_LARGE},
+      {"/chunk-overflow", GALE_EHTTP_BAD_CHUNK},
+      {"/chunk-sign", GALE_EHTTP_BAD_CHUNK},
+      {"/chunk-0x", GALE_EHTTP_BAD_CHUNK},
+      {"/chunk-nocrlf", GALE_EHTTP_BAD_CHUNK},
+      {"/chunk-ext-crlf", GALE_EHTTP_BAD_CHUNK},
+      {"/big-trailer", GALE_EHTTP_BAD_CHUNK},
+      {"/cl-neg", GALE_EHTTP_PARSE},
+      {"/cl-plus", GALE_EHTTP_PARSE},
+      {"/cl-hex", GALE_EHTTP_PARSE},
+      {"/cl-huge", GALE_EHTTP_PARSE},
+      {"/garbage", GALE_EHTTP_PARSE},
+      {"/bare-lf", GALE_EHTTP_PARSE},
+      {"/obs-fold", GALE_EHTTP_PARSE},
+      {"/nul", GALE_EHTTP_PARSE},
+      {"/http2", GALE_EHTTP_VERSION},
+      {"/101", GALE_EHTTP_PARSE},
+      {"/reset", GALE_ECONNRESET},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    result *r = get(f, cases[i].path);
+    if (r->status != cases[i].status)
+      fail_msg("%s: got %s (%s), expected %s", cases[i].path, gale_err_name(r->status), r->error,
+               gale_err_name(cases[i].status));
+    assert_true(strlen(r->error) > 0);
+    free(r);
+    /* The bad connection was not pooled. */
+    assert_int_equal(gale_http_client_idle_connections(f->client), 0);
+  }
+}
+
+static void test_smuggling(void **state) {
+  fx *f = *state;
+  result *r = get(f, "/smuggle");
+  assert_int_equal(r->status, GALE_OK);
+  assert_string_equal(r->body, "ok");
+  free(r);
+  /* The appended "response" is never taken as the answer to the next
+   * request: that connection was closed, not pooled. */
+  r = get(f, "/hello");
+  assert_int_equal(r->status, GALE_OK);
+  assert_string_equal(r->body, "hello");
+  assert_false(r->reused);
+  assert_int_equal(f->s.accepted, 2);
+  free(r);
+  /* Content-Length with chunked: chunked wins, the connection is not
+   * reused. */
+  r = get(f, "/cl-te");
+  assert_int_equal(r->status, GALE_OK);
+  assert_string_equal(r->body, "hello");
+  free(r);
+  r = get(f, "/hello");
+  assert_false(r->reused);
+  free(r);
+  /* An unknown transfer coding: the body runs until close, undecoded. */
+  r = get(f, "/te-unknown");
+  assert_int_equal(r->status, GALE_OK);
+  assert_string_equal(r->body, "hello");
+  free(r);
+}
+
+static int count_stream(const void *data, size_t len, void *arg) {
+  (void)data;
+  *(size_t *)arg += len;
+  return GALE_OK;
+}
+
+static void test_mid_body(void **state) {
+  fx *f = *state;
+  gale_http_request req;
+  result *res = calloc(1, sizeof *res);
+  size_t got = 0;
+  /* A reset after part of the body. */
+  gale_http_request_init(&req, url(f, "/hold-body"));
+  req.streaming_callback = count_stream;
+  req.streaming_callback_arg = &got;
+  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, res, NULL), GALE_OK);
+  TH_RUN_UNTIL(f->loop, got == 10, 5);
+  assert_non_null(f->s.held);
+  sconn_reset(f->s.held);
+  TH_RUN_UNTIL(f->loop, res->done, 5);
+  assert_int_equal(res->status, GALE_EHTTP_TRUNCATED);
+  assert_non_null(strstr(res->error, "10 of 100"));
+  /* A server that stops sending mid-body: the request timeout. */
+  memset(res, 0, sizeof *res);
+  got = 0;
+  req.request_timeout = 0.3;
+  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, res, NULL), GALE_OK);
+  TH_RUN_UNTIL(f->loop, res->done, 5);
+  assert_int_equal(res->status, GALE_ETIMEDOUT_REQUEST);
+  assert_int_equal(got, 10);
+  /* ...and one that stops in the middle of the head. */
+  memset(res, 0, sizeof *res);
+  gale_http_request_init(&req, url(f, "/slow-head"));
+  req.request_timeout = 0.3;
+  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, res, NULL), GALE_OK);
+  TH_RUN_UNTIL(f->loop, res->done, 5);
+  assert_int_equal(res->status, GALE_ETIMEDOUT_REQUEST);
+  free(res);
+}
+
+static void test_decompression_bomb(void **state) {
+  fx *f = *state;
+  gale_http_request req;
+  result *r;
+  size_t got = 0;
+  /* 8 KiB on the wire inflating to 8 MiB: the limit applies after
+   * inflation. */
+  gale_http_request_init(&req, url(f, "/bomb"));
+  req.max_body_size = 1 << 20;
+  r = fetch(f, &req);
+  assert_int_equal(r->status, GALE_EHTTP_BODY_TOO_LARGE);
+  free(r);
+  /* Streamed, it flows through in pieces with no limit. */
+  gale_http_request_init(&req, url(f, "/bomb"));
+  req.streaming_callback = count_stream;
+  req.streaming_callback_arg = &got;
+  r = fetch(f, &req);
+  assert_int_equal(r->status, GALE_OK);
+  assert_int_equal(got, 8u << 20);
+  free(r);
+  /* Chained codings are not undone: the bytes come as sent, with their
+   * Content-Encoding. */
+  gale_http_request_init(&req, url(f, "/gzip-gzip"));
+  r = fetch(f, &req);
+  assert_int_equal(r->status, GALE_OK);
+  assert_true(r->body_len < 65536);
+  assert_int_equal((unsigned char)r->body[0], 0x1f);
+  free(r);
+}
+
+/* A DNS server on a UDP socket: answers NXDOMAIN, or nothing at all. */
+typedef struct dns_srv {
+  int fd, port;
+  gale_watcher *w;
+  bool silent;
+  int queries;
+} dns_srv;
+
+static void on_dns(gale_watcher *w, int fd, int events, void *arg) {
+  dns_srv *d = arg;
+  unsigned char buf[512];
+  struct sockaddr_storage from;
+  socklen_t fl = sizeof from;
+  ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
+  (void)w;
+  (void)events;
+  if (n < 12) return;
+  d->queries++;
+  if (d->silent) return;
+  buf[2] = (unsigned char)(buf[2] | 0x80);           /* QR */
+  buf[3] = (unsigned char)((buf[3] & 0x70) | 0x80 | 3); /* RA, NXDOMAIN */
+  sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fl);
+}
+
+static void dns_start(dns_srv *d, gale_loop *loop, bool silent) {
+  struct sockaddr_in sin;
+  socklen_t sl = sizeof sin;
+  memset(d, 0, sizeof *d);
+  d->silent = silent;
+  d->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  memset(&sin, 0, sizeof sin);
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(bind(d->fd, (struct sockaddr *)&sin, sizeof sin), 0);
+  getsockname(d->fd, (struct sockaddr *)&sin, &sl);
+  d->port = ntohs(sin.sin_port);
+  assert_int_equal(gale_watcher_new(loop, d->fd, GALE_READ, on_dns, d, &d->w), GALE_OK);
+}
+
+static void dns_stop(dns_srv *d) {
+  gale_watcher_free(d->w);
+  close(d->fd);
+}
+
+static void test_dns_errors(void **state) {
+  fx *f = *state;
+  gale_resolver_options ro;
+  gale_resolver *res;
+  gale_http_client_options o;
+  gale_http_client *c;
+  gale_http_request req;
+  result *r = calloc(1, sizeof *r);
+  char servers[64];
+  dns_srv d;
+  for (int silent = 0; silent < 2; silent++) {
+    dns_start(&d, f->loop, silent);
+    snprintf(servers, sizeof servers, "127.0.0.1:%d", d.port);
+    gale_resolver_options_init(&ro);
+    ro.servers = servers;
+    ro.tries = 1;
+    assert_int_equal(gale_resolver_new(f->loop, &ro, &res), GALE_OK);
+    gale_http_client_options_init(&o);
+    o.resolver = res;
+    assert_int_equal(gale_http_client_new(f->loop, &o, &c), GALE_OK);
+    memset(r, 0, sizeof *r);
+    gale_http_request_init(&req, "http://nowhere.example/");
+    req.connect_timeout = 0.3;
+    assert_int_equal(gale_http_client_fetch(c, &req, on_resp, r, NULL), GALE_OK);
+    TH_RUN_UNTIL(f->loop, r->done, 5);
+    if (r->status != (silent ? GALE_ETIMEDOUT_DNS : GALE_EDNS_NXDOMAIN))
+      fail_msg("dns %s: got %s (%s)", silent ? "silent" : "nxdomain", gale_err_name(r->status),
+               r->error);
+    assert_non_null(strstr(r->error, "nowhere.example"));
+    assert_true(d.queries > 0);
+    gale_http_client_free(c);
+    th_run_for(f->loop, 0.02);
+    gale_resolver_free(res);
+    dns_stop(&d);
+  }
+  free(r);
+}
+
+static void test_tls_timeout(void **state) {
+  fx *f = *state;
+  gale_http_request req;
+  result *r;
+  /* The scripted server accepts and never answers a ClientHello. */
+  snprintf(f->url, sizeof f->url, "https://127.0.0.1:%d/", f->s.port);
+  gale_http_request_init(&req, f->url);
+  req.connect_timeout = 0.3;
+  r = fetch(f, &req);
+  if (r->status != GALE_ETIMEDOUT_TLS)
+    fail_msg("tls timeout: %s (%s)", gale_err_name(r->status), r->error);
+  free(r);
+}
+
+static void test_source_address_and_family(void **state) {
+  fx *f = *state;
+  gale_http_request req;
+  result *r;
+  /* Any 127/8 address is local on Linux: bind to another one. */
+  gale_http_request_init(&req, url(f, "/peer"));
+  req.network_interface = "127.0.0.2";
+  r = fetch(f, &req);
+  if (r->status != GALE_OK) fail_msg("source: %s (%s)", gale_err_name(r->status), r->error);
+  assert_string_equal(f->s.last_peer, "127.0.0.2");
+  assert_string_equal(r->local_ip, "127.0.0.2");
+  assert_string_equal(r->remote_ip, "127.0.0.1");
+  free(r);
+  /* The source address is part of the pool key. */
+  r = get(f, "/peer");
+  assert_false(r->reused);
+  assert_string_equal(f->s.last_peer, "127.0.0.1");
+  free(r);
+  /* An address this host does not have. */
+  gale_http_request_init(&req, url(f, "/peer"));
+  req.network_interface = "192.0.2.1";
+  r = fetch(f, &req);
+  assert_int_equal(r->status, GALE_EADDRNOTAVAIL);
+  free(r);
+  /* Not numeric: refused at once. */
+  gale_http_request_init(&req, url(f, "/peer"));
+  req.network_interface = "eth0";
+  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, NULL, NULL), GALE_EINVAL);
+  /* allow_ipv6 false: "localhost" goes to 127.0.0.1. */
+  snprintf(f->url, sizeof f->url, "http://localhost:%d/peer", f->s.port);
+  gale_http_request_init(&req, f->url);
+  req.allow_ipv6 = false;
+  r = fetch(f, &req);
+  assert_int_equal(r->status, GALE_OK);
+  assert_string_equal(r->remote_ip, "127.0.0.1");
+  free(r);
+  /* IPv6 only towards an IPv4 literal: no address of that family. */
+  gale_http_request_init(&req, url(f, "/peer"));
+  req.allow_ipv4 = false;
+  r = fetch(f, &req);
+  assert_int_not_equal(r->status, GALE_OK);
+  assert_true(strlen(r->error) > 0);
+  free(r);
+}
+
+static void test_timing_phases(void **state) {
+  fx *f = *state;
+  result *r;
+  gale_http_request req;
+  snprintf(f->url, sizeof f->url, "http://localhost:%d/hello", f->s.port);
+  gale_http_request_init(&req, f->url);
+  req.allow_ipv6 = false;
+  r = fetch(f, &req);
+  assert_int_equal(r->status, GALE_OK);
+  assert_true(r->t.dns >= 0 && r->t.connect > 0 && r->t.tls == 0);
+  assert_true(r->t.first_byte > 0);
+  assert_true(r->t.total >= r->t.queue + r->t.dns + r->t.connect + r->t.first_byte);
+  free(r);
+  /* A reused connection has no dns/connect phase. */
+  r = fetch(f, &req);
+  assert_true(r->reused);
+  assert_true(r->t.dns == 0 && r->t.connect == 0 && r->t.tls == 0);
+  assert_true(r->t.first_byte > 0);
+  free(r);
+  /* Redirect hops are counted apart. */
+  r = get(f, "/chain");
+  assert_int_equal(r->redirects, 2);
+  assert_true(r->t.redirect > 0 && r->t.total >= r->t.redirect);
+  free(r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_get_and_reuse, setup, teardown),
@@ -994,6 +1539,19 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_free_inside_callback, setup, teardown),
       cmocka_unit_test_setup_teardown(test_future_cancel, setup, teardown),
       cmocka_unit_test_setup_teardown(test_timings, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_raise_error_callback, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_header_callback, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_queue_fifo, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_hostile_responses, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_smuggling, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_mid_body, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_decompression_bomb, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_dns_errors, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_tls_timeout, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_source_address_and_family, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_timing_phases, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,7 +31,8 @@
  * GALE_ENETUNREACH; timeouts naming the phase (GALE_ETIMEDOUT_QUEUE, _DNS,
  * _CONNECT, _TLS, _REQUEST); TLS failures (GALE_ETLS_VERIFY, _HOSTNAME,
  * _EXPIRED, _PROTOCOL, _CONFIG, GALE_ETLS) with OpenSSL's reason in
- * resp->error; GALE_EHTTP_PARSE and GALE_EHTTP_BAD_CHUNK for protocol
+ * resp->error; GALE_EHTTP_PARSE, GALE_EHTTP_BAD_CHUNK (and
+ * GALE_EHTTP_VERSION for a major version other than 1) for protocol
  * violations by the server; GALE_EHTTP_TRUNCATED for a body shorter than
  * declared (or a TLS close-delimited body without close_notify);
  * GALE_EHTTP_TOO_MANY_REDIRECTS; GALE_EHTTP_BODY_TOO_LARGE;
@@ -141,7 +142,9 @@ typedef struct gale_http_request {
   bool decompress_response; /* true: send Accept-Encoding: gzip, inflate */
   bool expect_100_continue; /* false: send Expect: 100-continue with a body */
   time_t if_modified_since; /* 0: none; else If-Modified-Since */
-  bool raise_error; /* false: a 4xx/5xx is a response with status GALE_OK */
+  /* false: a 4xx/5xx is a response with status GALE_OK; true: its status
+   * is GALE_EHTTP_STATUS (code, headers and body still filled in). */
+  bool raise_error;
 
   gale_http_header_cb header_callback;
   void *header_callback_arg;
@@ -168,7 +171,7 @@ typedef struct gale_http_request {
 
   bool allow_ipv6;               /* true; false: IPv4 only */
   bool allow_ipv4;               /* true; false: IPv6 only (curl -6) */
-  const char *network_interface; /* source IP address to bind; NULL: any */
+  const char *network_interface; /* source IP address (numeric) to bind; NULL: any */
 
   size_t max_body_size;   /* 100 MiB: larger bodies fail (not with streaming_callback) */
   size_t max_header_size; /* 64 KiB */
@@ -260,7 +263,8 @@ typedef void (*gale_http_fetch_cb)(const gale_http_response *resp, void *arg);
  * failure.  `id` (may be NULL) receives a non-zero number for
  * gale_http_client_cancel().  Returns GALE_OK, or without calling `cb`:
  * GALE_EINVAL (NULL arguments, a CR/LF/NUL/space in the method, header
- * names or values, a body with a producer too), GALE_EURL (not an absolute
+ * names or values, a body with a producer too, a network_interface that is
+ * not an IP address), GALE_EURL (not an absolute
  * http/https URL, or bad characters in it), GALE_ENOMEM. */
 GALE_EXPORT int gale_http_client_fetch(gale_http_client *client, const gale_http_request *req,
                                        gale_http_fetch_cb cb, void *arg, uint64_t *id);
