@@ -156,6 +156,7 @@ static void stream_destroy(gale_stream *s) {
     free(s->tm);
   }
   gale__read_clear(s);
+  gale__read_free_cache(s);
   gale__tls_free(s);
   while (s->wq_head) {
     struct gale__wreq *w = s->wq_head;

@@ -82,8 +82,12 @@ struct gale_stream {
   size_t r_delim_len;
   size_t r_scan;     /* where the next search starts */
   size_t handing;    /* bytes of `in` lent to the running read callback */
+  /* read_until_regex: the last pattern compiled on this stream, kept across
+   * reads because a protocol reads with the same pattern again and again and
+   * a JIT compile costs far more than a match. */
   void *r_re;        /* pcre2_code_8 * */
   void *r_md;        /* pcre2_match_data_8 * */
+  char *r_pattern;   /* the source of r_re (malloc'd) */
 
   /* writes */
   uint64_t written;  /* plaintext bytes handed to the kernel / TLS so far */
@@ -142,6 +146,8 @@ GALE_INTERNAL void gale__read_deliver(gale_stream *s);
 /* Completes the pending read on a closed stream (from buffer or failing). */
 GALE_INTERNAL void gale__read_finish_closed(gale_stream *s, int reason);
 GALE_INTERNAL void gale__read_clear(gale_stream *s);
+/* Frees what reads keep between calls (the compiled regex); at destroy. */
+GALE_INTERNAL void gale__read_free_cache(gale_stream *s);
 
 /* ---- stream_tls.c ---- */
 enum gale__tls_state {

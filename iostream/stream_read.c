@@ -17,10 +17,50 @@ void gale__read_clear(gale_stream *s) {
   s->rarg = NULL;
   free(s->r_delim);
   s->r_delim = NULL;
+}
+
+static void regex_cache_drop(gale_stream *s) {
   if (s->r_md) pcre2_match_data_free(s->r_md);
   if (s->r_re) pcre2_code_free(s->r_re);
+  free(s->r_pattern);
   s->r_md = NULL;
   s->r_re = NULL;
+  s->r_pattern = NULL;
+}
+
+void gale__read_free_cache(gale_stream *s) { regex_cache_drop(s); }
+
+/* Makes s->r_re/r_md the compiled `pattern`, reusing the cached one when the
+ * pattern is the same as last time. */
+static int regex_cache_get(gale_stream *s, const char *pattern) {
+  if (s->r_pattern && strcmp(s->r_pattern, pattern) == 0) return GALE_OK;
+  int errcode;
+  PCRE2_SIZE erroff;
+  pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &errcode,
+                                 &erroff, NULL);
+  if (!re) {
+    PCRE2_UCHAR msg[128];
+    pcre2_get_error_message(errcode, msg, sizeof(msg));
+    gale_log_warning("general", "stream: bad regex at offset %zu: %s", (size_t)erroff,
+                     (const char *)msg);
+    return GALE_EINVAL;
+  }
+  /* JIT where the platform has it; without, the interpreter gives the same
+   * answers more slowly. */
+  (void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD);
+  pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+  char *copy = strdup(pattern);
+  if (!md || !copy) {
+    if (md) pcre2_match_data_free(md);
+    pcre2_code_free(re);
+    free(copy);
+    return GALE_ENOMEM;
+  }
+  regex_cache_drop(s);
+  s->r_re = re;
+  s->r_md = md;
+  s->r_pattern = copy;
+  return GALE_OK;
 }
 
 static int read_start(gale_stream *s, enum gale__read_kind kind, gale_stream_read_cb cb,
@@ -63,33 +103,10 @@ int gale_stream_read_until_regex(gale_stream *stream, const char *pattern, size_
                                  gale_stream_read_cb cb, void *arg) {
   if (!stream || !pattern || !cb) return GALE_EINVAL;
   if (stream->rkind != GALE__R_NONE || stream->data_cb) return GALE_EBUSY;
-  int errcode;
-  PCRE2_SIZE erroff;
-  pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &errcode,
-                                 &erroff, NULL);
-  if (!re) {
-    PCRE2_UCHAR msg[128];
-    pcre2_get_error_message(errcode, msg, sizeof(msg));
-    gale_log_warning("general", "stream: bad regex at offset %zu: %s", (size_t)erroff,
-                     (const char *)msg);
-    return GALE_EINVAL;
-  }
-  /* JIT where the platform has it; without, the interpreter gives the same
-   * answers more slowly. */
-  (void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD);
-  pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
-  if (!md) {
-    pcre2_code_free(re);
-    return GALE_ENOMEM;
-  }
-  int rc = read_start(stream, GALE__R_REGEX, cb, arg);
-  if (rc) {
-    pcre2_match_data_free(md);
-    pcre2_code_free(re);
-    return rc;
-  }
-  stream->r_re = re;
-  stream->r_md = md;
+  int rc = regex_cache_get(stream, pattern);
+  if (rc) return rc;
+  rc = read_start(stream, GALE__R_REGEX, cb, arg);
+  if (rc) return rc;
   stream->r_n = max_bytes;
   return GALE_OK;
 }

@@ -143,6 +143,31 @@ static void test_read_regex_splits(void **st) {
   split_case(K_REGEX, 0, "x12;345;;7;tail", 3, "x12;345;;7;", false);
 }
 
+/* The compiled pattern is cached per stream: switching patterns between
+ * reads, and a bad pattern in between, must still match each read's own. */
+static void test_regex_pattern_switch(void **st) {
+  fx f;
+  fx_open(&f, NULL);
+  f.max_reads = 1;
+  th_write_all(f.peer, "aa;bb,cc;dd", 11);
+  const char *patterns[] = {";", ",", "(", ";", "d{2}"};
+  const char *expect[] = {"aa;", "aa;bb,", NULL, "aa;bb,cc;", "aa;bb,cc;dd"};
+  for (int i = 0; i < 5; i++) {
+    int rc = gale_stream_read_until_regex(f.s, patterns[i], 0, read_cb, &f);
+    if (!expect[i]) {
+      assert_int_equal(rc, GALE_EINVAL);
+      continue;
+    }
+    assert_int_equal(rc, GALE_OK);
+    int want = f.reads + 1;
+    TH_RUN_UNTIL(f.loop, f.reads == want, 5);
+    assert_int_equal(f.last_status, GALE_OK);
+    assert_int_equal(f.got_len, strlen(expect[i]));
+    assert_memory_equal(f.got, expect[i], f.got_len);
+  }
+  fx_close(&f);
+}
+
 static void test_read_bytes_splits(void **st) {
   split_case(K_BYTES, 3, "abcdefghij", 3, "abcdefghi", false);
 }
@@ -812,6 +837,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_read_until_splits),
       cmocka_unit_test(test_read_regex_splits),
+      cmocka_unit_test(test_regex_pattern_switch),
       cmocka_unit_test(test_read_bytes_splits),
       cmocka_unit_test(test_read_into_splits),
       cmocka_unit_test(test_read_until_close_splits),

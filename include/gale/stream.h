@@ -175,8 +175,10 @@ GALE_EXPORT int gale_stream_read_until(gale_stream *stream, const void *delim, s
                                        size_t max_bytes, gale_stream_read_cb cb, void *arg);
 
 /* Reads up to and including the end of the first match of the PCRE2
- * `pattern` (compiled once per call with PCRE2_JIT where available; the
- * subject is matched as bytes, no UTF check).  Why PCRE2 and not POSIX
+ * `pattern` (compiled with PCRE2_JIT where available, and kept: a stream
+ * reading with the same pattern again does not compile it again; the
+ * subject is matched as bytes, no UTF check).  A match that could grow with
+ * more input ("d+" at the end of the buffer) waits for that input.  Why PCRE2 and not POSIX
  * regex: POSIX regexec needs a NUL-terminated string and cannot say "this
  * could still match with more input", so every arrival would re-scan the
  * whole buffer; PCRE2's partial matching (PCRE2_PARTIAL_HARD) reports where a
