@@ -515,6 +515,10 @@ int gale__conn_new(gale_http_server *server, gale_stream *stream, const struct s
     return rc;
   }
   gale_stream_set_close_cb(stream, conn_on_close, c);
+  /* A response written in two pieces (head, then a file by sendfile) would
+   * otherwise wait for the delayed ACK of the first: 40 ms per keep-alive
+   * request.  Fails harmlessly on non-TCP sockets. */
+  gale_stream_set_nodelay(stream, true);
   c->next = server->conns;
   if (server->conns) server->conns->prev = c;
   server->conns = c;

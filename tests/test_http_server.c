@@ -4,6 +4,7 @@
  * xheaders, graceful shutdown, access log. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/wait.h>
 #include <zlib.h>
 
@@ -157,6 +158,36 @@ static void test_get_keepalive(void **state) {
   tresp_free(&r);
   assert_false(c.eof);
   assert_int_equal(gale_http_server_connection_count(f.server), 1);
+  tc_close(&c);
+  TH_RUN_UNTIL(f.loop, gale_http_server_connection_count(f.server) == 0, 5);
+  stop(&f);
+}
+
+/* Accepted connections have TCP_NODELAY: a head and a sendfile body are
+ * two writes, and Nagle would hold the second for the peer's delayed ACK. */
+static void test_nodelay(void **state) {
+  (void)state;
+  fixture f;
+  start(&f, NULL);
+  tclient c;
+  tc_open(&c, f.port);
+  tc_send(&c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  TH_RUN_UNTIL(f.loop, tc_count(&c) == 1, 5);
+  int found = 0;
+  for (int fd = 3; fd < 1024; fd++) {
+    struct sockaddr_in local, peer;
+    socklen_t ll = sizeof(local), pl = sizeof(peer);
+    int on = 0;
+    socklen_t ol = sizeof(on);
+    if (fd == c.fd || getsockname(fd, (struct sockaddr *)&local, &ll) != 0 ||
+        local.sin_family != AF_INET || ntohs(local.sin_port) != f.port ||
+        getpeername(fd, (struct sockaddr *)&peer, &pl) != 0)
+      continue;
+    assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &ol), 0);
+    assert_true(on);
+    found++;
+  }
+  assert_int_equal(found, 1);
   tc_close(&c);
   TH_RUN_UNTIL(f.loop, gale_http_server_connection_count(f.server) == 0, 5);
   stop(&f);
@@ -1129,6 +1160,7 @@ static void test_write_timeout(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_get_keepalive),
+      cmocka_unit_test(test_nodelay),
       cmocka_unit_test(test_absolute_form),
       cmocka_unit_test(test_malformed_table),
       cmocka_unit_test(test_limits),
