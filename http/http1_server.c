@@ -455,6 +455,31 @@ void gale__conn_request_finished(gale__h1_conn *c) {
   }
 }
 
+/* ---- write deadline ---------------------------------------------------------------- */
+
+static void writes_drained(gale_stream *stream, int status, void *arg) {
+  gale__h1_conn *c = arg;
+  c->write_watch = false;
+  if (status == GALE_OK && !c->closed) gale_stream_set_idle_timeout(stream, 0);
+  conn_unref(c);
+}
+
+/* The stream's idle timer closes the connection (GALE_ETIMEDOUT_IDLE) when
+ * no byte moves for write_timeout; it is on only while output is pending,
+ * so fast clients never pay for it. */
+void gale__conn_watch_writes(gale__h1_conn *c) {
+  if (c->write_watch || c->closed || !c->stream || gale_stream_write_buffer_size(c->stream) == 0)
+    return;
+  if (gale_stream_set_idle_timeout(c->stream, c->server->opts.write_timeout) != GALE_OK) return;
+  c->refs++;
+  c->write_watch = true;
+  if (gale__stream_flush(c->stream, writes_drained, c) != GALE_OK) {
+    c->write_watch = false;
+    c->refs--;
+    gale_stream_set_idle_timeout(c->stream, 0);
+  }
+}
+
 /* ---- stream callbacks ------------------------------------------------------------ */
 
 static void conn_on_data(gale_stream *stream, struct evbuffer *input, void *arg) {
