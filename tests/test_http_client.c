@@ -1438,6 +1438,17 @@ static void test_dns_errors(void **state) {
                r->error);
     assert_non_null(strstr(r->error, "nowhere.example"));
     assert_true(d.queries > 0);
+    if (silent) {
+      /* Cancelled while resolving. */
+      uint64_t id;
+      int q = d.queries;
+      memset(r, 0, sizeof *r);
+      assert_int_equal(gale_http_client_fetch(c, &req, on_resp, r, &id), GALE_OK);
+      TH_RUN_UNTIL(f->loop, d.queries > q, 5);
+      assert_int_equal(gale_http_client_cancel(c, id), GALE_OK);
+      TH_RUN_UNTIL(f->loop, r->done, 5);
+      assert_int_equal(r->status, GALE_ECANCELLED);
+    }
     gale_http_client_free(c);
     th_run_for(f->loop, 0.02);
     gale_resolver_free(res);
@@ -1457,6 +1468,24 @@ static void test_tls_timeout(void **state) {
   r = fetch(f, &req);
   if (r->status != GALE_ETIMEDOUT_TLS)
     fail_msg("tls timeout: %s (%s)", gale_err_name(r->status), r->error);
+  assert_non_null(strstr(r->error, "TLS handshake"));
+  /* Cancelled, then the client freed, in the middle of the handshake. */
+  for (int free_client = 0; free_client < 2; free_client++) {
+    uint64_t id;
+    int accepted = f->s.accepted;
+    memset(r, 0, sizeof *r);
+    gale_http_request_init(&req, f->url);
+    assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, r, &id), GALE_OK);
+    TH_RUN_UNTIL(f->loop, f->s.accepted > accepted && f->s.conns && f->s.conns->len > 0, 5);
+    if (free_client) {
+      gale_http_client_free(f->client);
+      f->client = NULL;
+    } else {
+      assert_int_equal(gale_http_client_cancel(f->client, id), GALE_OK);
+    }
+    TH_RUN_UNTIL(f->loop, r->done, 5);
+    assert_int_equal(r->status, GALE_ECANCELLED);
+  }
   free(r);
 }
 
