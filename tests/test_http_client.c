@@ -4,7 +4,12 @@
  * timeout, redirects (method rewriting, loops, credentials across origins),
  * gzip, limits, timeouts naming the phase, truncated bodies, malformed
  * responses, uploads (buffer, producer with and without a length,
- * 100-continue), cancellation, futures. */
+ * 100-continue), cancellation, futures; hostile servers (HARDENING.md:
+ * oversize heads, bad chunk framing and trailers, bad Content-Length,
+ * response smuggling, resets and stalls mid-body, decompression bombs),
+ * DNS errors and timeouts from a scripted DNS server, TLS timeouts, source
+ * address and address family, proxy failures, header/debug callbacks,
+ * idle timeout, FIFO order and timing phases. */
 #include "harness.h"
 
 #include <errno.h>
