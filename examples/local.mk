@@ -12,3 +12,8 @@ examples_resolve_LDADD = libgale_impl.la $(DEP_LIBS)
 noinst_PROGRAMS += examples/echo_server
 examples_echo_server_SOURCES = examples/echo_server.c
 examples_echo_server_LDADD = libgale_impl.la $(DEP_LIBS)
+
+# examples/fetch: one URL with gale_http_client, status line and body.
+noinst_PROGRAMS += examples/fetch
+examples_fetch_SOURCES = examples/fetch.c
+examples_fetch_LDADD = libgale_impl.la $(DEP_LIBS)

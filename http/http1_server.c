@@ -455,6 +455,31 @@ void gale__conn_request_finished(gale__h1_conn *c) {
   }
 }
 
+/* ---- write deadline ---------------------------------------------------------------- */
+
+static void writes_drained(gale_stream *stream, int status, void *arg) {
+  gale__h1_conn *c = arg;
+  c->write_watch = false;
+  if (status == GALE_OK && !c->closed) gale_stream_set_idle_timeout(stream, 0);
+  conn_unref(c);
+}
+
+/* The stream's idle timer closes the connection (GALE_ETIMEDOUT_IDLE) when
+ * no byte moves for write_timeout; it is on only while output is pending,
+ * so fast clients never pay for it. */
+void gale__conn_watch_writes(gale__h1_conn *c) {
+  if (c->write_watch || c->closed || !c->stream || gale_stream_write_buffer_size(c->stream) == 0)
+    return;
+  if (gale_stream_set_idle_timeout(c->stream, c->server->opts.write_timeout) != GALE_OK) return;
+  c->refs++;
+  c->write_watch = true;
+  if (gale__stream_flush(c->stream, writes_drained, c) != GALE_OK) {
+    c->write_watch = false;
+    c->refs--;
+    gale_stream_set_idle_timeout(c->stream, 0);
+  }
+}
+
 /* ---- stream callbacks ------------------------------------------------------------ */
 
 static void conn_on_data(gale_stream *stream, struct evbuffer *input, void *arg) {
@@ -490,6 +515,10 @@ int gale__conn_new(gale_http_server *server, gale_stream *stream, const struct s
     return rc;
   }
   gale_stream_set_close_cb(stream, conn_on_close, c);
+  /* A response written in two pieces (head, then a file by sendfile) would
+   * otherwise wait for the delayed ACK of the first: 40 ms per keep-alive
+   * request.  Fails harmlessly on non-TCP sockets. */
+  gale_stream_set_nodelay(stream, true);
   c->next = server->conns;
   if (server->conns) server->conns->prev = c;
   server->conns = c;

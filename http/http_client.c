@@ -56,6 +56,7 @@ const char *gale_http_response_header(const gale_http_response *resp, const char
 int gale_http_client_new(gale_loop *loop, const gale_http_client_options *opts,
                          gale_http_client **out) {
   gale_http_client *c;
+  int st;
   if (!loop || !out) return GALE_EINVAL;
   *out = NULL;
   c = calloc(1, sizeof *c);
@@ -73,7 +74,6 @@ int gale_http_client_new(gale_loop *loop, const gale_http_client_options *opts,
     c->resolver = c->opts.resolver;
   } else {
     gale_resolver_options ro;
-    int st;
     gale_resolver_options_init(&ro);
     ro.cache = true;
     st = gale_resolver_new(loop, &ro, &c->resolver);
@@ -89,6 +89,12 @@ int gale_http_client_new(gale_loop *loop, const gale_http_client_options *opts,
     }
     c->own_resolver = true;
   }
+  st = gale_tcp_client_new(loop, c->resolver, &c->tcp);
+  if (st != GALE_OK) {
+    if (c->own_resolver) gale_resolver_free(c->resolver);
+    free(c);
+    return st;
+  }
   *out = c;
   return GALE_OK;
 }
@@ -103,6 +109,7 @@ void gale_http_client_free(gale_http_client *c) {
   }
   gale__hc_pool_close_all(c);
   gale__hc_tls_free_all(c);
+  gale_tcp_client_free(c->tcp);
   if (c->own_resolver) gale_resolver_free(c->resolver);
   free(c);
 }
@@ -418,6 +425,7 @@ void gale__hc_complete(hc_fetch *f, int status, const char *detail) {
   if (f->queue_timer) gale_timer_cancel(f->queue_timer), f->queue_timer = NULL;
   if (f->request_timer) gale_timer_cancel(f->request_timer), f->request_timer = NULL;
   if (f->continue_timer) gale_timer_cancel(f->continue_timer), f->continue_timer = NULL;
+  if (f->proxy_timer) gale_timer_cancel(f->proxy_timer), f->proxy_timer = NULL;
   gale__hc_open_cancel(f);
   if (f->conn) {
     hc_conn *conn = f->conn;

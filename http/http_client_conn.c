@@ -258,7 +258,7 @@ static void on_continue_wait(gale_loop *loop, void *arg) {
   if (f->await_continue && f->state == HC_EXCHANGE && f->conn) send_body(f);
 }
 
-static char *ntop(const struct sockaddr *sa, char *buf, size_t len, int *port) {
+static void ntop(const struct sockaddr *sa, char *buf, size_t len, int *port) {
   buf[0] = '\0';
   *port = 0;
   if (sa->sa_family == AF_INET) {
@@ -270,17 +270,21 @@ static char *ntop(const struct sockaddr *sa, char *buf, size_t len, int *port) {
     inet_ntop(AF_INET6, &in6->sin6_addr, buf, (socklen_t)len);
     *port = ntohs(in6->sin6_port);
   }
-  return buf;
+}
+
+void gale__hc_addr_of(gale_stream *stream, bool peer, char *ip, size_t len, int *port) {
+  struct sockaddr_storage ss;
+  socklen_t sl = sizeof ss;
+  int st = peer ? gale_stream_peer_addr(stream, (struct sockaddr *)&ss, &sl)
+                : gale_stream_local_addr(stream, (struct sockaddr *)&ss, &sl);
+  ip[0] = '\0';
+  *port = 0;
+  if (st == GALE_OK) ntop((struct sockaddr *)&ss, ip, len, port);
 }
 
 static void note_addresses(hc_fetch *f) {
-  struct sockaddr_storage ss;
-  socklen_t sl = sizeof ss;
-  if (gale_stream_peer_addr(f->conn->stream, (struct sockaddr *)&ss, &sl) == GALE_OK)
-    ntop((struct sockaddr *)&ss, f->remote_ip, sizeof f->remote_ip, &f->resp.remote_port);
-  sl = sizeof ss;
-  if (gale_stream_local_addr(f->conn->stream, (struct sockaddr *)&ss, &sl) == GALE_OK)
-    ntop((struct sockaddr *)&ss, f->local_ip, sizeof f->local_ip, &f->resp.local_port);
+  gale__hc_addr_of(f->conn->stream, true, f->remote_ip, sizeof f->remote_ip, &f->resp.remote_port);
+  gale__hc_addr_of(f->conn->stream, false, f->local_ip, sizeof f->local_ip, &f->resp.local_port);
 }
 
 void gale__hc_exchange(hc_fetch *f) {

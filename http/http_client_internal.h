@@ -26,6 +26,7 @@
 #include "gale/httputil.h"
 #include "gale/resolver.h"
 #include "gale/stream.h"
+#include "gale/tcp_client.h"
 #include "gale/tls.h"
 #include "http/gzip.h"
 #include "http/h1_parser.h"
@@ -103,9 +104,9 @@ struct hc_fetch {
   gale_timer *queue_timer;
   gale_timer *continue_timer; /* gives up waiting for 100 Continue */
   gale_timer *request_timer;
-  gale_resolve_query *query;
-  gale_timer *dns_timer;
-  void *connect_op;   /* the pending TCP connect (struct hc_open), if any */
+  gale_timer *proxy_timer;    /* connect_timeout while CONNECT is answered */
+  gale_tcp_connect *connect_op; /* the pending gale_tcp_client connect */
+  bool tls_detail;    /* the error already has OpenSSL's reason */
 
   /* Timestamps (loop time); 0 when not reached. */
   double t_start, t_dequeue, t_hop, t_dns, t_connect, t_tls, t_sent, t_first, t_end;
@@ -147,6 +148,7 @@ struct gale_http_client {
   size_t queued;
   hc_fetch *fetches;      /* every fetch not yet DONE */
   hc_fetch *qhead, *qtail;
+  gale_tcp_client *tcp; /* opens every connection */
   hc_conn *idle;          /* idle connections, most recent first */
   size_t idle_count;
   struct hc_tls_entry *tls; /* client contexts by settings */
@@ -187,11 +189,13 @@ GALE_INTERNAL gale_tls_ctx *gale__hc_tls_ctx(hc_fetch *f, int *status);
 GALE_INTERNAL void gale__hc_tls_free_all(gale_http_client *c);
 /* TLS over the proxy tunnel once CONNECT succeeded. */
 GALE_INTERNAL void gale__hc_tunnel_ready(hc_fetch *f);
-/* Opens a new connection for the current hop (resolve, connect, TLS,
- * proxy tunnel), then runs the exchange. */
+/* Opens a new connection for the current hop with gale_tcp_client
+ * (resolve, connect, TLS; then the proxy tunnel), then runs the exchange. */
 GALE_INTERNAL void gale__hc_open(hc_fetch *f);
-/* Cancels a pending open (resolve or connect). */
+/* Cancels a pending open. */
 GALE_INTERNAL void gale__hc_open_cancel(hc_fetch *f);
+/* What is left of connect_timeout for the current hop (0: no limit). */
+GALE_INTERNAL double gale__hc_connect_left(const hc_fetch *f);
 
 /* http_client_conn.c */
 /* Runs the exchange of the current hop on f->conn. */
@@ -201,6 +205,9 @@ GALE_INTERNAL void gale__hc_exchange(hc_fetch *f);
 GALE_INTERNAL void gale__hc_conn_closed(hc_fetch *f, int reason, struct evbuffer *in);
 GALE_INTERNAL void gale__hc_data(gale_stream *stream, struct evbuffer *input, void *arg);
 GALE_INTERNAL void gale__hc_close_cb(gale_stream *stream, int reason, void *arg);
+/* The numeric address and port of the stream's peer (or local end). */
+GALE_INTERNAL void gale__hc_addr_of(gale_stream *stream, bool peer, char *ip, size_t len,
+                                    int *port);
 /* Maps a stream close reason while reading a response to the fetch status. */
 GALE_INTERNAL int gale__hc_stream_error(hc_fetch *f, int reason);
 

@@ -1,19 +1,14 @@
 /* The connection pool: idle keep-alive connections per key, their idle
  * timeout, the TLS contexts shared by connections, and opening new
- * connections (resolve, connect, TLS) with each phase timed. */
+ * connections through gale_tcp_client with each phase timed. */
 #include "http/http_client_internal.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
+#include "gale/tcp_client.h"
 #include "iostream/stream_internal.h"
 
 /* ---- keys ---------------------------------------------------------------- */
@@ -202,36 +197,16 @@ void gale__hc_tls_free_all(gale_http_client *c) {
 
 /* ---- opening a connection ------------------------------------------------ */
 
-/* The state of one open: resolution, then addresses tried in order. */
-typedef struct hc_open {
-  hc_fetch *fetch;
-  gale_addrinfo_list *addrs;
-  size_t next;
-  int fd;
-  gale_watcher *watcher;
-  gale_timer *timer; /* connect_timeout */
-  int last_error;
-  char last_addr[64];
-} hc_open;
-
-static void open_free(hc_open *o) {
-  if (o->watcher) gale_watcher_free(o->watcher);
-  if (o->fd >= 0) close(o->fd);
-  if (o->timer) gale_timer_cancel(o->timer);
-  gale_addrinfo_list_free(o->addrs);
-  free(o);
-}
+/* Connections are opened by gale_tcp_client (resolver, Happy Eyeballs,
+ * source address, TLS, connect_timeout naming the phase); its phase hook
+ * stamps the DNS / connect / TLS timings.  Only TLS inside a proxy tunnel
+ * is started here, once CONNECT succeeded. */
 
 void gale__hc_open_cancel(hc_fetch *f) {
-  if (f->dns_timer) gale_timer_cancel(f->dns_timer), f->dns_timer = NULL;
-  if (f->query) {
-    gale_resolver_cancel(f->query);
-    f->query = NULL;
-  }
   if (f->connect_op) {
-    hc_open *o = f->connect_op;
+    gale_tcp_connect *op = f->connect_op;
     f->connect_op = NULL;
-    open_free(o);
+    gale_tcp_connect_cancel(op);
   }
 }
 
@@ -244,22 +219,63 @@ static int conn_port(const hc_fetch *f) {
 
 static void open_fail(hc_fetch *f, int status) { gale__hc_complete(f, status, NULL); }
 
-static void on_handshake(gale_stream *s, int status, void *arg);
+static bool direct_tls(const hc_fetch *f) {
+  return strcmp(f->purl->scheme, "https") == 0 && !f->tunnel;
+}
 
-/* The TCP connection is up: wrap it, then TLS / proxy tunnel / exchange. */
-static void connected(hc_fetch *f, int fd) {
-  gale_stream_options so;
-  gale_stream *stream;
+static void on_phase(gale_tcp_phase phase, gale_stream *stream, void *arg) {
+  hc_fetch *f = arg;
+  if (phase == GALE_TCP_PHASE_RESOLVED) {
+    f->t_dns = gale_loop_time(f->loop);
+  } else if (phase == GALE_TCP_PHASE_CONNECTED) {
+    char ip[64];
+    int port = 0;
+    f->t_connect = gale_loop_time(f->loop);
+    gale_stream_set_nodelay(stream, true);
+    gale__hc_addr_of(stream, true, ip, sizeof ip, &port);
+    gale__hc_debug(f, GALE_HTTP_DEBUG_INFO, "Connected to %s (%s) port %d", conn_host(f), ip,
+                   conn_port(f));
+  } else if (phase == GALE_TCP_PHASE_TLS_FAILED) {
+    const char *why = gale_stream_tls_error(stream);
+    if (why && *why) {
+      gale__hc_set_error(f, "TLS handshake with %s failed: %s", f->purl->host, why);
+      f->tls_detail = true;
+    }
+  }
+}
+
+/* The sentence for a failed open, from the status and the phase it names. */
+static void open_error(hc_fetch *f, int st) {
+  const char *host = conn_host(f);
+  int port = conn_port(f);
+  if (f->tls_detail) return; /* OpenSSL's reason, set by the hook */
+  if (st == GALE_ETIMEDOUT_DNS)
+    gale__hc_set_error(f, "resolving %s timed out after %.3g s", host, f->req.connect_timeout);
+  else if (st == GALE_ETIMEDOUT_CONNECT)
+    gale__hc_set_error(f, "connection to %s port %d timed out after %.3g s", host, port,
+                       f->req.connect_timeout);
+  else if (st == GALE_ETIMEDOUT_TLS)
+    gale__hc_set_error(f, "TLS handshake with %s timed out (connect_timeout %.3g s)",
+                       f->purl->host, f->req.connect_timeout);
+  else if (st <= GALE_EDNS_NXDOMAIN && st >= GALE_EDNS)
+    gale__hc_set_error(f, "Could not resolve host: %s (%s)", host, gale_strerror(st));
+  else if (st <= GALE_ETLS && st >= GALE_ETLS_EXPIRED)
+    gale__hc_set_error(f, "TLS handshake with %s failed: %s", f->purl->host, gale_strerror(st));
+  else if (st == GALE_EADDRNOTAVAIL || st == GALE_EADDRINUSE)
+    gale__hc_set_error(f, "cannot bind the source address %s: %s",
+                       f->req.network_interface ? f->req.network_interface : "(any)",
+                       gale_strerror(st));
+  else if (st != GALE_ECANCELLED && st != GALE_ENOMEM)
+    gale__hc_set_error(f, "Failed to connect to %s port %d: %s", host, port, gale_strerror(st));
+}
+
+static void on_connected(int status, gale_stream *stream, void *arg) {
+  hc_fetch *f = arg;
   hc_conn *conn;
-  int st, one = 1;
-  f->t_connect = gale_loop_time(f->loop);
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  gale_stream_options_init(&so);
-  so.max_buffer_size = f->client->opts.max_buffer_size;
-  st = gale_stream_new(f->loop, fd, &so, &stream);
-  if (st != GALE_OK) {
-    close(fd);
-    open_fail(f, st);
+  f->connect_op = NULL;
+  if (status != GALE_OK) {
+    open_error(f, status);
+    open_fail(f, status);
     return;
   }
   conn = gale__hc_conn_new(f->client, stream, f->key);
@@ -270,46 +286,21 @@ static void connected(hc_fetch *f, int fd) {
   }
   conn->fetch = f;
   f->conn = conn;
-  {
-    char ip[64];
-    int port;
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    ip[0] = '\0';
-    port = conn_port(f);
-    if (gale_stream_peer_addr(stream, (struct sockaddr *)&ss, &sl) == GALE_OK) {
-      if (ss.ss_family == AF_INET)
-        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof ip);
-      else if (ss.ss_family == AF_INET6)
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof ip);
-    }
-    gale__hc_debug(f, GALE_HTTP_DEBUG_INFO, "Connected to %s (%s) port %d", conn_host(f), ip, port);
-  }
   if (f->tunnel) {
     gale__hc_proxy_start(f);
     return;
   }
-  if (strcmp(f->purl->scheme, "https") == 0) {
-    gale_tls_ctx *ctx = gale__hc_tls_ctx(f, &st);
-    double left = f->req.connect_timeout > 0
-                      ? f->req.connect_timeout - (gale_loop_time(f->loop) - f->t_hop)
-                      : 0;
-    if (!ctx) {
-      open_fail(f, st);
-      return;
-    }
-    if (f->req.connect_timeout > 0 && left < 0.001) left = 0.001;
-    st = gale_stream_start_tls(stream, ctx, false, f->purl->host, left, on_handshake, conn);
-    if (st != GALE_OK) {
-      open_fail(f, st);
-      return;
-    }
-    return;
+  if (direct_tls(f)) {
+    f->t_tls = gale_loop_time(f->loop);
+    gale__hc_debug(f, GALE_HTTP_DEBUG_INFO, "TLS connection using %s",
+                   gale_stream_tls_version(stream) ? gale_stream_tls_version(stream) : "TLS");
   }
   gale__hc_exchange(f);
 }
 
-static void on_handshake(gale_stream *s, int status, void *arg) {
+/* TLS inside the proxy tunnel: the handshake gale_tcp_client would have
+ * done, had the stream not been the proxy's. */
+static void on_tunnel_handshake(gale_stream *s, int status, void *arg) {
   hc_conn *conn = arg;
   hc_fetch *f = conn->fetch;
   if (!f || f->state == HC_DONE) return;
@@ -329,220 +320,62 @@ static void on_handshake(gale_stream *s, int status, void *arg) {
   gale__hc_exchange(f);
 }
 
+/* What is left of connect_timeout for the current hop (0: no limit). */
+double gale__hc_connect_left(const hc_fetch *f) {
+  double left;
+  if (f->req.connect_timeout <= 0) return 0;
+  left = f->req.connect_timeout - (gale_loop_time(f->loop) - f->t_hop);
+  return left < 0.001 ? 0.001 : left;
+}
+
 void gale__hc_tunnel_ready(hc_fetch *f) {
   gale_tls_ctx *ctx;
   int st = GALE_OK;
-  double left;
   ctx = gale__hc_tls_ctx(f, &st);
   if (!ctx) {
     open_fail(f, st);
     return;
   }
-  left = f->req.connect_timeout > 0 ? f->req.connect_timeout - (gale_loop_time(f->loop) - f->t_hop)
-                                    : 0;
-  if (f->req.connect_timeout > 0 && left < 0.001) left = 0.001;
-  st = gale_stream_start_tls(f->conn->stream, ctx, false, f->purl->host, left, on_handshake,
-                             f->conn);
+  st = gale_stream_start_tls(f->conn->stream, ctx, false, f->purl->host, gale__hc_connect_left(f),
+                             on_tunnel_handshake, f->conn);
   if (st != GALE_OK) open_fail(f, st);
 }
 
-static void try_next(hc_open *o);
-
-static void on_connect_ready(gale_watcher *w, int fd, int events, void *arg) {
-  hc_open *o = arg;
-  hc_fetch *f = o->fetch;
-  int err = 0;
-  socklen_t el = sizeof err;
-  (void)w;
-  (void)events;
-  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0) err = errno;
-  gale_watcher_free(o->watcher);
-  o->watcher = NULL;
-  if (err) {
-    close(o->fd);
-    o->fd = -1;
-    o->last_error = err;
-    try_next(o);
-    return;
-  }
-  o->fd = -1;
-  f->connect_op = NULL;
-  open_free(o);
-  connected(f, fd);
-}
-
-static int bind_source(hc_fetch *f, int fd, int family) {
-  struct sockaddr_storage ss;
-  socklen_t sl;
-  memset(&ss, 0, sizeof ss);
-  if (family == AF_INET) {
-    struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-    in->sin_family = AF_INET;
-    if (inet_pton(AF_INET, f->req.network_interface, &in->sin_addr) != 1) return EAFNOSUPPORT;
-    sl = sizeof *in;
-  } else {
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-    in6->sin6_family = AF_INET6;
-    if (inet_pton(AF_INET6, f->req.network_interface, &in6->sin6_addr) != 1) return EAFNOSUPPORT;
-    sl = sizeof *in6;
-  }
-  return bind(fd, (struct sockaddr *)&ss, sl) == 0 ? 0 : errno;
-}
-
-static void try_next(hc_open *o) {
-  hc_fetch *f = o->fetch;
-  size_t n = gale_addrinfo_list_count(o->addrs);
-  while (o->next < n) {
-    size_t i = o->next++;
-    socklen_t sl;
-    const struct sockaddr *sa = gale_addrinfo_list_get(o->addrs, i, &sl);
-    int family = gale_addrinfo_list_family(o->addrs, i), fd, st;
-    gale_addrinfo_list_ntop(o->addrs, i, o->last_addr, sizeof o->last_addr);
-    if ((family == AF_INET && !f->req.allow_ipv4) || (family == AF_INET6 && !f->req.allow_ipv6))
-      continue;
-    fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      o->last_error = errno;
-      continue;
-    }
-    if (f->req.network_interface) {
-      int err = bind_source(f, fd, family);
-      if (err) {
-        close(fd);
-        o->last_error = err == EAFNOSUPPORT ? EAFNOSUPPORT : err;
-        if (err != EAFNOSUPPORT) {
-          gale__hc_set_error(f, "cannot bind the source address %s: %s", f->req.network_interface,
-                             strerror(err));
-          f->connect_op = NULL;
-          open_free(o);
-          open_fail(f, gale_err_from_errno(err) == GALE_ESYS ? GALE_EADDRNOTAVAIL
-                                                             : gale_err_from_errno(err));
-          return;
-        }
-        continue;
-      }
-    }
-    if (connect(fd, sa, sl) == 0) {
-      f->connect_op = NULL;
-      open_free(o);
-      connected(f, fd);
-      return;
-    }
-    if (errno != EINPROGRESS) {
-      o->last_error = errno;
-      close(fd);
-      continue;
-    }
-    o->fd = fd;
-    st = gale_watcher_new(f->loop, fd, GALE_WRITE, on_connect_ready, o, &o->watcher);
-    if (st != GALE_OK) {
-      close(fd);
-      o->fd = -1;
-      f->connect_op = NULL;
-      open_free(o);
-      open_fail(f, st);
-      return;
-    }
-    return;
-  }
-  /* Every address failed. */
-  {
-    int err = o->last_error ? o->last_error : EAFNOSUPPORT;
-    int st = gale_err_from_errno(err);
-    if (st == GALE_ETIMEDOUT) st = GALE_ETIMEDOUT_CONNECT;
-    if (err == EAFNOSUPPORT) st = GALE_EDNS_NODATA;
-    gale__hc_set_error(f, "Failed to connect to %s port %d: %s", conn_host(f), conn_port(f),
-                       err == EAFNOSUPPORT ? "no address of an allowed family" : strerror(err));
-    f->connect_op = NULL;
-    open_free(o);
-    open_fail(f, st == GALE_ESYS ? GALE_ECONNREFUSED : st);
-  }
-}
-
-static void on_connect_timeout(gale_loop *loop, void *arg) {
-  hc_open *o = arg;
-  hc_fetch *f = o->fetch;
-  (void)loop;
-  o->timer = NULL;
-  gale__hc_set_error(f, "connection to %s port %d timed out after %.3g s", conn_host(f),
-                     conn_port(f), f->req.connect_timeout);
-  gale__hc_complete(f, GALE_ETIMEDOUT_CONNECT, NULL);
-}
-
-static void on_dns_timeout(gale_loop *loop, void *arg);
-
-static void on_resolved(int status, const gale_addrinfo_list *addrs, void *arg) {
-  hc_fetch *f = arg;
-  hc_open *o;
-  f->query = NULL;
-  if (f->dns_timer) gale_timer_cancel(f->dns_timer), f->dns_timer = NULL;
-  if (status != GALE_OK) {
-    gale__hc_set_error(f, "Could not resolve host: %s (%s)", conn_host(f), gale_strerror(status));
-    open_fail(f, status);
-    return;
-  }
-  f->t_dns = gale_loop_time(f->loop);
-  o = calloc(1, sizeof *o);
-  if (!o) {
-    open_fail(f, GALE_ENOMEM);
-    return;
-  }
-  o->fetch = f;
-  o->fd = -1;
-  o->addrs = gale_addrinfo_list_copy(addrs);
-  if (!o->addrs) {
-    free(o);
-    open_fail(f, GALE_ENOMEM);
-    return;
-  }
-  f->connect_op = o;
-  if (f->req.connect_timeout > 0) {
-    double left = f->req.connect_timeout - (f->t_dns - f->t_hop);
-    if (gale_loop_call_later(f->loop, left > 0 ? left : 0, on_connect_timeout, o, &o->timer) !=
-        GALE_OK) {
-      f->connect_op = NULL;
-      open_free(o);
-      open_fail(f, GALE_ENOMEM);
-      return;
-    }
-  }
-  try_next(o);
-}
-
-static void on_dns_timeout(gale_loop *loop, void *arg) {
-  hc_fetch *f = arg;
-  (void)loop;
-  f->dns_timer = NULL;
-  if (f->query) {
-    gale_resolver_cancel(f->query);
-    f->query = NULL;
-  }
-  gale__hc_set_error(f, "resolving %s timed out after %.3g s", conn_host(f), f->req.connect_timeout);
-  gale__hc_complete(f, GALE_ETIMEDOUT_DNS, NULL);
-}
-
 void gale__hc_open(hc_fetch *f) {
-  int family = AF_UNSPEC, st;
-  gale_resolve_query *q = NULL;
-  if (strcmp(f->purl->scheme, "https") == 0 && !gale__hc_tls_ctx(f, &st)) {
-    open_fail(f, st); /* a bad CA file or client key fails before connecting */
-    return;
+  gale_tcp_connect_options o;
+  gale_tcp_connect *op = NULL;
+  gale_tls_ctx *ctx = NULL;
+  int st = GALE_OK;
+  if (strcmp(f->purl->scheme, "https") == 0) {
+    ctx = gale__hc_tls_ctx(f, &st);
+    if (!ctx) {
+      open_fail(f, st); /* a bad CA file or client key fails before connecting */
+      return;
+    }
   }
-  if (!f->req.allow_ipv6) family = AF_INET;
-  else if (!f->req.allow_ipv4) family = AF_INET6;
-  st = gale_resolver_resolve(f->client->resolver, conn_host(f), conn_port(f), family, on_resolved,
-                             f, &q);
+  f->tls_detail = false;
+  gale_tcp_connect_options_init(&o);
+  if (!f->req.allow_ipv6) o.family = AF_INET;
+  else if (!f->req.allow_ipv4) o.family = AF_INET6;
+  o.connect_timeout = f->req.connect_timeout;
+  o.source_address = f->req.network_interface;
+  if (direct_tls(f)) {
+    o.tls = ctx;
+    o.tls_hostname = f->purl->host;
+  }
+  o.max_buffer_size = f->client->opts.max_buffer_size;
+  o.on_phase = on_phase;
+  o.phase_arg = f;
+  st = gale_tcp_client_connect(f->client->tcp, conn_host(f), conn_port(f), &o, on_connected, f,
+                               &op);
   if (st != GALE_OK) {
-    gale__hc_set_error(f, "Could not resolve host: %s (%s)", conn_host(f), gale_strerror(st));
+    if (st == GALE_EINVAL && f->req.network_interface)
+      gale__hc_set_error(f, "the source address %s cannot reach %s (address family)",
+                         f->req.network_interface, conn_host(f));
+    else
+      open_error(f, st);
     open_fail(f, st);
     return;
   }
-  f->query = q;
-  if (f->req.connect_timeout > 0 &&
-      gale_loop_call_later(f->loop, f->req.connect_timeout, on_dns_timeout, f, &f->dns_timer) !=
-          GALE_OK) {
-    gale_resolver_cancel(q);
-    f->query = NULL;
-    open_fail(f, GALE_ENOMEM);
-  }
+  f->connect_op = op;
 }

@@ -8,6 +8,15 @@
 
 #include "iostream/stream_internal.h"
 
+static void on_proxy_timeout(gale_loop *loop, void *arg) {
+  hc_fetch *f = arg;
+  (void)loop;
+  f->proxy_timer = NULL;
+  gale__hc_set_error(f, "the proxy %s did not answer CONNECT within connect_timeout (%.3g s)",
+                     f->req.proxy_host, f->req.connect_timeout);
+  gale__hc_complete(f, GALE_ETIMEDOUT_CONNECT, NULL);
+}
+
 void gale__hc_proxy_start(hc_fetch *f) {
   struct evbuffer *out = gale__stream_output(f->conn->stream);
   const gale_url *u = f->purl;
@@ -44,6 +53,13 @@ void gale__hc_proxy_start(hc_fetch *f) {
     gale__hc_complete(f, st, NULL);
     return;
   }
+  /* The tunnel is part of connecting: what is left of connect_timeout. */
+  if (f->req.connect_timeout > 0 &&
+      gale_loop_call_later(f->loop, gale__hc_connect_left(f), on_proxy_timeout, f,
+                           &f->proxy_timer) != GALE_OK) {
+    gale__hc_complete(f, GALE_ENOMEM, NULL);
+    return;
+  }
   gale__stream_flush(f->conn->stream, NULL, NULL);
 }
 
@@ -60,6 +76,8 @@ void gale__hc_proxy_data(hc_fetch *f, struct evbuffer *in) {
   }
   r = gale_h1_parse_head(&f->parser, p, len, &f->msg);
   if (r == GALE_EAGAIN) return;
+  if (f->proxy_timer && !(r >= 0 && f->msg.status >= 100 && f->msg.status < 200))
+    gale_timer_cancel(f->proxy_timer), f->proxy_timer = NULL;
   if (r < 0) {
     gale__hc_set_error(f, "bad answer from the proxy to CONNECT");
     gale__hc_complete(f, GALE_EHTTP_PROXY, NULL);

@@ -20,6 +20,7 @@ void gale_http_server_options_init(gale_http_server_options *opts) {
   opts->max_body_size = GALE_H1_DEFAULT_MAX_BODY_SIZE;
   opts->header_timeout = 60;
   opts->body_timeout = 60;
+  opts->write_timeout = 60;
   opts->idle_connection_timeout = 3600;
   opts->max_requests_per_connection = 100000;
   opts->access_log = true;
@@ -46,7 +47,7 @@ int gale_http_server_new(gale_loop *loop, const gale_http_server_options *opts,
   if (o->max_header_size < 256 || o->max_header_size > UINT32_MAX || o->max_uri_size < 16 ||
       o->max_uri_size > o->max_header_size || o->max_header_count < 1 ||
       o->max_header_count > 100000 || o->header_timeout < 0 || o->body_timeout < 0 ||
-      o->idle_connection_timeout < 0) {
+      o->write_timeout < 0 || o->idle_connection_timeout < 0) {
     free(server);
     return GALE_EINVAL;
   }
@@ -118,21 +119,28 @@ size_t gale_http_server_connection_count(const gale_http_server *server) {
   return server ? server->nconns : 0;
 }
 
-/* Closes keep-alive connections idle past idle_connection_timeout: one
- * sweep over the list a few times per timeout instead of a timer in every
+/* Closes keep-alive connections idle past idle_connection_timeout, and
+ * starts the write deadline of connections whose output is stuck: one sweep
+ * over the list a few times per timeout instead of a timer in every
  * connection, so an idle connection costs no timer memory. */
 static void sweep_idle(gale_loop *loop, void *arg) {
   gale_http_server *server = arg;
   double now = gale_loop_time(loop), limit = server->opts.idle_connection_timeout;
-  for (gale__h1_conn *c = server->conns; c; c = c->next)
-    if (gale__conn_is_idle(c) && now - c->last_active >= limit) gale__conn_close(c);
+  for (gale__h1_conn *c = server->conns, *next; c; c = next) {
+    next = c->next;
+    if (limit > 0 && gale__conn_is_idle(c) && now - c->last_active >= limit)
+      gale__conn_close(c);
+    else if (server->opts.write_timeout > 0)
+      gale__conn_watch_writes(c);
+  }
 }
 
 static void start_sweeper(gale_http_server *server) {
-  double t = server->opts.idle_connection_timeout;
-  if (server->sweeper || t <= 0 || !server->loop) return;
-  double every = t / 8;
-  if (every > 1) every = 1;
+  double idle = server->opts.idle_connection_timeout, wt = server->opts.write_timeout;
+  if (server->sweeper || (idle <= 0 && wt <= 0) || !server->loop) return;
+  double every = 1;
+  if (idle > 0 && idle / 8 < every) every = idle / 8;
+  if (wt > 0 && wt / 8 < every) every = wt / 8;
   if (every < 0.02) every = 0.02;
   if (gale_periodic_new(server->loop, every, 0, sweep_idle, server, &server->sweeper) == GALE_OK)
     gale_periodic_start(server->sweeper);

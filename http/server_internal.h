@@ -121,6 +121,7 @@ typedef struct gale__h1_conn {
   bool timer_is_header;
   double last_active;            /* loop time of the last request activity */
   bool is_tls;
+  bool write_watch;              /* write deadline armed (stream idle timer) */
 } gale__h1_conn;
 
 struct gale_http_server {
@@ -185,6 +186,9 @@ GALE_INTERNAL struct evbuffer *gale__conn_output(gale__h1_conn *conn);
 GALE_INTERNAL bool gale__conn_is_idle(const gale__h1_conn *conn);
 /* Sends the simple error page for an HTTP `status` and closes. */
 GALE_INTERNAL void gale__conn_fail(gale__h1_conn *conn, int http_status, const char *detail);
+/* Arms the write deadline when output is pending (called by the sweep):
+ * the stream's idle timer runs until everything queued was written. */
+GALE_INTERNAL void gale__conn_watch_writes(gale__h1_conn *conn);
 /* 100 Continue, if expected and not sent yet. */
 GALE_INTERNAL void gale__conn_send_continue(gale__h1_conn *conn);
 

@@ -368,7 +368,7 @@ static bool run_prepare(gale_web_handler *h) {
     if (xsrf_applies(h) && (h->body_ready || h->cls->data_received) &&
         gale_web_check_xsrf(h) != GALE_OK) {
       gale_log_warning("access", "XSRF check failed for %s %s (%s)", h->req->method,
-                       h->req->target, h->req->remote_ip);
+                       h->req->target, gale_http_server_request_remote_ip(h->req));
       gale_web_send_error(h, 403);
       return false;
     }
@@ -591,7 +591,8 @@ const char *gale_web_header(const gale_web_handler *h, const char *name) {
   return gale_http_server_request_header(h->req, name);
 }
 const char *gale_web_remote_ip(const gale_web_handler *h) {
-  return h->req->remote_ip;
+  /* Through the accessor: the address is formatted on first use. */
+  return gale_http_server_request_remote_ip(h->req);
 }
 const char *gale_web_protocol(const gale_web_handler *h) {
   return h->req->protocol;

@@ -27,14 +27,16 @@ static void parse_body_args(gale_web_handler *h) {
     gale_form_limits_init(&lim);
     lim.lenient = true;
     if (gale_form_parse(h->body_args, req->body, req->body_len, &lim) != GALE_OK)
-      gale_log_warning("app", "malformed form body from %s", req->remote_ip);
+      gale_log_warning("app", "malformed form body from %s",
+                       gale_http_server_request_remote_ip(req));
   } else if (strcmp(type, "multipart/form-data") == 0) {
     size_t blen = 0;
     const char *boundary = gale_params_get(params, "boundary", &blen);
     gale_multipart *m = NULL;
     if (!boundary ||
         gale_multipart_parse(req->body, req->body_len, boundary, blen, NULL, &m) != GALE_OK) {
-      gale_log_warning("app", "malformed multipart body from %s", req->remote_ip);
+      gale_log_warning("app", "malformed multipart body from %s",
+                       gale_http_server_request_remote_ip(req));
     } else {
       h->multipart = m;
       size_t n = gale_multipart_count(m), nfiles = 0;
@@ -73,7 +75,8 @@ static void parse_args(gale_web_handler *h) {
   lim.lenient = true;
   const char *q = h->req->query;
   if (q && *q && gale_form_parse(h->query_args, q, strlen(q), &lim) != GALE_OK)
-    gale_log_warning("app", "malformed query string from %s", h->req->remote_ip);
+    gale_log_warning("app", "malformed query string from %s",
+                     gale_http_server_request_remote_ip(h->req));
   parse_body_args(h);
 }
 

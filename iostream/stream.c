@@ -721,7 +721,9 @@ int gale__stream_close_after_flush(gale_stream *stream, double linger) {
 }
 
 void gale__stream_set_close_hook(gale_stream *stream, gale_stream_close_cb cb, void *arg) {
-  if (!stream || stream->close_notified) return;
+  /* Removing stays possible inside the public close callback (the owner
+   * freed from there, e.g. a TCP server freed by its HTTP server). */
+  if (!stream || (stream->close_notified && cb)) return;
   stream->close_hook = cb;
   stream->close_hook_arg = arg;
 }

@@ -180,6 +180,10 @@ void gale_tcp_client_free(gale_tcp_client *client) {
   free(client);
 }
 
+static void phase(gale_tcp_connect *c, gale_tcp_phase ph, gale_stream *stream) {
+  if (c->opts.on_phase) c->opts.on_phase(ph, stream, c->opts.phase_arg);
+}
+
 /* ---- TLS ----------------------------------------------------------------- */
 
 static void handshake_cb(gale_stream *stream, int status, void *arg) {
@@ -190,7 +194,9 @@ static void handshake_cb(gale_stream *stream, int status, void *arg) {
     return;
   }
   c->stream = NULL;
-  /* On failure the stream closes itself (gale/tls.h). */
+  /* On failure the stream closes itself (gale/tls.h), after this call:
+   * the hook can still read why. */
+  if (status != GALE_OK) phase(c, GALE_TCP_PHASE_TLS_FAILED, stream);
   finish(c, status, status == GALE_OK ? stream : NULL);
 }
 
@@ -208,6 +214,7 @@ static void connected(gale_tcp_connect *c, int fd) {
     finish(c, rc, NULL);
     return;
   }
+  phase(c, GALE_TCP_PHASE_CONNECTED, stream);
   if (!c->opts.tls) {
     finish(c, GALE_OK, stream);
     return;
@@ -341,6 +348,7 @@ static void resolved(int status, const gale_addrinfo_list *list, void *arg) {
   }
   if (c->have_src) gale__addrlist_filter(c->addrs, c->src.ss_family);
   c->state = ST_CONNECT;
+  phase(c, GALE_TCP_PHASE_RESOLVED, NULL);
   c->last_error = GALE_EADDRNOTAVAIL; /* if the source family filtered all */
   if (!start_next(c) && !c->attempts) finish(c, c->last_error, NULL);
 }

@@ -1518,6 +1518,81 @@ static void test_timing_phases(void **state) {
   free(r);
 }
 
+static void test_proxy_failures(void **state) {
+  fx *f = *state;
+  gale_http_request req;
+  result *r;
+  /* A "proxy" that answers CONNECT with an error (the scripted server
+   * does not know the path): the status is in the error. */
+  gale_http_request_init(&req, "https://origin.invalid/");
+  req.proxy_host = "127.0.0.1";
+  req.proxy_port = f->s.port;
+  r = fetch(f, &req);
+  assert_int_equal(r->status, GALE_EHTTP_PROXY);
+  assert_non_null(strstr(r->error, "500"));
+  assert_non_null(strstr(f->s.last_head, "CONNECT origin.invalid:443 HTTP/1.1\r\n"));
+  free(r);
+  /* Plain http through it: absolute form, with proxy credentials. */
+  gale_http_request_init(&req, "http://origin.invalid:8000/echo?x=1");
+  req.proxy_host = "127.0.0.1";
+  req.proxy_port = f->s.port;
+  req.proxy_username = "pu";
+  req.proxy_password = "pp";
+  r = fetch(f, &req);
+  assert_non_null(strstr(f->s.last_head, "GET http://origin.invalid:8000/echo?x=1 HTTP/1.1\r\n"));
+  assert_non_null(strstr(f->s.last_head, "Proxy-Authorization: Basic cHU6cHA=\r\n"));
+  free(r);
+  /* A proxy that accepts and never answers CONNECT: connect_timeout,
+   * which covers the tunnel. */
+  {
+    int port, lfd = black_hole(&port);
+    gale_http_request_init(&req, "https://origin.invalid/");
+    req.proxy_host = "127.0.0.1";
+    req.proxy_port = port;
+    req.connect_timeout = 0.3;
+    r = fetch(f, &req);
+    if (r->status != GALE_ETIMEDOUT_CONNECT)
+      fail_msg("silent proxy: %s (%s)", gale_err_name(r->status), r->error);
+    assert_non_null(strstr(r->error, "CONNECT"));
+    free(r);
+    close(lfd);
+  }
+}
+
+typedef struct dbg {
+  int info, out, in;
+  bool connected;
+} dbg;
+
+static void on_debug(gale_http_debug_kind kind, const char *data, size_t len, void *arg) {
+  dbg *d = arg;
+  if (kind == GALE_HTTP_DEBUG_INFO) {
+    d->info++;
+    if (len >= 12 && memcmp(data, "Connected to", 12) == 0) d->connected = true;
+  } else if (kind == GALE_HTTP_DEBUG_HEADER_OUT) {
+    d->out++;
+  } else {
+    d->in++;
+  }
+}
+
+static void test_debug_callback(void **state) {
+  fx *f = *state;
+  gale_http_request req;
+  dbg d;
+  result *r;
+  memset(&d, 0, sizeof d);
+  gale_http_request_init(&req, url(f, "/r302"));
+  req.debug_callback = on_debug;
+  req.debug_callback_arg = &d;
+  r = fetch(f, &req);
+  assert_int_equal(r->code, 200);
+  assert_true(d.connected);
+  assert_int_equal(d.out, 2); /* both hops */
+  assert_true(d.in >= 6);
+  free(r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_get_and_reuse, setup, teardown),
@@ -1552,6 +1627,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_tls_timeout, setup, teardown),
       cmocka_unit_test_setup_teardown(test_source_address_and_family, setup, teardown),
       cmocka_unit_test_setup_teardown(test_timing_phases, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_proxy_failures, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_debug_callback, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -230,6 +230,7 @@ typedef struct result {
   char error[512];
   bool reused;
   char encoding[64];
+  gale_http_timings t;
 } result;
 
 static void on_resp(const gale_http_response *r, void *arg) {
@@ -240,6 +241,7 @@ static void on_resp(const gale_http_response *r, void *arg) {
   res->code = r->code;
   res->redirects = r->num_redirects;
   res->reused = r->reused;
+  res->t = r->timings;
   res->body = malloc(r->body_len + 1);
   memcpy(res->body, r->body, r->body_len + 1);
   res->body_len = r->body_len;
@@ -324,8 +326,19 @@ static void test_nginx_https(void **state) {
     if (r->status != GALE_OK) fail_msg("https: %s (%s)", gale_err_name(r->status), r->error);
     assert_string_equal(r->body, "hello from nginx\n");
     assert_int_equal(r->reused, i > 0);
+    /* The handshake is timed on a new connection only. */
+    if (i == 0) assert_true(r->t.connect > 0 && r->t.tls > 0 && r->t.first_byte > 0);
+    else assert_true(r->t.connect == 0 && r->t.tls == 0);
+    assert_true(r->t.total >= r->t.connect + r->t.tls);
     result_free(r);
   }
+  /* Other TLS settings: another pool entry, not the verified connection. */
+  gale_http_request_init(&req, nurl(f, true, "/index.html"));
+  req.validate_cert = false;
+  r = fetch(f, &req);
+  assert_int_equal(r->status, GALE_OK);
+  assert_false(r->reused);
+  result_free(r);
   /* By name too: the certificate has DNS:localhost. */
   snprintf(f->url, sizeof f->url, "https://localhost:%d/index.html", P.nginx_tls_port);
   gale_http_request_init(&req, f->url);
@@ -475,8 +488,13 @@ static void tls_case(fx *f, const char *cert, const char *key, const char *extra
   if (r->status != expect)
     fail_msg("%s for %s: got %s (%s), expected %s", cert, host, gale_err_name(r->status), r->error,
              gale_err_name(expect));
-  if (expect == GALE_OK) assert_int_equal(r->code, 200);
-  else assert_true(strlen(r->error) > 0);
+  if (expect == GALE_OK) {
+    assert_int_equal(r->code, 200);
+  } else if (!strstr(r->error, "TLS handshake with") ||
+             strlen(r->error) <= strlen("TLS handshake with 127.0.0.1 failed: ")) {
+    fail_msg("no reason in the error: '%s'", r->error);
+  }
+  if (getenv("GALE_TEST_VERBOSE")) fprintf(stderr, "%s: %s\n", cert, r->error);
   result_free(r);
 }
 

@@ -215,7 +215,7 @@ static void test_ab(void **state) {
   pid_t pid = start_hello(&port);
   char *dir = th_mkdtemp();
   char cmd[900];
-  snprintf(cmd, sizeof(cmd), "ab -q -k -n 2000 -c 20 http://127.0.0.1:%d/ > %s/ab.out 2>&1", port, dir);
+  snprintf(cmd, sizeof(cmd), "ab -q -k -n 2000 -c 50 http://127.0.0.1:%d/ > %s/ab.out 2>&1", port, dir);
   int rc = th_system("%s", cmd);
   snprintf(cmd, sizeof(cmd), "%s/ab.out", dir);
   char *out = th_read_file(cmd, NULL);

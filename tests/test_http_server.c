@@ -4,6 +4,7 @@
  * xheaders, graceful shutdown, access log. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/wait.h>
 #include <zlib.h>
 
@@ -162,6 +163,36 @@ static void test_get_keepalive(void **state) {
   stop(&f);
 }
 
+/* Accepted connections have TCP_NODELAY: a head and a sendfile body are
+ * two writes, and Nagle would hold the second for the peer's delayed ACK. */
+static void test_nodelay(void **state) {
+  (void)state;
+  fixture f;
+  start(&f, NULL);
+  tclient c;
+  tc_open(&c, f.port);
+  tc_send(&c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  TH_RUN_UNTIL(f.loop, tc_count(&c) == 1, 5);
+  int found = 0;
+  for (int fd = 3; fd < 1024; fd++) {
+    struct sockaddr_in local, peer;
+    socklen_t ll = sizeof(local), pl = sizeof(peer);
+    int on = 0;
+    socklen_t ol = sizeof(on);
+    if (fd == c.fd || getsockname(fd, (struct sockaddr *)&local, &ll) != 0 ||
+        local.sin_family != AF_INET || ntohs(local.sin_port) != f.port ||
+        getpeername(fd, (struct sockaddr *)&peer, &pl) != 0)
+      continue;
+    assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &ol), 0);
+    assert_true(on);
+    found++;
+  }
+  assert_int_equal(found, 1);
+  tc_close(&c);
+  TH_RUN_UNTIL(f.loop, gale_http_server_connection_count(f.server) == 0, 5);
+  stop(&f);
+}
+
 static void test_absolute_form(void **state) {
   (void)state;
   fixture f;
@@ -219,6 +250,39 @@ static const struct bad_case bad_cases[] = {
     {"chunk no CRLF", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n", 400},
     {"chunked too big", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3e9\r\n", 413},
     {"CONNECT", "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", 501},
+    {"bad name char", "GET / HTTP/1.1\r\nHost: a\r\nX(Y): z\r\n\r\n", 400},
+    {"non-ASCII name", "GET / HTTP/1.1\r\nHost: a\r\nX\xc3\xa9: z\r\n\r\n", 400},
+    {"DEL in value", "GET / HTTP/1.1\r\nHost: a\r\nX: a\x7f\r\n\r\n", 400},
+    {"ESC in value", "GET / HTTP/1.1\r\nHost: a\r\nX: a\x1b[0m\r\n\r\n", 400},
+    {"bare CR in value", "GET / HTTP/1.1\r\nHost: a\r\nX: a\rb\r\n\r\n", 400},
+    {"bare LF in value", "GET / HTTP/1.1\r\nHost: a\r\nX: a\nb\r\n\r\n", 400},
+    {"fold first line", "GET / HTTP/1.1\r\n Host: a\r\n\r\n", 400},
+    {"target high byte", "GET /caf\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+    {"target fragment", "GET /a#b HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+    {"lowercase version", "GET / http/1.1\r\nHost: a\r\n\r\n", 400},
+    {"Host bad port", "GET / HTTP/1.1\r\nHost: a:99999\r\n\r\n", 400},
+    {"Host userinfo", "GET / HTTP/1.1\r\nHost: u@a\r\n\r\n", 400},
+    {"absolute userinfo", "GET http://u@h/ HTTP/1.1\r\nHost: h\r\n\r\n", 400},
+    {"TE identity", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity\r\n\r\n", 400},
+    {"TE vertical tab", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: \x0b" "chunked\r\n\r\n", 400},
+    {"TE space before colon", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n", 400},
+    {"chunk size sign", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n+5\r\nhello\r\n0\r\n\r\n", 400},
+    {"chunk size space", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5 \r\nhello\r\n0\r\n\r\n", 400},
+    {"chunk size empty", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n\r\nhello\r\n0\r\n\r\n", 400},
+    {"chunk ext bare CR", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b\rc\r\nhello\r\n0\r\n\r\n", 400},
+    {"chunk ext bad char", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a(b\r\nhello\r\n0\r\n\r\n", 400},
+    {"chunk bare LF", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n", 400},
+    {"chunk data LF only", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n", 400},
+    {"chunk 17 digits", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n00000000000000005\r\nhello\r\n0\r\n\r\n", 400},
+    {"chunked sum too big", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+     "1f4\r\n" "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n"
+     "1f5\r\n", 413},
+    {"HTTP/1.1 bare request", "GET / HTTP/1.1\r\n\r\n", 400},
+    {"TLS handshake", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 400},
 };
 
 static void test_malformed_table(void **state) {
@@ -234,7 +298,9 @@ static void test_malformed_table(void **state) {
     size_t n = strlen(bc->request);
     if (strcmp(bc->name, "NUL in value") == 0) n = 35; /* past the NUL */
     tc_sendn(&c, bc->request, n);
-    TH_RUN_UNTIL(f.loop, (tc_poll(&c), c.eof), 5);
+    double end = th_now() + 5;
+    while (!(tc_poll(&c), c.eof) && th_now() < end) gale_loop_run_once(f.loop, 0.05);
+    if (!c.eof) fail_msg("%s: connection not closed: %s", bc->name, c.buf);
     tresp r;
     size_t used = parse_resp(c.buf, c.len, true, false, &r);
     if (!used) fail_msg("%s: no response: %s", bc->name, c.buf);
@@ -860,9 +926,241 @@ static void test_https(void **state) {
   th_rmtree(dir);
 }
 
+static void test_defaults(void **state) {
+  (void)state;
+  gale_http_server_options o;
+  gale_http_server_options_init(&o);
+  assert_int_equal(o.max_header_size, 65536);
+  assert_true(o.max_body_size == 100ull * 1024 * 1024);
+  assert_true(o.idle_connection_timeout > 0);
+  assert_true(o.header_timeout > 0);
+  assert_true(o.body_timeout > 0);
+  assert_true(o.write_timeout > 0);
+  assert_true(o.max_requests_per_connection > 0);
+  assert_true(o.access_log);
+}
+
+static void test_gzip_bomb(void **state) {
+  (void)state;
+  gale_http_server_options o;
+  opts_small(&o); /* max_body_size 1000 */
+  o.decompress_request = true;
+  fixture f;
+  start(&f, &o);
+  /* 100 KB of zeros deflate to ~100 bytes: the limit is on the inflated size. */
+  size_t plain_len = 100000;
+  char *plain = calloc(1, plain_len);
+  char gz[4096];
+  z_stream z;
+  memset(&z, 0, sizeof(z));
+  deflateInit2(&z, 9, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY);
+  z.next_in = (Bytef *)plain;
+  z.avail_in = (uInt)plain_len;
+  z.next_out = (Bytef *)gz;
+  z.avail_out = sizeof(gz);
+  assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+  size_t gzlen = z.total_out;
+  deflateEnd(&z);
+  free(plain);
+  assert_true(gzlen < 1000);
+  tclient c;
+  tc_open(&c, f.port);
+  char head[256];
+  snprintf(head, sizeof(head), "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n", gzlen);
+  tc_send(&c, head);
+  tc_sendn(&c, gz, gzlen);
+  TH_RUN_UNTIL(f.loop, (tc_poll(&c), c.eof), 5);
+  tresp r;
+  assert_true(parse_resp(c.buf, c.len, true, false, &r) > 0);
+  assert_int_equal(r.status, 413);
+  tresp_free(&r);
+  tc_close(&c);
+  /* Garbage that claims to be gzip: 400. */
+  tc_open(&c, f.port);
+  tc_send(&c, "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Encoding: gzip\r\nContent-Length: 10\r\n\r\nnot gzip!!");
+  TH_RUN_UNTIL(f.loop, (tc_poll(&c), c.eof), 5);
+  assert_true(parse_resp(c.buf, c.len, true, false, &r) > 0);
+  assert_int_equal(r.status, 400);
+  tresp_free(&r);
+  tc_close(&c);
+  assert_int_equal(f.requests, 0);
+  stop(&f);
+}
+
+static void test_max_requests_per_connection(void **state) {
+  (void)state;
+  gale_http_server_options o;
+  gale_http_server_options_init(&o);
+  o.max_requests_per_connection = 3;
+  fixture f;
+  start(&f, &o);
+  tclient c;
+  tc_open(&c, f.port);
+  tc_send(&c, "GET /query?1 HTTP/1.1\r\nHost: h\r\n\r\nGET /query?2 HTTP/1.1\r\nHost: h\r\n\r\n"
+              "GET /query?3 HTTP/1.1\r\nHost: h\r\n\r\nGET /query?4 HTTP/1.1\r\nHost: h\r\n\r\n");
+  TH_RUN_UNTIL(f.loop, (tc_poll(&c), c.eof), 5);
+  assert_int_equal(tc_count(&c), 3);
+  tresp r;
+  char v[16];
+  tc_get(&c, 1, false, &r);
+  assert_false(tresp_header(&r, "Connection", NULL, 0));
+  tresp_free(&r);
+  tc_get(&c, 2, false, &r);
+  assert_string_equal(r.body, "/query|3|h");
+  assert_true(tresp_header(&r, "Connection", v, sizeof(v)));
+  assert_string_equal(v, "close");
+  tresp_free(&r);
+  assert_int_equal(f.requests, 3);
+  tc_close(&c);
+  stop(&f);
+}
+
+/* After an error the server drains what the client still sends (lingering
+ * close), so the client reads the answer instead of a reset. */
+static void test_lingering_close(void **state) {
+  (void)state;
+  gale_http_server_options o;
+  opts_small(&o);
+  fixture f;
+  start(&f, &o);
+  tclient c;
+  tc_open(&c, f.port);
+  tc_send(&c, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5000000\r\n\r\n");
+  /* The body keeps coming after the 413 went out. */
+  size_t junk_len = 256 * 1024;
+  char *junk = malloc(junk_len);
+  memset(junk, 'j', junk_len);
+  gale_loop_run_once(f.loop, 0.05);
+  tc_sendn(&c, junk, junk_len);
+  free(junk);
+  TH_RUN_UNTIL(f.loop, (tc_poll(&c), c.eof), 5);
+  tresp r;
+  assert_true(parse_resp(c.buf, c.len, true, false, &r) > 0);
+  assert_int_equal(r.status, 413);
+  assert_non_null(strstr(r.body, "413"));
+  tresp_free(&r);
+  tc_close(&c);
+  stop(&f);
+}
+
+/* Slowloris: clients trickling an endless header section one byte at a
+ * time are cut off by the header deadline, while a normal client is served
+ * meanwhile. */
+static void test_slowloris_trickle(void **state) {
+  (void)state;
+  gale_http_server_options o;
+  gale_http_server_options_init(&o);
+  o.header_timeout = 0.5;
+  fixture f;
+  start(&f, &o);
+  enum { NSLOW = 8 };
+  tclient slow[NSLOW];
+  for (int i = 0; i < NSLOW; i++) {
+    tc_open(&slow[i], f.port);
+    tc_send(&slow[i], "GET / HTTP/1.1\r\nHost: h\r\nX-Slow: ");
+  }
+  double start_t = th_now();
+  tclient c;
+  tc_open(&c, f.port);
+  tc_send(&c, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  bool served = false;
+  int closed = 0;
+  while (closed < NSLOW && th_now() < start_t + 5) {
+    for (int i = 0; i < NSLOW; i++) {
+      if (slow[i].eof) continue;
+      tc_sendn(&slow[i], "a", 1); /* progress, but never the end */
+      tc_poll(&slow[i]);
+      if (slow[i].eof) closed++;
+    }
+    gale_loop_run_once(f.loop, 0.02);
+    if (!served && (tc_poll(&c), tc_count(&c) == 1)) served = true;
+  }
+  assert_true(served);
+  assert_int_equal(closed, NSLOW);
+  assert_true(th_now() - start_t < 3);
+  for (int i = 0; i < NSLOW; i++) {
+    tresp r;
+    assert_true(parse_resp(slow[i].buf, slow[i].len, true, false, &r) > 0);
+    assert_int_equal(r.status, 408);
+    tresp_free(&r);
+    tc_close(&slow[i]);
+  }
+  tc_close(&c);
+  stop(&f);
+}
+
+static void close_frees_server(gale_http_server_request *req, int status, void *arg) {
+  (void)req;
+  (void)status;
+  fixture *f = arg;
+  f->closes++;
+  f->held = NULL;
+  gale_http_server_free(f->server);
+  f->server = NULL;
+}
+
+static void test_free_in_close_cb(void **state) {
+  (void)state;
+  fixture f;
+  start(&f, NULL);
+  tclient c, other;
+  tc_open(&c, f.port);
+  tc_open(&other, f.port);
+  tc_send(&other, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  TH_RUN_UNTIL(f.loop, tc_count(&other) == 1, 5);
+  tc_send(&c, "GET /async HTTP/1.1\r\nHost: h\r\n\r\n");
+  TH_RUN_UNTIL(f.loop, f.held != NULL, 5);
+  gale_http_server_request_set_close_cb(f.held, close_frees_server, &f);
+  tc_close(&c);
+  TH_RUN_UNTIL(f.loop, f.closes == 1, 5);
+  assert_null(f.server);
+  TH_RUN_UNTIL(f.loop, (tc_poll(&other), other.eof), 5);
+  tc_close(&other);
+  stop(&f);
+}
+
+/* A client that stops reading: the write deadline closes the connection
+ * (and the server stops producing for it meanwhile). */
+static void test_write_timeout(void **state) {
+  (void)state;
+  gale_http_server_options o;
+  gale_http_server_options_init(&o);
+  o.write_timeout = 0.3;
+  fixture f;
+  start(&f, &o);
+  tclient c;
+  memset(&c, 0, sizeof(c));
+  c.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int small = 4096;
+  setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)f.port)};
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(connect(c.fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+  const char *one_req = "GET /huge HTTP/1.1\r\nHost: h\r\n\r\n";
+  size_t one = strlen(one_req);
+  char *reqs = malloc(100 * one);
+  for (int i = 0; i < 100; i++) memcpy(reqs + i * one, one_req, one);
+  tc_sendn(&c, reqs, 100 * one);
+  free(reqs);
+  TH_RUN_UNTIL(f.loop, f.requests > 0, 5);
+  double t0 = th_now();
+  TH_RUN_UNTIL(f.loop, gale_http_server_connection_count(f.server) == 0, 5);
+  assert_true(th_now() - t0 >= 0.25);
+  assert_true(f.requests < 100);
+  close(c.fd);
+
+  /* A client that reads slowly but steadily is not cut off. */
+  tc_open(&c, f.port);
+  tc_send(&c, "GET /huge HTTP/1.1\r\nHost: h\r\n\r\n");
+  TH_RUN_UNTIL(f.loop, tc_count(&c) == 1, 5);
+  tc_close(&c);
+  stop(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_get_keepalive),
+      cmocka_unit_test(test_nodelay),
       cmocka_unit_test(test_absolute_form),
       cmocka_unit_test(test_malformed_table),
       cmocka_unit_test(test_limits),
@@ -884,6 +1182,13 @@ int main(void) {
       cmocka_unit_test(test_free_in_callback),
       cmocka_unit_test(test_slow_reader),
       cmocka_unit_test(test_https),
+      cmocka_unit_test(test_defaults),
+      cmocka_unit_test(test_gzip_bomb),
+      cmocka_unit_test(test_max_requests_per_connection),
+      cmocka_unit_test(test_lingering_close),
+      cmocka_unit_test(test_slowloris_trickle),
+      cmocka_unit_test(test_free_in_close_cb),
+      cmocka_unit_test(test_write_timeout),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

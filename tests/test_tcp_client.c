@@ -1,6 +1,6 @@
 /* gale_tcp_client: connects, Happy Eyeballs with a black-holed IPv6
  * address, refused and timed-out connects, DNS failures, cancel, source
- * address, futures, TLS against a gale TLS server stream. */
+ * address, futures, TLS against a gale TLS server stream, the phase hook. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -485,6 +485,47 @@ static struct outcome tls_connect(struct fixture *f, const char *host, int port,
   return connect_to(f, host, port, &opts);
 }
 
+/* What the phase hook saw, in order. */
+struct phases {
+  int seen[4];
+  int n;
+  bool stream_at_connected;
+  char tls_error[256];
+};
+
+static void on_phase(gale_tcp_phase phase, gale_stream *stream, void *arg) {
+  struct phases *p = arg;
+  if (p->n < 4) p->seen[p->n++] = (int)phase;
+  if (phase == GALE_TCP_PHASE_CONNECTED) p->stream_at_connected = stream != NULL;
+  if (phase == GALE_TCP_PHASE_TLS_FAILED)
+    snprintf(p->tls_error, sizeof p->tls_error, "%s", gale_stream_tls_error(stream));
+}
+
+static void test_phases(void **state) {
+  struct fixture *f = *state;
+  int port, lfd = th_listen(&port);
+  struct phases p;
+  memset(&p, 0, sizeof p);
+  gale_tcp_connect_options opts;
+  gale_tcp_connect_options_init(&opts);
+  opts.on_phase = on_phase;
+  opts.phase_arg = &p;
+  struct outcome o = connect_to(f, "localhost", port, &opts);
+  assert_int_equal(o.status, GALE_OK);
+  assert_int_equal(p.n, 2);
+  assert_int_equal(p.seen[0], GALE_TCP_PHASE_RESOLVED);
+  assert_int_equal(p.seen[1], GALE_TCP_PHASE_CONNECTED);
+  assert_true(p.stream_at_connected);
+  close_stream(f->loop, &o);
+  /* A refused connect resolves but never connects. */
+  close(lfd);
+  memset(&p, 0, sizeof p);
+  o = connect_to(f, "127.0.0.1", port, &opts);
+  assert_int_equal(o.status, GALE_ECONNREFUSED);
+  assert_int_equal(p.n, 1);
+  assert_int_equal(p.seen[0], GALE_TCP_PHASE_RESOLVED);
+}
+
 /* Accepts once (TH_RUN_UNTIL evaluates its condition more than once). */
 static bool try_accept(int lfd, int *fd) {
   if (*fd < 0) *fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -519,10 +560,22 @@ static void test_tls(void **state) {
   o = tls_connect(f, "sni.test", peer.port, ctx);
   assert_int_equal(o.status, GALE_OK);
   close_stream(f->loop, &o);
-  /* A name the certificate does not cover. */
-  o = tls_connect(f, "wrong.test", peer.port, ctx);
+  /* A name the certificate does not cover; the phase hook reads why
+   * before the stream goes. */
+  struct phases p;
+  memset(&p, 0, sizeof p);
+  gale_tcp_connect_options popts;
+  gale_tcp_connect_options_init(&popts);
+  popts.tls = ctx;
+  popts.connect_timeout = 10;
+  popts.on_phase = on_phase;
+  popts.phase_arg = &p;
+  o = connect_to(f, "wrong.test", peer.port, &popts);
   assert_int_equal(o.status, GALE_ETLS_HOSTNAME);
   assert_null(o.stream);
+  assert_int_equal(p.n, 3);
+  assert_int_equal(p.seen[2], GALE_TCP_PHASE_TLS_FAILED);
+  assert_true(strlen(p.tls_error) > 0);
   gale_tls_ctx_unref(ctx);
 
   /* An unknown CA (the system store does not know the test CA). */
@@ -568,6 +621,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_source_address, setup, teardown),
       cmocka_unit_test_setup_teardown(test_future, setup, teardown),
       cmocka_unit_test_setup_teardown(test_tls, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_phases, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -175,6 +175,88 @@ static void dflt_get(gale_web_handler *h) {
 }
 static const gale_web_handler_class dflt_class = {.get = dflt_get};
 
+/* The request accessors through the web layer. */
+static void info_get(gale_web_handler *h) {
+  gale_web_printf(h, "%s|%s|%s|%s|%s|%s|%s|%s|%s", gale_web_remote_ip(h), gale_web_protocol(h),
+                  gale_web_host(h), gale_http_server_request_version(gale_web_request(h)),
+                  gale_web_method(h), gale_web_uri(h), gale_web_path(h), gale_web_query(h),
+                  gale_web_header(h, "x-a") ? gale_web_header(h, "x-a") : "-");
+}
+static const gale_web_handler_class info_class = {.get = info_get};
+
+/* prepare goes asynchronous; the test resumes it. */
+static gale_web_handler *held_prep;
+static void holdprep_prepare(gale_web_handler *h) {
+  tr("prepare,");
+  held_prep = h;
+  gale_web_hold(h);
+}
+static void holdprep_get(gale_web_handler *h) {
+  tr("get,");
+  gale_web_write_str(h, "resumed");
+}
+static const gale_web_handler_class holdprep_class = {.prepare = holdprep_prepare,
+                                                      .get = holdprep_get};
+
+/* Tornado's @stream_request_body. */
+struct sink_ctx {
+  size_t got;
+  int calls;
+};
+static int sink_data(gale_web_handler *h, const char *data, size_t len) {
+  struct sink_ctx *ctx = gale_web_handler_ctx(h);
+  (void)data;
+  ctx->got += len;
+  ctx->calls++;
+  return GALE_OK;
+}
+static void sink_put(gale_web_handler *h) {
+  struct sink_ctx *ctx = gale_web_handler_ctx(h);
+  size_t blen = 0;
+  gale_web_body(h, &blen);
+  gale_web_printf(h, "got %zu buffered %zu", ctx->got, blen);
+}
+static const gale_web_handler_class sink_class = {
+    .ctx_size = sizeof(struct sink_ctx), .data_received = sink_data, .put = sink_put};
+
+/* gale_web_redirect with the status from the path. */
+static void rstatus_get(gale_web_handler *h) {
+  int status = atoi(gale_web_path_arg(h, 0));
+  if (gale_web_redirect(h, "/target", status) != GALE_OK) gale_web_write_str(h, "refused");
+}
+static const gale_web_handler_class rstatus_class = {.get = rstatus_get};
+
+/* on_finish of an asynchronous handler whose client went away. */
+static int lp_finishes, lp_closes;
+static gale_web_handler *lp_held;
+static void lp_get(gale_web_handler *h) {
+  lp_held = h;
+  gale_web_hold(h);
+}
+static void lp_closed(gale_web_handler *h) {
+  (void)h;
+  lp_closes++;
+}
+static void lp_finish(gale_web_handler *h) {
+  (void)h;
+  lp_finishes++;
+  lp_held = NULL;
+}
+static const gale_web_handler_class lp_class = {
+    .get = lp_get, .on_connection_close = lp_closed, .on_finish = lp_finish};
+
+/* Cookie attributes are checked too (response splitting). */
+static void badcookie_get(gale_web_handler *h) {
+  gale_web_cookie_options o = {.path = "/a;b"};
+  gale_web_printf(h, "%d,", gale_web_set_cookie(h, "n", "v", &o) == GALE_EINVAL);
+  gale_web_cookie_options o2 = {.domain = "x\r\nSet-Cookie: evil=1"};
+  gale_web_printf(h, "%d,", gale_web_set_cookie(h, "n", "v", &o2) == GALE_EINVAL);
+  gale_web_cookie_options o3 = {.samesite = "Bogus"};
+  gale_web_printf(h, "%d,", gale_web_set_cookie(h, "n", "v", &o3) == GALE_EINVAL);
+  gale_web_printf(h, "%d", gale_web_set_cookie(h, "bad name", "v", NULL) == GALE_EINVAL);
+}
+static const gale_web_handler_class badcookie_class = {.get = badcookie_get};
+
 static int life_magic = 7;
 
 static void wstart(wfix *f, gale_web_app_options *o) {
@@ -200,6 +282,12 @@ static void wstart(wfix *f, gale_web_app_options *o) {
   assert_int_equal(gale_web_app_add(f->app, "/cookie", &cookie_class, NULL, NULL), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/signed", &signed_class, NULL, NULL), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/xsrf", &xsrf_class, NULL, NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f->app, "/info", &info_class, NULL, NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f->app, "/holdprep", &holdprep_class, NULL, NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f->app, "/sink", &sink_class, NULL, NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f->app, "/rstatus/([0-9]+)", &rstatus_class, NULL, NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f->app, "/longpoll", &lp_class, NULL, NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f->app, "/badcookie", &badcookie_class, NULL, NULL), GALE_OK);
   static const gale_web_redirect_options ro = {.url = "/user/{0}/x", .permanent = true};
   assert_int_equal(gale_web_app_add(f->app, "/old/([0-9]+)", &gale_web_redirect_handler, (void *)&ro, NULL), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/bad(", &args_class, NULL, NULL), GALE_EINVAL);
@@ -530,12 +618,146 @@ static void test_xsrf(void **state) {
   wstop(&f);
 }
 
+static void test_request_accessors(void **state) {
+  (void)state;
+  wfix f;
+  wstart(&f, NULL);
+  tresp r;
+  fetch(&f, "GET /info?k=v%20w HTTP/1.1\r\nHost: example.org:81\r\nX-A: hdr\r\n\r\n", &r);
+  assert_string_equal(r.body, "127.0.0.1|http|example.org:81|HTTP/1.1|GET|/info?k=v%20w|/info|k=v%20w|hdr");
+  tresp_free(&r);
+  fetch(&f, "GET /info HTTP/1.0\r\n\r\n", &r);
+  assert_string_equal(r.body, "127.0.0.1|http||HTTP/1.0|GET|/info|/info||-");
+  tresp_free(&r);
+  /* HEAD runs get; the headers say what GET would send, no body follows. */
+  tclient c;
+  tc_open(&c, f.port);
+  tc_send(&c, "HEAD /life HTTP/1.1\r\nHost: h\r\n\r\nGET /life HTTP/1.1\r\nHost: h\r\n\r\n");
+  TH_RUN_UNTIL(f.loop, (tc_poll(&c), strstr(c.buf, "magic=7") != NULL), 5);
+  tc_get(&c, 0, true, &r);
+  assert_int_equal(r.status, 200);
+  char v[64];
+  assert_true(tresp_header(&r, "Content-Length", v, sizeof(v)));
+  assert_string_equal(v, "7");
+  tresp_free(&r);
+  size_t hl = (size_t)(strstr(c.buf, "\r\n\r\n") - c.buf) + 4;
+  assert_memory_equal(c.buf + hl, "HTTP/1.1 200", 12); /* no body between the two */
+  tc_close(&c);
+  wstop(&f);
+}
+
+static void test_prepare_hold_resume(void **state) {
+  (void)state;
+  wfix f;
+  wstart(&f, NULL);
+  held_prep = NULL;
+  tclient c;
+  tc_open(&c, f.port);
+  tc_send(&c, "GET /holdprep HTTP/1.1\r\nHost: h\r\n\r\n");
+  TH_RUN_UNTIL(f.loop, held_prep != NULL, 5);
+  th_run_for(f.loop, 0.05);
+  assert_string_equal(trace, "prepare,");
+  assert_int_equal(tc_count(&c), 0);
+  assert_int_equal(gale_web_resume(held_prep), GALE_OK);
+  TH_RUN_UNTIL(f.loop, tc_count(&c) == 1, 5);
+  tresp r;
+  tc_get(&c, 0, false, &r);
+  assert_string_equal(r.body, "resumed");
+  assert_string_equal(trace, "prepare,get,");
+  tresp_free(&r);
+  tc_close(&c);
+  wstop(&f);
+}
+
+static void test_stream_request_body(void **state) {
+  (void)state;
+  wfix f;
+  wstart(&f, NULL);
+  tclient c;
+  tc_open(&c, f.port);
+  enum { N = 500000 };
+  char *body = malloc(N);
+  memset(body, 'u', N);
+  char head[128];
+  snprintf(head, sizeof(head), "PUT /sink HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n", N);
+  tc_send(&c, head);
+  tc_sendn(&c, body, N);
+  free(body);
+  TH_RUN_UNTIL(f.loop, tc_count(&c) == 1, 10);
+  tresp r;
+  tc_get(&c, 0, false, &r);
+  assert_string_equal(r.body, "got 500000 buffered 0");
+  tresp_free(&r);
+  /* Chunked too. */
+  tc_send(&c, "PUT /sink HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+  TH_RUN_UNTIL(f.loop, tc_count(&c) == 2, 5);
+  tc_get(&c, 1, false, &r);
+  assert_string_equal(r.body, "got 5 buffered 0");
+  tresp_free(&r);
+  tc_close(&c);
+  wstop(&f);
+}
+
+static void test_redirect_statuses(void **state) {
+  (void)state;
+  wfix f;
+  wstart(&f, NULL);
+  static const int ok[] = {301, 302, 303, 307, 308};
+  tresp r;
+  char path[64], v[64];
+  for (size_t i = 0; i < 5; i++) {
+    snprintf(path, sizeof(path), "/rstatus/%d", ok[i]);
+    get(&f, path, &r);
+    assert_int_equal(r.status, ok[i]);
+    assert_true(tresp_header(&r, "Location", v, sizeof(v)));
+    assert_string_equal(v, "/target");
+    tresp_free(&r);
+  }
+  get(&f, "/rstatus/0", &r); /* default */
+  assert_int_equal(r.status, 302);
+  tresp_free(&r);
+  get(&f, "/rstatus/305", &r);
+  assert_int_equal(r.status, 200);
+  assert_string_equal(r.body, "refused");
+  tresp_free(&r);
+  get(&f, "/badcookie", &r);
+  assert_string_equal(r.body, "1,1,1,1");
+  assert_null(strstr(r.head, "Set-Cookie"));
+  tresp_free(&r);
+  /* A flushed (streamed) response gets no ETag. */
+  get(&f, "/stream", &r);
+  assert_false(tresp_header(&r, "Etag", NULL, 0));
+  tresp_free(&r);
+  wstop(&f);
+}
+
+static void test_longpoll_client_gone(void **state) {
+  (void)state;
+  wfix f;
+  wstart(&f, NULL);
+  lp_finishes = lp_closes = 0;
+  lp_held = NULL;
+  tclient c;
+  tc_open(&c, f.port);
+  tc_send(&c, "GET /longpoll HTTP/1.1\r\nHost: h\r\n\r\n");
+  TH_RUN_UNTIL(f.loop, lp_held != NULL, 5);
+  assert_int_equal(lp_finishes, 0);
+  tc_close(&c);
+  TH_RUN_UNTIL(f.loop, lp_finishes == 1, 5);
+  assert_int_equal(lp_closes, 1);
+  assert_null(lp_held);
+  wstop(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_routes),     cmocka_unit_test(test_response_api),
       cmocka_unit_test(test_etag),       cmocka_unit_test(test_arguments),
       cmocka_unit_test(test_async_handler), cmocka_unit_test(test_cookies),
       cmocka_unit_test(test_signed_value),  cmocka_unit_test(test_xsrf),
+      cmocka_unit_test(test_request_accessors), cmocka_unit_test(test_prepare_hold_resume),
+      cmocka_unit_test(test_stream_request_body), cmocka_unit_test(test_redirect_statuses),
+      cmocka_unit_test(test_longpoll_client_gone),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -85,4 +85,10 @@ int cli_fetch_main(int argc, char **argv);
 int cli_bench_main(int argc, char **argv);
 int cli_serve_main(int argc, char **argv);
 
+/* gale serve: answers a request for a directory under `root` (a real path)
+ * that has no index.html with an HTML listing, or a redirect to the path
+ * with a trailing '/'.  Returns false, having answered nothing, for
+ * anything else (the static handler takes it). */
+bool cli_serve_listing(gale_web_handler *h, const char *root);
+
 #endif

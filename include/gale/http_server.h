@@ -89,6 +89,10 @@ typedef struct gale_http_server_options {
   double header_timeout;        /* 60 s from a request's first byte to the end
                                    of its header section (slowloris); 0 = none */
   double body_timeout;          /* 60 s without body progress; 0 = none */
+  double write_timeout;         /* 60 s without any byte of a pending response
+                                   leaving (a client that stopped reading):
+                                   the connection closes (checked by the same
+                                   sweep as idle_connection_timeout); 0 = none */
   double idle_connection_timeout; /* 3600 s (Tornado) idle between requests
                                    (checked by one sweep of the connections
                                    a few times per timeout, at most 1 s

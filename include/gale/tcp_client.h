@@ -42,6 +42,24 @@ typedef struct gale_tcp_connect gale_tcp_connect;
 
 #define GALE_TCP_CLIENT_DEFAULT_HAPPY_EYEBALLS_DELAY 0.3
 
+/* Progress of one connect, for callers that time or log its phases (the
+ * HTTP client's DNS / connect / TLS timings). */
+typedef enum gale_tcp_phase {
+  GALE_TCP_PHASE_RESOLVED = 1, /* the host resolved; TCP attempts start.
+                                  `stream` is NULL. */
+  GALE_TCP_PHASE_CONNECTED,    /* a TCP connection won; the TLS handshake
+                                  (if any) starts next.  `stream` is it. */
+  GALE_TCP_PHASE_TLS_FAILED    /* the handshake failed; `stream` can still
+                                  be asked gale_stream_tls_error() (it is
+                                  closed after the hook returns). */
+} gale_tcp_phase;
+
+/* Told each phase as it is reached, inside the connect's own processing:
+ * `stream` is borrowed for the call.  It may read state and set socket
+ * options, but must not cancel the connect, close the stream or free the
+ * client (the connect callback is the place for that). */
+typedef void (*gale_tcp_phase_cb)(gale_tcp_phase phase, gale_stream *stream, void *arg);
+
 typedef struct gale_tcp_connect_options {
   /* AF_UNSPEC (default), AF_INET or AF_INET6. */
   int family;
@@ -65,6 +83,9 @@ typedef struct gale_tcp_connect_options {
   double happy_eyeballs_delay;
   /* The stream's read buffer limit; 0 = the stream's default (100 MiB). */
   size_t max_buffer_size;
+  /* Phase hook (see gale_tcp_phase_cb); NULL (default) = none. */
+  gale_tcp_phase_cb on_phase;
+  void *phase_arg;
 } gale_tcp_connect_options;
 
 /* Fills `opts` with the defaults above.  NULL is ignored. */
