@@ -288,6 +288,7 @@ static const gale_web_handler_class not_found_class = {
 /* Decodes the route's groups into one block: pointers, then strings. */
 static int set_path_args(gale_web_handler *h, const char *path, pcre2_match_data *md,
                          uint32_t ngroups) {
+  if (ngroups == 0) return GALE_OK; /* most routes: no allocation */
   PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
   size_t total = 0;
   for (uint32_t i = 1; i <= ngroups; i++)
