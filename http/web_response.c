@@ -9,6 +9,7 @@
 
 #include "gale/cookie.h"
 #include "gale/log.h"
+#include "core/alloc.h"
 #include "http/web_internal.h"
 
 #define ETAG_MAX_BODY (1024 * 1024) /* hash bodies up to this size */
@@ -435,7 +436,7 @@ int gale_web_set_cookie(gale_web_handler *h, const char *name, const char *value
   int rc = gale_cookie_format(name, value, &o, NULL, 0, &need);
   if (rc != GALE_OK && rc != GALE_ERANGE) return rc;
   char stackbuf[512];
-  char *buf = need < sizeof(stackbuf) ? stackbuf : malloc(need + 1);
+  char *buf = need < sizeof(stackbuf) ? stackbuf : gale__malloc(need + 1);
   if (!buf) return GALE_ENOMEM;
   rc = gale_cookie_format(name, value, &o, buf, need + 1, &need);
   if (rc == GALE_OK) rc = gale_http_server_request_add_header(h->req, "Set-Cookie", buf);
