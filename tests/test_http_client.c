@@ -736,6 +736,19 @@ static void test_bad_requests_refused(void **state) {
   gale_http_request_init(&req, url(f, "/hello"));
   req.user_agent = "a\r\nb";
   assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, &res, NULL), GALE_EINVAL);
+  /* Request fields cannot carry CR/LF/NUL or a non-token name: the headers
+   * object refuses them before the client sees them. */
+  {
+    gale_headers *h = gale_headers_new();
+    assert_int_equal(gale_headers_add(h, "X-A", "a\r\nX-B: b"), GALE_EINVAL);
+    assert_int_equal(gale_headers_add(h, "X A", "a"), GALE_EINVAL);
+    assert_int_equal(gale_headers_add(h, "X-A:", "a"), GALE_EINVAL);
+    assert_int_equal(gale_headers_count(h), 0);
+    gale_headers_free(h);
+  }
+  gale_http_request_init(&req, url(f, "/hello"));
+  req.proxy_host = "127.0.0.1\r\nX: y";
+  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, &res, NULL), GALE_EINVAL);
   gale_http_request_init(&req, url(f, "/hello"));
   req.body = "x";
   req.body_len = 1; /* a GET with a body */

@@ -15,7 +15,11 @@
  * Requests speak HTTP/1.1 over plain TCP or TLS.  Connections are kept alive
  * and reused per (scheme, host, port, TLS settings, proxy); at most
  * `max_clients` requests are in flight at once and the rest wait in a FIFO
- * queue.  An idempotent request (GET, HEAD, PUT, DELETE, OPTIONS, TRACE) that
+ * queue, each for at most min(connect_timeout, request_timeout) (as
+ * Tornado; then GALE_ETIMEDOUT_QUEUE).  Connections are opened with
+ * gale_tcp_client (resolver, Happy Eyeballs, source address, TLS).  A
+ * connection whose response was followed by extra bytes is never reused.
+ * An idempotent request (GET, HEAD, PUT, DELETE, OPTIONS, TRACE) that
  * finds a reused connection closed before any response byte arrived is
  * retried once on a fresh connection; others never are.  The client never
  * pipelines.
