@@ -87,6 +87,39 @@ check "pipelining https: refused" test $? -eq 2
 "$GALE" bench -n 1 "notaurl" >"$tmp/out" 2>&1
 check "bad URL: exit 3" test $? -eq 3
 
+# A server whose answers end at close (no Content-Length): fine one request
+# per connection, refused (an error, not a hang) when pipelining.
+cat >"$tmp/raw.py" <<'PYEOF'
+import socket, threading
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0))
+s.listen(64)
+print(s.getsockname()[1], flush=True)
+def serve(c):
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        d = c.recv(4096)
+        if not d:
+            break
+        buf += d
+    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nbody until close")
+    c.close()
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PYEOF
+$PY "$tmp/raw.py" >"$tmp/rport" 2>"$tmp/rlog" &
+pids="$pids $!"
+i=0
+while [ $i -lt 100 ] && [ ! -s "$tmp/rport" ]; do sleep 0.05; i=$((i + 1)); done
+rbase=http://127.0.0.1:$(cat "$tmp/rport")
+bench "close-delimited answers, no pipelining" '20 requests in .*: 20 ok, 0 errors' -n 20 -c 2 "$rbase/"
+"$GALE" bench -n 20 -c 2 -p 4 "$rbase/" >"$tmp/out" 2>&1
+rc=$?
+check "close-delimited answers, pipelined: an error" sh -c \
+  "test $rc -eq 1 && grep -q 'First error: EHTTP_PARSE: body delimited by close' '$tmp/out'"
+
 # Tornado: chunked bodies, and servers that close after some answers.
 if $PY -c 'import tornado' 2>/dev/null; then
   cat >"$tmp/app.py" <<'PYEOF'

@@ -89,6 +89,12 @@ check "empty directory lists" test "$(code "$base/empty/")" = 200
 check "access log line" grep -q '\] 200 GET /data.bin (127.0.0.1) ' "$tmp/log"
 check "access log 404" grep -q '\] 404 GET /nope.txt (127.0.0.1) ' "$tmp/log"
 check "examples/fetch" sh -c "'$B/examples/fetch' '$base/a.txt' | tail -n 1 | grep -qx hello"
+"$GALE" serve -p "$port" -b 127.0.0.1 "$root" >"$tmp/out" 2>&1
+rc=$?
+check "port in use: exit 1" sh -c "test $rc -eq 1 && grep -q 'cannot listen' '$tmp/out'"
+head -c 50000000 /dev/zero >"$root/huge.bin"
+curl -s -o /dev/null --max-filesize 1000 --limit-rate 100k -m 1 "$base/huge.bin"
+check "survives a client leaving mid-file" test "$(code "$base/a.txt")" = 200
 check "SIGTERM: exit 0" stop_serve
 
 start_serve --no-listing -q "$root"

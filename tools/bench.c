@@ -49,6 +49,14 @@ static void on_response(const gale_http_response *r, void *arg) {
   bench_maybe_finish(b);
 }
 
+/* Bodies are counted (size_download), not kept: no buffer per response. */
+static int discard_body(const void *data, size_t len, void *arg) {
+  (void)data;
+  (void)len;
+  (void)arg;
+  return GALE_OK;
+}
+
 static void start_one(bench *b) {
   gale_http_request req;
   int st;
@@ -59,6 +67,7 @@ static void start_one(bench *b) {
   req.follow_redirects = false;
   req.connect_timeout = b->timeout;
   req.request_timeout = b->timeout;
+  req.streaming_callback = discard_body;
   st = gale_http_client_fetch(b->client, &req, on_response, b, NULL);
   if (st != GALE_OK) {
     fprintf(stderr, "gale bench: %s: %s\n", b->url, gale_strerror(st));
