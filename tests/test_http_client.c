@@ -4,7 +4,12 @@
  * timeout, redirects (method rewriting, loops, credentials across origins),
  * gzip, limits, timeouts naming the phase, truncated bodies, malformed
  * responses, uploads (buffer, producer with and without a length,
- * 100-continue), cancellation, futures. */
+ * 100-continue), cancellation, futures; hostile servers (HARDENING.md:
+ * oversize heads, bad chunk framing and trailers, bad Content-Length,
+ * response smuggling, resets and stalls mid-body, decompression bombs),
+ * DNS errors and timeouts from a scripted DNS server, TLS timeouts, source
+ * address and address family, proxy failures, header/debug callbacks,
+ * idle timeout, FIFO order and timing phases. */
 #include "harness.h"
 
 #include <errno.h>
@@ -1438,6 +1443,17 @@ static void test_dns_errors(void **state) {
                r->error);
     assert_non_null(strstr(r->error, "nowhere.example"));
     assert_true(d.queries > 0);
+    if (silent) {
+      /* Cancelled while resolving. */
+      uint64_t id;
+      int q = d.queries;
+      memset(r, 0, sizeof *r);
+      assert_int_equal(gale_http_client_fetch(c, &req, on_resp, r, &id), GALE_OK);
+      TH_RUN_UNTIL(f->loop, d.queries > q, 5);
+      assert_int_equal(gale_http_client_cancel(c, id), GALE_OK);
+      TH_RUN_UNTIL(f->loop, r->done, 5);
+      assert_int_equal(r->status, GALE_ECANCELLED);
+    }
     gale_http_client_free(c);
     th_run_for(f->loop, 0.02);
     gale_resolver_free(res);
@@ -1457,6 +1473,24 @@ static void test_tls_timeout(void **state) {
   r = fetch(f, &req);
   if (r->status != GALE_ETIMEDOUT_TLS)
     fail_msg("tls timeout: %s (%s)", gale_err_name(r->status), r->error);
+  assert_non_null(strstr(r->error, "TLS handshake"));
+  /* Cancelled, then the client freed, in the middle of the handshake. */
+  for (int free_client = 0; free_client < 2; free_client++) {
+    uint64_t id;
+    int accepted = f->s.accepted;
+    memset(r, 0, sizeof *r);
+    gale_http_request_init(&req, f->url);
+    assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, r, &id), GALE_OK);
+    TH_RUN_UNTIL(f->loop, f->s.accepted > accepted && f->s.conns && f->s.conns->len > 0, 5);
+    if (free_client) {
+      gale_http_client_free(f->client);
+      f->client = NULL;
+    } else {
+      assert_int_equal(gale_http_client_cancel(f->client, id), GALE_OK);
+    }
+    TH_RUN_UNTIL(f->loop, r->done, 5);
+    assert_int_equal(r->status, GALE_ECANCELLED);
+  }
   free(r);
 }
 
@@ -1606,6 +1640,68 @@ static void test_debug_callback(void **state) {
   free(r);
 }
 
+static void test_ipv6_literal(void **state) {
+  fx *f = *state;
+  struct sockaddr_in6 sin6;
+  socklen_t sl = sizeof sin6;
+  gale_watcher *w;
+  gale_http_request req;
+  result *r;
+  int lfd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  memset(&sin6, 0, sizeof sin6);
+  sin6.sin6_family = AF_INET6;
+  sin6.sin6_addr = in6addr_loopback;
+  if (lfd < 0 || bind(lfd, (struct sockaddr *)&sin6, sizeof sin6) != 0) {
+    if (lfd >= 0) close(lfd);
+    skip(); /* no IPv6 loopback here */
+  }
+  assert_int_equal(listen(lfd, 16), 0);
+  getsockname(lfd, (struct sockaddr *)&sin6, &sl);
+  /* The scripted server answers on this listener too. */
+  assert_int_equal(gale_watcher_new(f->loop, lfd, GALE_READ, on_accept, &f->s, &w), GALE_OK);
+  snprintf(f->url, sizeof f->url, "http://[::1]:%d/echo", ntohs(sin6.sin6_port));
+  gale_http_request_init(&req, f->url);
+  r = fetch(f, &req);
+  if (r->status != GALE_OK) fail_msg("[::1]: %s (%s)", gale_err_name(r->status), r->error);
+  assert_string_equal(r->remote_ip, "::1");
+  {
+    char host[64];
+    snprintf(host, sizeof host, "Host: [::1]:%d\r\n", ntohs(sin6.sin6_port));
+    assert_non_null(strstr(r->body, host));
+  }
+  free(r);
+  /* IPv4 only cannot reach it. */
+  gale_http_request_init(&req, f->url);
+  req.allow_ipv6 = false;
+  r = fetch(f, &req);
+  assert_int_not_equal(r->status, GALE_OK);
+  free(r);
+  srv_close_conns(&f->s);
+  gale_watcher_free(w);
+  close(lfd);
+}
+
+static void test_max_idle_per_host(void **state) {
+  fx *f = *state;
+  gale_http_client_options o;
+  gale_http_client *c;
+  gale_http_request req;
+  result res[3];
+  memset(res, 0, sizeof res);
+  gale_http_client_options_init(&o);
+  o.max_idle_per_host = 1;
+  assert_int_equal(gale_http_client_new(f->loop, &o, &c), GALE_OK);
+  /* Three at once need three connections; only one is kept afterwards. */
+  gale_http_request_init(&req, url(f, "/hello"));
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(gale_http_client_fetch(c, &req, on_resp, &res[i], NULL), GALE_OK);
+  TH_RUN_UNTIL(f->loop, res[0].done && res[1].done && res[2].done, 5);
+  assert_int_equal(gale_http_client_connections_opened(c), 3);
+  assert_int_equal(gale_http_client_idle_connections(c), 1);
+  TH_RUN_UNTIL(f->loop, f->s.conns && !f->s.conns->next, 5); /* the others closed */
+  gale_http_client_free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_get_and_reuse, setup, teardown),
@@ -1642,6 +1738,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_timing_phases, setup, teardown),
       cmocka_unit_test_setup_teardown(test_proxy_failures, setup, teardown),
       cmocka_unit_test_setup_teardown(test_debug_callback, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_ipv6_literal, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_max_idle_per_host, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
