@@ -13,6 +13,7 @@
 #include "gale/log.h"
 #include "gale/netutil.h"
 #include "gale/tls.h"
+#include "core/alloc.h"
 #include "http/server_internal.h"
 #include "iostream/stream_internal.h"
 
@@ -501,7 +502,7 @@ static void conn_on_close(gale_stream *stream, int reason, void *arg) {
 }
 
 int gale__conn_new(gale_http_server *server, gale_stream *stream, const struct sockaddr *peer) {
-  gale__h1_conn *c = calloc(1, sizeof(*c));
+  gale__h1_conn *c = gale__calloc(1, sizeof(*c));
   if (!c) return GALE_ENOMEM;
   c->server = server;
   c->stream = stream;

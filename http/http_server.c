@@ -9,6 +9,7 @@
 #include "gale/httpdate.h"
 #include "gale/log.h"
 #include "gale/netutil.h"
+#include "core/alloc.h"
 #include "http/server_internal.h"
 
 void gale_http_server_options_init(gale_http_server_options *opts) {
@@ -37,7 +38,7 @@ int gale_http_server_new(gale_loop *loop, const gale_http_server_options *opts,
                          gale_http_request_cb request_cb, void *arg, gale_http_server **out) {
   if (!request_cb || !out) return GALE_EINVAL;
   *out = NULL;
-  gale_http_server *server = calloc(1, sizeof(*server));
+  gale_http_server *server = gale__calloc(1, sizeof(*server));
   if (!server) return GALE_ENOMEM;
   if (opts)
     server->opts = *opts;
@@ -54,7 +55,7 @@ int gale_http_server_new(gale_loop *loop, const gale_http_server_options *opts,
   if (o->trusted_downstream) {
     size_t n = 0;
     while (o->trusted_downstream[n]) n++;
-    server->trusted = calloc(n ? n : 1, sizeof(char *));
+    server->trusted = gale__calloc(n ? n : 1, sizeof(char *));
     if (!server->trusted) {
       free(server);
       return GALE_ENOMEM;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
 #include "http/server_internal.h"
 #include "iostream/stream_internal.h"
 
@@ -26,7 +27,7 @@ gale_http_server_request *gale__request_new(gale__h1_conn *conn) {
     server->free_reqs = req->next_free;
     server->nfree_reqs--;
   } else {
-    req = calloc(1, sizeof(*req) + nh * sizeof(gale_h1_header));
+    req = gale__calloc(1, sizeof(*req) + nh * sizeof(gale_h1_header));
     if (!req) return NULL;
     req->resp_headers = gale_headers_new();
     req->pending = evbuffer_new();
@@ -166,7 +167,7 @@ static int split_target(gale_http_server_request *req) {
   }
   size_t need = plen + 3;
   if (need > req->paths_cap) {
-    char *np = realloc(req->paths, need);
+    char *np = gale__realloc(req->paths, need);
     if (!np) return GALE_ENOMEM;
     req->paths = np;
     req->paths_cap = need;
@@ -225,7 +226,7 @@ int gale__request_set_head(gale_http_server_request *req, char *base) {
     size_t used = strlen(req->path) + 1 + strlen(req->query) + 1;
     size_t need = used + m->host.len + 1;
     if (need > req->paths_cap) {
-      char *np = realloc(req->paths, need);
+      char *np = gale__realloc(req->paths, need);
       if (!np) return GALE_ENOMEM;
       req->paths = np;
       req->paths_cap = need;
@@ -250,7 +251,7 @@ int gale__request_detach(gale_http_server_request *req) {
   gale_h1_msg *m = &req->msg;
   const char *from = req->head_base;
   size_t len = req->head_len;
-  char *copy = malloc(len);
+  char *copy = gale__malloc(len);
   if (!copy) return GALE_ENOMEM;
   memcpy(copy, from, len);
   req->method = rebase(req->method, from, len, copy);
@@ -273,7 +274,7 @@ int gale__request_body_append(gale_http_server_request *req, const char *data, s
   if (req->body_len + len + 1 > req->body_cap) {
     size_t cap = req->body_cap ? req->body_cap : 1024;
     while (cap < req->body_len + len + 1) cap *= 2;
-    char *nb = realloc(req->body, cap);
+    char *nb = gale__realloc(req->body, cap);
     if (!nb) return GALE_ENOMEM;
     req->body = nb;
     req->body_cap = cap;
@@ -729,7 +730,7 @@ static int compress_pending(gale_http_server_request *req) {
   }
   int n = evbuffer_peek(req->pending, -1, NULL, NULL, 0);
   struct evbuffer_iovec stackv[8];
-  struct evbuffer_iovec *v = n <= 8 ? stackv : malloc(sizeof(*v) * (size_t)n);
+  struct evbuffer_iovec *v = n <= 8 ? stackv : gale__malloc(sizeof(*v) * (size_t)n);
   if (!v) rc = GALE_ENOMEM;
   if (rc == GALE_OK) {
     evbuffer_peek(req->pending, -1, NULL, v, n);

@@ -6,6 +6,7 @@
 
 #include "gale/log.h"
 #include "gale/url.h"
+#include "core/alloc.h"
 #include "http/web_internal.h"
 
 void gale_web_app_options_init(gale_web_app_options *opts) {
@@ -43,7 +44,7 @@ void gale_web_app_free(gale_web_app *app) {
 }
 
 gale_web_app *gale_web_app_new(const gale_web_app_options *opts) {
-  gale_web_app *app = calloc(1, sizeof(*app));
+  gale_web_app *app = gale__calloc(1, sizeof(*app));
   if (!app) return NULL;
   if (opts)
     app->opts = *opts;
@@ -79,7 +80,7 @@ gale_web_app *gale_web_app_new(const gale_web_app_options *opts) {
       return NULL;
     }
     /* The route is the prefix (quoted) followed by the file path. */
-    char *pat = malloc(plen + 16);
+    char *pat = gale__malloc(plen + 16);
     if (!pat) {
       gale_web_app_free(app);
       return NULL;
@@ -118,7 +119,7 @@ int gale_web_app_add(gale_web_app *app, const char *pattern, const gale_web_hand
   pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &ngroups);
   if (app->nroutes == app->cap) {
     size_t cap = app->cap ? app->cap * 2 : 8;
-    gale__route *nr = realloc(app->routes, cap * sizeof(*nr));
+    gale__route *nr = gale__realloc(app->routes, cap * sizeof(*nr));
     if (!nr) {
       pcre2_code_free(re);
       return GALE_ENOMEM;
@@ -165,7 +166,7 @@ static int append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
   if (*len + n + 1 > *cap) {
     size_t c = *cap ? *cap : 64;
     while (c < *len + n + 1) c *= 2;
-    char *nb = realloc(*buf, c);
+    char *nb = gale__realloc(*buf, c);
     if (!nb) return GALE_ENOMEM;
     *buf = nb;
     *cap = c;
@@ -209,7 +210,7 @@ char *gale_web_app_reverse_url(const gale_web_app *app, const char *name, size_t
       const char *a = args[argi++];
       size_t alen = strlen(a);
       size_t need = 3 * alen + 1;
-      char *enc = malloc(need);
+      char *enc = gale__malloc(need);
       size_t elen = 0;
       if (!enc || gale_percent_encode(a, alen, GALE_PCT_KEEP_SLASH, enc, need, &elen) != GALE_OK) {
         free(enc);
@@ -266,7 +267,7 @@ void gale__web_set_default_headers(gale_web_handler *h) {
 }
 
 gale_web_handler *gale__web_handler_new(gale_web_app *app, gale_http_server_request *req) {
-  gale_web_handler *h = calloc(1, sizeof(*h));
+  gale_web_handler *h = gale__calloc(1, sizeof(*h));
   if (!h) return NULL;
   h->app = app;
   h->req = req;
@@ -288,12 +289,13 @@ static const gale_web_handler_class not_found_class = {
 /* Decodes the route's groups into one block: pointers, then strings. */
 static int set_path_args(gale_web_handler *h, const char *path, pcre2_match_data *md,
                          uint32_t ngroups) {
+  if (ngroups == 0) return GALE_OK; /* most routes: no allocation */
   PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
   size_t total = 0;
   for (uint32_t i = 1; i <= ngroups; i++)
     if (ov[2 * i] != PCRE2_UNSET) total += ov[2 * i + 1] - ov[2 * i] + 1;
     else total += 1;
-  char **block = malloc(ngroups * sizeof(char *) + total + 1);
+  char **block = gale__malloc(ngroups * sizeof(char *) + total + 1);
   if (!block) return GALE_ENOMEM;
   char *s = (char *)(block + ngroups);
   for (uint32_t i = 1; i <= ngroups; i++) {
@@ -467,7 +469,7 @@ static gale_web_handler *route_request(gale_web_app *app, gale_http_server_reque
   }
   h->method = method_fn(h->cls, req->msg.method_id);
   if (h->cls->ctx_size) {
-    h->ctx = calloc(1, h->cls->ctx_size);
+    h->ctx = gale__calloc(1, h->cls->ctx_size);
     if (!h->ctx) {
       h->cls = &not_found_class;
       gale_web_send_error(h, 500);

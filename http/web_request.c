@@ -8,6 +8,7 @@
 #include "gale/content_type.h"
 #include "gale/cookie.h"
 #include "gale/log.h"
+#include "core/alloc.h"
 #include "http/web_internal.h"
 
 static void parse_body_args(gale_web_handler *h) {
@@ -42,8 +43,8 @@ static void parse_body_args(gale_web_handler *h) {
       size_t n = gale_multipart_count(m), nfiles = 0;
       for (size_t i = 0; i < n; i++)
         if (gale_multipart_at(m, i)->filename) nfiles++;
-      h->files = nfiles ? calloc(nfiles, sizeof(*h->files)) : NULL;
-      h->file_fields = nfiles ? calloc(nfiles, sizeof(char *)) : NULL;
+      h->files = nfiles ? gale__calloc(nfiles, sizeof(*h->files)) : NULL;
+      h->file_fields = nfiles ? gale__calloc(nfiles, sizeof(char *)) : NULL;
       for (size_t i = 0; i < n; i++) {
         const gale_multipart_part *p = gale_multipart_at(m, i);
         if (p->filename) {

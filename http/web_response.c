@@ -9,6 +9,7 @@
 
 #include "gale/cookie.h"
 #include "gale/log.h"
+#include "core/alloc.h"
 #include "http/web_internal.h"
 
 #define ETAG_MAX_BODY (1024 * 1024) /* hash bodies up to this size */
@@ -300,7 +301,13 @@ static void apply_etag(gale_web_handler *h) {
   if (!etag) {
     size_t len = evbuffer_get_length(req->pending);
     if (len > ETAG_MAX_BODY) return;
-    snprintf(buf, sizeof(buf), "\"%016llx\"", (unsigned long long)body_hash(req->pending));
+    /* By hand: snprintf was a visible share of a small response. */
+    static const char hex[] = "0123456789abcdef";
+    uint64_t x = body_hash(req->pending);
+    buf[0] = '"';
+    for (int i = 16; i >= 1; i--, x >>= 4) buf[i] = hex[x & 15];
+    buf[17] = '"';
+    buf[18] = '\0';
     gale_headers_set(req->resp_headers, "Etag", buf);
     etag = buf;
   }
@@ -429,7 +436,7 @@ int gale_web_set_cookie(gale_web_handler *h, const char *name, const char *value
   int rc = gale_cookie_format(name, value, &o, NULL, 0, &need);
   if (rc != GALE_OK && rc != GALE_ERANGE) return rc;
   char stackbuf[512];
-  char *buf = need < sizeof(stackbuf) ? stackbuf : malloc(need + 1);
+  char *buf = need < sizeof(stackbuf) ? stackbuf : gale__malloc(need + 1);
   if (!buf) return GALE_ENOMEM;
   rc = gale_cookie_format(name, value, &o, buf, need + 1, &need);
   if (rc == GALE_OK) rc = gale_http_server_request_add_header(h->req, "Set-Cookie", buf);

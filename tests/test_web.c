@@ -2,7 +2,16 @@
  * signed cookies, XSRF, ETag, redirects, error pages. */
 #include <time.h>
 
+#include "core/alloc.h"
 #include "test_http_server_util.h"
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#define LSAN_OFF() __lsan_disable()
+#define LSAN_ON() __lsan_enable()
+#else
+#define LSAN_OFF() ((void)0)
+#define LSAN_ON() ((void)0)
+#endif
 
 typedef struct wfix {
   gale_loop *loop;
@@ -749,6 +758,90 @@ static void test_longpoll_client_gone(void **state) {
   wstop(&f);
 }
 
+/* An app with a few routes answering three pipelined requests; returns
+ * the number of answers. */
+static int web_alloc_scenario(void) {
+  int answers = -1;
+  gale_loop *loop = gale_loop_new();
+  if (!loop) return answers;
+  gale_web_app_options o;
+  gale_web_app_options_init(&o);
+  o.cookie_secret = "secret secret secret";
+  gale_web_app *app = gale_web_app_new(&o);
+  gale_http_server *server = NULL;
+  gale_http_server_options ho;
+  gale_http_server_options_init(&ho);
+  ho.access_log = false;
+  if (app && gale_web_app_add(app, "/life", &life_class, &life_magic, NULL) == GALE_OK &&
+      gale_web_app_add(app, "/user/([0-9]+)/(?<id>[a-z%0-9]+)", &args_class, NULL, "user") == GALE_OK &&
+      gale_web_app_add(app, "/form", &form_class, NULL, NULL) == GALE_OK &&
+      gale_web_app_add(app, "/cookie", &cookie_class, NULL, NULL) == GALE_OK &&
+      gale_web_app_listen(app, loop, 0, "127.0.0.1", &ho, &server) == GALE_OK) {
+    tclient c;
+    tc_open(&c, gale_http_server_port(server));
+    tc_send(&c, "GET /user/42/abc HTTP/1.1\r\nHost: h\r\n\r\n"
+                "POST /form?q=1 HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                "Content-Length: 7\r\n\r\na=1&b=2"
+                "GET /cookie HTTP/1.1\r\nHost: h\r\nCookie: c=1\r\n\r\n");
+    double end = th_now() + 2;
+    while (th_now() < end && !(tc_poll(&c), c.eof) && tc_count(&c) < 3)
+      gale_loop_run_once(loop, 0.02);
+    answers = tc_count(&c);
+    tc_close(&c);
+    gale_http_server_free(server);
+  }
+  th_run_for(loop, 0.02);
+  gale_web_app_free(app);
+  gale_loop_free(loop);
+  return answers;
+}
+
+static bool stream_unscheduled;
+static void alloc_log_sink(gale_log_level level, const char *domain, const char *msg, void *arg) {
+  (void)level;
+  (void)domain;
+  (void)arg;
+  if (strstr(msg, "cannot schedule")) stream_unscheduled = true;
+}
+
+/* HARDENING: each allocation of the web layer and the server under it
+ * fails in turn (see test_http_server's test_allocation_failures for the
+ * stream layer's known limit, skipped the same way). */
+static void test_allocation_failures(void **state) {
+  (void)state;
+  int fds = th_count_fds();
+  trace[0] = '\0';
+  assert_int_equal(web_alloc_scenario(), 3);
+  long k;
+  int checked = 0;
+  gale_log_set_sink(alloc_log_sink, NULL);
+  for (k = 1; k < 10000; k++) {
+    stream_unscheduled = false;
+    trace[0] = '\0';
+    LSAN_OFF();
+    gale__alloc_fail_at(k);
+    int answers = web_alloc_scenario();
+    bool hit = gale__alloc_failed();
+    gale__alloc_fail_at(0);
+    LSAN_ON();
+    assert_int_equal(th_count_fds(), fds);
+    if (!hit) {
+      assert_int_equal(answers, 3);
+      break;
+    }
+    if (stream_unscheduled) continue;
+    trace[0] = '\0';
+    gale__alloc_fail_at(k);
+    web_alloc_scenario();
+    gale__alloc_fail_at(0);
+    checked++;
+    assert_int_equal(th_count_fds(), fds);
+  }
+  gale_log_set_sink(NULL, NULL);
+  assert_true(k > 10 && k < 10000);
+  assert_true(checked > 10);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_routes),     cmocka_unit_test(test_response_api),
@@ -758,6 +851,7 @@ int main(void) {
       cmocka_unit_test(test_request_accessors), cmocka_unit_test(test_prepare_hold_resume),
       cmocka_unit_test(test_stream_request_body), cmocka_unit_test(test_redirect_statuses),
       cmocka_unit_test(test_longpoll_client_gone),
+      cmocka_unit_test(test_allocation_failures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
