@@ -1249,6 +1249,49 @@ static void test_allocation_failures(void **state) {
   assert_true(checked > 5);
 }
 
+/* Trailers and chunk extensions are bounded (16 KiB of trailer section,
+ * a bounded extension per chunk line); OPTIONS * is served. */
+static void test_trailer_and_ext_limits(void **state) {
+  (void)state;
+  fixture f;
+  start(&f, NULL);
+  size_t big = 20000;
+  char *buf = malloc(big + 512);
+  for (int k = 0; k < 2; k++) {
+    size_t n = (size_t)sprintf(buf, "POST /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n");
+    if (k == 0) {
+      n += (size_t)sprintf(buf + n, "3\r\nabc\r\n0\r\nX-Trailer: ");
+      memset(buf + n, 't', big);
+      n += big;
+      n += (size_t)sprintf(buf + n, "\r\n\r\n");
+    } else {
+      n += (size_t)sprintf(buf + n, "3;ext=");
+      memset(buf + n, 'e', big);
+      n += big;
+      n += (size_t)sprintf(buf + n, "\r\nabc\r\n0\r\n\r\n");
+    }
+    tclient c;
+    tc_open(&c, f.port);
+    tc_sendn(&c, buf, n);
+    TH_RUN_UNTIL(f.loop, (tc_poll(&c), c.eof), 5);
+    tresp r;
+    assert_true(parse_resp(c.buf, c.len, true, false, &r) > 0);
+    if (r.status != 400)
+      fail_msg("%s: got %d", k == 0 ? "trailer" : "chunk ext", r.status);
+    tresp_free(&r);
+    tc_close(&c);
+  }
+  free(buf);
+  assert_int_equal(f.requests, 0);
+  tclient c;
+  tc_open(&c, f.port);
+  tc_send(&c, "OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n");
+  TH_RUN_UNTIL(f.loop, tc_count(&c) == 1, 5);
+  assert_int_equal(f.requests, 1);
+  tc_close(&c);
+  stop(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_get_keepalive),
@@ -1282,6 +1325,7 @@ int main(void) {
       cmocka_unit_test(test_free_in_close_cb),
       cmocka_unit_test(test_write_timeout),
       cmocka_unit_test(test_allocation_failures),
+      cmocka_unit_test(test_trailer_and_ext_limits),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
