@@ -72,6 +72,13 @@ static void on_request(gale_http_server_request *req, void *arg) {
     f->held = req;
     gale_http_server_request_set_close_cb(req, NULL, NULL);
     return; /* finished later */
+  } else if (strcmp(path, "/streamtext") == 0) {
+    /* A streamed text answer: gzipped chunk by chunk when accepted. */
+    gale_http_server_request_set_header(req, "Content-Type", "text/plain");
+    gale_http_server_request_write(req, "part1,", 6);
+    gale_http_server_request_flush(req);
+    f->held = req;
+    return; /* finished later by finish_held */
   } else if (strcmp(path, "/nocontent") == 0) {
     gale_http_server_request_set_status(req, 204, NULL);
   } else if (strcmp(path, "/free") == 0) {
@@ -1292,6 +1299,67 @@ static void test_trailer_and_ext_limits(void **state) {
   stop(&f);
 }
 
+/* Decodes the first chunk of a chunked body starting at `p` with a fresh
+ * inflater (sync-flushed data must decode on its own). */
+static int inflate_first_chunk(const char *p, char *out, size_t cap) {
+  unsigned size = 0;
+  if (sscanf(p, "%x", &size) != 1) return -1;
+  const char *data = strstr(p, "\r\n");
+  if (!data) return -1;
+  data += 2;
+  z_stream z;
+  memset(&z, 0, sizeof(z));
+  inflateInit2(&z, 16 + 15);
+  z.next_in = (Bytef *)data;
+  z.avail_in = size;
+  z.next_out = (Bytef *)out;
+  z.avail_out = (uInt)cap;
+  int rc = inflate(&z, Z_SYNC_FLUSH);
+  int n = (int)z.total_out;
+  inflateEnd(&z);
+  return rc == Z_OK || rc == Z_STREAM_END ? n : -1;
+}
+
+static void test_gzip_streamed(void **state) {
+  (void)state;
+  gale_http_server_options o;
+  gale_http_server_options_init(&o);
+  o.compress_response = true;
+  fixture f;
+  start(&f, &o);
+  tclient c;
+  tc_open(&c, f.port);
+  tc_send(&c, "GET /streamtext HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip\r\n\r\n");
+  TH_RUN_UNTIL(f.loop, f.held != NULL, 5);
+  /* The first flush reaches the client decodable before the end. */
+  TH_RUN_UNTIL(f.loop, (tc_poll(&c), strstr(c.buf, "\r\n\r\n") && strstr(strstr(c.buf, "\r\n\r\n") + 4, "\r\n")), 5);
+  assert_non_null(strstr(c.buf, "Content-Encoding: gzip\r\n"));
+  assert_non_null(strstr(c.buf, "Transfer-Encoding: chunked\r\n"));
+  char plain[64];
+  TH_RUN_UNTIL(f.loop, (tc_poll(&c), inflate_first_chunk(strstr(c.buf, "\r\n\r\n") + 4, plain, sizeof(plain)) == 6), 5);
+  assert_memory_equal(plain, "part1,", 6);
+  finish_held(f.loop, &f);
+  TH_RUN_UNTIL(f.loop, tc_count(&c) == 1, 5);
+  tresp r;
+  tc_get(&c, 0, false, &r);
+  int n = inflate_all(r.body, r.body_len, plain, sizeof(plain));
+  assert_int_equal(n, 10);
+  assert_memory_equal(plain, "part1,late", 10);
+  tresp_free(&r);
+  /* Not accepted: plain chunks. */
+  c.len = 0;
+  tc_send(&c, "GET /streamtext HTTP/1.1\r\nHost: h\r\n\r\n");
+  TH_RUN_UNTIL(f.loop, f.held != NULL, 5);
+  finish_held(f.loop, &f);
+  TH_RUN_UNTIL(f.loop, tc_count(&c) == 1, 5);
+  tc_get(&c, 0, false, &r);
+  assert_false(tresp_header(&r, "Content-Encoding", NULL, 0));
+  assert_string_equal(r.body, "part1,late");
+  tresp_free(&r);
+  tc_close(&c);
+  stop(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_get_keepalive),
@@ -1326,6 +1394,7 @@ int main(void) {
       cmocka_unit_test(test_write_timeout),
       cmocka_unit_test(test_allocation_failures),
       cmocka_unit_test(test_trailer_and_ext_limits),
+      cmocka_unit_test(test_gzip_streamed),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
