@@ -11,6 +11,8 @@ libgale_impl_la_SOURCES += \
 if HAVE_CMOCKA
 check_PROGRAMS += tests/test_http_client
 tests_test_http_client_SOURCES = tests/test_http_client.c
+check_PROGRAMS += tests/test_http_client_alloc
+tests_test_http_client_alloc_SOURCES = tests/test_http_client_alloc.c
 check_PROGRAMS += tests/test_http_client_gale
 tests_test_http_client_gale_SOURCES = tests/test_http_client_gale.c
 check_PROGRAMS += tests/test_http_client_peers

@@ -59,7 +59,7 @@ int gale_http_client_new(gale_loop *loop, const gale_http_client_options *opts,
   int st;
   if (!loop || !out) return GALE_EINVAL;
   *out = NULL;
-  c = calloc(1, sizeof *c);
+  c = gale__calloc(1, sizeof *c);
   if (!c) return GALE_ENOMEM;
   c->loop = loop;
   if (opts) c->opts = *opts;
@@ -129,7 +129,7 @@ gale_resolver *gale_http_client_resolver(gale_http_client *c) { return c ? c->re
 static char *dup_or_null(const char *s, bool *fail) {
   char *d;
   if (!s) return NULL;
-  d = strdup(s);
+  d = gale__hc_strdup(s);
   if (!d) *fail = true;
   return d;
 }
@@ -236,12 +236,12 @@ static int check_request(const gale_http_request *req) {
 
 char *gale__hc_basic_auth(const char *user, const char *pass) {
   size_t ul = strlen(user), pl = pass ? strlen(pass) : 0, n = ul + 1 + pl;
-  char *plain = malloc(n + 1), *out;
+  char *plain = gale__malloc(n + 1), *out;
   if (!plain) return NULL;
   memcpy(plain, user, ul);
   plain[ul] = ':';
   if (pl) memcpy(plain + ul + 1, pass, pl);
-  out = malloc(6 + 4 * ((n + 2) / 3) + 1);
+  out = gale__malloc(6 + 4 * ((n + 2) / 3) + 1);
   if (out) {
     memcpy(out, "Basic ", 6);
     EVP_EncodeBlock((unsigned char *)out + 6, (unsigned char *)plain, (int)n);
@@ -255,7 +255,7 @@ char *gale__hc_basic_auth(const char *user, const char *pass) {
  * auth_username is not given (curl does the same). */
 static char *userinfo_auth(const char *userinfo) {
   size_t n = strlen(userinfo), dl;
-  char *dec = malloc(n + 1), *colon, *out;
+  char *dec = gale__malloc(n + 1), *colon, *out;
   if (!dec) return NULL;
   if (gale_percent_decode(userinfo, n, GALE_PCT_NO_NUL, dec, &dl) != GALE_OK) {
     free(dec);
@@ -333,7 +333,7 @@ static void fill_response(hc_fetch *f) {
   if (!f->headers) f->headers = gale_headers_new();
   r->headers = f->headers;
   if (!f->body) {
-    f->body = malloc(1);
+    f->body = gale__malloc(1);
     if (f->body) f->body[0] = '\0';
   } else {
     f->body[f->body_len] = '\0';
@@ -456,7 +456,7 @@ void gale__hc_set_error(hc_fetch *f, const char *fmt, ...) {
   vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
   free(f->error);
-  f->error = strdup(buf);
+  f->error = gale__hc_strdup(buf);
 }
 
 void gale__hc_debug(hc_fetch *f, gale_http_debug_kind kind, const char *fmt, ...) {
@@ -541,7 +541,7 @@ static int fetch_start(gale_http_client *c, const gale_http_request *req, gale_h
   if (!c || !req) return GALE_EINVAL;
   st = check_request(req);
   if (st != GALE_OK) return st;
-  f = calloc(1, sizeof *f);
+  f = gale__calloc(1, sizeof *f);
   if (!f) return GALE_ENOMEM;
   f->loop = c->loop;
   f->client = c;
@@ -549,8 +549,8 @@ static int fetch_start(gale_http_client *c, const gale_http_request *req, gale_h
   f->cb_arg = arg;
   st = copy_request(f, req);
   if (st == GALE_OK) {
-    f->url = strdup(req->url);
-    f->method = strdup(f->req.method);
+    f->url = gale__hc_strdup(req->url);
+    f->method = gale__hc_strdup(f->req.method);
     if (!f->url || !f->method) st = GALE_ENOMEM;
   }
   f->send_body = req->body || req->body_producer;

@@ -134,7 +134,7 @@ static int write_head(hc_fetch *f, struct evbuffer *out) {
   if (f->req.debug_callback) {
     size_t n = evbuffer_get_length(out) - start;
     struct evbuffer_ptr pos;
-    char *copy = malloc(n);
+    char *copy = gale__malloc(n);
     if (copy) {
       evbuffer_ptr_set(out, &pos, start, EVBUFFER_PTR_SET);
       evbuffer_copyout_from(out, &pos, copy, n);
@@ -228,7 +228,7 @@ static void send_body(hc_fetch *f) {
   if (!out) return;
   if (f->req.body_producer) {
     if (!f->upload) {
-      f->upload = calloc(1, sizeof *f->upload);
+      f->upload = gale__calloc(1, sizeof *f->upload);
       if (!f->upload) {
         gale__hc_complete(f, GALE_ENOMEM, NULL);
         return;
@@ -351,7 +351,7 @@ static int add_body(hc_fetch *f, const char *data, size_t len) {
     size_t cap = f->body_cap ? f->body_cap : 16384;
     char *nb;
     while (cap < f->body_len + len + 1) cap *= 2;
-    nb = realloc(f->body, cap);
+    nb = gale__realloc(f->body, cap);
     if (!nb) return GALE_ENOMEM;
     f->body = nb;
     f->body_cap = cap;
@@ -403,7 +403,7 @@ static int on_head(hc_fetch *f, const char *p, size_t head_len) {
   f->resp.code = m->status;
   f->resp.http_version = m->version_minor ? 11 : 10;
   free(f->reason);
-  f->reason = strndup(m->reason.ptr ? m->reason.ptr : "", m->reason.len);
+  f->reason = gale__hc_strndup(m->reason.ptr ? m->reason.ptr : "", m->reason.len);
   if (!f->headers) f->headers = gale_headers_new();
   else gale_headers_clear(f->headers);
   if (!f->reason || !f->headers) return GALE_ENOMEM;
@@ -435,7 +435,7 @@ static int on_head(hc_fetch *f, const char *p, size_t head_len) {
     {
       const char *ce = gale_headers_get(f->headers, "Content-Encoding");
       if (ce) {
-        char *save = strdup(ce);
+        char *save = gale__hc_strdup(ce);
         gale_headers_remove(f->headers, "Content-Encoding");
         if (save) gale_headers_add(f->headers, "X-Consumed-Content-Encoding", save);
         free(save);

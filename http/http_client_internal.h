@@ -20,7 +20,12 @@
 #ifndef GALE_HTTP_CLIENT_INTERNAL_H
 #define GALE_HTTP_CLIENT_INTERNAL_H
 
+#include <stdint.h>
+#include <string.h>
+
 #include <event2/buffer.h>
+
+#include "core/alloc.h"
 
 #include "gale/http_client.h"
 #include "gale/httputil.h"
@@ -30,6 +35,19 @@
 #include "gale/tls.h"
 #include "http/gzip.h"
 #include "http/h1_parser.h"
+
+/* The client allocates through core/alloc.h so tests can fail any one of
+ * its allocations (HARDENING.md: every path returns GALE_ENOMEM). */
+static inline char *gale__hc_strndup(const char *s, size_t n) {
+  size_t len = strnlen(s, n);
+  char *d = gale__malloc(len + 1);
+  if (d) {
+    memcpy(d, s, len);
+    d[len] = '\0';
+  }
+  return d;
+}
+static inline char *gale__hc_strdup(const char *s) { return gale__hc_strndup(s, SIZE_MAX); }
 
 typedef struct hc_fetch hc_fetch;
 typedef struct hc_conn hc_conn;

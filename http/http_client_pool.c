@@ -58,9 +58,9 @@ void gale__hc_close_cb(gale_stream *stream, int reason, void *arg) {
 }
 
 hc_conn *gale__hc_conn_new(gale_http_client *c, gale_stream *stream, const char *key) {
-  hc_conn *conn = calloc(1, sizeof *conn);
+  hc_conn *conn = gale__calloc(1, sizeof *conn);
   if (!conn) return NULL;
-  conn->key = strdup(key);
+  conn->key = gale__hc_strdup(key);
   if (!conn->key) {
     free(conn);
     return NULL;
@@ -160,7 +160,7 @@ gale_tls_ctx *gale__hc_tls_ctx(hc_fetch *f, int *status) {
       free(key);
       return e->ctx;
     }
-  e = calloc(1, sizeof *e);
+  e = gale__calloc(1, sizeof *e);
   if (!e) {
     free(key);
     *status = GALE_ENOMEM;

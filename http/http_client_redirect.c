@@ -50,7 +50,7 @@ bool gale__hc_redirect_check(hc_fetch *f, int *status) {
    * curl do; 307/308 keep both method and body. */
   if ((code == 303 && strcasecmp(f->method, "HEAD") != 0) ||
       ((code == 301 || code == 302) && strcasecmp(f->method, "POST") == 0)) {
-    char *get = strdup("GET");
+    char *get = gale__hc_strdup("GET");
     if (!get) {
       *status = GALE_ENOMEM;
       return false;

@@ -156,6 +156,33 @@ PYEOF
   bench "tornado, Connection: close, pipelined" '200 requests in .*: 200 ok, 0 errors' -n 200 -c 2 -p 5 "$tbase/closing"
   check "reconnected after the server closed" grep -q 'after the server closed one' "$tmp/out"
   bench "tornado, Connection: close" '200 requests in .*: 200 ok, 0 errors' -n 200 -c 2 "$tbase/closing"
+
+  # https with a self-signed certificate: refused unless --insecure.
+  if command -v openssl >/dev/null 2>&1 &&
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/k.pem" \
+      -out "$tmp/c.pem" -subj /CN=localhost -days 2 >/dev/null 2>&1; then
+    cat >"$tmp/tls.py" <<'PYEOF'
+import ssl, sys
+import tornado.ioloop, tornado.web
+class Hello(tornado.web.RequestHandler):
+    def get(self):
+        self.write("hello")
+ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+server = tornado.web.Application([("/", Hello)]).listen(0, "127.0.0.1", ssl_options=ctx)
+print(list(server._sockets.values())[0].getsockname()[1], flush=True)
+tornado.ioloop.IOLoop.current().start()
+PYEOF
+    $PY "$tmp/tls.py" "$tmp/c.pem" "$tmp/k.pem" >"$tmp/sport" 2>"$tmp/slog" &
+    pids="$pids $!"
+    i=0
+    while [ $i -lt 100 ] && [ ! -s "$tmp/sport" ]; do sleep 0.05; i=$((i + 1)); done
+    sbase=https://127.0.0.1:$(cat "$tmp/sport")
+    "$GALE" bench -n 10 -c 2 "$sbase/" >"$tmp/out" 2>&1
+    rc=$?
+    check "https, self-signed: refused" sh -c "test $rc -eq 1 && grep -q 'First error: ETLS' '$tmp/out'"
+    bench "https, self-signed, --insecure" '10 requests in .*: 10 ok, 0 errors' -n 10 -c 2 --insecure "$sbase/"
+  fi
 else
   echo "tornado missing: its checks skipped"
 fi

@@ -25,6 +25,7 @@ static void usage(FILE *out) {
         "  -k, --keepalive       reuse connections (the default; accepted for ab users)\n"
         "      --no-keepalive    a new connection per request (Connection: close)\n"
         "  -H, --header 'N: V'   add a request header (repeatable)\n"
+        "      --insecure        https: do not verify the server's certificate\n"
         "  -m, --timeout S       per-request timeout in seconds (default 20)\n"
         "  -q, --quiet           print one summary line\n"
         "  -h, --help            this text\n",
@@ -68,6 +69,7 @@ static void start_one(bench *b) {
   req.connect_timeout = b->timeout;
   req.request_timeout = b->timeout;
   req.streaming_callback = discard_body;
+  req.validate_cert = !b->insecure;
   st = gale_http_client_fetch(b->client, &req, on_response, b, NULL);
   if (st != GALE_OK) {
     fprintf(stderr, "gale bench: %s: %s\n", b->url, gale_strerror(st));
@@ -115,7 +117,7 @@ static int parse_options(bench *b, int argc, char **argv) {
       {"keepalive", no_argument, NULL, 'k'},         {"no-keepalive", no_argument, NULL, 'K'},
       {"header", required_argument, NULL, 'H'},      {"timeout", required_argument, NULL, 'm'},
       {"quiet", no_argument, NULL, 'q'},             {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0}};
+      {"insecure", no_argument, NULL, 'I'},          {NULL, 0, NULL, 0}};
   int opt;
   bool ok = true;
   optind = 1;
@@ -130,6 +132,7 @@ static int parse_options(bench *b, int argc, char **argv) {
     case 'H': ok = add_header(b, optarg); break;
     case 'm': ok = cli_parse_seconds(optarg, &b->timeout) && b->timeout > 0; break;
     case 'q': b->quiet = true; break;
+    case 'I': b->insecure = true; break;
     case 'h': usage(stdout); return -1;
     default: ok = false; break;
     }

@@ -13,7 +13,7 @@ typedef struct bench {
   gale_headers *headers; /* extra request fields (-H) */
   long connections, requests, depth;
   double duration, timeout;
-  bool keepalive, quiet;
+  bool keepalive, quiet, insecure;
   /* counters */
   long started, completed, errors, non2xx, reconnects;
   uint64_t bytes, connections_opened;
