@@ -109,6 +109,11 @@ static bool answer(sconn *c, const char *method, const char *path, const char *h
     send_str(c, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 3\r\n\r\nbye");
     sconn_free(c);
     return false;
+  } else if (strcmp(path, "/close-open") == 0) {
+    /* Says close but leaves the socket open: the client must not reuse it. */
+    send_str(c, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 3\r\n\r\nbye");
+  } else if (strcmp(path, "/http10-ka") == 0) {
+    send_str(c, "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nka");
   } else if (strcmp(path, "/chunked") == 0) {
     send_str(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2;ext=1\r\nlo\r\n0\r\nTrailer: x\r\n\r\n");
   } else if (strcmp(path, "/until-close") == 0) {
@@ -527,6 +532,26 @@ static void test_framing(void **state) {
     free(r);
   }
   /* The HEAD's connection (Content-Length: 1000, no body) is reusable. */
+  r = get(f, "/hello");
+  assert_true(r->reused);
+  free(r);
+  /* Connection: close is obeyed, whether or not the server closes. */
+  for (int i = 0; i < 2; i++) {
+    int before;
+    r = get(f, i ? "/close-open" : "/close");
+    assert_int_equal(r->status, GALE_OK);
+    assert_string_equal(r->body, "bye");
+    free(r);
+    before = f->s.accepted;
+    r = get(f, "/hello");
+    assert_false(r->reused);
+    assert_int_equal(f->s.accepted, before + 1);
+    free(r);
+  }
+  /* An HTTP/1.0 answer with keep-alive may be reused. */
+  r = get(f, "/http10-ka");
+  assert_string_equal(r->body, "ka");
+  free(r);
   r = get(f, "/hello");
   assert_true(r->reused);
   free(r);
