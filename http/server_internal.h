@@ -97,8 +97,8 @@ struct gale_http_server_request {
   bool chunked;                /* response uses chunked encoding */
   bool no_body;                /* HEAD, 1xx, 204, 304 */
   bool keep_alive;             /* decided when the head is written */
-  gale_gzip *deflate;          /* compressing this response */
-  bool compress_checked;
+  gale_gzip *deflate;          /* compressing this (streamed) response */
+  bool compress_checked;       /* streaming gzip ruled out (a file follows) */
 };
 
 typedef struct gale__h1_conn {

@@ -57,6 +57,8 @@ gale_http_server_request *gale__request_new(gale__h1_conn *conn) {
   req->body_len = 0;
   if (req->body) req->body[0] = '\0';
   req->inflate = NULL;
+  req->deflate = NULL;
+  req->compress_checked = false;
   req->body_cb = NULL;
   req->body_arg = NULL;
   req->streaming = req->body_done = req->continue_sent = false;
@@ -78,6 +80,7 @@ gale_http_server_request *gale__request_new(gale__h1_conn *conn) {
 }
 
 static void request_release(gale_http_server_request *req) {
+  gale__gzip_free(req->deflate);
   free(req->head_copy);
   free(req->paths);
   free(req->body);
@@ -99,6 +102,8 @@ void gale__request_free(gale_http_server_request *req) {
   req->head_copy = NULL;
   gale__gzip_free(req->inflate);
   req->inflate = NULL;
+  gale__gzip_free(req->deflate);
+  req->deflate = NULL;
   if (req->body_cap > BODY_KEEP_MAX) {
     free(req->body);
     req->body = NULL;
@@ -624,10 +629,44 @@ static int write_head(gale_http_server_request *req, int64_t final_len, bool gzi
   return GALE_OK;
 }
 
+static int gzip_sink(void *arg, const char *data, size_t len) {
+  return evbuffer_add(arg, data, len) == 0 ? GALE_OK : GALE_ENOMEM;
+}
+
+/* A streamed, gzipped response: replaces the pending bytes by their
+ * compressed form, flushed (Z_SYNC_FLUSH) so the client can decode what
+ * was sent so far, or with the gzip trailer when `last`. */
+static int deflate_pending(gale_http_server_request *req, bool last) {
+  struct evbuffer *zout = evbuffer_new();
+  if (!zout) return GALE_ENOMEM;
+  int rc = GALE_OK;
+  int n = evbuffer_peek(req->pending, -1, NULL, NULL, 0);
+  struct evbuffer_iovec stackv[8];
+  struct evbuffer_iovec *v = n <= 8 ? stackv : gale__malloc(sizeof(*v) * (size_t)n);
+  if (!v) rc = GALE_ENOMEM;
+  if (rc == GALE_OK) {
+    evbuffer_peek(req->pending, -1, NULL, v, n);
+    for (int i = 0; i < n && rc == GALE_OK; i++)
+      rc = gale__gzip_write(req->deflate, v[i].iov_base, v[i].iov_len, gzip_sink, zout);
+    if (rc == GALE_OK)
+      rc = last ? gale__gzip_finish(req->deflate, gzip_sink, zout)
+                : gale__gzip_flush(req->deflate, gzip_sink, zout);
+  }
+  if (v && v != stackv) free(v);
+  evbuffer_drain(req->pending, evbuffer_get_length(req->pending));
+  if (rc == GALE_OK && evbuffer_add_buffer(req->pending, zout) != 0) rc = GALE_ENOMEM;
+  evbuffer_free(zout);
+  return rc;
+}
+
 /* Moves the pending body to the output with the response's framing. */
 static int send_pending(gale_http_server_request *req) {
   struct evbuffer *out = gale__conn_output(req->conn);
   if (!out) return GALE_ECLOSED;
+  if (req->deflate && !req->no_body && evbuffer_get_length(req->pending) > 0) {
+    int rc = deflate_pending(req, false);
+    if (rc != GALE_OK) return rc;
+  }
   size_t len = evbuffer_get_length(req->pending);
   if (len == 0) return GALE_OK;
   if (req->no_body) {
@@ -650,11 +689,18 @@ static int send_pending(gale_http_server_request *req) {
   return GALE_OK;
 }
 
+static bool should_gzip_stream(gale_http_server_request *req);
+
 int gale_http_server_request_flush(gale_http_server_request *req) {
   int rc = check_writable(req);
   if (rc != GALE_OK) return rc;
   if (!req->headers_sent) {
-    rc = write_head(req, -1, false);
+    bool gz = false;
+    req->no_body = req->msg.method_id == GALE_H1_METHOD_HEAD || status_has_no_body(req->status);
+    if (should_gzip_stream(req) &&
+        gale__gzip_new(&req->deflate, GALE_GZIP_COMPRESS, 6, 0) == GALE_OK)
+      gz = true;
+    rc = write_head(req, -1, gz);
     if (rc != GALE_OK) return rc;
   }
   rc = send_pending(req);
@@ -672,6 +718,12 @@ int gale_http_server_request_write_file(gale_http_server_request *req, int fd, o
     if (fd >= 0) close(fd);
     return rc != GALE_OK ? rc : GALE_EINVAL;
   }
+  /* File bytes go out as they are (sendfile): never inside a gzip stream. */
+  if (req->deflate) {
+    close(fd);
+    return GALE_ESTATE;
+  }
+  req->compress_checked = true;
   rc = gale_http_server_request_flush(req);
   if (rc != GALE_OK) {
     close(fd);
@@ -702,14 +754,10 @@ int gale_http_server_request_write_file(gale_http_server_request *req, int fd, o
   return GALE_OK;
 }
 
-static int gzip_sink(void *arg, const char *data, size_t len) {
-  return evbuffer_add(arg, data, len) == 0 ? GALE_OK : GALE_ENOMEM;
-}
-
 /* Whether to gzip a response finished in one piece (Tornado's
  * GZipContentEncoding: compressible type, big enough, client accepts). */
-static bool should_gzip(gale_http_server_request *req, size_t len) {
-  if (!req->server->opts.compress_response || req->no_body || len < GZIP_MIN_LENGTH) return false;
+static bool gzip_eligible(gale_http_server_request *req) {
+  if (!req->server->opts.compress_response || req->no_body) return false;
   if (req->status != 200 || req->has_declared_length) return false;
   if (gale_headers_get(req->resp_headers, "Content-Encoding")) return false;
   const char *ct = gale_headers_get(req->resp_headers, "Content-Type");
@@ -717,6 +765,16 @@ static bool should_gzip(gale_http_server_request *req, size_t len) {
   gale_headers_add(req->resp_headers, "Vary", "Accept-Encoding");
   const char *ae = gale_http_server_request_header(req, "Accept-Encoding");
   return ae && gale__gzip_accepted(ae, strlen(ae));
+}
+
+static bool should_gzip(gale_http_server_request *req, size_t len) {
+  return len >= GZIP_MIN_LENGTH && gzip_eligible(req);
+}
+
+/* A streamed response is compressed whatever its size (Tornado's
+ * GZipContentEncoding): its length is unknown when the head goes out. */
+static bool should_gzip_stream(gale_http_server_request *req) {
+  return !req->compress_checked && gzip_eligible(req);
 }
 
 static int compress_pending(gale_http_server_request *req) {
@@ -771,7 +829,12 @@ int gale_http_server_request_finish(gale_http_server_request *req) {
     rc = write_head(req, (int64_t)len, gz);
     if (rc == GALE_OK) rc = send_pending(req);
   } else {
-    rc = send_pending(req);
+    if (req->deflate && !req->no_body) {
+      rc = deflate_pending(req, true); /* the rest and the gzip trailer */
+      gale__gzip_free(req->deflate);
+      req->deflate = NULL;
+    }
+    if (rc == GALE_OK) rc = send_pending(req);
     if (rc == GALE_OK && req->chunked && !req->no_body) {
       struct evbuffer *out = gale__conn_output(req->conn);
       if (!out || evbuffer_add(out, GALE_H1_CHUNK_LAST, 5) != 0) rc = GALE_ENOMEM;

@@ -72,6 +72,13 @@ static void on_request(gale_http_server_request *req, void *arg) {
     f->held = req;
     gale_http_server_request_set_close_cb(req, NULL, NULL);
     return; /* finished later */
+  } else if (strcmp(path, "/streamtext") == 0) {
+    /* A streamed text answer: gzipped chunk by chunk when accepted. */
+    gale_http_server_request_set_header(req, "Content-Type", "text/plain");
+    gale_http_server_request_write(req, "part1,", 6);
+    gale_http_server_request_flush(req);
+    f->held = req;
+    return; /* finished later by finish_held */
   } else if (strcmp(path, "/nocontent") == 0) {
     gale_http_server_request_set_status(req, 204, NULL);
   } else if (strcmp(path, "/free") == 0) {
@@ -1249,6 +1256,110 @@ static void test_allocation_failures(void **state) {
   assert_true(checked > 5);
 }
 
+/* Trailers and chunk extensions are bounded (16 KiB of trailer section,
+ * a bounded extension per chunk line); OPTIONS * is served. */
+static void test_trailer_and_ext_limits(void **state) {
+  (void)state;
+  fixture f;
+  start(&f, NULL);
+  size_t big = 20000;
+  char *buf = malloc(big + 512);
+  for (int k = 0; k < 2; k++) {
+    size_t n = (size_t)sprintf(buf, "POST /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n");
+    if (k == 0) {
+      n += (size_t)sprintf(buf + n, "3\r\nabc\r\n0\r\nX-Trailer: ");
+      memset(buf + n, 't', big);
+      n += big;
+      n += (size_t)sprintf(buf + n, "\r\n\r\n");
+    } else {
+      n += (size_t)sprintf(buf + n, "3;ext=");
+      memset(buf + n, 'e', big);
+      n += big;
+      n += (size_t)sprintf(buf + n, "\r\nabc\r\n0\r\n\r\n");
+    }
+    tclient c;
+    tc_open(&c, f.port);
+    tc_sendn(&c, buf, n);
+    TH_RUN_UNTIL(f.loop, (tc_poll(&c), c.eof), 5);
+    tresp r;
+    assert_true(parse_resp(c.buf, c.len, true, false, &r) > 0);
+    if (r.status != 400)
+      fail_msg("%s: got %d", k == 0 ? "trailer" : "chunk ext", r.status);
+    tresp_free(&r);
+    tc_close(&c);
+  }
+  free(buf);
+  assert_int_equal(f.requests, 0);
+  tclient c;
+  tc_open(&c, f.port);
+  tc_send(&c, "OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n");
+  TH_RUN_UNTIL(f.loop, tc_count(&c) == 1, 5);
+  assert_int_equal(f.requests, 1);
+  tc_close(&c);
+  stop(&f);
+}
+
+/* Decodes the first chunk of a chunked body starting at `p` with a fresh
+ * inflater (sync-flushed data must decode on its own). */
+static int inflate_first_chunk(const char *p, char *out, size_t cap) {
+  unsigned size = 0;
+  if (sscanf(p, "%x", &size) != 1) return -1;
+  const char *data = strstr(p, "\r\n");
+  if (!data) return -1;
+  data += 2;
+  z_stream z;
+  memset(&z, 0, sizeof(z));
+  inflateInit2(&z, 16 + 15);
+  z.next_in = (Bytef *)data;
+  z.avail_in = size;
+  z.next_out = (Bytef *)out;
+  z.avail_out = (uInt)cap;
+  int rc = inflate(&z, Z_SYNC_FLUSH);
+  int n = (int)z.total_out;
+  inflateEnd(&z);
+  return rc == Z_OK || rc == Z_STREAM_END ? n : -1;
+}
+
+static void test_gzip_streamed(void **state) {
+  (void)state;
+  gale_http_server_options o;
+  gale_http_server_options_init(&o);
+  o.compress_response = true;
+  fixture f;
+  start(&f, &o);
+  tclient c;
+  tc_open(&c, f.port);
+  tc_send(&c, "GET /streamtext HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip\r\n\r\n");
+  TH_RUN_UNTIL(f.loop, f.held != NULL, 5);
+  /* The first flush reaches the client decodable before the end. */
+  TH_RUN_UNTIL(f.loop, (tc_poll(&c), strstr(c.buf, "\r\n\r\n") && strstr(strstr(c.buf, "\r\n\r\n") + 4, "\r\n")), 5);
+  assert_non_null(strstr(c.buf, "Content-Encoding: gzip\r\n"));
+  assert_non_null(strstr(c.buf, "Transfer-Encoding: chunked\r\n"));
+  char plain[64];
+  TH_RUN_UNTIL(f.loop, (tc_poll(&c), inflate_first_chunk(strstr(c.buf, "\r\n\r\n") + 4, plain, sizeof(plain)) == 6), 5);
+  assert_memory_equal(plain, "part1,", 6);
+  finish_held(f.loop, &f);
+  TH_RUN_UNTIL(f.loop, tc_count(&c) == 1, 5);
+  tresp r;
+  tc_get(&c, 0, false, &r);
+  int n = inflate_all(r.body, r.body_len, plain, sizeof(plain));
+  assert_int_equal(n, 10);
+  assert_memory_equal(plain, "part1,late", 10);
+  tresp_free(&r);
+  /* Not accepted: plain chunks. */
+  c.len = 0;
+  tc_send(&c, "GET /streamtext HTTP/1.1\r\nHost: h\r\n\r\n");
+  TH_RUN_UNTIL(f.loop, f.held != NULL, 5);
+  finish_held(f.loop, &f);
+  TH_RUN_UNTIL(f.loop, tc_count(&c) == 1, 5);
+  tc_get(&c, 0, false, &r);
+  assert_false(tresp_header(&r, "Content-Encoding", NULL, 0));
+  assert_string_equal(r.body, "part1,late");
+  tresp_free(&r);
+  tc_close(&c);
+  stop(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_get_keepalive),
@@ -1282,6 +1393,8 @@ int main(void) {
       cmocka_unit_test(test_free_in_close_cb),
       cmocka_unit_test(test_write_timeout),
       cmocka_unit_test(test_allocation_failures),
+      cmocka_unit_test(test_trailer_and_ext_limits),
+      cmocka_unit_test(test_gzip_streamed),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -107,7 +107,9 @@ typedef struct gale_http_server_options {
   const char *const *trusted_downstream;
   bool compress_response;       /* false: gzip responses when the client
                                    accepts it, the type compresses and the
-                                   body exceeds 1 KiB */
+                                   body exceeds 1 KiB (any size when
+                                   streamed with flush: each flush is a
+                                   zlib sync flush) */
   bool decompress_request;      /* false: gunzip Content-Encoding: gzip bodies */
   bool access_log;              /* true: one line per request on the "access"
                                    domain at INFO (skipped when INFO is off) */
@@ -253,7 +255,9 @@ GALE_EXPORT int gale_http_server_request_write_ref(gale_http_server_request *req
                                                    gale_free_fn free_fn);
 /* Appends `length` bytes of the open file `fd` from `offset`, sent with
  * sendfile on plain connections (copied through TLS otherwise).  The server
- * takes ownership of `fd` and closes it (also on error). */
+ * takes ownership of `fd` and closes it (also on error).  GALE_ESTATE when
+ * the response is already being gzipped (a streamed response flushed with
+ * compression on: file bytes cannot join a gzip stream). */
 GALE_EXPORT int gale_http_server_request_write_file(gale_http_server_request *req, int fd,
                                                     off_t offset, off_t length);
 GALE_EXPORT int gale_http_server_request_printf(gale_http_server_request *req, const char *fmt,
