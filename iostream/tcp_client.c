@@ -21,9 +21,18 @@
 
 #include "gale/tcp_client.h"
 #include "gale/tls.h"
+#include "core/alloc.h"
 #include "resolver/resolver_internal.h"
 
 enum state { ST_RESOLVE, ST_CONNECT, ST_TLS, ST_DONE };
+
+/* Allocations go through core/alloc.h so tests can fail each one. */
+static char *tc_strdup(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *d = gale__malloc(n);
+  if (d) memcpy(d, s, n);
+  return d;
+}
 
 struct attempt {
   struct attempt *next;
@@ -77,7 +86,7 @@ void gale_tcp_connect_options_init(gale_tcp_connect_options *o) {
 int gale_tcp_client_new(gale_loop *loop, gale_resolver *resolver, gale_tcp_client **out) {
   if (!loop || !out) return GALE_EINVAL;
   *out = NULL;
-  gale_tcp_client *client = calloc(1, sizeof *client);
+  gale_tcp_client *client = gale__calloc(1, sizeof *client);
   if (!client) return GALE_ENOMEM;
   client->loop = loop;
   client->resolver = resolver;
@@ -287,7 +296,7 @@ static int start_attempt(gale_tcp_connect *c, const struct sockaddr *sa, socklen
     close(fd);
     return rc;
   }
-  struct attempt *a = calloc(1, sizeof *a);
+  struct attempt *a = gale__calloc(1, sizeof *a);
   int rc = a ? gale_watcher_new(c->loop, fd, GALE_WRITE, attempt_cb, a, &a->watcher)
              : GALE_ENOMEM;
   if (rc != GALE_OK) {
@@ -379,7 +388,7 @@ int gale_tcp_client_connect(gale_tcp_client *client, const char *host, int port,
     return GALE_EINVAL;
   if (opts->tls && gale_tls_ctx_is_server(opts->tls)) return GALE_EINVAL;
   if (client->closing) return GALE_ECLOSED;
-  gale_tcp_connect *c = calloc(1, sizeof *c);
+  gale_tcp_connect *c = gale__calloc(1, sizeof *c);
   if (!c) return GALE_ENOMEM;
   c->opts = *opts;
   c->opts.source_address = NULL;
@@ -389,9 +398,9 @@ int gale_tcp_client_connect(gale_tcp_client *client, const char *host, int port,
   c->port = port;
   c->cb = cb;
   c->arg = arg;
-  c->host = strdup(host);
+  c->host = tc_strdup(host);
   if (opts->tls_hostname) {
-    c->tls_hostname = strdup(opts->tls_hostname);
+    c->tls_hostname = tc_strdup(opts->tls_hostname);
   } else if (opts->tls && host[0] == '[') {
     /* "[::1]": the certificate check wants the bare address. */
     c->tls_hostname = gale__host_key(host);
