@@ -73,6 +73,11 @@ struct hc_conn {
   gale_timer *idle_timer;  /* closes it when idle too long */
   uint64_t exchanges;      /* responses read on it */
   bool idle;
+  /* Its two ends, looked up on its first exchange and kept: they do not
+   * change, and inet_ntop on every request was a tenth of its cost. */
+  bool addrs_known;
+  int remote_port, local_port;
+  char remote_ip[64], local_ip[64];
 };
 
 /* The upload handle of a body producer. */
