@@ -137,7 +137,6 @@ struct hc_fetch {
   /* Parsing the response. */
   gale_h1_parser parser;
   gale_h1_msg msg;
-  gale_h1_header hbuf[HC_MAX_HEADERS];
   gale_h1_body bdec;
   gale_gzip *gz;
   bool got_byte;        /* a response byte arrived on this hop */
@@ -158,6 +157,11 @@ struct hc_fetch {
   double redirect_time;
 
   gale_http_upload *upload;
+
+  /* Last, and left unzeroed when the fetch is allocated (3 KB of the
+   * fetch's 4.5: zeroing it was a sixth of the cost of a request): the
+   * parser writes the entries before anything reads them. */
+  gale_h1_header hbuf[HC_MAX_HEADERS];
 };
 
 struct gale_http_client {
