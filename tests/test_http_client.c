@@ -315,6 +315,10 @@ static void serve_buffer(sconn *c) {
       return;
     }
     path[strcspn(path, "?")] = '\0';
+    if (strncmp(path, "http://", 7) == 0) { /* absolute form, as to a proxy */
+      char *slash = strchr(path + 7, '/');
+      memmove(path, slash ? slash : "/", strlen(slash ? slash : "/") + 1);
+    }
     cl = strcasestr(c->buf, "\r\nContent-Length:");
     chunked = strcasestr(c->buf, "\r\nTransfer-Encoding: chunked") != NULL;
     if (cl && cl < end) body_len = strtoul(cl + 17, NULL, 10);
@@ -1619,6 +1623,23 @@ static void test_proxy_failures(void **state) {
   r = fetch(f, &req);
   assert_non_null(strstr(f->s.last_head, "GET http://origin.invalid:8000/echo?x=1 HTTP/1.1\r\n"));
   assert_non_null(strstr(f->s.last_head, "Proxy-Authorization: Basic cHU6cHA=\r\n"));
+  free(r);
+  /* A direct connection is not reused for proxied requests (nor the
+   * other way round), even to the same address: the pool key has the
+   * proxy. */
+  r = get(f, "/hello");
+  free(r);
+  gale_http_request_init(&req, url(f, "/hello"));
+  req.proxy_host = "127.0.0.1";
+  req.proxy_port = f->s.port;
+  r = fetch(f, &req);
+  assert_int_equal(r->code, 200);
+  assert_false(r->reused);
+  assert_non_null(strstr(f->s.last_head, "GET http://127.0.0.1:"));
+  free(r);
+  r = get(f, "/hello");
+  assert_true(r->reused);
+  assert_non_null(strstr(f->s.last_head, "GET /hello HTTP/1.1"));
   free(r);
   /* A proxy that accepts and never answers CONNECT: connect_timeout,
    * which covers the tunnel. */
