@@ -363,8 +363,7 @@ static int step_done(gale__h1_conn *c) {
     close_after_flush(c);
     return STEP_STOP;
   }
-  c->state = GALE__CONN_HEAD;
-  c->last_active = gale_loop_time(c->server->loop);
+  c->state = GALE__CONN_HEAD; /* last_active: set when conn_process began */
   return STEP_CONTINUE;
 }
 

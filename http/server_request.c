@@ -53,7 +53,7 @@ gale_http_server_request *gale__request_new(gale__h1_conn *conn) {
   req->path = req->query = "";
   req->remote_ip[0] = '\0'; /* formatted on first use */
   req->protocol = conn->is_tls ? "https" : "http";
-  req->start_time = gale_loop_time(server->loop);
+  req->start_time = conn->last_active; /* read by conn_process just now */
   req->body_len = 0;
   if (req->body) req->body[0] = '\0';
   req->inflate = NULL;

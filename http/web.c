@@ -141,6 +141,9 @@ int gale_web_app_add(gale_web_app *app, const char *pattern, const gale_web_hand
   r->cls = cls;
   r->args = route_args;
   r->ngroups = ngroups;
+  /* A pattern without regex syntax matches only itself: compare strings
+   * (the regex is still compiled, for reverse_url and path_kwarg). */
+  r->literal = pattern[strcspn(pattern, "\\^$.|?*+()[]{}")] == '\0';
   /* One match data sized for the route with the most groups. */
   uint32_t need = 0;
   for (size_t i = 0; i <= app->nroutes; i++)
@@ -448,8 +451,11 @@ static gale_web_handler *route_request(gale_web_app *app, gale_http_server_reque
   size_t plen = strlen(path);
   for (size_t i = 0; i < app->nroutes; i++) {
     gale__route *r = &app->routes[i];
-    int rc = pcre2_match(r->re, (PCRE2_SPTR)path, plen, 0, 0, app->md, NULL);
-    if (rc < 0) continue;
+    if (r->literal) {
+      if (strcmp(r->pattern, path) != 0) continue;
+    } else if (pcre2_match(r->re, (PCRE2_SPTR)path, plen, 0, 0, app->md, NULL) < 0) {
+      continue;
+    }
     h->route = r;
     h->cls = r->cls;
     h->route_args = r->args;

@@ -20,6 +20,7 @@ typedef struct gale__route {
   void *args;
   char *name;
   uint32_t ngroups;
+  bool literal;                /* no regex syntax: matched with strcmp */
 } gale__route;
 
 typedef struct gale__static_hash {

@@ -372,6 +372,22 @@ static void test_limits(void **state) {
     tresp_free(&r);
     tc_close(&c);
   }
+  /* Checked before buffering: an unterminated target or header line gets
+   * its answer as soon as it passes the limit, not at the header deadline. */
+  for (size_t k = 0; k < 2; k++) {
+    size_t n = (size_t)sprintf(big, k == 0 ? "GET /" : "GET / HTTP/1.1\r\nHost: a\r\nX: ");
+    memset(big + n, 'c', 6000);
+    n += 6000;
+    tclient c;
+    tc_open(&c, f.port);
+    tc_sendn(&c, big, n);
+    TH_RUN_UNTIL(f.loop, (tc_poll(&c), c.eof), 5);
+    tresp r;
+    assert_true(parse_resp(c.buf, c.len, true, false, &r) > 0);
+    assert_int_equal(r.status, k == 0 ? 414 : 431);
+    tresp_free(&r);
+    tc_close(&c);
+  }
   free(big);
   stop(&f);
 }

@@ -355,6 +355,12 @@ static void test_routes(void **state) {
   get(&f, "/opt", &r);
   assert_string_equal(r.body, "1:[]");
   tresp_free(&r);
+  get(&f, "/life/x", &r); /* a literal route matches only itself */
+  assert_int_equal(r.status, 404);
+  tresp_free(&r);
+  get(&f, "/lif", &r);
+  assert_int_equal(r.status, 404);
+  tresp_free(&r);
   get(&f, "/user/42/abc/extra", &r); /* anchored at the end */
   assert_int_equal(r.status, 404);
   assert_string_equal(r.body, "<html><title>404: Not Found</title><body>404: Not Found</body></html>");
