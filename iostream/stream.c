@@ -195,9 +195,26 @@ static void on_deferred(gale_loop *loop, void *arg) {
   gale__stream_unref(s);
 }
 
+/* The loop is being freed with on_deferred still queued: give back the
+ * reference it held, so a stream closed just before gale_loop_free() is
+ * destroyed (fd closed, memory freed) instead of leaked. */
+static void on_deferred_dropped(void *arg) {
+  gale_stream *s = arg;
+  s->deferred = false;
+  if (s->closed && !s->close_notified) {
+    /* The close will never be delivered: drop the callbacks with the loop's
+     * and give back the open stream's own reference too. */
+    s->close_notified = true;
+    s->close_cb = NULL;
+    s->close_hook = NULL;
+    gale__stream_unref(s);
+  }
+  gale__stream_unref(s);
+}
+
 void gale__stream_schedule(gale_stream *s) {
   if (s->deferred || s->depth > 0) return; /* a running dispatch will see it */
-  if (gale_loop_add_callback(s->loop, on_deferred, s) != GALE_OK) {
+  if (gale__loop_add_callback_owned(s->loop, on_deferred, on_deferred_dropped, s) != GALE_OK) {
     gale_log_error("general", "stream: cannot schedule a callback (out of memory)");
     return;
   }
