@@ -70,6 +70,7 @@ static void schedule_done(gale_future *f, struct done_cb *node) {
   node->next = NULL;
   node->qnode.cb = fire_done;
   node->qnode.arg = node;
+  node->qnode.drop = NULL; /* gale__future_drop() knows fire_done */
   node->qnode.embedded = true;
   gale__loop_add_node(f->loop, &node->qnode);
 }

@@ -180,15 +180,21 @@ static void run_callbacks(evutil_socket_t fd, short what, void *arg) {
   loop->in_callbacks = false;
 }
 
-int gale_loop_add_callback(gale_loop *loop, gale_loop_cb cb, void *arg) {
+int gale__loop_add_callback_owned(gale_loop *loop, gale_loop_cb cb, void (*drop)(void *arg),
+                                  void *arg) {
   if (loop == NULL || cb == NULL) return GALE_EINVAL;
   struct gale__cb_node *node = node_get(loop);
   if (node == NULL) return GALE_ENOMEM;
   node->cb = cb;
   node->arg = arg;
+  node->drop = drop;
   node->embedded = false;
   gale__loop_add_node(loop, node);
   return GALE_OK;
+}
+
+int gale_loop_add_callback(gale_loop *loop, gale_loop_cb cb, void *arg) {
+  return gale__loop_add_callback_owned(loop, cb, NULL, arg);
 }
 
 void gale__loop_add_node(gale_loop *loop, struct gale__cb_node *node) {
@@ -223,6 +229,7 @@ int gale_loop_add_callback_threadsafe(gale_loop *loop, gale_loop_cb cb, void *ar
   node->cb = cb;
   node->arg = arg;
   node->next = NULL;
+  node->drop = NULL;
   node->embedded = false;
   pthread_mutex_lock(&loop->remote_lock);
   if (loop->remote_tail != NULL)
@@ -323,7 +330,10 @@ static void free_nodes(gale_loop *loop, struct gale__cb_node *node) {
   while (node != NULL) {
     struct gale__cb_node *next = node->next;
     bool embedded = node->embedded;
-    gale__future_drop(node->cb, node->arg); /* frees an embedded node's owner */
+    if (node->drop != NULL)
+      node->drop(node->arg);
+    else
+      gale__future_drop(node->cb, node->arg); /* frees an embedded node's owner */
     if (!embedded) free(node);
     node = next;
   }

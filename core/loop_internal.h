@@ -23,6 +23,9 @@ struct gale__cb_node {
   gale_loop_cb cb;
   void *arg;
   struct gale__cb_node *next;
+  /* Called with arg instead of cb when the loop is freed with the node still
+   * queued, so an object the callback would have released is released. */
+  void (*drop)(void *arg);
   bool embedded;
 };
 
@@ -90,6 +93,12 @@ GALE_INTERNAL struct event_base *gale__loop_base(gale_loop *loop);
  * until its callback runs, or until gale__future_drop() is told of it when
  * the loop is freed first. */
 GALE_INTERNAL void gale__loop_add_node(gale_loop *loop, struct gale__cb_node *node);
+
+/* gale_loop_add_callback() for a callback that owns something: if the loop
+ * is freed before cb runs, drop(arg) runs instead (no other loop call is
+ * allowed in it).  Returns GALE_OK, GALE_EINVAL, GALE_ENOMEM. */
+GALE_INTERNAL int gale__loop_add_callback_owned(gale_loop *loop, gale_loop_cb cb,
+                                                void (*drop)(void *arg), void *arg);
 
 /* Wakes the loop from another thread (async-signal-safe). */
 GALE_INTERNAL void gale__loop_wake(gale_loop *loop);

@@ -46,7 +46,6 @@ int main(int argc, char **argv) {
     gale_loop_run(r.loop); /* until on_response stops it */
   }
   gale_http_client_free(client);
-  gale_loop_run_once(r.loop, 0); /* the kept-alive connection finishes closing */
   gale_loop_free(r.loop);
   return rc == GALE_OK ? r.exit_code : 1;
 }

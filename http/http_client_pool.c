@@ -184,8 +184,13 @@ void gale__hc_pool_close_all(gale_http_client *c) {
   while (c->idle) {
     hc_conn *conn = c->idle;
     idle_unlink(conn);
-    conn->client = NULL;
+    /* An idle connection has no fetch to tell: free it now rather than in
+     * its close callback, which would never run if the loop is freed next
+     * (the usual end of a program). */
+    gale_stream_set_close_cb(conn->stream, NULL, NULL);
     gale_stream_close(conn->stream);
+    free(conn->key);
+    free(conn);
   }
 }
 

@@ -104,6 +104,7 @@ struct gale_stream {
   bool deferred;         /* the deferred callback is queued */
   bool close_after_flush;
   bool lingering;
+  bool not_socket;       /* recv failed with ENOTSOCK: read with readv */
   double linger_s;
   int pending_reason;    /* failure seen by the reader, applied in dispatch */
   int pending_errno;

@@ -48,6 +48,12 @@ static void on_close(gale_stream *s, int reason, void *arg) {
   f->s = NULL;
 }
 
+static void count_close(gale_stream *s, int reason, void *arg) {
+  (void)s;
+  (void)reason;
+  (*(int *)arg)++;
+}
+
 static void fx_open(fx *f, const gale_stream_options *opts) {
   memset(f, 0, sizeof(*f));
   f->fds_before = th_count_fds();
@@ -166,6 +172,27 @@ static void test_regex_pattern_switch(void **st) {
     assert_memory_equal(f.got, expect[i], f.got_len);
   }
   fx_close(&f);
+}
+
+/* A stream closed just before gale_loop_free(), its close still to be
+ * delivered on the next iteration, is destroyed by the free: fd closed and
+ * (under ASan) nothing leaked. */
+static void test_close_then_free_loop(void **st) {
+  int before = th_count_fds();
+  gale_loop *loop = gale_loop_new();
+  assert_non_null(loop);
+  int fds[2];
+  th_socketpair(fds);
+  gale_stream *s;
+  assert_int_equal(gale_stream_new(loop, fds[0], NULL, &s), GALE_OK);
+  int closes = 0;
+  gale_stream_set_close_cb(s, count_close, &closes);
+  assert_int_equal(gale_stream_write(s, "bye", 3, NULL, NULL), GALE_OK);
+  assert_int_equal(gale_stream_close(s), GALE_OK);
+  gale_loop_free(loop);
+  close(fds[1]);
+  assert_int_equal(closes, 0); /* dropped with the loop, like any callback */
+  assert_int_equal(th_count_fds(), before);
 }
 
 static void test_read_bytes_splits(void **st) {
@@ -833,11 +860,50 @@ static void test_misc(void **st) {
   fx_close(&f);
 }
 
+/* A stream over a pipe: reads fall back from recv (ENOTSOCK) to readv. */
+static char pipe_got[64];
+static int pipe_reads;
+static void pipe_read_cb(gale_stream *stream, int status, const char *data, size_t len,
+                         void *arg) {
+  (void)stream;
+  (void)arg;
+  if (status == GALE_OK && len < sizeof(pipe_got)) {
+    memcpy(pipe_got, data, len);
+    pipe_got[len] = '\0';
+  }
+  pipe_reads++;
+}
+
+static void test_pipe_stream(void **state) {
+  (void)state;
+  int before = th_count_fds();
+  gale_loop *loop = gale_loop_new();
+  int p[2];
+  assert_int_equal(pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
+  gale_stream *s = NULL;
+  assert_int_equal(gale_stream_new(loop, p[0], NULL, &s), GALE_OK);
+  pipe_reads = 0;
+  assert_int_equal(gale_stream_read_bytes(s, 5, false, pipe_read_cb, NULL), GALE_OK);
+  assert_int_equal(write(p[1], "hello", 5), 5);
+  TH_RUN_UNTIL(loop, pipe_reads == 1, 5);
+  assert_string_equal(pipe_got, "hello");
+  assert_int_equal(gale_stream_read_bytes(s, 3, false, pipe_read_cb, NULL), GALE_OK);
+  assert_int_equal(write(p[1], "abc", 3), 3);
+  TH_RUN_UNTIL(loop, pipe_reads == 2, 5);
+  assert_string_equal(pipe_got, "abc");
+  gale_stream_close(s);
+  close(p[1]);
+  th_run_for(loop, 0.02);
+  gale_loop_free(loop);
+  assert_int_equal(th_count_fds(), before);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_read_until_splits),
       cmocka_unit_test(test_read_regex_splits),
       cmocka_unit_test(test_regex_pattern_switch),
+      cmocka_unit_test(test_close_then_free_loop),
       cmocka_unit_test(test_read_bytes_splits),
       cmocka_unit_test(test_read_into_splits),
       cmocka_unit_test(test_read_until_close_splits),
@@ -861,6 +927,7 @@ int main(void) {
       cmocka_unit_test(test_close_in_hook_and_chunks),
       cmocka_unit_test(test_long_line_in_pieces),
       cmocka_unit_test(test_misc),
+      cmocka_unit_test(test_pipe_stream),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

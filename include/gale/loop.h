@@ -45,8 +45,10 @@ GALE_EXPORT gale_loop *gale_loop_new(void);
  * (their handles become invalid).  The executor is drained: queued jobs that
  * have not started are cancelled and running ones are waited for; each job's
  * done callback is called once, with GALE_ECANCELLED for jobs that never ran.
- * Streams, servers and clients must be closed before (they own memory the
- * loop cannot free).  Must not be called from inside the loop's own
+ * Streams, servers and clients must be closed or freed before (they own
+ * memory the loop cannot free); one closed just before, its close still to
+ * be delivered, is finished by this call (fd closed, memory freed, its close
+ * callback dropped like any other callback).  Must not be called from inside the loop's own
  * callbacks.  May run concurrently with gale_loop_add_callback_threadsafe()
  * from other threads, which then return GALE_ECLOSED.  NULL is ignored. */
 GALE_EXPORT void gale_loop_free(gale_loop *loop);
