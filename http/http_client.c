@@ -127,28 +127,17 @@ gale_resolver *gale_http_client_resolver(gale_http_client *c) { return c ? c->re
 
 /* ---- fetch objects ------------------------------------------------------- */
 
-static char *dup_or_null(const char *s, bool *fail) {
-  char *d;
-  if (!s) return NULL;
-  d = gale__hc_strdup(s);
-  if (!d) *fail = true;
-  return d;
-}
+/* The request's strings, deep-copied into one block that starts with the
+ * URL (one allocation instead of one per string: this runs per request). */
+#define REQ_STRINGS(r)                                                                      \
+  {&(r)->url, &(r)->method, &(r)->user_agent, &(r)->referer, &(r)->auth_username,          \
+   &(r)->auth_password, &(r)->proxy_host, &(r)->proxy_username, &(r)->proxy_password,      \
+   &(r)->ca_certs, &(r)->client_cert, &(r)->client_key, &(r)->network_interface}
 
 static void free_request_copy(gale_http_request *r) {
-  free((char *)r->url);
-  free((char *)r->method);
-  free((char *)r->user_agent);
-  free((char *)r->referer);
-  free((char *)r->auth_username);
-  free((char *)r->auth_password);
-  free((char *)r->proxy_host);
-  free((char *)r->proxy_username);
-  free((char *)r->proxy_password);
-  free((char *)r->ca_certs);
-  free((char *)r->client_cert);
-  free((char *)r->client_key);
-  free((char *)r->network_interface);
+  const char **s[] = REQ_STRINGS(r);
+  free((char *)r->url); /* the block */
+  for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) *s[i] = NULL;
   if (r->tls_ctx) gale_tls_ctx_unref(r->tls_ctx);
 }
 
@@ -178,29 +167,37 @@ static bool valid_method(const char *m) {
 
 static int copy_request(hc_fetch *f, const gale_http_request *in) {
   gale_http_request *r = &f->req;
-  bool fail = false;
+  const char **s[] = REQ_STRINGS(r);
+  const size_t n = sizeof s / sizeof s[0];
+  size_t total = 0;
+  char *block;
   *r = *in;
-  r->url = dup_or_null(in->url, &fail);
-  r->method = dup_or_null(in->method ? in->method : "GET", &fail);
-  r->user_agent = dup_or_null(in->user_agent, &fail);
-  r->referer = dup_or_null(in->referer, &fail);
-  r->auth_username = dup_or_null(in->auth_username, &fail);
-  r->auth_password = dup_or_null(in->auth_password, &fail);
-  r->proxy_host = dup_or_null(in->proxy_host, &fail);
-  r->proxy_username = dup_or_null(in->proxy_username, &fail);
-  r->proxy_password = dup_or_null(in->proxy_password, &fail);
-  r->ca_certs = dup_or_null(in->ca_certs, &fail);
-  r->client_cert = dup_or_null(in->client_cert, &fail);
-  r->client_key = dup_or_null(in->client_key, &fail);
-  r->network_interface = dup_or_null(in->network_interface, &fail);
+  if (!r->method) r->method = "GET";
   if (in->tls_ctx) gale_tls_ctx_ref(in->tls_ctx);
   r->headers = NULL;
+  for (size_t i = 0; i < n; i++)
+    if (*s[i]) total += strlen(*s[i]) + 1;
+  block = gale__malloc(total); /* > 0: the URL is required */
+  if (block) {
+    char *p = block;
+    for (size_t i = 0; i < n; i++) {
+      size_t len;
+      if (!*s[i]) continue;
+      len = strlen(*s[i]) + 1;
+      memcpy(p, *s[i], len);
+      *s[i] = p;
+      p += len;
+    }
+  } else {
+    for (size_t i = 0; i < n; i++) *s[i] = NULL;
+    return GALE_ENOMEM;
+  }
   if (in->headers) {
     f->req_headers = gale_headers_copy(in->headers);
-    if (!f->req_headers) fail = true;
+    if (!f->req_headers) return GALE_ENOMEM;
     r->headers = f->req_headers;
   }
-  return fail ? GALE_ENOMEM : GALE_OK;
+  return GALE_OK;
 }
 
 static bool has_bad_bytes(const char *s) {
@@ -333,12 +330,7 @@ static void fill_response(hc_fetch *f) {
   r->reason = f->reason ? f->reason : "";
   if (!f->headers) f->headers = gale_headers_new();
   r->headers = f->headers;
-  if (!f->body) {
-    f->body = gale__malloc(1);
-    if (f->body) f->body[0] = '\0';
-  } else {
-    f->body[f->body_len] = '\0';
-  }
+  if (f->body) f->body[f->body_len] = '\0'; /* add_body keeps room for it */
   r->body = f->body ? f->body : "";
   r->body_len = f->body ? f->body_len : 0;
   r->effective_url = f->url ? f->url : f->req.url;
