@@ -4,6 +4,7 @@
 #include "http/http_client_internal.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -541,8 +542,9 @@ static int fetch_start(gale_http_client *c, const gale_http_request *req, gale_h
   if (!c || !req) return GALE_EINVAL;
   st = check_request(req);
   if (st != GALE_OK) return st;
-  f = gale__calloc(1, sizeof *f);
+  f = gale__malloc(sizeof *f);
   if (!f) return GALE_ENOMEM;
+  memset(f, 0, offsetof(hc_fetch, hbuf));
   f->loop = c->loop;
   f->client = c;
   f->cb = cb;

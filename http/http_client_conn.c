@@ -46,7 +46,55 @@ static bool skip_user_header(const hc_fetch *f, const char *name, size_t len) {
   return false;
 }
 
-static int add_target(hc_fetch *f, struct evbuffer *out) {
+/* The request head is gathered in a stack buffer and handed to the output
+ * buffer in one evbuffer_add (a larger head in a few): no printf, no
+ * evbuffer call per piece.  It runs once per request. */
+typedef struct head_buf {
+  struct evbuffer *out;
+  size_t n;
+  bool fail;
+  char buf[1024];
+} head_buf;
+
+static void hb_flush(head_buf *h) {
+  if (h->n && evbuffer_add(h->out, h->buf, h->n) != 0) h->fail = true;
+  h->n = 0;
+}
+
+static void hb_add(head_buf *h, const char *s, size_t len) {
+  if (!len) return;
+  if (h->n + len > sizeof h->buf) {
+    hb_flush(h);
+    if (len > sizeof h->buf) {
+      if (evbuffer_add(h->out, s, len) != 0) h->fail = true;
+      return;
+    }
+  }
+  memcpy(h->buf + h->n, s, len);
+  h->n += len;
+}
+
+static void hb_str(head_buf *h, const char *s) { hb_add(h, s, strlen(s)); }
+
+static void hb_num(head_buf *h, uint64_t v) {
+  char tmp[20];
+  size_t k = sizeof tmp;
+  do {
+    tmp[--k] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  hb_add(h, tmp + k, sizeof tmp - k);
+}
+
+/* "Name: value\r\n" */
+static void hb_field(head_buf *h, const char *name, const char *value) {
+  hb_str(h, name);
+  hb_add(h, ": ", 2);
+  hb_str(h, value);
+  hb_add(h, "\r\n", 2);
+}
+
+static int add_target(hc_fetch *f, head_buf *h) {
   const gale_url *u = f->purl;
   if (f->absolute_form) {
     gale_url v = *u;
@@ -55,66 +103,81 @@ static int add_target(hc_fetch *f, struct evbuffer *out) {
     v.userinfo = NULL;
     v.fragment = NULL;
     if (gale_url_format(&v, buf, sizeof buf, &n) != GALE_OK) return GALE_EURL;
-    return evbuffer_add(out, buf, n) == 0 ? GALE_OK : GALE_ENOMEM;
+    hb_add(h, buf, n);
+    return GALE_OK;
   }
-  if (evbuffer_add_printf(out, "%s", u->path && *u->path ? u->path : "/") < 0) return GALE_ENOMEM;
-  if (u->query && evbuffer_add_printf(out, "?%s", u->query) < 0) return GALE_ENOMEM;
+  hb_str(h, u->path && *u->path ? u->path : "/");
+  if (u->query) {
+    hb_add(h, "?", 1);
+    hb_str(h, u->query);
+  }
   return GALE_OK;
 }
 
-static void add_host(const hc_fetch *f, struct evbuffer *out) {
+static void add_host(const hc_fetch *f, head_buf *h) {
   const gale_url *u = f->purl;
   bool def = (strcmp(u->scheme, "https") == 0 && u->port == 443) ||
              (strcmp(u->scheme, "http") == 0 && u->port == 80);
-  evbuffer_add_printf(out, u->host_is_ipv6 ? "[%s]" : "%s", u->host);
-  if (!def) evbuffer_add_printf(out, ":%u", (unsigned)u->port);
+  if (u->host_is_ipv6) hb_add(h, "[", 1);
+  hb_str(h, u->host);
+  if (u->host_is_ipv6) hb_add(h, "]", 1);
+  if (!def) {
+    hb_add(h, ":", 1);
+    hb_num(h, u->port);
+  }
 }
 
 static int write_head(hc_fetch *f, struct evbuffer *out) {
   const gale_http_request *r = &f->req;
   size_t start = evbuffer_get_length(out);
+  head_buf hb, *h = &hb;
   int st;
-  evbuffer_add_printf(out, "%s ", f->method);
-  st = add_target(f, out);
+  h->out = out;
+  h->n = 0;
+  h->fail = false;
+  hb_str(h, f->method);
+  hb_add(h, " ", 1);
+  st = add_target(f, h);
   if (st != GALE_OK) return st;
-  evbuffer_add(out, " HTTP/1.1\r\n", 11);
+  hb_add(h, " HTTP/1.1\r\n", 11);
   if (!user_has(f, "Host")) {
-    evbuffer_add(out, "Host: ", 6);
-    add_host(f, out);
-    evbuffer_add(out, "\r\n", 2);
+    hb_add(h, "Host: ", 6);
+    add_host(f, h);
+    hb_add(h, "\r\n", 2);
   }
   if (!user_has(f, "User-Agent")) {
-    if (!r->user_agent) evbuffer_add_printf(out, "User-Agent: gale/%s\r\n", PACKAGE_VERSION);
-    else if (*r->user_agent) evbuffer_add_printf(out, "User-Agent: %s\r\n", r->user_agent);
+    if (!r->user_agent) hb_field(h, "User-Agent", "gale/" PACKAGE_VERSION);
+    else if (*r->user_agent) hb_field(h, "User-Agent", r->user_agent);
   }
-  if (f->auth && !user_has(f, "Authorization"))
-    evbuffer_add_printf(out, "Authorization: %s\r\n", f->auth);
+  if (f->auth && !user_has(f, "Authorization")) hb_field(h, "Authorization", f->auth);
   if (f->absolute_form && r->proxy_username && !user_has(f, "Proxy-Authorization")) {
     char *pa = NULL;
     pa = gale__hc_basic_auth(r->proxy_username, r->proxy_password);
     if (!pa) return GALE_ENOMEM;
-    evbuffer_add_printf(out, "Proxy-Authorization: %s\r\n", pa);
+    hb_field(h, "Proxy-Authorization", pa);
     free(pa);
   }
-  if (r->referer && !user_has(f, "Referer")) evbuffer_add_printf(out, "Referer: %s\r\n", r->referer);
+  if (r->referer && !user_has(f, "Referer")) hb_field(h, "Referer", r->referer);
   if (r->decompress_response && !user_has(f, "Accept-Encoding"))
-    evbuffer_add(out, "Accept-Encoding: gzip\r\n", 23);
+    hb_add(h, "Accept-Encoding: gzip\r\n", 23);
   if (r->if_modified_since && !user_has(f, "If-Modified-Since")) {
     char date[GALE_HTTP_DATE_LEN + 1];
     if (gale_http_date_format(r->if_modified_since, date, sizeof date) == GALE_OK)
-      evbuffer_add_printf(out, "If-Modified-Since: %s\r\n", date);
+      hb_field(h, "If-Modified-Since", date);
   }
   if (f->send_body) {
     if (chunked_upload(f)) {
-      if (!user_has(f, "Transfer-Encoding")) evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
+      if (!user_has(f, "Transfer-Encoding")) hb_add(h, "Transfer-Encoding: chunked\r\n", 28);
     } else if (!user_has(f, "Content-Length")) {
       uint64_t n = r->body_producer ? (uint64_t)r->body_size : (uint64_t)r->body_len;
-      evbuffer_add_printf(out, "Content-Length: %llu\r\n", (unsigned long long)n);
+      hb_add(h, "Content-Length: ", 16);
+      hb_num(h, n);
+      hb_add(h, "\r\n", 2);
     }
-    if (f->await_continue) evbuffer_add(out, "Expect: 100-continue\r\n", 22);
+    if (f->await_continue) hb_add(h, "Expect: 100-continue\r\n", 22);
   } else if (strcasecmp(f->method, "POST") == 0 || strcasecmp(f->method, "PUT") == 0 ||
              strcasecmp(f->method, "PATCH") == 0) {
-    if (!user_has(f, "Content-Length")) evbuffer_add(out, "Content-Length: 0\r\n", 19);
+    if (!user_has(f, "Content-Length")) hb_add(h, "Content-Length: 0\r\n", 19);
   }
   if (f->req_headers) {
     size_t n = gale_headers_count(f->req_headers);
@@ -123,13 +186,15 @@ static int write_head(hc_fetch *f, struct evbuffer *out) {
       size_t nl, vl;
       gale_headers_at(f->req_headers, i, &name, &nl, &value, &vl);
       if (skip_user_header(f, name, nl)) continue;
-      evbuffer_add(out, name, nl);
-      evbuffer_add(out, ": ", 2);
-      evbuffer_add(out, value, vl);
-      evbuffer_add(out, "\r\n", 2);
+      hb_add(h, name, nl);
+      hb_add(h, ": ", 2);
+      hb_add(h, value, vl);
+      hb_add(h, "\r\n", 2);
     }
   }
-  if (evbuffer_add(out, "\r\n", 2) != 0) return GALE_ENOMEM;
+  hb_add(h, "\r\n", 2);
+  hb_flush(h);
+  if (h->fail) return GALE_ENOMEM;
   f->resp.size_request += evbuffer_get_length(out) - start;
   if (f->req.debug_callback) {
     size_t n = evbuffer_get_length(out) - start;
@@ -283,8 +348,18 @@ void gale__hc_addr_of(gale_stream *stream, bool peer, char *ip, size_t len, int 
 }
 
 static void note_addresses(hc_fetch *f) {
-  gale__hc_addr_of(f->conn->stream, true, f->remote_ip, sizeof f->remote_ip, &f->resp.remote_port);
-  gale__hc_addr_of(f->conn->stream, false, f->local_ip, sizeof f->local_ip, &f->resp.local_port);
+  hc_conn *conn = f->conn;
+  if (!conn->addrs_known) {
+    gale__hc_addr_of(conn->stream, true, conn->remote_ip, sizeof conn->remote_ip,
+                     &conn->remote_port);
+    gale__hc_addr_of(conn->stream, false, conn->local_ip, sizeof conn->local_ip,
+                     &conn->local_port);
+    conn->addrs_known = conn->remote_ip[0] != '\0'; /* a failed lookup is retried */
+  }
+  memcpy(f->remote_ip, conn->remote_ip, sizeof f->remote_ip);
+  memcpy(f->local_ip, conn->local_ip, sizeof f->local_ip);
+  f->resp.remote_port = conn->remote_port;
+  f->resp.local_port = conn->local_port;
 }
 
 void gale__hc_exchange(hc_fetch *f) {

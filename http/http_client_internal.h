@@ -73,6 +73,11 @@ struct hc_conn {
   gale_timer *idle_timer;  /* closes it when idle too long */
   uint64_t exchanges;      /* responses read on it */
   bool idle;
+  /* Its two ends, looked up on its first exchange and kept: they do not
+   * change, and inet_ntop on every request was a tenth of its cost. */
+  bool addrs_known;
+  int remote_port, local_port;
+  char remote_ip[64], local_ip[64];
 };
 
 /* The upload handle of a body producer. */
@@ -132,7 +137,6 @@ struct hc_fetch {
   /* Parsing the response. */
   gale_h1_parser parser;
   gale_h1_msg msg;
-  gale_h1_header hbuf[HC_MAX_HEADERS];
   gale_h1_body bdec;
   gale_gzip *gz;
   bool got_byte;        /* a response byte arrived on this hop */
@@ -153,6 +157,11 @@ struct hc_fetch {
   double redirect_time;
 
   gale_http_upload *upload;
+
+  /* Last, and left unzeroed when the fetch is allocated (3 KB of the
+   * fetch's 4.5: zeroing it was a sixth of the cost of a request): the
+   * parser writes the entries before anything reads them. */
+  gale_h1_header hbuf[HC_MAX_HEADERS];
 };
 
 struct gale_http_client {

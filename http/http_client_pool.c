@@ -3,6 +3,7 @@
  * connections through gale_tcp_client with each phase timed. */
 #include "http/http_client_internal.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,20 +15,71 @@
 /* ---- keys ---------------------------------------------------------------- */
 
 /* Everything that makes two connections interchangeable (HARDENING.md):
- * scheme, host, port, proxy, TLS settings, address family and source. */
-char *gale__hc_pool_key(const hc_fetch *f) {
+ * scheme, host, port, proxy, TLS settings, address family and source.
+ * Built by hand, not with asprintf: it runs once per request, and the
+ * printf machinery was an eighth of the client's cost per request.
+ * key_put() with a NULL `out` only counts, so one function measures the
+ * key and then writes it. */
+static void key_put(char *out, size_t *n, const char *s) {
+  size_t len = s ? strlen(s) : 0;
+  if (out && len) memcpy(out + *n, s, len);
+  *n += len;
+}
+
+static void key_char(char *out, size_t *n, char ch) {
+  if (out) out[*n] = ch;
+  (*n)++;
+}
+
+/* Digits of v in base 10 or 16, most significant first. */
+static void key_num(char *out, size_t *n, uintmax_t v, unsigned base) {
+  char tmp[3 * sizeof v];
+  size_t k = 0;
+  do {
+    tmp[k++] = "0123456789abcdef"[v % base];
+    v /= base;
+  } while (v);
+  while (k) key_char(out, n, tmp[--k]);
+}
+
+static size_t key_write(const hc_fetch *f, char *out) {
   const gale_http_request *r = &f->req;
   const gale_url *u = f->purl;
-  char *key = NULL;
-  int n = asprintf(&key, "%s://%s:%u|%s:%d|%s|%d%d|%s|%s|%s|%p|%s", u->scheme, u->host,
-                   (unsigned)u->port, r->proxy_host ? r->proxy_host : "",
-                   r->proxy_host ? (r->proxy_port ? r->proxy_port : 8080) : 0,
-                   r->proxy_username ? r->proxy_username : "", r->allow_ipv4, r->allow_ipv6,
-                   r->network_interface ? r->network_interface : "",
-                   strcmp(u->scheme, "https") == 0 ? (r->validate_cert ? "v" : "k") : "",
-                   r->ca_certs ? r->ca_certs : "", (void *)r->tls_ctx,
-                   r->client_cert ? r->client_cert : "");
-  return n < 0 ? NULL : key;
+  size_t n = 0;
+  key_put(out, &n, u->scheme);
+  key_put(out, &n, "://");
+  key_put(out, &n, u->host);
+  key_char(out, &n, ':');
+  key_num(out, &n, u->port, 10);
+  key_char(out, &n, '|');
+  key_put(out, &n, r->proxy_host);
+  key_char(out, &n, ':');
+  key_num(out, &n, r->proxy_host ? (r->proxy_port ? (unsigned)r->proxy_port : 8080u) : 0u, 10);
+  key_char(out, &n, '|');
+  key_put(out, &n, r->proxy_username);
+  key_char(out, &n, '|');
+  key_char(out, &n, r->allow_ipv4 ? '1' : '0');
+  key_char(out, &n, r->allow_ipv6 ? '1' : '0');
+  key_char(out, &n, '|');
+  key_put(out, &n, r->network_interface);
+  key_char(out, &n, '|');
+  if (strcmp(u->scheme, "https") == 0) key_char(out, &n, r->validate_cert ? 'v' : 'k');
+  key_char(out, &n, '|');
+  key_put(out, &n, r->ca_certs);
+  key_char(out, &n, '|');
+  key_num(out, &n, (uintmax_t)(uintptr_t)r->tls_ctx, 16);
+  key_char(out, &n, '|');
+  key_put(out, &n, r->client_cert);
+  return n;
+}
+
+char *gale__hc_pool_key(const hc_fetch *f) {
+  size_t n = key_write(f, NULL);
+  char *key = gale__malloc(n + 1);
+  if (!key) return NULL;
+  key_write(f, key);
+  key[n] = '\0';
+  return key;
 }
 
 /* ---- connections --------------------------------------------------------- */
@@ -93,8 +145,11 @@ void gale__hc_pool_put(hc_conn *conn) {
     gale__hc_conn_close(conn);
     return;
   }
-  for (hc_conn *i = c->idle; i; i = i->next)
-    if (strcmp(i->key, conn->key) == 0) same++;
+  /* Fewer idle connections in all than the per-key limit: no key can be
+   * full, and the count (a strcmp per idle connection) is skipped. */
+  if (c->idle_count >= (size_t)c->opts.max_idle_per_host)
+    for (hc_conn *i = c->idle; i; i = i->next)
+      if (strcmp(i->key, conn->key) == 0) same++;
   if (same >= (size_t)c->opts.max_idle_per_host) {
     gale__hc_conn_close(conn);
     return;
