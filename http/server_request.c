@@ -16,6 +16,7 @@
 #define BODY_KEEP_MAX 16384 /* body buffers larger than this are not pooled */
 #define PATHS_KEEP_MAX 4096
 #define GZIP_MIN_LENGTH 1024 /* Tornado's GZipContentEncoding.MIN_LENGTH */
+#define SMALL_BODY 2048      /* bodies up to this are copied next to the head */
 
 /* ---- pool ------------------------------------------------------------------ */
 
@@ -570,8 +571,10 @@ static int write_head(gale_http_server_request *req, int64_t final_len, bool gzi
   const char *date = gale__server_date_line(server, &date_len);
   size_t hsize = gale_headers_wire_size(req->resp_headers);
   size_t cap = 16 + strlen(reason) + 2 + date_len + hsize + 40 + 28 + 26 + 46 + 2 + 1;
+  size_t plen = evbuffer_get_length(req->pending);
+  size_t room = plen <= SMALL_BODY ? plen : 0; /* send_pending copies it here */
   struct evbuffer_iovec vec;
-  if (evbuffer_reserve_space(out, (ev_ssize_t)cap, &vec, 1) < 1 || vec.iov_len < cap)
+  if (evbuffer_reserve_space(out, (ev_ssize_t)(cap + room), &vec, 1) < 1 || vec.iov_len < cap)
     return GALE_ENOMEM;
   char *p = vec.iov_base;
   size_t n = 0;
@@ -683,7 +686,15 @@ static int send_pending(gale_http_server_request *req) {
     size_t n = gale_h1_chunk_header(line, len);
     if (evbuffer_add(out, line, n) != 0) return GALE_ENOMEM;
   }
-  if (evbuffer_add_buffer(out, req->pending) != 0) return GALE_ENOMEM;
+  if (len <= SMALL_BODY) {
+    /* Copied next to the head (write_head reserved the room): one block,
+     * one send. */
+    const unsigned char *p = evbuffer_pullup(req->pending, (ev_ssize_t)len);
+    if (!p || evbuffer_add(out, p, len) != 0) return GALE_ENOMEM;
+    evbuffer_drain(req->pending, len);
+  } else if (evbuffer_add_buffer(out, req->pending) != 0) {
+    return GALE_ENOMEM;
+  }
   if (req->chunked && evbuffer_add(out, GALE_H1_CHUNK_END, 2) != 0) return GALE_ENOMEM;
   req->sent_body += len;
   return GALE_OK;

@@ -405,7 +405,22 @@ static int plain_write(gale_stream *s, uint64_t limit) {
   while (evbuffer_get_length(s->out) > 0 && done < WRITE_BUDGET && limit > 0) {
     ev_ssize_t atmost = limit < (uint64_t)WRITE_BUDGET ? (ev_ssize_t)limit : -1;
     errno = 0;
-    int n = evbuffer_write_atmost(s->out, s->fd, atmost);
+    int n;
+    struct evbuffer_iovec v[2];
+    if (atmost < 0 && !s->has_files && !s->not_socket && evbuffer_peek(s->out, -1, NULL, v, 2) == 1) {
+      /* One block in memory (a small response): send skips writev's
+       * iovec import and file-position lookup. */
+      ssize_t r = send(s->fd, v[0].iov_base, v[0].iov_len, MSG_NOSIGNAL);
+      if (r < 0 && errno == ENOTSOCK) {
+        s->not_socket = true;
+        continue;
+      }
+      if (r > 0) evbuffer_drain(s->out, (size_t)r);
+      n = r > 0 ? (int)r : r == 0 ? 0 : -1;
+      if (r == 0) errno = EAGAIN; /* nothing taken: wait, as writev would */
+    } else {
+      n = evbuffer_write_atmost(s->out, s->fd, atmost);
+    }
     if (n > 0) {
       s->written += (uint64_t)n;
       done += (size_t)n;

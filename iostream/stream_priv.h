@@ -104,7 +104,9 @@ struct gale_stream {
   bool deferred;         /* the deferred callback is queued */
   bool close_after_flush;
   bool lingering;
-  bool not_socket;       /* recv failed with ENOTSOCK: read with readv */
+  bool not_socket;       /* recv/send failed with ENOTSOCK: readv/writev */
+  bool has_files;        /* a file segment was queued once: writes go
+                            through libevent (sendfile) from then on */
   double linger_s;
   int pending_reason;    /* failure seen by the reader, applied in dispatch */
   int pending_errno;

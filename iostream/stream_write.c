@@ -110,6 +110,7 @@ int gale_stream_write_file(gale_stream *stream, int file_fd, uint64_t offset, ui
     free(w);
     return GALE_ENOMEM;
   }
+  stream->has_files = true;
   if (evbuffer_add_file_segment(stream->out, seg, 0, (ev_off_t)len) != 0) {
     evbuffer_file_segment_free(seg);
     free(w);
