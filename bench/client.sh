@@ -42,37 +42,12 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$NGINX" ] || { echo "bench/client: nginx not installed, skipped"; exit 0; }
 [ -x "$GALE" ] || { echo "bench/client: $GALE not built"; exit 1; }
 
-port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$TMP/nginx.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $TMP/nginx.pid;
-error_log $TMP/nginx.err warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  default_type text/plain;
-  client_body_temp_path $TMP;
-  proxy_temp_path $TMP;
-  fastcgi_temp_path $TMP;
-  uwsgi_temp_path $TMP;
-  scgi_temp_path $TMP;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$port;
-    location / { return 200 "Hello, world"; }
-  }
-}
-EOF
+. "$top_srcdir/bench/lib.sh"
+port=$(free_port)
+nginx_hello_conf "$port" 4096
 taskset -c 0 "$NGINX" -c "$TMP/nginx.conf" -p "$TMP" >"$TMP/nginx.log" 2>&1 &
 PIDS="$PIDS $!"
-i=0
-until $PY -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1',$port)))"; do
-  i=$((i + 1))
-  [ $i -gt 100 ] && { echo "bench/client: nginx did not start"; cat "$TMP/nginx.log"; exit 1; }
-  sleep 0.1
-done
+wait_port "$port" || { echo "bench/client: nginx did not start"; cat "$TMP/nginx.log"; exit 1; }
 URL=http://127.0.0.1:$port/
 
 now() { $PY -c 'import time; print(time.monotonic())'; }

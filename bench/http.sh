@@ -34,19 +34,7 @@ for tool in wrk taskset; do
   command -v $tool >/dev/null 2>&1 || { echo "bench/http: $tool not installed, skipped"; exit 0; }
 done
 
-free_port() {
-  $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-wait_port() {
-  i=0
-  while [ $i -lt 100 ]; do
-    $PY -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1',$1)))" && return 0
-    sleep 0.1
-    i=$((i + 1))
-  done
-  return 1
-}
+. "$top_srcdir/bench/lib.sh"
 
 cpu_ticks() { # utime + stime of a process
   awk '{ print $14 + $15 }' "/proc/$1/stat"
@@ -98,32 +86,6 @@ idle_mem() {
   fi
 }
 
-nginx_conf() {
-  cat >"$TMP/nginx.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-worker_rlimit_nofile 20000;
-pid $TMP/nginx.pid;
-error_log $TMP/nginx.err warn;
-events { worker_connections 16384; }
-http {
-  access_log off;
-  default_type text/plain;
-  client_body_temp_path $TMP;
-  proxy_temp_path $TMP;
-  fastcgi_temp_path $TMP;
-  uwsgi_temp_path $TMP;
-  scgi_temp_path $TMP;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$1;
-    location / { return 200 "Hello, world"; }
-  }
-}
-EOF
-}
-
 start_server() { # name port -> pid (or empty)
   name=$1 port=$2
   case $name in
@@ -131,7 +93,7 @@ start_server() { # name port -> pid (or empty)
   nginx)
     NGINX=$(command -v nginx || echo /usr/sbin/nginx)
     [ -x "$NGINX" ] || return 1
-    nginx_conf "$port"
+    nginx_hello_conf "$port" 16384
     taskset -c 0 "$NGINX" -c "$TMP/nginx.conf" -p "$TMP" >"$TMP/$name.log" 2>&1 &
     ;;
   evhttp)
