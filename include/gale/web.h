@@ -21,7 +21,7 @@
  *   static const gale_web_handler_class main_handler = { .get = hello };
  *   gale_web_app *app = gale_web_app_new(NULL);
  *   gale_web_app_add(app, "/", &main_handler, NULL, NULL);
- *   gale_web_app_listen(app, loop, 8888, NULL, NULL);
+ *   gale_web_app_listen(app, loop, 8888, NULL, NULL, NULL);
  *
  * Routes are PCRE2 regular expressions anchored at both ends and matched
  * against the request path (still percent-encoded, as Tornado does); their
