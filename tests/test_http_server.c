@@ -8,15 +8,6 @@
 #include <sys/wait.h>
 #include <zlib.h>
 
-#include "core/alloc.h"
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/lsan_interface.h>
-#define LSAN_OFF() __lsan_disable()
-#define LSAN_ON() __lsan_enable()
-#else
-#define LSAN_OFF() ((void)0)
-#define LSAN_ON() ((void)0)
-#endif
 #include "test_http_server_util.h"
 
 typedef struct fixture {
@@ -1226,14 +1217,6 @@ static int alloc_scenario(void) {
   return answers;
 }
 
-static bool stream_unscheduled;
-static void alloc_log_sink(gale_log_level level, const char *domain, const char *msg, void *arg) {
-  (void)level;
-  (void)domain;
-  (void)arg;
-  if (strstr(msg, "cannot schedule")) stream_unscheduled = true;
-}
-
 /* HARDENING: the k-th allocation of the server fails, for each k; the
  * server answers what it can or closes, never crashes, leaks (ASan) or
  * leaves an fd behind.  Known limit of the stream layer: when its deferred
@@ -1242,33 +1225,9 @@ static void alloc_log_sink(gale_log_level level, const char *domain, const char 
  * to spot that case, and again with it on otherwise. */
 static void test_allocation_failures(void **state) {
   (void)state;
-  int fds = th_count_fds();
-  assert_int_equal(alloc_scenario(), 3);
-  long k;
-  int checked = 0;
-  gale_log_set_sink(alloc_log_sink, NULL);
-  for (k = 1; k < 10000; k++) {
-    stream_unscheduled = false;
-    LSAN_OFF();
-    gale__alloc_fail_at(k);
-    int answers = alloc_scenario();
-    bool hit = gale__alloc_failed();
-    gale__alloc_fail_at(0);
-    LSAN_ON();
-    assert_int_equal(th_count_fds(), fds);
-    if (!hit) {
-      assert_int_equal(answers, 3);
-      break;
-    }
-    if (stream_unscheduled) continue;
-    gale__alloc_fail_at(k);
-    alloc_scenario(); /* the same run, leak-checked */
-    gale__alloc_fail_at(0);
-    checked++;
-    assert_int_equal(th_count_fds(), fds);
-  }
-  gale_log_set_sink(NULL, NULL);
-  assert_true(k > 5 && k < 10000);
+  int checked;
+  long points = http_alloc_sweep(alloc_scenario, &checked);
+  assert_true(points >= 5 && points < 9999);
   assert_true(checked > 5);
 }
 

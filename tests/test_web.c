@@ -2,16 +2,7 @@
  * signed cookies, XSRF, ETag, redirects, error pages. */
 #include <time.h>
 
-#include "core/alloc.h"
 #include "test_http_server_util.h"
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/lsan_interface.h>
-#define LSAN_OFF() __lsan_disable()
-#define LSAN_ON() __lsan_enable()
-#else
-#define LSAN_OFF() ((void)0)
-#define LSAN_ON() ((void)0)
-#endif
 
 typedef struct wfix {
   gale_loop *loop;
@@ -768,6 +759,7 @@ static void test_longpoll_client_gone(void **state) {
  * the number of answers. */
 static int web_alloc_scenario(void) {
   int answers = -1;
+  trace[0] = '\0';
   gale_loop *loop = gale_loop_new();
   if (!loop) return answers;
   gale_web_app_options o;
@@ -802,49 +794,14 @@ static int web_alloc_scenario(void) {
   return answers;
 }
 
-static bool stream_unscheduled;
-static void alloc_log_sink(gale_log_level level, const char *domain, const char *msg, void *arg) {
-  (void)level;
-  (void)domain;
-  (void)arg;
-  if (strstr(msg, "cannot schedule")) stream_unscheduled = true;
-}
-
 /* HARDENING: each allocation of the web layer and the server under it
  * fails in turn (see test_http_server's test_allocation_failures for the
  * stream layer's known limit, skipped the same way). */
 static void test_allocation_failures(void **state) {
   (void)state;
-  int fds = th_count_fds();
-  trace[0] = '\0';
-  assert_int_equal(web_alloc_scenario(), 3);
-  long k;
-  int checked = 0;
-  gale_log_set_sink(alloc_log_sink, NULL);
-  for (k = 1; k < 10000; k++) {
-    stream_unscheduled = false;
-    trace[0] = '\0';
-    LSAN_OFF();
-    gale__alloc_fail_at(k);
-    int answers = web_alloc_scenario();
-    bool hit = gale__alloc_failed();
-    gale__alloc_fail_at(0);
-    LSAN_ON();
-    assert_int_equal(th_count_fds(), fds);
-    if (!hit) {
-      assert_int_equal(answers, 3);
-      break;
-    }
-    if (stream_unscheduled) continue;
-    trace[0] = '\0';
-    gale__alloc_fail_at(k);
-    web_alloc_scenario();
-    gale__alloc_fail_at(0);
-    checked++;
-    assert_int_equal(th_count_fds(), fds);
-  }
-  gale_log_set_sink(NULL, NULL);
-  assert_true(k > 10 && k < 10000);
+  int checked;
+  long points = http_alloc_sweep(web_alloc_scenario, &checked);
+  assert_true(points >= 10 && points < 9999);
   assert_true(checked > 10);
 }
 
