@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "bench/parser_requests.h"
-#include "http/h1_parser.h"
+#include "http/wire/h1_parser.h"
 
 static double now(void) {
   struct timespec ts;

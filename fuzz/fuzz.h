@@ -5,12 +5,11 @@
  * gale_fuzz_corpus ("NAME", its corpus folder fuzz/corpus/NAME/), and says
  * in its top comment which library files it needs and which libraries, one
  * line each, for .ci/fuzz to build it:
- *     FUZZ-SOURCES: http/h1_parser.c http/chunked.c
+ *     FUZZ-SOURCES: http/wire/h1_parser.c http/wire/chunked.c
  *     FUZZ-LIBS: -lz
  * To add a target: write fuzz/fuzz_NAME.c and seeds in fuzz/corpus/NAME/;
- * .ci/fuzz finds it.  For `make fuzz` and the corpus replay in `make check`
- * add its rule and fuzz/replay_NAME program beside the others (see
- * http/parser.mk).  A target traps
+ * .ci/fuzz (and `make fuzz`) finds it.  For the corpus replay in
+ * `make check` add its fuzz/replay_NAME program to fuzz/local.mk.  A target traps
  * (__builtin_trap) when an invariant breaks, so libFuzzer and the replay
  * both report it as a crash. */
 #ifndef GALE_FUZZ_H

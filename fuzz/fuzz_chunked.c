@@ -1,13 +1,13 @@
 /* libFuzzer target: the chunked body decoder, whole and in pieces whose
  * sizes the input chooses; both must agree on status, data and the bytes
  * consumed.
- * FUZZ-SOURCES: http/h1_parser.c http/chunked.c
+ * FUZZ-SOURCES: http/wire/h1_parser.c http/wire/chunked.c
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz/fuzz.h"
-#include "http/h1_parser.h"
+#include "http/wire/h1_parser.h"
 
 const char gale_fuzz_corpus[] = "chunked";
 

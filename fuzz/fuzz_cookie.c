@@ -1,6 +1,6 @@
 /* libFuzzer target: the small header-value parsers — Cookie
- * (http/cookie.c), query strings (http/form.c), header parameters
- * (http/content_type.c) and HTTP dates (http/httpdate.c).  Invariants:
+ * (http/util/cookie.c), query strings (http/util/form.c), header parameters
+ * (http/util/content_type.c) and HTTP dates (http/util/httpdate.c).  Invariants:
  * stored pairs are NUL-terminated, cookies carry no control bytes, a parsed
  * date formats back to a date that parses to the same instant, and a form
  * encodes and re-parses to the same pairs. */

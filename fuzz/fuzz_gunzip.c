@@ -1,12 +1,12 @@
 /* libFuzzer target: streaming gunzip with a small output cap, fed in
  * pieces whose size the input chooses.
- * FUZZ-SOURCES: http/gzip.c
+ * FUZZ-SOURCES: http/util/gzip.c
  * FUZZ-LIBS: -lz
  */
 #include <string.h>
 
 #include "fuzz/fuzz.h"
-#include "http/gzip.h"
+#include "http/util/gzip.h"
 
 const char gale_fuzz_corpus[] = "gunzip";
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "fuzz/fuzz.h"
-#include "http/h1_parser.h"
+#include "http/wire/h1_parser.h"
 
 #define FUZZ_MAXH 64
 

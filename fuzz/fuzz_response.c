@@ -1,5 +1,5 @@
 /* libFuzzer target: the HTTP/1.x response parser and body decoder.
- * FUZZ-SOURCES: http/h1_parser.c http/chunked.c
+ * FUZZ-SOURCES: http/wire/h1_parser.c http/wire/chunked.c
  */
 #include "fuzz/fuzz_head.h"
 

@@ -1,5 +1,5 @@
 /* libFuzzer target: URL parsing, formatting, resolution, percent-decoding
- * and the static-file path normalizer (http/url.c).  Invariants: a parsed
+ * and the static-file path normalizer (http/util/url.c).  Invariants: a parsed
  * URL formats without error and re-parses to the same parts; a normalized
  * path never holds a ".." segment, NUL or backslash. */
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* tests/test_content_type.c — header parameters (http/content_type.c). */
+/* tests/test_content_type.c — header parameters (http/util/content_type.c). */
 #include <string.h>
 
 #include "harness.h"

@@ -1,5 +1,5 @@
 /* tests/test_cookie.c — Cookie parsing and Set-Cookie formatting
- * (http/cookie.c). */
+ * (http/util/cookie.c). */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* tests/test_form.c — gale_params, query strings and form bodies
- * (http/params.c, http/form.c). */
+ * (http/util/params.c, http/util/form.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* Tests of the streaming gzip codec (http/gzip.c): round trips at every
+/* Tests of the streaming gzip codec (http/util/gzip.c): round trips at every
  * feed size, interoperability with zlib's own gzip, concatenated members,
  * zlib-wrapped input, truncated and corrupt streams, the decompression bomb
  * cap, sink errors, flush, and the content negotiation helpers. */
@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <zlib.h>
 
-#include "http/gzip.h"
+#include "http/util/gzip.h"
 
 typedef struct sink {
   char *buf;

@@ -1,5 +1,5 @@
-/* Tests of the HTTP/1.x parser (http/h1_parser.c) and body decoder
- * (http/chunked.c): a table of valid, malformed and smuggling messages with
+/* Tests of the HTTP/1.x parser (http/wire/h1_parser.c) and body decoder
+ * (http/wire/chunked.c): a table of valid, malformed and smuggling messages with
  * their expected outcome and HTTP status, every valid message split at every
  * byte boundary, pipelining, chunked framing both ways, and the limits. */
 #include <setjmp.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "http/h1_parser.h"
+#include "http/wire/h1_parser.h"
 
 #define MAXH 128
 

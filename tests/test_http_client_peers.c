@@ -585,7 +585,7 @@ int main(void) {
    * heap instead of trimming them back to the kernel after every read. */
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
   mallopt(M_MMAP_THRESHOLD, 4 << 20);
-  /* Built twice (http/client.mk): the plain-HTTP peers, and with
+  /* Built twice (http/client/local.mk): the plain-HTTP peers, and with
    * PEERS_TLS the TLS and proxy cases, so each binary stays short. */
 #ifndef PEERS_TLS
   const struct CMUnitTest tests[] = {

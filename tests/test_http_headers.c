@@ -1,4 +1,4 @@
-/* tests/test_http_headers.c — gale_headers (http/headers.c). */
+/* tests/test_http_headers.c — gale_headers (http/util/headers.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* tests/test_httpdate.c — HTTP dates (http/httpdate.c). */
+/* tests/test_httpdate.c — HTTP dates (http/util/httpdate.c). */
 #include <string.h>
 #include <time.h>
 

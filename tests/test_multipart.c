@@ -1,5 +1,5 @@
 /* tests/test_multipart.c — multipart/form-data parser and encoder
- * (http/multipart.c). */
+ * (http/util/multipart.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* tests/test_url.c — URLs, percent-encoding, path normalization
- * (http/url.c). */
+ * (http/util/url.c). */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,0 +1,33 @@
+# fuzz/local.mk — the libFuzzer targets (HARDENING.md: every parser has one,
+# its seed corpus lives in the tree and `make check` replays it).
+#   make fuzz [FUZZ_SECONDS=N] [FUZZ_TARGETS="url cookie"]
+#                    builds every fuzz/fuzz_NAME.c with clang-14 and libFuzzer
+#                    and runs each for N seconds (30) from fuzz/corpus/NAME/
+#                    (.ci/fuzz does the work: one machinery for CI and users)
+# The replay programs below run each target over its corpus with the normal
+# compiler, sanitizers included in --enable-sanitizers builds.
+FUZZ_SECONDS = 30
+FUZZ_TARGETS =
+EXTRA_DIST += fuzz/fuzz.h fuzz/fuzz_head.h fuzz/corpus .ci/fuzz
+
+fuzz:
+	cd $(top_srcdir) && $(SHELL) .ci/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz_replay = fuzz/replay.c fuzz/fuzz.h
+check_PROGRAMS += fuzz/replay_request fuzz/replay_response fuzz/replay_chunked \
+	fuzz/replay_gunzip fuzz/replay_url fuzz/replay_multipart fuzz/replay_cookie
+fuzz_replay_request_SOURCES = fuzz/fuzz_request.c fuzz/fuzz_head.h $(fuzz_replay)
+fuzz_replay_response_SOURCES = fuzz/fuzz_response.c fuzz/fuzz_head.h $(fuzz_replay)
+fuzz_replay_chunked_SOURCES = fuzz/fuzz_chunked.c $(fuzz_replay)
+fuzz_replay_gunzip_SOURCES = fuzz/fuzz_gunzip.c $(fuzz_replay)
+fuzz_replay_url_SOURCES = fuzz/fuzz_url.c $(fuzz_replay)
+fuzz_replay_multipart_SOURCES = fuzz/fuzz_multipart.c $(fuzz_replay)
+fuzz_replay_cookie_SOURCES = fuzz/fuzz_cookie.c $(fuzz_replay)
+# Replays link the library, not the harness.
+fuzz_replay_request_LDADD = libgale_impl.la $(DEP_LIBS)
+fuzz_replay_response_LDADD = libgale_impl.la $(DEP_LIBS)
+fuzz_replay_chunked_LDADD = libgale_impl.la $(DEP_LIBS)
+fuzz_replay_gunzip_LDADD = libgale_impl.la $(DEP_LIBS)
+fuzz_replay_url_LDADD = libgale_impl.la $(DEP_LIBS)
+fuzz_replay_multipart_LDADD = libgale_impl.la $(DEP_LIBS)
+fuzz_replay_cookie_LDADD = libgale_impl.la $(DEP_LIBS)

@@ -1,0 +1,739 @@
+/* One HTTP/1.1 exchange on a connection: the request head and body out,
+ * the response head and body in (through the h1 parser, parsing in place in
+ * the stream's input buffer), then the connection back to the pool. */
+#include "http/client/http_client_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "iostream/stream_internal.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0"
+#endif
+
+/* A redirect body up to this size is read and dropped so the connection
+ * can be reused; a larger one costs less to close. */
+#define DISCARD_LIMIT 65536
+/* curl's default wait for "100 Continue" before sending the body anyway. */
+#define CONTINUE_WAIT 1.0
+
+static void process(hc_fetch *f, struct evbuffer *in);
+
+static bool user_has(const hc_fetch *f, const char *name) {
+  return f->req_headers && gale_headers_get(f->req_headers, name) != NULL;
+}
+
+static bool chunked_upload(const hc_fetch *f) {
+  return f->send_body && f->req.body_producer && f->req.body_size < 0;
+}
+
+/* Request headers the caller gave that this hop must not send. */
+static bool skip_user_header(const hc_fetch *f, const char *name, size_t len) {
+  if (!f->send_body && (gale_ascii_eq_cstr(name, len, "Content-Length") ||
+                        gale_ascii_eq_cstr(name, len, "Content-Type") ||
+                        gale_ascii_eq_cstr(name, len, "Transfer-Encoding")) &&
+      f->redirects > 0)
+    return true;
+  /* Authorization and Cookie never follow a redirect to another origin. */
+  if (f->drop_auth &&
+      (gale_ascii_eq_cstr(name, len, "Authorization") || gale_ascii_eq_cstr(name, len, "Cookie")))
+    return true;
+  return false;
+}
+
+/* The request head is gathered in a stack buffer and handed to the output
+ * buffer in one evbuffer_add (a larger head in a few): no printf, no
+ * evbuffer call per piece.  It runs once per request. */
+typedef struct head_buf {
+  struct evbuffer *out;
+  size_t n;
+  bool fail;
+  char buf[1024];
+} head_buf;
+
+static void hb_flush(head_buf *h) {
+  if (h->n && evbuffer_add(h->out, h->buf, h->n) != 0) h->fail = true;
+  h->n = 0;
+}
+
+static void hb_add(head_buf *h, const char *s, size_t len) {
+  if (!len) return;
+  if (h->n + len > sizeof h->buf) {
+    hb_flush(h);
+    if (len > sizeof h->buf) {
+      if (evbuffer_add(h->out, s, len) != 0) h->fail = true;
+      return;
+    }
+  }
+  memcpy(h->buf + h->n, s, len);
+  h->n += len;
+}
+
+static void hb_str(head_buf *h, const char *s) { hb_add(h, s, strlen(s)); }
+
+static void hb_num(head_buf *h, uint64_t v) {
+  char tmp[20];
+  size_t k = sizeof tmp;
+  do {
+    tmp[--k] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  hb_add(h, tmp + k, sizeof tmp - k);
+}
+
+/* "Name: value\r\n" */
+static void hb_field(head_buf *h, const char *name, const char *value) {
+  hb_str(h, name);
+  hb_add(h, ": ", 2);
+  hb_str(h, value);
+  hb_add(h, "\r\n", 2);
+}
+
+static int add_target(hc_fetch *f, head_buf *h) {
+  const gale_url *u = f->purl;
+  if (f->absolute_form) {
+    gale_url v = *u;
+    char buf[8192];
+    size_t n;
+    v.userinfo = NULL;
+    v.fragment = NULL;
+    if (gale_url_format(&v, buf, sizeof buf, &n) != GALE_OK) return GALE_EURL;
+    hb_add(h, buf, n);
+    return GALE_OK;
+  }
+  hb_str(h, u->path && *u->path ? u->path : "/");
+  if (u->query) {
+    hb_add(h, "?", 1);
+    hb_str(h, u->query);
+  }
+  return GALE_OK;
+}
+
+static void add_host(const hc_fetch *f, head_buf *h) {
+  const gale_url *u = f->purl;
+  bool def = (strcmp(u->scheme, "https") == 0 && u->port == 443) ||
+             (strcmp(u->scheme, "http") == 0 && u->port == 80);
+  if (u->host_is_ipv6) hb_add(h, "[", 1);
+  hb_str(h, u->host);
+  if (u->host_is_ipv6) hb_add(h, "]", 1);
+  if (!def) {
+    hb_add(h, ":", 1);
+    hb_num(h, u->port);
+  }
+}
+
+static int write_head(hc_fetch *f, struct evbuffer *out) {
+  const gale_http_request *r = &f->req;
+  size_t start = evbuffer_get_length(out);
+  head_buf hb, *h = &hb;
+  int st;
+  h->out = out;
+  h->n = 0;
+  h->fail = false;
+  hb_str(h, f->method);
+  hb_add(h, " ", 1);
+  st = add_target(f, h);
+  if (st != GALE_OK) return st;
+  hb_add(h, " HTTP/1.1\r\n", 11);
+  if (!user_has(f, "Host")) {
+    hb_add(h, "Host: ", 6);
+    add_host(f, h);
+    hb_add(h, "\r\n", 2);
+  }
+  if (!user_has(f, "User-Agent")) {
+    if (!r->user_agent) hb_field(h, "User-Agent", "gale/" PACKAGE_VERSION);
+    else if (*r->user_agent) hb_field(h, "User-Agent", r->user_agent);
+  }
+  if (f->auth && !user_has(f, "Authorization")) hb_field(h, "Authorization", f->auth);
+  if (f->absolute_form && r->proxy_username && !user_has(f, "Proxy-Authorization")) {
+    char *pa = NULL;
+    pa = gale__hc_basic_auth(r->proxy_username, r->proxy_password);
+    if (!pa) return GALE_ENOMEM;
+    hb_field(h, "Proxy-Authorization", pa);
+    free(pa);
+  }
+  if (r->referer && !user_has(f, "Referer")) hb_field(h, "Referer", r->referer);
+  if (r->decompress_response && !user_has(f, "Accept-Encoding"))
+    hb_add(h, "Accept-Encoding: gzip\r\n", 23);
+  if (r->if_modified_since && !user_has(f, "If-Modified-Since")) {
+    char date[GALE_HTTP_DATE_LEN + 1];
+    if (gale_http_date_format(r->if_modified_since, date, sizeof date) == GALE_OK)
+      hb_field(h, "If-Modified-Since", date);
+  }
+  if (f->send_body) {
+    if (chunked_upload(f)) {
+      if (!user_has(f, "Transfer-Encoding")) hb_add(h, "Transfer-Encoding: chunked\r\n", 28);
+    } else if (!user_has(f, "Content-Length")) {
+      uint64_t n = r->body_producer ? (uint64_t)r->body_size : (uint64_t)r->body_len;
+      hb_add(h, "Content-Length: ", 16);
+      hb_num(h, n);
+      hb_add(h, "\r\n", 2);
+    }
+    if (f->await_continue) hb_add(h, "Expect: 100-continue\r\n", 22);
+  } else if (strcasecmp(f->method, "POST") == 0 || strcasecmp(f->method, "PUT") == 0 ||
+             strcasecmp(f->method, "PATCH") == 0) {
+    if (!user_has(f, "Content-Length")) hb_add(h, "Content-Length: 0\r\n", 19);
+  }
+  if (f->req_headers) {
+    size_t n = gale_headers_count(f->req_headers);
+    for (size_t i = 0; i < n; i++) {
+      const char *name, *value;
+      size_t nl, vl;
+      gale_headers_at(f->req_headers, i, &name, &nl, &value, &vl);
+      if (skip_user_header(f, name, nl)) continue;
+      hb_add(h, name, nl);
+      hb_add(h, ": ", 2);
+      hb_add(h, value, vl);
+      hb_add(h, "\r\n", 2);
+    }
+  }
+  hb_add(h, "\r\n", 2);
+  hb_flush(h);
+  if (h->fail) return GALE_ENOMEM;
+  f->resp.size_request += evbuffer_get_length(out) - start;
+  if (f->req.debug_callback) {
+    size_t n = evbuffer_get_length(out) - start;
+    struct evbuffer_ptr pos;
+    char *copy = gale__malloc(n);
+    if (copy) {
+      evbuffer_ptr_set(out, &pos, start, EVBUFFER_PTR_SET);
+      evbuffer_copyout_from(out, &pos, copy, n);
+      f->req.debug_callback(GALE_HTTP_DEBUG_HEADER_OUT, copy, n, f->req.debug_callback_arg);
+      free(copy);
+    }
+  }
+  return GALE_OK;
+}
+
+/* ---- the body producer ---------------------------------------------------- */
+
+static void call_producer(hc_fetch *f) {
+  gale_http_upload *up = f->upload;
+  if (!up || up->finished || up->in_flight) return;
+  f->req.body_producer(up, f->req.body_producer_arg);
+}
+
+static void on_upload_flushed(gale_stream *s, int status, void *arg) {
+  hc_conn *conn = arg;
+  hc_fetch *f = conn->fetch;
+  (void)s;
+  if (!f || !f->upload || status != GALE_OK) return;
+  f->upload->in_flight = false;
+  if (f->state == HC_EXCHANGE || f->state == HC_BODY) call_producer(f);
+}
+
+static int upload_check(gale_http_upload *up, hc_fetch **fp) {
+  if (!up) return GALE_EINVAL;
+  if (!up->fetch || up->fetch->state == HC_DONE || !up->fetch->conn) return GALE_ECLOSED;
+  if (up->finished) return GALE_ESTATE;
+  *fp = up->fetch;
+  return GALE_OK;
+}
+
+int gale_http_upload_write(gale_http_upload *up, const void *data, size_t len) {
+  hc_fetch *f;
+  struct evbuffer *out;
+  int st = upload_check(up, &f);
+  if (st != GALE_OK) return st;
+  if (!data && len) return GALE_EINVAL;
+  if (len == 0) return GALE_OK;
+  if (f->req.body_size >= 0 && up->written + len > (uint64_t)f->req.body_size) return GALE_ERANGE;
+  out = gale__stream_output(f->conn->stream);
+  if (!out) return GALE_ECLOSED;
+  if (chunked_upload(f)) {
+    char hdr[GALE_H1_CHUNK_HEADER_MAX];
+    size_t n = gale_h1_chunk_header(hdr, len);
+    evbuffer_add(out, hdr, n);
+  }
+  if (evbuffer_add(out, data, len) != 0) return GALE_ENOMEM;
+  if (chunked_upload(f)) evbuffer_add(out, GALE_H1_CHUNK_END, 2);
+  up->written += len;
+  f->resp.size_upload += len;
+  if (!up->in_flight) {
+    up->in_flight = true;
+    gale__stream_flush(f->conn->stream, on_upload_flushed, f->conn);
+  }
+  return GALE_OK;
+}
+
+int gale_http_upload_finish(gale_http_upload *up, int status) {
+  hc_fetch *f;
+  struct evbuffer *out;
+  int st = upload_check(up, &f);
+  if (st != GALE_OK) return st;
+  up->finished = true;
+  if (status < 0) {
+    gale__hc_set_error(f, "the body producer failed: %s", gale_strerror(status));
+    gale__hc_complete(f, status, NULL);
+    return GALE_OK;
+  }
+  if (f->req.body_size >= 0 && up->written != (uint64_t)f->req.body_size) {
+    gale__hc_set_error(f, "the body producer wrote %llu of %lld declared bytes",
+                       (unsigned long long)up->written, (long long)f->req.body_size);
+    gale__hc_complete(f, GALE_ERANGE, NULL);
+    return GALE_ERANGE;
+  }
+  out = gale__stream_output(f->conn->stream);
+  if (chunked_upload(f) && out) evbuffer_add(out, GALE_H1_CHUNK_LAST, 5);
+  f->body_sent = true;
+  gale__stream_flush(f->conn->stream, NULL, NULL);
+  return GALE_OK;
+}
+
+/* ---- sending ------------------------------------------------------------- */
+
+static void send_body(hc_fetch *f) {
+  struct evbuffer *out = gale__stream_output(f->conn->stream);
+  f->await_continue = false;
+  if (!out) return;
+  if (f->req.body_producer) {
+    if (!f->upload) {
+      f->upload = gale__calloc(1, sizeof *f->upload);
+      if (!f->upload) {
+        gale__hc_complete(f, GALE_ENOMEM, NULL);
+        return;
+      }
+    }
+    f->upload->fetch = f;
+    f->upload->written = 0;
+    f->upload->finished = false;
+    f->upload->in_flight = false;
+    gale__stream_flush(f->conn->stream, NULL, NULL);
+    call_producer(f);
+    return;
+  }
+  if (f->req.body_len) {
+    /* Borrowed until completion (the header says so): no copy. */
+    evbuffer_add_reference(out, f->req.body, f->req.body_len, NULL, NULL);
+    f->resp.size_upload += f->req.body_len;
+  }
+  f->body_sent = true;
+  gale__stream_flush(f->conn->stream, NULL, NULL);
+}
+
+static void on_continue_wait(gale_loop *loop, void *arg) {
+  hc_fetch *f = arg;
+  (void)loop;
+  f->continue_timer = NULL;
+  if (f->await_continue && f->state == HC_EXCHANGE && f->conn) send_body(f);
+}
+
+static void ntop(const struct sockaddr *sa, char *buf, size_t len, int *port) {
+  buf[0] = '\0';
+  *port = 0;
+  if (sa->sa_family == AF_INET) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+    inet_ntop(AF_INET, &in->sin_addr, buf, (socklen_t)len);
+    *port = ntohs(in->sin_port);
+  } else if (sa->sa_family == AF_INET6) {
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+    inet_ntop(AF_INET6, &in6->sin6_addr, buf, (socklen_t)len);
+    *port = ntohs(in6->sin6_port);
+  }
+}
+
+void gale__hc_addr_of(gale_stream *stream, bool peer, char *ip, size_t len, int *port) {
+  struct sockaddr_storage ss;
+  socklen_t sl = sizeof ss;
+  int st = peer ? gale_stream_peer_addr(stream, (struct sockaddr *)&ss, &sl)
+                : gale_stream_local_addr(stream, (struct sockaddr *)&ss, &sl);
+  ip[0] = '\0';
+  *port = 0;
+  if (st == GALE_OK) ntop((struct sockaddr *)&ss, ip, len, port);
+}
+
+static void note_addresses(hc_fetch *f) {
+  hc_conn *conn = f->conn;
+  if (!conn->addrs_known) {
+    gale__hc_addr_of(conn->stream, true, conn->remote_ip, sizeof conn->remote_ip,
+                     &conn->remote_port);
+    gale__hc_addr_of(conn->stream, false, conn->local_ip, sizeof conn->local_ip,
+                     &conn->local_port);
+    conn->addrs_known = conn->remote_ip[0] != '\0'; /* a failed lookup is retried */
+  }
+  memcpy(f->remote_ip, conn->remote_ip, sizeof f->remote_ip);
+  memcpy(f->local_ip, conn->local_ip, sizeof f->local_ip);
+  f->resp.remote_port = conn->remote_port;
+  f->resp.local_port = conn->local_port;
+}
+
+void gale__hc_exchange(hc_fetch *f) {
+  hc_conn *conn = f->conn;
+  struct evbuffer *out = gale__stream_output(conn->stream);
+  gale_h1_limits lim;
+  int st;
+  f->state = HC_EXCHANGE;
+  f->t_sent = gale_loop_time(f->loop);
+  f->got_byte = false;
+  f->follow = false;
+  f->body_sent = false;
+  f->wire_body = 0;
+  f->await_continue = f->send_body && f->req.expect_100_continue;
+  f->resp.size_upload = 0;
+  note_addresses(f);
+  if (f->resp.reused)
+    gale__hc_debug(f, GALE_HTTP_DEBUG_INFO, "Re-using existing connection to %s port %d",
+                   f->remote_ip, f->resp.remote_port);
+  gale_h1_limits_init(&lim);
+  lim.max_header_size = (uint32_t)(f->req.max_header_size ? f->req.max_header_size
+                                                          : GALE_H1_DEFAULT_MAX_HEADER_SIZE);
+  if (lim.max_start_line > lim.max_header_size) lim.max_start_line = lim.max_header_size;
+  lim.max_body_size = f->req.max_body_size ? f->req.max_body_size : UINT64_MAX;
+  gale_h1_parser_init(&f->parser, GALE_H1_RESPONSE, &lim);
+  gale_h1_parser_reset(&f->parser, f->head ? GALE_H1_F_HEAD_REQUEST : 0);
+  memset(&f->msg, 0, sizeof f->msg);
+  f->msg.headers = f->hbuf;
+  f->msg.headers_cap = HC_MAX_HEADERS;
+  if (!out) {
+    gale__hc_complete(f, gale__hc_stream_error(f, gale_stream_close_reason(conn->stream)), NULL);
+    return;
+  }
+  st = write_head(f, out);
+  if (st != GALE_OK) {
+    gale__hc_complete(f, st, NULL);
+    return;
+  }
+  st = gale__stream_set_data_cb(conn->stream, gale__hc_data, conn);
+  if (st != GALE_OK) {
+    gale__hc_complete(f, st, NULL);
+    return;
+  }
+  if (f->send_body && !f->await_continue) {
+    send_body(f);
+  } else {
+    if (f->await_continue)
+      gale_loop_call_later(f->loop, CONTINUE_WAIT, on_continue_wait, f, &f->continue_timer);
+    f->body_sent = !f->send_body;
+    gale__stream_flush(conn->stream, NULL, NULL);
+  }
+}
+
+/* ---- receiving ----------------------------------------------------------- */
+
+static int add_body(hc_fetch *f, const char *data, size_t len) {
+  if (f->follow) return GALE_OK; /* a redirect's body is dropped */
+  if (f->req.streaming_callback) return f->req.streaming_callback(data, len, f->req.streaming_callback_arg);
+  if (f->req.max_body_size && f->body_len + len > f->req.max_body_size) {
+    gale__hc_set_error(f, "body larger than max_body_size (%zu bytes)", f->req.max_body_size);
+    return GALE_EHTTP_BODY_TOO_LARGE;
+  }
+  if (f->body_len + len + 1 > f->body_cap) {
+    size_t cap = f->body_cap ? f->body_cap : 16384;
+    char *nb;
+    while (cap < f->body_len + len + 1) cap *= 2;
+    nb = gale__realloc(f->body, cap);
+    if (!nb) return GALE_ENOMEM;
+    f->body = nb;
+    f->body_cap = cap;
+  }
+  memcpy(f->body + f->body_len, data, len);
+  f->body_len += len;
+  return GALE_OK;
+}
+
+static int gz_sink(void *arg, const char *data, size_t len) {
+  return add_body(arg, data, len);
+}
+
+static void emit_lines(hc_fetch *f, const char *p, size_t n, bool to_header_cb) {
+  size_t i = 0;
+  while (i < n) {
+    const char *nl = memchr(p + i, '\n', n - i);
+    size_t e = nl ? (size_t)(nl - p) + 1 : n;
+    if (f->req.debug_callback)
+      f->req.debug_callback(GALE_HTTP_DEBUG_HEADER_IN, p + i, e - i, f->req.debug_callback_arg);
+    if (to_header_cb && f->req.header_callback)
+      f->req.header_callback(p + i, e - i, f->req.header_callback_arg);
+    i = e;
+  }
+}
+
+static void fail(hc_fetch *f, int status, const char *detail) {
+  if (detail) gale__hc_set_error(f, "%s", detail);
+  gale__hc_complete(f, status, NULL);
+}
+
+static int on_head(hc_fetch *f, const char *p, size_t head_len) {
+  gale_h1_msg *m = &f->msg;
+  int st;
+  f->resp.size_header += head_len;
+  if (m->status >= 100 && m->status < 200) {
+    emit_lines(f, p, head_len, false);
+    if (m->status == 101) {
+      gale__hc_set_error(f, "the server switched protocols (101), which the client does not speak");
+      return GALE_EHTTP_PARSE;
+    }
+    if (m->status == 100 && f->await_continue) {
+      if (f->continue_timer) gale_timer_cancel(f->continue_timer), f->continue_timer = NULL;
+      send_body(f);
+    }
+    gale_h1_parser_reset(&f->parser, f->head ? GALE_H1_F_HEAD_REQUEST : 0);
+    return 1; /* interim: parse the next head */
+  }
+  f->resp.code = m->status;
+  f->resp.http_version = m->version_minor ? 11 : 10;
+  free(f->reason);
+  f->reason = gale__hc_strndup(m->reason.ptr ? m->reason.ptr : "", m->reason.len);
+  if (!f->headers) f->headers = gale_headers_new();
+  else gale_headers_clear(f->headers);
+  if (!f->reason || !f->headers) return GALE_ENOMEM;
+  for (size_t i = 0; i < m->num_headers; i++) {
+    st = gale_headers_add_n(f->headers, m->headers[i].name.ptr, m->headers[i].name.len,
+                            m->headers[i].value.ptr, m->headers[i].value.len);
+    if (st == GALE_ENOMEM) return st;
+  }
+  f->keep_alive = m->keep_alive;
+  if (f->await_continue) {
+    /* A final answer before the body was sent: the body is never sent, so
+     * the connection cannot carry another request. */
+    f->await_continue = false;
+    f->keep_alive = false;
+    if (f->continue_timer) gale_timer_cancel(f->continue_timer), f->continue_timer = NULL;
+  }
+  f->follow = gale__hc_redirect_check(f, &st);
+  if (st != GALE_OK) return st;
+  emit_lines(f, p, head_len, !f->follow);
+  if (f->follow && m->body_kind != GALE_H1_BODY_NONE &&
+      !(m->body_kind == GALE_H1_BODY_LENGTH && m->content_length <= DISCARD_LIMIT))
+    f->keep_alive = false; /* not worth reading: close and go on */
+  if (f->req.decompress_response && m->content_gzip && m->body_kind != GALE_H1_BODY_NONE &&
+      !f->follow) {
+    uint64_t cap = f->req.max_body_size ? f->req.max_body_size : UINT64_MAX;
+    st = gale__gzip_new(&f->gz, GALE_GZIP_DECOMPRESS, 0, cap);
+    if (st != GALE_OK) return st;
+    /* As Tornado: the body handed over is decoded, so the header goes. */
+    {
+      const char *ce = gale_headers_get(f->headers, "Content-Encoding");
+      if (ce) {
+        char *save = gale__hc_strdup(ce);
+        gale_headers_remove(f->headers, "Content-Encoding");
+        if (save) gale_headers_add(f->headers, "X-Consumed-Content-Encoding", save);
+        free(save);
+      }
+    }
+  }
+  gale_h1_body_init(&f->bdec, &f->parser, m);
+  return GALE_OK;
+}
+
+static void body_done(hc_fetch *f) {
+  hc_conn *conn = f->conn;
+  int st;
+  if (f->gz) {
+    st = gale__gzip_finish(f->gz, gz_sink, f);
+    gale__gzip_free(f->gz);
+    f->gz = NULL;
+    if (f->state == HC_DONE) return;
+    if (st != GALE_OK) {
+      fail(f, st, st == GALE_EHTTP_DECOMPRESS ? "malformed gzip body" : NULL);
+      return;
+    }
+  }
+  f->resp.size_download = f->wire_body;
+  /* Release the connection: reusable when the server keeps it and both
+   * messages are complete. */
+  if (conn) { /* NULL when the body ended with the connection */
+    f->conn = NULL;
+    conn->fetch = NULL;
+    conn->exchanges++;
+    /* Bytes past the end of the response are not ours to read as the next
+     * answer (response smuggling, or a Content-Length shorter than what
+     * the server sent): such a connection is not reused. */
+    struct evbuffer *rest = gale__stream_input(conn->stream);
+    if (rest && evbuffer_get_length(rest)) {
+      gale__hc_debug(f, GALE_HTTP_DEBUG_INFO,
+                     "Excess found in a response: %zu bytes after the body, closing",
+                     evbuffer_get_length(rest));
+      f->keep_alive = false;
+    }
+    if (f->keep_alive && f->body_sent && !gale_stream_closed(conn->stream) &&
+        f->state == HC_BODY)
+      gale__hc_pool_put(conn);
+    else
+      gale__hc_conn_close(conn);
+  }
+  if (f->follow) {
+    double now = gale_loop_time(f->loop);
+    f->redirect_time += now - f->t_hop;
+    f->redirects++;
+    free(f->reason);
+    f->reason = NULL;
+    f->resp.code = 0;
+    gale__hc_redirect_apply(f);
+    st = gale__hc_prepare_hop(f);
+    if (st != GALE_OK) {
+      gale__hc_complete(f, st, NULL);
+      return;
+    }
+    gale__hc_start_hop(f);
+    return;
+  }
+  gale__hc_complete(f, GALE_OK, NULL);
+}
+
+static void process(hc_fetch *f, struct evbuffer *in) {
+  while (f->state == HC_EXCHANGE || f->state == HC_BODY) {
+    size_t len = evbuffer_get_length(in);
+    if (f->state == HC_EXCHANGE) {
+      size_t want;
+      const char *p;
+      int r;
+      if (!len) return;
+      if (!f->got_byte) {
+        f->got_byte = true;
+        f->t_first = gale_loop_time(f->loop);
+      }
+      want = len;
+      if (want > (size_t)f->parser.limits.max_header_size + 1)
+        want = (size_t)f->parser.limits.max_header_size + 1;
+      p = (const char *)evbuffer_pullup(in, (ssize_t)want);
+      if (!p) {
+        fail(f, GALE_ENOMEM, NULL);
+        return;
+      }
+      r = gale_h1_parse_head(&f->parser, p, want, &f->msg);
+      if (r == GALE_EAGAIN) return;
+      if (r < 0) {
+        const char *d = gale_h1_parser_detail(&f->parser);
+        gale__hc_set_error(f, "bad response from the server: %s", d ? d : gale_strerror(r));
+        gale__hc_complete(f, r, NULL);
+        return;
+      }
+      {
+        int st = on_head(f, p, (size_t)r);
+        if (f->state == HC_DONE) return;
+        evbuffer_drain(in, (size_t)r);
+        if (st < 0) {
+          fail(f, st, NULL);
+          return;
+        }
+        if (st == 0) {
+          f->state = HC_BODY;
+          if (f->follow && !f->keep_alive) { /* drop the connection, follow now */
+            body_done(f);
+            return;
+          }
+        }
+      }
+      continue;
+    }
+    /* HC_BODY */
+    {
+      struct evbuffer_iovec v = {0};
+      size_t consumed = 0, dlen = 0;
+      const char *data = NULL;
+      int r;
+      if (len) evbuffer_peek(in, -1, NULL, &v, 1);
+      r = gale_h1_body_decode(&f->bdec, len ? v.iov_base : "", len ? v.iov_len : 0, &consumed,
+                              &data, &dlen);
+      if (r < 0 && r != GALE_EAGAIN) {
+        fail(f, r, r == GALE_EHTTP_BAD_CHUNK ? "malformed chunked body" : NULL);
+        return;
+      }
+      if (dlen) {
+        int st;
+        f->wire_body += dlen;
+        st = f->gz ? gale__gzip_write(f->gz, data, dlen, gz_sink, f) : add_body(f, data, dlen);
+        if (f->state == HC_DONE) return; /* the user cancelled from a callback */
+        if (st != GALE_OK) {
+          fail(f, st, st == GALE_EHTTP_DECOMPRESS ? "malformed gzip body" : NULL);
+          return;
+        }
+      }
+      evbuffer_drain(in, consumed);
+      if (r == GALE_H1_BODY_DONE) {
+        body_done(f);
+        return;
+      }
+      if (r == GALE_EAGAIN && evbuffer_get_length(in) == 0) return;
+    }
+  }
+}
+
+void gale__hc_data(gale_stream *stream, struct evbuffer *in, void *arg) {
+  hc_conn *conn = arg;
+  hc_fetch *f = conn->fetch;
+  (void)stream;
+  if (!f) {
+    /* Bytes on an idle connection: the server is confused; drop it. */
+    if (evbuffer_get_length(in)) gale__hc_conn_close(conn);
+    return;
+  }
+  if (f->state == HC_PROXY) {
+    gale__hc_proxy_data(f, in);
+    return;
+  }
+  process(f, in);
+}
+
+static bool idempotent(const char *m) {
+  return !strcasecmp(m, "GET") || !strcasecmp(m, "HEAD") || !strcasecmp(m, "PUT") ||
+         !strcasecmp(m, "DELETE") || !strcasecmp(m, "OPTIONS") || !strcasecmp(m, "TRACE");
+}
+
+int gale__hc_stream_error(hc_fetch *f, int reason) {
+  (void)f;
+  if (reason == GALE_OK || reason == GALE_ECANCELLED) return GALE_EOF;
+  return reason;
+}
+
+void gale__hc_conn_closed(hc_fetch *f, int reason, struct evbuffer *in) {
+  /* Whatever arrived before the close is still ours (close-delimited
+   * bodies end here). */
+  if (in && evbuffer_get_length(in)) process(f, in);
+  if (f->state == HC_DONE) return;
+  if (f->state == HC_EXCHANGE) {
+    if (!f->got_byte && f->resp.reused && !f->retried && idempotent(f->method) &&
+        (reason == GALE_EOF || reason == GALE_ECONNRESET || reason == GALE_EPIPE)) {
+      /* The server closed a kept-alive connection as we reused it: the
+       * request cannot have been processed; try once on a fresh one. */
+      f->retried = true;
+      f->no_reuse = true;
+      gale__hc_debug(f, GALE_HTTP_DEBUG_INFO, "Connection died, retrying a fresh connect");
+      gale__hc_start_hop(f);
+      return;
+    }
+    if (f->got_byte) {
+      gale__hc_set_error(f, "the server closed the connection in the middle of the response head");
+      gale__hc_complete(f, GALE_EHTTP_PARSE, NULL);
+    } else if (reason == GALE_EOF || reason == GALE_OK) {
+      gale__hc_set_error(f, "the server closed the connection without answering");
+      gale__hc_complete(f, GALE_EOF, NULL);
+    } else {
+      gale__hc_complete(f, gale__hc_stream_error(f, reason), NULL);
+    }
+    return;
+  }
+  if (f->state == HC_BODY) {
+    int r = gale_h1_body_eof(&f->bdec);
+    if (r == GALE_H1_BODY_DONE && reason == GALE_ETLS_TRUNCATED) {
+      gale__hc_set_error(f, "TLS connection closed without close_notify: the body may be cut short");
+      gale__hc_complete(f, GALE_EHTTP_TRUNCATED, NULL);
+      return;
+    }
+    if (r == GALE_H1_BODY_DONE && (reason == GALE_EOF || reason == GALE_OK)) {
+      f->keep_alive = false;
+      body_done(f);
+      return;
+    }
+    if (r == GALE_H1_BODY_DONE) {
+      gale__hc_complete(f, gale__hc_stream_error(f, reason), NULL);
+      return;
+    }
+    if (f->msg.body_kind == GALE_H1_BODY_LENGTH)
+      gale__hc_set_error(f, "the connection closed after %llu of %llu body bytes",
+                         (unsigned long long)f->wire_body,
+                         (unsigned long long)f->msg.content_length);
+    else
+      gale__hc_set_error(f, "the connection closed in the middle of the chunked body");
+    gale__hc_complete(f, GALE_EHTTP_TRUNCATED, NULL);
+    return;
+  }
+  /* CONNECTING / PROXY: the open path reports its own failure. */
+  gale__hc_complete(f, gale__hc_stream_error(f, reason), NULL);
+}

@@ -1,0 +1,253 @@
+/* http/client/http_client_internal.h — the pieces of gale_http_client shared by its
+ * files: the client and its queue (http_client.c), the connection pool
+ * (http_client_pool.c), one HTTP/1.1 exchange on a connection
+ * (http_client_conn.c), redirects (http_client_redirect.c) and the proxy
+ * CONNECT tunnel (http_client_proxy.c).
+ *
+ * Life of a fetch (hc_fetch.state):
+ *   QUEUED      waiting for one of max_clients slots (queue timer armed)
+ *   CONNECTING  a connection is being opened (DNS, TCP, TLS) or a pooled one
+ *               was taken
+ *   PROXY       waiting for the proxy's answer to CONNECT
+ *   EXCHANGE    request written / being written, response head awaited
+ *   BODY        reading the response body
+ *   DONE        completed: the response is fixed, delivery is scheduled on
+ *               the next loop turn, nothing else touches the fetch
+ * A redirect goes from BODY back to CONNECTING for the next hop without
+ * giving up its slot.  The fetch object is the response: it is freed after
+ * the user callback ran, or handed to the future as its result.
+ */
+#ifndef GALE_HTTP_CLIENT_INTERNAL_H
+#define GALE_HTTP_CLIENT_INTERNAL_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "core/alloc.h"
+
+#include "gale/http_client.h"
+#include "gale/httputil.h"
+#include "gale/resolver.h"
+#include "gale/stream.h"
+#include "gale/tcp_client.h"
+#include "gale/tls.h"
+#include "http/util/gzip.h"
+#include "http/wire/h1_parser.h"
+
+/* The client allocates through core/alloc.h so tests can fail any one of
+ * its allocations (HARDENING.md: every path returns GALE_ENOMEM). */
+static inline char *gale__hc_strndup(const char *s, size_t n) {
+  size_t len = strnlen(s, n);
+  char *d = gale__malloc(len + 1);
+  if (d) {
+    memcpy(d, s, len);
+    d[len] = '\0';
+  }
+  return d;
+}
+static inline char *gale__hc_strdup(const char *s) { return gale__hc_strndup(s, SIZE_MAX); }
+
+typedef struct hc_fetch hc_fetch;
+typedef struct hc_conn hc_conn;
+
+typedef enum hc_state {
+  HC_QUEUED = 0,
+  HC_CONNECTING,
+  HC_PROXY,
+  HC_EXCHANGE,
+  HC_BODY,
+  HC_DONE
+} hc_state;
+
+#define HC_MAX_HEADERS 100
+
+/* A pooled connection.  Idle ones sit in client->idle (most recent first). */
+struct hc_conn {
+  gale_http_client *client;
+  gale_stream *stream;
+  char *key;               /* pool key (see gale__hc_pool_key) */
+  hc_conn *prev, *next;    /* idle list, or NULL */
+  hc_fetch *fetch;         /* the exchange using it, or NULL when idle */
+  gale_timer *idle_timer;  /* closes it when idle too long */
+  uint64_t exchanges;      /* responses read on it */
+  bool idle;
+  /* Its two ends, looked up on its first exchange and kept: they do not
+   * change, and inet_ntop on every request was a tenth of its cost. */
+  bool addrs_known;
+  int remote_port, local_port;
+  char remote_ip[64], local_ip[64];
+};
+
+/* The upload handle of a body producer. */
+struct gale_http_upload {
+  hc_fetch *fetch; /* NULL once the fetch ended */
+  uint64_t written;
+  bool finished;
+  bool in_flight;  /* a flush is pending: the producer is told when it ends */
+};
+
+struct hc_fetch {
+  gale_http_response resp; /* first: the fetch is the future's result */
+
+  gale_http_client *client; /* NULL after gale_http_client_free() */
+  gale_loop *loop;
+  hc_fetch *prev, *next;    /* client->fetches (every fetch not yet DONE) */
+  hc_fetch *qnext;          /* client queue */
+  uint64_t id;
+  hc_state state;
+  int status;               /* the outcome once DONE */
+
+  gale_http_fetch_cb cb;
+  void *cb_arg;
+  gale_future *future;
+
+  /* The caller's request, deep-copied (resp.request points here). */
+  gale_http_request req;
+  gale_headers *req_headers;
+
+  /* The current hop. */
+  char *url;          /* absolute URL of this hop */
+  gale_url *purl;
+  char *method;       /* may be rewritten to GET by a redirect */
+  bool send_body;     /* this hop carries the body */
+  bool head;          /* HEAD request: no body in the response */
+  char *auth;         /* "Basic ..." value for this hop, or NULL */
+  char *next_url;     /* where the redirect being read goes */
+  bool drop_auth;     /* a redirect left the origin: no more credentials */
+  int redirects;
+  bool retried;       /* the one automatic retry is used */
+  bool no_reuse;      /* the retry: a fresh connection, not a pooled one */
+  hc_conn *conn;
+  char *key;          /* pool key of this hop */
+  bool tunnel;        /* https through a proxy: CONNECT first */
+  bool absolute_form; /* http through a proxy */
+
+  gale_timer *queue_timer;
+  gale_timer *continue_timer; /* gives up waiting for 100 Continue */
+  gale_timer *request_timer;
+  gale_timer *proxy_timer;    /* connect_timeout while CONNECT is answered */
+  gale_tcp_connect *connect_op; /* the pending gale_tcp_client connect */
+  bool tls_detail;    /* the error already has OpenSSL's reason */
+
+  /* Timestamps (loop time); 0 when not reached. */
+  double t_start, t_dequeue, t_hop, t_dns, t_connect, t_tls, t_sent, t_first, t_end;
+
+  /* Parsing the response. */
+  gale_h1_parser parser;
+  gale_h1_msg msg;
+  gale_h1_body bdec;
+  gale_gzip *gz;
+  bool got_byte;        /* a response byte arrived on this hop */
+  bool follow;          /* this response is a redirect that will be followed */
+  bool await_continue;  /* head sent with Expect: 100-continue, body held */
+  bool body_sent;
+  bool keep_alive;
+  uint64_t wire_body;   /* body bytes received on the wire this hop */
+  uint64_t body_limit;  /* decoded body limit */
+
+  /* The response being built (resp points into these). */
+  char *reason;
+  char *error;
+  char *body;
+  size_t body_len, body_cap;
+  gale_headers *headers;
+  char remote_ip[64], local_ip[64];
+  double redirect_time;
+
+  gale_http_upload *upload;
+
+  /* Last, and left unzeroed when the fetch is allocated (3 KB of the
+   * fetch's 4.5: zeroing it was a sixth of the cost of a request): the
+   * parser writes the entries before anything reads them. */
+  gale_h1_header hbuf[HC_MAX_HEADERS];
+};
+
+struct gale_http_client {
+  gale_loop *loop;
+  gale_http_client_options opts;
+  gale_resolver *resolver;
+  bool own_resolver;
+  uint64_t next_id;
+  uint64_t opened;
+  size_t active;          /* fetches holding a slot */
+  size_t queued;
+  hc_fetch *fetches;      /* every fetch not yet DONE */
+  hc_fetch *qhead, *qtail;
+  gale_tcp_client *tcp; /* opens every connection */
+  hc_conn *idle;          /* idle connections, most recent first */
+  size_t idle_count;
+  struct hc_tls_entry *tls; /* client contexts by settings */
+};
+
+/* http_client.c */
+/* Completes the fetch with `status` (GALE_OK or an error; `detail` may be
+ * NULL), releases its slot and connection, schedules the delivery.  Safe to
+ * call more than once (later calls do nothing). */
+GALE_INTERNAL void gale__hc_complete(hc_fetch *f, int status, const char *detail);
+/* Sets the detail sentence of the error (printf-like). */
+GALE_INTERNAL void gale__hc_set_error(hc_fetch *f, const char *fmt, ...) GALE_PRINTF(2, 3);
+GALE_INTERNAL void gale__hc_debug(hc_fetch *f, gale_http_debug_kind kind, const char *fmt, ...)
+    GALE_PRINTF(3, 4);
+/* "Basic base64(user:pass)", malloc'd, or NULL when out of memory. */
+GALE_INTERNAL char *gale__hc_basic_auth(const char *user, const char *pass);
+/* Sets up hop state for f->url (parsing it).  Returns a status. */
+GALE_INTERNAL int gale__hc_prepare_hop(hc_fetch *f);
+/* Starts the current hop: takes a pooled connection or opens one. */
+GALE_INTERNAL void gale__hc_start_hop(hc_fetch *f);
+
+/* http_client_pool.c */
+GALE_INTERNAL char *gale__hc_pool_key(const hc_fetch *f);
+/* Takes an idle connection for `key`, or NULL. */
+GALE_INTERNAL hc_conn *gale__hc_pool_take(gale_http_client *c, const char *key);
+/* Returns a connection whose exchange finished cleanly to the pool (or
+ * closes it when the pool for its key is full). */
+GALE_INTERNAL void gale__hc_pool_put(hc_conn *conn);
+/* Closes a connection and frees it (it must not be idle-listed or in use
+ * by anyone who will touch it again). */
+GALE_INTERNAL void gale__hc_conn_close(hc_conn *conn);
+GALE_INTERNAL hc_conn *gale__hc_conn_new(gale_http_client *c, gale_stream *stream,
+                                         const char *key);
+GALE_INTERNAL void gale__hc_pool_close_all(gale_http_client *c);
+/* The client TLS context for the fetch's TLS options (borrowed), or NULL
+ * with the status in *status. */
+GALE_INTERNAL gale_tls_ctx *gale__hc_tls_ctx(hc_fetch *f, int *status);
+GALE_INTERNAL void gale__hc_tls_free_all(gale_http_client *c);
+/* TLS over the proxy tunnel once CONNECT succeeded. */
+GALE_INTERNAL void gale__hc_tunnel_ready(hc_fetch *f);
+/* Opens a new connection for the current hop with gale_tcp_client
+ * (resolve, connect, TLS; then the proxy tunnel), then runs the exchange. */
+GALE_INTERNAL void gale__hc_open(hc_fetch *f);
+/* Cancels a pending open. */
+GALE_INTERNAL void gale__hc_open_cancel(hc_fetch *f);
+/* What is left of connect_timeout for the current hop (0: no limit). */
+GALE_INTERNAL double gale__hc_connect_left(const hc_fetch *f);
+
+/* http_client_conn.c */
+/* Runs the exchange of the current hop on f->conn. */
+GALE_INTERNAL void gale__hc_exchange(hc_fetch *f);
+/* The connection closed under the fetch (close callback); `in` is what was
+ * left unread. */
+GALE_INTERNAL void gale__hc_conn_closed(hc_fetch *f, int reason, struct evbuffer *in);
+GALE_INTERNAL void gale__hc_data(gale_stream *stream, struct evbuffer *input, void *arg);
+GALE_INTERNAL void gale__hc_close_cb(gale_stream *stream, int reason, void *arg);
+/* The numeric address and port of the stream's peer (or local end). */
+GALE_INTERNAL void gale__hc_addr_of(gale_stream *stream, bool peer, char *ip, size_t len,
+                                    int *port);
+/* Maps a stream close reason while reading a response to the fetch status. */
+GALE_INTERNAL int gale__hc_stream_error(hc_fetch *f, int reason);
+
+/* http_client_proxy.c: the proxy's answer to CONNECT. */
+GALE_INTERNAL void gale__hc_proxy_data(hc_fetch *f, struct evbuffer *in);
+/* Sends CONNECT on the fresh connection to the proxy. */
+GALE_INTERNAL void gale__hc_proxy_start(hc_fetch *f);
+
+/* http_client_redirect.c */
+/* Whether the response head in f->msg is a redirect to follow; if so,
+ * prepares the next hop's URL, method and body. */
+GALE_INTERNAL bool gale__hc_redirect_check(hc_fetch *f, int *status);
+/* Moves to the URL chosen by gale__hc_redirect_check(). */
+GALE_INTERNAL void gale__hc_redirect_apply(hc_fetch *f);
+
+#endif

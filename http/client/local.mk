@@ -1,0 +1,24 @@
+# http/client/local.mk — gale_http_client: the pool, proxies, redirects,
+# over the HTTP/1 wire (http/wire/) and the utilities (http/util/).
+galeinclude_HEADERS += include/gale/http_client.h
+libgale_impl_la_SOURCES += \
+	http/client/http_client_internal.h \
+	http/client/http_client.c \
+	http/client/http_client_pool.c \
+	http/client/http_client_conn.c \
+	http/client/http_client_redirect.c \
+	http/client/http_client_proxy.c
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_http_client
+tests_test_http_client_SOURCES = tests/test_http_client.c
+check_PROGRAMS += tests/test_http_client_alloc
+tests_test_http_client_alloc_SOURCES = tests/test_http_client_alloc.c
+check_PROGRAMS += tests/test_http_client_gale
+tests_test_http_client_gale_SOURCES = tests/test_http_client_gale.c
+check_PROGRAMS += tests/test_http_client_peers
+tests_test_http_client_peers_SOURCES = tests/test_http_client_peers.c
+check_PROGRAMS += tests/test_http_client_tls
+tests_test_http_client_tls_SOURCES = tests/test_http_client_peers.c
+tests_test_http_client_tls_CPPFLAGS = $(AM_CPPFLAGS) -DPEERS_TLS
+endif

@@ -1,0 +1,527 @@
+/* The server side of an HTTP/1.x connection (Tornado's
+ * HTTP1ServerConnection): parses requests straight from the stream's input
+ * buffer, hands them to the application one at a time, and writes the
+ * answers into the output buffer, so everything produced while handling one
+ * read leaves in one write.  The state machine is in conn_process(); the
+ * states are described in server_internal.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "gale/log.h"
+#include "gale/netutil.h"
+#include "gale/tls.h"
+#include "core/alloc.h"
+#include "http/server/server_internal.h"
+#include "iostream/stream_internal.h"
+
+#define HIGH_WATER ((size_t)1 << 20) /* stop reading past 1 MiB of output */
+#define LINGER 2.0                   /* seconds to drain input after an error */
+
+enum { STEP_AGAIN = 0, STEP_CONTINUE = 1, STEP_STOP = 2 };
+
+static void conn_process(gale__h1_conn *c);
+
+static void conn_unref(gale__h1_conn *c) {
+  if (--c->refs > 0) return;
+  if (c->timer) gale_timer_cancel(c->timer);
+  c->timer = NULL;
+  gale_http_server *server = c->server;
+  free(c);
+  gale__server_maybe_free(server);
+}
+
+struct evbuffer *gale__conn_output(gale__h1_conn *c) {
+  if (!c || c->closed || !c->stream) return NULL;
+  return gale__stream_output(c->stream);
+}
+
+bool gale__conn_is_idle(const gale__h1_conn *c) {
+  return !c->req && c->state == GALE__CONN_HEAD && c->stream &&
+         gale_stream_read_buffer_size(c->stream) == 0;
+}
+
+static void cancel_timer(gale__h1_conn *c) {
+  if (c->timer) gale_timer_cancel(c->timer);
+  c->timer = NULL;
+}
+
+/* ---- ending a request ------------------------------------------------------ */
+
+/* Tells the application its request is gone (when it has it and has not
+ * finished), then frees the request. */
+static void drop_request(gale__h1_conn *c, int status) {
+  gale_http_server_request *req = c->req;
+  if (!req) return;
+  c->req = NULL;
+  if (req->app_seen && !req->finished && req->close_cb) {
+    gale_http_close_cb cb = req->close_cb;
+    req->close_cb = NULL;
+    cb(req, status, req->close_arg);
+  }
+  req->conn = NULL;
+  gale__request_free(req);
+}
+
+/* Drops bytes of the current request that still sit in the input buffer
+ * (a head parsed in place). */
+static void drain_consumed(gale__h1_conn *c) {
+  if (c->consumed && c->stream) evbuffer_drain(gale__stream_input(c->stream), c->consumed);
+  c->consumed = 0;
+}
+
+void gale__conn_close(gale__h1_conn *c) {
+  if (c->closed || !c->stream) return;
+  c->state = GALE__CONN_CLOSING;
+  cancel_timer(c);
+  gale_stream_close(c->stream);
+}
+
+static void close_after_flush(gale__h1_conn *c) {
+  c->state = GALE__CONN_CLOSING;
+  cancel_timer(c);
+  if (!c->closed && c->stream) gale__stream_close_after_flush(c->stream, LINGER);
+}
+
+void gale__conn_fail(gale__h1_conn *c, int http_status, const char *detail) {
+  if (c->closed || c->state == GALE__CONN_CLOSING) return;
+  gale_http_server_request *req = c->req;
+  bool head_out = req && req->headers_sent;
+  drain_consumed(c);
+  drop_request(c, GALE_EHTTP_PARSE);
+  struct evbuffer *out = gale__conn_output(c);
+  if (out && !head_out) {
+    const char *reason = gale_h1_reason_phrase(http_status);
+    char body[256];
+    int blen = snprintf(body, sizeof(body), "%d %s%s%s\n", http_status, reason,
+                        detail ? ": " : "", detail ? detail : "");
+    if (blen < 0) blen = 0;
+    if ((size_t)blen >= sizeof(body)) blen = (int)sizeof(body) - 1;
+    size_t date_len;
+    const char *date = gale__server_date_line(c->server, &date_len);
+    evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", http_status, reason);
+    evbuffer_add(out, date, date_len);
+    evbuffer_add_printf(out,
+                        "Content-Type: text/plain; charset=utf-8\r\n"
+                        "Content-Length: %d\r\nConnection: close\r\n\r\n",
+                        blen);
+    evbuffer_add(out, body, (size_t)blen);
+    if (c->server->opts.access_log && gale_log_enabled(GALE_LOG_INFO)) {
+      char ip[64];
+      gale__conn_peer_ip(c, ip, sizeof(ip));
+      gale_log(GALE_LOG_INFO, "access", "%d %s (%s): %s", http_status, reason, ip,
+               detail ? detail : reason);
+    }
+  }
+  close_after_flush(c);
+}
+
+/* ---- timers ----------------------------------------------------------------- */
+
+static void conn_timer_fired(gale_loop *loop, void *arg) {
+  gale__h1_conn *c = arg;
+  c->timer = NULL;
+  if (c->closed) return;
+  if (c->timer_is_header) {
+    if (c->state == GALE__CONN_HEAD) gale__conn_fail(c, 408, "timed out reading the header section");
+    return;
+  }
+  if (c->state != GALE__CONN_BODY) return;
+  double timeout = c->server->opts.body_timeout;
+  double idle = gale_loop_time(loop) - c->progress_time;
+  if (idle < timeout) {
+    c->timer_is_header = false;
+    gale_loop_call_later(loop, timeout - idle, conn_timer_fired, c, &c->timer);
+    return;
+  }
+  gale__conn_fail(c, 408, "timed out reading the body");
+}
+
+static void arm_timer(gale__h1_conn *c, bool header) {
+  double t = header ? c->server->opts.header_timeout : c->server->opts.body_timeout;
+  if (c->timer || t <= 0) return;
+  c->timer_is_header = header;
+  gale_loop_call_later(c->server->loop, t, conn_timer_fired, c, &c->timer);
+}
+
+/* ---- the steps ----------------------------------------------------------------- */
+
+void gale__conn_send_continue(gale__h1_conn *c) {
+  gale_http_server_request *req = c->req;
+  if (!req || req->continue_sent || !req->msg.expect_continue || req->headers_sent) return;
+  req->continue_sent = true;
+  struct evbuffer *out = gale__conn_output(c);
+  if (out) evbuffer_add(out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+}
+
+static int dispatch(gale__h1_conn *c) {
+  gale_http_server_request *req = c->req;
+  c->state = GALE__CONN_APP;
+  cancel_timer(c);
+  req->app_seen = true;
+  req->body_done = true;
+  c->server->request_cb(req, c->server->arg);
+  if (c->closed || c->req != req) return STEP_STOP;
+  if (!req->finished) {
+    /* Asynchronous: the head must outlive the input buffer's bytes. */
+    if (gale__request_detach(req) != GALE_OK) {
+      gale__conn_fail(c, 500, "out of memory");
+      return STEP_STOP;
+    }
+    drain_consumed(c);
+    return STEP_AGAIN;
+  }
+  return STEP_CONTINUE;
+}
+
+static int inflate_sink(void *arg, const char *data, size_t len) {
+  gale_http_server_request *req = arg;
+  if (req->streaming) return req->body_cb(req, data, len, req->body_arg);
+  return gale__request_body_append(req, data, len);
+}
+
+/* Hands one piece of decoded body to the application or the buffer. */
+static int deliver_body(gale__h1_conn *c, const char *data, size_t len) {
+  gale_http_server_request *req = c->req;
+  if (req->inflate) return gale__gzip_write(req->inflate, data, len, inflate_sink, req);
+  if (req->streaming) return req->body_cb(req, data, len, req->body_arg);
+  return gale__request_body_append(req, data, len);
+}
+
+static int body_failed(gale__h1_conn *c, int rc) {
+  if (c->closed) return STEP_STOP;
+  int status = rc == GALE_ENOMEM ? 500 : gale_h1_error_status(rc, NULL);
+  if (rc == GALE_EHTTP_DECOMPRESS) status = 400;
+  gale__conn_fail(c, status, gale_strerror(rc));
+  return STEP_STOP;
+}
+
+static int body_complete(gale__h1_conn *c) {
+  gale_http_server_request *req = c->req;
+  if (req->inflate) {
+    int rc = gale__gzip_finish(req->inflate, inflate_sink, req);
+    if (c->closed || c->req != req) return STEP_STOP;
+    if (rc != GALE_OK) return body_failed(c, rc);
+  }
+  req->body_done = true;
+  if (req->finished) return STEP_CONTINUE; /* answered early while streaming */
+  return dispatch(c);
+}
+
+static int step_body(gale__h1_conn *c) {
+  struct evbuffer *in = gale__stream_input(c->stream);
+  gale_http_server_request *req = c->req;
+  for (;;) {
+    size_t n = evbuffer_get_contiguous_space(in);
+    if (n == 0) {
+      arm_timer(c, false);
+      return STEP_AGAIN;
+    }
+    const char *p = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
+    size_t used = 0, dlen = 0;
+    const char *data = NULL;
+    int rc = gale_h1_body_decode(&req->body_dec, p, n, &used, &data, &dlen);
+    if (rc < 0 && rc != GALE_EAGAIN) return body_failed(c, rc);
+    int drc = GALE_OK;
+    if (dlen > 0 && !req->finished) drc = deliver_body(c, data, dlen);
+    if (c->closed || c->req != req) return STEP_STOP;
+    evbuffer_drain(in, used);
+    c->progress_time = gale_loop_time(c->server->loop);
+    if (drc != GALE_OK) {
+      if (req->headers_sent) {
+        gale__conn_close(c);
+        return STEP_STOP;
+      }
+      return body_failed(c, drc == GALE_ENOMEM ? GALE_ENOMEM
+                            : drc == GALE_EHTTP_BODY_TOO_LARGE ? drc
+                            : drc == GALE_EHTTP_DECOMPRESS ? drc : GALE_EHTTP_PARSE);
+    }
+    if (rc == GALE_H1_BODY_DONE) return body_complete(c);
+  }
+}
+
+static int start_body(gale__h1_conn *c, const char *buf, size_t avail) {
+  gale_http_server_request *req = c->req;
+  gale_h1_msg *m = &req->msg;
+  gale_h1_body_init(&req->body_dec, &req->parser, m);
+  if (m->body_kind == GALE_H1_BODY_NONE) return body_complete(c);
+  if (m->content_gzip && c->server->opts.decompress_request) {
+    int rc = gale__gzip_new(&req->inflate, GALE_GZIP_DECOMPRESS, 0, c->server->limits.max_body_size);
+    if (rc != GALE_OK) return body_failed(c, rc);
+  }
+  /* Fast path: a whole Content-Length body already here, next to the head
+   * it belongs to (typical small POSTs). */
+  if (m->body_kind == GALE_H1_BODY_LENGTH && !req->streaming &&
+      avail - req->head_len >= m->content_length) {
+    size_t used = 0, dlen = 0;
+    const char *data = NULL;
+    int rc = gale_h1_body_decode(&req->body_dec, buf + req->head_len, avail - req->head_len, &used,
+                                 &data, &dlen);
+    if (rc < 0 && rc != GALE_EAGAIN) return body_failed(c, rc);
+    if (dlen) {
+      int drc = deliver_body(c, data, dlen);
+      if (c->closed || c->req != req) return STEP_STOP;
+      if (drc != GALE_OK) return body_failed(c, drc);
+    }
+    c->consumed += used;
+    if (rc == GALE_H1_BODY_DONE) return body_complete(c);
+  }
+  /* The body comes over later reads: copy the head out of the buffer. */
+  if (gale__request_detach(req) != GALE_OK) return body_failed(c, GALE_ENOMEM);
+  drain_consumed(c);
+  gale__conn_send_continue(c);
+  c->state = GALE__CONN_BODY;
+  c->progress_time = gale_loop_time(c->server->loop);
+  return STEP_CONTINUE;
+}
+
+static int step_head(gale__h1_conn *c) {
+  gale_http_server *server = c->server;
+  struct evbuffer *in = gale__stream_input(c->stream);
+  size_t len = evbuffer_get_length(in);
+  if ((server->shutting_down || server->dead) && !c->req) {
+    /* Graceful shutdown: no new requests on this connection. */
+    gale__conn_close(c);
+    return STEP_STOP;
+  }
+  if (len == 0) return STEP_AGAIN;
+  if (!c->req) {
+    c->req = gale__request_new(c);
+    if (!c->req) {
+      gale__conn_fail(c, 503, "out of memory");
+      return STEP_STOP;
+    }
+  }
+  gale_http_server_request *req = c->req;
+  size_t limit = (size_t)server->limits.max_header_size + 8;
+  size_t n = evbuffer_get_contiguous_space(in);
+  char *buf = (char *)evbuffer_pullup(in, (ev_ssize_t)n);
+  int rc = gale_h1_parse_head(&req->parser, buf, n, &req->msg);
+  if (rc == GALE_EAGAIN && n < len && n < limit) {
+    n = len < limit ? len : limit;
+    buf = (char *)evbuffer_pullup(in, (ev_ssize_t)n);
+    if (!buf) {
+      gale__conn_fail(c, 503, "out of memory");
+      return STEP_STOP;
+    }
+    rc = gale_h1_parse_head(&req->parser, buf, n, &req->msg);
+  }
+  if (rc == GALE_EAGAIN) {
+    arm_timer(c, true);
+    return STEP_AGAIN;
+  }
+  if (rc < 0) {
+    const char *detail = gale_h1_parser_detail(&req->parser);
+    gale__conn_fail(c, gale_h1_error_status(rc, NULL), detail);
+    return STEP_STOP;
+  }
+  cancel_timer(c);
+  c->requests++;
+  c->consumed = (size_t)rc;
+  if (gale__request_set_head(req, buf) != GALE_OK) {
+    gale__conn_fail(c, 503, "out of memory");
+    return STEP_STOP;
+  }
+  if (server->opts.xheaders) gale__server_apply_xheaders(server, req);
+  if (req->msg.expect_other) {
+    gale__conn_fail(c, 417, "unsupported Expect");
+    return STEP_STOP;
+  }
+  if (req->msg.method_id == GALE_H1_METHOD_CONNECT) {
+    gale__conn_fail(c, 501, "CONNECT is not supported");
+    return STEP_STOP;
+  }
+  req->body_done = req->msg.body_kind == GALE_H1_BODY_NONE;
+  if (server->opts.headers_cb) {
+    req->app_seen = true;
+    req->in_headers_cb = true;
+    server->opts.headers_cb(req, server->arg);
+    if (c->closed || c->req != req) return STEP_STOP;
+    req->in_headers_cb = false;
+    if (req->finished) {
+      /* Answered without reading the body: keep-alive was refused when
+       * the answer went out if a body was announced. */
+      c->state = GALE__CONN_APP;
+      return STEP_CONTINUE;
+    }
+  }
+  req->body_done = false;
+  return start_body(c, buf, n);
+}
+
+/* The current request is finished: clean up and go on with the next. */
+static int step_done(gale__h1_conn *c) {
+  gale_http_server_request *req = c->req;
+  bool keep = req->keep_alive;
+  drain_consumed(c);
+  c->req = NULL;
+  req->conn = NULL;
+  gale__request_free(req);
+  if (!keep) {
+    close_after_flush(c);
+    return STEP_STOP;
+  }
+  c->state = GALE__CONN_HEAD; /* last_active: set when conn_process began */
+  return STEP_CONTINUE;
+}
+
+static void resume_after_drain(gale_stream *stream, int status, void *arg) {
+  gale__h1_conn *c = arg;
+  c->paused = false;
+  if (status == GALE_OK && !c->closed) {
+    gale_stream_resume_reading(stream);
+    conn_process(c);
+  }
+  conn_unref(c);
+}
+
+void gale__conn_peer_ip(gale__h1_conn *c, char *buf, size_t len) {
+  struct sockaddr_storage ss;
+  socklen_t sl = sizeof(ss);
+  buf[0] = '\0';
+  if (!c->stream || gale_stream_peer_addr(c->stream, (struct sockaddr *)&ss, &sl) != GALE_OK) return;
+  if (ss.ss_family == AF_UNIX)
+    snprintf(buf, len, "unix");
+  else if (gale_sockaddr_ip((struct sockaddr *)&ss, buf, len) != GALE_OK)
+    buf[0] = '\0';
+}
+
+static void conn_process(gale__h1_conn *c) {
+  if (c->processing || c->closed) return;
+  c->last_active = gale_loop_time(c->server->loop);
+  c->processing = true;
+  c->refs++;
+  c->server->busy++;
+  for (;;) {
+    if (c->closed || c->state == GALE__CONN_CLOSING) break;
+    int r;
+    if (c->state == GALE__CONN_HEAD) {
+      if (c->stream && gale_stream_write_buffer_size(c->stream) > HIGH_WATER) {
+        /* Back-pressure: parse no more pipelined requests until the
+         * client has read what we owe it. */
+        if (!c->paused && gale_stream_pause_reading(c->stream) == GALE_OK) {
+          c->paused = true;
+          c->refs++;
+          if (gale__stream_flush(c->stream, resume_after_drain, c) != GALE_OK) {
+            c->paused = false;
+            c->refs--;
+          }
+        }
+        break;
+      }
+      r = step_head(c);
+    } else if (c->state == GALE__CONN_BODY) {
+      r = step_body(c);
+    } else { /* APP */
+      if (!c->req || !c->req->finished) {
+        /* An asynchronous handler: a client pipelining on meanwhile is
+         * not buffered without bound. */
+        if (c->stream && !c->paused &&
+            gale_stream_read_buffer_size(c->stream) > c->server->limits.max_header_size &&
+            gale_stream_pause_reading(c->stream) == GALE_OK)
+          c->paused_app = c->paused = true;
+        break;
+      }
+      if (c->paused_app && c->stream) {
+        c->paused_app = c->paused = false;
+        gale_stream_resume_reading(c->stream);
+      }
+      r = step_done(c);
+    }
+    if (r != STEP_CONTINUE) break;
+  }
+  c->processing = false;
+  c->server->busy--;
+  conn_unref(c);
+}
+
+static void scheduled_process(gale_loop *loop, void *arg) {
+  (void)loop;
+  gale__h1_conn *c = arg;
+  c->scheduled = false;
+  if (!c->closed) conn_process(c);
+  conn_unref(c);
+}
+
+void gale__conn_request_finished(gale__h1_conn *c) {
+  if (!c || c->closed || c->processing || c->scheduled) return;
+  if (gale_loop_add_callback(c->server->loop, scheduled_process, c) == GALE_OK) {
+    c->scheduled = true;
+    c->refs++;
+  } else {
+    gale__conn_close(c);
+  }
+}
+
+/* ---- write deadline ---------------------------------------------------------------- */
+
+static void writes_drained(gale_stream *stream, int status, void *arg) {
+  gale__h1_conn *c = arg;
+  c->write_watch = false;
+  if (status == GALE_OK && !c->closed) gale_stream_set_idle_timeout(stream, 0);
+  conn_unref(c);
+}
+
+/* The stream's idle timer closes the connection (GALE_ETIMEDOUT_IDLE) when
+ * no byte moves for write_timeout; it is on only while output is pending,
+ * so fast clients never pay for it. */
+void gale__conn_watch_writes(gale__h1_conn *c) {
+  if (c->write_watch || c->closed || !c->stream || gale_stream_write_buffer_size(c->stream) == 0)
+    return;
+  if (gale_stream_set_idle_timeout(c->stream, c->server->opts.write_timeout) != GALE_OK) return;
+  c->refs++;
+  c->write_watch = true;
+  if (gale__stream_flush(c->stream, writes_drained, c) != GALE_OK) {
+    c->write_watch = false;
+    c->refs--;
+    gale_stream_set_idle_timeout(c->stream, 0);
+  }
+}
+
+/* ---- stream callbacks ------------------------------------------------------------ */
+
+static void conn_on_data(gale_stream *stream, struct evbuffer *input, void *arg) {
+  (void)stream;
+  (void)input;
+  conn_process(arg);
+}
+
+static void conn_on_close(gale_stream *stream, int reason, void *arg) {
+  (void)stream;
+  gale__h1_conn *c = arg;
+  c->closed = true;
+  cancel_timer(c);
+  c->consumed = 0;
+  drop_request(c, reason == GALE_OK ? GALE_ECANCELLED : reason);
+  c->stream = NULL;
+  gale__server_conn_gone(c->server, c);
+  conn_unref(c);
+}
+
+int gale__conn_new(gale_http_server *server, gale_stream *stream, const struct sockaddr *peer) {
+  gale__h1_conn *c = gale__calloc(1, sizeof(*c));
+  if (!c) return GALE_ENOMEM;
+  c->server = server;
+  c->stream = stream;
+  c->refs = 1;
+  c->is_tls = gale_stream_is_tls(stream);
+  (void)peer; /* the stream caches it: formatted only when asked for */
+  c->last_active = gale_loop_time(server->loop);
+  int rc = gale__stream_set_data_cb(stream, conn_on_data, c);
+  if (rc != GALE_OK) {
+    free(c);
+    return rc;
+  }
+  gale_stream_set_close_cb(stream, conn_on_close, c);
+  /* A response written in two pieces (head, then a file by sendfile) would
+   * otherwise wait for the delayed ACK of the first: 40 ms per keep-alive
+   * request.  Fails harmlessly on non-TCP sockets. */
+  gale_stream_set_nodelay(stream, true);
+  c->next = server->conns;
+  if (server->conns) server->conns->prev = c;
+  server->conns = c;
+  server->nconns++;
+  return GALE_OK;
+}

@@ -1,0 +1,862 @@
+/* The server-side request: accessors for what the client sent, and the
+ * response the application builds (status, headers, body) and hands to the
+ * connection on flush/finish.  Request objects are pooled per server so a
+ * keep-alive request costs no allocation once warm. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "http/server/server_internal.h"
+#include "iostream/stream_internal.h"
+
+#define REQ_POOL_MAX 64
+#define BODY_KEEP_MAX 16384 /* body buffers larger than this are not pooled */
+#define PATHS_KEEP_MAX 4096
+#define GZIP_MIN_LENGTH 1024 /* Tornado's GZipContentEncoding.MIN_LENGTH */
+#define SMALL_BODY 2048      /* bodies up to this are copied next to the head */
+
+/* ---- pool ------------------------------------------------------------------ */
+
+gale_http_server_request *gale__request_new(gale__h1_conn *conn) {
+  gale_http_server *server = conn->server;
+  gale_http_server_request *req = server->free_reqs;
+  size_t nh = server->limits.max_headers;
+  if (req) {
+    server->free_reqs = req->next_free;
+    server->nfree_reqs--;
+  } else {
+    req = gale__calloc(1, sizeof(*req) + nh * sizeof(gale_h1_header));
+    if (!req) return NULL;
+    req->resp_headers = gale_headers_new();
+    req->pending = evbuffer_new();
+    if (!req->resp_headers || !req->pending) {
+      gale_headers_free(req->resp_headers);
+      if (req->pending) evbuffer_free(req->pending);
+      free(req);
+      return NULL;
+    }
+  }
+  req->conn = conn;
+  req->server = server;
+  req->next_free = NULL;
+  gale_h1_parser_init(&req->parser, GALE_H1_REQUEST, &server->limits);
+  memset(&req->msg, 0, sizeof(req->msg));
+  req->msg.headers = (gale_h1_header *)(req + 1);
+  req->msg.headers_cap = nh;
+  req->head_copy = NULL;
+  req->head_base = NULL;
+  req->head_len = 0;
+  req->in_headers_cb = false;
+  req->method = req->target = req->version = req->host = "";
+  req->path = req->query = "";
+  req->remote_ip[0] = '\0'; /* formatted on first use */
+  req->protocol = conn->is_tls ? "https" : "http";
+  req->start_time = conn->last_active; /* read by conn_process just now */
+  req->body_len = 0;
+  if (req->body) req->body[0] = '\0';
+  req->inflate = NULL;
+  req->deflate = NULL;
+  req->compress_checked = false;
+  req->body_cb = NULL;
+  req->body_arg = NULL;
+  req->streaming = req->body_done = req->continue_sent = false;
+  req->app_seen = false;
+  req->close_cb = NULL;
+  req->close_arg = NULL;
+  req->user = NULL;
+  req->on_free = NULL;
+  req->status = 200;
+  req->reason[0] = '\0';
+  req->reason_ptr = NULL;
+  req->declared_length = 0;
+  req->has_declared_length = false;
+  req->sent_body = 0;
+  req->headers_sent = req->finished = req->chunked = req->no_body = false;
+  req->keep_alive = false;
+  req->force_close = false;
+  return req;
+}
+
+static void request_release(gale_http_server_request *req) {
+  gale__gzip_free(req->deflate);
+  free(req->head_copy);
+  free(req->paths);
+  free(req->body);
+  gale__gzip_free(req->inflate);
+  gale_headers_free(req->resp_headers);
+  evbuffer_free(req->pending);
+  free(req);
+}
+
+void gale__request_free(gale_http_server_request *req) {
+  if (!req) return;
+  if (req->on_free) {
+    void (*fn)(gale_http_server_request *) = req->on_free;
+    req->on_free = NULL;
+    fn(req);
+  }
+  gale_http_server *server = req->server;
+  free(req->head_copy);
+  req->head_copy = NULL;
+  gale__gzip_free(req->inflate);
+  req->inflate = NULL;
+  gale__gzip_free(req->deflate);
+  req->deflate = NULL;
+  if (req->body_cap > BODY_KEEP_MAX) {
+    free(req->body);
+    req->body = NULL;
+    req->body_cap = 0;
+  }
+  if (req->paths_cap > PATHS_KEEP_MAX) {
+    free(req->paths);
+    req->paths = NULL;
+    req->paths_cap = 0;
+  }
+  req->body_len = 0;
+  gale_headers_clear(req->resp_headers);
+  evbuffer_drain(req->pending, evbuffer_get_length(req->pending));
+  req->conn = NULL;
+  if (server->nfree_reqs >= REQ_POOL_MAX || server->dead) {
+    request_release(req);
+    return;
+  }
+  req->next_free = server->free_reqs;
+  server->free_reqs = req;
+  server->nfree_reqs++;
+}
+
+void gale__request_pool_free(gale_http_server *server) {
+  while (server->free_reqs) {
+    gale_http_server_request *req = server->free_reqs;
+    server->free_reqs = req->next_free;
+    request_release(req);
+  }
+  server->nfree_reqs = 0;
+}
+
+/* ---- the head -------------------------------------------------------------- */
+
+/* Terminates a span in place: the byte after it is a delimiter we own. */
+static const char *span_cstr(gale_h1_span s) {
+  if (!s.ptr) return "";
+  ((char *)s.ptr)[s.len] = '\0';
+  return s.ptr;
+}
+
+static int split_target(gale_http_server_request *req) {
+  const char *t = req->target;
+  size_t tlen = req->msg.target.len;
+  const char *p = t;
+  size_t plen = tlen;
+  if (req->msg.target_form == GALE_H1_TARGET_ABSOLUTE) {
+    const char *auth = memchr(t, ':', tlen);
+    /* scheme "://" authority [path] */
+    if (auth && (size_t)(auth - t) + 3 <= tlen) {
+      const char *rest = auth + 3;
+      size_t rlen = tlen - (size_t)(rest - t);
+      const char *slash = memchr(rest, '/', rlen);
+      const char *q = memchr(rest, '?', rlen);
+      if (slash && (!q || slash < q)) {
+        p = slash;
+        plen = tlen - (size_t)(slash - t);
+      } else if (q) {
+        p = q;
+        plen = tlen - (size_t)(q - t);
+      } else {
+        p = "/";
+        plen = 1;
+      }
+    }
+  }
+  size_t need = plen + 3;
+  if (need > req->paths_cap) {
+    char *np = gale__realloc(req->paths, need);
+    if (!np) return GALE_ENOMEM;
+    req->paths = np;
+    req->paths_cap = need;
+  }
+  const char *q = memchr(p, '?', plen);
+  size_t path_len = q ? (size_t)(q - p) : plen;
+  char *out = req->paths;
+  if (path_len == 0) {
+    /* "http://h?x" or "*": the path is "/" or the target itself */
+    if (req->msg.target_form == GALE_H1_TARGET_ASTERISK) {
+      out[0] = '*';
+      path_len = 1;
+    } else {
+      out[0] = '/';
+      path_len = 1;
+    }
+  } else {
+    memcpy(out, p, path_len);
+  }
+  out[path_len] = '\0';
+  req->path = out;
+  char *qs = out + path_len + 1;
+  size_t qlen = q ? plen - (size_t)(q - p) - 1 : 0;
+  memcpy(qs, q ? q + 1 : "", qlen);
+  qs[qlen] = '\0';
+  req->query = qs;
+  return GALE_OK;
+}
+
+int gale__request_set_head(gale_http_server_request *req, char *base) {
+  gale_h1_msg *m = &req->msg;
+  req->head_len = m->head_len;
+  req->method = span_cstr(m->method);
+  req->target = span_cstr(m->target);
+  req->version = m->version_minor ? "HTTP/1.1" : "HTTP/1.0";
+  for (size_t i = 0; i < m->num_headers; i++) {
+    m->headers[i].name.ptr = span_cstr(m->headers[i].name);
+    m->headers[i].value.ptr = span_cstr(m->headers[i].value); /* "" when empty */
+  }
+  /* The host span may be inside the target (absolute form): copy it out
+   * of the way of the target's terminator by pointing at a header value
+   * when it came from Host. */
+  req->host = "";
+  if (m->host.len) {
+    const gale_h1_header *h = gale_h1_find_header(m, "Host", 4);
+    if (h && h->value.ptr == m->host.ptr && h->value.len == m->host.len)
+      req->host = h->value.ptr;
+    else
+      req->host = NULL; /* computed into paths below */
+  }
+  req->head_base = base;
+  int rc = split_target(req);
+  if (rc != GALE_OK) return rc;
+  if (!req->host) {
+    /* Absolute-form authority: store after path and query. */
+    size_t used = strlen(req->path) + 1 + strlen(req->query) + 1;
+    size_t need = used + m->host.len + 1;
+    if (need > req->paths_cap) {
+      char *np = gale__realloc(req->paths, need);
+      if (!np) return GALE_ENOMEM;
+      req->paths = np;
+      req->paths_cap = need;
+      /* re-point path and query into the moved block */
+      req->path = np;
+      req->query = np + strlen(np) + 1;
+    }
+    memcpy(req->paths + used, m->host.ptr, m->host.len);
+    req->paths[used + m->host.len] = '\0';
+    req->host = req->paths + used;
+  }
+  return GALE_OK;
+}
+
+static const char *rebase(const char *p, const char *from, size_t len, char *to) {
+  if (p >= from && p < from + len) return to + (p - from);
+  return p;
+}
+
+int gale__request_detach(gale_http_server_request *req) {
+  if (req->head_copy || !req->head_len || !req->head_base) return GALE_OK;
+  gale_h1_msg *m = &req->msg;
+  const char *from = req->head_base;
+  size_t len = req->head_len;
+  char *copy = gale__malloc(len);
+  if (!copy) return GALE_ENOMEM;
+  memcpy(copy, from, len);
+  req->method = rebase(req->method, from, len, copy);
+  req->target = rebase(req->target, from, len, copy);
+  req->host = rebase(req->host, from, len, copy);
+  m->method.ptr = rebase(m->method.ptr, from, len, copy);
+  m->target.ptr = rebase(m->target.ptr, from, len, copy);
+  m->host.ptr = rebase(m->host.ptr, from, len, copy);
+  m->reason.ptr = rebase(m->reason.ptr, from, len, copy);
+  for (size_t i = 0; i < m->num_headers; i++) {
+    m->headers[i].name.ptr = rebase(m->headers[i].name.ptr, from, len, copy);
+    m->headers[i].value.ptr = rebase(m->headers[i].value.ptr, from, len, copy);
+  }
+  req->head_copy = copy;
+  req->head_base = copy;
+  return GALE_OK;
+}
+
+int gale__request_body_append(gale_http_server_request *req, const char *data, size_t len) {
+  if (req->body_len + len + 1 > req->body_cap) {
+    size_t cap = req->body_cap ? req->body_cap : 1024;
+    while (cap < req->body_len + len + 1) cap *= 2;
+    char *nb = gale__realloc(req->body, cap);
+    if (!nb) return GALE_ENOMEM;
+    req->body = nb;
+    req->body_cap = cap;
+  }
+  memcpy(req->body + req->body_len, data, len);
+  req->body_len += len;
+  req->body[req->body_len] = '\0';
+  return GALE_OK;
+}
+
+/* ---- accessors --------------------------------------------------------------- */
+
+gale_http_server *gale_http_server_request_server(const gale_http_server_request *req) {
+  return req ? req->server : NULL;
+}
+const char *gale_http_server_request_method(const gale_http_server_request *req) {
+  return req->method;
+}
+const char *gale_http_server_request_uri(const gale_http_server_request *req) {
+  return req->target;
+}
+const char *gale_http_server_request_path(const gale_http_server_request *req) {
+  return req->path;
+}
+const char *gale_http_server_request_query(const gale_http_server_request *req) {
+  return req->query;
+}
+const char *gale_http_server_request_version(const gale_http_server_request *req) {
+  return req->version;
+}
+const char *gale_http_server_request_host(const gale_http_server_request *req) {
+  return req->host;
+}
+const char *gale_http_server_request_remote_ip(const gale_http_server_request *req) {
+  gale_http_server_request *r = (gale_http_server_request *)req; /* a cache */
+  if (!r->remote_ip[0] && r->conn) gale__conn_peer_ip(r->conn, r->remote_ip, sizeof(r->remote_ip));
+  return r->remote_ip;
+}
+const char *gale_http_server_request_protocol(const gale_http_server_request *req) {
+  return req->protocol;
+}
+
+const char *gale_http_server_request_header(const gale_http_server_request *req,
+                                            const char *name) {
+  if (!req || !name) return NULL;
+  const gale_h1_header *h = gale_h1_find_header(&req->msg, name, strlen(name));
+  return h ? h->value.ptr : NULL;
+}
+
+size_t gale_http_server_request_header_count(const gale_http_server_request *req) {
+  return req->msg.num_headers;
+}
+
+bool gale_http_server_request_header_at(const gale_http_server_request *req, size_t index,
+                                        const char **name, const char **value) {
+  if (index >= req->msg.num_headers) return false;
+  if (name) *name = req->msg.headers[index].name.ptr;
+  if (value) *value = req->msg.headers[index].value.ptr;
+  return true;
+}
+
+const char *gale_http_server_request_body(const gale_http_server_request *req, size_t *len) {
+  if (len) *len = req->body_len;
+  return req->body ? req->body : "";
+}
+
+double gale_http_server_request_elapsed(const gale_http_server_request *req) {
+  return gale_loop_time(req->server->loop) - req->start_time;
+}
+
+int gale_http_server_request_stream_body(gale_http_server_request *req, gale_http_body_cb body_cb,
+                                         void *arg) {
+  if (!req || !body_cb) return GALE_EINVAL;
+  if (!req->conn || !req->in_headers_cb) return GALE_ESTATE;
+  req->streaming = true;
+  req->body_cb = body_cb;
+  req->body_arg = arg;
+  return GALE_OK;
+}
+
+void gale_http_server_request_set_close_cb(gale_http_server_request *req, gale_http_close_cb cb,
+                                           void *arg) {
+  req->close_cb = cb;
+  req->close_arg = arg;
+}
+
+void gale_http_server_request_set_user(gale_http_server_request *req, void *user) {
+  req->user = user;
+}
+void *gale_http_server_request_get_user(const gale_http_server_request *req) {
+  return req->user;
+}
+
+/* ---- response: status and headers ----------------------------------------------- */
+
+int gale_http_server_request_set_status(gale_http_server_request *req, int code,
+                                        const char *reason) {
+  if (!req || code < 100 || code > 599) return GALE_EINVAL;
+  if (req->headers_sent) return GALE_ESTATE;
+  if (reason) {
+    size_t n = strlen(reason);
+    if (n >= sizeof(req->reason) || !gale_h1_valid_reason(reason, n)) return GALE_EINVAL;
+    memcpy(req->reason, reason, n + 1);
+    req->reason_ptr = req->reason;
+  } else {
+    req->reason_ptr = NULL;
+  }
+  req->status = code;
+  return GALE_OK;
+}
+
+int gale_http_server_request_get_status(const gale_http_server_request *req) {
+  return req->status;
+}
+
+static bool name_is(const char *name, const char *what) {
+  return gale_ascii_eq_cstr(name, strlen(name), what);
+}
+
+/* Content-Length, Transfer-Encoding and Connection are framing: the server
+ * writes them.  A Content-Length from the app is remembered (checked
+ * against the body); Connection: close is honoured. */
+static int framing_header(gale_http_server_request *req, const char *name, const char *value,
+                          bool *handled) {
+  *handled = false;
+  if (name_is(name, "Content-Length")) {
+    uint64_t v = 0;
+    size_t n = strlen(value);
+    if (n == 0 || n > 19) return GALE_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+      if (value[i] < '0' || value[i] > '9') return GALE_EINVAL;
+      v = v * 10 + (uint64_t)(value[i] - '0');
+    }
+    req->declared_length = v;
+    req->has_declared_length = true;
+    *handled = true;
+  } else if (name_is(name, "Transfer-Encoding")) {
+    return GALE_EINVAL; /* the server frames responses itself */
+  } else if (name_is(name, "Connection")) {
+    if (!gale_h1_valid_field_value(value, strlen(value))) return GALE_EINVAL;
+    if (gale_h1_list_has_token(value, strlen(value), "close")) req->force_close = true;
+    *handled = true;
+  }
+  return GALE_OK;
+}
+
+int gale_http_server_request_set_header(gale_http_server_request *req, const char *name,
+                                        const char *value) {
+  if (!req || !name || !value) return GALE_EINVAL;
+  if (req->headers_sent) return GALE_ESTATE;
+  if (!gale_h1_valid_token(name, strlen(name))) return GALE_EINVAL;
+  bool handled;
+  int rc = framing_header(req, name, value, &handled);
+  if (rc != GALE_OK || handled) return rc;
+  return gale_headers_set(req->resp_headers, name, value);
+}
+
+int gale_http_server_request_add_header(gale_http_server_request *req, const char *name,
+                                        const char *value) {
+  if (!req || !name || !value) return GALE_EINVAL;
+  if (req->headers_sent) return GALE_ESTATE;
+  if (!gale_h1_valid_token(name, strlen(name))) return GALE_EINVAL;
+  bool handled;
+  int rc = framing_header(req, name, value, &handled);
+  if (rc != GALE_OK || handled) return rc;
+  return gale_headers_add(req->resp_headers, name, value);
+}
+
+int gale_http_server_request_clear_header(gale_http_server_request *req, const char *name) {
+  if (!req || !name) return GALE_EINVAL;
+  if (req->headers_sent) return GALE_ESTATE;
+  if (name_is(name, "Content-Length")) req->has_declared_length = false;
+  if (name_is(name, "Connection")) req->force_close = false;
+  gale_headers_remove(req->resp_headers, name);
+  return GALE_OK;
+}
+
+const char *gale_http_server_request_get_response_header(const gale_http_server_request *req,
+                                                         const char *name) {
+  if (!req || !name) return NULL;
+  return gale_headers_get(req->resp_headers, name);
+}
+
+/* ---- response: body --------------------------------------------------------------- */
+
+static int check_writable(gale_http_server_request *req) {
+  if (!req) return GALE_EINVAL;
+  if (req->finished) return GALE_ESTATE;
+  if (!req->conn || req->conn->closed) return GALE_ECLOSED;
+  return GALE_OK;
+}
+
+int gale_http_server_request_write(gale_http_server_request *req, const void *data, size_t len) {
+  int rc = check_writable(req);
+  if (rc != GALE_OK) return rc;
+  if (len == 0) return GALE_OK;
+  if (!data) return GALE_EINVAL;
+  return evbuffer_add(req->pending, data, len) == 0 ? GALE_OK : GALE_ENOMEM;
+}
+
+struct ref_free {
+  gale_free_fn fn;
+};
+
+static void ref_cleanup(const void *data, size_t len, void *extra) {
+  (void)len;
+  gale_free_fn fn = (gale_free_fn)(uintptr_t)extra;
+  if (fn) fn((void *)data);
+}
+
+int gale_http_server_request_write_ref(gale_http_server_request *req, const void *data,
+                                       size_t len, gale_free_fn free_fn) {
+  int rc = check_writable(req);
+  if (rc != GALE_OK) return rc;
+  if (!data && len) return GALE_EINVAL;
+  if (evbuffer_add_reference(req->pending, data, len, ref_cleanup,
+                             (void *)(uintptr_t)free_fn) != 0)
+    return GALE_ENOMEM;
+  return GALE_OK;
+}
+
+int gale_http_server_request_printf(gale_http_server_request *req, const char *fmt, ...) {
+  int rc = check_writable(req);
+  if (rc != GALE_OK) return rc;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = evbuffer_add_vprintf(req->pending, fmt, ap);
+  va_end(ap);
+  return n < 0 ? GALE_ENOMEM : GALE_OK;
+}
+
+size_t gale_http_server_request_pending(const gale_http_server_request *req) {
+  return evbuffer_get_length(req->pending);
+}
+
+void gale_http_server_request_discard(gale_http_server_request *req) {
+  evbuffer_drain(req->pending, evbuffer_get_length(req->pending));
+}
+
+bool gale_http_server_request_headers_sent(const gale_http_server_request *req) {
+  return req->headers_sent;
+}
+bool gale_http_server_request_finished(const gale_http_server_request *req) {
+  return req->finished;
+}
+
+/* ---- response: on the wire ---------------------------------------------------------- */
+
+static bool status_has_no_body(int status) {
+  return (status >= 100 && status < 200) || status == 204 || status == 304;
+}
+
+/* Writes the status line and headers into the output.  `final_len` >= 0:
+ * the whole body is known (Content-Length); -1: streaming. */
+static int write_head(gale_http_server_request *req, int64_t final_len, bool gzipped) {
+  gale__h1_conn *conn = req->conn;
+  gale_http_server *server = req->server;
+  struct evbuffer *out = gale__conn_output(conn);
+  if (!out) return GALE_ECLOSED;
+  bool is_head = req->msg.method_id == GALE_H1_METHOD_HEAD;
+  req->no_body = is_head || status_has_no_body(req->status);
+  bool http11 = req->msg.version_minor >= 1;
+  bool keep = req->msg.keep_alive && !server->opts.no_keep_alive && !server->shutting_down &&
+              !server->dead && !req->force_close && req->body_done &&
+              (server->opts.max_requests_per_connection == 0 ||
+               conn->requests < server->opts.max_requests_per_connection);
+  uint64_t length = 0;
+  bool send_length = false;
+  req->chunked = false;
+  if (req->has_declared_length) {
+    length = req->declared_length;
+    send_length = true;
+  } else if (final_len >= 0) {
+    length = (uint64_t)final_len;
+    send_length = true;
+  } else if (!req->no_body) {
+    if (http11)
+      req->chunked = true;
+    else
+      keep = false; /* HTTP/1.0 without a length: the body ends at close */
+  }
+  if (req->status == 204 || (req->status >= 100 && req->status < 200)) send_length = false;
+  if (req->status == 304) send_length = false;
+  req->keep_alive = keep;
+
+  const char *reason = req->reason_ptr ? req->reason_ptr : gale_h1_reason_phrase(req->status);
+  size_t date_len;
+  const char *date = gale__server_date_line(server, &date_len);
+  size_t hsize = gale_headers_wire_size(req->resp_headers);
+  size_t cap = 16 + strlen(reason) + 2 + date_len + hsize + 40 + 28 + 26 + 46 + 2 + 1;
+  size_t plen = evbuffer_get_length(req->pending);
+  size_t room = plen <= SMALL_BODY ? plen : 0; /* send_pending copies it here */
+  struct evbuffer_iovec vec;
+  if (evbuffer_reserve_space(out, (ev_ssize_t)(cap + room), &vec, 1) < 1 || vec.iov_len < cap)
+    return GALE_ENOMEM;
+  char *p = vec.iov_base;
+  size_t n = 0;
+  /* Formatted by hand: printf is a visible share of a small response. */
+  memcpy(p, "HTTP/1.1 ", 9);
+  p[9] = (char)('0' + req->status / 100);
+  p[10] = (char)('0' + req->status / 10 % 10);
+  p[11] = (char)('0' + req->status % 10);
+  p[12] = ' ';
+  n = 13;
+  size_t rlen = strlen(reason);
+  memcpy(p + n, reason, rlen);
+  n += rlen;
+  memcpy(p + n, "\r\n", 2);
+  n += 2;
+  memcpy(p + n, date, date_len);
+  n += date_len;
+  size_t wrote = 0;
+  gale_headers_serialize(req->resp_headers, p + n, cap - n, &wrote);
+  n += wrote;
+  if (gzipped) {
+    memcpy(p + n, "Content-Encoding: gzip\r\n", 24);
+    n += 24;
+  }
+  if (send_length) {
+    char digits[24];
+    size_t d = sizeof(digits);
+    do {
+      digits[--d] = (char)('0' + length % 10);
+      length /= 10;
+    } while (length);
+    memcpy(p + n, "Content-Length: ", 16);
+    n += 16;
+    memcpy(p + n, digits + d, sizeof(digits) - d);
+    n += sizeof(digits) - d;
+    memcpy(p + n, "\r\n", 2);
+    n += 2;
+  }
+  else if (req->chunked) {
+    memcpy(p + n, "Transfer-Encoding: chunked\r\n", 28);
+    n += 28;
+  }
+  if (http11 && !keep) {
+    memcpy(p + n, "Connection: close\r\n", 19);
+    n += 19;
+  } else if (!http11 && keep) {
+    memcpy(p + n, "Connection: keep-alive\r\n", 24);
+    n += 24;
+  }
+  memcpy(p + n, "\r\n", 2);
+  n += 2;
+  vec.iov_len = n;
+  if (evbuffer_commit_space(out, &vec, 1) != 0) return GALE_ENOMEM;
+  req->headers_sent = true;
+  return GALE_OK;
+}
+
+static int gzip_sink(void *arg, const char *data, size_t len) {
+  return evbuffer_add(arg, data, len) == 0 ? GALE_OK : GALE_ENOMEM;
+}
+
+/* A streamed, gzipped response: replaces the pending bytes by their
+ * compressed form, flushed (Z_SYNC_FLUSH) so the client can decode what
+ * was sent so far, or with the gzip trailer when `last`. */
+static int deflate_pending(gale_http_server_request *req, bool last) {
+  struct evbuffer *zout = evbuffer_new();
+  if (!zout) return GALE_ENOMEM;
+  int rc = GALE_OK;
+  int n = evbuffer_peek(req->pending, -1, NULL, NULL, 0);
+  struct evbuffer_iovec stackv[8];
+  struct evbuffer_iovec *v = n <= 8 ? stackv : gale__malloc(sizeof(*v) * (size_t)n);
+  if (!v) rc = GALE_ENOMEM;
+  if (rc == GALE_OK) {
+    evbuffer_peek(req->pending, -1, NULL, v, n);
+    for (int i = 0; i < n && rc == GALE_OK; i++)
+      rc = gale__gzip_write(req->deflate, v[i].iov_base, v[i].iov_len, gzip_sink, zout);
+    if (rc == GALE_OK)
+      rc = last ? gale__gzip_finish(req->deflate, gzip_sink, zout)
+                : gale__gzip_flush(req->deflate, gzip_sink, zout);
+  }
+  if (v && v != stackv) free(v);
+  evbuffer_drain(req->pending, evbuffer_get_length(req->pending));
+  if (rc == GALE_OK && evbuffer_add_buffer(req->pending, zout) != 0) rc = GALE_ENOMEM;
+  evbuffer_free(zout);
+  return rc;
+}
+
+/* Moves the pending body to the output with the response's framing. */
+static int send_pending(gale_http_server_request *req) {
+  struct evbuffer *out = gale__conn_output(req->conn);
+  if (!out) return GALE_ECLOSED;
+  if (req->deflate && !req->no_body && evbuffer_get_length(req->pending) > 0) {
+    int rc = deflate_pending(req, false);
+    if (rc != GALE_OK) return rc;
+  }
+  size_t len = evbuffer_get_length(req->pending);
+  if (len == 0) return GALE_OK;
+  if (req->no_body) {
+    evbuffer_drain(req->pending, len);
+    req->sent_body += len;
+    return GALE_OK;
+  }
+  if (req->has_declared_length && req->sent_body + len > req->declared_length) {
+    evbuffer_drain(req->pending, len);
+    return GALE_EINVAL;
+  }
+  if (req->chunked) {
+    char line[GALE_H1_CHUNK_HEADER_MAX];
+    size_t n = gale_h1_chunk_header(line, len);
+    if (evbuffer_add(out, line, n) != 0) return GALE_ENOMEM;
+  }
+  if (len <= SMALL_BODY) {
+    /* Copied next to the head (write_head reserved the room): one block,
+     * one send. */
+    const unsigned char *p = evbuffer_pullup(req->pending, (ev_ssize_t)len);
+    if (!p || evbuffer_add(out, p, len) != 0) return GALE_ENOMEM;
+    evbuffer_drain(req->pending, len);
+  } else if (evbuffer_add_buffer(out, req->pending) != 0) {
+    return GALE_ENOMEM;
+  }
+  if (req->chunked && evbuffer_add(out, GALE_H1_CHUNK_END, 2) != 0) return GALE_ENOMEM;
+  req->sent_body += len;
+  return GALE_OK;
+}
+
+static bool should_gzip_stream(gale_http_server_request *req);
+
+int gale_http_server_request_flush(gale_http_server_request *req) {
+  int rc = check_writable(req);
+  if (rc != GALE_OK) return rc;
+  if (!req->headers_sent) {
+    bool gz = false;
+    req->no_body = req->msg.method_id == GALE_H1_METHOD_HEAD || status_has_no_body(req->status);
+    if (should_gzip_stream(req) &&
+        gale__gzip_new(&req->deflate, GALE_GZIP_COMPRESS, 6, 0) == GALE_OK)
+      gz = true;
+    rc = write_head(req, -1, gz);
+    if (rc != GALE_OK) return rc;
+  }
+  rc = send_pending(req);
+  if (rc == GALE_EINVAL) {
+    req->force_close = true;
+    req->keep_alive = false;
+  }
+  return rc;
+}
+
+int gale_http_server_request_write_file(gale_http_server_request *req, int fd, off_t offset,
+                                        off_t length) {
+  int rc = check_writable(req);
+  if (rc != GALE_OK || fd < 0 || offset < 0 || length < 0) {
+    if (fd >= 0) close(fd);
+    return rc != GALE_OK ? rc : GALE_EINVAL;
+  }
+  /* File bytes go out as they are (sendfile): never inside a gzip stream. */
+  if (req->deflate) {
+    close(fd);
+    return GALE_ESTATE;
+  }
+  req->compress_checked = true;
+  rc = gale_http_server_request_flush(req);
+  if (rc != GALE_OK) {
+    close(fd);
+    return rc;
+  }
+  if (req->no_body || length == 0) {
+    close(fd);
+    req->sent_body += (uint64_t)length;
+    return GALE_OK;
+  }
+  if (req->has_declared_length && req->sent_body + (uint64_t)length > req->declared_length) {
+    close(fd);
+    return GALE_EINVAL;
+  }
+  gale_stream *stream = req->conn->stream;
+  if (req->chunked) {
+    char line[GALE_H1_CHUNK_HEADER_MAX];
+    size_t n = gale_h1_chunk_header(line, (uint64_t)length);
+    evbuffer_add(gale__stream_output(stream), line, n);
+  }
+  rc = gale_stream_write_file(stream, fd, (uint64_t)offset, (uint64_t)length, NULL, NULL);
+  if (rc != GALE_OK) {
+    close(fd);
+    return rc;
+  }
+  if (req->chunked) evbuffer_add(gale__stream_output(stream), GALE_H1_CHUNK_END, 2);
+  req->sent_body += (uint64_t)length;
+  return GALE_OK;
+}
+
+/* Whether to gzip a response finished in one piece (Tornado's
+ * GZipContentEncoding: compressible type, big enough, client accepts). */
+static bool gzip_eligible(gale_http_server_request *req) {
+  if (!req->server->opts.compress_response || req->no_body) return false;
+  if (req->status != 200 || req->has_declared_length) return false;
+  if (gale_headers_get(req->resp_headers, "Content-Encoding")) return false;
+  const char *ct = gale_headers_get(req->resp_headers, "Content-Type");
+  if (!ct || !gale__gzip_compressible_type(ct, strlen(ct))) return false;
+  gale_headers_add(req->resp_headers, "Vary", "Accept-Encoding");
+  const char *ae = gale_http_server_request_header(req, "Accept-Encoding");
+  return ae && gale__gzip_accepted(ae, strlen(ae));
+}
+
+static bool should_gzip(gale_http_server_request *req, size_t len) {
+  return len >= GZIP_MIN_LENGTH && gzip_eligible(req);
+}
+
+/* A streamed response is compressed whatever its size (Tornado's
+ * GZipContentEncoding): its length is unknown when the head goes out. */
+static bool should_gzip_stream(gale_http_server_request *req) {
+  return !req->compress_checked && gzip_eligible(req);
+}
+
+static int compress_pending(gale_http_server_request *req) {
+  gale_gzip *z = NULL;
+  int rc = gale__gzip_new(&z, GALE_GZIP_COMPRESS, 6, 0);
+  if (rc != GALE_OK) return rc;
+  struct evbuffer *zout = evbuffer_new();
+  if (!zout) {
+    gale__gzip_free(z);
+    return GALE_ENOMEM;
+  }
+  int n = evbuffer_peek(req->pending, -1, NULL, NULL, 0);
+  struct evbuffer_iovec stackv[8];
+  struct evbuffer_iovec *v = n <= 8 ? stackv : gale__malloc(sizeof(*v) * (size_t)n);
+  if (!v) rc = GALE_ENOMEM;
+  if (rc == GALE_OK) {
+    evbuffer_peek(req->pending, -1, NULL, v, n);
+    for (int i = 0; i < n && rc == GALE_OK; i++)
+      rc = gale__gzip_write(z, v[i].iov_base, v[i].iov_len, gzip_sink, zout);
+    if (rc == GALE_OK) rc = gale__gzip_finish(z, gzip_sink, zout);
+  }
+  if (v && v != stackv) free(v);
+  gale__gzip_free(z);
+  if (rc == GALE_OK) {
+    evbuffer_drain(req->pending, evbuffer_get_length(req->pending));
+    evbuffer_add_buffer(req->pending, zout);
+  }
+  evbuffer_free(zout);
+  return rc;
+}
+
+int gale_http_server_request_finish(gale_http_server_request *req) {
+  if (!req) return GALE_EINVAL;
+  if (req->finished) return GALE_ESTATE;
+  if (!req->conn || req->conn->closed) {
+    req->finished = true;
+    return GALE_ECLOSED;
+  }
+  int rc = GALE_OK;
+  if (!req->headers_sent) {
+    size_t len = evbuffer_get_length(req->pending);
+    bool gz = false;
+    req->no_body = req->msg.method_id == GALE_H1_METHOD_HEAD || status_has_no_body(req->status);
+    if (should_gzip(req, len) && compress_pending(req) == GALE_OK) {
+      gz = true;
+      len = evbuffer_get_length(req->pending);
+    }
+    if (status_has_no_body(req->status)) {
+      evbuffer_drain(req->pending, len);
+      len = 0;
+    }
+    rc = write_head(req, (int64_t)len, gz);
+    if (rc == GALE_OK) rc = send_pending(req);
+  } else {
+    if (req->deflate && !req->no_body) {
+      rc = deflate_pending(req, true); /* the rest and the gzip trailer */
+      gale__gzip_free(req->deflate);
+      req->deflate = NULL;
+    }
+    if (rc == GALE_OK) rc = send_pending(req);
+    if (rc == GALE_OK && req->chunked && !req->no_body) {
+      struct evbuffer *out = gale__conn_output(req->conn);
+      if (!out || evbuffer_add(out, GALE_H1_CHUNK_LAST, 5) != 0) rc = GALE_ENOMEM;
+    }
+  }
+  if (rc == GALE_OK && req->has_declared_length && !req->no_body &&
+      req->sent_body != req->declared_length)
+    rc = GALE_EINVAL;
+  if (rc != GALE_OK) req->keep_alive = false;
+  req->finished = true;
+  gale__server_access_log(req);
+  gale__conn_request_finished(req->conn);
+  return rc;
+}

@@ -1,0 +1,406 @@
+/* The static file handler (Tornado's StaticFileHandler), static_url with
+ * content hashes, the redirect handler, and content types by extension. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gale/httpdate.h"
+#include "gale/url.h"
+#include "gale/log.h"
+#include "http/web/web_internal.h"
+
+#define CACHE_MAX_AGE (86400L * 365 * 10) /* Tornado's, for ?v= URLs */
+#define STATIC_HASH_CACHE_MAX 1024
+
+static const struct {
+  const char *ext;
+  const char *type;
+} types[] = {
+    {"html", "text/html; charset=UTF-8"}, {"htm", "text/html; charset=UTF-8"},
+    {"css", "text/css; charset=UTF-8"}, {"js", "application/javascript; charset=UTF-8"},
+    {"mjs", "application/javascript; charset=UTF-8"}, {"json", "application/json"},
+    {"map", "application/json"}, {"txt", "text/plain; charset=UTF-8"},
+    {"md", "text/markdown; charset=UTF-8"}, {"csv", "text/csv; charset=UTF-8"},
+    {"xml", "application/xml"}, {"svg", "image/svg+xml"}, {"png", "image/png"},
+    {"jpg", "image/jpeg"}, {"jpeg", "image/jpeg"}, {"gif", "image/gif"}, {"webp", "image/webp"},
+    {"avif", "image/avif"}, {"ico", "image/x-icon"}, {"pdf", "application/pdf"},
+    {"zip", "application/zip"}, {"gz", "application/gzip"}, {"tgz", "application/gzip"},
+    {"tar", "application/x-tar"}, {"wasm", "application/wasm"}, {"mp4", "video/mp4"},
+    {"webm", "video/webm"}, {"mp3", "audio/mpeg"}, {"ogg", "audio/ogg"}, {"wav", "audio/wav"},
+    {"woff", "font/woff"}, {"woff2", "font/woff2"}, {"ttf", "font/ttf"}, {"otf", "font/otf"},
+};
+
+const char *gale_web_content_type(const char *filename) {
+  const char *slash = filename ? strrchr(filename, '/') : NULL;
+  const char *base = slash ? slash + 1 : filename;
+  const char *dot = base ? strrchr(base, '.') : NULL;
+  if (dot && dot[1])
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+      if (strcasecmp(dot + 1, types[i].ext) == 0) return types[i].type;
+  return "application/octet-stream";
+}
+
+/* Joins root and a decoded relative path, refusing "..", NUL and
+ * backslashes; "." and empty segments are dropped.  Returns a malloc'd
+ * path, or NULL with *status 403 (refused) or 500. */
+static char *safe_join(const char *root, const char *rel, int *status) {
+  size_t rlen = strlen(root), len = strlen(rel);
+  char *out = malloc(rlen + len + 2);
+  if (!out) {
+    *status = 500;
+    return NULL;
+  }
+  memcpy(out, root, rlen);
+  size_t o = rlen;
+  const char *p = rel;
+  while (*p) {
+    while (*p == '/') p++;
+    const char *e = p;
+    while (*e && *e != '/') e++;
+    size_t n = (size_t)(e - p);
+    if (n == 0) break;
+    if ((n == 2 && p[0] == '.' && p[1] == '.') || memchr(p, '\\', n)) {
+      free(out);
+      *status = 403;
+      return NULL;
+    }
+    if (!(n == 1 && p[0] == '.')) {
+      out[o++] = '/';
+      memcpy(out + o, p, n);
+      o += n;
+    }
+    p = e;
+  }
+  out[o] = '\0';
+  return out;
+}
+
+static bool under_root(const char *root_real, const char *path_real) {
+  size_t n = strlen(root_real);
+  if (strncmp(root_real, path_real, n) != 0) return false;
+  return path_real[n] == '\0' || path_real[n] == '/' || (n == 1 && root_real[0] == '/');
+}
+
+/* Parses a single "bytes=a-b" range against `size`.  Returns 1 with
+ * [*start, *end] set, 0 to ignore the header (malformed or several
+ * ranges: serve everything), -1 when unsatisfiable. */
+static int parse_range(const char *v, off_t size, off_t *start, off_t *end) {
+  if (strncmp(v, "bytes=", 6) != 0) return 0;
+  v += 6;
+  if (strchr(v, ',')) return 0;
+  const char *dash = strchr(v, '-');
+  if (!dash) return 0;
+  long long a = -1, b = -1;
+  if (dash > v) {
+    a = 0;
+    for (const char *p = v; p < dash; p++) {
+      if (*p < '0' || *p > '9' || a > LLONG_MAX / 10 - 10) return 0;
+      a = a * 10 + (*p - '0');
+    }
+  }
+  if (dash[1]) {
+    b = 0;
+    for (const char *p = dash + 1; *p; p++) {
+      if (*p < '0' || *p > '9' || b > LLONG_MAX / 10 - 10) return 0;
+      b = b * 10 + (*p - '0');
+    }
+  }
+  if (a < 0 && b < 0) return 0;
+  if (a < 0) { /* suffix: the last b bytes */
+    if (b == 0) return -1;
+    *start = b >= size ? 0 : size - b;
+    *end = size - 1;
+  } else {
+    if (b >= 0 && b < a) return 0;
+    if (a >= size) return -1;
+    *start = a;
+    *end = b < 0 || b >= size ? size - 1 : b;
+  }
+  return size == 0 ? -1 : 1;
+}
+
+static void static_get(gale_web_handler *h) {
+  const gale_web_static_options *o = gale_web_handler_route_args(h);
+  if (!o || !o->root) {
+    gale_web_send_error(h, 500);
+    return;
+  }
+  const char *rel = gale_web_path_arg(h, 0);
+  if (!rel) rel = "";
+  int status = 404;
+  char *path = safe_join(o->root, rel, &status);
+  char root_real[PATH_MAX], path_real[PATH_MAX];
+  if (!path) {
+    gale_web_send_error(h, status);
+    return;
+  }
+  if (!realpath(o->root, root_real)) {
+    free(path);
+    gale_web_send_error(h, 404);
+    return;
+  }
+  if (!realpath(path, path_real)) {
+    free(path);
+    gale_web_send_error(h, errno == EACCES ? 403 : 404);
+    return;
+  }
+  free(path);
+  if (!under_root(root_real, path_real)) {
+    gale_web_send_error(h, 403);
+    return;
+  }
+  struct stat st;
+  if (stat(path_real, &st) != 0) {
+    gale_web_send_error(h, 404);
+    return;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    const char *upath = gale_web_path(h);
+    size_t ulen = strlen(upath);
+    if (!o->default_filename) {
+      gale_web_send_error(h, 403);
+      return;
+    }
+    if (ulen == 0 || upath[ulen - 1] != '/') {
+      char *to = malloc(ulen + 2);
+      if (!to) {
+        gale_web_send_error(h, 500);
+        return;
+      }
+      memcpy(to, upath, ulen);
+      memcpy(to + ulen, "/", 2);
+      gale_web_redirect(h, to, 301);
+      free(to);
+      return;
+    }
+    size_t pl = strlen(path_real);
+    if (pl + 1 + strlen(o->default_filename) + 1 > sizeof(path_real) ||
+        strchr(o->default_filename, '/')) {
+      gale_web_send_error(h, 403);
+      return;
+    }
+    path_real[pl] = '/';
+    strcpy(path_real + pl + 1, o->default_filename);
+    if (stat(path_real, &st) != 0) {
+      gale_web_send_error(h, 403);
+      return;
+    }
+  }
+  if (!S_ISREG(st.st_mode)) {
+    gale_web_send_error(h, 403);
+    return;
+  }
+
+  char etag[64], lm[40];
+  snprintf(etag, sizeof(etag), "\"%llx-%llx\"", (unsigned long long)st.st_size,
+           (unsigned long long)st.st_mtim.tv_sec * 1000000000ull + (unsigned long long)st.st_mtim.tv_nsec);
+  gale_web_set_header(h, "Etag", etag);
+  if (gale_http_date_format(st.st_mtime, lm, sizeof(lm)) >= 0) gale_web_set_header(h, "Last-Modified", lm);
+  gale_web_set_header(h, "Accept-Ranges", "bytes");
+  gale_web_set_header(h, "Content-Type", gale_web_content_type(path_real));
+  const char *q = gale_web_query(h);
+  if (gale_web_get_query_argument(h, "v", NULL) && q && *q) {
+    char cc[64];
+    snprintf(cc, sizeof(cc), "max-age=%ld, public", CACHE_MAX_AGE);
+    gale_web_set_header(h, "Cache-Control", cc);
+  }
+
+  /* 304s: If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2). */
+  const char *inm = gale_web_header(h, "If-None-Match");
+  bool not_modified = false;
+  if (inm) {
+    not_modified = strstr(inm, etag) != NULL || strcmp(inm, "*") == 0;
+  } else {
+    const char *ims = gale_web_header(h, "If-Modified-Since");
+    time_t t;
+    if (ims && gale_http_date_parse(ims, strlen(ims), &t) == GALE_OK && st.st_mtime <= t)
+      not_modified = true;
+  }
+  if (not_modified) {
+    gale_web_set_status(h, 304, NULL);
+    gale_web_clear_header(h, "Content-Type");
+    gale_web_finish(h);
+    return;
+  }
+
+  off_t start = 0, end = st.st_size - 1;
+  const char *range = gale_web_header(h, "Range");
+  if (range) {
+    int r = parse_range(range, st.st_size, &start, &end);
+    if (r < 0) {
+      char cr[64];
+      snprintf(cr, sizeof(cr), "bytes */%lld", (long long)st.st_size);
+      gale_web_set_status(h, 416, NULL);
+      gale_web_clear_header(h, "Etag");
+      gale_web_set_header(h, "Content-Range", cr);
+      gale_web_set_header(h, "Content-Type", "text/plain; charset=UTF-8");
+      gale_web_finish(h);
+      return;
+    }
+    if (r > 0) {
+      char cr[96];
+      snprintf(cr, sizeof(cr), "bytes %lld-%lld/%lld", (long long)start, (long long)end,
+               (long long)st.st_size);
+      gale_web_set_status(h, 206, NULL);
+      gale_web_set_header(h, "Content-Range", cr);
+    } else {
+      start = 0;
+      end = st.st_size - 1;
+    }
+  }
+  off_t length = st.st_size == 0 ? 0 : end - start + 1;
+  char cl[32];
+  snprintf(cl, sizeof(cl), "%lld", (long long)length);
+  gale_web_set_header(h, "Content-Length", cl);
+  if (length > 0 && gale_http_server_request_get_status(gale_web_request(h)) != 304 &&
+      strcmp(gale_web_method(h), "HEAD") != 0) {
+    int fd = open(path_real, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      gale_web_clear_header(h, "Content-Length");
+      gale_web_send_error(h, errno == EACCES ? 403 : 404);
+      return;
+    }
+    int rc = gale_http_server_request_write_file(gale_web_request(h), fd, start, length);
+    if (rc != GALE_OK) gale_log_warning("app", "sending %s failed: %s", path_real, gale_strerror(rc));
+  }
+  /* The ETag was set above: finish must not compute another. */
+  gale_web_finish(h);
+}
+
+const gale_web_handler_class gale_web_static_handler = {
+    .name = "StaticFileHandler",
+    .get = static_get,
+    .head = static_get,
+};
+
+/* ---- static_url -------------------------------------------------------------------------- */
+
+static bool file_hash(const char *path, char out[17], time_t *mtime, off_t *size) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return false;
+  }
+  uint64_t x = 1469598103934665603ull;
+  unsigned char buf[16384];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof(buf))) > 0)
+    for (ssize_t i = 0; i < n; i++) x = (x ^ buf[i]) * 1099511628211ull;
+  close(fd);
+  if (n < 0) return false;
+  snprintf(out, 17, "%016llx", (unsigned long long)x);
+  *mtime = st.st_mtime;
+  *size = st.st_size;
+  return true;
+}
+
+char *gale_web_static_url(gale_web_app *app, const char *path) {
+  if (!app || !path || !app->static_path) return NULL;
+  while (*path == '/') path++;
+  int status;
+  char *full = safe_join(app->static_path, path, &status);
+  if (!full) return NULL;
+  struct stat st;
+  if (stat(full, &st) != 0) {
+    free(full);
+    return NULL;
+  }
+  gale__static_hash *e = app->hashes;
+  while (e && strcmp(e->path, full) != 0) e = e->next;
+  if (!e || e->mtime != st.st_mtime || e->size != st.st_size) {
+    char hash[17];
+    time_t mt;
+    off_t sz;
+    if (!file_hash(full, hash, &mt, &sz)) {
+      free(full);
+      return NULL;
+    }
+    if (!e) {
+      if (app->nhashes >= STATIC_HASH_CACHE_MAX) {
+        /* Bounded: start over rather than grow without limit. */
+        while (app->hashes) {
+          gale__static_hash *n = app->hashes->next;
+          free(app->hashes->path);
+          free(app->hashes);
+          app->hashes = n;
+        }
+        app->nhashes = 0;
+      }
+      e = calloc(1, sizeof(*e));
+      if (!e || !(e->path = strdup(full))) {
+        free(e);
+        free(full);
+        return NULL;
+      }
+      e->next = app->hashes;
+      app->hashes = e;
+      app->nhashes++;
+    }
+    memcpy(e->hash, hash, 17);
+    e->mtime = mt;
+    e->size = sz;
+  }
+  free(full);
+  size_t n = strlen(app->static_url_prefix) + strlen(path) * 3 + 24;
+  char *url = malloc(n);
+  if (!url) return NULL;
+  size_t plen = strlen(app->static_url_prefix);
+  memcpy(url, app->static_url_prefix, plen);
+  size_t enc = 0;
+  if (gale_percent_encode(path, strlen(path), GALE_PCT_KEEP_SLASH, url + plen, n - plen, &enc) !=
+      GALE_OK) {
+    free(url);
+    return NULL;
+  }
+  snprintf(url + plen + enc, n - plen - enc, "?v=%s", e->hash);
+  return url;
+}
+
+/* ---- redirect handler ---------------------------------------------------------------------- */
+
+static void redirect_get(gale_web_handler *h) {
+  const gale_web_redirect_options *o = gale_web_handler_route_args(h);
+  if (!o || !o->url) {
+    gale_web_send_error(h, 500);
+    return;
+  }
+  /* "{N}" → path argument N. */
+  size_t cap = strlen(o->url) + 1;
+  for (size_t i = 0; i < gale_web_path_arg_count(h); i++) cap += strlen(gale_web_path_arg(h, i));
+  char *url = malloc(cap);
+  if (!url) {
+    gale_web_send_error(h, 500);
+    return;
+  }
+  size_t n = 0;
+  for (const char *p = o->url; *p;) {
+    if (p[0] == '{' && p[1] >= '0' && p[1] <= '9' && p[2] == '}') {
+      const char *a = gale_web_path_arg(h, (size_t)(p[1] - '0'));
+      if (a) {
+        size_t al = strlen(a);
+        memcpy(url + n, a, al);
+        n += al;
+      }
+      p += 3;
+      continue;
+    }
+    url[n++] = *p++;
+  }
+  url[n] = '\0';
+  if (gale_web_redirect(h, url, o->permanent ? 301 : 302) != GALE_OK) gale_web_send_error(h, 500);
+  free(url);
+}
+
+const gale_web_handler_class gale_web_redirect_handler = {
+    .name = "RedirectHandler",
+    .get = redirect_get,
+    .head = redirect_get,
+};

@@ -1,0 +1,613 @@
+/* The web application: routes (PCRE2), handler creation and the handler
+ * life cycle (Tornado's Application and RequestHandler._execute). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gale/log.h"
+#include "gale/url.h"
+#include "core/alloc.h"
+#include "http/web/web_internal.h"
+
+void gale_web_app_options_init(gale_web_app_options *opts) {
+  if (!opts) return;
+  memset(opts, 0, sizeof(*opts));
+  opts->static_url_prefix = "/static/";
+  opts->etag = true;
+  opts->server_header = "gale";
+}
+
+static char *dup_or_null(const char *s) {
+  return s ? strdup(s) : NULL;
+}
+
+void gale_web_app_free(gale_web_app *app) {
+  if (!app) return;
+  for (size_t i = 0; i < app->nroutes; i++) {
+    pcre2_code_free(app->routes[i].re);
+    free(app->routes[i].pattern);
+    free(app->routes[i].name);
+  }
+  free(app->routes);
+  if (app->md) pcre2_match_data_free(app->md);
+  while (app->hashes) {
+    gale__static_hash *n = app->hashes->next;
+    free(app->hashes->path);
+    free(app->hashes);
+    app->hashes = n;
+  }
+  free(app->cookie_secret);
+  free(app->static_path);
+  free(app->static_url_prefix);
+  free(app->server_header);
+  free(app);
+}
+
+gale_web_app *gale_web_app_new(const gale_web_app_options *opts) {
+  gale_web_app *app = gale__calloc(1, sizeof(*app));
+  if (!app) return NULL;
+  if (opts)
+    app->opts = *opts;
+  else
+    gale_web_app_options_init(&app->opts);
+  gale_web_app_options *o = &app->opts;
+  app->cookie_secret = dup_or_null(o->cookie_secret);
+  app->static_path = dup_or_null(o->static_path);
+  app->static_url_prefix = dup_or_null(o->static_url_prefix ? o->static_url_prefix : "/static/");
+  app->server_header = dup_or_null(o->server_header);
+  o->cookie_secret = app->cookie_secret;
+  o->static_path = app->static_path;
+  o->static_url_prefix = app->static_url_prefix;
+  o->server_header = app->server_header;
+  if ((opts && opts->cookie_secret && !app->cookie_secret) || !app->static_url_prefix ||
+      (opts && opts->static_path && !app->static_path) ||
+      (opts && opts->server_header && !app->server_header)) {
+    gale_web_app_free(app);
+    return NULL;
+  }
+  if (app->server_header && (!app->server_header[0] ||
+                             !gale_h1_valid_field_value(app->server_header,
+                                                        strlen(app->server_header)))) {
+    free(app->server_header);
+    app->server_header = NULL;
+    o->server_header = NULL;
+  }
+  if (app->static_path) {
+    size_t plen = strlen(app->static_url_prefix);
+    if (plen == 0 || app->static_url_prefix[0] != '/' ||
+        app->static_url_prefix[plen - 1] != '/') {
+      gale_web_app_free(app);
+      return NULL;
+    }
+    /* The route is the prefix (quoted) followed by the file path. */
+    char *pat = gale__malloc(plen + 16);
+    if (!pat) {
+      gale_web_app_free(app);
+      return NULL;
+    }
+    snprintf(pat, plen + 16, "\\Q%s\\E(.*)", app->static_url_prefix);
+    app->static_opts.root = app->static_path;
+    int rc = gale_web_app_add(app, pat, &gale_web_static_handler, &app->static_opts, NULL);
+    free(pat);
+    if (rc != GALE_OK) {
+      gale_web_app_free(app);
+      return NULL;
+    }
+  }
+  return app;
+}
+
+int gale_web_app_add(gale_web_app *app, const char *pattern, const gale_web_handler_class *cls,
+                     void *route_args, const char *name) {
+  if (!app || !pattern || !cls) return GALE_EINVAL;
+  if (name)
+    for (size_t i = 0; i < app->nroutes; i++)
+      if (app->routes[i].name && strcmp(app->routes[i].name, name) == 0) return GALE_EEXIST;
+  int err;
+  PCRE2_SIZE off;
+  pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+                                 PCRE2_ANCHORED | PCRE2_ENDANCHORED, &err, &off, NULL);
+  if (!re) {
+    PCRE2_UCHAR msg[256];
+    pcre2_get_error_message(err, msg, sizeof(msg));
+    gale_log_error("app", "bad route pattern \"%s\" at offset %zu: %s", pattern, (size_t)off,
+                   (const char *)msg);
+    return GALE_EINVAL;
+  }
+  pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* best effort: interpreted otherwise */
+  uint32_t ngroups = 0;
+  pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &ngroups);
+  if (app->nroutes == app->cap) {
+    size_t cap = app->cap ? app->cap * 2 : 8;
+    gale__route *nr = gale__realloc(app->routes, cap * sizeof(*nr));
+    if (!nr) {
+      pcre2_code_free(re);
+      return GALE_ENOMEM;
+    }
+    app->routes = nr;
+    app->cap = cap;
+  }
+  gale__route *r = &app->routes[app->nroutes];
+  memset(r, 0, sizeof(*r));
+  r->re = re;
+  r->pattern = strdup(pattern);
+  r->name = dup_or_null(name);
+  if (!r->pattern || (name && !r->name)) {
+    pcre2_code_free(re);
+    free(r->pattern);
+    free(r->name);
+    return GALE_ENOMEM;
+  }
+  r->cls = cls;
+  r->args = route_args;
+  r->ngroups = ngroups;
+  /* A pattern without regex syntax matches only itself: compare strings
+   * (the regex is still compiled, for reverse_url and path_kwarg). */
+  r->literal = pattern[strcspn(pattern, "\\^$.|?*+()[]{}")] == '\0';
+  /* One match data sized for the route with the most groups. */
+  uint32_t need = 0;
+  for (size_t i = 0; i <= app->nroutes; i++)
+    if (app->routes[i].ngroups > need) need = app->routes[i].ngroups;
+  if (!app->md || pcre2_get_ovector_count(app->md) < need + 1) {
+    pcre2_match_data *md = pcre2_match_data_create(need + 1, NULL);
+    if (!md) {
+      pcre2_code_free(re);
+      free(r->pattern);
+      free(r->name);
+      return GALE_ENOMEM;
+    }
+    if (app->md) pcre2_match_data_free(app->md);
+    app->md = md;
+  }
+  app->nroutes++;
+  return GALE_OK;
+}
+
+/* ---- reverse_url --------------------------------------------------------------- */
+
+static int append(char **buf, size_t *len, size_t *cap, const char *s, size_t n) {
+  if (*len + n + 1 > *cap) {
+    size_t c = *cap ? *cap : 64;
+    while (c < *len + n + 1) c *= 2;
+    char *nb = gale__realloc(*buf, c);
+    if (!nb) return GALE_ENOMEM;
+    *buf = nb;
+    *cap = c;
+  }
+  memcpy(*buf + *len, s, n);
+  *len += n;
+  (*buf)[*len] = '\0';
+  return GALE_OK;
+}
+
+char *gale_web_app_reverse_url(const gale_web_app *app, const char *name, size_t nargs,
+                               const char *const *args) {
+  if (!app || !name) return NULL;
+  const gale__route *r = NULL;
+  for (size_t i = 0; i < app->nroutes; i++)
+    if (app->routes[i].name && strcmp(app->routes[i].name, name) == 0) r = &app->routes[i];
+  if (!r || r->ngroups != nargs) return NULL;
+  const char *p = r->pattern;
+  if (*p == '^') p++;
+  char *out = NULL;
+  size_t len = 0, cap = 0;
+  size_t argi = 0;
+  int rc = append(&out, &len, &cap, "", 0);
+  while (rc == GALE_OK && *p) {
+    if (*p == '$' && p[1] == '\0') break;
+    if (*p == '(') {
+      /* Skip the group (no nesting supported) and put the argument. */
+      int depth = 0;
+      const char *q = p;
+      for (; *q; q++) {
+        if (*q == '\\' && q[1]) {
+          q++;
+          continue;
+        }
+        if (*q == '(') depth++;
+        if (*q == ')' && --depth == 0) break;
+      }
+      if (!*q || argi >= nargs) goto fail;
+      for (const char *z = p + 1; z < q; z++)
+        if (*z == '(') goto fail;
+      const char *a = args[argi++];
+      size_t alen = strlen(a);
+      size_t need = 3 * alen + 1;
+      char *enc = gale__malloc(need);
+      size_t elen = 0;
+      if (!enc || gale_percent_encode(a, alen, GALE_PCT_KEEP_SLASH, enc, need, &elen) != GALE_OK) {
+        free(enc);
+        goto fail;
+      }
+      rc = append(&out, &len, &cap, enc, elen);
+      free(enc);
+      p = q + 1;
+      continue;
+    }
+    if (*p == '\\' && p[1]) {
+      rc = append(&out, &len, &cap, p + 1, 1);
+      p += 2;
+      continue;
+    }
+    if (strchr(".*+?[]{}|^$", *p) && *p != '.') goto fail;
+    rc = append(&out, &len, &cap, p, 1);
+    p++;
+  }
+  if (rc != GALE_OK || argi != nargs) goto fail;
+  return out;
+fail:
+  free(out);
+  return NULL;
+}
+
+/* ---- handler creation and life cycle --------------------------------------------------- */
+
+static void handler_free(gale_web_handler *h) {
+  gale_params_free(h->query_args);
+  gale_params_free(h->body_args);
+  gale_params_free(h->cookies);
+  gale_multipart_free(h->multipart);
+  free(h->files);
+  free(h->file_fields);
+  free(h->path_args);
+  free(h->signed_value);
+  free(h->xsrf_token);
+  free(h->xsrf_html);
+  free(h->xsrf_raw);
+  free(h->ctx);
+  free(h);
+}
+
+static void on_request_free(gale_http_server_request *req) {
+  gale_web_handler *h = req->user;
+  req->user = NULL;
+  if (h) handler_free(h);
+}
+
+void gale__web_set_default_headers(gale_web_handler *h) {
+  gale_http_server_request_set_header(h->req, "Content-Type", "text/html; charset=UTF-8");
+  if (h->app->server_header) gale_http_server_request_set_header(h->req, "Server", h->app->server_header);
+}
+
+gale_web_handler *gale__web_handler_new(gale_web_app *app, gale_http_server_request *req) {
+  gale_web_handler *h = gale__calloc(1, sizeof(*h));
+  if (!h) return NULL;
+  h->app = app;
+  h->req = req;
+  req->user = h;
+  req->on_free = on_request_free;
+  gale__web_set_default_headers(h);
+  return h;
+}
+
+static void not_found_prepare(gale_web_handler *h) {
+  gale_web_send_error(h, 404);
+}
+
+static const gale_web_handler_class not_found_class = {
+    .name = "NotFound",
+    .prepare = not_found_prepare,
+};
+
+/* Decodes the route's groups into one block: pointers, then strings. */
+static int set_path_args(gale_web_handler *h, const char *path, pcre2_match_data *md,
+                         uint32_t ngroups) {
+  if (ngroups == 0) return GALE_OK; /* most routes: no allocation */
+  PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+  size_t total = 0;
+  for (uint32_t i = 1; i <= ngroups; i++)
+    if (ov[2 * i] != PCRE2_UNSET) total += ov[2 * i + 1] - ov[2 * i] + 1;
+    else total += 1;
+  char **block = gale__malloc(ngroups * sizeof(char *) + total + 1);
+  if (!block) return GALE_ENOMEM;
+  char *s = (char *)(block + ngroups);
+  for (uint32_t i = 1; i <= ngroups; i++) {
+    block[i - 1] = s;
+    size_t n = 0;
+    if (ov[2 * i] != PCRE2_UNSET) {
+      const char *g = path + ov[2 * i];
+      size_t glen = ov[2 * i + 1] - ov[2 * i];
+      if (gale_percent_decode(g, glen, GALE_PCT_NO_NUL, s, &n) != GALE_OK) {
+        /* Tornado keeps an undecodable group as it came; so does a
+         * group hiding a NUL, which C strings would cut short. */
+        memcpy(s, g, glen);
+        n = glen;
+      }
+    }
+    s[n] = '\0';
+    s += n + 1;
+  }
+  h->path_args = block;
+  h->npath_args = ngroups;
+  return GALE_OK;
+}
+
+static gale_web_handler_fn method_fn(const gale_web_handler_class *cls, gale_h1_method id) {
+  switch (id) {
+  case GALE_H1_METHOD_GET: return cls->get;
+  case GALE_H1_METHOD_HEAD: return cls->head ? cls->head : cls->get; /* body dropped */
+  case GALE_H1_METHOD_POST: return cls->post;
+  case GALE_H1_METHOD_PUT: return cls->put;
+  case GALE_H1_METHOD_DELETE: return cls->delete_;
+  case GALE_H1_METHOD_PATCH: return cls->patch;
+  case GALE_H1_METHOD_OPTIONS: return cls->options;
+  default: return NULL;
+  }
+}
+
+static void send_405(gale_web_handler *h) {
+  const gale_web_handler_class *c = h->cls;
+  char *allow = h->allow;
+  allow[0] = '\0';
+  static const char *const names[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"};
+  gale_web_handler_fn fns[] = {c->get, c->head ? c->head : c->get, c->post, c->put, c->delete_,
+                               c->patch, c->options};
+  for (size_t i = 0; i < 7; i++) {
+    if (!fns[i]) continue;
+    if (allow[0]) strcat(allow, ", ");
+    strcat(allow, names[i]);
+  }
+  gale_web_send_error(h, 405); /* adds h->allow as the Allow header */
+}
+
+static bool xsrf_applies(gale_web_handler *h) {
+  if (!h->app->opts.xsrf_cookies || h->cls->no_xsrf_check) return false;
+  gale_h1_method m = h->req->msg.method_id;
+  return m != GALE_H1_METHOD_GET && m != GALE_H1_METHOD_HEAD && m != GALE_H1_METHOD_OPTIONS;
+}
+
+static void run_method(gale_web_handler *h);
+
+/* initialize → (xsrf) → prepare.  Returns false when the handler is done
+ * or went asynchronous in prepare. */
+static bool run_prepare(gale_web_handler *h) {
+  if (!h->initialized) {
+    h->initialized = true;
+    if (h->cls->initialize && h->cls->initialize(h, h->route_args) != GALE_OK) {
+      gale_web_send_error(h, 500);
+      return false;
+    }
+    if (h->finished) return false;
+  }
+  if (!h->prepared && !h->prepare_held) {
+    if (xsrf_applies(h) && (h->body_ready || h->cls->data_received) &&
+        gale_web_check_xsrf(h) != GALE_OK) {
+      gale_log_warning("access", "XSRF check failed for %s %s (%s)", h->req->method,
+                       h->req->target, gale_http_server_request_remote_ip(h->req));
+      gale_web_send_error(h, 403);
+      return false;
+    }
+    if (h->cls->prepare) {
+      h->in_callback = true;
+      h->held = false;
+      h->cls->prepare(h);
+      h->in_callback = false;
+      if (h->finished || h->gone) return false;
+      if (h->held) {
+        h->prepare_held = true;
+        return false;
+      }
+    }
+    h->prepared = true;
+  }
+  return !h->finished;
+}
+
+static void run_method(gale_web_handler *h) {
+  if (h->finished || h->gone || h->method_started || !h->prepared || !h->body_ready) return;
+  h->method_started = true;
+  if (!h->method) {
+    send_405(h);
+    return;
+  }
+  h->in_callback = true;
+  h->held = false;
+  h->method(h);
+  h->in_callback = false;
+  if (!h->finished && !h->held && !h->gone) gale_web_finish(h);
+}
+
+void gale_web_hold(gale_web_handler *h) {
+  if (h) h->held = true;
+}
+
+int gale_web_resume(gale_web_handler *h) {
+  if (!h) return GALE_EINVAL;
+  if (h->finished || h->gone) return GALE_ESTATE;
+  if (h->prepare_held) {
+    h->prepare_held = false;
+    h->prepared = true;
+    h->held = false;
+  }
+  run_method(h);
+  return GALE_OK;
+}
+
+static void web_close_cb(gale_http_server_request *req, int status, void *arg) {
+  (void)req;
+  (void)status;
+  gale_web_handler *h = arg;
+  h->gone = true;
+  if (h->cls->on_connection_close) h->cls->on_connection_close(h);
+  if (!h->finished) {
+    h->finished = true;
+    if (h->cls->on_finish) h->cls->on_finish(h);
+  }
+}
+
+static int web_body_cb(gale_http_server_request *req, const char *data, size_t len, void *arg) {
+  (void)req;
+  gale_web_handler *h = arg;
+  if (h->finished || h->gone) return GALE_OK;
+  if (!h->prepared) return GALE_OK; /* prepare held: data before resume is dropped */
+  return h->cls->data_received(h, data, len);
+}
+
+/* Routes the request and creates its handler. */
+static gale_web_handler *route_request(gale_web_app *app, gale_http_server_request *req) {
+  gale_web_handler *h = gale__web_handler_new(app, req);
+  if (!h) return NULL;
+  const char *path = req->path;
+  size_t plen = strlen(path);
+  for (size_t i = 0; i < app->nroutes; i++) {
+    gale__route *r = &app->routes[i];
+    if (r->literal) {
+      if (strcmp(r->pattern, path) != 0) continue;
+    } else if (pcre2_match(r->re, (PCRE2_SPTR)path, plen, 0, 0, app->md, NULL) < 0) {
+      continue;
+    }
+    h->route = r;
+    h->cls = r->cls;
+    h->route_args = r->args;
+    if (set_path_args(h, path, app->md, r->ngroups) != GALE_OK) {
+      h->cls = &not_found_class;
+      gale_web_send_error(h, 500);
+    }
+    break;
+  }
+  if (!h->cls) {
+    if (app->opts.default_handler) {
+      h->cls = app->opts.default_handler;
+      h->route_args = app->opts.default_handler_args;
+    } else {
+      h->cls = &not_found_class;
+    }
+  }
+  h->method = method_fn(h->cls, req->msg.method_id);
+  if (h->cls->ctx_size) {
+    h->ctx = gale__calloc(1, h->cls->ctx_size);
+    if (!h->ctx) {
+      h->cls = &not_found_class;
+      gale_web_send_error(h, 500);
+    }
+  }
+  gale_http_server_request_set_close_cb(req, web_close_cb, h);
+  return h;
+}
+
+void gale_web_app_headers_cb(gale_http_server_request *req, void *arg) {
+  gale_web_app *app = arg;
+  gale_web_handler *h = route_request(app, req);
+  if (!h) {
+    gale_http_server_request_set_status(req, 500, NULL);
+    gale_http_server_request_finish(req);
+    return;
+  }
+  if (h->finished) return;
+  if (h->cls == &not_found_class) {
+    gale_web_send_error(h, 404);
+    return;
+  }
+  if (req->msg.method_id == GALE_H1_METHOD_OTHER || req->msg.method_id == GALE_H1_METHOD_CONNECT ||
+      req->msg.method_id == GALE_H1_METHOD_TRACE) {
+    /* Not a method any handler can have (Tornado's SUPPORTED_METHODS). */
+    send_405(h);
+    return;
+  }
+  if (h->cls->data_received) {
+    /* Tornado's @stream_request_body: prepare runs before the body. */
+    if (!run_prepare(h) && (h->finished || h->gone)) return;
+    gale_http_server_request_stream_body(req, web_body_cb, h);
+  }
+}
+
+void gale_web_app_request_cb(gale_http_server_request *req, void *arg) {
+  gale_web_app *app = arg;
+  gale_web_handler *h = req->user;
+  if (!h || req->on_free != on_request_free) {
+    h = route_request(app, req);
+    if (!h) {
+      gale_http_server_request_set_status(req, 500, NULL);
+      gale_http_server_request_finish(req);
+      return;
+    }
+  }
+  if (h->finished) return;
+  h->body_ready = true;
+  if (h->cls == &not_found_class) {
+    gale_web_send_error(h, 404);
+    return;
+  }
+  if (!run_prepare(h)) return;
+  run_method(h);
+}
+
+int gale_web_app_listen(gale_web_app *app, gale_loop *loop, int port, const char *address,
+                        const gale_http_server_options *http_opts, gale_http_server **out) {
+  if (!app) return GALE_EINVAL;
+  gale_http_server_options o;
+  if (http_opts)
+    o = *http_opts;
+  else
+    gale_http_server_options_init(&o);
+  o.headers_cb = gale_web_app_headers_cb;
+  if (app->opts.compress_response) o.compress_response = true;
+  gale_http_server *server = NULL;
+  int rc = gale_http_server_new(loop, &o, gale_web_app_request_cb, app, &server);
+  if (rc != GALE_OK) return rc;
+  rc = gale_http_server_listen(server, port, address);
+  if (rc != GALE_OK) {
+    gale_http_server_free(server);
+    return rc;
+  }
+  if (out) *out = server;
+  return GALE_OK;
+}
+
+/* ---- accessors ------------------------------------------------------------------------ */
+
+gale_web_app *gale_web_handler_app(const gale_web_handler *h) {
+  return h->app;
+}
+const gale_web_handler_class *gale_web_handler_class_of(const gale_web_handler *h) {
+  return h->cls;
+}
+void *gale_web_handler_ctx(const gale_web_handler *h) {
+  return h->ctx;
+}
+void *gale_web_handler_route_args(const gale_web_handler *h) {
+  return h->route_args;
+}
+gale_http_server_request *gale_web_request(const gale_web_handler *h) {
+  return h->req;
+}
+size_t gale_web_path_arg_count(const gale_web_handler *h) {
+  return h->npath_args;
+}
+const char *gale_web_path_arg(const gale_web_handler *h, size_t index) {
+  return index < h->npath_args ? h->path_args[index] : NULL;
+}
+const char *gale_web_path_kwarg(const gale_web_handler *h, const char *name) {
+  if (!h->route || !name) return NULL;
+  int n = pcre2_substring_number_from_name(h->route->re, (PCRE2_SPTR)name);
+  if (n <= 0 || (size_t)n > h->npath_args) return NULL;
+  return h->path_args[n - 1];
+}
+const char *gale_web_method(const gale_web_handler *h) {
+  return h->req->method;
+}
+const char *gale_web_uri(const gale_web_handler *h) {
+  return h->req->target;
+}
+const char *gale_web_path(const gale_web_handler *h) {
+  return h->req->path;
+}
+const char *gale_web_query(const gale_web_handler *h) {
+  return h->req->query;
+}
+const char *gale_web_header(const gale_web_handler *h, const char *name) {
+  return gale_http_server_request_header(h->req, name);
+}
+const char *gale_web_remote_ip(const gale_web_handler *h) {
+  /* Through the accessor: the address is formatted on first use. */
+  return gale_http_server_request_remote_ip(h->req);
+}
+const char *gale_web_protocol(const gale_web_handler *h) {
+  return h->req->protocol;
+}
+const char *gale_web_host(const gale_web_handler *h) {
+  return h->req->host;
+}
+const char *gale_web_body(const gale_web_handler *h, size_t *len) {
+  return gale_http_server_request_body(h->req, len);
+}

@@ -1,0 +1,110 @@
+/* http/web/web_internal.h — the web layer's structures, shared by web*.c,
+ * static.c, signed_cookie.c and xsrf.c. */
+#ifndef GALE_HTTP_WEB_INTERNAL_H
+#define GALE_HTTP_WEB_INTERNAL_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "gale/form.h"
+#include "gale/multipart.h"
+#include "gale/web.h"
+#include "http/server/server_internal.h"
+
+#define GALE__JSON_MAX_DEPTH 32
+
+typedef struct gale__route {
+  pcre2_code *re;
+  char *pattern;
+  const gale_web_handler_class *cls;
+  void *args;
+  char *name;
+  uint32_t ngroups;
+  bool literal;                /* no regex syntax: matched with strcmp */
+} gale__route;
+
+typedef struct gale__static_hash {
+  struct gale__static_hash *next;
+  char *path;
+  char hash[17];
+  time_t mtime;
+  off_t size;
+} gale__static_hash;
+
+struct gale_web_app {
+  gale_web_app_options opts;   /* strings below are owned copies */
+  char *cookie_secret;
+  char *static_path;
+  char *static_url_prefix;
+  char *server_header;
+  gale__route *routes;
+  size_t nroutes, cap;
+  pcre2_match_data *md;
+  gale_web_static_options static_opts;
+  gale__static_hash *hashes;
+  size_t nhashes;
+};
+
+struct gale_web_handler {
+  gale_web_app *app;
+  const gale_web_handler_class *cls;
+  void *route_args;
+  const gale__route *route;
+  gale_http_server_request *req;
+  gale_web_handler_fn method;
+  void *ctx;                   /* cls->ctx_size zeroed bytes */
+  char allow[80];              /* Allow header of a 405 */
+
+  char **path_args;            /* one block: pointers then strings */
+  size_t npath_args;
+
+  bool finished;
+  bool held;                   /* the running callback went asynchronous */
+  bool initialized;
+  bool prepared;               /* prepare has run (and did not hold) */
+  bool prepare_held;
+  bool body_ready;             /* request_cb came: the body is complete */
+  bool method_started;
+  bool gone;                   /* the client went away */
+  bool in_callback;
+
+  /* Arguments, files and cookies, parsed on first use. */
+  bool args_parsed, cookies_parsed;
+  gale_params *query_args, *body_args, *cookies;
+  gale_multipart *multipart;
+  gale_web_file *files;
+  char **file_fields;
+  size_t nfiles;
+
+  /* JSON writer. */
+  int json_depth;
+  bool json_error;
+  bool json_started;
+  uint8_t json_kind[GALE__JSON_MAX_DEPTH]; /* 0 array, 1 object */
+  bool json_first[GALE__JSON_MAX_DEPTH];
+  bool json_after_key;
+
+  char *signed_value;          /* last gale_web_get_signed_cookie result */
+  char *xsrf_token;
+  char *xsrf_html;
+  unsigned char *xsrf_raw;     /* the 16-byte token of this client */
+};
+
+/* web.c */
+GALE_INTERNAL void gale__web_set_default_headers(gale_web_handler *h);
+GALE_INTERNAL gale_web_handler *gale__web_handler_new(gale_web_app *app,
+                                                      gale_http_server_request *req);
+
+/* web_response.c */
+GALE_INTERNAL void gale__web_default_write_error(gale_web_handler *h, int status);
+
+/* xsrf.c: the raw 16-byte token from a cookie or argument, decoded from
+ * Tornado's version 2 format ("2|mask|masked|timestamp") or a plain hex
+ * token (version 1).  Returns false when malformed. */
+GALE_INTERNAL bool gale__xsrf_decode(const char *s, unsigned char out[16]);
+
+/* base64 (standard alphabet, padded) via OpenSSL; malloc'd, NUL-terminated. */
+GALE_INTERNAL char *gale__b64_encode(const unsigned char *data, size_t len);
+GALE_INTERNAL unsigned char *gale__b64_decode(const char *s, size_t len, size_t *out_len);
+
+#endif

@@ -1,0 +1,151 @@
+/* The handler's view of the request: query and body arguments, uploaded
+ * files and cookies, each parsed once on first use (Tornado parses them
+ * when the request arrives; parsing lazily keeps requests that never ask
+ * for them free of the cost). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gale/content_type.h"
+#include "gale/cookie.h"
+#include "gale/log.h"
+#include "core/alloc.h"
+#include "http/web/web_internal.h"
+
+static void parse_body_args(gale_web_handler *h) {
+  gale_http_server_request *req = h->req;
+  if (req->body_len == 0) return;
+  const char *ct = gale_http_server_request_header(req, "Content-Type");
+  if (!ct) return;
+  char type[128];
+  gale_params *params = gale_params_new();
+  if (!params) return;
+  if (gale_content_type_parse(ct, strlen(ct), type, sizeof(type), params) != GALE_OK) {
+    gale_params_free(params);
+    return;
+  }
+  if (strcmp(type, "application/x-www-form-urlencoded") == 0) {
+    gale_form_limits lim;
+    gale_form_limits_init(&lim);
+    lim.lenient = true;
+    if (gale_form_parse(h->body_args, req->body, req->body_len, &lim) != GALE_OK)
+      gale_log_warning("app", "malformed form body from %s",
+                       gale_http_server_request_remote_ip(req));
+  } else if (strcmp(type, "multipart/form-data") == 0) {
+    size_t blen = 0;
+    const char *boundary = gale_params_get(params, "boundary", &blen);
+    gale_multipart *m = NULL;
+    if (!boundary ||
+        gale_multipart_parse(req->body, req->body_len, boundary, blen, NULL, &m) != GALE_OK) {
+      gale_log_warning("app", "malformed multipart body from %s",
+                       gale_http_server_request_remote_ip(req));
+    } else {
+      h->multipart = m;
+      size_t n = gale_multipart_count(m), nfiles = 0;
+      for (size_t i = 0; i < n; i++)
+        if (gale_multipart_at(m, i)->filename) nfiles++;
+      h->files = nfiles ? gale__calloc(nfiles, sizeof(*h->files)) : NULL;
+      h->file_fields = nfiles ? gale__calloc(nfiles, sizeof(char *)) : NULL;
+      for (size_t i = 0; i < n; i++) {
+        const gale_multipart_part *p = gale_multipart_at(m, i);
+        if (p->filename) {
+          if (!h->files || !h->file_fields) continue;
+          gale_web_file *f = &h->files[h->nfiles];
+          f->filename = p->filename;
+          f->content_type = p->content_type ? p->content_type : "application/octet-stream";
+          f->body = p->data;
+          f->len = p->data_len;
+          h->file_fields[h->nfiles] = (char *)p->name;
+          h->nfiles++;
+        } else {
+          gale_params_add(h->body_args, p->name, p->name_len, p->data, p->data_len);
+        }
+      }
+    }
+  }
+  gale_params_free(params);
+}
+
+static void parse_args(gale_web_handler *h) {
+  if (h->args_parsed) return;
+  h->args_parsed = true;
+  h->query_args = gale_params_new();
+  h->body_args = gale_params_new();
+  if (!h->query_args || !h->body_args) return;
+  gale_form_limits lim;
+  gale_form_limits_init(&lim);
+  lim.lenient = true;
+  const char *q = h->req->query;
+  if (q && *q && gale_form_parse(h->query_args, q, strlen(q), &lim) != GALE_OK)
+    gale_log_warning("app", "malformed query string from %s",
+                     gale_http_server_request_remote_ip(h->req));
+  parse_body_args(h);
+}
+
+const char *gale_web_get_query_argument(gale_web_handler *h, const char *name, const char *dflt) {
+  parse_args(h);
+  const char *v = h->query_args ? gale_params_get_last(h->query_args, name, NULL) : NULL;
+  return v ? v : dflt;
+}
+
+const char *gale_web_get_body_argument(gale_web_handler *h, const char *name, const char *dflt) {
+  parse_args(h);
+  const char *v = h->body_args ? gale_params_get_last(h->body_args, name, NULL) : NULL;
+  return v ? v : dflt;
+}
+
+const char *gale_web_get_argument(gale_web_handler *h, const char *name, const char *dflt) {
+  parse_args(h);
+  /* Tornado's request.arguments holds the query values then the body's;
+   * get_argument returns the last of them. */
+  const char *v = h->body_args ? gale_params_get_last(h->body_args, name, NULL) : NULL;
+  if (!v && h->query_args) v = gale_params_get_last(h->query_args, name, NULL);
+  return v ? v : dflt;
+}
+
+size_t gale_web_get_arguments(gale_web_handler *h, const char *name, const char **values,
+                              size_t max) {
+  parse_args(h);
+  size_t n = 0;
+  gale_params *lists[2] = {h->query_args, h->body_args};
+  for (int k = 0; k < 2; k++) {
+    if (!lists[k]) continue;
+    size_t cursor = 0;
+    const char *v;
+    while ((v = gale_params_next(lists[k], name, &cursor, NULL)) != NULL) {
+      if (values && n < max) values[n] = v;
+      n++;
+    }
+  }
+  return n;
+}
+
+const gale_web_file *gale_web_get_file(gale_web_handler *h, const char *field, size_t index) {
+  parse_args(h);
+  if (!field) return NULL;
+  for (size_t i = 0; i < h->nfiles; i++)
+    if (strcmp(h->file_fields[i], field) == 0 && index-- == 0) return &h->files[i];
+  return NULL;
+}
+
+size_t gale_web_get_file_count(gale_web_handler *h, const char *field) {
+  parse_args(h);
+  size_t n = 0;
+  for (size_t i = 0; i < h->nfiles; i++)
+    if (field && strcmp(h->file_fields[i], field) == 0) n++;
+  return n;
+}
+
+const char *gale_web_get_cookie(gale_web_handler *h, const char *name, const char *dflt) {
+  if (!h->cookies_parsed) {
+    h->cookies_parsed = true;
+    h->cookies = gale_params_new();
+    gale_http_server_request *req = h->req;
+    for (size_t i = 0; h->cookies && i < req->msg.num_headers; i++) {
+      const gale_h1_header *f = &req->msg.headers[i];
+      if (gale_ascii_eq_cstr(f->name.ptr, f->name.len, "Cookie"))
+        gale_cookie_parse(h->cookies, f->value.ptr, f->value.len, NULL);
+    }
+  }
+  const char *v = h->cookies && name ? gale_params_get(h->cookies, name, NULL) : NULL;
+  return v ? v : dflt;
+}
