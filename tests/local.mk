@@ -7,3 +7,8 @@ endif
 # Programs under tests/ use the harness flags (per-target CFLAGS would rename
 # objects; setting the defaults keeps each test to one SOURCES line).
 LDADD = $(TEST_LIBS)
+
+# The layering of DESIGN.md: includes run only downward (core < resolver <
+# iostream < http/util < http/wire < http/server, http/client < http/web).
+check_SCRIPTS += tests/test_layers.sh
+EXTRA_DIST += tests/test_layers.sh
