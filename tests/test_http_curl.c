@@ -53,10 +53,14 @@ static void cstart(cfix *f) {
   f->fds_before = th_count_fds();
   f->dir = th_mkdtemp();
   snprintf(f->log, sizeof(f->log), "%s/curl.log", f->dir);
+  char p[700];
+  snprintf(p, sizeof(p), "%s/r.txt", f->dir);
+  th_write_file(p, "0123456789", 10);
   f->loop = gale_loop_new();
   gale_web_app_options o;
   gale_web_app_options_init(&o);
   o.compress_response = true;
+  o.static_path = f->dir;
   f->app = gale_web_app_new(&o);
   gale_web_app_add(f->app, "/", &hello_class, NULL, NULL);
   gale_web_app_add(f->app, "/echo", &echo_class, NULL, NULL);
@@ -195,6 +199,33 @@ static void test_curl_upload(void **state) {
   cstop(&f);
 }
 
+/* curl -r with If-Range: the range for the current validator, the whole
+ * file for a stale one. */
+static void test_curl_if_range(void **state) {
+  (void)state;
+  th_require_program("curl");
+  cfix f;
+  cstart(&f);
+  char url[128];
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d/static/r.txt", f.port);
+  const char *a1[] = {"-I", url, NULL};
+  char *out = run_curl(&f, a1);
+  char *e = strstr(out, "Etag: ");
+  assert_non_null(e);
+  char hdr[128];
+  snprintf(hdr, sizeof(hdr), "If-Range: %.*s", (int)strcspn(e + 6, "\r\n"), e + 6);
+  free(out);
+  const char *a2[] = {"-r", "2-5", "-H", hdr, url, NULL};
+  out = run_curl(&f, a2);
+  assert_string_equal(out, "2345");
+  free(out);
+  const char *a3[] = {"-r", "2-5", "-H", "If-Range: \"stale\"", url, NULL};
+  out = run_curl(&f, a3);
+  assert_string_equal(out, "0123456789");
+  free(out);
+  cstop(&f);
+}
+
 /* ab and wrk against examples/hello in a child process. */
 static pid_t start_hello(int *port) {
   const char *hello = th_buildpath("examples/hello");
@@ -252,7 +283,8 @@ static void test_wrk(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_curl_methods), cmocka_unit_test(test_curl_bodies),
-      cmocka_unit_test(test_curl_upload),  cmocka_unit_test(test_ab),
+      cmocka_unit_test(test_curl_upload),  cmocka_unit_test(test_curl_if_range),
+      cmocka_unit_test(test_ab),
       cmocka_unit_test(test_wrk),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
