@@ -114,6 +114,8 @@ static void redir_get(gale_web_handler *h) {
 }
 static const gale_web_handler_class redir_class = {.get = redir_get};
 
+static const gale_web_handler_class postonly_class = {.post = form_post};
+
 static void err_get(gale_web_handler *h) {
   web_user_check_handler(h);
   gale_web_write_str(h, "discarded");
@@ -274,6 +276,7 @@ static void wstart(wfix *f, gale_web_app_options *o) {
   assert_int_equal(gale_web_app_add(f->app, "/user/([0-9]+)/(?<id>[a-z%0-9]+)", &args_class, NULL, "user"), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/opt(/x)?", &args_class, NULL, NULL), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/form", &form_class, NULL, NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f->app, "/postonly", &postonly_class, NULL, NULL), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/resp", &resp_class, NULL, NULL), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/json", &json_class, NULL, NULL), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/stream", &stream_class, NULL, NULL), GALE_OK);
@@ -741,6 +744,43 @@ static void test_longpoll_client_gone(void **state) {
   wstop(&f);
 }
 
+/* HEAD answers of the web layer, errors and streamed ones included: GET's
+ * status and framing headers, no body, the connection kept as for GET. */
+static void test_head_answers(void **state) {
+  (void)state;
+  wfix f;
+  wstart(&f, NULL);
+  const char *paths[] = {"/nothing", "/postonly", "/err", "/stream", "/life", "/redir"};
+  for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+    tresp g, hd;
+    char raw[256], vg[64], vh[64];
+    get(&f, paths[i], &g);
+    tclient c;
+    tc_open(&c, f.port);
+    snprintf(raw, sizeof(raw), "HEAD %s HTTP/1.1\r\nHost: h\r\n\r\nGET /life HTTP/1.1\r\nHost: h\r\n\r\n",
+             paths[i]);
+    tc_send(&c, raw);
+    TH_RUN_UNTIL(f.loop, (tc_poll(&c), strstr(c.buf, "magic=7") != NULL), 5);
+    tc_get(&c, 0, true, &hd);
+    if (hd.status != g.status) fail_msg("%s: GET %d, HEAD %d", paths[i], g.status, hd.status);
+    bool gl = tresp_header(&g, "Content-Length", vg, sizeof(vg));
+    bool hl = tresp_header(&hd, "Content-Length", vh, sizeof(vh));
+    assert_int_equal(gl, hl);
+    if (gl) assert_string_equal(vg, vh);
+    gl = tresp_header(&g, "Transfer-Encoding", vg, sizeof(vg));
+    hl = tresp_header(&hd, "Transfer-Encoding", vh, sizeof(vh));
+    assert_int_equal(gl, hl);
+    if (gl) assert_string_equal(vg, vh);
+    size_t n = strlen(hd.head);
+    if (strncmp(c.buf + n, "HTTP/1.1 200 OK\r\n", 17) != 0)
+      fail_msg("%s: HEAD answer has a body: %.200s", paths[i], c.buf + n);
+    tresp_free(&g);
+    tresp_free(&hd);
+    tc_close(&c);
+  }
+  wstop(&f);
+}
+
 /* An app with a few routes answering three pipelined requests; returns
  * the number of answers. */
 static int web_alloc_scenario(void) {
@@ -798,7 +838,7 @@ static void test_allocation_failures(void **state) {
       cmocka_unit_test(test_signed_value), cmocka_unit_test(test_xsrf),                    \
       cmocka_unit_test(test_request_accessors), cmocka_unit_test(test_prepare_hold_resume), \
       cmocka_unit_test(test_stream_request_body), cmocka_unit_test(test_redirect_statuses), \
-      cmocka_unit_test(test_longpoll_client_gone)
+      cmocka_unit_test(test_longpoll_client_gone), cmocka_unit_test(test_head_answers)
 
 int main(void) {
   const struct CMUnitTest tests[] = {WEB_TESTS, cmocka_unit_test(test_allocation_failures)};

@@ -558,7 +558,9 @@ static int write_head(gale_http_server_request *req, int64_t final_len, bool gzi
   } else if (final_len >= 0) {
     length = (uint64_t)final_len;
     send_length = true;
-  } else if (!req->no_body) {
+  } else if (!status_has_no_body(req->status)) {
+    /* HEAD included: it carries the framing GET would (RFC 9110 §9.3.2);
+     * no_body keeps the chunks themselves off the wire. */
     if (http11)
       req->chunked = true;
     else
