@@ -33,6 +33,12 @@ static void big_get(gale_web_handler *h) {
   for (int i = 0; i < 1000; i++) gale_web_printf(h, "row %05d\n", i);
 }
 
+static void stream_get(gale_web_handler *h) {
+  gale_web_write_str(h, "one,");
+  gale_web_flush(h);
+  gale_web_write_str(h, "two");
+}
+
 static void upload_post(gale_web_handler *h) {
   gale_web_printf(h, "field=%s;", gale_web_get_argument(h, "field", "-"));
   for (size_t i = 0; i < gale_web_get_file_count(h, "file"); i++) {
@@ -47,21 +53,27 @@ static const gale_web_handler_class echo_class = {
     .options = echo_any};
 static const gale_web_handler_class big_class = {.get = big_get};
 static const gale_web_handler_class upload_class = {.post = upload_post};
+static const gale_web_handler_class stream_class = {.get = stream_get};
 
 static void cstart(cfix *f) {
   memset(f, 0, sizeof(*f));
   f->fds_before = th_count_fds();
   f->dir = th_mkdtemp();
   snprintf(f->log, sizeof(f->log), "%s/curl.log", f->dir);
+  char p[700];
+  snprintf(p, sizeof(p), "%s/r.txt", f->dir);
+  th_write_file(p, "0123456789", 10);
   f->loop = gale_loop_new();
   gale_web_app_options o;
   gale_web_app_options_init(&o);
   o.compress_response = true;
+  o.static_path = f->dir;
   f->app = gale_web_app_new(&o);
   gale_web_app_add(f->app, "/", &hello_class, NULL, NULL);
   gale_web_app_add(f->app, "/echo", &echo_class, NULL, NULL);
   gale_web_app_add(f->app, "/big", &big_class, NULL, NULL);
   gale_web_app_add(f->app, "/upload", &upload_class, NULL, NULL);
+  gale_web_app_add(f->app, "/stream", &stream_class, NULL, NULL);
   gale_http_server_options ho;
   gale_http_server_options_init(&ho);
   ho.access_log = false;
@@ -195,6 +207,66 @@ static void test_curl_upload(void **state) {
   cstop(&f);
 }
 
+/* curl -r with If-Range: the range for the current validator, the whole
+ * file for a stale one. */
+static void test_curl_if_range(void **state) {
+  (void)state;
+  th_require_program("curl");
+  cfix f;
+  cstart(&f);
+  char url[128];
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d/static/r.txt", f.port);
+  const char *a1[] = {"-I", url, NULL};
+  char *out = run_curl(&f, a1);
+  char *e = strstr(out, "Etag: ");
+  assert_non_null(e);
+  char hdr[128];
+  snprintf(hdr, sizeof(hdr), "If-Range: %.*s", (int)strcspn(e + 6, "\r\n"), e + 6);
+  free(out);
+  const char *a2[] = {"-r", "2-5", "-H", hdr, url, NULL};
+  out = run_curl(&f, a2);
+  assert_string_equal(out, "2345");
+  free(out);
+  const char *a3[] = {"-r", "2-5", "-H", "If-Range: \"stale\"", url, NULL};
+  out = run_curl(&f, a3);
+  assert_string_equal(out, "0123456789");
+  free(out);
+  cstop(&f);
+}
+
+/* curl -I: a streamed answer's framing, error answers without a body and
+ * the connection reused after them, a missing Host. */
+static void test_curl_head(void **state) {
+  (void)state;
+  th_require_program("curl");
+  cfix f;
+  cstart(&f);
+  char stream[128], missing[128], hello[128];
+  snprintf(stream, sizeof(stream), "http://127.0.0.1:%d/stream", f.port);
+  snprintf(missing, sizeof(missing), "http://127.0.0.1:%d/missing", f.port);
+  snprintf(hello, sizeof(hello), "http://127.0.0.1:%d/", f.port);
+  const char *a1[] = {"-I", stream, NULL};
+  char *out = run_curl(&f, a1);
+  assert_non_null(strstr(out, "HTTP/1.1 200 OK"));
+  assert_non_null(strstr(out, "Transfer-Encoding: chunked"));
+  assert_null(strstr(out, "one,"));
+  free(out);
+  const char *a2[] = {"-v", "-I", missing, hello, NULL};
+  out = run_curl(&f, a2);
+  assert_non_null(strstr(out, "HTTP/1.1 404 Not Found"));
+  assert_non_null(strstr(out, "Content-Length: "));
+  assert_null(strstr(out, "<html>"));
+  assert_non_null(strstr(out, "Re-using existing connection"));
+  assert_non_null(strstr(out, "HTTP/1.1 200 OK"));
+  free(out);
+  const char *a3[] = {"-I", "-H", "Host:", hello, NULL};
+  out = run_curl(&f, a3);
+  assert_non_null(strstr(out, "HTTP/1.1 400 Bad Request"));
+  assert_null(strstr(out, "missing Host"));
+  free(out);
+  cstop(&f);
+}
+
 /* ab and wrk against examples/hello in a child process. */
 static pid_t start_hello(int *port) {
   const char *hello = th_buildpath("examples/hello");
@@ -252,7 +324,9 @@ static void test_wrk(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_curl_methods), cmocka_unit_test(test_curl_bodies),
-      cmocka_unit_test(test_curl_upload),  cmocka_unit_test(test_ab),
+      cmocka_unit_test(test_curl_upload),  cmocka_unit_test(test_curl_if_range),
+      cmocka_unit_test(test_curl_head),
+      cmocka_unit_test(test_ab),
       cmocka_unit_test(test_wrk),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

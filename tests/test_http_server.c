@@ -566,6 +566,110 @@ static void test_head_and_204(void **state) {
   stop(&f);
 }
 
+/* HEAD of a streamed response (flushed before finish, so GET is chunked)
+ * carries GET's framing and no body; the connection goes on. */
+static void test_head_streamed(void **state) {
+  (void)state;
+  fixture f;
+  start(&f, NULL);
+  tclient c;
+  tc_open(&c, f.port);
+  tc_send(&c, "GET /chunked HTTP/1.1\r\nHost: h\r\n\r\n");
+  TH_RUN_UNTIL(f.loop, tc_count(&c) >= 1, 5);
+  tresp r;
+  char v[64];
+  tc_get(&c, 0, false, &r);
+  assert_true(tresp_header(&r, "Transfer-Encoding", v, sizeof(v)));
+  assert_string_equal(v, "chunked");
+  assert_string_equal(r.body, "part1,part2");
+  tresp_free(&r);
+  tc_close(&c);
+
+  tc_open(&c, f.port);
+  tc_send(&c, "HEAD /chunked HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  TH_RUN_UNTIL(f.loop, (tc_poll(&c), strstr(c.buf, "Hello, world") != NULL), 5);
+  tc_get(&c, 0, true, &r);
+  assert_int_equal(r.status, 200);
+  assert_true(tresp_header(&r, "Transfer-Encoding", v, sizeof(v)));
+  assert_string_equal(v, "chunked");
+  assert_false(tresp_header(&r, "Content-Length", NULL, 0));
+  assert_false(tresp_header(&r, "Connection", NULL, 0));
+  tresp_free(&r);
+  size_t hl = (size_t)(strstr(c.buf, "\r\n\r\n") - c.buf) + 4;
+  assert_memory_equal(c.buf + hl, "HTTP/1.1 200 OK\r\n", 17); /* no chunk bytes between */
+  tc_close(&c);
+
+  /* HTTP/1.0: GET would be close-delimited; HEAD has no body, and closes
+   * as GET would. */
+  tc_open(&c, f.port);
+  tc_send(&c, "HEAD /chunked HTTP/1.0\r\n\r\n");
+  TH_RUN_UNTIL(f.loop, (tc_poll(&c), c.eof), 5);
+  assert_false(strstr(c.buf, "part1") != NULL);
+  hl = (size_t)(strstr(c.buf, "\r\n\r\n") - c.buf) + 4;
+  assert_int_equal(c.len, hl);
+  tc_close(&c);
+  stop(&f);
+}
+
+/* Error answers of the server itself to HEAD: the status and
+ * Content-Length GET gets, no body (RFC 9112 §6.3). */
+static const struct head_error_case {
+  const char *name;
+  const char *rest; /* after the method */
+  int status;
+} head_error_cases[] = {
+    {"no Host", " / HTTP/1.1\r\n\r\n", 400},
+    {"bad Host", " / HTTP/1.1\r\nHost: a b\r\n\r\n", 400},
+    {"CL too big", " / HTTP/1.1\r\nHost: a\r\nContent-Length: 1001\r\n\r\n", 413},
+    {"TE unknown", " / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501},
+    {"version 2", " / HTTP/2.0\r\nHost: a\r\n\r\n", 505},
+    {"Expect other", " / HTTP/1.1\r\nHost: a\r\nExpect: magic\r\nContent-Length: 1\r\n\r\nx", 417},
+    {"many headers", " / HTTP/1.1\r\nHost: a\r\n"
+     "A: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\n"
+     "A: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\n\r\n", 431},
+};
+
+/* Sends `method` + `rest`, waits for the close, parses the answer. */
+static void error_answer(fixture *f, const char *method, const char *rest, tclient *c, tresp *r) {
+  char raw[2048];
+  snprintf(raw, sizeof(raw), "%s%s", method, rest);
+  tc_open(c, f->port);
+  tc_send(c, raw);
+  TH_RUN_UNTIL(f->loop, (tc_poll(c), c->eof), 5);
+  size_t used = parse_resp(c->buf, c->len, true, strcmp(method, "HEAD") == 0, r);
+  if (!used) fail_msg("%s: no response: %s", rest, c->buf);
+}
+
+static void test_head_errors(void **state) {
+  (void)state;
+  gale_http_server_options o;
+  opts_small(&o);
+  fixture f;
+  start(&f, &o);
+  for (size_t i = 0; i < sizeof(head_error_cases) / sizeof(head_error_cases[0]); i++) {
+    const struct head_error_case *hc = &head_error_cases[i];
+    tclient cg, ch;
+    tresp rg, rh;
+    char lg[32], lh[32];
+    error_answer(&f, "GET", hc->rest, &cg, &rg);
+    error_answer(&f, "HEAD", hc->rest, &ch, &rh);
+    if (rg.status != hc->status || rh.status != hc->status)
+      fail_msg("%s: GET %d, HEAD %d, want %d", hc->name, rg.status, rh.status, hc->status);
+    assert_true(rg.body_len > 0);
+    assert_true(tresp_header(&rg, "Content-Length", lg, sizeof(lg)));
+    assert_true(tresp_header(&rh, "Content-Length", lh, sizeof(lh)));
+    assert_string_equal(lg, lh);
+    size_t hl = strlen(rh.head);
+    if (ch.len != hl) fail_msg("%s: HEAD answer has a body: %s", hc->name, ch.buf + hl);
+    tresp_free(&rg);
+    tresp_free(&rh);
+    tc_close(&cg);
+    tc_close(&ch);
+  }
+  assert_int_equal(f.requests, 0);
+  stop(&f);
+}
+
 static int inflate_all(const char *in, size_t len, char *out, size_t cap) {
   z_stream z;
   memset(&z, 0, sizeof(z));
@@ -1349,7 +1453,8 @@ int main(void) {
       cmocka_unit_test(test_chunked_response),
       cmocka_unit_test(test_streamed_body),
       cmocka_unit_test(test_100_continue),
-      cmocka_unit_test(test_head_and_204),
+      cmocka_unit_test(test_head_and_204), cmocka_unit_test(test_head_streamed),
+      cmocka_unit_test(test_head_errors),
       cmocka_unit_test(test_gzip),
       cmocka_unit_test(test_http10),
       cmocka_unit_test(test_timeouts),

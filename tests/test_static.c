@@ -193,6 +193,54 @@ static void test_ranges(void **state) {
   sstop(&f);
 }
 
+/* If-Range (RFC 9110 §13.1.5): the Range holds only for the current
+ * validator; otherwise the whole file with 200. */
+static void test_if_range(void **state) {
+  (void)state;
+  sfix f;
+  sstart(&f);
+  tresp r;
+  char etag[128], lm[128], v[128], extra[512];
+  sget(&f, "/static/a.txt", NULL, &r);
+  assert_true(tresp_header(&r, "Etag", etag, sizeof(etag)));
+  assert_true(tresp_header(&r, "Last-Modified", lm, sizeof(lm)));
+  tresp_free(&r);
+  snprintf(extra, sizeof(extra), "Range: bytes=2-5\r\nIf-Range: %s\r\n", etag);
+  sget(&f, "/static/a.txt", extra, &r);
+  assert_int_equal(r.status, 206);
+  assert_string_equal(r.body, "2345");
+  tresp_free(&r);
+  snprintf(extra, sizeof(extra), "Range: bytes=2-5\r\nIf-Range: %s\r\n", lm);
+  sget(&f, "/static/a.txt", extra, &r);
+  assert_int_equal(r.status, 206);
+  assert_string_equal(r.body, "2345");
+  tresp_free(&r);
+  const char *stale[] = {
+      "\"other\"", "W/\"other\"", "Thu, 01 Jan 1970 00:00:00 GMT", "not a date", "",
+      "\"", "Mon, 99 Foo 2026 99:99:99 GMT"};
+  for (size_t i = 0; i < sizeof(stale) / sizeof(stale[0]); i++) {
+    snprintf(extra, sizeof(extra), "Range: bytes=2-5\r\nIf-Range: %s\r\n", stale[i]);
+    sget(&f, "/static/a.txt", extra, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "0123456789");
+    assert_false(tresp_header(&r, "Content-Range", NULL, 0));
+    assert_true(tresp_header(&r, "Content-Length", v, sizeof(v)));
+    assert_string_equal(v, "10");
+    tresp_free(&r);
+  }
+  /* The weak form of our own tag is not a strong match either. */
+  snprintf(extra, sizeof(extra), "Range: bytes=2-5\r\nIf-Range: W/%s\r\n", etag);
+  sget(&f, "/static/a.txt", extra, &r);
+  assert_int_equal(r.status, 200);
+  assert_string_equal(r.body, "0123456789");
+  tresp_free(&r);
+  /* If-Range without Range: ignored. */
+  sget(&f, "/static/a.txt", "If-Range: \"other\"\r\n", &r);
+  assert_int_equal(r.status, 200);
+  tresp_free(&r);
+  sstop(&f);
+}
+
 static void test_refused(void **state) {
   (void)state;
   sfix f;
@@ -233,7 +281,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_basic),
       cmocka_unit_test(test_conditional),
-      cmocka_unit_test(test_ranges),
+      cmocka_unit_test(test_ranges), cmocka_unit_test(test_if_range),
       cmocka_unit_test(test_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,15 +2,8 @@
  * signed cookies, XSRF, ETag, redirects, error pages. */
 #include <time.h>
 
-#include "test_http_server_util.h"
+#include "test_web_util.h"
 
-typedef struct wfix {
-  gale_loop *loop;
-  gale_web_app *app;
-  gale_http_server *server;
-  int port;
-  int fds_before;
-} wfix;
 
 static char trace[256];
 static gale_web_handler *held;
@@ -39,12 +32,13 @@ static void life_prepare(gale_web_handler *h) {
   tr("prepare,");
 }
 static void life_get(gale_web_handler *h) {
+  web_user_check_handler(h);
   struct life_ctx *ctx = gale_web_handler_ctx(h);
   tr("get,");
   gale_web_printf(h, "magic=%d", ctx->magic);
 }
 static void life_finish(gale_web_handler *h) {
-  (void)h;
+  web_user_check_handler(h);
   tr("finish");
 }
 static const gale_web_handler_class life_class = {
@@ -56,6 +50,7 @@ static const gale_web_handler_class life_class = {
 };
 
 static void args_get(gale_web_handler *h) {
+  web_user_check_handler(h);
   gale_web_printf(h, "%zu:", gale_web_path_arg_count(h));
   for (size_t i = 0; i < gale_web_path_arg_count(h); i++)
     gale_web_printf(h, "[%s]", gale_web_path_arg(h, i));
@@ -87,6 +82,7 @@ static void resp_get(gale_web_handler *h) {
 static const gale_web_handler_class resp_class = {.get = resp_get};
 
 static void json_get(gale_web_handler *h) {
+  web_user_check_handler(h);
   gale_web_json_begin_object(h);
   gale_web_json_key(h, "s");
   gale_web_json_string(h, "q\"\\\n</script>");
@@ -104,6 +100,7 @@ static void json_get(gale_web_handler *h) {
 static const gale_web_handler_class json_class = {.get = json_get};
 
 static void stream_get(gale_web_handler *h) {
+  web_user_check_handler(h);
   gale_web_write_str(h, "one,");
   assert_int_equal(gale_web_flush(h), GALE_OK);
   gale_web_write_str(h, "two");
@@ -111,12 +108,16 @@ static void stream_get(gale_web_handler *h) {
 static const gale_web_handler_class stream_class = {.get = stream_get};
 
 static void redir_get(gale_web_handler *h) {
+  web_user_check_handler(h);
   assert_int_equal(gale_web_redirect(h, "/x\r\nSet-Cookie: a=b", 302), GALE_EINVAL);
   assert_int_equal(gale_web_redirect(h, "/elsewhere", 307), GALE_OK);
 }
 static const gale_web_handler_class redir_class = {.get = redir_get};
 
+static const gale_web_handler_class postonly_class = {.post = form_post};
+
 static void err_get(gale_web_handler *h) {
+  web_user_check_handler(h);
   gale_web_write_str(h, "discarded");
   gale_web_send_error(h, 503);
 }
@@ -126,6 +127,7 @@ static void err_write_error(gale_web_handler *h, int status) {
 static const gale_web_handler_class err_class = {.get = err_get, .write_error = err_write_error};
 
 static void async_get(gale_web_handler *h) {
+  web_user_check_handler(h);
   held = h;
   gale_web_hold(h);
 }
@@ -148,6 +150,7 @@ static void never_get(gale_web_handler *h) {
 static const gale_web_handler_class early_class = {.prepare = early_prepare, .get = never_get};
 
 static void cookie_get(gale_web_handler *h) {
+  web_user_check_handler(h);
   gale_web_printf(h, "c=%s", gale_web_get_cookie(h, "c", "-"));
   gale_web_cookie_options o = {.path = "/p", .httponly = true, .expires_days = 1};
   assert_int_equal(gale_web_set_cookie(h, "n", "v", &o), GALE_OK);
@@ -155,6 +158,7 @@ static void cookie_get(gale_web_handler *h) {
   assert_int_equal(gale_web_set_signed_cookie(h, "user", "alice", 30), GALE_OK);
 }
 static void signed_get(gale_web_handler *h) {
+  web_user_check_handler(h);
   const char *u = gale_web_get_signed_cookie(h, "user", 31);
   gale_web_printf(h, "user=%s", u ? u : "(none)");
 }
@@ -162,6 +166,7 @@ static const gale_web_handler_class cookie_class = {.get = cookie_get};
 static const gale_web_handler_class signed_class = {.get = signed_get};
 
 static void xsrf_get(gale_web_handler *h) {
+  web_user_check_handler(h);
   gale_web_write_str(h, gale_web_xsrf_token(h));
 }
 static void xsrf_post(gale_web_handler *h) {
@@ -192,6 +197,7 @@ static void holdprep_prepare(gale_web_handler *h) {
   gale_web_hold(h);
 }
 static void holdprep_get(gale_web_handler *h) {
+  web_user_check_handler(h);
   tr("get,");
   gale_web_write_str(h, "resumed");
 }
@@ -211,6 +217,7 @@ static int sink_data(gale_web_handler *h, const char *data, size_t len) {
   return GALE_OK;
 }
 static void sink_put(gale_web_handler *h) {
+  web_user_check_handler(h);
   struct sink_ctx *ctx = gale_web_handler_ctx(h);
   size_t blen = 0;
   gale_web_body(h, &blen);
@@ -230,15 +237,16 @@ static const gale_web_handler_class rstatus_class = {.get = rstatus_get};
 static int lp_finishes, lp_closes;
 static gale_web_handler *lp_held;
 static void lp_get(gale_web_handler *h) {
+  web_user_check_handler(h);
   lp_held = h;
   gale_web_hold(h);
 }
 static void lp_closed(gale_web_handler *h) {
-  (void)h;
+  web_user_check_handler(h);
   lp_closes++;
 }
 static void lp_finish(gale_web_handler *h) {
-  (void)h;
+  web_user_check_handler(h);
   lp_finishes++;
   lp_held = NULL;
 }
@@ -260,18 +268,15 @@ static const gale_web_handler_class badcookie_class = {.get = badcookie_get};
 static int life_magic = 7;
 
 static void wstart(wfix *f, gale_web_app_options *o) {
-  memset(f, 0, sizeof(*f));
+  wfix_open(f, o);
   trace[0] = '\0';
   held = NULL;
   closes = 0;
-  f->fds_before = th_count_fds();
-  f->loop = gale_loop_new();
-  f->app = gale_web_app_new(o);
-  assert_non_null(f->app);
   assert_int_equal(gale_web_app_add(f->app, "/life", &life_class, &life_magic, NULL), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/user/([0-9]+)/(?<id>[a-z%0-9]+)", &args_class, NULL, "user"), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/opt(/x)?", &args_class, NULL, NULL), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/form", &form_class, NULL, NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f->app, "/postonly", &postonly_class, NULL, NULL), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/resp", &resp_class, NULL, NULL), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/json", &json_class, NULL, NULL), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/stream", &stream_class, NULL, NULL), GALE_OK);
@@ -292,35 +297,19 @@ static void wstart(wfix *f, gale_web_app_options *o) {
   assert_int_equal(gale_web_app_add(f->app, "/old/([0-9]+)", &gale_web_redirect_handler, (void *)&ro, NULL), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/bad(", &args_class, NULL, NULL), GALE_EINVAL);
   assert_int_equal(gale_web_app_add(f->app, "/dup", &args_class, NULL, "user"), GALE_EEXIST);
-  gale_http_server_options ho;
-  gale_http_server_options_init(&ho);
-  ho.access_log = false;
-  assert_int_equal(gale_web_app_listen(f->app, f->loop, 0, "127.0.0.1", &ho, &f->server), GALE_OK);
-  f->port = gale_http_server_port(f->server);
+  wfix_listen(f, NULL);
 }
 
 static void wstop(wfix *f) {
-  gale_http_server_free(f->server);
-  th_run_for(f->loop, 0.05);
-  gale_web_app_free(f->app);
-  gale_loop_free(f->loop);
-  assert_int_equal(th_count_fds(), f->fds_before);
+  wfix_stop(f);
 }
 
-/* One request on a fresh connection; returns the response. */
 static void fetch(wfix *f, const char *raw, tresp *r) {
-  tclient c;
-  tc_open(&c, f->port);
-  tc_send(&c, raw);
-  TH_RUN_UNTIL(f->loop, tc_count(&c) >= 1, 5);
-  tc_get(&c, 0, strncmp(raw, "HEAD", 4) == 0, r);
-  tc_close(&c);
+  wfix_fetch(f, raw, r);
 }
 
 static void get(wfix *f, const char *path, tresp *r) {
-  char raw[1024];
-  snprintf(raw, sizeof(raw), "GET %s HTTP/1.1\r\nHost: h\r\n\r\n", path);
-  fetch(f, raw, r);
+  wfix_get(f, path, NULL, r);
 }
 
 /* ---- tests ------------------------------------------------------------------------ */
@@ -755,6 +744,43 @@ static void test_longpoll_client_gone(void **state) {
   wstop(&f);
 }
 
+/* HEAD answers of the web layer, errors and streamed ones included: GET's
+ * status and framing headers, no body, the connection kept as for GET. */
+static void test_head_answers(void **state) {
+  (void)state;
+  wfix f;
+  wstart(&f, NULL);
+  const char *paths[] = {"/nothing", "/postonly", "/err", "/stream", "/life", "/redir"};
+  for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+    tresp g, hd;
+    char raw[256], vg[64], vh[64];
+    get(&f, paths[i], &g);
+    tclient c;
+    tc_open(&c, f.port);
+    snprintf(raw, sizeof(raw), "HEAD %s HTTP/1.1\r\nHost: h\r\n\r\nGET /life HTTP/1.1\r\nHost: h\r\n\r\n",
+             paths[i]);
+    tc_send(&c, raw);
+    TH_RUN_UNTIL(f.loop, (tc_poll(&c), strstr(c.buf, "magic=7") != NULL), 5);
+    tc_get(&c, 0, true, &hd);
+    if (hd.status != g.status) fail_msg("%s: GET %d, HEAD %d", paths[i], g.status, hd.status);
+    bool gl = tresp_header(&g, "Content-Length", vg, sizeof(vg));
+    bool hl = tresp_header(&hd, "Content-Length", vh, sizeof(vh));
+    assert_int_equal(gl, hl);
+    if (gl) assert_string_equal(vg, vh);
+    gl = tresp_header(&g, "Transfer-Encoding", vg, sizeof(vg));
+    hl = tresp_header(&hd, "Transfer-Encoding", vh, sizeof(vh));
+    assert_int_equal(gl, hl);
+    if (gl) assert_string_equal(vg, vh);
+    size_t n = strlen(hd.head);
+    if (strncmp(c.buf + n, "HTTP/1.1 200 OK\r\n", 17) != 0)
+      fail_msg("%s: HEAD answer has a body: %.200s", paths[i], c.buf + n);
+    tresp_free(&g);
+    tresp_free(&hd);
+    tc_close(&c);
+  }
+  wstop(&f);
+}
+
 /* An app with a few routes answering three pipelined requests; returns
  * the number of answers. */
 static int web_alloc_scenario(void) {
@@ -805,16 +831,21 @@ static void test_allocation_failures(void **state) {
   assert_true(checked > 10);
 }
 
+#define WEB_TESTS                                                                          \
+  cmocka_unit_test(test_routes), cmocka_unit_test(test_response_api),                      \
+      cmocka_unit_test(test_etag), cmocka_unit_test(test_arguments),                       \
+      cmocka_unit_test(test_async_handler), cmocka_unit_test(test_cookies),                \
+      cmocka_unit_test(test_signed_value), cmocka_unit_test(test_xsrf),                    \
+      cmocka_unit_test(test_request_accessors), cmocka_unit_test(test_prepare_hold_resume), \
+      cmocka_unit_test(test_stream_request_body), cmocka_unit_test(test_redirect_statuses), \
+      cmocka_unit_test(test_longpoll_client_gone), cmocka_unit_test(test_head_answers)
+
 int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_routes),     cmocka_unit_test(test_response_api),
-      cmocka_unit_test(test_etag),       cmocka_unit_test(test_arguments),
-      cmocka_unit_test(test_async_handler), cmocka_unit_test(test_cookies),
-      cmocka_unit_test(test_signed_value),  cmocka_unit_test(test_xsrf),
-      cmocka_unit_test(test_request_accessors), cmocka_unit_test(test_prepare_hold_resume),
-      cmocka_unit_test(test_stream_request_body), cmocka_unit_test(test_redirect_statuses),
-      cmocka_unit_test(test_longpoll_client_gone),
-      cmocka_unit_test(test_allocation_failures),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  const struct CMUnitTest tests[] = {WEB_TESTS, cmocka_unit_test(test_allocation_failures)};
+  /* Every web feature again with the application's `user` set on each
+   * request (the allocation sweep is left to the plain run). */
+  const struct CMUnitTest user_tests[] = {WEB_TESTS};
+  int failed = cmocka_run_group_tests_name("plain", tests, web_plain_setup, NULL);
+  failed += cmocka_run_group_tests_name("user", user_tests, web_user_setup, web_user_teardown);
+  return failed;
 }

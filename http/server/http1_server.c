@@ -89,6 +89,9 @@ void gale__conn_fail(gale__h1_conn *c, int http_status, const char *detail) {
   if (c->closed || c->state == GALE__CONN_CLOSING) return;
   gale_http_server_request *req = c->req;
   bool head_out = req && req->headers_sent;
+  /* An answer to HEAD has no body, only GET's Content-Length (RFC 9112
+   * §6.3): the method is known once the request line parsed. */
+  bool head_req = req && req->msg.method_id == GALE_H1_METHOD_HEAD;
   drain_consumed(c);
   drop_request(c, GALE_EHTTP_PARSE);
   struct evbuffer *out = gale__conn_output(c);
@@ -107,7 +110,7 @@ void gale__conn_fail(gale__h1_conn *c, int http_status, const char *detail) {
                         "Content-Type: text/plain; charset=utf-8\r\n"
                         "Content-Length: %d\r\nConnection: close\r\n\r\n",
                         blen);
-    evbuffer_add(out, body, (size_t)blen);
+    if (!head_req) evbuffer_add(out, body, (size_t)blen);
     if (c->server->opts.access_log && gale_log_enabled(GALE_LOG_INFO)) {
       char ip[64];
       gale__conn_peer_ip(c, ip, sizeof(ip));

@@ -78,10 +78,12 @@ struct gale_http_server_request {
   /* Application hooks. */
   gale_http_close_cb close_cb;
   void *close_arg;
-  void *user;
-  /* Internal: runs when the request is freed (the web layer frees its
-   * handler here). */
-  void (*on_free)(gale_http_server_request *req);
+  void *user;                  /* the application's alone */
+  /* The layer above (the web layer's handler): its own slot, so an
+   * application's `user` never collides with it.  layer_free runs when the
+   * request is freed, with `layer` still set. */
+  void *layer;
+  void (*layer_free)(gale_http_server_request *req);
 
   /* Response. */
   int status;

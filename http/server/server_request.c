@@ -67,7 +67,8 @@ gale_http_server_request *gale__request_new(gale__h1_conn *conn) {
   req->close_cb = NULL;
   req->close_arg = NULL;
   req->user = NULL;
-  req->on_free = NULL;
+  req->layer = NULL;
+  req->layer_free = NULL;
   req->status = 200;
   req->reason[0] = '\0';
   req->reason_ptr = NULL;
@@ -93,11 +94,12 @@ static void request_release(gale_http_server_request *req) {
 
 void gale__request_free(gale_http_server_request *req) {
   if (!req) return;
-  if (req->on_free) {
-    void (*fn)(gale_http_server_request *) = req->on_free;
-    req->on_free = NULL;
+  if (req->layer_free) {
+    void (*fn)(gale_http_server_request *) = req->layer_free;
+    req->layer_free = NULL;
     fn(req);
   }
+  req->layer = NULL;
   gale_http_server *server = req->server;
   free(req->head_copy);
   req->head_copy = NULL;
@@ -556,7 +558,9 @@ static int write_head(gale_http_server_request *req, int64_t final_len, bool gzi
   } else if (final_len >= 0) {
     length = (uint64_t)final_len;
     send_length = true;
-  } else if (!req->no_body) {
+  } else if (!status_has_no_body(req->status)) {
+    /* HEAD included: it carries the framing GET would (RFC 9110 §9.3.2);
+     * no_body keeps the chunks themselves off the wire. */
     if (http11)
       req->chunked = true;
     else

@@ -125,6 +125,18 @@ static int parse_range(const char *v, off_t size, off_t *start, off_t *end) {
   return size == 0 ? -1 : 1;
 }
 
+/* If-Range (RFC 9110 §13.1.5): a Range applies only while the client's
+ * copy is current.  An entity-tag matches by strong comparison (ours are
+ * strong; a weak one never matches), a date only when it is exactly the
+ * Last-Modified.  No If-Range: the Range applies. */
+static bool if_range_holds(gale_web_handler *h, const char *etag, time_t mtime) {
+  const char *v = gale_web_header(h, "If-Range");
+  if (!v) return true;
+  if (v[0] == '"' || strncmp(v, "W/", 2) == 0) return strcmp(v, etag) == 0;
+  time_t t;
+  return gale_http_date_parse(v, strlen(v), &t) == GALE_OK && t == mtime;
+}
+
 static void static_get(gale_web_handler *h) {
   const gale_web_static_options *o = gale_web_handler_route_args(h);
   if (!o || !o->root) {
@@ -231,7 +243,7 @@ static void static_get(gale_web_handler *h) {
 
   off_t start = 0, end = st.st_size - 1;
   const char *range = gale_web_header(h, "Range");
-  if (range) {
+  if (range && if_range_holds(h, etag, st.st_mtime)) {
     int r = parse_range(range, st.st_size, &start, &end);
     if (r < 0) {
       char cr[64];

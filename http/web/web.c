@@ -259,8 +259,8 @@ static void handler_free(gale_web_handler *h) {
 }
 
 static void on_request_free(gale_http_server_request *req) {
-  gale_web_handler *h = req->user;
-  req->user = NULL;
+  gale_web_handler *h = req->layer;
+  req->layer = NULL;
   if (h) handler_free(h);
 }
 
@@ -274,8 +274,8 @@ gale_web_handler *gale__web_handler_new(gale_web_app *app, gale_http_server_requ
   if (!h) return NULL;
   h->app = app;
   h->req = req;
-  req->user = h;
-  req->on_free = on_request_free;
+  req->layer = h;
+  req->layer_free = on_request_free;
   gale__web_set_default_headers(h);
   return h;
 }
@@ -513,8 +513,8 @@ void gale_web_app_headers_cb(gale_http_server_request *req, void *arg) {
 
 void gale_web_app_request_cb(gale_http_server_request *req, void *arg) {
   gale_web_app *app = arg;
-  gale_web_handler *h = req->user;
-  if (!h || req->on_free != on_request_free) {
+  gale_web_handler *h = req->layer_free == on_request_free ? req->layer : NULL;
+  if (!h) {
     h = route_request(app, req);
     if (!h) {
       gale_http_server_request_set_status(req, 500, NULL);
