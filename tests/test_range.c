@@ -36,6 +36,12 @@ static void test_satisfiable(void **state) {
   expect("bytes=-30", 10, 0, 9); /* a suffix longer than the file: all of it */
   expect("bytes=9-9", 10, 9, 9);
   expect("bytes=0-9223372036854775", 10, 0, 9);
+  /* Every offset up to INT64_MAX reads: a served range written back as
+   * "bytes=s-e" is the same range. */
+  expect("bytes=9223372036854775000-", INT64_MAX, 9223372036854775000, INT64_MAX - 1);
+  expect("bytes=9223372036854775000-9223372036854775806", INT64_MAX, 9223372036854775000,
+         INT64_MAX - 1);
+  expect("bytes=0-9223372036854775807", INT64_MAX, 0, INT64_MAX - 1);
 }
 
 static void test_unsatisfiable(void **state) {
@@ -58,6 +64,7 @@ static void test_ignored(void **state) {
       "bytes=1-2,4-5", "bits=0-1",   "Bytes=0-1", "bytes=a-1",  "bytes=1-b",
       "bytes= 1-2", "bytes=1-2 ",    "bytes=1--2", "bytes=+1-2", "bytes=-1-2",
       "bytes=99999999999999999999-", "bytes=-99999999999999999999",
+      "bytes=9223372036854775808-", "bytes=0-9223372036854775808",
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     assert_int_equal(parse(bad[i], 10, &s, &e), GALE__RANGE_IGNORE);

@@ -10,7 +10,7 @@ static bool read_pos(const char *s, size_t n, int64_t *out) {
   if (n == 0) return false;
   int64_t v = 0;
   for (size_t i = 0; i < n; i++) {
-    if (s[i] < '0' || s[i] > '9' || v > INT64_MAX / 10 - 10) return false;
+    if (s[i] < '0' || s[i] > '9' || v > (INT64_MAX - (s[i] - '0')) / 10) return false;
     v = v * 10 + (s[i] - '0');
   }
   *out = v;
