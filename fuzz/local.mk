@@ -15,7 +15,8 @@ fuzz:
 
 fuzz_replay = fuzz/replay.c fuzz/fuzz.h
 check_PROGRAMS += fuzz/replay_request fuzz/replay_response fuzz/replay_chunked \
-	fuzz/replay_gunzip fuzz/replay_url fuzz/replay_multipart fuzz/replay_cookie
+	fuzz/replay_gunzip fuzz/replay_url fuzz/replay_multipart fuzz/replay_cookie \
+	fuzz/replay_range fuzz/replay_xheaders
 fuzz_replay_request_SOURCES = fuzz/fuzz_request.c fuzz/fuzz_head.h $(fuzz_replay)
 fuzz_replay_response_SOURCES = fuzz/fuzz_response.c fuzz/fuzz_head.h $(fuzz_replay)
 fuzz_replay_chunked_SOURCES = fuzz/fuzz_chunked.c $(fuzz_replay)
@@ -23,6 +24,8 @@ fuzz_replay_gunzip_SOURCES = fuzz/fuzz_gunzip.c $(fuzz_replay)
 fuzz_replay_url_SOURCES = fuzz/fuzz_url.c $(fuzz_replay)
 fuzz_replay_multipart_SOURCES = fuzz/fuzz_multipart.c $(fuzz_replay)
 fuzz_replay_cookie_SOURCES = fuzz/fuzz_cookie.c $(fuzz_replay)
+fuzz_replay_range_SOURCES = fuzz/fuzz_range.c $(fuzz_replay)
+fuzz_replay_xheaders_SOURCES = fuzz/fuzz_xheaders.c $(fuzz_replay)
 # Replays link the library, not the harness.
 fuzz_replay_request_LDADD = libgale_impl.la $(DEP_LIBS)
 fuzz_replay_response_LDADD = libgale_impl.la $(DEP_LIBS)
@@ -31,3 +34,5 @@ fuzz_replay_gunzip_LDADD = libgale_impl.la $(DEP_LIBS)
 fuzz_replay_url_LDADD = libgale_impl.la $(DEP_LIBS)
 fuzz_replay_multipart_LDADD = libgale_impl.la $(DEP_LIBS)
 fuzz_replay_cookie_LDADD = libgale_impl.la $(DEP_LIBS)
+fuzz_replay_range_LDADD = libgale_impl.la $(DEP_LIBS)
+fuzz_replay_xheaders_LDADD = libgale_impl.la $(DEP_LIBS)

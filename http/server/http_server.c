@@ -1,7 +1,6 @@
 /* gale_http_server: options, the TCP server underneath, the connection
  * list, graceful shutdown, the cached Date header, xheaders and the access
  * log. */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include "gale/netutil.h"
 #include "core/alloc.h"
 #include "http/server/server_internal.h"
+#include "http/server/xheaders.h"
 
 void gale_http_server_options_init(gale_http_server_options *opts) {
   if (!opts) return;
@@ -230,69 +230,17 @@ const char *gale__server_date_line(gale_http_server *server, size_t *len) {
 
 /* ---- xheaders (Tornado's _apply_xheaders) -------------------------------------- */
 
-static bool valid_ip(const char *s) {
-  unsigned char buf[sizeof(struct in6_addr)];
-  return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
-}
-
-static bool is_trusted(gale_http_server *server, const char *ip, size_t len) {
-  for (size_t i = 0; i < server->ntrusted; i++)
-    if (strlen(server->trusted[i]) == len && memcmp(server->trusted[i], ip, len) == 0) return true;
-  return false;
-}
-
-static void trim(const char **s, size_t *len) {
-  while (*len && (**s == ' ' || **s == '\t')) (*s)++, (*len)--;
-  while (*len && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t')) (*len)--;
-}
-
 void gale__server_apply_xheaders(gale_http_server *server, gale_http_server_request *req) {
-  char ip[sizeof(req->remote_ip)];
-  bool have = false;
   const char *xff = gale_http_server_request_header(req, "X-Forwarded-For");
-  if (xff) {
-    /* The rightmost address that is not a trusted proxy of ours. */
-    size_t end = strlen(xff);
-    for (;;) {
-      size_t start = end;
-      while (start > 0 && xff[start - 1] != ',') start--;
-      const char *e = xff + start;
-      size_t elen = end - start;
-      trim(&e, &elen);
-      if (elen && elen < sizeof(ip)) {
-        memcpy(ip, e, elen);
-        ip[elen] = '\0';
-        have = true;
-      } else {
-        have = false;
-      }
-      if (!have || !is_trusted(server, e, elen) || start == 0) break;
-      end = start - 1;
-    }
-  }
   const char *real = gale_http_server_request_header(req, "X-Real-IP");
-  if (real) {
-    size_t n = strlen(real);
-    if (n < sizeof(ip)) {
-      memcpy(ip, real, n + 1);
-      have = true;
-    }
-  }
-  if (have && valid_ip(ip)) memcpy(req->remote_ip, ip, strlen(ip) + 1);
-
+  char ip[sizeof(req->remote_ip)];
+  if (gale__xheaders_remote_ip(xff, xff ? strlen(xff) : 0, real, real ? strlen(real) : 0,
+                               server->trusted, server->ntrusted, ip, sizeof(ip)))
+    memcpy(req->remote_ip, ip, strlen(ip) + 1);
   const char *proto = gale_http_server_request_header(req, "X-Scheme");
   if (!proto) proto = gale_http_server_request_header(req, "X-Forwarded-Proto");
-  if (proto) {
-    /* The last element of a list, as the proxy nearest to us set it. */
-    const char *last = strrchr(proto, ',');
-    const char *p = last ? last + 1 : proto;
-    size_t n = strlen(p);
-    trim(&p, &n);
-    if (gale_ascii_eq_cstr(p, n, "http"))
-      req->protocol = "http";
-    else if (gale_ascii_eq_cstr(p, n, "https"))
-      req->protocol = "https";
-  }
+  const char *scheme = proto ? gale__xheaders_protocol(proto, strlen(proto)) : NULL;
+  if (scheme) req->protocol = scheme;
 }
 
 /* ---- access log ---------------------------------------------------------------------- */

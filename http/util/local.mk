@@ -13,12 +13,13 @@ libgale_impl_la_SOURCES += \
 	http/util/params.h http/util/params.c http/util/form.c \
 	http/util/content_type.c http/util/cookie.c \
 	http/util/multipart.c \
+	http/util/range.h http/util/range.c \
 	http/util/gzip.h http/util/gzip.c
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/test_http_headers tests/test_httpdate tests/test_url \
 	tests/test_form tests/test_content_type tests/test_cookie \
-	tests/test_multipart tests/test_gzip
+	tests/test_multipart tests/test_gzip tests/test_range
 tests_test_http_headers_SOURCES = tests/test_http_headers.c
 tests_test_httpdate_SOURCES = tests/test_httpdate.c
 tests_test_url_SOURCES = tests/test_url.c
@@ -27,6 +28,7 @@ tests_test_content_type_SOURCES = tests/test_content_type.c
 tests_test_cookie_SOURCES = tests/test_cookie.c
 tests_test_multipart_SOURCES = tests/test_multipart.c
 tests_test_gzip_SOURCES = tests/test_gzip.c
+tests_test_range_SOURCES = tests/test_range.c
 endif
 
 # bench/httputil.sh: the utilities beside evhttp's (make bench B=httputil).

@@ -13,6 +13,7 @@
 #include "gale/httpdate.h"
 #include "gale/url.h"
 #include "gale/log.h"
+#include "http/util/range.h"
 #include "http/web/web_internal.h"
 
 #define CACHE_MAX_AGE (86400L * 365 * 10) /* Tornado's, for ?v= URLs */
@@ -85,44 +86,6 @@ static bool under_root(const char *root_real, const char *path_real) {
   size_t n = strlen(root_real);
   if (strncmp(root_real, path_real, n) != 0) return false;
   return path_real[n] == '\0' || path_real[n] == '/' || (n == 1 && root_real[0] == '/');
-}
-
-/* Parses a single "bytes=a-b" range against `size`.  Returns 1 with
- * [*start, *end] set, 0 to ignore the header (malformed or several
- * ranges: serve everything), -1 when unsatisfiable. */
-static int parse_range(const char *v, off_t size, off_t *start, off_t *end) {
-  if (strncmp(v, "bytes=", 6) != 0) return 0;
-  v += 6;
-  if (strchr(v, ',')) return 0;
-  const char *dash = strchr(v, '-');
-  if (!dash) return 0;
-  long long a = -1, b = -1;
-  if (dash > v) {
-    a = 0;
-    for (const char *p = v; p < dash; p++) {
-      if (*p < '0' || *p > '9' || a > LLONG_MAX / 10 - 10) return 0;
-      a = a * 10 + (*p - '0');
-    }
-  }
-  if (dash[1]) {
-    b = 0;
-    for (const char *p = dash + 1; *p; p++) {
-      if (*p < '0' || *p > '9' || b > LLONG_MAX / 10 - 10) return 0;
-      b = b * 10 + (*p - '0');
-    }
-  }
-  if (a < 0 && b < 0) return 0;
-  if (a < 0) { /* suffix: the last b bytes */
-    if (b == 0) return -1;
-    *start = b >= size ? 0 : size - b;
-    *end = size - 1;
-  } else {
-    if (b >= 0 && b < a) return 0;
-    if (a >= size) return -1;
-    *start = a;
-    *end = b < 0 || b >= size ? size - 1 : b;
-  }
-  return size == 0 ? -1 : 1;
 }
 
 /* If-Range (RFC 9110 §13.1.5): a Range applies only while the client's
@@ -244,8 +207,9 @@ static void static_get(gale_web_handler *h) {
   off_t start = 0, end = st.st_size - 1;
   const char *range = gale_web_header(h, "Range");
   if (range && if_range_holds(h, etag, st.st_mtime)) {
-    int r = parse_range(range, st.st_size, &start, &end);
-    if (r < 0) {
+    int64_t rs, re;
+    int r = gale__range_parse(range, strlen(range), st.st_size, &rs, &re);
+    if (r == GALE__RANGE_UNSATISFIABLE) {
       char cr[64];
       snprintf(cr, sizeof(cr), "bytes */%lld", (long long)st.st_size);
       gale_web_set_status(h, 416, NULL);
@@ -255,7 +219,9 @@ static void static_get(gale_web_handler *h) {
       gale_web_finish(h);
       return;
     }
-    if (r > 0) {
+    if (r == GALE__RANGE_OK) {
+      start = (off_t)rs;
+      end = (off_t)re;
       char cr[96];
       snprintf(cr, sizeof(cr), "bytes %lld-%lld/%lld", (long long)start, (long long)end,
                (long long)st.st_size);
