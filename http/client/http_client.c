@@ -218,7 +218,8 @@ static int check_request(const gale_http_request *req) {
   if (req->method && !valid_method(req->method)) return GALE_EINVAL;
   if (req->body && req->body_producer) return GALE_EINVAL;
   if (req->body_len && !req->body) return GALE_EINVAL;
-  if (req->connect_timeout < 0 || req->request_timeout < 0 || req->max_redirects < 0)
+  if (req->connect_timeout < 0 || req->request_timeout < 0 || req->header_timeout < 0 ||
+      req->body_idle_timeout < 0 || req->max_redirects < 0)
     return GALE_EINVAL;
   if (has_bad_bytes(req->user_agent) || has_bad_bytes(req->referer) ||
       has_bad_bytes(req->auth_username) || has_bad_bytes(req->auth_password) ||
@@ -419,6 +420,7 @@ void gale__hc_complete(hc_fetch *f, int status, const char *detail) {
   if (f->request_timer) gale_timer_cancel(f->request_timer), f->request_timer = NULL;
   if (f->continue_timer) gale_timer_cancel(f->continue_timer), f->continue_timer = NULL;
   if (f->proxy_timer) gale_timer_cancel(f->proxy_timer), f->proxy_timer = NULL;
+  if (f->phase_timer) gale_timer_cancel(f->phase_timer), f->phase_timer = NULL;
   gale__hc_open_cancel(f);
   if (f->conn) {
     hc_conn *conn = f->conn;
@@ -500,6 +502,7 @@ static void start_fetch(hc_fetch *f) {
 void gale__hc_start_hop(hc_fetch *f) {
   hc_conn *conn;
   f->state = HC_CONNECTING;
+  if (f->phase_timer) gale_timer_cancel(f->phase_timer), f->phase_timer = NULL;
   f->t_hop = gale_loop_time(f->loop);
   f->t_dns = f->t_connect = f->t_tls = f->t_sent = f->t_first = 0;
   f->resp.reused = false;

@@ -285,6 +285,44 @@ int gale_http_upload_finish(gale_http_upload *up, int status) {
   return GALE_OK;
 }
 
+/* ---- the phase timeouts ---------------------------------------------------- */
+
+/* header_timeout and body_idle_timeout share one timer: the phases follow
+ * each other.  The body timer is not re-armed per read: each read stamps
+ * t_progress, and a timer that fires early re-arms for what is left. */
+
+static void phase_timer_stop(hc_fetch *f) {
+  if (f->phase_timer) gale_timer_cancel(f->phase_timer), f->phase_timer = NULL;
+}
+
+static void phase_timer_start(hc_fetch *f, double seconds, gale_loop_cb cb) {
+  phase_timer_stop(f);
+  if (seconds > 0 && gale_loop_call_later(f->loop, seconds, cb, f, &f->phase_timer) != GALE_OK)
+    gale__hc_complete(f, GALE_ENOMEM, NULL);
+}
+
+static void on_header_timeout(gale_loop *loop, void *arg) {
+  hc_fetch *f = arg;
+  (void)loop;
+  f->phase_timer = NULL;
+  gale__hc_set_error(f, "no complete response head within header_timeout (%.3g s)%s",
+                     f->req.header_timeout, f->got_byte ? "; part of one came" : "");
+  gale__hc_complete(f, GALE_ETIMEDOUT_HEADER, NULL);
+}
+
+static void on_body_idle(gale_loop *loop, void *arg) {
+  hc_fetch *f = arg;
+  double left = f->req.body_idle_timeout - (gale_loop_time(loop) - f->t_progress);
+  f->phase_timer = NULL;
+  if (left > 0.001) {
+    phase_timer_start(f, left, on_body_idle);
+    return;
+  }
+  gale__hc_set_error(f, "no body byte for %.3g s (body_idle_timeout) after %llu body bytes",
+                     f->req.body_idle_timeout, (unsigned long long)f->wire_body);
+  gale__hc_complete(f, GALE_ETIMEDOUT_READ, NULL);
+}
+
 /* ---- sending ------------------------------------------------------------- */
 
 static void send_body(hc_fetch *f) {
@@ -403,6 +441,8 @@ void gale__hc_exchange(hc_fetch *f) {
     gale__hc_complete(f, st, NULL);
     return;
   }
+  phase_timer_start(f, f->req.header_timeout, on_header_timeout);
+  if (f->state == HC_DONE) return;
   if (f->send_body && !f->await_continue) {
     send_body(f);
   } else {
@@ -453,9 +493,28 @@ static void emit_lines(hc_fetch *f, const char *p, size_t n, bool to_header_cb) 
   }
 }
 
-static void fail(hc_fetch *f, int status, const char *detail) {
-  if (detail) gale__hc_set_error(f, "%s", detail);
-  gale__hc_complete(f, status, NULL);
+/* A response head the parser refused: which limit or rule. */
+static void head_error(hc_fetch *f, int r) {
+  const char *d = gale_h1_parser_detail(&f->parser);
+  if (!d) d = gale_strerror(r);
+  if (r == GALE_EHTTP_HEADER_TOO_LARGE)
+    gale__hc_set_error(f, "response head over max_header_size (%u bytes): %s",
+                       (unsigned)f->parser.limits.max_header_size, d);
+  else if (r == GALE_EHTTP_BODY_TOO_LARGE)
+    gale__hc_set_error(f, "body larger than max_body_size (%zu bytes): %s", f->req.max_body_size, d);
+  else
+    gale__hc_set_error(f, "bad response from the server: %s", d);
+  gale__hc_complete(f, r, NULL);
+}
+
+/* A body the decoder, the inflater or the limit refused.  A streaming
+ * callback's own status keeps its sentence (or none). */
+static void body_error(hc_fetch *f, int st) {
+  if (st == GALE_EHTTP_BAD_CHUNK) gale__hc_set_error(f, "malformed chunked body");
+  else if (st == GALE_EHTTP_DECOMPRESS) gale__hc_set_error(f, "malformed gzip body");
+  else if (st == GALE_EHTTP_BODY_TOO_LARGE && !f->error)
+    gale__hc_set_error(f, "body larger than max_body_size (%zu bytes)", f->req.max_body_size);
+  gale__hc_complete(f, st, NULL);
 }
 
 static int on_head(hc_fetch *f, const char *p, size_t head_len) {
@@ -476,6 +535,10 @@ static int on_head(hc_fetch *f, const char *p, size_t head_len) {
     return 1; /* interim: parse the next head */
   }
   f->resp.code = m->status;
+  f->t_progress = gale_loop_time(f->loop);
+  phase_timer_start(f, m->body_kind == GALE_H1_BODY_NONE ? 0 : f->req.body_idle_timeout,
+                    on_body_idle);
+  if (f->state == HC_DONE) return GALE_ENOMEM;
   f->resp.http_version = m->version_minor ? 11 : 10;
   free(f->reason);
   f->reason = gale__hc_strndup(m->reason.ptr ? m->reason.ptr : "", m->reason.len);
@@ -530,7 +593,7 @@ static void body_done(hc_fetch *f) {
     f->gz = NULL;
     if (f->state == HC_DONE) return;
     if (st != GALE_OK) {
-      fail(f, st, st == GALE_EHTTP_DECOMPRESS ? "malformed gzip body" : NULL);
+      body_error(f, st);
       return;
     }
   }
@@ -593,15 +656,13 @@ static void process(hc_fetch *f, struct evbuffer *in) {
         want = (size_t)f->parser.limits.max_header_size + 1;
       p = (const char *)evbuffer_pullup(in, (ssize_t)want);
       if (!p) {
-        fail(f, GALE_ENOMEM, NULL);
+        gale__hc_complete(f, GALE_ENOMEM, NULL);
         return;
       }
       r = gale_h1_parse_head(&f->parser, p, want, &f->msg);
       if (r == GALE_EAGAIN) return;
       if (r < 0) {
-        const char *d = gale_h1_parser_detail(&f->parser);
-        gale__hc_set_error(f, "bad response from the server: %s", d ? d : gale_strerror(r));
-        gale__hc_complete(f, r, NULL);
+        head_error(f, r);
         return;
       }
       {
@@ -609,7 +670,7 @@ static void process(hc_fetch *f, struct evbuffer *in) {
         if (f->state == HC_DONE) return;
         evbuffer_drain(in, (size_t)r);
         if (st < 0) {
-          fail(f, st, NULL);
+          gale__hc_complete(f, st, NULL);
           return;
         }
         if (st == 0) {
@@ -632,16 +693,17 @@ static void process(hc_fetch *f, struct evbuffer *in) {
       r = gale_h1_body_decode(&f->bdec, len ? v.iov_base : "", len ? v.iov_len : 0, &consumed,
                               &data, &dlen);
       if (r < 0 && r != GALE_EAGAIN) {
-        fail(f, r, r == GALE_EHTTP_BAD_CHUNK ? "malformed chunked body" : NULL);
+        body_error(f, r);
         return;
       }
+      if (consumed) f->t_progress = gale_loop_time(f->loop);
       if (dlen) {
         int st;
         f->wire_body += dlen;
         st = f->gz ? gale__gzip_write(f->gz, data, dlen, gz_sink, f) : add_body(f, data, dlen);
         if (f->state == HC_DONE) return; /* the user cancelled from a callback */
         if (st != GALE_OK) {
-          fail(f, st, st == GALE_EHTTP_DECOMPRESS ? "malformed gzip body" : NULL);
+          body_error(f, st);
           return;
         }
       }
@@ -682,58 +744,78 @@ int gale__hc_stream_error(hc_fetch *f, int reason) {
   return reason;
 }
 
+static bool peer_closed(int reason) { return reason == GALE_EOF || reason == GALE_OK; }
+
+/* The connection ended before the response head was complete. */
+static void closed_in_head(hc_fetch *f, int reason) {
+  const char *where = f->got_byte ? "in the middle of the response head" : "before the response head";
+  if (!f->got_byte && f->resp.reused && !f->retried && idempotent(f->method) &&
+      (reason == GALE_EOF || reason == GALE_ECONNRESET || reason == GALE_EPIPE)) {
+    /* The server closed a kept-alive connection as we reused it: the
+     * request cannot have been processed; try once on a fresh one. */
+    f->retried = true;
+    f->no_reuse = true;
+    gale__hc_debug(f, GALE_HTTP_DEBUG_INFO, "Connection died, retrying a fresh connect");
+    gale__hc_start_hop(f);
+    return;
+  }
+  if (reason == GALE_ECONNRESET) {
+    gale__hc_set_error(f, "the server reset the connection %s", where);
+    gale__hc_complete(f, GALE_ECONNRESET, NULL);
+  } else if (peer_closed(reason)) {
+    gale__hc_set_error(f, "the server closed the connection %s", where);
+    gale__hc_complete(f, f->got_byte ? GALE_EHTTP_HEAD_TRUNCATED : GALE_EOF, NULL);
+  } else {
+    gale__hc_set_error(f, "the connection failed %s: %s", where, gale_strerror(reason));
+    gale__hc_complete(f, gale__hc_stream_error(f, reason), NULL);
+  }
+}
+
+/* How far the body got, for the sentence of a failure. */
+static void body_progress(const hc_fetch *f, char *buf, size_t len) {
+  if (f->msg.body_kind == GALE_H1_BODY_LENGTH)
+    snprintf(buf, len, "after %llu of %llu body bytes", (unsigned long long)f->wire_body,
+             (unsigned long long)f->msg.content_length);
+  else if (f->msg.body_kind == GALE_H1_BODY_CHUNKED)
+    snprintf(buf, len, "in the middle of the chunked body (%llu bytes)",
+             (unsigned long long)f->wire_body);
+  else
+    snprintf(buf, len, "after %llu body bytes", (unsigned long long)f->wire_body);
+}
+
+/* The connection ended while the body was being read: the end of a
+ * close-delimited body, or a failure naming what cut it short. */
+static void closed_in_body(hc_fetch *f, int reason) {
+  int r = gale_h1_body_eof(&f->bdec);
+  char where[96];
+  if (r == GALE_H1_BODY_DONE && peer_closed(reason)) {
+    f->keep_alive = false;
+    body_done(f);
+    return;
+  }
+  body_progress(f, where, sizeof where);
+  if (reason == GALE_ECONNRESET) {
+    gale__hc_set_error(f, "the server reset the connection %s", where);
+    gale__hc_complete(f, GALE_ECONNRESET, NULL);
+  } else if (reason == GALE_ETLS_TRUNCATED && r == GALE_H1_BODY_DONE) {
+    gale__hc_set_error(f, "TLS connection closed without close_notify: the body may be cut short");
+    gale__hc_complete(f, GALE_EHTTP_TRUNCATED, NULL);
+  } else if (peer_closed(reason) || reason == GALE_ETLS_TRUNCATED) {
+    gale__hc_set_error(f, "the connection closed %s", where);
+    gale__hc_complete(f, GALE_EHTTP_TRUNCATED, NULL);
+  } else {
+    gale__hc_set_error(f, "the connection failed %s: %s", where, gale_strerror(reason));
+    gale__hc_complete(f, gale__hc_stream_error(f, reason), NULL);
+  }
+}
+
 void gale__hc_conn_closed(hc_fetch *f, int reason, struct evbuffer *in) {
   /* Whatever arrived before the close is still ours (close-delimited
    * bodies end here). */
   if (in && evbuffer_get_length(in)) process(f, in);
   if (f->state == HC_DONE) return;
-  if (f->state == HC_EXCHANGE) {
-    if (!f->got_byte && f->resp.reused && !f->retried && idempotent(f->method) &&
-        (reason == GALE_EOF || reason == GALE_ECONNRESET || reason == GALE_EPIPE)) {
-      /* The server closed a kept-alive connection as we reused it: the
-       * request cannot have been processed; try once on a fresh one. */
-      f->retried = true;
-      f->no_reuse = true;
-      gale__hc_debug(f, GALE_HTTP_DEBUG_INFO, "Connection died, retrying a fresh connect");
-      gale__hc_start_hop(f);
-      return;
-    }
-    if (f->got_byte) {
-      gale__hc_set_error(f, "the server closed the connection in the middle of the response head");
-      gale__hc_complete(f, GALE_EHTTP_PARSE, NULL);
-    } else if (reason == GALE_EOF || reason == GALE_OK) {
-      gale__hc_set_error(f, "the server closed the connection without answering");
-      gale__hc_complete(f, GALE_EOF, NULL);
-    } else {
-      gale__hc_complete(f, gale__hc_stream_error(f, reason), NULL);
-    }
-    return;
-  }
-  if (f->state == HC_BODY) {
-    int r = gale_h1_body_eof(&f->bdec);
-    if (r == GALE_H1_BODY_DONE && reason == GALE_ETLS_TRUNCATED) {
-      gale__hc_set_error(f, "TLS connection closed without close_notify: the body may be cut short");
-      gale__hc_complete(f, GALE_EHTTP_TRUNCATED, NULL);
-      return;
-    }
-    if (r == GALE_H1_BODY_DONE && (reason == GALE_EOF || reason == GALE_OK)) {
-      f->keep_alive = false;
-      body_done(f);
-      return;
-    }
-    if (r == GALE_H1_BODY_DONE) {
-      gale__hc_complete(f, gale__hc_stream_error(f, reason), NULL);
-      return;
-    }
-    if (f->msg.body_kind == GALE_H1_BODY_LENGTH)
-      gale__hc_set_error(f, "the connection closed after %llu of %llu body bytes",
-                         (unsigned long long)f->wire_body,
-                         (unsigned long long)f->msg.content_length);
-    else
-      gale__hc_set_error(f, "the connection closed in the middle of the chunked body");
-    gale__hc_complete(f, GALE_EHTTP_TRUNCATED, NULL);
-    return;
-  }
-  /* CONNECTING / PROXY: the open path reports its own failure. */
-  gale__hc_complete(f, gale__hc_stream_error(f, reason), NULL);
+  if (f->state == HC_EXCHANGE) closed_in_head(f, reason);
+  else if (f->state == HC_BODY) closed_in_body(f, reason);
+  else /* CONNECTING / PROXY: the open path reports its own failure. */
+    gale__hc_complete(f, gale__hc_stream_error(f, reason), NULL);
 }

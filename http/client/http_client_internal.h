@@ -128,6 +128,8 @@ struct hc_fetch {
   gale_timer *continue_timer; /* gives up waiting for 100 Continue */
   gale_timer *request_timer;
   gale_timer *proxy_timer;    /* connect_timeout while CONNECT is answered */
+  gale_timer *phase_timer;    /* header_timeout, then body_idle_timeout */
+  double t_progress;          /* last body byte (body_idle_timeout) */
   gale_tcp_connect *connect_op; /* the pending gale_tcp_client connect */
   bool tls_detail;    /* the error already has OpenSSL's reason */
 

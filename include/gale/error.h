@@ -85,7 +85,8 @@
   X(EURL,                -110, "malformed URL")                              \
   X(EHTTP_PROXY,         -111, "proxy refused the connection")               \
   X(EHTTP_BAD_CHUNK,     -112, "malformed chunked encoding")               \
-  X(EHTTP_DECOMPRESS,    -113, "malformed compressed body")
+  X(EHTTP_DECOMPRESS,    -113, "malformed compressed body")              \
+  X(EHTTP_HEAD_TRUNCATED, -114, "connection closed in the middle of the HTTP head")
 
 typedef enum gale_status {
 #define GALE__STATUS_ENUM(name, value, text) GALE_##name = (value),

@@ -30,20 +30,31 @@
  * max_buffer_size 100 MiB, max_header_size 64 KiB.  Unlike Tornado's fetch(),
  * a 4xx/5xx answer is a response, not an error, unless raise_error is set.
  *
- * Errors (resp->status, or the future's status) are distinct: the
- * resolver's GALE_EDNS_* codes; GALE_ECONNREFUSED, GALE_EHOSTUNREACH,
- * GALE_ENETUNREACH; timeouts naming the phase (GALE_ETIMEDOUT_QUEUE, _DNS,
- * _CONNECT, _TLS, _REQUEST); TLS failures (GALE_ETLS_VERIFY, _HOSTNAME,
- * _EXPIRED, _PROTOCOL, _CONFIG, GALE_ETLS) with OpenSSL's reason in
- * resp->error; GALE_EHTTP_PARSE, GALE_EHTTP_BAD_CHUNK (and
- * GALE_EHTTP_VERSION for a major version other than 1) for protocol
- * violations by the server; GALE_EHTTP_TRUNCATED for a body shorter than
- * declared (or a TLS close-delimited body without close_notify);
- * GALE_EHTTP_TOO_MANY_REDIRECTS; GALE_EHTTP_BODY_TOO_LARGE;
- * GALE_EHTTP_HEADER_TOO_LARGE; GALE_EHTTP_DECOMPRESS (bad gzip data);
- * GALE_EHTTP_PROXY (the proxy refused CONNECT); GALE_EHTTP_STATUS (only
- * with raise_error); GALE_EOF / GALE_ECONNRESET when the server closed
- * before answering; GALE_EURL; GALE_ECANCELLED.
+ * Errors (resp->status, or the future's status) name the cause, and
+ * resp->error says it in a sentence with the detail (how many body bytes
+ * came, which timeout, OpenSSL's reason...):
+ *   - the resolver's GALE_EDNS_* codes; GALE_ECONNREFUSED,
+ *     GALE_EHOSTUNREACH, GALE_ENETUNREACH;
+ *   - timeouts naming the phase: GALE_ETIMEDOUT_QUEUE (max_clients wait),
+ *     _DNS, _CONNECT, _TLS (connect_timeout), _HEADER (header_timeout),
+ *     _READ (body_idle_timeout), _REQUEST (request_timeout);
+ *   - TLS failures (GALE_ETLS_VERIFY, _HOSTNAME, _EXPIRED, _PROTOCOL,
+ *     _CONFIG, GALE_ETLS) with OpenSSL's reason in resp->error;
+ *   - the connection ending early: GALE_ECONNRESET (reset by the server,
+ *     at any point of the exchange), GALE_EOF (closed before any byte of
+ *     the response head), GALE_EHTTP_HEAD_TRUNCATED (closed in the middle
+ *     of the head), GALE_EHTTP_TRUNCATED (closed before the end of a
+ *     Content-Length or chunked body, or a TLS close-delimited body without
+ *     close_notify);
+ *   - protocol violations by the server: GALE_EHTTP_PARSE,
+ *     GALE_EHTTP_BAD_CHUNK, GALE_EHTTP_VERSION (a major version other
+ *     than 1);
+ *   - limits: GALE_EHTTP_HEADER_TOO_LARGE (head, or trailers, over
+ *     max_header_size), GALE_EHTTP_BODY_TOO_LARGE (over max_body_size);
+ *   - GALE_EHTTP_TOO_MANY_REDIRECTS; GALE_EHTTP_DECOMPRESS (bad gzip
+ *     data); GALE_EHTTP_PROXY (the proxy refused CONNECT);
+ *     GALE_EHTTP_STATUS (only with raise_error); GALE_EURL;
+ *     GALE_ECANCELLED.
  *
  * All of the client runs on its loop's thread.
  */
@@ -138,6 +149,12 @@ typedef struct gale_http_request {
 
   double connect_timeout; /* 20 s: DNS + TCP + TLS (+ proxy CONNECT) */
   double request_timeout; /* 20 s: the whole fetch, queue wait excluded */
+  /* 0 (off): from the request head sent until the response head is
+   * complete, each hop (Go's ResponseHeaderTimeout); GALE_ETIMEDOUT_HEADER. */
+  double header_timeout;
+  /* 0 (off): the longest wait for the next body byte once the head is in;
+   * GALE_ETIMEDOUT_READ. */
+  double body_idle_timeout;
 
   bool follow_redirects; /* true */
   int max_redirects;     /* 5 */
