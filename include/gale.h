@@ -10,6 +10,7 @@
 
 #include "gale/common.h"
 #include "gale/error.h"
+#include "gale/buf.h"
 #include "gale/log.h"
 #include "gale/loop.h"
 #include "gale/future.h"

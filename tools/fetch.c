@@ -17,13 +17,11 @@ typedef struct fetch_cli {
   /* options */
   const char *method;
   gale_headers *headers;
-  char *data;
-  size_t data_len;
+  gale_buf data;
   bool have_data, get_data;
   /* -F: the multipart body is built here (httputil's encoder had not
    * landed when this was written). */
-  char *form;
-  size_t form_len;
+  gale_buf form;
   char boundary[40];
   char form_type[80];
   bool form_done;
@@ -204,18 +202,10 @@ static int add_data(fetch_cli *c, const char *arg, bool at_file, bool strip) {
     chunk = strdup(arg);
     if (!chunk) return CLI_EXIT_NOMEM;
   }
-  {
-    size_t need = c->data_len + (c->have_data ? 1 : 0) + len + 1;
-    char *nd = realloc(c->data, need);
-    if (!nd) {
-      free(chunk);
-      return CLI_EXIT_NOMEM;
-    }
-    c->data = nd;
-    if (c->have_data) c->data[c->data_len++] = '&';
-    memcpy(c->data + c->data_len, chunk, len);
-    c->data_len += len;
-    c->data[c->data_len] = '\0';
+  if ((c->have_data && gale_buf_append_byte(&c->data, '&') != GALE_OK) ||
+      gale_buf_append(&c->data, chunk, len) != GALE_OK) {
+    free(chunk);
+    return CLI_EXIT_NOMEM;
   }
   c->have_data = true;
   free(chunk);
@@ -239,13 +229,7 @@ static int add_urlencoded(fetch_cli *c, const char *arg) {
 }
 
 static bool form_append(fetch_cli *c, const void *data, size_t len) {
-  char *nb = realloc(c->form, c->form_len + len + 1);
-  if (!nb) return false;
-  c->form = nb;
-  memcpy(c->form + c->form_len, data, len);
-  c->form_len += len;
-  c->form[c->form_len] = '\0';
-  return true;
+  return gale_buf_append(&c->form, data, len) == GALE_OK;
 }
 
 /* curl's guesses for a file part's type by extension. */
@@ -270,18 +254,17 @@ static bool form_quoted_ok(const char *s) {
 /* One part: headers then data (copied). */
 static int form_part(fetch_cli *c, const char *name, const char *filename, const char *type,
                      const char *data, size_t len) {
-  char head[1024];
-  int n;
   if (!form_quoted_ok(name) || (filename && !form_quoted_ok(filename)) ||
       (type && strpbrk(type, "\r\n")))
     return GALE_EINVAL;
   if (memmem(data, len, c->boundary, strlen(c->boundary))) return GALE_EEXIST;
-  n = snprintf(head, sizeof head, "--%s\r\nContent-Disposition: form-data; name=\"%s\"%s%s%s\r\n%s%s%s\r\n",
-               c->boundary, name, filename ? "; filename=\"" : "", filename ? filename : "",
-               filename ? "\"" : "", type || filename ? "Content-Type: " : "",
-               type ? type : filename ? "application/octet-stream" : "", type || filename ? "\r\n" : "");
-  if (n < 0 || (size_t)n >= sizeof head) return GALE_EINVAL;
-  if (!form_append(c, head, (size_t)n) || !form_append(c, data, len) || !form_append(c, "\r\n", 2))
+  if (gale_buf_printf(&c->form,
+                      "--%s\r\nContent-Disposition: form-data; name=\"%s\"%s%s%s\r\n%s%s%s\r\n",
+                      c->boundary, name, filename ? "; filename=\"" : "", filename ? filename : "",
+                      filename ? "\"" : "", type || filename ? "Content-Type: " : "",
+                      type ? type : filename ? "application/octet-stream" : "",
+                      type || filename ? "\r\n" : "") != GALE_OK ||
+      !form_append(c, data, len) || !form_append(c, "\r\n", 2))
     return GALE_ENOMEM;
   return GALE_OK;
 }
@@ -545,7 +528,7 @@ static void on_done(const gale_http_response *r, void *arg) {
   if (t->upload) fclose(t->upload), t->upload = NULL;
   if (c->write_out)
     cli_write_out(stdout, c->write_out, r, code, t->url,
-                  c->method ? c->method : (c->head ? "HEAD" : (c->have_data || c->form ? "POST" : "GET")));
+                  c->method ? c->method : (c->head ? "HEAD" : (c->have_data || c->form.data ? "POST" : "GET")));
   if (code) c->exit_code = code;
   c->running--;
   c->done++;
@@ -570,24 +553,24 @@ static int start_transfer(fetch_cli *c, transfer *t) {
   gale_http_request_init(&req, t->url);
   t->content_length = -1;
   if (c->get_data && c->have_data) {
-    if (asprintf(&url, "%s%c%s", t->url, strchr(t->url, '?') ? '&' : '?', c->data) < 0)
+    if (asprintf(&url, "%s%c%s", t->url, strchr(t->url, '?') ? '&' : '?', c->data.data) < 0)
       return GALE_ENOMEM;
     req.url = url;
   }
   req.method = c->method ? c->method : c->head ? "HEAD" : "GET";
   if (!c->get_data && c->have_data) {
-    body = c->data;
-    body_len = c->data_len;
+    body = c->data.data;
+    body_len = c->data.len;
     if (!c->method) req.method = "POST";
-  } else if (c->form) {
+  } else if (c->form.data) {
     if (!c->form_done) {
       char end[64];
       int n = snprintf(end, sizeof end, "--%s--\r\n", c->boundary);
       if (!form_append(c, end, (size_t)n)) return GALE_ENOMEM;
       c->form_done = true;
     }
-    body = c->form;
-    body_len = c->form_len;
+    body = c->form.data;
+    body_len = c->form.len;
     if (!c->method) req.method = "POST";
   }
   if (c->upload_file) {
@@ -676,8 +659,8 @@ static void cli_free(fetch_cli *c) {
   for (int i = 0; i < 3 && c->loop; i++) gale_loop_run_once(c->loop, 0);
   gale_loop_free(c->loop);
   gale_headers_free(c->headers);
-  free(c->form);
-  free(c->data);
+  gale_buf_release(&c->form);
+  gale_buf_release(&c->data);
   free(c->proxy_host);
   free(c->user_name);
   free(c->user_pass);
@@ -817,7 +800,7 @@ int cli_fetch_main(int argc, char **argv) {
     if (!c.headers && !(c.headers = gale_headers_new())) rc = CLI_EXIT_NOMEM;
     else gale_headers_add(c.headers, "Content-Type", "application/x-www-form-urlencoded");
   }
-  if (!rc && c.form && !(c.headers && gale_headers_get(c.headers, "Content-Type"))) {
+  if (!rc && c.form.data && !(c.headers && gale_headers_get(c.headers, "Content-Type"))) {
     if (!c.headers && !(c.headers = gale_headers_new())) rc = CLI_EXIT_NOMEM;
     else gale_headers_add(c.headers, "Content-Type", c.form_type);
   }

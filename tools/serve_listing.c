@@ -47,21 +47,26 @@ static bool write_listing(gale_web_handler *h, const char *dir, const char *show
   gale_web_write_str(h, "</title></head>\n<body>\n<h1>Directory listing for ");
   gale_web_write_html_escaped(h, shown);
   gale_web_write_str(h, "</h1>\n<hr>\n<ul>\n");
+  gale_buf path, href; /* reused for every entry */
+  gale_buf_init(&path, 0);
+  gale_buf_init(&href, 0);
   for (size_t i = 0; i < n; i++) {
     size_t len = strlen(names[i]), elen;
-    char *href = malloc(3 * len + 1), *full = NULL;
     struct stat st;
-    bool is_dir = asprintf(&full, "%s/%s", dir, names[i]) >= 0 && stat(full, &st) == 0 &&
-                  S_ISDIR(st.st_mode);
-    if (href && gale_percent_encode(names[i], len, 0, href, 3 * len + 1, &elen) == GALE_OK) {
-      gale_web_printf(h, "<li><a href=\"%s%s\">", href, is_dir ? "/" : "");
+    gale_buf_reset(&path);
+    gale_buf_reset(&href);
+    bool is_dir = gale_buf_printf(&path, "%s/%s", dir, names[i]) == GALE_OK &&
+                  stat(path.data, &st) == 0 && S_ISDIR(st.st_mode);
+    if (gale_buf_reserve(&href, 3 * len) == GALE_OK &&
+        gale_percent_encode(names[i], len, 0, href.data, 3 * len + 1, &elen) == GALE_OK) {
+      gale_web_printf(h, "<li><a href=\"%s%s\">", href.data, is_dir ? "/" : "");
       gale_web_write_html_escaped(h, names[i]);
       gale_web_printf(h, "%s</a></li>\n", is_dir ? "/" : "");
     }
-    free(href);
-    free(full);
     free(names[i]);
   }
+  gale_buf_release(&path);
+  gale_buf_release(&href);
   free(names);
   gale_web_write_str(h, "</ul>\n<hr>\n</body>\n</html>\n");
   return true;

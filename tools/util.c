@@ -125,36 +125,28 @@ bool cli_parse_size(const char *s, uint64_t *out) {
 
 char *cli_read_file(const char *path, size_t *len) {
   FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-  char *buf = NULL;
-  size_t cap = 0, n = 0;
+  gale_buf b;
+  gale_buf_init(&b, 0);
   if (!f) return NULL;
   for (;;) {
     size_t got;
-    if (cap - n < 65536) {
-      size_t ncap = cap ? cap * 2 : 65536;
-      char *nb = realloc(buf, ncap + 1);
-      if (!nb) {
-        free(buf);
-        if (f != stdin) fclose(f);
-        errno = ENOMEM;
-        return NULL;
-      }
-      buf = nb;
-      cap = ncap;
+    if (gale_buf_reserve(&b, 65536) != GALE_OK) { /* read 64 KiB at a time */
+      gale_buf_release(&b);
+      if (f != stdin) fclose(f);
+      errno = ENOMEM;
+      return NULL;
     }
-    got = fread(buf + n, 1, cap - n, f);
-    n += got;
+    got = fread(b.data + b.len, 1, b.cap - b.len - 1, f);
+    gale_buf_set_len(&b, b.len + got);
     if (got == 0) break;
   }
   if (ferror(f)) {
     int err = errno;
-    free(buf);
+    gale_buf_release(&b);
     if (f != stdin) fclose(f);
     errno = err ? err : EIO;
     return NULL;
   }
   if (f != stdin) fclose(f);
-  buf[n] = '\0';
-  *len = n;
-  return buf;
+  return gale_buf_take(&b, len); /* the buffer's own block: no copy */
 }

@@ -100,14 +100,13 @@ void cli_write_out(FILE *out, const char *fmt, const gale_http_response *r, int 
         /* %{header{name}}: curl 7.84's response header lookup. */
         const char *close = strchr(name + 7, '}');
         if (close) {
-          char hname[256];
-          size_t hl = (size_t)(close - (name + 7));
-          const char *v;
-          if (hl >= sizeof hname) hl = sizeof hname - 1;
-          memcpy(hname, name + 7, hl);
-          hname[hl] = '\0';
-          v = r->code ? gale_http_response_header(r, hname) : NULL;
+          gale_buf hname; /* the name as a C string, whatever its length */
+          const char *v = NULL;
+          gale_buf_init(&hname, 0);
+          if (r->code && gale_buf_append(&hname, name + 7, (size_t)(close - (name + 7))) == GALE_OK)
+            v = gale_http_response_header(r, hname.data);
           if (v) fputs(v, out);
+          gale_buf_release(&hname);
           end = close[1] == '}' ? close + 1 : close;
         }
       } else if (!print_var(out, name, n, r, exitcode, url, method)) {

@@ -154,7 +154,7 @@ static void fetch_free(void *p) {
   free(f->key);
   free(f->reason);
   free(f->error);
-  free(f->body);
+  gale_buf_release(&f->body);
   gale_headers_free(f->headers);
   gale__gzip_free(f->gz);
   free(f->upload);
@@ -331,9 +331,8 @@ static void fill_response(hc_fetch *f) {
   r->reason = f->reason ? f->reason : "";
   if (!f->headers) f->headers = gale_headers_new();
   r->headers = f->headers;
-  if (f->body) f->body[f->body_len] = '\0'; /* add_body keeps room for it */
-  r->body = f->body ? f->body : "";
-  r->body_len = f->body ? f->body_len : 0;
+  r->body = f->body.data ? f->body.data : "";
+  r->body_len = f->body.len;
   r->effective_url = f->url ? f->url : f->req.url;
   r->request = &f->req;
   r->num_redirects = f->redirects;
@@ -540,6 +539,7 @@ static int fetch_start(gale_http_client *c, const gale_http_request *req, gale_h
   f = gale__malloc(sizeof *f);
   if (!f) return GALE_ENOMEM;
   memset(f, 0, offsetof(hc_fetch, hbuf));
+  gale_buf_init(&f->body, 0);
   f->loop = c->loop;
   f->client = c;
   f->cb = cb;

@@ -458,22 +458,11 @@ void gale__hc_exchange(hc_fetch *f) {
 static int add_body(hc_fetch *f, const char *data, size_t len) {
   if (f->follow) return GALE_OK; /* a redirect's body is dropped */
   if (f->req.streaming_callback) return f->req.streaming_callback(data, len, f->req.streaming_callback_arg);
-  if (f->req.max_body_size && f->body_len + len > f->req.max_body_size) {
+  if (f->req.max_body_size && f->body.len + len > f->req.max_body_size) {
     gale__hc_set_error(f, "body larger than max_body_size (%zu bytes)", f->req.max_body_size);
     return GALE_EHTTP_BODY_TOO_LARGE;
   }
-  if (f->body_len + len + 1 > f->body_cap) {
-    size_t cap = f->body_cap ? f->body_cap : 16384;
-    char *nb;
-    while (cap < f->body_len + len + 1) cap *= 2;
-    nb = gale__realloc(f->body, cap);
-    if (!nb) return GALE_ENOMEM;
-    f->body = nb;
-    f->body_cap = cap;
-  }
-  memcpy(f->body + f->body_len, data, len);
-  f->body_len += len;
-  return GALE_OK;
+  return gale_buf_append(&f->body, data, len);
 }
 
 static int gz_sink(void *arg, const char *data, size_t len) {

@@ -27,6 +27,7 @@
 
 #include "core/alloc.h"
 
+#include "gale/buf.h"
 #include "gale/http_client.h"
 #include "gale/httputil.h"
 #include "gale/resolver.h"
@@ -152,8 +153,7 @@ struct hc_fetch {
   /* The response being built (resp points into these). */
   char *reason;
   char *error;
-  char *body;
-  size_t body_len, body_cap;
+  gale_buf body;      /* the response body read whole, NUL-terminated */
   gale_headers *headers;
   char remote_ip[64], local_ip[64];
   double redirect_time;

@@ -25,6 +25,7 @@
 
 #include <event2/buffer.h>
 
+#include "gale/buf.h"
 #include "gale/headers.h"
 #include "gale/http_server.h"
 #include "gale/stream.h"
@@ -54,8 +55,7 @@ struct gale_http_server_request {
   const char *head_base;       /* where the head starts (buffer or copy) */
   size_t head_len;
   const char *method, *target, *version, *host;
-  char *paths;                 /* "path\0query\0" (owned, reused) */
-  size_t paths_cap;
+  gale_buf paths;              /* "path\0query\0[host\0]" (reused) */
   const char *path, *query;
   char remote_ip[48];
   const char *protocol;
@@ -63,8 +63,7 @@ struct gale_http_server_request {
 
   /* Body. */
   gale_h1_body body_dec;
-  char *body;                  /* buffered body (owned), NUL-terminated */
-  size_t body_len, body_cap;
+  gale_buf body;               /* buffered body, NUL-terminated (reused) */
   gale_gzip *inflate;          /* decompress_request */
   gale_http_body_cb body_cb;
   void *body_arg;

@@ -30,6 +30,8 @@ gale_http_server_request *gale__request_new(gale__h1_conn *conn) {
   } else {
     req = gale__calloc(1, sizeof(*req) + nh * sizeof(gale_h1_header));
     if (!req) return NULL;
+    gale_buf_init(&req->paths, 0);
+    gale_buf_init(&req->body, 0);
     req->resp_headers = gale_headers_new();
     req->pending = evbuffer_new();
     if (!req->resp_headers || !req->pending) {
@@ -55,8 +57,7 @@ gale_http_server_request *gale__request_new(gale__h1_conn *conn) {
   req->remote_ip[0] = '\0'; /* formatted on first use */
   req->protocol = conn->is_tls ? "https" : "http";
   req->start_time = conn->last_active; /* read by conn_process just now */
-  req->body_len = 0;
-  if (req->body) req->body[0] = '\0';
+  gale_buf_reset(&req->body);
   req->inflate = NULL;
   req->deflate = NULL;
   req->compress_checked = false;
@@ -84,8 +85,8 @@ gale_http_server_request *gale__request_new(gale__h1_conn *conn) {
 static void request_release(gale_http_server_request *req) {
   gale__gzip_free(req->deflate);
   free(req->head_copy);
-  free(req->paths);
-  free(req->body);
+  gale_buf_release(&req->paths);
+  gale_buf_release(&req->body);
   gale__gzip_free(req->inflate);
   gale_headers_free(req->resp_headers);
   evbuffer_free(req->pending);
@@ -107,17 +108,9 @@ void gale__request_free(gale_http_server_request *req) {
   req->inflate = NULL;
   gale__gzip_free(req->deflate);
   req->deflate = NULL;
-  if (req->body_cap > BODY_KEEP_MAX) {
-    free(req->body);
-    req->body = NULL;
-    req->body_cap = 0;
-  }
-  if (req->paths_cap > PATHS_KEEP_MAX) {
-    free(req->paths);
-    req->paths = NULL;
-    req->paths_cap = 0;
-  }
-  req->body_len = 0;
+  if (req->body.cap > BODY_KEEP_MAX) gale_buf_release(&req->body);
+  if (req->paths.cap > PATHS_KEEP_MAX) gale_buf_release(&req->paths);
+  gale_buf_reset(&req->body);
   gale_headers_clear(req->resp_headers);
   evbuffer_drain(req->pending, evbuffer_get_length(req->pending));
   req->conn = NULL;
@@ -173,16 +166,12 @@ static int split_target(gale_http_server_request *req) {
       }
     }
   }
-  size_t need = plen + 3;
-  if (need > req->paths_cap) {
-    char *np = gale__realloc(req->paths, need);
-    if (!np) return GALE_ENOMEM;
-    req->paths = np;
-    req->paths_cap = need;
-  }
+  gale_buf_reset(&req->paths);
+  int rc = gale_buf_reserve(&req->paths, plen + 2);
+  if (rc != GALE_OK) return rc;
   const char *q = memchr(p, '?', plen);
   size_t path_len = q ? (size_t)(q - p) : plen;
-  char *out = req->paths;
+  char *out = req->paths.data;
   if (path_len == 0) {
     /* "http://h?x" or "*": the path is "/" or the target itself */
     if (req->msg.target_form == GALE_H1_TARGET_ASTERISK) {
@@ -202,7 +191,7 @@ static int split_target(gale_http_server_request *req) {
   memcpy(qs, q ? q + 1 : "", qlen);
   qs[qlen] = '\0';
   req->query = qs;
-  return GALE_OK;
+  return gale_buf_set_len(&req->paths, path_len + 1 + qlen + 1);
 }
 
 int gale__request_set_head(gale_http_server_request *req, char *base) {
@@ -231,20 +220,13 @@ int gale__request_set_head(gale_http_server_request *req, char *base) {
   if (rc != GALE_OK) return rc;
   if (!req->host) {
     /* Absolute-form authority: store after path and query. */
-    size_t used = strlen(req->path) + 1 + strlen(req->query) + 1;
-    size_t need = used + m->host.len + 1;
-    if (need > req->paths_cap) {
-      char *np = gale__realloc(req->paths, need);
-      if (!np) return GALE_ENOMEM;
-      req->paths = np;
-      req->paths_cap = need;
-      /* re-point path and query into the moved block */
-      req->path = np;
-      req->query = np + strlen(np) + 1;
-    }
-    memcpy(req->paths + used, m->host.ptr, m->host.len);
-    req->paths[used + m->host.len] = '\0';
-    req->host = req->paths + used;
+    size_t used = req->paths.len;
+    rc = gale_buf_append(&req->paths, m->host.ptr, m->host.len);
+    if (rc != GALE_OK) return rc;
+    /* re-point path and query: the block may have moved */
+    req->path = req->paths.data;
+    req->query = req->path + strlen(req->path) + 1;
+    req->host = req->paths.data + used;
   }
   return GALE_OK;
 }
@@ -279,18 +261,7 @@ int gale__request_detach(gale_http_server_request *req) {
 }
 
 int gale__request_body_append(gale_http_server_request *req, const char *data, size_t len) {
-  if (req->body_len + len + 1 > req->body_cap) {
-    size_t cap = req->body_cap ? req->body_cap : 1024;
-    while (cap < req->body_len + len + 1) cap *= 2;
-    char *nb = gale__realloc(req->body, cap);
-    if (!nb) return GALE_ENOMEM;
-    req->body = nb;
-    req->body_cap = cap;
-  }
-  memcpy(req->body + req->body_len, data, len);
-  req->body_len += len;
-  req->body[req->body_len] = '\0';
-  return GALE_OK;
+  return gale_buf_append(&req->body, data, len);
 }
 
 /* ---- accessors --------------------------------------------------------------- */
@@ -345,8 +316,8 @@ bool gale_http_server_request_header_at(const gale_http_server_request *req, siz
 }
 
 const char *gale_http_server_request_body(const gale_http_server_request *req, size_t *len) {
-  if (len) *len = req->body_len;
-  return req->body ? req->body : "";
+  if (len) *len = req->body.len;
+  return req->body.data ? req->body.data : "";
 }
 
 double gale_http_server_request_elapsed(const gale_http_server_request *req) {

@@ -11,6 +11,7 @@
 
 #include <openssl/rand.h>
 
+#include "gale/buf.h"
 #include "gale/content_type.h"
 #include "gale/error.h"
 #include "gale/headers.h"
@@ -240,32 +241,17 @@ int gale_multipart_parse(const char *body, size_t len, const char *boundary,
 /* ---- encoder ---- */
 
 struct gale_multipart_enc {
-  char *buf;
-  size_t len;
-  size_t cap;
+  gale_buf buf;
   bool finished;
-  bool failed;
   size_t blen;
   char boundary[MAX_BOUNDARY + 1];
   char content_type[MAX_BOUNDARY + 40];
 };
 
-static bool grow(gale_multipart_enc *e, size_t more) {
-  if (e->failed) return false;
-  if (more > SIZE_MAX / 2 - e->len) return e->failed = true, false;
-  if (e->len + more <= e->cap) return true;
-  size_t ncap = e->cap ? e->cap : 1024;
-  while (ncap < e->len + more) ncap *= 2;
-  char *nb = realloc(e->buf, ncap);
-  if (!nb) return false;
-  e->buf = nb;
-  e->cap = ncap;
-  return true;
-}
-
+/* Callers reserve a part's whole size first, so a part is added whole or
+ * not at all and these appends cannot fail. */
 static void add(gale_multipart_enc *e, const void *s, size_t n) {
-  memcpy(e->buf + e->len, s, n);
-  e->len += n;
+  gale_buf_append(&e->buf, s, n);
 }
 
 static void adds(gale_multipart_enc *e, const char *s) {
@@ -286,6 +272,7 @@ static bool bchars_ok(const char *b, size_t n) {
 gale_multipart_enc *gale_multipart_enc_new(const char *boundary) {
   gale_multipart_enc *e = calloc(1, sizeof(*e));
   if (!e) return NULL;
+  gale_buf_init(&e->buf, 0);
   if (boundary) {
     size_t n = strlen(boundary);
     if (!bchars_ok(boundary, n)) {
@@ -317,7 +304,7 @@ gale_multipart_enc *gale_multipart_enc_new(const char *boundary) {
 
 void gale_multipart_enc_free(gale_multipart_enc *e) {
   if (!e) return;
-  free(e->buf);
+  gale_buf_release(&e->buf);
   free(e);
 }
 
@@ -350,7 +337,8 @@ static int add_part_enc(gale_multipart_enc *e, const char *name,
   size_t need = e->blen + 4 + 60 + strlen(name) + 14 +
                 (filename ? strlen(filename) : 0) + 18 +
                 (content_type ? strlen(content_type) : 30) + 8 + len;
-  if (!grow(e, need)) return GALE_ENOMEM;
+  int rc = gale_buf_reserve(&e->buf, need);
+  if (rc != GALE_OK) return rc;
   add(e, "--", 2);
   add(e, e->boundary, e->blen);
   adds(e, "\r\nContent-Disposition: form-data; name=\"");
@@ -390,13 +378,14 @@ int gale_multipart_enc_finish(gale_multipart_enc *e, const char **body,
                               size_t *len) {
   if (!e || !body || !len) return GALE_EINVAL;
   if (!e->finished) {
-    if (!grow(e, e->blen + 6)) return GALE_ENOMEM;
+    int rc = gale_buf_reserve(&e->buf, e->blen + 6);
+    if (rc != GALE_OK) return rc;
     add(e, "--", 2);
     add(e, e->boundary, e->blen);
     add(e, "--\r\n", 4);
     e->finished = true;
   }
-  *body = e->buf;
-  *len = e->len;
+  *body = e->buf.data;
+  *len = e->buf.len;
   return GALE_OK;
 }

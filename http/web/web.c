@@ -165,21 +165,6 @@ int gale_web_app_add(gale_web_app *app, const char *pattern, const gale_web_hand
 
 /* ---- reverse_url --------------------------------------------------------------- */
 
-static int append(char **buf, size_t *len, size_t *cap, const char *s, size_t n) {
-  if (*len + n + 1 > *cap) {
-    size_t c = *cap ? *cap : 64;
-    while (c < *len + n + 1) c *= 2;
-    char *nb = gale__realloc(*buf, c);
-    if (!nb) return GALE_ENOMEM;
-    *buf = nb;
-    *cap = c;
-  }
-  memcpy(*buf + *len, s, n);
-  *len += n;
-  (*buf)[*len] = '\0';
-  return GALE_OK;
-}
-
 char *gale_web_app_reverse_url(const gale_web_app *app, const char *name, size_t nargs,
                                const char *const *args) {
   if (!app || !name) return NULL;
@@ -189,10 +174,10 @@ char *gale_web_app_reverse_url(const gale_web_app *app, const char *name, size_t
   if (!r || r->ngroups != nargs) return NULL;
   const char *p = r->pattern;
   if (*p == '^') p++;
-  char *out = NULL;
-  size_t len = 0, cap = 0;
+  gale_buf out;
+  gale_buf_init(&out, 0);
   size_t argi = 0;
-  int rc = append(&out, &len, &cap, "", 0);
+  int rc = gale_buf_reserve(&out, 0);
   while (rc == GALE_OK && *p) {
     if (*p == '$' && p[1] == '\0') break;
     if (*p == '(') {
@@ -212,31 +197,30 @@ char *gale_web_app_reverse_url(const gale_web_app *app, const char *name, size_t
         if (*z == '(') goto fail;
       const char *a = args[argi++];
       size_t alen = strlen(a);
-      size_t need = 3 * alen + 1;
-      char *enc = gale__malloc(need);
+      /* Encoded straight into the result: 3 bytes per input byte at most. */
       size_t elen = 0;
-      if (!enc || gale_percent_encode(a, alen, GALE_PCT_KEEP_SLASH, enc, need, &elen) != GALE_OK) {
-        free(enc);
+      rc = gale_buf_reserve(&out, 3 * alen);
+      if (rc == GALE_OK &&
+          gale_percent_encode(a, alen, GALE_PCT_KEEP_SLASH, out.data + out.len, 3 * alen + 1,
+                              &elen) != GALE_OK)
         goto fail;
-      }
-      rc = append(&out, &len, &cap, enc, elen);
-      free(enc);
+      if (rc == GALE_OK) rc = gale_buf_set_len(&out, out.len + elen);
       p = q + 1;
       continue;
     }
     if (*p == '\\' && p[1]) {
-      rc = append(&out, &len, &cap, p + 1, 1);
+      rc = gale_buf_append(&out, p + 1, 1);
       p += 2;
       continue;
     }
     if (strchr(".*+?[]{}|^$", *p) && *p != '.') goto fail;
-    rc = append(&out, &len, &cap, p, 1);
+    rc = gale_buf_append(&out, p, 1);
     p++;
   }
   if (rc != GALE_OK || argi != nargs) goto fail;
-  return out;
+  return gale_buf_take(&out, NULL);
 fail:
-  free(out);
+  gale_buf_release(&out);
   return NULL;
 }
 

@@ -13,7 +13,7 @@
 
 static void parse_body_args(gale_web_handler *h) {
   gale_http_server_request *req = h->req;
-  if (req->body_len == 0) return;
+  if (req->body.len == 0) return;
   const char *ct = gale_http_server_request_header(req, "Content-Type");
   if (!ct) return;
   char type[128];
@@ -27,7 +27,7 @@ static void parse_body_args(gale_web_handler *h) {
     gale_form_limits lim;
     gale_form_limits_init(&lim);
     lim.lenient = true;
-    if (gale_form_parse(h->body_args, req->body, req->body_len, &lim) != GALE_OK)
+    if (gale_form_parse(h->body_args, req->body.data, req->body.len, &lim) != GALE_OK)
       gale_log_warning("app", "malformed form body from %s",
                        gale_http_server_request_remote_ip(req));
   } else if (strcmp(type, "multipart/form-data") == 0) {
@@ -35,7 +35,7 @@ static void parse_body_args(gale_web_handler *h) {
     const char *boundary = gale_params_get(params, "boundary", &blen);
     gale_multipart *m = NULL;
     if (!boundary ||
-        gale_multipart_parse(req->body, req->body_len, boundary, blen, NULL, &m) != GALE_OK) {
+        gale_multipart_parse(req->body.data, req->body.len, boundary, blen, NULL, &m) != GALE_OK) {
       gale_log_warning("app", "malformed multipart body from %s",
                        gale_http_server_request_remote_ip(req));
     } else {
