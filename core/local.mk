@@ -3,6 +3,8 @@
 libgale_impl_la_SOURCES += \
 	core/alloc.c \
 	core/alloc.h \
+	core/assert.c \
+	core/assert.h \
 	core/buf.c \
 	core/error.c \
 	core/log.c \
@@ -26,7 +28,7 @@ galeinclude_HEADERS += \
 if HAVE_CMOCKA
 check_PROGRAMS += tests/test_error tests/test_loop tests/test_timer \
 	tests/test_watcher tests/test_threadsafe tests/test_executor \
-	tests/test_future tests/test_alloc tests/test_buf
+	tests/test_future tests/test_alloc tests/test_buf tests/test_assert
 tests_test_error_SOURCES = tests/test_error.c
 tests_test_loop_SOURCES = tests/test_loop.c
 tests_test_timer_SOURCES = tests/test_timer.c
@@ -36,6 +38,7 @@ tests_test_executor_SOURCES = tests/test_executor.c
 tests_test_future_SOURCES = tests/test_future.c
 tests_test_alloc_SOURCES = tests/test_alloc.c
 tests_test_buf_SOURCES = tests/test_buf.c
+tests_test_assert_SOURCES = tests/test_assert.c
 endif
 
 EXTRA_PROGRAMS += bench/loop_bench
