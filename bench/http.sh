@@ -10,7 +10,8 @@
 # and the ratios to nginx.  Absolute numbers drift on a shared machine;
 # the ratios within one run are what to compare.
 # Environment: BENCH_DURATION (s, default 5), BENCH_CONNS (default 50),
-# BENCH_IDLE (default 10000).
+# BENCH_IDLE (default 10000), BENCH_SERVERS (default "gale nginx evhttp
+# tornado": a subset, say "gale", for a quick look at one server).
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -109,7 +110,7 @@ start_server() { # name port -> pid (or empty)
 }
 
 printf "%-8s %10s %8s %12s %10s %12s\n" server req/s us/req pipe-req/s pipe-us/req B/idle-conn
-for name in gale nginx evhttp tornado; do
+for name in ${BENCH_SERVERS:-gale nginx evhttp tornado}; do
   port=$(free_port)
   pid=$(start_server $name "$port") || pid=""
   if [ -z "$pid" ] || ! wait_port "$port"; then
