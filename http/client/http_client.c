@@ -3,6 +3,8 @@
  * http_client_*.c files). */
 #include "http/client/http_client_internal.h"
 
+#include "core/assert.h"
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -414,12 +416,27 @@ static void pump_queue(gale_http_client *c) {
   }
 }
 
+#define B(s) GALE__STATE_BIT(s)
+static const uint32_t fetch_moves[] = {
+    [HC_QUEUED] = B(HC_QUEUED) | B(HC_CONNECTING) | B(HC_DONE),
+    [HC_CONNECTING] = B(HC_CONNECTING) | B(HC_PROXY) | B(HC_EXCHANGE) | B(HC_DONE),
+    [HC_PROXY] = B(HC_CONNECTING) | B(HC_EXCHANGE) | B(HC_DONE),
+    [HC_EXCHANGE] = B(HC_CONNECTING) | B(HC_BODY) | B(HC_DONE),
+    [HC_BODY] = B(HC_CONNECTING) | B(HC_DONE),
+    [HC_DONE] = 0,
+};
+#undef B
+
+void gale__hc_set_state(hc_fetch *f, hc_state to) {
+  gale__transition(f->state, to, fetch_moves);
+}
+
 void gale__hc_complete(hc_fetch *f, int status, const char *detail) {
   gale_http_client *c = f->client;
   hc_state was;
   if (f->state == HC_DONE) return;
   was = f->state;
-  f->state = HC_DONE;
+  gale__hc_set_state(f, HC_DONE);
   f->status = status;
   f->t_end = gale_loop_time(f->loop);
   if (detail) gale__hc_set_error(f, "%s", detail);
@@ -497,7 +514,7 @@ static void start_fetch(hc_fetch *f) {
   if (f->queue_timer) gale_timer_cancel(f->queue_timer), f->queue_timer = NULL;
   c->active++;
   f->t_dequeue = gale_loop_time(f->loop);
-  f->state = HC_CONNECTING;
+  gale__hc_set_state(f, HC_CONNECTING);
   if (f->req.request_timeout > 0 &&
       gale_loop_call_later(f->loop, f->req.request_timeout, on_request_timeout, f,
                            &f->request_timer) != GALE_OK) {
@@ -509,7 +526,7 @@ static void start_fetch(hc_fetch *f) {
 
 void gale__hc_start_hop(hc_fetch *f) {
   hc_conn *conn;
-  f->state = HC_CONNECTING;
+  gale__hc_set_state(f, HC_CONNECTING);
   if (f->phase_timer) gale_timer_cancel(f->phase_timer), f->phase_timer = NULL;
   f->t_hop = gale_loop_time(f->loop);
   f->t_dns = f->t_connect = f->t_tls = f->t_sent = f->t_first = 0;
@@ -574,7 +591,7 @@ static int fetch_start(gale_http_client *c, const gale_http_request *req, gale_h
   if (future) f->future = gale_future_ref(future);
   f->id = c->next_id++;
   f->t_start = gale_loop_time(c->loop);
-  f->state = HC_QUEUED;
+  gale__hc_set_state(f, HC_QUEUED);
   /* Queued first in every case: the fetch starts on a later loop turn, so
    * nothing (not even an immediate failure) calls back inside this call. */
   qt = req->connect_timeout;

@@ -405,7 +405,7 @@ void gale__hc_exchange(hc_fetch *f) {
   struct evbuffer *out = gale__stream_output(conn->stream);
   gale_h1_limits lim;
   int st;
-  f->state = HC_EXCHANGE;
+  gale__hc_set_state(f, HC_EXCHANGE);
   f->t_sent = gale_loop_time(f->loop);
   f->got_byte = false;
   f->follow = false;
@@ -768,7 +768,7 @@ static void process(hc_fetch *f, struct evbuffer *in) {
           return;
         }
         if (st == 0) {
-          f->state = HC_BODY;
+          gale__hc_set_state(f, HC_BODY);
           if (f->follow && !f->keep_alive) { /* drop the connection, follow now */
             body_done(f);
             return;

@@ -62,6 +62,20 @@ typedef enum hc_state {
   HC_DONE
 } hc_state;
 
+/* A fetch moves QUEUED -> CONNECTING [-> PROXY] -> EXCHANGE -> BODY ->
+ * DONE, back to CONNECTING for a redirect or the one retry, and to DONE
+ * from anywhere; gale__hc_set_state() checks each move (fetch_moves in
+ * http_client.c). */
+
+/* A connection is BUSY (opening, or carrying an exchange), IDLE in the
+ * pool, or CLOSING (its stream closes; the close callback frees it).
+ * Moves are checked against conn_moves in http_client_pool.c. */
+typedef enum hc_conn_state {
+  HC_CONN_BUSY = 0,
+  HC_CONN_IDLE,
+  HC_CONN_CLOSING
+} hc_conn_state;
+
 #define HC_MAX_HEADERS 100
 
 /* A pooled connection.  Idle ones sit in client->idle (most recent first). */
@@ -73,7 +87,7 @@ struct hc_conn {
   hc_fetch *fetch;         /* the exchange using it, or NULL when idle */
   gale_timer *idle_timer;  /* closes it when idle too long */
   uint64_t exchanges;      /* responses read on it */
-  bool idle;
+  hc_conn_state state;
   /* Its two ends, looked up on its first exchange and kept: they do not
    * change, and inet_ntop on every request was a tenth of its cost. */
   bool addrs_known;
@@ -201,6 +215,9 @@ struct gale_http_client {
  * NULL), releases its slot and connection, schedules the delivery.  Safe to
  * call more than once (later calls do nothing). */
 GALE_INTERNAL void gale__hc_complete(hc_fetch *f, int status, const char *detail);
+/* Moves the fetch to `to` (checked against the fetch's transition table in
+ * builds with asserts). */
+GALE_INTERNAL void gale__hc_set_state(hc_fetch *f, hc_state to);
 /* Sets the detail sentence of the error (printf-like). */
 GALE_INTERNAL void gale__hc_set_error(hc_fetch *f, const char *fmt, ...) GALE_PRINTF(2, 3);
 GALE_INTERNAL void gale__hc_debug(hc_fetch *f, gale_http_debug_kind kind, const char *fmt, ...)

@@ -3,6 +3,8 @@
  * connections through gale_tcp_client with each phase timed. */
 #include "http/client/http_client_internal.h"
 
+#include "core/assert.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,14 +86,23 @@ char *gale__hc_pool_key(const hc_fetch *f) {
 
 /* ---- connections --------------------------------------------------------- */
 
+#define B(s) GALE__STATE_BIT(s)
+static const uint32_t conn_moves[] = {
+    [HC_CONN_BUSY] = B(HC_CONN_IDLE) | B(HC_CONN_CLOSING),
+    [HC_CONN_IDLE] = B(HC_CONN_BUSY),
+    [HC_CONN_CLOSING] = B(HC_CONN_CLOSING), /* closing twice is harmless */
+};
+#undef B
+
+/* Takes an idle connection out of the pool (it becomes BUSY). */
 static void idle_unlink(hc_conn *conn) {
   gale_http_client *c = conn->client;
-  if (!conn->idle) return;
+  if (conn->state != HC_CONN_IDLE) return;
   if (conn->prev) conn->prev->next = conn->next;
   else if (c && c->idle == conn) c->idle = conn->next;
   if (conn->next) conn->next->prev = conn->prev;
   conn->prev = conn->next = NULL;
-  conn->idle = false;
+  gale__transition(conn->state, HC_CONN_BUSY, conn_moves);
   if (c) c->idle_count--;
   if (conn->idle_timer) gale_timer_cancel(conn->idle_timer), conn->idle_timer = NULL;
 }
@@ -126,6 +137,7 @@ hc_conn *gale__hc_conn_new(gale_http_client *c, gale_stream *stream, const char 
 
 void gale__hc_conn_close(hc_conn *conn) {
   idle_unlink(conn);
+  gale__transition(conn->state, HC_CONN_CLOSING, conn_moves);
   conn->fetch = NULL;
   /* The close callback frees conn on a later turn. */
   gale_stream_close(conn->stream);
@@ -160,7 +172,7 @@ void gale__hc_pool_put(hc_conn *conn) {
     gale__hc_conn_close(conn);
     return;
   }
-  conn->idle = true;
+  gale__transition(conn->state, HC_CONN_IDLE, conn_moves);
   conn->prev = NULL;
   conn->next = c->idle;
   if (c->idle) c->idle->prev = conn;
