@@ -9,6 +9,7 @@ libgale_impl_la_SOURCES += \
 	iostream/stream.c \
 	iostream/stream_read.c \
 	iostream/stream_write.c \
+	iostream/stream_sock.c \
 	iostream/stream_tls.c \
 	iostream/tls_ctx.c
 

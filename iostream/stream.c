@@ -14,10 +14,6 @@
 #include "gale/log.h"
 #include "iostream/stream_priv.h"
 
-/* Most bytes read per wake-up, so one fast peer cannot starve the others. */
-#define READ_BUDGET ((size_t)1024 * 1024)
-/* Most bytes written per dispatch before yielding to the loop. */
-#define WRITE_BUDGET ((size_t)8 * 1024 * 1024)
 
 static void on_io(evutil_socket_t fd, short what, void *arg);
 
@@ -125,6 +121,7 @@ int gale_stream_new(gale_loop *loop, int fd, const gale_stream_options *opts, ga
   s->loop = loop;
   s->base = gale__loop_base(loop);
   s->fd = fd;
+  s->xp = &gale__transport_sock;
   s->refs = 1; /* the open stream's own reference, dropped once closed */
   s->in = evbuffer_new();
   s->out = evbuffer_new();
@@ -157,7 +154,7 @@ static void stream_destroy(gale_stream *s) {
   }
   gale__read_clear(s);
   gale__read_free_cache(s);
-  gale__tls_free(s);
+  s->xp->release(s);
   while (s->wq_head) {
     struct gale__wreq *w = s->wq_head;
     s->wq_head = w->next;
@@ -190,7 +187,7 @@ void gale_stream_unref(gale_stream *stream) {
 static void on_deferred(gale_loop *loop, void *arg) {
   gale_stream *s = arg;
   s->deferred = false;
-  if (!s->closed && gale__tls_needs_reread(s)) gale__tls_read(s, READ_BUDGET);
+  if (!s->closed && s->xp->pending(s)) s->xp->read(s, GALE__READ_BUDGET);
   gale__stream_dispatch(s);
   gale__stream_unref(s);
 }
@@ -224,7 +221,7 @@ void gale__stream_schedule(gale_stream *s) {
 
 /* ---- closing ------------------------------------------------------------- */
 
-static void release_input_if_empty(gale_stream *s) {
+void gale__stream_release_input(gale_stream *s) {
   /* evbuffer_drain frees chains only when it has data to drain: an empty
    * chain left by a reservation that read nothing would stay allocated, so
    * push a byte through to release it. */
@@ -247,7 +244,7 @@ void gale__stream_fail(gale_stream *s, int reason, int errnum) {
     event_del(&s->tm->read_ev);
     event_del(&s->tm->linger_ev);
   }
-  if (s->tls) gale__tls_shutdown(s);
+  s->xp->shutdown(s);
   if (s->fd >= 0) {
     close(s->fd);
     s->fd = -1;
@@ -255,7 +252,7 @@ void gale__stream_fail(gale_stream *s, int reason, int errnum) {
   /* Queued output can no longer leave: drop it now so referenced buffers
    * and files go back to their owners at once. */
   evbuffer_drain(s->out, evbuffer_get_length(s->out));
-  release_input_if_empty(s);
+  gale__stream_release_input(s);
   gale__stream_schedule(s);
 }
 
@@ -282,15 +279,6 @@ void gale_stream_set_close_cb(gale_stream *stream, gale_stream_close_cb cb, void
 
 /* ---- socket I/O ---------------------------------------------------------- */
 
-static int status_from_errno(int e) {
-  switch (e) {
-  case ECONNRESET: return GALE_ECONNRESET;
-  case EPIPE: return GALE_EPIPE;
-  case ETIMEDOUT: return GALE_ECONNRESET; /* keepalive gave up on the peer */
-  default: return gale_err_from_errno(e);
-  }
-}
-
 /* Lingering close: the write side is shut, input is read and dropped until
  * the peer closes or the linger timer fires. */
 static void linger_read(gale_stream *s) {
@@ -305,159 +293,19 @@ static void linger_read(gale_stream *s) {
   }
 }
 
-/* read_into with nothing buffered: straight from the socket into the
- * caller's memory. */
-static void plain_read_into(gale_stream *s) {
-  for (;;) {
-    ssize_t n = read(s->fd, s->r_buf + s->r_filled, s->r_n - s->r_filled);
-    if (n > 0) {
-      s->r_filled += (size_t)n;
-      gale__stream_touch(s, true);
-      return;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-    s->eof = true;
-    s->pending_reason = n == 0 ? GALE_EOF : status_from_errno(errno);
-    s->pending_errno = n == 0 ? 0 : errno;
-    return;
-  }
-}
-
-static void plain_read(gale_stream *s) {
-  if (s->rkind == GALE__R_INTO && evbuffer_get_length(s->in) == 0 && s->r_filled < s->r_n) {
-    plain_read_into(s);
-    return;
-  }
-  size_t total = 0, chunk = s->opts.read_chunk_size;
-  while (total < READ_BUDGET) {
-    struct evbuffer_iovec vec[2];
-    int nvec = evbuffer_reserve_space(s->in, (ev_ssize_t)chunk, vec, 2);
-    if (nvec <= 0) {
-      s->eof = true;
-      s->pending_reason = GALE_ENOMEM;
-      break;
-    }
-    struct iovec iov[2];
-    for (int i = 0; i < nvec; i++) {
-      iov[i].iov_base = vec[i].iov_base;
-      iov[i].iov_len = vec[i].iov_len;
-    }
-    ssize_t n;
-    if (nvec == 1 && !s->not_socket) {
-      /* recv on a socket skips readv's iovec import and the file-position
-       * lookup: a visible share of a small request's kernel time. */
-      n = recv(s->fd, iov[0].iov_base, iov[0].iov_len, 0);
-      if (n < 0 && errno == ENOTSOCK) {
-        s->not_socket = true;
-        n = readv(s->fd, iov, nvec);
-      }
-    } else {
-      n = readv(s->fd, iov, nvec);
-    }
-    if (n > 0) {
-      size_t left = (size_t)n;
-      for (int i = 0; i < nvec; i++) {
-        if (vec[i].iov_len > left) vec[i].iov_len = left;
-        left -= vec[i].iov_len;
-      }
-      evbuffer_commit_space(s->in, vec, nvec);
-      total += (size_t)n;
-      /* A short read drained the socket: skip the EAGAIN round trip. */
-      if ((size_t)n < chunk) break;
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-    s->eof = true;
-    s->pending_reason = n == 0 ? GALE_EOF : status_from_errno(errno);
-    s->pending_errno = n == 0 ? 0 : errno;
-    break;
-  }
-  if (total) {
-    s->new_data = true;
-    gale__stream_touch(s, true);
-  } else {
-    release_input_if_empty(s);
-  }
-}
-
 static void on_io(evutil_socket_t fd, short what, void *arg) {
   gale_stream *s = arg;
   gale__stream_ref(s);
   if (what & EV_READ) {
     if (s->lingering) linger_read(s);
-    else if (s->tls) gale__tls_on_readable(s);
-    else plain_read(s);
+    else s->xp->on_readable(s);
   }
   if ((what & EV_WRITE) && !s->closed) {
     s->wait_writable = false;
-    if (s->tls) gale__tls_on_writable(s);
+    s->xp->on_writable(s);
   }
   gale__stream_dispatch(s);
   gale__stream_unref(s);
-}
-
-/* Writes the output buffer until it is empty, the socket is full, or the
- * budget is spent.  Returns 0 or a failure status. */
-static int plain_write(gale_stream *s, uint64_t limit) {
-  size_t done = 0;
-  while (evbuffer_get_length(s->out) > 0 && done < WRITE_BUDGET && limit > 0) {
-    ev_ssize_t atmost = limit < (uint64_t)WRITE_BUDGET ? (ev_ssize_t)limit : -1;
-    errno = 0;
-    int n;
-    struct evbuffer_iovec v[2];
-    if (atmost < 0 && !s->has_files && !s->not_socket && evbuffer_peek(s->out, -1, NULL, v, 2) == 1) {
-      /* One block in memory (a small response): send skips writev's
-       * iovec import and file-position lookup. */
-      ssize_t r = send(s->fd, v[0].iov_base, v[0].iov_len, MSG_NOSIGNAL);
-      if (r < 0 && errno == ENOTSOCK) {
-        s->not_socket = true;
-        continue;
-      }
-      if (r > 0) evbuffer_drain(s->out, (size_t)r);
-      n = r > 0 ? (int)r : r == 0 ? 0 : -1;
-      if (r == 0) errno = EAGAIN; /* nothing taken: wait, as writev would */
-    } else {
-      n = evbuffer_write_atmost(s->out, s->fd, atmost);
-    }
-    if (n > 0) {
-      s->written += (uint64_t)n;
-      done += (size_t)n;
-      if (limit != UINT64_MAX) limit -= (uint64_t)n;
-      continue;
-    }
-    /* libevent's sendfile path reports EAGAIN as 0 (errno kept); a 0 with
-     * no errno means the file was shorter than promised. */
-    if (n <= 0 && errno == EINTR) continue;
-    if (n <= 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      s->wait_writable = true;
-      break;
-    }
-    if (n == 0) {
-      s->err = EIO;
-      return GALE_ESYS;
-    }
-    s->err = errno;
-    return status_from_errno(errno);
-  }
-  if (done) gale__stream_touch(s, false);
-  return 0;
-}
-
-/* One attempt to send what is queued.  Returns 0 or a failure status. */
-static int write_out(gale_stream *s) {
-  if (!s->tls) return plain_write(s, UINT64_MAX);
-  switch (gale__tls_state(s)) {
-  case GALE__TLS_WAIT_FLUSH: {
-    uint64_t before = s->written;
-    int rc = plain_write(s, s->plain_left);
-    s->plain_left -= s->written - before;
-    return rc;
-  }
-  case GALE__TLS_OPEN: return gale__tls_write(s);
-  default: return 0;
-  }
 }
 
 /* ---- event interest ------------------------------------------------------ */
@@ -476,12 +324,9 @@ void gale__stream_update_events(gale_stream *s) {
   if (s->lingering) {
     want_r = true;
     want_w = false;
-  } else if (s->tls && gale__tls_state(s) != GALE__TLS_WAIT_FLUSH) {
-    want_r = gale__tls_want_read(s);
-    want_w = gale__tls_want_write(s);
   } else {
-    want_r = gale__stream_wants_read(s) && !(s->tls && gale__tls_state(s) == GALE__TLS_WAIT_FLUSH);
-    want_w = s->wait_writable;
+    want_r = s->xp->want_read(s);
+    want_w = s->xp->want_write(s);
   }
   short mask = (short)((want_r ? EV_READ : 0) | (want_w ? EV_WRITE : 0));
   if (mask != s->ev_mask) {
@@ -517,7 +362,7 @@ static bool pop_write(gale_stream *s, int status) {
 
 static void begin_linger(gale_stream *s) {
   s->close_after_flush = false;
-  if (s->tls) gale__tls_shutdown(s);
+  s->xp->shutdown(s);
   if (shutdown(s->fd, SHUT_WR) != 0 || s->linger_s <= 0 || s->eof) {
     gale__stream_fail(s, GALE_OK, 0);
     return;
@@ -534,7 +379,7 @@ static void begin_linger(gale_stream *s) {
 
 /* One step of work that may run user code; returns false when idle. */
 static bool dispatch_step(gale_stream *s) {
-  if (s->tls && gale__tls_notify(s)) return true;
+  if (s->xp->notify(s)) return true;
   if (s->rkind != GALE__R_NONE && !s->closed) {
     int r = gale__read_ready(s);
     if (r == 1) {
@@ -565,13 +410,10 @@ static bool dispatch_step(gale_stream *s) {
       gale__stream_fail(s, s->pending_reason, s->pending_errno);
       return true;
     }
-    if (s->tls && gale__tls_state(s) == GALE__TLS_WAIT_FLUSH && s->plain_left == 0) {
-      gale__tls_begin(s);
-      return true;
-    }
+    if (s->xp->advance(s)) return true;
     if (evbuffer_get_length(s->out) > 0 && !s->wait_writable) {
       uint64_t before = s->written;
-      int rc = write_out(s);
+      int rc = s->xp->write(s);
       if (rc) {
         gale__stream_fail(s, rc, s->err);
         return true;

@@ -54,6 +54,49 @@ struct gale__stream_addrs {
   socklen_t peer_len, local_len;
 };
 
+/* Most bytes read per wake-up, so one fast peer cannot starve the others. */
+#define GALE__READ_BUDGET ((size_t)1024 * 1024)
+/* Most bytes written per dispatch before yielding to the loop. */
+#define GALE__WRITE_BUDGET ((size_t)8 * 1024 * 1024)
+
+/* What moves bytes between the stream's plaintext buffers and its fd.  A
+ * stream starts on the plain socket table (stream_sock.c); TLS
+ * (stream_tls.c) replaces it on upgrade.  stream*.c only call through
+ * s->xp and never ask which transport they have, so a new one (a unix
+ * socket, a test pipe) is a new table in its own file.  Every entry is
+ * set (no NULL checks on the hot path).  Results of reads are reported
+ * the stream's way: bytes appended to s->in with new_data set, or eof with
+ * pending_reason / pending_errno. */
+struct gale__transport {
+  const char *name;
+  /* Read up to `budget` bytes into s->in.  Returns 0 or a failure status. */
+  int (*read)(gale_stream *s, size_t budget);
+  /* Send what s->out holds (as much as the fd takes).  Returns 0 (progress
+   * or would block: wait_writable) or a failure status. */
+  int (*write)(gale_stream *s);
+  /* The fd is readable / writable (handshakes are driven from here). */
+  void (*on_readable)(gale_stream *s);
+  void (*on_writable)(gale_stream *s);
+  /* Which fd events the transport needs now. */
+  bool (*want_read)(const gale_stream *s);
+  bool (*want_write)(const gale_stream *s);
+  /* Bytes buffered below the stream that will never wake the fd (TLS
+   * records decrypted inside OpenSSL): the deferred callback reads them. */
+  bool (*pending)(const gale_stream *s);
+  /* Runs a transport callback that is due (the TLS handshake's); true if
+   * it ran user code. */
+  bool (*notify)(gale_stream *s);
+  /* Transport work of its own in the dispatch loop of an open stream (TLS:
+   * start the handshake once the clear plaintext left); true if it did
+   * something. */
+  bool (*advance)(gale_stream *s);
+  /* The write side is closing (close, lingering close): say goodbye on the
+   * wire (TLS close_notify) while the fd is still open. */
+  void (*shutdown)(gale_stream *s);
+  /* Frees the transport's state; at destroy. */
+  void (*release)(gale_stream *s);
+};
+
 struct gale__tls;
 
 struct gale_stream {
@@ -123,7 +166,8 @@ struct gale_stream {
 
   struct gale__stream_timers *tm;
   struct gale__stream_addrs *addrs;
-  struct gale__tls *tls;
+  const struct gale__transport *xp;
+  struct gale__tls *tls; /* the TLS transport's state (stream_tls.c only) */
 };
 
 /* ---- stream.c ---- */
@@ -138,6 +182,10 @@ GALE_INTERNAL void gale__stream_touch(gale_stream *s, bool read_progress);
 GALE_INTERNAL void gale__stream_ref(gale_stream *s);
 GALE_INTERNAL void gale__stream_unref(gale_stream *s);
 GALE_INTERNAL bool gale__stream_wants_read(const gale_stream *s);
+/* Frees the empty chain a reservation that read nothing left in s->in. */
+GALE_INTERNAL void gale__stream_release_input(gale_stream *s);
+/* errno of a failed socket call → a gale status. */
+GALE_INTERNAL int gale__status_from_errno(int e);
 
 /* ---- stream_read.c ---- */
 /* Whether the pending read can complete now: 1 deliverable, 0 not yet, or a
@@ -152,31 +200,16 @@ GALE_INTERNAL void gale__read_clear(gale_stream *s);
 /* Frees what reads keep between calls (the compiled regex); at destroy. */
 GALE_INTERNAL void gale__read_free_cache(gale_stream *s);
 
+/* ---- stream_sock.c ---- */
+/* Writes s->out straight to the fd, at most `limit` bytes (UINT64_MAX: no
+ * limit), until it is empty, the fd is full (wait_writable set) or the
+ * per-dispatch budget is spent.  Returns 0 or a failure status (errno in
+ * s->err).  The TLS transport uses it for the plaintext before an upgrade. */
+GALE_INTERNAL int gale__sock_write(gale_stream *s, uint64_t limit);
+GALE_INTERNAL extern const struct gale__transport gale__transport_sock;
+
 /* ---- stream_tls.c ---- */
-enum gale__tls_state {
-  GALE__TLS_WAIT_FLUSH = 1, /* plaintext before the upgrade still leaving */
-  GALE__TLS_HANDSHAKE,
-  GALE__TLS_OPEN
-};
-GALE_INTERNAL int gale__tls_state(const gale_stream *s);
-/* Socket readiness while TLS is on: does the handshake or the record I/O. */
-GALE_INTERNAL void gale__tls_on_readable(gale_stream *s);
-GALE_INTERNAL void gale__tls_on_writable(gale_stream *s);
-/* Read as much as possible into s->in; returns 0 or a failure status. */
-GALE_INTERNAL int gale__tls_read(gale_stream *s, size_t budget);
-/* Writes s->out through TLS; returns 0 (progress or would block) or a
- * failure status. */
-GALE_INTERNAL int gale__tls_write(gale_stream *s);
-/* Start the handshake once the plaintext has left. */
-GALE_INTERNAL void gale__tls_begin(gale_stream *s);
-GALE_INTERNAL bool gale__tls_want_read(const gale_stream *s);
-GALE_INTERNAL bool gale__tls_want_write(const gale_stream *s);
-/* Handshake callback pending: run it (with status) — returns true if it
- * ran user code. */
-GALE_INTERNAL bool gale__tls_notify(gale_stream *s);
-GALE_INTERNAL bool gale__tls_needs_reread(const gale_stream *s);
-GALE_INTERNAL void gale__tls_shutdown(gale_stream *s);
-GALE_INTERNAL void gale__tls_free(gale_stream *s);
+GALE_INTERNAL extern const struct gale__transport gale__transport_tls;
 
 /* ---- tls_ctx.c ---- */
 struct ssl_ctx_st;
