@@ -10,12 +10,28 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/assert.h"
 #include "core/loop_internal.h"
 #include "gale/log.h"
 #include "iostream/stream_priv.h"
 
 
 static void on_io(evutil_socket_t fd, short what, void *arg);
+
+/* The stream's life cycle (enum gale__stream_phase): each row lists where
+ * a phase may go.  CLOSING may be asked for again (a later linger wins). */
+static const uint32_t phase_moves[] = {
+    [GALE__SP_OPEN] = GALE__STATE_BIT(GALE__SP_CLOSING) | GALE__STATE_BIT(GALE__SP_CLOSED),
+    [GALE__SP_CLOSING] = GALE__STATE_BIT(GALE__SP_CLOSING) | GALE__STATE_BIT(GALE__SP_LINGERING) |
+                         GALE__STATE_BIT(GALE__SP_CLOSED),
+    [GALE__SP_LINGERING] = GALE__STATE_BIT(GALE__SP_CLOSED),
+    [GALE__SP_CLOSED] = GALE__STATE_BIT(GALE__SP_NOTIFIED),
+    [GALE__SP_NOTIFIED] = 0,
+};
+
+static void stream_phase_to(gale_stream *s, enum gale__stream_phase to) {
+  gale__transition(s->phase, to, phase_moves);
+}
 
 void gale_stream_options_init(gale_stream_options *opts) {
   if (!opts) return;
@@ -101,7 +117,7 @@ static int set_readto(gale_stream *s, double seconds) {
 }
 
 void gale__stream_touch(gale_stream *s, bool read_progress) {
-  if (!s->tm || s->closed) return;
+  if (!s->tm || gale__stream_is_closed(s)) return;
   if (s->tm->idle_on) event_add(&s->tm->idle_ev, s->tm->idle_tv);
   if (read_progress && s->tm->read_on && s->rkind != GALE__R_NONE)
     event_add(&s->tm->read_ev, s->tm->read_tv);
@@ -187,7 +203,7 @@ void gale_stream_unref(gale_stream *stream) {
 static void on_deferred(gale_loop *loop, void *arg) {
   gale_stream *s = arg;
   s->deferred = false;
-  if (!s->closed && s->xp->pending(s)) s->xp->read(s, GALE__READ_BUDGET);
+  if (!gale__stream_is_closed(s) && s->xp->pending(s)) s->xp->read(s, GALE__READ_BUDGET);
   gale__stream_dispatch(s);
   gale__stream_unref(s);
 }
@@ -198,10 +214,10 @@ static void on_deferred(gale_loop *loop, void *arg) {
 static void on_deferred_dropped(void *arg) {
   gale_stream *s = arg;
   s->deferred = false;
-  if (s->closed && !s->close_notified) {
+  if (gale__stream_is_closed(s) && s->phase != GALE__SP_NOTIFIED) {
     /* The close will never be delivered: drop the callbacks with the loop's
      * and give back the open stream's own reference too. */
-    s->close_notified = true;
+    stream_phase_to(s, GALE__SP_NOTIFIED);
     s->close_cb = NULL;
     s->close_hook = NULL;
     gale__stream_unref(s);
@@ -233,8 +249,8 @@ void gale__stream_release_input(gale_stream *s) {
 }
 
 void gale__stream_fail(gale_stream *s, int reason, int errnum) {
-  if (s->closed) return;
-  s->closed = true;
+  if (gale__stream_is_closed(s)) return;
+  stream_phase_to(s, GALE__SP_CLOSED);
   s->close_reason = reason;
   if (errnum) s->err = errnum;
   event_del(&s->ev);
@@ -262,7 +278,7 @@ int gale_stream_close(gale_stream *stream) {
   return GALE_OK;
 }
 
-bool gale_stream_closed(const gale_stream *stream) { return !stream || stream->closed; }
+bool gale_stream_closed(const gale_stream *stream) { return !stream || gale__stream_is_closed(stream); }
 
 int gale_stream_close_reason(const gale_stream *stream) {
   return stream ? stream->close_reason : GALE_EINVAL;
@@ -271,10 +287,10 @@ int gale_stream_close_reason(const gale_stream *stream) {
 int gale_stream_get_errno(const gale_stream *stream) { return stream ? stream->err : 0; }
 
 void gale_stream_set_close_cb(gale_stream *stream, gale_stream_close_cb cb, void *arg) {
-  if (!stream || stream->close_notified) return;
+  if (!stream || stream->phase == GALE__SP_NOTIFIED) return;
   stream->close_cb = cb;
   stream->close_arg = arg;
-  if (!stream->closed && stream->depth == 0) gale__stream_update_events(stream);
+  if (!gale__stream_is_closed(stream) && stream->depth == 0) gale__stream_update_events(stream);
 }
 
 /* ---- socket I/O ---------------------------------------------------------- */
@@ -297,10 +313,10 @@ static void on_io(evutil_socket_t fd, short what, void *arg) {
   gale_stream *s = arg;
   gale__stream_ref(s);
   if (what & EV_READ) {
-    if (s->lingering) linger_read(s);
+    if (s->phase == GALE__SP_LINGERING) linger_read(s);
     else s->xp->on_readable(s);
   }
-  if ((what & EV_WRITE) && !s->closed) {
+  if ((what & EV_WRITE) && !gale__stream_is_closed(s)) {
     s->wait_writable = false;
     s->xp->on_writable(s);
   }
@@ -319,9 +335,9 @@ bool gale__stream_wants_read(const gale_stream *s) {
 }
 
 void gale__stream_update_events(gale_stream *s) {
-  if (s->closed) return;
+  if (gale__stream_is_closed(s)) return;
   bool want_r, want_w;
-  if (s->lingering) {
+  if (s->phase == GALE__SP_LINGERING) {
     want_r = true;
     want_w = false;
   } else {
@@ -361,7 +377,6 @@ static bool pop_write(gale_stream *s, int status) {
 }
 
 static void begin_linger(gale_stream *s) {
-  s->close_after_flush = false;
   s->xp->shutdown(s);
   if (shutdown(s->fd, SHUT_WR) != 0 || s->linger_s <= 0 || s->eof) {
     gale__stream_fail(s, GALE_OK, 0);
@@ -371,7 +386,7 @@ static void begin_linger(gale_stream *s) {
     gale__stream_fail(s, GALE_OK, 0);
     return;
   }
-  s->lingering = true;
+  stream_phase_to(s, GALE__SP_LINGERING);
   struct timeval tv = gale__timeval(s->linger_s);
   event_add(&s->tm->linger_ev, &tv);
   evbuffer_drain(s->in, evbuffer_get_length(s->in));
@@ -380,7 +395,7 @@ static void begin_linger(gale_stream *s) {
 /* One step of work that may run user code; returns false when idle. */
 static bool dispatch_step(gale_stream *s) {
   if (s->xp->notify(s)) return true;
-  if (s->rkind != GALE__R_NONE && !s->closed) {
+  if (s->rkind != GALE__R_NONE && !gale__stream_is_closed(s)) {
     int r = gale__read_ready(s);
     if (r == 1) {
       gale__read_deliver(s);
@@ -391,7 +406,7 @@ static bool dispatch_step(gale_stream *s) {
       return true;
     }
   }
-  if (s->data_cb && s->new_data && !s->lingering) {
+  if (s->data_cb && s->new_data && s->phase != GALE__SP_LINGERING) {
     s->new_data = false;
     if (evbuffer_get_length(s->in) > 0) {
       s->data_cb(s, s->in, s->data_arg);
@@ -399,14 +414,14 @@ static bool dispatch_step(gale_stream *s) {
     }
   }
   if (s->wq_head && s->wq_head->upto <= s->written) return pop_write(s, GALE_OK);
-  if (!s->closed) {
+  if (!gale__stream_is_closed(s)) {
     if (evbuffer_get_length(s->in) > s->opts.max_buffer_size) {
       gale_log_warning("general", "stream: read buffer over %zu bytes, closing",
                        s->opts.max_buffer_size);
       gale__stream_fail(s, GALE_EBUFFULL, 0);
       return true;
     }
-    if (s->eof && !s->lingering) {
+    if (s->eof && s->phase != GALE__SP_LINGERING) {
       gale__stream_fail(s, s->pending_reason, s->pending_errno);
       return true;
     }
@@ -420,7 +435,7 @@ static bool dispatch_step(gale_stream *s) {
       }
       if (s->written > before && !s->wait_writable) return true;
     }
-    if (s->close_after_flush && evbuffer_get_length(s->out) == 0) {
+    if (s->phase == GALE__SP_CLOSING && evbuffer_get_length(s->out) == 0) {
       begin_linger(s);
       return true;
     }
@@ -431,8 +446,8 @@ static bool dispatch_step(gale_stream *s) {
     return true;
   }
   if (s->wq_head) return pop_write(s, cancel_status(s));
-  if (!s->close_notified) {
-    s->close_notified = true;
+  if (s->phase != GALE__SP_NOTIFIED) {
+    stream_phase_to(s, GALE__SP_NOTIFIED);
     gale_stream_close_cb cb = s->close_cb;
     s->close_cb = NULL;
     if (cb) cb(s, s->close_reason, s->close_arg);
@@ -453,7 +468,7 @@ void gale__stream_dispatch(gale_stream *s) {
   while (dispatch_step(s)) {
   }
   s->depth--;
-  if (!s->closed) gale__stream_update_events(s);
+  if (!gale__stream_is_closed(s)) gale__stream_update_events(s);
   gale__stream_unref(s);
 }
 
@@ -461,7 +476,7 @@ void gale__stream_dispatch(gale_stream *s) {
 
 int gale_stream_pause_reading(gale_stream *stream) {
   if (!stream) return GALE_EINVAL;
-  if (stream->closed) return GALE_ECLOSED;
+  if (gale__stream_is_closed(stream)) return GALE_ECLOSED;
   stream->paused = true;
   if (stream->depth == 0) gale__stream_update_events(stream);
   return GALE_OK;
@@ -469,7 +484,7 @@ int gale_stream_pause_reading(gale_stream *stream) {
 
 int gale_stream_resume_reading(gale_stream *stream) {
   if (!stream) return GALE_EINVAL;
-  if (stream->closed) return GALE_ECLOSED;
+  if (gale__stream_is_closed(stream)) return GALE_ECLOSED;
   if (!stream->paused) return GALE_OK;
   stream->paused = false;
   if (evbuffer_get_length(stream->in) > 0) stream->new_data = true;
@@ -479,7 +494,7 @@ int gale_stream_resume_reading(gale_stream *stream) {
 
 int gale_stream_set_nodelay(gale_stream *stream, bool on) {
   if (!stream) return GALE_EINVAL;
-  if (stream->closed) return GALE_ECLOSED;
+  if (gale__stream_is_closed(stream)) return GALE_ECLOSED;
   int v = on;
   if (setsockopt(stream->fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v)) != 0) {
     stream->err = errno;
@@ -490,7 +505,7 @@ int gale_stream_set_nodelay(gale_stream *stream, bool on) {
 
 int gale_stream_set_keepalive(gale_stream *stream, bool on, int idle, int interval, int count) {
   if (!stream || idle < 0 || interval < 0 || count < 0) return GALE_EINVAL;
-  if (stream->closed) return GALE_ECLOSED;
+  if (gale__stream_is_closed(stream)) return GALE_ECLOSED;
   int v = on;
   if (setsockopt(stream->fd, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof(v)) != 0) goto fail;
   if (on && idle > 0 && setsockopt(stream->fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)))
@@ -508,14 +523,14 @@ fail:
 
 int gale_stream_set_idle_timeout(gale_stream *stream, double seconds) {
   if (!stream || seconds < 0) return GALE_EINVAL;
-  if (stream->closed) return GALE_ECLOSED;
+  if (gale__stream_is_closed(stream)) return GALE_ECLOSED;
   stream->opts.idle_timeout = seconds;
   return set_idle(stream, seconds);
 }
 
 int gale_stream_set_read_timeout(gale_stream *stream, double seconds) {
   if (!stream || seconds < 0) return GALE_EINVAL;
-  if (stream->closed) return GALE_ECLOSED;
+  if (gale__stream_is_closed(stream)) return GALE_ECLOSED;
   stream->opts.read_timeout = seconds;
   int rc = set_readto(stream, seconds);
   if (!rc && stream->depth == 0) gale__stream_update_events(stream);
@@ -524,7 +539,7 @@ int gale_stream_set_read_timeout(gale_stream *stream, double seconds) {
 
 static int addrs_fill(gale_stream *s) {
   if (s->addrs) return GALE_OK;
-  if (s->closed) return GALE_ECLOSED;
+  if (gale__stream_is_closed(s)) return GALE_ECLOSED;
   struct gale__stream_addrs *a = calloc(1, sizeof(*a));
   if (!a) return GALE_ENOMEM;
   a->peer_len = sizeof(a->peer);
@@ -574,7 +589,7 @@ void *gale_stream_get_user_data(const gale_stream *stream) {
 
 int gale__stream_set_data_cb(gale_stream *stream, gale__stream_data_cb cb, void *arg) {
   if (!stream) return GALE_EINVAL;
-  if (stream->closed) return GALE_ECLOSED;
+  if (gale__stream_is_closed(stream)) return GALE_ECLOSED;
   if (cb && stream->rkind != GALE__R_NONE) return GALE_EBUSY;
   stream->data_cb = cb;
   stream->data_arg = arg;
@@ -590,15 +605,16 @@ int gale__stream_set_data_cb(gale_stream *stream, gale__stream_data_cb cb, void 
 struct evbuffer *gale__stream_input(gale_stream *stream) { return stream ? stream->in : NULL; }
 
 struct evbuffer *gale__stream_output(gale_stream *stream) {
-  if (!stream || stream->closed) return NULL;
+  if (!stream || gale__stream_is_closed(stream)) return NULL;
   gale__stream_schedule(stream);
   return stream->out;
 }
 
 int gale__stream_close_after_flush(gale_stream *stream, double linger) {
   if (!stream || linger < 0) return GALE_EINVAL;
-  if (stream->closed) return GALE_ECLOSED;
-  stream->close_after_flush = true;
+  if (gale__stream_is_closed(stream)) return GALE_ECLOSED;
+  /* Already lingering: the write side is shut, there is nothing to flush. */
+  if (stream->phase != GALE__SP_LINGERING) stream_phase_to(stream, GALE__SP_CLOSING);
   stream->linger_s = linger;
   stream->data_cb = NULL;
   gale__stream_schedule(stream);
@@ -608,7 +624,7 @@ int gale__stream_close_after_flush(gale_stream *stream, double linger) {
 void gale__stream_set_close_hook(gale_stream *stream, gale_stream_close_cb cb, void *arg) {
   /* Removing stays possible inside the public close callback (the owner
    * freed from there, e.g. a TCP server freed by its HTTP server). */
-  if (!stream || (stream->close_notified && cb)) return;
+  if (!stream || (stream->phase == GALE__SP_NOTIFIED && cb)) return;
   stream->close_hook = cb;
   stream->close_hook_arg = arg;
 }

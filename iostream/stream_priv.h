@@ -2,9 +2,8 @@
  * iostream/stream*.c and iostream/tls*.c.  Not for other layers (they use
  * gale/stream.h and iostream/stream_internal.h).
  *
- * Life of a stream: OPEN (plain, or TLS handshaking / established) → closed
- * (fd gone, `closed` set) → close notified (pending operations failed, close
- * callback run) → freed when the last reference goes.  Every entry from the
+ * Life of a stream: see enum gale__stream_phase (OPEN, optionally CLOSING
+ * and LINGERING, CLOSED, NOTIFIED, then freed with the last reference).  Every entry from the
  * loop (socket readiness, timers, the deferred callback) runs
  * gale__stream_dispatch(), the one place that hands results to user code,
  * holding a reference so user code may close or unref at any point.
@@ -97,6 +96,21 @@ struct gale__transport {
   void (*release)(gale_stream *s);
 };
 
+/* The life of a stream.  OPEN: reading and writing.  CLOSING: closing once
+ * the output buffer has left (gale__stream_close_after_flush).  LINGERING:
+ * the write side is shut, input is read and dropped until the peer closes
+ * or the linger timer fires.  CLOSED: the fd is gone, pending operations
+ * are being failed.  NOTIFIED: the close callback ran (or never will); the
+ * memory goes with the last reference.  The moves allowed are the table in
+ * stream.c. */
+enum gale__stream_phase {
+  GALE__SP_OPEN = 0,
+  GALE__SP_CLOSING,
+  GALE__SP_LINGERING,
+  GALE__SP_CLOSED,
+  GALE__SP_NOTIFIED
+};
+
 struct gale__tls;
 
 struct gale_stream {
@@ -137,19 +151,16 @@ struct gale_stream {
   struct gale__wreq *wq_head, *wq_tail;
   uint64_t plain_left; /* before TLS: plaintext bytes still to send in clear */
 
-  /* flags */
-  bool closed;           /* fd closed, no more I/O */
-  bool close_notified;   /* close callback ran (or there was none) */
-  bool wait_writable;    /* a write hit EAGAIN: wait for EV_WRITE */
-  bool paused;
-  bool eof;              /* read side saw EOF/error; `pending_reason` */
-  bool new_data;         /* input grew since the data hook last ran */
-  bool deferred;         /* the deferred callback is queued */
-  bool close_after_flush;
-  bool lingering;
-  bool not_socket;       /* recv/send failed with ENOTSOCK: readv/writev */
-  bool has_files;        /* a file segment was queued once: writes go
-                            through libevent (sendfile) from then on */
+  enum gale__stream_phase phase; /* moved only by stream_phase_to() */
+  /* flags that are not the life cycle */
+  bool wait_writable : 1; /* a write hit EAGAIN: wait for EV_WRITE */
+  bool paused : 1;
+  bool eof : 1;           /* read side saw EOF/error; `pending_reason` */
+  bool new_data : 1;      /* input grew since the data hook last ran */
+  bool deferred : 1;      /* the deferred callback is queued */
+  bool not_socket : 1;    /* recv/send failed with ENOTSOCK: readv/writev */
+  bool has_files : 1;     /* a file segment was queued once: writes go
+                             through libevent (sendfile) from then on */
   double linger_s;
   int pending_reason;    /* failure seen by the reader, applied in dispatch */
   int pending_errno;
@@ -171,6 +182,10 @@ struct gale_stream {
 };
 
 /* ---- stream.c ---- */
+/* Closed (or notified): the fd is gone and no more I/O happens. */
+static inline bool gale__stream_is_closed(const gale_stream *s) {
+  return s->phase >= GALE__SP_CLOSED;
+}
 GALE_INTERNAL void gale__stream_dispatch(gale_stream *s);
 /* Marks the stream failed with `reason` (and errno); applied at once. */
 GALE_INTERNAL void gale__stream_fail(gale_stream *s, int reason, int errnum);

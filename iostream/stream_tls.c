@@ -91,11 +91,10 @@ int gale_stream_start_tls(gale_stream *stream, gale_tls_ctx *ctx, bool server_si
   if (!stream || !ctx || timeout < 0) return GALE_EINVAL;
   if (gale_tls_ctx_is_server(ctx) != server_side) return GALE_EINVAL;
   if (!server_side && !hostname && !gale__tls_ctx_insecure(ctx)) return GALE_EINVAL;
-  if (stream->closed) return GALE_ECLOSED;
+  if (gale__stream_is_closed(stream)) return GALE_ECLOSED;
   /* Bytes lent to the read callback that is calling us are consumed. */
   if (stream->tls || evbuffer_get_length(stream->in) > stream->handing ||
-      stream->lingering ||
-      stream->close_after_flush)
+      stream->phase == GALE__SP_LINGERING || stream->phase == GALE__SP_CLOSING)
     return GALE_ESTATE;
   struct gale__tls *t = calloc(1, sizeof(*t));
   if (!t) return GALE_ENOMEM;
@@ -382,7 +381,7 @@ static void tls_shutdown(gale_stream *s) {
     event_del(&t->hs_timer);
     t->timer_on = false;
   }
-  if (s->closed && t->state != GALE__TLS_OPEN && !t->hs_reported && !t->hs_notify) {
+  if (gale__stream_is_closed(s) && t->state != GALE__TLS_OPEN && !t->hs_reported && !t->hs_notify) {
     t->hs_notify = true;
     t->hs_status = s->close_reason == GALE_OK ? GALE_ECANCELLED : s->close_reason;
   }
