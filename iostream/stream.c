@@ -130,10 +130,12 @@ int gale_stream_new(gale_loop *loop, int fd, const gale_stream_options *opts, ga
   if (opts && (opts->idle_timeout < 0 || opts->read_timeout < 0)) return GALE_EINVAL;
   gale_stream *s = calloc(1, sizeof(*s));
   if (!s) return GALE_ENOMEM;
-  if (opts) s->opts = *opts;
-  else gale_stream_options_init(&s->opts);
-  if (!s->opts.max_buffer_size) s->opts.max_buffer_size = GALE_STREAM_DEFAULT_MAX_BUFFER_SIZE;
-  if (!s->opts.read_chunk_size) s->opts.read_chunk_size = GALE_STREAM_DEFAULT_READ_CHUNK_SIZE;
+  gale_stream_options o;
+  if (opts) o = *opts;
+  else gale_stream_options_init(&o);
+  s->max_buffer_size = o.max_buffer_size ? o.max_buffer_size : GALE_STREAM_DEFAULT_MAX_BUFFER_SIZE;
+  s->max_write_buffer_size = o.max_write_buffer_size;
+  s->read_chunk_size = o.read_chunk_size ? o.read_chunk_size : GALE_STREAM_DEFAULT_READ_CHUNK_SIZE;
   s->loop = loop;
   s->base = gale__loop_base(loop);
   s->fd = fd;
@@ -146,7 +148,7 @@ int gale_stream_new(gale_loop *loop, int fd, const gale_stream_options *opts, ga
    * with sendfile instead of being mapped or read. */
   evbuffer_set_flags(s->out, EVBUFFER_FLAG_DRAINS_TO_FD);
   event_assign(&s->ev, s->base, fd, EV_PERSIST, on_io, s);
-  if (set_idle(s, s->opts.idle_timeout) || set_readto(s, s->opts.read_timeout)) goto nomem;
+  if (set_idle(s, o.idle_timeout) || set_readto(s, o.read_timeout)) goto nomem;
   *out = s;
   return GALE_OK;
 nomem:
@@ -415,9 +417,9 @@ static bool dispatch_step(gale_stream *s) {
   }
   if (s->wq_head && s->wq_head->upto <= s->written) return pop_write(s, GALE_OK);
   if (!gale__stream_is_closed(s)) {
-    if (evbuffer_get_length(s->in) > s->opts.max_buffer_size) {
+    if (evbuffer_get_length(s->in) > s->max_buffer_size) {
       gale_log_warning("general", "stream: read buffer over %zu bytes, closing",
-                       s->opts.max_buffer_size);
+                       s->max_buffer_size);
       gale__stream_fail(s, GALE_EBUFFULL, 0);
       return true;
     }
@@ -524,14 +526,12 @@ fail:
 int gale_stream_set_idle_timeout(gale_stream *stream, double seconds) {
   if (!stream || seconds < 0) return GALE_EINVAL;
   if (gale__stream_is_closed(stream)) return GALE_ECLOSED;
-  stream->opts.idle_timeout = seconds;
   return set_idle(stream, seconds);
 }
 
 int gale_stream_set_read_timeout(gale_stream *stream, double seconds) {
   if (!stream || seconds < 0) return GALE_EINVAL;
   if (gale__stream_is_closed(stream)) return GALE_ECLOSED;
-  stream->opts.read_timeout = seconds;
   int rc = set_readto(stream, seconds);
   if (!rc && stream->depth == 0) gale__stream_update_events(stream);
   return rc;
@@ -615,7 +615,7 @@ int gale__stream_close_after_flush(gale_stream *stream, double linger) {
   if (gale__stream_is_closed(stream)) return GALE_ECLOSED;
   /* Already lingering: the write side is shut, there is nothing to flush. */
   if (stream->phase != GALE__SP_LINGERING) stream_phase_to(stream, GALE__SP_CLOSING);
-  stream->linger_s = linger;
+  stream->linger_s = (float)linger;
   stream->data_cb = NULL;
   gale__stream_schedule(stream);
   return GALE_OK;

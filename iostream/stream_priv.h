@@ -113,60 +113,48 @@ enum gale__stream_phase {
 
 struct gale__tls;
 
+struct gale__rx_cache;
+
+/* What a public read keeps (stream_read.c).  Hook-driven streams never
+ * allocate it. */
+struct gale__stream_read {
+  gale_stream_read_cb cb;
+  void *arg;
+  size_t n;          /* bytes / into length / max_bytes for until & regex */
+  char *buf;         /* read_into target */
+  size_t filled;
+  char *delim;       /* read_until (malloc'd) */
+  size_t delim_len;
+  size_t scan;       /* where the next search starts */
+  /* read_until_regex: the last pattern compiled on this stream, kept across
+   * reads because a protocol reads with the same pattern again and again and
+   * a JIT compile costs far more than a match. */
+  struct gale__rx_cache *rx;
+};
+
+/* Laid out for size (an idle keep-alive connection is mostly this struct
+ * and its one struct event): pointers first, then the 4-byte fields, then
+ * the small ones, no holes.  Rarely used parts live in side structs
+ * allocated when first needed: timers, addresses, TLS, the regex cache. */
 struct gale_stream {
   gale_loop *loop;
   struct event_base *base;
-  int fd;
-  int refs;
-  int depth; /* nesting of dispatch */
-
   struct evbuffer *in, *out;
   /* One event for both directions (its mask re-assigned when interest
    * changes): half the memory of two, and libevent merges them anyway. */
   struct event ev;
-  short ev_mask;
-  gale_stream_options opts;
+  const struct gale__transport *xp;
+  /* the options that outlive construction (timeouts live in `tm`) */
+  size_t max_buffer_size, max_write_buffer_size, read_chunk_size;
 
-  /* the pending read */
-  enum gale__read_kind rkind;
-  gale_stream_read_cb rcb;
-  void *rarg;
-  size_t r_n;        /* bytes / into length / max_bytes for until & regex */
-  bool r_partial;
-  char *r_buf;       /* read_into target */
-  size_t r_filled;
-  char *r_delim;     /* read_until (malloc'd) */
-  size_t r_delim_len;
-  size_t r_scan;     /* where the next search starts */
+  /* the pending read (its state in `rd`, allocated by the first read) */
+  struct gale__stream_read *rd;
   size_t handing;    /* bytes of `in` lent to the running read callback */
-  /* read_until_regex: the last pattern compiled on this stream, kept across
-   * reads because a protocol reads with the same pattern again and again and
-   * a JIT compile costs far more than a match. */
-  void *r_re;        /* pcre2_code_8 * */
-  void *r_md;        /* pcre2_match_data_8 * */
-  char *r_pattern;   /* the source of r_re (malloc'd) */
 
   /* writes */
   uint64_t written;  /* plaintext bytes handed to the kernel / TLS so far */
   struct gale__wreq *wq_head, *wq_tail;
-  uint64_t plain_left; /* before TLS: plaintext bytes still to send in clear */
 
-  enum gale__stream_phase phase; /* moved only by stream_phase_to() */
-  /* flags that are not the life cycle */
-  bool wait_writable : 1; /* a write hit EAGAIN: wait for EV_WRITE */
-  bool paused : 1;
-  bool eof : 1;           /* read side saw EOF/error; `pending_reason` */
-  bool new_data : 1;      /* input grew since the data hook last ran */
-  bool deferred : 1;      /* the deferred callback is queued */
-  bool not_socket : 1;    /* recv/send failed with ENOTSOCK: readv/writev */
-  bool has_files : 1;     /* a file segment was queued once: writes go
-                             through libevent (sendfile) from then on */
-  double linger_s;
-  int pending_reason;    /* failure seen by the reader, applied in dispatch */
-  int pending_errno;
-
-  int close_reason;
-  int err;
   gale_stream_close_cb close_cb;
   void *close_arg;
   gale_stream_close_cb close_hook; /* the creator's (TCP server tracking) */
@@ -177,8 +165,30 @@ struct gale_stream {
 
   struct gale__stream_timers *tm;
   struct gale__stream_addrs *addrs;
-  const struct gale__transport *xp;
   struct gale__tls *tls; /* the TLS transport's state (stream_tls.c only) */
+
+  int fd;
+  int refs;
+  int depth;             /* nesting of dispatch */
+  int pending_reason;    /* failure seen by the reader, applied in dispatch */
+  int pending_errno;
+  int close_reason;
+  int err;
+  float linger_s;        /* seconds; a float is plenty for a linger */
+
+  short ev_mask;
+  unsigned char rkind;   /* enum gale__read_kind */
+  unsigned char phase;   /* enum gale__stream_phase, moved by stream_phase_to() */
+  /* flags that are not the life cycle */
+  bool r_partial : 1;
+  bool wait_writable : 1; /* a write hit EAGAIN: wait for EV_WRITE */
+  bool paused : 1;
+  bool eof : 1;           /* read side saw EOF/error; `pending_reason` */
+  bool new_data : 1;      /* input grew since the data hook last ran */
+  bool deferred : 1;      /* the deferred callback is queued */
+  bool not_socket : 1;    /* recv/send failed with ENOTSOCK: readv/writev */
+  bool has_files : 1;     /* a file segment was queued once: writes go
+                             through libevent (sendfile) from then on */
 };
 
 /* ---- stream.c ---- */

@@ -22,9 +22,9 @@ int gale__status_from_errno(int e) {
  * caller's memory. */
 static void plain_read_into(gale_stream *s) {
   for (;;) {
-    ssize_t n = read(s->fd, s->r_buf + s->r_filled, s->r_n - s->r_filled);
+    ssize_t n = read(s->fd, s->rd->buf + s->rd->filled, s->rd->n - s->rd->filled);
     if (n > 0) {
-      s->r_filled += (size_t)n;
+      s->rd->filled += (size_t)n;
       gale__stream_touch(s, true);
       return;
     }
@@ -38,11 +38,11 @@ static void plain_read_into(gale_stream *s) {
 }
 
 static int sock_read(gale_stream *s, size_t budget) {
-  if (s->rkind == GALE__R_INTO && evbuffer_get_length(s->in) == 0 && s->r_filled < s->r_n) {
+  if (s->rkind == GALE__R_INTO && evbuffer_get_length(s->in) == 0 && s->rd->filled < s->rd->n) {
     plain_read_into(s);
     return 0;
   }
-  size_t total = 0, chunk = s->opts.read_chunk_size;
+  size_t total = 0, chunk = s->read_chunk_size;
   while (total < budget) {
     struct evbuffer_iovec vec[2];
     int nvec = evbuffer_reserve_space(s->in, (ev_ssize_t)chunk, vec, 2);

@@ -48,6 +48,7 @@ struct gale__tls {
   gale_stream_handshake_cb hs_cb;
   void *hs_arg;
   size_t retry_len;
+  uint64_t plain_left; /* plaintext still to send in clear before the handshake */
   bool timer_on;
   struct event hs_timer;
   char alpn[256];
@@ -129,7 +130,7 @@ int gale_stream_start_tls(gale_stream *stream, gale_tls_ctx *ctx, bool server_si
   stream->xp = &gale__transport_tls;
   /* Plaintext queued before this call leaves in clear; what follows is
    * encrypted, so files must be mapped or read instead of sendfile'd. */
-  stream->plain_left = evbuffer_get_length(stream->out);
+  t->plain_left = evbuffer_get_length(stream->out);
   evbuffer_clear_flags(stream->out, EVBUFFER_FLAG_DRAINS_TO_FD);
   gale__stream_schedule(stream);
   return GALE_OK;
@@ -411,8 +412,8 @@ static int tls_xp_write(gale_stream *s) {
   switch (s->tls->state) {
   case GALE__TLS_WAIT_FLUSH: {
     uint64_t before = s->written;
-    int rc = gale__sock_write(s, s->plain_left);
-    s->plain_left -= s->written - before;
+    int rc = gale__sock_write(s, s->tls->plain_left);
+    s->tls->plain_left -= s->written - before;
     return rc;
   }
   case GALE__TLS_OPEN: return tls_write(s);
@@ -421,7 +422,7 @@ static int tls_xp_write(gale_stream *s) {
 }
 
 static bool tls_xp_advance(gale_stream *s) {
-  if (s->tls->state != GALE__TLS_WAIT_FLUSH || s->plain_left != 0) return false;
+  if (s->tls->state != GALE__TLS_WAIT_FLUSH || s->tls->plain_left != 0) return false;
   tls_begin(s);
   return true;
 }

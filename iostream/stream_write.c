@@ -34,7 +34,7 @@ static void wreq_queue(gale_stream *s, struct gale__wreq *w) {
 }
 
 static int check_room(gale_stream *s, size_t len) {
-  size_t max = s->opts.max_write_buffer_size;
+  size_t max = s->max_write_buffer_size;
   if (max && evbuffer_get_length(s->out) + len > max) return GALE_EBUFFULL;
   return GALE_OK;
 }
