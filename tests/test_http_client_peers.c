@@ -136,10 +136,15 @@ static const char tornado_app[] =
     "    def get(self):\n"
     "        self.set_header('Content-Type', 'text/plain')\n"
     "        self.write('tornado text ' * 300)\n"
+    "class Many(tornado.web.RequestHandler):\n"
+    "    def get(self):\n"
+    "        for i in range(500):\n"
+    "            self.set_header('X-H-%d' % i, str(i))\n"
+    "        self.write('many')\n"
     "class Go(tornado.web.RequestHandler):\n"
     "    def get(self):\n"
     "        self.redirect('/text')\n"
-    "app = tornado.web.Application([(r'/stream', Stream), (r'/upload', Upload), (r'/text', Text), (r'/go', Go)],\n"
+    "app = tornado.web.Application([(r'/stream', Stream), (r'/upload', Upload), (r'/text', Text), (r'/go', Go), (r'/many', Many)],\n"
     "                              compress_response=True)\n"
     "app.listen(int(sys.argv[1]), '127.0.0.1')\n"
     "tornado.ioloop.IOLoop.current().start()\n";
@@ -229,6 +234,7 @@ typedef struct result {
   size_t body_len;
   char error[512];
   bool reused;
+  size_t nheaders;
   char encoding[64];
   gale_http_timings t;
 } result;
@@ -241,6 +247,7 @@ static void on_resp(const gale_http_response *r, void *arg) {
   res->code = r->code;
   res->redirects = r->num_redirects;
   res->reused = r->reused;
+  res->nheaders = r->headers ? gale_headers_count(r->headers) : 0;
   res->t = r->timings;
   res->body = malloc(r->body_len + 1);
   memcpy(res->body, r->body, r->body_len + 1);
@@ -455,6 +462,13 @@ static void test_tornado(void **state) {
   assert_int_equal(r->status, GALE_OK);
   assert_string_equal(r->encoding, "gzip");
   assert_int_equal(r->body_len, 13 * 300);
+  result_free(r);
+  /* 500 fields (there was a fixed cap of 100). */
+  gale_http_request_init(&req, turl(f, "/many"));
+  r = fetch(f, &req);
+  assert_int_equal(r->status, GALE_OK);
+  assert_string_equal(r->body, "many");
+  assert_true(r->nheaders > 500);
   result_free(r);
   assert_int_equal(gale_http_client_connections_opened(f->client), 1);
 }

@@ -52,6 +52,11 @@ const char *gale_http_response_header(const gale_http_response *resp, const char
   return gale_headers_get(resp->headers, name);
 }
 
+const gale_headers *gale_http_response_trailers(const gale_http_response *resp) {
+  /* Every response handed out is the first member of its fetch. */
+  return resp ? ((const hc_fetch *)(const void *)resp)->trailers : NULL;
+}
+
 /* ---- client -------------------------------------------------------------- */
 
 int gale_http_client_new(gale_loop *loop, const gale_http_client_options *opts,
@@ -156,6 +161,9 @@ static void fetch_free(void *p) {
   free(f->error);
   gale_buf_release(&f->body);
   gale_headers_free(f->headers);
+  gale_headers_free(f->trailers);
+  gale_buf_release(&f->tail);
+  free(f->hbig);
   gale__gzip_free(f->gz);
   free(f->upload);
   free(f);
@@ -331,6 +339,7 @@ static void fill_response(hc_fetch *f) {
   r->reason = f->reason ? f->reason : "";
   if (!f->headers) f->headers = gale_headers_new();
   r->headers = f->headers;
+  if (!f->trailers) f->trailers = gale_headers_new();
   r->body = f->body.data ? f->body.data : "";
   r->body_len = f->body.len;
   r->effective_url = f->url ? f->url : f->req.url;
@@ -540,6 +549,7 @@ static int fetch_start(gale_http_client *c, const gale_http_request *req, gale_h
   if (!f) return GALE_ENOMEM;
   memset(f, 0, offsetof(hc_fetch, hbuf));
   gale_buf_init(&f->body, 0);
+  gale_buf_init(&f->tail, 0);
   f->loop = c->loop;
   f->client = c;
   f->cb = cb;

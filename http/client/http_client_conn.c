@@ -421,12 +421,18 @@ void gale__hc_exchange(hc_fetch *f) {
   lim.max_header_size = (uint32_t)(f->req.max_header_size ? f->req.max_header_size
                                                           : GALE_H1_DEFAULT_MAX_HEADER_SIZE);
   if (lim.max_start_line > lim.max_header_size) lim.max_start_line = lim.max_header_size;
+  /* No count of its own: as many field lines as fit (each is at least
+   * "x:" CRLF; the parser counts any line of 3), the array growing to hold them. */
+  lim.max_headers = lim.max_header_size / 3 + 1;
   lim.max_body_size = f->req.max_body_size ? f->req.max_body_size : UINT64_MAX;
   gale_h1_parser_init(&f->parser, GALE_H1_RESPONSE, &lim);
   gale_h1_parser_reset(&f->parser, f->head ? GALE_H1_F_HEAD_REQUEST : 0);
   memset(&f->msg, 0, sizeof f->msg);
-  f->msg.headers = f->hbuf;
-  f->msg.headers_cap = HC_MAX_HEADERS;
+  f->msg.headers = f->hbig ? f->hbig : f->hbuf;
+  f->msg.headers_cap = f->hbig ? f->hbig_cap : HC_MAX_HEADERS;
+  f->unfold_ls = f->unfold_pos = 0;
+  gale_buf_reset(&f->tail);
+  if (f->trailers) gale_headers_clear(f->trailers);
   if (!out) {
     gale__hc_complete(f, gale__hc_stream_error(f, gale_stream_close_reason(conn->stream)), NULL);
     return;
@@ -628,6 +634,102 @@ static void body_done(hc_fetch *f) {
   gale__hc_complete(f, GALE_OK, NULL);
 }
 
+/* RFC 9112 §5.2: a user agent may replace each obs-fold (CRLF followed by
+ * SP or HTAB inside a field value) with SP.  The shared parser refuses folds
+ * (a server must), so the client rewrites them in the head's bytes, which
+ * are drained once parsed.  Resumes where the last call stopped.  The line
+ * after the status line has no field to continue: left for the parser. */
+static void unfold(hc_fetch *f, char *p, size_t len) {
+  size_t ls = f->unfold_ls, pos = f->unfold_pos;
+  if (ls == SIZE_MAX) return;
+  while (pos < len) {
+    char *nl = memchr(p + pos, '\n', len - pos);
+    size_t e;
+    if (!nl) {
+      pos = len;
+      break;
+    }
+    e = (size_t)(nl - p);
+    if (e == ls + 1 && p[ls] == '\r') { /* the blank line: head complete */
+      ls = SIZE_MAX;
+      break;
+    }
+    if (e + 1 >= len) { /* what follows is not here yet */
+      pos = e;
+      break;
+    }
+    if (ls > 0 && e > ls && p[e - 1] == '\r' && (p[e + 1] == ' ' || p[e + 1] == '\t')) {
+      p[e - 1] = ' ';
+      p[e] = ' ';
+    } else {
+      ls = e + 1;
+    }
+    pos = e + 1;
+  }
+  f->unfold_ls = ls;
+  f->unfold_pos = pos;
+}
+
+/* The head has more field lines than the array holds: a bigger one, for
+ * parsing the head again.  Returns false when it cannot grow (the limit
+ * really was reached, or out of memory: the parser's error stands). */
+static bool grow_headers(hc_fetch *f) {
+  size_t max = f->parser.limits.max_headers, cap = f->msg.headers_cap * 2;
+  gale_h1_header *h;
+  if (f->msg.num_headers < f->msg.headers_cap || f->msg.headers_cap >= max) return false;
+  if (cap > max) cap = max;
+  h = gale__malloc(cap * sizeof *h);
+  if (!h) return false;
+  free(f->hbig);
+  f->hbig = h;
+  f->hbig_cap = cap;
+  f->msg.headers = h;
+  f->msg.headers_cap = cap;
+  gale_h1_parser_reset(&f->parser, f->head ? GALE_H1_F_HEAD_REQUEST : 0);
+  return true;
+}
+
+/* Keeps the chunked framing since the last data byte (in[0..consumed) held
+ * data[0..dlen) if dlen): when the body ends, the trailers are in it. */
+static int keep_framing(hc_fetch *f, const char *in, size_t consumed, const char *data,
+                        size_t dlen) {
+  const char *from = in;
+  if (dlen) {
+    gale_buf_reset(&f->tail);
+    from = data + dlen;
+  }
+  if (in + consumed <= from) return GALE_OK;
+  return gale_buf_append(&f->tail, from, (size_t)(in + consumed - from));
+}
+
+/* The body ended: the field lines after the last chunk (the decoder checked
+ * their syntax) become f->trailers. */
+static int take_trailers(hc_fetch *f) {
+  const char *s = f->tail.data, *end = s + f->tail.len;
+  bool after_last = false;
+  if (!f->trailers && !(f->trailers = gale_headers_new())) return GALE_ENOMEM;
+  while (s && s < end) {
+    const char *e = memchr(s, '\n', (size_t)(end - s)), *le, *c, *v;
+    if (!e) break;
+    le = e > s && e[-1] == '\r' ? e - 1 : e;
+    if (le == s) {
+      if (after_last) break; /* the blank line ends the section */
+    } else if (!after_last) {
+      after_last = true; /* the last-chunk line "0[;ext]" */
+    } else if ((c = memchr(s, ':', (size_t)(le - s)))) {
+      v = c + 1;
+      while (v < le && (*v == ' ' || *v == '\t')) v++;
+      while (le > v && (le[-1] == ' ' || le[-1] == '\t')) le--;
+      if (gale_headers_add_n(f->trailers, s, (size_t)(c - s), v, (size_t)(le - v)) ==
+          GALE_ENOMEM)
+        return GALE_ENOMEM;
+    }
+    s = e + 1;
+  }
+  gale_buf_reset(&f->tail);
+  return GALE_OK;
+}
+
 static void process(hc_fetch *f, struct evbuffer *in) {
   while (f->state == HC_EXCHANGE || f->state == HC_BODY) {
     size_t len = evbuffer_get_length(in);
@@ -648,12 +750,15 @@ static void process(hc_fetch *f, struct evbuffer *in) {
         gale__hc_complete(f, GALE_ENOMEM, NULL);
         return;
       }
+      unfold(f, (char *)p, want);
       r = gale_h1_parse_head(&f->parser, p, want, &f->msg);
       if (r == GALE_EAGAIN) return;
+      if (r == GALE_EHTTP_HEADER_TOO_LARGE && grow_headers(f)) continue;
       if (r < 0) {
         head_error(f, r);
         return;
       }
+      f->unfold_ls = f->unfold_pos = 0; /* a 1xx: the next head starts over */
       {
         int st = on_head(f, p, (size_t)r);
         if (f->state == HC_DONE) return;
@@ -686,6 +791,14 @@ static void process(hc_fetch *f, struct evbuffer *in) {
         return;
       }
       if (consumed) f->t_progress = gale_loop_time(f->loop);
+      if (f->msg.body_kind == GALE_H1_BODY_CHUNKED && !f->follow) {
+        int st = keep_framing(f, len ? v.iov_base : "", consumed, data, dlen);
+        if (st == GALE_OK && r == GALE_H1_BODY_DONE) st = take_trailers(f);
+        if (st != GALE_OK) {
+          gale__hc_complete(f, st, NULL);
+          return;
+        }
+      }
       if (dlen) {
         int st;
         f->wire_body += dlen;

@@ -160,6 +160,19 @@ struct hc_fetch {
 
   gale_http_upload *upload;
 
+  /* Field lines past hbuf's HC_MAX_HEADERS: a response head may carry as
+   * many as fit max_header_size, so the array grows when the parser runs
+   * out of it (the head is then parsed again).  Freed with the fetch. */
+  gale_h1_header *hbig;
+  size_t hbig_cap;
+  /* obs-fold unfolding of the head being received: start of the line being
+   * searched and how far; SIZE_MAX once the blank line was seen. */
+  size_t unfold_ls, unfold_pos;
+  /* Chunked framing received since the last data byte; when the body ends
+   * it holds the last chunk and the trailer section. */
+  gale_buf tail;
+  gale_headers *trailers; /* response trailer fields (empty when none) */
+
   /* Last, and left unzeroed when the fetch is allocated (3 KB of the
    * fetch's 4.5: zeroing it was a sixth of the cost of a request): the
    * parser writes the entries before anything reads them. */

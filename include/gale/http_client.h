@@ -252,6 +252,14 @@ struct gale_http_response {
 GALE_EXPORT const char *gale_http_response_header(const gale_http_response *resp,
                                                   const char *name);
 
+/* The trailer fields of the response (RFC 9112 §7.1.2: the fields after the
+ * last chunk of a chunked body), borrowed: owned by the response and valid
+ * as long as it is.  Empty when the body was not chunked, carried no
+ * trailers, or the fetch failed before the body ended; for a followed
+ * redirect, only the final hop's.  NULL when `resp` is NULL (or when memory
+ * ran out making the empty set).  Look fields up with gale_headers_get(). */
+GALE_EXPORT const gale_headers *gale_http_response_trailers(const gale_http_response *resp);
+
 /* ---- client ------------------------------------------------------------- */
 
 typedef struct gale_http_client_options {
