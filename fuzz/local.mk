@@ -16,7 +16,8 @@ fuzz:
 fuzz_replay = fuzz/replay.c fuzz/fuzz.h
 check_PROGRAMS += fuzz/replay_request fuzz/replay_response fuzz/replay_chunked \
 	fuzz/replay_gunzip fuzz/replay_url fuzz/replay_multipart fuzz/replay_cookie \
-	fuzz/replay_range fuzz/replay_xheaders
+	fuzz/replay_range fuzz/replay_xheaders fuzz/replay_signed_value fuzz/replay_writeout \
+	fuzz/replay_multipart_enc fuzz/replay_chunked_enc
 check_PROGRAMS += fuzz/replay_client
 fuzz_replay_client_SOURCES = fuzz/fuzz_client.c $(fuzz_replay)
 fuzz_replay_client_LDADD = libgale_impl.la $(DEP_LIBS)
@@ -29,6 +30,10 @@ fuzz_replay_multipart_SOURCES = fuzz/fuzz_multipart.c $(fuzz_replay)
 fuzz_replay_cookie_SOURCES = fuzz/fuzz_cookie.c $(fuzz_replay)
 fuzz_replay_range_SOURCES = fuzz/fuzz_range.c $(fuzz_replay)
 fuzz_replay_xheaders_SOURCES = fuzz/fuzz_xheaders.c $(fuzz_replay)
+fuzz_replay_signed_value_SOURCES = fuzz/fuzz_signed_value.c $(fuzz_replay)
+fuzz_replay_writeout_SOURCES = fuzz/fuzz_writeout.c tools/writeout.c $(fuzz_replay)
+fuzz_replay_multipart_enc_SOURCES = fuzz/fuzz_multipart_enc.c $(fuzz_replay)
+fuzz_replay_chunked_enc_SOURCES = fuzz/fuzz_chunked_enc.c $(fuzz_replay)
 # Replays link the library, not the harness.
 fuzz_replay_request_LDADD = libgale_impl.la $(DEP_LIBS)
 fuzz_replay_response_LDADD = libgale_impl.la $(DEP_LIBS)
@@ -39,3 +44,7 @@ fuzz_replay_multipart_LDADD = libgale_impl.la $(DEP_LIBS)
 fuzz_replay_cookie_LDADD = libgale_impl.la $(DEP_LIBS)
 fuzz_replay_range_LDADD = libgale_impl.la $(DEP_LIBS)
 fuzz_replay_xheaders_LDADD = libgale_impl.la $(DEP_LIBS)
+fuzz_replay_signed_value_LDADD = libgale_impl.la $(DEP_LIBS)
+fuzz_replay_writeout_LDADD = libgale_impl.la $(DEP_LIBS)
+fuzz_replay_multipart_enc_LDADD = libgale_impl.la $(DEP_LIBS)
+fuzz_replay_chunked_enc_LDADD = libgale_impl.la $(DEP_LIBS)

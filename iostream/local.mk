@@ -9,12 +9,14 @@ libgale_impl_la_SOURCES += \
 	iostream/stream.c \
 	iostream/stream_read.c \
 	iostream/stream_write.c \
+	iostream/stream_sock.c \
 	iostream/stream_tls.c \
 	iostream/tls_ctx.c
 
 if HAVE_CMOCKA
-check_PROGRAMS += tests/test_stream tests/test_tls
+check_PROGRAMS += tests/test_stream tests/test_stream_life tests/test_tls
 tests_test_stream_SOURCES = tests/test_stream.c
+tests_test_stream_life_SOURCES = tests/test_stream_life.c
 tests_test_tls_SOURCES = tests/test_tls.c
 endif
 

@@ -10,16 +10,28 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/assert.h"
 #include "core/loop_internal.h"
 #include "gale/log.h"
 #include "iostream/stream_priv.h"
 
-/* Most bytes read per wake-up, so one fast peer cannot starve the others. */
-#define READ_BUDGET ((size_t)1024 * 1024)
-/* Most bytes written per dispatch before yielding to the loop. */
-#define WRITE_BUDGET ((size_t)8 * 1024 * 1024)
 
 static void on_io(evutil_socket_t fd, short what, void *arg);
+
+/* The stream's life cycle (enum gale__stream_phase): each row lists where
+ * a phase may go.  CLOSING may be asked for again (a later linger wins). */
+static const uint32_t phase_moves[] = {
+    [GALE__SP_OPEN] = GALE__STATE_BIT(GALE__SP_CLOSING) | GALE__STATE_BIT(GALE__SP_CLOSED),
+    [GALE__SP_CLOSING] = GALE__STATE_BIT(GALE__SP_CLOSING) | GALE__STATE_BIT(GALE__SP_LINGERING) |
+                         GALE__STATE_BIT(GALE__SP_CLOSED),
+    [GALE__SP_LINGERING] = GALE__STATE_BIT(GALE__SP_CLOSED),
+    [GALE__SP_CLOSED] = GALE__STATE_BIT(GALE__SP_NOTIFIED),
+    [GALE__SP_NOTIFIED] = 0,
+};
+
+static void stream_phase_to(gale_stream *s, enum gale__stream_phase to) {
+  gale__transition(s->phase, to, phase_moves);
+}
 
 void gale_stream_options_init(gale_stream_options *opts) {
   if (!opts) return;
@@ -105,7 +117,7 @@ static int set_readto(gale_stream *s, double seconds) {
 }
 
 void gale__stream_touch(gale_stream *s, bool read_progress) {
-  if (!s->tm || s->closed) return;
+  if (!s->tm || gale__stream_is_closed(s)) return;
   if (s->tm->idle_on) event_add(&s->tm->idle_ev, s->tm->idle_tv);
   if (read_progress && s->tm->read_on && s->rkind != GALE__R_NONE)
     event_add(&s->tm->read_ev, s->tm->read_tv);
@@ -118,13 +130,16 @@ int gale_stream_new(gale_loop *loop, int fd, const gale_stream_options *opts, ga
   if (opts && (opts->idle_timeout < 0 || opts->read_timeout < 0)) return GALE_EINVAL;
   gale_stream *s = calloc(1, sizeof(*s));
   if (!s) return GALE_ENOMEM;
-  if (opts) s->opts = *opts;
-  else gale_stream_options_init(&s->opts);
-  if (!s->opts.max_buffer_size) s->opts.max_buffer_size = GALE_STREAM_DEFAULT_MAX_BUFFER_SIZE;
-  if (!s->opts.read_chunk_size) s->opts.read_chunk_size = GALE_STREAM_DEFAULT_READ_CHUNK_SIZE;
+  gale_stream_options o;
+  if (opts) o = *opts;
+  else gale_stream_options_init(&o);
+  s->max_buffer_size = o.max_buffer_size ? o.max_buffer_size : GALE_STREAM_DEFAULT_MAX_BUFFER_SIZE;
+  s->max_write_buffer_size = o.max_write_buffer_size;
+  s->read_chunk_size = o.read_chunk_size ? o.read_chunk_size : GALE_STREAM_DEFAULT_READ_CHUNK_SIZE;
   s->loop = loop;
   s->base = gale__loop_base(loop);
   s->fd = fd;
+  s->xp = &gale__transport_sock;
   s->refs = 1; /* the open stream's own reference, dropped once closed */
   s->in = evbuffer_new();
   s->out = evbuffer_new();
@@ -133,7 +148,7 @@ int gale_stream_new(gale_loop *loop, int fd, const gale_stream_options *opts, ga
    * with sendfile instead of being mapped or read. */
   evbuffer_set_flags(s->out, EVBUFFER_FLAG_DRAINS_TO_FD);
   event_assign(&s->ev, s->base, fd, EV_PERSIST, on_io, s);
-  if (set_idle(s, s->opts.idle_timeout) || set_readto(s, s->opts.read_timeout)) goto nomem;
+  if (set_idle(s, o.idle_timeout) || set_readto(s, o.read_timeout)) goto nomem;
   *out = s;
   return GALE_OK;
 nomem:
@@ -157,7 +172,7 @@ static void stream_destroy(gale_stream *s) {
   }
   gale__read_clear(s);
   gale__read_free_cache(s);
-  gale__tls_free(s);
+  s->xp->release(s);
   while (s->wq_head) {
     struct gale__wreq *w = s->wq_head;
     s->wq_head = w->next;
@@ -190,7 +205,7 @@ void gale_stream_unref(gale_stream *stream) {
 static void on_deferred(gale_loop *loop, void *arg) {
   gale_stream *s = arg;
   s->deferred = false;
-  if (!s->closed && gale__tls_needs_reread(s)) gale__tls_read(s, READ_BUDGET);
+  if (!gale__stream_is_closed(s) && s->xp->pending(s)) s->xp->read(s, GALE__READ_BUDGET);
   gale__stream_dispatch(s);
   gale__stream_unref(s);
 }
@@ -201,10 +216,10 @@ static void on_deferred(gale_loop *loop, void *arg) {
 static void on_deferred_dropped(void *arg) {
   gale_stream *s = arg;
   s->deferred = false;
-  if (s->closed && !s->close_notified) {
+  if (gale__stream_is_closed(s) && s->phase != GALE__SP_NOTIFIED) {
     /* The close will never be delivered: drop the callbacks with the loop's
      * and give back the open stream's own reference too. */
-    s->close_notified = true;
+    stream_phase_to(s, GALE__SP_NOTIFIED);
     s->close_cb = NULL;
     s->close_hook = NULL;
     gale__stream_unref(s);
@@ -224,7 +239,7 @@ void gale__stream_schedule(gale_stream *s) {
 
 /* ---- closing ------------------------------------------------------------- */
 
-static void release_input_if_empty(gale_stream *s) {
+void gale__stream_release_input(gale_stream *s) {
   /* evbuffer_drain frees chains only when it has data to drain: an empty
    * chain left by a reservation that read nothing would stay allocated, so
    * push a byte through to release it. */
@@ -236,8 +251,8 @@ static void release_input_if_empty(gale_stream *s) {
 }
 
 void gale__stream_fail(gale_stream *s, int reason, int errnum) {
-  if (s->closed) return;
-  s->closed = true;
+  if (gale__stream_is_closed(s)) return;
+  stream_phase_to(s, GALE__SP_CLOSED);
   s->close_reason = reason;
   if (errnum) s->err = errnum;
   event_del(&s->ev);
@@ -247,7 +262,7 @@ void gale__stream_fail(gale_stream *s, int reason, int errnum) {
     event_del(&s->tm->read_ev);
     event_del(&s->tm->linger_ev);
   }
-  if (s->tls) gale__tls_shutdown(s);
+  s->xp->shutdown(s);
   if (s->fd >= 0) {
     close(s->fd);
     s->fd = -1;
@@ -255,7 +270,7 @@ void gale__stream_fail(gale_stream *s, int reason, int errnum) {
   /* Queued output can no longer leave: drop it now so referenced buffers
    * and files go back to their owners at once. */
   evbuffer_drain(s->out, evbuffer_get_length(s->out));
-  release_input_if_empty(s);
+  gale__stream_release_input(s);
   gale__stream_schedule(s);
 }
 
@@ -265,7 +280,7 @@ int gale_stream_close(gale_stream *stream) {
   return GALE_OK;
 }
 
-bool gale_stream_closed(const gale_stream *stream) { return !stream || stream->closed; }
+bool gale_stream_closed(const gale_stream *stream) { return !stream || gale__stream_is_closed(stream); }
 
 int gale_stream_close_reason(const gale_stream *stream) {
   return stream ? stream->close_reason : GALE_EINVAL;
@@ -274,22 +289,13 @@ int gale_stream_close_reason(const gale_stream *stream) {
 int gale_stream_get_errno(const gale_stream *stream) { return stream ? stream->err : 0; }
 
 void gale_stream_set_close_cb(gale_stream *stream, gale_stream_close_cb cb, void *arg) {
-  if (!stream || stream->close_notified) return;
+  if (!stream || stream->phase == GALE__SP_NOTIFIED) return;
   stream->close_cb = cb;
   stream->close_arg = arg;
-  if (!stream->closed && stream->depth == 0) gale__stream_update_events(stream);
+  if (!gale__stream_is_closed(stream) && stream->depth == 0) gale__stream_update_events(stream);
 }
 
 /* ---- socket I/O ---------------------------------------------------------- */
-
-static int status_from_errno(int e) {
-  switch (e) {
-  case ECONNRESET: return GALE_ECONNRESET;
-  case EPIPE: return GALE_EPIPE;
-  case ETIMEDOUT: return GALE_ECONNRESET; /* keepalive gave up on the peer */
-  default: return gale_err_from_errno(e);
-  }
-}
 
 /* Lingering close: the write side is shut, input is read and dropped until
  * the peer closes or the linger timer fires. */
@@ -305,159 +311,19 @@ static void linger_read(gale_stream *s) {
   }
 }
 
-/* read_into with nothing buffered: straight from the socket into the
- * caller's memory. */
-static void plain_read_into(gale_stream *s) {
-  for (;;) {
-    ssize_t n = read(s->fd, s->r_buf + s->r_filled, s->r_n - s->r_filled);
-    if (n > 0) {
-      s->r_filled += (size_t)n;
-      gale__stream_touch(s, true);
-      return;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-    s->eof = true;
-    s->pending_reason = n == 0 ? GALE_EOF : status_from_errno(errno);
-    s->pending_errno = n == 0 ? 0 : errno;
-    return;
-  }
-}
-
-static void plain_read(gale_stream *s) {
-  if (s->rkind == GALE__R_INTO && evbuffer_get_length(s->in) == 0 && s->r_filled < s->r_n) {
-    plain_read_into(s);
-    return;
-  }
-  size_t total = 0, chunk = s->opts.read_chunk_size;
-  while (total < READ_BUDGET) {
-    struct evbuffer_iovec vec[2];
-    int nvec = evbuffer_reserve_space(s->in, (ev_ssize_t)chunk, vec, 2);
-    if (nvec <= 0) {
-      s->eof = true;
-      s->pending_reason = GALE_ENOMEM;
-      break;
-    }
-    struct iovec iov[2];
-    for (int i = 0; i < nvec; i++) {
-      iov[i].iov_base = vec[i].iov_base;
-      iov[i].iov_len = vec[i].iov_len;
-    }
-    ssize_t n;
-    if (nvec == 1 && !s->not_socket) {
-      /* recv on a socket skips readv's iovec import and the file-position
-       * lookup: a visible share of a small request's kernel time. */
-      n = recv(s->fd, iov[0].iov_base, iov[0].iov_len, 0);
-      if (n < 0 && errno == ENOTSOCK) {
-        s->not_socket = true;
-        n = readv(s->fd, iov, nvec);
-      }
-    } else {
-      n = readv(s->fd, iov, nvec);
-    }
-    if (n > 0) {
-      size_t left = (size_t)n;
-      for (int i = 0; i < nvec; i++) {
-        if (vec[i].iov_len > left) vec[i].iov_len = left;
-        left -= vec[i].iov_len;
-      }
-      evbuffer_commit_space(s->in, vec, nvec);
-      total += (size_t)n;
-      /* A short read drained the socket: skip the EAGAIN round trip. */
-      if ((size_t)n < chunk) break;
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-    s->eof = true;
-    s->pending_reason = n == 0 ? GALE_EOF : status_from_errno(errno);
-    s->pending_errno = n == 0 ? 0 : errno;
-    break;
-  }
-  if (total) {
-    s->new_data = true;
-    gale__stream_touch(s, true);
-  } else {
-    release_input_if_empty(s);
-  }
-}
-
 static void on_io(evutil_socket_t fd, short what, void *arg) {
   gale_stream *s = arg;
   gale__stream_ref(s);
   if (what & EV_READ) {
-    if (s->lingering) linger_read(s);
-    else if (s->tls) gale__tls_on_readable(s);
-    else plain_read(s);
+    if (s->phase == GALE__SP_LINGERING) linger_read(s);
+    else s->xp->on_readable(s);
   }
-  if ((what & EV_WRITE) && !s->closed) {
+  if ((what & EV_WRITE) && !gale__stream_is_closed(s)) {
     s->wait_writable = false;
-    if (s->tls) gale__tls_on_writable(s);
+    s->xp->on_writable(s);
   }
   gale__stream_dispatch(s);
   gale__stream_unref(s);
-}
-
-/* Writes the output buffer until it is empty, the socket is full, or the
- * budget is spent.  Returns 0 or a failure status. */
-static int plain_write(gale_stream *s, uint64_t limit) {
-  size_t done = 0;
-  while (evbuffer_get_length(s->out) > 0 && done < WRITE_BUDGET && limit > 0) {
-    ev_ssize_t atmost = limit < (uint64_t)WRITE_BUDGET ? (ev_ssize_t)limit : -1;
-    errno = 0;
-    int n;
-    struct evbuffer_iovec v[2];
-    if (atmost < 0 && !s->has_files && !s->not_socket && evbuffer_peek(s->out, -1, NULL, v, 2) == 1) {
-      /* One block in memory (a small response): send skips writev's
-       * iovec import and file-position lookup. */
-      ssize_t r = send(s->fd, v[0].iov_base, v[0].iov_len, MSG_NOSIGNAL);
-      if (r < 0 && errno == ENOTSOCK) {
-        s->not_socket = true;
-        continue;
-      }
-      if (r > 0) evbuffer_drain(s->out, (size_t)r);
-      n = r > 0 ? (int)r : r == 0 ? 0 : -1;
-      if (r == 0) errno = EAGAIN; /* nothing taken: wait, as writev would */
-    } else {
-      n = evbuffer_write_atmost(s->out, s->fd, atmost);
-    }
-    if (n > 0) {
-      s->written += (uint64_t)n;
-      done += (size_t)n;
-      if (limit != UINT64_MAX) limit -= (uint64_t)n;
-      continue;
-    }
-    /* libevent's sendfile path reports EAGAIN as 0 (errno kept); a 0 with
-     * no errno means the file was shorter than promised. */
-    if (n <= 0 && errno == EINTR) continue;
-    if (n <= 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      s->wait_writable = true;
-      break;
-    }
-    if (n == 0) {
-      s->err = EIO;
-      return GALE_ESYS;
-    }
-    s->err = errno;
-    return status_from_errno(errno);
-  }
-  if (done) gale__stream_touch(s, false);
-  return 0;
-}
-
-/* One attempt to send what is queued.  Returns 0 or a failure status. */
-static int write_out(gale_stream *s) {
-  if (!s->tls) return plain_write(s, UINT64_MAX);
-  switch (gale__tls_state(s)) {
-  case GALE__TLS_WAIT_FLUSH: {
-    uint64_t before = s->written;
-    int rc = plain_write(s, s->plain_left);
-    s->plain_left -= s->written - before;
-    return rc;
-  }
-  case GALE__TLS_OPEN: return gale__tls_write(s);
-  default: return 0;
-  }
 }
 
 /* ---- event interest ------------------------------------------------------ */
@@ -471,17 +337,14 @@ bool gale__stream_wants_read(const gale_stream *s) {
 }
 
 void gale__stream_update_events(gale_stream *s) {
-  if (s->closed) return;
+  if (gale__stream_is_closed(s)) return;
   bool want_r, want_w;
-  if (s->lingering) {
+  if (s->phase == GALE__SP_LINGERING) {
     want_r = true;
     want_w = false;
-  } else if (s->tls && gale__tls_state(s) != GALE__TLS_WAIT_FLUSH) {
-    want_r = gale__tls_want_read(s);
-    want_w = gale__tls_want_write(s);
   } else {
-    want_r = gale__stream_wants_read(s) && !(s->tls && gale__tls_state(s) == GALE__TLS_WAIT_FLUSH);
-    want_w = s->wait_writable;
+    want_r = s->xp->want_read(s);
+    want_w = s->xp->want_write(s);
   }
   short mask = (short)((want_r ? EV_READ : 0) | (want_w ? EV_WRITE : 0));
   if (mask != s->ev_mask) {
@@ -516,8 +379,7 @@ static bool pop_write(gale_stream *s, int status) {
 }
 
 static void begin_linger(gale_stream *s) {
-  s->close_after_flush = false;
-  if (s->tls) gale__tls_shutdown(s);
+  s->xp->shutdown(s);
   if (shutdown(s->fd, SHUT_WR) != 0 || s->linger_s <= 0 || s->eof) {
     gale__stream_fail(s, GALE_OK, 0);
     return;
@@ -526,7 +388,7 @@ static void begin_linger(gale_stream *s) {
     gale__stream_fail(s, GALE_OK, 0);
     return;
   }
-  s->lingering = true;
+  stream_phase_to(s, GALE__SP_LINGERING);
   struct timeval tv = gale__timeval(s->linger_s);
   event_add(&s->tm->linger_ev, &tv);
   evbuffer_drain(s->in, evbuffer_get_length(s->in));
@@ -534,8 +396,8 @@ static void begin_linger(gale_stream *s) {
 
 /* One step of work that may run user code; returns false when idle. */
 static bool dispatch_step(gale_stream *s) {
-  if (s->tls && gale__tls_notify(s)) return true;
-  if (s->rkind != GALE__R_NONE && !s->closed) {
+  if (s->xp->notify(s)) return true;
+  if (s->rkind != GALE__R_NONE && !gale__stream_is_closed(s)) {
     int r = gale__read_ready(s);
     if (r == 1) {
       gale__read_deliver(s);
@@ -546,7 +408,7 @@ static bool dispatch_step(gale_stream *s) {
       return true;
     }
   }
-  if (s->data_cb && s->new_data && !s->lingering) {
+  if (s->data_cb && s->new_data && s->phase != GALE__SP_LINGERING) {
     s->new_data = false;
     if (evbuffer_get_length(s->in) > 0) {
       s->data_cb(s, s->in, s->data_arg);
@@ -554,31 +416,28 @@ static bool dispatch_step(gale_stream *s) {
     }
   }
   if (s->wq_head && s->wq_head->upto <= s->written) return pop_write(s, GALE_OK);
-  if (!s->closed) {
-    if (evbuffer_get_length(s->in) > s->opts.max_buffer_size) {
+  if (!gale__stream_is_closed(s)) {
+    if (evbuffer_get_length(s->in) > s->max_buffer_size) {
       gale_log_warning("general", "stream: read buffer over %zu bytes, closing",
-                       s->opts.max_buffer_size);
+                       s->max_buffer_size);
       gale__stream_fail(s, GALE_EBUFFULL, 0);
       return true;
     }
-    if (s->eof && !s->lingering) {
+    if (s->eof && s->phase != GALE__SP_LINGERING) {
       gale__stream_fail(s, s->pending_reason, s->pending_errno);
       return true;
     }
-    if (s->tls && gale__tls_state(s) == GALE__TLS_WAIT_FLUSH && s->plain_left == 0) {
-      gale__tls_begin(s);
-      return true;
-    }
+    if (s->xp->advance(s)) return true;
     if (evbuffer_get_length(s->out) > 0 && !s->wait_writable) {
       uint64_t before = s->written;
-      int rc = write_out(s);
+      int rc = s->xp->write(s);
       if (rc) {
         gale__stream_fail(s, rc, s->err);
         return true;
       }
       if (s->written > before && !s->wait_writable) return true;
     }
-    if (s->close_after_flush && evbuffer_get_length(s->out) == 0) {
+    if (s->phase == GALE__SP_CLOSING && evbuffer_get_length(s->out) == 0) {
       begin_linger(s);
       return true;
     }
@@ -589,8 +448,8 @@ static bool dispatch_step(gale_stream *s) {
     return true;
   }
   if (s->wq_head) return pop_write(s, cancel_status(s));
-  if (!s->close_notified) {
-    s->close_notified = true;
+  if (s->phase != GALE__SP_NOTIFIED) {
+    stream_phase_to(s, GALE__SP_NOTIFIED);
     gale_stream_close_cb cb = s->close_cb;
     s->close_cb = NULL;
     if (cb) cb(s, s->close_reason, s->close_arg);
@@ -611,7 +470,7 @@ void gale__stream_dispatch(gale_stream *s) {
   while (dispatch_step(s)) {
   }
   s->depth--;
-  if (!s->closed) gale__stream_update_events(s);
+  if (!gale__stream_is_closed(s)) gale__stream_update_events(s);
   gale__stream_unref(s);
 }
 
@@ -619,7 +478,7 @@ void gale__stream_dispatch(gale_stream *s) {
 
 int gale_stream_pause_reading(gale_stream *stream) {
   if (!stream) return GALE_EINVAL;
-  if (stream->closed) return GALE_ECLOSED;
+  if (gale__stream_is_closed(stream)) return GALE_ECLOSED;
   stream->paused = true;
   if (stream->depth == 0) gale__stream_update_events(stream);
   return GALE_OK;
@@ -627,7 +486,7 @@ int gale_stream_pause_reading(gale_stream *stream) {
 
 int gale_stream_resume_reading(gale_stream *stream) {
   if (!stream) return GALE_EINVAL;
-  if (stream->closed) return GALE_ECLOSED;
+  if (gale__stream_is_closed(stream)) return GALE_ECLOSED;
   if (!stream->paused) return GALE_OK;
   stream->paused = false;
   if (evbuffer_get_length(stream->in) > 0) stream->new_data = true;
@@ -637,7 +496,7 @@ int gale_stream_resume_reading(gale_stream *stream) {
 
 int gale_stream_set_nodelay(gale_stream *stream, bool on) {
   if (!stream) return GALE_EINVAL;
-  if (stream->closed) return GALE_ECLOSED;
+  if (gale__stream_is_closed(stream)) return GALE_ECLOSED;
   int v = on;
   if (setsockopt(stream->fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v)) != 0) {
     stream->err = errno;
@@ -648,7 +507,7 @@ int gale_stream_set_nodelay(gale_stream *stream, bool on) {
 
 int gale_stream_set_keepalive(gale_stream *stream, bool on, int idle, int interval, int count) {
   if (!stream || idle < 0 || interval < 0 || count < 0) return GALE_EINVAL;
-  if (stream->closed) return GALE_ECLOSED;
+  if (gale__stream_is_closed(stream)) return GALE_ECLOSED;
   int v = on;
   if (setsockopt(stream->fd, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof(v)) != 0) goto fail;
   if (on && idle > 0 && setsockopt(stream->fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)))
@@ -666,15 +525,13 @@ fail:
 
 int gale_stream_set_idle_timeout(gale_stream *stream, double seconds) {
   if (!stream || seconds < 0) return GALE_EINVAL;
-  if (stream->closed) return GALE_ECLOSED;
-  stream->opts.idle_timeout = seconds;
+  if (gale__stream_is_closed(stream)) return GALE_ECLOSED;
   return set_idle(stream, seconds);
 }
 
 int gale_stream_set_read_timeout(gale_stream *stream, double seconds) {
   if (!stream || seconds < 0) return GALE_EINVAL;
-  if (stream->closed) return GALE_ECLOSED;
-  stream->opts.read_timeout = seconds;
+  if (gale__stream_is_closed(stream)) return GALE_ECLOSED;
   int rc = set_readto(stream, seconds);
   if (!rc && stream->depth == 0) gale__stream_update_events(stream);
   return rc;
@@ -682,7 +539,7 @@ int gale_stream_set_read_timeout(gale_stream *stream, double seconds) {
 
 static int addrs_fill(gale_stream *s) {
   if (s->addrs) return GALE_OK;
-  if (s->closed) return GALE_ECLOSED;
+  if (gale__stream_is_closed(s)) return GALE_ECLOSED;
   struct gale__stream_addrs *a = calloc(1, sizeof(*a));
   if (!a) return GALE_ENOMEM;
   a->peer_len = sizeof(a->peer);
@@ -732,7 +589,7 @@ void *gale_stream_get_user_data(const gale_stream *stream) {
 
 int gale__stream_set_data_cb(gale_stream *stream, gale__stream_data_cb cb, void *arg) {
   if (!stream) return GALE_EINVAL;
-  if (stream->closed) return GALE_ECLOSED;
+  if (gale__stream_is_closed(stream)) return GALE_ECLOSED;
   if (cb && stream->rkind != GALE__R_NONE) return GALE_EBUSY;
   stream->data_cb = cb;
   stream->data_arg = arg;
@@ -748,16 +605,17 @@ int gale__stream_set_data_cb(gale_stream *stream, gale__stream_data_cb cb, void 
 struct evbuffer *gale__stream_input(gale_stream *stream) { return stream ? stream->in : NULL; }
 
 struct evbuffer *gale__stream_output(gale_stream *stream) {
-  if (!stream || stream->closed) return NULL;
+  if (!stream || gale__stream_is_closed(stream)) return NULL;
   gale__stream_schedule(stream);
   return stream->out;
 }
 
 int gale__stream_close_after_flush(gale_stream *stream, double linger) {
   if (!stream || linger < 0) return GALE_EINVAL;
-  if (stream->closed) return GALE_ECLOSED;
-  stream->close_after_flush = true;
-  stream->linger_s = linger;
+  if (gale__stream_is_closed(stream)) return GALE_ECLOSED;
+  /* Already lingering: the write side is shut, there is nothing to flush. */
+  if (stream->phase != GALE__SP_LINGERING) stream_phase_to(stream, GALE__SP_CLOSING);
+  stream->linger_s = (float)linger;
   stream->data_cb = NULL;
   gale__stream_schedule(stream);
   return GALE_OK;
@@ -766,7 +624,7 @@ int gale__stream_close_after_flush(gale_stream *stream, double linger) {
 void gale__stream_set_close_hook(gale_stream *stream, gale_stream_close_cb cb, void *arg) {
   /* Removing stays possible inside the public close callback (the owner
    * freed from there, e.g. a TCP server freed by its HTTP server). */
-  if (!stream || (stream->close_notified && cb)) return;
+  if (!stream || (stream->phase == GALE__SP_NOTIFIED && cb)) return;
   stream->close_hook = cb;
   stream->close_hook_arg = arg;
 }

@@ -11,29 +11,50 @@
 
 #define MAX_DELIM 128
 
+/* The read state, allocated by the first public read and kept until the
+ * stream goes: streams driven by the data hook (HTTP) never pay for it. */
+static int rd_get(gale_stream *s) {
+  if (s->rd) return GALE_OK;
+  s->rd = calloc(1, sizeof(*s->rd));
+  return s->rd ? GALE_OK : GALE_ENOMEM;
+}
+
 void gale__read_clear(gale_stream *s) {
   s->rkind = GALE__R_NONE;
-  s->rcb = NULL;
-  s->rarg = NULL;
-  free(s->r_delim);
-  s->r_delim = NULL;
+  if (!s->rd) return;
+  s->rd->cb = NULL;
+  s->rd->arg = NULL;
+  free(s->rd->delim);
+  s->rd->delim = NULL;
 }
+
+/* The last pattern compiled on the stream, in one allocation. */
+struct gale__rx_cache {
+  pcre2_code *re;
+  pcre2_match_data *md;
+  char pattern[];
+};
 
 static void regex_cache_drop(gale_stream *s) {
-  if (s->r_md) pcre2_match_data_free(s->r_md);
-  if (s->r_re) pcre2_code_free(s->r_re);
-  free(s->r_pattern);
-  s->r_md = NULL;
-  s->r_re = NULL;
-  s->r_pattern = NULL;
+  struct gale__rx_cache *c = s->rd->rx;
+  if (!c) return;
+  pcre2_match_data_free(c->md);
+  pcre2_code_free(c->re);
+  free(c);
+  s->rd->rx = NULL;
 }
 
-void gale__read_free_cache(gale_stream *s) { regex_cache_drop(s); }
+void gale__read_free_cache(gale_stream *s) {
+  if (!s->rd) return;
+  regex_cache_drop(s);
+  free(s->rd);
+  s->rd = NULL;
+}
 
-/* Makes s->r_re/r_md the compiled `pattern`, reusing the cached one when the
+/* Makes s->rd->rx the compiled `pattern`, reusing the cached one when the
  * pattern is the same as last time. */
 static int regex_cache_get(gale_stream *s, const char *pattern) {
-  if (s->r_pattern && strcmp(s->r_pattern, pattern) == 0) return GALE_OK;
+  if (s->rd->rx && strcmp(s->rd->rx->pattern, pattern) == 0) return GALE_OK;
   int errcode;
   PCRE2_SIZE erroff;
   pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &errcode,
@@ -49,17 +70,19 @@ static int regex_cache_get(gale_stream *s, const char *pattern) {
    * answers more slowly. */
   (void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD);
   pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
-  char *copy = strdup(pattern);
-  if (!md || !copy) {
+  size_t plen = strlen(pattern) + 1;
+  struct gale__rx_cache *c = malloc(sizeof(*c) + plen);
+  if (!md || !c) {
     if (md) pcre2_match_data_free(md);
     pcre2_code_free(re);
-    free(copy);
+    free(c);
     return GALE_ENOMEM;
   }
+  memcpy(c->pattern, pattern, plen);
+  c->re = re;
+  c->md = md;
   regex_cache_drop(s);
-  s->r_re = re;
-  s->r_md = md;
-  s->r_pattern = copy;
+  s->rd->rx = c;
   return GALE_OK;
 }
 
@@ -67,13 +90,14 @@ static int read_start(gale_stream *s, enum gale__read_kind kind, gale_stream_rea
                       void *arg) {
   if (!s || !cb) return GALE_EINVAL;
   if (s->rkind != GALE__R_NONE || s->data_cb) return GALE_EBUSY;
+  if (rd_get(s)) return GALE_ENOMEM;
   s->rkind = kind;
-  s->rcb = cb;
-  s->rarg = arg;
-  s->r_scan = 0;
-  s->r_filled = 0;
+  s->rd->cb = cb;
+  s->rd->arg = arg;
+  s->rd->scan = 0;
+  s->rd->filled = 0;
   s->r_partial = false;
-  s->r_n = 0;
+  s->rd->n = 0;
   /* Never deliver inside the caller's call: a running dispatch picks the
    * read up when the current callback returns, otherwise the next loop
    * iteration does. */
@@ -93,9 +117,9 @@ int gale_stream_read_until(gale_stream *stream, const void *delim, size_t delim_
     free(copy);
     return rc;
   }
-  stream->r_delim = copy;
-  stream->r_delim_len = delim_len;
-  stream->r_n = max_bytes;
+  stream->rd->delim = copy;
+  stream->rd->delim_len = delim_len;
+  stream->rd->n = max_bytes;
   return GALE_OK;
 }
 
@@ -103,11 +127,12 @@ int gale_stream_read_until_regex(gale_stream *stream, const char *pattern, size_
                                  gale_stream_read_cb cb, void *arg) {
   if (!stream || !pattern || !cb) return GALE_EINVAL;
   if (stream->rkind != GALE__R_NONE || stream->data_cb) return GALE_EBUSY;
+  if (rd_get(stream)) return GALE_ENOMEM;
   int rc = regex_cache_get(stream, pattern);
   if (rc) return rc;
   rc = read_start(stream, GALE__R_REGEX, cb, arg);
   if (rc) return rc;
-  stream->r_n = max_bytes;
+  stream->rd->n = max_bytes;
   return GALE_OK;
 }
 
@@ -116,7 +141,7 @@ int gale_stream_read_bytes(gale_stream *stream, size_t n, bool partial, gale_str
   if (!stream || n == 0) return GALE_EINVAL;
   int rc = read_start(stream, GALE__R_BYTES, cb, arg);
   if (rc) return rc;
-  stream->r_n = n;
+  stream->rd->n = n;
   stream->r_partial = partial;
   return GALE_OK;
 }
@@ -126,8 +151,8 @@ int gale_stream_read_into(gale_stream *stream, void *buf, size_t len, bool parti
   if (!stream || !buf || len == 0) return GALE_EINVAL;
   int rc = read_start(stream, GALE__R_INTO, cb, arg);
   if (rc) return rc;
-  stream->r_buf = buf;
-  stream->r_n = len;
+  stream->rd->buf = buf;
+  stream->rd->n = len;
   stream->r_partial = partial;
   return GALE_OK;
 }
@@ -162,21 +187,21 @@ size_t gale_stream_read_buffer_size(const gale_stream *stream) {
  * of the delimiter that may have straddled the old end. */
 static int until_ready(gale_stream *s) {
   size_t len = evbuffer_get_length(s->in);
-  size_t dl = s->r_delim_len;
-  if (len >= dl && s->r_scan <= len - dl) {
+  size_t dl = s->rd->delim_len;
+  if (len >= dl && s->rd->scan <= len - dl) {
     struct evbuffer_ptr start;
-    if (evbuffer_ptr_set(s->in, &start, s->r_scan, EVBUFFER_PTR_SET) == 0) {
-      struct evbuffer_ptr p = evbuffer_search(s->in, s->r_delim, dl, &start);
+    if (evbuffer_ptr_set(s->in, &start, s->rd->scan, EVBUFFER_PTR_SET) == 0) {
+      struct evbuffer_ptr p = evbuffer_search(s->in, s->rd->delim, dl, &start);
       if (p.pos >= 0) {
         size_t end = (size_t)p.pos + dl;
-        if (s->r_n && end > s->r_n) return GALE_EMAXBYTES;
-        s->r_filled = end;
+        if (s->rd->n && end > s->rd->n) return GALE_EMAXBYTES;
+        s->rd->filled = end;
         return 1;
       }
     }
-    s->r_scan = len - dl + 1;
+    s->rd->scan = len - dl + 1;
   }
-  if (s->r_n && len > s->r_n) return GALE_EMAXBYTES;
+  if (s->rd->n && len > s->rd->n) return GALE_EMAXBYTES;
   return 0;
 }
 
@@ -185,21 +210,21 @@ static int until_ready(gale_stream *s) {
  * none can begin before the current end. */
 static int regex_ready(gale_stream *s) {
   size_t len = evbuffer_get_length(s->in);
-  if (len == 0 || s->r_scan > len) return 0;
+  if (len == 0 || s->rd->scan > len) return 0;
   const unsigned char *p = evbuffer_pullup(s->in, -1);
   if (!p) return GALE_ENOMEM;
-  int rc = pcre2_match(s->r_re, p, len, s->r_scan, PCRE2_PARTIAL_HARD, s->r_md, NULL);
-  PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->r_md);
+  int rc = pcre2_match(s->rd->rx->re, p, len, s->rd->scan, PCRE2_PARTIAL_HARD, s->rd->rx->md, NULL);
+  PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->rd->rx->md);
   if (rc >= 0) {
     size_t end = ov[1];
-    if (s->r_n && end > s->r_n) return GALE_EMAXBYTES;
-    s->r_filled = end;
+    if (s->rd->n && end > s->rd->n) return GALE_EMAXBYTES;
+    s->rd->filled = end;
     return 1;
   }
-  if (rc == PCRE2_ERROR_PARTIAL) s->r_scan = ov[0];
-  else if (rc == PCRE2_ERROR_NOMATCH) s->r_scan = len;
+  if (rc == PCRE2_ERROR_PARTIAL) s->rd->scan = ov[0];
+  else if (rc == PCRE2_ERROR_NOMATCH) s->rd->scan = len;
   else return GALE_ELIMIT; /* match or depth limit: a hostile pattern/input */
-  if (s->r_n && len > s->r_n) return GALE_EMAXBYTES;
+  if (s->rd->n && len > s->rd->n) return GALE_EMAXBYTES;
   return 0;
 }
 
@@ -208,14 +233,14 @@ int gale__read_ready(gale_stream *s) {
   switch (s->rkind) {
   case GALE__R_UNTIL: return until_ready(s);
   case GALE__R_REGEX: return regex_ready(s);
-  case GALE__R_BYTES: return len >= s->r_n || (s->r_partial && len > 0);
+  case GALE__R_BYTES: return len >= s->rd->n || (s->r_partial && len > 0);
   case GALE__R_INTO:
-    if (len > 0 && s->r_filled < s->r_n) {
-      size_t take = s->r_n - s->r_filled < len ? s->r_n - s->r_filled : len;
-      evbuffer_remove(s->in, s->r_buf + s->r_filled, take);
-      s->r_filled += take;
+    if (len > 0 && s->rd->filled < s->rd->n) {
+      size_t take = s->rd->n - s->rd->filled < len ? s->rd->n - s->rd->filled : len;
+      evbuffer_remove(s->in, s->rd->buf + s->rd->filled, take);
+      s->rd->filled += take;
     }
-    return s->r_filled == s->r_n || (s->r_partial && s->r_filled > 0);
+    return s->rd->filled == s->rd->n || (s->r_partial && s->rd->filled > 0);
   case GALE__R_CHUNKS: return len > 0;
   case GALE__R_CLOSE:
   case GALE__R_NONE:
@@ -226,8 +251,8 @@ int gale__read_ready(gale_stream *s) {
 /* ---- handing over -------------------------------------------------------- */
 
 static void hand_over(gale_stream *s, int status, size_t n, bool keep_read) {
-  gale_stream_read_cb cb = s->rcb;
-  void *arg = s->rarg;
+  gale_stream_read_cb cb = s->rd->cb;
+  void *arg = s->rd->arg;
   if (!keep_read) gale__read_clear(s);
   const char *p = NULL;
   if (n) p = (const char *)evbuffer_pullup(s->in, (ev_ssize_t)n);
@@ -247,14 +272,14 @@ void gale__read_deliver(gale_stream *s) {
   size_t len = evbuffer_get_length(s->in);
   switch (s->rkind) {
   case GALE__R_UNTIL:
-  case GALE__R_REGEX: hand_over(s, GALE_OK, s->r_filled, false); break;
-  case GALE__R_BYTES: hand_over(s, GALE_OK, len < s->r_n ? len : s->r_n, false); break;
+  case GALE__R_REGEX: hand_over(s, GALE_OK, s->rd->filled, false); break;
+  case GALE__R_BYTES: hand_over(s, GALE_OK, len < s->rd->n ? len : s->rd->n, false); break;
   case GALE__R_CHUNKS: hand_over(s, GALE_OK, len, true); break;
   case GALE__R_INTO: {
-    gale_stream_read_cb cb = s->rcb;
-    void *arg = s->rarg;
-    char *buf = s->r_buf;
-    size_t n = s->r_filled;
+    gale_stream_read_cb cb = s->rd->cb;
+    void *arg = s->rd->arg;
+    char *buf = s->rd->buf;
+    size_t n = s->rd->filled;
     gale__read_clear(s);
     cb(s, GALE_OK, buf, n, arg);
     break;
@@ -284,8 +309,8 @@ void gale__read_finish_closed(gale_stream *s, int reason) {
     return;
   }
   if (s->rkind == GALE__R_INTO) {
-    gale_stream_read_cb cb = s->rcb;
-    void *arg = s->rarg;
+    gale_stream_read_cb cb = s->rd->cb;
+    void *arg = s->rd->arg;
     gale__read_clear(s);
     cb(s, reason, NULL, 0, arg);
     return;
@@ -333,8 +358,8 @@ static void fut_into_done(gale_stream *s, int status, const char *data, size_t l
 
 static void fut_cancel(gale_future *f, void *arg) {
   gale_stream *s = arg;
-  if (s->rkind != GALE__R_NONE && s->rarg == f &&
-      (s->rcb == fut_read_done || s->rcb == fut_into_done)) {
+  if (s->rkind != GALE__R_NONE && s->rd->arg == f &&
+      (s->rd->cb == fut_read_done || s->rd->cb == fut_into_done)) {
     gale_stream_read_stop(s);
     gale_future_unref(f); /* the read callback will never run */
   }

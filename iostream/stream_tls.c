@@ -25,6 +25,12 @@
 #define TLS_RECORD ((size_t)16 * 1024)
 #define TLS_WRITE_MAX ((size_t)256 * 1024)
 
+enum gale__tls_state {
+  GALE__TLS_WAIT_FLUSH = 1, /* plaintext before the upgrade still leaving */
+  GALE__TLS_HANDSHAKE,
+  GALE__TLS_OPEN
+};
+
 struct gale__tls {
   SSL *ssl;
   gale_tls_ctx *ctx;
@@ -42,13 +48,12 @@ struct gale__tls {
   gale_stream_handshake_cb hs_cb;
   void *hs_arg;
   size_t retry_len;
+  uint64_t plain_left; /* plaintext still to send in clear before the handshake */
   bool timer_on;
   struct event hs_timer;
   char alpn[256];
   char err[256];
 };
-
-int gale__tls_state(const gale_stream *s) { return s->tls ? s->tls->state : 0; }
 
 static void on_hs_timeout(evutil_socket_t fd, short what, void *arg) {
   gale_stream *s = arg;
@@ -87,11 +92,10 @@ int gale_stream_start_tls(gale_stream *stream, gale_tls_ctx *ctx, bool server_si
   if (!stream || !ctx || timeout < 0) return GALE_EINVAL;
   if (gale_tls_ctx_is_server(ctx) != server_side) return GALE_EINVAL;
   if (!server_side && !hostname && !gale__tls_ctx_insecure(ctx)) return GALE_EINVAL;
-  if (stream->closed) return GALE_ECLOSED;
+  if (gale__stream_is_closed(stream)) return GALE_ECLOSED;
   /* Bytes lent to the read callback that is calling us are consumed. */
   if (stream->tls || evbuffer_get_length(stream->in) > stream->handing ||
-      stream->lingering ||
-      stream->close_after_flush)
+      stream->phase == GALE__SP_LINGERING || stream->phase == GALE__SP_CLOSING)
     return GALE_ESTATE;
   struct gale__tls *t = calloc(1, sizeof(*t));
   if (!t) return GALE_ENOMEM;
@@ -123,9 +127,10 @@ int gale_stream_start_tls(gale_stream *stream, gale_tls_ctx *ctx, bool server_si
     t->timer_on = true;
   }
   stream->tls = t;
+  stream->xp = &gale__transport_tls;
   /* Plaintext queued before this call leaves in clear; what follows is
    * encrypted, so files must be mapped or read instead of sendfile'd. */
-  stream->plain_left = evbuffer_get_length(stream->out);
+  t->plain_left = evbuffer_get_length(stream->out);
   evbuffer_clear_flags(stream->out, EVBUFFER_FLAG_DRAINS_TO_FD);
   gale__stream_schedule(stream);
   return GALE_OK;
@@ -175,6 +180,8 @@ static int classify(gale_stream *s, int sslerr, bool in_handshake) {
   return GALE_ETLS_PROTOCOL;
 }
 
+static int tls_read(gale_stream *s, size_t budget);
+
 /* ---- handshake -------------------------------------------------------- */
 
 static void handshake_done(gale_stream *s) {
@@ -205,7 +212,7 @@ static void handshake_step(gale_stream *s) {
   if (r == 1) {
     handshake_done(s);
     /* Application data may have arrived with the last flight. */
-    if (gale__stream_wants_read(s)) gale__tls_read(s, TLS_READ_BUDGET);
+    if (gale__stream_wants_read(s)) tls_read(s, TLS_READ_BUDGET);
     return;
   }
   int e = SSL_get_error(t->ssl, r);
@@ -216,12 +223,12 @@ static void handshake_step(gale_stream *s) {
   gale__stream_fail(s, st, s->err);
 }
 
-void gale__tls_begin(gale_stream *s) {
+static void tls_begin(gale_stream *s) {
   s->tls->state = GALE__TLS_HANDSHAKE;
   handshake_step(s);
 }
 
-bool gale__tls_notify(gale_stream *s) {
+static bool tls_notify(gale_stream *s) {
   struct gale__tls *t = s->tls;
   if (!t->hs_notify || t->hs_reported) return false;
   t->hs_notify = false;
@@ -235,7 +242,7 @@ bool gale__tls_notify(gale_stream *s) {
 
 /* ---- records -------------------------------------------------------------- */
 
-int gale__tls_read(gale_stream *s, size_t budget) {
+static int tls_read(gale_stream *s, size_t budget) {
   struct gale__tls *t = s->tls;
   size_t total = 0;
   t->reread = false;
@@ -280,7 +287,7 @@ int gale__tls_read(gale_stream *s, size_t budget) {
   return 0;
 }
 
-int gale__tls_write(gale_stream *s) {
+static int tls_write(gale_stream *s) {
   struct gale__tls *t = s->tls;
   size_t wrote = 0;
   while (evbuffer_get_length(s->out) > 0 && !t->write_wants_read) {
@@ -327,7 +334,7 @@ int gale__tls_write(gale_stream *s) {
 
 /* ---- readiness ------------------------------------------------------------- */
 
-void gale__tls_on_readable(gale_stream *s) {
+static void tls_on_readable(gale_stream *s) {
   struct gale__tls *t = s->tls;
   if (t->state == GALE__TLS_HANDSHAKE) {
     handshake_step(s);
@@ -335,10 +342,10 @@ void gale__tls_on_readable(gale_stream *s) {
   }
   if (t->state != GALE__TLS_OPEN) return;
   t->write_wants_read = false; /* the dispatch loop retries the write */
-  if (!s->eof) gale__tls_read(s, TLS_READ_BUDGET);
+  if (!s->eof) tls_read(s, TLS_READ_BUDGET);
 }
 
-void gale__tls_on_writable(gale_stream *s) {
+static void tls_on_writable(gale_stream *s) {
   struct gale__tls *t = s->tls;
   if (t->state == GALE__TLS_HANDSHAKE) {
     handshake_step(s);
@@ -346,18 +353,18 @@ void gale__tls_on_writable(gale_stream *s) {
   }
   if (t->state == GALE__TLS_OPEN && t->read_wants_write) {
     t->read_wants_write = false;
-    if (!s->eof) gale__tls_read(s, TLS_READ_BUDGET);
+    if (!s->eof) tls_read(s, TLS_READ_BUDGET);
   }
 }
 
-bool gale__tls_want_read(const gale_stream *s) {
+static bool tls_want_read(const gale_stream *s) {
   const struct gale__tls *t = s->tls;
   if (t->state == GALE__TLS_HANDSHAKE) return t->hs_want_read;
   if (t->state != GALE__TLS_OPEN) return false;
   return t->write_wants_read || (gale__stream_wants_read(s) && !t->read_wants_write);
 }
 
-bool gale__tls_want_write(const gale_stream *s) {
+static bool tls_want_write(const gale_stream *s) {
   const struct gale__tls *t = s->tls;
   if (t->state == GALE__TLS_HANDSHAKE) return t->hs_want_write;
   return s->wait_writable || t->read_wants_write;
@@ -365,17 +372,17 @@ bool gale__tls_want_write(const gale_stream *s) {
 
 /* Bytes already decrypted inside OpenSSL never wake the socket: read them
  * from the deferred callback. */
-bool gale__tls_needs_reread(const gale_stream *s) {
+static bool tls_needs_reread(const gale_stream *s) {
   return s->tls && s->tls->reread && s->tls->state == GALE__TLS_OPEN;
 }
 
-void gale__tls_shutdown(gale_stream *s) {
+static void tls_shutdown(gale_stream *s) {
   struct gale__tls *t = s->tls;
   if (t->timer_on) {
     event_del(&t->hs_timer);
     t->timer_on = false;
   }
-  if (s->closed && t->state != GALE__TLS_OPEN && !t->hs_reported && !t->hs_notify) {
+  if (gale__stream_is_closed(s) && t->state != GALE__TLS_OPEN && !t->hs_reported && !t->hs_notify) {
     t->hs_notify = true;
     t->hs_status = s->close_reason == GALE_OK ? GALE_ECANCELLED : s->close_reason;
   }
@@ -387,7 +394,7 @@ void gale__tls_shutdown(gale_stream *s) {
   }
 }
 
-void gale__tls_free(gale_stream *s) {
+static void tls_free(gale_stream *s) {
   struct gale__tls *t = s->tls;
   if (!t) return;
   if (t->timer_on) event_del(&t->hs_timer);
@@ -396,6 +403,44 @@ void gale__tls_free(gale_stream *s) {
   free(t);
   s->tls = NULL;
 }
+
+/* ---- the transport table ------------------------------------------------ */
+
+/* Before the handshake the plaintext queued ahead of the upgrade leaves in
+ * clear through the plain socket writer. */
+static int tls_xp_write(gale_stream *s) {
+  switch (s->tls->state) {
+  case GALE__TLS_WAIT_FLUSH: {
+    uint64_t before = s->written;
+    int rc = gale__sock_write(s, s->tls->plain_left);
+    s->tls->plain_left -= s->written - before;
+    return rc;
+  }
+  case GALE__TLS_OPEN: return tls_write(s);
+  default: return 0;
+  }
+}
+
+static bool tls_xp_advance(gale_stream *s) {
+  if (s->tls->state != GALE__TLS_WAIT_FLUSH || s->tls->plain_left != 0) return false;
+  tls_begin(s);
+  return true;
+}
+
+const struct gale__transport gale__transport_tls = {
+    .name = "tls",
+    .read = tls_read,
+    .write = tls_xp_write,
+    .on_readable = tls_on_readable,
+    .on_writable = tls_on_writable,
+    .want_read = tls_want_read,
+    .want_write = tls_want_write,
+    .pending = tls_needs_reread,
+    .notify = tls_notify,
+    .advance = tls_xp_advance,
+    .shutdown = tls_shutdown,
+    .release = tls_free,
+};
 
 /* ---- getters -------------------------------------------------------------- */
 

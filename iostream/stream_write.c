@@ -34,7 +34,7 @@ static void wreq_queue(gale_stream *s, struct gale__wreq *w) {
 }
 
 static int check_room(gale_stream *s, size_t len) {
-  size_t max = s->opts.max_write_buffer_size;
+  size_t max = s->max_write_buffer_size;
   if (max && evbuffer_get_length(s->out) + len > max) return GALE_EBUFFULL;
   return GALE_OK;
 }
@@ -42,7 +42,7 @@ static int check_room(gale_stream *s, size_t len) {
 int gale_stream_write(gale_stream *stream, const void *data, size_t len, gale_stream_write_cb cb,
                       void *arg) {
   if (!stream || (len && !data)) return GALE_EINVAL;
-  if (stream->closed) return GALE_ECLOSED;
+  if (gale__stream_is_closed(stream)) return GALE_ECLOSED;
   int rc = check_room(stream, len);
   if (rc) return rc;
   struct gale__wreq *w = NULL;
@@ -63,7 +63,7 @@ static void ref_cleanup(const void *data, size_t len, void *extra) {
 int gale_stream_write_ref(gale_stream *stream, const void *data, size_t len, gale_free_fn free_fn,
                           gale_stream_write_cb cb, void *arg) {
   if (!stream || (len && !data)) return GALE_EINVAL;
-  if (stream->closed) return GALE_ECLOSED;
+  if (gale__stream_is_closed(stream)) return GALE_ECLOSED;
   int rc = check_room(stream, len);
   if (rc) return rc;
   struct gale__wreq *w = NULL;
@@ -86,7 +86,7 @@ static void file_cleanup(struct evbuffer_file_segment const *seg, int flags, voi
 int gale_stream_write_file(gale_stream *stream, int file_fd, uint64_t offset, uint64_t len,
                            gale_stream_write_cb cb, void *arg) {
   if (!stream || file_fd < 0) return GALE_EINVAL;
-  if (stream->closed) return GALE_ECLOSED;
+  if (gale__stream_is_closed(stream)) return GALE_ECLOSED;
   struct stat st;
   if (fstat(file_fd, &st) != 0) {
     stream->err = errno;
@@ -131,7 +131,7 @@ int gale__stream_flush(gale_stream *stream, gale_stream_write_cb cb, void *arg) 
 }
 
 bool gale_stream_writing(const gale_stream *stream) {
-  return stream && !stream->closed && evbuffer_get_length(stream->out) > 0;
+  return stream && !gale__stream_is_closed(stream) && evbuffer_get_length(stream->out) > 0;
 }
 
 size_t gale_stream_write_buffer_size(const gale_stream *stream) {

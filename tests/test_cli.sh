@@ -116,6 +116,7 @@ same() {
 }
 
 echo hello > "$tmp/data.txt"
+printf '%%{http_code} %%{method}\n' > "$tmp/wfmt"
 printf 'a=1\r\nb=2\n' > "$tmp/form.txt"
 
 same -s "$base/echo"
@@ -130,6 +131,19 @@ same -s -G -d "q=1" "$base/echo"
 same -s -X PUT -d "put body" -H "Content-Type: text/plain" "$base/echo"
 same -s -u "user:secret" "$base/echo"
 same -s -F "a=1" -F "b=two words" -F "f=@$tmp/data.txt" -F "g=@$tmp/form.txt;type=text/csv" "$base/form"
+# -F beyond name=value and name=@file: <file (a field with the file's
+# content), ;type= on both, types guessed from the extension, bad arguments.
+printf '<p>x</p>' > "$tmp/page.html"
+printf 'PNG' > "$tmp/pic.png"
+same -s -F "c=<$tmp/data.txt" -F "d=<$tmp/form.txt;type=text/csv" "$base/form"
+same -s -F "h=@$tmp/page.html" -F "p=@$tmp/pic.png" -F "e=" "$base/form"
+same -s -F "noequals" "$base/form"
+same -s -F "f=@$tmp/missing" "$base/form"
+same -s -w '%{method} %{http_code}\n' -o /dev/null -F "a=1" "$base/form"
+same -s -T "$tmp/data.txt" "$base/echo"
+same -s -D - "$base/status/201"
+same -s -G -d "q=1" "$base/echo?x=2"
+same -s -w @"$tmp/wfmt" -o /dev/null "$base/status/203"
 same -s -i "$base/status/201"
 same -s -I "$base/echo"
 same -s "$base/status/404"

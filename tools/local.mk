@@ -2,7 +2,7 @@
 # public API, and its man page.
 bin_PROGRAMS += tools/gale
 tools_gale_SOURCES = tools/gale.c tools/cli.h tools/util.c tools/writeout.c \
-	tools/progress.c tools/fetch.c tools/bench.h tools/bench.c tools/bench_report.c tools/bench_pipe.c tools/serve.c tools/serve_listing.c
+	tools/progress.c tools/fetch.h tools/fetch.c tools/fetch_opts.c tools/fetch_form.c tools/fetch_xfer.c tools/bench.h tools/bench.c tools/bench_report.c tools/bench_pipe.c tools/serve.c tools/serve_listing.c
 tools_gale_LDADD = libgale_impl.la $(DEP_LIBS)
 dist_man_MANS += tools/gale.1
 

@@ -44,7 +44,7 @@ unsigned char *gale__b64_decode(const char *s, size_t len, size_t *out_len) {
   size_t pad = 0;
   if (len && s[len - 1] == '=') pad++;
   if (len > 1 && s[len - 2] == '=') pad++;
-  if (s[len - 1] != '=' && pad) pad = 0;
+  if (pad && s[len - 1] != '=') pad = 0;
   *out_len = (size_t)n - pad;
   out[*out_len] = '\0';
   return out;
