@@ -121,22 +121,14 @@ static bool ipv6_unusable(const struct sockaddr *sa, const char *address, int er
   return err == EADDRNOTAVAIL && address && strcmp(address, "localhost") == 0;
 }
 
-int gale_bind_sockets(int port, const char *address, int family, int backlog, unsigned flags,
-                      int *fds, size_t max_fds, size_t *n_fds) {
-  if (port < 0 || port > 65535 || !fds || !n_fds || max_fds == 0 ||
-      (family != AF_UNSPEC && family != AF_INET && family != AF_INET6) ||
-      (flags & ~(unsigned)GALE_BIND_REUSEPORT))
-    return GALE_EINVAL;
-  if (backlog <= 0) backlog = GALE_DEFAULT_BACKLOG;
-  *n_fds = 0;
-
-  struct addrinfo *res = NULL;
-  int rc = resolve(port, address, family, &res);
-  if (rc != GALE_OK) return rc;
-
+/* One attempt: a socket per distinct address of res, all on the same port
+ * (the first one's kernel-chosen port when port is 0).  On failure closes
+ * what it opened. */
+static int bind_each(struct addrinfo *res, int port, const char *address, int backlog,
+                     unsigned flags, int *fds, size_t max_fds, size_t *n_fds) {
   size_t n = 0;
   int bound_port = 0, last_errno = 0, skipped = 0;
-  rc = GALE_OK;
+  int rc = GALE_OK;
   for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
     if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
     bool dup = false;
@@ -166,7 +158,6 @@ int gale_bind_sockets(int port, const char *address, int family, int backlog, un
       if (p > 0) bound_port = p;
     }
   }
-  freeaddrinfo(res);
   if (rc == GALE_OK && n == 0) {
     errno = last_errno;
     rc = skipped ? gale_err_from_errno(last_errno) : GALE_ENOENT;
@@ -177,6 +168,29 @@ int gale_bind_sockets(int port, const char *address, int family, int backlog, un
   }
   *n_fds = n;
   return GALE_OK;
+}
+
+int gale_bind_sockets(int port, const char *address, int family, int backlog, unsigned flags,
+                      int *fds, size_t max_fds, size_t *n_fds) {
+  if (port < 0 || port > 65535 || !fds || !n_fds || max_fds == 0 ||
+      (family != AF_UNSPEC && family != AF_INET && family != AF_INET6) ||
+      (flags & ~(unsigned)GALE_BIND_REUSEPORT))
+    return GALE_EINVAL;
+  if (backlog <= 0) backlog = GALE_DEFAULT_BACKLOG;
+  *n_fds = 0;
+
+  struct addrinfo *res = NULL;
+  int rc = resolve(port, address, family, &res);
+  if (rc != GALE_OK) return rc;
+
+  /* With port 0 the kernel picks the first family's port, which may be
+   * taken in the other family: pick again, as Tornado's bind_sockets does. */
+  for (int attempt = 0;; attempt++) {
+    rc = bind_each(res, port, address, backlog, flags, fds, max_fds, n_fds);
+    if (rc != GALE_EADDRINUSE || port != 0 || attempt == 9) break;
+  }
+  freeaddrinfo(res);
+  return rc;
 }
 
 /* ---- systemd socket activation ----------------------------------------- */
