@@ -23,7 +23,7 @@ void gale__hc_proxy_start(hc_fetch *f) {
   const char *open = u->host_is_ipv6 ? "[" : "", *close = u->host_is_ipv6 ? "]" : "";
   gale_h1_limits lim;
   int st;
-  f->state = HC_PROXY;
+  gale__hc_set_state(f, HC_PROXY);
   if (!out) {
     gale__hc_complete(f, GALE_ECLOSED, NULL);
     return;
@@ -107,6 +107,6 @@ void gale__hc_proxy_data(hc_fetch *f, struct evbuffer *in) {
     return;
   }
   gale__hc_debug(f, GALE_HTTP_DEBUG_INFO, "CONNECT phase completed");
-  f->state = HC_CONNECTING;
+  gale__hc_set_state(f, HC_CONNECTING);
   gale__hc_tunnel_ready(f);
 }
