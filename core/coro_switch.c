@@ -9,27 +9,25 @@
 
 #ifdef GALE_CORO_UCONTEXT
 
-/* makecontext() passes int arguments only: the entry and its argument wait
- * here for the first switch into the new context (single loop thread). */
-static _Thread_local void (*starting_entry)(void *);
-static _Thread_local void *starting_arg;
-
-static void uc_start(void) {
-  void (*entry)(void *) = starting_entry;
-  void *arg = starting_arg;
-  entry(arg);
+/* makecontext() passes int arguments only: the context's address goes as
+ * two 32-bit halves, and entry and arg wait in the context itself. */
+static void uc_start(unsigned hi, unsigned lo) {
+  gale__ctx *ctx = (gale__ctx *)(((uintptr_t)hi << 16 << 16) | (uintptr_t)lo);
+  ctx->entry(ctx->arg);
   abort(); /* entry never returns */
 }
 
 void gale__ctx_init(gale__ctx *ctx, void *stack, size_t size, void (*entry)(void *), void *arg) {
   memset(ctx, 0, sizeof *ctx);
+  ctx->entry = entry;
+  ctx->arg = arg;
   getcontext(&ctx->uc);
   ctx->uc.uc_stack.ss_sp = stack;
   ctx->uc.uc_stack.ss_size = size;
   ctx->uc.uc_link = NULL;
-  makecontext(&ctx->uc, uc_start, 0);
-  starting_entry = entry;
-  starting_arg = arg;
+  uintptr_t p = (uintptr_t)ctx;
+  makecontext(&ctx->uc, (void (*)(void))uc_start, 2, (unsigned)(p >> 16 >> 16),
+              (unsigned)(p & 0xffffffffu));
 }
 
 void gale__ctx_switch(gale__ctx *from, gale__ctx *to) { swapcontext(&from->uc, &to->uc); }

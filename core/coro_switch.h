@@ -23,6 +23,8 @@
 #include <ucontext.h>
 typedef struct gale__ctx {
   ucontext_t uc;
+  void (*entry)(void *arg);
+  void *arg;
 } gale__ctx;
 #else
 typedef struct gale__ctx {
