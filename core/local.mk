@@ -36,7 +36,9 @@ if HAVE_CMOCKA
 check_PROGRAMS += tests/test_error tests/test_loop tests/test_timer \
 	tests/test_watcher tests/test_threadsafe tests/test_executor \
 	tests/test_future tests/test_alloc tests/test_buf tests/test_assert \
-	tests/test_coro
+	tests/test_coro tests/test_coro_switch
+check_SCRIPTS += tests/test_coro_cross.sh
+EXTRA_DIST += tests/test_coro_cross.sh
 tests_test_error_SOURCES = tests/test_error.c
 tests_test_loop_SOURCES = tests/test_loop.c
 tests_test_timer_SOURCES = tests/test_timer.c
@@ -48,6 +50,7 @@ tests_test_alloc_SOURCES = tests/test_alloc.c
 tests_test_buf_SOURCES = tests/test_buf.c
 tests_test_assert_SOURCES = tests/test_assert.c
 tests_test_coro_SOURCES = tests/test_coro.c
+tests_test_coro_switch_SOURCES = tests/test_coro_switch.c
 endif
 
 EXTRA_PROGRAMS += bench/loop_bench
