@@ -21,6 +21,10 @@ libgale_impl_la_SOURCES += \
 	core/coro_stack.h \
 	core/coro_switch.c \
 	core/coro_switch.h \
+	core/locks.c \
+	core/queue.c \
+	core/waitq.c \
+	core/waitq.h \
 	core/loop_internal.h
 
 galeinclude_HEADERS += \
@@ -30,13 +34,15 @@ galeinclude_HEADERS += \
 	include/gale/log.h \
 	include/gale/loop.h \
 	include/gale/future.h \
-	include/gale/coro.h
+	include/gale/coro.h \
+	include/gale/locks.h \
+	include/gale/queue.h
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/test_error tests/test_loop tests/test_timer \
 	tests/test_watcher tests/test_threadsafe tests/test_executor \
 	tests/test_future tests/test_alloc tests/test_buf tests/test_assert \
-	tests/test_coro tests/test_coro_switch
+	tests/test_coro tests/test_coro_switch tests/test_locks tests/test_queues
 check_SCRIPTS += tests/test_coro_cross.sh
 EXTRA_DIST += tests/test_coro_cross.sh
 tests_test_error_SOURCES = tests/test_error.c
@@ -51,6 +57,8 @@ tests_test_buf_SOURCES = tests/test_buf.c
 tests_test_assert_SOURCES = tests/test_assert.c
 tests_test_coro_SOURCES = tests/test_coro.c
 tests_test_coro_switch_SOURCES = tests/test_coro_switch.c
+tests_test_locks_SOURCES = tests/test_locks.c
+tests_test_queues_SOURCES = tests/test_queues.c
 endif
 
 EXTRA_PROGRAMS += bench/loop_bench

@@ -15,6 +15,8 @@
 #include "gale/loop.h"
 #include "gale/future.h"
 #include "gale/coro.h"
+#include "gale/locks.h"
+#include "gale/queue.h"
 #include "gale/resolver.h"
 #include "gale/stream.h"
 #include "gale/tls.h"
