@@ -10,7 +10,7 @@
  * DNS errors and timeouts from a scripted DNS server, TLS timeouts, source
  * address and address family, proxy failures, header/debug callbacks,
  * idle timeout, FIFO order and timing phases. */
-#include "harness.h"
+#include "client_fixture.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -438,95 +438,39 @@ static void srv_stop(srv *s) {
 
 /* ---- fixture ------------------------------------------------------------- */
 
-typedef struct result {
-  int done, status, code, redirects, http_version;
-  char body[300000];
-  size_t body_len;
-  char error[512];
-  char url[512];
-  char xtest[64];
-  char local_ip[64], remote_ip[64];
-  bool reused;
-  gale_http_timings t;
-} result;
-
-typedef struct fx {
-  gale_loop *loop;
-  srv s;
-  gale_http_client *client;
-  int fds;
-  char url[256];
-} fx;
+static srv S; /* the running test's scripted server */
 
 static int setup(void **state) {
-  fx *f = calloc(1, sizeof *f);
-  f->fds = th_count_fds();
-  f->loop = gale_loop_new();
-  srv_start(&f->s, f->loop);
-  assert_int_equal(gale_http_client_new(f->loop, NULL, &f->client), GALE_OK);
+  client_fx *f = cf_open(NULL);
+  srv_start(&S, f->loop);
   *state = f;
   return 0;
 }
 
 static int teardown(void **state) {
-  fx *f = *state;
-  gale_http_client_free(f->client);
-  th_run_for(f->loop, 0.05);
-  srv_stop(&f->s);
-  gale_loop_free(f->loop);
-  assert_int_equal(th_count_fds(), f->fds);
-  free(f);
+  client_fx *f = *state;
+  cf_close_client(f);
+  srv_stop(&S);
+  cf_close(f);
   return 0;
 }
 
-static const char *url(fx *f, const char *path) {
-  snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d%s", f->s.port, path);
-  return f->url;
+static const char *url(client_fx *f, const char *path) {
+  return cf_url(f, "http://127.0.0.1:%d%s", S.port, path);
 }
 
-static void on_resp(const gale_http_response *r, void *arg) {
-  result *res = arg;
-  const char *x;
-  res->done++;
-  res->status = r->status;
-  res->code = r->code;
-  res->redirects = r->num_redirects;
-  res->http_version = r->http_version;
-  res->reused = r->reused;
-  res->t = r->timings;
-  res->body_len = r->body_len < sizeof res->body - 1 ? r->body_len : sizeof res->body - 1;
-  memcpy(res->body, r->body, res->body_len);
-  res->body[res->body_len] = '\0';
-  snprintf(res->error, sizeof res->error, "%s", r->error);
-  snprintf(res->url, sizeof res->url, "%s", r->effective_url);
-  snprintf(res->local_ip, sizeof res->local_ip, "%s", r->local_ip);
-  snprintf(res->remote_ip, sizeof res->remote_ip, "%s", r->remote_ip);
-  x = gale_http_response_header(r, "X-Test");
-  snprintf(res->xtest, sizeof res->xtest, "%s", x ? x : "");
-  assert_non_null(r->request);
-}
-
-static result *fetch(fx *f, gale_http_request *req) {
-  result *res = calloc(1, sizeof *res);
-  assert_int_equal(gale_http_client_fetch(f->client, req, on_resp, res, NULL), GALE_OK);
-  assert_int_equal(res->done, 0); /* never inside the call */
-  TH_RUN_UNTIL(f->loop, res->done, 10);
-  assert_int_equal(res->done, 1);
-  return res;
-}
-
-static result *get(fx *f, const char *path) {
+static cf_result *get(client_fx *f, const char *path) {
   gale_http_request req;
   gale_http_request_init(&req, url(f, path));
-  return fetch(f, &req);
+  return cf_fetch(f, &req);
 }
 
 /* ---- tests --------------------------------------------------------------- */
 
 static void test_get_and_reuse(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   for (int i = 0; i < 5; i++) {
-    result *r = get(f, "/hello");
+    cf_result *r = get(f, "/hello");
     assert_int_equal(r->status, GALE_OK);
     assert_int_equal(r->code, 200);
     assert_string_equal(r->body, "hello");
@@ -535,7 +479,7 @@ static void test_get_and_reuse(void **state) {
     assert_int_equal(r->reused, i > 0);
     free(r);
   }
-  assert_int_equal(f->s.accepted, 1);
+  assert_int_equal(S.accepted, 1);
   assert_int_equal(gale_http_client_connections_opened(f->client), 1);
   assert_int_equal(gale_http_client_idle_connections(f->client), 1);
 }
@@ -547,21 +491,20 @@ static void test_free_client_then_loop(void **state) {
   void *st;
   (void)state;
   setup(&st);
-  fx *f = st;
-  result *r = get(f, "/hello");
+  client_fx *f = st;
+  cf_result *r = get(f, "/hello");
   assert_int_equal(r->code, 200);
   free(r);
   assert_int_equal(gale_http_client_idle_connections(f->client), 1);
   gale_http_client_free(f->client);
-  srv_stop(&f->s);
-  gale_loop_free(f->loop);
-  assert_int_equal(th_count_fds(), f->fds);
-  free(f);
+  f->client = NULL;
+  srv_stop(&S);
+  cf_close(f);
 }
 
 static void test_framing(void **state) {
-  fx *f = *state;
-  result *r = get(f, "/chunked");
+  client_fx *f = *state;
+  cf_result *r = get(f, "/chunked");
   assert_int_equal(r->status, GALE_OK);
   assert_string_equal(r->body, "hello");
   free(r);
@@ -586,7 +529,7 @@ static void test_framing(void **state) {
     gale_http_request req;
     gale_http_request_init(&req, url(f, "/head"));
     req.method = "HEAD";
-    r = fetch(f, &req);
+    r = cf_fetch(f, &req);
     assert_int_equal(r->status, GALE_OK);
     assert_int_equal(r->body_len, 0);
     free(r);
@@ -602,10 +545,10 @@ static void test_framing(void **state) {
     assert_int_equal(r->status, GALE_OK);
     assert_string_equal(r->body, "bye");
     free(r);
-    before = f->s.accepted;
+    before = S.accepted;
     r = get(f, "/hello");
     assert_false(r->reused);
-    assert_int_equal(f->s.accepted, before + 1);
+    assert_int_equal(S.accepted, before + 1);
     free(r);
   }
   /* An HTTP/1.0 answer with keep-alive may be reused. */
@@ -618,9 +561,9 @@ static void test_framing(void **state) {
 }
 
 static void test_retry_reused_closed(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
-  result *r = get(f, "/once");
+  cf_result *r = get(f, "/once");
   assert_string_equal(r->body, "once");
   free(r);
   /* The server drops the next request on that connection unanswered: a
@@ -629,7 +572,7 @@ static void test_retry_reused_closed(void **state) {
   assert_int_equal(r->status, GALE_OK);
   assert_string_equal(r->body, "hello");
   assert_false(r->reused);
-  assert_int_equal(f->s.accepted, 2);
+  assert_int_equal(S.accepted, 2);
   free(r);
   /* A POST is never retried. */
   r = get(f, "/once");
@@ -638,13 +581,13 @@ static void test_retry_reused_closed(void **state) {
   req.method = "POST";
   req.body = "x";
   req.body_len = 1;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_EOF);
   free(r);
 }
 
 static void test_errors(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   struct {
     const char *path;
     int status;
@@ -655,7 +598,7 @@ static void test_errors(void **state) {
       {"/bad-gzip", GALE_EHTTP_DECOMPRESS},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    result *r = get(f, cases[i].path);
+    cf_result *r = get(f, cases[i].path);
     if (r->status != cases[i].status)
       fail_msg("%s: got %s (%s)", cases[i].path, gale_err_name(r->status), r->error);
     assert_true(strlen(r->error) > 0);
@@ -664,10 +607,10 @@ static void test_errors(void **state) {
 }
 
 static void test_status_is_response(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
   gale_future *fu;
-  result *r = get(f, "/404");
+  cf_result *r = get(f, "/404");
   assert_int_equal(r->status, GALE_OK);
   assert_int_equal(r->code, 404);
   assert_string_equal(r->body, "nope");
@@ -694,9 +637,9 @@ static void test_status_is_response(void **state) {
 }
 
 static void test_redirects(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
-  result *r;
+  cf_result *r;
   struct {
     const char *path, *method, *expect;
   } cases[] = {
@@ -711,7 +654,7 @@ static void test_redirects(void **state) {
       req.body = "data";
       req.body_len = 4;
     }
-    r = fetch(f, &req);
+    r = cf_fetch(f, &req);
     if (r->status != GALE_OK)
       fail_msg("%s %s: %s (%s)", cases[i].method, cases[i].path, gale_err_name(r->status), r->error);
     assert_int_equal(r->code, 200);
@@ -720,7 +663,7 @@ static void test_redirects(void **state) {
       fail_msg("%s %s: got '%.40s'", cases[i].method, cases[i].path, r->body);
     assert_non_null(strstr(r->url, "/echo"));
     if (strcmp(cases[i].expect, "GET 0\n") == 0)
-      assert_null(strcasestr(f->s.last_head, "Content-Length"));
+      assert_null(strcasestr(S.last_head, "Content-Length"));
     free(r);
   }
   /* A chain of two. */
@@ -731,16 +674,16 @@ static void test_redirects(void **state) {
   /* Not followed when asked not to. */
   gale_http_request_init(&req, url(f, "/r302"));
   req.follow_redirects = false;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->code, 302);
   assert_string_equal(r->body, "moved!!");
   free(r);
   /* All of it over one connection, redirect bodies read and dropped. */
-  assert_int_equal(f->s.accepted, 1);
+  assert_int_equal(S.accepted, 1);
   /* A loop stops at max_redirects. */
   gale_http_request_init(&req, url(f, "/loop"));
   req.max_redirects = 3;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_EHTTP_TOO_MANY_REDIRECTS);
   assert_int_equal(r->redirects, 3);
   free(r);
@@ -751,16 +694,16 @@ static void test_redirects(void **state) {
 }
 
 static void test_redirect_drops_credentials(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
   gale_headers *h = gale_headers_new();
-  result *r;
+  cf_result *r;
   gale_headers_add(h, "Cookie", "a=b");
   gale_http_request_init(&req, url(f, "/r302"));
   req.auth_username = "user";
   req.auth_password = "pass";
   req.headers = h;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_non_null(strstr(r->body, "Authorization: Basic dXNlcjpwYXNz"));
   assert_non_null(strstr(r->body, "Cookie: a=b"));
   free(r);
@@ -769,7 +712,7 @@ static void test_redirect_drops_credentials(void **state) {
   req.auth_username = "user";
   req.auth_password = "pass";
   req.headers = h;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->code, 200);
   assert_null(strstr(r->body, "Authorization"));
   assert_null(strstr(r->body, "Cookie"));
@@ -778,17 +721,17 @@ static void test_redirect_drops_credentials(void **state) {
 }
 
 static void test_request_head(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
   gale_headers *h = gale_headers_new();
-  result *r;
+  cf_result *r;
   gale_headers_add(h, "X-One", "1");
   gale_http_request_init(&req, url(f, "/echo?q=1#frag"));
   req.headers = h;
   req.user_agent = "tester/1";
   req.referer = "http://ref/";
   req.if_modified_since = 784111777;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_non_null(strstr(r->body, "GET /echo?q=1 HTTP/1.1\r\n"));
   assert_non_null(strstr(r->body, "Host: 127.0.0.1:"));
   assert_non_null(strstr(r->body, "User-Agent: tester/1"));
@@ -798,34 +741,34 @@ static void test_request_head(void **state) {
   assert_non_null(strstr(r->body, "X-One: 1"));
   free(r);
   /* Credentials in the URL. */
-  snprintf(f->url, sizeof f->url, "http://us%%65r:pa%%3Ass@127.0.0.1:%d/echo", f->s.port);
+  snprintf(f->url, sizeof f->url, "http://us%%65r:pa%%3Ass@127.0.0.1:%d/echo", S.port);
   gale_http_request_init(&req, f->url);
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_non_null(strstr(r->body, "Authorization: Basic dXNlcjpwYTpzcw==")); /* user:pa:ss */
   free(r);
   gale_headers_free(h);
 }
 
 static void test_bad_requests_refused(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
-  result res;
+  cf_result res;
   gale_http_request_init(&req, url(f, "/hello"));
   req.method = "GE T";
-  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, &res, NULL), GALE_EINVAL);
+  assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, &res, NULL), GALE_EINVAL);
   req.method = "GET\r\nX: y";
-  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, &res, NULL), GALE_EINVAL);
+  assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, &res, NULL), GALE_EINVAL);
   gale_http_request_init(&req, "http://127.0.0.1/a b");
-  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, &res, NULL), GALE_EURL);
+  assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, &res, NULL), GALE_EURL);
   gale_http_request_init(&req, "http://127.0.0.1/a\r\nX: y");
-  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, &res, NULL), GALE_EURL);
+  assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, &res, NULL), GALE_EURL);
   gale_http_request_init(&req, "not a url");
-  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, &res, NULL), GALE_EURL);
+  assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, &res, NULL), GALE_EURL);
   gale_http_request_init(&req, "ftp://example.org/");
-  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, &res, NULL), GALE_ENOTSUP);
+  assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, &res, NULL), GALE_ENOTSUP);
   gale_http_request_init(&req, url(f, "/hello"));
   req.user_agent = "a\r\nb";
-  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, &res, NULL), GALE_EINVAL);
+  assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, &res, NULL), GALE_EINVAL);
   /* Request fields cannot carry CR/LF/NUL or a non-token name: the headers
    * object refuses them before the client sees them. */
   {
@@ -838,18 +781,18 @@ static void test_bad_requests_refused(void **state) {
   }
   gale_http_request_init(&req, url(f, "/hello"));
   req.proxy_host = "127.0.0.1\r\nX: y";
-  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, &res, NULL), GALE_EINVAL);
+  assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, &res, NULL), GALE_EINVAL);
   gale_http_request_init(&req, url(f, "/hello"));
   req.body = "x";
   req.body_len = 1; /* a GET with a body */
-  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, &res, NULL), GALE_EINVAL);
-  assert_int_equal(gale_http_client_fetch(NULL, &req, on_resp, &res, NULL), GALE_EINVAL);
+  assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, &res, NULL), GALE_EINVAL);
+  assert_int_equal(gale_http_client_fetch(NULL, &req, cf_on_response, &res, NULL), GALE_EINVAL);
 }
 
 static void test_gzip(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
-  result *r = get(f, "/gzip");
+  cf_result *r = get(f, "/gzip");
   assert_int_equal(r->status, GALE_OK);
   assert_non_null(strstr(r->body, "compressible compressible"));
   free(r);
@@ -860,33 +803,33 @@ static void test_gzip(void **state) {
   /* Without decompress_response the bytes come as sent. */
   gale_http_request_init(&req, url(f, "/gzip"));
   req.decompress_response = false;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal((unsigned char)r->body[0], 0x1f);
   free(r);
 }
 
 static void test_limits(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
-  result *r;
+  cf_result *r;
   gale_http_request_init(&req, url(f, "/big"));
   req.max_body_size = 100000;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_EHTTP_BODY_TOO_LARGE);
   free(r);
   gale_http_request_init(&req, url(f, "/big-chunked"));
   req.max_body_size = 150000;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_EHTTP_BODY_TOO_LARGE);
   free(r);
   gale_http_request_init(&req, url(f, "/big"));
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_OK);
   assert_int_equal(r->body_len, 200000);
   free(r);
   gale_http_request_init(&req, url(f, "/hello"));
   req.max_header_size = 40;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_EHTTP_HEADER_TOO_LARGE);
   free(r);
 }
@@ -917,13 +860,13 @@ static int nb_connect(int port) {
 }
 
 static void test_timeouts(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
-  result *r;
+  cf_result *r;
   int closed_port;
   gale_http_request_init(&req, url(f, "/hang"));
   req.request_timeout = 0.3;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_ETIMEDOUT_REQUEST);
   free(r);
   /* Refused. */
@@ -933,7 +876,7 @@ static void test_timeouts(void **state) {
   }
   snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d/", closed_port);
   gale_http_request_init(&req, f->url);
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_ECONNREFUSED);
   assert_non_null(strstr(r->error, "Failed to connect"));
   free(r);
@@ -945,7 +888,7 @@ static void test_timeouts(void **state) {
     snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d/", port);
     gale_http_request_init(&req, f->url);
     req.connect_timeout = 0.3;
-    r = fetch(f, &req);
+    r = cf_fetch(f, &req);
     if (r->status != GALE_ETIMEDOUT_CONNECT)
       fail_msg("black hole: %s (%s)", gale_err_name(r->status), r->error);
     free(r);
@@ -955,11 +898,11 @@ static void test_timeouts(void **state) {
 }
 
 static void test_queue(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_client_options o;
   gale_http_client *c;
   gale_http_request req;
-  result *res = calloc(3, sizeof *res);
+  cf_result *res = calloc(3, sizeof *res);
   gale_http_client_options_init(&o);
   o.max_clients = 1;
   assert_int_equal(gale_http_client_new(f->loop, &o, &c), GALE_OK);
@@ -967,14 +910,14 @@ static void test_queue(void **state) {
    * the queue; the third is cancelled while queued. */
   gale_http_request_init(&req, url(f, "/hang"));
   req.request_timeout = 2;
-  assert_int_equal(gale_http_client_fetch(c, &req, on_resp, &res[0], NULL), GALE_OK);
+  assert_int_equal(gale_http_client_fetch(c, &req, cf_on_response, &res[0], NULL), GALE_OK);
   gale_http_request_init(&req, url(f, "/hello"));
   req.connect_timeout = 0.3;
-  assert_int_equal(gale_http_client_fetch(c, &req, on_resp, &res[1], NULL), GALE_OK);
+  assert_int_equal(gale_http_client_fetch(c, &req, cf_on_response, &res[1], NULL), GALE_OK);
   {
     uint64_t id;
     gale_http_request_init(&req, url(f, "/hello"));
-    assert_int_equal(gale_http_client_fetch(c, &req, on_resp, &res[2], &id), GALE_OK);
+    assert_int_equal(gale_http_client_fetch(c, &req, cf_on_response, &res[2], &id), GALE_OK);
     TH_RUN_UNTIL(f->loop, gale_http_client_active(c) == 1, 5);
     assert_int_equal(gale_http_client_queued(c), 2);
     assert_int_equal(gale_http_client_cancel(c, id), GALE_OK);
@@ -990,14 +933,14 @@ static void test_queue(void **state) {
 }
 
 static void test_parallel(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   enum { N = 30 };
-  result *res = calloc(N, sizeof *res);
+  cf_result *res = calloc(N, sizeof *res);
   gale_http_request req;
   int done = 0;
   gale_http_request_init(&req, url(f, "/hello"));
   for (int i = 0; i < N; i++)
-    assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, &res[i], NULL), GALE_OK);
+    assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, &res[i], NULL), GALE_OK);
   while (done < N) {
     done = 0;
     TH_RUN_UNTIL(f->loop, res[N - 1].done, 10);
@@ -1009,7 +952,7 @@ static void test_parallel(void **state) {
     assert_string_equal(res[i].body, "hello");
   }
   /* max_clients 10: never more than 10 connections. */
-  assert_true(f->s.accepted <= 10);
+  assert_true(S.accepted <= 10);
   free(res);
 }
 
@@ -1030,33 +973,33 @@ static void produce(gale_http_upload *up, void *arg) {
 }
 
 static void test_uploads(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
   producer p = {0, 3, false};
-  result *r;
+  cf_result *r;
   /* Unknown length: chunked. */
   gale_http_request_init(&req, url(f, "/echo"));
   req.method = "POST";
   req.body_producer = produce;
   req.body_producer_arg = &p;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_OK);
-  assert_non_null(strstr(f->s.last_head, "Transfer-Encoding: chunked"));
-  assert_string_equal(f->s.last_body, "4\r\nabcd\r\n4\r\nabcd\r\n4\r\nabcd\r\n0\r\n\r\n");
+  assert_non_null(strstr(S.last_head, "Transfer-Encoding: chunked"));
+  assert_string_equal(S.last_body, "4\r\nabcd\r\n4\r\nabcd\r\n4\r\nabcd\r\n0\r\n\r\n");
   free(r);
   /* Known length. */
   p.chunks = 2;
   req.body_size = 8;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_OK);
-  assert_non_null(strstr(f->s.last_head, "Content-Length: 8"));
-  assert_string_equal(f->s.last_body, "abcdabcd");
+  assert_non_null(strstr(S.last_head, "Content-Length: 8"));
+  assert_string_equal(S.last_body, "abcdabcd");
   free(r);
   /* The producer failing fails the fetch. */
   p.chunks = 1;
   p.fail = true;
   req.body_size = -1;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_ESYS);
   free(r);
   /* 100-continue: the body follows the interim answer. */
@@ -1065,16 +1008,16 @@ static void test_uploads(void **state) {
   req.body = "0123456789";
   req.body_len = 10;
   req.expect_100_continue = true;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_OK);
   assert_string_equal(r->body, "ok");
-  assert_non_null(strstr(f->s.last_head, "Expect: 100-continue"));
-  assert_string_equal(f->s.last_body, "0123456789");
+  assert_non_null(strstr(S.last_head, "Expect: 100-continue"));
+  assert_string_equal(S.last_body, "0123456789");
   free(r);
   /* POST without a body says Content-Length: 0. */
   gale_http_request_init(&req, url(f, "/echo"));
   req.method = "POST";
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_non_null(strstr(r->body, "Content-Length: 0"));
   free(r);
 }
@@ -1104,21 +1047,21 @@ static int on_chunk_fail(const void *data, size_t len, void *arg) {
 }
 
 static void test_streaming(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
   stream_ctx s = {0};
-  result *r, *res;
+  cf_result *r, *res;
   gale_http_request_init(&req, url(f, "/big"));
   req.streaming_callback = on_chunk;
   req.streaming_callback_arg = &s;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_OK);
   assert_int_equal(s.got, 200000);
   assert_int_equal(r->body_len, 0);
   free(r);
   /* The callback aborting. */
   req.streaming_callback = on_chunk_fail;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_ESYS);
   free(r);
   /* Cancelling from inside the streaming callback. */
@@ -1127,7 +1070,7 @@ static void test_streaming(void **state) {
   s.client = f->client;
   req.streaming_callback = on_chunk;
   res = calloc(1, sizeof *res);
-  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, res, &s.id), GALE_OK);
+  assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, res, &s.id), GALE_OK);
   TH_RUN_UNTIL(f->loop, res->done, 10);
   assert_int_equal(res->status, GALE_ECANCELLED);
   assert_int_equal(s.calls, 1);
@@ -1135,18 +1078,18 @@ static void test_streaming(void **state) {
 }
 
 static void on_resp_free_client(const gale_http_response *r, void *arg) {
-  fx *f = arg;
+  client_fx *f = arg;
   (void)r;
   gale_http_client_free(f->client);
   f->client = NULL;
 }
 
 static void test_free_inside_callback(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
-  result *res = calloc(1, sizeof *res);
+  cf_result *res = calloc(1, sizeof *res);
   gale_http_request_init(&req, url(f, "/hang"));
-  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, res, NULL), GALE_OK);
+  assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, res, NULL), GALE_OK);
   gale_http_request_init(&req, url(f, "/hello"));
   assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp_free_client, f, NULL), GALE_OK);
   TH_RUN_UNTIL(f->loop, f->client == NULL && res->done, 10);
@@ -1155,13 +1098,13 @@ static void test_free_inside_callback(void **state) {
 }
 
 static void test_future_cancel(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
   gale_future *fu;
   gale_http_request_init(&req, url(f, "/hang"));
   fu = gale_http_client_fetch_future(f->client, &req);
   assert_non_null(fu);
-  TH_RUN_UNTIL(f->loop, f->s.requests == 1, 5);
+  TH_RUN_UNTIL(f->loop, S.requests == 1, 5);
   assert_true(gale_future_cancel(fu));
   th_run_for(f->loop, 0.05);
   assert_int_equal(gale_future_status(fu), GALE_ECANCELLED);
@@ -1170,8 +1113,8 @@ static void test_future_cancel(void **state) {
 }
 
 static void test_timings(void **state) {
-  fx *f = *state;
-  result *r = get(f, "/hello");
+  client_fx *f = *state;
+  cf_result *r = get(f, "/hello");
   assert_true(r->t.total > 0);
   assert_true(r->t.total >= r->t.connect);
   assert_true(r->t.first_byte > 0);
@@ -1196,12 +1139,12 @@ static void test_defaults(void **state) {
 }
 
 static void test_raise_error_callback(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
-  result *r;
+  cf_result *r;
   gale_http_request_init(&req, url(f, "/404"));
   req.raise_error = true;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_EHTTP_STATUS);
   assert_int_equal(r->code, 404); /* the response still comes along */
   assert_string_equal(r->body, "nope");
@@ -1209,7 +1152,7 @@ static void test_raise_error_callback(void **state) {
   free(r);
   gale_http_request_init(&req, url(f, "/hello"));
   req.raise_error = true;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_OK);
   free(r);
 }
@@ -1230,15 +1173,15 @@ static void on_header_line(const char *line, size_t len, void *arg) {
 }
 
 static void test_header_callback(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
   lines l;
-  result *r;
+  cf_result *r;
   memset(&l, 0, sizeof l);
   gale_http_request_init(&req, url(f, "/hello"));
   req.header_callback = on_header_line;
   req.header_callback_arg = &l;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_OK);
   assert_int_equal(l.n, 5);
   assert_string_equal(l.all, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Test: a\r\nX-Test: b\r\n\r\n");
@@ -1248,7 +1191,7 @@ static void test_header_callback(void **state) {
   gale_http_request_init(&req, url(f, "/r302"));
   req.header_callback = on_header_line;
   req.header_callback_arg = &l;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->code, 200);
   assert_int_equal(strncmp(l.all, "HTTP/1.1 200 OK\r\n", 17), 0);
   assert_null(strstr(l.all, "302"));
@@ -1257,33 +1200,33 @@ static void test_header_callback(void **state) {
   gale_http_request_init(&req, url(f, "/interim"));
   req.header_callback = on_header_line;
   req.header_callback_arg = &l;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_null(strstr(l.all, "103"));
   assert_non_null(strstr(l.all, "HTTP/1.1 200 OK\r\n"));
   free(r);
 }
 
 static void test_idle_timeout(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_client_options o;
   gale_http_client *c;
   gale_http_request req;
-  result res[2];
+  cf_result res[2];
   memset(res, 0, sizeof res);
   gale_http_client_options_init(&o);
   o.idle_timeout = 0.2;
   assert_int_equal(gale_http_client_new(f->loop, &o, &c), GALE_OK);
   gale_http_request_init(&req, url(f, "/hello"));
-  assert_int_equal(gale_http_client_fetch(c, &req, on_resp, &res[0], NULL), GALE_OK);
+  assert_int_equal(gale_http_client_fetch(c, &req, cf_on_response, &res[0], NULL), GALE_OK);
   TH_RUN_UNTIL(f->loop, res[0].done, 5);
   assert_int_equal(gale_http_client_idle_connections(c), 1);
   /* The pooled connection is closed by the client once idle too long. */
-  TH_RUN_UNTIL(f->loop, gale_http_client_idle_connections(c) == 0 && f->s.conns == NULL, 5);
-  assert_int_equal(gale_http_client_fetch(c, &req, on_resp, &res[1], NULL), GALE_OK);
+  TH_RUN_UNTIL(f->loop, gale_http_client_idle_connections(c) == 0 && S.conns == NULL, 5);
+  assert_int_equal(gale_http_client_fetch(c, &req, cf_on_response, &res[1], NULL), GALE_OK);
   TH_RUN_UNTIL(f->loop, res[1].done, 5);
   assert_int_equal(res[1].status, GALE_OK);
   assert_false(res[1].reused);
-  assert_int_equal(f->s.accepted, 2);
+  assert_int_equal(S.accepted, 2);
   gale_http_client_free(c);
 }
 
@@ -1294,7 +1237,7 @@ static void on_resp_order(const gale_http_response *r, void *arg) {
 }
 
 static void test_queue_fifo(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_client_options o;
   gale_http_client *c;
   gale_http_request req;
@@ -1310,14 +1253,14 @@ static void test_queue_fifo(void **state) {
   TH_RUN_UNTIL(f->loop, order_n == 6, 10);
   for (int i = 0; i < 6; i++) assert_int_equal(order_log[i], i);
   /* One slot, one connection, reused by each in turn. */
-  assert_int_equal(f->s.accepted, 1);
+  assert_int_equal(S.accepted, 1);
   gale_http_client_free(c);
 }
 
 /* Responses a hostile or broken server may send, each with its exact
  * outcome (HARDENING.md, "HTTP/1.1 responses (client)"). */
 static void test_hostile_responses(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   struct {
     const char *path;
     int status;
@@ -1342,7 +1285,7 @@ static void test_hostile_responses(void **state) {
       {"/reset", GALE_ECONNRESET},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    result *r = get(f, cases[i].path);
+    cf_result *r = get(f, cases[i].path);
     if (r->status != cases[i].status)
       fail_msg("%s: got %s (%s), expected %s", cases[i].path, gale_err_name(r->status), r->error,
                gale_err_name(cases[i].status));
@@ -1380,7 +1323,7 @@ static void on_interop(const gale_http_response *r, void *arg) {
   snprintf(res->body, sizeof res->body, "%.*s", (int)(r->body_len < 15 ? r->body_len : 15), r->body);
 }
 
-static interop_result interop_get(fx *f, const char *path, size_t max_header_size) {
+static interop_result interop_get(client_fx *f, const char *path, size_t max_header_size) {
   interop_result res;
   gale_http_request req;
   memset(&res, 0, sizeof res);
@@ -1394,7 +1337,7 @@ static interop_result interop_get(fx *f, const char *path, size_t max_header_siz
 
 /* Interop: obs-fold in a response is unfolded (RFC 9112 §5.2), not fatal. */
 static void test_response_obs_fold(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   interop_result r = interop_get(f, "/obs-fold", 0);
   assert_int_equal(r.status, GALE_OK);
   assert_string_equal(r.a, "1   folded");
@@ -1410,7 +1353,7 @@ static void test_response_obs_fold(void **state) {
 
 /* Interop: no fixed cap of 100 fields; max_header_size is the only limit. */
 static void test_response_many_headers(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   interop_result r = interop_get(f, "/many-headers", 0);
   assert_int_equal(r.status, GALE_OK);
   assert_int_equal(r.nheaders, 501);
@@ -1424,7 +1367,7 @@ static void test_response_many_headers(void **state) {
 
 /* Interop: trailers of a chunked response are kept. */
 static void test_response_trailers(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   interop_result r = interop_get(f, "/trailers", 0);
   assert_int_equal(r.status, GALE_OK);
   assert_string_equal(r.body, "hello");
@@ -1443,8 +1386,8 @@ static void test_response_trailers(void **state) {
 }
 
 static void test_smuggling(void **state) {
-  fx *f = *state;
-  result *r = get(f, "/smuggle");
+  client_fx *f = *state;
+  cf_result *r = get(f, "/smuggle");
   assert_int_equal(r->status, GALE_OK);
   assert_string_equal(r->body, "ok");
   free(r);
@@ -1454,7 +1397,7 @@ static void test_smuggling(void **state) {
   assert_int_equal(r->status, GALE_OK);
   assert_string_equal(r->body, "hello");
   assert_false(r->reused);
-  assert_int_equal(f->s.accepted, 2);
+  assert_int_equal(S.accepted, 2);
   free(r);
   /* Content-Length with chunked: chunked wins, the connection is not
    * reused. */
@@ -1479,18 +1422,18 @@ static int count_stream(const void *data, size_t len, void *arg) {
 }
 
 static void test_mid_body(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
-  result *res = calloc(1, sizeof *res);
+  cf_result *res = calloc(1, sizeof *res);
   size_t got = 0;
   /* A reset after part of the body. */
   gale_http_request_init(&req, url(f, "/hold-body"));
   req.streaming_callback = count_stream;
   req.streaming_callback_arg = &got;
-  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, res, NULL), GALE_OK);
+  assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, res, NULL), GALE_OK);
   TH_RUN_UNTIL(f->loop, got == 10, 5);
-  assert_non_null(f->s.held);
-  sconn_reset(f->s.held);
+  assert_non_null(S.held);
+  sconn_reset(S.held);
   TH_RUN_UNTIL(f->loop, res->done, 5);
   assert_int_equal(res->status, GALE_ECONNRESET);
   assert_non_null(strstr(res->error, "10 of 100"));
@@ -1498,7 +1441,7 @@ static void test_mid_body(void **state) {
   memset(res, 0, sizeof *res);
   got = 0;
   req.request_timeout = 0.3;
-  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, res, NULL), GALE_OK);
+  assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, res, NULL), GALE_OK);
   TH_RUN_UNTIL(f->loop, res->done, 5);
   assert_int_equal(res->status, GALE_ETIMEDOUT_REQUEST);
   assert_int_equal(got, 10);
@@ -1506,36 +1449,36 @@ static void test_mid_body(void **state) {
   memset(res, 0, sizeof *res);
   gale_http_request_init(&req, url(f, "/slow-head"));
   req.request_timeout = 0.3;
-  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, res, NULL), GALE_OK);
+  assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, res, NULL), GALE_OK);
   TH_RUN_UNTIL(f->loop, res->done, 5);
   assert_int_equal(res->status, GALE_ETIMEDOUT_REQUEST);
   free(res);
 }
 
 static void test_decompression_bomb(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
-  result *r;
+  cf_result *r;
   size_t got = 0;
   /* 8 KiB on the wire inflating to 8 MiB: the limit applies after
    * inflation. */
   gale_http_request_init(&req, url(f, "/bomb"));
   req.max_body_size = 1 << 20;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_EHTTP_BODY_TOO_LARGE);
   free(r);
   /* Streamed, it flows through in pieces with no limit. */
   gale_http_request_init(&req, url(f, "/bomb"));
   req.streaming_callback = count_stream;
   req.streaming_callback_arg = &got;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_OK);
   assert_int_equal(got, 8u << 20);
   free(r);
   /* Chained codings are not undone: the bytes come as sent, with their
    * Content-Encoding. */
   gale_http_request_init(&req, url(f, "/gzip-gzip"));
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_OK);
   assert_true(r->body_len < 65536);
   assert_int_equal((unsigned char)r->body[0], 0x1f);
@@ -1587,13 +1530,13 @@ static void dns_stop(dns_srv *d) {
 }
 
 static void test_dns_errors(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_resolver_options ro;
   gale_resolver *res;
   gale_http_client_options o;
   gale_http_client *c;
   gale_http_request req;
-  result *r = calloc(1, sizeof *r);
+  cf_result *r = calloc(1, sizeof *r);
   char servers[64];
   dns_srv d;
   for (int silent = 0; silent < 2; silent++) {
@@ -1609,7 +1552,7 @@ static void test_dns_errors(void **state) {
     memset(r, 0, sizeof *r);
     gale_http_request_init(&req, "http://nowhere.example/");
     req.connect_timeout = 0.3;
-    assert_int_equal(gale_http_client_fetch(c, &req, on_resp, r, NULL), GALE_OK);
+    assert_int_equal(gale_http_client_fetch(c, &req, cf_on_response, r, NULL), GALE_OK);
     TH_RUN_UNTIL(f->loop, r->done, 5);
     if (r->status != (silent ? GALE_ETIMEDOUT_DNS : GALE_EDNS_NXDOMAIN))
       fail_msg("dns %s: got %s (%s)", silent ? "silent" : "nxdomain", gale_err_name(r->status),
@@ -1621,7 +1564,7 @@ static void test_dns_errors(void **state) {
       uint64_t id;
       int q = d.queries;
       memset(r, 0, sizeof *r);
-      assert_int_equal(gale_http_client_fetch(c, &req, on_resp, r, &id), GALE_OK);
+      assert_int_equal(gale_http_client_fetch(c, &req, cf_on_response, r, &id), GALE_OK);
       TH_RUN_UNTIL(f->loop, d.queries > q, 5);
       assert_int_equal(gale_http_client_cancel(c, id), GALE_OK);
       TH_RUN_UNTIL(f->loop, r->done, 5);
@@ -1636,25 +1579,25 @@ static void test_dns_errors(void **state) {
 }
 
 static void test_tls_timeout(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
-  result *r;
+  cf_result *r;
   /* The scripted server accepts and never answers a ClientHello. */
-  snprintf(f->url, sizeof f->url, "https://127.0.0.1:%d/", f->s.port);
+  snprintf(f->url, sizeof f->url, "https://127.0.0.1:%d/", S.port);
   gale_http_request_init(&req, f->url);
   req.connect_timeout = 0.3;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   if (r->status != GALE_ETIMEDOUT_TLS)
     fail_msg("tls timeout: %s (%s)", gale_err_name(r->status), r->error);
   assert_non_null(strstr(r->error, "TLS handshake"));
   /* Cancelled, then the client freed, in the middle of the handshake. */
   for (int free_client = 0; free_client < 2; free_client++) {
     uint64_t id;
-    int accepted = f->s.accepted;
+    int accepted = S.accepted;
     memset(r, 0, sizeof *r);
     gale_http_request_init(&req, f->url);
-    assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, r, &id), GALE_OK);
-    TH_RUN_UNTIL(f->loop, f->s.accepted > accepted && f->s.conns && f->s.conns->len > 0, 5);
+    assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, r, &id), GALE_OK);
+    TH_RUN_UNTIL(f->loop, S.accepted > accepted && S.conns && S.conns->len > 0, 5);
     if (free_client) {
       gale_http_client_free(f->client);
       f->client = NULL;
@@ -1668,65 +1611,65 @@ static void test_tls_timeout(void **state) {
 }
 
 static void test_source_address_and_family(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
-  result *r;
+  cf_result *r;
   /* Any 127/8 address is local on Linux: bind to another one. */
   gale_http_request_init(&req, url(f, "/peer"));
   req.network_interface = "127.0.0.2";
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   if (r->status != GALE_OK) fail_msg("source: %s (%s)", gale_err_name(r->status), r->error);
-  assert_string_equal(f->s.last_peer, "127.0.0.2");
+  assert_string_equal(S.last_peer, "127.0.0.2");
   assert_string_equal(r->local_ip, "127.0.0.2");
   assert_string_equal(r->remote_ip, "127.0.0.1");
   free(r);
   /* The source address is part of the pool key. */
   r = get(f, "/peer");
   assert_false(r->reused);
-  assert_string_equal(f->s.last_peer, "127.0.0.1");
+  assert_string_equal(S.last_peer, "127.0.0.1");
   free(r);
   /* An address this host does not have. */
   gale_http_request_init(&req, url(f, "/peer"));
   req.network_interface = "192.0.2.1";
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_EADDRNOTAVAIL);
   free(r);
   /* Not numeric: refused at once. */
   gale_http_request_init(&req, url(f, "/peer"));
   req.network_interface = "eth0";
-  assert_int_equal(gale_http_client_fetch(f->client, &req, on_resp, NULL, NULL), GALE_EINVAL);
+  assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, NULL, NULL), GALE_EINVAL);
   /* allow_ipv6 false: "localhost" goes to 127.0.0.1. */
-  snprintf(f->url, sizeof f->url, "http://localhost:%d/peer", f->s.port);
+  snprintf(f->url, sizeof f->url, "http://localhost:%d/peer", S.port);
   gale_http_request_init(&req, f->url);
   req.allow_ipv6 = false;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_OK);
   assert_string_equal(r->remote_ip, "127.0.0.1");
   free(r);
   /* IPv6 only towards an IPv4 literal: no address of that family. */
   gale_http_request_init(&req, url(f, "/peer"));
   req.allow_ipv4 = false;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_not_equal(r->status, GALE_OK);
   assert_true(strlen(r->error) > 0);
   free(r);
 }
 
 static void test_timing_phases(void **state) {
-  fx *f = *state;
-  result *r;
+  client_fx *f = *state;
+  cf_result *r;
   gale_http_request req;
-  snprintf(f->url, sizeof f->url, "http://localhost:%d/hello", f->s.port);
+  snprintf(f->url, sizeof f->url, "http://localhost:%d/hello", S.port);
   gale_http_request_init(&req, f->url);
   req.allow_ipv6 = false;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_OK);
   assert_true(r->t.dns >= 0 && r->t.connect > 0 && r->t.tls == 0);
   assert_true(r->t.first_byte > 0);
   assert_true(r->t.total >= r->t.queue + r->t.dns + r->t.connect + r->t.first_byte);
   free(r);
   /* A reused connection has no dns/connect phase. */
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_true(r->reused);
   assert_true(r->t.dns == 0 && r->t.connect == 0 && r->t.tls == 0);
   assert_true(r->t.first_byte > 0);
@@ -1739,28 +1682,28 @@ static void test_timing_phases(void **state) {
 }
 
 static void test_proxy_failures(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
-  result *r;
+  cf_result *r;
   /* A "proxy" that answers CONNECT with an error (the scripted server
    * does not know the path): the status is in the error. */
   gale_http_request_init(&req, "https://origin.invalid/");
   req.proxy_host = "127.0.0.1";
-  req.proxy_port = f->s.port;
-  r = fetch(f, &req);
+  req.proxy_port = S.port;
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_EHTTP_PROXY);
   assert_non_null(strstr(r->error, "500"));
-  assert_non_null(strstr(f->s.last_head, "CONNECT origin.invalid:443 HTTP/1.1\r\n"));
+  assert_non_null(strstr(S.last_head, "CONNECT origin.invalid:443 HTTP/1.1\r\n"));
   free(r);
   /* Plain http through it: absolute form, with proxy credentials. */
   gale_http_request_init(&req, "http://origin.invalid:8000/echo?x=1");
   req.proxy_host = "127.0.0.1";
-  req.proxy_port = f->s.port;
+  req.proxy_port = S.port;
   req.proxy_username = "pu";
   req.proxy_password = "pp";
-  r = fetch(f, &req);
-  assert_non_null(strstr(f->s.last_head, "GET http://origin.invalid:8000/echo?x=1 HTTP/1.1\r\n"));
-  assert_non_null(strstr(f->s.last_head, "Proxy-Authorization: Basic cHU6cHA=\r\n"));
+  r = cf_fetch(f, &req);
+  assert_non_null(strstr(S.last_head, "GET http://origin.invalid:8000/echo?x=1 HTTP/1.1\r\n"));
+  assert_non_null(strstr(S.last_head, "Proxy-Authorization: Basic cHU6cHA=\r\n"));
   free(r);
   /* A direct connection is not reused for proxied requests (nor the
    * other way round), even to the same address: the pool key has the
@@ -1769,15 +1712,15 @@ static void test_proxy_failures(void **state) {
   free(r);
   gale_http_request_init(&req, url(f, "/hello"));
   req.proxy_host = "127.0.0.1";
-  req.proxy_port = f->s.port;
-  r = fetch(f, &req);
+  req.proxy_port = S.port;
+  r = cf_fetch(f, &req);
   assert_int_equal(r->code, 200);
   assert_false(r->reused);
-  assert_non_null(strstr(f->s.last_head, "GET http://127.0.0.1:"));
+  assert_non_null(strstr(S.last_head, "GET http://127.0.0.1:"));
   free(r);
   r = get(f, "/hello");
   assert_true(r->reused);
-  assert_non_null(strstr(f->s.last_head, "GET /hello HTTP/1.1"));
+  assert_non_null(strstr(S.last_head, "GET /hello HTTP/1.1"));
   free(r);
   /* A proxy that accepts and never answers CONNECT: connect_timeout,
    * which covers the tunnel. */
@@ -1787,7 +1730,7 @@ static void test_proxy_failures(void **state) {
     req.proxy_host = "127.0.0.1";
     req.proxy_port = port;
     req.connect_timeout = 0.3;
-    r = fetch(f, &req);
+    r = cf_fetch(f, &req);
     if (r->status != GALE_ETIMEDOUT_CONNECT)
       fail_msg("silent proxy: %s (%s)", gale_err_name(r->status), r->error);
     assert_non_null(strstr(r->error, "CONNECT"));
@@ -1814,15 +1757,15 @@ static void on_debug(gale_http_debug_kind kind, const char *data, size_t len, vo
 }
 
 static void test_debug_callback(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
   dbg d;
-  result *r;
+  cf_result *r;
   memset(&d, 0, sizeof d);
   gale_http_request_init(&req, url(f, "/r302"));
   req.debug_callback = on_debug;
   req.debug_callback_arg = &d;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->code, 200);
   assert_true(d.connected);
   assert_int_equal(d.out, 2); /* both hops */
@@ -1831,12 +1774,12 @@ static void test_debug_callback(void **state) {
 }
 
 static void test_ipv6_literal(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   struct sockaddr_in6 sin6;
   socklen_t sl = sizeof sin6;
   gale_watcher *w;
   gale_http_request req;
-  result *r;
+  cf_result *r;
   int lfd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   memset(&sin6, 0, sizeof sin6);
   sin6.sin6_family = AF_INET6;
@@ -1848,10 +1791,10 @@ static void test_ipv6_literal(void **state) {
   assert_int_equal(listen(lfd, 16), 0);
   getsockname(lfd, (struct sockaddr *)&sin6, &sl);
   /* The scripted server answers on this listener too. */
-  assert_int_equal(gale_watcher_new(f->loop, lfd, GALE_READ, on_accept, &f->s, &w), GALE_OK);
+  assert_int_equal(gale_watcher_new(f->loop, lfd, GALE_READ, on_accept, &S, &w), GALE_OK);
   snprintf(f->url, sizeof f->url, "http://[::1]:%d/echo", ntohs(sin6.sin6_port));
   gale_http_request_init(&req, f->url);
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   if (r->status != GALE_OK) fail_msg("[::1]: %s (%s)", gale_err_name(r->status), r->error);
   assert_string_equal(r->remote_ip, "::1");
   {
@@ -1863,20 +1806,20 @@ static void test_ipv6_literal(void **state) {
   /* IPv4 only cannot reach it. */
   gale_http_request_init(&req, f->url);
   req.allow_ipv6 = false;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_not_equal(r->status, GALE_OK);
   free(r);
-  srv_close_conns(&f->s);
+  srv_close_conns(&S);
   gale_watcher_free(w);
   close(lfd);
 }
 
 static void test_max_idle_per_host(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_client_options o;
   gale_http_client *c;
   gale_http_request req;
-  result res[3];
+  cf_result res[3];
   memset(res, 0, sizeof res);
   gale_http_client_options_init(&o);
   o.max_idle_per_host = 1;
@@ -1884,11 +1827,11 @@ static void test_max_idle_per_host(void **state) {
   /* Three at once need three connections; only one is kept afterwards. */
   gale_http_request_init(&req, url(f, "/hello"));
   for (int i = 0; i < 3; i++)
-    assert_int_equal(gale_http_client_fetch(c, &req, on_resp, &res[i], NULL), GALE_OK);
+    assert_int_equal(gale_http_client_fetch(c, &req, cf_on_response, &res[i], NULL), GALE_OK);
   TH_RUN_UNTIL(f->loop, res[0].done && res[1].done && res[2].done, 5);
   assert_int_equal(gale_http_client_connections_opened(c), 3);
   assert_int_equal(gale_http_client_idle_connections(c), 1);
-  TH_RUN_UNTIL(f->loop, f->s.conns && !f->s.conns->next, 5); /* the others closed */
+  TH_RUN_UNTIL(f->loop, S.conns && !S.conns->next, 5); /* the others closed */
   gale_http_client_free(c);
 }
 
@@ -1898,8 +1841,8 @@ static void test_max_idle_per_host(void **state) {
 /* ---- every failure names its cause ----------------------------------------- */
 
 /* Fetches `req` and checks the status and that the sentence says why. */
-static void expect_cause(fx *f, gale_http_request *req, int status, const char *words) {
-  result *r = fetch(f, req);
+static void expect_cause(client_fx *f, gale_http_request *req, int status, const char *words) {
+  cf_result *r = cf_fetch(f, req);
   if (r->status != status)
     fail_msg("%s: got %s (%s), expected %s", req->url, gale_err_name(r->status), r->error,
              gale_err_name(status));
@@ -1908,7 +1851,7 @@ static void expect_cause(fx *f, gale_http_request *req, int status, const char *
   assert_int_equal(gale_http_client_idle_connections(f->client), 0);
 }
 
-static void expect_get_cause(fx *f, const char *path, int status, const char *words) {
+static void expect_get_cause(client_fx *f, const char *path, int status, const char *words) {
   gale_http_request req;
   gale_http_request_init(&req, url(f, path));
   expect_cause(f, &req, status, words);
@@ -1942,7 +1885,7 @@ static void test_cause_eof_mid_body(void **state) {
 }
 
 static void test_cause_timeout_connect(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
   /* A listener whose backlog is full drops further SYNs. */
   int port, lfd = black_hole(&port), fill[4];
@@ -1956,17 +1899,17 @@ static void test_cause_timeout_connect(void **state) {
 }
 
 static void test_cause_timeout_tls(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
   /* The scripted server accepts and never answers a ClientHello. */
-  snprintf(f->url, sizeof f->url, "https://127.0.0.1:%d/", f->s.port);
+  snprintf(f->url, sizeof f->url, "https://127.0.0.1:%d/", S.port);
   gale_http_request_init(&req, f->url);
   req.connect_timeout = 0.2;
   expect_cause(f, &req, GALE_ETIMEDOUT_TLS, "handshake timed out");
 }
 
 static void test_cause_timeout_head(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
   gale_http_request_init(&req, url(f, "/slow-head"));
   req.header_timeout = 0.2;
@@ -1977,7 +1920,7 @@ static void test_cause_timeout_head(void **state) {
 }
 
 static void test_cause_timeout_body_idle(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
   gale_http_request_init(&req, url(f, "/hold-body"));
   req.body_idle_timeout = 0.2;
@@ -1988,7 +1931,7 @@ static void test_cause_timeout_body_idle(void **state) {
   req.body_idle_timeout = 5;
   req.header_timeout = 5;
   {
-    result *r = fetch(f, &req);
+    cf_result *r = cf_fetch(f, &req);
     assert_int_equal(r->status, GALE_OK);
     assert_int_equal(r->body_len, 200000);
     free(r);
@@ -1996,7 +1939,7 @@ static void test_cause_timeout_body_idle(void **state) {
 }
 
 static void test_cause_timeout_request(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
   gale_http_request_init(&req, url(f, "/hold-body"));
   req.request_timeout = 0.2;
@@ -2004,13 +1947,13 @@ static void test_cause_timeout_request(void **state) {
 }
 
 static void test_cause_tls_failure(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
-  result *r;
-  f->s.not_tls = true;
-  snprintf(f->url, sizeof f->url, "https://127.0.0.1:%d/", f->s.port);
+  cf_result *r;
+  S.not_tls = true;
+  snprintf(f->url, sizeof f->url, "https://127.0.0.1:%d/", S.port);
   gale_http_request_init(&req, f->url);
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   if (r->status > GALE_ETLS || r->status < GALE_ETLS_EXPIRED)
     fail_msg("not a TLS failure: %s (%s)", gale_err_name(r->status), r->error);
   assert_non_null(strstr(r->error, "TLS handshake with 127.0.0.1 failed: "));
@@ -2027,7 +1970,7 @@ static void test_cause_head_too_large(void **state) {
 }
 
 static void test_cause_body_too_large(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
   gale_http_request_init(&req, url(f, "/big"));
   req.max_body_size = 100000;
@@ -2038,7 +1981,7 @@ static void test_cause_body_too_large(void **state) {
 }
 
 static void test_mutated_responses(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   static const char *const base[] = {
       "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhello",
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2;e=1\r\nlo\r\n0\r\nT: x\r\n\r\n",
@@ -2059,7 +2002,7 @@ static void test_mutated_responses(void **state) {
     size_t len = strlen(b);
     int edits = 1 + (int)(RND() % 4);
     gale_http_request req;
-    result *r;
+    cf_result *r;
     memcpy(buf, b, len);
     for (int e = 0; e < edits; e++) {
       size_t at = RND() % len;
@@ -2074,12 +2017,12 @@ static void test_mutated_responses(void **state) {
         }
       }
     }
-    f->s.fuzz = buf;
-    f->s.fuzz_len = len;
+    S.fuzz = buf;
+    S.fuzz_len = len;
     gale_http_request_init(&req, url(f, "/fuzz"));
     req.request_timeout = 2;
     req.max_redirects = 1;
-    r = fetch(f, &req);
+    r = cf_fetch(f, &req);
     if (r->status == GALE_OK) ok++;
     else failed++;
     if (r->status == GALE_ETIMEDOUT_REQUEST) timeouts++;
