@@ -6,6 +6,8 @@ libgale_impl_la_SOURCES += \
 	http/client/http_client.c \
 	http/client/http_client_pool.c \
 	http/client/http_client_conn.c \
+	http/client/http_client_upload.c \
+	http/client/http_client_response.c \
 	http/client/http_client_redirect.c \
 	http/client/http_client_proxy.c
 
