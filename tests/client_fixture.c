@@ -5,6 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include "gale/httputil.h"
 
 client_fx *cf_open(const gale_http_client_options *o) {
@@ -75,4 +79,29 @@ cf_result *cf_fetch(client_fx *f, gale_http_request *req) {
   TH_RUN_UNTIL(f->loop, res->done, f->wait);
   assert_int_equal(res->done, 1);
   return res;
+}
+
+int cf_black_hole(int *port) {
+  struct sockaddr_in sin;
+  socklen_t sl = sizeof sin;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  memset(&sin, 0, sizeof sin);
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+  assert_int_equal(listen(fd, 0), 0);
+  getsockname(fd, (struct sockaddr *)&sin, &sl);
+  *port = ntohs(sin.sin_port);
+  return fd;
+}
+
+int cf_nb_connect(int port) {
+  struct sockaddr_in sin;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  memset(&sin, 0, sizeof sin);
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sin.sin_port = htons((uint16_t)port);
+  connect(fd, (struct sockaddr *)&sin, sizeof sin);
+  return fd;
 }

@@ -64,4 +64,11 @@ void cf_on_response(const gale_http_response *r, void *arg);
  * Returns a cf_result the caller frees with free(). */
 cf_result *cf_fetch(client_fx *f, gale_http_request *req);
 
+/* A listener on 127.0.0.1 (port in *port) with a backlog of 0 that never
+ * accepts: once a few connects fill its queue, further SYNs are dropped (a
+ * connect that times out).  Close the fd. */
+int cf_black_hole(int *port);
+/* A non-blocking connect to 127.0.0.1:port, left in progress.  Close it. */
+int cf_nb_connect(int port);
+
 #endif
