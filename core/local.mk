@@ -15,6 +15,12 @@ libgale_impl_la_SOURCES += \
 	core/signal.c \
 	core/executor.c \
 	core/future.c \
+	core/future_internal.h \
+	core/coro.c \
+	core/coro_stack.c \
+	core/coro_stack.h \
+	core/coro_switch.c \
+	core/coro_switch.h \
 	core/loop_internal.h
 
 galeinclude_HEADERS += \
@@ -23,12 +29,14 @@ galeinclude_HEADERS += \
 	include/gale/error.h \
 	include/gale/log.h \
 	include/gale/loop.h \
-	include/gale/future.h
+	include/gale/future.h \
+	include/gale/coro.h
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/test_error tests/test_loop tests/test_timer \
 	tests/test_watcher tests/test_threadsafe tests/test_executor \
-	tests/test_future tests/test_alloc tests/test_buf tests/test_assert
+	tests/test_future tests/test_alloc tests/test_buf tests/test_assert \
+	tests/test_coro
 tests_test_error_SOURCES = tests/test_error.c
 tests_test_loop_SOURCES = tests/test_loop.c
 tests_test_timer_SOURCES = tests/test_timer.c
@@ -39,6 +47,7 @@ tests_test_future_SOURCES = tests/test_future.c
 tests_test_alloc_SOURCES = tests/test_alloc.c
 tests_test_buf_SOURCES = tests/test_buf.c
 tests_test_assert_SOURCES = tests/test_assert.c
+tests_test_coro_SOURCES = tests/test_coro.c
 endif
 
 EXTRA_PROGRAMS += bench/loop_bench

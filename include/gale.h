@@ -14,6 +14,7 @@
 #include "gale/log.h"
 #include "gale/loop.h"
 #include "gale/future.h"
+#include "gale/coro.h"
 #include "gale/resolver.h"
 #include "gale/stream.h"
 #include "gale/tls.h"
