@@ -216,6 +216,10 @@ static void bench_queue(void) {
 }
 
 int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "--kind") == 0) {
+    printf("switch %s\n", gale__ctx_kind());
+    return 0;
+  }
   if (argc > 1) n_ops = atol(argv[1]);
   if (n_ops < 1000) n_ops = 1000;
   bench_switch();
