@@ -1,4 +1,4 @@
-/* Tests of the HTTP/1.x parser (http/wire/h1_parser.c) and body decoder
+/* Tests of the HTTP/1.x parser (http/wire/h1_parser.c and its h1_*.c) and body decoder
  * (http/wire/chunked.c): a table of valid, malformed and smuggling messages with
  * their expected outcome and HTTP status, every valid message split at every
  * byte boundary, pipelining, chunked framing both ways, and the limits. */

@@ -3,7 +3,11 @@
 # framing.  Includes only http/util/ below it.
 libgale_impl_la_SOURCES += \
 	http/wire/h1_parser.h \
+	http/wire/h1_internal.h \
 	http/wire/h1_parser.c \
+	http/wire/h1_chars.c \
+	http/wire/h1_fields.c \
+	http/wire/h1_status.c \
 	http/wire/chunked.c \
 	http/wire/h1_head.h \
 	http/wire/h1_head.c
