@@ -15,7 +15,8 @@ libgale_impl_la_SOURCES += \
 if HAVE_CMOCKA
 check_PROGRAMS += tests/test_h1_parser
 tests_test_h1_parser_SOURCES = tests/test_h1_parser.c
-check_PROGRAMS += tests/test_h1_head
+check_PROGRAMS += tests/test_chunked tests/test_h1_head
+tests_test_chunked_SOURCES = tests/test_chunked.c
 tests_test_h1_head_SOURCES = tests/test_h1_head.c
 endif
 
