@@ -63,6 +63,23 @@ void gale__handle_link(gale_loop *loop, struct gale__handle *handle,
   loop->handles.next = handle;
 }
 
+void gale__coro_link(gale_loop *loop, struct gale__handle *handle,
+                     void (*destroy)(struct gale__handle *)) {
+  handle->destroy = destroy;
+  handle->next = &loop->coros; /* at the tail: unwound oldest first */
+  handle->prev = loop->coros.prev;
+  loop->coros.prev->next = handle;
+  loop->coros.prev = handle;
+}
+
+static void unwind_coros(gale_loop *loop) {
+  while (loop->coros.next != &loop->coros) {
+    struct gale__handle *handle = loop->coros.next;
+    gale__handle_unlink(handle);
+    handle->destroy(handle);
+  }
+}
+
 void gale__handle_unlink(struct gale__handle *handle) {
   if (handle->next == NULL) return;
   handle->prev->next = handle->next;
@@ -296,6 +313,7 @@ gale_loop *gale_loop_new(void) {
   if (loop == NULL) return NULL;
   loop->wake_fd = -1;
   loop->handles.next = loop->handles.prev = &loop->handles;
+  loop->coros.next = loop->coros.prev = &loop->coros;
   loop->rng = (uint64_t)(uintptr_t)loop ^ (uint64_t)(gale__monotonic() * 1e9) ^ 0x9e3779b97f4a7c15ull;
   atomic_init(&loop->wake_pending, false);
   if (pthread_mutex_init(&loop->remote_lock, NULL) != 0) {
@@ -347,6 +365,8 @@ void gale_loop_free(gale_loop *loop) {
     gale_log_error("general", "gale_loop_free called from inside the loop's callbacks: ignored");
     return;
   }
+  /* Coroutines first: their cleanup code may still use anything. */
+  unwind_coros(loop);
   /* First, so adders from other threads get ECLOSED from now on; the write
    * lock waits out any adder still appending. */
   registry_remove(loop);

@@ -76,6 +76,7 @@ struct gale_loop {
   struct event wait_ev; /* bounds run_once's wait */
 
   struct gale__handle handles; /* sentinel */
+  struct gale__handle coros;   /* sentinel: live coroutines */
   struct gale__executor *executor;
   gale_signal *stop_signals[2];
   uint64_t rng; /* periodic jitter */
@@ -99,6 +100,17 @@ GALE_INTERNAL void gale__loop_add_node(gale_loop *loop, struct gale__cb_node *no
  * allowed in it).  Returns GALE_OK, GALE_EINVAL, GALE_ENOMEM. */
 GALE_INTERNAL int gale__loop_add_callback_owned(gale_loop *loop, gale_loop_cb cb,
                                                 void (*drop)(void *arg), void *arg);
+
+/* gale_loop_call_later() for a timer whose argument owns something: if the
+ * loop is freed with the timer pending, drop(arg) runs instead of cb. */
+GALE_INTERNAL int gale__loop_call_later_owned(gale_loop *loop, double delay, gale_loop_cb cb,
+                                              void (*drop)(void *arg), void *arg,
+                                              gale_timer **out);
+
+/* Adds a coroutine's handle to the loop's coroutines: gale_loop_free()
+ * unwinds them first, while everything else they may use still works. */
+GALE_INTERNAL void gale__coro_link(gale_loop *loop, struct gale__handle *handle,
+                                   void (*destroy)(struct gale__handle *));
 
 /* Wakes the loop from another thread (async-signal-safe). */
 GALE_INTERNAL void gale__loop_wake(gale_loop *loop);
