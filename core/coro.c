@@ -168,11 +168,16 @@ static void on_queued_dropped(void *arg) {
   coro_unref(c);
 }
 
+/* A start waits for the loop's next turn (like any callback); a wake-up
+ * runs as soon as the current callbacks are done. */
 static void wake(gale__coro *c) {
   if (c->queued) return;
   c->queued = true;
   c->refs++;
-  gale__loop_add_node(c->loop, &c->qnode);
+  if (c->state == CORO_NEW)
+    gale__loop_add_node(c->loop, &c->qnode);
+  else
+    gale__loop_add_ready(c->loop, &c->qnode);
 }
 
 static void on_awaited_done(struct gale__future_hook *hook) {

@@ -21,7 +21,7 @@
 #define MADV_GUARD_INSTALL 102 /* Linux 6.13; Debian 12's headers predate it */
 #endif
 
-enum { POOL_MAX = 64 };
+enum { POOL_MAX = 256 }; /* stacks kept per thread: a few pages each stay resident */
 
 static size_t page_size(void) {
   static size_t page;

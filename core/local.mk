@@ -66,3 +66,9 @@ bench_programs += bench/loop_bench
 bench_loop_bench_SOURCES = bench/loop_bench.c
 bench_loop_bench_LDADD = libgale_impl.la $(DEP_LIBS)
 EXTRA_DIST += bench/loop.sh
+
+EXTRA_PROGRAMS += bench/coro_bench
+bench_programs += bench/coro_bench
+bench_coro_bench_SOURCES = bench/coro_bench.c
+bench_coro_bench_LDADD = libgale_impl.la $(DEP_LIBS)
+EXTRA_DIST += bench/coro.sh bench/coro_peers.py

@@ -49,6 +49,7 @@ struct gale_loop {
 
   /* Callbacks of this thread: FIFO singly-linked queue. */
   struct gale__cb_node *head, *tail;
+  struct gale__cb_node *ready_head, *ready_tail; /* woken coroutines */
   struct gale__cb_node *free_nodes;
   size_t free_node_count;
   struct event callbacks_ev;  /* runs the queue */
@@ -94,6 +95,11 @@ GALE_INTERNAL struct event_base *gale__loop_base(gale_loop *loop);
  * until its callback runs, or until gale__future_drop() is told of it when
  * the loop is freed first. */
 GALE_INTERNAL void gale__loop_add_node(gale_loop *loop, struct gale__cb_node *node);
+
+/* Queues an embedded node on the ready queue: run right after the current
+ * batch of callbacks (in the same iteration, up to a budget), for
+ * coroutine wake-ups.  Same validity rules as gale__loop_add_node(). */
+GALE_INTERNAL void gale__loop_add_ready(gale_loop *loop, struct gale__cb_node *node);
 
 /* gale_loop_add_callback() for a callback that owns something: if the loop
  * is freed before cb runs, drop(arg) runs instead (no other loop call is

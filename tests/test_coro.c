@@ -408,6 +408,69 @@ static void test_ping_pong(void **state) {
   gale_loop_free(loop);
 }
 
+/* Coroutines handing over to each other forever run without a poll per
+ * hop, yet a timer (and so I/O) still gets its turn. */
+typedef struct spinner {
+  gale_loop *loop;
+  gale_future *to_a, *to_b;
+  bool stop;
+  long hops;
+} spinner;
+
+static int spin_a(void *arg) {
+  spinner *p = arg;
+  while (!p->stop) {
+    gale_future *mine = p->to_a = gale_future_new(p->loop);
+    gale_future_set_result(p->to_b, NULL, NULL);
+    gale_await(mine);
+    gale_future_unref(mine);
+    p->to_a = NULL;
+    p->hops++;
+  }
+  if (p->to_b) gale_future_set_result(p->to_b, NULL, NULL); /* let b see the stop */
+  return GALE_OK;
+}
+
+static int spin_b(void *arg) {
+  spinner *p = arg;
+  for (;;) {
+    gale_future *mine = p->to_b;
+    gale_await(mine);
+    gale_future_unref(mine);
+    if (p->stop) { /* a's last hand-over, or a is still waiting for one */
+      p->to_b = NULL;
+      if (p->to_a) gale_future_set_result(p->to_a, NULL, NULL);
+      return GALE_OK;
+    }
+    p->to_b = gale_future_new(p->loop);
+    gale_future_set_result(p->to_a, NULL, NULL);
+  }
+}
+
+static void set_stop(gale_loop *loop, void *arg) {
+  (void)loop;
+  ((spinner *)arg)->stop = true;
+}
+
+static void test_handoff_does_not_starve_timers(void **state) {
+  (void)state;
+  gale_loop *loop = gale_loop_new();
+  spinner p = {.loop = loop};
+  p.to_b = gale_future_new(loop);
+  gale_future *fb = gale_coro_spawn(loop, spin_b, &p, NULL);
+  gale_future *fa = gale_coro_spawn(loop, spin_a, &p, NULL);
+  gale_loop_call_later(loop, 0.02, set_stop, &p, NULL);
+  gale_future *both[2] = {fa, fb};
+  gale_future *all = gale_future_all(loop, both, 2);
+  assert_int_equal(gale_loop_run_until_complete(loop, all, 10), GALE_OK);
+  assert_true(p.stop);
+  assert_true(p.hops > 100);
+  gale_future_unref(all);
+  gale_future_unref(fa);
+  gale_future_unref(fb);
+  gale_loop_free(loop);
+}
+
 static int child(void *arg) {
   int *depth = arg;
   ++*depth;
@@ -540,6 +603,7 @@ int main(void) {
       cmocka_unit_test(test_loop_freed_mid_await),
       cmocka_unit_test(test_ten_thousand),
       cmocka_unit_test(test_ping_pong),
+      cmocka_unit_test(test_handoff_does_not_starve_timers),
       cmocka_unit_test(test_nested_spawn),
       cmocka_unit_test(test_await_stream_read),
       cmocka_unit_test(test_overflow_names_the_coroutine),
