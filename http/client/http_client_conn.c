@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "http/wire/h1_head.h"
 #include "iostream/stream_internal.h"
 
 #ifndef PACKAGE_VERSION
@@ -41,55 +42,27 @@ static bool skip_user_header(const hc_fetch *f, const char *name, size_t len) {
   return false;
 }
 
-/* The request head is gathered in a stack buffer and handed to the output
- * buffer in one evbuffer_add (a larger head in a few): no printf, no
- * evbuffer call per piece.  It runs once per request. */
-typedef struct head_buf {
-  struct evbuffer *out;
-  size_t n;
-  bool fail;
-  char buf[1024];
-} head_buf;
+static size_t len_or_0(const char *s) { return s ? strlen(s) : 0; }
 
-static void hb_flush(head_buf *h) {
-  if (h->n && evbuffer_add(h->out, h->buf, h->n) != 0) h->fail = true;
-  h->n = 0;
+/* A first reservation big enough for most heads (the writer grows past
+ * it): the variable parts plus room for the fixed fields. */
+static size_t head_size_hint(const hc_fetch *f, const char *proxy_auth) {
+  const gale_url *u = f->purl;
+  const gale_http_request *r = &f->req;
+  return 256 + strlen(f->method) + len_or_0(u->scheme) + len_or_0(u->host) + len_or_0(u->path) +
+         len_or_0(u->query) + len_or_0(r->user_agent) + len_or_0(f->auth) +
+         len_or_0(proxy_auth) + len_or_0(r->referer) +
+         (f->req_headers ? gale_headers_wire_size(f->req_headers) : 0);
 }
 
-static void hb_add(head_buf *h, const char *s, size_t len) {
-  if (!len) return;
-  if (h->n + len > sizeof h->buf) {
-    hb_flush(h);
-    if (len > sizeof h->buf) {
-      if (evbuffer_add(h->out, s, len) != 0) h->fail = true;
-      return;
-    }
-  }
-  memcpy(h->buf + h->n, s, len);
-  h->n += len;
-}
-
-static void hb_str(head_buf *h, const char *s) { hb_add(h, s, strlen(s)); }
-
-static void hb_num(head_buf *h, uint64_t v) {
-  char tmp[20];
-  size_t k = sizeof tmp;
-  do {
-    tmp[--k] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  hb_add(h, tmp + k, sizeof tmp - k);
-}
+static void head_str(gale_h1_head *h, const char *s) { gale_h1_head_append(h, s, strlen(s)); }
 
 /* "Name: value\r\n" */
-static void hb_field(head_buf *h, const char *name, const char *value) {
-  hb_str(h, name);
-  hb_add(h, ": ", 2);
-  hb_str(h, value);
-  hb_add(h, "\r\n", 2);
+static void head_field(gale_h1_head *h, const char *name, const char *value) {
+  gale_h1_head_field(h, name, strlen(name), value, strlen(value));
 }
 
-static int add_target(hc_fetch *f, head_buf *h) {
+static int add_target(hc_fetch *f, gale_h1_head *h) {
   const gale_url *u = f->purl;
   if (f->absolute_form) {
     gale_url v = *u;
@@ -98,81 +71,64 @@ static int add_target(hc_fetch *f, head_buf *h) {
     v.userinfo = NULL;
     v.fragment = NULL;
     if (gale_url_format(&v, buf, sizeof buf, &n) != GALE_OK) return GALE_EURL;
-    hb_add(h, buf, n);
+    gale_h1_head_append(h, buf, n);
     return GALE_OK;
   }
-  hb_str(h, u->path && *u->path ? u->path : "/");
+  head_str(h, u->path && *u->path ? u->path : "/");
   if (u->query) {
-    hb_add(h, "?", 1);
-    hb_str(h, u->query);
+    gale_h1_head_literal(h, "?");
+    head_str(h, u->query);
   }
   return GALE_OK;
 }
 
-static void add_host(const hc_fetch *f, head_buf *h) {
+static void add_host(const hc_fetch *f, gale_h1_head *h) {
   const gale_url *u = f->purl;
   bool def = (strcmp(u->scheme, "https") == 0 && u->port == 443) ||
              (strcmp(u->scheme, "http") == 0 && u->port == 80);
-  if (u->host_is_ipv6) hb_add(h, "[", 1);
-  hb_str(h, u->host);
-  if (u->host_is_ipv6) hb_add(h, "]", 1);
+  if (u->host_is_ipv6) gale_h1_head_literal(h, "[");
+  head_str(h, u->host);
+  if (u->host_is_ipv6) gale_h1_head_literal(h, "]");
   if (!def) {
-    hb_add(h, ":", 1);
-    hb_num(h, u->port);
+    gale_h1_head_literal(h, ":");
+    gale_h1_head_u64(h, u->port);
   }
 }
 
-static int write_head(hc_fetch *f, struct evbuffer *out) {
+/* The fields gale adds unless the caller gave them, then the caller's. */
+static void add_fields(hc_fetch *f, gale_h1_head *h, const char *proxy_auth) {
   const gale_http_request *r = &f->req;
-  size_t start = evbuffer_get_length(out);
-  head_buf hb, *h = &hb;
-  int st;
-  h->out = out;
-  h->n = 0;
-  h->fail = false;
-  hb_str(h, f->method);
-  hb_add(h, " ", 1);
-  st = add_target(f, h);
-  if (st != GALE_OK) return st;
-  hb_add(h, " HTTP/1.1\r\n", 11);
   if (!user_has(f, "Host")) {
-    hb_add(h, "Host: ", 6);
+    gale_h1_head_literal(h, "Host: ");
     add_host(f, h);
-    hb_add(h, "\r\n", 2);
+    gale_h1_head_literal(h, "\r\n");
   }
   if (!user_has(f, "User-Agent")) {
-    if (!r->user_agent) hb_field(h, "User-Agent", "gale/" PACKAGE_VERSION);
-    else if (*r->user_agent) hb_field(h, "User-Agent", r->user_agent);
+    if (!r->user_agent) head_field(h, "User-Agent", "gale/" PACKAGE_VERSION);
+    else if (*r->user_agent) head_field(h, "User-Agent", r->user_agent);
   }
-  if (f->auth && !user_has(f, "Authorization")) hb_field(h, "Authorization", f->auth);
-  if (f->absolute_form && r->proxy_username && !user_has(f, "Proxy-Authorization")) {
-    char *pa = NULL;
-    pa = gale__hc_basic_auth(r->proxy_username, r->proxy_password);
-    if (!pa) return GALE_ENOMEM;
-    hb_field(h, "Proxy-Authorization", pa);
-    free(pa);
-  }
-  if (r->referer && !user_has(f, "Referer")) hb_field(h, "Referer", r->referer);
+  if (f->auth && !user_has(f, "Authorization")) head_field(h, "Authorization", f->auth);
+  if (proxy_auth) head_field(h, "Proxy-Authorization", proxy_auth);
+  if (r->referer && !user_has(f, "Referer")) head_field(h, "Referer", r->referer);
   if (r->decompress_response && !user_has(f, "Accept-Encoding"))
-    hb_add(h, "Accept-Encoding: gzip\r\n", 23);
+    gale_h1_head_literal(h, "Accept-Encoding: gzip\r\n");
   if (r->if_modified_since && !user_has(f, "If-Modified-Since")) {
     char date[GALE_HTTP_DATE_LEN + 1];
     if (gale_http_date_format(r->if_modified_since, date, sizeof date) == GALE_OK)
-      hb_field(h, "If-Modified-Since", date);
+      head_field(h, "If-Modified-Since", date);
   }
   if (f->send_body) {
     if (chunked_upload(f)) {
-      if (!user_has(f, "Transfer-Encoding")) hb_add(h, "Transfer-Encoding: chunked\r\n", 28);
+      if (!user_has(f, "Transfer-Encoding"))
+        gale_h1_head_literal(h, "Transfer-Encoding: chunked\r\n");
     } else if (!user_has(f, "Content-Length")) {
       uint64_t n = r->body_producer ? (uint64_t)r->body_size : (uint64_t)r->body_len;
-      hb_add(h, "Content-Length: ", 16);
-      hb_num(h, n);
-      hb_add(h, "\r\n", 2);
+      gale_h1_head_field_u64(h, "Content-Length", 14, n);
     }
-    if (f->await_continue) hb_add(h, "Expect: 100-continue\r\n", 22);
+    if (f->await_continue) gale_h1_head_literal(h, "Expect: 100-continue\r\n");
   } else if (strcasecmp(f->method, "POST") == 0 || strcasecmp(f->method, "PUT") == 0 ||
              strcasecmp(f->method, "PATCH") == 0) {
-    if (!user_has(f, "Content-Length")) hb_add(h, "Content-Length: 0\r\n", 19);
+    if (!user_has(f, "Content-Length")) gale_h1_head_literal(h, "Content-Length: 0\r\n");
   }
   if (f->req_headers) {
     size_t n = gale_headers_count(f->req_headers);
@@ -181,15 +137,38 @@ static int write_head(hc_fetch *f, struct evbuffer *out) {
       size_t nl, vl;
       gale_headers_at(f->req_headers, i, &name, &nl, &value, &vl);
       if (skip_user_header(f, name, nl)) continue;
-      hb_add(h, name, nl);
-      hb_add(h, ": ", 2);
-      hb_add(h, value, vl);
-      hb_add(h, "\r\n", 2);
+      gale_h1_head_field(h, name, nl, value, vl);
     }
   }
-  hb_add(h, "\r\n", 2);
-  hb_flush(h);
-  if (h->fail) return GALE_ENOMEM;
+}
+
+/* The request head, written into `out` by the wire's head writer. */
+static int write_head(hc_fetch *f, struct evbuffer *out) {
+  const gale_http_request *r = &f->req;
+  size_t start = evbuffer_get_length(out);
+  char *pa = NULL;
+  gale_h1_head h;
+  ssize_t wrote;
+  int st;
+  /* What can fail for another reason than memory runs before the head is
+   * open, so a failure leaves nothing in the output. */
+  if (f->absolute_form && r->proxy_username && !user_has(f, "Proxy-Authorization")) {
+    pa = gale__hc_basic_auth(r->proxy_username, r->proxy_password);
+    if (!pa) return GALE_ENOMEM;
+  }
+  gale_h1_head_init(&h, out, head_size_hint(f, pa));
+  head_str(&h, f->method);
+  gale_h1_head_literal(&h, " ");
+  st = add_target(f, &h);
+  if (st != GALE_OK) {
+    gale_h1_head_fail(&h, st);
+  } else {
+    gale_h1_head_literal(&h, " HTTP/1.1\r\n");
+    add_fields(f, &h, pa);
+  }
+  wrote = gale_h1_head_finish(&h);
+  free(pa);
+  if (wrote < 0) return (int)wrote;
   f->resp.size_request += evbuffer_get_length(out) - start;
   if (f->req.debug_callback) {
     size_t n = evbuffer_get_length(out) - start;
