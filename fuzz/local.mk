@@ -17,7 +17,7 @@ fuzz_replay = fuzz/replay.c fuzz/fuzz.h
 check_PROGRAMS += fuzz/replay_request fuzz/replay_response fuzz/replay_chunked \
 	fuzz/replay_gunzip fuzz/replay_url fuzz/replay_multipart fuzz/replay_cookie \
 	fuzz/replay_range fuzz/replay_xheaders fuzz/replay_signed_value fuzz/replay_writeout \
-	fuzz/replay_multipart_enc fuzz/replay_chunked_enc
+	fuzz/replay_multipart_enc fuzz/replay_chunked_enc fuzz/replay_ws_frame
 check_PROGRAMS += fuzz/replay_client
 fuzz_replay_client_SOURCES = fuzz/fuzz_client.c $(fuzz_replay)
 fuzz_replay_client_LDADD = libgale_impl.la $(DEP_LIBS)
@@ -34,6 +34,7 @@ fuzz_replay_signed_value_SOURCES = fuzz/fuzz_signed_value.c $(fuzz_replay)
 fuzz_replay_writeout_SOURCES = fuzz/fuzz_writeout.c tools/writeout.c $(fuzz_replay)
 fuzz_replay_multipart_enc_SOURCES = fuzz/fuzz_multipart_enc.c $(fuzz_replay)
 fuzz_replay_chunked_enc_SOURCES = fuzz/fuzz_chunked_enc.c $(fuzz_replay)
+fuzz_replay_ws_frame_SOURCES = fuzz/fuzz_ws_frame.c $(fuzz_replay)
 # Replays link the library, not the harness.
 fuzz_replay_request_LDADD = libgale_impl.la $(DEP_LIBS)
 fuzz_replay_response_LDADD = libgale_impl.la $(DEP_LIBS)
@@ -48,3 +49,4 @@ fuzz_replay_signed_value_LDADD = libgale_impl.la $(DEP_LIBS)
 fuzz_replay_writeout_LDADD = libgale_impl.la $(DEP_LIBS)
 fuzz_replay_multipart_enc_LDADD = libgale_impl.la $(DEP_LIBS)
 fuzz_replay_chunked_enc_LDADD = libgale_impl.la $(DEP_LIBS)
+fuzz_replay_ws_frame_LDADD = libgale_impl.la $(DEP_LIBS)

@@ -14,12 +14,14 @@ libgale_impl_la_SOURCES += \
 	http/util/content_type.c http/util/cookie.c \
 	http/util/multipart.c \
 	http/util/range.h http/util/range.c \
-	http/util/gzip.h http/util/gzip.c
+	http/util/gzip.h http/util/gzip.c \
+	http/util/utf8.h http/util/utf8.c
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/test_http_headers tests/test_httpdate tests/test_url \
 	tests/test_form tests/test_content_type tests/test_cookie \
-	tests/test_multipart tests/test_gzip tests/test_range
+	tests/test_multipart tests/test_gzip tests/test_range tests/test_utf8
+tests_test_utf8_SOURCES = tests/test_utf8.c
 tests_test_http_headers_SOURCES = tests/test_http_headers.c
 tests_test_httpdate_SOURCES = tests/test_httpdate.c
 tests_test_url_SOURCES = tests/test_url.c
