@@ -14,6 +14,7 @@
 #include "gale/netutil.h"
 #include "gale/tls.h"
 #include "core/alloc.h"
+#include "core/assert.h"
 #include "http/server/server_internal.h"
 #include "iostream/stream_internal.h"
 
@@ -23,6 +24,22 @@
 enum { STEP_AGAIN = 0, STEP_CONTINUE = 1, STEP_STOP = 2 };
 
 static void conn_process(gale__h1_conn *c);
+
+/* The connection's life cycle (server_internal.h): where each state may
+ * go.  Closing twice (an error answer, then the server's free) is
+ * harmless. */
+#define B(s) GALE__STATE_BIT(s)
+static const uint32_t conn_moves[] = {
+    [GALE__CONN_HEAD] = B(GALE__CONN_BODY) | B(GALE__CONN_APP) | B(GALE__CONN_CLOSING),
+    [GALE__CONN_BODY] = B(GALE__CONN_APP) | B(GALE__CONN_CLOSING),
+    [GALE__CONN_APP] = B(GALE__CONN_HEAD) | B(GALE__CONN_CLOSING),
+    [GALE__CONN_CLOSING] = B(GALE__CONN_CLOSING),
+};
+#undef B
+
+static void conn_to(gale__h1_conn *c, gale__conn_state to) {
+  gale__transition(c->state, to, conn_moves);
+}
 
 static void conn_unref(gale__h1_conn *c) {
   if (--c->refs > 0) return;
@@ -56,7 +73,7 @@ static void drop_request(gale__h1_conn *c, int status) {
   gale_http_server_request *req = c->req;
   if (!req) return;
   c->req = NULL;
-  if (req->app_seen && !req->finished && req->close_cb) {
+  if (req->app_seen && !gale__request_finished(req) && req->close_cb) {
     gale_http_close_cb cb = req->close_cb;
     req->close_cb = NULL;
     cb(req, status, req->close_arg);
@@ -74,13 +91,13 @@ static void drain_consumed(gale__h1_conn *c) {
 
 void gale__conn_close(gale__h1_conn *c) {
   if (c->closed || !c->stream) return;
-  c->state = GALE__CONN_CLOSING;
+  conn_to(c, GALE__CONN_CLOSING);
   cancel_timer(c);
   gale_stream_close(c->stream);
 }
 
 static void close_after_flush(gale__h1_conn *c) {
-  c->state = GALE__CONN_CLOSING;
+  conn_to(c, GALE__CONN_CLOSING);
   cancel_timer(c);
   if (!c->closed && c->stream) gale__stream_close_after_flush(c->stream, LINGER);
 }
@@ -88,7 +105,7 @@ static void close_after_flush(gale__h1_conn *c) {
 void gale__conn_fail(gale__h1_conn *c, int http_status, const char *detail) {
   if (c->closed || c->state == GALE__CONN_CLOSING) return;
   gale_http_server_request *req = c->req;
-  bool head_out = req && req->headers_sent;
+  bool head_out = req && gale__request_head_sent(req);
   /* An answer to HEAD has no body, only GET's Content-Length (RFC 9112
    * §6.3): the method is known once the request line parsed. */
   bool head_req = req && req->msg.method_id == GALE_H1_METHOD_HEAD;
@@ -153,7 +170,8 @@ static void arm_timer(gale__h1_conn *c, bool header) {
 
 void gale__conn_send_continue(gale__h1_conn *c) {
   gale_http_server_request *req = c->req;
-  if (!req || req->continue_sent || !req->msg.expect_continue || req->headers_sent) return;
+  if (!req || req->continue_sent || !req->msg.expect_continue || gale__request_head_sent(req))
+    return;
   req->continue_sent = true;
   struct evbuffer *out = gale__conn_output(c);
   if (out) evbuffer_add(out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
@@ -161,13 +179,12 @@ void gale__conn_send_continue(gale__h1_conn *c) {
 
 static int dispatch(gale__h1_conn *c) {
   gale_http_server_request *req = c->req;
-  c->state = GALE__CONN_APP;
+  conn_to(c, GALE__CONN_APP);
   cancel_timer(c);
   req->app_seen = true;
-  req->body_done = true;
   c->server->request_cb(req, c->server->arg);
   if (c->closed || c->req != req) return STEP_STOP;
-  if (!req->finished) {
+  if (!gale__request_finished(req)) {
     /* Asynchronous: the head must outlive the input buffer's bytes. */
     if (gale__request_detach(req) != GALE_OK) {
       gale__conn_fail(c, 500, "out of memory");
@@ -208,8 +225,13 @@ static int body_complete(gale__h1_conn *c) {
     if (c->closed || c->req != req) return STEP_STOP;
     if (rc != GALE_OK) return body_failed(c, rc);
   }
-  req->body_done = true;
-  if (req->finished) return STEP_CONTINUE; /* answered early while streaming */
+  if (req->input == GALE__RQ_BODY) gale__request_input_to(req, GALE__RQ_DONE);
+  if (gale__request_finished(req)) {
+    /* Answered early while the body streamed in: done with it (the answer
+     * refused keep-alive, the body being unread when the head went out). */
+    conn_to(c, GALE__CONN_APP);
+    return STEP_CONTINUE;
+  }
   return dispatch(c);
 }
 
@@ -228,12 +250,12 @@ static int step_body(gale__h1_conn *c) {
     int rc = gale_h1_body_decode(&req->body_dec, p, n, &used, &data, &dlen);
     if (rc < 0 && rc != GALE_EAGAIN) return body_failed(c, rc);
     int drc = GALE_OK;
-    if (dlen > 0 && !req->finished) drc = deliver_body(c, data, dlen);
+    if (dlen > 0 && !gale__request_finished(req)) drc = deliver_body(c, data, dlen);
     if (c->closed || c->req != req) return STEP_STOP;
     evbuffer_drain(in, used);
     c->progress_time = gale_loop_time(c->server->loop);
     if (drc != GALE_OK) {
-      if (req->headers_sent) {
+      if (gale__request_head_sent(req)) {
         gale__conn_close(c);
         return STEP_STOP;
       }
@@ -275,7 +297,7 @@ static int start_body(gale__h1_conn *c, const char *buf, size_t avail) {
   if (gale__request_detach(req) != GALE_OK) return body_failed(c, GALE_ENOMEM);
   drain_consumed(c);
   gale__conn_send_continue(c);
-  c->state = GALE__CONN_BODY;
+  conn_to(c, GALE__CONN_BODY);
   c->progress_time = gale_loop_time(c->server->loop);
   return STEP_CONTINUE;
 }
@@ -336,21 +358,21 @@ static int step_head(gale__h1_conn *c) {
     gale__conn_fail(c, 501, "CONNECT is not supported");
     return STEP_STOP;
   }
-  req->body_done = req->msg.body_kind == GALE_H1_BODY_NONE;
+  gale__request_input_to(req, req->msg.body_kind == GALE_H1_BODY_NONE ? GALE__RQ_DONE
+                                                                       : GALE__RQ_BODY);
   if (server->opts.headers_cb) {
     req->app_seen = true;
     req->in_headers_cb = true;
     server->opts.headers_cb(req, server->arg);
     if (c->closed || c->req != req) return STEP_STOP;
     req->in_headers_cb = false;
-    if (req->finished) {
+    if (gale__request_finished(req)) {
       /* Answered without reading the body: keep-alive was refused when
        * the answer went out if a body was announced. */
-      c->state = GALE__CONN_APP;
+      conn_to(c, GALE__CONN_APP);
       return STEP_CONTINUE;
     }
   }
-  req->body_done = false;
   return start_body(c, buf, n);
 }
 
@@ -366,7 +388,7 @@ static int step_done(gale__h1_conn *c) {
     close_after_flush(c);
     return STEP_STOP;
   }
-  c->state = GALE__CONN_HEAD; /* last_active: set when conn_process began */
+  conn_to(c, GALE__CONN_HEAD); /* last_active: set when conn_process began */
   return STEP_CONTINUE;
 }
 
@@ -418,7 +440,7 @@ static void conn_process(gale__h1_conn *c) {
     } else if (c->state == GALE__CONN_BODY) {
       r = step_body(c);
     } else { /* APP */
-      if (!c->req || !c->req->finished) {
+      if (!c->req || !gale__request_finished(c->req)) {
         /* An asynchronous handler: a client pipelining on meanwhile is
          * not buffered without bound. */
         if (c->stream && !c->paused &&

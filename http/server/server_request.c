@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/assert.h"
 #include "http/server/server_internal.h"
 #include "iostream/stream_internal.h"
 
@@ -17,6 +18,30 @@
 #define PATHS_KEEP_MAX 4096
 #define GZIP_MIN_LENGTH 1024 /* Tornado's GZipContentEncoding.MIN_LENGTH */
 #define SMALL_BODY 2048      /* bodies up to this are copied next to the head */
+
+/* ---- life cycle (server_internal.h) ------------------------------------------ */
+
+#define B(s) GALE__STATE_BIT(s)
+static const uint32_t input_moves[] = {
+    [GALE__RQ_HEAD] = B(GALE__RQ_BODY) | B(GALE__RQ_DONE),
+    [GALE__RQ_BODY] = B(GALE__RQ_DONE),
+    [GALE__RQ_DONE] = 0,
+};
+static const uint32_t output_moves[] = {
+    [GALE__RS_OPEN] = B(GALE__RS_HEAD_SENT) | B(GALE__RS_FINISHED),
+    [GALE__RS_HEAD_SENT] = B(GALE__RS_FINISHED),
+    [GALE__RS_FINISHED] = 0,
+};
+#undef B
+
+void gale__request_input_to(gale_http_server_request *req, gale__req_input to) {
+  gale__transition(req->input, to, input_moves);
+  req->body_done = to == GALE__RQ_DONE;
+}
+
+void gale__request_output_to(gale_http_server_request *req, gale__req_output to) {
+  gale__transition(req->output, to, output_moves);
+}
 
 /* ---- pool ------------------------------------------------------------------ */
 
@@ -63,6 +88,8 @@ gale_http_server_request *gale__request_new(gale__h1_conn *conn) {
   req->compress_checked = false;
   req->body_cb = NULL;
   req->body_arg = NULL;
+  req->input = GALE__RQ_HEAD;
+  req->output = GALE__RS_OPEN;
   req->streaming = req->body_done = req->continue_sent = false;
   req->app_seen = false;
   req->close_cb = NULL;
@@ -76,7 +103,7 @@ gale_http_server_request *gale__request_new(gale__h1_conn *conn) {
   req->declared_length = 0;
   req->has_declared_length = false;
   req->sent_body = 0;
-  req->headers_sent = req->finished = req->chunked = req->no_body = false;
+  req->headers_sent = req->chunked = req->no_body = false;
   req->keep_alive = false;
   req->force_close = false;
   return req;
@@ -352,7 +379,7 @@ void *gale_http_server_request_get_user(const gale_http_server_request *req) {
 int gale_http_server_request_set_status(gale_http_server_request *req, int code,
                                         const char *reason) {
   if (!req || code < 100 || code > 599) return GALE_EINVAL;
-  if (req->headers_sent) return GALE_ESTATE;
+  if (gale__request_head_sent(req)) return GALE_ESTATE;
   if (reason) {
     size_t n = strlen(reason);
     if (n >= sizeof(req->reason) || !gale_h1_valid_reason(reason, n)) return GALE_EINVAL;
@@ -403,7 +430,7 @@ static int framing_header(gale_http_server_request *req, const char *name, const
 int gale_http_server_request_set_header(gale_http_server_request *req, const char *name,
                                         const char *value) {
   if (!req || !name || !value) return GALE_EINVAL;
-  if (req->headers_sent) return GALE_ESTATE;
+  if (gale__request_head_sent(req)) return GALE_ESTATE;
   if (!gale_h1_valid_token(name, strlen(name))) return GALE_EINVAL;
   bool handled;
   int rc = framing_header(req, name, value, &handled);
@@ -414,7 +441,7 @@ int gale_http_server_request_set_header(gale_http_server_request *req, const cha
 int gale_http_server_request_add_header(gale_http_server_request *req, const char *name,
                                         const char *value) {
   if (!req || !name || !value) return GALE_EINVAL;
-  if (req->headers_sent) return GALE_ESTATE;
+  if (gale__request_head_sent(req)) return GALE_ESTATE;
   if (!gale_h1_valid_token(name, strlen(name))) return GALE_EINVAL;
   bool handled;
   int rc = framing_header(req, name, value, &handled);
@@ -424,7 +451,7 @@ int gale_http_server_request_add_header(gale_http_server_request *req, const cha
 
 int gale_http_server_request_clear_header(gale_http_server_request *req, const char *name) {
   if (!req || !name) return GALE_EINVAL;
-  if (req->headers_sent) return GALE_ESTATE;
+  if (gale__request_head_sent(req)) return GALE_ESTATE;
   if (name_is(name, "Content-Length")) req->has_declared_length = false;
   if (name_is(name, "Connection")) req->force_close = false;
   gale_headers_remove(req->resp_headers, name);
@@ -441,7 +468,7 @@ const char *gale_http_server_request_get_response_header(const gale_http_server_
 
 static int check_writable(gale_http_server_request *req) {
   if (!req) return GALE_EINVAL;
-  if (req->finished) return GALE_ESTATE;
+  if (gale__request_finished(req)) return GALE_ESTATE;
   if (!req->conn || req->conn->closed) return GALE_ECLOSED;
   return GALE_OK;
 }
@@ -494,10 +521,10 @@ void gale_http_server_request_discard(gale_http_server_request *req) {
 }
 
 bool gale_http_server_request_headers_sent(const gale_http_server_request *req) {
-  return req->headers_sent;
+  return gale__request_head_sent(req);
 }
 bool gale_http_server_request_finished(const gale_http_server_request *req) {
-  return req->finished;
+  return gale__request_finished(req);
 }
 
 /* ---- response: on the wire ---------------------------------------------------------- */
@@ -680,7 +707,7 @@ static bool should_gzip_stream(gale_http_server_request *req);
 int gale_http_server_request_flush(gale_http_server_request *req) {
   int rc = check_writable(req);
   if (rc != GALE_OK) return rc;
-  if (!req->headers_sent) {
+  if (!gale__request_head_sent(req)) {
     bool gz = false;
     req->no_body = req->msg.method_id == GALE_H1_METHOD_HEAD || status_has_no_body(req->status);
     if (should_gzip_stream(req) &&
@@ -688,6 +715,7 @@ int gale_http_server_request_flush(gale_http_server_request *req) {
       gz = true;
     rc = write_head(req, -1, gz);
     if (rc != GALE_OK) return rc;
+    gale__request_output_to(req, GALE__RS_HEAD_SENT);
   }
   rc = send_pending(req);
   if (rc == GALE_EINVAL) {
@@ -794,13 +822,13 @@ static int compress_pending(gale_http_server_request *req) {
 
 int gale_http_server_request_finish(gale_http_server_request *req) {
   if (!req) return GALE_EINVAL;
-  if (req->finished) return GALE_ESTATE;
+  if (gale__request_finished(req)) return GALE_ESTATE;
   if (!req->conn || req->conn->closed) {
-    req->finished = true;
+    gale__request_output_to(req, GALE__RS_FINISHED);
     return GALE_ECLOSED;
   }
   int rc = GALE_OK;
-  if (!req->headers_sent) {
+  if (!gale__request_head_sent(req)) {
     size_t len = evbuffer_get_length(req->pending);
     bool gz = false;
     req->no_body = req->msg.method_id == GALE_H1_METHOD_HEAD || status_has_no_body(req->status);
@@ -813,7 +841,10 @@ int gale_http_server_request_finish(gale_http_server_request *req) {
       len = 0;
     }
     rc = write_head(req, (int64_t)len, gz);
-    if (rc == GALE_OK) rc = send_pending(req);
+    if (rc == GALE_OK) {
+      gale__request_output_to(req, GALE__RS_HEAD_SENT);
+      rc = send_pending(req);
+    }
   } else {
     if (req->deflate && !req->no_body) {
       rc = deflate_pending(req, true); /* the rest and the gzip trailer */
@@ -830,7 +861,7 @@ int gale_http_server_request_finish(gale_http_server_request *req) {
       req->sent_body != req->declared_length)
     rc = GALE_EINVAL;
   if (rc != GALE_OK) req->keep_alive = false;
-  req->finished = true;
+  gale__request_output_to(req, GALE__RS_FINISHED);
   gale__server_access_log(req);
   gale__conn_request_finished(req->conn);
   return rc;
