@@ -66,9 +66,23 @@ typedef enum gale__req_output {
 } gale__req_output;
 
 struct gale_http_server_request {
-  struct gale__h1_conn *conn;  /* NULL once the connection is gone */
+  /* ---- Kept by the server's pool from one request to the next: memory
+   * that would otherwise be allocated again (the header array after the
+   * struct, the buffers' capacity, the response header table, the pending
+   * evbuffer).  gale__request_free() empties them; they hold no data of
+   * the previous request. */
   gale_http_server *server;
   struct gale_http_server_request *next_free;
+  gale_buf paths;              /* "path\0query\0[host\0]" */
+  gale_buf body;               /* buffered body, NUL-terminated */
+  gale_headers *resp_headers;
+  struct evbuffer *pending;    /* written, not yet flushed */
+
+  /* ---- Per request: everything from `conn` to the end is zeroed by one
+   * memset in request_reset() (server_request.c), which then sets the few
+   * fields whose start is not zero.  A new field goes below and is reset
+   * with the rest. */
+  struct gale__h1_conn *conn;  /* NULL once the connection is gone */
 
   /* The head: parsed spans (NUL-terminated in place).  The parser lives
    * here, not in the connection, so an idle connection does not carry it. */
@@ -78,32 +92,16 @@ struct gale_http_server_request {
   const char *head_base;       /* where the head starts (buffer or copy) */
   size_t head_len;
   const char *method, *target, *version, *host;
-  gale_buf paths;              /* "path\0query\0[host\0]" (reused) */
   const char *path, *query;
-  char remote_ip[48];
   const char *protocol;
   double start_time;
+  char remote_ip[48];
 
   /* Body. */
   gale_h1_body body_dec;
-  gale_buf body;               /* buffered body, NUL-terminated (reused) */
   gale_gzip *inflate;          /* decompress_request */
   gale_http_body_cb body_cb;
   void *body_arg;
-  uint8_t input;               /* gale__req_input */
-  uint8_t output;              /* gale__req_output */
-  /* Flags that are options or facts, not the life cycle. */
-  bool streaming : 1;          /* the body goes to body_cb, not the buffer */
-  bool continue_sent : 1;
-  bool app_seen : 1;           /* headers_cb or request_cb has run */
-  bool in_headers_cb : 1;
-  bool force_close : 1;        /* Connection: close from the app, or an error */
-  /* Mirrors for write_head() (which reads and sets them; the head writer
-   * shared with the client replaces it): body_done is input == DONE, kept
-   * by gale__request_input_to(); headers_sent is set by write_head, and its
-   * callers then move output to HEAD_SENT. */
-  bool body_done : 1;
-  bool headers_sent : 1;
 
   /* Application hooks. */
   gale_http_close_cb close_cb;
@@ -116,19 +114,32 @@ struct gale_http_server_request {
   void (*layer_free)(gale_http_server_request *req);
 
   /* Response. */
-  int status;
-  char reason[64];
   const char *reason_ptr;      /* reason, or a static phrase */
-  gale_headers *resp_headers;
-  struct evbuffer *pending;    /* written, not yet flushed */
   uint64_t declared_length;    /* Content-Length set by the app */
   uint64_t sent_body;          /* body bytes handed to the connection */
   gale_gzip *deflate;          /* compressing this (streamed) response */
+  int status;
+  char reason[64];
+
+  uint8_t input;               /* gale__req_input */
+  uint8_t output;              /* gale__req_output */
+  /* Flags that are options or facts, not the life cycle. */
+  bool streaming : 1;          /* the body goes to body_cb, not the buffer */
+  bool continue_sent : 1;
+  bool app_seen : 1;           /* headers_cb or request_cb has run */
+  bool in_headers_cb : 1;
+  bool force_close : 1;        /* Connection: close from the app, or an error */
   bool has_declared_length : 1;
   bool chunked : 1;            /* response uses chunked encoding */
   bool no_body : 1;            /* HEAD, 1xx, 204, 304 */
   bool keep_alive : 1;         /* decided when the head is written */
   bool compress_checked : 1;   /* streaming gzip ruled out (a file follows) */
+  /* Mirrors for write_head() (which reads and sets them; the head writer
+   * shared with the client replaces it): body_done is input == DONE, kept
+   * by gale__request_input_to(); headers_sent is set by write_head, and its
+   * callers then move output to HEAD_SENT. */
+  bool body_done : 1;
+  bool headers_sent : 1;
 };
 
 typedef struct gale__h1_conn {

@@ -3,6 +3,7 @@
  * connection on flush/finish.  Request objects are pooled per server so a
  * keep-alive request costs no allocation once warm. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,16 +46,38 @@ void gale__request_output_to(gale_http_server_request *req, gale__req_output to)
 
 /* ---- pool ------------------------------------------------------------------ */
 
+/* The one place a request starts afresh, new or from the pool: the
+ * per-request part (from `conn` on) is zeroed at once, then the fields
+ * whose start is not zero are set. */
+static void request_reset(gale_http_server_request *req, gale__h1_conn *conn) {
+  gale_http_server *server = conn->server;
+  size_t from = offsetof(gale_http_server_request, conn);
+  memset((char *)req + from, 0, sizeof(*req) - from);
+  req->conn = conn;
+  gale_h1_parser_init(&req->parser, GALE_H1_REQUEST, &server->limits);
+  req->msg.headers = (gale_h1_header *)(req + 1);
+  req->msg.headers_cap = server->limits.max_headers;
+  req->method = req->target = req->version = req->host = "";
+  req->path = req->query = "";
+  req->protocol = conn->is_tls ? "https" : "http";
+  req->start_time = conn->last_active; /* read by conn_process just now */
+  req->status = 200;
+  req->input = GALE__RQ_HEAD;
+  req->output = GALE__RS_OPEN;
+}
+
 gale_http_server_request *gale__request_new(gale__h1_conn *conn) {
   gale_http_server *server = conn->server;
   gale_http_server_request *req = server->free_reqs;
-  size_t nh = server->limits.max_headers;
   if (req) {
     server->free_reqs = req->next_free;
     server->nfree_reqs--;
+    req->next_free = NULL;
   } else {
+    size_t nh = server->limits.max_headers;
     req = gale__calloc(1, sizeof(*req) + nh * sizeof(gale_h1_header));
     if (!req) return NULL;
+    req->server = server;
     gale_buf_init(&req->paths, 0);
     gale_buf_init(&req->body, 0);
     req->resp_headers = gale_headers_new();
@@ -66,46 +89,7 @@ gale_http_server_request *gale__request_new(gale__h1_conn *conn) {
       return NULL;
     }
   }
-  req->conn = conn;
-  req->server = server;
-  req->next_free = NULL;
-  gale_h1_parser_init(&req->parser, GALE_H1_REQUEST, &server->limits);
-  memset(&req->msg, 0, sizeof(req->msg));
-  req->msg.headers = (gale_h1_header *)(req + 1);
-  req->msg.headers_cap = nh;
-  req->head_copy = NULL;
-  req->head_base = NULL;
-  req->head_len = 0;
-  req->in_headers_cb = false;
-  req->method = req->target = req->version = req->host = "";
-  req->path = req->query = "";
-  req->remote_ip[0] = '\0'; /* formatted on first use */
-  req->protocol = conn->is_tls ? "https" : "http";
-  req->start_time = conn->last_active; /* read by conn_process just now */
-  gale_buf_reset(&req->body);
-  req->inflate = NULL;
-  req->deflate = NULL;
-  req->compress_checked = false;
-  req->body_cb = NULL;
-  req->body_arg = NULL;
-  req->input = GALE__RQ_HEAD;
-  req->output = GALE__RS_OPEN;
-  req->streaming = req->body_done = req->continue_sent = false;
-  req->app_seen = false;
-  req->close_cb = NULL;
-  req->close_arg = NULL;
-  req->user = NULL;
-  req->layer = NULL;
-  req->layer_free = NULL;
-  req->status = 200;
-  req->reason[0] = '\0';
-  req->reason_ptr = NULL;
-  req->declared_length = 0;
-  req->has_declared_length = false;
-  req->sent_body = 0;
-  req->headers_sent = req->chunked = req->no_body = false;
-  req->keep_alive = false;
-  req->force_close = false;
+  request_reset(req, conn);
   return req;
 }
 
