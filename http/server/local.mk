@@ -6,6 +6,8 @@ libgale_impl_la_SOURCES += \
 	http/server/http_server.c \
 	http/server/http1_server.c \
 	http/server/server_request.c \
+	http/server/server_request_head.c \
+	http/server/server_response.c \
 	http/server/xheaders.h http/server/xheaders.c
 if HAVE_CMOCKA
 check_PROGRAMS += tests/test_http_server tests/test_http_server_life tests/test_http_curl \

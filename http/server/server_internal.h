@@ -206,7 +206,7 @@ GALE_INTERNAL void gale__server_access_log(gale_http_server_request *req);
 /* Formats the peer's IP of a connection into buf ("" if unknown). */
 GALE_INTERNAL void gale__conn_peer_ip(gale__h1_conn *conn, char *buf, size_t len);
 
-/* server_request.c */
+/* server_request.c, server_request_head.c, server_response.c */
 GALE_INTERNAL gale_http_server_request *gale__request_new(gale__h1_conn *conn);
 GALE_INTERNAL void gale__request_free(gale_http_server_request *req);
 GALE_INTERNAL void gale__request_pool_free(gale_http_server *server);
@@ -222,6 +222,9 @@ static inline bool gale__request_finished(const gale_http_server_request *req) {
 static inline bool gale__request_head_sent(const gale_http_server_request *req) {
   return req->output != GALE__RS_OPEN;
 }
+/* GALE_OK if the response may still take bytes, else GALE_EINVAL (no
+ * request), GALE_ESTATE (finished) or GALE_ECLOSED. */
+GALE_INTERNAL int gale__request_check_writable(const gale_http_server_request *req);
 GALE_INTERNAL int gale__request_body_append(gale_http_server_request *req, const char *data,
                                             size_t len);
 
