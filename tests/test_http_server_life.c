@@ -1,8 +1,11 @@
 /* The HTTP server's life cycles seen from outside: the moves of the
  * connection and of the request that test_http_server.c does not reach
- * (a handler answering while its body still streams in), and pooled
- * requests that must come back clean whatever the previous request did. */
+ * (a handler answering while its body still streams in), pooled requests
+ * that must come back clean whatever the previous request did, and what
+ * an idle keep-alive connection still holds (as little as possible). */
 #include "test_http_server_util.h"
+#include "http/server/server_internal.h"
+#include "iostream/stream_priv.h"
 
 typedef struct fixture {
   gale_loop *loop;
@@ -274,10 +277,42 @@ static void test_pool_reuse_is_clean(void **state) {
   stop(&f);
 }
 
+/* Idle between keep-alive requests: no request, no deadline timer, no
+ * stream buffer; the next request is served as usual. */
+static void test_idle_connection_is_lean(void **state) {
+  (void)state;
+  fixture f;
+  start(&f);
+  tclient c;
+  tc_open(&c, f.port);
+  for (int i = 1; i <= 3; i++) {
+    tc_send(&c, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+    TH_RUN_UNTIL(f.loop, tc_count(&c) == i, 5);
+    th_run_for(f.loop, 0.01);
+    assert_int_equal(gale_http_server_connection_count(f.server), 1);
+    gale__h1_conn *conn = f.server->conns;
+    assert_non_null(conn);
+    assert_null(conn->req);
+    assert_true(gale__conn_is_idle(conn));
+    assert_null(conn->stream->in);
+    assert_null(conn->stream->out);
+    assert_null(conn->stream->tm);
+  }
+  /* A head arriving in pieces gets its deadline back. */
+  tc_send(&c, "GET / HTTP/1.1\r\n");
+  TH_RUN_UNTIL(f.loop, f.server->conns->req != NULL, 5);
+  assert_non_null(f.server->conns->req->timer);
+  tc_send(&c, "Host: h\r\n\r\n");
+  TH_RUN_UNTIL(f.loop, tc_count(&c) == 4, 5);
+  tc_close(&c);
+  stop(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_answer_while_body_streams),
       cmocka_unit_test(test_pool_reuse_is_clean),
+      cmocka_unit_test(test_idle_connection_is_lean),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

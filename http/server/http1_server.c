@@ -43,8 +43,6 @@ static void conn_to(gale__h1_conn *c, gale__conn_state to) {
 
 static void conn_unref(gale__h1_conn *c) {
   if (--c->refs > 0) return;
-  if (c->timer) gale_timer_cancel(c->timer);
-  c->timer = NULL;
   gale_http_server *server = c->server;
   free(c);
   gale__server_maybe_free(server);
@@ -60,9 +58,12 @@ bool gale__conn_is_idle(const gale__h1_conn *c) {
          gale_stream_read_buffer_size(c->stream) == 0;
 }
 
+/* The header and body deadlines are the request's (an idle connection
+ * has none; the server's sweep closes it). */
 static void cancel_timer(gale__h1_conn *c) {
-  if (c->timer) gale_timer_cancel(c->timer);
-  c->timer = NULL;
+  gale_http_server_request *req = c->req;
+  if (req && req->timer) gale_timer_cancel(req->timer);
+  if (req) req->timer = NULL;
 }
 
 /* ---- ending a request ------------------------------------------------------ */
@@ -72,6 +73,7 @@ static void cancel_timer(gale__h1_conn *c) {
 static void drop_request(gale__h1_conn *c, int status) {
   gale_http_server_request *req = c->req;
   if (!req) return;
+  cancel_timer(c);
   c->req = NULL;
   if (req->app_seen && !gale__request_finished(req) && req->close_cb) {
     gale_http_close_cb cb = req->close_cb;
@@ -85,8 +87,10 @@ static void drop_request(gale__h1_conn *c, int status) {
 /* Drops bytes of the current request that still sit in the input buffer
  * (a head parsed in place). */
 static void drain_consumed(gale__h1_conn *c) {
-  if (c->consumed && c->stream) evbuffer_drain(gale__stream_input(c->stream), c->consumed);
-  c->consumed = 0;
+  gale_http_server_request *req = c->req;
+  if (!req) return;
+  if (req->consumed && c->stream) evbuffer_drain(gale__stream_input(c->stream), req->consumed);
+  req->consumed = 0;
 }
 
 void gale__conn_close(gale__h1_conn *c) {
@@ -142,18 +146,19 @@ void gale__conn_fail(gale__h1_conn *c, int http_status, const char *detail) {
 
 static void conn_timer_fired(gale_loop *loop, void *arg) {
   gale__h1_conn *c = arg;
-  c->timer = NULL;
+  gale_http_server_request *req = c->req; /* the timer went with it */
+  req->timer = NULL;
   if (c->closed) return;
-  if (c->timer_is_header) {
+  if (req->timer_is_header) {
     if (c->state == GALE__CONN_HEAD) gale__conn_fail(c, 408, "timed out reading the header section");
     return;
   }
   if (c->state != GALE__CONN_BODY) return;
   double timeout = c->server->opts.body_timeout;
-  double idle = gale_loop_time(loop) - c->progress_time;
+  double idle = gale_loop_time(loop) - req->progress_time;
   if (idle < timeout) {
-    c->timer_is_header = false;
-    gale_loop_call_later(loop, timeout - idle, conn_timer_fired, c, &c->timer);
+    req->timer_is_header = false;
+    gale_loop_call_later(loop, timeout - idle, conn_timer_fired, c, &req->timer);
     return;
   }
   gale__conn_fail(c, 408, "timed out reading the body");
@@ -161,9 +166,10 @@ static void conn_timer_fired(gale_loop *loop, void *arg) {
 
 static void arm_timer(gale__h1_conn *c, bool header) {
   double t = header ? c->server->opts.header_timeout : c->server->opts.body_timeout;
-  if (c->timer || t <= 0) return;
-  c->timer_is_header = header;
-  gale_loop_call_later(c->server->loop, t, conn_timer_fired, c, &c->timer);
+  gale_http_server_request *req = c->req;
+  if (req->timer || t <= 0) return;
+  req->timer_is_header = header;
+  gale_loop_call_later(c->server->loop, t, conn_timer_fired, c, &req->timer);
 }
 
 /* ---- the steps ----------------------------------------------------------------- */
@@ -236,14 +242,15 @@ static int body_complete(gale__h1_conn *c) {
 }
 
 static int step_body(gale__h1_conn *c) {
-  struct evbuffer *in = gale__stream_input(c->stream);
   gale_http_server_request *req = c->req;
   for (;;) {
-    size_t n = evbuffer_get_contiguous_space(in);
-    if (n == 0) {
+    /* Asked first: an idle stream has no input buffer to make. */
+    if (gale_stream_read_buffer_size(c->stream) == 0) {
       arm_timer(c, false);
       return STEP_AGAIN;
     }
+    struct evbuffer *in = gale__stream_input(c->stream);
+    size_t n = evbuffer_get_contiguous_space(in);
     const char *p = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
     size_t used = 0, dlen = 0;
     const char *data = NULL;
@@ -253,7 +260,7 @@ static int step_body(gale__h1_conn *c) {
     if (dlen > 0 && !gale__request_finished(req)) drc = deliver_body(c, data, dlen);
     if (c->closed || c->req != req) return STEP_STOP;
     evbuffer_drain(in, used);
-    c->progress_time = gale_loop_time(c->server->loop);
+    req->progress_time = gale_loop_time(c->server->loop);
     if (drc != GALE_OK) {
       if (gale__request_head_sent(req)) {
         gale__conn_close(c);
@@ -290,7 +297,7 @@ static int start_body(gale__h1_conn *c, const char *buf, size_t avail) {
       if (c->closed || c->req != req) return STEP_STOP;
       if (drc != GALE_OK) return body_failed(c, drc);
     }
-    c->consumed += used;
+    req->consumed += used;
     if (rc == GALE_H1_BODY_DONE) return body_complete(c);
   }
   /* The body comes over later reads: copy the head out of the buffer. */
@@ -298,20 +305,20 @@ static int start_body(gale__h1_conn *c, const char *buf, size_t avail) {
   drain_consumed(c);
   gale__conn_send_continue(c);
   conn_to(c, GALE__CONN_BODY);
-  c->progress_time = gale_loop_time(c->server->loop);
+  req->progress_time = gale_loop_time(c->server->loop);
   return STEP_CONTINUE;
 }
 
 static int step_head(gale__h1_conn *c) {
   gale_http_server *server = c->server;
-  struct evbuffer *in = gale__stream_input(c->stream);
-  size_t len = evbuffer_get_length(in);
+  size_t len = gale_stream_read_buffer_size(c->stream);
   if ((server->shutting_down || server->dead) && !c->req) {
     /* Graceful shutdown: no new requests on this connection. */
     gale__conn_close(c);
     return STEP_STOP;
   }
   if (len == 0) return STEP_AGAIN;
+  struct evbuffer *in = gale__stream_input(c->stream);
   if (!c->req) {
     c->req = gale__request_new(c);
     if (!c->req) {
@@ -344,7 +351,7 @@ static int step_head(gale__h1_conn *c) {
   }
   cancel_timer(c);
   c->requests++;
-  c->consumed = (size_t)rc;
+  req->consumed = (size_t)rc;
   if (gale__request_set_head(req, buf) != GALE_OK) {
     gale__conn_fail(c, 503, "out of memory");
     return STEP_STOP;
@@ -381,6 +388,7 @@ static int step_done(gale__h1_conn *c) {
   gale_http_server_request *req = c->req;
   bool keep = req->keep_alive;
   drain_consumed(c);
+  cancel_timer(c);
   c->req = NULL;
   req->conn = NULL;
   gale__request_free(req);
@@ -518,7 +526,7 @@ static void conn_on_close(gale_stream *stream, int reason, void *arg) {
   gale__h1_conn *c = arg;
   c->closed = true;
   cancel_timer(c);
-  c->consumed = 0;
+  if (c->req) c->req->consumed = 0;
   drop_request(c, reason == GALE_OK ? GALE_ECANCELLED : reason);
   c->stream = NULL;
   gale__server_conn_gone(c->server, c);

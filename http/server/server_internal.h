@@ -100,6 +100,12 @@ struct gale_http_server_request {
   /* Body. */
   gale_h1_body body_dec;
   gale_gzip *inflate;          /* decompress_request */
+  double progress_time;        /* last body progress (body timeout) */
+  size_t consumed;             /* input bytes of this request not yet
+                                  drained (head parsed in place) */
+  /* The connection's header or body deadline: kept here, not in the
+   * connection, as only a connection with a request has one. */
+  gale_timer *timer;
   gale_http_body_cb body_cb;
   void *body_arg;
 
@@ -134,6 +140,7 @@ struct gale_http_server_request {
   bool no_body : 1;            /* HEAD, 1xx, 204, 304 */
   bool keep_alive : 1;         /* decided when the head is written */
   bool compress_checked : 1;   /* streaming gzip ruled out (a file follows) */
+  bool timer_is_header : 1;
   /* Mirrors for write_head() (which reads and sets them; the head writer
    * shared with the client replaces it): body_done is input == DONE, kept
    * by gale__request_input_to(); headers_sent is set by write_head, and its
@@ -147,20 +154,15 @@ typedef struct gale__h1_conn {
   gale_stream *stream;
   struct gale__h1_conn *prev, *next;
   gale_http_server_request *req; /* current request or NULL */
-  gale_timer *timer;             /* header or body deadline */
-  double progress_time;          /* last body progress (body timeout) */
-  size_t consumed;               /* input bytes of the current request not
-                                    yet drained (head parsed in place) */
-  unsigned requests;
-  unsigned refs;                 /* stream open + scheduled callbacks + busy */
   double last_active;            /* loop time of the last request activity */
+  unsigned requests;
+  uint16_t refs;                 /* stream open + scheduled callbacks + busy */
   uint8_t state;                 /* gale__conn_state, moved by conn_to() */
   bool closed : 1;               /* the stream closed */
   bool processing : 1;           /* conn_process is on the stack */
   bool scheduled : 1;            /* a process callback is queued */
   bool paused : 1;               /* reading paused for back-pressure */
   bool paused_app : 1;           /* ... while an async handler runs */
-  bool timer_is_header : 1;
   bool is_tls : 1;
   bool write_watch : 1;          /* write deadline armed (stream idle timer) */
 } gale__h1_conn;

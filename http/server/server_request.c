@@ -107,6 +107,7 @@ static void request_release(gale_http_server_request *req) {
 
 void gale__request_free(gale_http_server_request *req) {
   if (!req) return;
+  gale__assert(!req->timer); /* the connection cancels it first */
   if (req->layer_free) {
     void (*fn)(gale_http_server_request *) = req->layer_free;
     req->layer_free = NULL;
