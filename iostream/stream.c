@@ -132,6 +132,7 @@ int gale_stream_new(gale_loop *loop, int fd, const gale_stream_options *opts, ga
   if (opts && (opts->idle_timeout < 0 || opts->read_timeout < 0)) return GALE_EINVAL;
   gale_stream *s = calloc(1, sizeof(*s));
   if (!s) return GALE_ENOMEM;
+  gale__stream_buffers_hold();
   gale_stream_options o;
   if (opts) o = *opts;
   else gale_stream_options_init(&o);
@@ -152,6 +153,7 @@ nomem:
     free(s->tm);
   }
   free(s);
+  gale__stream_buffers_drop();
   return GALE_ENOMEM;
 }
 
@@ -172,10 +174,10 @@ static void stream_destroy(gale_stream *s) {
     free(w);
   }
   if (s->fd >= 0) close(s->fd);
-  if (s->in) evbuffer_free(s->in);
-  if (s->out) evbuffer_free(s->out);
+  gale__stream_give_buffers(s);
   free(s->addrs);
   free(s);
+  gale__stream_buffers_drop();
 }
 
 void gale__stream_ref(gale_stream *s) { s->refs++; }
@@ -231,46 +233,6 @@ void gale__stream_schedule(gale_stream *s) {
 }
 
 /* ---- closing ------------------------------------------------------------- */
-
-/* ---- the buffers ---------------------------------------------------------- */
-
-struct evbuffer *gale__stream_in(gale_stream *s) {
-  if (!s->in) s->in = evbuffer_new();
-  return s->in;
-}
-
-struct evbuffer *gale__stream_out(gale_stream *s) {
-  if (!s->out && (s->out = evbuffer_new()) != NULL && s->xp->out_to_fd)
-    evbuffer_set_flags(s->out, EVBUFFER_FLAG_DRAINS_TO_FD);
-  return s->out;
-}
-
-/* An idle stream keeps no buffer (an evbuffer and its bookkeeping cost
- * more than the rest of an idle connection): the empty ones go when the
- * outermost dispatch ends, where nobody holds them; the next read or write
- * makes them again. */
-static void trim_buffers(gale_stream *s) {
-  if (s->in && evbuffer_get_length(s->in) == 0) {
-    evbuffer_free(s->in);
-    s->in = NULL;
-  }
-  if (s->out && evbuffer_get_length(s->out) == 0) {
-    evbuffer_free(s->out);
-    s->out = NULL;
-  }
-}
-
-void gale__stream_release_input(gale_stream *s) {
-  /* evbuffer_drain frees chains only when it has data to drain: an empty
-   * chain left by a reservation that read nothing would stay allocated, so
-   * push a byte through to release it.  (The evbuffer itself may still be
-   * lent to a caller here; trim_buffers frees it later.) */
-  if (s->in && evbuffer_get_length(s->in) == 0) {
-    struct evbuffer_iovec v;
-    if (evbuffer_peek(s->in, -1, NULL, &v, 1) == 0 && evbuffer_add(s->in, "", 1) == 0)
-      evbuffer_drain(s->in, 1);
-  }
-}
 
 void gale__stream_fail(gale_stream *s, int reason, int errnum) {
   if (gale__stream_is_closed(s)) return;
@@ -492,7 +454,7 @@ void gale__stream_dispatch(gale_stream *s) {
   while (dispatch_step(s)) {
   }
   s->depth--;
-  trim_buffers(s);
+  gale__stream_trim_buffers(s);
   if (!gale__stream_is_closed(s)) gale__stream_update_events(s);
   gale__stream_unref(s);
 }

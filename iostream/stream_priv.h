@@ -207,10 +207,7 @@ static inline struct event_base *gale__stream_base(const gale_stream *s) {
 static inline size_t gale__buf_len(const struct evbuffer *b) {
   return b ? evbuffer_get_length(b) : 0;
 }
-/* The input / output buffer, made if the stream has none; NULL when out of
- * memory. */
-GALE_INTERNAL struct evbuffer *gale__stream_in(gale_stream *s);
-GALE_INTERNAL struct evbuffer *gale__stream_out(gale_stream *s);
+
 /* Closed (or notified): the fd is gone and no more I/O happens. */
 static inline bool gale__stream_is_closed(const gale_stream *s) {
   return s->phase >= GALE__SP_CLOSED;
@@ -226,6 +223,22 @@ GALE_INTERNAL void gale__stream_touch(gale_stream *s, bool read_progress);
 GALE_INTERNAL void gale__stream_ref(gale_stream *s);
 GALE_INTERNAL void gale__stream_unref(gale_stream *s);
 GALE_INTERNAL bool gale__stream_wants_read(const gale_stream *s);
+
+/* ---- stream_buf.c ---- */
+/* The input / output buffer, made (or taken from the thread's cache) if the
+ * stream has none; NULL when out of memory. */
+GALE_INTERNAL struct evbuffer *gale__stream_in(gale_stream *s);
+GALE_INTERNAL struct evbuffer *gale__stream_out(gale_stream *s);
+/* Gives back the empty buffers (end of the outermost dispatch). */
+GALE_INTERNAL void gale__stream_trim_buffers(gale_stream *s);
+/* Gives back both buffers, whatever they hold (destroy). */
+GALE_INTERNAL void gale__stream_give_buffers(gale_stream *s);
+/* A stream of this thread is made / destroyed: the cache empties with the
+ * last one. */
+GALE_INTERNAL void gale__stream_buffers_hold(void);
+GALE_INTERNAL void gale__stream_buffers_drop(void);
+/* Empty buffers waiting in this thread's cache (for tests). */
+GALE_INTERNAL size_t gale__stream_buffers_cached(void);
 /* Frees the empty chain a reservation that read nothing left in s->in. */
 GALE_INTERNAL void gale__stream_release_input(gale_stream *s);
 /* errno of a failed socket call → a gale status. */

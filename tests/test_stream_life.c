@@ -259,9 +259,13 @@ static void test_idle_holds_no_buffers(void **st) {
   TH_RUN_UNTIL(f.loop, f.writes == 1, 5);
   assert_null(f.s->out);
   assert_int_equal(read(f.peer, buf, sizeof(buf)), 2);
+  /* The given-back buffers wait for the next exchange, and go with the
+   * thread's last stream. */
+  assert_true(gale__stream_buffers_cached() >= 1);
   gale_stream_close(f.s);
   TH_RUN_UNTIL(f.loop, f.closes == 1, 5);
   lf_done(&f);
+  assert_int_equal(gale__stream_buffers_cached(), 0);
 }
 
 int main(void) {
