@@ -20,6 +20,7 @@ typedef struct fixture {
   gale_http_server_request *held;
   int probes;
   const char *probe_failed;       /* what a probe found left over */
+  int finish_rc;                  /* finish() from inside close_cb */
 } fixture;
 
 static int marker;
@@ -51,6 +52,18 @@ static void on_close(gale_http_server_request *req, int status, void *arg) {
   (void)req;
   (void)status;
   f->closes++;
+}
+
+/* The client went away before the answer: finishing now is refused as
+ * closed, and marks the request finished (OPEN → FINISHED). */
+static void finish_in_close(gale_http_server_request *req, int status, void *arg) {
+  fixture *f = arg;
+  (void)status;
+  f->closes++;
+  f->finish_rc = gale_http_server_request_finish(req);
+  assert_true(gale_http_server_request_finished(req));
+  assert_false(gale_http_server_request_headers_sent(req));
+  assert_int_equal(gale_http_server_request_finish(req), GALE_ESTATE);
 }
 
 static void on_headers(gale_http_server_request *req, void *arg) {
@@ -113,6 +126,9 @@ static void on_request(gale_http_server_request *req, void *arg) {
     gale_http_server_request_set_header(req, "Content-Length", "3");
     gale_http_server_request_set_header(req, "X-Prev", "1");
     gale_http_server_request_write(req, "abc", 3);
+  } else if (strcmp(path, "/finish-late") == 0) {
+    gale_http_server_request_set_close_cb(req, finish_in_close, f);
+    return;
   } else if (strcmp(path, "/prev-async") == 0) {
     gale_http_server_request_set_user(req, &marker);
     gale_http_server_request_set_close_cb(req, on_close, f);
@@ -308,11 +324,26 @@ static void test_idle_connection_is_lean(void **state) {
   stop(&f);
 }
 
+static void test_finish_after_client_left(void **state) {
+  (void)state;
+  fixture f;
+  start(&f);
+  tclient c;
+  tc_open(&c, f.port);
+  tc_send(&c, "GET /finish-late HTTP/1.1\r\nHost: h\r\n\r\n");
+  TH_RUN_UNTIL(f.loop, f.requests == 1, 5);
+  tc_close(&c);
+  TH_RUN_UNTIL(f.loop, f.closes == 1, 5);
+  assert_int_equal(f.finish_rc, GALE_ECLOSED);
+  stop(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_answer_while_body_streams),
       cmocka_unit_test(test_pool_reuse_is_clean),
       cmocka_unit_test(test_idle_connection_is_lean),
+      cmocka_unit_test(test_finish_after_client_left),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,8 +17,8 @@
  *   input:  HEAD ──head parsed──▶ BODY ──body complete──▶ DONE
  *           (HEAD ──▶ DONE when there is no body)
  *   output: OPEN ──head written──▶ HEAD_SENT ──finish──▶ FINISHED
- *           (OPEN ──▶ FINISHED when finished on a closed connection or
- *           when writing the head failed)
+ *           (OPEN ──finish──▶ UNSENT when finished on a closed connection
+ *           or when writing the head failed: finished, nothing sent)
  * each moved only through gale__request_input_to() / _output_to().
  *
  * Zero copy: the head is parsed where it lies in the stream's input buffer
@@ -63,6 +63,8 @@ typedef enum gale__req_output {
   GALE__RS_OPEN = 0,   /* nothing of the response on the wire */
   GALE__RS_HEAD_SENT,  /* status line and headers written */
   GALE__RS_FINISHED,   /* finish() ran: the request is the connection's again */
+  GALE__RS_UNSENT,     /* finished with nothing on the wire (the connection
+                          was gone, or the head could not be written) */
 } gale__req_output;
 
 struct gale_http_server_request {
@@ -219,10 +221,10 @@ GALE_INTERNAL int gale__request_detach(gale_http_server_request *req);
 GALE_INTERNAL void gale__request_input_to(gale_http_server_request *req, gale__req_input to);
 GALE_INTERNAL void gale__request_output_to(gale_http_server_request *req, gale__req_output to);
 static inline bool gale__request_finished(const gale_http_server_request *req) {
-  return req->output == GALE__RS_FINISHED;
+  return req->output == GALE__RS_FINISHED || req->output == GALE__RS_UNSENT;
 }
 static inline bool gale__request_head_sent(const gale_http_server_request *req) {
-  return req->output != GALE__RS_OPEN;
+  return req->output == GALE__RS_HEAD_SENT || req->output == GALE__RS_FINISHED;
 }
 /* GALE_OK if the response may still take bytes, else GALE_EINVAL (no
  * request), GALE_ESTATE (finished) or GALE_ECLOSED. */

@@ -30,9 +30,10 @@ static const uint32_t input_moves[] = {
     [GALE__RQ_DONE] = 0,
 };
 static const uint32_t output_moves[] = {
-    [GALE__RS_OPEN] = B(GALE__RS_HEAD_SENT) | B(GALE__RS_FINISHED),
+    [GALE__RS_OPEN] = B(GALE__RS_HEAD_SENT) | B(GALE__RS_UNSENT),
     [GALE__RS_HEAD_SENT] = B(GALE__RS_FINISHED),
     [GALE__RS_FINISHED] = 0,
+    [GALE__RS_UNSENT] = 0,
 };
 #undef B
 
@@ -442,7 +443,7 @@ int gale_http_server_request_finish(gale_http_server_request *req) {
   if (!req) return GALE_EINVAL;
   if (gale__request_finished(req)) return GALE_ESTATE;
   if (!req->conn || req->conn->closed) {
-    gale__request_output_to(req, GALE__RS_FINISHED);
+    gale__request_output_to(req, GALE__RS_UNSENT);
     return GALE_ECLOSED;
   }
   int rc = GALE_OK;
@@ -479,7 +480,7 @@ int gale_http_server_request_finish(gale_http_server_request *req) {
       req->sent_body != req->declared_length)
     rc = GALE_EINVAL;
   if (rc != GALE_OK) req->keep_alive = false;
-  gale__request_output_to(req, GALE__RS_FINISHED);
+  gale__request_output_to(req, gale__request_head_sent(req) ? GALE__RS_FINISHED : GALE__RS_UNSENT);
   gale__server_access_log(req);
   gale__conn_request_finished(req->conn);
   return rc;
