@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "core/alloc.h"
+#include "core/future_internal.h"
 #include "core/loop_internal.h"
 #include "gale/future.h"
 #include "gale/log.h"
@@ -26,6 +27,7 @@ struct gale_future {
   gale_future_cancel_cb cancel_cb;
   void *cancel_arg;
   struct done_cb *cbs_head, *cbs_tail; /* waiting for the outcome */
+  struct gale__future_hook *hooks;     /* told at once (coroutines) */
   gale_future *keep;                   /* released with this one */
 };
 
@@ -85,6 +87,35 @@ static void resolve(gale_future *f, gale_future_state state, int status) {
     schedule_done(f, node);
     node = next;
   }
+  struct gale__future_hook *hook = f->hooks;
+  f->hooks = NULL;
+  while (hook != NULL) {
+    struct gale__future_hook *next = hook->next;
+    hook->linked = false;
+    hook->next = NULL;
+    hook->fired(hook);
+    hook = next;
+  }
+}
+
+void gale__future_hook_add(gale_future *f, struct gale__future_hook *hook) {
+  struct gale__future_hook **p = &f->hooks;
+  while (*p != NULL) p = &(*p)->next; /* FIFO: the first to wait wakes first */
+  hook->next = NULL;
+  hook->linked = true;
+  *p = hook;
+}
+
+void gale__future_hook_remove(gale_future *f, struct gale__future_hook *hook) {
+  if (!hook->linked) return;
+  for (struct gale__future_hook **p = &f->hooks; *p != NULL; p = &(*p)->next) {
+    if (*p == hook) {
+      *p = hook->next;
+      break;
+    }
+  }
+  hook->linked = false;
+  hook->next = NULL;
 }
 
 int gale_future_set_result(gale_future *f, void *result, gale_free_fn free_result) {

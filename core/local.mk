@@ -15,6 +15,16 @@ libgale_impl_la_SOURCES += \
 	core/signal.c \
 	core/executor.c \
 	core/future.c \
+	core/future_internal.h \
+	core/coro.c \
+	core/coro_stack.c \
+	core/coro_stack.h \
+	core/coro_switch.c \
+	core/coro_switch.h \
+	core/locks.c \
+	core/queue.c \
+	core/waitq.c \
+	core/waitq.h \
 	core/loop_internal.h
 
 galeinclude_HEADERS += \
@@ -23,12 +33,18 @@ galeinclude_HEADERS += \
 	include/gale/error.h \
 	include/gale/log.h \
 	include/gale/loop.h \
-	include/gale/future.h
+	include/gale/future.h \
+	include/gale/coro.h \
+	include/gale/locks.h \
+	include/gale/queue.h
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/test_error tests/test_loop tests/test_timer \
 	tests/test_watcher tests/test_threadsafe tests/test_executor \
-	tests/test_future tests/test_alloc tests/test_buf tests/test_assert
+	tests/test_future tests/test_alloc tests/test_buf tests/test_assert \
+	tests/test_coro tests/test_coro_switch tests/test_locks tests/test_queues
+check_SCRIPTS += tests/test_coro_cross.sh
+EXTRA_DIST += tests/test_coro_cross.sh
 tests_test_error_SOURCES = tests/test_error.c
 tests_test_loop_SOURCES = tests/test_loop.c
 tests_test_timer_SOURCES = tests/test_timer.c
@@ -39,6 +55,10 @@ tests_test_future_SOURCES = tests/test_future.c
 tests_test_alloc_SOURCES = tests/test_alloc.c
 tests_test_buf_SOURCES = tests/test_buf.c
 tests_test_assert_SOURCES = tests/test_assert.c
+tests_test_coro_SOURCES = tests/test_coro.c
+tests_test_coro_switch_SOURCES = tests/test_coro_switch.c
+tests_test_locks_SOURCES = tests/test_locks.c
+tests_test_queues_SOURCES = tests/test_queues.c
 endif
 
 EXTRA_PROGRAMS += bench/loop_bench
@@ -46,3 +66,9 @@ bench_programs += bench/loop_bench
 bench_loop_bench_SOURCES = bench/loop_bench.c
 bench_loop_bench_LDADD = libgale_impl.la $(DEP_LIBS)
 EXTRA_DIST += bench/loop.sh
+
+EXTRA_PROGRAMS += bench/coro_bench
+bench_programs += bench/coro_bench
+bench_coro_bench_SOURCES = bench/coro_bench.c
+bench_coro_bench_LDADD = libgale_impl.la $(DEP_LIBS)
+EXTRA_DIST += bench/coro.sh bench/coro_peers.py

@@ -49,6 +49,7 @@ struct gale_loop {
 
   /* Callbacks of this thread: FIFO singly-linked queue. */
   struct gale__cb_node *head, *tail;
+  struct gale__cb_node *ready_head, *ready_tail; /* woken coroutines */
   struct gale__cb_node *free_nodes;
   size_t free_node_count;
   struct event callbacks_ev;  /* runs the queue */
@@ -76,6 +77,7 @@ struct gale_loop {
   struct event wait_ev; /* bounds run_once's wait */
 
   struct gale__handle handles; /* sentinel */
+  struct gale__handle coros;   /* sentinel: live coroutines */
   struct gale__executor *executor;
   gale_signal *stop_signals[2];
   uint64_t rng; /* periodic jitter */
@@ -94,11 +96,27 @@ GALE_INTERNAL struct event_base *gale__loop_base(gale_loop *loop);
  * the loop is freed first. */
 GALE_INTERNAL void gale__loop_add_node(gale_loop *loop, struct gale__cb_node *node);
 
+/* Queues an embedded node on the ready queue: run right after the current
+ * batch of callbacks (in the same iteration, up to a budget), for
+ * coroutine wake-ups.  Same validity rules as gale__loop_add_node(). */
+GALE_INTERNAL void gale__loop_add_ready(gale_loop *loop, struct gale__cb_node *node);
+
 /* gale_loop_add_callback() for a callback that owns something: if the loop
  * is freed before cb runs, drop(arg) runs instead (no other loop call is
  * allowed in it).  Returns GALE_OK, GALE_EINVAL, GALE_ENOMEM. */
 GALE_INTERNAL int gale__loop_add_callback_owned(gale_loop *loop, gale_loop_cb cb,
                                                 void (*drop)(void *arg), void *arg);
+
+/* gale_loop_call_later() for a timer whose argument owns something: if the
+ * loop is freed with the timer pending, drop(arg) runs instead of cb. */
+GALE_INTERNAL int gale__loop_call_later_owned(gale_loop *loop, double delay, gale_loop_cb cb,
+                                              void (*drop)(void *arg), void *arg,
+                                              gale_timer **out);
+
+/* Adds a coroutine's handle to the loop's coroutines: gale_loop_free()
+ * unwinds them first, while everything else they may use still works. */
+GALE_INTERNAL void gale__coro_link(gale_loop *loop, struct gale__handle *handle,
+                                   void (*destroy)(struct gale__handle *));
 
 /* Wakes the loop from another thread (async-signal-safe). */
 GALE_INTERNAL void gale__loop_wake(gale_loop *loop);

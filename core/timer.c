@@ -23,6 +23,7 @@ struct gale_timer {
   size_t index; /* in the heap while pending */
   gale_loop_cb cb;
   void *arg;
+  void (*drop)(void *arg); /* instead of cb when the loop is freed first */
   gale_loop *loop;
   struct gale_timer *next; /* free list, or the runner's batch */
   enum timer_state state;
@@ -167,7 +168,11 @@ int gale__timers_init(gale_loop *loop) {
 void gale__timers_free(gale_loop *loop) {
   struct gale__timer_heap *heap = &loop->timers;
   for (size_t i = 0; i < heap->len; i++) {
-    gale__future_drop(heap->items[i]->cb, heap->items[i]->arg);
+    struct gale_timer *t = heap->items[i];
+    if (t->drop != NULL)
+      t->drop(t->arg);
+    else
+      gale__future_drop(t->cb, t->arg);
     free(heap->items[i]);
   }
   free(heap->items);
@@ -196,6 +201,7 @@ int gale_loop_call_at(gale_loop *loop, double when, gale_loop_cb cb, void *arg,
   t->seq = loop->timers.next_seq++;
   t->cb = cb;
   t->arg = arg;
+  t->drop = NULL;
   t->loop = loop;
   t->next = NULL;
   t->state = TIMER_PENDING;
@@ -214,6 +220,16 @@ int gale_loop_call_later(gale_loop *loop, double delay, gale_loop_cb cb, void *a
   if (delay < 0) delay = 0;
   if (delay > 1e9) delay = 1e9;
   return gale_loop_call_at(loop, gale__monotonic() + delay, cb, arg, out);
+}
+
+int gale__loop_call_later_owned(gale_loop *loop, double delay, gale_loop_cb cb,
+                                void (*drop)(void *arg), void *arg, gale_timer **out) {
+  gale_timer *t = NULL;
+  int rc = gale_loop_call_later(loop, delay, cb, arg, &t);
+  if (rc != GALE_OK) return rc;
+  t->drop = drop;
+  if (out != NULL) *out = t;
+  return GALE_OK;
 }
 
 int gale_timer_cancel(gale_timer *timer) {

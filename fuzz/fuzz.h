@@ -5,7 +5,7 @@
  * gale_fuzz_corpus ("NAME", its corpus folder fuzz/corpus/NAME/), and says
  * in its top comment which library files it needs and which libraries, one
  * line each, for .ci/fuzz to build it:
- *     FUZZ-SOURCES: http/wire/h1_parser.c http/wire/chunked.c
+ *     FUZZ-SOURCES: http/util/gzip.c
  *     FUZZ-LIBS: -lz
  * To add a target: write fuzz/fuzz_NAME.c and seeds in fuzz/corpus/NAME/;
  * .ci/fuzz (and `make fuzz`) finds it.  For the corpus replay in

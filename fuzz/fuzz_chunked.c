@@ -1,7 +1,6 @@
 /* libFuzzer target: the chunked body decoder, whole and in pieces whose
  * sizes the input chooses; both must agree on status, data and the bytes
  * consumed.
- * FUZZ-SOURCES: http/wire/h1_parser.c http/wire/chunked.c
  */
 #include <stdlib.h>
 #include <string.h>

@@ -9,7 +9,6 @@
  * visible ASCII).  Invariants: the decoder returns DONE, gives back the
  * body exactly, consumes the encoding to its last byte and no further (a
  * pipelined byte follows), and so in any piece size.
- * FUZZ-SOURCES: http/wire/h1_parser.c http/wire/chunked.c
  */
 #include <stdlib.h>
 #include <string.h>

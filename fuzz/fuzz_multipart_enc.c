@@ -42,17 +42,6 @@ static char *take(const uint8_t **p, const uint8_t *end, size_t scale, size_t *l
   return s;
 }
 
-/* Control characters other than HTAB are not allowed in a header field
- * value, and the encoder does not refuse them in names and filenames (it
- * refuses CR, LF and '"' only), so the parser rightly refuses such a body:
- * they are replaced here.  So is a backslash: the encoder sends it as is (as
- * browsers and curl do) but the parser reads backslash-x as a quoted-pair, so a
- * name a-backslash-b comes back "ab" (reported to the util room). */
-static void no_ctl(char *s) {
-  for (; s && *s; s++)
-    if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f || *s == '\\') *s = '_';
-}
-
 /* A header value's surrounding whitespace is not part of it (RFC 9110
  * §5.5), so a type is given without; an empty one is none. */
 static char *trim_type(char *t) {
@@ -125,8 +114,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       free_part(q);
       break;
     }
-    no_ctl(q->name);
-    no_ctl(q->filename);
     q->type = trim_type(q->type);
     int rc = q->file || q->filename || q->type
                  ? gale_multipart_enc_add_file(e, q->name, q->filename, q->type, q->data, q->len)

@@ -1,6 +1,4 @@
-/* libFuzzer target: the HTTP/1.x request parser and body decoder.
- * FUZZ-SOURCES: http/wire/h1_parser.c http/wire/chunked.c
- */
+/* libFuzzer target: the HTTP/1.x request parser and body decoder. */
 #include "fuzz/fuzz_head.h"
 
 const char gale_fuzz_corpus[] = "request";

@@ -371,6 +371,76 @@ static void deadline_cb(gale_loop *loop, void *arg) {
 
 /* ---- public entry -------------------------------------------------------- */
 
+/* The caller's arguments before anything is made. */
+static int check_args(const gale_tcp_client *client, const char *host, int port,
+                      const gale_tcp_connect_options *opts, gale_tcp_connect_cb cb) {
+  if (!client || !host || !cb || port < 1 || port > 65535) return GALE_EINVAL;
+  if (opts->family != AF_UNSPEC && opts->family != AF_INET && opts->family != AF_INET6)
+    return GALE_EINVAL;
+  if (opts->connect_timeout < 0 || opts->happy_eyeballs_delay < 0 || opts->source_port < 0 ||
+      opts->source_port > 65535)
+    return GALE_EINVAL;
+  if (opts->tls && gale_tls_ctx_is_server(opts->tls)) return GALE_EINVAL;
+  if (client->closing) return GALE_ECLOSED;
+  return GALE_OK;
+}
+
+/* Copies the host and the name the certificate is checked against. */
+static int copy_names(gale_tcp_connect *c, const char *host, const gale_tcp_connect_options *opts) {
+  c->host = tc_strdup(host);
+  if (opts->tls_hostname) {
+    c->tls_hostname = tc_strdup(opts->tls_hostname);
+  } else if (opts->tls && host[0] == '[') {
+    /* "[::1]": the certificate check wants the bare address. */
+    c->tls_hostname = gale__host_key(host);
+  }
+  if (!c->host || ((opts->tls_hostname || (opts->tls && host[0] == '[')) && !c->tls_hostname))
+    return GALE_ENOMEM;
+  return GALE_OK;
+}
+
+/* The source address and port to bind, if the options name one. */
+static int set_source(gale_tcp_connect *c, const gale_tcp_connect_options *opts) {
+  if (!opts->source_address && !opts->source_port) return GALE_OK;
+  if (opts->source_address) {
+    if (!gale__parse_numeric(opts->source_address, &c->src, &c->src_len)) return GALE_EINVAL;
+  } else {
+    /* A port alone: bind the wildcard of the target's family; only IPv4
+     * then, as with Tornado's source_port without source_ip. */
+    struct sockaddr_in *sin = (struct sockaddr_in *)&c->src;
+    sin->sin_family = AF_INET;
+    c->src_len = sizeof *sin;
+  }
+  if (c->src.ss_family == AF_INET)
+    ((struct sockaddr_in *)&c->src)->sin_port = htons((uint16_t)opts->source_port);
+  else
+    ((struct sockaddr_in6 *)&c->src)->sin6_port = htons((uint16_t)opts->source_port);
+  c->have_src = true;
+  return GALE_OK;
+}
+
+/* Starts the lookup (of the source's family when one is bound) and the
+ * connect_timeout deadline. */
+static int start_resolve(gale_tcp_connect *c, const char *host, int port) {
+  int family = c->opts.family;
+  if (c->have_src) {
+    if (family != AF_UNSPEC && family != c->src.ss_family) return GALE_EINVAL;
+    family = c->src.ss_family;
+  }
+  int rc = gale_resolver_resolve(c->client->resolver, host, port, family, resolved, c, &c->query);
+  if (rc != GALE_OK) return rc;
+  if (c->opts.connect_timeout > 0) {
+    c->deadline_at = gale_loop_time(c->loop) + c->opts.connect_timeout;
+    rc = gale_loop_call_later(c->loop, c->opts.connect_timeout, deadline_cb, c, &c->deadline);
+    if (rc != GALE_OK) {
+      gale_resolver_cancel(c->query);
+      c->query = NULL;
+      return rc;
+    }
+  }
+  return GALE_OK;
+}
+
 int gale_tcp_client_connect(gale_tcp_client *client, const char *host, int port,
                             const gale_tcp_connect_options *opts, gale_tcp_connect_cb cb,
                             void *arg, gale_tcp_connect **out) {
@@ -380,14 +450,8 @@ int gale_tcp_client_connect(gale_tcp_client *client, const char *host, int port,
     gale_tcp_connect_options_init(&defaults);
     opts = &defaults;
   }
-  if (!client || !host || !cb || port < 1 || port > 65535) return GALE_EINVAL;
-  if (opts->family != AF_UNSPEC && opts->family != AF_INET && opts->family != AF_INET6)
-    return GALE_EINVAL;
-  if (opts->connect_timeout < 0 || opts->happy_eyeballs_delay < 0 || opts->source_port < 0 ||
-      opts->source_port > 65535)
-    return GALE_EINVAL;
-  if (opts->tls && gale_tls_ctx_is_server(opts->tls)) return GALE_EINVAL;
-  if (client->closing) return GALE_ECLOSED;
+  int rc = check_args(client, host, port, opts, cb);
+  if (rc != GALE_OK) return rc;
   gale_tcp_connect *c = gale__calloc(1, sizeof *c);
   if (!c) return GALE_ENOMEM;
   c->opts = *opts;
@@ -398,57 +462,12 @@ int gale_tcp_client_connect(gale_tcp_client *client, const char *host, int port,
   c->port = port;
   c->cb = cb;
   c->arg = arg;
-  c->host = tc_strdup(host);
-  if (opts->tls_hostname) {
-    c->tls_hostname = tc_strdup(opts->tls_hostname);
-  } else if (opts->tls && host[0] == '[') {
-    /* "[::1]": the certificate check wants the bare address. */
-    c->tls_hostname = gale__host_key(host);
-  }
-  if (!c->host || ((opts->tls_hostname || (opts->tls && host[0] == '[')) && !c->tls_hostname)) {
-    free_conn(c);
-    return GALE_ENOMEM;
-  }
-  if (opts->source_address || opts->source_port) {
-    if (opts->source_address) {
-      if (!gale__parse_numeric(opts->source_address, &c->src, &c->src_len)) {
-        free_conn(c);
-        return GALE_EINVAL;
-      }
-    } else {
-      /* A port alone: bind the wildcard of the target's family; only IPv4
-       * then, as with Tornado's source_port without source_ip. */
-      struct sockaddr_in *sin = (struct sockaddr_in *)&c->src;
-      sin->sin_family = AF_INET;
-      c->src_len = sizeof *sin;
-    }
-    if (c->src.ss_family == AF_INET)
-      ((struct sockaddr_in *)&c->src)->sin_port = htons((uint16_t)opts->source_port);
-    else
-      ((struct sockaddr_in6 *)&c->src)->sin6_port = htons((uint16_t)opts->source_port);
-    c->have_src = true;
-  }
-  int family = opts->family;
-  if (c->have_src) {
-    if (family != AF_UNSPEC && family != c->src.ss_family) {
-      free_conn(c);
-      return GALE_EINVAL;
-    }
-    family = c->src.ss_family;
-  }
-  int rc = gale_resolver_resolve(client->resolver, host, port, family, resolved, c, &c->query);
+  rc = copy_names(c, host, opts);
+  if (rc == GALE_OK) rc = set_source(c, opts);
+  if (rc == GALE_OK) rc = start_resolve(c, host, port);
   if (rc != GALE_OK) {
     free_conn(c);
     return rc;
-  }
-  if (opts->connect_timeout > 0) {
-    c->deadline_at = gale_loop_time(c->loop) + opts->connect_timeout;
-    rc = gale_loop_call_later(c->loop, opts->connect_timeout, deadline_cb, c, &c->deadline);
-    if (rc != GALE_OK) {
-      gale_resolver_cancel(c->query);
-      free_conn(c);
-      return rc;
-    }
   }
   c->in_client = true;
   c->next = client->head;

@@ -4,7 +4,7 @@
  * (streamed chunks, uploads, gzip), `openssl s_server` for TLS failures
  * (untrusted CA, wrong host, expired, client certificates) and tinyproxy
  * (plain and CONNECT).  A test skips when its peer is not installed. */
-#include "harness.h"
+#include "client_fixture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,73 +202,19 @@ static int group_teardown(void **state) {
 
 /* ---- per-test fixture ----------------------------------------------------- */
 
-typedef struct fx {
-  gale_loop *loop;
-  gale_http_client *client;
-  int fds;
-  char url[512];
-} fx;
-
 static int setup(void **state) {
-  fx *f = calloc(1, sizeof *f);
-  f->fds = th_count_fds();
-  f->loop = gale_loop_new();
-  assert_int_equal(gale_http_client_new(f->loop, NULL, &f->client), GALE_OK);
+  client_fx *f = cf_open(NULL);
+  f->wait = 30;
   *state = f;
   return 0;
 }
 
 static int teardown(void **state) {
-  fx *f = *state;
-  gale_http_client_free(f->client);
-  th_run_for(f->loop, 0.05);
-  gale_loop_free(f->loop);
-  assert_int_equal(th_count_fds(), f->fds);
-  free(f);
+  cf_close(*state);
   return 0;
 }
 
-typedef struct result {
-  int done, status, code, redirects;
-  char *body;
-  size_t body_len;
-  char error[512];
-  bool reused;
-  size_t nheaders;
-  char encoding[64];
-  gale_http_timings t;
-} result;
-
-static void on_resp(const gale_http_response *r, void *arg) {
-  result *res = arg;
-  const char *ce = gale_http_response_header(r, "X-Consumed-Content-Encoding");
-  res->done++;
-  res->status = r->status;
-  res->code = r->code;
-  res->redirects = r->num_redirects;
-  res->reused = r->reused;
-  res->nheaders = r->headers ? gale_headers_count(r->headers) : 0;
-  res->t = r->timings;
-  res->body = malloc(r->body_len + 1);
-  memcpy(res->body, r->body, r->body_len + 1);
-  res->body_len = r->body_len;
-  snprintf(res->error, sizeof res->error, "%s", r->error);
-  snprintf(res->encoding, sizeof res->encoding, "%s", ce ? ce : "");
-}
-
-static void result_free(result *r) {
-  free(r->body);
-  free(r);
-}
-
-static result *fetch(fx *f, gale_http_request *req) {
-  result *res = calloc(1, sizeof *res);
-  assert_int_equal(gale_http_client_fetch(f->client, req, on_resp, res, NULL), GALE_OK);
-  TH_RUN_UNTIL(f->loop, res->done, 30);
-  return res;
-}
-
-static const char *nurl(fx *f, bool tls, const char *p) {
+static const char *nurl(client_fx *f, bool tls, const char *p) {
   snprintf(f->url, sizeof f->url, "%s://127.0.0.1:%d%s", tls ? "https" : "http",
            tls ? P.nginx_tls_port : P.nginx_port, p);
   return f->url;
@@ -277,59 +223,59 @@ static const char *nurl(fx *f, bool tls, const char *p) {
 /* ---- nginx ---------------------------------------------------------------- */
 
 static void test_nginx_keepalive(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
   th_require_program("nginx");
   start_nginx();
   for (int i = 0; i < 20; i++) {
-    result *r;
+    cf_result *r;
     gale_http_request_init(&req, nurl(f, false, "/index.html"));
-    r = fetch(f, &req);
+    r = cf_fetch(f, &req);
     assert_int_equal(r->status, GALE_OK);
     assert_int_equal(r->code, 200);
     assert_string_equal(r->body, "hello from nginx\n");
     assert_int_equal(r->reused, i > 0);
-    result_free(r);
+    free(r);
   }
   assert_int_equal(gale_http_client_connections_opened(f->client), 1);
 }
 
 static void test_nginx_gzip_redirect(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
-  result *r;
+  cf_result *r;
   th_require_program("nginx");
   start_nginx();
   gale_http_request_init(&req, nurl(f, false, "/text.txt"));
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_OK);
   assert_string_equal(r->encoding, "gzip"); /* nginx compressed it (chunked) */
   assert_int_equal(r->body_len, 200 * 22);
   assert_memory_equal(r->body, "some text to compress\n", 22);
-  result_free(r);
+  free(r);
   gale_http_request_init(&req, nurl(f, false, "/redirect"));
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->code, 200);
   assert_int_equal(r->redirects, 1);
   assert_string_equal(r->body, "hello from nginx\n");
-  result_free(r);
+  free(r);
   gale_http_request_init(&req, nurl(f, false, "/missing"));
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_OK);
   assert_int_equal(r->code, 404);
-  result_free(r);
+  free(r);
 }
 
 static void test_nginx_https(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
-  result *r;
+  cf_result *r;
   th_require_program("nginx");
   start_nginx();
   for (int i = 0; i < 3; i++) {
     gale_http_request_init(&req, nurl(f, true, "/index.html"));
     req.ca_certs = path("ca.crt");
-    r = fetch(f, &req);
+    r = cf_fetch(f, &req);
     if (r->status != GALE_OK) fail_msg("https: %s (%s)", gale_err_name(r->status), r->error);
     assert_string_equal(r->body, "hello from nginx\n");
     assert_int_equal(r->reused, i > 0);
@@ -337,28 +283,28 @@ static void test_nginx_https(void **state) {
     if (i == 0) assert_true(r->t.connect > 0 && r->t.tls > 0 && r->t.first_byte > 0);
     else assert_true(r->t.connect == 0 && r->t.tls == 0);
     assert_true(r->t.total >= r->t.connect + r->t.tls);
-    result_free(r);
+    free(r);
   }
   /* Other TLS settings: another pool entry, not the verified connection. */
   gale_http_request_init(&req, nurl(f, true, "/index.html"));
   req.validate_cert = false;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_OK);
   assert_false(r->reused);
-  result_free(r);
+  free(r);
   /* By name too: the certificate has DNS:localhost. */
   snprintf(f->url, sizeof f->url, "https://localhost:%d/index.html", P.nginx_tls_port);
   gale_http_request_init(&req, f->url);
   req.ca_certs = path("ca.crt");
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_OK);
-  result_free(r);
+  free(r);
   /* Without the CA: not trusted. */
   gale_http_request_init(&req, nurl(f, true, "/index.html"));
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_ETLS_VERIFY);
   assert_true(strlen(r->error) > 0);
-  result_free(r);
+  free(r);
 }
 
 static size_t max_rss_kib(void) {
@@ -378,11 +324,11 @@ static void test_nginx_large_streamed_download(void **state) {
    * far below the body size.  1 GiB takes ~3 s in a normal build; under
    * ASan (its allocator is much slower on this path) 64 MiB shows the same
    * bound in a few seconds. */
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
   uint64_t got = 0;
   size_t before, after;
-  result *r;
+  cf_result *r;
   th_require_program("nginx");
   start_nginx();
   before = max_rss_kib();
@@ -390,18 +336,18 @@ static void test_nginx_large_streamed_download(void **state) {
   req.streaming_callback = count_bytes;
   req.streaming_callback_arg = &got;
   req.request_timeout = 60;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_OK);
   assert_int_equal(got, (uint64_t)BIG_MIB << 20);
   after = max_rss_kib();
   /* Peak RSS grew by less than 32 MiB while the whole body went through. */
   if (after - before > 32 * 1024) fail_msg("peak RSS grew by %zu KiB", after - before);
-  result_free(r);
+  free(r);
 }
 
 /* ---- Tornado ------------------------------------------------------------- */
 
-static const char *turl(fx *f, const char *p) {
+static const char *turl(client_fx *f, const char *p) {
   snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d%s", P.tornado_port, p);
   return f->url;
 }
@@ -433,55 +379,55 @@ static void produce(gale_http_upload *up, void *arg) {
 }
 
 static void test_tornado(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
   chunks c = {0};
   prod p = {100};
-  result *r;
+  cf_result *r;
   if (!start_tornado()) skip();
   gale_http_request_init(&req, turl(f, "/stream"));
   req.streaming_callback = collect;
   req.streaming_callback_arg = &c;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_OK);
   c.text[c.len] = '\0';
   assert_string_equal(c.text, "chunk 0\nchunk 1\nchunk 2\nchunk 3\nchunk 4\n");
-  result_free(r);
+  free(r);
   /* A chunked upload of unknown length. */
   gale_http_request_init(&req, turl(f, "/upload"));
   req.method = "POST";
   req.body_producer = produce;
   req.body_producer_arg = &p;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_OK);
   assert_string_equal(r->body, "800 tornado! chunked");
-  result_free(r);
+  free(r);
   /* gzip, after a redirect. */
   gale_http_request_init(&req, turl(f, "/go"));
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_OK);
   assert_string_equal(r->encoding, "gzip");
   assert_int_equal(r->body_len, 13 * 300);
-  result_free(r);
+  free(r);
   /* 500 fields (there was a fixed cap of 100). */
   gale_http_request_init(&req, turl(f, "/many"));
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_OK);
   assert_string_equal(r->body, "many");
   assert_true(r->nheaders > 500);
-  result_free(r);
+  free(r);
   assert_int_equal(gale_http_client_connections_opened(f->client), 1);
 }
 
 /* ---- TLS failures with openssl s_server ----------------------------------- */
 
-static void tls_case(fx *f, const char *cert, const char *key, const char *extra, const char *host,
+static void tls_case(client_fx *f, const char *cert, const char *key, const char *extra, const char *host,
                      const char *ca, const char *ccert, int expect) {
   int port = th_free_port();
   char portstr[16];
   pid_t pid;
   gale_http_request req;
-  result *r;
+  cf_result *r;
   snprintf(portstr, sizeof portstr, "%d", port);
   {
     const char *argv[] = {"openssl", "s_server", "-accept", portstr, "-cert", path(cert), "-key", path(key),
@@ -497,7 +443,7 @@ static void tls_case(fx *f, const char *cert, const char *key, const char *extra
     req.client_cert = path(ccert);
     req.client_key = path("client.key");
   }
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   th_kill(pid);
   if (r->status != expect)
     fail_msg("%s for %s: got %s (%s), expected %s", cert, host, gale_err_name(r->status), r->error,
@@ -509,11 +455,11 @@ static void tls_case(fx *f, const char *cert, const char *key, const char *extra
     fail_msg("no reason in the error: '%s'", r->error);
   }
   if (getenv("GALE_TEST_VERBOSE")) fprintf(stderr, "%s: %s\n", cert, r->error);
-  result_free(r);
+  free(r);
 }
 
 static void test_tls_failures(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   th_require_program("openssl");
   make_certs();
   tls_case(f, "leaf.crt", "leaf.key", NULL, "127.0.0.1", "ca.crt", NULL, GALE_OK);
@@ -526,12 +472,12 @@ static void test_tls_failures(void **state) {
 }
 
 static void test_tls_insecure(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   int port = th_free_port();
   char portstr[16];
   pid_t pid;
   gale_http_request req;
-  result *r;
+  cf_result *r;
   th_require_program("openssl");
   make_certs();
   snprintf(portstr, sizeof portstr, "%d", port);
@@ -544,54 +490,54 @@ static void test_tls_insecure(void **state) {
   snprintf(f->url, sizeof f->url, "https://127.0.0.1:%d/", port);
   gale_http_request_init(&req, f->url);
   req.validate_cert = false;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   th_kill(pid);
   assert_int_equal(r->status, GALE_OK);
   assert_int_equal(r->code, 200);
-  result_free(r);
+  free(r);
   /* An unreadable CA file is a configuration error. */
   gale_http_request_init(&req, "https://127.0.0.1:1/");
   req.ca_certs = "/nonexistent/ca.pem";
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_ETLS_CONFIG);
-  result_free(r);
+  free(r);
 }
 
 /* ---- tinyproxy ------------------------------------------------------------ */
 
 static void test_proxy(void **state) {
-  fx *f = *state;
+  client_fx *f = *state;
   gale_http_request req;
-  result *r;
+  cf_result *r;
   if (!th_which("nginx") || !start_tinyproxy()) skip();
   /* Plain http: absolute form through the proxy. */
   gale_http_request_init(&req, nurl(f, false, "/index.html"));
   req.proxy_host = "127.0.0.1";
   req.proxy_port = P.proxy_port;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   if (r->status != GALE_OK) fail_msg("proxy: %s (%s)", gale_err_name(r->status), r->error);
   assert_int_equal(r->code, 200);
   assert_string_equal(r->body, "hello from nginx\n");
-  result_free(r);
+  free(r);
   /* https: a CONNECT tunnel, then TLS with the origin. */
   gale_http_request_init(&req, nurl(f, true, "/index.html"));
   req.proxy_host = "127.0.0.1";
   req.proxy_port = P.proxy_port;
   req.ca_certs = path("ca.crt");
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   if (r->status != GALE_OK) fail_msg("CONNECT: %s (%s)", gale_err_name(r->status), r->error);
   assert_string_equal(r->body, "hello from nginx\n");
-  result_free(r);
+  free(r);
   /* CONNECT to a port the proxy refuses. */
   gale_http_request_init(&req, nurl(f, false, "/index.html"));
   snprintf(f->url, sizeof f->url, "https://127.0.0.1:%d/", P.nginx_port);
   gale_http_request_init(&req, f->url);
   req.proxy_host = "127.0.0.1";
   req.proxy_port = P.proxy_port;
-  r = fetch(f, &req);
+  r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_EHTTP_PROXY);
   assert_non_null(strstr(r->error, "403"));
-  result_free(r);
+  free(r);
 }
 
 int main(void) {

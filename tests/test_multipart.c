@@ -256,6 +256,11 @@ static void test_encoder_roundtrip(void **state) {
                    GALE_EINVAL);
   assert_int_equal(gale_multipart_enc_add_file(e, "n", "f\n", NULL, "", 0),
                    GALE_EINVAL);
+  /* What the parser would refuse is refused here (no body it can't read). */
+  assert_int_equal(gale_multipart_enc_add_field(e, "n\x01", S("v")),
+                   GALE_EINVAL);
+  assert_int_equal(gale_multipart_enc_add_file(e, "n", "f\x7f", NULL, "", 0),
+                   GALE_EINVAL);
   assert_int_equal(gale_multipart_enc_add_file(e, "n", "f", "a\r\nX: y", "",
                                                0),
                    GALE_EINVAL);
@@ -298,6 +303,21 @@ static void test_encoder_roundtrip(void **state) {
       "a-fixed\r\n--fixed--\r\n";
   assert_int_equal(len, strlen(want));
   assert_memory_equal(body, want, len);
+  gale_multipart_enc_free(e);
+
+  /* A backslash survives the round trip: it goes out as a quoted-pair. */
+  e = gale_multipart_enc_new("fixed");
+  assert_int_equal(gale_multipart_enc_add_file(e, "a\\b", "C:\\x\\", NULL,
+                                               S("d")),
+                   GALE_OK);
+  assert_int_equal(gale_multipart_enc_finish(e, &body, &len), GALE_OK);
+  const char *pair = "name=\"a\\\\b\"; filename=\"C:\\\\x\\\\\"";
+  assert_non_null(memmem(body, len, pair, strlen(pair)));
+  assert_int_equal(gale_multipart_parse(body, len, S("fixed"), NULL, &m), GALE_OK);
+  p = gale_multipart_at(m, 0);
+  assert_string_equal(p->name, "a\\b");
+  assert_string_equal(p->filename, "C:\\x\\");
+  gale_multipart_free(m);
   gale_multipart_enc_free(e);
   assert_null(gale_multipart_enc_new(""));
   assert_null(gale_multipart_enc_new("a b"));

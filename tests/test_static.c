@@ -3,25 +3,21 @@
  * sendfile of a large file, HEAD. */
 #include <sys/stat.h>
 
-#include "test_http_server_util.h"
+#include "test_web_util.h"
 
+/* The web fixture with the files it serves: root/ in its temporary
+ * directory (a secret lies beside root/, a symlink inside points at it). */
 typedef struct sfix {
-  gale_loop *loop;
-  gale_web_app *app;
-  gale_http_server *server;
-  int port;
-  int fds_before;
-  char *dir;
+  wfix w;
   gale_web_static_options files_opts;
   char root[512];
 } sfix;
 
 static void sstart(sfix *f) {
   memset(f, 0, sizeof(*f));
-  f->fds_before = th_count_fds();
-  f->dir = th_mkdtemp();
+  char *dir = th_mkdtemp();
   char p[600];
-  snprintf(f->root, sizeof(f->root), "%s/root", f->dir);
+  snprintf(f->root, sizeof(f->root), "%s/root", dir);
   mkdir(f->root, 0755);
   snprintf(p, sizeof(p), "%s/a.txt", f->root);
   th_write_file(p, "0123456789", 10);
@@ -31,7 +27,7 @@ static void sstart(sfix *f) {
   th_write_file(p, "<p>index</p>", 12);
   snprintf(p, sizeof(p), "%s/style.CSS", f->root);
   th_write_file(p, "b{}", 3);
-  snprintf(p, sizeof(p), "%s/secret", f->dir);
+  snprintf(p, sizeof(p), "%s/secret", dir);
   th_write_file(p, "secret", 6);
   char link[600];
   snprintf(link, sizeof(link), "%s/link", f->root);
@@ -42,47 +38,15 @@ static void sstart(sfix *f) {
   th_write_file(p, big, 300000);
   free(big);
 
-  f->loop = gale_loop_new();
   gale_web_app_options o;
   gale_web_app_options_init(&o);
   o.static_path = f->root;
-  f->app = gale_web_app_new(&o);
-  assert_non_null(f->app);
+  wfix_open(&f->w, &o);
+  f->w.dir = dir;
   f->files_opts.root = f->root;
   f->files_opts.default_filename = "index.html";
-  assert_int_equal(gale_web_app_add(f->app, "/files/(.*)", &gale_web_static_handler, &f->files_opts, NULL), GALE_OK);
-  gale_http_server_options ho;
-  gale_http_server_options_init(&ho);
-  ho.access_log = false;
-  assert_int_equal(gale_web_app_listen(f->app, f->loop, 0, "127.0.0.1", &ho, &f->server), GALE_OK);
-  f->port = gale_http_server_port(f->server);
-}
-
-static void sstop(sfix *f) {
-  gale_http_server_free(f->server);
-  th_run_for(f->loop, 0.05);
-  gale_web_app_free(f->app);
-  gale_loop_free(f->loop);
-  th_rmtree(f->dir);
-  assert_int_equal(th_count_fds(), f->fds_before);
-}
-
-static void sfetch(sfix *f, const char *raw, tresp *r) {
-  tclient c;
-  tc_open(&c, f->port);
-  tc_send(&c, raw);
-  if (strncmp(raw, "HEAD", 4) == 0)
-    TH_RUN_UNTIL(f->loop, (tc_poll(&c), strstr(c.buf, "\r\n\r\n") != NULL), 5);
-  else
-    TH_RUN_UNTIL(f->loop, tc_count(&c) >= 1, 5);
-  tc_get(&c, 0, strncmp(raw, "HEAD", 4) == 0, r);
-  tc_close(&c);
-}
-
-static void sget(sfix *f, const char *path, const char *extra, tresp *r) {
-  char raw[1024];
-  snprintf(raw, sizeof(raw), "GET %s HTTP/1.1\r\nHost: h\r\n%s\r\n", path, extra ? extra : "");
-  sfetch(f, raw, r);
+  assert_int_equal(gale_web_app_add(f->w.app, "/files/(.*)", &gale_web_static_handler, &f->files_opts, NULL), GALE_OK);
+  wfix_listen(&f->w, NULL);
 }
 
 static void test_basic(void **state) {
@@ -91,7 +55,7 @@ static void test_basic(void **state) {
   sstart(&f);
   tresp r;
   char v[256];
-  sget(&f, "/static/a.txt", NULL, &r);
+  wfix_get(&f.w, "/static/a.txt", NULL, &r);
   assert_int_equal(r.status, 200);
   assert_string_equal(r.body, "0123456789");
   assert_true(tresp_header(&r, "Content-Type", v, sizeof(v)));
@@ -102,29 +66,29 @@ static void test_basic(void **state) {
   assert_true(tresp_header(&r, "Last-Modified", v, sizeof(v)));
   assert_false(tresp_header(&r, "Cache-Control", NULL, 0));
   tresp_free(&r);
-  sget(&f, "/static/style.CSS", NULL, &r);
+  wfix_get(&f.w, "/static/style.CSS", NULL, &r);
   assert_true(tresp_header(&r, "Content-Type", v, sizeof(v)));
   assert_string_equal(v, "text/css; charset=UTF-8");
   tresp_free(&r);
-  sfetch(&f, "HEAD /static/a.txt HTTP/1.1\r\nHost: h\r\n\r\n", &r);
+  wfix_fetch(&f.w, "HEAD /static/a.txt HTTP/1.1\r\nHost: h\r\n\r\n", &r);
   assert_int_equal(r.status, 200);
   assert_true(tresp_header(&r, "Content-Length", v, sizeof(v)));
   assert_string_equal(v, "10");
   tresp_free(&r);
-  sget(&f, "/static/big.bin", NULL, &r);
+  wfix_get(&f.w, "/static/big.bin", NULL, &r);
   assert_int_equal(r.body_len, 300000);
   assert_int_equal(r.body[299999], 'a' + 299999 % 26);
   tresp_free(&r);
-  char *url = gale_web_static_url(f.app, "a.txt");
+  char *url = gale_web_static_url(f.w.app, "a.txt");
   assert_non_null(url);
   assert_memory_equal(url, "/static/a.txt?v=", 16);
-  sget(&f, url, NULL, &r);
+  wfix_get(&f.w, url, NULL, &r);
   assert_true(tresp_header(&r, "Cache-Control", v, sizeof(v)));
   assert_string_equal(v, "max-age=315360000, public");
   tresp_free(&r);
   free(url);
-  assert_null(gale_web_static_url(f.app, "missing.txt"));
-  sstop(&f);
+  assert_null(gale_web_static_url(f.w.app, "missing.txt"));
+  wfix_stop(&f.w);
 }
 
 static void test_conditional(void **state) {
@@ -133,25 +97,25 @@ static void test_conditional(void **state) {
   sstart(&f);
   tresp r;
   char etag[128], lm[128], hdr[300];
-  sget(&f, "/static/a.txt", NULL, &r);
+  wfix_get(&f.w, "/static/a.txt", NULL, &r);
   assert_true(tresp_header(&r, "Etag", etag, sizeof(etag)));
   assert_true(tresp_header(&r, "Last-Modified", lm, sizeof(lm)));
   tresp_free(&r);
   snprintf(hdr, sizeof(hdr), "If-None-Match: %s\r\n", etag);
-  sget(&f, "/static/a.txt", hdr, &r);
+  wfix_get(&f.w, "/static/a.txt", hdr, &r);
   assert_int_equal(r.status, 304);
   tresp_free(&r);
   snprintf(hdr, sizeof(hdr), "If-Modified-Since: %s\r\n", lm);
-  sget(&f, "/static/a.txt", hdr, &r);
+  wfix_get(&f.w, "/static/a.txt", hdr, &r);
   assert_int_equal(r.status, 304);
   tresp_free(&r);
-  sget(&f, "/static/a.txt", "If-Modified-Since: Mon, 01 Jan 2001 00:00:00 GMT\r\n", &r);
+  wfix_get(&f.w, "/static/a.txt", "If-Modified-Since: Mon, 01 Jan 2001 00:00:00 GMT\r\n", &r);
   assert_int_equal(r.status, 200);
   tresp_free(&r);
-  sget(&f, "/static/a.txt", "If-None-Match: \"nope\"\r\n", &r);
+  wfix_get(&f.w, "/static/a.txt", "If-None-Match: \"nope\"\r\n", &r);
   assert_int_equal(r.status, 200);
   tresp_free(&r);
-  sstop(&f);
+  wfix_stop(&f.w);
 }
 
 static void test_ranges(void **state) {
@@ -160,37 +124,37 @@ static void test_ranges(void **state) {
   sstart(&f);
   tresp r;
   char v[128];
-  sget(&f, "/static/a.txt", "Range: bytes=2-5\r\n", &r);
+  wfix_get(&f.w, "/static/a.txt", "Range: bytes=2-5\r\n", &r);
   assert_int_equal(r.status, 206);
   assert_string_equal(r.body, "2345");
   assert_true(tresp_header(&r, "Content-Range", v, sizeof(v)));
   assert_string_equal(v, "bytes 2-5/10");
   tresp_free(&r);
-  sget(&f, "/static/a.txt", "Range: bytes=-3\r\n", &r);
+  wfix_get(&f.w, "/static/a.txt", "Range: bytes=-3\r\n", &r);
   assert_int_equal(r.status, 206);
   assert_string_equal(r.body, "789");
   tresp_free(&r);
-  sget(&f, "/static/a.txt", "Range: bytes=7-\r\n", &r);
+  wfix_get(&f.w, "/static/a.txt", "Range: bytes=7-\r\n", &r);
   assert_string_equal(r.body, "789");
   tresp_free(&r);
-  sget(&f, "/static/a.txt", "Range: bytes=8-100\r\n", &r);
+  wfix_get(&f.w, "/static/a.txt", "Range: bytes=8-100\r\n", &r);
   assert_string_equal(r.body, "89");
   tresp_free(&r);
-  sget(&f, "/static/a.txt", "Range: bytes=10-\r\n", &r);
+  wfix_get(&f.w, "/static/a.txt", "Range: bytes=10-\r\n", &r);
   assert_int_equal(r.status, 416);
   assert_true(tresp_header(&r, "Content-Range", v, sizeof(v)));
   assert_string_equal(v, "bytes */10");
   tresp_free(&r);
-  sget(&f, "/static/a.txt", "Range: bytes=1-2,4-5\r\n", &r); /* several: whole file */
+  wfix_get(&f.w, "/static/a.txt", "Range: bytes=1-2,4-5\r\n", &r); /* several: whole file */
   assert_int_equal(r.status, 200);
   assert_string_equal(r.body, "0123456789");
   tresp_free(&r);
-  sget(&f, "/static/big.bin", "Range: bytes=100000-100009\r\n", &r);
+  wfix_get(&f.w, "/static/big.bin", "Range: bytes=100000-100009\r\n", &r);
   assert_int_equal(r.status, 206);
   assert_int_equal(r.body_len, 10);
   assert_int_equal(r.body[0], 'a' + 100000 % 26);
   tresp_free(&r);
-  sstop(&f);
+  wfix_stop(&f.w);
 }
 
 /* If-Range (RFC 9110 §13.1.5): the Range holds only for the current
@@ -201,17 +165,17 @@ static void test_if_range(void **state) {
   sstart(&f);
   tresp r;
   char etag[128], lm[128], v[128], extra[512];
-  sget(&f, "/static/a.txt", NULL, &r);
+  wfix_get(&f.w, "/static/a.txt", NULL, &r);
   assert_true(tresp_header(&r, "Etag", etag, sizeof(etag)));
   assert_true(tresp_header(&r, "Last-Modified", lm, sizeof(lm)));
   tresp_free(&r);
   snprintf(extra, sizeof(extra), "Range: bytes=2-5\r\nIf-Range: %s\r\n", etag);
-  sget(&f, "/static/a.txt", extra, &r);
+  wfix_get(&f.w, "/static/a.txt", extra, &r);
   assert_int_equal(r.status, 206);
   assert_string_equal(r.body, "2345");
   tresp_free(&r);
   snprintf(extra, sizeof(extra), "Range: bytes=2-5\r\nIf-Range: %s\r\n", lm);
-  sget(&f, "/static/a.txt", extra, &r);
+  wfix_get(&f.w, "/static/a.txt", extra, &r);
   assert_int_equal(r.status, 206);
   assert_string_equal(r.body, "2345");
   tresp_free(&r);
@@ -220,7 +184,7 @@ static void test_if_range(void **state) {
       "\"", "Mon, 99 Foo 2026 99:99:99 GMT"};
   for (size_t i = 0; i < sizeof(stale) / sizeof(stale[0]); i++) {
     snprintf(extra, sizeof(extra), "Range: bytes=2-5\r\nIf-Range: %s\r\n", stale[i]);
-    sget(&f, "/static/a.txt", extra, &r);
+    wfix_get(&f.w, "/static/a.txt", extra, &r);
     assert_int_equal(r.status, 200);
     assert_string_equal(r.body, "0123456789");
     assert_false(tresp_header(&r, "Content-Range", NULL, 0));
@@ -230,15 +194,15 @@ static void test_if_range(void **state) {
   }
   /* The weak form of our own tag is not a strong match either. */
   snprintf(extra, sizeof(extra), "Range: bytes=2-5\r\nIf-Range: W/%s\r\n", etag);
-  sget(&f, "/static/a.txt", extra, &r);
+  wfix_get(&f.w, "/static/a.txt", extra, &r);
   assert_int_equal(r.status, 200);
   assert_string_equal(r.body, "0123456789");
   tresp_free(&r);
   /* If-Range without Range: ignored. */
-  sget(&f, "/static/a.txt", "If-Range: \"other\"\r\n", &r);
+  wfix_get(&f.w, "/static/a.txt", "If-Range: \"other\"\r\n", &r);
   assert_int_equal(r.status, 200);
   tresp_free(&r);
-  sstop(&f);
+  wfix_stop(&f.w);
 }
 
 static void test_refused(void **state) {
@@ -258,23 +222,23 @@ static void test_refused(void **state) {
       {"/files/sub/", 200},            {"/static/a%5c..%5csecret", 403},
   };
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-    sget(&f, cases[i].path, NULL, &r);
+    wfix_get(&f.w, cases[i].path, NULL, &r);
     if (r.status != cases[i].status)
       fail_msg("%s: expected %d got %d", cases[i].path, cases[i].status, r.status);
     assert_null(strstr(r.body, "secret"));
     tresp_free(&r);
   }
-  sget(&f, "/files/sub/", NULL, &r);
+  wfix_get(&f.w, "/files/sub/", NULL, &r);
   assert_string_equal(r.body, "<p>index</p>");
   tresp_free(&r);
-  sget(&f, "/files/sub", NULL, &r);
+  wfix_get(&f.w, "/files/sub", NULL, &r);
   char v[64];
   assert_true(tresp_header(&r, "Location", v, sizeof(v)));
   assert_string_equal(v, "/files/sub/");
   tresp_free(&r);
   assert_string_equal(gale_web_content_type("x/y.PNG"), "image/png");
   assert_string_equal(gale_web_content_type("noext"), "application/octet-stream");
-  sstop(&f);
+  wfix_stop(&f.w);
 }
 
 int main(void) {

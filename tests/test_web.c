@@ -300,18 +300,6 @@ static void wstart(wfix *f, gale_web_app_options *o) {
   wfix_listen(f, NULL);
 }
 
-static void wstop(wfix *f) {
-  wfix_stop(f);
-}
-
-static void fetch(wfix *f, const char *raw, tresp *r) {
-  wfix_fetch(f, raw, r);
-}
-
-static void get(wfix *f, const char *path, tresp *r) {
-  wfix_get(f, path, NULL, r);
-}
-
 /* ---- tests ------------------------------------------------------------------------ */
 
 static void test_routes(void **state) {
@@ -319,7 +307,7 @@ static void test_routes(void **state) {
   wfix f;
   wstart(&f, NULL);
   tresp r;
-  get(&f, "/life", &r);
+  wfix_get(&f, "/life", NULL, &r);
   assert_int_equal(r.status, 200);
   assert_string_equal(r.body, "magic=7");
   char v[128];
@@ -329,28 +317,28 @@ static void test_routes(void **state) {
   tresp_free(&r);
   TH_RUN_UNTIL(f.loop, strcmp(trace, "init,prepare,get,finish") == 0, 5);
 
-  get(&f, "/user/42/b%2fc%20d", &r);
+  wfix_get(&f, "/user/42/b%2fc%20d", NULL, &r);
   assert_string_equal(r.body, "2:[42][b/c d]id=b/c d");
   tresp_free(&r);
-  get(&f, "/opt", &r);
+  wfix_get(&f, "/opt", NULL, &r);
   assert_string_equal(r.body, "1:[]");
   tresp_free(&r);
-  get(&f, "/life/x", &r); /* a literal route matches only itself */
+  wfix_get(&f, "/life/x", NULL, &r); /* a literal route matches only itself */
   assert_int_equal(r.status, 404);
   tresp_free(&r);
-  get(&f, "/lif", &r);
+  wfix_get(&f, "/lif", NULL, &r);
   assert_int_equal(r.status, 404);
   tresp_free(&r);
-  get(&f, "/user/42/abc/extra", &r); /* anchored at the end */
+  wfix_get(&f, "/user/42/abc/extra", NULL, &r); /* anchored at the end */
   assert_int_equal(r.status, 404);
   assert_string_equal(r.body, "<html><title>404: Not Found</title><body>404: Not Found</body></html>");
   tresp_free(&r);
-  fetch(&f, "DELETE /life HTTP/1.1\r\nHost: h\r\n\r\n", &r);
+  wfix_fetch(&f, "DELETE /life HTTP/1.1\r\nHost: h\r\n\r\n", &r);
   assert_int_equal(r.status, 405);
   assert_true(tresp_header(&r, "Allow", v, sizeof(v)));
   assert_string_equal(v, "GET, HEAD");
   tresp_free(&r);
-  fetch(&f, "BREW /life HTTP/1.1\r\nHost: h\r\n\r\n", &r);
+  wfix_fetch(&f, "BREW /life HTTP/1.1\r\nHost: h\r\n\r\n", &r);
   assert_int_equal(r.status, 405);
   tresp_free(&r);
 
@@ -361,22 +349,22 @@ static void test_routes(void **state) {
   assert_null(gale_web_app_reverse_url(f.app, "user", 1, args));
   assert_null(gale_web_app_reverse_url(f.app, "nope", 0, NULL));
 
-  get(&f, "/old/5", &r);
+  wfix_get(&f, "/old/5", NULL, &r);
   assert_int_equal(r.status, 301);
   assert_true(tresp_header(&r, "Location", v, sizeof(v)));
   assert_string_equal(v, "/user/5/x");
   tresp_free(&r);
-  wstop(&f);
+  wfix_stop(&f);
 
   gale_web_app_options o;
   gale_web_app_options_init(&o);
   o.default_handler = &dflt_class;
   wstart(&f, &o);
-  get(&f, "/nothing/here", &r);
+  wfix_get(&f, "/nothing/here", NULL, &r);
   assert_int_equal(r.status, 404);
   assert_string_equal(r.body, "my default");
   tresp_free(&r);
-  wstop(&f);
+  wfix_stop(&f);
 }
 
 static void test_response_api(void **state) {
@@ -384,7 +372,7 @@ static void test_response_api(void **state) {
   wfix f;
   wstart(&f, NULL);
   tresp r;
-  get(&f, "/resp", &r);
+  wfix_get(&f, "/resp", NULL, &r);
   assert_int_equal(r.status, 299);
   assert_non_null(strstr(r.head, "HTTP/1.1 299 Quite Fine\r\n"));
   assert_non_null(strstr(r.head, "X-Multi: a\r\nX-Multi: b\r\n"));
@@ -393,33 +381,33 @@ static void test_response_api(void **state) {
   assert_string_equal(r.body, "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;");
   tresp_free(&r);
 
-  get(&f, "/json", &r);
+  wfix_get(&f, "/json", NULL, &r);
   char v[128];
   assert_true(tresp_header(&r, "Content-Type", v, sizeof(v)));
   assert_string_equal(v, "application/json; charset=UTF-8");
   assert_string_equal(r.body, "{\"s\":\"q\\\"\\\\\\n\\u003c/script\\u003e\",\"n\":-42,\"a\":[true,null,1.5]}");
   tresp_free(&r);
 
-  get(&f, "/stream", &r);
+  wfix_get(&f, "/stream", NULL, &r);
   assert_true(tresp_header(&r, "Transfer-Encoding", v, sizeof(v)));
   assert_string_equal(r.body, "one,two");
   tresp_free(&r);
 
-  get(&f, "/redir", &r);
+  wfix_get(&f, "/redir", NULL, &r);
   assert_int_equal(r.status, 307);
   assert_true(tresp_header(&r, "Location", v, sizeof(v)));
   assert_string_equal(v, "/elsewhere");
   tresp_free(&r);
 
-  get(&f, "/err", &r);
+  wfix_get(&f, "/err", NULL, &r);
   assert_int_equal(r.status, 503);
   assert_string_equal(r.body, "custom 503");
   tresp_free(&r);
 
-  get(&f, "/early", &r);
+  wfix_get(&f, "/early", NULL, &r);
   assert_int_equal(r.status, 403);
   tresp_free(&r);
-  wstop(&f);
+  wfix_stop(&f);
 }
 
 static void test_etag(void **state) {
@@ -427,20 +415,20 @@ static void test_etag(void **state) {
   wfix f;
   wstart(&f, NULL);
   tresp r;
-  get(&f, "/life", &r);
+  wfix_get(&f, "/life", NULL, &r);
   char etag[64], raw[256];
   assert_true(tresp_header(&r, "Etag", etag, sizeof(etag)));
   tresp_free(&r);
   snprintf(raw, sizeof(raw), "GET /life HTTP/1.1\r\nHost: h\r\nIf-None-Match: \"zz\", %s\r\n\r\n", etag);
-  fetch(&f, raw, &r);
+  wfix_fetch(&f, raw, &r);
   assert_int_equal(r.status, 304);
   assert_int_equal(r.body_len, 0);
   assert_false(tresp_header(&r, "Content-Type", NULL, 0));
   tresp_free(&r);
-  fetch(&f, "GET /life HTTP/1.1\r\nHost: h\r\nIf-None-Match: \"other\"\r\n\r\n", &r);
+  wfix_fetch(&f, "GET /life HTTP/1.1\r\nHost: h\r\nIf-None-Match: \"other\"\r\n\r\n", &r);
   assert_int_equal(r.status, 200);
   tresp_free(&r);
-  wstop(&f);
+  wfix_stop(&f);
 }
 
 static void test_arguments(void **state) {
@@ -448,22 +436,22 @@ static void test_arguments(void **state) {
   wfix f;
   wstart(&f, NULL);
   tresp r;
-  fetch(&f,
-        "POST /form?q=query%20v&a=fromquery HTTP/1.1\r\nHost: h\r\n"
-        "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 15\r\n\r\na=1&a=2&b=x+y%21",
-        &r);
+  wfix_fetch(&f,
+             "POST /form?q=query%20v&a=fromquery HTTP/1.1\r\nHost: h\r\n"
+             "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 15\r\n\r\na=1&a=2&b=x+y%21",
+             &r);
   /* Content-Length 15 cuts the last byte: b=x+y%2 is lenient-kept. */
   tresp_free(&r);
-  fetch(&f,
-        "POST /form?q=query%20v&a=fromquery HTTP/1.1\r\nHost: h\r\n"
-        "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 16\r\n\r\na=1&a=2&b=x+y%21",
-        &r);
+  wfix_fetch(&f,
+             "POST /form?q=query%20v&a=fromquery HTTP/1.1\r\nHost: h\r\n"
+             "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 16\r\n\r\na=1&a=2&b=x+y%21",
+             &r);
   assert_string_equal(r.body, "a=2 n=3 b=x y! q=query v");
   tresp_free(&r);
-  get(&f, "/form?a=only", &r);
+  wfix_get(&f, "/form?a=only", NULL, &r);
   assert_string_equal(r.body, "a=only n=1 b=- q=-");
   tresp_free(&r);
-  wstop(&f);
+  wfix_stop(&f);
 }
 
 static void test_async_handler(void **state) {
@@ -490,7 +478,7 @@ static void test_async_handler(void **state) {
   tc_close(&c);
   TH_RUN_UNTIL(f.loop, closes == 1, 5);
   assert_null(held);
-  wstop(&f);
+  wfix_stop(&f);
 }
 
 static void test_cookies(void **state) {
@@ -501,7 +489,7 @@ static void test_cookies(void **state) {
   wfix f;
   wstart(&f, &o);
   tresp r;
-  fetch(&f, "GET /cookie HTTP/1.1\r\nHost: h\r\nCookie: a=1; c=\"two\"\r\n\r\n", &r);
+  wfix_fetch(&f, "GET /cookie HTTP/1.1\r\nHost: h\r\nCookie: a=1; c=\"two\"\r\n\r\n", &r);
   assert_string_equal(r.body, "c=two");
   assert_non_null(strstr(r.head, "Set-Cookie: n=v; "));
   assert_non_null(strstr(r.head, "Path=/p"));
@@ -516,7 +504,7 @@ static void test_cookies(void **state) {
   tresp_free(&r);
   char raw[1024];
   snprintf(raw, sizeof(raw), "GET /signed HTTP/1.1\r\nHost: h\r\nCookie: %s\r\n\r\n", cookie);
-  fetch(&f, raw, &r);
+  wfix_fetch(&f, raw, &r);
   assert_string_equal(r.body, "user=alice");
   tresp_free(&r);
   /* Tampered value. */
@@ -524,10 +512,10 @@ static void test_cookies(void **state) {
   assert_non_null(val);
   val[0] = 'Z';
   snprintf(raw, sizeof(raw), "GET /signed HTTP/1.1\r\nHost: h\r\nCookie: %s\r\n\r\n", cookie);
-  fetch(&f, raw, &r);
+  wfix_fetch(&f, raw, &r);
   assert_string_equal(r.body, "user=(none)");
   tresp_free(&r);
-  wstop(&f);
+  wfix_stop(&f);
 }
 
 static void test_signed_value(void **state) {
@@ -564,7 +552,7 @@ static void test_xsrf(void **state) {
   wfix f;
   wstart(&f, &o);
   tresp r;
-  get(&f, "/xsrf", &r);
+  wfix_get(&f, "/xsrf", NULL, &r);
   char *sc = strstr(r.head, "Set-Cookie: _xsrf=");
   assert_non_null(sc);
   sc += strlen("Set-Cookie: _xsrf=");
@@ -576,19 +564,19 @@ static void test_xsrf(void **state) {
   char raw[1024];
   /* Missing token. */
   snprintf(raw, sizeof(raw), "POST /xsrf HTTP/1.1\r\nHost: h\r\nCookie: _xsrf=%s\r\nContent-Length: 0\r\n\r\n", cookie);
-  fetch(&f, raw, &r);
+  wfix_fetch(&f, raw, &r);
   assert_int_equal(r.status, 403);
   tresp_free(&r);
   /* A token masked differently (fresh GET with the cookie) matches. */
   snprintf(raw, sizeof(raw), "GET /xsrf HTTP/1.1\r\nHost: h\r\nCookie: _xsrf=%s\r\n\r\n", cookie);
-  fetch(&f, raw, &r);
+  wfix_fetch(&f, raw, &r);
   char token[128];
   snprintf(token, sizeof(token), "%s", r.body);
   assert_null(strstr(r.head, "Set-Cookie"));
   assert_string_not_equal(token, cookie);
   tresp_free(&r);
   snprintf(raw, sizeof(raw), "POST /xsrf HTTP/1.1\r\nHost: h\r\nCookie: _xsrf=%s\r\nX-XSRFToken: %s\r\nContent-Length: 0\r\n\r\n", cookie, token);
-  fetch(&f, raw, &r);
+  wfix_fetch(&f, raw, &r);
   assert_int_equal(r.status, 200);
   assert_string_equal(r.body, "posted");
   tresp_free(&r);
@@ -602,15 +590,15 @@ static void test_xsrf(void **state) {
       bl += 2;
     }
   snprintf(raw, sizeof(raw), "POST /xsrf HTTP/1.1\r\nHost: h\r\nCookie: _xsrf=%s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s", cookie, bl, body);
-  fetch(&f, raw, &r);
+  wfix_fetch(&f, raw, &r);
   assert_int_equal(r.status, 200);
   tresp_free(&r);
   /* A token of another client. */
   snprintf(raw, sizeof(raw), "POST /xsrf HTTP/1.1\r\nHost: h\r\nCookie: _xsrf=2|00000000|0123456789abcdef0123456789abcdef|1\r\nX-XSRFToken: %s\r\nContent-Length: 0\r\n\r\n", token);
-  fetch(&f, raw, &r);
+  wfix_fetch(&f, raw, &r);
   assert_int_equal(r.status, 403);
   tresp_free(&r);
-  wstop(&f);
+  wfix_stop(&f);
 }
 
 static void test_request_accessors(void **state) {
@@ -618,10 +606,10 @@ static void test_request_accessors(void **state) {
   wfix f;
   wstart(&f, NULL);
   tresp r;
-  fetch(&f, "GET /info?k=v%20w HTTP/1.1\r\nHost: example.org:81\r\nX-A: hdr\r\n\r\n", &r);
+  wfix_fetch(&f, "GET /info?k=v%20w HTTP/1.1\r\nHost: example.org:81\r\nX-A: hdr\r\n\r\n", &r);
   assert_string_equal(r.body, "127.0.0.1|http|example.org:81|HTTP/1.1|GET|/info?k=v%20w|/info|k=v%20w|hdr");
   tresp_free(&r);
-  fetch(&f, "GET /info HTTP/1.0\r\n\r\n", &r);
+  wfix_fetch(&f, "GET /info HTTP/1.0\r\n\r\n", &r);
   assert_string_equal(r.body, "127.0.0.1|http||HTTP/1.0|GET|/info|/info||-");
   tresp_free(&r);
   /* HEAD runs get; the headers say what GET would send, no body follows. */
@@ -638,7 +626,7 @@ static void test_request_accessors(void **state) {
   size_t hl = (size_t)(strstr(c.buf, "\r\n\r\n") - c.buf) + 4;
   assert_memory_equal(c.buf + hl, "HTTP/1.1 200", 12); /* no body between the two */
   tc_close(&c);
-  wstop(&f);
+  wfix_stop(&f);
 }
 
 static void test_prepare_hold_resume(void **state) {
@@ -661,7 +649,7 @@ static void test_prepare_hold_resume(void **state) {
   assert_string_equal(trace, "prepare,get,");
   tresp_free(&r);
   tc_close(&c);
-  wstop(&f);
+  wfix_stop(&f);
 }
 
 static void test_stream_request_body(void **state) {
@@ -690,7 +678,7 @@ static void test_stream_request_body(void **state) {
   assert_string_equal(r.body, "got 5 buffered 0");
   tresp_free(&r);
   tc_close(&c);
-  wstop(&f);
+  wfix_stop(&f);
 }
 
 static void test_redirect_statuses(void **state) {
@@ -702,28 +690,28 @@ static void test_redirect_statuses(void **state) {
   char path[64], v[64];
   for (size_t i = 0; i < 5; i++) {
     snprintf(path, sizeof(path), "/rstatus/%d", ok[i]);
-    get(&f, path, &r);
+    wfix_get(&f, path, NULL, &r);
     assert_int_equal(r.status, ok[i]);
     assert_true(tresp_header(&r, "Location", v, sizeof(v)));
     assert_string_equal(v, "/target");
     tresp_free(&r);
   }
-  get(&f, "/rstatus/0", &r); /* default */
+  wfix_get(&f, "/rstatus/0", NULL, &r); /* default */
   assert_int_equal(r.status, 302);
   tresp_free(&r);
-  get(&f, "/rstatus/305", &r);
+  wfix_get(&f, "/rstatus/305", NULL, &r);
   assert_int_equal(r.status, 200);
   assert_string_equal(r.body, "refused");
   tresp_free(&r);
-  get(&f, "/badcookie", &r);
+  wfix_get(&f, "/badcookie", NULL, &r);
   assert_string_equal(r.body, "1,1,1,1");
   assert_null(strstr(r.head, "Set-Cookie"));
   tresp_free(&r);
   /* A flushed (streamed) response gets no ETag. */
-  get(&f, "/stream", &r);
+  wfix_get(&f, "/stream", NULL, &r);
   assert_false(tresp_header(&r, "Etag", NULL, 0));
   tresp_free(&r);
-  wstop(&f);
+  wfix_stop(&f);
 }
 
 static void test_longpoll_client_gone(void **state) {
@@ -741,7 +729,7 @@ static void test_longpoll_client_gone(void **state) {
   TH_RUN_UNTIL(f.loop, lp_finishes == 1, 5);
   assert_int_equal(lp_closes, 1);
   assert_null(lp_held);
-  wstop(&f);
+  wfix_stop(&f);
 }
 
 /* HEAD answers of the web layer, errors and streamed ones included: GET's
@@ -754,7 +742,7 @@ static void test_head_answers(void **state) {
   for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
     tresp g, hd;
     char raw[256], vg[64], vh[64];
-    get(&f, paths[i], &g);
+    wfix_get(&f, paths[i], NULL, &g);
     tclient c;
     tc_open(&c, f.port);
     snprintf(raw, sizeof(raw), "HEAD %s HTTP/1.1\r\nHost: h\r\n\r\nGET /life HTTP/1.1\r\nHost: h\r\n\r\n",
@@ -778,7 +766,7 @@ static void test_head_answers(void **state) {
     tresp_free(&hd);
     tc_close(&c);
   }
-  wstop(&f);
+  wfix_stop(&f);
 }
 
 /* An app with a few routes answering three pipelined requests; returns

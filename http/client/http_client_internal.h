@@ -1,8 +1,9 @@
 /* http/client/http_client_internal.h — the pieces of gale_http_client shared by its
  * files: the client and its queue (http_client.c), the connection pool
- * (http_client_pool.c), one HTTP/1.1 exchange on a connection
- * (http_client_conn.c), redirects (http_client_redirect.c) and the proxy
- * CONNECT tunnel (http_client_proxy.c).
+ * (http_client_pool.c), one HTTP/1.1 exchange on a connection (the request
+ * out: http_client_conn.c; a producer's body: http_client_upload.c; the
+ * response in: http_client_response.c), redirects (http_client_redirect.c)
+ * and the proxy CONNECT tunnel (http_client_proxy.c).
  *
  * Life of a fetch (hc_fetch.state):
  *   QUEUED      waiting for one of max_clients slots (queue timer armed)
@@ -256,17 +257,33 @@ GALE_INTERNAL void gale__hc_open_cancel(hc_fetch *f);
 /* What is left of connect_timeout for the current hop (0: no limit). */
 GALE_INTERNAL double gale__hc_connect_left(const hc_fetch *f);
 
-/* http_client_conn.c */
+/* http_client_conn.c: the request's side of an exchange. */
 /* Runs the exchange of the current hop on f->conn. */
 GALE_INTERNAL void gale__hc_exchange(hc_fetch *f);
-/* The connection closed under the fetch (close callback); `in` is what was
- * left unread. */
-GALE_INTERNAL void gale__hc_conn_closed(hc_fetch *f, int reason, struct evbuffer *in);
-GALE_INTERNAL void gale__hc_data(gale_stream *stream, struct evbuffer *input, void *arg);
+/* Sends the body now (no 100 Continue to wait for, or it came). */
+GALE_INTERNAL void gale__hc_send_body(hc_fetch *f);
 GALE_INTERNAL void gale__hc_close_cb(gale_stream *stream, int reason, void *arg);
 /* The numeric address and port of the stream's peer (or local end). */
 GALE_INTERNAL void gale__hc_addr_of(gale_stream *stream, bool peer, char *ip, size_t len,
                                     int *port);
+
+/* This hop's body comes from a producer of unknown size: chunked. */
+static inline bool gale__hc_chunked_upload(const hc_fetch *f) {
+  return f->send_body && f->req.body_producer && f->req.body_size < 0;
+}
+
+/* http_client_upload.c: the body producer. */
+/* Starts (or restarts, for a redirect's hop) f->upload and calls the
+ * producer; completes the fetch with GALE_ENOMEM when it cannot. */
+GALE_INTERNAL void gale__hc_upload_start(hc_fetch *f);
+
+/* http_client_response.c: the response's side of an exchange. */
+/* Arms header_timeout for the response head the exchange now waits for. */
+GALE_INTERNAL void gale__hc_wait_head(hc_fetch *f);
+/* The connection closed under the fetch (close callback); `in` is what was
+ * left unread. */
+GALE_INTERNAL void gale__hc_conn_closed(hc_fetch *f, int reason, struct evbuffer *in);
+GALE_INTERNAL void gale__hc_data(gale_stream *stream, struct evbuffer *input, void *arg);
 /* Maps a stream close reason while reading a response to the fetch status. */
 GALE_INTERNAL int gale__hc_stream_error(hc_fetch *f, int reason);
 

@@ -2,7 +2,10 @@
  * TLS with the origin inside it.  Plain http goes to the proxy in absolute
  * form and needs nothing here. */
 #include "http/client/http_client_internal.h"
+#include "core/alloc.h"
+#include "http/wire/h1_head.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,18 +31,30 @@ void gale__hc_proxy_start(hc_fetch *f) {
     gale__hc_complete(f, GALE_ECLOSED, NULL);
     return;
   }
-  evbuffer_add_printf(out, "CONNECT %s%s%s:%u HTTP/1.1\r\nHost: %s%s%s:%u\r\n", open, u->host,
-                      close, (unsigned)u->port, open, u->host, close, (unsigned)u->port);
-  if (f->req.proxy_username) {
-    char *pa = gale__hc_basic_auth(f->req.proxy_username, f->req.proxy_password);
-    if (!pa) {
-      gale__hc_complete(f, GALE_ENOMEM, NULL);
-      return;
-    }
-    evbuffer_add_printf(out, "Proxy-Authorization: %s\r\n", pa);
-    free(pa);
+  /* The authority form (RFC 9110 §9.3.6), the same in the Host field. */
+  size_t room = strlen(u->host) + sizeof "[]:65535";
+  char *authority = gale__malloc(room), *pa = NULL;
+  if (!authority || (f->req.proxy_username &&
+                     !(pa = gale__hc_basic_auth(f->req.proxy_username, f->req.proxy_password)))) {
+    free(authority);
+    gale__hc_complete(f, GALE_ENOMEM, NULL);
+    return;
   }
-  evbuffer_add(out, "\r\n", 2);
+  int alen = snprintf(authority, room, "%s%s%s:%u", open, u->host, close, (unsigned)u->port);
+  gale_h1_head h;
+  gale_h1_head_init(&h, out,
+                    GALE_H1_REQUEST_LINE_SIZE(7, alen) + GALE_H1_FIELD_SIZE(4, alen) +
+                        (pa ? GALE_H1_FIELD_SIZE(19, strlen(pa)) : 0) + GALE_H1_HEAD_END_SIZE);
+  gale_h1_head_request_line(&h, "CONNECT", 7, authority, (size_t)alen, NULL, 0);
+  gale_h1_head_field(&h, "Host", 4, authority, (size_t)alen);
+  if (pa) gale_h1_head_field(&h, "Proxy-Authorization", 19, pa, strlen(pa));
+  free(pa);
+  free(authority);
+  ssize_t wrote = gale_h1_head_finish(&h);
+  if (wrote < 0) {
+    gale__hc_complete(f, (int)wrote, NULL);
+    return;
+  }
   gale__hc_debug(f, GALE_HTTP_DEBUG_INFO, "Establish HTTP proxy tunnel to %s%s%s:%u", open,
                  u->host, close, (unsigned)u->port);
   gale_h1_limits_init(&lim);

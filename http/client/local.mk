@@ -6,12 +6,18 @@ libgale_impl_la_SOURCES += \
 	http/client/http_client.c \
 	http/client/http_client_pool.c \
 	http/client/http_client_conn.c \
+	http/client/http_client_upload.c \
+	http/client/http_client_response.c \
 	http/client/http_client_redirect.c \
 	http/client/http_client_proxy.c
 
 if HAVE_CMOCKA
-check_PROGRAMS += tests/test_http_client
+check_PROGRAMS += tests/test_http_client tests/test_http_client_hostile \
+	tests/test_http_client_net tests/test_http_client_causes
 tests_test_http_client_SOURCES = tests/test_http_client.c
+tests_test_http_client_hostile_SOURCES = tests/test_http_client_hostile.c
+tests_test_http_client_net_SOURCES = tests/test_http_client_net.c
+tests_test_http_client_causes_SOURCES = tests/test_http_client_causes.c
 check_PROGRAMS += tests/test_http_client_alloc
 tests_test_http_client_alloc_SOURCES = tests/test_http_client_alloc.c
 check_PROGRAMS += tests/test_http_client_gale

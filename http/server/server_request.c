@@ -13,6 +13,7 @@
 #include "core/alloc.h"
 #include "core/assert.h"
 #include "http/server/server_internal.h"
+#include "http/wire/h1_head.h"
 #include "iostream/stream_internal.h"
 
 #define REQ_POOL_MAX 64
@@ -188,67 +189,33 @@ static int write_head(gale_http_server_request *req, int64_t final_len, bool gzi
   req->keep_alive = keep;
 
   const char *reason = req->reason_ptr ? req->reason_ptr : gale_h1_reason_phrase(req->status);
+  size_t rlen = strlen(reason);
   size_t date_len;
   const char *date = gale__server_date_line(server, &date_len);
-  size_t hsize = gale_headers_wire_size(req->resp_headers);
-  size_t cap = 16 + strlen(reason) + 2 + date_len + hsize + 40 + 28 + 26 + 46 + 2 + 1;
+  /* An upper bound of the head, so it is one reservation: the framing
+   * fields below are at most Content-Encoding, Content-Length (20 digits)
+   * and "Connection: keep-alive". */
+  size_t cap = GALE_H1_STATUS_LINE_SIZE(rlen) + date_len +
+               gale_headers_wire_size(req->resp_headers) + 24 +
+               GALE_H1_FIELD_SIZE(14, GALE_H1_U64_DIGITS) + 24 + GALE_H1_HEAD_END_SIZE;
   size_t plen = evbuffer_get_length(req->pending);
   size_t room = plen <= SMALL_BODY ? plen : 0; /* send_pending copies it here */
-  struct evbuffer_iovec vec;
-  if (evbuffer_reserve_space(out, (ev_ssize_t)(cap + room), &vec, 1) < 1 || vec.iov_len < cap)
-    return GALE_ENOMEM;
-  char *p = vec.iov_base;
-  size_t n = 0;
-  /* Formatted by hand: printf is a visible share of a small response. */
-  memcpy(p, "HTTP/1.1 ", 9);
-  p[9] = (char)('0' + req->status / 100);
-  p[10] = (char)('0' + req->status / 10 % 10);
-  p[11] = (char)('0' + req->status % 10);
-  p[12] = ' ';
-  n = 13;
-  size_t rlen = strlen(reason);
-  memcpy(p + n, reason, rlen);
-  n += rlen;
-  memcpy(p + n, "\r\n", 2);
-  n += 2;
-  memcpy(p + n, date, date_len);
-  n += date_len;
-  size_t wrote = 0;
-  gale_headers_serialize(req->resp_headers, p + n, cap - n, &wrote);
-  n += wrote;
-  if (gzipped) {
-    memcpy(p + n, "Content-Encoding: gzip\r\n", 24);
-    n += 24;
-  }
-  if (send_length) {
-    char digits[24];
-    size_t d = sizeof(digits);
-    do {
-      digits[--d] = (char)('0' + length % 10);
-      length /= 10;
-    } while (length);
-    memcpy(p + n, "Content-Length: ", 16);
-    n += 16;
-    memcpy(p + n, digits + d, sizeof(digits) - d);
-    n += sizeof(digits) - d;
-    memcpy(p + n, "\r\n", 2);
-    n += 2;
-  }
-  else if (req->chunked) {
-    memcpy(p + n, "Transfer-Encoding: chunked\r\n", 28);
-    n += 28;
-  }
-  if (http11 && !keep) {
-    memcpy(p + n, "Connection: close\r\n", 19);
-    n += 19;
-  } else if (!http11 && keep) {
-    memcpy(p + n, "Connection: keep-alive\r\n", 24);
-    n += 24;
-  }
-  memcpy(p + n, "\r\n", 2);
-  n += 2;
-  vec.iov_len = n;
-  if (evbuffer_commit_space(out, &vec, 1) != 0) return GALE_ENOMEM;
+  gale_h1_head h;
+  gale_h1_head_init(&h, out, cap + room);
+  gale_h1_head_status_line(&h, req->status, reason, rlen);
+  gale_h1_head_append(&h, date, date_len);
+  gale_h1_head_headers(&h, req->resp_headers);
+  if (gzipped) gale_h1_head_literal(&h, "Content-Encoding: gzip\r\n");
+  if (send_length)
+    gale_h1_head_field_u64(&h, "Content-Length", 14, length);
+  else if (req->chunked)
+    gale_h1_head_literal(&h, "Transfer-Encoding: chunked\r\n");
+  if (http11 && !keep)
+    gale_h1_head_literal(&h, "Connection: close\r\n");
+  else if (!http11 && keep)
+    gale_h1_head_literal(&h, "Connection: keep-alive\r\n");
+  ssize_t wrote = gale_h1_head_finish(&h);
+  if (wrote < 0) return (int)wrote;
   req->headers_sent = true;
   return GALE_OK;
 }

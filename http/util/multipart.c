@@ -312,12 +312,35 @@ const char *gale_multipart_enc_content_type(const gale_multipart_enc *e) {
   return e ? e->content_type : NULL;
 }
 
-/* Names and filenames go inside quotes: no CR, LF, NUL, '"' (RFC 7578
- * §4.2 leaves escaping unspecified, so refusing is the safe choice). */
+/* Names and filenames go inside quotes (RFC 7578 §4.2 leaves escaping
+ * unspecified).  Control characters other than HTAB are refused, as every
+ * field-value parser (ours included) refuses them; so are CR, LF and '"',
+ * which HTML's percent-encoding would turn into a different name. */
 static bool quotable(const char *s) {
-  for (; *s; s++)
-    if (*s == '\r' || *s == '\n' || *s == '"') return false;
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if ((c < 0x20 && c != '\t') || c == 0x7f || c == '"') return false;
+  }
   return true;
+}
+
+/* A backslash goes out doubled, as a quoted-pair (RFC 9110 §5.6.4):
+ * parsers that read quoted strings (gale's, Tornado's) would otherwise
+ * drop it. */
+static size_t quoted_extra(const char *s) {
+  size_t n = 0;
+  for (; *s; s++) n += *s == '\\';
+  return n;
+}
+
+static void add_quoted(gale_multipart_enc *e, const char *s) {
+  add(e, "\"", 1);
+  for (const char *bs; (bs = strchr(s, '\\')); s = bs + 1) {
+    add(e, s, (size_t)(bs - s) + 1);
+    add(e, "\\", 1);
+  }
+  adds(e, s);
+  add(e, "\"", 1);
 }
 
 static int add_part_enc(gale_multipart_enc *e, const char *name,
@@ -334,20 +357,18 @@ static int add_part_enc(gale_multipart_enc *e, const char *name,
   char marker[MAX_BOUNDARY + 3] = "--";
   memcpy(marker + 2, e->boundary, e->blen);
   if (len && memmem(data, len, marker, e->blen + 2)) return GALE_EEXIST;
-  size_t need = e->blen + 4 + 60 + strlen(name) + 14 +
-                (filename ? strlen(filename) : 0) + 18 +
+  size_t need = e->blen + 4 + 60 + strlen(name) + quoted_extra(name) + 14 +
+                (filename ? strlen(filename) + quoted_extra(filename) : 0) + 18 +
                 (content_type ? strlen(content_type) : 30) + 8 + len;
   int rc = gale_buf_reserve(&e->buf, need);
   if (rc != GALE_OK) return rc;
   add(e, "--", 2);
   add(e, e->boundary, e->blen);
-  adds(e, "\r\nContent-Disposition: form-data; name=\"");
-  adds(e, name);
-  add(e, "\"", 1);
+  adds(e, "\r\nContent-Disposition: form-data; name=");
+  add_quoted(e, name);
   if (filename) {
-    adds(e, "; filename=\"");
-    adds(e, filename);
-    add(e, "\"", 1);
+    adds(e, "; filename=");
+    add_quoted(e, filename);
   }
   if (is_file && !content_type) content_type = "application/octet-stream";
   add(e, "\r\n", 2);

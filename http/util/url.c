@@ -383,6 +383,82 @@ static size_t remove_dot_segments(char *in, size_t n, char *out) {
   return o;
 }
 
+/* The parts of a resolved reference (§5.2.2); its path is built in a
+ * buffer of its own. */
+typedef struct target {
+  span scheme, auth, query;
+  bool dots; /* the path may hold dot segments still to remove */
+  size_t path_n;
+} target;
+
+/* §5.2.3: the base path up to its last '/' (or "/" for an authority with an
+ * empty path), then the reference's path, into tmp.  Returns the length. */
+static size_t merge_paths(const parts *b, const parts *r, char *tmp) {
+  size_t tn = 0;
+  if (b->authority.on && b->path.n == 0) {
+    tmp[tn++] = '/';
+  } else {
+    for (size_t i = b->path.n; i > 0; i--)
+      if (b->path.p[i - 1] == '/') {
+        tn = i;
+        memcpy(tmp, b->path.p, tn);
+        break;
+      }
+  }
+  memcpy(tmp + tn, r->path.p, r->path.n);
+  return tn + r->path.n;
+}
+
+/* §5.2.2: which parts come from the reference and which from the base;
+ * the path goes into tmp. */
+static void pick_target(const parts *b, const parts *r, char *tmp, target *t) {
+  t->scheme = b->scheme;
+  t->auth = b->authority;
+  t->query = r->query;
+  t->dots = true;
+  if (r->scheme.on || r->authority.on || (r->path.n && r->path.p[0] == '/')) {
+    if (r->scheme.on) t->scheme = r->scheme;
+    if (r->scheme.on || r->authority.on) t->auth = r->authority;
+    memcpy(tmp, r->path.p, r->path.n);
+    t->path_n = r->path.n;
+  } else if (r->path.n == 0) {
+    memcpy(tmp, b->path.p, b->path.n);
+    t->path_n = b->path.n;
+    t->dots = false;
+    if (!r->query.on) t->query = b->query;
+  } else {
+    t->path_n = merge_paths(b, r, tmp);
+  }
+}
+
+static char *append(char *o, const char *s, size_t n) {
+  memcpy(o, s, n);
+  return o + n;
+}
+
+/* scheme ":" ["//" authority] path ["?" query] ["#" fragment] into res,
+ * NUL-terminated; the path (tmp, dot segments rewritten in place) is taken
+ * from tmp. */
+static void assemble(const target *t, char *tmp, span fragment, char *res) {
+  char *o = append(res, t->scheme.p, t->scheme.n);
+  *o++ = ':';
+  if (t->auth.on) {
+    o = append(o, "//", 2);
+    o = append(o, t->auth.p, t->auth.n);
+  }
+  if (t->dots) o += remove_dot_segments(tmp, t->path_n, o);
+  else o = append(o, tmp, t->path_n);
+  if (t->query.on) {
+    *o++ = '?';
+    o = append(o, t->query.p, t->query.n);
+  }
+  if (fragment.on) {
+    *o++ = '#';
+    o = append(o, fragment.p, fragment.n);
+  }
+  *o = '\0';
+}
+
 int gale_url_resolve(const char *base, const char *ref, char **out) {
   if (!out) return GALE_EINVAL;
   *out = NULL;
@@ -392,7 +468,6 @@ int gale_url_resolve(const char *base, const char *ref, char **out) {
   parts b, r;
   if (split(base, bn, &b) != GALE_OK || !b.scheme.on) return GALE_EURL;
   if (split(ref, rn, &r) != GALE_OK) return GALE_EURL;
-  span scheme = b.scheme, auth = b.authority, query = r.query;
   /* The path is built in `tmp` (merge) then dot-removed into `res`. */
   size_t cap = bn + rn + 8;
   char *tmp = malloc(cap), *res = malloc(cap * 2);
@@ -401,71 +476,9 @@ int gale_url_resolve(const char *base, const char *ref, char **out) {
     free(res);
     return GALE_ENOMEM;
   }
-  size_t tn = 0;
-  bool dots = true;
-  if (r.scheme.on) {
-    scheme = r.scheme;
-    auth = r.authority;
-    memcpy(tmp, r.path.p, r.path.n);
-    tn = r.path.n;
-  } else if (r.authority.on) {
-    auth = r.authority;
-    memcpy(tmp, r.path.p, r.path.n);
-    tn = r.path.n;
-  } else if (r.path.n == 0) {
-    memcpy(tmp, b.path.p, b.path.n);
-    tn = b.path.n;
-    dots = false;
-    if (!r.query.on) query = b.query;
-  } else if (r.path.p[0] == '/') {
-    memcpy(tmp, r.path.p, r.path.n);
-    tn = r.path.n;
-  } else {
-    if (b.authority.on && b.path.n == 0) {
-      tmp[tn++] = '/';
-    } else {
-      const char *slash = NULL;
-      for (size_t i = b.path.n; i > 0; i--)
-        if (b.path.p[i - 1] == '/') {
-          slash = b.path.p + i - 1;
-          break;
-        }
-      if (slash) {
-        tn = (size_t)(slash - b.path.p) + 1;
-        memcpy(tmp, b.path.p, tn);
-      }
-    }
-    memcpy(tmp + tn, r.path.p, r.path.n);
-    tn += r.path.n;
-  }
-  /* Assemble: scheme ":" ["//" authority] path ["?" query] ["#" frag]. */
-  char *o = res;
-  memcpy(o, scheme.p, scheme.n);
-  o += scheme.n;
-  *o++ = ':';
-  if (auth.on) {
-    memcpy(o, "//", 2);
-    o += 2;
-    memcpy(o, auth.p, auth.n);
-    o += auth.n;
-  }
-  if (dots) {
-    o += remove_dot_segments(tmp, tn, o);
-  } else {
-    memcpy(o, tmp, tn);
-    o += tn;
-  }
-  if (query.on) {
-    *o++ = '?';
-    memcpy(o, query.p, query.n);
-    o += query.n;
-  }
-  if (r.fragment.on) {
-    *o++ = '#';
-    memcpy(o, r.fragment.p, r.fragment.n);
-    o += r.fragment.n;
-  }
-  *o = '\0';
+  target t;
+  pick_target(&b, &r, tmp, &t);
+  assemble(&t, tmp, r.fragment, res);
   free(tmp);
   *out = res;
   return GALE_OK;

@@ -11,6 +11,6 @@ libgale_impl_la_SOURCES += \
 	http/web/static.c
 if HAVE_CMOCKA
 check_PROGRAMS += tests/test_web tests/test_static
-tests_test_static_SOURCES = tests/test_static.c tests/test_http_server_util.h
+tests_test_static_SOURCES = tests/test_static.c tests/test_web_util.h tests/test_http_server_util.h
 tests_test_web_SOURCES = tests/test_web.c tests/test_web_util.h tests/test_http_server_util.h
 endif

@@ -100,155 +100,168 @@ static bool if_range_holds(gale_web_handler *h, const char *etag, time_t mtime) 
   return gale_http_date_parse(v, strlen(v), &t) == GALE_OK && t == mtime;
 }
 
-static void static_get(gale_web_handler *h) {
-  const gale_web_static_options *o = gale_web_handler_route_args(h);
-  if (!o || !o->root) {
-    gale_web_send_error(h, 500);
-    return;
+/* The file a request resolved to, and its entity-tag. */
+typedef struct static_file {
+  char path[PATH_MAX]; /* real path, under the root */
+  struct stat st;
+  char etag[64];
+} static_file;
+
+/* A directory: its default_filename when the URL ends in '/', else a
+ * redirect to the URL with the slash.  Returns 0 with *f now the index
+ * file, an HTTP status to send, or -1 when the redirect went. */
+static int dir_index(gale_web_handler *h, const gale_web_static_options *o, static_file *f) {
+  const char *upath = gale_web_path(h);
+  size_t ulen = strlen(upath);
+  if (!o->default_filename) return 403;
+  if (ulen == 0 || upath[ulen - 1] != '/') {
+    char *to = malloc(ulen + 2);
+    if (!to) return 500;
+    memcpy(to, upath, ulen);
+    memcpy(to + ulen, "/", 2);
+    gale_web_redirect(h, to, 301);
+    free(to);
+    return -1;
   }
+  size_t pl = strlen(f->path), dl = strlen(o->default_filename);
+  if (pl + 1 + dl + 1 > sizeof(f->path) || strchr(o->default_filename, '/')) return 403;
+  f->path[pl] = '/';
+  memcpy(f->path + pl + 1, o->default_filename, dl + 1);
+  if (stat(f->path, &f->st) != 0) return 403;
+  return 0;
+}
+
+/* The route's path argument as a regular file under the root, refusing
+ * "..", symlinks out of the root and anything not a regular file.
+ * Returns 0 with *f filled, an HTTP status to send, or -1 when the
+ * answer already went. */
+static int resolve(gale_web_handler *h, const gale_web_static_options *o, static_file *f) {
   const char *rel = gale_web_path_arg(h, 0);
-  if (!rel) rel = "";
   int status = 404;
-  char *path = safe_join(o->root, rel, &status);
-  char root_real[PATH_MAX], path_real[PATH_MAX];
-  if (!path) {
-    gale_web_send_error(h, status);
-    return;
-  }
+  char root_real[PATH_MAX];
+  char *path = safe_join(o->root, rel ? rel : "", &status);
+  if (!path) return status;
   if (!realpath(o->root, root_real)) {
     free(path);
-    gale_web_send_error(h, 404);
-    return;
+    return 404;
   }
-  if (!realpath(path, path_real)) {
+  if (!realpath(path, f->path)) {
+    status = errno == EACCES ? 403 : 404;
     free(path);
-    gale_web_send_error(h, errno == EACCES ? 403 : 404);
-    return;
+    return status;
   }
   free(path);
-  if (!under_root(root_real, path_real)) {
-    gale_web_send_error(h, 403);
-    return;
-  }
-  struct stat st;
-  if (stat(path_real, &st) != 0) {
-    gale_web_send_error(h, 404);
-    return;
-  }
-  if (S_ISDIR(st.st_mode)) {
-    const char *upath = gale_web_path(h);
-    size_t ulen = strlen(upath);
-    if (!o->default_filename) {
-      gale_web_send_error(h, 403);
-      return;
-    }
-    if (ulen == 0 || upath[ulen - 1] != '/') {
-      char *to = malloc(ulen + 2);
-      if (!to) {
-        gale_web_send_error(h, 500);
-        return;
-      }
-      memcpy(to, upath, ulen);
-      memcpy(to + ulen, "/", 2);
-      gale_web_redirect(h, to, 301);
-      free(to);
-      return;
-    }
-    size_t pl = strlen(path_real);
-    if (pl + 1 + strlen(o->default_filename) + 1 > sizeof(path_real) ||
-        strchr(o->default_filename, '/')) {
-      gale_web_send_error(h, 403);
-      return;
-    }
-    path_real[pl] = '/';
-    strcpy(path_real + pl + 1, o->default_filename);
-    if (stat(path_real, &st) != 0) {
-      gale_web_send_error(h, 403);
-      return;
-    }
-  }
-  if (!S_ISREG(st.st_mode)) {
-    gale_web_send_error(h, 403);
-    return;
-  }
+  if (!under_root(root_real, f->path)) return 403;
+  if (stat(f->path, &f->st) != 0) return 404;
+  if (S_ISDIR(f->st.st_mode) && (status = dir_index(h, o, f)) != 0) return status;
+  if (!S_ISREG(f->st.st_mode)) return 403;
+  return 0;
+}
 
-  char etag[64], lm[40];
-  snprintf(etag, sizeof(etag), "\"%llx-%llx\"", (unsigned long long)st.st_size,
-           (unsigned long long)st.st_mtim.tv_sec * 1000000000ull + (unsigned long long)st.st_mtim.tv_nsec);
-  gale_web_set_header(h, "Etag", etag);
-  if (gale_http_date_format(st.st_mtime, lm, sizeof(lm)) >= 0) gale_web_set_header(h, "Last-Modified", lm);
+/* The validators and the headers every answer about the file carries. */
+static void set_file_headers(gale_web_handler *h, static_file *f) {
+  char lm[40];
+  snprintf(f->etag, sizeof(f->etag), "\"%llx-%llx\"", (unsigned long long)f->st.st_size,
+           (unsigned long long)f->st.st_mtim.tv_sec * 1000000000ull +
+               (unsigned long long)f->st.st_mtim.tv_nsec);
+  gale_web_set_header(h, "Etag", f->etag);
+  if (gale_http_date_format(f->st.st_mtime, lm, sizeof(lm)) >= 0)
+    gale_web_set_header(h, "Last-Modified", lm);
   gale_web_set_header(h, "Accept-Ranges", "bytes");
-  gale_web_set_header(h, "Content-Type", gale_web_content_type(path_real));
+  gale_web_set_header(h, "Content-Type", gale_web_content_type(f->path));
   const char *q = gale_web_query(h);
   if (gale_web_get_query_argument(h, "v", NULL) && q && *q) {
     char cc[64];
     snprintf(cc, sizeof(cc), "max-age=%ld, public", CACHE_MAX_AGE);
     gale_web_set_header(h, "Cache-Control", cc);
   }
+}
 
-  /* 304s: If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2). */
+/* Whether the client's copy is current: If-None-Match wins over
+ * If-Modified-Since (RFC 9110 §13.2.2). */
+static bool not_modified(gale_web_handler *h, const static_file *f) {
   const char *inm = gale_web_header(h, "If-None-Match");
-  bool not_modified = false;
-  if (inm) {
-    not_modified = strstr(inm, etag) != NULL || strcmp(inm, "*") == 0;
-  } else {
-    const char *ims = gale_web_header(h, "If-Modified-Since");
-    time_t t;
-    if (ims && gale_http_date_parse(ims, strlen(ims), &t) == GALE_OK && st.st_mtime <= t)
-      not_modified = true;
-  }
-  if (not_modified) {
-    gale_web_set_status(h, 304, NULL);
-    gale_web_clear_header(h, "Content-Type");
-    gale_web_finish(h);
-    return;
-  }
+  if (inm) return strstr(inm, f->etag) != NULL || strcmp(inm, "*") == 0;
+  const char *ims = gale_web_header(h, "If-Modified-Since");
+  time_t t;
+  return ims && gale_http_date_parse(ims, strlen(ims), &t) == GALE_OK && f->st.st_mtime <= t;
+}
 
-  off_t start = 0, end = st.st_size - 1;
+/* The bytes to send, [*start, *end]: one satisfiable range (206), else the
+ * whole file.  Returns false when the answer went (416). */
+static bool pick_range(gale_web_handler *h, const static_file *f, off_t *start, off_t *end) {
   const char *range = gale_web_header(h, "Range");
-  if (range && if_range_holds(h, etag, st.st_mtime)) {
-    int64_t rs, re;
-    int r = gale__range_parse(range, strlen(range), st.st_size, &rs, &re);
-    if (r == GALE__RANGE_UNSATISFIABLE) {
-      char cr[64];
-      snprintf(cr, sizeof(cr), "bytes */%lld", (long long)st.st_size);
-      gale_web_set_status(h, 416, NULL);
-      gale_web_clear_header(h, "Etag");
-      gale_web_set_header(h, "Content-Range", cr);
-      gale_web_set_header(h, "Content-Type", "text/plain; charset=UTF-8");
-      gale_web_finish(h);
-      return;
-    }
-    if (r == GALE__RANGE_OK) {
-      start = (off_t)rs;
-      end = (off_t)re;
-      char cr[96];
-      snprintf(cr, sizeof(cr), "bytes %lld-%lld/%lld", (long long)start, (long long)end,
-               (long long)st.st_size);
-      gale_web_set_status(h, 206, NULL);
-      gale_web_set_header(h, "Content-Range", cr);
-    } else {
-      start = 0;
-      end = st.st_size - 1;
-    }
+  int64_t rs, re;
+  *start = 0;
+  *end = f->st.st_size - 1;
+  if (!range || !if_range_holds(h, f->etag, f->st.st_mtime)) return true;
+  int r = gale__range_parse(range, strlen(range), f->st.st_size, &rs, &re);
+  if (r == GALE__RANGE_UNSATISFIABLE) {
+    char cr[64];
+    snprintf(cr, sizeof(cr), "bytes */%lld", (long long)f->st.st_size);
+    gale_web_set_status(h, 416, NULL);
+    gale_web_clear_header(h, "Etag");
+    gale_web_set_header(h, "Content-Range", cr);
+    gale_web_set_header(h, "Content-Type", "text/plain; charset=UTF-8");
+    gale_web_finish(h);
+    return false;
   }
-  off_t length = st.st_size == 0 ? 0 : end - start + 1;
+  if (r == GALE__RANGE_OK) {
+    char cr[96];
+    *start = (off_t)rs;
+    *end = (off_t)re;
+    snprintf(cr, sizeof(cr), "bytes %lld-%lld/%lld", (long long)rs, (long long)re,
+             (long long)f->st.st_size);
+    gale_web_set_status(h, 206, NULL);
+    gale_web_set_header(h, "Content-Range", cr);
+  }
+  return true;
+}
+
+/* Content-Length, the bytes [start, end] by sendfile (none for HEAD), and
+ * the end of the answer. */
+static void send_file(gale_web_handler *h, const static_file *f, off_t start, off_t end) {
+  off_t length = f->st.st_size == 0 ? 0 : end - start + 1;
   char cl[32];
   snprintf(cl, sizeof(cl), "%lld", (long long)length);
   gale_web_set_header(h, "Content-Length", cl);
   if (length > 0 && gale_http_server_request_get_status(gale_web_request(h)) != 304 &&
       strcmp(gale_web_method(h), "HEAD") != 0) {
-    int fd = open(path_real, O_RDONLY | O_CLOEXEC);
+    int fd = open(f->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       gale_web_clear_header(h, "Content-Length");
       gale_web_send_error(h, errno == EACCES ? 403 : 404);
       return;
     }
     int rc = gale_http_server_request_write_file(gale_web_request(h), fd, start, length);
-    if (rc != GALE_OK) gale_log_warning("app", "sending %s failed: %s", path_real, gale_strerror(rc));
+    if (rc != GALE_OK) gale_log_warning("app", "sending %s failed: %s", f->path, gale_strerror(rc));
   }
-  /* The ETag was set above: finish must not compute another. */
+  /* The ETag was set already: finish must not compute another. */
   gale_web_finish(h);
+}
+
+static void static_get(gale_web_handler *h) {
+  const gale_web_static_options *o = gale_web_handler_route_args(h);
+  static_file f;
+  off_t start, end;
+  if (!o || !o->root) {
+    gale_web_send_error(h, 500);
+    return;
+  }
+  int status = resolve(h, o, &f);
+  if (status != 0) {
+    if (status > 0) gale_web_send_error(h, status);
+    return;
+  }
+  set_file_headers(h, &f);
+  if (not_modified(h, &f)) {
+    gale_web_set_status(h, 304, NULL);
+    gale_web_clear_header(h, "Content-Type");
+    gale_web_finish(h);
+    return;
+  }
+  if (!pick_range(h, &f, &start, &end)) return;
+  send_file(h, &f, start, end);
 }
 
 const gale_web_handler_class gale_web_static_handler = {

@@ -101,31 +101,34 @@ static int size_line_done(gale_h1_body *b) {
   return GALE_OK;
 }
 
-/* One framing byte.  Returns GALE_OK, or an error. */
-static int chunk_byte(gale_h1_body *b, unsigned char c) {
-  /* Everything after the digits on a size line counts against
-   * max_chunk_ext; trailer bytes against max_trailer_size. */
-  if (b->state >= S_EXT_BWS && b->state <= S_EXT_VAL_AFTER) {
-    if (++b->aux > b->max_chunk_ext) return body_fail(b, GALE_EHTTP_BAD_CHUNK);
-  } else if (b->state >= S_TRAILER_LINE && b->state <= S_END_LF) {
-    if (++b->aux > b->max_trailer_size) return body_fail(b, GALE_EHTTP_BAD_CHUNK);
+/* The chunk-size line's digits, the byte that ends them, and the LF that
+ * ends the line (S_SIZE, S_SIZE_LF). */
+static inline int size_byte(gale_h1_body *b, unsigned char c) {
+  if (b->state == S_SIZE_LF) {
+    if (c != '\n') return body_fail(b, GALE_EHTTP_BAD_CHUNK);
+    b->digits = 0;
+    return size_line_done(b);
   }
-  switch (b->state) {
-  case S_SIZE: {
-    int h = hexval(c);
-    if (h >= 0) {
-      if (++b->digits > 16) return body_fail(b, GALE_EHTTP_BAD_CHUNK);
-      b->remaining = (b->remaining << 4) | (uint64_t)h;
-      return GALE_OK;
-    }
-    if (b->digits == 0) return body_fail(b, GALE_EHTTP_BAD_CHUNK);
-    b->aux = 1;
-    if (c == '\r') b->state = S_SIZE_LF;
-    else if (c == ';') b->state = S_EXT_NAME_BWS;
-    else if (IS_WS(c)) b->state = S_EXT_BWS;
-    else return body_fail(b, GALE_EHTTP_BAD_CHUNK);
+  int h = hexval(c);
+  if (h >= 0) {
+    if (++b->digits > 16) return body_fail(b, GALE_EHTTP_BAD_CHUNK);
+    b->remaining = (b->remaining << 4) | (uint64_t)h;
     return GALE_OK;
   }
+  if (b->digits == 0) return body_fail(b, GALE_EHTTP_BAD_CHUNK);
+  b->aux = 1; /* from here the line counts against max_chunk_ext */
+  if (c == '\r') b->state = S_SIZE_LF;
+  else if (c == ';') b->state = S_EXT_NAME_BWS;
+  else if (IS_WS(c)) b->state = S_EXT_BWS;
+  else return body_fail(b, GALE_EHTTP_BAD_CHUNK);
+  return GALE_OK;
+}
+
+/* A chunk extension's name and the BWS around it (S_EXT_BWS ..
+ * S_EXT_AFTER_NAME, and S_EXT_VAL_AFTER which, like S_EXT_BWS, only
+ * awaits ';'). */
+static inline int ext_name_byte(gale_h1_body *b, unsigned char c) {
+  switch (b->state) {
   case S_EXT_BWS:
   case S_EXT_VAL_AFTER:
     /* BWS may only precede ';': "5 \r\n" is invalid */
@@ -144,11 +147,18 @@ static int chunk_byte(gale_h1_body *b, unsigned char c) {
     else if (IS_WS(c)) b->state = S_EXT_AFTER_NAME;
     else return body_fail(b, GALE_EHTTP_BAD_CHUNK);
     return GALE_OK;
-  case S_EXT_AFTER_NAME:
+  default: /* S_EXT_AFTER_NAME */
     if (c == '=') b->state = S_EXT_VAL_BWS;
     else if (c == ';') b->state = S_EXT_NAME_BWS;
     else if (!IS_WS(c)) return body_fail(b, GALE_EHTTP_BAD_CHUNK);
     return GALE_OK;
+  }
+}
+
+/* A chunk extension's value, token or quoted-string (S_EXT_VAL_BWS ..
+ * S_EXT_VAL_CLOSED). */
+static inline int ext_value_byte(gale_h1_body *b, unsigned char c) {
+  switch (b->state) {
   case S_EXT_VAL_BWS:
     if (c == '"') b->state = S_EXT_VAL_QUOTED;
     else if (IS_TOKEN(c)) b->state = S_EXT_VAL_TOKEN;
@@ -167,28 +177,44 @@ static int chunk_byte(gale_h1_body *b, unsigned char c) {
     else if (c == '\\') b->state = S_EXT_VAL_ESCAPE;
     else if (!IS_VALUE(c)) return body_fail(b, GALE_EHTTP_BAD_CHUNK);
     return GALE_OK;
-  case S_EXT_VAL_CLOSED:
+  case S_EXT_VAL_ESCAPE:
+    if (!IS_VALUE(c)) return body_fail(b, GALE_EHTTP_BAD_CHUNK);
+    b->state = S_EXT_VAL_QUOTED;
+    return GALE_OK;
+  default: /* S_EXT_VAL_CLOSED */
     if (c == ';') b->state = S_EXT_NAME_BWS;
     else if (c == '\r') b->state = S_SIZE_LF;
     else if (IS_WS(c)) b->state = S_EXT_VAL_AFTER;
     else return body_fail(b, GALE_EHTTP_BAD_CHUNK);
     return GALE_OK;
-  case S_EXT_VAL_ESCAPE:
-    if (!IS_VALUE(c)) return body_fail(b, GALE_EHTTP_BAD_CHUNK);
-    b->state = S_EXT_VAL_QUOTED;
-    return GALE_OK;
-  case S_SIZE_LF:
-    if (c != '\n') return body_fail(b, GALE_EHTTP_BAD_CHUNK);
-    b->digits = 0;
-    return size_line_done(b);
-  case S_DATA_CR:
+  }
+}
+
+/* Everything after the digits on a size line (up to its CR) counts
+ * against max_chunk_ext. */
+static inline int ext_byte(gale_h1_body *b, unsigned char c) {
+  if (++b->aux > b->max_chunk_ext) return body_fail(b, GALE_EHTTP_BAD_CHUNK);
+  if (b->state >= S_EXT_VAL_BWS && b->state <= S_EXT_VAL_CLOSED) return ext_value_byte(b, c);
+  return ext_name_byte(b, c);
+}
+
+/* The CRLF after a chunk's data (S_DATA_CR, S_DATA_LF). */
+static inline int data_crlf_byte(gale_h1_body *b, unsigned char c) {
+  if (b->state == S_DATA_CR) {
     if (c != '\r') return body_fail(b, GALE_EHTTP_BAD_CHUNK);
     b->state = S_DATA_LF;
     return GALE_OK;
-  case S_DATA_LF:
-    if (c != '\n') return body_fail(b, GALE_EHTTP_BAD_CHUNK);
-    b->state = S_SIZE;
-    return GALE_OK;
+  }
+  if (c != '\n') return body_fail(b, GALE_EHTTP_BAD_CHUNK);
+  b->state = S_SIZE;
+  return GALE_OK;
+}
+
+/* The trailer section after the last chunk, bounded by max_trailer_size
+ * (S_TRAILER_LINE .. S_END_LF): validated and skipped. */
+static inline int trailer_byte(gale_h1_body *b, unsigned char c) {
+  if (++b->aux > b->max_trailer_size) return body_fail(b, GALE_EHTTP_BAD_CHUNK);
+  switch (b->state) {
   case S_TRAILER_LINE:
     if (c == '\r') b->state = S_END_LF;
     else if (IS_TOKEN(c)) b->state = S_TRAILER_NAME;
@@ -206,13 +232,22 @@ static int chunk_byte(gale_h1_body *b, unsigned char c) {
     if (c != '\n') return body_fail(b, GALE_EHTTP_BAD_CHUNK);
     b->state = S_TRAILER_LINE;
     return GALE_OK;
-  case S_END_LF:
+  default: /* S_END_LF */
     if (c != '\n') return body_fail(b, GALE_EHTTP_BAD_CHUNK);
     b->state = S_DONE;
     return GALE_OK;
-  default:
-    return body_fail(b, GALE_EHTTP_BAD_CHUNK);
   }
+}
+
+/* One framing byte, handed to the helper of its part of the grammar.
+ * Returns GALE_OK, or an error. */
+static inline int chunk_byte(gale_h1_body *b, unsigned char c) {
+  unsigned st = b->state;
+  if (st == S_SIZE || st == S_SIZE_LF) return size_byte(b, c);
+  if (st >= S_EXT_BWS && st <= S_EXT_VAL_AFTER) return ext_byte(b, c);
+  if (st == S_DATA_CR || st == S_DATA_LF) return data_crlf_byte(b, c);
+  if (st >= S_TRAILER_LINE && st <= S_END_LF) return trailer_byte(b, c);
+  return body_fail(b, GALE_EHTTP_BAD_CHUNK); /* S_DATA and S_DONE never get here */
 }
 
 static int decode_chunked(gale_h1_body *b, const char *in, size_t len,

@@ -299,9 +299,9 @@ GALE_INTERNAL bool gale_h1_valid_reason(const char *s, size_t len);
  * no '#'. */
 GALE_INTERNAL bool gale_h1_valid_target(const char *s, size_t len);
 
-/* Character classes of the parser's files (private to http/wire/h1_parser.c and
- * http/wire/chunked.c): bit 1 tchar, 2 field-value char, 4 target char, 8 HEXDIG,
- * 16 reg-name char. */
+/* Character classes of the parser's files (defined in http/wire/h1_chars.c,
+ * private to http/wire/): bit 1 tchar, 2 field-value char, 4 target char,
+ * 8 HEXDIG, 16 reg-name char. */
 GALE_INTERNAL extern const uint8_t gale__h1_ctab[256];
 
 /* ---- Body decoding ---------------------------------------------------- */

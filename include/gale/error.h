@@ -31,6 +31,9 @@
   X(ERANGE,        -12,  "value out of range")                               \
   X(EAGAIN,        -13,  "incomplete input, more data needed")              \
   X(ELIMIT,        -14,  "configured limit reached")                         \
+  X(ENOTCORO,      -15,  "not called from inside a coroutine")              \
+  X(EQUEUEFULL,    -16,  "the queue is full")                                \
+  X(EQUEUEEMPTY,   -17,  "the queue is empty")                               \
   /* streams and sockets */                                                  \
   X(EOF,           -20,  "connection closed by peer")                        \
   X(ECONNRESET,    -21,  "connection reset by peer")                         \

@@ -84,8 +84,9 @@ GALE_EXPORT const char *gale_multipart_enc_content_type(
 
 /* Appends a field, or a file part (filename NULL: no filename parameter;
  * content_type NULL: application/octet-stream for a file, none for a
- * field).  Data is copied.  Names and filenames are sent as quoted strings; CR, LF, NUL and
- * '"' in them are refused (GALE_EINVAL), and so is data that contains the
+ * field).  Data is copied.  Names and filenames are sent as quoted strings
+ * (a backslash doubled, as a quoted-pair); control characters other than
+ * HTAB and '"' in them are refused (GALE_EINVAL), and so is data that holds the
  * boundary delimiter (GALE_EEXIST: use a random boundary).  GALE_ENOMEM. */
 GALE_EXPORT int gale_multipart_enc_add_field(gale_multipart_enc *e,
                                              const char *name,
