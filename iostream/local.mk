@@ -7,6 +7,7 @@ libgale_impl_la_SOURCES += \
 	iostream/stream_internal.h \
 	iostream/stream_priv.h \
 	iostream/stream.c \
+	iostream/stream_buf.c \
 	iostream/stream_read.c \
 	iostream/stream_write.c \
 	iostream/stream_sock.c \

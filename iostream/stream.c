@@ -2,6 +2,7 @@
  * results to user code (gale/stream.h).  Reads live in stream_read.c, writes
  * in stream_write.c, TLS in stream_tls.c. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -70,9 +71,10 @@ static int timers_get(gale_stream *s) {
   if (s->tm) return GALE_OK;
   s->tm = calloc(1, sizeof(*s->tm));
   if (!s->tm) return GALE_ENOMEM;
-  event_assign(&s->tm->idle_ev, s->base, -1, 0, on_idle_timeout, s);
-  event_assign(&s->tm->read_ev, s->base, -1, 0, on_read_timeout, s);
-  event_assign(&s->tm->linger_ev, s->base, -1, 0, on_linger_timeout, s);
+  struct event_base *base = gale__stream_base(s);
+  event_assign(&s->tm->idle_ev, base, -1, 0, on_idle_timeout, s);
+  event_assign(&s->tm->read_ev, base, -1, 0, on_read_timeout, s);
+  event_assign(&s->tm->linger_ev, base, -1, 0, on_linger_timeout, s);
   return GALE_OK;
 }
 
@@ -81,7 +83,7 @@ static int timers_get(gale_stream *s) {
  * heap operation per read. */
 static const struct timeval *common_tv(gale_stream *s, double seconds) {
   struct timeval tv = gale__timeval(seconds);
-  const struct timeval *c = event_base_init_common_timeout(s->base, &tv);
+  const struct timeval *c = event_base_init_common_timeout(gale__stream_base(s), &tv);
   return c;
 }
 
@@ -130,6 +132,7 @@ int gale_stream_new(gale_loop *loop, int fd, const gale_stream_options *opts, ga
   if (opts && (opts->idle_timeout < 0 || opts->read_timeout < 0)) return GALE_EINVAL;
   gale_stream *s = calloc(1, sizeof(*s));
   if (!s) return GALE_ENOMEM;
+  gale__stream_buffers_hold();
   gale_stream_options o;
   if (opts) o = *opts;
   else gale_stream_options_init(&o);
@@ -137,17 +140,10 @@ int gale_stream_new(gale_loop *loop, int fd, const gale_stream_options *opts, ga
   s->max_write_buffer_size = o.max_write_buffer_size;
   s->read_chunk_size = o.read_chunk_size ? o.read_chunk_size : GALE_STREAM_DEFAULT_READ_CHUNK_SIZE;
   s->loop = loop;
-  s->base = gale__loop_base(loop);
   s->fd = fd;
   s->xp = &gale__transport_sock;
   s->refs = 1; /* the open stream's own reference, dropped once closed */
-  s->in = evbuffer_new();
-  s->out = evbuffer_new();
-  if (!s->in || !s->out) goto nomem;
-  /* A plain stream's output leaves through the socket: files in it are sent
-   * with sendfile instead of being mapped or read. */
-  evbuffer_set_flags(s->out, EVBUFFER_FLAG_DRAINS_TO_FD);
-  event_assign(&s->ev, s->base, fd, EV_PERSIST, on_io, s);
+  event_assign(&s->ev, gale__loop_base(loop), fd, EV_PERSIST, on_io, s);
   if (set_idle(s, o.idle_timeout) || set_readto(s, o.read_timeout)) goto nomem;
   *out = s;
   return GALE_OK;
@@ -156,9 +152,8 @@ nomem:
     event_del(&s->tm->idle_ev);
     free(s->tm);
   }
-  if (s->in) evbuffer_free(s->in);
-  if (s->out) evbuffer_free(s->out);
   free(s);
+  gale__stream_buffers_drop();
   return GALE_ENOMEM;
 }
 
@@ -179,10 +174,10 @@ static void stream_destroy(gale_stream *s) {
     free(w);
   }
   if (s->fd >= 0) close(s->fd);
-  evbuffer_free(s->in);
-  evbuffer_free(s->out);
+  gale__stream_give_buffers(s);
   free(s->addrs);
   free(s);
+  gale__stream_buffers_drop();
 }
 
 void gale__stream_ref(gale_stream *s) { s->refs++; }
@@ -239,17 +234,6 @@ void gale__stream_schedule(gale_stream *s) {
 
 /* ---- closing ------------------------------------------------------------- */
 
-void gale__stream_release_input(gale_stream *s) {
-  /* evbuffer_drain frees chains only when it has data to drain: an empty
-   * chain left by a reservation that read nothing would stay allocated, so
-   * push a byte through to release it. */
-  if (evbuffer_get_length(s->in) == 0) {
-    struct evbuffer_iovec v;
-    if (evbuffer_peek(s->in, -1, NULL, &v, 1) == 0 && evbuffer_add(s->in, "", 1) == 0)
-      evbuffer_drain(s->in, 1);
-  }
-}
-
 void gale__stream_fail(gale_stream *s, int reason, int errnum) {
   if (gale__stream_is_closed(s)) return;
   stream_phase_to(s, GALE__SP_CLOSED);
@@ -269,7 +253,7 @@ void gale__stream_fail(gale_stream *s, int reason, int errnum) {
   }
   /* Queued output can no longer leave: drop it now so referenced buffers
    * and files go back to their owners at once. */
-  evbuffer_drain(s->out, evbuffer_get_length(s->out));
+  if (s->out) evbuffer_drain(s->out, evbuffer_get_length(s->out));
   gale__stream_release_input(s);
   gale__stream_schedule(s);
 }
@@ -333,7 +317,7 @@ bool gale__stream_wants_read(const gale_stream *s) {
   if (s->rkind == GALE__R_CLOSE || s->rkind == GALE__R_CHUNKS) return true;
   if (s->rkind != GALE__R_NONE) return true;
   if (s->data_cb) return true;
-  return s->close_cb && evbuffer_get_length(s->in) == 0;
+  return s->close_cb && gale__buf_len(s->in) == 0;
 }
 
 void gale__stream_update_events(gale_stream *s) {
@@ -349,7 +333,7 @@ void gale__stream_update_events(gale_stream *s) {
   short mask = (short)((want_r ? EV_READ : 0) | (want_w ? EV_WRITE : 0));
   if (mask != s->ev_mask) {
     if (s->ev_mask) event_del(&s->ev);
-    event_assign(&s->ev, s->base, s->fd, (short)(mask | EV_PERSIST), on_io, s);
+    event_assign(&s->ev, gale__stream_base(s), s->fd, (short)(mask | EV_PERSIST), on_io, s);
     if (mask) event_add(&s->ev, NULL);
     s->ev_mask = mask;
   }
@@ -391,7 +375,7 @@ static void begin_linger(gale_stream *s) {
   stream_phase_to(s, GALE__SP_LINGERING);
   struct timeval tv = gale__timeval(s->linger_s);
   event_add(&s->tm->linger_ev, &tv);
-  evbuffer_drain(s->in, evbuffer_get_length(s->in));
+  if (s->in) evbuffer_drain(s->in, evbuffer_get_length(s->in));
 }
 
 /* One step of work that may run user code; returns false when idle. */
@@ -410,14 +394,14 @@ static bool dispatch_step(gale_stream *s) {
   }
   if (s->data_cb && s->new_data && s->phase != GALE__SP_LINGERING) {
     s->new_data = false;
-    if (evbuffer_get_length(s->in) > 0) {
+    if (gale__buf_len(s->in) > 0) {
       s->data_cb(s, s->in, s->data_arg);
       return true;
     }
   }
   if (s->wq_head && s->wq_head->upto <= s->written) return pop_write(s, GALE_OK);
   if (!gale__stream_is_closed(s)) {
-    if (evbuffer_get_length(s->in) > s->max_buffer_size) {
+    if (gale__buf_len(s->in) > s->max_buffer_size) {
       gale_log_warning("general", "stream: read buffer over %zu bytes, closing",
                        s->max_buffer_size);
       gale__stream_fail(s, GALE_EBUFFULL, 0);
@@ -428,7 +412,7 @@ static bool dispatch_step(gale_stream *s) {
       return true;
     }
     if (s->xp->advance(s)) return true;
-    if (evbuffer_get_length(s->out) > 0 && !s->wait_writable) {
+    if (gale__buf_len(s->out) > 0 && !s->wait_writable) {
       uint64_t before = s->written;
       int rc = s->xp->write(s);
       if (rc) {
@@ -437,7 +421,7 @@ static bool dispatch_step(gale_stream *s) {
       }
       if (s->written > before && !s->wait_writable) return true;
     }
-    if (s->phase == GALE__SP_CLOSING && evbuffer_get_length(s->out) == 0) {
+    if (s->phase == GALE__SP_CLOSING && gale__buf_len(s->out) == 0) {
       begin_linger(s);
       return true;
     }
@@ -470,6 +454,7 @@ void gale__stream_dispatch(gale_stream *s) {
   while (dispatch_step(s)) {
   }
   s->depth--;
+  gale__stream_trim_buffers(s);
   if (!gale__stream_is_closed(s)) gale__stream_update_events(s);
   gale__stream_unref(s);
 }
@@ -489,7 +474,7 @@ int gale_stream_resume_reading(gale_stream *stream) {
   if (gale__stream_is_closed(stream)) return GALE_ECLOSED;
   if (!stream->paused) return GALE_OK;
   stream->paused = false;
-  if (evbuffer_get_length(stream->in) > 0) stream->new_data = true;
+  if (gale__buf_len(stream->in) > 0) stream->new_data = true;
   gale__stream_schedule(stream);
   return GALE_OK;
 }
@@ -593,7 +578,7 @@ int gale__stream_set_data_cb(gale_stream *stream, gale__stream_data_cb cb, void 
   if (cb && stream->rkind != GALE__R_NONE) return GALE_EBUSY;
   stream->data_cb = cb;
   stream->data_arg = arg;
-  if (cb && evbuffer_get_length(stream->in) > 0) {
+  if (cb && gale__buf_len(stream->in) > 0) {
     stream->new_data = true;
     gale__stream_schedule(stream);
   } else if (stream->depth == 0) {
@@ -602,12 +587,20 @@ int gale__stream_set_data_cb(gale_stream *stream, gale__stream_data_cb cb, void 
   return GALE_OK;
 }
 
-struct evbuffer *gale__stream_input(gale_stream *stream) { return stream ? stream->in : NULL; }
+struct gale__stream_link *gale__stream_link(gale_stream *stream) { return &stream->link; }
+
+gale_stream *gale__stream_from_link(struct gale__stream_link *link) {
+  return (gale_stream *)((char *)link - offsetof(gale_stream, link));
+}
+
+struct evbuffer *gale__stream_input(gale_stream *stream) {
+  return stream ? gale__stream_in(stream) : NULL;
+}
 
 struct evbuffer *gale__stream_output(gale_stream *stream) {
   if (!stream || gale__stream_is_closed(stream)) return NULL;
   gale__stream_schedule(stream);
-  return stream->out;
+  return gale__stream_out(stream);
 }
 
 int gale__stream_close_after_flush(gale_stream *stream, double linger) {

@@ -74,4 +74,14 @@ GALE_INTERNAL int gale__stream_close_after_flush(gale_stream *stream, double lin
 GALE_INTERNAL void gale__stream_set_close_hook(gale_stream *stream, gale_stream_close_cb cb,
                                                void *arg);
 
+/* A list node kept inside every stream for its creator (the TCP server
+ * links its connections through it), so tracking a stream allocates
+ * nothing.  Unused (and not initialised) unless the creator links it. */
+struct gale__stream_link {
+  struct gale__stream_link *prev, *next;
+};
+GALE_INTERNAL struct gale__stream_link *gale__stream_link(gale_stream *stream);
+/* The stream a node belongs to. */
+GALE_INTERNAL gale_stream *gale__stream_from_link(struct gale__stream_link *link);
+
 #endif

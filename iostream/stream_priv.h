@@ -73,6 +73,9 @@ struct gale__transport {
   /* Send what s->out holds (as much as the fd takes).  Returns 0 (progress
    * or would block: wait_writable) or a failure status. */
   int (*write)(gale_stream *s);
+  /* The output buffer leaves only through the fd (evbuffer's
+   * EVBUFFER_FLAG_DRAINS_TO_FD: files in it go by sendfile). */
+  bool out_to_fd;
   /* The fd is readable / writable (handshakes are driven from here). */
   void (*on_readable)(gale_stream *s);
   void (*on_writable)(gale_stream *s);
@@ -137,13 +140,19 @@ struct gale__stream_read {
  * the small ones, no holes.  Rarely used parts live in side structs
  * allocated when first needed: timers, addresses, TLS, the regex cache. */
 struct gale_stream {
-  gale_loop *loop;
-  struct event_base *base;
+  gale_loop *loop; /* its event_base is ev's: gale__stream_base() */
+  /* Made when first needed and freed by the outermost dispatch once empty,
+   * so an idle stream holds neither: NULL is an empty buffer.  Read the
+   * length with gale__buf_len(); get one to add to with gale__stream_in() /
+   * gale__stream_out(). */
   struct evbuffer *in, *out;
   /* One event for both directions (its mask re-assigned when interest
    * changes): half the memory of two, and libevent merges them anyway. */
   struct event ev;
   const struct gale__transport *xp;
+  /* The creator's list node (the TCP server's connection tracking), here so
+   * tracking a connection costs no allocation of its own. */
+  struct gale__stream_link link;
   /* the options that outlive construction (timeouts live in `tm`) */
   size_t max_buffer_size, max_write_buffer_size, read_chunk_size;
 
@@ -192,6 +201,13 @@ struct gale_stream {
 };
 
 /* ---- stream.c ---- */
+static inline struct event_base *gale__stream_base(const gale_stream *s) {
+  return event_get_base(&s->ev);
+}
+static inline size_t gale__buf_len(const struct evbuffer *b) {
+  return b ? evbuffer_get_length(b) : 0;
+}
+
 /* Closed (or notified): the fd is gone and no more I/O happens. */
 static inline bool gale__stream_is_closed(const gale_stream *s) {
   return s->phase >= GALE__SP_CLOSED;
@@ -207,6 +223,22 @@ GALE_INTERNAL void gale__stream_touch(gale_stream *s, bool read_progress);
 GALE_INTERNAL void gale__stream_ref(gale_stream *s);
 GALE_INTERNAL void gale__stream_unref(gale_stream *s);
 GALE_INTERNAL bool gale__stream_wants_read(const gale_stream *s);
+
+/* ---- stream_buf.c ---- */
+/* The input / output buffer, made (or taken from the thread's cache) if the
+ * stream has none; NULL when out of memory. */
+GALE_INTERNAL struct evbuffer *gale__stream_in(gale_stream *s);
+GALE_INTERNAL struct evbuffer *gale__stream_out(gale_stream *s);
+/* Gives back the empty buffers (end of the outermost dispatch). */
+GALE_INTERNAL void gale__stream_trim_buffers(gale_stream *s);
+/* Gives back both buffers, whatever they hold (destroy). */
+GALE_INTERNAL void gale__stream_give_buffers(gale_stream *s);
+/* A stream of this thread is made / destroyed: the cache empties with the
+ * last one. */
+GALE_INTERNAL void gale__stream_buffers_hold(void);
+GALE_INTERNAL void gale__stream_buffers_drop(void);
+/* Empty buffers waiting in this thread's cache (for tests). */
+GALE_INTERNAL size_t gale__stream_buffers_cached(void);
 /* Frees the empty chain a reservation that read nothing left in s->in. */
 GALE_INTERNAL void gale__stream_release_input(gale_stream *s);
 /* errno of a failed socket call → a gale status. */

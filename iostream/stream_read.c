@@ -178,7 +178,7 @@ bool gale_stream_reading(const gale_stream *stream) {
 }
 
 size_t gale_stream_read_buffer_size(const gale_stream *stream) {
-  return stream ? evbuffer_get_length(stream->in) : 0;
+  return stream ? gale__buf_len(stream->in) : 0;
 }
 
 /* ---- finding the end of the read ---------------------------------------- */
@@ -186,7 +186,7 @@ size_t gale_stream_read_buffer_size(const gale_stream *stream) {
 /* read_until: resume the search where the last one stopped, minus the part
  * of the delimiter that may have straddled the old end. */
 static int until_ready(gale_stream *s) {
-  size_t len = evbuffer_get_length(s->in);
+  size_t len = gale__buf_len(s->in);
   size_t dl = s->rd->delim_len;
   if (len >= dl && s->rd->scan <= len - dl) {
     struct evbuffer_ptr start;
@@ -209,7 +209,7 @@ static int until_ready(gale_stream *s) {
  * could still begin; the next search starts there.  No match at all means
  * none can begin before the current end. */
 static int regex_ready(gale_stream *s) {
-  size_t len = evbuffer_get_length(s->in);
+  size_t len = gale__buf_len(s->in);
   if (len == 0 || s->rd->scan > len) return 0;
   const unsigned char *p = evbuffer_pullup(s->in, -1);
   if (!p) return GALE_ENOMEM;
@@ -229,7 +229,7 @@ static int regex_ready(gale_stream *s) {
 }
 
 int gale__read_ready(gale_stream *s) {
-  size_t len = evbuffer_get_length(s->in);
+  size_t len = gale__buf_len(s->in);
   switch (s->rkind) {
   case GALE__R_UNTIL: return until_ready(s);
   case GALE__R_REGEX: return regex_ready(s);
@@ -269,7 +269,7 @@ static void hand_over(gale_stream *s, int status, size_t n, bool keep_read) {
 }
 
 void gale__read_deliver(gale_stream *s) {
-  size_t len = evbuffer_get_length(s->in);
+  size_t len = gale__buf_len(s->in);
   switch (s->rkind) {
   case GALE__R_UNTIL:
   case GALE__R_REGEX: hand_over(s, GALE_OK, s->rd->filled, false); break;
@@ -289,7 +289,7 @@ void gale__read_deliver(gale_stream *s) {
 }
 
 void gale__read_finish_closed(gale_stream *s, int reason) {
-  size_t len = evbuffer_get_length(s->in);
+  size_t len = gale__buf_len(s->in);
   if (s->rkind == GALE__R_CLOSE) {
     int st = s->close_reason == GALE_EOF ? GALE_OK : reason;
     hand_over(s, st, len, false);

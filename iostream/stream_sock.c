@@ -38,14 +38,15 @@ static void plain_read_into(gale_stream *s) {
 }
 
 static int sock_read(gale_stream *s, size_t budget) {
-  if (s->rkind == GALE__R_INTO && evbuffer_get_length(s->in) == 0 && s->rd->filled < s->rd->n) {
+  if (s->rkind == GALE__R_INTO && gale__buf_len(s->in) == 0 && s->rd->filled < s->rd->n) {
     plain_read_into(s);
     return 0;
   }
   size_t total = 0, chunk = s->read_chunk_size;
+  struct evbuffer *in = gale__stream_in(s);
   while (total < budget) {
     struct evbuffer_iovec vec[2];
-    int nvec = evbuffer_reserve_space(s->in, (ev_ssize_t)chunk, vec, 2);
+    int nvec = in ? evbuffer_reserve_space(in, (ev_ssize_t)chunk, vec, 2) : -1;
     if (nvec <= 0) {
       s->eof = true;
       s->pending_reason = GALE_ENOMEM;
@@ -74,7 +75,7 @@ static int sock_read(gale_stream *s, size_t budget) {
         if (vec[i].iov_len > left) vec[i].iov_len = left;
         left -= vec[i].iov_len;
       }
-      evbuffer_commit_space(s->in, vec, nvec);
+      evbuffer_commit_space(in, vec, nvec);
       total += (size_t)n;
       /* A short read drained the socket: skip the EAGAIN round trip. */
       if ((size_t)n < chunk) break;
@@ -100,7 +101,7 @@ static int sock_read(gale_stream *s, size_t budget) {
  * budget is spent.  Returns 0 or a failure status. */
 int gale__sock_write(gale_stream *s, uint64_t limit) {
   size_t done = 0;
-  while (evbuffer_get_length(s->out) > 0 && done < GALE__WRITE_BUDGET && limit > 0) {
+  while (gale__buf_len(s->out) > 0 && done < GALE__WRITE_BUDGET && limit > 0) {
     ev_ssize_t atmost = limit < (uint64_t)GALE__WRITE_BUDGET ? (ev_ssize_t)limit : -1;
     errno = 0;
     int n;
@@ -168,6 +169,7 @@ static void sock_shutdown(gale_stream *s) { (void)s; }
 
 const struct gale__transport gale__transport_sock = {
     .name = "sock",
+    .out_to_fd = true,
     .read = sock_read,
     .write = sock_write,
     .on_readable = sock_on_readable,

@@ -94,7 +94,7 @@ int gale_stream_start_tls(gale_stream *stream, gale_tls_ctx *ctx, bool server_si
   if (!server_side && !hostname && !gale__tls_ctx_insecure(ctx)) return GALE_EINVAL;
   if (gale__stream_is_closed(stream)) return GALE_ECLOSED;
   /* Bytes lent to the read callback that is calling us are consumed. */
-  if (stream->tls || evbuffer_get_length(stream->in) > stream->handing ||
+  if (stream->tls || gale__buf_len(stream->in) > stream->handing ||
       stream->phase == GALE__SP_LINGERING || stream->phase == GALE__SP_CLOSING)
     return GALE_ESTATE;
   struct gale__tls *t = calloc(1, sizeof(*t));
@@ -120,7 +120,7 @@ int gale_stream_start_tls(gale_stream *stream, gale_tls_ctx *ctx, bool server_si
   t->hs_cb = cb;
   t->hs_arg = arg;
   t->state = GALE__TLS_WAIT_FLUSH;
-  event_assign(&t->hs_timer, stream->base, -1, 0, on_hs_timeout, stream);
+  event_assign(&t->hs_timer, gale__stream_base(stream), -1, 0, on_hs_timeout, stream);
   if (timeout > 0) {
     struct timeval tv = gale__timeval(timeout);
     event_add(&t->hs_timer, &tv);
@@ -130,8 +130,8 @@ int gale_stream_start_tls(gale_stream *stream, gale_tls_ctx *ctx, bool server_si
   stream->xp = &gale__transport_tls;
   /* Plaintext queued before this call leaves in clear; what follows is
    * encrypted, so files must be mapped or read instead of sendfile'd. */
-  t->plain_left = evbuffer_get_length(stream->out);
-  evbuffer_clear_flags(stream->out, EVBUFFER_FLAG_DRAINS_TO_FD);
+  t->plain_left = gale__buf_len(stream->out);
+  if (stream->out) evbuffer_clear_flags(stream->out, EVBUFFER_FLAG_DRAINS_TO_FD);
   gale__stream_schedule(stream);
   return GALE_OK;
 }
@@ -246,9 +246,10 @@ static int tls_read(gale_stream *s, size_t budget) {
   struct gale__tls *t = s->tls;
   size_t total = 0;
   t->reread = false;
+  struct evbuffer *in = gale__stream_in(s);
   while (total < budget) {
     struct evbuffer_iovec vec;
-    if (evbuffer_reserve_space(s->in, (ev_ssize_t)TLS_READ_CHUNK, &vec, 1) != 1) {
+    if (!in || evbuffer_reserve_space(in, (ev_ssize_t)TLS_READ_CHUNK, &vec, 1) != 1) {
       s->eof = true;
       s->pending_reason = GALE_ENOMEM;
       break;
@@ -259,7 +260,7 @@ static int tls_read(gale_stream *s, size_t budget) {
     int r = SSL_read_ex(t->ssl, vec.iov_base, vec.iov_len, &n);
     if (r == 1) {
       vec.iov_len = n;
-      evbuffer_commit_space(s->in, &vec, 1);
+      evbuffer_commit_space(in, &vec, 1);
       total += n;
       continue;
     }
@@ -281,8 +282,8 @@ static int tls_read(gale_stream *s, size_t budget) {
   if (total) {
     s->new_data = true;
     gale__stream_touch(s, true);
-  } else if (evbuffer_get_length(s->in) == 0 && evbuffer_add(s->in, "", 1) == 0) {
-    evbuffer_drain(s->in, 1); /* release the empty reservation */
+  } else {
+    gale__stream_release_input(s); /* the empty reservation */
   }
   return 0;
 }
@@ -290,7 +291,7 @@ static int tls_read(gale_stream *s, size_t budget) {
 static int tls_write(gale_stream *s) {
   struct gale__tls *t = s->tls;
   size_t wrote = 0;
-  while (evbuffer_get_length(s->out) > 0 && !t->write_wants_read) {
+  while (gale__buf_len(s->out) > 0 && !t->write_wants_read) {
     size_t total = evbuffer_get_length(s->out), len;
     if (t->retry_len) {
       len = t->retry_len;
@@ -429,6 +430,7 @@ static bool tls_xp_advance(gale_stream *s) {
 
 const struct gale__transport gale__transport_tls = {
     .name = "tls",
+    .out_to_fd = false,
     .read = tls_read,
     .write = tls_xp_write,
     .on_readable = tls_on_readable,

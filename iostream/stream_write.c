@@ -25,7 +25,7 @@ static struct gale__wreq *wreq_new(gale_stream_write_cb cb, void *arg) {
 
 static void wreq_queue(gale_stream *s, struct gale__wreq *w) {
   if (w) {
-    w->upto = s->written + evbuffer_get_length(s->out);
+    w->upto = s->written + gale__buf_len(s->out);
     if (s->wq_tail) s->wq_tail->next = w;
     else s->wq_head = w;
     s->wq_tail = w;
@@ -35,7 +35,7 @@ static void wreq_queue(gale_stream *s, struct gale__wreq *w) {
 
 static int check_room(gale_stream *s, size_t len) {
   size_t max = s->max_write_buffer_size;
-  if (max && evbuffer_get_length(s->out) + len > max) return GALE_EBUFFULL;
+  if (max && gale__buf_len(s->out) + len > max) return GALE_EBUFFULL;
   return GALE_OK;
 }
 
@@ -47,7 +47,8 @@ int gale_stream_write(gale_stream *stream, const void *data, size_t len, gale_st
   if (rc) return rc;
   struct gale__wreq *w = NULL;
   if (cb && !(w = wreq_new(cb, arg))) return GALE_ENOMEM;
-  if (len && evbuffer_add(stream->out, data, len) != 0) {
+  struct evbuffer *out = len ? gale__stream_out(stream) : NULL;
+  if (len && (!out || evbuffer_add(out, data, len) != 0)) {
     free(w);
     return GALE_ENOMEM;
   }
@@ -68,10 +69,11 @@ int gale_stream_write_ref(gale_stream *stream, const void *data, size_t len, gal
   if (rc) return rc;
   struct gale__wreq *w = NULL;
   if (cb && !(w = wreq_new(cb, arg))) return GALE_ENOMEM;
+  struct evbuffer *out = len ? gale__stream_out(stream) : NULL;
   if (len == 0) {
     if (free_fn) free_fn((void *)data);
-  } else if (evbuffer_add_reference(stream->out, data, len, free_fn ? ref_cleanup : NULL,
-                                    free_fn ? (void *)(uintptr_t)free_fn : NULL) != 0) {
+  } else if (!out || evbuffer_add_reference(out, data, len, free_fn ? ref_cleanup : NULL,
+                                            free_fn ? (void *)(uintptr_t)free_fn : NULL) != 0) {
     free(w);
     return GALE_ENOMEM;
   }
@@ -104,14 +106,15 @@ int gale_stream_write_file(gale_stream *stream, int file_fd, uint64_t offset, ui
   }
   /* The segment does not own the fd until it is queued, so that on failure
    * the fd is still the caller's. */
+  struct evbuffer *out = gale__stream_out(stream);
   struct evbuffer_file_segment *seg =
-      evbuffer_file_segment_new(file_fd, (ev_off_t)offset, (ev_off_t)len, 0);
+      out ? evbuffer_file_segment_new(file_fd, (ev_off_t)offset, (ev_off_t)len, 0) : NULL;
   if (!seg) {
     free(w);
     return GALE_ENOMEM;
   }
   stream->has_files = true;
-  if (evbuffer_add_file_segment(stream->out, seg, 0, (ev_off_t)len) != 0) {
+  if (evbuffer_add_file_segment(out, seg, 0, (ev_off_t)len) != 0) {
     evbuffer_file_segment_free(seg);
     free(w);
     return GALE_ENOMEM;
@@ -131,11 +134,11 @@ int gale__stream_flush(gale_stream *stream, gale_stream_write_cb cb, void *arg) 
 }
 
 bool gale_stream_writing(const gale_stream *stream) {
-  return stream && !gale__stream_is_closed(stream) && evbuffer_get_length(stream->out) > 0;
+  return stream && !gale__stream_is_closed(stream) && gale__buf_len(stream->out) > 0;
 }
 
 size_t gale_stream_write_buffer_size(const gale_stream *stream) {
-  return stream ? evbuffer_get_length(stream->out) : 0;
+  return stream ? gale__buf_len(stream->out) : 0;
 }
 
 /* ---- flush future -------------------------------------------------------- */

@@ -18,13 +18,10 @@ struct listener {
   gale_acceptor *acceptor; /* NULL while only bound */
 };
 
-/* One open connection; the stream's user data belongs to the application,
- * so the server keeps its own node, found again through the close hook. */
-struct conn {
-  gale_tcp_server *server;
-  gale_stream *stream;
-  struct conn *prev, *next;
-};
+/* Open connections are linked through the node each stream keeps for its
+ * creator (gale__stream_link): the stream's user data belongs to the
+ * application, and a node of the server's own would cost an allocation per
+ * connection. */
 
 enum server_state { SERVING, STOPPED, SHUTTING_DOWN };
 
@@ -41,7 +38,7 @@ struct gale_tcp_server {
   bool started;
   bool accept_paused; /* at max_connections */
 
-  struct conn conns; /* sentinel of a circular list */
+  struct gale__stream_link conns; /* sentinel of a circular list */
   size_t n_conns;
 
   enum server_state state;
@@ -116,18 +113,18 @@ static void maybe_finish_shutdown(gale_tcp_server *s) {
     s->done_timer = NULL;
 }
 
-static void untrack(struct conn *c) {
-  gale_tcp_server *s = c->server;
+static void untrack(gale_tcp_server *s, gale_stream *stream) {
+  struct gale__stream_link *c = gale__stream_link(stream);
   c->prev->next = c->next;
   c->next->prev = c->prev;
+  c->prev = c->next = NULL;
   s->n_conns--;
-  free(c);
   if (s->accept_paused && s->state == SERVING && !at_limit(s)) set_accepting(s, true);
   maybe_finish_shutdown(s);
 }
 
 static void stream_closed_hook(gale_stream *stream, int reason, void *arg) {
-  untrack(arg);
+  untrack(arg, stream);
 }
 
 static void deliver(gale_tcp_server *s, gale_stream *stream) {
@@ -139,42 +136,39 @@ static void deliver(gale_tcp_server *s, gale_stream *stream) {
 }
 
 static void handshake_done(gale_stream *stream, int status, void *arg) {
-  struct conn *c = arg;
+  gale_tcp_server *s = arg;
   if (status != GALE_OK) {
     /* The stream closes itself; the hook untracks it. */
     gale_log_debug(NULL, "TLS handshake failed: %s (%s)", gale_strerror(status),
                    gale_stream_tls_error(stream));
     return;
   }
-  deliver(c->server, stream);
+  deliver(s, stream);
 }
 
 static void on_accept(gale_acceptor *a, int fd, const struct sockaddr *peer, socklen_t peer_len,
                       void *arg) {
   gale_tcp_server *s = arg;
   gale_stream *stream;
-  struct conn *c = malloc(sizeof *c);
-  if (!c || gale_stream_new(s->loop, fd, &s->stream_opts, &stream) != GALE_OK) {
+  if (gale_stream_new(s->loop, fd, &s->stream_opts, &stream) != GALE_OK) {
     gale_log_error(NULL, "out of memory for a new connection; dropping it");
-    free(c);
     close(fd);
     return;
   }
-  c->server = s;
-  c->stream = stream;
+  struct gale__stream_link *c = gale__stream_link(stream);
   c->next = &s->conns;
   c->prev = s->conns.prev;
   c->prev->next = c;
   s->conns.prev = c;
   s->n_conns++;
-  gale__stream_set_close_hook(stream, stream_closed_hook, c);
+  gale__stream_set_close_hook(stream, stream_closed_hook, s);
   if (at_limit(s)) set_accepting(s, false);
 
   if (s->opts.tls) {
     int rc = gale_stream_start_tls(stream, s->opts.tls, true, NULL,
                                    s->opts.tls_handshake_timeout > 0
                                        ? s->opts.tls_handshake_timeout : 0,
-                                   handshake_done, c);
+                                   handshake_done, s);
     if (rc != GALE_OK) {
       gale_log_error(NULL, "cannot start TLS on a new connection: %s", gale_strerror(rc));
       gale_stream_close(stream);
@@ -321,7 +315,8 @@ static void deadline_cb(gale_loop *loop, void *arg) {
     gale_log_info(NULL, "shutdown deadline: closing %zu open connection(s)", s->n_conns);
   /* Each close runs its hook on a later iteration, which unlinks the node:
    * walking the list here is safe. */
-  for (struct conn *c = s->conns.next; c != &s->conns; c = c->next) gale_stream_close(c->stream);
+  for (struct gale__stream_link *c = s->conns.next; c != &s->conns; c = c->next)
+    gale_stream_close(gale__stream_from_link(c));
 }
 
 int gale_tcp_server_shutdown(gale_tcp_server *s, double timeout, gale_tcp_server_done_cb done,
@@ -368,12 +363,13 @@ void gale_tcp_server_free(gale_tcp_server *s) {
   if (s->done_timer) gale_timer_cancel(s->done_timer);
   /* The streams outlive the server by a loop iteration (their close
    * callbacks are deferred): detach them first. */
-  struct conn *c = s->conns.next;
+  struct gale__stream_link *c = s->conns.next;
   while (c != &s->conns) {
-    struct conn *next = c->next;
-    gale__stream_set_close_hook(c->stream, NULL, NULL);
-    gale_stream_close(c->stream);
-    free(c);
+    struct gale__stream_link *next = c->next;
+    gale_stream *stream = gale__stream_from_link(c);
+    c->prev = c->next = NULL;
+    gale__stream_set_close_hook(stream, NULL, NULL);
+    gale_stream_close(stream);
     c = next;
   }
   if (s->own_loop) {

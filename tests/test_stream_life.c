@@ -1,7 +1,8 @@
 /* The stream's life cycle walked end to end (iostream/stream.c's phase
  * table: OPEN, CLOSING, LINGERING, CLOSED, NOTIFIED): close after flush
  * with and without lingering, close from inside a read callback, close
- * twice, a peer reset while a close waits for its flush.  The sanitizer
+ * twice, a peer reset while a close waits for its flush; an idle stream
+ * holding no buffer between exchanges.  The sanitizer
  * build checks every move against the table. */
 #include <errno.h>
 #include <netinet/in.h>
@@ -12,6 +13,7 @@
 
 #include "harness.h"
 #include "iostream/stream_internal.h"
+#include "iostream/stream_priv.h"
 
 typedef struct lf {
   gale_loop *loop;
@@ -202,12 +204,77 @@ static void test_reset_while_closing(void **st) {
   lf_done(&f);
 }
 
+static void echo_hook(gale_stream *s, struct evbuffer *in, void *arg) {
+  lf *f = arg;
+  f->reads++;
+  struct evbuffer *out = gale__stream_output(s);
+  assert_non_null(out);
+  evbuffer_add_buffer(out, in);
+}
+
+static void until_cb(gale_stream *s, int status, const char *data, size_t len, void *arg) {
+  lf *f = arg;
+  (void)s;
+  (void)data;
+  f->read_status = status;
+  f->reads += (int)len;
+}
+
+/* Between exchanges an idle stream keeps neither evbuffer (they are most
+ * of an idle connection's memory); the next read or write makes them
+ * again, for the data hook, the public reads and writes alike. */
+static void test_idle_holds_no_buffers(void **st) {
+  (void)st;
+  lf f;
+  lf_open(&f);
+  gale_stream_ref(f.s);
+  assert_null(f.s->in);
+  assert_null(f.s->out);
+  assert_int_equal(gale__stream_set_data_cb(f.s, echo_hook, &f), GALE_OK);
+  char buf[16];
+  for (int i = 0; i < 3; i++) {
+    th_write_all(f.peer, "ping", 4);
+    TH_RUN_UNTIL(f.loop, f.reads == i + 1, 5);
+    TH_RUN_UNTIL(f.loop, gale_stream_write_buffer_size(f.s) == 0, 5);
+    th_run_for(f.loop, 0.01);
+    assert_int_equal(read(f.peer, buf, sizeof(buf)), 4);
+    assert_memory_equal(buf, "ping", 4);
+    assert_null(f.s->in);
+    assert_null(f.s->out);
+  }
+  assert_int_equal(gale__stream_set_data_cb(f.s, NULL, NULL), GALE_OK);
+  /* A public read waiting on an idle stream holds no buffer either. */
+  f.reads = 0;
+  assert_int_equal(gale_stream_read_until(f.s, "\n", 1, 0, until_cb, &f), GALE_OK);
+  th_run_for(f.loop, 0.01);
+  assert_null(f.s->in);
+  th_write_all(f.peer, "ab", 2);
+  th_run_for(f.loop, 0.01);
+  assert_non_null(f.s->in); /* a partial line stays buffered */
+  th_write_all(f.peer, "c\n", 2);
+  TH_RUN_UNTIL(f.loop, f.reads == 4, 5);
+  th_run_for(f.loop, 0.01);
+  assert_null(f.s->in);
+  assert_int_equal(gale_stream_write(f.s, "ok", 2, lf_write_cb, &f), GALE_OK);
+  TH_RUN_UNTIL(f.loop, f.writes == 1, 5);
+  assert_null(f.s->out);
+  assert_int_equal(read(f.peer, buf, sizeof(buf)), 2);
+  /* The given-back buffers wait for the next exchange, and go with the
+   * thread's last stream. */
+  assert_true(gale__stream_buffers_cached() >= 1);
+  gale_stream_close(f.s);
+  TH_RUN_UNTIL(f.loop, f.closes == 1, 5);
+  lf_done(&f);
+  assert_int_equal(gale__stream_buffers_cached(), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_close_after_flush_lingers),
       cmocka_unit_test(test_close_after_flush_no_linger),
       cmocka_unit_test(test_close_in_read_cb_twice),
       cmocka_unit_test(test_reset_while_closing),
+      cmocka_unit_test(test_idle_holds_no_buffers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
 #include "gale/netutil.h"
 #include "gale/tls.h"
 #include "core/alloc.h"
+#include "core/assert.h"
 #include "http/server/server_internal.h"
 #include "iostream/stream_internal.h"
 
@@ -24,10 +25,24 @@ enum { STEP_AGAIN = 0, STEP_CONTINUE = 1, STEP_STOP = 2 };
 
 static void conn_process(gale__h1_conn *c);
 
+/* The connection's life cycle (server_internal.h): where each state may
+ * go.  Closing twice (an error answer, then the server's free) is
+ * harmless. */
+#define B(s) GALE__STATE_BIT(s)
+static const uint32_t conn_moves[] = {
+    [GALE__CONN_HEAD] = B(GALE__CONN_BODY) | B(GALE__CONN_APP) | B(GALE__CONN_CLOSING),
+    [GALE__CONN_BODY] = B(GALE__CONN_APP) | B(GALE__CONN_CLOSING),
+    [GALE__CONN_APP] = B(GALE__CONN_HEAD) | B(GALE__CONN_CLOSING),
+    [GALE__CONN_CLOSING] = B(GALE__CONN_CLOSING),
+};
+#undef B
+
+static void conn_to(gale__h1_conn *c, gale__conn_state to) {
+  gale__transition(c->state, to, conn_moves);
+}
+
 static void conn_unref(gale__h1_conn *c) {
   if (--c->refs > 0) return;
-  if (c->timer) gale_timer_cancel(c->timer);
-  c->timer = NULL;
   gale_http_server *server = c->server;
   free(c);
   gale__server_maybe_free(server);
@@ -43,9 +58,12 @@ bool gale__conn_is_idle(const gale__h1_conn *c) {
          gale_stream_read_buffer_size(c->stream) == 0;
 }
 
+/* The header and body deadlines are the request's (an idle connection
+ * has none; the server's sweep closes it). */
 static void cancel_timer(gale__h1_conn *c) {
-  if (c->timer) gale_timer_cancel(c->timer);
-  c->timer = NULL;
+  gale_http_server_request *req = c->req;
+  if (req && req->timer) gale_timer_cancel(req->timer);
+  if (req) req->timer = NULL;
 }
 
 /* ---- ending a request ------------------------------------------------------ */
@@ -55,8 +73,9 @@ static void cancel_timer(gale__h1_conn *c) {
 static void drop_request(gale__h1_conn *c, int status) {
   gale_http_server_request *req = c->req;
   if (!req) return;
+  cancel_timer(c);
   c->req = NULL;
-  if (req->app_seen && !req->finished && req->close_cb) {
+  if (req->app_seen && !gale__request_finished(req) && req->close_cb) {
     gale_http_close_cb cb = req->close_cb;
     req->close_cb = NULL;
     cb(req, status, req->close_arg);
@@ -68,19 +87,21 @@ static void drop_request(gale__h1_conn *c, int status) {
 /* Drops bytes of the current request that still sit in the input buffer
  * (a head parsed in place). */
 static void drain_consumed(gale__h1_conn *c) {
-  if (c->consumed && c->stream) evbuffer_drain(gale__stream_input(c->stream), c->consumed);
-  c->consumed = 0;
+  gale_http_server_request *req = c->req;
+  if (!req) return;
+  if (req->consumed && c->stream) evbuffer_drain(gale__stream_input(c->stream), req->consumed);
+  req->consumed = 0;
 }
 
 void gale__conn_close(gale__h1_conn *c) {
   if (c->closed || !c->stream) return;
-  c->state = GALE__CONN_CLOSING;
+  conn_to(c, GALE__CONN_CLOSING);
   cancel_timer(c);
   gale_stream_close(c->stream);
 }
 
 static void close_after_flush(gale__h1_conn *c) {
-  c->state = GALE__CONN_CLOSING;
+  conn_to(c, GALE__CONN_CLOSING);
   cancel_timer(c);
   if (!c->closed && c->stream) gale__stream_close_after_flush(c->stream, LINGER);
 }
@@ -88,7 +109,7 @@ static void close_after_flush(gale__h1_conn *c) {
 void gale__conn_fail(gale__h1_conn *c, int http_status, const char *detail) {
   if (c->closed || c->state == GALE__CONN_CLOSING) return;
   gale_http_server_request *req = c->req;
-  bool head_out = req && req->headers_sent;
+  bool head_out = req && gale__request_head_sent(req);
   /* An answer to HEAD has no body, only GET's Content-Length (RFC 9112
    * §6.3): the method is known once the request line parsed. */
   bool head_req = req && req->msg.method_id == GALE_H1_METHOD_HEAD;
@@ -125,18 +146,19 @@ void gale__conn_fail(gale__h1_conn *c, int http_status, const char *detail) {
 
 static void conn_timer_fired(gale_loop *loop, void *arg) {
   gale__h1_conn *c = arg;
-  c->timer = NULL;
+  gale_http_server_request *req = c->req; /* the timer went with it */
+  req->timer = NULL;
   if (c->closed) return;
-  if (c->timer_is_header) {
+  if (req->timer_is_header) {
     if (c->state == GALE__CONN_HEAD) gale__conn_fail(c, 408, "timed out reading the header section");
     return;
   }
   if (c->state != GALE__CONN_BODY) return;
   double timeout = c->server->opts.body_timeout;
-  double idle = gale_loop_time(loop) - c->progress_time;
+  double idle = gale_loop_time(loop) - req->progress_time;
   if (idle < timeout) {
-    c->timer_is_header = false;
-    gale_loop_call_later(loop, timeout - idle, conn_timer_fired, c, &c->timer);
+    req->timer_is_header = false;
+    gale_loop_call_later(loop, timeout - idle, conn_timer_fired, c, &req->timer);
     return;
   }
   gale__conn_fail(c, 408, "timed out reading the body");
@@ -144,16 +166,18 @@ static void conn_timer_fired(gale_loop *loop, void *arg) {
 
 static void arm_timer(gale__h1_conn *c, bool header) {
   double t = header ? c->server->opts.header_timeout : c->server->opts.body_timeout;
-  if (c->timer || t <= 0) return;
-  c->timer_is_header = header;
-  gale_loop_call_later(c->server->loop, t, conn_timer_fired, c, &c->timer);
+  gale_http_server_request *req = c->req;
+  if (req->timer || t <= 0) return;
+  req->timer_is_header = header;
+  gale_loop_call_later(c->server->loop, t, conn_timer_fired, c, &req->timer);
 }
 
 /* ---- the steps ----------------------------------------------------------------- */
 
 void gale__conn_send_continue(gale__h1_conn *c) {
   gale_http_server_request *req = c->req;
-  if (!req || req->continue_sent || !req->msg.expect_continue || req->headers_sent) return;
+  if (!req || req->continue_sent || !req->msg.expect_continue || gale__request_head_sent(req))
+    return;
   req->continue_sent = true;
   struct evbuffer *out = gale__conn_output(c);
   if (out) evbuffer_add(out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
@@ -161,13 +185,12 @@ void gale__conn_send_continue(gale__h1_conn *c) {
 
 static int dispatch(gale__h1_conn *c) {
   gale_http_server_request *req = c->req;
-  c->state = GALE__CONN_APP;
+  conn_to(c, GALE__CONN_APP);
   cancel_timer(c);
   req->app_seen = true;
-  req->body_done = true;
   c->server->request_cb(req, c->server->arg);
   if (c->closed || c->req != req) return STEP_STOP;
-  if (!req->finished) {
+  if (!gale__request_finished(req)) {
     /* Asynchronous: the head must outlive the input buffer's bytes. */
     if (gale__request_detach(req) != GALE_OK) {
       gale__conn_fail(c, 500, "out of memory");
@@ -208,32 +231,38 @@ static int body_complete(gale__h1_conn *c) {
     if (c->closed || c->req != req) return STEP_STOP;
     if (rc != GALE_OK) return body_failed(c, rc);
   }
-  req->body_done = true;
-  if (req->finished) return STEP_CONTINUE; /* answered early while streaming */
+  if (req->input == GALE__RQ_BODY) gale__request_input_to(req, GALE__RQ_DONE);
+  if (gale__request_finished(req)) {
+    /* Answered early while the body streamed in: done with it (the answer
+     * refused keep-alive, the body being unread when the head went out). */
+    conn_to(c, GALE__CONN_APP);
+    return STEP_CONTINUE;
+  }
   return dispatch(c);
 }
 
 static int step_body(gale__h1_conn *c) {
-  struct evbuffer *in = gale__stream_input(c->stream);
   gale_http_server_request *req = c->req;
   for (;;) {
-    size_t n = evbuffer_get_contiguous_space(in);
-    if (n == 0) {
+    /* Asked first: an idle stream has no input buffer to make. */
+    if (gale_stream_read_buffer_size(c->stream) == 0) {
       arm_timer(c, false);
       return STEP_AGAIN;
     }
+    struct evbuffer *in = gale__stream_input(c->stream);
+    size_t n = evbuffer_get_contiguous_space(in);
     const char *p = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
     size_t used = 0, dlen = 0;
     const char *data = NULL;
     int rc = gale_h1_body_decode(&req->body_dec, p, n, &used, &data, &dlen);
     if (rc < 0 && rc != GALE_EAGAIN) return body_failed(c, rc);
     int drc = GALE_OK;
-    if (dlen > 0 && !req->finished) drc = deliver_body(c, data, dlen);
+    if (dlen > 0 && !gale__request_finished(req)) drc = deliver_body(c, data, dlen);
     if (c->closed || c->req != req) return STEP_STOP;
     evbuffer_drain(in, used);
-    c->progress_time = gale_loop_time(c->server->loop);
+    req->progress_time = gale_loop_time(c->server->loop);
     if (drc != GALE_OK) {
-      if (req->headers_sent) {
+      if (gale__request_head_sent(req)) {
         gale__conn_close(c);
         return STEP_STOP;
       }
@@ -268,28 +297,28 @@ static int start_body(gale__h1_conn *c, const char *buf, size_t avail) {
       if (c->closed || c->req != req) return STEP_STOP;
       if (drc != GALE_OK) return body_failed(c, drc);
     }
-    c->consumed += used;
+    req->consumed += used;
     if (rc == GALE_H1_BODY_DONE) return body_complete(c);
   }
   /* The body comes over later reads: copy the head out of the buffer. */
   if (gale__request_detach(req) != GALE_OK) return body_failed(c, GALE_ENOMEM);
   drain_consumed(c);
   gale__conn_send_continue(c);
-  c->state = GALE__CONN_BODY;
-  c->progress_time = gale_loop_time(c->server->loop);
+  conn_to(c, GALE__CONN_BODY);
+  req->progress_time = gale_loop_time(c->server->loop);
   return STEP_CONTINUE;
 }
 
 static int step_head(gale__h1_conn *c) {
   gale_http_server *server = c->server;
-  struct evbuffer *in = gale__stream_input(c->stream);
-  size_t len = evbuffer_get_length(in);
+  size_t len = gale_stream_read_buffer_size(c->stream);
   if ((server->shutting_down || server->dead) && !c->req) {
     /* Graceful shutdown: no new requests on this connection. */
     gale__conn_close(c);
     return STEP_STOP;
   }
   if (len == 0) return STEP_AGAIN;
+  struct evbuffer *in = gale__stream_input(c->stream);
   if (!c->req) {
     c->req = gale__request_new(c);
     if (!c->req) {
@@ -322,7 +351,7 @@ static int step_head(gale__h1_conn *c) {
   }
   cancel_timer(c);
   c->requests++;
-  c->consumed = (size_t)rc;
+  req->consumed = (size_t)rc;
   if (gale__request_set_head(req, buf) != GALE_OK) {
     gale__conn_fail(c, 503, "out of memory");
     return STEP_STOP;
@@ -336,21 +365,21 @@ static int step_head(gale__h1_conn *c) {
     gale__conn_fail(c, 501, "CONNECT is not supported");
     return STEP_STOP;
   }
-  req->body_done = req->msg.body_kind == GALE_H1_BODY_NONE;
+  gale__request_input_to(req, req->msg.body_kind == GALE_H1_BODY_NONE ? GALE__RQ_DONE
+                                                                       : GALE__RQ_BODY);
   if (server->opts.headers_cb) {
     req->app_seen = true;
     req->in_headers_cb = true;
     server->opts.headers_cb(req, server->arg);
     if (c->closed || c->req != req) return STEP_STOP;
     req->in_headers_cb = false;
-    if (req->finished) {
+    if (gale__request_finished(req)) {
       /* Answered without reading the body: keep-alive was refused when
        * the answer went out if a body was announced. */
-      c->state = GALE__CONN_APP;
+      conn_to(c, GALE__CONN_APP);
       return STEP_CONTINUE;
     }
   }
-  req->body_done = false;
   return start_body(c, buf, n);
 }
 
@@ -359,6 +388,7 @@ static int step_done(gale__h1_conn *c) {
   gale_http_server_request *req = c->req;
   bool keep = req->keep_alive;
   drain_consumed(c);
+  cancel_timer(c);
   c->req = NULL;
   req->conn = NULL;
   gale__request_free(req);
@@ -366,7 +396,7 @@ static int step_done(gale__h1_conn *c) {
     close_after_flush(c);
     return STEP_STOP;
   }
-  c->state = GALE__CONN_HEAD; /* last_active: set when conn_process began */
+  conn_to(c, GALE__CONN_HEAD); /* last_active: set when conn_process began */
   return STEP_CONTINUE;
 }
 
@@ -418,7 +448,7 @@ static void conn_process(gale__h1_conn *c) {
     } else if (c->state == GALE__CONN_BODY) {
       r = step_body(c);
     } else { /* APP */
-      if (!c->req || !c->req->finished) {
+      if (!c->req || !gale__request_finished(c->req)) {
         /* An asynchronous handler: a client pipelining on meanwhile is
          * not buffered without bound. */
         if (c->stream && !c->paused &&
@@ -496,7 +526,7 @@ static void conn_on_close(gale_stream *stream, int reason, void *arg) {
   gale__h1_conn *c = arg;
   c->closed = true;
   cancel_timer(c);
-  c->consumed = 0;
+  if (c->req) c->req->consumed = 0;
   drop_request(c, reason == GALE_OK ? GALE_ECANCELLED : reason);
   c->stream = NULL;
   gale__server_conn_gone(c->server, c);

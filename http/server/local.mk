@@ -6,12 +6,16 @@ libgale_impl_la_SOURCES += \
 	http/server/http_server.c \
 	http/server/http1_server.c \
 	http/server/server_request.c \
+	http/server/server_request_head.c \
+	http/server/server_response.c \
 	http/server/xheaders.h http/server/xheaders.c
 if HAVE_CMOCKA
-check_PROGRAMS += tests/test_http_server tests/test_http_curl tests/test_xheaders
+check_PROGRAMS += tests/test_http_server tests/test_http_server_life tests/test_http_curl \
+	tests/test_xheaders
 tests_test_xheaders_SOURCES = tests/test_xheaders.c
 tests_test_http_curl_SOURCES = tests/test_http_curl.c tests/test_http_server_util.h
 tests_test_http_server_SOURCES = tests/test_http_server.c tests/test_http_server_util.h
+tests_test_http_server_life_SOURCES = tests/test_http_server_life.c tests/test_http_server_util.h
 endif
 
 # bench/http.sh (make bench B=http) and its drivers.

@@ -8,7 +8,18 @@
  *     └───────────── keep-alive: next request from the buffer ◀───────────┘
  *
  * Any error answers with a short status page and moves to CLOSING (write
- * side shut, input drained for a bounded time, then closed).
+ * side shut, input drained for a bounded time, then closed).  The
+ * connection's state (gale__conn_state) moves only through conn_to() in
+ * http1_server.c, checked against its table of allowed moves.
+ *
+ * Life of a request: two phases that run side by side, since a handler
+ * may answer before the body is in (an early 401 from headers_cb):
+ *   input:  HEAD ──head parsed──▶ BODY ──body complete──▶ DONE
+ *           (HEAD ──▶ DONE when there is no body)
+ *   output: OPEN ──head written──▶ HEAD_SENT ──finish──▶ FINISHED
+ *           (OPEN ──finish──▶ UNSENT when finished on a closed connection
+ *           or when writing the head failed: finished, nothing sent)
+ * each moved only through gale__request_input_to() / _output_to().
  *
  * Zero copy: the head is parsed where it lies in the stream's input buffer
  * and NUL-terminated in place (each span is followed by a delimiter byte:
@@ -42,10 +53,38 @@ typedef enum gale__conn_state {
   GALE__CONN_CLOSING,  /* an error answer or a close is under way */
 } gale__conn_state;
 
+typedef enum gale__req_input {
+  GALE__RQ_HEAD = 0, /* the head is being parsed */
+  GALE__RQ_BODY,     /* the body is being read */
+  GALE__RQ_DONE,     /* the whole body is in (or there was none) */
+} gale__req_input;
+
+typedef enum gale__req_output {
+  GALE__RS_OPEN = 0,   /* nothing of the response on the wire */
+  GALE__RS_HEAD_SENT,  /* status line and headers written */
+  GALE__RS_FINISHED,   /* finish() ran: the request is the connection's again */
+  GALE__RS_UNSENT,     /* finished with nothing on the wire (the connection
+                          was gone, or the head could not be written) */
+} gale__req_output;
+
 struct gale_http_server_request {
-  struct gale__h1_conn *conn;  /* NULL once the connection is gone */
+  /* ---- Kept by the server's pool from one request to the next: memory
+   * that would otherwise be allocated again (the header array after the
+   * struct, the buffers' capacity, the response header table, the pending
+   * evbuffer).  gale__request_free() empties them; they hold no data of
+   * the previous request. */
   gale_http_server *server;
   struct gale_http_server_request *next_free;
+  gale_buf paths;              /* "path\0query\0[host\0]" */
+  gale_buf body;               /* buffered body, NUL-terminated */
+  gale_headers *resp_headers;
+  struct evbuffer *pending;    /* written, not yet flushed */
+
+  /* ---- Per request: everything from `conn` to the end is zeroed by one
+   * memset in request_reset() (server_request.c), which then sets the few
+   * fields whose start is not zero.  A new field goes below and is reset
+   * with the rest. */
+  struct gale__h1_conn *conn;  /* NULL once the connection is gone */
 
   /* The head: parsed spans (NUL-terminated in place).  The parser lives
    * here, not in the connection, so an idle connection does not carry it. */
@@ -55,24 +94,22 @@ struct gale_http_server_request {
   const char *head_base;       /* where the head starts (buffer or copy) */
   size_t head_len;
   const char *method, *target, *version, *host;
-  gale_buf paths;              /* "path\0query\0[host\0]" (reused) */
   const char *path, *query;
-  char remote_ip[48];
   const char *protocol;
   double start_time;
+  char remote_ip[48];
 
   /* Body. */
   gale_h1_body body_dec;
-  gale_buf body;               /* buffered body, NUL-terminated (reused) */
   gale_gzip *inflate;          /* decompress_request */
+  double progress_time;        /* last body progress (body timeout) */
+  size_t consumed;             /* input bytes of this request not yet
+                                  drained (head parsed in place) */
+  /* The connection's header or body deadline: kept here, not in the
+   * connection, as only a connection with a request has one. */
+  gale_timer *timer;
   gale_http_body_cb body_cb;
   void *body_arg;
-  bool streaming;
-  bool body_done;
-  bool continue_sent;
-  bool app_seen;               /* headers_cb or request_cb has run */
-  bool in_headers_cb;
-  bool force_close;            /* Connection: close from the app, or an error */
 
   /* Application hooks. */
   gale_http_close_cb close_cb;
@@ -85,21 +122,33 @@ struct gale_http_server_request {
   void (*layer_free)(gale_http_server_request *req);
 
   /* Response. */
+  const char *reason_ptr;      /* reason, or a static phrase */
+  uint64_t declared_length;    /* Content-Length set by the app */
+  uint64_t sent_body;          /* body bytes handed to the connection */
+  gale_gzip *deflate;          /* compressing this (streamed) response */
   int status;
   char reason[64];
-  const char *reason_ptr;      /* reason, or a static phrase */
-  gale_headers *resp_headers;
-  struct evbuffer *pending;    /* written, not yet flushed */
-  uint64_t declared_length;    /* Content-Length set by the app */
-  bool has_declared_length;
-  uint64_t sent_body;          /* body bytes handed to the connection */
-  bool headers_sent;
-  bool finished;
-  bool chunked;                /* response uses chunked encoding */
-  bool no_body;                /* HEAD, 1xx, 204, 304 */
-  bool keep_alive;             /* decided when the head is written */
-  gale_gzip *deflate;          /* compressing this (streamed) response */
-  bool compress_checked;       /* streaming gzip ruled out (a file follows) */
+
+  uint8_t input;               /* gale__req_input */
+  uint8_t output;              /* gale__req_output */
+  /* Flags that are options or facts, not the life cycle. */
+  bool streaming : 1;          /* the body goes to body_cb, not the buffer */
+  bool continue_sent : 1;
+  bool app_seen : 1;           /* headers_cb or request_cb has run */
+  bool in_headers_cb : 1;
+  bool force_close : 1;        /* Connection: close from the app, or an error */
+  bool has_declared_length : 1;
+  bool chunked : 1;            /* response uses chunked encoding */
+  bool no_body : 1;            /* HEAD, 1xx, 204, 304 */
+  bool keep_alive : 1;         /* decided when the head is written */
+  bool compress_checked : 1;   /* streaming gzip ruled out (a file follows) */
+  bool timer_is_header : 1;
+  /* Mirrors for write_head() (which reads and sets them; the head writer
+   * shared with the client replaces it): body_done is input == DONE, kept
+   * by gale__request_input_to(); headers_sent is set by write_head, and its
+   * callers then move output to HEAD_SENT. */
+  bool body_done : 1;
+  bool headers_sent : 1;
 };
 
 typedef struct gale__h1_conn {
@@ -107,22 +156,17 @@ typedef struct gale__h1_conn {
   gale_stream *stream;
   struct gale__h1_conn *prev, *next;
   gale_http_server_request *req; /* current request or NULL */
-  gale_timer *timer;             /* header or body deadline */
-  double progress_time;          /* last body progress (body timeout) */
-  size_t consumed;               /* input bytes of the current request not
-                                    yet drained (head parsed in place) */
-  unsigned requests;
-  unsigned refs;                 /* stream open + scheduled callbacks + busy */
-  uint8_t state;                 /* gale__conn_state */
-  bool closed;                   /* the stream closed */
-  bool processing;               /* conn_process is on the stack */
-  bool scheduled;                /* a process callback is queued */
-  bool paused;                   /* reading paused for back-pressure */
-  bool paused_app;               /* ... while an async handler runs */
-  bool timer_is_header;
   double last_active;            /* loop time of the last request activity */
-  bool is_tls;
-  bool write_watch;              /* write deadline armed (stream idle timer) */
+  unsigned requests;
+  uint16_t refs;                 /* stream open + scheduled callbacks + busy */
+  uint8_t state;                 /* gale__conn_state, moved by conn_to() */
+  bool closed : 1;               /* the stream closed */
+  bool processing : 1;           /* conn_process is on the stack */
+  bool scheduled : 1;            /* a process callback is queued */
+  bool paused : 1;               /* reading paused for back-pressure */
+  bool paused_app : 1;           /* ... while an async handler runs */
+  bool is_tls : 1;
+  bool write_watch : 1;          /* write deadline armed (stream idle timer) */
 } gale__h1_conn;
 
 struct gale_http_server {
@@ -166,12 +210,25 @@ GALE_INTERNAL void gale__server_access_log(gale_http_server_request *req);
 /* Formats the peer's IP of a connection into buf ("" if unknown). */
 GALE_INTERNAL void gale__conn_peer_ip(gale__h1_conn *conn, char *buf, size_t len);
 
-/* server_request.c */
+/* server_request.c, server_request_head.c, server_response.c */
 GALE_INTERNAL gale_http_server_request *gale__request_new(gale__h1_conn *conn);
 GALE_INTERNAL void gale__request_free(gale_http_server_request *req);
 GALE_INTERNAL void gale__request_pool_free(gale_http_server *server);
 GALE_INTERNAL int gale__request_set_head(gale_http_server_request *req, char *base);
 GALE_INTERNAL int gale__request_detach(gale_http_server_request *req);
+/* Move the request's input / output phase to `to` (checked against the
+ * tables in server_request.c). */
+GALE_INTERNAL void gale__request_input_to(gale_http_server_request *req, gale__req_input to);
+GALE_INTERNAL void gale__request_output_to(gale_http_server_request *req, gale__req_output to);
+static inline bool gale__request_finished(const gale_http_server_request *req) {
+  return req->output == GALE__RS_FINISHED || req->output == GALE__RS_UNSENT;
+}
+static inline bool gale__request_head_sent(const gale_http_server_request *req) {
+  return req->output == GALE__RS_HEAD_SENT || req->output == GALE__RS_FINISHED;
+}
+/* GALE_OK if the response may still take bytes, else GALE_EINVAL (no
+ * request), GALE_ESTATE (finished) or GALE_ECLOSED. */
+GALE_INTERNAL int gale__request_check_writable(const gale_http_server_request *req);
 GALE_INTERNAL int gale__request_body_append(gale_http_server_request *req, const char *data,
                                             size_t len);
 

@@ -1,14 +1,17 @@
-/* The server-side request: accessors for what the client sent, and the
- * response the application builds (status, headers, body) and hands to the
- * connection on flush/finish.  Request objects are pooled per server so a
- * keep-alive request costs no allocation once warm. */
+/* The server-side request object: its pool (a keep-alive request costs no
+ * allocation once warm), its reset and life cycle, and the response put on
+ * the wire on flush/finish (head, framing, gzip, files).  What the client
+ * sent is read in server_request_head.c; the response is built in
+ * server_response.c. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/assert.h"
 #include "http/server/server_internal.h"
 #include "http/wire/h1_head.h"
 #include "iostream/stream_internal.h"
@@ -19,18 +22,65 @@
 #define GZIP_MIN_LENGTH 1024 /* Tornado's GZipContentEncoding.MIN_LENGTH */
 #define SMALL_BODY 2048      /* bodies up to this are copied next to the head */
 
+/* ---- life cycle (server_internal.h) ------------------------------------------ */
+
+#define B(s) GALE__STATE_BIT(s)
+static const uint32_t input_moves[] = {
+    [GALE__RQ_HEAD] = B(GALE__RQ_BODY) | B(GALE__RQ_DONE),
+    [GALE__RQ_BODY] = B(GALE__RQ_DONE),
+    [GALE__RQ_DONE] = 0,
+};
+static const uint32_t output_moves[] = {
+    [GALE__RS_OPEN] = B(GALE__RS_HEAD_SENT) | B(GALE__RS_UNSENT),
+    [GALE__RS_HEAD_SENT] = B(GALE__RS_FINISHED),
+    [GALE__RS_FINISHED] = 0,
+    [GALE__RS_UNSENT] = 0,
+};
+#undef B
+
+void gale__request_input_to(gale_http_server_request *req, gale__req_input to) {
+  gale__transition(req->input, to, input_moves);
+  req->body_done = to == GALE__RQ_DONE;
+}
+
+void gale__request_output_to(gale_http_server_request *req, gale__req_output to) {
+  gale__transition(req->output, to, output_moves);
+}
+
 /* ---- pool ------------------------------------------------------------------ */
+
+/* The one place a request starts afresh, new or from the pool: the
+ * per-request part (from `conn` on) is zeroed at once, then the fields
+ * whose start is not zero are set. */
+static void request_reset(gale_http_server_request *req, gale__h1_conn *conn) {
+  gale_http_server *server = conn->server;
+  size_t from = offsetof(gale_http_server_request, conn);
+  memset((char *)req + from, 0, sizeof(*req) - from);
+  req->conn = conn;
+  gale_h1_parser_init(&req->parser, GALE_H1_REQUEST, &server->limits);
+  req->msg.headers = (gale_h1_header *)(req + 1);
+  req->msg.headers_cap = server->limits.max_headers;
+  req->method = req->target = req->version = req->host = "";
+  req->path = req->query = "";
+  req->protocol = conn->is_tls ? "https" : "http";
+  req->start_time = conn->last_active; /* read by conn_process just now */
+  req->status = 200;
+  req->input = GALE__RQ_HEAD;
+  req->output = GALE__RS_OPEN;
+}
 
 gale_http_server_request *gale__request_new(gale__h1_conn *conn) {
   gale_http_server *server = conn->server;
   gale_http_server_request *req = server->free_reqs;
-  size_t nh = server->limits.max_headers;
   if (req) {
     server->free_reqs = req->next_free;
     server->nfree_reqs--;
+    req->next_free = NULL;
   } else {
+    size_t nh = server->limits.max_headers;
     req = gale__calloc(1, sizeof(*req) + nh * sizeof(gale_h1_header));
     if (!req) return NULL;
+    req->server = server;
     gale_buf_init(&req->paths, 0);
     gale_buf_init(&req->body, 0);
     req->resp_headers = gale_headers_new();
@@ -42,44 +92,7 @@ gale_http_server_request *gale__request_new(gale__h1_conn *conn) {
       return NULL;
     }
   }
-  req->conn = conn;
-  req->server = server;
-  req->next_free = NULL;
-  gale_h1_parser_init(&req->parser, GALE_H1_REQUEST, &server->limits);
-  memset(&req->msg, 0, sizeof(req->msg));
-  req->msg.headers = (gale_h1_header *)(req + 1);
-  req->msg.headers_cap = nh;
-  req->head_copy = NULL;
-  req->head_base = NULL;
-  req->head_len = 0;
-  req->in_headers_cb = false;
-  req->method = req->target = req->version = req->host = "";
-  req->path = req->query = "";
-  req->remote_ip[0] = '\0'; /* formatted on first use */
-  req->protocol = conn->is_tls ? "https" : "http";
-  req->start_time = conn->last_active; /* read by conn_process just now */
-  gale_buf_reset(&req->body);
-  req->inflate = NULL;
-  req->deflate = NULL;
-  req->compress_checked = false;
-  req->body_cb = NULL;
-  req->body_arg = NULL;
-  req->streaming = req->body_done = req->continue_sent = false;
-  req->app_seen = false;
-  req->close_cb = NULL;
-  req->close_arg = NULL;
-  req->user = NULL;
-  req->layer = NULL;
-  req->layer_free = NULL;
-  req->status = 200;
-  req->reason[0] = '\0';
-  req->reason_ptr = NULL;
-  req->declared_length = 0;
-  req->has_declared_length = false;
-  req->sent_body = 0;
-  req->headers_sent = req->finished = req->chunked = req->no_body = false;
-  req->keep_alive = false;
-  req->force_close = false;
+  request_reset(req, conn);
   return req;
 }
 
@@ -96,6 +109,7 @@ static void request_release(gale_http_server_request *req) {
 
 void gale__request_free(gale_http_server_request *req) {
   if (!req) return;
+  gale__assert(!req->timer); /* the connection cancels it first */
   if (req->layer_free) {
     void (*fn)(gale_http_server_request *) = req->layer_free;
     req->layer_free = NULL;
@@ -131,374 +145,6 @@ void gale__request_pool_free(gale_http_server *server) {
     request_release(req);
   }
   server->nfree_reqs = 0;
-}
-
-/* ---- the head -------------------------------------------------------------- */
-
-/* Terminates a span in place: the byte after it is a delimiter we own. */
-static const char *span_cstr(gale_h1_span s) {
-  if (!s.ptr) return "";
-  ((char *)s.ptr)[s.len] = '\0';
-  return s.ptr;
-}
-
-static int split_target(gale_http_server_request *req) {
-  const char *t = req->target;
-  size_t tlen = req->msg.target.len;
-  const char *p = t;
-  size_t plen = tlen;
-  if (req->msg.target_form == GALE_H1_TARGET_ABSOLUTE) {
-    const char *auth = memchr(t, ':', tlen);
-    /* scheme "://" authority [path] */
-    if (auth && (size_t)(auth - t) + 3 <= tlen) {
-      const char *rest = auth + 3;
-      size_t rlen = tlen - (size_t)(rest - t);
-      const char *slash = memchr(rest, '/', rlen);
-      const char *q = memchr(rest, '?', rlen);
-      if (slash && (!q || slash < q)) {
-        p = slash;
-        plen = tlen - (size_t)(slash - t);
-      } else if (q) {
-        p = q;
-        plen = tlen - (size_t)(q - t);
-      } else {
-        p = "/";
-        plen = 1;
-      }
-    }
-  }
-  gale_buf_reset(&req->paths);
-  int rc = gale_buf_reserve(&req->paths, plen + 2);
-  if (rc != GALE_OK) return rc;
-  const char *q = memchr(p, '?', plen);
-  size_t path_len = q ? (size_t)(q - p) : plen;
-  char *out = req->paths.data;
-  if (path_len == 0) {
-    /* "http://h?x" or "*": the path is "/" or the target itself */
-    if (req->msg.target_form == GALE_H1_TARGET_ASTERISK) {
-      out[0] = '*';
-      path_len = 1;
-    } else {
-      out[0] = '/';
-      path_len = 1;
-    }
-  } else {
-    memcpy(out, p, path_len);
-  }
-  out[path_len] = '\0';
-  req->path = out;
-  char *qs = out + path_len + 1;
-  size_t qlen = q ? plen - (size_t)(q - p) - 1 : 0;
-  memcpy(qs, q ? q + 1 : "", qlen);
-  qs[qlen] = '\0';
-  req->query = qs;
-  return gale_buf_set_len(&req->paths, path_len + 1 + qlen + 1);
-}
-
-int gale__request_set_head(gale_http_server_request *req, char *base) {
-  gale_h1_msg *m = &req->msg;
-  req->head_len = m->head_len;
-  req->method = span_cstr(m->method);
-  req->target = span_cstr(m->target);
-  req->version = m->version_minor ? "HTTP/1.1" : "HTTP/1.0";
-  for (size_t i = 0; i < m->num_headers; i++) {
-    m->headers[i].name.ptr = span_cstr(m->headers[i].name);
-    m->headers[i].value.ptr = span_cstr(m->headers[i].value); /* "" when empty */
-  }
-  /* The host span may be inside the target (absolute form): copy it out
-   * of the way of the target's terminator by pointing at a header value
-   * when it came from Host. */
-  req->host = "";
-  if (m->host.len) {
-    const gale_h1_header *h = gale_h1_find_header(m, "Host", 4);
-    if (h && h->value.ptr == m->host.ptr && h->value.len == m->host.len)
-      req->host = h->value.ptr;
-    else
-      req->host = NULL; /* computed into paths below */
-  }
-  req->head_base = base;
-  int rc = split_target(req);
-  if (rc != GALE_OK) return rc;
-  if (!req->host) {
-    /* Absolute-form authority: store after path and query. */
-    size_t used = req->paths.len;
-    rc = gale_buf_append(&req->paths, m->host.ptr, m->host.len);
-    if (rc != GALE_OK) return rc;
-    /* re-point path and query: the block may have moved */
-    req->path = req->paths.data;
-    req->query = req->path + strlen(req->path) + 1;
-    req->host = req->paths.data + used;
-  }
-  return GALE_OK;
-}
-
-static const char *rebase(const char *p, const char *from, size_t len, char *to) {
-  if (p >= from && p < from + len) return to + (p - from);
-  return p;
-}
-
-int gale__request_detach(gale_http_server_request *req) {
-  if (req->head_copy || !req->head_len || !req->head_base) return GALE_OK;
-  gale_h1_msg *m = &req->msg;
-  const char *from = req->head_base;
-  size_t len = req->head_len;
-  char *copy = gale__malloc(len);
-  if (!copy) return GALE_ENOMEM;
-  memcpy(copy, from, len);
-  req->method = rebase(req->method, from, len, copy);
-  req->target = rebase(req->target, from, len, copy);
-  req->host = rebase(req->host, from, len, copy);
-  m->method.ptr = rebase(m->method.ptr, from, len, copy);
-  m->target.ptr = rebase(m->target.ptr, from, len, copy);
-  m->host.ptr = rebase(m->host.ptr, from, len, copy);
-  m->reason.ptr = rebase(m->reason.ptr, from, len, copy);
-  for (size_t i = 0; i < m->num_headers; i++) {
-    m->headers[i].name.ptr = rebase(m->headers[i].name.ptr, from, len, copy);
-    m->headers[i].value.ptr = rebase(m->headers[i].value.ptr, from, len, copy);
-  }
-  req->head_copy = copy;
-  req->head_base = copy;
-  return GALE_OK;
-}
-
-int gale__request_body_append(gale_http_server_request *req, const char *data, size_t len) {
-  return gale_buf_append(&req->body, data, len);
-}
-
-/* ---- accessors --------------------------------------------------------------- */
-
-gale_http_server *gale_http_server_request_server(const gale_http_server_request *req) {
-  return req ? req->server : NULL;
-}
-const char *gale_http_server_request_method(const gale_http_server_request *req) {
-  return req->method;
-}
-const char *gale_http_server_request_uri(const gale_http_server_request *req) {
-  return req->target;
-}
-const char *gale_http_server_request_path(const gale_http_server_request *req) {
-  return req->path;
-}
-const char *gale_http_server_request_query(const gale_http_server_request *req) {
-  return req->query;
-}
-const char *gale_http_server_request_version(const gale_http_server_request *req) {
-  return req->version;
-}
-const char *gale_http_server_request_host(const gale_http_server_request *req) {
-  return req->host;
-}
-const char *gale_http_server_request_remote_ip(const gale_http_server_request *req) {
-  gale_http_server_request *r = (gale_http_server_request *)req; /* a cache */
-  if (!r->remote_ip[0] && r->conn) gale__conn_peer_ip(r->conn, r->remote_ip, sizeof(r->remote_ip));
-  return r->remote_ip;
-}
-const char *gale_http_server_request_protocol(const gale_http_server_request *req) {
-  return req->protocol;
-}
-
-const char *gale_http_server_request_header(const gale_http_server_request *req,
-                                            const char *name) {
-  if (!req || !name) return NULL;
-  const gale_h1_header *h = gale_h1_find_header(&req->msg, name, strlen(name));
-  return h ? h->value.ptr : NULL;
-}
-
-size_t gale_http_server_request_header_count(const gale_http_server_request *req) {
-  return req->msg.num_headers;
-}
-
-bool gale_http_server_request_header_at(const gale_http_server_request *req, size_t index,
-                                        const char **name, const char **value) {
-  if (index >= req->msg.num_headers) return false;
-  if (name) *name = req->msg.headers[index].name.ptr;
-  if (value) *value = req->msg.headers[index].value.ptr;
-  return true;
-}
-
-const char *gale_http_server_request_body(const gale_http_server_request *req, size_t *len) {
-  if (len) *len = req->body.len;
-  return req->body.data ? req->body.data : "";
-}
-
-double gale_http_server_request_elapsed(const gale_http_server_request *req) {
-  return gale_loop_time(req->server->loop) - req->start_time;
-}
-
-int gale_http_server_request_stream_body(gale_http_server_request *req, gale_http_body_cb body_cb,
-                                         void *arg) {
-  if (!req || !body_cb) return GALE_EINVAL;
-  if (!req->conn || !req->in_headers_cb) return GALE_ESTATE;
-  req->streaming = true;
-  req->body_cb = body_cb;
-  req->body_arg = arg;
-  return GALE_OK;
-}
-
-void gale_http_server_request_set_close_cb(gale_http_server_request *req, gale_http_close_cb cb,
-                                           void *arg) {
-  req->close_cb = cb;
-  req->close_arg = arg;
-}
-
-void gale_http_server_request_set_user(gale_http_server_request *req, void *user) {
-  req->user = user;
-}
-void *gale_http_server_request_get_user(const gale_http_server_request *req) {
-  return req->user;
-}
-
-/* ---- response: status and headers ----------------------------------------------- */
-
-int gale_http_server_request_set_status(gale_http_server_request *req, int code,
-                                        const char *reason) {
-  if (!req || code < 100 || code > 599) return GALE_EINVAL;
-  if (req->headers_sent) return GALE_ESTATE;
-  if (reason) {
-    size_t n = strlen(reason);
-    if (n >= sizeof(req->reason) || !gale_h1_valid_reason(reason, n)) return GALE_EINVAL;
-    memcpy(req->reason, reason, n + 1);
-    req->reason_ptr = req->reason;
-  } else {
-    req->reason_ptr = NULL;
-  }
-  req->status = code;
-  return GALE_OK;
-}
-
-int gale_http_server_request_get_status(const gale_http_server_request *req) {
-  return req->status;
-}
-
-static bool name_is(const char *name, const char *what) {
-  return gale_ascii_eq_cstr(name, strlen(name), what);
-}
-
-/* Content-Length, Transfer-Encoding and Connection are framing: the server
- * writes them.  A Content-Length from the app is remembered (checked
- * against the body); Connection: close is honoured. */
-static int framing_header(gale_http_server_request *req, const char *name, const char *value,
-                          bool *handled) {
-  *handled = false;
-  if (name_is(name, "Content-Length")) {
-    uint64_t v = 0;
-    size_t n = strlen(value);
-    if (n == 0 || n > 19) return GALE_EINVAL;
-    for (size_t i = 0; i < n; i++) {
-      if (value[i] < '0' || value[i] > '9') return GALE_EINVAL;
-      v = v * 10 + (uint64_t)(value[i] - '0');
-    }
-    req->declared_length = v;
-    req->has_declared_length = true;
-    *handled = true;
-  } else if (name_is(name, "Transfer-Encoding")) {
-    return GALE_EINVAL; /* the server frames responses itself */
-  } else if (name_is(name, "Connection")) {
-    if (!gale_h1_valid_field_value(value, strlen(value))) return GALE_EINVAL;
-    if (gale_h1_list_has_token(value, strlen(value), "close")) req->force_close = true;
-    *handled = true;
-  }
-  return GALE_OK;
-}
-
-int gale_http_server_request_set_header(gale_http_server_request *req, const char *name,
-                                        const char *value) {
-  if (!req || !name || !value) return GALE_EINVAL;
-  if (req->headers_sent) return GALE_ESTATE;
-  if (!gale_h1_valid_token(name, strlen(name))) return GALE_EINVAL;
-  bool handled;
-  int rc = framing_header(req, name, value, &handled);
-  if (rc != GALE_OK || handled) return rc;
-  return gale_headers_set(req->resp_headers, name, value);
-}
-
-int gale_http_server_request_add_header(gale_http_server_request *req, const char *name,
-                                        const char *value) {
-  if (!req || !name || !value) return GALE_EINVAL;
-  if (req->headers_sent) return GALE_ESTATE;
-  if (!gale_h1_valid_token(name, strlen(name))) return GALE_EINVAL;
-  bool handled;
-  int rc = framing_header(req, name, value, &handled);
-  if (rc != GALE_OK || handled) return rc;
-  return gale_headers_add(req->resp_headers, name, value);
-}
-
-int gale_http_server_request_clear_header(gale_http_server_request *req, const char *name) {
-  if (!req || !name) return GALE_EINVAL;
-  if (req->headers_sent) return GALE_ESTATE;
-  if (name_is(name, "Content-Length")) req->has_declared_length = false;
-  if (name_is(name, "Connection")) req->force_close = false;
-  gale_headers_remove(req->resp_headers, name);
-  return GALE_OK;
-}
-
-const char *gale_http_server_request_get_response_header(const gale_http_server_request *req,
-                                                         const char *name) {
-  if (!req || !name) return NULL;
-  return gale_headers_get(req->resp_headers, name);
-}
-
-/* ---- response: body --------------------------------------------------------------- */
-
-static int check_writable(gale_http_server_request *req) {
-  if (!req) return GALE_EINVAL;
-  if (req->finished) return GALE_ESTATE;
-  if (!req->conn || req->conn->closed) return GALE_ECLOSED;
-  return GALE_OK;
-}
-
-int gale_http_server_request_write(gale_http_server_request *req, const void *data, size_t len) {
-  int rc = check_writable(req);
-  if (rc != GALE_OK) return rc;
-  if (len == 0) return GALE_OK;
-  if (!data) return GALE_EINVAL;
-  return evbuffer_add(req->pending, data, len) == 0 ? GALE_OK : GALE_ENOMEM;
-}
-
-struct ref_free {
-  gale_free_fn fn;
-};
-
-static void ref_cleanup(const void *data, size_t len, void *extra) {
-  (void)len;
-  gale_free_fn fn = (gale_free_fn)(uintptr_t)extra;
-  if (fn) fn((void *)data);
-}
-
-int gale_http_server_request_write_ref(gale_http_server_request *req, const void *data,
-                                       size_t len, gale_free_fn free_fn) {
-  int rc = check_writable(req);
-  if (rc != GALE_OK) return rc;
-  if (!data && len) return GALE_EINVAL;
-  if (evbuffer_add_reference(req->pending, data, len, ref_cleanup,
-                             (void *)(uintptr_t)free_fn) != 0)
-    return GALE_ENOMEM;
-  return GALE_OK;
-}
-
-int gale_http_server_request_printf(gale_http_server_request *req, const char *fmt, ...) {
-  int rc = check_writable(req);
-  if (rc != GALE_OK) return rc;
-  va_list ap;
-  va_start(ap, fmt);
-  int n = evbuffer_add_vprintf(req->pending, fmt, ap);
-  va_end(ap);
-  return n < 0 ? GALE_ENOMEM : GALE_OK;
-}
-
-size_t gale_http_server_request_pending(const gale_http_server_request *req) {
-  return evbuffer_get_length(req->pending);
-}
-
-void gale_http_server_request_discard(gale_http_server_request *req) {
-  evbuffer_drain(req->pending, evbuffer_get_length(req->pending));
-}
-
-bool gale_http_server_request_headers_sent(const gale_http_server_request *req) {
-  return req->headers_sent;
-}
-bool gale_http_server_request_finished(const gale_http_server_request *req) {
-  return req->finished;
 }
 
 /* ---- response: on the wire ---------------------------------------------------------- */
@@ -645,9 +291,9 @@ static int send_pending(gale_http_server_request *req) {
 static bool should_gzip_stream(gale_http_server_request *req);
 
 int gale_http_server_request_flush(gale_http_server_request *req) {
-  int rc = check_writable(req);
+  int rc = gale__request_check_writable(req);
   if (rc != GALE_OK) return rc;
-  if (!req->headers_sent) {
+  if (!gale__request_head_sent(req)) {
     bool gz = false;
     req->no_body = req->msg.method_id == GALE_H1_METHOD_HEAD || status_has_no_body(req->status);
     if (should_gzip_stream(req) &&
@@ -655,6 +301,7 @@ int gale_http_server_request_flush(gale_http_server_request *req) {
       gz = true;
     rc = write_head(req, -1, gz);
     if (rc != GALE_OK) return rc;
+    gale__request_output_to(req, GALE__RS_HEAD_SENT);
   }
   rc = send_pending(req);
   if (rc == GALE_EINVAL) {
@@ -666,7 +313,7 @@ int gale_http_server_request_flush(gale_http_server_request *req) {
 
 int gale_http_server_request_write_file(gale_http_server_request *req, int fd, off_t offset,
                                         off_t length) {
-  int rc = check_writable(req);
+  int rc = gale__request_check_writable(req);
   if (rc != GALE_OK || fd < 0 || offset < 0 || length < 0) {
     if (fd >= 0) close(fd);
     return rc != GALE_OK ? rc : GALE_EINVAL;
@@ -761,13 +408,13 @@ static int compress_pending(gale_http_server_request *req) {
 
 int gale_http_server_request_finish(gale_http_server_request *req) {
   if (!req) return GALE_EINVAL;
-  if (req->finished) return GALE_ESTATE;
+  if (gale__request_finished(req)) return GALE_ESTATE;
   if (!req->conn || req->conn->closed) {
-    req->finished = true;
+    gale__request_output_to(req, GALE__RS_UNSENT);
     return GALE_ECLOSED;
   }
   int rc = GALE_OK;
-  if (!req->headers_sent) {
+  if (!gale__request_head_sent(req)) {
     size_t len = evbuffer_get_length(req->pending);
     bool gz = false;
     req->no_body = req->msg.method_id == GALE_H1_METHOD_HEAD || status_has_no_body(req->status);
@@ -780,7 +427,10 @@ int gale_http_server_request_finish(gale_http_server_request *req) {
       len = 0;
     }
     rc = write_head(req, (int64_t)len, gz);
-    if (rc == GALE_OK) rc = send_pending(req);
+    if (rc == GALE_OK) {
+      gale__request_output_to(req, GALE__RS_HEAD_SENT);
+      rc = send_pending(req);
+    }
   } else {
     if (req->deflate && !req->no_body) {
       rc = deflate_pending(req, true); /* the rest and the gzip trailer */
@@ -797,7 +447,7 @@ int gale_http_server_request_finish(gale_http_server_request *req) {
       req->sent_body != req->declared_length)
     rc = GALE_EINVAL;
   if (rc != GALE_OK) req->keep_alive = false;
-  req->finished = true;
+  gale__request_output_to(req, gale__request_head_sent(req) ? GALE__RS_FINISHED : GALE__RS_UNSENT);
   gale__server_access_log(req);
   gale__conn_request_finished(req->conn);
   return rc;

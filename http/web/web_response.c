@@ -374,7 +374,7 @@ int gale_web_send_error(gale_web_handler *h, int status) {
     gale_log_error("app", "cannot send error %d after the headers went out: closing", status);
     if (req->conn) gale__conn_close(req->conn);
     h->finished = true;
-    req->finished = true;
+    gale__request_output_to(req, GALE__RS_FINISHED);
     if (h->cls && h->cls->on_finish) h->cls->on_finish(h);
     return GALE_OK;
   }
