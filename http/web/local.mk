@@ -4,13 +4,15 @@ galeinclude_HEADERS += include/gale/web.h
 libgale_impl_la_SOURCES += \
 	http/web/web_internal.h \
 	http/web/web.c \
+	http/web/web_coro.c \
 	http/web/web_request.c \
 	http/web/web_response.c \
 	http/web/signed_cookie.c \
 	http/web/xsrf.c \
 	http/web/static.c
 if HAVE_CMOCKA
-check_PROGRAMS += tests/test_web tests/test_static
+check_PROGRAMS += tests/test_web tests/test_static tests/test_web_coro
 tests_test_static_SOURCES = tests/test_static.c tests/test_web_util.h tests/test_http_server_util.h
 tests_test_web_SOURCES = tests/test_web.c tests/test_web_util.h tests/test_http_server_util.h
+tests_test_web_coro_SOURCES = tests/test_web_coro.c tests/test_web_util.h tests/test_http_server_util.h
 endif

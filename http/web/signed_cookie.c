@@ -144,6 +144,7 @@ char *gale_web_signed_value_decode(const char *secret, const char *name, const c
 int gale_web_set_signed_cookie(gale_web_handler *h, const char *name, const char *value,
                                double expires_days) {
   if (!h || !name || !value) return GALE_EINVAL;
+  if (!h->req) return GALE_ECLOSED;
   if (!h->app->cookie_secret) return GALE_ESTATE;
   char *sv = gale_web_signed_value_create(h->app->cookie_secret, name, value, time(NULL));
   if (!sv) return GALE_ENOMEM;
@@ -155,7 +156,7 @@ int gale_web_set_signed_cookie(gale_web_handler *h, const char *name, const char
 
 const char *gale_web_get_signed_cookie(gale_web_handler *h, const char *name,
                                        double max_age_days) {
-  if (!h || !name || !h->app->cookie_secret) return NULL;
+  if (!h || !name || !h->req || !h->app->cookie_secret) return NULL;
   const char *raw = gale_web_get_cookie(h, name, NULL);
   if (!raw) return NULL;
   char *v = gale_web_signed_value_decode(h->app->cookie_secret, name, raw, max_age_days,

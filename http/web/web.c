@@ -21,6 +21,17 @@ static char *dup_or_null(const char *s) {
   return s ? strdup(s) : NULL;
 }
 
+/* A coroutine class cannot stream its body: chunks would come while
+ * prepare is suspended, and there is no pausing them. */
+static bool class_ok(const gale_web_handler_class *cls) {
+  if (cls->coroutine && cls->data_received) {
+    gale_log_error("app", "handler class %s: .coroutine with data_received is not supported",
+                   cls->name ? cls->name : "(unnamed)");
+    return false;
+  }
+  return true;
+}
+
 void gale_web_app_free(gale_web_app *app) {
   if (!app) return;
   for (size_t i = 0; i < app->nroutes; i++) {
@@ -51,6 +62,10 @@ gale_web_app *gale_web_app_new(const gale_web_app_options *opts) {
   else
     gale_web_app_options_init(&app->opts);
   gale_web_app_options *o = &app->opts;
+  if (o->default_handler && !class_ok(o->default_handler)) {
+    free(app);
+    return NULL;
+  }
   app->cookie_secret = dup_or_null(o->cookie_secret);
   app->static_path = dup_or_null(o->static_path);
   app->static_url_prefix = dup_or_null(o->static_url_prefix ? o->static_url_prefix : "/static/");
@@ -99,7 +114,7 @@ gale_web_app *gale_web_app_new(const gale_web_app_options *opts) {
 
 int gale_web_app_add(gale_web_app *app, const char *pattern, const gale_web_handler_class *cls,
                      void *route_args, const char *name) {
-  if (!app || !pattern || !cls) return GALE_EINVAL;
+  if (!app || !pattern || !cls || !class_ok(cls)) return GALE_EINVAL;
   if (name)
     for (size_t i = 0; i < app->nroutes; i++)
       if (app->routes[i].name && strcmp(app->routes[i].name, name) == 0) return GALE_EEXIST;
@@ -226,7 +241,7 @@ fail:
 
 /* ---- handler creation and life cycle --------------------------------------------------- */
 
-static void handler_free(gale_web_handler *h) {
+void gale__web_handler_free(gale_web_handler *h) {
   gale_params_free(h->query_args);
   gale_params_free(h->body_args);
   gale_params_free(h->cookies);
@@ -245,7 +260,7 @@ static void handler_free(gale_web_handler *h) {
 static void on_request_free(gale_http_server_request *req) {
   gale_web_handler *h = req->layer;
   req->layer = NULL;
-  if (h) handler_free(h);
+  if (h && !gale__web_coro_orphan(h)) gale__web_handler_free(h);
 }
 
 void gale__web_set_default_headers(gale_web_handler *h) {
@@ -319,15 +334,37 @@ static gale_web_handler_fn method_fn(const gale_web_handler_class *cls, gale_h1_
   }
 }
 
+/* The status-returning form of a coroutine class's method, or NULL. */
+static gale_web_coro_fn co_method_fn(const gale_web_handler_class *cls, gale_h1_method id) {
+  if (!cls->coroutine) return NULL;
+  switch (id) {
+  case GALE_H1_METHOD_GET: return cls->co.get;
+  case GALE_H1_METHOD_HEAD: /* co.head, head, co.get, get: the first set */
+    return cls->co.head ? cls->co.head : cls->head ? NULL : cls->co.get;
+  case GALE_H1_METHOD_POST: return cls->co.post;
+  case GALE_H1_METHOD_PUT: return cls->co.put;
+  case GALE_H1_METHOD_DELETE: return cls->co.delete_;
+  case GALE_H1_METHOD_PATCH: return cls->co.patch;
+  case GALE_H1_METHOD_OPTIONS: return cls->co.options;
+  default: return NULL;
+  }
+}
+
+static bool has_method(const gale_web_handler_class *cls, gale_h1_method id) {
+  return method_fn(cls, id) || co_method_fn(cls, id);
+}
+
 static void send_405(gale_web_handler *h) {
   const gale_web_handler_class *c = h->cls;
   char *allow = h->allow;
   allow[0] = '\0';
   static const char *const names[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"};
-  gale_web_handler_fn fns[] = {c->get, c->head ? c->head : c->get, c->post, c->put, c->delete_,
-                               c->patch, c->options};
+  static const gale_h1_method ids[] = {GALE_H1_METHOD_GET,    GALE_H1_METHOD_HEAD,
+                                       GALE_H1_METHOD_POST,   GALE_H1_METHOD_PUT,
+                                       GALE_H1_METHOD_DELETE, GALE_H1_METHOD_PATCH,
+                                       GALE_H1_METHOD_OPTIONS};
   for (size_t i = 0; i < 7; i++) {
-    if (!fns[i]) continue;
+    if (!has_method(c, ids[i])) continue;
     if (allow[0]) strcat(allow, ", ");
     strcat(allow, names[i]);
   }
@@ -340,11 +377,22 @@ static bool xsrf_applies(gale_web_handler *h) {
   return m != GALE_H1_METHOD_GET && m != GALE_H1_METHOD_HEAD && m != GALE_H1_METHOD_OPTIONS;
 }
 
-static void run_method(gale_web_handler *h);
+/* Runs a callback that may be a coroutine class's status-returning form. */
+static void run_callback(gale_web_handler *h, gale_web_handler_fn fn, gale_web_coro_fn co,
+                         const char *what) {
+  h->in_callback = true;
+  h->held = false;
+  int st = GALE_OK;
+  if (co)
+    st = co(h);
+  else
+    fn(h);
+  h->in_callback = false;
+  if (st < 0) gale__web_coro_failed(h, what, st);
+}
 
-/* initialize → (xsrf) → prepare.  Returns false when the handler is done
- * or went asynchronous in prepare. */
-static bool run_prepare(gale_web_handler *h) {
+bool gale__web_run_prepare(gale_web_handler *h) {
+  if (h->gone || h->finished) return false;
   if (!h->initialized) {
     h->initialized = true;
     if (h->cls->initialize && h->cls->initialize(h, h->route_args) != GALE_OK) {
@@ -361,11 +409,9 @@ static bool run_prepare(gale_web_handler *h) {
       gale_web_send_error(h, 403);
       return false;
     }
-    if (h->cls->prepare) {
-      h->in_callback = true;
-      h->held = false;
-      h->cls->prepare(h);
-      h->in_callback = false;
+    gale_web_coro_fn co = h->cls->coroutine ? h->cls->co.prepare : NULL;
+    if (h->cls->prepare || co) {
+      run_callback(h, h->cls->prepare, co, "prepare");
       if (h->finished || h->gone) return false;
       if (h->held) {
         h->prepare_held = true;
@@ -377,17 +423,14 @@ static bool run_prepare(gale_web_handler *h) {
   return !h->finished;
 }
 
-static void run_method(gale_web_handler *h) {
+void gale__web_run_method(gale_web_handler *h) {
   if (h->finished || h->gone || h->method_started || !h->prepared || !h->body_ready) return;
   h->method_started = true;
-  if (!h->method) {
+  if (!h->method && !h->co_method) {
     send_405(h);
     return;
   }
-  h->in_callback = true;
-  h->held = false;
-  h->method(h);
-  h->in_callback = false;
+  run_callback(h, h->method, h->co_method, "method");
   if (!h->finished && !h->held && !h->gone) gale_web_finish(h);
 }
 
@@ -403,7 +446,13 @@ int gale_web_resume(gale_web_handler *h) {
     h->prepared = true;
     h->held = false;
   }
-  run_method(h);
+  if (h->cls->coroutine) {
+    /* The method runs in the request's coroutine: the live one runs it
+     * when its prepare returns, else a new one. */
+    if (!h->coro && !gale__web_coro_start(h)) return GALE_ENOMEM;
+    return GALE_OK;
+  }
+  gale__web_run_method(h);
   return GALE_OK;
 }
 
@@ -412,10 +461,14 @@ static void web_close_cb(gale_http_server_request *req, int status, void *arg) {
   (void)status;
   gale_web_handler *h = arg;
   h->gone = true;
+  bool defer = gale__web_coro_gone(h);
   if (h->cls->on_connection_close) h->cls->on_connection_close(h);
   if (!h->finished) {
     h->finished = true;
-    if (h->cls->on_finish) h->cls->on_finish(h);
+    if (defer)
+      h->finish_deferred = true; /* on_finish once the coroutine returned */
+    else if (h->cls->on_finish)
+      h->cls->on_finish(h);
   }
 }
 
@@ -458,6 +511,7 @@ static gale_web_handler *route_request(gale_web_app *app, gale_http_server_reque
     }
   }
   h->method = method_fn(h->cls, req->msg.method_id);
+  h->co_method = co_method_fn(h->cls, req->msg.method_id);
   if (h->cls->ctx_size) {
     h->ctx = gale__calloc(1, h->cls->ctx_size);
     if (!h->ctx) {
@@ -490,7 +544,7 @@ void gale_web_app_headers_cb(gale_http_server_request *req, void *arg) {
   }
   if (h->cls->data_received) {
     /* Tornado's @stream_request_body: prepare runs before the body. */
-    if (!run_prepare(h) && (h->finished || h->gone)) return;
+    if (!gale__web_run_prepare(h) && (h->finished || h->gone)) return;
     gale_http_server_request_stream_body(req, web_body_cb, h);
   }
 }
@@ -512,8 +566,12 @@ void gale_web_app_request_cb(gale_http_server_request *req, void *arg) {
     gale_web_send_error(h, 404);
     return;
   }
-  if (!run_prepare(h)) return;
-  run_method(h);
+  if (h->cls->coroutine) {
+    gale__web_coro_start(h);
+    return;
+  }
+  if (!gale__web_run_prepare(h)) return;
+  gale__web_run_method(h);
 }
 
 int gale_web_app_listen(gale_web_app *app, gale_loop *loop, int port, const char *address,
@@ -568,30 +626,34 @@ const char *gale_web_path_kwarg(const gale_web_handler *h, const char *name) {
   return h->path_args[n - 1];
 }
 const char *gale_web_method(const gale_web_handler *h) {
-  return h->req->method;
+  return h->req ? h->req->method : "";
 }
 const char *gale_web_uri(const gale_web_handler *h) {
-  return h->req->target;
+  return h->req ? h->req->target : "";
 }
 const char *gale_web_path(const gale_web_handler *h) {
-  return h->req->path;
+  return h->req ? h->req->path : "";
 }
 const char *gale_web_query(const gale_web_handler *h) {
-  return h->req->query;
+  return h->req ? h->req->query : "";
 }
 const char *gale_web_header(const gale_web_handler *h, const char *name) {
-  return gale_http_server_request_header(h->req, name);
+  return h->req ? gale_http_server_request_header(h->req, name) : NULL;
 }
 const char *gale_web_remote_ip(const gale_web_handler *h) {
   /* Through the accessor: the address is formatted on first use. */
-  return gale_http_server_request_remote_ip(h->req);
+  return h->req ? gale_http_server_request_remote_ip(h->req) : "";
 }
 const char *gale_web_protocol(const gale_web_handler *h) {
-  return h->req->protocol;
+  return h->req ? h->req->protocol : "";
 }
 const char *gale_web_host(const gale_web_handler *h) {
-  return h->req->host;
+  return h->req ? h->req->host : "";
 }
 const char *gale_web_body(const gale_web_handler *h, size_t *len) {
+  if (!h->req) {
+    if (len) *len = 0;
+    return NULL;
+  }
   return gale_http_server_request_body(h->req, len);
 }

@@ -52,6 +52,7 @@ struct gale_web_handler {
   const gale__route *route;
   gale_http_server_request *req;
   gale_web_handler_fn method;
+  gale_web_coro_fn co_method;  /* takes the place of method when set */
   void *ctx;                   /* cls->ctx_size zeroed bytes */
   char allow[80];              /* Allow header of a 405 */
 
@@ -67,6 +68,13 @@ struct gale_web_handler {
   bool method_started;
   bool gone;                   /* the client went away */
   bool in_callback;
+
+  /* Coroutine classes (web_coro.c). */
+  gale_future *coro;           /* the live coroutine's future (ours), or NULL */
+  int coro_status;             /* what its callbacks returned */
+  int last_status;             /* the response status when req went away */
+  bool orphaned;               /* req was freed while the coroutine lived */
+  bool finish_deferred;        /* on_finish waits for the coroutine's end */
 
   /* Arguments, files and cookies, parsed on first use. */
   bool args_parsed, cookies_parsed;
@@ -92,6 +100,23 @@ struct gale_web_handler {
 
 /* web.c */
 GALE_INTERNAL void gale__web_set_default_headers(gale_web_handler *h);
+GALE_INTERNAL void gale__web_handler_free(gale_web_handler *h);
+/* initialize → (xsrf) → prepare; false when the handler is done or went
+ * asynchronous in prepare.  Then the method, finished for it unless held. */
+GALE_INTERNAL bool gale__web_run_prepare(gale_web_handler *h);
+GALE_INTERNAL void gale__web_run_method(gale_web_handler *h);
+
+/* web_coro.c: coroutine classes.  is_coro: cls->coroutine.  start runs
+ * prepare (unless done) and the method in a new coroutine; false when it
+ * could not be spawned (the request was answered 500).  gone: the client
+ * left (the coroutine is cancelled; true when on_finish must wait for it).
+ * orphan: the request is being freed; true when the coroutine keeps the
+ * handler alive. */
+GALE_INTERNAL bool gale__web_coro_start(gale_web_handler *h);
+GALE_INTERNAL bool gale__web_coro_gone(gale_web_handler *h);
+GALE_INTERNAL bool gale__web_coro_orphan(gale_web_handler *h);
+/* A status a co callback returned: < 0 is logged and answered 500. */
+GALE_INTERNAL void gale__web_coro_failed(gale_web_handler *h, const char *what, int status);
 GALE_INTERNAL gale_web_handler *gale__web_handler_new(gale_web_app *app,
                                                       gale_http_server_request *req);
 

@@ -66,7 +66,7 @@ static void parse_body_args(gale_web_handler *h) {
 }
 
 static void parse_args(gale_web_handler *h) {
-  if (h->args_parsed) return;
+  if (h->args_parsed || !h->req) return; /* no request left: no arguments */
   h->args_parsed = true;
   h->query_args = gale_params_new();
   h->body_args = gale_params_new();
@@ -136,7 +136,7 @@ size_t gale_web_get_file_count(gale_web_handler *h, const char *field) {
 }
 
 const char *gale_web_get_cookie(gale_web_handler *h, const char *name, const char *dflt) {
-  if (!h->cookies_parsed) {
+  if (!h->cookies_parsed && h->req) {
     h->cookies_parsed = true;
     h->cookies = gale_params_new();
     gale_http_server_request *req = h->req;

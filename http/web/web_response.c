@@ -14,27 +14,33 @@
 
 #define ETAG_MAX_BODY (1024 * 1024) /* hash bodies up to this size */
 
+/* h->req is NULL once the request is gone under a live coroutine
+ * (web_coro.c): every call here checks it first. */
 int gale_web_set_status(gale_web_handler *h, int code, const char *reason) {
+  if (!h->req) return GALE_ECLOSED;
   return gale_http_server_request_set_status(h->req, code, reason);
 }
 int gale_web_get_status(const gale_web_handler *h) {
-  return h->req->status;
+  return h->req ? h->req->status : h->last_status;
 }
 int gale_web_set_header(gale_web_handler *h, const char *name, const char *value) {
+  if (!h->req) return GALE_ECLOSED;
   return gale_http_server_request_set_header(h->req, name, value);
 }
 int gale_web_add_header(gale_web_handler *h, const char *name, const char *value) {
+  if (!h->req) return GALE_ECLOSED;
   return gale_http_server_request_add_header(h->req, name, value);
 }
 int gale_web_clear_header(gale_web_handler *h, const char *name) {
+  if (!h->req) return GALE_ECLOSED;
   return gale_http_server_request_clear_header(h->req, name);
 }
 
 static int check_open(gale_web_handler *h) {
   if (!h) return GALE_EINVAL;
+  if (h->gone) return GALE_ECLOSED; /* before finished: close_cb sets both */
   if (h->finished) return GALE_ESTATE;
-  if (h->gone) return GALE_ECLOSED;
-  return GALE_OK;
+  return h->req ? GALE_OK : GALE_ECLOSED;
 }
 
 int gale_web_write(gale_web_handler *h, const void *data, size_t len) {
@@ -325,12 +331,11 @@ static void apply_etag(gale_web_handler *h) {
 }
 
 int gale_web_finish(gale_web_handler *h) {
-  if (!h) return GALE_EINVAL;
-  if (h->finished) return GALE_ESTATE;
-  if (h->gone) return GALE_ECLOSED;
+  int rc = check_open(h);
+  if (rc != GALE_OK) return rc;
   apply_etag(h);
   h->finished = true;
-  int rc = gale_http_server_request_finish(h->req);
+  rc = gale_http_server_request_finish(h->req);
   if (h->cls && h->cls->on_finish) h->cls->on_finish(h);
   return rc;
 }
@@ -367,7 +372,7 @@ void gale__web_default_write_error(gale_web_handler *h, int status) {
 
 int gale_web_send_error(gale_web_handler *h, int status) {
   if (!h) return GALE_EINVAL;
-  if (h->finished || h->gone) return GALE_ESTATE;
+  if (h->finished || h->gone || !h->req) return GALE_ESTATE;
   gale_http_server_request *req = h->req;
   if (req->headers_sent) {
     /* Too late for an error page: cut the response short. */
@@ -402,6 +407,7 @@ int gale_web_send_error(gale_web_handler *h, int status) {
 int gale_web_set_cookie(gale_web_handler *h, const char *name, const char *value,
                         const gale_web_cookie_options *opts) {
   if (!h || !name || !value) return GALE_EINVAL;
+  if (!h->req) return GALE_ECLOSED;
   if (h->req->headers_sent) return GALE_ESTATE;
   gale_cookie_opts o;
   gale_cookie_opts_init(&o);

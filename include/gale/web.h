@@ -29,6 +29,37 @@
  * arguments.  No match: 404 (or the default handler); a matched class
  * without a callback for the method: 405 with an Allow header.
  *
+ * Coroutine handlers (Tornado's `async def get(self)`): a class with
+ * `.coroutine = true` runs initialize, prepare and the method in one
+ * coroutine per request (gale/coro.h), spawned on the server's loop when the
+ * request is complete, so they gale_await() fetches, sleeps, locks and
+ * queue gets inline and then answer.  The method is finished for it when it
+ * returns, as for a synchronous handler, unless it called gale_web_hold().
+ * The `co` members are the same callbacks returning a status: one < 0 is
+ * logged and answers 500 when nothing was sent yet (Tornado's uncaught
+ * exception), closes the connection when the headers already went out.
+ *
+ *   static int slow_get(gale_web_handler *h) {
+ *     gale_future *s = gale_sleep(loop, 0.1);
+ *     int st = gale_await(s);
+ *     gale_future_unref(s);
+ *     if (st != GALE_OK) return st;       // GALE_ECANCELLED: the client left
+ *     return gale_web_write_str(h, "slept");
+ *   }
+ *   static const gale_web_handler_class slow = {.coroutine = true, .co.get = slow_get};
+ *
+ * If the client goes away while the coroutine is suspended,
+ * on_connection_close(h) runs, the coroutine's await returns
+ * GALE_ECANCELLED (and so does its next one, if it was not awaiting), and
+ * the handler stays valid until the coroutine returns: then on_finish(h)
+ * runs and the handler is freed.  From the moment the request is gone (the
+ * client left, or the response was finished and sent), the request
+ * accessors answer "" / NULL / the default, and the response calls
+ * GALE_ECLOSED (GALE_ESTATE once finished); the context stays.  A coroutine
+ * alive when the server is freed is cancelled the same way; it returns when
+ * the loop runs next (or is unwound by gale_loop_free), so free the app
+ * only after that.
+ *
  * Strings returned by gale_web_* accessors are borrowed from the handler and
  * valid until it is freed, unless said otherwise.  Loop thread only.
  */
@@ -48,6 +79,9 @@ typedef struct gale_web_handler gale_web_handler;
 
 /* A handler callback; the handler is borrowed for the call. */
 typedef void (*gale_web_handler_fn)(gale_web_handler *h);
+/* A coroutine handler's callback: returns GALE_OK or a (negative) GALE_E...
+ * status; < 0 answers 500 when nothing was sent. */
+typedef int (*gale_web_coro_fn)(gale_web_handler *h);
 
 /* A handler class: every member is optional.  Keep it static const. */
 typedef struct gale_web_handler_class {
@@ -77,6 +111,18 @@ typedef struct gale_web_handler_class {
   int (*data_received)(gale_web_handler *h, const char *data, size_t len);
   /* Skip the XSRF check for this class even when the app enables it. */
   bool no_xsrf_check;
+  /* Run initialize, prepare and the method in one coroutine per request
+   * (see the top of this header).  Not with data_received:
+   * gale_web_app_add() refuses the pair with GALE_EINVAL. */
+  bool coroutine;
+  /* With .coroutine: status-returning forms of prepare and the methods,
+   * used in place of the plain member of the same name when set (HEAD
+   * without co.head or head runs co.get, then get).  Ignored without
+   * .coroutine. */
+  struct {
+    gale_web_coro_fn prepare;
+    gale_web_coro_fn get, head, post, put, delete_, patch, options;
+  } co;
 } gale_web_handler_class;
 
 /* Application settings.  gale_web_app_options_init() fills the defaults;
@@ -110,7 +156,8 @@ GALE_EXPORT gale_web_app *gale_web_app_new(const gale_web_app_options *opts);
  * matched against the whole path ("/user/([0-9]+)"); `cls` is borrowed
  * (static); `route_args` is borrowed and handed to initialize; `name`
  * (may be NULL, copied) names the route for gale_web_app_reverse_url().
- * Returns GALE_OK, GALE_EINVAL (bad regex: logged with its offset),
+ * Returns GALE_OK, GALE_EINVAL (bad regex: logged with its offset; a
+ * coroutine class with data_received),
  * GALE_EEXIST (name taken), GALE_ENOMEM. */
 GALE_EXPORT int gale_web_app_add(gale_web_app *app, const char *pattern,
                                  const gale_web_handler_class *cls, void *route_args,
@@ -138,7 +185,9 @@ GALE_EXPORT int gale_web_app_listen(gale_web_app *app, gale_loop *loop, int port
 GALE_EXPORT void gale_web_app_headers_cb(gale_http_server_request *req, void *app);
 GALE_EXPORT void gale_web_app_request_cb(gale_http_server_request *req, void *app);
 
-/* Frees the app; its servers must be freed first.  NULL is ignored. */
+/* Frees the app; its servers must be freed first, and its coroutine
+ * handlers must have returned (run the loop, or free it, after freeing the
+ * servers).  NULL is ignored. */
 GALE_EXPORT void gale_web_app_free(gale_web_app *app);
 
 /* ---- the handler: context and request ------------------------------------ */
@@ -149,7 +198,8 @@ GALE_EXPORT const gale_web_handler_class *gale_web_handler_class_of(const gale_w
 GALE_EXPORT void *gale_web_handler_ctx(const gale_web_handler *h);
 /* The route's args as given to gale_web_app_add(). */
 GALE_EXPORT void *gale_web_handler_route_args(const gale_web_handler *h);
-/* The underlying request (method, uri, headers, remote IP...). */
+/* The underlying request (method, uri, headers, remote IP...); NULL once
+ * it is gone under a coroutine handler (see the top of this header). */
 GALE_EXPORT gale_http_server_request *gale_web_request(const gale_web_handler *h);
 
 /* Percent-decoded capture groups of the route: index 0 is the first group;
