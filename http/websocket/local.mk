@@ -3,9 +3,16 @@
 galeinclude_HEADERS += include/gale/websocket.h
 libgale_impl_la_SOURCES += \
 	http/websocket/ws_frame.h \
-	http/websocket/ws_frame.c
+	http/websocket/ws_frame.c \
+	http/websocket/ws_handshake.h \
+	http/websocket/ws_handshake.c \
+	http/websocket/ws_conn.h \
+	http/websocket/ws_conn.c \
+	http/websocket/ws_send.c
 
 if HAVE_CMOCKA
-check_PROGRAMS += tests/test_ws_frame
+check_PROGRAMS += tests/test_ws_frame tests/test_websocket
 tests_test_ws_frame_SOURCES = tests/test_ws_frame.c
+tests_test_websocket_SOURCES = tests/test_websocket.c tests/test_websocket_util.h \
+	tests/test_web_util.h tests/test_http_server_util.h
 endif

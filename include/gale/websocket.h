@@ -115,8 +115,9 @@ typedef struct gale_websocket_options {
   /* Seconds between pings sent to the peer; 0 (default, as Tornado):
    * none. */
   double ping_interval;
-  /* With ping_interval: a peer that sends no pong for this long after a
-   * ping is dropped (on_close with 1006).  0 (default): max(3 *
+  /* With ping_interval: a peer whose last pong is this old while a ping
+   * is unanswered is dropped (on_close with 1006, reason "ping
+   * timeout").  0 (default): max(3 *
    * ping_interval, 30) as Tornado. */
   double ping_timeout;
   /* Seconds to wait for the peer's answer to our close frame (and, on the
