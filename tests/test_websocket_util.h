@@ -133,7 +133,7 @@ static inline void ws_wait(wfix *f, wsclient *w, wsframe *fr) {
 
 /* Waits for a close frame and returns its code (1005 when empty). */
 static inline int ws_wait_close(wfix *f, wsclient *w, char *reason, size_t cap) {
-  wsframe fr;
+  wsframe fr = {0};
   for (;;) {
     ws_wait(f, w, &fr);
     if (fr.opcode == 0x8) break;

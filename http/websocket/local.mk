@@ -11,8 +11,10 @@ libgale_impl_la_SOURCES += \
 	http/websocket/ws_send.c
 
 if HAVE_CMOCKA
-check_PROGRAMS += tests/test_ws_frame tests/test_websocket
+check_PROGRAMS += tests/test_ws_frame tests/test_websocket tests/test_websocket_proto
 tests_test_ws_frame_SOURCES = tests/test_ws_frame.c
 tests_test_websocket_SOURCES = tests/test_websocket.c tests/test_websocket_util.h \
+	tests/test_web_util.h tests/test_http_server_util.h
+tests_test_websocket_proto_SOURCES = tests/test_websocket_proto.c tests/test_websocket_util.h \
 	tests/test_web_util.h tests/test_http_server_util.h
 endif
