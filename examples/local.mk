@@ -17,3 +17,8 @@ examples_echo_server_LDADD = libgale_impl.la $(DEP_LIBS)
 noinst_PROGRAMS += examples/fetch
 examples_fetch_SOURCES = examples/fetch.c
 examples_fetch_LDADD = libgale_impl.la $(DEP_LIBS)
+
+# examples/websocket_echo: a WebSocket echo server at /echo (websocket.h).
+noinst_PROGRAMS += examples/websocket_echo
+examples_websocket_echo_SOURCES = examples/websocket_echo.c
+examples_websocket_echo_LDADD = libgale_impl.la $(DEP_LIBS)

@@ -18,3 +18,7 @@ tests_test_websocket_SOURCES = tests/test_websocket.c tests/test_websocket_util.
 tests_test_websocket_proto_SOURCES = tests/test_websocket_proto.c tests/test_websocket_util.h \
 	tests/test_web_util.h tests/test_http_server_util.h
 endif
+
+# Interop with a real peer (Python's websockets) through examples/websocket_echo.
+check_SCRIPTS += tests/test_websocket_peers.sh
+EXTRA_DIST += tests/test_websocket_peers.sh tests/test_websocket_peer.py
