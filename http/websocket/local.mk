@@ -8,12 +8,16 @@ libgale_impl_la_SOURCES += \
 	http/websocket/ws_handshake.c \
 	http/websocket/ws_conn.h \
 	http/websocket/ws_conn.c \
-	http/websocket/ws_send.c
+	http/websocket/ws_send.c \
+	http/websocket/ws_client.c
 
 if HAVE_CMOCKA
-check_PROGRAMS += tests/test_ws_frame tests/test_websocket tests/test_websocket_proto
+check_PROGRAMS += tests/test_ws_frame tests/test_websocket tests/test_websocket_proto \
+	tests/test_websocket_client
 tests_test_ws_frame_SOURCES = tests/test_ws_frame.c
 tests_test_websocket_SOURCES = tests/test_websocket.c tests/test_websocket_util.h \
+	tests/test_web_util.h tests/test_http_server_util.h
+tests_test_websocket_client_SOURCES = tests/test_websocket_client.c tests/test_websocket_util.h \
 	tests/test_web_util.h tests/test_http_server_util.h
 tests_test_websocket_proto_SOURCES = tests/test_websocket_proto.c tests/test_websocket_util.h \
 	tests/test_web_util.h tests/test_http_server_util.h

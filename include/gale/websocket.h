@@ -3,7 +3,7 @@
  *
  * A gale_websocket is one open WebSocket, whichever side opened it: the
  * server side comes from a route added with gale_web_app_add_websocket();
- * the client side (gale_websocket_connect, to come) gives the same object.
+ * the client side from gale_websocket_connect().
  * Both send and receive through the calls below; only the role differs
  * (a client masks what it sends, a server refuses unmasked frames).
  *
@@ -192,6 +192,63 @@ typedef struct gale_websocket_class {
 GALE_EXPORT int gale_web_app_add_websocket(gale_web_app *app, const char *pattern,
                                            const gale_websocket_class *cls, void *route_args,
                                            const gale_websocket_options *opts);
+
+/* ---- the client side ------------------------------------------------------------ */
+
+typedef struct gale_tls_ctx gale_tls_ctx;
+typedef struct gale_tcp_client gale_tcp_client;
+
+/* Options of gale_websocket_connect(); gale_websocket_connect_options_init()
+ * fills the defaults.  Strings and arrays are copied by the call. */
+typedef struct gale_websocket_connect_options {
+  /* Extra request header lines, each "Name: value" (no CR/LF: GALE_EINVAL),
+   * NULL-terminated array; NULL for none.  Origin, cookies, auth... */
+  const char *const *headers;
+  /* Subprotocols to offer, in preference order, NULL-terminated; NULL for
+   * none.  The server's choice is gale_websocket_subprotocol(). */
+  const char *const *subprotocols;
+  /* Seconds for DNS, TCP and TLS (20, Tornado's connect_timeout), and for
+   * the whole connect, the opening handshake included (20, Tornado's
+   * request_timeout); 0 = no limit. */
+  double connect_timeout;
+  double request_timeout;
+  /* wss://: the client TLS context (borrowed until the future resolves);
+   * NULL: a context verifying against the system store, made per call. */
+  gale_tls_ctx *tls;
+  /* The TCP client to connect with (borrowed; its resolver is used); NULL:
+   * one made and freed by this connect. */
+  gale_tcp_client *tcp;
+  /* The connection's limits and timers (gale_websocket_options_init's
+   * defaults). */
+  gale_websocket_options ws;
+  /* As the server class's members of the same names. */
+  size_t ctx_size;
+  gale_websocket_message_fn on_message;
+  gale_websocket_control_fn on_ping, on_pong;
+  gale_websocket_close_fn on_close;
+  int (*run)(gale_websocket *ws);
+  void *user_data; /* the connection's initial user data */
+} gale_websocket_connect_options;
+
+GALE_EXPORT void gale_websocket_connect_options_init(gale_websocket_connect_options *opts);
+
+/* Opens a WebSocket to `url` (ws:// or wss://, copied) as a client
+ * (Tornado's websocket_connect).  Returns a future (one reference for the
+ * caller) whose result is the open gale_websocket: the future holds a
+ * reference on it, dropped when the future is freed (take your own with
+ * gale_websocket_ref to outlive it).  The future fails with the TCP
+ * client's errors (GALE_ECONNREFUSED, GALE_EDNS_*, GALE_ETLS_*,
+ * GALE_ETIMEDOUT_CONNECT...), GALE_ETIMEDOUT_REQUEST (request_timeout),
+ * GALE_EHTTP_STATUS (the server answered something else than 101: a 403,
+ * a 426...), GALE_EHTTP_PARSE (a malformed answer or a wrong
+ * Sec-WebSocket-Accept, an extension or subprotocol not offered), GALE_EOF
+ * (closed during the handshake); cancelling it abandons the connect.
+ * Returns NULL when the connect cannot start, with *status_out (may be
+ * NULL): GALE_EINVAL (NULL loop or url, a header with CR/LF), GALE_EURL
+ * (malformed), GALE_ENOTSUP (not ws/wss), GALE_ENOMEM, GALE_ETLS_CONFIG. */
+GALE_EXPORT gale_future *gale_websocket_connect(gale_loop *loop, const char *url,
+                                                const gale_websocket_connect_options *opts,
+                                                int *status_out);
 
 /* ---- sending --------------------------------------------------------------------- */
 
