@@ -17,3 +17,18 @@ examples_echo_server_LDADD = libgale_impl.la $(DEP_LIBS)
 noinst_PROGRAMS += examples/fetch
 examples_fetch_SOURCES = examples/fetch.c
 examples_fetch_LDADD = libgale_impl.la $(DEP_LIBS)
+
+# examples/coro_echo: echo_server's protocol as one coroutine per connection.
+noinst_PROGRAMS += examples/coro_echo
+examples_coro_echo_SOURCES = examples/coro_echo.c
+examples_coro_echo_LDADD = libgale_impl.la $(DEP_LIBS)
+
+# examples/crawler: Tornado's webspider, worker coroutines over a gale_queue.
+noinst_PROGRAMS += examples/crawler
+examples_crawler_SOURCES = examples/crawler.c
+examples_crawler_LDADD = libgale_impl.la $(DEP_LIBS)
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_coro_examples
+tests_test_coro_examples_SOURCES = tests/test_coro_examples.c
+endif
