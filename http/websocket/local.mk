@@ -8,3 +8,12 @@ if HAVE_CMOCKA
 check_PROGRAMS += tests/test_ws_frame
 tests_test_ws_frame_SOURCES = tests/test_ws_frame.c
 endif
+
+# permessage-deflate (RFC 7692): negotiation and the message codec.
+libgale_impl_la_SOURCES += \
+	http/websocket/ws_deflate.h \
+	http/websocket/ws_deflate.c
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_ws_deflate
+tests_test_ws_deflate_SOURCES = tests/test_ws_deflate.c
+endif
