@@ -169,6 +169,13 @@ static int coro_conn_main(void *arg) {
   int status = c->fn(c->stream, c->arg);
   if (!ordinary_end(status))
     gale_log_error(NULL, "connection coroutine failed: %s", gale_strerror(status));
+  if (!gale_stream_closed(c->stream) && gale_stream_writing(c->stream)) {
+    /* A graceful end: what the handler queued leaves before the close
+     * (which would drop it).  A close by the server ends this wait. */
+    gale_future *f = gale_stream_flush_future(c->stream, NULL);
+    if (f) gale_await(f);
+    gale_future_unref(f);
+  }
   gale_stream_close(c->stream); /* nothing if the handler or the server did */
   gale_stream_unref(c->stream);
   if (c->server) coro_unlink(c);

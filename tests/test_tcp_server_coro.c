@@ -53,6 +53,15 @@ static int echo_lines(gale_stream *s, void *arg) {
     bool quit = d && d->len == 5 && memcmp(d->data, "QUIT\n", 5) == 0;
     bool nap = d && d->len == 6 && memcmp(d->data, "SLEEP\n", 6) == 0;
     bool big = d && d->len == 4 && memcmp(d->data, "BIG\n", 4) == 0;
+    if (d && d->len == 4 && memcmp(d->data, "BYE\n", 4) == 0) {
+      /* A large goodbye, returned from without a flush: the server must
+       * send all of it before closing. */
+      static char bye[1 << 20];
+      memset(bye, 'b', sizeof bye);
+      st = gale_stream_write(s, bye, sizeof bye, NULL, NULL);
+      gale_future_unref(f);
+      break;
+    }
     if (d && !quit && !nap) st = gale_stream_write(s, d->data, d->len, NULL, NULL);
     gale_future_unref(f);
     if (st != GALE_OK || quit) break;
@@ -105,6 +114,32 @@ static void roundtrip(ctx *c, int fd, const char *line, const char *expect) {
 static bool peer_closed(int fd) {
   char b;
   return recv(fd, &b, 1, MSG_DONTWAIT) == 0;
+}
+
+static void test_return_flushes_then_closes(void **state) {
+  (void)state;
+  int before = th_count_fds();
+  ctx c = {.loop = gale_loop_new()};
+  start(&c, 0, 0);
+  int fd = th_connect(server_port(c.server));
+  th_write_all(fd, "BYE\n", 4);
+  size_t got = 0;
+  bool eof = false;
+  static char buf[65536];
+  double deadline = th_now() + 10;
+  while (!eof && th_now() < deadline) {
+    gale_loop_run_once(c.loop, 0.01);
+    ssize_t n;
+    while ((n = recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0) got += (size_t)n;
+    eof = n == 0;
+  }
+  assert_true(eof);
+  assert_int_equal(got, 1 << 20);
+  assert_int_equal(c.returned, 1);
+  close(fd);
+  gale_tcp_server_free(c.server);
+  gale_loop_free(c.loop);
+  assert_int_equal(th_count_fds(), before);
 }
 
 static void test_echo_in_coroutines(void **state) {
@@ -271,6 +306,7 @@ static void test_api_errors(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_echo_in_coroutines),
+      cmocka_unit_test(test_return_flushes_then_closes),
       cmocka_unit_test(test_server_freed_mid_await),
       cmocka_unit_test(test_loop_freed_after_server),
       cmocka_unit_test(test_shutdown_deadline),

@@ -69,8 +69,8 @@ typedef void (*gale_tcp_server_stream_cb)(gale_tcp_server *server, gale_stream *
  * `stream` is borrowed: the server holds a reference for the handler's whole
  * run, so the pointer stays valid even after the peer or the server closed
  * the stream (calls then return GALE_ECLOSED, reads complete with the close
- * reason), and closes the stream when the handler returns — the handler may
- * close it earlier itself.  The return value is GALE_OK or a status:
+ * reason), and when the handler returns flushes what it left queued and
+ * closes the stream — the handler may close it earlier itself.  The return value is GALE_OK or a status:
  * anything but GALE_OK and the usual ends of a connection (GALE_EOF,
  * GALE_ECONNRESET, GALE_EPIPE, GALE_ECLOSED, GALE_ECANCELLED, timeouts) is
  * logged as an error, as Tornado logs an exception escaping handle_stream.
