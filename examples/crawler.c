@@ -7,7 +7,8 @@
  * Only links (href="...") of HTML pages are followed, only within the
  * start URL's origin (scheme, host and port), and at most DEPTH links away
  * from it (default 5).  Each URL is fetched once (a set of seen URLs, the
- * fragment dropped).  Every fetch prints one line on stdout: the status
+ * fragment dropped); a redirect is followed like a link, at the same depth.
+ * Every fetch prints one line on stdout: the status
  * code and the URL ("200 http://.../a.html", "404 http://.../gone"), or
  * "ERR URL (reason)" when no answer came.  A summary goes to stderr.  Exit
  * status 0 when the start URL answered 2xx, else 1.
@@ -150,13 +151,19 @@ static void fetch_one(struct crawl *c, const struct job *j) {
   gale_http_request req;
   gale_http_request_init(&req, j->url);
   req.request_timeout = 10;
+  req.follow_redirects = false; /* a redirect is a link: it must stay in the origin too */
   gale_future *f = gale_http_client_fetch_future(c->client, &req);
   int st = f ? gale_await(f) : GALE_ENOMEM;
   const gale_http_response *r = st == GALE_OK ? gale_future_result(f) : NULL;
   if (r) {
     printf("%d %s\n", r->code, j->url);
+    const char *location = gale_http_response_header(r, "Location");
+    char *target;
     if (r->code / 100 == 2 && is_html(r))
       follow_links(c, r->effective_url, r->body, r->body_len, j->depth);
+    else if (r->code / 100 == 3 && location &&
+             gale_url_resolve(j->url, location, &target) == GALE_OK)
+      enqueue(c, target, j->depth); /* the same page, elsewhere: no deeper */
   } else if (st != GALE_ECANCELLED) {
     printf("ERR %s (%s)\n", j->url, gale_strerror(st));
   } else {

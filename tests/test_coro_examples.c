@@ -96,7 +96,9 @@ static void write_page(const char *dir, const char *name, const char *html) {
   th_write_file(path, html, strlen(html));
 }
 
-/* The site: index -> a, sub/b, gone (404), an external link, a fragment;
+/* The site: index -> a, sub/b, gone (404), an external link, a fragment,
+ * sub (the server's 301 to sub/, whose listing links the sub/ pages,
+ * c.html without a query among them);
  * a -> index (a loop), sub/b; sub/b -> ../a, c?x=1&amp;y=2; c -> deep. */
 static void make_site(const char *dir) {
   char sub[512];
@@ -105,7 +107,7 @@ static void make_site(const char *dir) {
   write_page(dir, "index.html",
              "<html><body><a href=\"a.html\">a</a> <A HREF=sub/b.html>b</A>\n"
              "<a href='gone.html'>dead</a> <a href=\"http://127.0.0.1:1/x\">elsewhere</a>\n"
-             "<a href=\"#top\">top</a></body></html>");
+             "<a href=\"#top\">top</a> <a href=\"sub\">a folder: 301 to sub/</a></body></html>");
   write_page(dir, "a.html", "<a href=\"/index.html#x\">home</a><a href = \"sub/b.html\">b</a>");
   write_page(dir, "sub/b.html", "<a href='../a.html'>a</a> <a href=\"c.html?x=1&amp;y=2\">c</a>");
   write_page(dir, "sub/c.html", "<p>leaf <a href=\"deep.html\">deeper</a></p>");
@@ -163,11 +165,14 @@ static void test_crawler_crawls_site(void **state) {
   const char *u = "http://127.0.0.1";
   int rc;
   /* Every page once (the loop back to index.html is not refetched, the
-   * external link and the fragment are not followed), the dead link a 404. */
+   * external link and the fragment are not followed), the dead link a 404,
+   * the redirect followed within the origin. */
   snprintf(expect, sizeof expect,
-           "200 %s:%d/|200 %s:%d/a.html|200 %s:%d/index.html|200 %s:%d/sub/b.html|"
-           "200 %s:%d/sub/c.html?x=1&y=2|200 %s:%d/sub/deep.html|404 %s:%d/gone.html",
-           u, port, u, port, u, port, u, port, u, port, u, port, u, port);
+           "200 %s:%d/|200 %s:%d/a.html|200 %s:%d/index.html|200 %s:%d/sub/|"
+           "200 %s:%d/sub/b.html|200 %s:%d/sub/c.html|200 %s:%d/sub/c.html?x=1&y=2|"
+           "200 %s:%d/sub/deep.html|301 %s:%d/sub|404 %s:%d/gone.html",
+           u, port, u, port, u, port, u, port, u, port, u, port, u, port, u, port, u, port, u,
+           port);
   for (int workers = 1; workers <= 8; workers += 7) {
     snprintf(args, sizeof args, "http://127.0.0.1:%d/ %d", port, workers);
     char *got = crawl(dir, args, &rc);
@@ -179,8 +184,9 @@ static void test_crawler_crawls_site(void **state) {
   /* -d 1: only the start page's own links. */
   snprintf(args, sizeof args, "-d 1 http://127.0.0.1:%d/", port);
   snprintf(expect, sizeof expect,
-           "200 %s:%d/|200 %s:%d/a.html|200 %s:%d/sub/b.html|404 %s:%d/gone.html", u, port, u,
-           port, u, port, u, port);
+           "200 %s:%d/|200 %s:%d/a.html|200 %s:%d/sub/|200 %s:%d/sub/b.html|301 %s:%d/sub|"
+           "404 %s:%d/gone.html",
+           u, port, u, port, u, port, u, port, u, port, u, port);
   char *got = crawl(dir, args, &rc);
   assert_string_equal(got, expect);
   assert_int_equal(rc, 0);

@@ -443,7 +443,8 @@ static void test_ten_thousand_consumers(void **state) {
   relay r = {.q = gale_queue_new(loop, 0, NULL)};
   gale_future **fs = calloc(N, sizeof *fs);
   gale_coro_options small = {.stack_size = 32 * 1024};
-  for (int i = 0; i < N; i++) assert_non_null(fs[i] = gale_coro_spawn(loop, consume_one, &r, &small));
+  for (int i = 0; i < N; i++)
+    assert_non_null(fs[i] = gale_coro_spawn(loop, consume_one, &r, &small));
   gale_loop_run_once(loop, 0); /* all started, all waiting */
   assert_int_equal(r.taken, 0);
   for (int i = 0; i < N; i++) assert_int_equal(gale_queue_put_nowait(r.q, &r), GALE_OK);

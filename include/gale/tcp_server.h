@@ -66,19 +66,20 @@ typedef void (*gale_tcp_server_stream_cb)(gale_tcp_server *server, gale_stream *
                                           void *arg);
 
 /* A connection's handler run in a coroutine (options.handle_stream_coro).
- * `stream` is borrowed: the server holds a reference for the handler's whole
- * run, so the pointer stays valid even after the peer or the server closed
- * the stream (calls then return GALE_ECLOSED, reads complete with the close
- * reason), and when the handler returns flushes what it left queued and
- * closes the stream — the handler may close it earlier itself.  The return value is GALE_OK or a status:
- * anything but GALE_OK and the usual ends of a connection (GALE_EOF,
- * GALE_ECONNRESET, GALE_EPIPE, GALE_ECLOSED, GALE_ECANCELLED, timeouts) is
- * logged as an error, as Tornado logs an exception escaping handle_stream.
- * The peer's address: gale_stream_peer_addr().  An await that returns
- * GALE_ECANCELLED (the server or the loop going away) leaves the awaited
- * operation pending: cancel its future (gale_future_cancel) before
- * unref'ing it, so a read is stopped even when the loop is freed before
- * the stream's close is delivered. */
+ * `stream` is borrowed: the server holds a reference for the handler's
+ * whole run, so the pointer stays valid even after the peer or the server
+ * closed the stream (calls then return GALE_ECLOSED, reads complete with
+ * the close reason), and when the handler returns flushes what it left
+ * queued and closes the stream — the handler may close it earlier itself.
+ * The return value is GALE_OK or a status: anything but GALE_OK and the
+ * usual ends of a connection (GALE_EOF, GALE_ECONNRESET, GALE_EPIPE,
+ * GALE_ECLOSED, GALE_ECANCELLED, timeouts) is logged as an error, as
+ * Tornado logs an exception escaping handle_stream.  The peer's address:
+ * gale_stream_peer_addr().  An await that returns GALE_ECANCELLED (the
+ * server or the loop going away) leaves the awaited operation pending:
+ * cancel its future (gale_future_cancel) before unref'ing it, so a read is
+ * stopped even when the loop is freed before the stream's close is
+ * delivered. */
 typedef int (*gale_tcp_server_coro_fn)(gale_stream *stream, void *arg);
 
 /* Told once that a graceful shutdown finished (every connection closed). */
@@ -193,8 +194,9 @@ GALE_EXPORT size_t gale_tcp_server_sockets(const gale_tcp_server *server, int *f
  * done callback, cancels the future of every connection coroutine still
  * running (its current or next await returns GALE_ECANCELLED, so it unwinds
  * on the loop's next turns and its stream reference is dropped when it
- * returns; the coroutines no longer need the server), and frees the server — and the loop start() made for a
- * worker, after letting it run those close callbacks.  May be called from
+ * returns; the coroutines no longer need the server), and frees the
+ * server — and the loop start() made for a worker, after letting it run
+ * those close callbacks.  May be called from
  * handle_stream, a stream callback or the shutdown done callback.  NULL is
  * ignored. */
 GALE_EXPORT void gale_tcp_server_free(gale_tcp_server *server);
