@@ -53,6 +53,10 @@ static int echo_lines(gale_stream *s, void *arg) {
     bool quit = d && d->len == 5 && memcmp(d->data, "QUIT\n", 5) == 0;
     bool nap = d && d->len == 6 && memcmp(d->data, "SLEEP\n", 6) == 0;
     bool big = d && d->len == 4 && memcmp(d->data, "BIG\n", 4) == 0;
+    if (d && d->len == 5 && memcmp(d->data, "FREE\n", 5) == 0) {
+      gale_tcp_server_free(c->server); /* from inside its own handler */
+      c->server = NULL;
+    }
     if (d && d->len == 4 && memcmp(d->data, "BYE\n", 4) == 0) {
       /* A large goodbye, returned from without a flush: the server must
        * send all of it before closing. */
@@ -114,6 +118,24 @@ static void roundtrip(ctx *c, int fd, const char *line, const char *expect) {
 static bool peer_closed(int fd) {
   char b;
   return recv(fd, &b, 1, MSG_DONTWAIT) == 0;
+}
+
+/* The handler frees the server: its stream is closed under it (the echo
+ * that follows fails with GALE_ECLOSED), it returns, nothing leaks. */
+static void test_free_from_handler(void **state) {
+  (void)state;
+  int before = th_count_fds();
+  ctx c = {.loop = gale_loop_new()};
+  start(&c, 0, 0);
+  int fd = th_connect(server_port(c.server));
+  th_write_all(fd, "FREE\n", 5);
+  TH_RUN_UNTIL(c.loop, c.returned == 1, 5);
+  assert_null(c.server);
+  assert_int_equal(c.last_status, GALE_ECLOSED);
+  TH_RUN_UNTIL(c.loop, peer_closed(fd), 5);
+  close(fd);
+  gale_loop_free(c.loop);
+  assert_int_equal(th_count_fds(), before);
 }
 
 static void test_return_flushes_then_closes(void **state) {
@@ -307,6 +329,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_echo_in_coroutines),
       cmocka_unit_test(test_return_flushes_then_closes),
+      cmocka_unit_test(test_free_from_handler),
       cmocka_unit_test(test_server_freed_mid_await),
       cmocka_unit_test(test_loop_freed_after_server),
       cmocka_unit_test(test_shutdown_deadline),
