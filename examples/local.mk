@@ -17,3 +17,10 @@ examples_echo_server_LDADD = libgale_impl.la $(DEP_LIBS)
 noinst_PROGRAMS += examples/fetch
 examples_fetch_SOURCES = examples/fetch.c
 examples_fetch_LDADD = libgale_impl.la $(DEP_LIBS)
+
+# examples/chat: Tornado's chat demo (long polling with a coroutine handler).
+noinst_PROGRAMS += examples/chat
+examples_chat_SOURCES = examples/chat.c
+examples_chat_LDADD = libgale_impl.la $(DEP_LIBS)
+check_SCRIPTS += tests/test_chat.sh
+EXTRA_DIST += tests/test_chat.sh tests/chat_browser.py
