@@ -670,6 +670,36 @@ static void test_head_errors(void **state) {
   stop(&f);
 }
 
+/* The bytes of an error answer: status line, Date, type, length, close,
+ * then the text page (none for HEAD). */
+static void test_error_answer_bytes(void **state) {
+  (void)state;
+  fixture f;
+  start(&f, NULL);
+  static const char *const methods[] = {"GET", "HEAD"};
+  for (int m = 0; m < 2; m++) {
+    tclient c;
+    tresp r;
+    error_answer(&f, methods[m], " / HTTP/1.1\r\n\r\n", &c, &r);
+    const char *date = strstr(c.buf, "\r\nDate: ");
+    assert_non_null(date);
+    const char *date_end = strstr(date + 2, "\r\n");
+    char got[1024];
+    snprintf(got, sizeof(got), "%.*s%s", (int)(date - c.buf), c.buf, date_end);
+    const char *detail = "missing Host";
+    char page[256], want[1024];
+    int plen = snprintf(page, sizeof(page), "400 Bad Request: %s\n", detail);
+    snprintf(want, sizeof(want),
+             "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
+             "Content-Length: %d\r\nConnection: close\r\n\r\n%s",
+             plen, m == 0 ? page : "");
+    assert_string_equal(got, want);
+    tresp_free(&r);
+    tc_close(&c);
+  }
+  stop(&f);
+}
+
 static int inflate_all(const char *in, size_t len, char *out, size_t cap) {
   z_stream z;
   memset(&z, 0, sizeof(z));
@@ -1454,7 +1484,7 @@ int main(void) {
       cmocka_unit_test(test_streamed_body),
       cmocka_unit_test(test_100_continue),
       cmocka_unit_test(test_head_and_204), cmocka_unit_test(test_head_streamed),
-      cmocka_unit_test(test_head_errors),
+      cmocka_unit_test(test_head_errors), cmocka_unit_test(test_error_answer_bytes),
       cmocka_unit_test(test_gzip),
       cmocka_unit_test(test_http10),
       cmocka_unit_test(test_timeouts),
