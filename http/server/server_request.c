@@ -40,7 +40,6 @@ static const uint32_t output_moves[] = {
 
 void gale__request_input_to(gale_http_server_request *req, gale__req_input to) {
   gale__transition(req->input, to, input_moves);
-  req->body_done = to == GALE__RQ_DONE;
 }
 
 void gale__request_output_to(gale_http_server_request *req, gale__req_output to) {
@@ -164,7 +163,7 @@ static int write_head(gale_http_server_request *req, int64_t final_len, bool gzi
   req->no_body = is_head || status_has_no_body(req->status);
   bool http11 = req->msg.version_minor >= 1;
   bool keep = req->msg.keep_alive && !server->opts.no_keep_alive && !server->shutting_down &&
-              !server->dead && !req->force_close && req->body_done &&
+              !server->dead && !req->force_close && gale__request_body_done(req) &&
               (server->opts.max_requests_per_connection == 0 ||
                conn->requests < server->opts.max_requests_per_connection);
   uint64_t length = 0;
@@ -215,9 +214,7 @@ static int write_head(gale_http_server_request *req, int64_t final_len, bool gzi
   else if (!http11 && keep)
     gale_h1_head_literal(&h, "Connection: keep-alive\r\n");
   ssize_t wrote = gale_h1_head_finish(&h);
-  if (wrote < 0) return (int)wrote;
-  req->headers_sent = true;
-  return GALE_OK;
+  return wrote < 0 ? (int)wrote : GALE_OK;
 }
 
 static int gzip_sink(void *arg, const char *data, size_t len) {
