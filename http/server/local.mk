@@ -14,7 +14,7 @@ check_PROGRAMS += tests/test_http_server tests/test_http_server_parse tests/test
 	tests/test_http_server_timeouts tests/test_http_server_life tests/test_http_curl \
 	tests/test_xheaders
 tests_test_xheaders_SOURCES = tests/test_xheaders.c
-tests_test_http_curl_SOURCES = tests/test_http_curl.c tests/test_http_server_util.h
+tests_test_http_curl_SOURCES = tests/test_http_curl.c tests/test_web_util.h tests/test_http_server_util.h
 # The server tests share tests/server_fixture.[ch] (in the harness library).
 tests_test_http_server_SOURCES = tests/test_http_server.c tests/test_http_server_util.h
 tests_test_http_server_parse_SOURCES = tests/test_http_server_parse.c tests/test_http_server_util.h
