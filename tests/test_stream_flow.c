@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "iostream/stream_internal.h"
+#include "iostream/stream_priv.h"
 #include "stream_fixture.h"
 
 typedef struct bp {
@@ -366,6 +367,65 @@ static void test_close_in_hook_and_chunks(void **st) {
   sx_close(&f);
 }
 
+/* ---- a third transport ---------------------------------------------------- */
+
+/* The socket table with every entry counted: the stream moves its bytes
+ * and runs its close only through s->xp, so a new transport is a table
+ * (issue 11, item 3), with no "which transport?" in stream*.c. */
+static int xp_reads, xp_writes, xp_shutdowns, xp_releases;
+static int xp_read(gale_stream *s, size_t budget) {
+  xp_reads++;
+  return gale__transport_sock.read(s, budget);
+}
+static void xp_on_readable(gale_stream *s) {
+  xp_read(s, GALE__READ_BUDGET);
+}
+static int xp_write(gale_stream *s) {
+  xp_writes++;
+  return gale__transport_sock.write(s);
+}
+static void xp_shutdown(gale_stream *s) {
+  xp_shutdowns++;
+  gale__transport_sock.shutdown(s);
+}
+static void xp_release(gale_stream *s) {
+  xp_releases++;
+  gale__transport_sock.release(s);
+}
+
+static void test_third_transport(void **st) {
+  (void)st;
+  struct gale__transport counted = gale__transport_sock;
+  counted.name = "counted";
+  counted.read = xp_read;
+  counted.on_readable = xp_on_readable;
+  counted.write = xp_write;
+  counted.shutdown = xp_shutdown;
+  counted.release = xp_release;
+  xp_reads = xp_writes = xp_shutdowns = xp_releases = 0;
+  stream_fx f;
+  sx_open(&f, NULL);
+  f.s->xp = &counted;
+  f.kind = SX_UNTIL;
+  f.n = 0;
+  f.max_reads = 1;
+  sx_start_read(&f);
+  th_write_all(f.peer, "ping\r\n", 6);
+  TH_RUN_UNTIL(f.loop, f.reads == 1, 5);
+  assert_int_equal(f.last_status, GALE_OK);
+  assert_memory_equal(f.got, "ping\r\n", 6);
+  assert_int_equal(gale_stream_write(f.s, "pong", 4, sx_write_cb, &f), GALE_OK);
+  TH_RUN_UNTIL(f.loop, f.writes_done == 1, 5);
+  char buf[8];
+  assert_int_equal(th_read_full(f.peer, buf, 4, 5), 4);
+  assert_memory_equal(buf, "pong", 4);
+  assert_true(xp_reads >= 1);
+  assert_true(xp_writes >= 1);
+  sx_close(&f);
+  assert_true(xp_shutdowns >= 1);
+  assert_int_equal(xp_releases, 1);
+}
+
 static void test_misc(void **st) {
   gale_stream *s;
   gale_loop *loop = gale_loop_new();
@@ -453,6 +513,7 @@ int main(void) {
       cmocka_unit_test(test_futures),
       cmocka_unit_test(test_data_hook),
       cmocka_unit_test(test_close_in_hook_and_chunks),
+      cmocka_unit_test(test_third_transport),
       cmocka_unit_test(test_misc),
       cmocka_unit_test(test_pipe_stream),
   };
