@@ -61,26 +61,28 @@ static int framing_header(gale_http_server_request *req, const char *name, const
   return GALE_OK;
 }
 
-int gale_http_server_request_set_header(gale_http_server_request *req, const char *name,
-                                        const char *value) {
+/* set_header and add_header: the checks and framing fields are the same;
+ * `add` picks gale_headers_add (another field) over _set (replace). */
+static int put_header(gale_http_server_request *req, const char *name, const char *value,
+                      bool add) {
   if (!req || !name || !value) return GALE_EINVAL;
   if (gale__request_head_sent(req)) return GALE_ESTATE;
   if (!gale_h1_valid_token(name, strlen(name))) return GALE_EINVAL;
   bool handled;
   int rc = framing_header(req, name, value, &handled);
   if (rc != GALE_OK || handled) return rc;
-  return gale_headers_set(req->resp_headers, name, value);
+  return add ? gale_headers_add(req->resp_headers, name, value)
+             : gale_headers_set(req->resp_headers, name, value);
+}
+
+int gale_http_server_request_set_header(gale_http_server_request *req, const char *name,
+                                        const char *value) {
+  return put_header(req, name, value, false);
 }
 
 int gale_http_server_request_add_header(gale_http_server_request *req, const char *name,
                                         const char *value) {
-  if (!req || !name || !value) return GALE_EINVAL;
-  if (gale__request_head_sent(req)) return GALE_ESTATE;
-  if (!gale_h1_valid_token(name, strlen(name))) return GALE_EINVAL;
-  bool handled;
-  int rc = framing_header(req, name, value, &handled);
-  if (rc != GALE_OK || handled) return rc;
-  return gale_headers_add(req->resp_headers, name, value);
+  return put_header(req, name, value, true);
 }
 
 int gale_http_server_request_clear_header(gale_http_server_request *req, const char *name) {
