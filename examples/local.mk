@@ -32,3 +32,10 @@ if HAVE_CMOCKA
 check_PROGRAMS += tests/test_coro_examples
 tests_test_coro_examples_SOURCES = tests/test_coro_examples.c
 endif
+
+# examples/chat: Tornado's chat demo (long polling with a coroutine handler).
+noinst_PROGRAMS += examples/chat
+examples_chat_SOURCES = examples/chat.c
+examples_chat_LDADD = libgale_impl.la $(DEP_LIBS)
+check_SCRIPTS += tests/test_chat.sh
+EXTRA_DIST += tests/test_chat.sh tests/chat_browser.py
