@@ -91,8 +91,9 @@ static void test_coro_echo_session(void **state) {
 /* ---- crawler ----------------------------------------------------------------- */
 
 static void write_page(const char *dir, const char *name, const char *html) {
-  char path[512];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
+  char path[1024];
+  int n = snprintf(path, sizeof path, "%s/%s", dir, name);
+  assert_true(n > 0 && (size_t)n < sizeof path);
   th_write_file(path, html, strlen(html));
 }
 
@@ -101,7 +102,7 @@ static void write_page(const char *dir, const char *name, const char *html) {
  * c.html without a query among them);
  * a -> index (a loop), sub/b; sub/b -> ../a, c?x=1&amp;y=2; c -> deep. */
 static void make_site(const char *dir) {
-  char sub[512];
+  char sub[1024];
   snprintf(sub, sizeof sub, "%s/sub", dir);
   assert_int_equal(mkdir(sub, 0700), 0);
   write_page(dir, "index.html",
