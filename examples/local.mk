@@ -39,3 +39,8 @@ examples_chat_SOURCES = examples/chat.c
 examples_chat_LDADD = libgale_impl.la $(DEP_LIBS)
 check_SCRIPTS += tests/test_chat.sh
 EXTRA_DIST += tests/test_chat.sh tests/chat_browser.py
+
+# examples/websocket_echo: a WebSocket echo server at /echo (websocket.h).
+noinst_PROGRAMS += examples/websocket_echo
+examples_websocket_echo_SOURCES = examples/websocket_echo.c
+examples_websocket_echo_LDADD = libgale_impl.la $(DEP_LIBS)

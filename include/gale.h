@@ -3,7 +3,7 @@
  * Each concept has its own header under gale/; include those directly to
  * keep compile units small.  The layers (DESIGN.md): core (loop, futures,
  * errors, log), resolver, streams (stream, TLS, TCP server and client),
- * http (utilities, server, client, web).
+ * http (utilities, server, client, web, websocket).
  */
 #ifndef GALE_H
 #define GALE_H
@@ -28,5 +28,6 @@
 #include "gale/http_client.h"
 #include "gale/http_server.h"
 #include "gale/web.h"
+#include "gale/websocket.h"
 
 #endif

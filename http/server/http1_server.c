@@ -15,6 +15,7 @@
 #include "gale/tls.h"
 #include "core/alloc.h"
 #include "core/assert.h"
+#include "core/loop_internal.h"
 #include "http/server/server_internal.h"
 #include "http/wire/h1_head.h"
 #include "iostream/stream_internal.h"
@@ -529,6 +530,48 @@ void gale__conn_watch_writes(gale__h1_conn *c) {
     c->refs--;
     gale_stream_set_idle_timeout(c->stream, 0);
   }
+}
+
+/* ---- handing the connection over (WebSocket) --------------------------------------- */
+
+/* The turn after a detach: the request goes as if its client had left,
+ * and the connection with it. */
+static void detached_release(gale__h1_conn *c) {
+  gale_http_server *server = c->server;
+  drop_request(c, GALE_ECANCELLED);
+  server->busy--;
+  conn_unref(c); /* the stream's, given up by the detach */
+}
+
+static void detached_cb(gale_loop *loop, void *arg) {
+  (void)loop;
+  detached_release(arg);
+}
+
+static void detached_drop(void *arg) {
+  detached_release(arg);
+}
+
+gale_stream *gale__http_server_request_detach(gale_http_server_request *req) {
+  gale__h1_conn *c = req ? req->conn : NULL;
+  if (!c || c->closed || !c->stream || c->req != req || c->state != GALE__CONN_APP ||
+      req->input != GALE__RQ_DONE || req->output != GALE__RS_OPEN)
+    return NULL;
+  if (gale__request_detach(req) != GALE_OK) return NULL; /* the head leaves the buffer */
+  if (gale__loop_add_callback_owned(c->server->loop, detached_cb, detached_drop, c) != GALE_OK)
+    return NULL;
+  gale_stream *stream = c->stream;
+  drain_consumed(c);
+  cancel_timer(c);
+  gale__stream_set_data_cb(stream, NULL, NULL);
+  gale_stream_set_close_cb(stream, NULL, NULL);
+  if (c->write_watch) gale_stream_set_idle_timeout(stream, 0);
+  if (c->paused) gale_stream_resume_reading(stream);
+  c->closed = true; /* its pending flush callbacks now leave the stream alone */
+  c->stream = NULL;
+  gale__server_conn_gone(c->server, c);
+  c->server->busy++; /* the request still needs the server until released */
+  return stream;
 }
 
 /* ---- stream callbacks ------------------------------------------------------------ */

@@ -248,5 +248,17 @@ GALE_INTERNAL void gale__conn_fail(gale__h1_conn *conn, int http_status, const c
 GALE_INTERNAL void gale__conn_watch_writes(gale__h1_conn *conn);
 /* 100 Continue, if expected and not sent yet. */
 GALE_INTERNAL void gale__conn_send_continue(gale__h1_conn *conn);
+/* Hands the connection of `req` over to another protocol (a WebSocket
+ * after its handshake): returns its stream with every byte after the
+ * request's head still in the input buffer, the HTTP server's data hook
+ * and close callback removed, paused reading and the write deadline
+ * undone.  From then on the connection is not the HTTP server's (not in
+ * its count, sweeps or shutdown; the TCP server still tracks the stream).
+ * The request stays readable (its head copied out) until the app finishes
+ * it, which answers GALE_ECLOSED and sends nothing; it is freed on the
+ * next loop turn like one whose client left.  NULL (nothing changed)
+ * unless the request is the connection's current one, its body complete
+ * and nothing of its response sent. */
+GALE_INTERNAL gale_stream *gale__http_server_request_detach(gale_http_server_request *req);
 
 #endif

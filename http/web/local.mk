@@ -9,7 +9,8 @@ libgale_impl_la_SOURCES += \
 	http/web/web_response.c \
 	http/web/signed_cookie.c \
 	http/web/xsrf.c \
-	http/web/static.c
+	http/web/static.c \
+	http/web/web_websocket.c
 if HAVE_CMOCKA
 check_PROGRAMS += tests/test_web tests/test_web_security tests/test_static tests/test_web_coro
 tests_test_static_SOURCES = tests/test_static.c tests/test_web_util.h tests/test_http_server_util.h

@@ -36,6 +36,7 @@ void gale_web_app_free(gale_web_app *app) {
   if (!app) return;
   for (size_t i = 0; i < app->nroutes; i++) {
     pcre2_code_free(app->routes[i].re);
+    if (app->routes[i].args_free) app->routes[i].args_free(app->routes[i].args);
     free(app->routes[i].pattern);
     free(app->routes[i].name);
   }

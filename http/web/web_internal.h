@@ -21,6 +21,7 @@ typedef struct gale__route {
   char *name;
   uint32_t ngroups;
   bool literal;                /* no regex syntax: matched with strcmp */
+  void (*args_free)(void *args); /* frees args with the app (WebSocket routes) */
 } gale__route;
 
 typedef struct gale__static_hash {
