@@ -9,7 +9,8 @@
 #   B/idle conn  RSS growth per idle keep-alive connection, BENCH_IDLE open
 # and the ratios to nginx.  Absolute numbers drift on a shared machine;
 # the ratios within one run are what to compare.
-# Environment: BENCH_DURATION (s, default 5), BENCH_CONNS (default 50),
+# Environment: BENCH_DURATION (s, default 5), BENCH_ROUNDS (default 3),
+# BENCH_CONNS (default 50),
 # BENCH_IDLE (default 10000), BENCH_SERVERS (default "gale nginx evhttp
 # tornado": a subset, say "gale", for a quick look at one server).
 set -u
@@ -17,6 +18,7 @@ set -u
 : "${top_builddir:=$top_srcdir}"
 DUR=${BENCH_DURATION:-5}
 CONNS=${BENCH_CONNS:-50}
+ROUNDS=${BENCH_ROUNDS:-3}
 IDLE=${BENCH_IDLE:-10000}
 PY=/usr/bin/python3
 TICKS=$(getconf CLK_TCK)
@@ -109,7 +111,11 @@ start_server() { # name port -> pid (or empty)
   echo $!
 }
 
-printf "%-8s %10s %8s %12s %10s %12s\n" server req/s us/req pipe-req/s pipe-us/req B/idle-conn
+# All servers run at once (idle ones cost no CPU), and each round measures
+# every server in turn, so a burst of noise on a shared machine hits one
+# round of one server rather than one server's only sample: the medians of
+# BENCH_ROUNDS rounds are reported.
+RUNNING=""
 for name in ${BENCH_SERVERS:-gale nginx evhttp tornado}; do
   port=$(free_port)
   pid=$(start_server $name "$port") || pid=""
@@ -119,16 +125,50 @@ for name in ${BENCH_SERVERS:-gale nginx evhttp tornado}; do
     continue
   fi
   PIDS="$PIDS $pid"
-  set -- $(run_wrk "$pid" "$port")
-  rps=$1 us=$2
-  set -- $(run_wrk "$pid" "$port" "$top_srcdir/bench/http_pipeline.lua")
-  prps=$1 pus=$2
+  RUNNING="$RUNNING $name:$pid:$port"
+done
+
+round=1
+while [ $round -le "$ROUNDS" ]; do
+  for entry in $RUNNING; do
+    name=${entry%%:*} rest=${entry#*:}
+    pid=${rest%%:*} port=${rest#*:}
+    set -- $(run_wrk "$pid" "$port")
+    echo "$name $1 $2" >>"$TMP/keepalive"
+    set -- $(run_wrk "$pid" "$port" "$top_srcdir/bench/http_pipeline.lua")
+    echo "$name $1 $2" >>"$TMP/pipelined"
+  done
+  round=$((round + 1))
+done
+
+# median NAME FILE COLUMN
+median() {
+  awk -v n="$1" -v c="$3" '$1 == n { print $c }' "$2" | sort -g |
+    awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+printf "%-8s %10s %8s %12s %10s %12s   (medians of %d rounds)\n" server req/s us/req pipe-req/s pipe-us/req B/idle-conn "$ROUNDS"
+for entry in $RUNNING; do
+  name=${entry%%:*} rest=${entry#*:}
+  pid=${rest%%:*} port=${rest#*:}
   mem=$(idle_mem "$pid" "$port")
   kill "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
+  rps=$(median $name "$TMP/keepalive" 2) us=$(median $name "$TMP/keepalive" 3)
+  prps=$(median $name "$TMP/pipelined" 2) pus=$(median $name "$TMP/pipelined" 3)
   printf "%-8s %10s %8s %12s %10s %12s\n" $name "$rps" "$us" "$prps" "$pus" "$mem"
   echo "$name $rps $us $prps $pus $mem" >>"$TMP/results"
 done
+if [ "$ROUNDS" -gt 1 ]; then
+  echo
+  echo "us/req per round (keep-alive):"
+  for entry in $RUNNING; do
+    name=${entry%%:*}
+    printf "  %-8s" $name
+    awk -v n="$name" '$1 == n { printf " %s", $3 }' "$TMP/keepalive"
+    echo
+  done
+fi
 
 echo
 echo "ratios to nginx (CPU/request: lower is better; req/s: higher is better)"

@@ -10,3 +10,10 @@ CLEANFILES += $(bench_programs)
 bench: all $(bench_programs)
 	@top_builddir="$(abs_top_builddir)" top_srcdir="$(abs_top_srcdir)" \
 	  $(SHELL) $(top_srcdir)/bench/run-all $(B)
+
+# bench/websocket.sh: the WebSocket load client, and the peers' servers.
+EXTRA_PROGRAMS += bench/ws_client
+bench_programs += bench/ws_client
+bench_ws_client_SOURCES = bench/ws_client.c
+bench_ws_client_LDADD =
+EXTRA_DIST += bench/websocket.sh bench/ws_node.js bench/ws_tornado.py

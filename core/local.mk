@@ -42,7 +42,8 @@ if HAVE_CMOCKA
 check_PROGRAMS += tests/test_error tests/test_loop tests/test_timer \
 	tests/test_watcher tests/test_threadsafe tests/test_executor \
 	tests/test_future tests/test_alloc tests/test_buf tests/test_assert \
-	tests/test_coro tests/test_coro_switch tests/test_locks tests/test_queues
+	tests/test_coro tests/test_coro_switch tests/test_locks tests/test_queues \
+	tests/test_coro_io
 check_SCRIPTS += tests/test_coro_cross.sh
 EXTRA_DIST += tests/test_coro_cross.sh
 tests_test_error_SOURCES = tests/test_error.c
@@ -56,6 +57,8 @@ tests_test_alloc_SOURCES = tests/test_alloc.c
 tests_test_buf_SOURCES = tests/test_buf.c
 tests_test_assert_SOURCES = tests/test_assert.c
 tests_test_coro_SOURCES = tests/test_coro.c
+# Awaiting the upper layers' futures (streams, TCP, DNS, HTTP, executor).
+tests_test_coro_io_SOURCES = tests/test_coro_io.c
 tests_test_coro_switch_SOURCES = tests/test_coro_switch.c
 tests_test_locks_SOURCES = tests/test_locks.c
 tests_test_queues_SOURCES = tests/test_queues.c

@@ -104,14 +104,19 @@ struct gale_semaphore {
   bool bounded;
 };
 
-static gale_semaphore *sem_new(gale_loop *loop, unsigned value, bool bounded) {
-  if (loop == NULL) return NULL;
-  gale_semaphore *s = gale__calloc(1, sizeof *s);
-  if (s == NULL) return NULL;
+/* The one field setup of a semaphore, shared by the heap ones and the one a
+ * lock embeds. */
+static void sem_init(gale_semaphore *s, gale_loop *loop, unsigned value, bool bounded) {
   gale__waitq_init(&s->waiters, loop);
   s->value = value;
   s->bound = value;
   s->bounded = bounded;
+}
+
+static gale_semaphore *sem_new(gale_loop *loop, unsigned value, bool bounded) {
+  if (loop == NULL) return NULL;
+  gale_semaphore *s = gale__calloc(1, sizeof *s);
+  if (s != NULL) sem_init(s, loop, value, bounded);
   return s;
 }
 
@@ -161,10 +166,7 @@ struct gale_lock {
 gale_lock *gale_lock_new(gale_loop *loop) {
   if (loop == NULL) return NULL;
   gale_lock *l = gale__calloc(1, sizeof *l);
-  if (l == NULL) return NULL;
-  gale__waitq_init(&l->sem.waiters, loop);
-  l->sem.value = l->sem.bound = 1;
-  l->sem.bounded = true;
+  if (l != NULL) sem_init(&l->sem, loop, 1, true);
   return l;
 }
 

@@ -18,6 +18,28 @@ noinst_PROGRAMS += examples/fetch
 examples_fetch_SOURCES = examples/fetch.c
 examples_fetch_LDADD = libgale_impl.la $(DEP_LIBS)
 
+# examples/coro_echo: echo_server's protocol as one coroutine per connection.
+noinst_PROGRAMS += examples/coro_echo
+examples_coro_echo_SOURCES = examples/coro_echo.c
+examples_coro_echo_LDADD = libgale_impl.la $(DEP_LIBS)
+
+# examples/crawler: Tornado's webspider, worker coroutines over a gale_queue.
+noinst_PROGRAMS += examples/crawler
+examples_crawler_SOURCES = examples/crawler.c
+examples_crawler_LDADD = libgale_impl.la $(DEP_LIBS)
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_coro_examples
+tests_test_coro_examples_SOURCES = tests/test_coro_examples.c
+endif
+
+# examples/chat: Tornado's chat demo (long polling with a coroutine handler).
+noinst_PROGRAMS += examples/chat
+examples_chat_SOURCES = examples/chat.c
+examples_chat_LDADD = libgale_impl.la $(DEP_LIBS)
+check_SCRIPTS += tests/test_chat.sh
+EXTRA_DIST += tests/test_chat.sh tests/chat_browser.py
+
 # examples/websocket_echo: a WebSocket echo server at /echo (websocket.h).
 noinst_PROGRAMS += examples/websocket_echo
 examples_websocket_echo_SOURCES = examples/websocket_echo.c

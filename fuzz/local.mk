@@ -50,3 +50,8 @@ fuzz_replay_writeout_LDADD = libgale_impl.la $(DEP_LIBS)
 fuzz_replay_multipart_enc_LDADD = libgale_impl.la $(DEP_LIBS)
 fuzz_replay_chunked_enc_LDADD = libgale_impl.la $(DEP_LIBS)
 fuzz_replay_ws_frame_LDADD = libgale_impl.la $(DEP_LIBS)
+
+# permessage-deflate's inflate path and negotiation (http/websocket/ws_deflate.c).
+check_PROGRAMS += fuzz/replay_ws_inflate
+fuzz_replay_ws_inflate_SOURCES = fuzz/fuzz_ws_inflate.c $(fuzz_replay)
+fuzz_replay_ws_inflate_LDADD = libgale_impl.la $(DEP_LIBS)

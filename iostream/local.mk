@@ -15,8 +15,10 @@ libgale_impl_la_SOURCES += \
 	iostream/tls_ctx.c
 
 if HAVE_CMOCKA
-check_PROGRAMS += tests/test_stream tests/test_stream_life tests/test_tls
+check_PROGRAMS += tests/test_stream tests/test_stream_flow tests/test_stream_life tests/test_tls
+# The stream tests share tests/stream_fixture.[ch] (in the harness library).
 tests_test_stream_SOURCES = tests/test_stream.c
+tests_test_stream_flow_SOURCES = tests/test_stream_flow.c
 tests_test_stream_life_SOURCES = tests/test_stream_life.c
 tests_test_tls_SOURCES = tests/test_tls.c
 endif

@@ -12,12 +12,13 @@ galeinclude_HEADERS += \
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/test_netutil tests/test_process tests/test_tcp_server \
-	tests/test_tcp_server_tls tests/test_tcp_server_example
+	tests/test_tcp_server_tls tests/test_tcp_server_example tests/test_tcp_server_coro
 tests_test_netutil_SOURCES = tests/test_netutil.c
 tests_test_process_SOURCES = tests/test_process.c
 tests_test_tcp_server_SOURCES = tests/test_tcp_server.c
 tests_test_tcp_server_tls_SOURCES = tests/test_tcp_server_tls.c
 tests_test_tcp_server_example_SOURCES = tests/test_tcp_server_example.c
+tests_test_tcp_server_coro_SOURCES = tests/test_tcp_server_coro.c
 endif
 
 # Examples and benchmarks of this part.

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
+#include "gale/coro.h"
 #include "gale/log.h"
 #include "gale/process.h"
 #include "gale/tcp_server.h"
@@ -24,6 +26,18 @@ struct listener {
  * connection. */
 
 enum server_state { SERVING, STOPPED, SHUTTING_DOWN };
+
+/* A connection run in a coroutine (options.handle_stream_coro).  It lives
+ * as long as its coroutine, which may outlive the server: the server only
+ * links it, to cancel it when freed. */
+struct coro_conn {
+  struct coro_conn *prev, *next; /* on the server's list while it exists */
+  gale_tcp_server *server;       /* NULL once the server is gone */
+  gale_tcp_server_coro_fn fn;
+  void *arg;
+  gale_stream *stream; /* referenced for the handler's run */
+  gale_future *future; /* the coroutine's; unref'd when it returns */
+};
 
 struct gale_tcp_server {
   gale_loop *loop;
@@ -46,6 +60,8 @@ struct gale_tcp_server {
   gale_tcp_server_done_cb done;
   void *done_arg;
   gale_timer *done_timer; /* the done callback, due on the next iteration */
+
+  struct coro_conn coros; /* sentinel of the running connection coroutines */
 };
 
 void gale_tcp_server_options_init(gale_tcp_server_options *o) {
@@ -58,7 +74,7 @@ void gale_tcp_server_options_init(gale_tcp_server_options *o) {
 int gale_tcp_server_new(gale_loop *loop, const gale_tcp_server_options *opts,
                         gale_tcp_server_stream_cb handle_stream, void *arg,
                         gale_tcp_server **out) {
-  if (!handle_stream || !out) return GALE_EINVAL;
+  if (!out || !handle_stream == !(opts && opts->handle_stream_coro)) return GALE_EINVAL;
   gale_tcp_server *s = calloc(1, sizeof *s);
   if (!s) return GALE_ENOMEM;
   s->loop = loop;
@@ -73,6 +89,7 @@ int gale_tcp_server_new(gale_loop *loop, const gale_tcp_server_options *opts,
   s->handle_stream = handle_stream;
   s->arg = arg;
   s->conns.prev = s->conns.next = &s->conns;
+  s->coros.prev = s->coros.next = &s->coros;
   *out = s;
   return GALE_OK;
 }
@@ -127,7 +144,86 @@ static void stream_closed_hook(gale_stream *stream, int reason, void *arg) {
   untrack(arg, stream);
 }
 
+/* ---- connection coroutines ------------------------------------------------ */
+
+/* The ends of a connection that are not the handler's fault. */
+static bool ordinary_end(int status) {
+  switch (status) {
+  case GALE_OK: case GALE_EOF: case GALE_ECONNRESET: case GALE_EPIPE: case GALE_ECLOSED:
+  case GALE_ECANCELLED: case GALE_ETIMEDOUT_READ: case GALE_ETIMEDOUT_WRITE:
+  case GALE_ETIMEDOUT_IDLE: case GALE_ETLS_TRUNCATED:
+    return true;
+  default:
+    return false;
+  }
+}
+
+static void coro_unlink(struct coro_conn *c) {
+  c->prev->next = c->next;
+  c->next->prev = c->prev;
+  c->prev = c->next = NULL;
+}
+
+static int coro_conn_main(void *arg) {
+  struct coro_conn *c = arg;
+  int status = c->fn(c->stream, c->arg);
+  if (!ordinary_end(status))
+    gale_log_error(NULL, "connection coroutine failed: %s", gale_strerror(status));
+  if (!gale_stream_closed(c->stream) && gale_stream_writing(c->stream)) {
+    /* A graceful end: what the handler queued leaves before the close
+     * (which would drop it).  A close by the server ends this wait. */
+    gale_future *f = gale_stream_flush_future(c->stream, NULL);
+    if (f) gale_await(f);
+    gale_future_unref(f);
+  }
+  gale_stream_close(c->stream); /* nothing if the handler or the server did */
+  gale_stream_unref(c->stream);
+  if (c->server) coro_unlink(c);
+  gale_future_unref(c->future); /* the coroutine keeps its own until it returns */
+  free(c);
+  return GALE_OK; /* the status is the connection's, reported above */
+}
+
+static void spawn_handler(gale_tcp_server *s, gale_stream *stream) {
+  struct coro_conn *c = gale__calloc(1, sizeof *c);
+  if (c) {
+    gale_coro_options o = {.stack_size = s->opts.coro_stack_size, .name = "tcp connection"};
+    c->server = s;
+    c->fn = s->opts.handle_stream_coro;
+    c->arg = s->arg;
+    c->stream = gale_stream_ref(stream);
+    c->future = gale_coro_spawn(s->loop, coro_conn_main, c, &o);
+    if (c->future) {
+      c->next = &s->coros;
+      c->prev = s->coros.prev;
+      c->prev->next = c;
+      s->coros.prev = c;
+      return;
+    }
+    gale_stream_unref(stream);
+    free(c);
+  }
+  gale_log_error(NULL, "cannot start a coroutine for a new connection; dropping it");
+  gale_stream_close(stream);
+}
+
+/* Server freed: every coroutine unwinds on its own from here. */
+static void cancel_coros(gale_tcp_server *s) {
+  while (s->coros.next != &s->coros) {
+    struct coro_conn *c = s->coros.next;
+    coro_unlink(c);
+    c->server = NULL;
+    gale_future_cancel(c->future);
+  }
+}
+
+/* ---- handing a stream over ------------------------------------------------ */
+
 static void deliver(gale_tcp_server *s, gale_stream *stream) {
+  if (s->opts.handle_stream_coro) {
+    spawn_handler(s, stream);
+    return;
+  }
   struct sockaddr_storage ss;
   socklen_t len = sizeof ss;
   memset(&ss, 0, sizeof ss);
@@ -175,7 +271,10 @@ static void on_accept(gale_acceptor *a, int fd, const struct sockaddr *peer, soc
     }
     return;
   }
-  s->handle_stream(s, stream, peer, peer_len, s->arg);
+  if (s->opts.handle_stream_coro)
+    spawn_handler(s, stream);
+  else
+    s->handle_stream(s, stream, peer, peer_len, s->arg);
 }
 
 /* ---- sockets ------------------------------------------------------------- */
@@ -361,6 +460,7 @@ void gale_tcp_server_free(gale_tcp_server *s) {
   free(s->listeners);
   if (s->deadline) gale_timer_cancel(s->deadline);
   if (s->done_timer) gale_timer_cancel(s->done_timer);
+  cancel_coros(s);
   /* The streams outlive the server by a loop iteration (their close
    * callbacks are deferred): detach them first. */
   struct gale__stream_link *c = s->conns.next;

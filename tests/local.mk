@@ -4,9 +4,11 @@ if HAVE_CMOCKA
 check_LTLIBRARIES = tests/libharness.la
 tests_libharness_la_SOURCES = tests/harness.c tests/harness.h
 # The HTTP client tests' fixture (loop, client, fetch helpers) and their
-# scripted peer.
+# scripted peer; the HTTP server tests' fixture; the stream tests' fixture.
 tests_libharness_la_SOURCES += tests/client_fixture.c tests/client_fixture.h \
-	tests/scripted_server.c tests/scripted_server.h
+	tests/scripted_server.c tests/scripted_server.h \
+	tests/server_fixture.c tests/server_fixture.h \
+	tests/stream_fixture.c tests/stream_fixture.h
 endif
 # Programs under tests/ use the harness flags (per-target CFLAGS would rename
 # objects; setting the defaults keeps each test to one SOURCES line).

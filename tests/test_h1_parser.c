@@ -397,11 +397,12 @@ static char *repeat_into(char *p, const char *s, size_t times) {
   return p;
 }
 
-static void test_limits(void **state) {
+/* max_start_line: 414 past it, fine at it. */
+static void test_limit_start_line(void **state) {
   (void)state;
   static parsed r;
-  size_t big = 200000;
-  char *buf = malloc(big);
+  char *buf = malloc(200000);
+  assert_non_null(buf);
   char *p;
 
   /* a target past max_start_line: 414 */
@@ -424,6 +425,16 @@ static void test_limits(void **state) {
   p = repeat_into(p, " HTTP/1.1\r\nHost: a\r\n\r\n", 1);
   parse_once(GALE_H1_REQUEST, 0, buf, (size_t)(p - buf), &r, NULL);
   assert_true(r.rc > 0);
+  free(buf);
+}
+
+/* max_header_size: 431, complete or arriving slowly; sticky. */
+static void test_limit_head_size(void **state) {
+  (void)state;
+  static parsed r;
+  char *buf = malloc(200000);
+  assert_non_null(buf);
+  char *p;
 
   /* a head past 64 KiB: 431, complete or not */
   p = buf;
@@ -452,6 +463,16 @@ static void test_limits(void **state) {
     gale_h1_parser_reset(&ps, 0);
     assert_int_equal(gale_h1_parse_head(&ps, "GET / HTTP/1.0\r\n\r\n", 18, &r.msg), 18);
   }
+  free(buf);
+}
+
+/* max_headers and the caller's array: 431 past them. */
+static void test_limit_field_count(void **state) {
+  (void)state;
+  static parsed r;
+  char *buf = malloc(200000);
+  assert_non_null(buf);
+  char *p;
 
   /* too many fields: 431 */
   p = buf;
@@ -494,6 +515,13 @@ static void test_limits(void **state) {
     assert_int_equal(gale_h1_parse_head(&ps, three, strlen(three), &m),
                      GALE_EHTTP_HEADER_TOO_LARGE);
   }
+  free(buf);
+}
+
+/* Limits of the caller's own. */
+static void test_limit_custom(void **state) {
+  (void)state;
+  static parsed r;
 
   /* custom limits */
   {
@@ -511,7 +539,6 @@ static void test_limits(void **state) {
     parse_once(GALE_H1_REQUEST, 0, "GET /abcdefgh HTTP/1.1\r\nHost: a\r\n\r\n", 36, &r, &lim);
     assert_int_equal(r.rc, GALE_EHTTP_URI_TOO_LONG);
   }
-  free(buf);
 }
 
 /* ---- pipelining -------------------------------------------------------- */
@@ -730,7 +757,8 @@ int main(void) {
       cmocka_unit_test(test_request_table_incremental),
       cmocka_unit_test(test_request_fields),
       cmocka_unit_test(test_request_keepalive_expect_upgrade),
-      cmocka_unit_test(test_limits),
+      cmocka_unit_test(test_limit_start_line), cmocka_unit_test(test_limit_head_size),
+      cmocka_unit_test(test_limit_field_count), cmocka_unit_test(test_limit_custom),
       cmocka_unit_test(test_pipelined),
       cmocka_unit_test(test_response_table),
       cmocka_unit_test(test_helpers),

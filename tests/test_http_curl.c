@@ -5,17 +5,10 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include "test_http_server_util.h"
+#include "test_web_util.h"
 
-typedef struct cfix {
-  gale_loop *loop;
-  gale_web_app *app;
-  gale_http_server *server;
-  int port;
-  int fds_before;
-  char *dir;
-  char log[600];
-} cfix;
+/* curl's output (stdout and stderr), a file in the fixture's directory. */
+static char curl_log[700];
 
 static void hello_get(gale_web_handler *h) {
   gale_web_write_str(h, "Hello, world");
@@ -55,39 +48,25 @@ static const gale_web_handler_class big_class = {.get = big_get};
 static const gale_web_handler_class upload_class = {.post = upload_post};
 static const gale_web_handler_class stream_class = {.get = stream_get};
 
-static void cstart(cfix *f) {
-  memset(f, 0, sizeof(*f));
-  f->fds_before = th_count_fds();
-  f->dir = th_mkdtemp();
-  snprintf(f->log, sizeof(f->log), "%s/curl.log", f->dir);
+/* The web fixture with gzip on and a static directory holding r.txt. */
+static void cstart(wfix *f) {
+  char *dir = th_mkdtemp();
   char p[700];
-  snprintf(p, sizeof(p), "%s/r.txt", f->dir);
+  snprintf(p, sizeof(p), "%s/r.txt", dir);
   th_write_file(p, "0123456789", 10);
-  f->loop = gale_loop_new();
+  snprintf(curl_log, sizeof(curl_log), "%s/curl.log", dir);
   gale_web_app_options o;
   gale_web_app_options_init(&o);
   o.compress_response = true;
-  o.static_path = f->dir;
-  f->app = gale_web_app_new(&o);
+  o.static_path = dir;
+  wfix_open(f, &o);
+  f->dir = dir; /* wfix_stop removes it */
   gale_web_app_add(f->app, "/", &hello_class, NULL, NULL);
   gale_web_app_add(f->app, "/echo", &echo_class, NULL, NULL);
   gale_web_app_add(f->app, "/big", &big_class, NULL, NULL);
   gale_web_app_add(f->app, "/upload", &upload_class, NULL, NULL);
   gale_web_app_add(f->app, "/stream", &stream_class, NULL, NULL);
-  gale_http_server_options ho;
-  gale_http_server_options_init(&ho);
-  ho.access_log = false;
-  assert_int_equal(gale_web_app_listen(f->app, f->loop, 0, "127.0.0.1", &ho, &f->server), GALE_OK);
-  f->port = gale_http_server_port(f->server);
-}
-
-static void cstop(cfix *f) {
-  gale_http_server_free(f->server);
-  th_run_for(f->loop, 0.05);
-  gale_web_app_free(f->app);
-  gale_loop_free(f->loop);
-  th_rmtree(f->dir);
-  assert_int_equal(th_count_fds(), f->fds_before);
+  wfix_listen(f, NULL);
 }
 
 /* Sticky: TH_RUN_UNTIL evaluates its condition twice at the end. */
@@ -98,7 +77,7 @@ static bool exited(pid_t pid, int *status, bool *done) {
 
 /* Runs curl with `args` (NULL-terminated, after the program name) while
  * the loop serves; returns its output (stdout+stderr), malloc'd. */
-static char *run_curl(cfix *f, const char *const *args) {
+static char *run_curl(wfix *f, const char *const *args) {
   const char *argv[32];
   size_t n = 0;
   argv[n++] = "curl";
@@ -107,17 +86,17 @@ static char *run_curl(cfix *f, const char *const *args) {
   argv[n++] = "10";
   for (size_t i = 0; args[i] && n < 31; i++) argv[n++] = args[i];
   argv[n] = NULL;
-  unlink(f->log);
-  pid_t pid = th_spawn(argv, f->log);
+  unlink(curl_log);
+  pid_t pid = th_spawn(argv, curl_log);
   int status = 0;
   bool done = false;
   TH_RUN_UNTIL(f->loop, exited(pid, &status, &done), 15);
   assert_true(WIFEXITED(status));
   if (WEXITSTATUS(status) != 0) {
-    char *out = th_read_file(f->log, NULL);
+    char *out = th_read_file(curl_log, NULL);
     fail_msg("curl exited with %d: %s", WEXITSTATUS(status), out ? out : "");
   }
-  char *out = th_read_file(f->log, NULL);
+  char *out = th_read_file(curl_log, NULL);
   assert_non_null(out);
   return out;
 }
@@ -125,7 +104,7 @@ static char *run_curl(cfix *f, const char *const *args) {
 static void test_curl_methods(void **state) {
   (void)state;
   th_require_program("curl");
-  cfix f;
+  wfix f;
   cstart(&f);
   char url[128], url2[128];
   snprintf(url, sizeof(url), "http://127.0.0.1:%d/", f.port);
@@ -152,13 +131,13 @@ static void test_curl_methods(void **state) {
   assert_non_null(strstr(out, "HTTP/1.1 200 OK"));
   assert_non_null(strstr(out, "Content-Length: 12"));
   free(out);
-  cstop(&f);
+  wfix_stop(&f);
 }
 
 static void test_curl_bodies(void **state) {
   (void)state;
   th_require_program("curl");
-  cfix f;
+  wfix f;
   cstart(&f);
   char url[128], path[700], arg[720];
   snprintf(url, sizeof(url), "http://127.0.0.1:%d/echo", f.port);
@@ -187,13 +166,13 @@ static void test_curl_bodies(void **state) {
   assert_non_null(strstr(out, "Content-Encoding: gzip"));
   assert_non_null(strstr(out, "row 00999\n"));
   free(out);
-  cstop(&f);
+  wfix_stop(&f);
 }
 
 static void test_curl_upload(void **state) {
   (void)state;
   th_require_program("curl");
-  cfix f;
+  wfix f;
   cstart(&f);
   char url[128], path[700], arg[760];
   snprintf(url, sizeof(url), "http://127.0.0.1:%d/upload", f.port);
@@ -204,7 +183,7 @@ static void test_curl_upload(void **state) {
   char *out = run_curl(&f, a);
   assert_string_equal(out, "field=value;photo.png(image/png)=8;photo.png(image/png)=8;");
   free(out);
-  cstop(&f);
+  wfix_stop(&f);
 }
 
 /* curl -r with If-Range: the range for the current validator, the whole
@@ -212,7 +191,7 @@ static void test_curl_upload(void **state) {
 static void test_curl_if_range(void **state) {
   (void)state;
   th_require_program("curl");
-  cfix f;
+  wfix f;
   cstart(&f);
   char url[128];
   snprintf(url, sizeof(url), "http://127.0.0.1:%d/static/r.txt", f.port);
@@ -231,7 +210,7 @@ static void test_curl_if_range(void **state) {
   out = run_curl(&f, a3);
   assert_string_equal(out, "0123456789");
   free(out);
-  cstop(&f);
+  wfix_stop(&f);
 }
 
 /* curl -I: a streamed answer's framing, error answers without a body and
@@ -239,7 +218,7 @@ static void test_curl_if_range(void **state) {
 static void test_curl_head(void **state) {
   (void)state;
   th_require_program("curl");
-  cfix f;
+  wfix f;
   cstart(&f);
   char stream[128], missing[128], hello[128];
   snprintf(stream, sizeof(stream), "http://127.0.0.1:%d/stream", f.port);
@@ -264,7 +243,7 @@ static void test_curl_head(void **state) {
   assert_non_null(strstr(out, "HTTP/1.1 400 Bad Request"));
   assert_null(strstr(out, "missing Host"));
   free(out);
-  cstop(&f);
+  wfix_stop(&f);
 }
 
 /* ab and wrk against examples/hello in a child process. */

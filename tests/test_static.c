@@ -248,5 +248,9 @@ int main(void) {
       cmocka_unit_test(test_ranges), cmocka_unit_test(test_if_range),
       cmocka_unit_test(test_refused),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  /* The same again with the application's `user` set on each request
+   * (the static handler keeps its state in the web layer's own slot). */
+  int failed = cmocka_run_group_tests_name("plain", tests, web_plain_setup, NULL);
+  failed += cmocka_run_group_tests_name("user", tests, web_user_setup, web_user_teardown);
+  return failed;
 }

@@ -153,6 +153,77 @@ static void test_tls_echo(void **state) {
   assert_int_equal(th_count_fds(), before);
 }
 
+/* The coroutine option behind TLS: the handler starts once the handshake
+ * is done, awaits one line over TLS, echoes it, and returning closes. */
+static int coro_echo_once(gale_stream *s, void *arg) {
+  struct srv *ctx = arg;
+  ctx->accepted++;
+  ctx->was_tls = gale_stream_tls_established(s);
+  int st;
+  gale_future *f = gale_stream_read_until_future(s, "\n", 1, 100, &st);
+  if (!f) return st;
+  st = gale_await(f);
+  if (st == GALE_OK) {
+    gale_stream_data *d = gale_future_result(f);
+    st = gale_stream_write(s, d->data, d->len, NULL, NULL);
+  } else if (st == GALE_ECANCELLED) {
+    gale_future_cancel(f);
+  }
+  gale_future_unref(f);
+  gale_future *fl = st == GALE_OK ? gale_stream_flush_future(s, &st) : NULL;
+  if (fl) st = gale_await(fl);
+  gale_future_unref(fl);
+  ctx->closed++; /* returned */
+  return st;
+}
+
+static void test_tls_coroutine_handler(void **state) {
+  if (!dir) skip();
+  int before = th_count_fds();
+  gale_loop *loop = gale_loop_new();
+  struct srv ctx = {0};
+  gale_tls_ctx *sctx;
+  assert_int_equal(gale_tls_ctx_new_server(leaf_crt, leaf_key, NULL, &sctx), GALE_OK);
+  gale_tcp_server_options opts;
+  gale_tcp_server_options_init(&opts);
+  opts.tls = sctx;
+  opts.handle_stream_coro = coro_echo_once;
+  gale_tcp_server *server;
+  assert_int_equal(gale_tcp_server_new(loop, &opts, NULL, &ctx, &server), GALE_OK);
+  assert_int_equal(gale_tcp_server_listen(server, 0, "127.0.0.1"), GALE_OK);
+  int lfd;
+  gale_tcp_server_sockets(server, &lfd, 1);
+
+  gale_tls_client_options co;
+  gale_tls_client_options_init(&co);
+  co.ca_file = ca_crt;
+  gale_tls_ctx *cctx;
+  assert_int_equal(gale_tls_ctx_new_client(&co, &cctx), GALE_OK);
+  int fd = th_connect(gale_socket_port(lfd));
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  gale_stream *cs;
+  assert_int_equal(gale_stream_new(loop, fd, NULL, &cs), GALE_OK);
+  struct cli c = {0};
+  gale_stream_set_close_cb(cs, cli_closed, &c);
+  assert_int_equal(gale_stream_start_tls(cs, cctx, false, "localhost", 5, cli_hs, &c), GALE_OK);
+  gale_stream_write(cs, "secret\n", 7, NULL, NULL);
+  gale_stream_read_until(cs, "\n", 1, 100, cli_line, &c);
+  TH_RUN_UNTIL(loop, c.got, 10);
+  assert_int_equal(c.hs_status, GALE_OK);
+  assert_string_equal(c.line, "secret\n");
+  assert_int_equal(ctx.accepted, 1);
+  assert_true(ctx.was_tls);
+  /* The handler returned: the server closed the connection. */
+  TH_RUN_UNTIL(loop, c.closed && ctx.closed == 1, 5);
+  TH_RUN_UNTIL(loop, gale_tcp_server_connection_count(server) == 0, 5);
+  gale_tcp_server_free(server);
+  gale_tls_ctx_unref(sctx);
+  gale_tls_ctx_unref(cctx);
+  th_run_for(loop, 0.05);
+  gale_loop_free(loop);
+  assert_int_equal(th_count_fds(), before);
+}
+
 /* A plain-text client and a silent client: neither reaches handle_stream,
  * both are dropped (bad handshake; handshake timeout). */
 static void test_tls_bad_and_stalled_clients(void **state) {
@@ -230,6 +301,7 @@ static void test_tls_openssl_client(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_tls_echo),
+      cmocka_unit_test(test_tls_coroutine_handler),
       cmocka_unit_test(test_tls_bad_and_stalled_clients),
       cmocka_unit_test(test_tls_openssl_client),
   };

@@ -1,12 +1,13 @@
-/* The web tests' one fixture (test_web.c, test_static.c): a loop, a
- * gale_web_app, the server it listens with on 127.0.0.1, and fetch helpers
- * over the raw client of test_http_server_util.h.
+/* The web tests' one fixture (test_web*.c, test_static.c, test_http_curl.c):
+ * a loop, a gale_web_app, the server it listens with on 127.0.0.1, and
+ * fetch helpers over the raw client of test_http_server_util.h.
  *
  * User mode (web_user_mode): the server is built by hand with hooks that
  * give every request the application's own `user` pointer before the web
  * layer sees it, and check it is still there when each hook of the web
  * layer returns — the web layer keeps its handler in a slot of its own.
- * test_web.c's suites run once plainly and once in user mode. */
+ * test_web.c's and test_web_security.c's suites run once plainly and once
+ * in user mode. */
 #ifndef GALE_TEST_WEB_UTIL_H
 #define GALE_TEST_WEB_UTIL_H
 

@@ -17,6 +17,7 @@
 #include "core/assert.h"
 #include "core/loop_internal.h"
 #include "http/server/server_internal.h"
+#include "http/wire/h1_head.h"
 #include "iostream/stream_internal.h"
 
 #define HIGH_WATER ((size_t)1 << 20) /* stop reading past 1 MiB of output */
@@ -107,32 +108,45 @@ static void close_after_flush(gale__h1_conn *c) {
   if (!c->closed && c->stream) gale__stream_close_after_flush(c->stream, LINGER);
 }
 
+/* The short text/plain page of an error answer, its head through the one
+ * head writer.  An answer to HEAD has no body, only GET's Content-Length
+ * (RFC 9112 §6.3). */
+static void write_error_answer(gale__h1_conn *c, struct evbuffer *out, int http_status,
+                               const char *reason, const char *detail, bool head_req) {
+  char body[256];
+  int blen = snprintf(body, sizeof(body), "%d %s%s%s\n", http_status, reason,
+                      detail ? ": " : "", detail ? detail : "");
+  if (blen < 0) blen = 0;
+  if ((size_t)blen >= sizeof(body)) blen = (int)sizeof(body) - 1;
+  size_t rlen = strlen(reason), date_len;
+  const char *date = gale__server_date_line(c->server, &date_len);
+  static const char type[] = "Content-Type: text/plain; charset=utf-8\r\n";
+  gale_h1_head h;
+  gale_h1_head_init(&h, out,
+                    GALE_H1_STATUS_LINE_SIZE(rlen) + date_len + sizeof(type) - 1 +
+                        GALE_H1_FIELD_SIZE(14, GALE_H1_U64_DIGITS) + 19 + GALE_H1_HEAD_END_SIZE +
+                        (head_req ? 0 : (size_t)blen));
+  gale_h1_head_status_line(&h, http_status, reason, rlen);
+  gale_h1_head_append(&h, date, date_len);
+  gale_h1_head_append(&h, type, sizeof(type) - 1);
+  gale_h1_head_field_u64(&h, "Content-Length", 14, (uint64_t)blen);
+  gale_h1_head_literal(&h, "Connection: close\r\n");
+  /* A failed head leaves the connection to close_after_flush: no body. */
+  if (gale_h1_head_finish(&h) > 0 && !head_req) evbuffer_add(out, body, (size_t)blen);
+}
+
 void gale__conn_fail(gale__h1_conn *c, int http_status, const char *detail) {
   if (c->closed || c->state == GALE__CONN_CLOSING) return;
   gale_http_server_request *req = c->req;
   bool head_out = req && gale__request_head_sent(req);
-  /* An answer to HEAD has no body, only GET's Content-Length (RFC 9112
-   * §6.3): the method is known once the request line parsed. */
+  /* The method is known once the request line parsed. */
   bool head_req = req && req->msg.method_id == GALE_H1_METHOD_HEAD;
   drain_consumed(c);
   drop_request(c, GALE_EHTTP_PARSE);
   struct evbuffer *out = gale__conn_output(c);
   if (out && !head_out) {
     const char *reason = gale_h1_reason_phrase(http_status);
-    char body[256];
-    int blen = snprintf(body, sizeof(body), "%d %s%s%s\n", http_status, reason,
-                        detail ? ": " : "", detail ? detail : "");
-    if (blen < 0) blen = 0;
-    if ((size_t)blen >= sizeof(body)) blen = (int)sizeof(body) - 1;
-    size_t date_len;
-    const char *date = gale__server_date_line(c->server, &date_len);
-    evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", http_status, reason);
-    evbuffer_add(out, date, date_len);
-    evbuffer_add_printf(out,
-                        "Content-Type: text/plain; charset=utf-8\r\n"
-                        "Content-Length: %d\r\nConnection: close\r\n\r\n",
-                        blen);
-    if (!head_req) evbuffer_add(out, body, (size_t)blen);
+    write_error_answer(c, out, http_status, reason, detail, head_req);
     if (c->server->opts.access_log && gale_log_enabled(GALE_LOG_INFO)) {
       char ip[64];
       gale__conn_peer_ip(c, ip, sizeof(ip));
@@ -181,7 +195,11 @@ void gale__conn_send_continue(gale__h1_conn *c) {
     return;
   req->continue_sent = true;
   struct evbuffer *out = gale__conn_output(c);
-  if (out) evbuffer_add(out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+  if (!out) return;
+  gale_h1_head h;
+  gale_h1_head_init(&h, out, GALE_H1_STATUS_LINE_SIZE(8) + GALE_H1_HEAD_END_SIZE);
+  gale_h1_head_status_line(&h, 100, "Continue", 8);
+  gale_h1_head_finish(&h);
 }
 
 static int dispatch(gale__h1_conn *c) {

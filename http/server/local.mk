@@ -10,11 +10,17 @@ libgale_impl_la_SOURCES += \
 	http/server/server_response.c \
 	http/server/xheaders.h http/server/xheaders.c
 if HAVE_CMOCKA
-check_PROGRAMS += tests/test_http_server tests/test_http_server_life tests/test_http_curl \
+check_PROGRAMS += tests/test_http_server tests/test_http_server_parse tests/test_http_server_body \
+	tests/test_http_server_timeouts tests/test_http_server_life tests/test_http_curl \
 	tests/test_xheaders
 tests_test_xheaders_SOURCES = tests/test_xheaders.c
-tests_test_http_curl_SOURCES = tests/test_http_curl.c tests/test_http_server_util.h
+tests_test_http_curl_SOURCES = tests/test_http_curl.c tests/test_web_util.h tests/test_http_server_util.h
+# The server tests share tests/server_fixture.[ch] (in the harness library).
 tests_test_http_server_SOURCES = tests/test_http_server.c tests/test_http_server_util.h
+tests_test_http_server_parse_SOURCES = tests/test_http_server_parse.c tests/test_http_server_util.h
+tests_test_http_server_body_SOURCES = tests/test_http_server_body.c tests/test_http_server_util.h
+tests_test_http_server_timeouts_SOURCES = tests/test_http_server_timeouts.c \
+	tests/test_http_server_util.h
 tests_test_http_server_life_SOURCES = tests/test_http_server_life.c tests/test_http_server_util.h
 endif
 

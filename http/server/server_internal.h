@@ -143,12 +143,8 @@ struct gale_http_server_request {
   bool keep_alive : 1;         /* decided when the head is written */
   bool compress_checked : 1;   /* streaming gzip ruled out (a file follows) */
   bool timer_is_header : 1;
-  /* Mirrors for write_head() (which reads and sets them; the head writer
-   * shared with the client replaces it): body_done is input == DONE, kept
-   * by gale__request_input_to(); headers_sent is set by write_head, and its
-   * callers then move output to HEAD_SENT. */
-  bool body_done : 1;
-  bool headers_sent : 1;
+  /* Whether the body is all in and whether the head went out are read from
+   * the phases (gale__request_body_done / _head_sent): no mirror flags. */
 };
 
 typedef struct gale__h1_conn {
@@ -225,6 +221,9 @@ static inline bool gale__request_finished(const gale_http_server_request *req) {
 }
 static inline bool gale__request_head_sent(const gale_http_server_request *req) {
   return req->output == GALE__RS_HEAD_SENT || req->output == GALE__RS_FINISHED;
+}
+static inline bool gale__request_body_done(const gale_http_server_request *req) {
+  return req->input == GALE__RQ_DONE;
 }
 /* GALE_OK if the response may still take bytes, else GALE_EINVAL (no
  * request), GALE_ESTATE (finished) or GALE_ECLOSED. */

@@ -40,7 +40,6 @@ static const uint32_t output_moves[] = {
 
 void gale__request_input_to(gale_http_server_request *req, gale__req_input to) {
   gale__transition(req->input, to, input_moves);
-  req->body_done = to == GALE__RQ_DONE;
 }
 
 void gale__request_output_to(gale_http_server_request *req, gale__req_output to) {
@@ -164,7 +163,7 @@ static int write_head(gale_http_server_request *req, int64_t final_len, bool gzi
   req->no_body = is_head || status_has_no_body(req->status);
   bool http11 = req->msg.version_minor >= 1;
   bool keep = req->msg.keep_alive && !server->opts.no_keep_alive && !server->shutting_down &&
-              !server->dead && !req->force_close && req->body_done &&
+              !server->dead && !req->force_close && gale__request_body_done(req) &&
               (server->opts.max_requests_per_connection == 0 ||
                conn->requests < server->opts.max_requests_per_connection);
   uint64_t length = 0;
@@ -215,35 +214,38 @@ static int write_head(gale_http_server_request *req, int64_t final_len, bool gzi
   else if (!http11 && keep)
     gale_h1_head_literal(&h, "Connection: keep-alive\r\n");
   ssize_t wrote = gale_h1_head_finish(&h);
-  if (wrote < 0) return (int)wrote;
-  req->headers_sent = true;
-  return GALE_OK;
+  return wrote < 0 ? (int)wrote : GALE_OK;
 }
 
 static int gzip_sink(void *arg, const char *data, size_t len) {
   return evbuffer_add(arg, data, len) == 0 ? GALE_OK : GALE_ENOMEM;
 }
 
-/* A streamed, gzipped response: replaces the pending bytes by their
- * compressed form, flushed (Z_SYNC_FLUSH) so the client can decode what
- * was sent so far, or with the gzip trailer when `last`. */
-static int deflate_pending(gale_http_server_request *req, bool last) {
-  struct evbuffer *zout = evbuffer_new();
-  if (!zout) return GALE_ENOMEM;
-  int rc = GALE_OK;
+/* Feeds every pending byte through `z` into `zout`, then ends the gzip
+ * stream (`last`) or sync-flushes it (Z_SYNC_FLUSH: the client can decode
+ * what was sent so far).  Leaves the pending bytes where they are. */
+static int gzip_pending_into(gale_http_server_request *req, gale_gzip *z, bool last,
+                             struct evbuffer *zout) {
   int n = evbuffer_peek(req->pending, -1, NULL, NULL, 0);
   struct evbuffer_iovec stackv[8];
   struct evbuffer_iovec *v = n <= 8 ? stackv : gale__malloc(sizeof(*v) * (size_t)n);
-  if (!v) rc = GALE_ENOMEM;
-  if (rc == GALE_OK) {
-    evbuffer_peek(req->pending, -1, NULL, v, n);
-    for (int i = 0; i < n && rc == GALE_OK; i++)
-      rc = gale__gzip_write(req->deflate, v[i].iov_base, v[i].iov_len, gzip_sink, zout);
-    if (rc == GALE_OK)
-      rc = last ? gale__gzip_finish(req->deflate, gzip_sink, zout)
-                : gale__gzip_flush(req->deflate, gzip_sink, zout);
-  }
-  if (v && v != stackv) free(v);
+  if (!v) return GALE_ENOMEM;
+  int rc = GALE_OK;
+  evbuffer_peek(req->pending, -1, NULL, v, n);
+  for (int i = 0; i < n && rc == GALE_OK; i++)
+    rc = gale__gzip_write(z, v[i].iov_base, v[i].iov_len, gzip_sink, zout);
+  if (rc == GALE_OK)
+    rc = last ? gale__gzip_finish(z, gzip_sink, zout) : gale__gzip_flush(z, gzip_sink, zout);
+  if (v != stackv) free(v);
+  return rc;
+}
+
+/* A streamed, gzipped response: replaces the pending bytes by their
+ * compressed form, flushed, or with the gzip trailer when `last`. */
+static int deflate_pending(gale_http_server_request *req, bool last) {
+  struct evbuffer *zout = evbuffer_new();
+  if (!zout) return GALE_ENOMEM;
+  int rc = gzip_pending_into(req, req->deflate, last, zout);
   evbuffer_drain(req->pending, evbuffer_get_length(req->pending));
   if (rc == GALE_OK && evbuffer_add_buffer(req->pending, zout) != 0) rc = GALE_ENOMEM;
   evbuffer_free(zout);
@@ -377,6 +379,8 @@ static bool should_gzip_stream(gale_http_server_request *req) {
   return !req->compress_checked && gzip_eligible(req);
 }
 
+/* A response finished in one piece: the pending bytes become one whole
+ * gzip stream; on failure they stay as they were (sent uncompressed). */
 static int compress_pending(gale_http_server_request *req) {
   gale_gzip *z = NULL;
   int rc = gale__gzip_new(&z, GALE_GZIP_COMPRESS, 6, 0);
@@ -386,17 +390,7 @@ static int compress_pending(gale_http_server_request *req) {
     gale__gzip_free(z);
     return GALE_ENOMEM;
   }
-  int n = evbuffer_peek(req->pending, -1, NULL, NULL, 0);
-  struct evbuffer_iovec stackv[8];
-  struct evbuffer_iovec *v = n <= 8 ? stackv : gale__malloc(sizeof(*v) * (size_t)n);
-  if (!v) rc = GALE_ENOMEM;
-  if (rc == GALE_OK) {
-    evbuffer_peek(req->pending, -1, NULL, v, n);
-    for (int i = 0; i < n && rc == GALE_OK; i++)
-      rc = gale__gzip_write(z, v[i].iov_base, v[i].iov_len, gzip_sink, zout);
-    if (rc == GALE_OK) rc = gale__gzip_finish(z, gzip_sink, zout);
-  }
-  if (v && v != stackv) free(v);
+  rc = gzip_pending_into(req, z, true, zout);
   gale__gzip_free(z);
   if (rc == GALE_OK) {
     evbuffer_drain(req->pending, evbuffer_get_length(req->pending));

@@ -36,51 +36,55 @@ static bool name_is(const char *name, const char *what) {
 
 /* Content-Length, Transfer-Encoding and Connection are framing: the server
  * writes them.  A Content-Length from the app is remembered (checked
- * against the body); Connection: close is honoured. */
-static int framing_header(gale_http_server_request *req, const char *name, const char *value,
-                          bool *handled) {
+ * against the body); Connection: close is honoured.  Lengths are the
+ * caller's: every response sets a few headers, and the lengths rule out
+ * most names before any comparison. */
+static int framing_header(gale_http_server_request *req, const char *name, size_t nlen,
+                          const char *value, size_t vlen, bool *handled) {
   *handled = false;
-  if (name_is(name, "Content-Length")) {
+  if (nlen == 14 && gale_ascii_eq_cstr(name, nlen, "Content-Length")) {
     uint64_t v = 0;
-    size_t n = strlen(value);
-    if (n == 0 || n > 19) return GALE_EINVAL;
-    for (size_t i = 0; i < n; i++) {
+    if (vlen == 0 || vlen > 19) return GALE_EINVAL;
+    for (size_t i = 0; i < vlen; i++) {
       if (value[i] < '0' || value[i] > '9') return GALE_EINVAL;
       v = v * 10 + (uint64_t)(value[i] - '0');
     }
     req->declared_length = v;
     req->has_declared_length = true;
     *handled = true;
-  } else if (name_is(name, "Transfer-Encoding")) {
+  } else if (nlen == 17 && gale_ascii_eq_cstr(name, nlen, "Transfer-Encoding")) {
     return GALE_EINVAL; /* the server frames responses itself */
-  } else if (name_is(name, "Connection")) {
-    if (!gale_h1_valid_field_value(value, strlen(value))) return GALE_EINVAL;
-    if (gale_h1_list_has_token(value, strlen(value), "close")) req->force_close = true;
+  } else if (nlen == 10 && gale_ascii_eq_cstr(name, nlen, "Connection")) {
+    if (!gale_h1_valid_field_value(value, vlen)) return GALE_EINVAL;
+    if (gale_h1_list_has_token(value, vlen, "close")) req->force_close = true;
     *handled = true;
   }
   return GALE_OK;
 }
 
-int gale_http_server_request_set_header(gale_http_server_request *req, const char *name,
-                                        const char *value) {
+/* set_header and add_header: the checks and framing fields are the same;
+ * `add` picks gale_headers_add (another field) over _set (replace). */
+static int put_header(gale_http_server_request *req, const char *name, const char *value,
+                      bool add) {
   if (!req || !name || !value) return GALE_EINVAL;
   if (gale__request_head_sent(req)) return GALE_ESTATE;
-  if (!gale_h1_valid_token(name, strlen(name))) return GALE_EINVAL;
+  size_t nlen = strlen(name), vlen = strlen(value);
+  if (!gale_h1_valid_token(name, nlen)) return GALE_EINVAL;
   bool handled;
-  int rc = framing_header(req, name, value, &handled);
+  int rc = framing_header(req, name, nlen, value, vlen, &handled);
   if (rc != GALE_OK || handled) return rc;
-  return gale_headers_set(req->resp_headers, name, value);
+  return add ? gale_headers_add_n(req->resp_headers, name, nlen, value, vlen)
+             : gale_headers_set_n(req->resp_headers, name, nlen, value, vlen);
+}
+
+int gale_http_server_request_set_header(gale_http_server_request *req, const char *name,
+                                        const char *value) {
+  return put_header(req, name, value, false);
 }
 
 int gale_http_server_request_add_header(gale_http_server_request *req, const char *name,
                                         const char *value) {
-  if (!req || !name || !value) return GALE_EINVAL;
-  if (gale__request_head_sent(req)) return GALE_ESTATE;
-  if (!gale_h1_valid_token(name, strlen(name))) return GALE_EINVAL;
-  bool handled;
-  int rc = framing_header(req, name, value, &handled);
-  if (rc != GALE_OK || handled) return rc;
-  return gale_headers_add(req->resp_headers, name, value);
+  return put_header(req, name, value, true);
 }
 
 int gale_http_server_request_clear_header(gale_http_server_request *req, const char *name) {

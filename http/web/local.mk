@@ -12,8 +12,12 @@ libgale_impl_la_SOURCES += \
 	http/web/static.c \
 	http/web/web_websocket.c
 if HAVE_CMOCKA
-check_PROGRAMS += tests/test_web tests/test_static tests/test_web_coro
+check_PROGRAMS += tests/test_web tests/test_web_security tests/test_static tests/test_web_coro
 tests_test_static_SOURCES = tests/test_static.c tests/test_web_util.h tests/test_http_server_util.h
-tests_test_web_SOURCES = tests/test_web.c tests/test_web_util.h tests/test_http_server_util.h
+# test_web and test_web_security share one application (test_web_app.h).
+tests_test_web_SOURCES = tests/test_web.c tests/test_web_app.h tests/test_web_util.h \
+	tests/test_http_server_util.h
+tests_test_web_security_SOURCES = tests/test_web_security.c tests/test_web_app.h \
+	tests/test_web_util.h tests/test_http_server_util.h
 tests_test_web_coro_SOURCES = tests/test_web_coro.c tests/test_web_util.h tests/test_http_server_util.h
 endif

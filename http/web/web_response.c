@@ -299,7 +299,7 @@ static bool etag_matches(const char *inm, const char *etag) {
 
 static void apply_etag(gale_web_handler *h) {
   gale_http_server_request *req = h->req;
-  if (!h->app->opts.etag || req->headers_sent || req->status != 200) return;
+  if (!h->app->opts.etag || gale__request_head_sent(req) || req->status != 200) return;
   gale_h1_method m = req->msg.method_id;
   if (m != GALE_H1_METHOD_GET && m != GALE_H1_METHOD_HEAD) return;
   const char *etag = gale_headers_get(req->resp_headers, "Etag");
@@ -353,7 +353,7 @@ int gale_web_redirect(gale_web_handler *h, const char *url, int status) {
   if (status == 0) status = 302;
   if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308)
     return GALE_EINVAL;
-  if (h->req->headers_sent) return GALE_ESTATE;
+  if (gale__request_head_sent(h->req)) return GALE_ESTATE;
   size_t n = strlen(url);
   for (size_t i = 0; i < n; i++)
     if ((unsigned char)url[i] < 0x20 || url[i] == 0x7f) return GALE_EINVAL;
@@ -374,7 +374,7 @@ int gale_web_send_error(gale_web_handler *h, int status) {
   if (!h) return GALE_EINVAL;
   if (h->finished || h->gone || !h->req) return GALE_ESTATE;
   gale_http_server_request *req = h->req;
-  if (req->headers_sent) {
+  if (gale__request_head_sent(req)) {
     /* Too late for an error page: cut the response short. */
     gale_log_error("app", "cannot send error %d after the headers went out: closing", status);
     if (req->conn) gale__conn_close(req->conn);
@@ -408,7 +408,7 @@ int gale_web_set_cookie(gale_web_handler *h, const char *name, const char *value
                         const gale_web_cookie_options *opts) {
   if (!h || !name || !value) return GALE_EINVAL;
   if (!h->req) return GALE_ECLOSED;
-  if (h->req->headers_sent) return GALE_ESTATE;
+  if (gale__request_head_sent(h->req)) return GALE_ESTATE;
   gale_cookie_opts o;
   gale_cookie_opts_init(&o);
   o.path = "/";

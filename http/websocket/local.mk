@@ -23,6 +23,15 @@ tests_test_websocket_proto_SOURCES = tests/test_websocket_proto.c tests/test_web
 	tests/test_web_util.h tests/test_http_server_util.h
 endif
 
+# permessage-deflate (RFC 7692): negotiation and the message codec.
+libgale_impl_la_SOURCES += \
+	http/websocket/ws_deflate.h \
+	http/websocket/ws_deflate.c
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_ws_deflate
+tests_test_ws_deflate_SOURCES = tests/test_ws_deflate.c
+endif
+
 # Interop with a real peer (Python's websockets) through examples/websocket_echo.
 check_SCRIPTS += tests/test_websocket_peers.sh
 EXTRA_DIST += tests/test_websocket_peers.sh tests/test_websocket_peer.py

@@ -26,6 +26,21 @@
  *   3. sockets made elsewhere (gale_bind_sockets, systemd activation):
  *        gale_tcp_server_add_sockets(srv, fds, n);
  *
+ * Each connection can also run in a coroutine of its own (Tornado's
+ * `async def handle_stream`): set options.handle_stream_coro and pass a
+ * NULL handle_stream; the handler then reads top to bottom, awaiting the
+ * stream's futures (see gale/coro.h and examples/coro_echo.c):
+ *
+ *   static int echo(gale_stream *s, void *arg) {
+ *     for (;;) {
+ *       gale_future *f = gale_stream_read_until_future(s, "\n", 1, 4096, NULL);
+ *       int st = f ? gale_await(f) : GALE_ENOMEM;
+ *       ...  write gale_future_result(f)'s line, await a flush  ...
+ *       gale_future_unref(f);
+ *       if (st != GALE_OK) return st;      // the server closes the stream
+ *     }
+ *   }
+ *
  * A server belongs to its loop's thread.
  */
 #ifndef GALE_TCP_SERVER_H
@@ -50,6 +65,23 @@ typedef void (*gale_tcp_server_stream_cb)(gale_tcp_server *server, gale_stream *
                                           const struct sockaddr *peer, socklen_t peer_len,
                                           void *arg);
 
+/* A connection's handler run in a coroutine (options.handle_stream_coro).
+ * `stream` is borrowed: the server holds a reference for the handler's
+ * whole run, so the pointer stays valid even after the peer or the server
+ * closed the stream (calls then return GALE_ECLOSED, reads complete with
+ * the close reason), and when the handler returns flushes what it left
+ * queued and closes the stream — the handler may close it earlier itself.
+ * The return value is GALE_OK or a status: anything but GALE_OK and the
+ * usual ends of a connection (GALE_EOF, GALE_ECONNRESET, GALE_EPIPE,
+ * GALE_ECLOSED, GALE_ECANCELLED, timeouts) is logged as an error, as
+ * Tornado logs an exception escaping handle_stream.  The peer's address:
+ * gale_stream_peer_addr().  An await that returns GALE_ECANCELLED (the
+ * server or the loop going away) leaves the awaited operation pending:
+ * cancel its future (gale_future_cancel) before unref'ing it, so a read is
+ * stopped even when the loop is freed before the stream's close is
+ * delivered. */
+typedef int (*gale_tcp_server_coro_fn)(gale_stream *stream, void *arg);
+
 /* Told once that a graceful shutdown finished (every connection closed). */
 typedef void (*gale_tcp_server_done_cb)(gale_tcp_server *server, void *arg);
 
@@ -71,6 +103,14 @@ typedef struct gale_tcp_server_options {
   size_t max_write_buffer_size; /* 0 = stream default (no limit) */
   /* Pause after accept fails with EMFILE/ENFILE, seconds (default 0.1). */
   double accept_backoff;
+  /* Non-NULL: run each accepted stream's handler in its own coroutine
+   * (spawned with gale_coro_spawn on the server's loop, after the TLS
+   * handshake when TLS is on) instead of calling handle_stream, which must
+   * then be NULL.  Default NULL. */
+  gale_tcp_server_coro_fn handle_stream_coro;
+  /* Stack bytes of each such coroutine (0 = the coroutine default, 256 KiB,
+   * reserved and committed only as used). */
+  size_t coro_stack_size;
 } gale_tcp_server_options;
 
 /* Fills Tornado's defaults (see each field). */
@@ -79,8 +119,9 @@ GALE_EXPORT void gale_tcp_server_options_init(gale_tcp_server_options *opts);
 /* Creates a server.  `loop` may be NULL: the server then uses the thread's
  * current loop when it first needs one (listen, add_sockets), or creates a
  * loop of its own in each child of gale_tcp_server_start().  `opts` is
- * copied (NULL = defaults).  Returns GALE_OK, GALE_EINVAL (NULL cb/out),
- * GALE_ENOMEM. */
+ * copied (NULL = defaults).  Exactly one of handle_stream and
+ * opts->handle_stream_coro is set.  Returns GALE_OK, GALE_EINVAL (NULL
+ * out, neither handler or both), GALE_ENOMEM. */
 GALE_EXPORT int gale_tcp_server_new(gale_loop *loop, const gale_tcp_server_options *opts,
                                     gale_tcp_server_stream_cb handle_stream, void *arg,
                                     gale_tcp_server **out);
@@ -150,8 +191,12 @@ GALE_EXPORT size_t gale_tcp_server_sockets(const gale_tcp_server *server, int *f
 /* Closes every listening socket and every open connection with
  * gale_stream_close() (their close callbacks run on the next loop
  * iteration, as always), cancels a pending shutdown without calling its
- * done callback, and frees the server — and the loop start() made for a
- * worker, after letting it run those close callbacks.  May be called from
+ * done callback, cancels the future of every connection coroutine still
+ * running (its current or next await returns GALE_ECANCELLED, so it unwinds
+ * on the loop's next turns and its stream reference is dropped when it
+ * returns; the coroutines no longer need the server), and frees the
+ * server — and the loop start() made for a worker, after letting it run
+ * those close callbacks.  May be called from
  * handle_stream, a stream callback or the shutdown done callback.  NULL is
  * ignored. */
 GALE_EXPORT void gale_tcp_server_free(gale_tcp_server *server);
