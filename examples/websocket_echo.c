@@ -1,7 +1,8 @@
 /* A WebSocket echo server:  examples/websocket_echo [PORT]  (default 8888).
  *
  * ws://127.0.0.1:PORT/echo sends every message back as it came: text as
- * text, binary as binary, with the default limits (10 MiB messages).  Try
+ * text, binary as binary, with the default limits (10 MiB messages), and
+ * accepts permessage-deflate when the client offers it.  Try
  * it with Python's websockets:
  *   python3 -m websockets ws://127.0.0.1:8888/echo
  * PORT 0 picks a free port; the first line printed names the URL. */
@@ -24,7 +25,10 @@ int main(int argc, char **argv) {
   gale_web_app *app = gale_web_app_new(NULL);
   gale_http_server *server = NULL;
   gale_log_set_level(GALE_LOG_WARNING);
-  if (!loop || !app || gale_web_app_add_websocket(app, "/echo", &echo_socket, NULL, NULL) ||
+  gale_websocket_options opts;
+  gale_websocket_options_init(&opts);
+  opts.compression.enabled = true;
+  if (!loop || !app || gale_web_app_add_websocket(app, "/echo", &echo_socket, NULL, &opts) ||
       gale_web_app_listen(app, loop, port, "127.0.0.1", NULL, &server) != GALE_OK) {
     fprintf(stderr, "websocket_echo: cannot listen on port %d\n", port);
     return 1;

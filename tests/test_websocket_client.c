@@ -213,6 +213,56 @@ static void test_failures(void **state) {
   wfix_stop(&f);
 }
 
+/* ---- permessage-deflate, both ends gale ---------------------------------------------- */
+
+static void test_compression(void **state) {
+  (void)state;
+  wfix f;
+  reset();
+  wfix_open(&f, NULL);
+  gale_websocket_options so;
+  gale_websocket_options_init(&so);
+  so.compression.enabled = true;
+  so.compression.server_no_context_takeover = true;
+  assert_int_equal(gale_web_app_add_websocket(f.app, "/z", &srv_class, NULL, &so), GALE_OK);
+  assert_int_equal(gale_web_app_add_websocket(f.app, "/plain", &srv_class, NULL, NULL), GALE_OK);
+  wfix_listen(&f, NULL);
+  char url[128];
+  snprintf(url, sizeof(url), "ws://127.0.0.1:%d/z", f.port);
+  gale_websocket_connect_options o;
+  client_options(&o);
+  o.ws.compression.enabled = true;
+  gale_future *fut = dial(&f, url, &o);
+  assert_int_equal(gale_future_status(fut), GALE_OK);
+  gale_websocket *ws = gale_future_result(fut);
+  assert_true(gale_websocket_compressed(ws));
+  assert_true(gale_websocket_compressed(srv_ws));
+  static char text[200000];
+  for (size_t i = 0; i + 1 < sizeof(text); i++) text[i] = "abcdefgh"[i % 7];
+  for (int k = 0; k < 3; k++) { /* context kept (client) and reset (server) */
+    gale_websocket_write_message(ws, text, sizeof(text) - 1, false, NULL);
+    TH_RUN_UNTIL(f.loop, cli_messages == k + 1, 5);
+    assert_int_equal(strlen(cli_last), sizeof(cli_last) - 1);
+  }
+  gale_websocket_write_message(ws, "", 0, true, NULL);
+  TH_RUN_UNTIL(f.loop, cli_messages == 4, 5);
+  assert_string_equal(cli_last, "b:");
+  gale_websocket_close(ws, 1000, NULL);
+  TH_RUN_UNTIL(f.loop, cli_closes == 1, 5);
+  gale_future_unref(fut);
+  /* Offered to a route without compression: declined, plain frames. */
+  snprintf(url, sizeof(url), "ws://127.0.0.1:%d/plain", f.port);
+  fut = dial(&f, url, &o);
+  ws = gale_future_result(fut);
+  assert_false(gale_websocket_compressed(ws));
+  gale_websocket_write_message(ws, "x", 1, false, NULL);
+  TH_RUN_UNTIL(f.loop, cli_messages == 5, 5);
+  gale_websocket_close(ws, 1000, NULL);
+  TH_RUN_UNTIL(f.loop, cli_closes == 2, 5);
+  gale_future_unref(fut);
+  wfix_stop(&f);
+}
+
 /* ---- wss:// ---------------------------------------------------------------------------- */
 
 static void test_wss(void **state) {
@@ -291,11 +341,13 @@ static void test_python_server(void **state) {
   client_options(&o);
   static const char *const protos[] = {"chat", NULL};
   o.subprotocols = protos;
+  o.ws.compression.enabled = true;
   gale_future *fut = gale_websocket_connect(loop, url, &o, NULL);
   TH_RUN_UNTIL(loop, gale_future_done(fut), 10);
   assert_int_equal(gale_future_status(fut), GALE_OK);
   gale_websocket *ws = gale_future_result(fut);
   assert_string_equal(gale_websocket_subprotocol(ws), "chat");
+  assert_true(gale_websocket_compressed(ws)); /* websockets accepts deflate */
   gale_websocket_write_message(ws, "h\xc3\xa9", 3, false, NULL);
   TH_RUN_UNTIL(loop, cli_messages == 1, 5);
   assert_string_equal(cli_last, "t:h\xc3\xa9");
@@ -320,6 +372,7 @@ int main(void) {
       cmocka_unit_test(test_echo_and_close),
       cmocka_unit_test(test_server_closes_and_read_message),
       cmocka_unit_test(test_failures),
+      cmocka_unit_test(test_compression),
       cmocka_unit_test(test_wss),
       cmocka_unit_test(test_python_server),
   };

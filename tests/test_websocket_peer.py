@@ -1,6 +1,6 @@
 """Python's websockets (Debian's python3-websockets) as a client of gale's
 WebSocket server: echo of text and binary, large and fragmented messages,
-permessage-deflate offered and declined, ping/pong, the closing handshake
+permessage-deflate agreed (and not used when not offered), ping/pong, the closing handshake
 with a code, and the 1009 of a message over the default 10 MiB.
 
 Usage: test_websocket_peer.py URL   (exit 0 on success)"""
@@ -11,9 +11,15 @@ import websockets
 
 
 async def main(url):
-    async with websockets.connect(url, max_size=None) as ws:
-        # The server declines compression: no extension agreed.
+    # Without compression offered, none is used.
+    async with websockets.connect(url, compression=None) as ws:
         assert ws.extensions == [], ws.extensions
+        await ws.send("plain")
+        assert await ws.recv() == "plain"
+
+    async with websockets.connect(url, max_size=None) as ws:
+        # websockets offers permessage-deflate by default; the server agrees.
+        assert [e.name for e in ws.extensions] == ["permessage-deflate"], ws.extensions
         await ws.send("héllo")
         assert await ws.recv() == "héllo"
         await ws.send(b"\x00\x01\xff")
@@ -27,7 +33,7 @@ async def main(url):
         await ws.close(4000, "bye")
         assert ws.close_code == 4000, ws.close_code
 
-    # A message over the server's 10 MiB limit: closed with 1009.
+    # A message over the server's 10 MiB limit (after inflation): 1009.
     async with websockets.connect(url, max_size=None) as ws:
         try:
             await ws.send(b"x" * (10 * 1024 * 1024 + 1))

@@ -2,6 +2,8 @@
  * violation of RFC 6455 fails the connection with the RFC's close code
  * (HARDENING.md, WebSocket), valid edge cases are accepted, and nothing
  * leaks.  Each case is a handcrafted byte sequence from a raw client. */
+#include <zlib.h>
+
 #include "test_websocket_util.h"
 
 static int closes, close_code, messages;
@@ -184,12 +186,96 @@ static void test_garbage(void **state) {
   wfix_stop(&f);
 }
 
+/* ---- permessage-deflate on the wire ------------------------------------------------ */
+
+/* Raw deflate of n bytes of `c` flushed as RFC 7692 says, less 00 00 ff ff. */
+static uint8_t *deflated(int c, size_t n, size_t *out_len) {
+  z_stream z;
+  memset(&z, 0, sizeof(z));
+  assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  uint8_t *in = malloc(n), *out = malloc(n / 100 + 1024);
+  memset(in, c, n);
+  z.next_in = in;
+  z.avail_in = (uInt)n;
+  z.next_out = out;
+  z.avail_out = (uInt)(n / 100 + 1024);
+  assert_int_equal(deflate(&z, Z_SYNC_FLUSH), Z_OK);
+  *out_len = z.total_out - 4;
+  deflateEnd(&z);
+  free(in);
+  return out;
+}
+
+static void test_deflate_wire(void **state) {
+  (void)state;
+  wfix f;
+  closes = close_code = messages = 0;
+  wfix_open(&f, NULL);
+  gale_websocket_options o;
+  gale_websocket_options_init(&o);
+  o.compression.enabled = true;
+  o.max_message_size = 1 << 20;
+  assert_int_equal(gale_web_app_add_websocket(f.app, "/z", &cls, NULL, &o), GALE_OK);
+  wfix_listen(&f, NULL);
+  const char *offer = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n";
+  /* RFC 7692 §7.2.3.1's "Hello", echoed compressed (RSV1). */
+  wsclient w;
+  ws_open(&f, &w, "/z", offer);
+  assert_non_null(strstr(w.c.buf, "Sec-WebSocket-Extensions: permessage-deflate"));
+  ws_send_raw(&w, 0xC1, true, "\xf2\x48\xcd\xc9\xc9\x07\x00", 7, 7);
+  wsframe fr;
+  ws_wait(&f, &w, &fr);
+  assert_true(fr.rsv1);
+  assert_int_equal(fr.opcode, 0x1);
+  free(fr.data);
+  assert_int_equal(messages, 1);
+  /* RSV1 on a continuation frame: 1002. */
+  ws_send_raw(&w, 0x41, true, "\xf2\x48", 2, 2);
+  ws_send_raw(&w, 0xC0, true, "\xcd", 1, 1);
+  assert_int_equal(ws_wait_close(&f, &w, NULL, 0), 1002);
+  ws_close(&w);
+  TH_RUN_UNTIL(f.loop, closes == 1, 5);
+  /* A deflate bomb: 8 MiB of zeros in a few KB, past the 1 MiB limit: 1009. */
+  size_t n;
+  uint8_t *bomb = deflated(0, 8u << 20, &n);
+  ws_open(&f, &w, "/z", offer);
+  ws_send_raw(&w, 0xC2, true, bomb, n, n);
+  free(bomb);
+  assert_int_equal(ws_wait_close(&f, &w, NULL, 0), 1009);
+  ws_close(&w);
+  TH_RUN_UNTIL(f.loop, closes == 2, 5);
+  assert_int_equal(close_code, 1009);
+  /* Corrupt compressed data: 1007. */
+  ws_open(&f, &w, "/z", offer);
+  ws_send_raw(&w, 0xC2, true, "\xff\xff\xff\xff", 4, 4);
+  assert_int_equal(ws_wait_close(&f, &w, NULL, 0), 1007);
+  ws_close(&w);
+  TH_RUN_UNTIL(f.loop, closes == 3, 5);
+  /* Compressed text that inflates to bad UTF-8: 1007. */
+  uint8_t *junk = deflated(0xff, 10, &n);
+  ws_open(&f, &w, "/z", offer);
+  ws_send_raw(&w, 0xC1, true, junk, n, n);
+  free(junk);
+  assert_int_equal(ws_wait_close(&f, &w, NULL, 0), 1007);
+  ws_close(&w);
+  TH_RUN_UNTIL(f.loop, closes == 4, 5);
+  /* No offer: no extension, and RSV1 is a protocol error. */
+  ws_open(&f, &w, "/z", NULL);
+  assert_null(strstr(w.c.buf, "Sec-WebSocket-Extensions"));
+  ws_send_raw(&w, 0xC1, true, "\xf2\x48\xcd\xc9\xc9\x07\x00", 7, 7);
+  assert_int_equal(ws_wait_close(&f, &w, NULL, 0), 1002);
+  ws_close(&w);
+  TH_RUN_UNTIL(f.loop, closes == 5, 5);
+  wfix_stop(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_violations),
       cmocka_unit_test(test_valid_close_codes),
       cmocka_unit_test(test_valid_edges),
       cmocka_unit_test(test_garbage),
+      cmocka_unit_test(test_deflate_wire),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -49,15 +49,40 @@ static bool own_header(const char *name) {
   return strncasecmp(name, "Sec-WebSocket-", 14) == 0;
 }
 
+/* Negotiates permessage-deflate when the route enables it: true with
+ * *params and the answer in `answer` when agreed. */
+static bool negotiate_deflate(gale_web_handler *h, const ws_route *wr, gale_ws_deflate_params *params,
+                              gale_buf *answer) {
+  if (!wr->opts.compression.enabled) return false;
+  gale_buf offer;
+  gale_buf_init(&offer, 8192);
+  size_t count = gale_http_server_request_header_count(h->req);
+  for (size_t i = 0; i < count; i++) {
+    const char *n, *v;
+    if (!gale_http_server_request_header_at(h->req, i, &n, &v)) break;
+    if (strcasecmp(n, "Sec-WebSocket-Extensions") != 0) continue;
+    if ((offer.len && gale_buf_append(&offer, ", ", 2) != GALE_OK) ||
+        gale_buf_append_str(&offer, v) != GALE_OK) {
+      gale_buf_release(&offer);
+      return false; /* an offer that large is declined */
+    }
+  }
+  gale_ws_deflate_options o;
+  gale__ws_deflate_options_of(&wr->opts.compression, &o);
+  bool ok = offer.len && gale__ws_deflate_negotiate(offer.data, &o, params, answer);
+  gale_buf_release(&offer);
+  return ok;
+}
+
 static int build_101(gale_web_handler *h, const char *accept, const char *protocol,
-                     gale_buf *out) {
+                     const char *extensions, gale_buf *out) {
   int rc = gale_buf_printf(out,
                            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                            "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n",
                            accept);
   if (rc == GALE_OK && protocol) rc = gale_buf_printf(out, "Sec-WebSocket-Protocol: %s\r\n", protocol);
-  /* Compression seam: an accepted permessage-deflate offer would add its
-   * Sec-WebSocket-Extensions line here; until then the offer is declined. */
+  if (rc == GALE_OK && extensions)
+    rc = gale_buf_printf(out, "Sec-WebSocket-Extensions: %s\r\n", extensions);
   gale_headers *hs = h->req->resp_headers;
   size_t n = gale_headers_count(hs);
   for (size_t i = 0; i < n && rc == GALE_OK; i++) {
@@ -95,7 +120,8 @@ static bool origin_ok(gale_web_handler *h, const gale_websocket_class *cls) {
 }
 
 /* Upgrades: the stream goes to a new gale_websocket, which opens. */
-static void upgrade(gale_web_handler *h, ws_route *wr, gale_buf *resp, char *protocol) {
+static void upgrade(gale_web_handler *h, ws_route *wr, gale_buf *resp, char *protocol,
+                    const gale_ws_deflate_params *deflate) {
   const gale_websocket_class *cls = wr->cls;
   gale_http_server_request *req = h->req;
   gale_http_server_request_set_status(req, 101, NULL);
@@ -108,7 +134,8 @@ static void upgrade(gale_web_handler *h, ws_route *wr, gale_buf *resp, char *pro
   }
   gale__ws_events ev = {cls->on_message, cls->on_ping, cls->on_pong, cls->on_close, cls->run};
   gale_websocket *ws = gale__ws_conn_new(stream, true, &wr->opts, &ev, cls->ctx_size);
-  if (!ws || gale_stream_write(stream, resp->data, resp->len, NULL, NULL) != GALE_OK ||
+  if (!ws || (deflate && gale__ws_enable_deflate(ws, deflate) != GALE_OK) ||
+      gale_stream_write(stream, resp->data, resp->len, NULL, NULL) != GALE_OK ||
       gale__ws_conn_start(ws) != GALE_OK) {
     free(protocol);
     gale_websocket_unref(ws);
@@ -145,16 +172,19 @@ static void ws_get(gale_web_handler *h) {
     free(protocol);
     return;
   }
-  gale_buf resp;
+  gale_buf resp, ext;
   gale_buf_init(&resp, 0);
-  if (build_101(h, accept, protocol, &resp) != GALE_OK) {
+  gale_buf_init(&ext, 0);
+  gale_ws_deflate_params params;
+  bool deflate = negotiate_deflate(h, wr, &params, &ext);
+  if (build_101(h, accept, protocol, deflate ? ext.data : NULL, &resp) != GALE_OK) {
     free(protocol);
-    gale_buf_release(&resp);
     gale_web_send_error(h, 500);
-    return;
+  } else {
+    upgrade(h, wr, &resp, protocol, deflate ? &params : NULL);
   }
-  upgrade(h, wr, &resp, protocol);
   gale_buf_release(&resp);
+  gale_buf_release(&ext);
 }
 
 static const gale_web_handler_class ws_web_class = {

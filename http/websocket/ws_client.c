@@ -30,6 +30,8 @@ typedef struct wsc {
   gale_buf request;
   char *protocols;             /* "a, b" offered, or NULL */
   char accept[29];
+  gale_ws_deflate_params deflate; /* agreed, when deflate_on */
+  bool deflate_on;
 } wsc;
 
 void gale_websocket_connect_options_init(gale_websocket_connect_options *o) {
@@ -110,8 +112,15 @@ static int check_answer(wsc *c, const char *head, size_t len, char **proto) {
       !head_field(head, len, "Connection", v, sizeof(v)) || !has_token(v, "upgrade") ||
       !head_field(head, len, "Sec-WebSocket-Accept", v, sizeof(v)) || strcmp(v, c->accept) != 0)
     return GALE_EHTTP_PARSE;
-  /* Nothing was offered, so any extension is the server's error. */
-  if (head_field(head, len, "Sec-WebSocket-Extensions", v, sizeof(v))) return GALE_EHTTP_PARSE;
+  /* Only what was offered may be agreed (RFC 6455 §4.1). */
+  c->deflate_on = false;
+  if (head_field(head, len, "Sec-WebSocket-Extensions", v, sizeof(v))) {
+    gale_ws_deflate_options o;
+    gale__ws_deflate_options_of(&c->o.ws.compression, &o);
+    if (!o.enabled || gale__ws_deflate_accept(v, &o, &c->deflate) != GALE_OK)
+      return GALE_EHTTP_PARSE;
+    c->deflate_on = true;
+  }
   if (head_field(head, len, "Sec-WebSocket-Protocol", v, sizeof(v))) {
     if (!c->protocols || !has_token(c->protocols, v) || strchr(v, ',')) return GALE_EHTTP_PARSE;
     *proto = strdup(v);
@@ -138,7 +147,8 @@ static void got_head(gale_stream *stream, int status, const char *data, size_t l
   }
   gale__ws_events ev = {c->o.on_message, c->o.on_ping, c->o.on_pong, c->o.on_close, c->o.run};
   gale_websocket *ws = gale__ws_conn_new(stream, false, &c->o.ws, &ev, c->o.ctx_size);
-  if (!ws || gale__ws_conn_start(ws) != GALE_OK) {
+  if (!ws || (c->deflate_on && gale__ws_enable_deflate(ws, &c->deflate) != GALE_OK) ||
+      gale__ws_conn_start(ws) != GALE_OK) {
     free(proto);
     gale_websocket_unref(ws);
     fail(c, GALE_ENOMEM);
@@ -213,6 +223,15 @@ static int build_request(wsc *c, const gale_url *u, const gale_websocket_connect
   }
   if (rc == GALE_OK && c->protocols)
     rc = gale_buf_printf(b, "Sec-WebSocket-Protocol: %s\r\n", c->protocols);
+  gale_ws_deflate_options d;
+  gale__ws_deflate_options_of(&o->ws.compression, &d);
+  if (rc == GALE_OK && d.enabled) {
+    gale_buf offer;
+    gale_buf_init(&offer, 1024);
+    rc = gale__ws_deflate_offer(&d, &offer);
+    if (rc == GALE_OK) rc = gale_buf_printf(b, "Sec-WebSocket-Extensions: %s\r\n", offer.data);
+    gale_buf_release(&offer);
+  }
   for (size_t i = 0; rc == GALE_OK && o->headers && o->headers[i]; i++) {
     if (!line_ok(o->headers[i])) return GALE_EINVAL;
     rc = gale_buf_printf(b, "%s\r\n", o->headers[i]);

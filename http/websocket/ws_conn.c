@@ -32,6 +32,29 @@ void gale_websocket_options_init(gale_websocket_options *o) {
   o->max_frame_size = o->max_message_size;
   o->max_write_buffer_size = GALE_WS_DEFAULT_MAX_WRITE_BUFFER;
   o->close_timeout = GALE_WS_DEFAULT_CLOSE_TIMEOUT;
+  o->compression.level = -1;
+  o->compression.mem_level = 8;
+}
+
+void gale__ws_deflate_options_of(const gale_websocket_compression *c, gale_ws_deflate_options *o) {
+  gale__ws_deflate_options_init(o);
+  o->enabled = c->enabled;
+  o->level = c->level;
+  o->mem_level = c->mem_level ? c->mem_level : 8;
+  o->server_no_context_takeover = c->server_no_context_takeover;
+  o->client_no_context_takeover = c->client_no_context_takeover;
+  o->server_max_window_bits = c->server_max_window_bits;
+  o->client_max_window_bits = c->client_max_window_bits;
+  o->min_size = c->min_size;
+}
+
+int gale__ws_enable_deflate(gale_websocket *ws, const gale_ws_deflate_params *params) {
+  gale_ws_deflate_options o;
+  gale__ws_deflate_options_of(&ws->opts.compression, &o);
+  ws->deflate = gale__ws_deflate_new(params, ws->server, &o);
+  if (!ws->deflate) return GALE_ENOMEM;
+  ws->parser.allow_rsv1 = true;
+  return GALE_OK;
 }
 
 /* Zeros become the defaults; false for values that make no sense. */
@@ -71,6 +94,7 @@ static void ws_destroy(gale_websocket *ws) {
   end_read(ws, 0);
   free_message(ws->queued);
   gale_buf_release(&ws->msg);
+  gale__ws_deflate_free(ws->deflate);
   free(ws->subprotocol);
   free(ws->close_reason);
   free(ws);
@@ -223,6 +247,31 @@ static void deliver(gale_websocket *ws) {
   if (ws->stream && gale_stream_pause_reading(ws->stream) == GALE_OK) ws->paused = true;
 }
 
+/* Replaces the compressed message by its inflated bytes, capped at
+ * max_message_size, and checks text as UTF-8 (the incremental check
+ * skipped it).  False when the connection failed. */
+static bool inflate_message(gale_websocket *ws) {
+  gale_buf out;
+  gale_buf_init(&out, ws->msg.max);
+  size_t cap = ws->msg.max ? ws->msg.max : SIZE_MAX;
+  int rc = gale__ws_deflate_inflate(ws->deflate, (const uint8_t *)ws->msg.data, ws->msg.len, cap,
+                                    &out);
+  gale_buf_release(&ws->msg);
+  if (rc != GALE_OK) {
+    gale_buf_release(&out);
+    gale__ws_fail(ws, gale__ws_deflate_close_code(rc),
+                  rc == GALE_ELIMIT || rc == GALE_EBUFFULL ? "message too big"
+                                                           : "bad compressed message");
+    return false;
+  }
+  ws->msg = out;
+  if (ws->msg_text && !gale__utf8_valid((const uint8_t *)out.data, out.len)) {
+    gale__ws_fail(ws, GALE_WS_INVALID_DATA, "invalid UTF-8 in a text message");
+    return false;
+  }
+  return true;
+}
+
 /* The last frame of a message is in. */
 static void message_done(gale_websocket *ws) {
   if (ws->state != GALE__WS_OPEN) { /* closing: messages are dropped */
@@ -230,9 +279,7 @@ static void message_done(gale_websocket *ws) {
     gale__utf8_reset(&ws->utf8);
     return;
   }
-  /* Compression seam: a msg_compressed message would be inflated here
-   * whole (limit max_message_size: 1009 past it), then UTF-8 checked with
-   * gale__utf8_valid, before delivery.  Never negotiated yet. */
+  if (ws->msg_compressed && !inflate_message(ws)) return;
   if (ws->msg_text && !gale__utf8_complete(&ws->utf8)) {
     gale__ws_fail(ws, GALE_WS_INVALID_DATA, "text message ends inside a UTF-8 character");
     return;
@@ -413,6 +460,9 @@ const char *gale_websocket_close_reason(const gale_websocket *ws) {
 }
 const char *gale_websocket_subprotocol(const gale_websocket *ws) {
   return ws ? ws->subprotocol : NULL;
+}
+bool gale_websocket_compressed(const gale_websocket *ws) {
+  return ws && ws->deflate;
 }
 void *gale_websocket_ctx(const gale_websocket *ws) {
   return ws ? ws->ctx : NULL;

@@ -19,11 +19,12 @@
  * Send path (ws_send.c): frame headers and payloads go straight into the
  * stream's output buffer (masked with RAND_bytes keys in the client role).
  *
- * Compression seam (permessage-deflate, http/websocket/ws_deflate.*): the
- * first frame's rsv1 marks a compressed message (`msg_compressed`); it is
- * inflated whole before the UTF-8 check in message_done(); the send path
- * would compress and set rsv1 in gale__ws_send_data().  Until then the
- * extension is never negotiated and the parser's allow_rsv1 stays false.
+ * Compression (permessage-deflate, http/websocket/ws_deflate.*), when the
+ * handshake agreed it (gale__ws_enable_deflate): the first frame's rsv1
+ * marks a compressed message (`msg_compressed`); it is inflated whole,
+ * capped at max_message_size, before its UTF-8 check in message_done();
+ * write_message compresses and sets rsv1.  Without it the parser's
+ * allow_rsv1 stays false: RSV1 fails the connection with 1002.
  */
 #ifndef GALE_HTTP_WS_CONN_H
 #define GALE_HTTP_WS_CONN_H
@@ -33,6 +34,7 @@
 #include "gale/stream.h"
 #include "gale/websocket.h"
 #include "http/util/utf8.h"
+#include "http/websocket/ws_deflate.h"
 #include "http/websocket/ws_frame.h"
 
 typedef enum gale__ws_state {
@@ -65,6 +67,7 @@ struct gale_websocket {
   gale_websocket_message *queued; /* one message waiting for a read */
   gale_timer *close_timer;
   gale_timer *ping_timer;
+  gale_ws_deflate *deflate;   /* permessage-deflate agreed, or NULL */
   double last_ping, last_pong;
 
   gale_ws_parser parser;
@@ -93,6 +96,12 @@ GALE_INTERNAL gale_websocket *gale__ws_conn_new(gale_stream *stream, bool server
 GALE_INTERNAL int gale__ws_conn_start(gale_websocket *ws);
 /* Spawns ev.run in a coroutine holding a reference (nothing without it). */
 GALE_INTERNAL void gale__ws_conn_run(gale_websocket *ws);
+/* Turns permessage-deflate on with what the handshake agreed (before
+ * gale__ws_conn_start).  Returns GALE_OK or GALE_ENOMEM. */
+GALE_INTERNAL int gale__ws_enable_deflate(gale_websocket *ws, const gale_ws_deflate_params *params);
+/* The codec options of a connection's compression settings. */
+GALE_INTERNAL void gale__ws_deflate_options_of(const gale_websocket_compression *c,
+                                               gale_ws_deflate_options *out);
 /* Takes ownership of a malloc'd subprotocol name. */
 GALE_INTERNAL void gale__ws_set_subprotocol(gale_websocket *ws, char *name);
 

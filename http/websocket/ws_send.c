@@ -47,6 +47,20 @@ int gale__ws_send_close(gale_websocket *ws, int code, const char *reason, size_t
   return put_frame(ws, GALE_WS_CLOSE, false, p, n);
 }
 
+/* One message in one frame, compressed when permessage-deflate is on. */
+static int send_message(gale_websocket *ws, gale_ws_opcode op, const void *data, size_t len) {
+  if (!ws->deflate || !gale__ws_deflate_should_compress(ws->deflate, len))
+    return put_frame(ws, op, false, data, len);
+  gale_buf z;
+  gale_buf_init(&z, 0);
+  int rc = gale__ws_deflate_compress(ws->deflate, data, len, &z);
+  if (rc == GALE_OK) rc = put_frame(ws, op, true, z.data, z.len);
+  gale_buf_release(&z);
+  if (rc != GALE_OK && rc != GALE_ECLOSED)
+    gale__ws_fail(ws, GALE_WS_INTERNAL_ERROR, "cannot compress a message");
+  return rc;
+}
+
 static void flushed(gale_stream *stream, int status, void *arg) {
   (void)stream;
   gale_future *f = arg;
@@ -74,9 +88,7 @@ int gale_websocket_write_message(gale_websocket *ws, const void *data, size_t le
     f = gale_future_new(ws->loop);
     if (!f) return GALE_ENOMEM;
   }
-  /* Compression seam: with permessage-deflate the payload would be
-   * compressed here and sent with rsv1 set. */
-  int rc = put_frame(ws, binary ? GALE_WS_BINARY : GALE_WS_TEXT, false, data, len);
+  int rc = send_message(ws, binary ? GALE_WS_BINARY : GALE_WS_TEXT, data, len);
   if (rc == GALE_OK && f) {
     rc = gale__stream_flush(ws->stream, flushed, gale_future_ref(f));
     if (rc != GALE_OK) gale_future_unref(f); /* the callback's reference */

@@ -48,8 +48,10 @@
  * not UTF-8, checked as the bytes arrive, across fragments, failing at the
  * first bad byte (1007); a message or frame over the limits (1009).  Pings
  * are answered with a pong at once; a close frame is answered with one
- * echoing its code.  permessage-deflate (RFC 7692) is not offered yet: an
- * offer is declined (no Sec-WebSocket-Extensions in the 101).
+ * echoing its code.  permessage-deflate (RFC 7692) is used when the
+ * options' compression is enabled and the peer agrees; otherwise an
+ * offer is declined (no Sec-WebSocket-Extensions in the 101) and RSV1
+ * fails the connection.
  *
  * ---- Ownership -------------------------------------------------------------
  * gale owns every gale_websocket.  The handle is valid from open until
@@ -96,6 +98,30 @@ typedef struct gale_websocket gale_websocket;
 #define GALE_WS_DEFAULT_MAX_WRITE_BUFFER ((size_t)16 * 1024 * 1024)      /* 16 MiB */
 #define GALE_WS_DEFAULT_CLOSE_TIMEOUT 5.0                                 /* s */
 
+/* permessage-deflate (RFC 7692), opt-in as in Tornado: each compressing
+ * connection holds zlib streams (about 256 KiB to deflate, 40 KiB to
+ * inflate, made on first use and, without context takeover, freed after
+ * every message).  Inflated size counts against max_message_size as it is
+ * produced (a deflate bomb fails with 1009); corrupt data fails with 1007. */
+typedef struct gale_websocket_compression {
+  /* Accept (server) or offer (client) the extension.  Default false. */
+  bool enabled;
+  /* zlib level 0..9 or -1 (zlib's default, 6) and memLevel 1..9 (8), as
+   * Tornado's compression_level and mem_level. */
+  int level;
+  int mem_level;
+  /* Parameters asked for (§7.1): a server answers with them, a client
+   * offers them.  0 window bits: no request (15).  An 8-bit window is
+   * accepted and compressed with zlib's 9 (its matches never reach past
+   * 250 bytes). */
+  bool server_no_context_takeover;
+  bool client_no_context_takeover;
+  int server_max_window_bits;
+  int client_max_window_bits;
+  /* Messages shorter than this go out uncompressed.  Default 0. */
+  size_t min_size;
+} gale_websocket_compression;
+
 typedef struct gale_websocket_options {
   /* Largest message received, in bytes; a bigger one fails the
    * connection with 1009.  Default 10 MiB (Tornado's
@@ -125,6 +151,8 @@ typedef struct gale_websocket_options {
    * dropping the connection.  Default 5 (Tornado).  0 means the
    * default. */
   double close_timeout;
+  /* permessage-deflate; off by default. */
+  gale_websocket_compression compression;
 } gale_websocket_options;
 
 /* Fills `opts` with the defaults above. */
@@ -321,6 +349,8 @@ GALE_EXPORT const char *gale_websocket_close_reason(const gale_websocket *ws);
 
 /* The subprotocol agreed in the handshake, or NULL.  Borrowed. */
 GALE_EXPORT const char *gale_websocket_subprotocol(const gale_websocket *ws);
+/* True when the handshake agreed permessage-deflate. */
+GALE_EXPORT bool gale_websocket_compressed(const gale_websocket *ws);
 /* The zeroed context of the class's ctx_size bytes (NULL when 0). */
 GALE_EXPORT void *gale_websocket_ctx(const gale_websocket *ws);
 GALE_EXPORT gale_loop *gale_websocket_loop(const gale_websocket *ws);
