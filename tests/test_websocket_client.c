@@ -323,16 +323,31 @@ static const char PY_SERVER[] =
     "        await asyncio.Future()\n"
     "asyncio.run(main())\n";
 
-static void test_python_server(void **state) {
-  (void)state;
-  if (th_system("/usr/bin/python3 -c 'import websockets' 2>/dev/null") != 0) skip();
+static const char PY_TORNADO[] =
+    "import sys\n"
+    "from tornado import ioloop, web, websocket\n"
+    "class Echo(websocket.WebSocketHandler):\n"
+    "    def select_subprotocol(self, subprotocols):\n"
+    "        return 'chat' if 'chat' in subprotocols else None\n"
+    "    def get_compression_options(self):\n"
+    "        return {}\n"
+    "    def on_message(self, m):\n"
+    "        self.write_message(m, binary=isinstance(m, bytes))\n"
+    "web.Application([('/', Echo)]).listen(int(sys.argv[1]), '127.0.0.1')\n"
+    "ioloop.IOLoop.current().start()\n";
+
+/* Echo, compression and the closing handshake against a Python server. */
+static void python_server(const char *script, const char *module) {
+  char cmd[128];
+  snprintf(cmd, sizeof(cmd), "/usr/bin/python3 -c 'import %s' 2>/dev/null", module);
+  if (th_system("%s", cmd) != 0) skip();
   reset();
   int fds = th_count_fds();
   gale_loop *loop = gale_loop_new();
   int port = th_free_port();
   char ports[16];
   snprintf(ports, sizeof(ports), "%d", port);
-  const char *argv[] = {"/usr/bin/python3", "-c", PY_SERVER, ports, NULL};
+  const char *argv[] = {"/usr/bin/python3", "-c", script, ports, NULL};
   pid_t pid = th_spawn(argv, NULL);
   assert_true(th_wait_port(port, 10));
   char url[128];
@@ -366,6 +381,16 @@ static void test_python_server(void **state) {
   assert_int_equal(th_count_fds(), fds);
 }
 
+static void test_python_server(void **state) {
+  (void)state;
+  python_server(PY_SERVER, "websockets");
+}
+
+static void test_tornado_server(void **state) {
+  (void)state;
+  python_server(PY_TORNADO, "tornado.websocket");
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   const struct CMUnitTest tests[] = {
@@ -375,6 +400,7 @@ int main(void) {
       cmocka_unit_test(test_compression),
       cmocka_unit_test(test_wss),
       cmocka_unit_test(test_python_server),
+      cmocka_unit_test(test_tornado_server),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 #!/bin/sh
-# examples/websocket_echo against a real peer: Python's websockets
-# (tests/test_websocket_peer.py).  Skips (exit 77) when Debian's
-# python3-websockets is not installed.
+# examples/websocket_echo against real peers: Python's websockets
+# (tests/test_websocket_peer.py) and Tornado's websocket client
+# (tests/test_websocket_tornado.py, when python3-tornado is there).  Skips
+# (exit 77) when Debian's python3-websockets is not installed.
 set -u
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
@@ -35,9 +36,18 @@ timeout 60 $PY "$top_srcdir/tests/test_websocket_peer.py" "$url" || {
   cat "$tmp/err"
   exit 1
 }
+if $PY -c 'import tornado.websocket' 2>/dev/null; then
+  timeout 60 $PY "$top_srcdir/tests/test_websocket_tornado.py" "$url" || {
+    echo "FAIL: tornado's websocket client against $url"
+    cat "$tmp/err"
+    exit 1
+  }
+else
+  echo "python3-tornado missing: its client skipped"
+fi
 kill "$pid"
 wait "$pid"
 rc=$?
 pid=""
 [ $rc -eq 0 ] || { echo "FAIL: websocket_echo exited $rc on SIGTERM"; exit 1; }
-echo "ok: websocket_echo interoperates with python websockets"
+echo "ok: websocket_echo interoperates with python websockets and tornado"

@@ -34,4 +34,5 @@ endif
 
 # Interop with a real peer (Python's websockets) through examples/websocket_echo.
 check_SCRIPTS += tests/test_websocket_peers.sh
-EXTRA_DIST += tests/test_websocket_peers.sh tests/test_websocket_peer.py
+EXTRA_DIST += tests/test_websocket_peers.sh tests/test_websocket_peer.py \
+	tests/test_websocket_tornado.py
