@@ -500,6 +500,35 @@ static void test_server_freed_with_open_websockets(void **state) {
   wfix_stop(&f);
 }
 
+static bool shut_done;
+static void shut_cb(gale_http_server *server, void *arg) {
+  (void)server;
+  (void)arg;
+  shut_done = true;
+}
+
+/* A graceful shutdown lets open WebSockets run until its deadline (they
+ * are the TCP server's connections, no longer the HTTP server's). */
+static void test_shutdown_with_open_websocket(void **state) {
+  (void)state;
+  wfix f;
+  start(&f, NULL);
+  wsclient w;
+  ws_open(&f, &w, "/ws/x?user=ok", NULL);
+  shut_done = false;
+  assert_int_equal(gale_http_server_shutdown(f.server, 0.2, shut_cb, NULL), GALE_OK);
+  wsframe fr;
+  ws_send(&w, 0x1, true, "still", 5); /* served meanwhile */
+  ws_wait(&f, &w, &fr);
+  assert_string_equal(fr.data, "still");
+  free(fr.data);
+  assert_int_equal(closes, 0);
+  TH_RUN_UNTIL(f.loop, shut_done && closes == 1, 5);
+  assert_int_equal(close_code, 1006);
+  ws_close(&w);
+  wfix_stop(&f);
+}
+
 static void test_loop_freed_with_open_websockets(void **state) {
   (void)state;
   wfix f;
@@ -601,6 +630,7 @@ int main(void) {
       cmocka_unit_test(test_back_pressure),
       cmocka_unit_test(test_client_vanishes_mid_message),
       cmocka_unit_test(test_server_freed_with_open_websockets),
+      cmocka_unit_test(test_shutdown_with_open_websocket),
       cmocka_unit_test(test_loop_freed_with_open_websockets),
       cmocka_unit_test(test_coroutine_read_loop),
   };
