@@ -15,7 +15,7 @@
  * and pushes every new message, as the same JSON object, to every open
  * socket.  Both kinds of client share one message cache: a message posted
  * either way reaches everyone.  The page uses the socket, or long polling
- * with ?poll=1.  Messages are encoded to JSON once, with jansson.
+ * with ?poll=1.  JSON goes through jansson (gale_web_write_json).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +31,8 @@ typedef struct message {
   char id[37]; /* a UUID, as the demo's uuid.uuid4() */
   char *body;
   char *html;
-  char *json; /* {"id", "body", "html"}: what both transports send */
+  json_t *obj; /* {"id", "body", "html"}: what both transports send */
+  char *json;  /* obj as text, for the sockets */
 } message;
 
 /* An open /chatsocket (its gale_websocket_ctx), in a list of all. */
@@ -53,6 +54,7 @@ static void message_clear(message *m) {
   free(m->body);
   free(m->html);
   free(m->json);
+  json_decref(m->obj);
   memset(m, 0, sizeof(*m));
 }
 
@@ -107,9 +109,8 @@ static const message *message_add(const char *body) {
   }
   snprintf(m->html, hn, "<div class=\"message\" id=\"m%s\">%s</div>\n", m->id, escaped);
   free(escaped);
-  json_t *obj = json_pack("{s:s, s:s, s:s}", "id", m->id, "body", m->body, "html", m->html);
-  m->json = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
-  json_decref(obj);
+  m->obj = json_pack("{s:s, s:s, s:s}", "id", m->id, "body", m->body, "html", m->html);
+  m->json = m->obj ? json_dumps(m->obj, JSON_COMPACT | JSON_ESCAPE_SLASH) : NULL;
   if (!m->json) { /* json_pack refuses a body that is not UTF-8 */
     message_clear(m);
     return NULL;
@@ -128,10 +129,6 @@ static size_t messages_since(const char *cursor) {
   for (size_t i = buffer.count; i-- > 0;)
     if (strcmp(buffer.items[i].id, cursor) == 0) return i + 1;
   return 0;
-}
-
-static void write_message_json(gale_web_handler *h, const message *m) {
-  gale_web_json_raw(h, m->json);
 }
 
 /* ---- GET / ---------------------------------------------------------------- */
@@ -218,7 +215,7 @@ static void message_new(gale_web_handler *h) {
     gale_web_redirect(h, next, 302);
     return;
   }
-  write_message_json(h, m);
+  gale_web_write_json(h, m->obj);
 }
 
 /* ---- POST /a/message/updates: the long poll ------------------------------------ */
@@ -234,13 +231,12 @@ static int message_updates(gale_web_handler *h) {
     if (st != GALE_OK) return st; /* GALE_ECANCELLED: the client left */
     first = messages_since(cursor);
   }
-  gale_web_json_begin_object(h);
-  gale_web_json_key(h, "messages");
-  gale_web_json_begin_array(h);
-  for (size_t i = first; i < buffer.count; i++) write_message_json(h, &buffer.items[i]);
-  gale_web_json_end_array(h);
-  gale_web_json_end_object(h);
-  return gale_web_json_end(h);
+  json_t *list = json_array();
+  for (size_t i = first; list && i < buffer.count; i++) json_array_append(list, buffer.items[i].obj);
+  json_t *answer = list ? json_pack("{s:o}", "messages", list) : NULL; /* takes list */
+  int rc = answer ? gale_web_write_json(h, answer) : GALE_ENOMEM;
+  json_decref(answer);
+  return rc;
 }
 
 /* ---- /chatsocket ------------------------------------------------------------- */

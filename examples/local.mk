@@ -37,8 +37,7 @@ endif
 # a WebSocket sharing one message cache.
 noinst_PROGRAMS += examples/chat
 examples_chat_SOURCES = examples/chat.c
-examples_chat_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-examples_chat_LDADD = libgale_impl.la $(DEP_LIBS) $(JANSSON_LIBS)
+examples_chat_LDADD = libgale_impl.la $(DEP_LIBS)
 check_SCRIPTS += tests/test_chat.sh
 EXTRA_DIST += tests/test_chat.sh tests/chat_browser.py
 

@@ -89,7 +89,25 @@ static void test_response_api(void **state) {
   char v[128];
   assert_true(tresp_header(&r, "Content-Type", v, sizeof(v)));
   assert_string_equal(v, "application/json; charset=UTF-8");
-  assert_string_equal(r.body, "{\"s\":\"q\\\"\\\\\\n\\u003c/script\\u003e\",\"n\":-42,\"a\":[true,null,1.5]}");
+  assert_string_equal(r.body, "{\"s\":\"q\\\"\\\\\\n<\\/script>\",\"n\":-42,\"a\":[true,null,1.5]}");
+  tresp_free(&r);
+
+  /* A JSON body read and answered; malformed or non-UTF-8 bodies get a 400
+   * saying why. */
+  wfix_fetch(&f, "POST /json HTTP/1.1\r\nHost: h\r\nContent-Length: 21\r\n\r\n{\"echo\": [1, \"\xc3\xa9\"]}  ", &r);
+  assert_int_equal(r.status, 200);
+  assert_string_equal(r.body, "{\"echo\":[1,\"\xc3\xa9\"]}");
+  tresp_free(&r);
+  wfix_fetch(&f, "POST /json HTTP/1.1\r\nHost: h\r\nContent-Length: 9\r\n\r\n{\"echo\": ", &r);
+  assert_int_equal(r.status, 400);
+  assert_true(tresp_header(&r, "Content-Type", v, sizeof(v)));
+  assert_string_equal(v, "text/plain; charset=UTF-8");
+  assert_non_null(strstr(r.body, "malformed JSON body: "));
+  assert_non_null(strstr(r.body, "(line 1, column 9)"));
+  tresp_free(&r);
+  wfix_fetch(&f, "POST /json HTTP/1.1\r\nHost: h\r\nContent-Length: 13\r\n\r\n{\"echo\": \"\xff\"}", &r);
+  assert_int_equal(r.status, 400);
+  assert_non_null(strstr(r.body, "malformed JSON body: "));
   tresp_free(&r);
 
   wfix_get(&f, "/stream", NULL, &r);

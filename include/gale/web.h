@@ -271,25 +271,26 @@ GALE_EXPORT int gale_web_printf(gale_web_handler *h, const char *fmt, ...) GALE_
 /* Appends `s` with &, <, >, " and ' escaped as HTML entities. */
 GALE_EXPORT int gale_web_write_html_escaped(gale_web_handler *h, const char *s);
 
-/* A tiny streaming JSON writer into the response body (not a JSON library:
- * it escapes strings and places commas; nesting up to 32 levels).  The
- * first call sets Content-Type: application/json; charset=UTF-8.  Keys are
- * given with gale_web_json_key() inside objects.  Errors (bad nesting) are
- * sticky and make gale_web_json_end() return GALE_EINVAL. */
-GALE_EXPORT int gale_web_json_begin_object(gale_web_handler *h);
-GALE_EXPORT int gale_web_json_end_object(gale_web_handler *h);
-GALE_EXPORT int gale_web_json_begin_array(gale_web_handler *h);
-GALE_EXPORT int gale_web_json_end_array(gale_web_handler *h);
-GALE_EXPORT int gale_web_json_key(gale_web_handler *h, const char *key);
-GALE_EXPORT int gale_web_json_string(gale_web_handler *h, const char *s); /* NULL → null */
-GALE_EXPORT int gale_web_json_int(gale_web_handler *h, long long v);
-GALE_EXPORT int gale_web_json_double(gale_web_handler *h, double v); /* NaN/inf → null */
-GALE_EXPORT int gale_web_json_bool(gale_web_handler *h, bool v);
-GALE_EXPORT int gale_web_json_null(gale_web_handler *h);
-/* Appends `json` verbatim as one value (the caller vouches for it). */
-GALE_EXPORT int gale_web_json_raw(gale_web_handler *h, const char *json);
-/* GALE_OK when every begun object/array was ended and no error happened. */
-GALE_EXPORT int gale_web_json_end(gale_web_handler *h);
+/* JSON through jansson (include <jansson.h> to build the values; gale's
+ * headers only name the type).
+ *
+ * gale_web_write_json appends `value` to the response body, compact, with
+ * "/" escaped (so "</script>" cannot end a <script> block it is pasted
+ * into), and sets Content-Type: application/json; charset=UTF-8, as
+ * Tornado's write(dict).  Only objects, as Tornado: a top-level array is a
+ * JSON-hijacking risk in old browsers; wrap lists in an object.  The value
+ * stays the caller's.  Returns GALE_OK, GALE_EINVAL (NULL, or not an
+ * object), GALE_ESTATE (finished), GALE_ECLOSED, GALE_ENOMEM.
+ *
+ * gale_web_json_body parses the request body as JSON (UTF-8, checked) and
+ * returns a new reference the caller json_decref()s.  When the body is
+ * not JSON it answers 400 with jansson's reason, line and column as a
+ * text/plain body, finishes the response and returns NULL: the handler
+ * just returns.  NULL without answering for a NULL, finished or closed
+ * handler. */
+struct json_t;
+GALE_EXPORT int gale_web_write_json(gale_web_handler *h, const struct json_t *value);
+GALE_EXPORT struct json_t *gale_web_json_body(gale_web_handler *h);
 
 /* Sends what was written so far (headers first; chunked).  Returns GALE_OK,
  * GALE_ECLOSED, GALE_ESTATE. */
