@@ -53,10 +53,22 @@ static void test_routes(void **state) {
   assert_null(gale_web_app_reverse_url(f.app, "user", 1, args));
   assert_null(gale_web_app_reverse_url(f.app, "nope", 0, NULL));
 
+  /* Tornado's RedirectHandler: 301 by default, each {N} replaced (twice
+   * here), the query kept. */
   wfix_get(&f, "/old/5", NULL, &r);
   assert_int_equal(r.status, 301);
   assert_true(tresp_header(&r, "Location", v, sizeof(v)));
-  assert_string_equal(v, "/user/5/x");
+  assert_string_equal(v, "/user/5/x5");
+  tresp_free(&r);
+  wfix_get(&f, "/old/123456789?a=1&b=%20", NULL, &r);
+  assert_int_equal(r.status, 301);
+  assert_true(tresp_header(&r, "Location", v, sizeof(v)));
+  assert_string_equal(v, "/user/123456789/x123456789?a=1&b=%20");
+  tresp_free(&r);
+  wfix_get(&f, "/moved?q=2", NULL, &r);
+  assert_int_equal(r.status, 302);
+  assert_true(tresp_header(&r, "Location", v, sizeof(v)));
+  assert_string_equal(v, "/new?from=old&q=2");
   tresp_free(&r);
   wfix_stop(&f);
 
@@ -172,6 +184,11 @@ static void test_arguments(void **state) {
   tresp_free(&r);
   wfix_get(&f, "/form?a=only", NULL, &r);
   assert_string_equal(r.body, "a=only n=1 b=- q=-");
+  tresp_free(&r);
+  /* As Tornado: whitespace stripped from both ends, control characters
+   * (NUL too) turned to spaces, tabs and newlines inside kept. */
+  wfix_get(&f, "/form?a=%20%09pad%0A%20&b=x%00y%01z%09w&q=%00%1f", NULL, &r);
+  assert_string_equal(r.body, "a=pad n=1 b=x y z\tw q=");
   tresp_free(&r);
   wfix_stop(&f);
 }

@@ -307,8 +307,10 @@ static void wstart(wfix *f, gale_web_app_options *o) {
   assert_int_equal(gale_web_app_add(f->app, "/rstatus/([0-9]+)", &rstatus_class, NULL, NULL), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/longpoll", &lp_class, NULL, NULL), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/badcookie", &badcookie_class, NULL, NULL), GALE_OK);
-  static const gale_web_redirect_options ro = {.url = "/user/{0}/x", .permanent = true};
+  static const gale_web_redirect_options ro = {.url = "/user/{0}/x{0}"};
   assert_int_equal(gale_web_app_add(f->app, "/old/([0-9]+)", &gale_web_redirect_handler, (void *)&ro, NULL), GALE_OK);
+  static const gale_web_redirect_options ro_tmp = {.url = "/new?from=old", .temporary = true};
+  assert_int_equal(gale_web_app_add(f->app, "/moved", &gale_web_redirect_handler, (void *)&ro_tmp, NULL), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/bad(", &args_class, NULL, NULL), GALE_EINVAL);
   assert_int_equal(gale_web_app_add(f->app, "/dup", &args_class, NULL, "user"), GALE_EEXIST);
   wfix_listen(f, NULL);

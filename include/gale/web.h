@@ -222,7 +222,10 @@ GALE_EXPORT const char *gale_web_body(const gale_web_handler *h, size_t *len);
 
 /* Arguments from the query string and, for form bodies
  * (application/x-www-form-urlencoded and multipart/form-data), the body;
- * decoded.  get_argument returns the last value (Tornado) or `dflt`.
+ * decoded, and as Tornado's: control characters other than \t \n \v \f
+ * \r replaced by spaces, whitespace stripped from both ends (the raw
+ * forms: gale_web_query(), gale_web_body()).  get_argument returns the last
+ * value (Tornado) or `dflt`.
  * get_arguments fills up to `max` values in order and returns how many
  * there are in total.  The query_/body_ variants look only there.
  * Arguments are parsed on first use; a malformed body gives no body
@@ -390,7 +393,7 @@ GALE_EXPORT int gale_web_check_xsrf(gale_web_handler *h);
  * by extension; ETag (size and mtime) and Last-Modified with 304 answers to
  * If-None-Match / If-Modified-Since; one byte range (206 with
  * Content-Range, 416 when unsatisfiable); "?v=" in the URL gives a
- * Cache-Control of one year; paths escaping the root (.., symlinks out of
+ * Cache-Control max-age of ten years (Tornado's CACHE_MAX_AGE); paths escaping the root (.., symlinks out of
  * it) are refused with 403, missing files 404; directories serve
  * default_filename or 403.  File bodies go out with sendfile. */
 typedef struct gale_web_static_options {
@@ -404,11 +407,14 @@ GALE_EXPORT extern const gale_web_handler_class gale_web_static_handler;
  * string, or NULL (no static_path, no such file). */
 GALE_EXPORT char *gale_web_static_url(gale_web_app *app, const char *path);
 
-/* Redirects every request of the route to `url`; "{0}", "{1}"... in it are
- * replaced by the route's path arguments.  Status 301 (permanent) or 302. */
+/* Redirects every GET and HEAD of the route to `url`, as Tornado's
+ * RedirectHandler: "{0}", "{1}"... in it are replaced by the route's path
+ * arguments, and the request's query string is appended ("?" or "&").
+ * Status 301 unless `temporary` (302): a zeroed struct is Tornado's
+ * default. */
 typedef struct gale_web_redirect_options {
   const char *url;
-  bool permanent;  /* true: 301 (Tornado's default), false: 302 */
+  bool temporary;  /* false: 301 (Tornado's permanent=True), true: 302 */
 } gale_web_redirect_options;
 GALE_EXPORT extern const gale_web_handler_class gale_web_redirect_handler;
 
