@@ -70,6 +70,41 @@ static void test_routes(void **state) {
   assert_true(tresp_header(&r, "Location", v, sizeof(v)));
   assert_string_equal(v, "/new?from=old&q=2");
   tresp_free(&r);
+
+  /* @removeslash / @addslash: GET redirected with the query, other methods
+   * 404, the right form served, "/" left alone. */
+  wfix_get(&f, "/docs/?x=1", NULL, &r);
+  assert_int_equal(r.status, 301);
+  assert_true(tresp_header(&r, "Location", v, sizeof(v)));
+  assert_string_equal(v, "/docs?x=1");
+  tresp_free(&r);
+  wfix_get(&f, "/docs", NULL, &r);
+  assert_int_equal(r.status, 200);
+  assert_string_equal(r.body, "0:");
+  tresp_free(&r);
+  wfix_get(&f, "/", NULL, &r);
+  assert_int_equal(r.status, 200);
+  tresp_free(&r);
+  wfix_fetch(&f, "POST /docs/ HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", &r);
+  assert_int_equal(r.status, 404);
+  tresp_free(&r);
+  wfix_get(&f, "/dir", NULL, &r);
+  assert_int_equal(r.status, 301);
+  assert_true(tresp_header(&r, "Location", v, sizeof(v)));
+  assert_string_equal(v, "/dir/");
+  tresp_free(&r);
+  wfix_get(&f, "/dir/", NULL, &r);
+  assert_int_equal(r.status, 200);
+  tresp_free(&r);
+
+  /* ErrorHandler: its status for every method, POST included (no XSRF). */
+  wfix_get(&f, "/gone", NULL, &r);
+  assert_int_equal(r.status, 410);
+  assert_non_null(strstr(r.body, "410: Gone"));
+  tresp_free(&r);
+  wfix_fetch(&f, "POST /gone HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", &r);
+  assert_int_equal(r.status, 410);
+  tresp_free(&r);
   wfix_stop(&f);
 
   gale_web_app_options o;

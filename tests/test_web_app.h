@@ -309,6 +309,13 @@ static void wstart(wfix *f, gale_web_app_options *o) {
   assert_int_equal(gale_web_app_add(f->app, "/badcookie", &badcookie_class, NULL, NULL), GALE_OK);
   static const gale_web_redirect_options ro = {.url = "/user/{0}/x{0}"};
   assert_int_equal(gale_web_app_add(f->app, "/old/([0-9]+)", &gale_web_redirect_handler, (void *)&ro, NULL), GALE_OK);
+  static const gale_web_handler_class noslash = {.get = args_get, .post = args_get, .removeslash = true};
+  static const gale_web_handler_class slash = {.get = args_get, .addslash = true};
+  assert_int_equal(gale_web_app_add(f->app, "/docs/?", &noslash, NULL, NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f->app, "/", &noslash, NULL, NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f->app, "/dir/?", &slash, NULL, NULL), GALE_OK);
+  static const gale_web_error_options gone = {.status = 410};
+  assert_int_equal(gale_web_app_add(f->app, "/gone", &gale_web_error_handler, (void *)&gone, NULL), GALE_OK);
   static const gale_web_redirect_options ro_tmp = {.url = "/new?from=old", .temporary = true};
   assert_int_equal(gale_web_app_add(f->app, "/moved", &gale_web_redirect_handler, (void *)&ro_tmp, NULL), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/bad(", &args_class, NULL, NULL), GALE_EINVAL);

@@ -395,3 +395,14 @@ const gale_web_handler_class gale_web_redirect_handler = {
     .get = redirect_get,
     .head = redirect_get,
 };
+
+static void error_prepare(gale_web_handler *h) {
+  const gale_web_error_options *o = gale_web_handler_route_args(h);
+  gale_web_send_error(h, o ? o->status : 500);
+}
+
+const gale_web_handler_class gale_web_error_handler = {
+    .name = "ErrorHandler",
+    .prepare = error_prepare,
+    .no_xsrf_check = true,
+};

@@ -111,6 +111,12 @@ typedef struct gale_web_handler_class {
   int (*data_received)(gale_web_handler *h, const char *data, size_t len);
   /* Skip the XSRF check for this class even when the app enables it. */
   bool no_xsrf_check;
+  /* Tornado's @removeslash / @addslash, for every method of the class: a
+   * path ending in "/" (not ending in "/") is redirected with 301 to the
+   * path without (with) it, query kept, for GET and HEAD, and answers 404
+   * for other methods; none of the class's callbacks runs then.  Route
+   * a pattern that matches both forms ("/docs/?"). */
+  bool removeslash, addslash;
   /* Run initialize, prepare and the method in one coroutine per request
    * (see the top of this header).  Not with data_received:
    * gale_web_app_add() refuses the pair with GALE_EINVAL. */
@@ -417,6 +423,15 @@ typedef struct gale_web_redirect_options {
   bool temporary;  /* false: 301 (Tornado's permanent=True), true: 302 */
 } gale_web_redirect_options;
 GALE_EXPORT extern const gale_web_handler_class gale_web_redirect_handler;
+
+/* Answers every request of the route with the error page of `status`
+ * (400-599; else 500), as Tornado's ErrorHandler: route args are a
+ * gale_web_error_options.  Exempt from the XSRF check, so a POST gets the
+ * error rather than 403. */
+typedef struct gale_web_error_options {
+  int status;
+} gale_web_error_options;
+GALE_EXPORT extern const gale_web_handler_class gale_web_error_handler;
 
 /* The content type for a file name by its extension
  * ("text/html; charset=UTF-8"...), "application/octet-stream" otherwise.
