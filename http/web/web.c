@@ -50,10 +50,37 @@ void gale_web_app_free(gale_web_app *app) {
     app->hashes = n;
   }
   free(app->cookie_secret);
+  for (size_t i = 0; i < app->nkeys; i++) free((char *)app->keys[i].secret);
+  free(app->keys);
   free(app->static_path);
   free(app->static_url_prefix);
   free(app->server_header);
   free(app);
+}
+
+/* Copies the versioned cookie secrets; false for no memory or an invalid
+ * set (a negative version, an empty secret, no key of key_version). */
+static bool copy_keys(gale_web_app *app) {
+  gale_web_app_options *o = &app->opts;
+  if (!o->cookie_secrets || !o->ncookie_secrets) {
+    o->cookie_secrets = NULL;
+    o->ncookie_secrets = 0;
+    return true;
+  }
+  bool has_current = false;
+  app->keys = gale__calloc(o->ncookie_secrets, sizeof(*app->keys));
+  if (!app->keys) return false;
+  for (size_t i = 0; i < o->ncookie_secrets; i++) {
+    const gale_web_cookie_key *k = &o->cookie_secrets[i];
+    if (k->version < 0 || !k->secret || !*k->secret) return false;
+    app->keys[i].version = k->version;
+    app->keys[i].secret = strdup(k->secret);
+    app->nkeys = i + 1;
+    if (!app->keys[i].secret) return false;
+    if (k->version == o->key_version) has_current = true;
+  }
+  o->cookie_secrets = app->keys;
+  return has_current;
 }
 
 gale_web_app *gale_web_app_new(const gale_web_app_options *opts) {
@@ -66,6 +93,10 @@ gale_web_app *gale_web_app_new(const gale_web_app_options *opts) {
   gale_web_app_options *o = &app->opts;
   if (o->default_handler && !class_ok(o->default_handler)) {
     free(app);
+    return NULL;
+  }
+  if (!copy_keys(app)) {
+    gale_web_app_free(app);
     return NULL;
   }
   app->cookie_secret = dup_or_null(o->cookie_secret);

@@ -33,6 +33,8 @@ typedef struct gale__static_hash {
 struct gale_web_app {
   gale_web_app_options opts;   /* strings below are owned copies */
   char *cookie_secret;
+  gale_web_cookie_key *keys;   /* owned copies of opts.cookie_secrets */
+  size_t nkeys;
   char *static_path;
   char *static_url_prefix;
   char *server_header;

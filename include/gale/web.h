@@ -133,10 +133,24 @@ typedef struct gale_web_handler_class {
 
 /* Application settings.  gale_web_app_options_init() fills the defaults;
  * strings are copied by gale_web_app_new(). */
+/* One versioned cookie secret (Tornado's cookie_secret dict entry). */
+typedef struct gale_web_cookie_key {
+  int version;        /* >= 0 */
+  const char *secret;
+} gale_web_cookie_key;
+
 typedef struct gale_web_app_options {
   /* Secret for signed cookies and XSRF tokens (NULL: signed cookies fail
    * with GALE_ESTATE).  At least 16 bytes of randomness is sensible. */
   const char *cookie_secret;
+  /* Key rotation, as Tornado's cookie_secret dict with key_version: when
+   * set (copied by gale_web_app_new), cookies are signed with the secret
+   * of key_version and verified with the secret of the version each
+   * cookie names, so old cookies stay valid while a key is retired.  Takes
+   * the place of cookie_secret for signed cookies. */
+  const gale_web_cookie_key *cookie_secrets;
+  size_t ncookie_secrets;
+  int key_version;
   bool xsrf_cookies;             /* false: check _xsrf on POST/PUT/PATCH/DELETE */
   /* Handler for paths no route matches (NULL: 404 page). */
   const gale_web_handler_class *default_handler;
@@ -355,7 +369,8 @@ GALE_EXPORT int gale_web_clear_cookie(gale_web_handler *h, const char *name, con
 /* Signed cookies (Tornado's set_secure_cookie, in its version 2 format so
  * Tornado and gale sharing a secret read each other's cookies:
  * "2|1:0|<len>:<timestamp>|<len>:<name>|<len>:<base64 value>|<hex HMAC-SHA256>"
- * keyed with the app's cookie_secret, compared in constant time).  The
+ * keyed with the app's cookie_secret, or the key_version key of its
+ * cookie_secrets, compared in constant time).  The
  * value may be any bytes (NUL-terminated here).  expires_days as in
  * gale_web_cookie_options (0: session, Tornado's default is 30).
  * set: GALE_OK, GALE_ESTATE (no cookie_secret), GALE_EINVAL, GALE_ENOMEM. */
@@ -375,6 +390,16 @@ GALE_EXPORT char *gale_web_signed_value_create(const char *secret, const char *n
 GALE_EXPORT char *gale_web_signed_value_decode(const char *secret, const char *name,
                                                const char *signed_value, double max_age_days,
                                                time_t now);
+/* The same with a key version: _create_key writes `key_version` into the
+ * value; _decode_keys verifies with the key of the version the value names
+ * (NULL when there is none).  The plain forms write version 0 and ignore
+ * the version, as Tornado with a single secret. */
+GALE_EXPORT char *gale_web_signed_value_create_key(const char *secret, int key_version,
+                                                   const char *name, const char *value,
+                                                   time_t now);
+GALE_EXPORT char *gale_web_signed_value_decode_keys(const gale_web_cookie_key *keys, size_t nkeys,
+                                                    const char *name, const char *signed_value,
+                                                    double max_age_days, time_t now);
 
 /* ---- XSRF ------------------------------------------------------------------ */
 
