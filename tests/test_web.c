@@ -473,6 +473,55 @@ static void test_allocation_failures(void **state) {
   assert_true(checked > 10);
 }
 
+static void named_get(gale_web_handler *h) {
+  gale_web_write_str(h, gale_web_handler_route_args(h));
+}
+static const gale_web_handler_class named_class = {.get = named_get};
+
+/* Tornado's add_handlers: host routes first, case and port ignored, then
+ * the routes for any host. */
+static void test_host_routing(void **state) {
+  (void)state;
+  wfix f;
+  wfix_open(&f, NULL);
+  assert_int_equal(gale_web_app_add(f.app, "/x", &named_class, "any", NULL), GALE_OK);
+  assert_int_equal(gale_web_app_set_host(f.app, "api\\.example\\.com"), GALE_OK);
+  assert_int_equal(gale_web_app_add(f.app, "/x", &named_class, "api", NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f.app, "/only", &named_class, "api-only", NULL), GALE_OK);
+  assert_int_equal(gale_web_app_set_host(f.app, "(www\\.)?example\\.com|\\[::1\\]"), GALE_OK);
+  assert_int_equal(gale_web_app_add(f.app, "/x", &named_class, "www", NULL), GALE_OK);
+  assert_int_equal(gale_web_app_set_host(f.app, "bad("), GALE_EINVAL);
+  assert_int_equal(gale_web_app_set_host(f.app, NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f.app, "/late", &named_class, "late", NULL), GALE_OK);
+  wfix_listen(&f, NULL);
+  static const struct {
+    const char *host, *path;
+    int status;
+    const char *body;
+  } cases[] = {
+      {"api.example.com", "/x", 200, "api"},
+      {"API.Example.COM:8080", "/x", 200, "api"},
+      {"api.example.com", "/only", 200, "api-only"},
+      {"www.example.com", "/x", 200, "www"},
+      {"example.com", "/x", 200, "www"},
+      {"[::1]:80", "/x", 200, "www"},
+      {"other.example.com", "/x", 200, "any"},
+      {"api.example.com.evil", "/x", 200, "any"}, /* anchored at the end */
+      {"other.example.com", "/only", 404, NULL},
+      {"api.example.com", "/late", 200, "late"}, /* falls through to any host */
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    char raw[256];
+    snprintf(raw, sizeof(raw), "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", cases[i].path, cases[i].host);
+    tresp r;
+    wfix_fetch(&f, raw, &r);
+    if (r.status != cases[i].status) fail_msg("%s%s: %d", cases[i].host, cases[i].path, r.status);
+    if (cases[i].body) assert_string_equal(r.body, cases[i].body);
+    tresp_free(&r);
+  }
+  wfix_stop(&f);
+}
+
 #define WEB_TESTS \
   cmocka_unit_test(test_routes), \
   cmocka_unit_test(test_response_api), \
@@ -484,7 +533,8 @@ static void test_allocation_failures(void **state) {
   cmocka_unit_test(test_stream_request_body), \
   cmocka_unit_test(test_redirect_statuses), \
   cmocka_unit_test(test_longpoll_client_gone), \
-  cmocka_unit_test(test_head_answers)
+  cmocka_unit_test(test_head_answers), \
+  cmocka_unit_test(test_host_routing)
 
 int main(void) {
   const struct CMUnitTest tests[] = {WEB_TESTS, cmocka_unit_test(test_allocation_failures)};

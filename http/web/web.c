@@ -42,6 +42,8 @@ void gale_web_app_free(gale_web_app *app) {
     free(app->routes[i].name);
   }
   free(app->routes);
+  for (size_t i = 0; i < app->nhosts; i++) pcre2_code_free(app->hosts[i]);
+  free(app->hosts);
   if (app->md) pcre2_match_data_free(app->md);
   while (app->hashes) {
     gale__static_hash *n = app->hashes->next;
@@ -189,6 +191,7 @@ int gale_web_app_add(gale_web_app *app, const char *pattern, const gale_web_hand
   r->cls = cls;
   r->args = route_args;
   r->ngroups = ngroups;
+  r->host = app->host;
   /* A pattern without regex syntax matches only itself: compare strings
    * (the regex is still compiled, for reverse_url and path_kwarg). */
   r->literal = pattern[strcspn(pattern, "\\^$.|?*+()[]{}")] == '\0';
@@ -208,6 +211,32 @@ int gale_web_app_add(gale_web_app *app, const char *pattern, const gale_web_hand
     app->md = md;
   }
   app->nroutes++;
+  return GALE_OK;
+}
+
+int gale_web_app_set_host(gale_web_app *app, const char *host_pattern) {
+  if (!app) return GALE_EINVAL;
+  if (!host_pattern) {
+    app->host = NULL;
+    return GALE_OK;
+  }
+  int err;
+  PCRE2_SIZE off;
+  pcre2_code *re = pcre2_compile((PCRE2_SPTR)host_pattern, PCRE2_ZERO_TERMINATED,
+                                 PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_CASELESS, &err, &off,
+                                 NULL);
+  if (!re) {
+    gale_log_error("app", "bad host pattern \"%s\" at offset %zu", host_pattern, (size_t)off);
+    return GALE_EINVAL;
+  }
+  pcre2_code **hosts = gale__realloc(app->hosts, (app->nhosts + 1) * sizeof(*hosts));
+  if (!hosts) {
+    pcre2_code_free(re);
+    return GALE_ENOMEM;
+  }
+  app->hosts = hosts;
+  app->hosts[app->nhosts++] = re;
+  app->host = re;
   return GALE_OK;
 }
 
@@ -552,26 +581,57 @@ static bool fix_slash(gale_web_handler *h, const char *path, size_t plen) {
   return true;
 }
 
+/* The request's host name as Tornado's HostMatches sees it: the Host
+ * header without its port (an IPv6 literal keeps its brackets), lowercase
+ * ASCII.  Returns its length (0 when absent or too long). */
+static size_t host_name(const char *host, char *out, size_t cap) {
+  if (!host) return 0;
+  size_t n = strlen(host);
+  if (host[0] == '[') {
+    const char *close = memchr(host, ']', n);
+    n = close ? (size_t)(close - host) + 1 : n;
+  } else {
+    const char *colon = memchr(host, ':', n);
+    if (colon) n = (size_t)(colon - host);
+  }
+  if (n >= cap) return 0;
+  for (size_t i = 0; i < n; i++) out[i] = (char)(host[i] >= 'A' && host[i] <= 'Z' ? host[i] + 32 : host[i]);
+  out[n] = '\0';
+  return n;
+}
+
+static bool host_matches(gale_web_app *app, pcre2_code *re, const char *host, size_t hlen) {
+  return pcre2_match(re, (PCRE2_SPTR)host, hlen, 0, 0, app->md, NULL) >= 0;
+}
+
 static gale_web_handler *route_request(gale_web_app *app, gale_http_server_request *req) {
   gale_web_handler *h = gale__web_handler_new(app, req);
   if (!h) return NULL;
   const char *path = req->path;
   size_t plen = strlen(path);
-  for (size_t i = 0; i < app->nroutes; i++) {
-    gale__route *r = &app->routes[i];
-    if (r->literal) {
-      if (strcmp(r->pattern, path) != 0) continue;
-    } else if (pcre2_match(r->re, (PCRE2_SPTR)path, plen, 0, 0, app->md, NULL) < 0) {
-      continue;
+  /* As Tornado's add_handlers: routes of a matching host pattern first, in
+   * the order added, then the routes for any host. */
+  char host[256];
+  size_t hlen = app->nhosts ? host_name(req->host, host, sizeof(host)) : 0;
+  for (int pass = app->nhosts ? 0 : 1; pass < 2 && !h->cls; pass++) {
+    for (size_t i = 0; i < app->nroutes; i++) {
+      gale__route *r = &app->routes[i];
+      if (pass == 0 ? !r->host || !host_matches(app, r->host, host, hlen) : r->host != NULL)
+        continue;
+      if (r->literal) {
+        if (strcmp(r->pattern, path) != 0) continue;
+      } else if (pcre2_match(r->re, (PCRE2_SPTR)path, plen, 0, 0, app->md, NULL) < 0) {
+        continue;
+      }
+      h->route = r;
+      h->cls = r->cls;
+      h->route_args = r->args;
+      if (set_path_args(h, path, app->md, r->ngroups) != GALE_OK) {
+        h->cls = &not_found_class;
+        gale_web_send_error(h, 500);
+      }
+      break;
     }
-    h->route = r;
-    h->cls = r->cls;
-    h->route_args = r->args;
-    if (set_path_args(h, path, app->md, r->ngroups) != GALE_OK) {
-      h->cls = &not_found_class;
-      gale_web_send_error(h, 500);
-    }
-    break;
   }
   if (!h->cls) {
     if (app->opts.default_handler) {

@@ -19,6 +19,7 @@ typedef struct gale__route {
   char *name;
   uint32_t ngroups;
   bool literal;                /* no regex syntax: matched with strcmp */
+  pcre2_code *host;            /* the app's host pattern when added, or NULL */
   void (*args_free)(void *args); /* frees args with the app (WebSocket routes) */
 } gale__route;
 
@@ -41,6 +42,9 @@ struct gale_web_app {
   gale__route *routes;
   size_t nroutes, cap;
   pcre2_match_data *md;
+  pcre2_code **hosts;          /* every host pattern set (routes point in) */
+  size_t nhosts;
+  pcre2_code *host;            /* the one routes are added under, or NULL */
   gale_web_static_options static_opts;
   gale__static_hash *hashes;
   size_t nhashes;

@@ -183,6 +183,15 @@ GALE_EXPORT int gale_web_app_add(gale_web_app *app, const char *pattern,
                                  const gale_web_handler_class *cls, void *route_args,
                                  const char *name);
 
+/* Tornado's add_handlers(host_pattern, ...): routes added after this call
+ * serve only requests whose host name (the Host header without its port,
+ * compared without case) matches `host_pattern`, a PCRE2 regex anchored
+ * at both ends ("(www\\.)?example\\.com"); NULL goes back to routes for any
+ * host (the default).  Routing tries the routes of every matching host
+ * pattern first, in the order added, then those for any host.  Returns
+ * GALE_OK, GALE_EINVAL (NULL app, bad regex: logged), GALE_ENOMEM. */
+GALE_EXPORT int gale_web_app_set_host(gale_web_app *app, const char *host_pattern);
+
 /* Builds the path of route `name` with its groups replaced, in order, by
  * the `nargs` strings (percent-encoded here).  Works for patterns whose
  * groups are not nested and whose literal parts are plain text (escapes like
