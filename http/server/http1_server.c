@@ -183,6 +183,13 @@ static void arm_timer(gale__h1_conn *c, bool header) {
   double t = header ? c->server->opts.header_timeout : c->server->opts.body_timeout;
   gale_http_server_request *req = c->req;
   if (req->timer || t <= 0) return;
+  /* The first request's head is due header_timeout after the accept
+   * (nginx's client_header_timeout), not after its first byte: last_active
+   * still holds the accept time then. */
+  if (header && c->requests == 0) {
+    t -= gale_loop_time(c->server->loop) - c->last_active;
+    if (t < 0) t = 0;
+  }
   req->timer_is_header = header;
   gale_loop_call_later(c->server->loop, t, conn_timer_fired, c, &req->timer);
 }
@@ -415,7 +422,11 @@ static int step_done(gale__h1_conn *c) {
     close_after_flush(c);
     return STEP_STOP;
   }
-  conn_to(c, GALE__CONN_HEAD); /* last_active: set when conn_process began */
+  /* last_active was set when conn_process began, except on a connection's
+   * first request, where it keeps the accept time for the header deadline:
+   * keep-alive idleness counts from now. */
+  if (c->requests == 1) c->last_active = gale_loop_time(c->server->loop);
+  conn_to(c, GALE__CONN_HEAD);
   return STEP_CONTINUE;
 }
 
@@ -442,7 +453,8 @@ void gale__conn_peer_ip(gale__h1_conn *c, char *buf, size_t len) {
 
 static void conn_process(gale__h1_conn *c) {
   if (c->processing || c->closed) return;
-  c->last_active = gale_loop_time(c->server->loop);
+  /* Before the first request the accept time stays (arm_timer). */
+  if (c->requests) c->last_active = gale_loop_time(c->server->loop);
   c->processing = true;
   c->refs++;
   c->server->busy++;

@@ -120,15 +120,19 @@ size_t gale_http_server_connection_count(const gale_http_server *server) {
   return server ? server->nconns : 0;
 }
 
-/* Closes keep-alive connections idle past idle_connection_timeout, and
- * starts the write deadline of connections whose output is stuck: one sweep
- * over the list a few times per timeout instead of a timer in every
- * connection, so an idle connection costs no timer memory. */
+/* Closes keep-alive connections idle past idle_connection_timeout and new
+ * ones that sent nothing within header_timeout of the accept (silently, as
+ * nginx does: there is no request to answer), and starts the write deadline
+ * of connections whose output is stuck: one sweep over the list a few times
+ * per timeout instead of a timer in every connection, so an idle
+ * connection costs no timer memory. */
 static void sweep_idle(gale_loop *loop, void *arg) {
   gale_http_server *server = arg;
-  double now = gale_loop_time(loop), limit = server->opts.idle_connection_timeout;
+  double now = gale_loop_time(loop), idle = server->opts.idle_connection_timeout;
+  double header = server->opts.header_timeout;
   for (gale__h1_conn *c = server->conns, *next; c; c = next) {
     next = c->next;
+    double limit = c->requests ? idle : header;
     if (limit > 0 && gale__conn_is_idle(c) && now - c->last_active >= limit)
       gale__conn_close(c);
     else if (server->opts.write_timeout > 0)
@@ -138,10 +142,12 @@ static void sweep_idle(gale_loop *loop, void *arg) {
 
 static void start_sweeper(gale_http_server *server) {
   double idle = server->opts.idle_connection_timeout, wt = server->opts.write_timeout;
-  if (server->sweeper || (idle <= 0 && wt <= 0) || !server->loop) return;
+  double header = server->opts.header_timeout;
+  if (server->sweeper || (idle <= 0 && wt <= 0 && header <= 0) || !server->loop) return;
   double every = 1;
   if (idle > 0 && idle / 8 < every) every = idle / 8;
   if (wt > 0 && wt / 8 < every) every = wt / 8;
+  if (header > 0 && header / 8 < every) every = header / 8;
   if (every < 0.02) every = 0.02;
   if (gale_periodic_new(server->loop, every, 0, sweep_idle, server, &server->sweeper) == GALE_OK)
     gale_periodic_start(server->sweeper);

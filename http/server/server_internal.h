@@ -152,7 +152,9 @@ typedef struct gale__h1_conn {
   gale_stream *stream;
   struct gale__h1_conn *prev, *next;
   gale_http_server_request *req; /* current request or NULL */
-  double last_active;            /* loop time of the last request activity */
+  double last_active;            /* loop time of the accept until the first
+                                    request ends, then of the last request
+                                    activity */
   unsigned requests;
   uint16_t refs;                 /* stream open + scheduled callbacks + busy */
   uint8_t state;                 /* gale__conn_state, moved by conn_to() */

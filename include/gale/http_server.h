@@ -86,14 +86,23 @@ typedef struct gale_http_server_options {
   size_t max_header_count;      /* 100: header fields; 431 past it */
   uint64_t max_body_size;       /* 100 MiB (buffered or streamed; after
                                    inflation when decompressing); 413 */
-  double header_timeout;        /* 60 s from a request's first byte to the end
-                                   of its header section (slowloris); 0 = none */
+  double header_timeout;        /* 60 s (nginx's client_header_timeout) for a
+                                   request's header section (slowloris): a
+                                   connection's first request counts from the
+                                   accept, so a connection that never sends a
+                                   byte is closed (silently) after it; later
+                                   requests count from their first byte.  A
+                                   head begun and not finished gets 408.
+                                   Tornado has none of its own (it waits
+                                   idle_connection_timeout, 3600 s).
+                                   0 = none */
   double body_timeout;          /* 60 s without body progress; 0 = none */
   double write_timeout;         /* 60 s without any byte of a pending response
                                    leaving (a client that stopped reading):
                                    the connection closes (checked by the same
                                    sweep as idle_connection_timeout); 0 = none */
-  double idle_connection_timeout; /* 3600 s (Tornado) idle between requests
+  double idle_connection_timeout; /* 3600 s (Tornado; nginx's keepalive_timeout
+                                   is 75 s) idle between keep-alive requests
                                    (checked by one sweep of the connections
                                    a few times per timeout, at most 1 s
                                    apart: no timer per connection) */
