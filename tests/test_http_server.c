@@ -379,6 +379,76 @@ static void test_defaults(void **state) {
   assert_true(o.write_timeout > 0);
   assert_true(o.max_requests_per_connection > 0);
   assert_true(o.access_log);
+  assert_int_equal(o.max_connections, 10000);
+  assert_true(o.tls_handshake_timeout == 20);
+}
+
+/* max_connections reaches the TCP server: past it the server stops
+ * accepting (the third client waits in the backlog, unanswered but not
+ * closed) and takes it once a slot is free. */
+static void test_max_connections(void **state) {
+  (void)state;
+  gale_http_server_options o;
+  gale_http_server_options_init(&o);
+  o.max_connections = 2;
+  server_fx f;
+  sf_start(&f, &o);
+  tclient c[3];
+  for (int i = 0; i < 3; i++) {
+    tc_open(&c[i], f.port);
+    tc_send(&c[i], "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  }
+  TH_RUN_UNTIL(f.loop, (tc_poll(&c[0]), tc_poll(&c[1]), tc_count(&c[0]) + tc_count(&c[1]) == 2),
+               5);
+  th_run_for(f.loop, 0.2);
+  tc_poll(&c[2]);
+  assert_int_equal(c[2].len, 0);
+  assert_false(c[2].eof);
+  assert_int_equal(gale_http_server_connection_count(f.server), 2);
+  assert_int_equal(gale_tcp_server_connection_count(gale_http_server_tcp(f.server)), 2);
+  tc_close(&c[0]);
+  TH_RUN_UNTIL(f.loop, (tc_poll(&c[2]), tc_count(&c[2]) == 1), 5);
+  assert_int_equal(f.requests, 3);
+  tc_close(&c[1]);
+  tc_close(&c[2]);
+  sf_stop(&f);
+}
+
+/* tls_handshake_timeout reaches the TCP server: a client that opens a
+ * connection and never says hello is dropped after it (the default is
+ * 20 s). */
+static void test_tls_handshake_timeout(void **state) {
+  (void)state;
+  th_require_program("openssl");
+  char *dir = th_mkdtemp();
+  assert_int_equal(th_system("cd %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+                             "-noenc -keyout key.pem -out cert.pem -subj /CN=localhost -days 2 "
+                             ">/dev/null 2>&1",
+                             dir),
+                   0);
+  char cert[600], key[600];
+  snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+  snprintf(key, sizeof(key), "%s/key.pem", dir);
+  int fds_before = th_count_fds();
+  gale_tls_ctx *tls = NULL;
+  assert_int_equal(gale_tls_ctx_new_server(cert, key, NULL, &tls), GALE_OK);
+  gale_http_server_options o;
+  gale_http_server_options_init(&o);
+  o.tls = tls;
+  o.tls_handshake_timeout = 0.3;
+  server_fx f;
+  sf_start(&f, &o);
+  f.fds_before = fds_before;
+  tclient c;
+  tc_open(&c, f.port);
+  double t0 = th_now();
+  TH_RUN_UNTIL(f.loop, (tc_poll(&c), c.eof), 5);
+  assert_true(th_now() - t0 >= 0.25);
+  assert_int_equal(f.requests, 0);
+  tc_close(&c);
+  sf_stop(&f);
+  gale_tls_ctx_unref(tls);
+  th_rmtree(dir);
 }
 
 static void close_frees_server(gale_http_server_request *req, int status, void *arg) {
@@ -472,6 +542,8 @@ int main(void) {
       cmocka_unit_test(test_async_and_close),
       cmocka_unit_test(test_xheaders),
       cmocka_unit_test(test_graceful_shutdown),
+      cmocka_unit_test(test_max_connections),
+      cmocka_unit_test(test_tls_handshake_timeout),
       cmocka_unit_test(test_access_log),
       cmocka_unit_test(test_free_in_callback),
       cmocka_unit_test(test_https),

@@ -25,6 +25,8 @@ void gale_http_server_options_init(gale_http_server_options *opts) {
   opts->idle_connection_timeout = 3600;
   opts->max_requests_per_connection = 100000;
   opts->access_log = true;
+  opts->max_connections = 10000;
+  opts->tls_handshake_timeout = GALE_TLS_DEFAULT_HANDSHAKE_TIMEOUT;
 }
 
 static void free_trusted(gale_http_server *server) {
@@ -48,7 +50,7 @@ int gale_http_server_new(gale_loop *loop, const gale_http_server_options *opts,
   if (o->max_header_size < 256 || o->max_header_size > UINT32_MAX || o->max_uri_size < 16 ||
       o->max_uri_size > o->max_header_size || o->max_header_count < 1 ||
       o->max_header_count > 100000 || o->header_timeout < 0 || o->body_timeout < 0 ||
-      o->write_timeout < 0 || o->idle_connection_timeout < 0) {
+      o->write_timeout < 0 || o->idle_connection_timeout < 0 || o->tls_handshake_timeout < 0) {
     free(server);
     return GALE_EINVAL;
   }
@@ -87,6 +89,8 @@ int gale_http_server_new(gale_loop *loop, const gale_http_server_options *opts,
   gale_tcp_server_options topts;
   gale_tcp_server_options_init(&topts);
   topts.tls = o->tls;
+  topts.max_connections = o->max_connections;
+  topts.tls_handshake_timeout = o->tls_handshake_timeout; /* 0: none, as there */
   int rc = gale_tcp_server_new(loop, &topts, gale__server_tcp_stream, server, &server->tcp);
   if (rc != GALE_OK) {
     free_trusted(server);

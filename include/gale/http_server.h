@@ -124,6 +124,19 @@ typedef struct gale_http_server_options {
                                    domain at INFO (skipped when INFO is off) */
   gale_tls_ctx *tls;            /* NULL: plain HTTP; borrowed, must outlive
                                    the server */
+  /* Limits of the TCP server underneath (gale/tcp_server.h). */
+  size_t max_connections;       /* 10000 open connections (TLS handshakes
+                                   included; Tornado has no limit, nginx's
+                                   worker_connections defaults to 512 per
+                                   worker).  At the limit the server stops
+                                   accepting (new clients wait in the listen
+                                   backlog) instead of accepting and closing,
+                                   and resumes as connections close.
+                                   0 = no limit */
+  double tls_handshake_timeout; /* 20 s (GALE_TLS_DEFAULT_HANDSHAKE_TIMEOUT;
+                                   nginx's ssl_handshake_timeout is 60 s):
+                                   a TLS client that has not finished its
+                                   handshake by then is dropped.  0 = none */
 } gale_http_server_options;
 
 /* Fills `opts` with the defaults above. */
@@ -149,7 +162,7 @@ GALE_EXPORT int gale_http_server_listen(gale_http_server *server, int port, cons
 GALE_EXPORT int gale_http_server_port(const gale_http_server *server);
 
 /* The underlying TCP server (borrowed), for bind_sockets / add_sockets /
- * start(n) (forked workers) / max connections. */
+ * start(n) (forked workers); its limits come from the options above. */
 GALE_EXPORT gale_tcp_server *gale_http_server_tcp(gale_http_server *server);
 
 /* Graceful shutdown: stops accepting, closes idle keep-alive connections at
