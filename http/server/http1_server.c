@@ -246,6 +246,10 @@ static int body_failed(gale__h1_conn *c, int rc) {
   if (c->closed) return STEP_STOP;
   int status = rc == GALE_ENOMEM ? 500 : gale_h1_error_status(rc, NULL);
   if (rc == GALE_EHTTP_DECOMPRESS) status = 400;
+  if (rc == GALE_ELIMIT) {
+    gale__conn_fail(c, 503, "the server's request body buffer is full");
+    return STEP_STOP;
+  }
   gale__conn_fail(c, status, gale_strerror(rc));
   return STEP_STOP;
 }
@@ -294,7 +298,8 @@ static int step_body(gale__h1_conn *c) {
       }
       return body_failed(c, drc == GALE_ENOMEM ? GALE_ENOMEM
                             : drc == GALE_EHTTP_BODY_TOO_LARGE ? drc
-                            : drc == GALE_EHTTP_DECOMPRESS ? drc : GALE_EHTTP_PARSE);
+                            : drc == GALE_EHTTP_DECOMPRESS || drc == GALE_ELIMIT ? drc
+                            : GALE_EHTTP_PARSE);
     }
     if (rc == GALE_H1_BODY_DONE) return body_complete(c);
   }
@@ -308,6 +313,10 @@ static int start_body(gale__h1_conn *c, const char *buf, size_t avail) {
   if (m->content_gzip && c->server->opts.decompress_request) {
     int rc = gale__gzip_new(&req->inflate, GALE_GZIP_DECOMPRESS, 0, c->server->limits.max_body_size);
     if (rc != GALE_OK) return body_failed(c, rc);
+  } else if (m->body_kind == GALE_H1_BODY_LENGTH && !req->streaming &&
+             gale__request_body_reserve(req, m->content_length) != GALE_OK) {
+    /* Refused before a byte of it is read (and before 100 Continue). */
+    return body_failed(c, GALE_ELIMIT);
   }
   /* Fast path: a whole Content-Length body already here, next to the head
    * it belongs to (typical small POSTs). */

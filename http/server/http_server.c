@@ -26,6 +26,7 @@ void gale_http_server_options_init(gale_http_server_options *opts) {
   opts->max_requests_per_connection = 100000;
   opts->access_log = true;
   opts->max_connections = 10000;
+  opts->max_body_buffer = (size_t)256 << 20;
   opts->tls_handshake_timeout = GALE_TLS_DEFAULT_HANDSHAKE_TIMEOUT;
 }
 

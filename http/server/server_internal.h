@@ -102,6 +102,8 @@ struct gale_http_server_request {
   /* Body. */
   gale_h1_body body_dec;
   gale_gzip *inflate;          /* decompress_request */
+  size_t body_charged;         /* bytes of the server's max_body_buffer
+                                  this request holds (server->body_buffered) */
   double progress_time;        /* last body progress (body timeout) */
   size_t consumed;             /* input bytes of this request not yet
                                   drained (head parsed in place) */
@@ -178,6 +180,8 @@ struct gale_http_server {
   gale_h1_limits limits;
 
   gale__h1_conn *conns;        /* every open connection */
+  size_t body_buffered;        /* bytes charged by buffered request bodies
+                                  (opts.max_body_buffer) */
   size_t nconns;
   gale_http_server_request *free_reqs;
   size_t nfree_reqs;
@@ -230,8 +234,14 @@ static inline bool gale__request_body_done(const gale_http_server_request *req) 
 /* GALE_OK if the response may still take bytes, else GALE_EINVAL (no
  * request), GALE_ESTATE (finished) or GALE_ECLOSED. */
 GALE_INTERNAL int gale__request_check_writable(const gale_http_server_request *req);
+/* Appends to the buffered body, charging its storage to the server's
+ * max_body_buffer: GALE_ELIMIT (nothing appended) when that would pass it. */
 GALE_INTERNAL int gale__request_body_append(gale_http_server_request *req, const char *data,
                                             size_t len);
+/* Charges a buffered body of `length` bytes (a Content-Length) to the
+ * server's max_body_buffer at once, so a body admitted is never refused
+ * half-way: GALE_ELIMIT when it would pass the cap. */
+GALE_INTERNAL int gale__request_body_reserve(gale_http_server_request *req, uint64_t length);
 
 /* http1_server.c */
 GALE_INTERNAL int gale__conn_new(gale_http_server *server, gale_stream *stream,

@@ -124,6 +124,9 @@ void gale__request_free(gale_http_server_request *req) {
   req->inflate = NULL;
   gale__gzip_free(req->deflate);
   req->deflate = NULL;
+  server->body_buffered -= req->body_charged;
+  req->body_charged = 0;
+  req->body.max = 0;
   if (req->body.cap > BODY_KEEP_MAX) gale_buf_release(&req->body);
   if (req->paths.cap > PATHS_KEEP_MAX) gale_buf_release(&req->paths);
   gale_buf_reset(&req->body);

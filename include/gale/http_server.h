@@ -86,6 +86,19 @@ typedef struct gale_http_server_options {
   size_t max_header_count;      /* 100: header fields; 431 past it */
   uint64_t max_body_size;       /* 100 MiB (buffered or streamed; after
                                    inflation when decompressing); 413 */
+  size_t max_body_buffer;       /* 256 MiB: the storage of buffered request
+                                   bodies across all connections of the
+                                   server, so many slow uploads cannot grow
+                                   the process without bound.  A body with a
+                                   Content-Length is charged in full when its
+                                   head arrives (an admitted body is never
+                                   cut off half-way); a chunked or gzipped
+                                   one as it grows.  A body that would pass
+                                   the cap gets 503 and its connection closes;
+                                   the others go on.  Streamed bodies
+                                   (headers_cb) are not counted.  The charge
+                                   is released when the request is freed.
+                                   0 = no limit */
   double header_timeout;        /* 60 s (nginx's client_header_timeout) for a
                                    request's header section (slowloris): a
                                    connection's first request counts from the
