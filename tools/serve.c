@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +19,9 @@ static void usage(FILE *out) {
         "Serves DIR (default: the current directory) over HTTP: files with their\n"
         "content type, ranges and conditional GETs; index.html for a directory, or a\n"
         "listing of it.  One access log line per request on stderr.  Ctrl-C or\n"
-        "SIGTERM stops it (exit 0).\n"
+        "SIGTERM stops it gracefully: no new connections, idle ones closed, requests\n"
+        "and downloads in flight get up to 30 s to finish, then exit 0; a second\n"
+        "signal stops at once.\n"
         "  -p, --port PORT       port to listen on (default 8000; 0 picks a free one)\n"
         "  -b, --bind ADDRESS    address to listen on (default: all interfaces)\n"
         "      --no-listing      answer 403 for directories without index.html\n"
@@ -39,6 +42,38 @@ static void serve_get(gale_web_handler *h) {
 }
 
 static const gale_web_handler_class serve_handler = {.name = "ServeHandler", .get = serve_get};
+
+#define DRAIN_TIMEOUT 30.0 /* seconds in-flight requests get to finish on a stop */
+
+/* SIGTERM / SIGINT: the first stops accepting and lets what is in flight
+ * finish (at most DRAIN_TIMEOUT), the second stops now. */
+typedef struct serve_stop {
+  gale_loop *loop;
+  gale_http_server *server;
+  int signals;
+  bool quiet;
+} serve_stop;
+
+static void drained(gale_http_server *server, void *arg) {
+  (void)server;
+  gale_loop_stop(((serve_stop *)arg)->loop);
+}
+
+static void on_stop_signal(gale_signal *sig, int signum, void *arg) {
+  (void)sig;
+  serve_stop *st = arg;
+  if (st->signals++ || !st->server ||
+      gale_http_server_shutdown(st->server, DRAIN_TIMEOUT, drained, st) != GALE_OK) {
+    if (!st->quiet) fprintf(stderr, "gale serve: %s: stopping now\n", strsignal(signum));
+    gale_loop_stop(st->loop);
+    return;
+  }
+  if (!st->quiet)
+    fprintf(stderr,
+            "gale serve: %s: stopping: no new connections; %zu open ones get up to %.0f s to "
+            "finish (signal again to stop now)\n",
+            strsignal(signum), gale_http_server_connection_count(st->server), DRAIN_TIMEOUT);
+}
 
 int cli_serve_main(int argc, char **argv) {
   static const struct option opts[] = {{"port", required_argument, NULL, 'p'},
@@ -85,8 +120,11 @@ int cli_serve_main(int argc, char **argv) {
   gale_web_app_options_init(&ao);
   gale_web_app *app = loop ? gale_web_app_new(&ao) : NULL;
   gale_http_server *server = NULL;
+  serve_stop stop = {.loop = loop, .quiet = quiet};
+  gale_signal *sigterm = NULL, *sigint = NULL;
   if (!app || gale_web_app_add(app, "/(.*)", &serve_handler, &route, NULL) != GALE_OK ||
-      gale_loop_stop_on_signals(loop) != GALE_OK) {
+      gale_signal_new(loop, SIGTERM, on_stop_signal, &stop, &sigterm) != GALE_OK ||
+      gale_signal_new(loop, SIGINT, on_stop_signal, &stop, &sigint) != GALE_OK) {
     fprintf(stderr, "gale serve: out of memory\n");
     rc = CLI_EXIT_NOMEM;
   } else if ((rc = gale_web_app_listen(app, loop, (int)port, address, NULL, &server)) != GALE_OK) {
@@ -99,10 +137,16 @@ int cli_serve_main(int argc, char **argv) {
     fprintf(stderr, "Serving %s on http://%s%s%s:%d/ (Ctrl-C to stop)\n", root, v6 ? "[" : "",
             shown, v6 ? "]" : "", gale_http_server_port(server));
     fflush(stderr);
+    stop.server = server;
     rc = gale_loop_run(loop) == GALE_OK ? CLI_OK : CLI_EXIT_FAILED;
     if (!quiet) fprintf(stderr, "gale serve: stopped\n");
   }
+  gale_signal_free(sigterm);
+  gale_signal_free(sigint);
   gale_http_server_free(server);
+  /* Connections cut by a second signal finish closing, and the server's
+   * memory goes with the last of them, on the loop's next turns. */
+  for (int i = 0; loop && i < 3; i++) gale_loop_run_once(loop, 0);
   gale_web_app_free(app);
   gale_loop_free(loop);
   return rc;

@@ -55,9 +55,15 @@ struct evbuffer *gale__conn_output(gale__h1_conn *c) {
   return gale__stream_output(c->stream);
 }
 
-bool gale__conn_is_idle(const gale__h1_conn *c) {
-  return !c->req && c->state == GALE__CONN_HEAD && c->stream &&
+/* Between requests: nothing of a next request read yet.  The last
+ * response may still be leaving (a download sent by sendfile). */
+static bool between_requests(const gale__h1_conn *c) {
+  return !c->req && c->state == GALE__CONN_HEAD && c->stream && !c->closed &&
          gale_stream_read_buffer_size(c->stream) == 0;
+}
+
+bool gale__conn_is_idle(const gale__h1_conn *c) {
+  return between_requests(c) && gale_stream_write_buffer_size(c->stream) == 0;
 }
 
 /* The header and body deadlines are the request's (an idle connection
@@ -106,6 +112,15 @@ static void close_after_flush(gale__h1_conn *c) {
   conn_to(c, GALE__CONN_CLOSING);
   cancel_timer(c);
   if (!c->closed && c->stream) gale__stream_close_after_flush(c->stream, LINGER);
+}
+
+bool gale__conn_stop_if_between(gale__h1_conn *c) {
+  if (!between_requests(c)) return false;
+  if (gale_stream_write_buffer_size(c->stream) == 0)
+    gale__conn_close(c);
+  else
+    close_after_flush(c); /* the last response leaves first */
+  return true;
 }
 
 /* The short text/plain page of an error answer, its head through the one
@@ -347,9 +362,17 @@ static int start_body(gale__h1_conn *c, const char *buf, size_t avail) {
 static int step_head(gale__h1_conn *c) {
   gale_http_server *server = c->server;
   size_t len = gale_stream_read_buffer_size(c->stream);
-  if ((server->shutting_down || server->dead) && !c->req) {
-    /* Graceful shutdown: no new requests on this connection. */
+  if (server->dead && !c->req) {
     gale__conn_close(c);
+    return STEP_STOP;
+  }
+  if (server->shutting_down && !c->req) {
+    /* Graceful shutdown: no new requests on this connection, but the
+     * answer to the last one still leaves. */
+    if (gale_stream_write_buffer_size(c->stream) == 0)
+      gale__conn_close(c);
+    else
+      close_after_flush(c);
     return STEP_STOP;
   }
   if (len == 0) return STEP_AGAIN;

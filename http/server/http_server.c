@@ -193,28 +193,61 @@ void gale__server_maybe_free(gale_http_server *server) {
 static void tcp_shutdown_done(gale_tcp_server *tcp, void *arg) {
   (void)tcp;
   gale_http_server *server = arg;
+  gale_future *f = server->shutdown_future; /* the callback may free the server */
+  server->shutdown_future = NULL;
   if (server->closed_cb) server->closed_cb(server, server->closed_arg);
+  if (f) gale_future_set_result(f, NULL, NULL);
+  gale_future_unref(f);
 }
+
+/* The TCP server's shutdown closes at once for a timeout <= 0; here that
+ * means no deadline. */
+#define NO_DEADLINE 1e9
 
 int gale_http_server_shutdown(gale_http_server *server, double timeout,
                               gale_http_server_closed_cb closed_cb, void *arg) {
   if (!server) return GALE_EINVAL;
   if (server->shutting_down || server->dead) return GALE_ESTATE;
+  int rc = gale_tcp_server_shutdown(server->tcp, timeout > 0 ? timeout : NO_DEADLINE,
+                                    tcp_shutdown_done, server);
+  if (rc != GALE_OK) return rc == GALE_EBUSY ? GALE_ESTATE : rc;
   server->shutting_down = true;
   server->closed_cb = closed_cb;
   server->closed_arg = arg;
-  int rc = gale_tcp_server_shutdown(server->tcp, timeout, tcp_shutdown_done, server);
-  if (rc != GALE_OK) return rc == GALE_EBUSY ? GALE_ESTATE : rc;
   for (gale__h1_conn *c = server->conns, *next; c; c = next) {
     next = c->next;
-    if (gale__conn_is_idle(c)) gale__conn_close(c);
+    gale__conn_stop_if_between(c);
   }
   return GALE_OK;
+}
+
+gale_future *gale_http_server_shutdown_future(gale_http_server *server, double timeout,
+                                              int *status_out) {
+  int rc = server && server->loop ? GALE_OK : server ? GALE_ESTATE : GALE_EINVAL;
+  gale_future *f = rc == GALE_OK ? gale_future_new(server->loop) : NULL;
+  if (rc == GALE_OK && !f) rc = GALE_ENOMEM;
+  if (rc == GALE_OK) {
+    server->shutdown_future = gale_future_ref(f);
+    rc = gale_http_server_shutdown(server, timeout, NULL, NULL);
+    if (rc != GALE_OK) {
+      server->shutdown_future = NULL;
+      gale_future_unref(f);
+      gale_future_unref(f);
+      f = NULL;
+    }
+  }
+  if (status_out) *status_out = rc;
+  return f;
 }
 
 void gale_http_server_free(gale_http_server *server) {
   if (!server || server->dead) return;
   server->dead = true;
+  if (server->shutdown_future) {
+    gale_future_cancel(server->shutdown_future);
+    gale_future_unref(server->shutdown_future);
+    server->shutdown_future = NULL;
+  }
   gale_periodic_free(server->sweeper);
   server->sweeper = NULL;
   for (gale__h1_conn *c = server->conns; c; c = c->next) gale__conn_close(c);

@@ -37,6 +37,7 @@
 #include <event2/buffer.h>
 
 #include "gale/buf.h"
+#include "gale/future.h"
 #include "gale/headers.h"
 #include "gale/http_server.h"
 #include "gale/stream.h"
@@ -196,6 +197,7 @@ struct gale_http_server {
   bool shutting_down;
   gale_http_server_closed_cb closed_cb;
   void *closed_arg;
+  gale_future *shutdown_future; /* gale_http_server_shutdown_future's */
   bool closed_cb_pending;
 };
 
@@ -252,7 +254,12 @@ GALE_INTERNAL void gale__conn_close(gale__h1_conn *conn);
 GALE_INTERNAL void gale__conn_request_finished(gale__h1_conn *conn);
 /* Writes `len` bytes of response body framing into the output. */
 GALE_INTERNAL struct evbuffer *gale__conn_output(gale__h1_conn *conn);
+/* Between requests with nothing left to send (the idle sweep may close it). */
 GALE_INTERNAL bool gale__conn_is_idle(const gale__h1_conn *conn);
+/* A graceful shutdown's step: a connection between requests closes, once
+ * the last response has left; returns false (nothing done) while a
+ * request is in flight. */
+GALE_INTERNAL bool gale__conn_stop_if_between(gale__h1_conn *conn);
 /* Sends the simple error page for an HTTP `status` and closes. */
 GALE_INTERNAL void gale__conn_fail(gale__h1_conn *conn, int http_status, const char *detail);
 /* Arms the write deadline when output is pending (called by the sweep):

@@ -178,18 +178,36 @@ GALE_EXPORT int gale_http_server_port(const gale_http_server *server);
  * start(n) (forked workers); its limits come from the options above. */
 GALE_EXPORT gale_tcp_server *gale_http_server_tcp(gale_http_server *server);
 
-/* Graceful shutdown: stops accepting, closes idle keep-alive connections at
- * once, lets requests in flight finish (their connections then close
- * instead of being kept alive), and force-closes whatever remains after
- * `timeout` seconds (<= 0: wait forever).  closed_cb (may be NULL) runs once
- * every connection is closed, never inside this call.  Returns GALE_OK,
- * GALE_EINVAL, GALE_ESTATE (already shutting down). */
+/* Graceful shutdown (a drain, over gale_tcp_server_shutdown()): stops
+ * accepting (the listening sockets close at once), closes idle keep-alive
+ * connections at once, lets requests in flight finish — and responses
+ * still being sent, such as downloads, leave whole — with "Connection:
+ * close" on every answer whose head is written from now on, closes each
+ * connection when its request is done, and force-closes whatever remains
+ * after `timeout` seconds (<= 0: wait forever; gale serve uses 30 s)
+ * (their requests get the close callback, GALE_ECANCELLED).  closed_cb (may
+ * be NULL) runs once every connection is closed, never inside this call;
+ * the server may be freed from it.  Returns GALE_OK, GALE_EINVAL,
+ * GALE_ESTATE (already shutting down, or the server never had a loop),
+ * GALE_ENOMEM. */
 GALE_EXPORT int gale_http_server_shutdown(gale_http_server *server, double timeout,
                                           gale_http_server_closed_cb closed_cb, void *arg);
 
+/* gale_http_server_shutdown() as a future (for coroutines: gale_await it):
+ * resolves (result NULL) once every connection is closed; cancelled if the
+ * server is freed first.  The caller owns the returned reference
+ * (gale_future_unref).  NULL on failure, with the status of
+ * gale_http_server_shutdown() in *status_out (may be NULL), which is
+ * GALE_OK on success. */
+GALE_EXPORT gale_future *gale_http_server_shutdown_future(gale_http_server *server,
+                                                          double timeout, int *status_out);
+
 /* Closes every connection at once (requests in flight get their close
  * callbacks with GALE_ECANCELLED) and frees the server.  Safe from inside a
- * request or close callback.  NULL is ignored. */
+ * request or close callback.  NULL is ignored.  With connections still
+ * open, their closes (and the server's memory) complete on the loop's next
+ * turns: before gale_loop_free(), run the loop a few turns
+ * (gale_loop_run_once(loop, 0)) or memory leaks. */
 GALE_EXPORT void gale_http_server_free(gale_http_server *server);
 
 /* Number of open connections. */
