@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,18 @@ static void usage(FILE *out) {
         "  -p, --port PORT       port to listen on (default 8000; 0 picks a free one)\n"
         "  -b, --bind ADDRESS    address to listen on (default: all interfaces)\n"
         "      --no-listing      answer 403 for directories without index.html\n"
+        "      --max-connections N\n"
+        "                        open connections at most (default 10000; 0: no limit);\n"
+        "                        past it new clients wait in the listen backlog\n"
+        "      --max-body-buffer BYTES\n"
+        "                        request bodies buffered at once across connections, with\n"
+        "                        a k/M/G suffix (default 256M; 0: no limit); a body past it\n"
+        "                        is answered 503\n"
+        "      --header-timeout SECONDS\n"
+        "                        for a request's header section, counted from the accept\n"
+        "                        for a new connection (default 60; 0: none)\n"
+        "      --handshake-timeout SECONDS\n"
+        "                        for a TLS handshake (default 20; 0: none)\n"
         "  -q, --quiet           no access log\n"
         "  -h, --help            this text\n",
         out);
@@ -80,6 +93,10 @@ int cli_serve_main(int argc, char **argv) {
                                        {"bind", required_argument, NULL, 'b'},
                                        {"no-listing", no_argument, NULL, 'L'},
                                        {"quiet", no_argument, NULL, 'q'},
+                                       {"max-connections", required_argument, NULL, 'C'},
+                                       {"max-body-buffer", required_argument, NULL, 'B'},
+                                       {"header-timeout", required_argument, NULL, 'H'},
+                                       {"handshake-timeout", required_argument, NULL, 'T'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
   long port = 8000;
@@ -87,6 +104,10 @@ int cli_serve_main(int argc, char **argv) {
   bool quiet = false;
   serve_route route = {.files = {.default_filename = "index.html"}, .listing = true};
   char root[PATH_MAX];
+  gale_http_server_options ho;
+  gale_http_server_options_init(&ho);
+  uint64_t size = 0;
+  long count = 0;
   int opt, rc = 0;
   optind = 1;
   while ((opt = getopt_long(argc, argv, "p:b:qh", opts, NULL)) != -1) {
@@ -97,6 +118,20 @@ int cli_serve_main(int argc, char **argv) {
     case 'b': address = optarg; break;
     case 'L': route.listing = false; break;
     case 'q': quiet = true; break;
+    case 'C':
+      if (!cli_parse_int(optarg, 0, LONG_MAX, &count)) rc = CLI_EXIT_USAGE;
+      ho.max_connections = (size_t)count;
+      break;
+    case 'B':
+      if (!cli_parse_size(optarg, &size) || size > SIZE_MAX) rc = CLI_EXIT_USAGE;
+      ho.max_body_buffer = (size_t)size;
+      break;
+    case 'H':
+      if (!cli_parse_seconds(optarg, &ho.header_timeout)) rc = CLI_EXIT_USAGE;
+      break;
+    case 'T':
+      if (!cli_parse_seconds(optarg, &ho.tls_handshake_timeout)) rc = CLI_EXIT_USAGE;
+      break;
     case 'h': usage(stdout); return 0;
     default: rc = CLI_EXIT_USAGE; break;
     }
@@ -127,7 +162,7 @@ int cli_serve_main(int argc, char **argv) {
       gale_signal_new(loop, SIGINT, on_stop_signal, &stop, &sigint) != GALE_OK) {
     fprintf(stderr, "gale serve: out of memory\n");
     rc = CLI_EXIT_NOMEM;
-  } else if ((rc = gale_web_app_listen(app, loop, (int)port, address, NULL, &server)) != GALE_OK) {
+  } else if ((rc = gale_web_app_listen(app, loop, (int)port, address, &ho, &server)) != GALE_OK) {
     fprintf(stderr, "gale serve: cannot listen on %s port %ld: %s\n", address ? address : "*", port,
             gale_strerror(rc));
     rc = CLI_EXIT_FAILED;
