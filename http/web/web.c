@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gale/buf.h"
 #include "gale/log.h"
 #include "gale/url.h"
 #include "core/alloc.h"
@@ -482,6 +483,44 @@ static int web_body_cb(gale_http_server_request *req, const char *data, size_t l
 }
 
 /* Routes the request and creates its handler. */
+/* Answers in place of a class that asked for it (Tornado's @removeslash /
+ * @addslash): none of its callbacks runs. */
+static const gale_web_handler_class slash_class = {.name = "SlashRedirect"};
+
+/* A path with the wrong trailing slash for the class: GET and HEAD are
+ * redirected (301, query kept) to the right one, other methods get 404.
+ * Returns whether it answered. */
+static bool fix_slash(gale_web_handler *h, const char *path, size_t plen) {
+  bool has = plen > 0 && path[plen - 1] == '/';
+  if (h->cls->removeslash ? !has : has) return false;
+  size_t keep = plen;
+  if (h->cls->removeslash) {
+    while (keep > 0 && path[keep - 1] == '/') keep--;
+    if (keep == 0) return false; /* "/" stays "/" */
+  }
+  h->cls = &slash_class;
+  h->method = NULL;
+  h->co_method = NULL;
+  int mid = h->req->msg.method_id;
+  if (mid != GALE_H1_METHOD_GET && mid != GALE_H1_METHOD_HEAD) {
+    gale_web_send_error(h, 404);
+    return true;
+  }
+  const char *query = gale_web_query(h);
+  gale_buf url;
+  gale_buf_init(&url, 0);
+  int rc = gale_buf_append(&url, path, keep);
+  if (rc == GALE_OK && !has) rc = gale_buf_append_byte(&url, '/'); /* addslash */
+  if (rc == GALE_OK && query && *query) {
+    rc = gale_buf_append_byte(&url, '?');
+    if (rc == GALE_OK) rc = gale_buf_append_str(&url, query);
+  }
+  if (rc == GALE_OK) rc = gale_buf_append_byte(&url, '\0');
+  if (rc != GALE_OK || gale_web_redirect(h, url.data, 301) != GALE_OK) gale_web_send_error(h, 500);
+  gale_buf_release(&url);
+  return true;
+}
+
 static gale_web_handler *route_request(gale_web_app *app, gale_http_server_request *req) {
   gale_web_handler *h = gale__web_handler_new(app, req);
   if (!h) return NULL;
@@ -513,6 +552,7 @@ static gale_web_handler *route_request(gale_web_app *app, gale_http_server_reque
   }
   h->method = method_fn(h->cls, req->msg.method_id);
   h->co_method = co_method_fn(h->cls, req->msg.method_id);
+  if ((h->cls->removeslash || h->cls->addslash) && fix_slash(h, path, plen)) return h;
   if (h->cls->ctx_size) {
     h->ctx = gale__calloc(1, h->cls->ctx_size);
     if (!h->ctx) {

@@ -11,8 +11,6 @@
 #include "gale/web.h"
 #include "http/server/server_internal.h"
 
-#define GALE__JSON_MAX_DEPTH 32
-
 typedef struct gale__route {
   pcre2_code *re;
   char *pattern;
@@ -85,13 +83,6 @@ struct gale_web_handler {
   char **file_fields;
   size_t nfiles;
 
-  /* JSON writer. */
-  int json_depth;
-  bool json_error;
-  bool json_started;
-  uint8_t json_kind[GALE__JSON_MAX_DEPTH]; /* 0 array, 1 object */
-  bool json_first[GALE__JSON_MAX_DEPTH];
-  bool json_after_key;
 
   char *signed_value;          /* last gale_web_get_signed_cookie result */
   char *xsrf_token;
