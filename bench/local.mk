@@ -12,8 +12,10 @@ bench: all $(bench_programs)
 	  $(SHELL) $(top_srcdir)/bench/run-all $(B)
 
 # bench/websocket.sh: the WebSocket load client, and the peers' servers.
-EXTRA_PROGRAMS += bench/ws_client
-bench_programs += bench/ws_client
+EXTRA_PROGRAMS += bench/ws_client bench/ws_gale
+bench_programs += bench/ws_client bench/ws_gale
 bench_ws_client_SOURCES = bench/ws_client.c
 bench_ws_client_LDADD =
+bench_ws_gale_SOURCES = bench/ws_gale.c
+bench_ws_gale_LDADD = libgale_impl.la $(DEP_LIBS)
 EXTRA_DIST += bench/websocket.sh bench/ws_node.js bench/ws_tornado.py

@@ -7,7 +7,7 @@
 #include "core/alloc.h"
 #include "core/loop_internal.h"
 
-#define GALE_EXECUTOR_MAX_DEFAULT 32
+#define GALE_EXECUTOR_MAX 1024
 
 struct job {
   gale_executor_fn fn;
@@ -32,10 +32,11 @@ struct gale__executor {
   bool shutdown;
 };
 
+/* Tornado's IOLoop executor: CPUs x 5 (threads start only as jobs need them). */
 static int default_size(void) {
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   if (cpus < 1) cpus = 1;
-  return cpus + 4 > GALE_EXECUTOR_MAX_DEFAULT ? GALE_EXECUTOR_MAX_DEFAULT : (int)cpus + 4;
+  return cpus * 5 > GALE_EXECUTOR_MAX ? GALE_EXECUTOR_MAX : (int)cpus * 5;
 }
 
 static struct gale__executor *executor_get(gale_loop *loop) {
@@ -107,12 +108,18 @@ static int start_worker(struct gale__executor *ex) {
 }
 
 int gale_loop_set_executor_size(gale_loop *loop, int threads) {
-  if (loop == NULL || threads < 1 || threads > 1024) return GALE_EINVAL;
+  if (loop == NULL || threads < 1 || threads > GALE_EXECUTOR_MAX) return GALE_EINVAL;
   struct gale__executor *ex = executor_get(loop);
   if (ex == NULL) return GALE_ENOMEM;
   if (ex->nthreads > 0) return GALE_ESTATE;
   ex->size = threads;
   return GALE_OK;
+}
+
+int gale_loop_get_executor_size(gale_loop *loop) {
+  if (loop == NULL) return GALE_EINVAL;
+  struct gale__executor *ex = executor_get(loop);
+  return ex ? ex->size : GALE_ENOMEM;
 }
 
 int gale_loop_run_in_executor(gale_loop *loop, gale_executor_fn fn, void *arg,

@@ -10,6 +10,12 @@
  * awaiting a gale_condition: straight-line code, no callback chain.  The
  * wire format is the Tornado demo's, so its client works against this
  * server and this page against the demo.
+ *
+ * WebSocket (Tornado's demos/websocket): /chatsocket takes {"body": ...}
+ * and pushes every new message, as the same JSON object, to every open
+ * socket.  Both kinds of client share one message cache: a message posted
+ * either way reaches everyone.  The page uses the socket, or long polling
+ * with ?poll=1.  JSON goes through jansson (gale_web_write_json).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +23,7 @@
 #include <sys/random.h>
 
 #include <gale.h>
+#include <jansson.h>
 
 #define CACHE_SIZE 200
 
@@ -24,7 +31,15 @@ typedef struct message {
   char id[37]; /* a UUID, as the demo's uuid.uuid4() */
   char *body;
   char *html;
+  json_t *obj; /* {"id", "body", "html"}: what both transports send */
+  char *json;  /* obj as text, for the sockets */
 } message;
+
+/* An open /chatsocket (its gale_websocket_ctx), in a list of all. */
+typedef struct chat_socket {
+  gale_websocket *ws;
+  struct chat_socket *prev, *next;
+} chat_socket;
 
 /* The last CACHE_SIZE messages, oldest first, and the condition that new
  * ones notify (Tornado's MessageBuffer). */
@@ -32,11 +47,14 @@ static struct {
   message items[CACHE_SIZE];
   size_t count;
   gale_condition *cond;
+  chat_socket *sockets;
 } buffer;
 
 static void message_clear(message *m) {
   free(m->body);
   free(m->html);
+  free(m->json);
+  json_decref(m->obj);
   memset(m, 0, sizeof(*m));
 }
 
@@ -91,8 +109,16 @@ static const message *message_add(const char *body) {
   }
   snprintf(m->html, hn, "<div class=\"message\" id=\"m%s\">%s</div>\n", m->id, escaped);
   free(escaped);
+  m->obj = json_pack("{s:s, s:s, s:s}", "id", m->id, "body", m->body, "html", m->html);
+  m->json = m->obj ? json_dumps(m->obj, JSON_COMPACT | JSON_ESCAPE_SLASH) : NULL;
+  if (!m->json) { /* json_pack refuses a body that is not UTF-8 */
+    message_clear(m);
+    return NULL;
+  }
   buffer.count++;
   gale_condition_notify_all(buffer.cond);
+  for (chat_socket *c = buffer.sockets; c; c = c->next)
+    gale_websocket_write_message(c->ws, m->json, strlen(m->json), false, NULL);
   return m;
 }
 
@@ -105,20 +131,10 @@ static size_t messages_since(const char *cursor) {
   return 0;
 }
 
-static void write_message_json(gale_web_handler *h, const message *m) {
-  gale_web_json_begin_object(h);
-  gale_web_json_key(h, "id");
-  gale_web_json_string(h, m->id);
-  gale_web_json_key(h, "body");
-  gale_web_json_string(h, m->body);
-  gale_web_json_key(h, "html");
-  gale_web_json_string(h, m->html);
-  gale_web_json_end_object(h);
-}
-
 /* ---- GET / ---------------------------------------------------------------- */
 
-/* No external scripts: the page polls with fetch(). */
+/* No external scripts: a WebSocket, or long polls by fetch() with ?poll=1.
+ * body.dataset.ready says when the page can post (the tests wait on it). */
 static const char page_script[] =
     "<script>\n"
     "const form = document.getElementById('messageform');\n"
@@ -129,28 +145,39 @@ static const char page_script[] =
     "  document.getElementById('inbox').insertAdjacentHTML('beforeend', m.html);\n"
     "  cursor = m.id;\n"
     "}\n"
+    "let post;\n"
+    "if (new URLSearchParams(location.search).has('poll')) {\n"
+    "  post = async (body) => {\n"
+    "    const args = new URLSearchParams({body: body, _xsrf: xsrf});\n"
+    "    const r = await fetch('/a/message/new', {method: 'POST', body: args});\n"
+    "    if (r.ok) show(await r.json());\n"
+    "  };\n"
+    "  (async () => {\n"
+    "    document.body.dataset.ready = '1';\n"
+    "    for (;;) {\n"
+    "      const args = new URLSearchParams({_xsrf: xsrf});\n"
+    "      if (cursor) args.set('cursor', cursor);\n"
+    "      try {\n"
+    "        const r = await fetch('/a/message/updates', {method: 'POST', body: args});\n"
+    "        if (!r.ok) throw new Error(r.status);\n"
+    "        (await r.json()).messages.forEach(show);\n"
+    "      } catch (err) {\n"
+    "        await new Promise((done) => setTimeout(done, 1000));\n"
+    "      }\n"
+    "    }\n"
+    "  })();\n"
+    "} else {\n"
+    "  const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';\n"
+    "  const socket = new WebSocket(scheme + location.host + '/chatsocket');\n"
+    "  socket.onopen = () => { document.body.dataset.ready = '1'; };\n"
+    "  socket.onmessage = (e) => show(JSON.parse(e.data));\n"
+    "  post = async (body) => socket.send(JSON.stringify({body: body}));\n"
+    "}\n"
     "form.addEventListener('submit', async (e) => {\n"
     "  e.preventDefault();\n"
-    "  const fields = new URLSearchParams(new FormData(form));\n"
-    "  fields.delete('next');\n"
-    "  const r = await fetch('/a/message/new', {method: 'POST', body: fields});\n"
-    "  if (r.ok) show(await r.json());\n"
+    "  await post(form.elements['body'].value);\n"
     "  form.elements['body'].value = '';\n"
     "});\n"
-    "async function poll() {\n"
-    "  for (;;) {\n"
-    "    const args = new URLSearchParams({_xsrf: xsrf});\n"
-    "    if (cursor) args.set('cursor', cursor);\n"
-    "    try {\n"
-    "      const r = await fetch('/a/message/updates', {method: 'POST', body: args});\n"
-    "      if (!r.ok) throw new Error(r.status);\n"
-    "      (await r.json()).messages.forEach(show);\n"
-    "    } catch (err) {\n"
-    "      await new Promise((done) => setTimeout(done, 1000));\n"
-    "    }\n"
-    "  }\n"
-    "}\n"
-    "poll();\n"
     "</script>\n";
 
 static void index_get(gale_web_handler *h) {
@@ -188,7 +215,7 @@ static void message_new(gale_web_handler *h) {
     gale_web_redirect(h, next, 302);
     return;
   }
-  write_message_json(h, m);
+  gale_web_write_json(h, m->obj);
 }
 
 /* ---- POST /a/message/updates: the long poll ------------------------------------ */
@@ -204,14 +231,54 @@ static int message_updates(gale_web_handler *h) {
     if (st != GALE_OK) return st; /* GALE_ECANCELLED: the client left */
     first = messages_since(cursor);
   }
-  gale_web_json_begin_object(h);
-  gale_web_json_key(h, "messages");
-  gale_web_json_begin_array(h);
-  for (size_t i = first; i < buffer.count; i++) write_message_json(h, &buffer.items[i]);
-  gale_web_json_end_array(h);
-  gale_web_json_end_object(h);
-  return gale_web_json_end(h);
+  json_t *list = json_array();
+  for (size_t i = first; list && i < buffer.count; i++) json_array_append(list, buffer.items[i].obj);
+  json_t *answer = list ? json_pack("{s:o}", "messages", list) : NULL; /* takes list */
+  int rc = answer ? gale_web_write_json(h, answer) : GALE_ENOMEM;
+  json_decref(answer);
+  return rc;
 }
+
+/* ---- /chatsocket ------------------------------------------------------------- */
+
+static void socket_open(gale_websocket *ws, gale_web_handler *h) {
+  (void)h;
+  chat_socket *c = gale_websocket_ctx(ws);
+  c->ws = ws;
+  c->next = buffer.sockets;
+  if (c->next) c->next->prev = c;
+  buffer.sockets = c;
+}
+
+static void socket_close(gale_websocket *ws, int code, const char *reason) {
+  (void)code;
+  (void)reason;
+  chat_socket *c = gale_websocket_ctx(ws);
+  if (!c->ws) return; /* closed before open */
+  if (c->prev) c->prev->next = c->next;
+  else buffer.sockets = c->next;
+  if (c->next) c->next->prev = c->prev;
+  c->ws = NULL;
+}
+
+/* {"body": "..."}, as the demo's client sends (other members ignored). */
+static void socket_message(gale_websocket *ws, const char *data, size_t len, bool binary) {
+  json_t *doc = binary ? NULL : json_loadb(data, len, 0, NULL);
+  const char *body = json_string_value(json_object_get(doc, "body"));
+  if (!body)
+    gale_websocket_close(ws, GALE_WS_UNSUPPORTED_DATA, "expected {\"body\": \"...\"}");
+  else if (!message_add(body))
+    gale_websocket_close(ws, GALE_WS_INTERNAL_ERROR, NULL);
+  json_decref(doc);
+}
+
+static const gale_websocket_class socket_class = {
+    .name = "ChatSocket",
+    .ctx_size = sizeof(chat_socket),
+    .open = socket_open,
+    .on_message = socket_message,
+    .on_close = socket_close,
+};
 
 static const gale_web_handler_class index_class = {.name = "Main", .get = index_get};
 static const gale_web_handler_class new_class = {.name = "MessageNew", .post = message_new};
@@ -237,6 +304,7 @@ int main(int argc, char **argv) {
   if (!app || !buffer.cond || gale_web_app_add(app, "/", &index_class, NULL, NULL) != GALE_OK ||
       gale_web_app_add(app, "/a/message/new", &new_class, NULL, NULL) != GALE_OK ||
       gale_web_app_add(app, "/a/message/updates", &updates_class, NULL, NULL) != GALE_OK ||
+      gale_web_app_add_websocket(app, "/chatsocket", &socket_class, NULL, NULL) != GALE_OK ||
       gale_web_app_listen(app, loop, port, NULL, NULL, &server) != GALE_OK) {
     fprintf(stderr, "chat: cannot listen on port %d\n", port);
     return 1;

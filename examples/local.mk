@@ -33,7 +33,8 @@ check_PROGRAMS += tests/test_coro_examples
 tests_test_coro_examples_SOURCES = tests/test_coro_examples.c
 endif
 
-# examples/chat: Tornado's chat demo (long polling with a coroutine handler).
+# examples/chat: Tornado's chat demo: long polling (a coroutine handler) and
+# a WebSocket sharing one message cache.
 noinst_PROGRAMS += examples/chat
 examples_chat_SOURCES = examples/chat.c
 examples_chat_LDADD = libgale_impl.la $(DEP_LIBS)

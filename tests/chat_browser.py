@@ -1,7 +1,7 @@
 """Drives examples/chat in headless Chromium over the DevTools protocol:
-two pages open the chat, one posts a message through its form, the other
-must show it (delivered by its long poll).  Also checks that the page loads
-no external script.
+two pages open the chat, one on the WebSocket and one long polling (?poll=1);
+each posts a message through its form and the other must show it.  Also
+checks that the page loads no external script.
 
 usage: chat_browser.py CHROMIUM CHAT_URL PROFILE_DIR
 Exit 0 on success, 1 on failure, 77 when the browser cannot start here.
@@ -80,32 +80,34 @@ async def run(port, url):
     async with websockets.connect(new_target(port, url), max_size=None) as ws1:
         one = Page(ws1)
         await loaded(one)
-        async with websockets.connect(new_target(port, url), max_size=None) as ws2:
+        async with websockets.connect(new_target(port, url + "?poll=1"), max_size=None) as ws2:
             two = Page(ws2)
             await loaded(two)
             await exchange(one, two, message)
+            await exchange(two, one, "and back from the poller")
 
 
 async def loaded(page):
     await page.wait_for("document.readyState === 'complete' && "
-                        "!!document.getElementById('messageform')", "the page")
+                        "document.body.dataset.ready === '1'", "the page")
     if await page.eval("[...document.scripts].filter(s => s.src).length"):
         raise RuntimeError("the page loads an external script")
 
 
 async def exchange(one, two, message):
     """Page two loaded before the post, so the message can only reach it
-    through its long poll (whether that poll is already waiting or not)."""
+    through its socket or long poll (whether that is already waiting or
+    not)."""
     await one.eval(f"document.getElementById('message').value = {json.dumps(message)};"
                    "document.querySelector('#messageform input[type=submit]').click();")
     text = json.dumps(message)
     shown = f"document.getElementById('inbox').innerText.includes({text})"
-    await two.wait_for(shown, "page two to show the message")
-    await one.wait_for(shown, "page one to show its own message")
+    await two.wait_for(shown, "the other page to show the message")
+    await one.wait_for(shown, "the posting page to show its own message")
     count = await two.eval("[...document.querySelectorAll('#inbox .message')]"
                            f".filter(m => m.innerText === {text}).length")
     if count != 1:
-        raise RuntimeError(f"page two shows the message {count} times, wanted once")
+        raise RuntimeError(f"the other page shows the message {count} times, wanted once")
 
 
 def main():
@@ -121,7 +123,7 @@ def main():
             print("chromium did not start: skip")
             return 77
         asyncio.run(asyncio.wait_for(run(port, url), TIMEOUT * 2))
-        print("ok: page two showed page one's message")
+        print("ok: messages crossed between the WebSocket page and the polling page")
         return 0
     except Exception as e:  # report, then fail
         print(f"FAIL: {e}")

@@ -18,3 +18,7 @@ LDADD = $(TEST_LIBS)
 # iostream < http/util < http/wire < http/server, http/client < http/web).
 check_SCRIPTS += tests/test_layers.sh
 EXTRA_DIST += tests/test_layers.sh
+
+# gale's WebSocket server against node's ws and Tornado's client.
+check_SCRIPTS += tests/test_websocket_interop.sh
+EXTRA_DIST += tests/test_websocket_interop.sh tests/ws_interop_node.js tests/ws_interop_tornado.py

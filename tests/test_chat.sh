@@ -3,8 +3,9 @@
 # demo checked with curl (the page and its XSRF field, a long poll answered
 # by a post made while it waits, the cursor, `next` redirecting, a post
 # without _xsrf refused, a missing body 400), then two headless Chromium
-# pages: one posts, the other shows the message (tests/chat_browser.py;
-# skipped without chromium or python3-websockets).  Skips (exit 77) without
+# pages, one on the WebSocket and one long polling: each posts, the other
+# shows it (tests/chat_browser.py); /chatsocket with python3-websockets.
+# Browser and socket parts skip without chromium or python3-websockets.  Skips (exit 77) without
 # curl.
 set -u
 top_builddir=${top_builddir:-.}
@@ -61,7 +62,10 @@ curl -s -b "$tmp/jar" --data-urlencode "_xsrf=$XSRF" --data-urlencode "body=hi <
 wait $poll
 ID=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$tmp/new1" 2>/dev/null)
 check "a new message answers its JSON with an id" test -n "$ID"
-check "the message's html is escaped" grep -q 'hi \\u0026lt;b\\u0026gt;\\u0026amp;' "$tmp/new1"
+check "the message's html is escaped" $PY -c '
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert m["html"].endswith(">hi &lt;b&gt;&amp;</div>\n"), m' "$tmp/new1"
 check "the waiting poll got the message" $PY -c '
 import json, sys
 m = json.load(open(sys.argv[1]))["messages"]
@@ -96,6 +100,59 @@ check "a poll at the newest message waits" sh -c \
   "test -z \"\$(curl -s -m 1 -b '$tmp/jar' --data-urlencode '_xsrf=$XSRF' --data-urlencode 'cursor=$LAST' '$URL/a/message/updates')\""
 check "a poller leaving mid-wait leaves the server serving" sh -c "curl -s -m 5 '$URL/' | grep -q messageform"
 
+# /chatsocket (Tornado's websocket demo): a socket gets what a form posts,
+# a socket's post reaches a long poll, and a malformed message closes 1003.
+if $PY -c 'import websockets' 2>/dev/null; then
+  check "/chatsocket shares the cache with long polling" $PY - "$port" "$XSRF" "$tmp/jar" <<'PYEOF'
+import asyncio, json, sys, urllib.parse, urllib.request
+import websockets
+port, xsrf, jar = sys.argv[1:4]
+base = f"http://127.0.0.1:{port}"
+cookie = "; ".join(f"{l.split(chr(9))[5]}={l.split(chr(9))[6].strip()}"
+                   for l in open(jar) if l.strip() and not l.startswith("#"))
+def post(path, **fields):
+    req = urllib.request.Request(base + path, urllib.parse.urlencode(fields).encode(),
+                                 headers={"Cookie": cookie})
+    return json.load(urllib.request.urlopen(req, timeout=10))
+async def main():
+    origin = base
+    async with websockets.connect(f"ws://127.0.0.1:{port}/chatsocket", origin=origin) as ws:
+        sent = await asyncio.get_running_loop().run_in_executor(
+            None, lambda: post("/a/message/new", body="from a form", _xsrf=xsrf))
+        got = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert got == sent, (got, sent)
+        cursor = got["id"]
+        poll = asyncio.get_running_loop().run_in_executor(
+            None, lambda: post("/a/message/updates", cursor=cursor, _xsrf=xsrf))
+        await ws.send(json.dumps({"body": "from a socket", "_xsrf": "ignored"}))
+        echo = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert echo["body"] == "from a socket" and echo["html"].endswith(">from a socket</div>\n"), echo
+        polled = await asyncio.wait_for(poll, 10)
+        assert [m["id"] for m in polled["messages"]] == [echo["id"]], polled
+    async with websockets.connect(f"ws://127.0.0.1:{port}/chatsocket", origin=origin) as ws:
+        await ws.send("not json")
+        try:
+            await asyncio.wait_for(ws.recv(), 10)
+            raise AssertionError("no close")
+        except websockets.ConnectionClosed as e:
+            assert e.code == 1003, e.code
+asyncio.run(main())
+PYEOF
+  check "/chatsocket refuses a cross-origin handshake" $PY - "$port" <<'PYEOF'
+import asyncio, sys
+import websockets
+async def main():
+    try:
+        await websockets.connect(f"ws://127.0.0.1:{sys.argv[1]}/chatsocket", origin="http://evil.example")
+        raise AssertionError("accepted")
+    except websockets.InvalidStatusCode as e:
+        assert e.status_code == 403, e.status_code
+asyncio.run(main())
+PYEOF
+else
+  echo "skip: python3-websockets missing"
+fi
+
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 if [ -n "$CHROMIUM" ] && $PY -c 'import websockets' 2>/dev/null; then
   mkdir -p "$tmp/profile"
@@ -104,7 +161,7 @@ if [ -n "$CHROMIUM" ] && $PY -c 'import websockets' 2>/dev/null; then
   if [ $rc -eq 77 ]; then
     echo "skip: chromium could not start"; cat "$tmp/chromium.log" 2>/dev/null | tail -5
   else
-    check "two Chromium pages: one posts, the other shows it" test $rc -eq 0
+    check "two Chromium pages, socket and polling, see each other's posts" test $rc -eq 0
   fi
 else
   echo "skip: chromium or python3-websockets missing"

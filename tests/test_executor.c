@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "core/loop_internal.h"
 #include "harness.h"
@@ -45,7 +46,12 @@ static void test_einval(void **state) {
   assert_int_equal(gale_loop_set_executor_size(NULL, 4), GALE_EINVAL);
   assert_int_equal(gale_loop_set_executor_size(loop, 0), GALE_EINVAL);
   assert_int_equal(gale_loop_set_executor_size(loop, 1025), GALE_EINVAL);
+  /* Tornado's default: CPUs x 5. */
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  assert_int_equal(gale_loop_get_executor_size(loop), (int)(cpus < 1 ? 1 : cpus) * 5);
+  assert_int_equal(gale_loop_get_executor_size(NULL), GALE_EINVAL);
   assert_int_equal(gale_loop_set_executor_size(loop, 2), GALE_OK);
+  assert_int_equal(gale_loop_get_executor_size(loop), 2);
   gale_loop_free(loop);
 }
 

@@ -269,10 +269,140 @@ static void test_graceful_shutdown(void **state) {
   assert_string_equal(r.body, "late");
   char v[16];
   assert_true(tresp_header(&r, "Connection", v, sizeof(v)));
+  assert_string_equal(v, "close");
   tresp_free(&r);
   TH_RUN_UNTIL(f.loop, shutdown_done == 1, 5);
   tc_close(&idle);
   tc_close(&busy);
+  sf_stop(&f);
+}
+
+/* 32 MiB by reference: far more than loopback's socket buffers hold. */
+#define DOWNLOAD_BLOCKS 512
+static char download_block[65536];
+static void download_cb(gale_http_server_request *req, void *arg) {
+  (void)arg;
+  for (int i = 0; i < DOWNLOAD_BLOCKS; i++)
+    gale_http_server_request_write_ref(req, download_block, sizeof(download_block), NULL);
+  gale_http_server_request_finish(req);
+}
+
+/* A response still being sent when the shutdown starts (its request
+ * finished, the connection between requests) leaves whole before the
+ * connection closes; the future resolves then. */
+static void test_shutdown_lets_downloads_finish(void **state) {
+  (void)state;
+  int fds_before = th_count_fds();
+  gale_loop *loop = gale_loop_new();
+  gale_http_server *server;
+  assert_int_equal(gale_http_server_new(loop, NULL, download_cb, NULL, &server), GALE_OK);
+  assert_int_equal(gale_http_server_listen(server, 0, "127.0.0.1"), GALE_OK);
+  tclient c;
+  tc_open(&c, gale_http_server_port(server));
+  tc_send(&c, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  TH_RUN_UNTIL(loop, (tc_poll(&c), c.len > 0), 5);
+  int st = -1;
+  gale_future *done = gale_http_server_shutdown_future(server, 20, &st);
+  assert_non_null(done);
+  assert_int_equal(st, GALE_OK);
+  assert_int_equal(gale_http_server_shutdown(server, 20, NULL, NULL), GALE_ESTATE);
+  /* No new connections meanwhile. */
+  assert_int_equal(gale_http_server_port(server), -1);
+  TH_RUN_UNTIL(loop, (tc_poll(&c), c.eof), 20);
+  tresp r;
+  assert_true(parse_resp(c.buf, c.len, false, false, &r) > 0);
+  assert_int_equal(r.status, 200);
+  assert_true(r.body_len == (size_t)DOWNLOAD_BLOCKS * sizeof(download_block));
+  tresp_free(&r);
+  TH_RUN_UNTIL(loop, gale_future_done(done), 5);
+  assert_int_equal(gale_future_status(done), GALE_OK);
+  gale_future_unref(done);
+  tc_close(&c);
+  gale_http_server_free(server);
+  th_run_for(loop, 0.05);
+  gale_loop_free(loop);
+  assert_int_equal(th_count_fds(), fds_before);
+}
+
+/* A download still leaving after its request finished is not "idle": the
+ * keep-alive sweep leaves it alone however long it takes (the write
+ * timeout is what watches a client that stopped reading). */
+static void test_idle_timeout_spares_downloads(void **state) {
+  (void)state;
+  gale_loop *loop = gale_loop_new();
+  gale_http_server_options o;
+  gale_http_server_options_init(&o);
+  o.idle_connection_timeout = 0.1;
+  gale_http_server *server;
+  assert_int_equal(gale_http_server_new(loop, &o, download_cb, NULL, &server), GALE_OK);
+  assert_int_equal(gale_http_server_listen(server, 0, "127.0.0.1"), GALE_OK);
+  tclient c;
+  tc_open(&c, gale_http_server_port(server));
+  tc_send(&c, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  size_t want = (size_t)DOWNLOAD_BLOCKS * sizeof(download_block);
+  double t0 = th_now();
+  /* 1 MiB per 20 ms: about 0.6 s, six idle timeouts. */
+  while (!c.eof && c.len < want + 100 && th_now() < t0 + 10) {
+    th_run_for(loop, 0.02);
+    if (c.len + (1 << 20) > c.cap) {
+      c.cap *= 2;
+      c.buf = realloc(c.buf, c.cap + 1);
+    }
+    ssize_t n = recv(c.fd, c.buf + c.len, 1 << 20, MSG_DONTWAIT);
+    if (n > 0) c.len += (size_t)n;
+    if (n == 0) c.eof = true;
+    c.buf[c.len] = '\0';
+    tresp r;
+    if (parse_resp(c.buf, c.len, false, false, &r) > 0) {
+      tresp_free(&r);
+      break;
+    }
+  }
+  assert_true(th_now() - t0 > 0.3);
+  tresp r;
+  assert_true(parse_resp(c.buf, c.len, false, false, &r) > 0);
+  assert_true(r.body_len == want);
+  tresp_free(&r);
+  tc_close(&c);
+  gale_http_server_free(server);
+  th_run_for(loop, 0.05);
+  gale_loop_free(loop);
+}
+
+/* The drain timeout force-closes a request still in flight; with no
+ * timeout (0) the shutdown waits for it however long it takes. */
+static void test_shutdown_deadline(void **state) {
+  (void)state;
+  server_fx f;
+  sf_start(&f, NULL);
+  tclient c;
+  tc_open(&c, f.port);
+  tc_send(&c, "GET /async HTTP/1.1\r\nHost: h\r\n\r\n");
+  TH_RUN_UNTIL(f.loop, f.held != NULL, 5);
+  gale_future *done = gale_http_server_shutdown_future(f.server, 0.3, NULL);
+  assert_non_null(done);
+  TH_RUN_UNTIL(f.loop, (tc_poll(&c), c.eof), 5);
+  assert_int_equal(c.len, 0);
+  f.held = NULL; /* freed with its connection */
+  TH_RUN_UNTIL(f.loop, gale_future_done(done), 5);
+  assert_int_equal(gale_future_status(done), GALE_OK);
+  gale_future_unref(done);
+  tc_close(&c);
+  sf_stop(&f);
+
+  sf_start(&f, NULL);
+  tc_open(&c, f.port);
+  tc_send(&c, "GET /async HTTP/1.1\r\nHost: h\r\n\r\n");
+  TH_RUN_UNTIL(f.loop, f.held != NULL, 5);
+  shutdown_done = 0;
+  assert_int_equal(gale_http_server_shutdown(f.server, 0, on_shutdown, NULL), GALE_OK);
+  th_run_for(f.loop, 0.3);
+  assert_false((tc_poll(&c), c.eof));
+  sf_finish_held(f.loop, &f);
+  TH_RUN_UNTIL(f.loop, (tc_poll(&c), c.eof), 5);
+  assert_int_equal(tc_count(&c), 1);
+  TH_RUN_UNTIL(f.loop, shutdown_done == 1, 5);
+  tc_close(&c);
   sf_stop(&f);
 }
 
@@ -379,6 +509,76 @@ static void test_defaults(void **state) {
   assert_true(o.write_timeout > 0);
   assert_true(o.max_requests_per_connection > 0);
   assert_true(o.access_log);
+  assert_int_equal(o.max_connections, 10000);
+  assert_true(o.tls_handshake_timeout == 20);
+}
+
+/* max_connections reaches the TCP server: past it the server stops
+ * accepting (the third client waits in the backlog, unanswered but not
+ * closed) and takes it once a slot is free. */
+static void test_max_connections(void **state) {
+  (void)state;
+  gale_http_server_options o;
+  gale_http_server_options_init(&o);
+  o.max_connections = 2;
+  server_fx f;
+  sf_start(&f, &o);
+  tclient c[3];
+  for (int i = 0; i < 3; i++) {
+    tc_open(&c[i], f.port);
+    tc_send(&c[i], "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  }
+  TH_RUN_UNTIL(f.loop, (tc_poll(&c[0]), tc_poll(&c[1]), tc_count(&c[0]) + tc_count(&c[1]) == 2),
+               5);
+  th_run_for(f.loop, 0.2);
+  tc_poll(&c[2]);
+  assert_int_equal(c[2].len, 0);
+  assert_false(c[2].eof);
+  assert_int_equal(gale_http_server_connection_count(f.server), 2);
+  assert_int_equal(gale_tcp_server_connection_count(gale_http_server_tcp(f.server)), 2);
+  tc_close(&c[0]);
+  TH_RUN_UNTIL(f.loop, (tc_poll(&c[2]), tc_count(&c[2]) == 1), 5);
+  assert_int_equal(f.requests, 3);
+  tc_close(&c[1]);
+  tc_close(&c[2]);
+  sf_stop(&f);
+}
+
+/* tls_handshake_timeout reaches the TCP server: a client that opens a
+ * connection and never says hello is dropped after it (the default is
+ * 20 s). */
+static void test_tls_handshake_timeout(void **state) {
+  (void)state;
+  th_require_program("openssl");
+  char *dir = th_mkdtemp();
+  assert_int_equal(th_system("cd %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+                             "-noenc -keyout key.pem -out cert.pem -subj /CN=localhost -days 2 "
+                             ">/dev/null 2>&1",
+                             dir),
+                   0);
+  char cert[600], key[600];
+  snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+  snprintf(key, sizeof(key), "%s/key.pem", dir);
+  int fds_before = th_count_fds();
+  gale_tls_ctx *tls = NULL;
+  assert_int_equal(gale_tls_ctx_new_server(cert, key, NULL, &tls), GALE_OK);
+  gale_http_server_options o;
+  gale_http_server_options_init(&o);
+  o.tls = tls;
+  o.tls_handshake_timeout = 0.3;
+  server_fx f;
+  sf_start(&f, &o);
+  f.fds_before = fds_before;
+  tclient c;
+  tc_open(&c, f.port);
+  double t0 = th_now();
+  TH_RUN_UNTIL(f.loop, (tc_poll(&c), c.eof), 5);
+  assert_true(th_now() - t0 >= 0.25);
+  assert_int_equal(f.requests, 0);
+  tc_close(&c);
+  sf_stop(&f);
+  gale_tls_ctx_unref(tls);
+  th_rmtree(dir);
 }
 
 static void close_frees_server(gale_http_server_request *req, int status, void *arg) {
@@ -472,6 +672,11 @@ int main(void) {
       cmocka_unit_test(test_async_and_close),
       cmocka_unit_test(test_xheaders),
       cmocka_unit_test(test_graceful_shutdown),
+      cmocka_unit_test(test_shutdown_lets_downloads_finish),
+      cmocka_unit_test(test_shutdown_deadline),
+      cmocka_unit_test(test_idle_timeout_spares_downloads),
+      cmocka_unit_test(test_max_connections),
+      cmocka_unit_test(test_tls_handshake_timeout),
       cmocka_unit_test(test_access_log),
       cmocka_unit_test(test_free_in_callback),
       cmocka_unit_test(test_https),

@@ -1,8 +1,10 @@
 /* The HTTP/1.1 server's bodies both ways: chunked and split requests,
  * chunked and streamed responses, 100-continue, HEAD and 204, gzip (whole,
- * streamed, and a request bomb).  The server_fx: server_fixture.h. */
+ * streamed, and a request bomb), the cap on buffered bodies across
+ * connections.  The server_fx: server_fixture.h. */
 #include <zlib.h>
 
+#include "http/server/server_internal.h"
 #include "server_fixture.h"
 #include "test_http_server_util.h"
 
@@ -360,6 +362,92 @@ static void test_gzip_streamed(void **state) {
   sf_stop(&f);
 }
 
+/* Starts a POST /echo of `len` bytes with only its first `sent` bytes. */
+static void upload_start(tclient *c, int port, size_t len, size_t sent) {
+  char head[128];
+  tc_open(c, port);
+  snprintf(head, sizeof(head), "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: %zu\r\n\r\n", len);
+  tc_send(c, head);
+  char *body = malloc(sent + 1);
+  memset(body, 'x', sent);
+  tc_sendn(c, body, sent);
+  free(body);
+}
+
+static void upload_rest(tclient *c, size_t n) {
+  char *body = malloc(n + 1);
+  memset(body, 'x', n);
+  tc_sendn(c, body, n);
+  free(body);
+}
+
+/* max_body_buffer caps buffered bodies across connections: two uploads
+ * in progress hold their Content-Length; a third that would pass the cap
+ * gets 503 and its connection closes while the two finish; the charge is
+ * gone once they are freed, so the next upload is taken.  A chunked body
+ * is charged as it grows and stopped when it passes the cap. */
+static void test_max_body_buffer(void **state) {
+  (void)state;
+  gale_http_server_options o;
+  gale_http_server_options_init(&o);
+  o.max_body_buffer = 10000;
+  server_fx f;
+  sf_start(&f, &o);
+  tclient a, b, c, d, e;
+  upload_start(&a, f.port, 4000, 100);
+  TH_RUN_UNTIL(f.loop, f.server->body_buffered >= 4001, 5);
+  upload_start(&b, f.port, 4000, 100);
+  TH_RUN_UNTIL(f.loop, f.server->body_buffered >= 8002, 5);
+  upload_start(&c, f.port, 4000, 100);
+  TH_RUN_UNTIL(f.loop, (tc_poll(&c), c.eof), 5);
+  tresp r;
+  assert_true(parse_resp(c.buf, c.len, true, false, &r) > 0);
+  assert_int_equal(r.status, 503);
+  tresp_free(&r);
+  assert_true(f.server->body_buffered <= 10000);
+  upload_rest(&a, 3900);
+  upload_rest(&b, 3900);
+  TH_RUN_UNTIL(f.loop, (tc_poll(&a), tc_poll(&b), tc_count(&a) + tc_count(&b) == 2), 5);
+  tc_get(&a, 0, false, &r);
+  assert_int_equal(r.status, 200);
+  assert_int_equal(strncmp(r.body, "4000:xxx", 8), 0);
+  tresp_free(&r);
+  tc_get(&b, 0, false, &r);
+  assert_int_equal(r.status, 200);
+  tresp_free(&r);
+  assert_int_equal(f.server->body_buffered, 0);
+  /* Released: a body of the same size is taken now. */
+  upload_start(&d, f.port, 4000, 4000);
+  TH_RUN_UNTIL(f.loop, (tc_poll(&d), tc_count(&d) == 1), 5);
+  tc_get(&d, 0, false, &r);
+  assert_int_equal(r.status, 200);
+  tresp_free(&r);
+  /* Chunked: 3 KiB chunks until the buffer passes the cap. */
+  tc_open(&e, f.port);
+  tc_send(&e, "POST /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n");
+  char chunk[3072 + 16];
+  int n = snprintf(chunk, sizeof(chunk), "c00\r\n");
+  memset(chunk + n, 'y', 3072);
+  memcpy(chunk + n + 3072, "\r\n", 2);
+  for (int i = 0; i < 5 && !e.eof; i++) {
+    tc_sendn(&e, chunk, (size_t)n + 3074);
+    th_run_for(f.loop, 0.02);
+    tc_poll(&e);
+  }
+  TH_RUN_UNTIL(f.loop, (tc_poll(&e), e.eof), 5);
+  assert_true(parse_resp(e.buf, e.len, true, false, &r) > 0);
+  assert_int_equal(r.status, 503);
+  tresp_free(&r);
+  TH_RUN_UNTIL(f.loop, f.server->body_buffered == 0, 5);
+  assert_int_equal(f.requests, 3);
+  tc_close(&a);
+  tc_close(&b);
+  tc_close(&c);
+  tc_close(&d);
+  tc_close(&e);
+  sf_stop(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_chunked_request),
@@ -372,6 +460,7 @@ int main(void) {
       cmocka_unit_test(test_gzip),
       cmocka_unit_test(test_gzip_bomb),
       cmocka_unit_test(test_gzip_streamed),
+      cmocka_unit_test(test_max_body_buffer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

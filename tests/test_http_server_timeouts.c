@@ -45,6 +45,50 @@ static void test_timeouts(void **state) {
   sf_stop(&f);
 }
 
+/* The header deadline of a connection's first request counts from the
+ * accept (nginx's client_header_timeout): a client that never sends a
+ * byte is dropped after header_timeout, not idle_connection_timeout, and
+ * one that starts late has only what is left of it.  Idleness between
+ * keep-alive requests still waits the idle timeout. */
+static void test_header_timeout_from_accept(void **state) {
+  (void)state;
+  gale_http_server_options o;
+  gale_http_server_options_init(&o);
+  o.header_timeout = 0.6;
+  o.idle_connection_timeout = 3600;
+  server_fx f;
+  sf_start(&f, &o);
+  tclient mute, late, keep;
+  double t0 = th_now();
+  tc_open(&mute, f.port);
+  tc_open(&late, f.port);
+  tc_open(&keep, f.port);
+  tc_send(&keep, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  TH_RUN_UNTIL(f.loop, (tc_poll(&keep), tc_count(&keep) == 1), 5);
+  th_run_for(f.loop, 0.4 - (th_now() - t0)); /* the late client waits */
+  tc_send(&late, "GET / HTTP/1.1\r\nHost: h\r\n");
+  TH_RUN_UNTIL(f.loop, (tc_poll(&late), late.eof), 5);
+  /* From the first byte it would have had until t0 + 1.0. */
+  assert_true(th_now() - t0 < 0.95);
+  tresp r;
+  assert_true(parse_resp(late.buf, late.len, true, false, &r) > 0);
+  assert_int_equal(r.status, 408);
+  tresp_free(&r);
+  TH_RUN_UNTIL(f.loop, (tc_poll(&mute), mute.eof), 5);
+  assert_int_equal(mute.len, 0); /* no request, no answer */
+  /* The keep-alive connection has been idle past header_timeout. */
+  th_run_for(f.loop, 1.3 - (th_now() - t0));
+  tc_poll(&keep);
+  assert_false(keep.eof);
+  tc_send(&keep, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  TH_RUN_UNTIL(f.loop, (tc_poll(&keep), tc_count(&keep) == 2), 5);
+  assert_int_equal(f.requests, 2);
+  tc_close(&mute);
+  tc_close(&late);
+  tc_close(&keep);
+  sf_stop(&f);
+}
+
 static void test_slow_reader(void **state) {
   (void)state;
   server_fx f;
@@ -220,6 +264,7 @@ static void test_write_timeout(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_timeouts),
+      cmocka_unit_test(test_header_timeout_from_accept),
       cmocka_unit_test(test_slow_reader),
       cmocka_unit_test(test_max_requests_per_connection),
       cmocka_unit_test(test_lingering_close),

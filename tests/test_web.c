@@ -53,10 +53,57 @@ static void test_routes(void **state) {
   assert_null(gale_web_app_reverse_url(f.app, "user", 1, args));
   assert_null(gale_web_app_reverse_url(f.app, "nope", 0, NULL));
 
+  /* Tornado's RedirectHandler: 301 by default, each {N} replaced (twice
+   * here), the query kept. */
   wfix_get(&f, "/old/5", NULL, &r);
   assert_int_equal(r.status, 301);
   assert_true(tresp_header(&r, "Location", v, sizeof(v)));
-  assert_string_equal(v, "/user/5/x");
+  assert_string_equal(v, "/user/5/x5");
+  tresp_free(&r);
+  wfix_get(&f, "/old/123456789?a=1&b=%20", NULL, &r);
+  assert_int_equal(r.status, 301);
+  assert_true(tresp_header(&r, "Location", v, sizeof(v)));
+  assert_string_equal(v, "/user/123456789/x123456789?a=1&b=%20");
+  tresp_free(&r);
+  wfix_get(&f, "/moved?q=2", NULL, &r);
+  assert_int_equal(r.status, 302);
+  assert_true(tresp_header(&r, "Location", v, sizeof(v)));
+  assert_string_equal(v, "/new?from=old&q=2");
+  tresp_free(&r);
+
+  /* @removeslash / @addslash: GET redirected with the query, other methods
+   * 404, the right form served, "/" left alone. */
+  wfix_get(&f, "/docs/?x=1", NULL, &r);
+  assert_int_equal(r.status, 301);
+  assert_true(tresp_header(&r, "Location", v, sizeof(v)));
+  assert_string_equal(v, "/docs?x=1");
+  tresp_free(&r);
+  wfix_get(&f, "/docs", NULL, &r);
+  assert_int_equal(r.status, 200);
+  assert_string_equal(r.body, "0:");
+  tresp_free(&r);
+  wfix_get(&f, "/", NULL, &r);
+  assert_int_equal(r.status, 200);
+  tresp_free(&r);
+  wfix_fetch(&f, "POST /docs/ HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", &r);
+  assert_int_equal(r.status, 404);
+  tresp_free(&r);
+  wfix_get(&f, "/dir", NULL, &r);
+  assert_int_equal(r.status, 301);
+  assert_true(tresp_header(&r, "Location", v, sizeof(v)));
+  assert_string_equal(v, "/dir/");
+  tresp_free(&r);
+  wfix_get(&f, "/dir/", NULL, &r);
+  assert_int_equal(r.status, 200);
+  tresp_free(&r);
+
+  /* ErrorHandler: its status for every method, POST included (no XSRF). */
+  wfix_get(&f, "/gone", NULL, &r);
+  assert_int_equal(r.status, 410);
+  assert_non_null(strstr(r.body, "410: Gone"));
+  tresp_free(&r);
+  wfix_fetch(&f, "POST /gone HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", &r);
+  assert_int_equal(r.status, 410);
   tresp_free(&r);
   wfix_stop(&f);
 
@@ -89,7 +136,25 @@ static void test_response_api(void **state) {
   char v[128];
   assert_true(tresp_header(&r, "Content-Type", v, sizeof(v)));
   assert_string_equal(v, "application/json; charset=UTF-8");
-  assert_string_equal(r.body, "{\"s\":\"q\\\"\\\\\\n\\u003c/script\\u003e\",\"n\":-42,\"a\":[true,null,1.5]}");
+  assert_string_equal(r.body, "{\"s\":\"q\\\"\\\\\\n<\\/script>\",\"n\":-42,\"a\":[true,null,1.5]}");
+  tresp_free(&r);
+
+  /* A JSON body read and answered; malformed or non-UTF-8 bodies get a 400
+   * saying why. */
+  wfix_fetch(&f, "POST /json HTTP/1.1\r\nHost: h\r\nContent-Length: 21\r\n\r\n{\"echo\": [1, \"\xc3\xa9\"]}  ", &r);
+  assert_int_equal(r.status, 200);
+  assert_string_equal(r.body, "{\"echo\":[1,\"\xc3\xa9\"]}");
+  tresp_free(&r);
+  wfix_fetch(&f, "POST /json HTTP/1.1\r\nHost: h\r\nContent-Length: 9\r\n\r\n{\"echo\": ", &r);
+  assert_int_equal(r.status, 400);
+  assert_true(tresp_header(&r, "Content-Type", v, sizeof(v)));
+  assert_string_equal(v, "text/plain; charset=UTF-8");
+  assert_non_null(strstr(r.body, "malformed JSON body: "));
+  assert_non_null(strstr(r.body, "(line 1, column 9)"));
+  tresp_free(&r);
+  wfix_fetch(&f, "POST /json HTTP/1.1\r\nHost: h\r\nContent-Length: 13\r\n\r\n{\"echo\": \"\xff\"}", &r);
+  assert_int_equal(r.status, 400);
+  assert_non_null(strstr(r.body, "malformed JSON body: "));
   tresp_free(&r);
 
   wfix_get(&f, "/stream", NULL, &r);
@@ -154,6 +219,11 @@ static void test_arguments(void **state) {
   tresp_free(&r);
   wfix_get(&f, "/form?a=only", NULL, &r);
   assert_string_equal(r.body, "a=only n=1 b=- q=-");
+  tresp_free(&r);
+  /* As Tornado: whitespace stripped from both ends, control characters
+   * (NUL too) turned to spaces, tabs and newlines inside kept. */
+  wfix_get(&f, "/form?a=%20%09pad%0A%20&b=x%00y%01z%09w&q=%00%1f", NULL, &r);
+  assert_string_equal(r.body, "a=pad n=1 b=x y z\tw q=");
   tresp_free(&r);
   wfix_stop(&f);
 }
@@ -403,6 +473,55 @@ static void test_allocation_failures(void **state) {
   assert_true(checked > 10);
 }
 
+static void named_get(gale_web_handler *h) {
+  gale_web_write_str(h, gale_web_handler_route_args(h));
+}
+static const gale_web_handler_class named_class = {.get = named_get};
+
+/* Tornado's add_handlers: host routes first, case and port ignored, then
+ * the routes for any host. */
+static void test_host_routing(void **state) {
+  (void)state;
+  wfix f;
+  wfix_open(&f, NULL);
+  assert_int_equal(gale_web_app_add(f.app, "/x", &named_class, "any", NULL), GALE_OK);
+  assert_int_equal(gale_web_app_set_host(f.app, "api\\.example\\.com"), GALE_OK);
+  assert_int_equal(gale_web_app_add(f.app, "/x", &named_class, "api", NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f.app, "/only", &named_class, "api-only", NULL), GALE_OK);
+  assert_int_equal(gale_web_app_set_host(f.app, "(www\\.)?example\\.com|\\[::1\\]"), GALE_OK);
+  assert_int_equal(gale_web_app_add(f.app, "/x", &named_class, "www", NULL), GALE_OK);
+  assert_int_equal(gale_web_app_set_host(f.app, "bad("), GALE_EINVAL);
+  assert_int_equal(gale_web_app_set_host(f.app, NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f.app, "/late", &named_class, "late", NULL), GALE_OK);
+  wfix_listen(&f, NULL);
+  static const struct {
+    const char *host, *path;
+    int status;
+    const char *body;
+  } cases[] = {
+      {"api.example.com", "/x", 200, "api"},
+      {"API.Example.COM:8080", "/x", 200, "api"},
+      {"api.example.com", "/only", 200, "api-only"},
+      {"www.example.com", "/x", 200, "www"},
+      {"example.com", "/x", 200, "www"},
+      {"[::1]:80", "/x", 200, "www"},
+      {"other.example.com", "/x", 200, "any"},
+      {"api.example.com.evil", "/x", 200, "any"}, /* anchored at the end */
+      {"other.example.com", "/only", 404, NULL},
+      {"api.example.com", "/late", 200, "late"}, /* falls through to any host */
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    char raw[256];
+    snprintf(raw, sizeof(raw), "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", cases[i].path, cases[i].host);
+    tresp r;
+    wfix_fetch(&f, raw, &r);
+    if (r.status != cases[i].status) fail_msg("%s%s: %d", cases[i].host, cases[i].path, r.status);
+    if (cases[i].body) assert_string_equal(r.body, cases[i].body);
+    tresp_free(&r);
+  }
+  wfix_stop(&f);
+}
+
 #define WEB_TESTS \
   cmocka_unit_test(test_routes), \
   cmocka_unit_test(test_response_api), \
@@ -414,7 +533,8 @@ static void test_allocation_failures(void **state) {
   cmocka_unit_test(test_stream_request_body), \
   cmocka_unit_test(test_redirect_statuses), \
   cmocka_unit_test(test_longpoll_client_gone), \
-  cmocka_unit_test(test_head_answers)
+  cmocka_unit_test(test_head_answers), \
+  cmocka_unit_test(test_host_routing)
 
 int main(void) {
   const struct CMUnitTest tests[] = {WEB_TESTS, cmocka_unit_test(test_allocation_failures)};

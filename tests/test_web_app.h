@@ -9,6 +9,7 @@
 #ifndef GALE_TEST_WEB_APP_H
 #define GALE_TEST_WEB_APP_H
 
+#include <jansson.h>
 #include <time.h>
 
 #include "test_web_util.h"
@@ -89,21 +90,28 @@ static const gale_web_handler_class resp_class = {.get = resp_get};
 
 static void json_get(gale_web_handler *h) {
   web_user_check_handler(h);
-  gale_web_json_begin_object(h);
-  gale_web_json_key(h, "s");
-  gale_web_json_string(h, "q\"\\\n</script>");
-  gale_web_json_key(h, "n");
-  gale_web_json_int(h, -42);
-  gale_web_json_key(h, "a");
-  gale_web_json_begin_array(h);
-  gale_web_json_bool(h, true);
-  gale_web_json_null(h);
-  gale_web_json_double(h, 1.5);
-  gale_web_json_end_array(h);
-  gale_web_json_end_object(h);
-  assert_int_equal(gale_web_json_end(h), GALE_OK);
+  json_t *v = json_pack("{s:s, s:i, s:[b, n, f]}", "s", "q\"\\\n</script>", "n", -42, "a", 1, 1.5);
+  assert_non_null(v);
+  assert_int_equal(gale_web_write_json(h, v), GALE_OK);
+  json_decref(v);
+  /* Arrays at the top are refused, as Tornado (JSON hijacking). */
+  json_t *list = json_array();
+  assert_int_equal(gale_web_write_json(h, list), GALE_EINVAL);
+  json_decref(list);
+  assert_int_equal(gale_web_write_json(h, NULL), GALE_EINVAL);
 }
-static const gale_web_handler_class json_class = {.get = json_get};
+
+/* Echoes a JSON body's "echo" member back in an object. */
+static void json_post(gale_web_handler *h) {
+  web_user_check_handler(h);
+  json_t *doc = gale_web_json_body(h);
+  if (!doc) return; /* answered 400 */
+  json_t *out = json_pack("{s:O}", "echo", json_object_get(doc, "echo"));
+  gale_web_write_json(h, out);
+  json_decref(out);
+  json_decref(doc);
+}
+static const gale_web_handler_class json_class = {.get = json_get, .post = json_post};
 
 static void stream_get(gale_web_handler *h) {
   web_user_check_handler(h);
@@ -299,8 +307,17 @@ static void wstart(wfix *f, gale_web_app_options *o) {
   assert_int_equal(gale_web_app_add(f->app, "/rstatus/([0-9]+)", &rstatus_class, NULL, NULL), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/longpoll", &lp_class, NULL, NULL), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/badcookie", &badcookie_class, NULL, NULL), GALE_OK);
-  static const gale_web_redirect_options ro = {.url = "/user/{0}/x", .permanent = true};
+  static const gale_web_redirect_options ro = {.url = "/user/{0}/x{0}"};
   assert_int_equal(gale_web_app_add(f->app, "/old/([0-9]+)", &gale_web_redirect_handler, (void *)&ro, NULL), GALE_OK);
+  static const gale_web_handler_class noslash = {.get = args_get, .post = args_get, .removeslash = true};
+  static const gale_web_handler_class slash = {.get = args_get, .addslash = true};
+  assert_int_equal(gale_web_app_add(f->app, "/docs/?", &noslash, NULL, NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f->app, "/", &noslash, NULL, NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f->app, "/dir/?", &slash, NULL, NULL), GALE_OK);
+  static const gale_web_error_options gone = {.status = 410};
+  assert_int_equal(gale_web_app_add(f->app, "/gone", &gale_web_error_handler, (void *)&gone, NULL), GALE_OK);
+  static const gale_web_redirect_options ro_tmp = {.url = "/new?from=old", .temporary = true};
+  assert_int_equal(gale_web_app_add(f->app, "/moved", &gale_web_redirect_handler, (void *)&ro_tmp, NULL), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/bad(", &args_class, NULL, NULL), GALE_EINVAL);
   assert_int_equal(gale_web_app_add(f->app, "/dup", &args_class, NULL, "user"), GALE_EEXIST);
   wfix_listen(f, NULL);

@@ -66,6 +66,64 @@ static void test_signed_value(void **state) {
   free(s);
 }
 
+/* Tornado's key rotation: sign with key_version's secret, verify with the
+ * version each cookie names. */
+static void test_cookie_key_rotation(void **state) {
+  (void)state;
+  time_t now = 1700000000;
+  const gale_web_cookie_key keys[] = {{1, "old secret"}, {12, "new secret"}};
+  char *old = gale_web_signed_value_create_key("old secret", 1, "user", "bob", now);
+  assert_memory_equal(old, "2|1:1|10:1700000000|4:user|", 27);
+  char *v = gale_web_signed_value_decode_keys(keys, 2, "user", old, 31, now);
+  assert_string_equal(v, "bob");
+  free(v);
+  char *cur = gale_web_signed_value_create_key("new secret", 12, "user", "bob", now);
+  assert_memory_equal(cur, "2|2:12|", 7);
+  v = gale_web_signed_value_decode_keys(keys, 2, "user", cur, 31, now);
+  assert_string_equal(v, "bob");
+  free(v);
+  /* Version 12's value under version 1's key, and a retired version. */
+  assert_null(gale_web_signed_value_decode_keys(keys, 1, "user", cur, 31, now));
+  char *lied = gale_web_signed_value_create_key("old secret", 12, "user", "bob", now);
+  assert_null(gale_web_signed_value_decode_keys(keys, 2, "user", lied, 31, now));
+  free(lied);
+  /* A single secret ignores the version, as Tornado's plain secret. */
+  v = gale_web_signed_value_decode("old secret", "user", old, 31, now);
+  assert_string_equal(v, "bob");
+  free(v);
+  free(cur);
+
+  /* The app signs with key_version and reads cookies of every version. */
+  gale_web_app_options o;
+  gale_web_app_options_init(&o);
+  o.cookie_secrets = keys;
+  o.ncookie_secrets = 2;
+  o.key_version = 12;
+  wfix f;
+  wstart(&f, &o);
+  tresp r;
+  wfix_get(&f, "/cookie", NULL, &r);
+  const char *set = strstr(r.head, "Set-Cookie: user=");
+  assert_non_null(set);
+  set += strlen("Set-Cookie: user=");
+  if (*set == '"') set++;
+  assert_memory_equal(set, "2|2:12|", 7);
+  tresp_free(&r);
+  char *now_old = gale_web_signed_value_create_key("old secret", 1, "user", "carol", time(NULL));
+  char raw[1024];
+  snprintf(raw, sizeof(raw), "GET /signed HTTP/1.1\r\nHost: h\r\nCookie: user=%s\r\n\r\n", now_old);
+  wfix_fetch(&f, raw, &r);
+  assert_string_equal(r.body, "user=carol");
+  tresp_free(&r);
+  free(now_old);
+  wfix_stop(&f);
+  free(old);
+
+  /* A key_version with no key is refused. */
+  o.key_version = 3;
+  assert_null(gale_web_app_new(&o));
+}
+
 static void test_xsrf(void **state) {
   (void)state;
   gale_web_app_options o;
@@ -126,6 +184,7 @@ static void test_xsrf(void **state) {
 #define WEB_TESTS \
   cmocka_unit_test(test_cookies), \
   cmocka_unit_test(test_signed_value), \
+  cmocka_unit_test(test_cookie_key_rotation), \
   cmocka_unit_test(test_xsrf)
 
 int main(void) {

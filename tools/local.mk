@@ -11,8 +11,10 @@ check_SCRIPTS += tests/test_cli.sh
 EXTRA_DIST += tests/test_cli.sh
 
 # `gale serve` checked with curl; `gale bench` against it (and Tornado).
-check_SCRIPTS += tests/test_cli_serve.sh tests/test_cli_bench.sh
-EXTRA_DIST += tests/test_cli_serve.sh tests/test_cli_bench.sh
+check_SCRIPTS += tests/test_cli_serve.sh tests/test_cli_bench.sh tests/test_cli_serve_stop.sh \
+	tests/test_cli_serve_limits.sh
+EXTRA_DIST += tests/test_cli_serve.sh tests/test_cli_bench.sh tests/test_cli_serve_stop.sh \
+	tests/test_cli_serve_limits.sh
 
 # bench/client.sh (make bench B=client): gale bench / gale fetch beside ab,
 # curl and Tornado's client.

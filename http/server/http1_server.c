@@ -55,9 +55,15 @@ struct evbuffer *gale__conn_output(gale__h1_conn *c) {
   return gale__stream_output(c->stream);
 }
 
-bool gale__conn_is_idle(const gale__h1_conn *c) {
-  return !c->req && c->state == GALE__CONN_HEAD && c->stream &&
+/* Between requests: nothing of a next request read yet.  The last
+ * response may still be leaving (a download sent by sendfile). */
+static bool between_requests(const gale__h1_conn *c) {
+  return !c->req && c->state == GALE__CONN_HEAD && c->stream && !c->closed &&
          gale_stream_read_buffer_size(c->stream) == 0;
+}
+
+bool gale__conn_is_idle(const gale__h1_conn *c) {
+  return between_requests(c) && gale_stream_write_buffer_size(c->stream) == 0;
 }
 
 /* The header and body deadlines are the request's (an idle connection
@@ -106,6 +112,15 @@ static void close_after_flush(gale__h1_conn *c) {
   conn_to(c, GALE__CONN_CLOSING);
   cancel_timer(c);
   if (!c->closed && c->stream) gale__stream_close_after_flush(c->stream, LINGER);
+}
+
+bool gale__conn_stop_if_between(gale__h1_conn *c) {
+  if (!between_requests(c)) return false;
+  if (gale_stream_write_buffer_size(c->stream) == 0)
+    gale__conn_close(c);
+  else
+    close_after_flush(c); /* the last response leaves first */
+  return true;
 }
 
 /* The short text/plain page of an error answer, its head through the one
@@ -183,6 +198,13 @@ static void arm_timer(gale__h1_conn *c, bool header) {
   double t = header ? c->server->opts.header_timeout : c->server->opts.body_timeout;
   gale_http_server_request *req = c->req;
   if (req->timer || t <= 0) return;
+  /* The first request's head is due header_timeout after the accept
+   * (nginx's client_header_timeout), not after its first byte: last_active
+   * still holds the accept time then. */
+  if (header && c->requests == 0) {
+    t -= gale_loop_time(c->server->loop) - c->last_active;
+    if (t < 0) t = 0;
+  }
   req->timer_is_header = header;
   gale_loop_call_later(c->server->loop, t, conn_timer_fired, c, &req->timer);
 }
@@ -239,6 +261,10 @@ static int body_failed(gale__h1_conn *c, int rc) {
   if (c->closed) return STEP_STOP;
   int status = rc == GALE_ENOMEM ? 500 : gale_h1_error_status(rc, NULL);
   if (rc == GALE_EHTTP_DECOMPRESS) status = 400;
+  if (rc == GALE_ELIMIT) {
+    gale__conn_fail(c, 503, "the server's request body buffer is full");
+    return STEP_STOP;
+  }
   gale__conn_fail(c, status, gale_strerror(rc));
   return STEP_STOP;
 }
@@ -287,7 +313,8 @@ static int step_body(gale__h1_conn *c) {
       }
       return body_failed(c, drc == GALE_ENOMEM ? GALE_ENOMEM
                             : drc == GALE_EHTTP_BODY_TOO_LARGE ? drc
-                            : drc == GALE_EHTTP_DECOMPRESS ? drc : GALE_EHTTP_PARSE);
+                            : drc == GALE_EHTTP_DECOMPRESS || drc == GALE_ELIMIT ? drc
+                            : GALE_EHTTP_PARSE);
     }
     if (rc == GALE_H1_BODY_DONE) return body_complete(c);
   }
@@ -301,6 +328,10 @@ static int start_body(gale__h1_conn *c, const char *buf, size_t avail) {
   if (m->content_gzip && c->server->opts.decompress_request) {
     int rc = gale__gzip_new(&req->inflate, GALE_GZIP_DECOMPRESS, 0, c->server->limits.max_body_size);
     if (rc != GALE_OK) return body_failed(c, rc);
+  } else if (m->body_kind == GALE_H1_BODY_LENGTH && !req->streaming &&
+             gale__request_body_reserve(req, m->content_length) != GALE_OK) {
+    /* Refused before a byte of it is read (and before 100 Continue). */
+    return body_failed(c, GALE_ELIMIT);
   }
   /* Fast path: a whole Content-Length body already here, next to the head
    * it belongs to (typical small POSTs). */
@@ -331,9 +362,17 @@ static int start_body(gale__h1_conn *c, const char *buf, size_t avail) {
 static int step_head(gale__h1_conn *c) {
   gale_http_server *server = c->server;
   size_t len = gale_stream_read_buffer_size(c->stream);
-  if ((server->shutting_down || server->dead) && !c->req) {
-    /* Graceful shutdown: no new requests on this connection. */
+  if (server->dead && !c->req) {
     gale__conn_close(c);
+    return STEP_STOP;
+  }
+  if (server->shutting_down && !c->req) {
+    /* Graceful shutdown: no new requests on this connection, but the
+     * answer to the last one still leaves. */
+    if (gale_stream_write_buffer_size(c->stream) == 0)
+      gale__conn_close(c);
+    else
+      close_after_flush(c);
     return STEP_STOP;
   }
   if (len == 0) return STEP_AGAIN;
@@ -415,7 +454,11 @@ static int step_done(gale__h1_conn *c) {
     close_after_flush(c);
     return STEP_STOP;
   }
-  conn_to(c, GALE__CONN_HEAD); /* last_active: set when conn_process began */
+  /* last_active was set when conn_process began, except on a connection's
+   * first request, where it keeps the accept time for the header deadline:
+   * keep-alive idleness counts from now. */
+  if (c->requests == 1) c->last_active = gale_loop_time(c->server->loop);
+  conn_to(c, GALE__CONN_HEAD);
   return STEP_CONTINUE;
 }
 
@@ -442,7 +485,8 @@ void gale__conn_peer_ip(gale__h1_conn *c, char *buf, size_t len) {
 
 static void conn_process(gale__h1_conn *c) {
   if (c->processing || c->closed) return;
-  c->last_active = gale_loop_time(c->server->loop);
+  /* Before the first request the accept time stays (arm_timer). */
+  if (c->requests) c->last_active = gale_loop_time(c->server->loop);
   c->processing = true;
   c->refs++;
   c->server->busy++;

@@ -25,6 +25,9 @@ void gale_http_server_options_init(gale_http_server_options *opts) {
   opts->idle_connection_timeout = 3600;
   opts->max_requests_per_connection = 100000;
   opts->access_log = true;
+  opts->max_connections = 10000;
+  opts->max_body_buffer = (size_t)256 << 20;
+  opts->tls_handshake_timeout = GALE_TLS_DEFAULT_HANDSHAKE_TIMEOUT;
 }
 
 static void free_trusted(gale_http_server *server) {
@@ -48,7 +51,7 @@ int gale_http_server_new(gale_loop *loop, const gale_http_server_options *opts,
   if (o->max_header_size < 256 || o->max_header_size > UINT32_MAX || o->max_uri_size < 16 ||
       o->max_uri_size > o->max_header_size || o->max_header_count < 1 ||
       o->max_header_count > 100000 || o->header_timeout < 0 || o->body_timeout < 0 ||
-      o->write_timeout < 0 || o->idle_connection_timeout < 0) {
+      o->write_timeout < 0 || o->idle_connection_timeout < 0 || o->tls_handshake_timeout < 0) {
     free(server);
     return GALE_EINVAL;
   }
@@ -87,6 +90,8 @@ int gale_http_server_new(gale_loop *loop, const gale_http_server_options *opts,
   gale_tcp_server_options topts;
   gale_tcp_server_options_init(&topts);
   topts.tls = o->tls;
+  topts.max_connections = o->max_connections;
+  topts.tls_handshake_timeout = o->tls_handshake_timeout; /* 0: none, as there */
   int rc = gale_tcp_server_new(loop, &topts, gale__server_tcp_stream, server, &server->tcp);
   if (rc != GALE_OK) {
     free_trusted(server);
@@ -120,15 +125,19 @@ size_t gale_http_server_connection_count(const gale_http_server *server) {
   return server ? server->nconns : 0;
 }
 
-/* Closes keep-alive connections idle past idle_connection_timeout, and
- * starts the write deadline of connections whose output is stuck: one sweep
- * over the list a few times per timeout instead of a timer in every
- * connection, so an idle connection costs no timer memory. */
+/* Closes keep-alive connections idle past idle_connection_timeout and new
+ * ones that sent nothing within header_timeout of the accept (silently, as
+ * nginx does: there is no request to answer), and starts the write deadline
+ * of connections whose output is stuck: one sweep over the list a few times
+ * per timeout instead of a timer in every connection, so an idle
+ * connection costs no timer memory. */
 static void sweep_idle(gale_loop *loop, void *arg) {
   gale_http_server *server = arg;
-  double now = gale_loop_time(loop), limit = server->opts.idle_connection_timeout;
+  double now = gale_loop_time(loop), idle = server->opts.idle_connection_timeout;
+  double header = server->opts.header_timeout;
   for (gale__h1_conn *c = server->conns, *next; c; c = next) {
     next = c->next;
+    double limit = c->requests ? idle : header;
     if (limit > 0 && gale__conn_is_idle(c) && now - c->last_active >= limit)
       gale__conn_close(c);
     else if (server->opts.write_timeout > 0)
@@ -138,10 +147,12 @@ static void sweep_idle(gale_loop *loop, void *arg) {
 
 static void start_sweeper(gale_http_server *server) {
   double idle = server->opts.idle_connection_timeout, wt = server->opts.write_timeout;
-  if (server->sweeper || (idle <= 0 && wt <= 0) || !server->loop) return;
+  double header = server->opts.header_timeout;
+  if (server->sweeper || (idle <= 0 && wt <= 0 && header <= 0) || !server->loop) return;
   double every = 1;
   if (idle > 0 && idle / 8 < every) every = idle / 8;
   if (wt > 0 && wt / 8 < every) every = wt / 8;
+  if (header > 0 && header / 8 < every) every = header / 8;
   if (every < 0.02) every = 0.02;
   if (gale_periodic_new(server->loop, every, 0, sweep_idle, server, &server->sweeper) == GALE_OK)
     gale_periodic_start(server->sweeper);
@@ -182,28 +193,61 @@ void gale__server_maybe_free(gale_http_server *server) {
 static void tcp_shutdown_done(gale_tcp_server *tcp, void *arg) {
   (void)tcp;
   gale_http_server *server = arg;
+  gale_future *f = server->shutdown_future; /* the callback may free the server */
+  server->shutdown_future = NULL;
   if (server->closed_cb) server->closed_cb(server, server->closed_arg);
+  if (f) gale_future_set_result(f, NULL, NULL);
+  gale_future_unref(f);
 }
+
+/* The TCP server's shutdown closes at once for a timeout <= 0; here that
+ * means no deadline. */
+#define NO_DEADLINE 1e9
 
 int gale_http_server_shutdown(gale_http_server *server, double timeout,
                               gale_http_server_closed_cb closed_cb, void *arg) {
   if (!server) return GALE_EINVAL;
   if (server->shutting_down || server->dead) return GALE_ESTATE;
+  int rc = gale_tcp_server_shutdown(server->tcp, timeout > 0 ? timeout : NO_DEADLINE,
+                                    tcp_shutdown_done, server);
+  if (rc != GALE_OK) return rc == GALE_EBUSY ? GALE_ESTATE : rc;
   server->shutting_down = true;
   server->closed_cb = closed_cb;
   server->closed_arg = arg;
-  int rc = gale_tcp_server_shutdown(server->tcp, timeout, tcp_shutdown_done, server);
-  if (rc != GALE_OK) return rc == GALE_EBUSY ? GALE_ESTATE : rc;
   for (gale__h1_conn *c = server->conns, *next; c; c = next) {
     next = c->next;
-    if (gale__conn_is_idle(c)) gale__conn_close(c);
+    gale__conn_stop_if_between(c);
   }
   return GALE_OK;
+}
+
+gale_future *gale_http_server_shutdown_future(gale_http_server *server, double timeout,
+                                              int *status_out) {
+  int rc = server && server->loop ? GALE_OK : server ? GALE_ESTATE : GALE_EINVAL;
+  gale_future *f = rc == GALE_OK ? gale_future_new(server->loop) : NULL;
+  if (rc == GALE_OK && !f) rc = GALE_ENOMEM;
+  if (rc == GALE_OK) {
+    server->shutdown_future = gale_future_ref(f);
+    rc = gale_http_server_shutdown(server, timeout, NULL, NULL);
+    if (rc != GALE_OK) {
+      server->shutdown_future = NULL;
+      gale_future_unref(f);
+      gale_future_unref(f);
+      f = NULL;
+    }
+  }
+  if (status_out) *status_out = rc;
+  return f;
 }
 
 void gale_http_server_free(gale_http_server *server) {
   if (!server || server->dead) return;
   server->dead = true;
+  if (server->shutdown_future) {
+    gale_future_cancel(server->shutdown_future);
+    gale_future_unref(server->shutdown_future);
+    server->shutdown_future = NULL;
+  }
   gale_periodic_free(server->sweeper);
   server->sweeper = NULL;
   for (gale__h1_conn *c = server->conns; c; c = c->next) gale__conn_close(c);

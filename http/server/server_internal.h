@@ -37,6 +37,7 @@
 #include <event2/buffer.h>
 
 #include "gale/buf.h"
+#include "gale/future.h"
 #include "gale/headers.h"
 #include "gale/http_server.h"
 #include "gale/stream.h"
@@ -102,6 +103,8 @@ struct gale_http_server_request {
   /* Body. */
   gale_h1_body body_dec;
   gale_gzip *inflate;          /* decompress_request */
+  size_t body_charged;         /* bytes of the server's max_body_buffer
+                                  this request holds (server->body_buffered) */
   double progress_time;        /* last body progress (body timeout) */
   size_t consumed;             /* input bytes of this request not yet
                                   drained (head parsed in place) */
@@ -152,7 +155,9 @@ typedef struct gale__h1_conn {
   gale_stream *stream;
   struct gale__h1_conn *prev, *next;
   gale_http_server_request *req; /* current request or NULL */
-  double last_active;            /* loop time of the last request activity */
+  double last_active;            /* loop time of the accept until the first
+                                    request ends, then of the last request
+                                    activity */
   unsigned requests;
   uint16_t refs;                 /* stream open + scheduled callbacks + busy */
   uint8_t state;                 /* gale__conn_state, moved by conn_to() */
@@ -176,6 +181,8 @@ struct gale_http_server {
   gale_h1_limits limits;
 
   gale__h1_conn *conns;        /* every open connection */
+  size_t body_buffered;        /* bytes charged by buffered request bodies
+                                  (opts.max_body_buffer) */
   size_t nconns;
   gale_http_server_request *free_reqs;
   size_t nfree_reqs;
@@ -190,6 +197,7 @@ struct gale_http_server {
   bool shutting_down;
   gale_http_server_closed_cb closed_cb;
   void *closed_arg;
+  gale_future *shutdown_future; /* gale_http_server_shutdown_future's */
   bool closed_cb_pending;
 };
 
@@ -228,8 +236,14 @@ static inline bool gale__request_body_done(const gale_http_server_request *req) 
 /* GALE_OK if the response may still take bytes, else GALE_EINVAL (no
  * request), GALE_ESTATE (finished) or GALE_ECLOSED. */
 GALE_INTERNAL int gale__request_check_writable(const gale_http_server_request *req);
+/* Appends to the buffered body, charging its storage to the server's
+ * max_body_buffer: GALE_ELIMIT (nothing appended) when that would pass it. */
 GALE_INTERNAL int gale__request_body_append(gale_http_server_request *req, const char *data,
                                             size_t len);
+/* Charges a buffered body of `length` bytes (a Content-Length) to the
+ * server's max_body_buffer at once, so a body admitted is never refused
+ * half-way: GALE_ELIMIT when it would pass the cap. */
+GALE_INTERNAL int gale__request_body_reserve(gale_http_server_request *req, uint64_t length);
 
 /* http1_server.c */
 GALE_INTERNAL int gale__conn_new(gale_http_server *server, gale_stream *stream,
@@ -240,7 +254,12 @@ GALE_INTERNAL void gale__conn_close(gale__h1_conn *conn);
 GALE_INTERNAL void gale__conn_request_finished(gale__h1_conn *conn);
 /* Writes `len` bytes of response body framing into the output. */
 GALE_INTERNAL struct evbuffer *gale__conn_output(gale__h1_conn *conn);
+/* Between requests with nothing left to send (the idle sweep may close it). */
 GALE_INTERNAL bool gale__conn_is_idle(const gale__h1_conn *conn);
+/* A graceful shutdown's step: a connection between requests closes, once
+ * the last response has left; returns false (nothing done) while a
+ * request is in flight. */
+GALE_INTERNAL bool gale__conn_stop_if_between(gale__h1_conn *conn);
 /* Sends the simple error page for an HTTP `status` and closes. */
 GALE_INTERNAL void gale__conn_fail(gale__h1_conn *conn, int http_status, const char *detail);
 /* Arms the write deadline when output is pending (called by the sweep):

@@ -62,7 +62,9 @@ static void request_reset(gale_http_server_request *req, gale__h1_conn *conn) {
   req->method = req->target = req->version = req->host = "";
   req->path = req->query = "";
   req->protocol = conn->is_tls ? "https" : "http";
-  req->start_time = conn->last_active; /* read by conn_process just now */
+  /* conn_process read the clock just now, unless this is the connection's
+   * first request (last_active is then the accept time). */
+  req->start_time = conn->requests ? conn->last_active : gale_loop_time(server->loop);
   req->status = 200;
   req->input = GALE__RQ_HEAD;
   req->output = GALE__RS_OPEN;
@@ -122,6 +124,9 @@ void gale__request_free(gale_http_server_request *req) {
   req->inflate = NULL;
   gale__gzip_free(req->deflate);
   req->deflate = NULL;
+  server->body_buffered -= req->body_charged;
+  req->body_charged = 0;
+  req->body.max = 0;
   if (req->body.cap > BODY_KEEP_MAX) gale_buf_release(&req->body);
   if (req->paths.cap > PATHS_KEEP_MAX) gale_buf_release(&req->paths);
   gale_buf_reset(&req->body);

@@ -138,8 +138,41 @@ int gale__request_detach(gale_http_server_request *req) {
   return GALE_OK;
 }
 
+/* ---- the buffered body, within the server's max_body_buffer ----------------- */
+
+static void body_charge(gale_http_server_request *req, size_t bytes) {
+  if (bytes <= req->body_charged) return;
+  req->server->body_buffered += bytes - req->body_charged;
+  req->body_charged = bytes;
+}
+
+int gale__request_body_reserve(gale_http_server_request *req, uint64_t length) {
+  gale_http_server *server = req->server;
+  size_t max = server->opts.max_body_buffer;
+  if (!max) return GALE_OK;
+  if (length >= max || server->body_buffered - req->body_charged > max - length - 1)
+    return GALE_ELIMIT;
+  req->body.max = (size_t)length; /* its storage never grows past the body */
+  body_charge(req, (size_t)length + 1);
+  body_charge(req, req->body.cap); /* a pooled buffer may be larger */
+  return GALE_OK;
+}
+
 int gale__request_body_append(gale_http_server_request *req, const char *data, size_t len) {
-  return gale_buf_append(&req->body, data, len);
+  gale_buf *b = &req->body;
+  size_t max = req->server->opts.max_body_buffer;
+  if (!max || (b->len + len < b->cap && b->cap <= req->body_charged))
+    return gale_buf_append(b, data, len);
+  /* The storage this append leaves (gale_buf doubles from 64 bytes). */
+  size_t need = b->len + len + 1, cap = b->cap > 64 ? b->cap : 64;
+  if (len > max || b->len > max) return GALE_ELIMIT;
+  while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+  if (b->max && cap > b->max + 1) cap = b->max + 1;
+  size_t others = req->server->body_buffered - req->body_charged;
+  if (cap > max || others > max - cap) return GALE_ELIMIT;
+  int rc = gale_buf_append(b, data, len);
+  if (rc == GALE_OK) body_charge(req, b->cap);
+  return rc;
 }
 
 /* ---- accessors --------------------------------------------------------------- */

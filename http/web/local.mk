@@ -7,6 +7,7 @@ libgale_impl_la_SOURCES += \
 	http/web/web_coro.c \
 	http/web/web_request.c \
 	http/web/web_response.c \
+	http/web/web_json.c \
 	http/web/signed_cookie.c \
 	http/web/xsrf.c \
 	http/web/static.c \

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gale/buf.h"
 #include "gale/httpdate.h"
 #include "gale/url.h"
 #include "gale/log.h"
@@ -357,41 +358,51 @@ char *gale_web_static_url(gale_web_app *app, const char *path) {
 
 /* ---- redirect handler ---------------------------------------------------------------------- */
 
-static void redirect_get(gale_web_handler *h) {
-  const gale_web_redirect_options *o = gale_web_handler_route_args(h);
-  if (!o || !o->url) {
-    gale_web_send_error(h, 500);
-    return;
-  }
-  /* "{N}" → path argument N. */
-  size_t cap = strlen(o->url) + 1;
-  for (size_t i = 0; i < gale_web_path_arg_count(h); i++) cap += strlen(gale_web_path_arg(h, i));
-  char *url = malloc(cap);
-  if (!url) {
-    gale_web_send_error(h, 500);
-    return;
-  }
-  size_t n = 0;
-  for (const char *p = o->url; *p;) {
+/* The target: "{N}" replaced by path argument N, then the request's query
+ * (Tornado's url_concat). */
+static int redirect_target(gale_web_handler *h, const char *tmpl, gale_buf *url) {
+  int rc = GALE_OK;
+  for (const char *p = tmpl; *p && rc == GALE_OK;) {
     if (p[0] == '{' && p[1] >= '0' && p[1] <= '9' && p[2] == '}') {
       const char *a = gale_web_path_arg(h, (size_t)(p[1] - '0'));
-      if (a) {
-        size_t al = strlen(a);
-        memcpy(url + n, a, al);
-        n += al;
-      }
+      if (a) rc = gale_buf_append_str(url, a);
       p += 3;
-      continue;
+    } else {
+      rc = gale_buf_append_byte(url, *p++);
     }
-    url[n++] = *p++;
   }
-  url[n] = '\0';
-  if (gale_web_redirect(h, url, o->permanent ? 301 : 302) != GALE_OK) gale_web_send_error(h, 500);
-  free(url);
+  const char *query = gale_web_query(h);
+  if (rc == GALE_OK && query && *query) {
+    rc = gale_buf_append_byte(url, memchr(url->data, '?', url->len) ? '&' : '?');
+    if (rc == GALE_OK) rc = gale_buf_append_str(url, query);
+  }
+  if (rc == GALE_OK) rc = gale_buf_append_byte(url, '\0');
+  return rc;
+}
+
+static void redirect_get(gale_web_handler *h) {
+  const gale_web_redirect_options *o = gale_web_handler_route_args(h);
+  gale_buf url;
+  gale_buf_init(&url, 0);
+  if (!o || !o->url || redirect_target(h, o->url, &url) != GALE_OK ||
+      gale_web_redirect(h, url.data, o->temporary ? 302 : 301) != GALE_OK)
+    gale_web_send_error(h, 500);
+  gale_buf_release(&url);
 }
 
 const gale_web_handler_class gale_web_redirect_handler = {
     .name = "RedirectHandler",
     .get = redirect_get,
     .head = redirect_get,
+};
+
+static void error_prepare(gale_web_handler *h) {
+  const gale_web_error_options *o = gale_web_handler_route_args(h);
+  gale_web_send_error(h, o ? o->status : 500);
+}
+
+const gale_web_handler_class gale_web_error_handler = {
+    .name = "ErrorHandler",
+    .prepare = error_prepare,
+    .no_xsrf_check = true,
 };

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gale/buf.h"
 #include "gale/log.h"
 #include "gale/url.h"
 #include "core/alloc.h"
@@ -41,6 +42,8 @@ void gale_web_app_free(gale_web_app *app) {
     free(app->routes[i].name);
   }
   free(app->routes);
+  for (size_t i = 0; i < app->nhosts; i++) pcre2_code_free(app->hosts[i]);
+  free(app->hosts);
   if (app->md) pcre2_match_data_free(app->md);
   while (app->hashes) {
     gale__static_hash *n = app->hashes->next;
@@ -49,10 +52,37 @@ void gale_web_app_free(gale_web_app *app) {
     app->hashes = n;
   }
   free(app->cookie_secret);
+  for (size_t i = 0; i < app->nkeys; i++) free((char *)app->keys[i].secret);
+  free(app->keys);
   free(app->static_path);
   free(app->static_url_prefix);
   free(app->server_header);
   free(app);
+}
+
+/* Copies the versioned cookie secrets; false for no memory or an invalid
+ * set (a negative version, an empty secret, no key of key_version). */
+static bool copy_keys(gale_web_app *app) {
+  gale_web_app_options *o = &app->opts;
+  if (!o->cookie_secrets || !o->ncookie_secrets) {
+    o->cookie_secrets = NULL;
+    o->ncookie_secrets = 0;
+    return true;
+  }
+  bool has_current = false;
+  app->keys = gale__calloc(o->ncookie_secrets, sizeof(*app->keys));
+  if (!app->keys) return false;
+  for (size_t i = 0; i < o->ncookie_secrets; i++) {
+    const gale_web_cookie_key *k = &o->cookie_secrets[i];
+    if (k->version < 0 || !k->secret || !*k->secret) return false;
+    app->keys[i].version = k->version;
+    app->keys[i].secret = strdup(k->secret);
+    app->nkeys = i + 1;
+    if (!app->keys[i].secret) return false;
+    if (k->version == o->key_version) has_current = true;
+  }
+  o->cookie_secrets = app->keys;
+  return has_current;
 }
 
 gale_web_app *gale_web_app_new(const gale_web_app_options *opts) {
@@ -65,6 +95,10 @@ gale_web_app *gale_web_app_new(const gale_web_app_options *opts) {
   gale_web_app_options *o = &app->opts;
   if (o->default_handler && !class_ok(o->default_handler)) {
     free(app);
+    return NULL;
+  }
+  if (!copy_keys(app)) {
+    gale_web_app_free(app);
     return NULL;
   }
   app->cookie_secret = dup_or_null(o->cookie_secret);
@@ -157,6 +191,7 @@ int gale_web_app_add(gale_web_app *app, const char *pattern, const gale_web_hand
   r->cls = cls;
   r->args = route_args;
   r->ngroups = ngroups;
+  r->host = app->host;
   /* A pattern without regex syntax matches only itself: compare strings
    * (the regex is still compiled, for reverse_url and path_kwarg). */
   r->literal = pattern[strcspn(pattern, "\\^$.|?*+()[]{}")] == '\0';
@@ -176,6 +211,32 @@ int gale_web_app_add(gale_web_app *app, const char *pattern, const gale_web_hand
     app->md = md;
   }
   app->nroutes++;
+  return GALE_OK;
+}
+
+int gale_web_app_set_host(gale_web_app *app, const char *host_pattern) {
+  if (!app) return GALE_EINVAL;
+  if (!host_pattern) {
+    app->host = NULL;
+    return GALE_OK;
+  }
+  int err;
+  PCRE2_SIZE off;
+  pcre2_code *re = pcre2_compile((PCRE2_SPTR)host_pattern, PCRE2_ZERO_TERMINATED,
+                                 PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_CASELESS, &err, &off,
+                                 NULL);
+  if (!re) {
+    gale_log_error("app", "bad host pattern \"%s\" at offset %zu", host_pattern, (size_t)off);
+    return GALE_EINVAL;
+  }
+  pcre2_code **hosts = gale__realloc(app->hosts, (app->nhosts + 1) * sizeof(*hosts));
+  if (!hosts) {
+    pcre2_code_free(re);
+    return GALE_ENOMEM;
+  }
+  app->hosts = hosts;
+  app->hosts[app->nhosts++] = re;
+  app->host = re;
   return GALE_OK;
 }
 
@@ -482,26 +543,95 @@ static int web_body_cb(gale_http_server_request *req, const char *data, size_t l
 }
 
 /* Routes the request and creates its handler. */
+/* Answers in place of a class that asked for it (Tornado's @removeslash /
+ * @addslash): none of its callbacks runs. */
+static const gale_web_handler_class slash_class = {.name = "SlashRedirect"};
+
+/* A path with the wrong trailing slash for the class: GET and HEAD are
+ * redirected (301, query kept) to the right one, other methods get 404.
+ * Returns whether it answered. */
+static bool fix_slash(gale_web_handler *h, const char *path, size_t plen) {
+  bool has = plen > 0 && path[plen - 1] == '/';
+  if (h->cls->removeslash ? !has : has) return false;
+  size_t keep = plen;
+  if (h->cls->removeslash) {
+    while (keep > 0 && path[keep - 1] == '/') keep--;
+    if (keep == 0) return false; /* "/" stays "/" */
+  }
+  h->cls = &slash_class;
+  h->method = NULL;
+  h->co_method = NULL;
+  int mid = h->req->msg.method_id;
+  if (mid != GALE_H1_METHOD_GET && mid != GALE_H1_METHOD_HEAD) {
+    gale_web_send_error(h, 404);
+    return true;
+  }
+  const char *query = gale_web_query(h);
+  gale_buf url;
+  gale_buf_init(&url, 0);
+  int rc = gale_buf_append(&url, path, keep);
+  if (rc == GALE_OK && !has) rc = gale_buf_append_byte(&url, '/'); /* addslash */
+  if (rc == GALE_OK && query && *query) {
+    rc = gale_buf_append_byte(&url, '?');
+    if (rc == GALE_OK) rc = gale_buf_append_str(&url, query);
+  }
+  if (rc == GALE_OK) rc = gale_buf_append_byte(&url, '\0');
+  if (rc != GALE_OK || gale_web_redirect(h, url.data, 301) != GALE_OK) gale_web_send_error(h, 500);
+  gale_buf_release(&url);
+  return true;
+}
+
+/* The request's host name as Tornado's HostMatches sees it: the Host
+ * header without its port (an IPv6 literal keeps its brackets), lowercase
+ * ASCII.  Returns its length (0 when absent or too long). */
+static size_t host_name(const char *host, char *out, size_t cap) {
+  if (!host) return 0;
+  size_t n = strlen(host);
+  if (host[0] == '[') {
+    const char *close = memchr(host, ']', n);
+    n = close ? (size_t)(close - host) + 1 : n;
+  } else {
+    const char *colon = memchr(host, ':', n);
+    if (colon) n = (size_t)(colon - host);
+  }
+  if (n >= cap) return 0;
+  for (size_t i = 0; i < n; i++) out[i] = (char)(host[i] >= 'A' && host[i] <= 'Z' ? host[i] + 32 : host[i]);
+  out[n] = '\0';
+  return n;
+}
+
+static bool host_matches(gale_web_app *app, pcre2_code *re, const char *host, size_t hlen) {
+  return pcre2_match(re, (PCRE2_SPTR)host, hlen, 0, 0, app->md, NULL) >= 0;
+}
+
 static gale_web_handler *route_request(gale_web_app *app, gale_http_server_request *req) {
   gale_web_handler *h = gale__web_handler_new(app, req);
   if (!h) return NULL;
   const char *path = req->path;
   size_t plen = strlen(path);
-  for (size_t i = 0; i < app->nroutes; i++) {
-    gale__route *r = &app->routes[i];
-    if (r->literal) {
-      if (strcmp(r->pattern, path) != 0) continue;
-    } else if (pcre2_match(r->re, (PCRE2_SPTR)path, plen, 0, 0, app->md, NULL) < 0) {
-      continue;
+  /* As Tornado's add_handlers: routes of a matching host pattern first, in
+   * the order added, then the routes for any host. */
+  char host[256];
+  size_t hlen = app->nhosts ? host_name(req->host, host, sizeof(host)) : 0;
+  for (int pass = app->nhosts ? 0 : 1; pass < 2 && !h->cls; pass++) {
+    for (size_t i = 0; i < app->nroutes; i++) {
+      gale__route *r = &app->routes[i];
+      if (pass == 0 ? !r->host || !host_matches(app, r->host, host, hlen) : r->host != NULL)
+        continue;
+      if (r->literal) {
+        if (strcmp(r->pattern, path) != 0) continue;
+      } else if (pcre2_match(r->re, (PCRE2_SPTR)path, plen, 0, 0, app->md, NULL) < 0) {
+        continue;
+      }
+      h->route = r;
+      h->cls = r->cls;
+      h->route_args = r->args;
+      if (set_path_args(h, path, app->md, r->ngroups) != GALE_OK) {
+        h->cls = &not_found_class;
+        gale_web_send_error(h, 500);
+      }
+      break;
     }
-    h->route = r;
-    h->cls = r->cls;
-    h->route_args = r->args;
-    if (set_path_args(h, path, app->md, r->ngroups) != GALE_OK) {
-      h->cls = &not_found_class;
-      gale_web_send_error(h, 500);
-    }
-    break;
   }
   if (!h->cls) {
     if (app->opts.default_handler) {
@@ -513,6 +643,7 @@ static gale_web_handler *route_request(gale_web_app *app, gale_http_server_reque
   }
   h->method = method_fn(h->cls, req->msg.method_id);
   h->co_method = co_method_fn(h->cls, req->msg.method_id);
+  if ((h->cls->removeslash || h->cls->addslash) && fix_slash(h, path, plen)) return h;
   if (h->cls->ctx_size) {
     h->ctx = gale__calloc(1, h->cls->ctx_size);
     if (!h->ctx) {

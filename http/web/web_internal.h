@@ -11,8 +11,6 @@
 #include "gale/web.h"
 #include "http/server/server_internal.h"
 
-#define GALE__JSON_MAX_DEPTH 32
-
 typedef struct gale__route {
   pcre2_code *re;
   char *pattern;
@@ -21,6 +19,7 @@ typedef struct gale__route {
   char *name;
   uint32_t ngroups;
   bool literal;                /* no regex syntax: matched with strcmp */
+  pcre2_code *host;            /* the app's host pattern when added, or NULL */
   void (*args_free)(void *args); /* frees args with the app (WebSocket routes) */
 } gale__route;
 
@@ -35,12 +34,17 @@ typedef struct gale__static_hash {
 struct gale_web_app {
   gale_web_app_options opts;   /* strings below are owned copies */
   char *cookie_secret;
+  gale_web_cookie_key *keys;   /* owned copies of opts.cookie_secrets */
+  size_t nkeys;
   char *static_path;
   char *static_url_prefix;
   char *server_header;
   gale__route *routes;
   size_t nroutes, cap;
   pcre2_match_data *md;
+  pcre2_code **hosts;          /* every host pattern set (routes point in) */
+  size_t nhosts;
+  pcre2_code *host;            /* the one routes are added under, or NULL */
   gale_web_static_options static_opts;
   gale__static_hash *hashes;
   size_t nhashes;
@@ -85,13 +89,6 @@ struct gale_web_handler {
   char **file_fields;
   size_t nfiles;
 
-  /* JSON writer. */
-  int json_depth;
-  bool json_error;
-  bool json_started;
-  uint8_t json_kind[GALE__JSON_MAX_DEPTH]; /* 0 array, 1 object */
-  bool json_first[GALE__JSON_MAX_DEPTH];
-  bool json_after_key;
 
   char *signed_value;          /* last gale_web_get_signed_cookie result */
   char *xsrf_token;

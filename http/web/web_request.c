@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gale/buf.h"
 #include "gale/content_type.h"
 #include "gale/cookie.h"
 #include "gale/log.h"
@@ -65,6 +66,47 @@ static void parse_body_args(gale_web_handler *h) {
   gale_params_free(params);
 }
 
+/* Tornado's argument values: control characters other than \t \n \v \f
+ * \r become spaces, then whitespace is stripped from both ends.  The raw
+ * forms stay readable through gale_web_query() and gale_web_body(). */
+static size_t normalise_value(char *v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)v[i];
+    if (c <= 0x08 || (c >= 0x0e && c <= 0x1f)) v[i] = ' ';
+  }
+  size_t start = 0;
+  while (start < n && strchr(" \t\n\v\f\r", v[start]) && v[start]) start++;
+  while (n > start && strchr(" \t\n\v\f\r", v[n - 1]) && v[n - 1]) n--;
+  memmove(v, v + start, n - start);
+  return n - start;
+}
+
+/* A copy of `raw` with every value normalised; `raw` is freed.  On no
+ * memory the raw values stay (NULL only if raw was). */
+static gale_params *normalised(gale_params *raw) {
+  size_t count = raw ? gale_params_count(raw) : 0;
+  if (count == 0) return raw;
+  gale_params *out = gale_params_new();
+  gale_buf tmp;
+  gale_buf_init(&tmp, 0);
+  for (size_t i = 0; out && i < count; i++) {
+    const char *name, *value;
+    size_t nlen, vlen;
+    gale_params_at(raw, i, &name, &nlen, &value, &vlen);
+    gale_buf_reset(&tmp);
+    if (gale_buf_append(&tmp, value, vlen) != GALE_OK ||
+        gale_params_add(out, name, nlen, vlen ? tmp.data : "",
+                        vlen ? normalise_value(tmp.data, vlen) : 0) != GALE_OK) {
+      gale_params_free(out);
+      out = NULL;
+    }
+  }
+  gale_buf_release(&tmp);
+  if (!out) return raw;
+  gale_params_free(raw);
+  return out;
+}
+
 static void parse_args(gale_web_handler *h) {
   if (h->args_parsed || !h->req) return; /* no request left: no arguments */
   h->args_parsed = true;
@@ -79,6 +121,8 @@ static void parse_args(gale_web_handler *h) {
     gale_log_warning("app", "malformed query string from %s",
                      gale_http_server_request_remote_ip(h->req));
   parse_body_args(h);
+  h->query_args = normalised(h->query_args);
+  h->body_args = normalised(h->body_args);
 }
 
 const char *gale_web_get_query_argument(gale_web_handler *h, const char *name, const char *dflt) {

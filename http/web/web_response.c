@@ -1,7 +1,5 @@
-/* The handler's response calls: status, headers, body, the tiny JSON
- * writer, flush/finish with the automatic ETag, redirects, error pages and
- * cookies. */
-#include <math.h>
+/* The handler's response calls: status, headers, body, flush/finish with
+ * the automatic ETag, redirects, error pages and cookies (JSON: web_json.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,167 +82,6 @@ int gale_web_write_html_escaped(gale_web_handler *h, const char *s) {
     if ((rc = gale_web_write_str(h, ent)) != GALE_OK) return rc;
     run = p + 1;
   }
-}
-
-/* ---- JSON ------------------------------------------------------------------------------ */
-
-static int json_value_start(gale_web_handler *h) {
-  int rc = check_open(h);
-  if (rc != GALE_OK) return rc;
-  if (h->json_error) return GALE_EINVAL;
-  if (!h->json_started) {
-    h->json_started = true;
-    gale_http_server_request_set_header(h->req, "Content-Type", "application/json; charset=UTF-8");
-  }
-  if (h->json_depth > 0) {
-    int d = h->json_depth - 1;
-    if (h->json_kind[d] == 1) {
-      if (!h->json_after_key) {
-        h->json_error = true;
-        return GALE_EINVAL;
-      }
-      h->json_after_key = false;
-    } else {
-      if (!h->json_first[d]) gale_web_write(h, ",", 1);
-      h->json_first[d] = false;
-    }
-  } else if (h->json_after_key) {
-    h->json_error = true;
-    return GALE_EINVAL;
-  }
-  return GALE_OK;
-}
-
-static int json_escape(gale_web_handler *h, const char *s) {
-  static const char hex[] = "0123456789abcdef";
-  struct evbuffer *b = h->req->pending;
-  evbuffer_add(b, "\"", 1);
-  const char *run = s;
-  for (const unsigned char *p = (const unsigned char *)s;; p++) {
-    char esc[7];
-    size_t n = 0;
-    if (*p == '"' || *p == '\\') {
-      esc[0] = '\\';
-      esc[1] = (char)*p;
-      n = 2;
-    } else if (*p == '\n') {
-      memcpy(esc, "\\n", 2), n = 2;
-    } else if (*p == '\r') {
-      memcpy(esc, "\\r", 2), n = 2;
-    } else if (*p == '\t') {
-      memcpy(esc, "\\t", 2), n = 2;
-    } else if ((*p < 0x20 && *p) || *p == '<' || *p == '>' || *p == '&') {
-      /* Controls, and what could close a <script> block, as \u00XX. */
-      memcpy(esc, "\\u00", 4);
-      esc[4] = hex[*p >> 4];
-      esc[5] = hex[*p & 15];
-      n = 6;
-    } else if (*p == 0) {
-      break;
-    } else {
-      continue;
-    }
-    if ((const char *)p > run) evbuffer_add(b, run, (size_t)((const char *)p - run));
-    evbuffer_add(b, esc, n);
-    run = (const char *)p + 1;
-  }
-  size_t tail = strlen(run);
-  if (tail) evbuffer_add(b, run, tail);
-  evbuffer_add(b, "\"", 1);
-  return GALE_OK;
-}
-
-static int json_open(gale_web_handler *h, uint8_t kind, const char *tok) {
-  int rc = json_value_start(h);
-  if (rc != GALE_OK) return rc;
-  if (h->json_depth >= GALE__JSON_MAX_DEPTH) {
-    h->json_error = true;
-    return GALE_EINVAL;
-  }
-  h->json_kind[h->json_depth] = kind;
-  h->json_first[h->json_depth] = true;
-  h->json_depth++;
-  return gale_web_write(h, tok, 1);
-}
-
-static int json_close(gale_web_handler *h, uint8_t kind, const char *tok) {
-  int rc = check_open(h);
-  if (rc != GALE_OK) return rc;
-  if (h->json_error || h->json_depth == 0 || h->json_kind[h->json_depth - 1] != kind ||
-      h->json_after_key) {
-    h->json_error = true;
-    return GALE_EINVAL;
-  }
-  h->json_depth--;
-  return gale_web_write(h, tok, 1);
-}
-
-int gale_web_json_begin_object(gale_web_handler *h) {
-  return json_open(h, 1, "{");
-}
-int gale_web_json_end_object(gale_web_handler *h) {
-  return json_close(h, 1, "}");
-}
-int gale_web_json_begin_array(gale_web_handler *h) {
-  return json_open(h, 0, "[");
-}
-int gale_web_json_end_array(gale_web_handler *h) {
-  return json_close(h, 0, "]");
-}
-
-int gale_web_json_key(gale_web_handler *h, const char *key) {
-  int rc = check_open(h);
-  if (rc != GALE_OK) return rc;
-  if (!key || h->json_error || h->json_depth == 0 || h->json_kind[h->json_depth - 1] != 1 ||
-      h->json_after_key) {
-    h->json_error = true;
-    return GALE_EINVAL;
-  }
-  int d = h->json_depth - 1;
-  if (!h->json_first[d]) gale_web_write(h, ",", 1);
-  h->json_first[d] = false;
-  json_escape(h, key);
-  h->json_after_key = true;
-  return gale_web_write(h, ":", 1);
-}
-
-int gale_web_json_string(gale_web_handler *h, const char *s) {
-  if (!s) return gale_web_json_null(h);
-  int rc = json_value_start(h);
-  return rc != GALE_OK ? rc : json_escape(h, s);
-}
-
-int gale_web_json_int(gale_web_handler *h, long long v) {
-  int rc = json_value_start(h);
-  return rc != GALE_OK ? rc : gale_web_printf(h, "%lld", v);
-}
-
-int gale_web_json_double(gale_web_handler *h, double v) {
-  int rc = json_value_start(h);
-  if (rc != GALE_OK) return rc;
-  if (!isfinite(v)) return gale_web_write(h, "null", 4);
-  return gale_web_printf(h, "%.17g", v);
-}
-
-int gale_web_json_bool(gale_web_handler *h, bool v) {
-  int rc = json_value_start(h);
-  return rc != GALE_OK ? rc : gale_web_write_str(h, v ? "true" : "false");
-}
-
-int gale_web_json_null(gale_web_handler *h) {
-  int rc = json_value_start(h);
-  return rc != GALE_OK ? rc : gale_web_write(h, "null", 4);
-}
-
-int gale_web_json_raw(gale_web_handler *h, const char *json) {
-  if (!json) return GALE_EINVAL;
-  int rc = json_value_start(h);
-  return rc != GALE_OK ? rc : gale_web_write_str(h, json);
-}
-
-int gale_web_json_end(gale_web_handler *h) {
-  if (!h) return GALE_EINVAL;
-  return h->json_error || h->json_depth != 0 || h->json_after_key ? GALE_EINVAL : GALE_OK;
 }
 
 /* ---- flush, finish, ETag --------------------------------------------------------------------- */
@@ -390,10 +227,6 @@ int gale_web_send_error(gale_web_handler *h, int status) {
   gale__web_set_default_headers(h);
   if (status == 405 && h->allow[0]) gale_headers_set(req->resp_headers, "Allow", h->allow);
   gale_http_server_request_set_status(req, status, NULL);
-  h->json_started = false;
-  h->json_depth = 0;
-  h->json_error = false;
-  h->json_after_key = false;
   if (h->cls && h->cls->write_error)
     h->cls->write_error(h, status);
   else

@@ -160,7 +160,7 @@ typedef struct gale_http_request {
   int max_redirects;     /* 5 */
   const char *user_agent; /* NULL: "gale/VERSION"; "" sends none */
   const char *referer;    /* NULL: none */
-  bool decompress_response; /* true: send Accept-Encoding: gzip, inflate */
+  bool decompress_response; /* true: send Accept-Encoding: gzip (as Tornado) */
   bool expect_100_continue; /* false: send Expect: 100-continue with a body */
   time_t if_modified_since; /* 0: none; else If-Modified-Since */
   /* false: a 4xx/5xx is a response with status GALE_OK; true: its status

@@ -86,14 +86,36 @@ typedef struct gale_http_server_options {
   size_t max_header_count;      /* 100: header fields; 431 past it */
   uint64_t max_body_size;       /* 100 MiB (buffered or streamed; after
                                    inflation when decompressing); 413 */
-  double header_timeout;        /* 60 s from a request's first byte to the end
-                                   of its header section (slowloris); 0 = none */
+  size_t max_body_buffer;       /* 256 MiB: the storage of buffered request
+                                   bodies across all connections of the
+                                   server, so many slow uploads cannot grow
+                                   the process without bound.  A body with a
+                                   Content-Length is charged in full when its
+                                   head arrives (an admitted body is never
+                                   cut off half-way); a chunked or gzipped
+                                   one as it grows.  A body that would pass
+                                   the cap gets 503 and its connection closes;
+                                   the others go on.  Streamed bodies
+                                   (headers_cb) are not counted.  The charge
+                                   is released when the request is freed.
+                                   0 = no limit */
+  double header_timeout;        /* 60 s (nginx's client_header_timeout) for a
+                                   request's header section (slowloris): a
+                                   connection's first request counts from the
+                                   accept, so a connection that never sends a
+                                   byte is closed (silently) after it; later
+                                   requests count from their first byte.  A
+                                   head begun and not finished gets 408.
+                                   Tornado has none of its own (it waits
+                                   idle_connection_timeout, 3600 s).
+                                   0 = none */
   double body_timeout;          /* 60 s without body progress; 0 = none */
   double write_timeout;         /* 60 s without any byte of a pending response
                                    leaving (a client that stopped reading):
                                    the connection closes (checked by the same
                                    sweep as idle_connection_timeout); 0 = none */
-  double idle_connection_timeout; /* 3600 s (Tornado) idle between requests
+  double idle_connection_timeout; /* 3600 s (Tornado; nginx's keepalive_timeout
+                                   is 75 s) idle between keep-alive requests
                                    (checked by one sweep of the connections
                                    a few times per timeout, at most 1 s
                                    apart: no timer per connection) */
@@ -115,6 +137,19 @@ typedef struct gale_http_server_options {
                                    domain at INFO (skipped when INFO is off) */
   gale_tls_ctx *tls;            /* NULL: plain HTTP; borrowed, must outlive
                                    the server */
+  /* Limits of the TCP server underneath (gale/tcp_server.h). */
+  size_t max_connections;       /* 10000 open connections (TLS handshakes
+                                   included; Tornado has no limit, nginx's
+                                   worker_connections defaults to 512 per
+                                   worker).  At the limit the server stops
+                                   accepting (new clients wait in the listen
+                                   backlog) instead of accepting and closing,
+                                   and resumes as connections close.
+                                   0 = no limit */
+  double tls_handshake_timeout; /* 20 s (GALE_TLS_DEFAULT_HANDSHAKE_TIMEOUT;
+                                   nginx's ssl_handshake_timeout is 60 s):
+                                   a TLS client that has not finished its
+                                   handshake by then is dropped.  0 = none */
 } gale_http_server_options;
 
 /* Fills `opts` with the defaults above. */
@@ -140,21 +175,39 @@ GALE_EXPORT int gale_http_server_listen(gale_http_server *server, int port, cons
 GALE_EXPORT int gale_http_server_port(const gale_http_server *server);
 
 /* The underlying TCP server (borrowed), for bind_sockets / add_sockets /
- * start(n) (forked workers) / max connections. */
+ * start(n) (forked workers); its limits come from the options above. */
 GALE_EXPORT gale_tcp_server *gale_http_server_tcp(gale_http_server *server);
 
-/* Graceful shutdown: stops accepting, closes idle keep-alive connections at
- * once, lets requests in flight finish (their connections then close
- * instead of being kept alive), and force-closes whatever remains after
- * `timeout` seconds (<= 0: wait forever).  closed_cb (may be NULL) runs once
- * every connection is closed, never inside this call.  Returns GALE_OK,
- * GALE_EINVAL, GALE_ESTATE (already shutting down). */
+/* Graceful shutdown (a drain, over gale_tcp_server_shutdown()): stops
+ * accepting (the listening sockets close at once), closes idle keep-alive
+ * connections at once, lets requests in flight finish — and responses
+ * still being sent, such as downloads, leave whole — with "Connection:
+ * close" on every answer whose head is written from now on, closes each
+ * connection when its request is done, and force-closes whatever remains
+ * after `timeout` seconds (<= 0: wait forever; gale serve uses 30 s)
+ * (their requests get the close callback, GALE_ECANCELLED).  closed_cb (may
+ * be NULL) runs once every connection is closed, never inside this call;
+ * the server may be freed from it.  Returns GALE_OK, GALE_EINVAL,
+ * GALE_ESTATE (already shutting down, or the server never had a loop),
+ * GALE_ENOMEM. */
 GALE_EXPORT int gale_http_server_shutdown(gale_http_server *server, double timeout,
                                           gale_http_server_closed_cb closed_cb, void *arg);
 
+/* gale_http_server_shutdown() as a future (for coroutines: gale_await it):
+ * resolves (result NULL) once every connection is closed; cancelled if the
+ * server is freed first.  The caller owns the returned reference
+ * (gale_future_unref).  NULL on failure, with the status of
+ * gale_http_server_shutdown() in *status_out (may be NULL), which is
+ * GALE_OK on success. */
+GALE_EXPORT gale_future *gale_http_server_shutdown_future(gale_http_server *server,
+                                                          double timeout, int *status_out);
+
 /* Closes every connection at once (requests in flight get their close
  * callbacks with GALE_ECANCELLED) and frees the server.  Safe from inside a
- * request or close callback.  NULL is ignored. */
+ * request or close callback.  NULL is ignored.  With connections still
+ * open, their closes (and the server's memory) complete on the loop's next
+ * turns: before gale_loop_free(), run the loop a few turns
+ * (gale_loop_run_once(loop, 0)) or memory leaks. */
 GALE_EXPORT void gale_http_server_free(gale_http_server *server);
 
 /* Number of open connections. */

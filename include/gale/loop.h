@@ -216,11 +216,14 @@ typedef void *(*gale_executor_fn)(void *arg);
  * NULL). */
 typedef void (*gale_executor_done_cb)(gale_loop *loop, int status, void *result, void *arg);
 
-/* Sets the number of worker threads (default: CPUs + 4, at most 32, as
- * Python's ThreadPoolExecutor).  Must be called before the first job.
- * Returns GALE_OK, GALE_EINVAL (n < 1 or > 1024), GALE_ESTATE (threads
- * already started). */
+/* Sets the number of worker threads (default: CPUs x 5, at most 1024, as
+ * Tornado's IOLoop; they start only as jobs need them).  Must be called
+ * before the first job.  Returns GALE_OK, GALE_EINVAL (n < 1 or > 1024),
+ * GALE_ESTATE (threads already started). */
 GALE_EXPORT int gale_loop_set_executor_size(gale_loop *loop, int threads);
+/* The most worker threads the executor will run.  Returns it, or
+ * GALE_EINVAL (NULL loop) / GALE_ENOMEM. */
+GALE_EXPORT int gale_loop_get_executor_size(gale_loop *loop);
 
 /* Queues fn(arg) for a worker thread; threads start lazily up to the
  * executor size.  `done` (may be NULL) gets the result on the loop thread.

@@ -111,6 +111,12 @@ typedef struct gale_web_handler_class {
   int (*data_received)(gale_web_handler *h, const char *data, size_t len);
   /* Skip the XSRF check for this class even when the app enables it. */
   bool no_xsrf_check;
+  /* Tornado's @removeslash / @addslash, for every method of the class: a
+   * path ending in "/" (not ending in "/") is redirected with 301 to the
+   * path without (with) it, query kept, for GET and HEAD, and answers 404
+   * for other methods; none of the class's callbacks runs then.  Route
+   * a pattern that matches both forms ("/docs/?"). */
+  bool removeslash, addslash;
   /* Run initialize, prepare and the method in one coroutine per request
    * (see the top of this header).  Not with data_received:
    * gale_web_app_add() refuses the pair with GALE_EINVAL. */
@@ -127,10 +133,24 @@ typedef struct gale_web_handler_class {
 
 /* Application settings.  gale_web_app_options_init() fills the defaults;
  * strings are copied by gale_web_app_new(). */
+/* One versioned cookie secret (Tornado's cookie_secret dict entry). */
+typedef struct gale_web_cookie_key {
+  int version;        /* >= 0 */
+  const char *secret;
+} gale_web_cookie_key;
+
 typedef struct gale_web_app_options {
   /* Secret for signed cookies and XSRF tokens (NULL: signed cookies fail
    * with GALE_ESTATE).  At least 16 bytes of randomness is sensible. */
   const char *cookie_secret;
+  /* Key rotation, as Tornado's cookie_secret dict with key_version: when
+   * set (copied by gale_web_app_new), cookies are signed with the secret
+   * of key_version and verified with the secret of the version each
+   * cookie names, so old cookies stay valid while a key is retired.  Takes
+   * the place of cookie_secret for signed cookies. */
+  const gale_web_cookie_key *cookie_secrets;
+  size_t ncookie_secrets;
+  int key_version;
   bool xsrf_cookies;             /* false: check _xsrf on POST/PUT/PATCH/DELETE */
   /* Handler for paths no route matches (NULL: 404 page). */
   const gale_web_handler_class *default_handler;
@@ -162,6 +182,15 @@ GALE_EXPORT gale_web_app *gale_web_app_new(const gale_web_app_options *opts);
 GALE_EXPORT int gale_web_app_add(gale_web_app *app, const char *pattern,
                                  const gale_web_handler_class *cls, void *route_args,
                                  const char *name);
+
+/* Tornado's add_handlers(host_pattern, ...): routes added after this call
+ * serve only requests whose host name (the Host header without its port,
+ * compared without case) matches `host_pattern`, a PCRE2 regex anchored
+ * at both ends ("(www\\.)?example\\.com"); NULL goes back to routes for any
+ * host (the default).  Routing tries the routes of every matching host
+ * pattern first, in the order added, then those for any host.  Returns
+ * GALE_OK, GALE_EINVAL (NULL app, bad regex: logged), GALE_ENOMEM. */
+GALE_EXPORT int gale_web_app_set_host(gale_web_app *app, const char *host_pattern);
 
 /* Builds the path of route `name` with its groups replaced, in order, by
  * the `nargs` strings (percent-encoded here).  Works for patterns whose
@@ -222,7 +251,10 @@ GALE_EXPORT const char *gale_web_body(const gale_web_handler *h, size_t *len);
 
 /* Arguments from the query string and, for form bodies
  * (application/x-www-form-urlencoded and multipart/form-data), the body;
- * decoded.  get_argument returns the last value (Tornado) or `dflt`.
+ * decoded, and as Tornado's: control characters other than \t \n \v \f
+ * \r replaced by spaces, whitespace stripped from both ends (the raw
+ * forms: gale_web_query(), gale_web_body()).  get_argument returns the last
+ * value (Tornado) or `dflt`.
  * get_arguments fills up to `max` values in order and returns how many
  * there are in total.  The query_/body_ variants look only there.
  * Arguments are parsed on first use; a malformed body gives no body
@@ -271,25 +303,26 @@ GALE_EXPORT int gale_web_printf(gale_web_handler *h, const char *fmt, ...) GALE_
 /* Appends `s` with &, <, >, " and ' escaped as HTML entities. */
 GALE_EXPORT int gale_web_write_html_escaped(gale_web_handler *h, const char *s);
 
-/* A tiny streaming JSON writer into the response body (not a JSON library:
- * it escapes strings and places commas; nesting up to 32 levels).  The
- * first call sets Content-Type: application/json; charset=UTF-8.  Keys are
- * given with gale_web_json_key() inside objects.  Errors (bad nesting) are
- * sticky and make gale_web_json_end() return GALE_EINVAL. */
-GALE_EXPORT int gale_web_json_begin_object(gale_web_handler *h);
-GALE_EXPORT int gale_web_json_end_object(gale_web_handler *h);
-GALE_EXPORT int gale_web_json_begin_array(gale_web_handler *h);
-GALE_EXPORT int gale_web_json_end_array(gale_web_handler *h);
-GALE_EXPORT int gale_web_json_key(gale_web_handler *h, const char *key);
-GALE_EXPORT int gale_web_json_string(gale_web_handler *h, const char *s); /* NULL → null */
-GALE_EXPORT int gale_web_json_int(gale_web_handler *h, long long v);
-GALE_EXPORT int gale_web_json_double(gale_web_handler *h, double v); /* NaN/inf → null */
-GALE_EXPORT int gale_web_json_bool(gale_web_handler *h, bool v);
-GALE_EXPORT int gale_web_json_null(gale_web_handler *h);
-/* Appends `json` verbatim as one value (the caller vouches for it). */
-GALE_EXPORT int gale_web_json_raw(gale_web_handler *h, const char *json);
-/* GALE_OK when every begun object/array was ended and no error happened. */
-GALE_EXPORT int gale_web_json_end(gale_web_handler *h);
+/* JSON through jansson (include <jansson.h> to build the values; gale's
+ * headers only name the type).
+ *
+ * gale_web_write_json appends `value` to the response body, compact, with
+ * "/" escaped (so "</script>" cannot end a <script> block it is pasted
+ * into), and sets Content-Type: application/json; charset=UTF-8, as
+ * Tornado's write(dict).  Only objects, as Tornado: a top-level array is a
+ * JSON-hijacking risk in old browsers; wrap lists in an object.  The value
+ * stays the caller's.  Returns GALE_OK, GALE_EINVAL (NULL, or not an
+ * object), GALE_ESTATE (finished), GALE_ECLOSED, GALE_ENOMEM.
+ *
+ * gale_web_json_body parses the request body as JSON (UTF-8, checked) and
+ * returns a new reference the caller json_decref()s.  When the body is
+ * not JSON it answers 400 with jansson's reason, line and column as a
+ * text/plain body, finishes the response and returns NULL: the handler
+ * just returns.  NULL without answering for a NULL, finished or closed
+ * handler. */
+struct json_t;
+GALE_EXPORT int gale_web_write_json(gale_web_handler *h, const struct json_t *value);
+GALE_EXPORT struct json_t *gale_web_json_body(gale_web_handler *h);
 
 /* Sends what was written so far (headers first; chunked).  Returns GALE_OK,
  * GALE_ECLOSED, GALE_ESTATE. */
@@ -345,7 +378,8 @@ GALE_EXPORT int gale_web_clear_cookie(gale_web_handler *h, const char *name, con
 /* Signed cookies (Tornado's set_secure_cookie, in its version 2 format so
  * Tornado and gale sharing a secret read each other's cookies:
  * "2|1:0|<len>:<timestamp>|<len>:<name>|<len>:<base64 value>|<hex HMAC-SHA256>"
- * keyed with the app's cookie_secret, compared in constant time).  The
+ * keyed with the app's cookie_secret, or the key_version key of its
+ * cookie_secrets, compared in constant time).  The
  * value may be any bytes (NUL-terminated here).  expires_days as in
  * gale_web_cookie_options (0: session, Tornado's default is 30).
  * set: GALE_OK, GALE_ESTATE (no cookie_secret), GALE_EINVAL, GALE_ENOMEM. */
@@ -365,6 +399,16 @@ GALE_EXPORT char *gale_web_signed_value_create(const char *secret, const char *n
 GALE_EXPORT char *gale_web_signed_value_decode(const char *secret, const char *name,
                                                const char *signed_value, double max_age_days,
                                                time_t now);
+/* The same with a key version: _create_key writes `key_version` into the
+ * value; _decode_keys verifies with the key of the version the value names
+ * (NULL when there is none).  The plain forms write version 0 and ignore
+ * the version, as Tornado with a single secret. */
+GALE_EXPORT char *gale_web_signed_value_create_key(const char *secret, int key_version,
+                                                   const char *name, const char *value,
+                                                   time_t now);
+GALE_EXPORT char *gale_web_signed_value_decode_keys(const gale_web_cookie_key *keys, size_t nkeys,
+                                                    const char *name, const char *signed_value,
+                                                    double max_age_days, time_t now);
 
 /* ---- XSRF ------------------------------------------------------------------ */
 
@@ -389,7 +433,7 @@ GALE_EXPORT int gale_web_check_xsrf(gale_web_handler *h);
  * by extension; ETag (size and mtime) and Last-Modified with 304 answers to
  * If-None-Match / If-Modified-Since; one byte range (206 with
  * Content-Range, 416 when unsatisfiable); "?v=" in the URL gives a
- * Cache-Control of one year; paths escaping the root (.., symlinks out of
+ * Cache-Control max-age of ten years (Tornado's CACHE_MAX_AGE); paths escaping the root (.., symlinks out of
  * it) are refused with 403, missing files 404; directories serve
  * default_filename or 403.  File bodies go out with sendfile. */
 typedef struct gale_web_static_options {
@@ -403,13 +447,25 @@ GALE_EXPORT extern const gale_web_handler_class gale_web_static_handler;
  * string, or NULL (no static_path, no such file). */
 GALE_EXPORT char *gale_web_static_url(gale_web_app *app, const char *path);
 
-/* Redirects every request of the route to `url`; "{0}", "{1}"... in it are
- * replaced by the route's path arguments.  Status 301 (permanent) or 302. */
+/* Redirects every GET and HEAD of the route to `url`, as Tornado's
+ * RedirectHandler: "{0}", "{1}"... in it are replaced by the route's path
+ * arguments, and the request's query string is appended ("?" or "&").
+ * Status 301 unless `temporary` (302): a zeroed struct is Tornado's
+ * default. */
 typedef struct gale_web_redirect_options {
   const char *url;
-  bool permanent;  /* true: 301 (Tornado's default), false: 302 */
+  bool temporary;  /* false: 301 (Tornado's permanent=True), true: 302 */
 } gale_web_redirect_options;
 GALE_EXPORT extern const gale_web_handler_class gale_web_redirect_handler;
+
+/* Answers every request of the route with the error page of `status`
+ * (400-599; else 500), as Tornado's ErrorHandler: route args are a
+ * gale_web_error_options.  Exempt from the XSRF check, so a POST gets the
+ * error rather than 403. */
+typedef struct gale_web_error_options {
+  int status;
+} gale_web_error_options;
+GALE_EXPORT extern const gale_web_handler_class gale_web_error_handler;
 
 /* The content type for a file name by its extension
  * ("text/html; charset=UTF-8"...), "application/octet-stream" otherwise.
