@@ -84,6 +84,7 @@ char *cli_read_file(const char *path, size_t *len);
 int cli_fetch_main(int argc, char **argv);
 int cli_bench_main(int argc, char **argv);
 int cli_serve_main(int argc, char **argv);
+int cli_ws_main(int argc, char **argv);
 
 /* gale serve: answers a request for a directory under `root` (a real path)
  * that has no index.html with an HTML listing, or a redirect to the path

@@ -1,5 +1,6 @@
 /* gale — the command-line tool: `gale fetch` (curl-like), `gale bench`
- * (a load generator) and `gale serve` (a static file server).  Built only
+ * (a load generator), `gale serve` (a static file server) and `gale ws`
+ * (a WebSocket client).  Built only
  * on gale's public API. */
 #include "cli.h"
 
@@ -19,6 +20,7 @@ static void usage(FILE *out) {
         "  bench [options] URL      load-test a URL, wrk/ab style (gale bench --help)\n"
         "  serve [-p PORT] [-b ADDRESS] [DIR]\n"
         "                           serve a directory over HTTP (gale serve --help)\n"
+        "  ws [options] URL         a WebSocket client on stdin/stdout (gale ws --help)\n"
         "  help [COMMAND]           this text, or a command's options\n"
         "  version                  print the version\n"
         "\n"
@@ -58,12 +60,14 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "fetch") == 0) return cli_fetch_main(argc - 1, argv + 1);
   if (strcmp(cmd, "bench") == 0) return cli_bench_main(argc - 1, argv + 1);
   if (strcmp(cmd, "serve") == 0) return cli_serve_main(argc - 1, argv + 1);
+  if (strcmp(cmd, "ws") == 0) return cli_ws_main(argc - 1, argv + 1);
   if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
     if (argc > 2) {
       char *sub[] = {argv[2], "--help", NULL};
       if (strcmp(argv[2], "fetch") == 0) return cli_fetch_main(2, sub);
       if (strcmp(argv[2], "bench") == 0) return cli_bench_main(2, sub);
       if (strcmp(argv[2], "serve") == 0) return cli_serve_main(2, sub);
+      if (strcmp(argv[2], "ws") == 0) return cli_ws_main(2, sub);
     }
     usage(stdout);
     return 0;
