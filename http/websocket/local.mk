@@ -13,12 +13,15 @@ libgale_impl_la_SOURCES += \
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/test_ws_frame tests/test_websocket tests/test_websocket_proto \
-	tests/test_websocket_client
+	tests/test_websocket_client tests/test_websocket_client_bad
 tests_test_ws_frame_SOURCES = tests/test_ws_frame.c
 tests_test_websocket_SOURCES = tests/test_websocket.c tests/test_websocket_util.h \
 	tests/test_web_util.h tests/test_http_server_util.h
 tests_test_websocket_client_SOURCES = tests/test_websocket_client.c tests/test_websocket_util.h \
 	tests/test_web_util.h tests/test_http_server_util.h
+# The client against a scripted raw server (answers RFC 6455 §4.1 refuses).
+tests_test_websocket_client_bad_SOURCES = tests/test_websocket_client_bad.c \
+	tests/test_websocket_util.h tests/test_web_util.h tests/test_http_server_util.h
 tests_test_websocket_proto_SOURCES = tests/test_websocket_proto.c tests/test_websocket_util.h \
 	tests/test_web_util.h tests/test_http_server_util.h
 endif
