@@ -63,14 +63,14 @@ for name in ${WS_SERVERS:-gale node tornado}; do
     continue
   fi
   before=$(cpu_ticks $SERVER)
-  out=$($PIN1 "$CLIENT" "$port" rtt "$CONNS" "$SECS" "$SIZE")
+  out=$(timeout $((SECS + 30)) $PIN1 "$CLIENT" "$port" rtt "$CONNS" "$SECS" "$SIZE")
   after=$(cpu_ticks $SERVER)
   rts=$(echo "$out" | awk -v t=$((after - before)) -v hz="$TCK" \
     '{ printf "%.0f %.2f", $2 / $4, ($2 > 0 ? t / hz * 1e6 / $2 : 0) }')
   # Idle sockets: RSS before, then with IDLE open (each served once).
   mkfifo "$TMP/hold"
   rss0=$(rss_kb $SERVER)
-  $PIN1 "$CLIENT" "$port" idle "$IDLE" <"$TMP/hold" >"$TMP/idle" &
+  timeout 120 $PIN1 "$CLIENT" "$port" idle "$IDLE" <"$TMP/hold" >"$TMP/idle" &
   cpid=$!
   exec 3>"$TMP/hold"
   i=0
@@ -82,7 +82,7 @@ for name in ${WS_SERVERS:-gale node tornado}; do
   rm -f "$TMP/hold"
   mem=n/a
   [ -s "$TMP/idle" ] && mem=$(( (rss1 - rss0) * 1024 / IDLE ))
-  fan=$($PIN1 "$CLIENT" "$port" broadcast "$FANOUT" "$ROUNDS" | awk '{ print $4 }')
+  fan=$(timeout 120 $PIN1 "$CLIENT" "$port" broadcast "$FANOUT" "$ROUNDS" | awk '{ print $4 }')
   kill $SERVER 2>/dev/null
   wait $SERVER 2>/dev/null
   SERVER=""
