@@ -9,6 +9,7 @@
 #define GALE_H
 
 #include "gale/common.h"
+#include "gale/version.h"
 #include "gale/error.h"
 #include "gale/buf.h"
 #include "gale/log.h"

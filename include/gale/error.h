@@ -14,6 +14,10 @@
 
 #include "gale/common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define GALE_STATUS_TABLE(X)                                                  \
   X(OK,              0,  "success")                                          \
   /* generic */                                                              \
@@ -109,5 +113,9 @@ GALE_EXPORT const char *gale_err_name(int status);
  * GALE_ECONNREFUSED, ETIMEDOUT → GALE_ETIMEDOUT_CONNECT...); errnos without
  * a code of their own give GALE_ESYS.  0 gives GALE_OK. */
 GALE_EXPORT int gale_err_from_errno(int errnum);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -74,6 +74,10 @@
 #include "gale/http_server.h"
 #include "gale/loop.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct gale_web_app gale_web_app;
 typedef struct gale_web_handler gale_web_handler;
 
@@ -471,5 +475,9 @@ GALE_EXPORT extern const gale_web_handler_class gale_web_error_handler;
  * ("text/html; charset=UTF-8"...), "application/octet-stream" otherwise.
  * Static string. */
 GALE_EXPORT const char *gale_web_content_type(const char *filename);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
