@@ -16,6 +16,7 @@ void gale_web_app_options_init(gale_web_app_options *opts) {
   opts->static_url_prefix = "/static/";
   opts->etag = true;
   opts->server_header = "gale";
+  gale_template_options_init(&opts->template_options);
 }
 
 static char *dup_or_null(const char *s) {
@@ -57,6 +58,7 @@ void gale_web_app_free(gale_web_app *app) {
   free(app->static_path);
   free(app->static_url_prefix);
   free(app->server_header);
+  gale_template_loader_free(app->templates);
   free(app);
 }
 
@@ -109,6 +111,12 @@ gale_web_app *gale_web_app_new(const gale_web_app_options *opts) {
   o->static_path = app->static_path;
   o->static_url_prefix = app->static_url_prefix;
   o->server_header = app->server_header;
+  o->template_path = NULL; /* the loader keeps its own copy */
+  if (opts && opts->template_path &&
+      gale_template_loader_new(opts->template_path, &o->template_options, &app->templates) != GALE_OK) {
+    gale_web_app_free(app);
+    return NULL;
+  }
   if ((opts && opts->cookie_secret && !app->cookie_secret) || !app->static_url_prefix ||
       (opts && opts->static_path && !app->static_path) ||
       (opts && opts->server_header && !app->server_header)) {

@@ -48,6 +48,7 @@ struct gale_web_app {
   gale_web_static_options static_opts;
   gale__static_hash *hashes;
   size_t nhashes;
+  gale_template_loader *templates; /* template_path's, or NULL */
 };
 
 struct gale_web_handler {

@@ -72,6 +72,7 @@
 #include "gale/common.h"
 #include "gale/error.h"
 #include "gale/http_server.h"
+#include "gale/template.h"
 #include "gale/loop.h"
 
 #ifdef __cplusplus
@@ -166,6 +167,13 @@ typedef struct gale_web_app_options {
   bool compress_response;        /* false: gzip eligible responses */
   bool etag;                     /* true: ETag + 304 on buffered responses */
   const char *server_header;     /* "gale": NULL or "" sends none */
+  /* Templates for gale_web_render: the folder they are read from (NULL:
+   * no templates), and the loader's options (gale_template_options_init's
+   * defaults: autoescape on, whitespace by file name; set
+   * template_options.check_mtime while developing to pick up edits, as
+   * Tornado's compiled_template_cache=False). */
+  const char *template_path;
+  gale_template_options template_options;
 } gale_web_app_options;
 
 GALE_EXPORT void gale_web_app_options_init(gale_web_app_options *opts);
@@ -327,6 +335,23 @@ GALE_EXPORT int gale_web_write_html_escaped(gale_web_handler *h, const char *s);
 struct json_t;
 GALE_EXPORT int gale_web_write_json(gale_web_handler *h, const struct json_t *value);
 GALE_EXPORT struct json_t *gale_web_json_body(gale_web_handler *h);
+
+/* Templates (gale/template.h) from the app's template_path, as Tornado's
+ * render: gale_web_render renders `name` with `ctx` (a JSON object,
+ * borrowed; NULL for none), writes the page and finishes the response
+ * (Content-Type stays text/html; charset=UTF-8 unless the handler set
+ * another).  gale_web_render_string renders into `out` (the caller's) and
+ * sends nothing.  Besides ctx's names, every template sees
+ *   request              {method, uri, path, query, host, remote_ip, protocol}
+ *   xsrf_form_html()     the hidden _xsrf field (write it with {% raw %})
+ *   static_url(path)     the versioned URL of a static file
+ * A missing template or an error while rendering is logged with the file
+ * and line; gale_web_render then answers 500 (no page half sent).
+ * Returns GALE_OK, GALE_ESTATE (no template_path, or finished),
+ * GALE_ECLOSED, GALE_ENOMEM, GALE_ENOENT, GALE_ETEMPLATE. */
+GALE_EXPORT int gale_web_render(gale_web_handler *h, const char *name, struct json_t *ctx);
+GALE_EXPORT int gale_web_render_string(gale_web_handler *h, const char *name, struct json_t *ctx,
+                                       gale_buf *out);
 
 /* Sends what was written so far (headers first; chunked).  Returns GALE_OK,
  * GALE_ECLOSED, GALE_ESTATE. */
