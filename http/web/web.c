@@ -2,6 +2,7 @@
  * life cycle (Tornado's Application and RequestHandler._execute). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <jansson.h>
 #include <string.h>
 
 #include "gale/buf.h"
@@ -59,6 +60,7 @@ void gale_web_app_free(gale_web_app *app) {
   free(app->static_url_prefix);
   free(app->server_header);
   gale_template_loader_free(app->templates);
+  free(app->login_url);
   free(app);
 }
 
@@ -112,6 +114,12 @@ gale_web_app *gale_web_app_new(const gale_web_app_options *opts) {
   o->static_url_prefix = app->static_url_prefix;
   o->server_header = app->server_header;
   o->template_path = NULL; /* the loader keeps its own copy */
+  app->login_url = dup_or_null(o->login_url);
+  o->login_url = app->login_url;
+  if (opts && opts->login_url && !app->login_url) {
+    gale_web_app_free(app);
+    return NULL;
+  }
   if (opts && opts->template_path &&
       gale_template_loader_new(opts->template_path, &o->template_options, &app->templates) != GALE_OK) {
     gale_web_app_free(app);
@@ -323,6 +331,7 @@ void gale__web_handler_free(gale_web_handler *h) {
   free(h->xsrf_token);
   free(h->xsrf_html);
   free(h->xsrf_raw);
+  json_decref(h->current_user);
   free(h->ctx);
   free(h);
 }
@@ -500,6 +509,7 @@ void gale__web_run_method(gale_web_handler *h) {
     send_405(h);
     return;
   }
+  if (gale__web_login_required(h)) return;
   run_callback(h, h->method, h->co_method, "method");
   if (!h->finished && !h->held && !h->gone) gale_web_finish(h);
 }

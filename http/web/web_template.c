@@ -42,7 +42,14 @@ int gale_web_render_string(gale_web_handler *h, const char *name, json_t *ctx, g
   if (!h->req) return GALE_ECLOSED;
   if (!h->app->templates) return GALE_ESTATE;
   json_t *globals = json_object(), *req = request_object(h);
-  if (!globals || !req || json_object_set_new(globals, "request", req) < 0) {
+  json_t *user = gale_web_current_user(h);
+  if (!globals || !req) {
+    json_decref(globals);
+    json_decref(req);
+    return GALE_ENOMEM;
+  }
+  if (json_object_set_new(globals, "request", req) < 0 ||
+      json_object_set(globals, "current_user", user ? user : json_null()) < 0) {
     json_decref(globals);
     return GALE_ENOMEM;
   }
