@@ -378,7 +378,10 @@ static int step_head(gale__h1_conn *c) {
   if (len == 0) return STEP_AGAIN;
   struct evbuffer *in = gale__stream_input(c->stream);
   if (!c->req) {
-    c->req = gale__request_new(c);
+    /* conn_process read the clock just now, unless this is the
+     * connection's first request (last_active is then the accept time). */
+    double start = c->requests ? c->last_active : gale_loop_time(server->loop);
+    c->req = gale__request_new(server, &gale__h1_req_ops, c, c->is_tls, start);
     if (!c->req) {
       gale__conn_fail(c, 503, "out of memory");
       return STEP_STOP;
