@@ -205,7 +205,8 @@ struct gale_http_server {
   void *arg;
   gale_h1_limits limits;
 
-  gale__h1_conn *conns;        /* every open connection */
+  gale__h1_conn *conns;        /* every open HTTP/1 connection */
+  struct gale__h2_conn *h2conns; /* every open HTTP/2 connection (h2_server.h) */
   size_t body_buffered;        /* bytes charged by buffered request bodies
                                   (opts.max_body_buffer) */
   size_t nconns;
@@ -236,6 +237,8 @@ GALE_INTERNAL void gale__server_maybe_free(gale_http_server *server);
 GALE_INTERNAL void gale__server_apply_xheaders(gale_http_server *server,
                                                gale_http_server_request *req);
 GALE_INTERNAL void gale__server_access_log(gale_http_server_request *req);
+/* Formats the peer's IP of a stream into buf ("" if unknown). */
+GALE_INTERNAL void gale__server_peer_ip(gale_stream *stream, char *buf, size_t len);
 /* Formats the peer's IP of a connection into buf ("" if unknown). */
 GALE_INTERNAL void gale__conn_peer_ip(gale__h1_conn *conn, char *buf, size_t len);
 
