@@ -16,7 +16,7 @@ static void new_window(gale__h2_guard *g, double now) {
   if (now - g->window_start < 1.0) return;
   g->window_start = now;
   g->pings = g->settings = g->resets = g->empty_data = 0;
-  g->priorities = g->window_updates = 0;
+  g->priorities = 0;
 }
 
 /* A HEADERS frame opening a stream below the highest one opened, on an id
@@ -61,8 +61,6 @@ uint32_t gale__h2_guard_frame(gale__h2_guard *g, nghttp2_session *session,
     return count(&g->settings, GALE__H2_MAX_SETTINGS);
   case NGHTTP2_PRIORITY:
     return count(&g->priorities, GALE__H2_MAX_PRIORITY);
-  case NGHTTP2_WINDOW_UPDATE:
-    return count(&g->window_updates, GALE__H2_MAX_WINDOW_UPDATES);
   case NGHTTP2_DATA:
     if (hd->length == 0 && !(hd->flags & NGHTTP2_FLAG_END_STREAM))
       return count(&g->empty_data, GALE__H2_MAX_EMPTY_DATA);

@@ -31,7 +31,7 @@ GALE_INTERNAL int gale__h2_preface(const char *p, size_t len);
  * window. */
 typedef struct gale__h2_guard {
   double window_start;
-  uint32_t pings, settings, resets, empty_data, priorities, window_updates;
+  uint32_t pings, settings, resets, empty_data, priorities;
   uint32_t block_frames;   /* frames of the header block being received */
   size_t block_bytes;      /* their payload */
   size_t max_block;        /* limit of a header block's bytes (HPACK-coded) */
@@ -40,13 +40,13 @@ typedef struct gale__h2_guard {
 
 /* Limits per one-second window; past one the connection gets GOAWAY
  * ENHANCE_YOUR_CALM.  Far above what real clients do (browsers ping a
- * few times a minute, reset a handful of streams per page). */
+ * few times a minute, reset a handful of streams per page).  WINDOW_UPDATE
+ * is not counted: a client with small windows sends one per DATA frame. */
 #define GALE__H2_MAX_RESETS 200        /* rapid reset, CVE-2023-44487 */
 #define GALE__H2_MAX_PINGS 100
 #define GALE__H2_MAX_SETTINGS 100
 #define GALE__H2_MAX_EMPTY_DATA 100    /* DATA without payload nor END_STREAM */
 #define GALE__H2_MAX_PRIORITY 1000
-#define GALE__H2_MAX_WINDOW_UPDATES 1000
 #define GALE__H2_MAX_BLOCK_FRAMES 32   /* HEADERS + CONTINUATIONs of one block */
 
 /* Sees every frame header first (nghttp2's on_begin_frame_callback):
