@@ -70,6 +70,10 @@
 #include "gale/headers.h"
 #include "gale/loop.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Declared in their own headers (C11 allows repeating a typedef). */
 typedef struct gale_resolver gale_resolver;         /* gale/resolver.h */
 typedef struct gale_tls_ctx gale_tls_ctx;           /* gale/tls.h */
@@ -324,5 +328,9 @@ GALE_EXPORT uint64_t gale_http_client_connections_opened(const gale_http_client 
 /* The resolver the client uses (its own or the one passed in; borrowed):
  * e.g. to add --resolve style overrides. */
 GALE_EXPORT gale_resolver *gale_http_client_resolver(gale_http_client *client);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
