@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -222,6 +225,27 @@ static void test_h2_shutdown(void **state) {
   sf_stop(&f);
 }
 
+/* A preface begun and never finished is a head that never ends: it gets
+ * header_timeout like any other (slowloris over "PRI *"). */
+static void test_h2_partial_preface(void **state) {
+  (void)state;
+  gale_http_server_options o;
+  sf_opts_small(&o);
+  o.http2 = true;
+  o.header_timeout = 0.2;
+  server_fx f;
+  sf_start(&f, &o);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)f.port)};
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+  assert_int_equal(write(fd, "PRI * HTTP/2.0\r\n", 16), 16);
+  TH_RUN_UNTIL(f.loop, gale_http_server_connection_count(f.server) == 1, 5);
+  TH_RUN_UNTIL(f.loop, gale_http_server_connection_count(f.server) == 0, 5);
+  close(fd);
+  sf_stop(&f);
+}
+
 static void test_h2_tls_alpn(void **state) {
   (void)state;
   th_require_program("curl");
@@ -272,6 +296,7 @@ int main(void) {
       cmocka_unit_test(test_h2_curl),     cmocka_unit_test(test_h2_async),
       cmocka_unit_test(test_h2_nghttp_h2load), cmocka_unit_test(test_h2_hostile),
       cmocka_unit_test(test_h2_shutdown), cmocka_unit_test(test_h2_tls_alpn),
+      cmocka_unit_test(test_h2_partial_preface),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   unlink(out_log);

@@ -366,7 +366,7 @@ static int start_body(gale__h1_conn *c, const char *buf, size_t avail) {
 static int to_h2(gale__h1_conn *c) {
   gale_stream *stream = c->stream;
   gale_http_server *server = c->server;
-  cancel_timer(c);
+  drop_request(c, GALE_ECANCELLED); /* never the application's */
   gale__stream_set_data_cb(stream, NULL, NULL);
   gale_stream_set_close_cb(stream, NULL, NULL);
   c->closed = true;
@@ -384,7 +384,10 @@ static int h2_preface(gale__h1_conn *c, struct evbuffer *in, size_t len) {
   const char *p = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
   int r = p ? gale__h2_preface(p, n) : -1;
   if (r < 0) return STEP_CONTINUE;
-  if (r == 0) return STEP_AGAIN; /* "PRI * HTTP/2" still coming */
+  if (r == 0) {
+    arm_timer(c, true); /* "PRI * HTTP/2" still coming, within header_timeout */
+    return STEP_AGAIN;
+  }
   return to_h2(c);
 }
 
@@ -406,10 +409,6 @@ static int step_head(gale__h1_conn *c) {
   }
   if (len == 0) return STEP_AGAIN;
   struct evbuffer *in = gale__stream_input(c->stream);
-  if (server->opts.http2 && c->requests == 0 && !c->req) {
-    int r = h2_preface(c, in, len);
-    if (r != STEP_CONTINUE) return r;
-  }
   if (!c->req) {
     /* conn_process read the clock just now, unless this is the
      * connection's first request (last_active is then the accept time). */
@@ -419,6 +418,10 @@ static int step_head(gale__h1_conn *c) {
       gale__conn_fail(c, 503, "out of memory");
       return STEP_STOP;
     }
+  }
+  if (server->opts.http2 && c->requests == 0) {
+    int r = h2_preface(c, in, len);
+    if (r != STEP_CONTINUE) return r;
   }
   gale_http_server_request *req = c->req;
   size_t limit = (size_t)server->limits.max_header_size + 8;
