@@ -176,8 +176,17 @@ static void peer(server_fx *f, const char *cas, const char *want) {
 static void test_h2_hostile(void **state) {
   (void)state;
   if (th_system("/usr/bin/python3 -c 'import hpack' 2>/dev/null") != 0) skip();
+  th_require_program("nghttp");
   server_fx f;
   start(&f, 0.3);
+  /* A polite connection with a request in flight all along. */
+  char url[128];
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d/async", f.port);
+  char polite_log[300];
+  snprintf(polite_log, sizeof(polite_log), "%s.polite", out_log);
+  const char *pa[] = {"nghttp", url, NULL};
+  pid_t polite = th_spawn(pa, polite_log);
+  TH_RUN_UNTIL(f.loop, f.held != NULL, 10);
   static const char *const cases[][2] = {
       {"rapid_reset", "goaway:11"},    {"continuation", "goaway:11"},
       {"hpack_bomb", "goaway:11"},     {"settings_flood", "goaway:11"},
@@ -190,6 +199,15 @@ static void test_h2_hostile(void **state) {
     peer(&f, cases[i][0], cases[i][1]);
     peer(&f, "ok", "ok"); /* the server goes on */
   }
+  sf_finish_held(f.loop, &f);
+  int status = 0;
+  bool ended = false;
+  TH_RUN_UNTIL(f.loop, exited(polite, &status, &ended), 10);
+  char *out = th_read_file(polite_log, NULL);
+  assert_non_null(out);
+  assert_string_equal(out, "late");
+  free(out);
+  unlink(polite_log);
   sf_stop(&f);
 }
 
