@@ -1,5 +1,5 @@
 /* gale/http_server.h — the HTTP/1.1 server (Tornado's HTTPServer and
- * HTTP1ServerConnection).
+ * HTTP1ServerConnection), and HTTP/2 beside it when opts.http2 is on.
  *
  * A gale_http_server accepts connections through a gale_tcp_server (so TLS,
  * several listening sockets and forked worker processes come with it) and
@@ -166,7 +166,12 @@ typedef struct gale_http_server_options {
    * PROTOCOL_ERROR for HEADERS on a lower, never-used stream id; nghttp2
    * itself answers malformed frames (FRAME_SIZE_ERROR, STREAM_CLOSED,
    * PROTOCOL_ERROR, FLOW_CONTROL_ERROR).  WebSocket over HTTP/2 (RFC 8441)
-   * is not offered: WebSocket clients use HTTP/1.1. */
+   * is not offered: WebSocket clients use HTTP/1.1.  An answer sent before
+   * the request's body was all read (an early 413, or a headers_cb answer)
+   * ends the stream; the rest of that body is read and dropped within the
+   * flow-control windows (no RST_STREAM NO_ERROR: curl 7.88 takes it for a
+   * failure).  Memory: about 14 KB per idle HTTP/2 connection (nghttp2's
+   * session and buffers; nginx 1.22: 1.7 KB). */
   bool http2;
   /* Limits of the TCP server underneath (gale/tcp_server.h). */
   size_t max_connections;       /* 10000 open connections (TLS handshakes
