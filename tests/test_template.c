@@ -115,6 +115,8 @@ static void test_operators(void **state) {
   EXPECT("{{ 'ell' in 'hello' }} {{ 3 in [1, 2] }} {{ 'k' in d }} {{ 'z' not in d }}",
          "{\"d\": {\"k\": 1}}", "True False True True");
   EXPECT("{{ 0 or 'x' }} {{ 1 and 'y' }} {{ not 0 }} {{ None or [] }}", NULL, "x y True []");
+  EXPECT("{{ 'y' if n > 1 else 'n' }} {{ 'a' if 0 else 'b' if 0 else 'c' }}", "{\"n\": 2}", "y c");
+  EXPECT_ERROR("{{ 1 if 2 }}", NULL, "expected 'else'");
   EXPECT("{{ len('abc') }} {{ len([1, 2]) }} {{ str(5) + 'x' }} {{ int('42') + 1 }}", NULL, "3 2 5x 43");
   EXPECT("{{ get(d, 'k') }} {{ get(d, 'missing', 'dflt') }} {{ get(d, 'missing') }}", "{\"d\": {\"k\": 1}}",
          "1 dflt None");

@@ -274,6 +274,11 @@ json_t *gale__tpl_eval(tpl_render *r, const tpl_expr *e) {
   case OP_LIT: return json_incref(e->lit);
   case OP_NAME: return lookup(r, e->name);
   case OP_CALL: return call(r, e);
+  case OP_COND:
+    if (!(a = gale__tpl_eval(r, e->cond))) return NULL;
+    v = gale__tpl_eval(r, gale__tpl_truthy(a) ? e->a : e->b);
+    json_decref(a);
+    return v;
   case OP_ATTR:
     if (!(a = gale__tpl_eval(r, e->a))) return NULL;
     v = json_is_object(a) ? json_object_get(a, e->name) : NULL;

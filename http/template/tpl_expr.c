@@ -287,10 +287,24 @@ static tpl_expr *parse_and(parser *p) {
   return e;
 }
 
-static tpl_expr *parse_or(parser *p) {
-  if (++p->depth > TPL_MAX_EXPR_DEPTH) { perr(p, "expression nested too deep"); return NULL; }
+static tpl_expr *parse_disjunction(parser *p) {
   tpl_expr *e = parse_and(p);
   while (e && accept(p, "or")) e = binary(p, OP_OR, e, parse_and(p));
+  return e;
+}
+
+/* Python's conditional expression: a if cond else b (b may be another). */
+static tpl_expr *parse_or(parser *p) {
+  if (++p->depth > TPL_MAX_EXPR_DEPTH) { perr(p, "expression nested too deep"); return NULL; }
+  tpl_expr *e = parse_disjunction(p);
+  if (e && accept(p, "if")) {
+    tpl_expr *cond = parse_disjunction(p);
+    if (cond && !accept(p, "else")) { perr(p, "expected 'else'"); gale__tpl_expr_free(cond); cond = NULL; }
+    tpl_expr *other = cond ? parse_or(p) : NULL;
+    e = binary(p, OP_COND, e, other);
+    if (e) e->cond = cond;
+    else gale__tpl_expr_free(cond);
+  }
   p->depth--;
   return e;
 }
@@ -314,6 +328,7 @@ void gale__tpl_expr_free(tpl_expr *e) {
   free(e->name);
   gale__tpl_expr_free(e->a);
   gale__tpl_expr_free(e->b);
+  gale__tpl_expr_free(e->cond);
   for (size_t i = 0; i < e->nargs; i++) gale__tpl_expr_free(e->args[i]);
   free(e->args);
   free(e);

@@ -19,7 +19,7 @@
 enum { TPL_MAX_DEPTH = 16, TPL_MAX_EXPR_DEPTH = 64, TPL_MAX_RANGE = 1000000 };
 
 typedef enum tpl_op {
-  OP_LIT, OP_NAME, OP_ATTR, OP_INDEX, OP_CALL, OP_LIST,
+  OP_LIT, OP_NAME, OP_ATTR, OP_INDEX, OP_CALL, OP_LIST, OP_COND,
   OP_NOT, OP_NEG, OP_AND, OP_OR,
   OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_FLOORDIV, OP_MOD,
   OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_IN, OP_NOT_IN,
@@ -29,7 +29,9 @@ typedef struct tpl_expr {
   tpl_op op;
   json_t *lit;            /* OP_LIT */
   char *name;             /* OP_NAME, OP_ATTR (the attribute), OP_CALL (the function) */
-  struct tpl_expr *a, *b; /* operands; OP_ATTR/OP_INDEX: a is the object */
+  struct tpl_expr *a, *b; /* operands; OP_ATTR/OP_INDEX: a is the object;
+                             OP_COND: a if cond else b */
+  struct tpl_expr *cond;
   struct tpl_expr **args; /* OP_CALL, OP_LIST */
   size_t nargs;
 } tpl_expr;

@@ -21,7 +21,7 @@
  * environment's globals), dotted attributes and [index] on objects and
  * arrays (negative indexes count from the end), string, number and list
  * literals, True / False / None, + - * / // %, comparisons (== != < <= >
- * >=, in, not in), and / or / not, and calls of the built-in functions
+ * >=, in, not in), and / or / not, `a if cond else b`, and calls of the built-in functions
  * escape (xhtml_escape), url_escape, json_encode, squeeze, linkify, len,
  * str, int, range, items, keys, get(obj, key[, default]) and of the
  * environment's functions.  Truth is Python's: None, False, 0, "", [] and
