@@ -205,7 +205,7 @@ int gale_web_send_error(gale_web_handler *h, int status) {
   if (gale__request_head_sent(req)) {
     /* Too late for an error page: cut the response short. */
     gale_log_error("app", "cannot send error %d after the headers went out: closing", status);
-    if (req->conn) gale__conn_close(req->conn);
+    gale__request_abort(req);
     h->finished = true;
     gale__request_output_to(req, GALE__RS_FINISHED);
     if (h->cls && h->cls->on_finish) h->cls->on_finish(h);
