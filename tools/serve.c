@@ -38,6 +38,8 @@ static void usage(FILE *out) {
         "                        for a new connection (default 60; 0: none)\n"
         "      --handshake-timeout SECONDS\n"
         "                        for a TLS handshake (default 20; 0: none)\n"
+        "      --cert FILE       serve HTTPS with this PEM certificate chain (leaf first)\n"
+        "      --key FILE        and this PEM private key (both needed together)\n"
         "  -q, --quiet           no access log\n"
         "  -h, --help            this text\n",
         out);
@@ -55,6 +57,24 @@ static void serve_get(gale_web_handler *h) {
 }
 
 static const gale_web_handler_class serve_handler = {.name = "ServeHandler", .get = serve_get};
+
+/* The HTTPS context.  ALPN offers http/1.1 only for now: the list is where
+ * "h2" goes first once the HTTP server speaks it, and a client offering
+ * both already negotiates http/1.1 through it. */
+static int serve_tls_ctx(const char *cert, const char *key, gale_tls_ctx **out) {
+  static const char *const alpn[] = {"http/1.1"};
+  gale_tls_server_options to;
+  gale_tls_server_options_init(&to);
+  to.alpn = alpn;
+  to.alpn_count = sizeof alpn / sizeof alpn[0];
+  int rc = gale_tls_ctx_new_server(cert, key, &to, out);
+  if (rc == GALE_OK) return CLI_OK;
+  if (rc == GALE_ETLS_CONFIG)
+    fprintf(stderr, "gale serve: %s\n", gale_tls_config_error());
+  else
+    fprintf(stderr, "gale serve: TLS with %s and %s: %s\n", cert, key, gale_strerror(rc));
+  return rc == GALE_ENOMEM ? CLI_EXIT_NOMEM : CLI_EXIT_FAILED;
+}
 
 #define DRAIN_TIMEOUT 30.0 /* seconds in-flight requests get to finish on a stop */
 
@@ -97,10 +117,12 @@ int cli_serve_main(int argc, char **argv) {
                                        {"max-body-buffer", required_argument, NULL, 'B'},
                                        {"header-timeout", required_argument, NULL, 'H'},
                                        {"handshake-timeout", required_argument, NULL, 'T'},
+                                       {"cert", required_argument, NULL, 'c'},
+                                       {"key", required_argument, NULL, 'k'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
   long port = 8000;
-  const char *address = NULL;
+  const char *address = NULL, *cert = NULL, *key = NULL;
   bool quiet = false;
   serve_route route = {.files = {.default_filename = "index.html"}, .listing = true};
   char root[PATH_MAX];
@@ -132,12 +154,18 @@ int cli_serve_main(int argc, char **argv) {
     case 'T':
       if (!cli_parse_seconds(optarg, &ho.tls_handshake_timeout)) rc = CLI_EXIT_USAGE;
       break;
+    case 'c': cert = optarg; break;
+    case 'k': key = optarg; break;
     case 'h': usage(stdout); return 0;
     default: rc = CLI_EXIT_USAGE; break;
     }
     if (rc) break;
   }
   if (!rc && argc - optind > 1) rc = CLI_EXIT_USAGE;
+  if (!rc && !cert != !key) {
+    fprintf(stderr, "gale serve: --cert and --key go together\n");
+    rc = CLI_EXIT_USAGE;
+  }
   if (rc) {
     fprintf(stderr, "gale serve: bad arguments\n");
     usage(stderr);
@@ -148,6 +176,7 @@ int cli_serve_main(int argc, char **argv) {
     return CLI_EXIT_USAGE;
   }
   route.files.root = root;
+  if (cert && (rc = serve_tls_ctx(cert, key, &ho.tls)) != CLI_OK) return rc;
   if (quiet) gale_log_set_level(GALE_LOG_ERROR);
 
   gale_loop *loop = gale_loop_new();
@@ -169,8 +198,9 @@ int cli_serve_main(int argc, char **argv) {
   } else {
     const char *shown = address ? address : "0.0.0.0";
     bool v6 = strchr(shown, ':') != NULL;
-    fprintf(stderr, "Serving %s on http://%s%s%s:%d/ (Ctrl-C to stop)\n", root, v6 ? "[" : "",
-            shown, v6 ? "]" : "", gale_http_server_port(server));
+    fprintf(stderr, "Serving %s on %s://%s%s%s:%d/ (Ctrl-C to stop)\n", root,
+            ho.tls ? "https" : "http", v6 ? "[" : "", shown, v6 ? "]" : "",
+            gale_http_server_port(server));
     fflush(stderr);
     stop.server = server;
     rc = gale_loop_run(loop) == GALE_OK ? CLI_OK : CLI_EXIT_FAILED;
@@ -184,5 +214,6 @@ int cli_serve_main(int argc, char **argv) {
   for (int i = 0; loop && i < 3; i++) gale_loop_run_once(loop, 0);
   gale_web_app_free(app);
   gale_loop_free(loop);
+  gale_tls_ctx_unref(ho.tls);
   return rc;
 }
