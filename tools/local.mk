@@ -16,9 +16,11 @@ EXTRA_DIST += tests/test_cli_ws.sh tests/ws_client_peer_server.py
 
 # `gale serve` checked with curl; `gale bench` against it (and Tornado).
 check_SCRIPTS += tests/test_cli_serve.sh tests/test_cli_bench.sh tests/test_cli_serve_stop.sh \
-	tests/test_cli_serve_limits.sh tests/test_cli_serve_tls.sh
+	tests/test_cli_serve_limits.sh tests/test_cli_serve_tls.sh \
+	tests/test_cli_serve_proxy.sh
 EXTRA_DIST += tests/test_cli_serve.sh tests/test_cli_bench.sh tests/test_cli_serve_stop.sh \
-	tests/test_cli_serve_limits.sh tests/test_cli_serve_tls.sh
+	tests/test_cli_serve_limits.sh tests/test_cli_serve_tls.sh \
+	tests/test_cli_serve_proxy.sh
 
 # bench/client.sh (make bench B=client): gale bench / gale fetch beside ab,
 # curl and Tornado's client.

@@ -38,6 +38,10 @@ static void usage(FILE *out) {
         "                        for a new connection (default 60; 0: none)\n"
         "      --handshake-timeout SECONDS\n"
         "                        for a TLS handshake (default 20; 0: none)\n"
+        "      --proxy-protocol  expect a PROXY protocol header (v1 or v2, HAProxy's\n"
+        "                        send-proxy) on every connection: the access log and\n"
+        "                        handlers see the client's address; connections without\n"
+        "                        one are closed\n"
         "      --cert FILE       serve HTTPS with this PEM certificate chain (leaf first)\n"
         "      --key FILE        and this PEM private key (both needed together)\n"
         "  -q, --quiet           no access log\n"
@@ -118,6 +122,7 @@ int cli_serve_main(int argc, char **argv) {
                                        {"header-timeout", required_argument, NULL, 'H'},
                                        {"handshake-timeout", required_argument, NULL, 'T'},
                                        {"cert", required_argument, NULL, 'c'},
+                                       {"proxy-protocol", no_argument, NULL, 'P'},
                                        {"key", required_argument, NULL, 'k'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
@@ -155,6 +160,7 @@ int cli_serve_main(int argc, char **argv) {
       if (!cli_parse_seconds(optarg, &ho.tls_handshake_timeout)) rc = CLI_EXIT_USAGE;
       break;
     case 'c': cert = optarg; break;
+    case 'P': ho.proxy_protocol = true; break;
     case 'k': key = optarg; break;
     case 'h': usage(stdout); return 0;
     default: rc = CLI_EXIT_USAGE; break;
