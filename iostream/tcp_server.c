@@ -435,6 +435,17 @@ int gale_tcp_server_listen(gale_tcp_server *s, int port, const char *address) {
   return gale_tcp_server_add_sockets(s, fds, n);
 }
 
+int gale_tcp_server_listen_unix(gale_tcp_server *s, const char *path, int mode) {
+  if (!s) return GALE_EINVAL;
+  if (s->state != SERVING) return GALE_ESTATE;
+  int rc = need_loop(s);
+  if (rc != GALE_OK) return rc;
+  int fd;
+  rc = gale_bind_unix_socket(path, mode, 0, &fd);
+  if (rc != GALE_OK) return rc;
+  return gale_tcp_server_add_sockets(s, &fd, 1);
+}
+
 int gale_tcp_server_start(gale_tcp_server *s, int num_processes, int max_restarts) {
   if (!s) return GALE_EINVAL;
   if (s->started || s->state != SERVING || s->n_listeners == 0) return GALE_ESTATE;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "gale/web.h"
+#include "serve.h"
 
 static void usage(FILE *out) {
   fputs("Usage: gale serve [options] [DIR]\n"
@@ -25,6 +26,9 @@ static void usage(FILE *out) {
         "signal stops at once.\n"
         "  -p, --port PORT       port to listen on (default 8000; 0 picks a free one)\n"
         "  -b, --bind ADDRESS    address to listen on (default: all interfaces)\n"
+        "      --unix PATH       listen on a unix domain socket at PATH instead of TCP\n"
+        "                        (a stale socket there is replaced, any other file refused)\n"
+        "      --unix-mode MODE  its permissions, octal (default 0777 less the umask)\n"
         "      --no-listing      answer 403 for directories without index.html\n"
         "      --max-connections N\n"
         "                        open connections at most (default 10000; 0: no limit);\n"
@@ -80,6 +84,17 @@ static int serve_tls_ctx(const char *cert, const char *key, gale_tls_ctx **out) 
   return rc == GALE_ENOMEM ? CLI_EXIT_NOMEM : CLI_EXIT_FAILED;
 }
 
+/* The HTTP server for the app, not yet listening (gale_web_app_listen's
+ * set-up without its listen: the sockets come from cli_serve_listen). */
+static int serve_server_new(gale_web_app *app, gale_loop *loop, const gale_http_server_options *ho,
+                            gale_http_server **out) {
+  gale_http_server_options o = *ho;
+  o.headers_cb = gale_web_app_headers_cb;
+  if (gale_http_server_new(loop, &o, gale_web_app_request_cb, app, out) == GALE_OK) return CLI_OK;
+  fprintf(stderr, "gale serve: out of memory\n");
+  return CLI_EXIT_NOMEM;
+}
+
 #define DRAIN_TIMEOUT 30.0 /* seconds in-flight requests get to finish on a stop */
 
 /* SIGTERM / SIGINT: the first stops accepting and lets what is in flight
@@ -112,6 +127,16 @@ static void on_stop_signal(gale_signal *sig, int signum, void *arg) {
             strsignal(signum), gale_http_server_connection_count(st->server), DRAIN_TIMEOUT);
 }
 
+/* An octal file mode, 0 to 07777. */
+static bool parse_mode(const char *s, long *out) {
+  char *end;
+  if (!*s) return false;
+  long v = strtol(s, &end, 8);
+  if (*end || v < 0 || v > 07777) return false;
+  *out = v;
+  return true;
+}
+
 int cli_serve_main(int argc, char **argv) {
   static const struct option opts[] = {{"port", required_argument, NULL, 'p'},
                                        {"bind", required_argument, NULL, 'b'},
@@ -123,11 +148,14 @@ int cli_serve_main(int argc, char **argv) {
                                        {"handshake-timeout", required_argument, NULL, 'T'},
                                        {"cert", required_argument, NULL, 'c'},
                                        {"proxy-protocol", no_argument, NULL, 'P'},
+                                       {"unix", required_argument, NULL, 'u'},
+                                       {"unix-mode", required_argument, NULL, 'm'},
                                        {"key", required_argument, NULL, 'k'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
-  long port = 8000;
-  const char *address = NULL, *cert = NULL, *key = NULL;
+  cli_serve_conf conf = {.port = 8000, .unix_mode = -1};
+  long mode = 0;
+  const char *cert = NULL, *key = NULL;
   bool quiet = false;
   serve_route route = {.files = {.default_filename = "index.html"}, .listing = true};
   char root[PATH_MAX];
@@ -140,9 +168,14 @@ int cli_serve_main(int argc, char **argv) {
   while ((opt = getopt_long(argc, argv, "p:b:qh", opts, NULL)) != -1) {
     switch (opt) {
     case 'p':
-      if (!cli_parse_int(optarg, 0, 65535, &port)) rc = CLI_EXIT_USAGE;
+      if (!cli_parse_int(optarg, 0, 65535, &conf.port)) rc = CLI_EXIT_USAGE;
       break;
-    case 'b': address = optarg; break;
+    case 'b': conf.address = optarg; break;
+    case 'u': conf.unix_path = optarg; break;
+    case 'm':
+      if (!parse_mode(optarg, &mode)) rc = CLI_EXIT_USAGE;
+      conf.unix_mode = (int)mode;
+      break;
     case 'L': route.listing = false; break;
     case 'q': quiet = true; break;
     case 'C':
@@ -197,16 +230,16 @@ int cli_serve_main(int argc, char **argv) {
       gale_signal_new(loop, SIGINT, on_stop_signal, &stop, &sigint) != GALE_OK) {
     fprintf(stderr, "gale serve: out of memory\n");
     rc = CLI_EXIT_NOMEM;
-  } else if ((rc = gale_web_app_listen(app, loop, (int)port, address, &ho, &server)) != GALE_OK) {
-    fprintf(stderr, "gale serve: cannot listen on %s port %ld: %s\n", address ? address : "*", port,
-            gale_strerror(rc));
-    rc = CLI_EXIT_FAILED;
+  } else if ((rc = serve_server_new(app, loop, &ho, &server)) != CLI_OK ||
+             (rc = cli_serve_listen(gale_http_server_tcp(server), &conf)) != CLI_OK) {
+    /* said why */
   } else {
-    const char *shown = address ? address : "0.0.0.0";
-    bool v6 = strchr(shown, ':') != NULL;
-    fprintf(stderr, "Serving %s on %s://%s%s%s:%d/ (Ctrl-C to stop)\n", root,
-            ho.tls ? "https" : "http", v6 ? "[" : "", shown, v6 ? "]" : "",
-            gale_http_server_port(server));
+    char where[1024];
+    cli_serve_describe(gale_http_server_tcp(server), ho.tls != NULL, where, sizeof where);
+    if (!conf.unix_path && !conf.address) /* both families, as before: name IPv4's wildcard */
+      snprintf(where, sizeof where, "%s://0.0.0.0:%d/", ho.tls ? "https" : "http",
+               gale_http_server_port(server));
+    fprintf(stderr, "Serving %s on %s (Ctrl-C to stop)\n", root, where);
     fflush(stderr);
     stop.server = server;
     rc = gale_loop_run(loop) == GALE_OK ? CLI_OK : CLI_EXIT_FAILED;

@@ -148,6 +148,12 @@ GALE_EXPORT int gale_tcp_server_new(gale_loop *loop, const gale_tcp_server_optio
  * gale_bind_sockets()'s errors, GALE_ESTATE (no loop, or stopped). */
 GALE_EXPORT int gale_tcp_server_listen(gale_tcp_server *server, int port, const char *address);
 
+/* gale_bind_unix_socket + add_sockets: starts accepting on a unix domain
+ * socket at `path` with file mode `mode` (< 0: the umask's).  Streams of
+ * such connections report an AF_UNIX peer.  Returns
+ * gale_bind_unix_socket()'s errors, GALE_ESTATE. */
+GALE_EXPORT int gale_tcp_server_listen_unix(gale_tcp_server *server, const char *path, int mode);
+
 /* Starts accepting on listening sockets opened elsewhere.  The server takes
  * ownership of the fds (closes them on stop/free), even on failure.  Returns
  * GALE_OK, GALE_EINVAL, GALE_ENOMEM, GALE_ESYS, GALE_ESTATE. */
