@@ -23,7 +23,9 @@ static void usage(FILE *out) {
         "listing of it.  One access log line per request on stderr.  Ctrl-C or\n"
         "SIGTERM stops it gracefully: no new connections, idle ones closed, requests\n"
         "and downloads in flight get up to 30 s to finish, then exit 0; a second\n"
-        "signal stops at once.\n"
+        "signal stops at once.  Under systemd socket activation (LISTEN_FDS) it\n"
+        "accepts on the sockets handed over instead of -p/-b/--unix, and tells\n"
+        "NOTIFY_SOCKET READY, STOPPING and WATCHDOG.\n"
         "  -p, --port PORT       port to listen on (default 8000; 0 picks a free one)\n"
         "  -b, --bind ADDRESS    address to listen on (default: all interfaces)\n"
         "      --unix PATH       listen on a unix domain socket at PATH instead of TCP\n"
@@ -114,6 +116,7 @@ static void drained(gale_http_server *server, void *arg) {
 static void on_stop_signal(gale_signal *sig, int signum, void *arg) {
   (void)sig;
   serve_stop *st = arg;
+  if (!st->signals) cli_serve_notify("STOPPING=1");
   if (st->signals++ || !st->server ||
       gale_http_server_shutdown(st->server, DRAIN_TIMEOUT, drained, st) != GALE_OK) {
     if (!st->quiet) fprintf(stderr, "gale serve: %s: stopping now\n", strsignal(signum));
@@ -225,28 +228,37 @@ int cli_serve_main(int argc, char **argv) {
   gale_http_server *server = NULL;
   serve_stop stop = {.loop = loop, .quiet = quiet};
   gale_signal *sigterm = NULL, *sigint = NULL;
+  gale_periodic *watchdog = NULL;
+  size_t activated = 0; /* sockets from systemd */
   if (!app || gale_web_app_add(app, "/(.*)", &serve_handler, &route, NULL) != GALE_OK ||
       gale_signal_new(loop, SIGTERM, on_stop_signal, &stop, &sigterm) != GALE_OK ||
       gale_signal_new(loop, SIGINT, on_stop_signal, &stop, &sigint) != GALE_OK) {
     fprintf(stderr, "gale serve: out of memory\n");
     rc = CLI_EXIT_NOMEM;
   } else if ((rc = serve_server_new(app, loop, &ho, &server)) != CLI_OK ||
-             (rc = cli_serve_listen(gale_http_server_tcp(server), &conf)) != CLI_OK) {
+             (rc = cli_serve_systemd_sockets(gale_http_server_tcp(server), &activated)) !=
+                 CLI_OK ||
+             (!activated && (rc = cli_serve_listen(gale_http_server_tcp(server), &conf)) != CLI_OK) ||
+             (rc = cli_serve_watchdog_start(loop, &watchdog)) != CLI_OK) {
     /* said why */
   } else {
     char where[1024];
     cli_serve_describe(gale_http_server_tcp(server), ho.tls != NULL, where, sizeof where);
-    if (!conf.unix_path && !conf.address) /* both families, as before: name IPv4's wildcard */
+    if (!activated && !conf.unix_path && !conf.address) /* both families, as before: name IPv4's wildcard */
       snprintf(where, sizeof where, "%s://0.0.0.0:%d/", ho.tls ? "https" : "http",
                gale_http_server_port(server));
     fprintf(stderr, "Serving %s on %s (Ctrl-C to stop)\n", root, where);
     fflush(stderr);
     stop.server = server;
+    char status[1100];
+    snprintf(status, sizeof status, "READY=1\nSTATUS=Serving on %s", where);
+    cli_serve_notify(status);
     rc = gale_loop_run(loop) == GALE_OK ? CLI_OK : CLI_EXIT_FAILED;
     if (!quiet) fprintf(stderr, "gale serve: stopped\n");
   }
   gale_signal_free(sigterm);
   gale_signal_free(sigint);
+  gale_periodic_free(watchdog);
   gale_http_server_free(server);
   /* Connections cut by a second signal finish closing, and the server's
    * memory goes with the last of them, on the loop's next turns. */

@@ -21,4 +21,20 @@ int cli_serve_listen(gale_tcp_server *tcp, const cli_serve_conf *conf);
  * "unix:/run/gale.sock"), comma-separated, into `out`. */
 void cli_serve_describe(gale_tcp_server *tcp, bool tls, char *out, size_t len);
 
+/* systemd socket activation: when LISTEN_FDS is set, starts accepting on
+ * the sockets passed (removing the variables) and sets *n to their number
+ * (0: not activated, use the configured ones).  Prints why on failure.
+ * Returns CLI_OK or CLI_EXIT_FAILED. */
+int cli_serve_systemd_sockets(gale_tcp_server *tcp, size_t *n);
+
+/* sd_notify(state) ("READY=1", "STOPPING=1", ...); nothing outside systemd
+ * (no NOTIFY_SOCKET) or without libsystemd. */
+void cli_serve_notify(const char *state);
+
+/* When the service has a watchdog (WATCHDOG_USEC), sends WATCHDOG=1 now
+ * and twice per interval from `loop`; *out gets the timer (NULL when
+ * none; free it with gale_periodic_free).  Returns CLI_OK or
+ * CLI_EXIT_NOMEM. */
+int cli_serve_watchdog_start(gale_loop *loop, gale_periodic **out);
+
 #endif
