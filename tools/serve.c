@@ -25,7 +25,10 @@ static void usage(FILE *out) {
         "and downloads in flight get up to 30 s to finish, then exit 0; a second\n"
         "signal stops at once.  Under systemd socket activation (LISTEN_FDS) it\n"
         "accepts on the sockets handed over instead of -p/-b/--unix, and tells\n"
-        "NOTIFY_SOCKET READY, STOPPING and WATCHDOG.\n"
+        "NOTIFY_SOCKET READY, STOPPING and WATCHDOG.  SIGHUP restarts with no downtime:\n"
+        "the binary now at this one's path runs with the same arguments and the\n"
+        "listening sockets; once it accepts this process drains and exits (if it\n"
+        "fails to start, this one keeps serving).\n"
         "  -p, --port PORT       port to listen on (default 8000; 0 picks a free one)\n"
         "  -b, --bind ADDRESS    address to listen on (default: all interfaces)\n"
         "      --unix PATH       listen on a unix domain socket at PATH instead of TCP\n"
@@ -106,6 +109,7 @@ typedef struct serve_stop {
   gale_http_server *server;
   int signals;
   bool quiet;
+  cli_serve_restart *restart;
 } serve_stop;
 
 static void drained(gale_http_server *server, void *arg) {
@@ -138,6 +142,24 @@ static bool parse_mode(const char *s, long *out) {
   if (*end || v < 0 || v > 07777) return false;
   *out = v;
   return true;
+}
+
+/* The new process accepts (SIGHUP): drain as on SIGTERM, but a later
+ * SIGTERM still gets its own graceful answer count. */
+static void start_drain(void *arg) {
+  serve_stop *st = arg;
+  if (st->signals || !st->server) return;
+  st->signals++;
+  if (gale_http_server_shutdown(st->server, DRAIN_TIMEOUT, drained, st) != GALE_OK)
+    gale_loop_stop(st->loop);
+}
+
+static void on_hup(gale_signal *sig, int signum, void *arg) {
+  (void)sig;
+  (void)signum;
+  serve_stop *st = arg;
+  if (st->signals || !st->server) return; /* already stopping */
+  cli_serve_restart_start(st->restart, gale_http_server_tcp(st->server));
 }
 
 int cli_serve_main(int argc, char **argv) {
@@ -227,17 +249,26 @@ int cli_serve_main(int argc, char **argv) {
   gale_web_app *app = loop ? gale_web_app_new(&ao) : NULL;
   gale_http_server *server = NULL;
   serve_stop stop = {.loop = loop, .quiet = quiet};
-  gale_signal *sigterm = NULL, *sigint = NULL;
+  gale_signal *sigterm = NULL, *sigint = NULL, *sighup = NULL;
+  cli_serve_restart restart;
+  bool can_restart = loop && cli_serve_restart_init(&restart, loop, argv - 1 /* "gale" "serve" ...: run again whole */) == CLI_OK;
+  restart.on_ready = start_drain;
+  restart.arg = &stop;
+  stop.restart = &restart;
   gale_periodic *watchdog = NULL;
   size_t activated = 0; /* sockets from systemd */
   if (!app || gale_web_app_add(app, "/(.*)", &serve_handler, &route, NULL) != GALE_OK ||
       gale_signal_new(loop, SIGTERM, on_stop_signal, &stop, &sigterm) != GALE_OK ||
-      gale_signal_new(loop, SIGINT, on_stop_signal, &stop, &sigint) != GALE_OK) {
+      gale_signal_new(loop, SIGINT, on_stop_signal, &stop, &sigint) != GALE_OK ||
+      (can_restart && gale_signal_new(loop, SIGHUP, on_hup, &stop, &sighup) != GALE_OK)) {
     fprintf(stderr, "gale serve: out of memory\n");
     rc = CLI_EXIT_NOMEM;
   } else if ((rc = serve_server_new(app, loop, &ho, &server)) != CLI_OK ||
-             (rc = cli_serve_systemd_sockets(gale_http_server_tcp(server), &activated)) !=
+             (rc = cli_serve_inherited_sockets(gale_http_server_tcp(server), &activated)) !=
                  CLI_OK ||
+             (!activated &&
+              (rc = cli_serve_systemd_sockets(gale_http_server_tcp(server), &activated)) !=
+                  CLI_OK) ||
              (!activated && (rc = cli_serve_listen(gale_http_server_tcp(server), &conf)) != CLI_OK) ||
              (rc = cli_serve_watchdog_start(loop, &watchdog)) != CLI_OK) {
     /* said why */
@@ -253,11 +284,14 @@ int cli_serve_main(int argc, char **argv) {
     char status[1100];
     snprintf(status, sizeof status, "READY=1\nSTATUS=Serving on %s", where);
     cli_serve_notify(status);
+    cli_serve_inherited_ready();
     rc = gale_loop_run(loop) == GALE_OK ? CLI_OK : CLI_EXIT_FAILED;
     if (!quiet) fprintf(stderr, "gale serve: stopped\n");
   }
   gale_signal_free(sigterm);
   gale_signal_free(sigint);
+  gale_signal_free(sighup);
+  if (can_restart) cli_serve_restart_free(&restart);
   gale_periodic_free(watchdog);
   gale_http_server_free(server);
   /* Connections cut by a second signal finish closing, and the server's

@@ -2,7 +2,9 @@
 #ifndef GALE_TOOLS_SERVE_H
 #define GALE_TOOLS_SERVE_H
 
+#include <limits.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "gale.h"
 
@@ -36,5 +38,31 @@ void cli_serve_notify(const char *state);
  * none; free it with gale_periodic_free).  Returns CLI_OK or
  * CLI_EXIT_NOMEM. */
 int cli_serve_watchdog_start(gale_loop *loop, gale_periodic **out);
+
+/* ---- zero-downtime restart (serve_restart.c) ---------------------------- */
+
+typedef struct cli_serve_restart {
+  gale_loop *loop;
+  char **argv;
+  char exe[PATH_MAX]; /* the binary's path at start: a SIGHUP runs what is there now */
+  pid_t child;        /* the new process while it starts, else -1 */
+  int ready_fd;       /* its readiness pipe */
+  gale_watcher *watch;
+  gale_timer *timer;
+  bool done;          /* handed over: this process drains */
+  void (*on_ready)(void *arg); /* the new process accepts: start draining */
+  void *arg;
+} cli_serve_restart;
+
+int cli_serve_restart_init(cli_serve_restart *r, gale_loop *loop, char **argv);
+/* SIGHUP: starts the new process; it takes over when it says it accepts. */
+void cli_serve_restart_start(cli_serve_restart *r, gale_tcp_server *tcp);
+void cli_serve_restart_free(cli_serve_restart *r);
+
+/* In the new process: accepts on the sockets GALE_SERVE_FDS names (*n their
+ * number, 0 when not restarted), then cli_serve_inherited_ready() tells the
+ * old process once this one accepts. */
+int cli_serve_inherited_sockets(gale_tcp_server *tcp, size_t *n);
+void cli_serve_inherited_ready(void);
 
 #endif
