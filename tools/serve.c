@@ -6,6 +6,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -34,6 +35,9 @@ static void usage(FILE *out) {
         "      --unix PATH       listen on a unix domain socket at PATH instead of TCP\n"
         "                        (a stale socket there is replaced, any other file refused)\n"
         "      --unix-mode MODE  its permissions, octal (default 0777 less the umask)\n"
+        "      --workers N       run N worker processes on the sockets (0: one per CPU),\n"
+        "                        restarted when they die; SIGHUP replaces them one at a\n"
+        "                        time, SIGTERM stops them in order\n"
         "      --no-listing      answer 403 for directories without index.html\n"
         "      --max-connections N\n"
         "                        open connections at most (default 10000; 0: no limit);\n"
@@ -162,6 +166,29 @@ static void on_hup(gale_signal *sig, int signum, void *arg) {
   cli_serve_restart_start(st->restart, gale_http_server_tcp(st->server));
 }
 
+/* --workers: the supervisor keeps copies of the listening sockets and
+ * frees its own server (it never accepts). */
+static int serve_supervise(gale_loop *loop, gale_http_server **server, cli_serve_restart *r,
+                           long workers, bool quiet) {
+  int fds[GALE_MAX_LISTEN_SOCKETS];
+  size_t n = gale_tcp_server_sockets(gale_http_server_tcp(*server), fds, GALE_MAX_LISTEN_SOCKETS);
+  if (n > GALE_MAX_LISTEN_SOCKETS) n = GALE_MAX_LISTEN_SOCKETS;
+  for (size_t i = 0; i < n; i++) {
+    fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+    if (fds[i] < 0) {
+      fprintf(stderr, "gale serve: dup: %s\n", strerror(errno));
+      while (i--) close(fds[i]);
+      return CLI_EXIT_FAILED;
+    }
+  }
+  gale_http_server_free(*server);
+  *server = NULL;
+  for (int i = 0; i < 3; i++) gale_loop_run_once(loop, 0);
+  int rc = cli_serve_supervise(loop, fds, n, r, workers, quiet);
+  for (size_t i = 0; i < n; i++) close(fds[i]);
+  return rc;
+}
+
 int cli_serve_main(int argc, char **argv) {
   static const struct option opts[] = {{"port", required_argument, NULL, 'p'},
                                        {"bind", required_argument, NULL, 'b'},
@@ -174,11 +201,14 @@ int cli_serve_main(int argc, char **argv) {
                                        {"cert", required_argument, NULL, 'c'},
                                        {"proxy-protocol", no_argument, NULL, 'P'},
                                        {"unix", required_argument, NULL, 'u'},
+                                       {"workers", required_argument, NULL, 'w'},
                                        {"unix-mode", required_argument, NULL, 'm'},
                                        {"key", required_argument, NULL, 'k'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
   cli_serve_conf conf = {.port = 8000, .unix_mode = -1};
+  long workers = 1;
+  bool worker = false;
   long mode = 0;
   const char *cert = NULL, *key = NULL;
   bool quiet = false;
@@ -197,6 +227,9 @@ int cli_serve_main(int argc, char **argv) {
       break;
     case 'b': conf.address = optarg; break;
     case 'u': conf.unix_path = optarg; break;
+    case 'w':
+      if (!cli_parse_int(optarg, 0, 1024, &workers)) rc = CLI_EXIT_USAGE;
+      break;
     case 'm':
       if (!parse_mode(optarg, &mode)) rc = CLI_EXIT_USAGE;
       conf.unix_mode = (int)mode;
@@ -240,6 +273,14 @@ int cli_serve_main(int argc, char **argv) {
     return CLI_EXIT_USAGE;
   }
   route.files.root = root;
+  if (getenv("GALE_SERVE_WORKER")) {
+    /* One of a supervisor's workers: serve as one process; SIGHUP is the
+     * supervisor's to act on. */
+    workers = 1;
+    worker = true;
+    unsetenv("GALE_SERVE_WORKER");
+    signal(SIGHUP, SIG_IGN);
+  }
   if (cert && (rc = serve_tls_ctx(cert, key, &ho.tls)) != CLI_OK) return rc;
   if (quiet) gale_log_set_level(GALE_LOG_ERROR);
 
@@ -260,7 +301,7 @@ int cli_serve_main(int argc, char **argv) {
   if (!app || gale_web_app_add(app, "/(.*)", &serve_handler, &route, NULL) != GALE_OK ||
       gale_signal_new(loop, SIGTERM, on_stop_signal, &stop, &sigterm) != GALE_OK ||
       gale_signal_new(loop, SIGINT, on_stop_signal, &stop, &sigint) != GALE_OK ||
-      (can_restart && gale_signal_new(loop, SIGHUP, on_hup, &stop, &sighup) != GALE_OK)) {
+      (can_restart && workers == 1 && !worker && gale_signal_new(loop, SIGHUP, on_hup, &stop, &sighup) != GALE_OK)) {
     fprintf(stderr, "gale serve: out of memory\n");
     rc = CLI_EXIT_NOMEM;
   } else if ((rc = serve_server_new(app, loop, &ho, &server)) != CLI_OK ||
@@ -281,6 +322,14 @@ int cli_serve_main(int argc, char **argv) {
     fprintf(stderr, "Serving %s on %s (Ctrl-C to stop)\n", root, where);
     fflush(stderr);
     stop.server = server;
+    if (workers != 1 && can_restart) {
+      gale_signal_free(sigterm);
+      gale_signal_free(sigint);
+      gale_signal_free(sighup);
+      sigterm = sigint = sighup = NULL;
+      rc = serve_supervise(loop, &server, &restart, workers, quiet);
+      goto done;
+    }
     char status[1100];
     snprintf(status, sizeof status, "READY=1\nSTATUS=Serving on %s", where);
     cli_serve_notify(status);
@@ -288,6 +337,7 @@ int cli_serve_main(int argc, char **argv) {
     rc = gale_loop_run(loop) == GALE_OK ? CLI_OK : CLI_EXIT_FAILED;
     if (!quiet) fprintf(stderr, "gale serve: stopped\n");
   }
+done:
   gale_signal_free(sigterm);
   gale_signal_free(sigint);
   gale_signal_free(sighup);

@@ -59,6 +59,23 @@ int cli_serve_restart_init(cli_serve_restart *r, gale_loop *loop, char **argv);
 void cli_serve_restart_start(cli_serve_restart *r, gale_tcp_server *tcp);
 void cli_serve_restart_free(cli_serve_restart *r);
 
+/* Runs `exe` with `argv` in a child handed the listening `fds` and a
+ * readiness pipe (the environment's GALE_SERVE_* replaced by the hand-over
+ * variables, plus `extra` "NAME=value" if not NULL, minus variable `drop`
+ * if not NULL).  Returns the pid, with *ready_out the pipe's read end
+ * (non-blocking; "R" arrives once the child accepts, EOF if it dies), or
+ * -1 with errno. */
+pid_t cli_serve_spawn(const char *exe, char **argv, const int *fds, size_t n, const char *extra,
+                      const char *drop, int *ready_out);
+
+/* --workers N: this process keeps the listening sockets `fds` (borrowed) and runs N
+ * workers (exec'd copies handed the sockets), restarts those that die,
+ * replaces them one at a time on SIGHUP (the binary now at the path), and
+ * on SIGTERM/SIGINT stops them in order and exits 0 when all have.
+ * Returns the exit code. */
+int cli_serve_supervise(gale_loop *loop, const int *fds, size_t nfds, cli_serve_restart *r,
+                        long workers, bool quiet);
+
 /* In the new process: accepts on the sockets GALE_SERVE_FDS names (*n their
  * number, 0 when not restarted), then cli_serve_inherited_ready() tells the
  * old process once this one accepts. */

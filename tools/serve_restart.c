@@ -85,24 +85,56 @@ static void on_restart_timeout(gale_loop *loop, void *arg) {
   restart_failed(r, "the new process did not accept in time");
 }
 
-/* GALE_SERVE_FDS=3,4 and GALE_SERVE_READY_FD=N added to a copy of the
- * environment (built before fork: the child only execs). */
-static char **child_env(const int *fds, size_t n, int ready, char *fdvar, size_t fdlen,
-                        char *readyvar, size_t readylen) {
+/* GALE_SERVE_FDS=3,4, GALE_SERVE_READY_FD=N and `extra` (may be NULL)
+ * added to a copy of the environment (built before fork: the child only
+ * execs); `drop` (may be NULL) names a variable left out. */
+static char **child_env(const int *fds, size_t n, int ready, const char *extra, const char *drop,
+                        char *fdvar, size_t fdlen, char *readyvar, size_t readylen) {
   size_t count = 0;
   while (environ[count]) count++;
-  char **env = calloc(count + 3, sizeof *env);
+  char **env = calloc(count + 4, sizeof *env);
   if (!env) return NULL;
   size_t used = (size_t)snprintf(fdvar, fdlen, "GALE_SERVE_FDS=");
   for (size_t i = 0; i < n && used < fdlen; i++)
     used += (size_t)snprintf(fdvar + used, fdlen - used, "%s%d", i ? "," : "", fds[i]);
   snprintf(readyvar, readylen, "GALE_SERVE_READY_FD=%d", ready);
-  size_t k = 0;
+  size_t k = 0, dl = drop ? strlen(drop) : 0;
   for (size_t i = 0; i < count; i++)
-    if (strncmp(environ[i], "GALE_SERVE_", 11) != 0) env[k++] = environ[i];
+    if (strncmp(environ[i], "GALE_SERVE_", 11) != 0 &&
+        !(drop && strncmp(environ[i], drop, dl) == 0 && environ[i][dl] == '='))
+      env[k++] = environ[i];
   env[k++] = fdvar;
   env[k++] = readyvar;
+  if (extra) env[k++] = (char *)extra;
   return env;
+}
+
+pid_t cli_serve_spawn(const char *exe, char **argv, const int *fds, size_t n, const char *extra,
+                      const char *drop, int *ready_out) {
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
+  char fdvar[256], readyvar[64];
+  char **env =
+      child_env(fds, n, pipefd[1], extra, drop, fdvar, sizeof fdvar, readyvar, sizeof readyvar);
+  pid_t pid = env ? fork() : -1;
+  if (pid == 0) {
+    /* Only async-signal-safe calls here. */
+    for (size_t i = 0; i < n; i++) fcntl(fds[i], F_SETFD, 0);
+    fcntl(pipefd[1], F_SETFD, 0);
+    fcntl(pipefd[1], F_SETFL, 0);
+    execve(exe, argv, env);
+    _exit(127);
+  }
+  int err = errno;
+  free(env);
+  close(pipefd[1]);
+  if (pid < 0) {
+    close(pipefd[0]);
+    errno = err;
+    return -1;
+  }
+  *ready_out = pipefd[0];
+  return pid;
 }
 
 void cli_serve_restart_start(cli_serve_restart *r, gale_tcp_server *tcp) {
@@ -110,38 +142,22 @@ void cli_serve_restart_start(cli_serve_restart *r, gale_tcp_server *tcp) {
     fprintf(stderr, "gale serve: SIGHUP: a restart is already under way\n");
     return;
   }
-  int fds[GALE_MAX_LISTEN_SOCKETS], pipefd[2];
+  int fds[GALE_MAX_LISTEN_SOCKETS];
   size_t n = gale_tcp_server_sockets(tcp, fds, GALE_MAX_LISTEN_SOCKETS);
   if (n == 0 || n > GALE_MAX_LISTEN_SOCKETS) {
     fprintf(stderr, "gale serve: SIGHUP: no listening socket to hand over\n");
     return;
   }
-  if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) != 0) {
-    fprintf(stderr, "gale serve: SIGHUP: pipe: %s\n", strerror(errno));
-    return;
-  }
-  char fdvar[256], readyvar[64];
-  char **env = child_env(fds, n, pipefd[1], fdvar, sizeof fdvar, readyvar, sizeof readyvar);
-  pid_t pid = env ? fork() : -1;
-  if (pid == 0) {
-    /* Only async-signal-safe calls here. */
-    for (size_t i = 0; i < n; i++) fcntl(fds[i], F_SETFD, 0);
-    fcntl(pipefd[1], F_SETFD, 0);
-    fcntl(pipefd[1], F_SETFL, 0);
-    execve(r->exe, r->argv, env);
-    _exit(127);
-  }
-  free(env);
-  close(pipefd[1]);
+  int ready;
+  pid_t pid = cli_serve_spawn(r->exe, r->argv, fds, n, NULL, NULL, &ready);
   if (pid < 0) {
-    close(pipefd[0]);
-    fprintf(stderr, "gale serve: SIGHUP: fork: %s\n", strerror(errno));
+    fprintf(stderr, "gale serve: SIGHUP: cannot start a new process: %s\n", strerror(errno));
     return;
   }
   r->child = pid;
-  r->ready_fd = pipefd[0];
+  r->ready_fd = ready;
   fprintf(stderr, "gale serve: SIGHUP: starting %s as pid %d\n", r->exe, (int)pid);
-  if (gale_watcher_new(r->loop, pipefd[0], GALE_READ, on_ready_pipe, r, &r->watch) != GALE_OK ||
+  if (gale_watcher_new(r->loop, ready, GALE_READ, on_ready_pipe, r, &r->watch) != GALE_OK ||
       gale_loop_call_later(r->loop, RESTART_TIMEOUT, on_restart_timeout, r, &r->timer) !=
           GALE_OK) {
     r->timer = NULL;
