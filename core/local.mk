@@ -7,6 +7,7 @@ libgale_impl_la_SOURCES += \
 	core/assert.h \
 	core/buf.c \
 	core/error.c \
+	core/version.c \
 	core/log.c \
 	core/loop.c \
 	core/timer.c \

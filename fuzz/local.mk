@@ -55,3 +55,8 @@ fuzz_replay_ws_frame_LDADD = libgale_impl.la $(DEP_LIBS)
 check_PROGRAMS += fuzz/replay_ws_inflate
 fuzz_replay_ws_inflate_SOURCES = fuzz/fuzz_ws_inflate.c $(fuzz_replay)
 fuzz_replay_ws_inflate_LDADD = libgale_impl.la $(DEP_LIBS)
+
+# Templates (http/template/): compile and render hostile sources.
+check_PROGRAMS += fuzz/replay_template
+fuzz_replay_template_SOURCES = fuzz/fuzz_template.c $(fuzz_replay)
+fuzz_replay_template_LDADD = libgale_impl.la $(DEP_LIBS)

@@ -9,6 +9,7 @@
 #define GALE_H
 
 #include "gale/common.h"
+#include "gale/version.h"
 #include "gale/error.h"
 #include "gale/buf.h"
 #include "gale/log.h"
@@ -29,5 +30,7 @@
 #include "gale/http_server.h"
 #include "gale/web.h"
 #include "gale/websocket.h"
+#include "gale/escape.h"
+#include "gale/template.h"
 
 #endif

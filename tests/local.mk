@@ -22,3 +22,13 @@ EXTRA_DIST += tests/test_layers.sh
 # gale's WebSocket server against node's ws and Tornado's client.
 check_SCRIPTS += tests/test_websocket_interop.sh
 EXTRA_DIST += tests/test_websocket_interop.sh tests/ws_interop_node.js tests/ws_interop_tornado.py
+
+# A C++ program builds against every public header and links the shared
+# libgale (extern "C" guards, exported symbols).
+if HAVE_CXX
+check_PROGRAMS += tests/test_cxx_link
+tests_test_cxx_link_SOURCES = tests/test_cxx_link.cc
+tests_test_cxx_link_CPPFLAGS = -I$(top_builddir)/include -I$(top_srcdir)/include
+tests_test_cxx_link_CXXFLAGS = -std=c++11 -Wall -Wextra -pedantic $(GALE_SAN_FLAGS)
+tests_test_cxx_link_LDADD = libgale.la
+endif

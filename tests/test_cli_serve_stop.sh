@@ -16,7 +16,12 @@ command -v curl >/dev/null 2>&1 || { echo "curl missing: skip"; exit 77; }
 # build has ASan, whose leak check runs at exit anyway.
 use_vg=${GALE_VALGRIND:-1}
 command -v valgrind >/dev/null 2>&1 || use_vg=0
-ldd "$GALE" 2>/dev/null | grep -q libasan && use_vg=0
+# tools/gale is libtool's wrapper script around tools/.libs/gale, which
+# links the shared libgale: look at the real binary, and run valgrind through
+# libtool so it checks that binary, not the wrapper's shell.
+GALE_ELF=$GALE
+[ -x "$B/tools/.libs/gale" ] && GALE_ELF=$B/tools/.libs/gale
+ldd "$GALE_ELF" 2>/dev/null | grep -q libasan && use_vg=0
 VG=""
 
 tmp=$(mktemp -d)
@@ -97,7 +102,7 @@ all_complete() { # all_complete N: every download exited 0 with every byte
 # ---- SIGTERM during 10 slow downloads: all finish, exit 0 ---------------
 vg() { # vg N: the valgrind command for run N (none without valgrind)
   [ "$use_vg" = 1 ] || return 0
-  echo "valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --log-file=$tmp/vg$1"
+  echo "$B/libtool --mode=execute valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --log-file=$tmp/vg$1"
 }
 no_vg_report() { # no_vg_report N
   [ -z "$VG" ] && return 0

@@ -39,6 +39,10 @@
 
 #include "gale/common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct gale_buf {
   char *data;
   size_t len;
@@ -98,5 +102,9 @@ GALE_EXPORT void gale_buf_release(gale_buf *b);
  * caller storage are copied to the heap first.  NULL on allocation
  * failure (the buffer is unchanged). */
 GALE_EXPORT char *gale_buf_take(gale_buf *b, size_t *len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -10,6 +10,10 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #if defined(__GNUC__)
 #define GALE_EXPORT __attribute__((visibility("default")))
 #define GALE_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
@@ -25,5 +29,9 @@
 /* A destructor for memory handed to gale with ownership (future results,
  * referenced buffers). */
 typedef void (*gale_free_fn)(void *ptr);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -8,6 +8,10 @@
 #include "gale/common.h"
 #include "gale/form.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Splits a header value into its first element and its parameters.
  * *first / *first_len receive the leading value trimmed of SP/HTAB (a slice
  * of `s`, not copied, case as given).  Each parameter is appended to
@@ -37,5 +41,9 @@ GALE_EXPORT int gale_header_params_parse(const char *s, size_t len,
 GALE_EXPORT int gale_content_type_parse(const char *s, size_t len,
                                         char *type, size_t type_cap,
                                         gale_params *params);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -8,6 +8,10 @@
 #include "gale/common.h"
 #include "gale/form.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Parses a Cookie header value ("a=1; b=\"x\"; c=") and appends each
  * name/value pair to `p`, in order, duplicates kept (the first is the most
  * specific per RFC 6265 §5.4).  Lenient like Tornado's parse_cookie: pairs
@@ -59,5 +63,9 @@ GALE_EXPORT int gale_cookie_format(const char *name, const char *value,
  * (the empty value is valid). */
 GALE_EXPORT bool gale_cookie_name_valid(const char *name, size_t len);
 GALE_EXPORT bool gale_cookie_value_valid(const char *value, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

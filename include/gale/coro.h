@@ -33,6 +33,10 @@
 #include "gale/future.h"
 #include "gale/loop.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* A coroutine's body: returns GALE_OK or a (negative) GALE_E... status. */
 typedef int (*gale_coro_fn)(void *arg);
 
@@ -76,5 +80,9 @@ GALE_EXPORT bool gale_coro_running(void);
 
 /* The running coroutine's name ("" when unnamed), or NULL outside one. */
 GALE_EXPORT const char *gale_coro_name(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -14,6 +14,10 @@
 
 #include "gale/common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define GALE_STATUS_TABLE(X)                                                  \
   X(OK,              0,  "success")                                          \
   /* generic */                                                              \
@@ -89,7 +93,9 @@
   X(EHTTP_PROXY,         -111, "proxy refused the connection")               \
   X(EHTTP_BAD_CHUNK,     -112, "malformed chunked encoding")               \
   X(EHTTP_DECOMPRESS,    -113, "malformed compressed body")              \
-  X(EHTTP_HEAD_TRUNCATED, -114, "connection closed in the middle of the HTTP head")
+  X(EHTTP_HEAD_TRUNCATED, -114, "connection closed in the middle of the HTTP head") \
+  /* templates */                                                            \
+  X(ETEMPLATE,           -130, "template syntax or render error")
 
 typedef enum gale_status {
 #define GALE__STATUS_ENUM(name, value, text) GALE_##name = (value),
@@ -109,5 +115,9 @@ GALE_EXPORT const char *gale_err_name(int status);
  * GALE_ECONNREFUSED, ETIMEDOUT → GALE_ETIMEDOUT_CONNECT...); errnos without
  * a code of their own give GALE_ESYS.  0 gives GALE_OK. */
 GALE_EXPORT int gale_err_from_errno(int errnum);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -13,6 +13,10 @@
 
 #include "gale/common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct gale_params gale_params;
 
 /* Limits on what one parse call may add.  Fill with
@@ -86,5 +90,9 @@ GALE_EXPORT int gale_form_parse(gale_params *p, const char *s, size_t len,
  * GALE_ERANGE (buf may be NULL with cap 0 to ask for the size). */
 GALE_EXPORT int gale_form_encode(const gale_params *p, char *buf, size_t cap,
                                  size_t *out_len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -26,6 +26,10 @@
 #include "gale/error.h"
 #include "gale/loop.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum gale_future_state {
   GALE_FUTURE_PENDING = 0,
   GALE_FUTURE_DONE,      /* a result */
@@ -100,5 +104,9 @@ GALE_EXPORT gale_future *gale_future_with_timeout(gale_future *future, double ti
  * the future and destroyed with free_result (may be NULL). */
 GALE_EXPORT gale_future *gale_loop_run_in_executor_future(gale_loop *loop, gale_executor_fn fn,
                                                           void *arg, gale_free_fn free_result);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

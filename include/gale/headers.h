@@ -24,6 +24,10 @@
 
 #include "gale/common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct gale_headers gale_headers;
 
 /* Returns a new empty set of fields, or NULL when out of memory.  Free it
@@ -133,5 +137,9 @@ GALE_EXPORT bool gale_ascii_eq(const char *a, size_t alen, const char *b,
                                size_t blen);
 GALE_EXPORT bool gale_ascii_eq_cstr(const char *a, size_t alen,
                                     const char *b);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

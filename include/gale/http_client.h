@@ -70,6 +70,10 @@
 #include "gale/headers.h"
 #include "gale/loop.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Declared in their own headers (C11 allows repeating a typedef). */
 typedef struct gale_resolver gale_resolver;         /* gale/resolver.h */
 typedef struct gale_tls_ctx gale_tls_ctx;           /* gale/tls.h */
@@ -330,5 +334,9 @@ GALE_EXPORT gale_resolver *gale_http_client_resolver(gale_http_client *client);
  * domain socket (curl --unix-socket). */
 typedef struct gale_tcp_client gale_tcp_client;
 GALE_EXPORT gale_tcp_client *gale_http_client_tcp(gale_http_client *client);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

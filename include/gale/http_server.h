@@ -39,6 +39,10 @@
 #include "gale/error.h"
 #include "gale/loop.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct gale_http_server gale_http_server;
 typedef struct gale_http_server_request gale_http_server_request;
 /* From gale/tcp_server.h and gale/stream.h (repeated typedefs are valid C11). */
@@ -343,5 +347,9 @@ GALE_EXPORT int gale_http_server_request_finish(gale_http_server_request *req);
 /* True once the headers went out (set_status/set_header now fail). */
 GALE_EXPORT bool gale_http_server_request_headers_sent(const gale_http_server_request *req);
 GALE_EXPORT bool gale_http_server_request_finished(const gale_http_server_request *req);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -8,6 +8,10 @@
 
 #include "gale/common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Length of an IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT", without the
  * NUL; a buffer of GALE_HTTP_DATE_LEN + 1 bytes always suffices. */
 #define GALE_HTTP_DATE_LEN 29
@@ -25,5 +29,9 @@ GALE_EXPORT int gale_http_date_format(time_t t, char *buf, size_t cap);
  * Returns GALE_OK with *out set, or GALE_EINVAL for anything else (bad
  * field, out-of-range day/hour/minute/second, trailing garbage). */
 GALE_EXPORT int gale_http_date_parse(const char *s, size_t len, time_t *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

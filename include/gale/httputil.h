@@ -16,4 +16,12 @@
 #include "gale/httpdate.h"
 #include "gale/content_type.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
 #endif

@@ -26,6 +26,10 @@
 #include "gale/future.h"
 #include "gale/loop.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Wait without a timeout. */
 #define GALE_FOREVER (-1.0)
 
@@ -90,5 +94,9 @@ GALE_EXPORT gale_future *gale_lock_acquire(gale_lock *lock, double timeout);
  * when it is not locked (Tornado's RuntimeError), GALE_EINVAL for NULL. */
 GALE_EXPORT int gale_lock_release(gale_lock *lock);
 GALE_EXPORT bool gale_lock_locked(const gale_lock *lock);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

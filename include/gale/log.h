@@ -15,6 +15,10 @@
 
 #include "gale/common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum gale_log_level {
   GALE_LOG_DEBUG = 10,
   GALE_LOG_INFO = 20,
@@ -50,5 +54,9 @@ GALE_EXPORT void gale_logv(gale_log_level level, const char *domain, const char 
 #define gale_log_info(domain, ...) gale_log(GALE_LOG_INFO, domain, __VA_ARGS__)
 #define gale_log_warning(domain, ...) gale_log(GALE_LOG_WARNING, domain, __VA_ARGS__)
 #define gale_log_error(domain, ...) gale_log(GALE_LOG_ERROR, domain, __VA_ARGS__)
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -23,6 +23,10 @@
 #include "gale/common.h"
 #include "gale/error.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct gale_loop gale_loop;
 typedef struct gale_timer gale_timer;
 typedef struct gale_periodic gale_periodic;
@@ -232,5 +236,9 @@ GALE_EXPORT int gale_loop_get_executor_size(gale_loop *loop);
  * GALE_ECLOSED (called from a done callback run by gale_loop_free()). */
 GALE_EXPORT int gale_loop_run_in_executor(gale_loop *loop, gale_executor_fn fn, void *arg,
                                           gale_executor_done_cb done, void *done_arg);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

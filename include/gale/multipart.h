@@ -7,6 +7,10 @@
 
 #include "gale/common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* One part.  `data` points into the body given to the parser (zero-copy:
  * the body must outlive the gale_multipart); the other strings are
  * NUL-terminated copies owned by the gale_multipart.  Read-only; fields may
@@ -102,5 +106,9 @@ GALE_EXPORT int gale_multipart_enc_add_file(gale_multipart_enc *e,
  * freed; further adds fail with GALE_ESTATE).  Returns GALE_OK. */
 GALE_EXPORT int gale_multipart_enc_finish(gale_multipart_enc *e,
                                           const char **body, size_t *len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

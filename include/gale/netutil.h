@@ -16,6 +16,10 @@
 #include "gale/error.h"
 #include "gale/loop.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Tornado's default listen backlog (tornado.netutil._DEFAULT_BACKLOG). */
 #define GALE_DEFAULT_BACKLOG 128
 
@@ -150,5 +154,9 @@ GALE_EXPORT int gale_socket_port(int fd);
 
 /* Sets O_NONBLOCK and FD_CLOEXEC.  Returns GALE_OK or GALE_ESYS. */
 GALE_EXPORT int gale_socket_set_nonblocking(int fd);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

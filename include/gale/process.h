@@ -12,6 +12,10 @@
 #include "gale/common.h"
 #include "gale/error.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Tornado's default cap on child restarts. */
 #define GALE_DEFAULT_MAX_RESTARTS 100
 
@@ -45,5 +49,9 @@ GALE_EXPORT int gale_fork_processes(int num_processes, int max_restarts);
 /* The task id of this process if it was forked by gale_fork_processes(),
  * else -1 (Tornado's task_id() returning None). */
 GALE_EXPORT int gale_process_task_id(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -25,6 +25,10 @@
 #include "gale/locks.h"
 #include "gale/loop.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct gale_queue gale_queue;
 
 /* Orders a priority queue: negative when a comes out before b. */
@@ -74,5 +78,9 @@ GALE_EXPORT bool gale_queue_empty(const gale_queue *q);
 /* True when bounded and holding maxsize items. */
 GALE_EXPORT bool gale_queue_full(const gale_queue *q);
 GALE_EXPORT size_t gale_queue_maxsize(const gale_queue *q);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -56,6 +56,10 @@
 #include "gale/future.h"
 #include "gale/loop.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct gale_resolver gale_resolver;
 typedef struct gale_resolve_query gale_resolve_query;
 typedef struct gale_addrinfo_list gale_addrinfo_list;
@@ -180,5 +184,9 @@ GALE_EXPORT gale_addrinfo_list *gale_addrinfo_list_copy(const gale_addrinfo_list
 /* Frees a list obtained from gale_addrinfo_list_copy() or stolen from a
  * future.  NULL is ignored. */
 GALE_EXPORT void gale_addrinfo_list_free(gale_addrinfo_list *list);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

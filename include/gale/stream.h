@@ -69,6 +69,10 @@
 #include "gale/error.h"
 #include "gale/loop.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct gale_stream gale_stream;
 typedef struct gale_tls_ctx gale_tls_ctx;
 
@@ -341,5 +345,9 @@ GALE_EXPORT gale_loop *gale_stream_loop(const gale_stream *stream);
 /* An opaque pointer for the caller; gale never touches it. */
 GALE_EXPORT void gale_stream_set_user_data(gale_stream *stream, void *data);
 GALE_EXPORT void *gale_stream_get_user_data(const gale_stream *stream);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -37,6 +37,10 @@
 #include "gale/resolver.h"
 #include "gale/stream.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct gale_tcp_client gale_tcp_client;
 typedef struct gale_tcp_connect gale_tcp_connect;
 
@@ -151,5 +155,9 @@ GALE_EXPORT int gale_tcp_connect_cancel(gale_tcp_connect *conn);
 GALE_EXPORT gale_future *gale_tcp_client_connect_future(gale_tcp_client *client,
                                                         const char *host, int port,
                                                         const gale_tcp_connect_options *opts);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

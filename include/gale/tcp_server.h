@@ -55,6 +55,10 @@
 #include "gale/stream.h"
 #include "gale/tls.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct gale_tcp_server gale_tcp_server;
 
 /* Receives each new connection.  `stream` is owned by the callee (close it
@@ -223,5 +227,9 @@ GALE_EXPORT size_t gale_tcp_server_sockets(const gale_tcp_server *server, int *f
  * handle_stream, a stream callback or the shutdown done callback.  NULL is
  * ignored. */
 GALE_EXPORT void gale_tcp_server_free(gale_tcp_server *server);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -43,6 +43,10 @@
 #include "gale/error.h"
 #include "gale/stream.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* gale_tls_ctx is declared in gale/stream.h. */
 
 typedef enum gale_tls_version {
@@ -165,5 +169,9 @@ GALE_EXPORT const char *gale_stream_tls_server_name(const gale_stream *stream);
  * hostname / expiry failures, OpenSSL's error reason otherwise ("" if
  * none).  Borrowed, valid while the stream's memory is. */
 GALE_EXPORT const char *gale_stream_tls_error(const gale_stream *stream);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

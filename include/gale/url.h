@@ -12,6 +12,10 @@
 
 #include "gale/common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The parts of a URL.  Read it after gale_url_parse(); or fill one (on the
  * stack, zeroed) for gale_url_format().  Every string is NUL-terminated and
  * still percent-encoded as in the input, except `host` (lowercased, without
@@ -113,5 +117,9 @@ GALE_EXPORT int gale_percent_encode(const char *s, size_t len, int flags,
 GALE_EXPORT int gale_url_path_normalize(const char *path, size_t len,
                                         char *out, size_t cap,
                                         size_t *out_len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -81,6 +81,10 @@
 #include "gale/loop.h"
 #include "gale/web.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct gale_websocket gale_websocket;
 
 /* Close codes (RFC 6455 §7.4.1). */
@@ -362,5 +366,9 @@ GALE_EXPORT bool gale_websocket_is_server(const gale_websocket *ws);
  * route's route_args). */
 GALE_EXPORT void gale_websocket_set_user_data(gale_websocket *ws, void *data);
 GALE_EXPORT void *gale_websocket_get_user_data(const gale_websocket *ws);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
