@@ -35,7 +35,15 @@ check() {
 }
 
 mkdir -p "$tmp/bin" "$tmp/root"
-cp "$B/tools/gale" "$tmp/bin/gale"
+# The binary itself (under libtool's wrapper script when gale links the
+# uninstalled shared library, which LD_LIBRARY_PATH then finds).
+if [ -x "$B/tools/.libs/gale" ]; then
+  cp "$B/tools/.libs/gale" "$tmp/bin/gale"
+  LD_LIBRARY_PATH="$B/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  export LD_LIBRARY_PATH
+else
+  cp "$B/tools/gale" "$tmp/bin/gale"
+fi
 printf 'restart me\n' >"$tmp/root/a.txt"
 GALE=$tmp/bin/gale
 
