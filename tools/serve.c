@@ -189,7 +189,17 @@ static int serve_supervise(gale_loop *loop, gale_http_server **server, cli_serve
   return rc;
 }
 
-int cli_serve_main(int argc, char **argv) {
+typedef struct serve_args {
+  cli_serve_conf conf;
+  long workers;
+  const char *cert, *key, *dir;
+  bool quiet, listing;
+  gale_http_server_options ho;
+} serve_args;
+
+/* Parses the command line into *a.  Returns CLI_OK, -1 after printing
+ * --help, or CLI_EXIT_USAGE (after saying so). */
+static int parse_args(int argc, char **argv, serve_args *a) {
   static const struct option opts[] = {{"port", required_argument, NULL, 'p'},
                                        {"bind", required_argument, NULL, 'b'},
                                        {"no-listing", no_argument, NULL, 'L'},
@@ -206,16 +216,13 @@ int cli_serve_main(int argc, char **argv) {
                                        {"key", required_argument, NULL, 'k'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
-  cli_serve_conf conf = {.port = 8000, .unix_mode = -1};
-  long workers = 1;
-  bool worker = false;
+  memset(a, 0, sizeof *a);
+  a->conf.port = 8000;
+  a->conf.unix_mode = -1;
+  a->workers = 1;
+  a->listing = true;
+  gale_http_server_options_init(&a->ho);
   long mode = 0;
-  const char *cert = NULL, *key = NULL;
-  bool quiet = false;
-  serve_route route = {.files = {.default_filename = "index.html"}, .listing = true};
-  char root[PATH_MAX];
-  gale_http_server_options ho;
-  gale_http_server_options_init(&ho);
   uint64_t size = 0;
   long count = 0;
   int opt, rc = 0;
@@ -223,43 +230,43 @@ int cli_serve_main(int argc, char **argv) {
   while ((opt = getopt_long(argc, argv, "p:b:qh", opts, NULL)) != -1) {
     switch (opt) {
     case 'p':
-      if (!cli_parse_int(optarg, 0, 65535, &conf.port)) rc = CLI_EXIT_USAGE;
+      if (!cli_parse_int(optarg, 0, 65535, &a->conf.port)) rc = CLI_EXIT_USAGE;
       break;
-    case 'b': conf.address = optarg; break;
-    case 'u': conf.unix_path = optarg; break;
+    case 'b': a->conf.address = optarg; break;
+    case 'u': a->conf.unix_path = optarg; break;
     case 'w':
-      if (!cli_parse_int(optarg, 0, 1024, &workers)) rc = CLI_EXIT_USAGE;
+      if (!cli_parse_int(optarg, 0, 1024, &a->workers)) rc = CLI_EXIT_USAGE;
       break;
     case 'm':
       if (!parse_mode(optarg, &mode)) rc = CLI_EXIT_USAGE;
-      conf.unix_mode = (int)mode;
+      a->conf.unix_mode = (int)mode;
       break;
-    case 'L': route.listing = false; break;
-    case 'q': quiet = true; break;
+    case 'L': a->listing = false; break;
+    case 'q': a->quiet = true; break;
     case 'C':
       if (!cli_parse_int(optarg, 0, LONG_MAX, &count)) rc = CLI_EXIT_USAGE;
-      ho.max_connections = (size_t)count;
+      a->ho.max_connections = (size_t)count;
       break;
     case 'B':
       if (!cli_parse_size(optarg, &size) || size > SIZE_MAX) rc = CLI_EXIT_USAGE;
-      ho.max_body_buffer = (size_t)size;
+      a->ho.max_body_buffer = (size_t)size;
       break;
     case 'H':
-      if (!cli_parse_seconds(optarg, &ho.header_timeout)) rc = CLI_EXIT_USAGE;
+      if (!cli_parse_seconds(optarg, &a->ho.header_timeout)) rc = CLI_EXIT_USAGE;
       break;
     case 'T':
-      if (!cli_parse_seconds(optarg, &ho.tls_handshake_timeout)) rc = CLI_EXIT_USAGE;
+      if (!cli_parse_seconds(optarg, &a->ho.tls_handshake_timeout)) rc = CLI_EXIT_USAGE;
       break;
-    case 'c': cert = optarg; break;
-    case 'P': ho.proxy_protocol = true; break;
-    case 'k': key = optarg; break;
-    case 'h': usage(stdout); return 0;
+    case 'c': a->cert = optarg; break;
+    case 'P': a->ho.proxy_protocol = true; break;
+    case 'k': a->key = optarg; break;
+    case 'h': usage(stdout); return -1;
     default: rc = CLI_EXIT_USAGE; break;
     }
     if (rc) break;
   }
   if (!rc && argc - optind > 1) rc = CLI_EXIT_USAGE;
-  if (!rc && !cert != !key) {
+  if (!rc && !a->cert != !a->key) {
     fprintf(stderr, "gale serve: --cert and --key go together\n");
     rc = CLI_EXIT_USAGE;
   }
@@ -268,8 +275,22 @@ int cli_serve_main(int argc, char **argv) {
     usage(stderr);
     return rc;
   }
-  if (!realpath(optind < argc ? argv[optind] : ".", root)) {
-    fprintf(stderr, "gale serve: %s: %s\n", optind < argc ? argv[optind] : ".", strerror(errno));
+  a->dir = optind < argc ? argv[optind] : ".";
+  return CLI_OK;
+}
+
+int cli_serve_main(int argc, char **argv) {
+  serve_args args;
+  int rc = parse_args(argc, argv, &args);
+  if (rc) return rc < 0 ? CLI_OK : rc;
+  cli_serve_conf conf = args.conf;
+  long workers = args.workers;
+  bool worker = false, quiet = args.quiet;
+  gale_http_server_options ho = args.ho;
+  serve_route route = {.files = {.default_filename = "index.html"}, .listing = args.listing};
+  char root[PATH_MAX];
+  if (!realpath(args.dir, root)) {
+    fprintf(stderr, "gale serve: %s: %s\n", args.dir, strerror(errno));
     return CLI_EXIT_USAGE;
   }
   route.files.root = root;
@@ -281,7 +302,7 @@ int cli_serve_main(int argc, char **argv) {
     unsetenv("GALE_SERVE_WORKER");
     signal(SIGHUP, SIG_IGN);
   }
-  if (cert && (rc = serve_tls_ctx(cert, key, &ho.tls)) != CLI_OK) return rc;
+  if (args.cert && (rc = serve_tls_ctx(args.cert, args.key, &ho.tls)) != CLI_OK) return rc;
   if (quiet) gale_log_set_level(GALE_LOG_ERROR);
 
   gale_loop *loop = gale_loop_new();
