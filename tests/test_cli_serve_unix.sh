@@ -41,7 +41,8 @@ start_serve() {
   pid=$!
   exec 3<"$tmp/err"
   IFS= read -r line <&3
-  cat <&3 >"$tmp/log" &
+  cat <&3 >>"$tmp/log" &
+  catpid=$!
   exec 3<&-
   case "$line" in
   "Serving $root on unix:$sock "*) ;;
@@ -69,6 +70,7 @@ check "the first still serves" [ "$body" = "over unix" ]
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null
 pid=""
+wait "$catpid" # the fifo drained before the next server's first line
 check "a killed server leaves its socket file" [ -S "$sock" ]
 "$GALE" fetch -s --max-time 10 --unix-socket "$sock" http://x/a.txt >/dev/null 2>&1
 check "fetch to a socket nobody accepts on: exit 7" [ $? -eq 7 ]
