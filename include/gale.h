@@ -32,5 +32,6 @@
 #include "gale/websocket.h"
 #include "gale/escape.h"
 #include "gale/template.h"
+#include "gale/locale.h"
 
 #endif

@@ -61,6 +61,7 @@ void gale_web_app_free(gale_web_app *app) {
   free(app->server_header);
   gale_template_loader_free(app->templates);
   free(app->login_url);
+  gale_locale_set_free(app->locales);
   free(app);
 }
 
@@ -116,10 +117,12 @@ gale_web_app *gale_web_app_new(const gale_web_app_options *opts) {
   o->template_path = NULL; /* the loader keeps its own copy */
   app->login_url = dup_or_null(o->login_url);
   o->login_url = app->login_url;
-  if (opts && opts->login_url && !app->login_url) {
+  if ((opts && opts->login_url && !app->login_url) ||
+      gale_locale_set_load(o->locale_path, o->default_locale, &app->locales) != GALE_OK) {
     gale_web_app_free(app);
     return NULL;
   }
+  o->locale_path = o->default_locale = NULL; /* read: not kept */
   if (opts && opts->template_path &&
       gale_template_loader_new(opts->template_path, &o->template_options, &app->templates) != GALE_OK) {
     gale_web_app_free(app);

@@ -50,6 +50,7 @@ struct gale_web_app {
   size_t nhashes;
   gale_template_loader *templates; /* template_path's, or NULL */
   char *login_url;
+  gale_locale_set *locales;
 };
 
 struct gale_web_handler {
@@ -98,6 +99,7 @@ struct gale_web_handler {
   unsigned char *xsrf_raw;     /* the 16-byte token of this client */
   struct json_t *current_user; /* get_current_user's answer, once asked */
   bool current_user_asked;
+  const gale_locale *locale;   /* decided on first use */
 };
 
 /* web_login.c: answers (302 to login_url, or 403) and returns true when

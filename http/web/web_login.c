@@ -1,6 +1,7 @@
-/* http/web/web_login.c — Tornado's current_user and @authenticated: the
- * app's or the class's get_current_user, asked once per request, and the
- * check before a marked method runs (302 to login_url?next=..., or 403). */
+/* http/web/web_login.c — who the request is from: Tornado's current_user and
+ * @authenticated (the app's or the class's get_current_user, asked once per
+ * request, and the check before a marked method runs: 302 to
+ * login_url?next=..., or 403), and the request's locale. */
 #include <jansson.h>
 #include <string.h>
 
@@ -67,4 +68,14 @@ bool gale__web_login_required(gale_web_handler *h) {
     gale_web_send_error(h, 403);
   }
   return true;
+}
+
+const gale_locale *gale_web_locale(gale_web_handler *h) {
+  if (!h) return NULL;
+  if (!h->locale) {
+    const char *code = h->app->opts.get_user_locale && h->req ? h->app->opts.get_user_locale(h) : NULL;
+    h->locale = code ? gale_locale_get_closest(h->app->locales, &code, 1)
+                     : gale_locale_from_accept_language(h->app->locales, h->req ? gale_web_header(h, "Accept-Language") : NULL);
+  }
+  return h->locale;
 }

@@ -25,6 +25,19 @@ static json_t *fn_static_url(json_t *args, void *arg, char *err, size_t errlen) 
   return v;
 }
 
+/* _(message) or _(message, plural, count) in the request's locale. */
+static json_t *fn_translate(json_t *args, void *arg, char *err, size_t errlen) {
+  size_t n = json_array_size(args);
+  const char *msg = json_string_value(json_array_get(args, 0));
+  const char *plural = n == 3 ? json_string_value(json_array_get(args, 1)) : NULL;
+  json_t *count = json_array_get(args, 2);
+  if (!msg || (n != 1 && n != 3) || (n == 3 && (!plural || !json_is_integer(count)))) {
+    snprintf(err, errlen, "takes (message) or (message, plural, count)");
+    return NULL;
+  }
+  return json_string(gale_locale_translate(gale_web_locale(arg), msg, plural, n == 3 ? json_integer_value(count) : 1));
+}
+
 static json_t *request_object(gale_web_handler *h) {
   const char *f[][2] = {
       {"method", gale_web_method(h)}, {"uri", gale_web_uri(h)},       {"path", gale_web_path(h)},
@@ -49,12 +62,14 @@ int gale_web_render_string(gale_web_handler *h, const char *name, json_t *ctx, g
     return GALE_ENOMEM;
   }
   if (json_object_set_new(globals, "request", req) < 0 ||
-      json_object_set(globals, "current_user", user ? user : json_null()) < 0) {
+      json_object_set(globals, "current_user", user ? user : json_null()) < 0 ||
+      json_object_set_new(globals, "locale", json_pack("{s:s}", "code", gale_locale_code(gale_web_locale(h)))) < 0) {
     json_decref(globals);
     return GALE_ENOMEM;
   }
-  const gale_template_function fns[] = {{"xsrf_form_html", fn_xsrf_form_html, h}, {"static_url", fn_static_url, h}};
-  gale_template_env env = {.globals = globals, .functions = fns, .nfunctions = 2};
+  const gale_template_function fns[] = {
+      {"xsrf_form_html", fn_xsrf_form_html, h}, {"static_url", fn_static_url, h}, {"_", fn_translate, h}};
+  gale_template_env env = {.globals = globals, .functions = fns, .nfunctions = 3};
   gale_template_error err;
   int rc = gale_template_loader_render(h->app->templates, name, ctx, &env, out, &err);
   if (rc != GALE_OK)

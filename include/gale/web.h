@@ -72,6 +72,7 @@
 #include "gale/common.h"
 #include "gale/error.h"
 #include "gale/http_server.h"
+#include "gale/locale.h"
 #include "gale/template.h"
 #include "gale/loop.h"
 
@@ -207,6 +208,13 @@ typedef struct gale_web_app_options {
    * and the app-wide hook saying who the current user is. */
   const char *login_url;
   gale_web_current_user_fn get_current_user;
+  /* Translations (gale/locale.h, as tornado.locale): the folder of CSV
+   * files read by gale_web_app_new (NULL: none), the default locale
+   * (NULL: "en_US"), and a hook naming the user's locale code (a borrowed
+   * string, or NULL to use the browser's Accept-Language). */
+  const char *locale_path;
+  const char *default_locale;
+  const char *(*get_user_locale)(gale_web_handler *h);
 } gale_web_app_options;
 
 GALE_EXPORT void gale_web_app_options_init(gale_web_app_options *opts);
@@ -375,6 +383,11 @@ GALE_EXPORT struct json_t *gale_web_json_body(gale_web_handler *h);
  * nobody). */
 GALE_EXPORT struct json_t *gale_web_current_user(gale_web_handler *h);
 
+/* The request's locale (Tornado's self.locale): get_user_locale's code,
+ * else the closest to Accept-Language, else the default; decided once per
+ * request.  Borrowed from the app; NULL only for a NULL handler. */
+GALE_EXPORT const gale_locale *gale_web_locale(gale_web_handler *h);
+
 /* Templates (gale/template.h) from the app's template_path, as Tornado's
  * render: gale_web_render renders `name` with `ctx` (a JSON object,
  * borrowed; NULL for none), writes the page and finishes the response
@@ -385,6 +398,8 @@ GALE_EXPORT struct json_t *gale_web_current_user(gale_web_handler *h);
  *   xsrf_form_html()     the hidden _xsrf field (write it with {% raw %})
  *   static_url(path)     the versioned URL of a static file
  *   current_user         gale_web_current_user(), None for nobody
+ *   locale               {code} of gale_web_locale()
+ *   _(msg), _(msg, plural, count)   gale_locale_translate in that locale
  * A missing template or an error while rendering is logged with the file
  * and line; gale_web_render then answers 500 (no page half sent).
  * Returns GALE_OK, GALE_ESTATE (no template_path, or finished),
