@@ -3,7 +3,7 @@
 # `make` does not build them but `make bench` does.
 #   make bench            every benchmark
 #   make bench B=echo     only bench/echo.sh
-EXTRA_DIST += bench/run-all bench/README.md bench/lib.sh
+EXTRA_DIST += bench/run-all bench/README.md bench/lib.sh bench/restart.sh
 CLEANFILES += $(bench_programs)
 
 .PHONY: bench

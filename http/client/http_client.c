@@ -131,6 +131,7 @@ uint64_t gale_http_client_connections_opened(const gale_http_client *c) {
   return c ? c->opened : 0;
 }
 gale_resolver *gale_http_client_resolver(gale_http_client *c) { return c ? c->resolver : NULL; }
+gale_tcp_client *gale_http_client_tcp(gale_http_client *c) { return c ? c->tcp : NULL; }
 
 /* ---- fetch objects ------------------------------------------------------- */
 
