@@ -67,12 +67,12 @@ out=$(printf 'GET /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' |
   timeout 10 openssl s_client -connect "127.0.0.1:$port" -alpn http/1.1 \
     -CAfile "$tmp/ca.crt" -ign_eof 2>&1)
 check "s_client: ALPN http/1.1 offered alone is chosen" sh -c 'printf "%s\n" "$1" | grep -q "ALPN protocol: http/1.1"' _ "$out"
-out=$(timeout 10 openssl s_client -connect "127.0.0.1:$port" -alpn h2,http/1.1 -CAfile "$tmp/ca.crt" </dev/null 2>&1)
-check "s_client: ALPN picks h2 from an h2,http/1.1 offer" sh -c 'printf "%s\n" "$1" | grep -q "ALPN protocol: h2"' _ "$out"
 ver=$(curl -sS -o /dev/null -w '%{http_version}' --http2 --max-time 10 --cacert "$tmp/ca.crt" "https://127.0.0.1:$port/a.txt")
 check "curl --http2 over HTTPS speaks HTTP/2" [ "$ver" = 2 ]
 check "s_client: chain verified" sh -c 'printf "%s\n" "$1" | grep -q "Verify return code: 0 (ok)"' _ "$out"
 check "s_client: the response" sh -c 'printf "%s\n" "$1" | grep -q "^hello tls"' _ "$out"
+out=$(timeout 10 openssl s_client -connect "127.0.0.1:$port" -alpn h2,http/1.1 -CAfile "$tmp/ca.crt" </dev/null 2>&1)
+check "s_client: ALPN picks h2 from an h2,http/1.1 offer" sh -c 'printf "%s\n" "$1" | grep -q "ALPN protocol: h2"' _ "$out"
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$port/a.txt")
 check "plain HTTP on the TLS port gets no HTTP answer" [ "$code" = 000 ]
 body=$(curl -sS --max-time 10 --cacert "$tmp/ca.crt" "https://127.0.0.1:$port/a.txt")
