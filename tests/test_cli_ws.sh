@@ -83,6 +83,14 @@ check "a bad option: exit 2" [ $? -eq 2 ]
 "$GALE" ws --help | grep -q "Exit codes"
 check "--help documents the exit codes" [ $? -eq 0 ]
 
+printf '%0300d\n' 0 | gws --max-message-size 100 "$url" >/dev/null 2>"$tmp/e9"
+check "--max-message-size: a bigger echo closes 1009, exit 4" [ $? -eq 4 ]
+check "--max-message-size: 1009 named" grep -q "1009" "$tmp/e9"
+(echo a; sleep 0.4; echo b) | gws --ping-interval 0.05 "$url" >"$tmp/o10"
+check "--ping-interval: pinging all along, exit 0" [ $? -eq 0 ]
+printf 'a\nb\n' >"$tmp/want10"
+check "--ping-interval: the lines back" cmp -s "$tmp/o10" "$tmp/want10"
+
 # Through an HTTP proxy (CONNECT): tinyproxy, then a proxy answering 407.
 if command -v tinyproxy >/dev/null 2>&1; then
   pport=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

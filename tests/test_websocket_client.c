@@ -4,6 +4,7 @@
  * failures (refused handshake, bad URLs, connection refused, a silent
  * server, cancelling), and Python's websockets as the server. */
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 
 #include "test_websocket_util.h"
@@ -484,18 +485,33 @@ static const char PY_TORNADO[] =
     "web.Application([('/', Echo)]).listen(int(sys.argv[1]), '127.0.0.1')\n"
     "ioloop.IOLoop.current().start()\n";
 
-/* Echo, compression and the closing handshake against a Python server. */
-static void python_server(const char *script, const char *module) {
-  char cmd[128];
-  snprintf(cmd, sizeof(cmd), "/usr/bin/python3 -c 'import %s' 2>/dev/null", module);
+/* node's ws (Debian's node-ws) as the server: echo, subprotocol, deflate. */
+static const char NODE_WS[] =
+    "const WebSocket = require('ws');\n"
+    "const s = new WebSocket.Server({host: '127.0.0.1', port: +process.argv[1],\n"
+    "  perMessageDeflate: true, handleProtocols: (ps) => ps.has('chat') ? 'chat' : false});\n"
+    "s.on('connection', (ws) => ws.on('message', (m, bin) => ws.send(m, {binary: bin})));\n";
+
+/* Echo, compression and the closing handshake against a Python (or,
+ * with `node`, a node) server. */
+static void peer_server(const char *script, const char *module, bool node) {
+  char cmd[160];
+  if (node)
+    snprintf(cmd, sizeof(cmd), "NODE_PATH=/usr/share/nodejs node -e 'require(\"%s\")' 2>/dev/null",
+             module);
+  else
+    snprintf(cmd, sizeof(cmd), "/usr/bin/python3 -c 'import %s' 2>/dev/null", module);
   if (th_system("%s", cmd) != 0) skip();
+  if (node) setenv("NODE_PATH", "/usr/share/nodejs", 1);
   reset();
   int fds = th_count_fds();
   gale_loop *loop = gale_loop_new();
   int port = th_free_port();
   char ports[16];
   snprintf(ports, sizeof(ports), "%d", port);
-  const char *argv[] = {"/usr/bin/python3", "-c", script, ports, NULL};
+  const char *py[] = {"/usr/bin/python3", "-c", script, ports, NULL};
+  const char *js[] = {"node", "-e", script, ports, NULL};
+  const char **argv = node ? js : py;
   pid_t pid = th_spawn(argv, NULL);
   assert_true(th_wait_port(port, 10));
   char url[128];
@@ -531,12 +547,17 @@ static void python_server(const char *script, const char *module) {
 
 static void test_python_server(void **state) {
   (void)state;
-  python_server(PY_SERVER, "websockets");
+  peer_server(PY_SERVER, "websockets", false);
 }
 
 static void test_tornado_server(void **state) {
   (void)state;
-  python_server(PY_TORNADO, "tornado.websocket");
+  peer_server(PY_TORNADO, "tornado.websocket", false);
+}
+
+static void test_node_server(void **state) {
+  (void)state;
+  peer_server(NODE_WS, "ws", true);
 }
 
 int main(void) {
@@ -551,6 +572,7 @@ int main(void) {
       cmocka_unit_test(test_proxy_failures),
       cmocka_unit_test(test_python_server),
       cmocka_unit_test(test_tornado_server),
+      cmocka_unit_test(test_node_server),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,3 +39,7 @@ endif
 check_SCRIPTS += tests/test_websocket_peers.sh
 EXTRA_DIST += tests/test_websocket_peers.sh tests/test_websocket_peer.py \
 	tests/test_websocket_tornado.py
+
+# Autobahn-style conformance with Python's wsproto, both roles.
+check_SCRIPTS += tests/test_ws_conformance.sh
+EXTRA_DIST += tests/test_ws_conformance.sh tests/test_ws_conformance.py
