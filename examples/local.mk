@@ -45,3 +45,15 @@ EXTRA_DIST += tests/test_chat.sh tests/chat_browser.py
 noinst_PROGRAMS += examples/websocket_echo
 examples_websocket_echo_SOURCES = examples/websocket_echo.c
 examples_websocket_echo_LDADD = libgale_impl.la $(DEP_LIBS)
+
+# examples/blog: Tornado's blog demo on SQLite and libcmark, templates and
+# login (tests/test_blog.sh drives it with curl).
+if HAVE_BLOG
+noinst_PROGRAMS += examples/blog/blog
+examples_blog_blog_SOURCES = examples/blog/blog.c examples/blog/blog_db.c examples/blog/blog.h
+examples_blog_blog_CPPFLAGS = $(AM_CPPFLAGS) -DBLOG_SRCDIR='"$(abs_top_srcdir)/examples/blog"'
+examples_blog_blog_CFLAGS = $(AM_CFLAGS) $(BLOG_CFLAGS)
+examples_blog_blog_LDADD = libgale_impl.la $(BLOG_LIBS) $(DEP_LIBS)
+check_SCRIPTS += tests/test_blog.sh
+endif
+EXTRA_DIST += tests/test_blog.sh examples/blog/templates examples/blog/static

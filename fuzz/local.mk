@@ -18,7 +18,9 @@ check_PROGRAMS += fuzz/replay_request fuzz/replay_response fuzz/replay_chunked \
 	fuzz/replay_gunzip fuzz/replay_url fuzz/replay_multipart fuzz/replay_cookie \
 	fuzz/replay_range fuzz/replay_xheaders fuzz/replay_signed_value fuzz/replay_writeout \
 	fuzz/replay_multipart_enc fuzz/replay_chunked_enc fuzz/replay_ws_frame
-check_PROGRAMS += fuzz/replay_client
+check_PROGRAMS += fuzz/replay_client fuzz/replay_h2_server
+fuzz_replay_h2_server_SOURCES = fuzz/fuzz_h2_server.c $(fuzz_replay)
+fuzz_replay_h2_server_LDADD = libgale_impl.la $(DEP_LIBS)
 fuzz_replay_client_SOURCES = fuzz/fuzz_client.c $(fuzz_replay)
 fuzz_replay_client_LDADD = libgale_impl.la $(DEP_LIBS)
 fuzz_replay_request_SOURCES = fuzz/fuzz_request.c fuzz/fuzz_head.h $(fuzz_replay)
@@ -55,3 +57,8 @@ fuzz_replay_ws_frame_LDADD = libgale_impl.la $(DEP_LIBS)
 check_PROGRAMS += fuzz/replay_ws_inflate
 fuzz_replay_ws_inflate_SOURCES = fuzz/fuzz_ws_inflate.c $(fuzz_replay)
 fuzz_replay_ws_inflate_LDADD = libgale_impl.la $(DEP_LIBS)
+
+# Templates (http/template/): compile and render hostile sources.
+check_PROGRAMS += fuzz/replay_template
+fuzz_replay_template_SOURCES = fuzz/fuzz_template.c $(fuzz_replay)
+fuzz_replay_template_LDADD = libgale_impl.la $(DEP_LIBS)

@@ -30,5 +30,8 @@
 #include "gale/http_server.h"
 #include "gale/web.h"
 #include "gale/websocket.h"
+#include "gale/escape.h"
+#include "gale/template.h"
+#include "gale/locale.h"
 
 #endif

@@ -13,8 +13,8 @@ cd "$top" || exit 1
 rank() {
   case $1 in
     core) echo 1 ;; resolver) echo 2 ;; iostream) echo 3 ;;
-    http/util) echo 4 ;; http/wire) echo 5 ;;
-    http/server|http/client|http/h2|http/websocket) echo 6 ;;
+    http/util) echo 4 ;; http/wire|http/h2) echo 5 ;;
+    http/server|http/client|http/websocket|http/template) echo 6 ;;
     http/web) echo 7 ;;
     *) echo 0 ;;
   esac

@@ -106,6 +106,7 @@ int cli_serve_main(int argc, char **argv) {
   char root[PATH_MAX];
   gale_http_server_options ho;
   gale_http_server_options_init(&ho);
+  ho.http2 = true; /* h2c with prior knowledge beside HTTP/1.1 */
   uint64_t size = 0;
   long count = 0;
   int opt, rc = 0;

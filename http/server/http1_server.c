@@ -16,6 +16,7 @@
 #include "core/alloc.h"
 #include "core/assert.h"
 #include "core/loop_internal.h"
+#include "http/server/h2_server.h"
 #include "http/server/server_internal.h"
 #include "http/wire/h1_head.h"
 #include "iostream/stream_internal.h"
@@ -359,6 +360,37 @@ static int start_body(gale__h1_conn *c, const char *buf, size_t avail) {
   return STEP_CONTINUE;
 }
 
+/* Hands a fresh connection to HTTP/2 (h2_conn.c): the HTTP/1 side lets go
+ * of the stream as a WebSocket detach does, with every byte still in the
+ * input buffer for the HTTP/2 session. */
+static int to_h2(gale__h1_conn *c) {
+  gale_stream *stream = c->stream;
+  gale_http_server *server = c->server;
+  drop_request(c, GALE_ECANCELLED); /* never the application's */
+  gale__stream_set_data_cb(stream, NULL, NULL);
+  gale_stream_set_close_cb(stream, NULL, NULL);
+  c->closed = true;
+  c->stream = NULL;
+  gale__server_conn_gone(server, c);
+  if (gale__h2_conn_new(server, stream) != GALE_OK) gale_stream_close(stream);
+  c->refs--; /* the stream's; conn_process holds another, freeing it after */
+  return STEP_STOP;
+}
+
+/* Cleartext HTTP/2 with prior knowledge: the client preface instead of a
+ * request line.  STEP_CONTINUE: HTTP/1 it is. */
+static int h2_preface(gale__h1_conn *c, struct evbuffer *in, size_t len) {
+  size_t n = len < GALE__H2_PREFACE_LEN ? len : GALE__H2_PREFACE_LEN;
+  const char *p = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
+  int r = p ? gale__h2_preface(p, n) : -1;
+  if (r < 0) return STEP_CONTINUE;
+  if (r == 0) {
+    arm_timer(c, true); /* "PRI * HTTP/2" still coming, within header_timeout */
+    return STEP_AGAIN;
+  }
+  return to_h2(c);
+}
+
 static int step_head(gale__h1_conn *c) {
   gale_http_server *server = c->server;
   size_t len = gale_stream_read_buffer_size(c->stream);
@@ -378,11 +410,18 @@ static int step_head(gale__h1_conn *c) {
   if (len == 0) return STEP_AGAIN;
   struct evbuffer *in = gale__stream_input(c->stream);
   if (!c->req) {
-    c->req = gale__request_new(c);
+    /* conn_process read the clock just now, unless this is the
+     * connection's first request (last_active is then the accept time). */
+    double start = c->requests ? c->last_active : gale_loop_time(server->loop);
+    c->req = gale__request_new(server, &gale__h1_req_ops, c, c->is_tls, start);
     if (!c->req) {
       gale__conn_fail(c, 503, "out of memory");
       return STEP_STOP;
     }
+  }
+  if (server->opts.http2 && c->requests == 0) {
+    int r = h2_preface(c, in, len);
+    if (r != STEP_CONTINUE) return r;
   }
   gale_http_server_request *req = c->req;
   size_t limit = (size_t)server->limits.max_header_size + 8;
@@ -473,10 +512,14 @@ static void resume_after_drain(gale_stream *stream, int status, void *arg) {
 }
 
 void gale__conn_peer_ip(gale__h1_conn *c, char *buf, size_t len) {
+  gale__server_peer_ip(c->stream, buf, len);
+}
+
+void gale__server_peer_ip(gale_stream *stream, char *buf, size_t len) {
   struct sockaddr_storage ss;
   socklen_t sl = sizeof(ss);
   buf[0] = '\0';
-  if (!c->stream || gale_stream_peer_addr(c->stream, (struct sockaddr *)&ss, &sl) != GALE_OK) return;
+  if (!stream || gale_stream_peer_addr(stream, (struct sockaddr *)&ss, &sl) != GALE_OK) return;
   if (ss.ss_family == AF_UNIX)
     snprintf(buf, len, "unix");
   else if (gale_sockaddr_ip((struct sockaddr *)&ss, buf, len) != GALE_OK)
@@ -639,6 +682,10 @@ static void conn_on_close(gale_stream *stream, int reason, void *arg) {
 }
 
 int gale__conn_new(gale_http_server *server, gale_stream *stream, const struct sockaddr *peer) {
+  if (server->opts.http2 && gale_stream_is_tls(stream)) {
+    const char *alpn = gale_stream_tls_alpn(stream);
+    if (alpn && strcmp(alpn, "h2") == 0) return gale__h2_conn_new(server, stream);
+  }
   gale__h1_conn *c = gale__calloc(1, sizeof(*c));
   if (!c) return GALE_ENOMEM;
   c->server = server;

@@ -9,6 +9,7 @@
 #include "gale/log.h"
 #include "gale/netutil.h"
 #include "core/alloc.h"
+#include "http/server/h2_server.h"
 #include "http/server/server_internal.h"
 #include "http/server/xheaders.h"
 
@@ -143,6 +144,10 @@ static void sweep_idle(gale_loop *loop, void *arg) {
     else if (server->opts.write_timeout > 0)
       gale__conn_watch_writes(c);
   }
+  for (gale__h2_conn *c = server->h2conns, *next; c; c = next) {
+    next = c->next;
+    gale__h2_conn_sweep(c, now);
+  }
 }
 
 static void start_sweeper(gale_http_server *server) {
@@ -218,6 +223,10 @@ int gale_http_server_shutdown(gale_http_server *server, double timeout,
     next = c->next;
     gale__conn_stop_if_between(c);
   }
+  for (gale__h2_conn *c = server->h2conns, *next; c; c = next) {
+    next = c->next;
+    gale__h2_conn_shutdown(c);
+  }
   return GALE_OK;
 }
 
@@ -251,6 +260,7 @@ void gale_http_server_free(gale_http_server *server) {
   gale_periodic_free(server->sweeper);
   server->sweeper = NULL;
   for (gale__h1_conn *c = server->conns; c; c = c->next) gale__conn_close(c);
+  for (gale__h2_conn *c = server->h2conns; c; c = c->next) gale__h2_conn_close(c);
   gale_tcp_server *tcp = server->tcp;
   server->tcp = NULL;
   gale_tcp_server_free(tcp);

@@ -5,6 +5,9 @@ libgale_impl_la_SOURCES += \
 	http/server/server_internal.h \
 	http/server/http_server.c \
 	http/server/http1_server.c \
+	http/server/http1_response.c \
+	http/server/h2_server.h http/server/h2_conn.c http/server/h2_stream.c \
+	http/server/h2_response.c \
 	http/server/server_request.c \
 	http/server/server_request_head.c \
 	http/server/server_response.c \

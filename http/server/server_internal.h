@@ -47,6 +47,29 @@
 
 struct gale__h1_conn;
 
+/* What a request asks of the protocol carrying it (HTTP/1 connection or
+ * HTTP/2 stream): the request API (server_request.c) decides what to send
+ * (status, headers, gzip, lengths), the protocol how it goes on the wire.
+ * req->conn is the protocol's own object, NULL once it is gone. */
+typedef struct gale__req_ops {
+  /* The response head: `final_len` >= 0 when the whole body is known (its
+   * length), -1 when streamed; `gzipped`: add Content-Encoding: gzip. */
+  int (*write_head)(gale_http_server_request *req, int64_t final_len, bool gzipped);
+  /* Moves all of req->pending (`len` bytes, final form) onto the wire. */
+  int (*write_body)(gale_http_server_request *req, size_t len);
+  /* `length` bytes of the open file `fd` (owned: closed when sent or on
+   * error) from `offset`, after the head. */
+  int (*write_file)(gale_http_server_request *req, int fd, off_t offset, off_t length);
+  /* After the last body byte (finish): the body's terminator, if any. */
+  int (*end_body)(gale_http_server_request *req);
+  /* finish() ran: the request is the protocol's again. */
+  void (*finished)(gale_http_server_request *req);
+  bool (*closed)(const gale_http_server_request *req);
+  /* Cuts the response short (an error after the head went out). */
+  void (*abort)(gale_http_server_request *req);
+  void (*peer_ip)(const gale_http_server_request *req, char *buf, size_t len);
+} gale__req_ops;
+
 typedef enum gale__conn_state {
   GALE__CONN_HEAD = 0, /* waiting for / parsing a request head */
   GALE__CONN_BODY,     /* reading the body */
@@ -85,7 +108,9 @@ struct gale_http_server_request {
    * memset in request_reset() (server_request.c), which then sets the few
    * fields whose start is not zero.  A new field goes below and is reset
    * with the rest. */
-  struct gale__h1_conn *conn;  /* NULL once the connection is gone */
+  void *conn;                  /* the protocol's (gale__h1_conn or an HTTP/2
+                                  stream); NULL once it is gone */
+  const gale__req_ops *ops;    /* how `conn` carries the request */
 
   /* The head: parsed spans (NUL-terminated in place).  The parser lives
    * here, not in the connection, so an idle connection does not carry it. */
@@ -180,7 +205,8 @@ struct gale_http_server {
   void *arg;
   gale_h1_limits limits;
 
-  gale__h1_conn *conns;        /* every open connection */
+  gale__h1_conn *conns;        /* every open HTTP/1 connection */
+  struct gale__h2_conn *h2conns; /* every open HTTP/2 connection (h2_server.h) */
   size_t body_buffered;        /* bytes charged by buffered request bodies
                                   (opts.max_body_buffer) */
   size_t nconns;
@@ -211,11 +237,16 @@ GALE_INTERNAL void gale__server_maybe_free(gale_http_server *server);
 GALE_INTERNAL void gale__server_apply_xheaders(gale_http_server *server,
                                                gale_http_server_request *req);
 GALE_INTERNAL void gale__server_access_log(gale_http_server_request *req);
+/* Formats the peer's IP of a stream into buf ("" if unknown). */
+GALE_INTERNAL void gale__server_peer_ip(gale_stream *stream, char *buf, size_t len);
 /* Formats the peer's IP of a connection into buf ("" if unknown). */
 GALE_INTERNAL void gale__conn_peer_ip(gale__h1_conn *conn, char *buf, size_t len);
 
 /* server_request.c, server_request_head.c, server_response.c */
-GALE_INTERNAL gale_http_server_request *gale__request_new(gale__h1_conn *conn);
+/* A request from the pool (or new) carried by `conn` through `ops`. */
+GALE_INTERNAL gale_http_server_request *gale__request_new(gale_http_server *server,
+                                                          const gale__req_ops *ops, void *conn,
+                                                          bool is_tls, double start_time);
 GALE_INTERNAL void gale__request_free(gale_http_server_request *req);
 GALE_INTERNAL void gale__request_pool_free(gale_http_server *server);
 GALE_INTERNAL int gale__request_set_head(gale_http_server_request *req, char *base);
@@ -224,6 +255,19 @@ GALE_INTERNAL int gale__request_detach(gale_http_server_request *req);
  * tables in server_request.c). */
 GALE_INTERNAL void gale__request_input_to(gale_http_server_request *req, gale__req_input to);
 GALE_INTERNAL void gale__request_output_to(gale_http_server_request *req, gale__req_output to);
+/* 1xx, 204 and 304 answers carry no body. */
+static inline bool gale__status_has_no_body(int status) {
+  return (status >= 100 && status < 200) || status == 204 || status == 304;
+}
+/* The protocol under the request is gone (the client left). */
+static inline bool gale__request_gone(const gale_http_server_request *req) {
+  return !req->conn || req->ops->closed(req);
+}
+/* Cuts the response short: the connection (HTTP/1) or stream (HTTP/2)
+ * is reset. */
+static inline void gale__request_abort(gale_http_server_request *req) {
+  if (req->conn) req->ops->abort(req);
+}
 static inline bool gale__request_finished(const gale_http_server_request *req) {
   return req->output == GALE__RS_FINISHED || req->output == GALE__RS_UNSENT;
 }
@@ -244,6 +288,9 @@ GALE_INTERNAL int gale__request_body_append(gale_http_server_request *req, const
  * server's max_body_buffer at once, so a body admitted is never refused
  * half-way: GALE_ELIMIT when it would pass the cap. */
 GALE_INTERNAL int gale__request_body_reserve(gale_http_server_request *req, uint64_t length);
+
+/* http1_response.c: HTTP/1's gale__req_ops. */
+GALE_INTERNAL extern const gale__req_ops gale__h1_req_ops;
 
 /* http1_server.c */
 GALE_INTERNAL int gale__conn_new(gale_http_server *server, gale_stream *stream,

@@ -51,27 +51,27 @@ void gale__request_output_to(gale_http_server_request *req, gale__req_output to)
 /* The one place a request starts afresh, new or from the pool: the
  * per-request part (from `conn` on) is zeroed at once, then the fields
  * whose start is not zero are set. */
-static void request_reset(gale_http_server_request *req, gale__h1_conn *conn) {
-  gale_http_server *server = conn->server;
+static void request_reset(gale_http_server_request *req, const gale__req_ops *ops, void *conn,
+                          bool is_tls, double start_time) {
+  gale_http_server *server = req->server;
   size_t from = offsetof(gale_http_server_request, conn);
   memset((char *)req + from, 0, sizeof(*req) - from);
   req->conn = conn;
+  req->ops = ops;
   gale_h1_parser_init(&req->parser, GALE_H1_REQUEST, &server->limits);
   req->msg.headers = (gale_h1_header *)(req + 1);
   req->msg.headers_cap = server->limits.max_headers;
   req->method = req->target = req->version = req->host = "";
   req->path = req->query = "";
-  req->protocol = conn->is_tls ? "https" : "http";
-  /* conn_process read the clock just now, unless this is the connection's
-   * first request (last_active is then the accept time). */
-  req->start_time = conn->requests ? conn->last_active : gale_loop_time(server->loop);
+  req->protocol = is_tls ? "https" : "http";
+  req->start_time = start_time;
   req->status = 200;
   req->input = GALE__RQ_HEAD;
   req->output = GALE__RS_OPEN;
 }
 
-gale_http_server_request *gale__request_new(gale__h1_conn *conn) {
-  gale_http_server *server = conn->server;
+gale_http_server_request *gale__request_new(gale_http_server *server, const gale__req_ops *ops,
+                                            void *conn, bool is_tls, double start_time) {
   gale_http_server_request *req = server->free_reqs;
   if (req) {
     server->free_reqs = req->next_free;
@@ -93,7 +93,7 @@ gale_http_server_request *gale__request_new(gale__h1_conn *conn) {
       return NULL;
     }
   }
-  request_reset(req, conn);
+  request_reset(req, ops, conn, is_tls, start_time);
   return req;
 }
 
@@ -153,75 +153,6 @@ void gale__request_pool_free(gale_http_server *server) {
 
 /* ---- response: on the wire ---------------------------------------------------------- */
 
-static bool status_has_no_body(int status) {
-  return (status >= 100 && status < 200) || status == 204 || status == 304;
-}
-
-/* Writes the status line and headers into the output.  `final_len` >= 0:
- * the whole body is known (Content-Length); -1: streaming. */
-static int write_head(gale_http_server_request *req, int64_t final_len, bool gzipped) {
-  gale__h1_conn *conn = req->conn;
-  gale_http_server *server = req->server;
-  struct evbuffer *out = gale__conn_output(conn);
-  if (!out) return GALE_ECLOSED;
-  bool is_head = req->msg.method_id == GALE_H1_METHOD_HEAD;
-  req->no_body = is_head || status_has_no_body(req->status);
-  bool http11 = req->msg.version_minor >= 1;
-  bool keep = req->msg.keep_alive && !server->opts.no_keep_alive && !server->shutting_down &&
-              !server->dead && !req->force_close && gale__request_body_done(req) &&
-              (server->opts.max_requests_per_connection == 0 ||
-               conn->requests < server->opts.max_requests_per_connection);
-  uint64_t length = 0;
-  bool send_length = false;
-  req->chunked = false;
-  if (req->has_declared_length) {
-    length = req->declared_length;
-    send_length = true;
-  } else if (final_len >= 0) {
-    length = (uint64_t)final_len;
-    send_length = true;
-  } else if (!status_has_no_body(req->status)) {
-    /* HEAD included: it carries the framing GET would (RFC 9110 §9.3.2);
-     * no_body keeps the chunks themselves off the wire. */
-    if (http11)
-      req->chunked = true;
-    else
-      keep = false; /* HTTP/1.0 without a length: the body ends at close */
-  }
-  if (req->status == 204 || (req->status >= 100 && req->status < 200)) send_length = false;
-  if (req->status == 304) send_length = false;
-  req->keep_alive = keep;
-
-  const char *reason = req->reason_ptr ? req->reason_ptr : gale_h1_reason_phrase(req->status);
-  size_t rlen = strlen(reason);
-  size_t date_len;
-  const char *date = gale__server_date_line(server, &date_len);
-  /* An upper bound of the head, so it is one reservation: the framing
-   * fields below are at most Content-Encoding, Content-Length (20 digits)
-   * and "Connection: keep-alive". */
-  size_t cap = GALE_H1_STATUS_LINE_SIZE(rlen) + date_len +
-               gale_headers_wire_size(req->resp_headers) + 24 +
-               GALE_H1_FIELD_SIZE(14, GALE_H1_U64_DIGITS) + 24 + GALE_H1_HEAD_END_SIZE;
-  size_t plen = evbuffer_get_length(req->pending);
-  size_t room = plen <= SMALL_BODY ? plen : 0; /* send_pending copies it here */
-  gale_h1_head h;
-  gale_h1_head_init(&h, out, cap + room);
-  gale_h1_head_status_line(&h, req->status, reason, rlen);
-  gale_h1_head_append(&h, date, date_len);
-  gale_h1_head_headers(&h, req->resp_headers);
-  if (gzipped) gale_h1_head_literal(&h, "Content-Encoding: gzip\r\n");
-  if (send_length)
-    gale_h1_head_field_u64(&h, "Content-Length", 14, length);
-  else if (req->chunked)
-    gale_h1_head_literal(&h, "Transfer-Encoding: chunked\r\n");
-  if (http11 && !keep)
-    gale_h1_head_literal(&h, "Connection: close\r\n");
-  else if (!http11 && keep)
-    gale_h1_head_literal(&h, "Connection: keep-alive\r\n");
-  ssize_t wrote = gale_h1_head_finish(&h);
-  return wrote < 0 ? (int)wrote : GALE_OK;
-}
-
 static int gzip_sink(void *arg, const char *data, size_t len) {
   return evbuffer_add(arg, data, len) == 0 ? GALE_OK : GALE_ENOMEM;
 }
@@ -259,8 +190,7 @@ static int deflate_pending(gale_http_server_request *req, bool last) {
 
 /* Moves the pending body to the output with the response's framing. */
 static int send_pending(gale_http_server_request *req) {
-  struct evbuffer *out = gale__conn_output(req->conn);
-  if (!out) return GALE_ECLOSED;
+  if (gale__request_gone(req)) return GALE_ECLOSED;
   if (req->deflate && !req->no_body && evbuffer_get_length(req->pending) > 0) {
     int rc = deflate_pending(req, false);
     if (rc != GALE_OK) return rc;
@@ -276,23 +206,9 @@ static int send_pending(gale_http_server_request *req) {
     evbuffer_drain(req->pending, len);
     return GALE_EINVAL;
   }
-  if (req->chunked) {
-    char line[GALE_H1_CHUNK_HEADER_MAX];
-    size_t n = gale_h1_chunk_header(line, len);
-    if (evbuffer_add(out, line, n) != 0) return GALE_ENOMEM;
-  }
-  if (len <= SMALL_BODY) {
-    /* Copied next to the head (write_head reserved the room): one block,
-     * one send. */
-    const unsigned char *p = evbuffer_pullup(req->pending, (ev_ssize_t)len);
-    if (!p || evbuffer_add(out, p, len) != 0) return GALE_ENOMEM;
-    evbuffer_drain(req->pending, len);
-  } else if (evbuffer_add_buffer(out, req->pending) != 0) {
-    return GALE_ENOMEM;
-  }
-  if (req->chunked && evbuffer_add(out, GALE_H1_CHUNK_END, 2) != 0) return GALE_ENOMEM;
-  req->sent_body += len;
-  return GALE_OK;
+  int rc = req->ops->write_body(req, len);
+  if (rc == GALE_OK) req->sent_body += len;
+  return rc;
 }
 
 static bool should_gzip_stream(gale_http_server_request *req);
@@ -302,11 +218,11 @@ int gale_http_server_request_flush(gale_http_server_request *req) {
   if (rc != GALE_OK) return rc;
   if (!gale__request_head_sent(req)) {
     bool gz = false;
-    req->no_body = req->msg.method_id == GALE_H1_METHOD_HEAD || status_has_no_body(req->status);
+    req->no_body = req->msg.method_id == GALE_H1_METHOD_HEAD || gale__status_has_no_body(req->status);
     if (should_gzip_stream(req) &&
         gale__gzip_new(&req->deflate, GALE_GZIP_COMPRESS, 6, 0) == GALE_OK)
       gz = true;
-    rc = write_head(req, -1, gz);
+    rc = req->ops->write_head(req, -1, gz);
     if (rc != GALE_OK) return rc;
     gale__request_output_to(req, GALE__RS_HEAD_SENT);
   }
@@ -345,20 +261,9 @@ int gale_http_server_request_write_file(gale_http_server_request *req, int fd, o
     close(fd);
     return GALE_EINVAL;
   }
-  gale_stream *stream = req->conn->stream;
-  if (req->chunked) {
-    char line[GALE_H1_CHUNK_HEADER_MAX];
-    size_t n = gale_h1_chunk_header(line, (uint64_t)length);
-    evbuffer_add(gale__stream_output(stream), line, n);
-  }
-  rc = gale_stream_write_file(stream, fd, (uint64_t)offset, (uint64_t)length, NULL, NULL);
-  if (rc != GALE_OK) {
-    close(fd);
-    return rc;
-  }
-  if (req->chunked) evbuffer_add(gale__stream_output(stream), GALE_H1_CHUNK_END, 2);
-  req->sent_body += (uint64_t)length;
-  return GALE_OK;
+  rc = req->ops->write_file(req, fd, offset, length);
+  if (rc == GALE_OK) req->sent_body += (uint64_t)length;
+  return rc;
 }
 
 /* Whether to gzip a response finished in one piece (Tornado's
@@ -408,7 +313,7 @@ static int compress_pending(gale_http_server_request *req) {
 int gale_http_server_request_finish(gale_http_server_request *req) {
   if (!req) return GALE_EINVAL;
   if (gale__request_finished(req)) return GALE_ESTATE;
-  if (!req->conn || req->conn->closed) {
+  if (gale__request_gone(req)) {
     gale__request_output_to(req, GALE__RS_UNSENT);
     return GALE_ECLOSED;
   }
@@ -416,16 +321,16 @@ int gale_http_server_request_finish(gale_http_server_request *req) {
   if (!gale__request_head_sent(req)) {
     size_t len = evbuffer_get_length(req->pending);
     bool gz = false;
-    req->no_body = req->msg.method_id == GALE_H1_METHOD_HEAD || status_has_no_body(req->status);
+    req->no_body = req->msg.method_id == GALE_H1_METHOD_HEAD || gale__status_has_no_body(req->status);
     if (should_gzip(req, len) && compress_pending(req) == GALE_OK) {
       gz = true;
       len = evbuffer_get_length(req->pending);
     }
-    if (status_has_no_body(req->status)) {
+    if (gale__status_has_no_body(req->status)) {
       evbuffer_drain(req->pending, len);
       len = 0;
     }
-    rc = write_head(req, (int64_t)len, gz);
+    rc = req->ops->write_head(req, (int64_t)len, gz);
     if (rc == GALE_OK) {
       gale__request_output_to(req, GALE__RS_HEAD_SENT);
       rc = send_pending(req);
@@ -437,10 +342,7 @@ int gale_http_server_request_finish(gale_http_server_request *req) {
       req->deflate = NULL;
     }
     if (rc == GALE_OK) rc = send_pending(req);
-    if (rc == GALE_OK && req->chunked && !req->no_body) {
-      struct evbuffer *out = gale__conn_output(req->conn);
-      if (!out || evbuffer_add(out, GALE_H1_CHUNK_LAST, 5) != 0) rc = GALE_ENOMEM;
-    }
+    if (rc == GALE_OK) rc = req->ops->end_body(req);
   }
   if (rc == GALE_OK && req->has_declared_length && !req->no_body &&
       req->sent_body != req->declared_length)
@@ -448,6 +350,6 @@ int gale_http_server_request_finish(gale_http_server_request *req) {
   if (rc != GALE_OK) req->keep_alive = false;
   gale__request_output_to(req, gale__request_head_sent(req) ? GALE__RS_FINISHED : GALE__RS_UNSENT);
   gale__server_access_log(req);
-  gale__conn_request_finished(req->conn);
+  req->ops->finished(req);
   return rc;
 }

@@ -200,7 +200,7 @@ const char *gale_http_server_request_host(const gale_http_server_request *req) {
 }
 const char *gale_http_server_request_remote_ip(const gale_http_server_request *req) {
   gale_http_server_request *r = (gale_http_server_request *)req; /* a cache */
-  if (!r->remote_ip[0] && r->conn) gale__conn_peer_ip(r->conn, r->remote_ip, sizeof(r->remote_ip));
+  if (!r->remote_ip[0] && r->conn) r->ops->peer_ip(r, r->remote_ip, sizeof(r->remote_ip));
   return r->remote_ip;
 }
 const char *gale_http_server_request_protocol(const gale_http_server_request *req) {

@@ -107,7 +107,7 @@ const char *gale_http_server_request_get_response_header(const gale_http_server_
 int gale__request_check_writable(const gale_http_server_request *req) {
   if (!req) return GALE_EINVAL;
   if (gale__request_finished(req)) return GALE_ESTATE;
-  if (!req->conn || req->conn->closed) return GALE_ECLOSED;
+  if (gale__request_gone(req)) return GALE_ECLOSED;
   return GALE_OK;
 }
 

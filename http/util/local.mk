@@ -3,7 +3,8 @@
 # over bytes, no loop; includes nothing from the other http/ rooms.
 galeinclude_HEADERS += include/gale/httputil.h include/gale/headers.h \
 	include/gale/url.h include/gale/form.h include/gale/multipart.h \
-	include/gale/cookie.h include/gale/httpdate.h include/gale/content_type.h
+	include/gale/cookie.h include/gale/httpdate.h include/gale/content_type.h \
+	include/gale/escape.h
 libgale_impl_la_SOURCES += \
 	http/util/chars.h http/util/chars.c \
 	http/util/arena.h http/util/arena.c \
@@ -15,7 +16,8 @@ libgale_impl_la_SOURCES += \
 	http/util/multipart.c \
 	http/util/range.h http/util/range.c \
 	http/util/gzip.h http/util/gzip.c \
-	http/util/utf8.h http/util/utf8.c
+	http/util/utf8.h http/util/utf8.c \
+	http/util/escape.c
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/test_http_headers tests/test_httpdate tests/test_url \

@@ -1,6 +1,6 @@
 # http/web/local.mk — the web framework over gale_http_server: routing,
 # handlers, static files, signed cookies, XSRF.  The top room of http/.
-galeinclude_HEADERS += include/gale/web.h
+galeinclude_HEADERS += include/gale/web.h include/gale/locale.h
 libgale_impl_la_SOURCES += \
 	http/web/web_internal.h \
 	http/web/web.c \
@@ -8,12 +8,19 @@ libgale_impl_la_SOURCES += \
 	http/web/web_request.c \
 	http/web/web_response.c \
 	http/web/web_json.c \
+	http/web/web_template.c \
+	http/web/web_login.c \
+	http/web/locale.c \
 	http/web/signed_cookie.c \
 	http/web/xsrf.c \
 	http/web/static.c \
 	http/web/web_websocket.c
 if HAVE_CMOCKA
-check_PROGRAMS += tests/test_web tests/test_web_security tests/test_static tests/test_web_coro
+check_PROGRAMS += tests/test_web tests/test_web_security tests/test_static tests/test_web_coro \
+	tests/test_web_template tests/test_web_login tests/test_locale
+tests_test_locale_SOURCES = tests/test_locale.c tests/test_web_util.h tests/test_http_server_util.h
+tests_test_web_login_SOURCES = tests/test_web_login.c tests/test_web_util.h tests/test_http_server_util.h
+tests_test_web_template_SOURCES = tests/test_web_template.c tests/test_web_util.h tests/test_http_server_util.h
 tests_test_static_SOURCES = tests/test_static.c tests/test_web_util.h tests/test_http_server_util.h
 # test_web and test_web_security share one application (test_web_app.h).
 tests_test_web_SOURCES = tests/test_web.c tests/test_web_app.h tests/test_web_util.h \

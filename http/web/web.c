@@ -2,6 +2,7 @@
  * life cycle (Tornado's Application and RequestHandler._execute). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <jansson.h>
 #include <string.h>
 
 #include "gale/buf.h"
@@ -16,6 +17,7 @@ void gale_web_app_options_init(gale_web_app_options *opts) {
   opts->static_url_prefix = "/static/";
   opts->etag = true;
   opts->server_header = "gale";
+  gale_template_options_init(&opts->template_options);
 }
 
 static char *dup_or_null(const char *s) {
@@ -57,6 +59,9 @@ void gale_web_app_free(gale_web_app *app) {
   free(app->static_path);
   free(app->static_url_prefix);
   free(app->server_header);
+  gale_template_loader_free(app->templates);
+  free(app->login_url);
+  gale_locale_set_free(app->locales);
   free(app);
 }
 
@@ -109,6 +114,20 @@ gale_web_app *gale_web_app_new(const gale_web_app_options *opts) {
   o->static_path = app->static_path;
   o->static_url_prefix = app->static_url_prefix;
   o->server_header = app->server_header;
+  o->template_path = NULL; /* the loader keeps its own copy */
+  app->login_url = dup_or_null(o->login_url);
+  o->login_url = app->login_url;
+  if ((opts && opts->login_url && !app->login_url) ||
+      gale_locale_set_load(o->locale_path, o->default_locale, &app->locales) != GALE_OK) {
+    gale_web_app_free(app);
+    return NULL;
+  }
+  o->locale_path = o->default_locale = NULL; /* read: not kept */
+  if (opts && opts->template_path &&
+      gale_template_loader_new(opts->template_path, &o->template_options, &app->templates) != GALE_OK) {
+    gale_web_app_free(app);
+    return NULL;
+  }
   if ((opts && opts->cookie_secret && !app->cookie_secret) || !app->static_url_prefix ||
       (opts && opts->static_path && !app->static_path) ||
       (opts && opts->server_header && !app->server_header)) {
@@ -315,6 +334,7 @@ void gale__web_handler_free(gale_web_handler *h) {
   free(h->xsrf_token);
   free(h->xsrf_html);
   free(h->xsrf_raw);
+  json_decref(h->current_user);
   free(h->ctx);
   free(h);
 }
@@ -492,6 +512,7 @@ void gale__web_run_method(gale_web_handler *h) {
     send_405(h);
     return;
   }
+  if (gale__web_login_required(h)) return;
   run_callback(h, h->method, h->co_method, "method");
   if (!h->finished && !h->held && !h->gone) gale_web_finish(h);
 }

@@ -48,6 +48,9 @@ struct gale_web_app {
   gale_web_static_options static_opts;
   gale__static_hash *hashes;
   size_t nhashes;
+  gale_template_loader *templates; /* template_path's, or NULL */
+  char *login_url;
+  gale_locale_set *locales;
 };
 
 struct gale_web_handler {
@@ -94,7 +97,14 @@ struct gale_web_handler {
   char *xsrf_token;
   char *xsrf_html;
   unsigned char *xsrf_raw;     /* the 16-byte token of this client */
+  struct json_t *current_user; /* get_current_user's answer, once asked */
+  bool current_user_asked;
+  const gale_locale *locale;   /* decided on first use */
 };
+
+/* web_login.c: answers (302 to login_url, or 403) and returns true when
+ * the method about to run is marked authenticated and nobody is logged in. */
+GALE_INTERNAL bool gale__web_login_required(gale_web_handler *h);
 
 /* web.c */
 GALE_INTERNAL void gale__web_set_default_headers(gale_web_handler *h);

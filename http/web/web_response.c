@@ -8,6 +8,7 @@
 #include "gale/cookie.h"
 #include "gale/log.h"
 #include "core/alloc.h"
+#include "gale/escape.h"
 #include "http/web/web_internal.h"
 
 #define ETAG_MAX_BODY (1024 * 1024) /* hash bodies up to this size */
@@ -65,23 +66,13 @@ int gale_web_printf(gale_web_handler *h, const char *fmt, ...) {
 int gale_web_write_html_escaped(gale_web_handler *h, const char *s) {
   int rc = check_open(h);
   if (rc != GALE_OK || !s) return rc != GALE_OK ? rc : GALE_EINVAL;
-  const char *run = s;
-  for (const char *p = s;; p++) {
-    const char *ent = NULL;
-    switch (*p) {
-    case '&': ent = "&amp;"; break;
-    case '<': ent = "&lt;"; break;
-    case '>': ent = "&gt;"; break;
-    case '"': ent = "&quot;"; break;
-    case '\'': ent = "&#39;"; break;
-    case '\0': ent = ""; break;
-    default: continue;
-    }
-    if (p > run && (rc = gale_web_write(h, run, (size_t)(p - run))) != GALE_OK) return rc;
-    if (!*p) return GALE_OK;
-    if ((rc = gale_web_write_str(h, ent)) != GALE_OK) return rc;
-    run = p + 1;
-  }
+  char storage[512];
+  gale_buf b;
+  gale_buf_init_storage(&b, storage, sizeof(storage), 0);
+  rc = gale_xhtml_escape(&b, s, strlen(s));
+  if (rc == GALE_OK) rc = gale_web_write(h, b.data, b.len);
+  gale_buf_release(&b);
+  return rc;
 }
 
 /* ---- flush, finish, ETag --------------------------------------------------------------------- */
@@ -214,7 +205,7 @@ int gale_web_send_error(gale_web_handler *h, int status) {
   if (gale__request_head_sent(req)) {
     /* Too late for an error page: cut the response short. */
     gale_log_error("app", "cannot send error %d after the headers went out: closing", status);
-    if (req->conn) gale__conn_close(req->conn);
+    gale__request_abort(req);
     h->finished = true;
     gale__request_output_to(req, GALE__RS_FINISHED);
     if (h->cls && h->cls->on_finish) h->cls->on_finish(h);

@@ -1,5 +1,5 @@
 /* gale/http_server.h — the HTTP/1.1 server (Tornado's HTTPServer and
- * HTTP1ServerConnection).
+ * HTTP1ServerConnection), and HTTP/2 beside it when opts.http2 is on.
  *
  * A gale_http_server accepts connections through a gale_tcp_server (so TLS,
  * several listening sockets and forked worker processes come with it) and
@@ -141,6 +141,38 @@ typedef struct gale_http_server_options {
                                    domain at INFO (skipped when INFO is off) */
   gale_tls_ctx *tls;            /* NULL: plain HTTP; borrowed, must outlive
                                    the server */
+  /* false: also speak HTTP/2 (RFC 9113, on libnghttp2) on the same port.
+   * Cleartext: a client that opens with the HTTP/2 connection preface
+   * ("prior knowledge", curl --http2-prior-knowledge) gets HTTP/2, any
+   * other gets HTTP/1.1 as before.  Upgrade: h2c is NOT supported (it is
+   * declined: such a request is answered over HTTP/1.1, as RFC 9113 §3.1
+   * allows and as h2c is deprecated there).  TLS: HTTP/2 when ALPN agrees
+   * on "h2": create `tls` with alpn {"h2", "http/1.1"} (a client offering
+   * only http/1.1, or no ALPN, gets HTTP/1.1).  The same request API and
+   * handlers serve both; gale_http_server_request_version() says
+   * "HTTP/2.0".  Settings: at most 100 concurrent streams per connection,
+   * SETTINGS_MAX_HEADER_LIST_SIZE = max_header_size, server push off.
+   * Limits and timeouts are those above: header list (431), body size
+   * (413), body buffer (503), idle_connection_timeout (GOAWAY when idle),
+   * write_timeout (a stream whose answer does not move for it, e.g. a
+   * peer holding its window at zero, is reset with CANCEL; the others go
+   * on); header_timeout and body_timeout apply to HTTP/1 only.  Graceful
+   * shutdown sends GOAWAY and lets the open streams finish.  Hostile
+   * peers get GOAWAY: ENHANCE_YOUR_CALM for floods (more than 200
+   * RST_STREAM, 100 PING, 100 SETTINGS or 100 empty DATA frames in one
+   * second: rapid reset, CVE-2023-44487), a header block of more than 32
+   * frames or 2 * max_header_size + 16 KiB (CONTINUATION flood), a header
+   * list decoding past 4 * max_header_size + 64 KiB (HPACK bomb);
+   * PROTOCOL_ERROR for HEADERS on a lower, never-used stream id; nghttp2
+   * itself answers malformed frames (FRAME_SIZE_ERROR, STREAM_CLOSED,
+   * PROTOCOL_ERROR, FLOW_CONTROL_ERROR).  WebSocket over HTTP/2 (RFC 8441)
+   * is not offered: WebSocket clients use HTTP/1.1.  An answer sent before
+   * the request's body was all read (an early 413, or a headers_cb answer)
+   * ends the stream; the rest of that body is read and dropped within the
+   * flow-control windows (no RST_STREAM NO_ERROR: curl 7.88 takes it for a
+   * failure).  Memory: about 14 KB per idle HTTP/2 connection (nghttp2's
+   * session and buffers; nginx 1.22: 1.7 KB). */
+  bool http2;
   /* Limits of the TCP server underneath (gale/tcp_server.h). */
   size_t max_connections;       /* 10000 open connections (TLS handshakes
                                    included; Tornado has no limit, nginx's

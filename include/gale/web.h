@@ -72,6 +72,8 @@
 #include "gale/common.h"
 #include "gale/error.h"
 #include "gale/http_server.h"
+#include "gale/locale.h"
+#include "gale/template.h"
 #include "gale/loop.h"
 
 #ifdef __cplusplus
@@ -86,6 +88,24 @@ typedef void (*gale_web_handler_fn)(gale_web_handler *h);
 /* A coroutine handler's callback: returns GALE_OK or a (negative) GALE_E...
  * status; < 0 answers 500 when nothing was sent. */
 typedef int (*gale_web_coro_fn)(gale_web_handler *h);
+
+/* Methods, as bits, for a class's `authenticated` mark. */
+enum {
+  GALE_WEB_AUTH_GET = 1 << 0,
+  GALE_WEB_AUTH_HEAD = 1 << 1,
+  GALE_WEB_AUTH_POST = 1 << 2,
+  GALE_WEB_AUTH_PUT = 1 << 3,
+  GALE_WEB_AUTH_DELETE = 1 << 4,
+  GALE_WEB_AUTH_PATCH = 1 << 5,
+  GALE_WEB_AUTH_OPTIONS = 1 << 6,
+  GALE_WEB_AUTH_ALL = (1 << 7) - 1,
+};
+
+struct json_t;
+/* Tornado's get_current_user: who sent the request, as a new JSON
+ * reference (any value: an id string, an object...; NULL or JSON null:
+ * nobody).  Usually reads a signed cookie. */
+typedef struct json_t *(*gale_web_current_user_fn)(gale_web_handler *h);
 
 /* A handler class: every member is optional.  Keep it static const. */
 typedef struct gale_web_handler_class {
@@ -115,6 +135,16 @@ typedef struct gale_web_handler_class {
   int (*data_received)(gale_web_handler *h, const char *data, size_t len);
   /* Skip the XSRF check for this class even when the app enables it. */
   bool no_xsrf_check;
+  /* Tornado's @authenticated, per method (GALE_WEB_AUTH_* bits; HEAD
+   * follows GET's bit when it has none of its own): when a marked method
+   * is about to run (after prepare) and there is no current user, GET and
+   * HEAD redirect with 302 to the app's login_url with ?next= this
+   * request's URI (the full URL when login_url is absolute), and the
+   * other methods answer 403; without a login_url every marked method
+   * answers 403.  The method does not run. */
+  unsigned authenticated;
+  /* Takes the place of the app's get_current_user for this class. */
+  gale_web_current_user_fn get_current_user;
   /* Tornado's @removeslash / @addslash, for every method of the class: a
    * path ending in "/" (not ending in "/") is redirected with 301 to the
    * path without (with) it, query kept, for GET and HEAD, and answers 404
@@ -166,6 +196,25 @@ typedef struct gale_web_app_options {
   bool compress_response;        /* false: gzip eligible responses */
   bool etag;                     /* true: ETag + 304 on buffered responses */
   const char *server_header;     /* "gale": NULL or "" sends none */
+  /* Templates for gale_web_render: the folder they are read from (NULL:
+   * no templates), and the loader's options (gale_template_options_init's
+   * defaults: autoescape on, whitespace by file name; set
+   * template_options.check_mtime while developing to pick up edits, as
+   * Tornado's compiled_template_cache=False). */
+  const char *template_path;
+  gale_template_options template_options;
+  /* Login (Tornado's login_url and get_current_user): where
+   * `authenticated` methods send a visitor with no current user (copied),
+   * and the app-wide hook saying who the current user is. */
+  const char *login_url;
+  gale_web_current_user_fn get_current_user;
+  /* Translations (gale/locale.h, as tornado.locale): the folder of CSV
+   * files read by gale_web_app_new (NULL: none), the default locale
+   * (NULL: "en_US"), and a hook naming the user's locale code (a borrowed
+   * string, or NULL to use the browser's Accept-Language). */
+  const char *locale_path;
+  const char *default_locale;
+  const char *(*get_user_locale)(gale_web_handler *h);
 } gale_web_app_options;
 
 GALE_EXPORT void gale_web_app_options_init(gale_web_app_options *opts);
@@ -327,6 +376,37 @@ GALE_EXPORT int gale_web_write_html_escaped(gale_web_handler *h, const char *s);
 struct json_t;
 GALE_EXPORT int gale_web_write_json(gale_web_handler *h, const struct json_t *value);
 GALE_EXPORT struct json_t *gale_web_json_body(gale_web_handler *h);
+
+/* The current user (borrowed; NULL for nobody): the class's or the app's
+ * get_current_user, called once per request on first use and kept until
+ * the request ends.  Templates see it as `current_user` (None for
+ * nobody). */
+GALE_EXPORT struct json_t *gale_web_current_user(gale_web_handler *h);
+
+/* The request's locale (Tornado's self.locale): get_user_locale's code,
+ * else the closest to Accept-Language, else the default; decided once per
+ * request.  Borrowed from the app; NULL only for a NULL handler. */
+GALE_EXPORT const gale_locale *gale_web_locale(gale_web_handler *h);
+
+/* Templates (gale/template.h) from the app's template_path, as Tornado's
+ * render: gale_web_render renders `name` with `ctx` (a JSON object,
+ * borrowed; NULL for none), writes the page and finishes the response
+ * (Content-Type stays text/html; charset=UTF-8 unless the handler set
+ * another).  gale_web_render_string renders into `out` (the caller's) and
+ * sends nothing.  Besides ctx's names, every template sees
+ *   request              {method, uri, path, query, host, remote_ip, protocol}
+ *   xsrf_form_html()     the hidden _xsrf field (write it with {% raw %})
+ *   static_url(path)     the versioned URL of a static file
+ *   current_user         gale_web_current_user(), None for nobody
+ *   locale               {code} of gale_web_locale()
+ *   _(msg), _(msg, plural, count)   gale_locale_translate in that locale
+ * A missing template or an error while rendering is logged with the file
+ * and line; gale_web_render then answers 500 (no page half sent).
+ * Returns GALE_OK, GALE_ESTATE (no template_path, or finished),
+ * GALE_ECLOSED, GALE_ENOMEM, GALE_ENOENT, GALE_ETEMPLATE. */
+GALE_EXPORT int gale_web_render(gale_web_handler *h, const char *name, struct json_t *ctx);
+GALE_EXPORT int gale_web_render_string(gale_web_handler *h, const char *name, struct json_t *ctx,
+                                       gale_buf *out);
 
 /* Sends what was written so far (headers first; chunked).  Returns GALE_OK,
  * GALE_ECLOSED, GALE_ESTATE. */

@@ -1,0 +1,126 @@
+#!/bin/sh
+# bench/h2: "Hello, world" over HTTP/2 served by gale (examples/hello, h2c
+# prior knowledge beside HTTP/1.1 on its port; over TLS by ALPN) and by
+# nginx (one process, `listen ... http2`, `return 200`), in one run: h2load
+# -c BENCH_CONNS -m BENCH_STREAMS (100 connections, 10 streams each) for
+# BENCH_DURATION seconds.  Each server is pinned to CPU 0, h2load to CPU 1.
+# Reported per server and mode (h2c, h2 over TLS):
+#   req/s        h2load's requests per second
+#   us/req       server CPU (utime+stime from /proc/PID/stat) per request
+# and the ratios gale/nginx.  Absolute numbers drift on a shared machine;
+# the ratios within one run are what to compare.
+# Environment: BENCH_DURATION (s, default 5), BENCH_CONNS (100),
+# BENCH_STREAMS (10), BENCH_SERVERS (default "gale nginx").
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+DUR=${BENCH_DURATION:-5}
+CONNS=${BENCH_CONNS:-100}
+STREAMS=${BENCH_STREAMS:-10}
+PY=/usr/bin/python3
+TICKS=$(getconf CLK_TCK)
+TMP=$(mktemp -d /tmp/gale-bench-h2.XXXXXX)
+PIDS=""
+cleanup() {
+  for p in $PIDS; do kill "$p" 2>/dev/null; done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+for tool in h2load taskset openssl; do
+  command -v $tool >/dev/null 2>&1 || { echo "bench/h2: $tool not installed, skipped"; exit 0; }
+done
+. "$top_srcdir/bench/lib.sh"
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc -keyout "$TMP/key.pem" \
+  -out "$TMP/cert.pem" -subj /CN=localhost -days 2 >/dev/null 2>&1 || exit 1
+
+nginx_h2_conf() { # PORT TLSPORT
+  cat >"$TMP/nginx.conf" <<NGINX_EOF
+daemon off;
+master_process off;
+worker_processes 1;
+worker_rlimit_nofile 4096;
+pid $TMP/nginx.pid;
+error_log $TMP/nginx.err warn;
+events { worker_connections 2048; }
+http {
+  access_log off;
+  default_type text/plain;
+  client_body_temp_path $TMP;
+  proxy_temp_path $TMP;
+  fastcgi_temp_path $TMP;
+  uwsgi_temp_path $TMP;
+  scgi_temp_path $TMP;
+  keepalive_requests 1000000;
+  http2_max_requests 1000000;
+  server {
+    listen 127.0.0.1:$1 http2;
+    listen 127.0.0.1:$2 ssl http2;
+    ssl_certificate $TMP/cert.pem;
+    ssl_certificate_key $TMP/key.pem;
+    location / { return 200 "Hello, world"; }
+  }
+}
+NGINX_EOF
+}
+
+# run_h2load PID URL -> "reqs_per_s us_per_req"
+run_h2load() {
+  before=$(cpu_ticks "$1")
+  taskset -c 1 h2load -c "$CONNS" -m "$STREAMS" -D "$DUR" "$2" >"$TMP/h2load.out" 2>&1
+  after=$(cpu_ticks "$1")
+  reqs=$(awk '/^requests:/ { print $8 }' "$TMP/h2load.out")
+  rps=$(awk '/^finished in/ { gsub(",", ""); print $4 }' "$TMP/h2load.out")
+  awk -v r="${reqs:-0}" -v rps="${rps:-0}" -v t=$((after - before)) -v hz="$TICKS" \
+    'BEGIN { printf "%.0f %.2f\n", rps, (r > 0 ? t / hz * 1e6 / r : 0) }'
+}
+
+printf "%-8s %-5s %10s %9s\n" server mode "req/s" "us/req"
+for name in ${BENCH_SERVERS:-gale nginx}; do
+  port=$(free_port)
+  tport=$(free_port)
+  case $name in
+  gale)
+    taskset -c 0 "$top_builddir/examples/hello" "$port" >"$TMP/gale.log" 2>&1 &
+    gpid=$!
+    taskset -c 0 "$top_builddir/examples/hello" "$tport" "$TMP/cert.pem" "$TMP/key.pem" \
+      >"$TMP/gale-tls.log" 2>&1 &
+    tpid=$!
+    PIDS="$PIDS $gpid $tpid"
+    ;;
+  nginx)
+    NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+    [ -x "$NGINX" ] || { echo "nginx    (not available)"; continue; }
+    nginx_h2_conf "$port" "$tport"
+    taskset -c 0 "$NGINX" -c "$TMP/nginx.conf" -p "$TMP" >"$TMP/nginx.log" 2>&1 &
+    gpid=$!
+    tpid=$gpid
+    PIDS="$PIDS $gpid"
+    ;;
+  esac
+  wait_port "$port" && wait_port "$tport" || { echo "$name (did not start)"; continue; }
+  set -- $(run_h2load "$gpid" "http://127.0.0.1:$port/")
+  printf "%-8s %-5s %10s %9s\n" "$name" h2c "$1" "$2"
+  echo "$name h2c $1 $2" >>"$TMP/results"
+  set -- $(run_h2load "$tpid" "https://127.0.0.1:$tport/")
+  printf "%-8s %-5s %10s %9s\n" "$name" h2 "$1" "$2"
+  echo "$name h2 $1 $2" >>"$TMP/results"
+done
+
+echo "ratios gale/nginx (CPU/request: lower is better; req/s: higher is better)"
+awk '{ rps[$1 " " $2] = $3; us[$1 " " $2] = $4 }
+  END {
+    split("h2c h2", modes, " ")
+    for (i = 1; i <= 2; i++) {
+      m = modes[i]
+      if (!(("nginx " m) in us) || us["nginx " m] == 0 || !(("gale " m) in us)) {
+        print "  " m ": (not measured)"; continue
+      }
+      printf "  %-4s req/s x%.2f  CPU/req x%.2f\n", m, rps["gale " m] / rps["nginx " m],
+        us["gale " m] / us["nginx " m]
+    }
+  }' "$TMP/results" 2>/dev/null
