@@ -17,6 +17,9 @@ check_SCRIPTS += tests/test_cli_ws.sh
 EXTRA_DIST += tests/test_cli_ws.sh tests/ws_client_peer_server.py
 
 # `gale serve` checked with curl; `gale bench` against it (and Tornado).
+# slowhttptest's slowloris and slow-body runs against gale serve's limits.
+check_SCRIPTS += tests/test_cli_serve_slow.sh
+EXTRA_DIST += tests/test_cli_serve_slow.sh
 check_SCRIPTS += tests/test_cli_serve.sh tests/test_cli_bench.sh tests/test_cli_serve_stop.sh \
 	tests/test_cli_serve_limits.sh tests/test_cli_serve_tls.sh \
 	tests/test_cli_serve_proxy.sh tests/test_cli_serve_unix.sh \
