@@ -32,6 +32,16 @@ static void sstart(sfix *f) {
   char link[600];
   snprintf(link, sizeof(link), "%s/link", f->root);
   assert_int_equal(symlink(p, link), 0);
+  /* Symlinks the kernel's RESOLVE_BENEATH path and the realpath path must
+   * agree on: relative inside (served), relative out (refused), absolute
+   * but landing inside (served, as before). */
+  snprintf(link, sizeof(link), "%s/inlink", f->root);
+  assert_int_equal(symlink("sub/index.html", link), 0);
+  snprintf(link, sizeof(link), "%s/sub/uplink", f->root);
+  assert_int_equal(symlink("../../secret", link), 0);
+  snprintf(p, sizeof(p), "%s/a.txt", f->root);
+  snprintf(link, sizeof(link), "%s/abslink", f->root);
+  assert_int_equal(symlink(p, link), 0);
   char *big = malloc(300000);
   for (int i = 0; i < 300000; i++) big[i] = (char)('a' + i % 26);
   snprintf(p, sizeof(p), "%s/big.bin", f->root);
@@ -47,6 +57,28 @@ static void sstart(sfix *f) {
   f->files_opts.default_filename = "index.html";
   assert_int_equal(gale_web_app_add(f->w.app, "/files/(.*)", &gale_web_static_handler, &f->files_opts, NULL), GALE_OK);
   wfix_listen(&f->w, NULL);
+}
+
+static void test_symlinks(void **state) {
+  (void)state;
+  sfix f;
+  sstart(&f);
+  tresp r;
+  wfix_get(&f.w, "/static/inlink", NULL, &r);
+  assert_int_equal(r.status, 200);
+  assert_string_equal(r.body, "<p>index</p>");
+  tresp_free(&r);
+  wfix_get(&f.w, "/static/sub/uplink", NULL, &r);
+  assert_int_equal(r.status, 403);
+  tresp_free(&r);
+  wfix_get(&f.w, "/static/abslink", NULL, &r);
+  assert_int_equal(r.status, 200);
+  assert_string_equal(r.body, "0123456789");
+  tresp_free(&r);
+  wfix_get(&f.w, "/static/link", NULL, &r);
+  assert_int_equal(r.status, 403);
+  tresp_free(&r);
+  wfix_stop(&f.w);
 }
 
 static void test_basic(void **state) {
@@ -244,6 +276,7 @@ static void test_refused(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_basic),
+      cmocka_unit_test(test_symlinks),
       cmocka_unit_test(test_conditional),
       cmocka_unit_test(test_ranges), cmocka_unit_test(test_if_range),
       cmocka_unit_test(test_refused),

@@ -84,8 +84,10 @@ bool cli_serve_listing(gale_web_handler *h, const char *root) {
   bool ok;
   if (gale_url_path_normalize(raw, rawlen, rel, sizeof rel, &rel_len) != GALE_OK) return false;
   if (snprintf(joined, sizeof joined, "%s/%s", root, rel) >= (int)sizeof joined) return false;
+  /* Most requests name files: one stat rules them out before realpath
+   * (a readlink per path component) checks a directory stays under root. */
+  if (stat(joined, &st) != 0 || !S_ISDIR(st.st_mode)) return false;
   if (!realpath(joined, real) || !under(root, real)) return false;
-  if (stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) return false;
   snprintf(index, sizeof index, "%s/index.html", real);
   if (stat(index, &st) == 0) return false;
   if (rawlen == 0 || raw[rawlen - 1] != '/') {
