@@ -3,7 +3,7 @@
 # `make` does not build them but `make bench` does.
 #   make bench            every benchmark
 #   make bench B=echo     only bench/echo.sh
-EXTRA_DIST += bench/run-all bench/README.md bench/lib.sh
+EXTRA_DIST += bench/run-all bench/README.md bench/lib.sh bench/restart.sh
 CLEANFILES += $(bench_programs)
 
 .PHONY: bench
@@ -19,3 +19,4 @@ bench_ws_client_LDADD =
 bench_ws_gale_SOURCES = bench/ws_gale.c
 bench_ws_gale_LDADD = libgale_impl.la $(DEP_LIBS)
 EXTRA_DIST += bench/websocket.sh bench/ws_node.js bench/ws_tornado.py
+EXTRA_DIST += bench/tls.sh

@@ -6,4 +6,6 @@ galeinclude_HEADERS += include/gale/tcp_client.h
 if HAVE_CMOCKA
 check_PROGRAMS += tests/test_tcp_client
 tests_test_tcp_client_SOURCES = tests/test_tcp_client.c
+check_PROGRAMS += tests/test_unix_socket
+tests_test_unix_socket_SOURCES = tests/test_unix_socket.c
 endif

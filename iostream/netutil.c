@@ -290,3 +290,51 @@ int gale_socket_port(int fd) {
   int p = port_of((struct sockaddr *)&ss);
   return p < 0 ? GALE_EINVAL : p;
 }
+
+/* ---- unix domain sockets ------------------------------------------------ */
+
+/* What sits at `path` before binding: nothing, a stale socket (removed), a
+ * live one (in use), or something that is not ours to remove. */
+static int clear_unix_path(const char *path, const struct sockaddr_un *sun) {
+  struct stat st;
+  if (lstat(path, &st) != 0) return errno == ENOENT ? GALE_OK : gale_err_from_errno(errno);
+  if (!S_ISSOCK(st.st_mode)) return GALE_EEXIST;
+  int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (probe < 0) return gale_err_from_errno(errno);
+  int rc = connect(probe, (const struct sockaddr *)sun, sizeof *sun) == 0 ? GALE_EADDRINUSE
+           : errno == EAGAIN                                             ? GALE_EADDRINUSE
+           : errno == ECONNREFUSED                                       ? GALE_OK
+                                                                         : gale_err_from_errno(errno);
+  close(probe);
+  if (rc == GALE_OK && unlink(path) != 0 && errno != ENOENT) rc = gale_err_from_errno(errno);
+  return rc;
+}
+
+int gale_bind_unix_socket(const char *path, int mode, int backlog, int *fd_out) {
+  if (!path || !*path || !fd_out || mode > 07777) return GALE_EINVAL;
+  struct sockaddr_un sun;
+  memset(&sun, 0, sizeof sun);
+  sun.sun_family = AF_UNIX;
+  size_t len = strlen(path);
+  if (len >= sizeof sun.sun_path) return GALE_EINVAL;
+  memcpy(sun.sun_path, path, len + 1);
+  int rc = clear_unix_path(path, &sun);
+  if (rc != GALE_OK) return rc;
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return gale_err_from_errno(errno);
+  if (bind(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
+    rc = gale_err_from_errno(errno);
+    close(fd);
+    return rc;
+  }
+  /* After bind: a unix socket's permissions are its file's. */
+  if ((mode >= 0 && chmod(path, (mode_t)mode) != 0) ||
+      listen(fd, backlog > 0 ? backlog : GALE_DEFAULT_BACKLOG) != 0) {
+    rc = gale_err_from_errno(errno);
+    unlink(path);
+    close(fd);
+    return rc;
+  }
+  *fd_out = fd;
+  return GALE_OK;
+}

@@ -4,6 +4,9 @@ libgale_impl_la_SOURCES += \
 	iostream/acceptor.c \
 	iostream/process.c \
 	iostream/tcp_server.c \
+	iostream/proxy_protocol.c \
+	iostream/proxy_protocol.h \
+	iostream/proxy_accept.c \
 	iostream/server_internal.h
 galeinclude_HEADERS += \
 	include/gale/netutil.h \
@@ -12,7 +15,9 @@ galeinclude_HEADERS += \
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/test_netutil tests/test_process tests/test_tcp_server \
-	tests/test_tcp_server_tls tests/test_tcp_server_example tests/test_tcp_server_coro
+	tests/test_tcp_server_tls tests/test_tcp_server_example tests/test_tcp_server_coro \
+	tests/test_proxy_protocol
+tests_test_proxy_protocol_SOURCES = tests/test_proxy_protocol.c
 tests_test_netutil_SOURCES = tests/test_netutil.c
 tests_test_process_SOURCES = tests/test_process.c
 tests_test_tcp_server_SOURCES = tests/test_tcp_server.c

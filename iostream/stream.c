@@ -547,6 +547,19 @@ static int copy_addr(const struct sockaddr_storage *src, socklen_t srclen, struc
   return GALE_OK;
 }
 
+int gale__stream_set_addrs(gale_stream *s, const struct sockaddr *peer, socklen_t peer_len,
+                           const struct sockaddr *local, socklen_t local_len) {
+  if (peer_len > sizeof(struct sockaddr_storage) || local_len > sizeof(struct sockaddr_storage))
+    return GALE_EINVAL;
+  int rc = addrs_fill(s);
+  if (rc) return rc;
+  memcpy(&s->addrs->peer, peer, peer_len);
+  s->addrs->peer_len = peer_len;
+  memcpy(&s->addrs->local, local, local_len);
+  s->addrs->local_len = local_len;
+  return GALE_OK;
+}
+
 int gale_stream_peer_addr(gale_stream *stream, struct sockaddr *addr, socklen_t *len) {
   if (!stream || !addr || !len) return GALE_EINVAL;
   int rc = addrs_fill(stream);

@@ -74,6 +74,14 @@ GALE_INTERNAL int gale__stream_close_after_flush(gale_stream *stream, double lin
 GALE_INTERNAL void gale__stream_set_close_hook(gale_stream *stream, gale_stream_close_cb cb,
                                                void *arg);
 
+/* Makes the stream report these addresses (copied) as its peer's and its
+ * own instead of the socket's: the client and the address it reached as a
+ * PROXY protocol header tells them.  Returns GALE_OK, GALE_EINVAL (longer
+ * than a sockaddr_storage), GALE_ECLOSED, GALE_ENOMEM, GALE_ESYS. */
+GALE_INTERNAL int gale__stream_set_addrs(gale_stream *stream, const struct sockaddr *peer,
+                                         socklen_t peer_len, const struct sockaddr *local,
+                                         socklen_t local_len);
+
 /* A list node kept inside every stream for its creator (the TCP server
  * links its connections through it), so tracking a stream allocates
  * nothing.  Unused (and not initialised) unless the creator links it. */

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "gale/tcp_client.h"
@@ -47,6 +48,7 @@ struct gale_tcp_client {
   bool own_resolver;
   bool closing;
   gale_tcp_connect *head;
+  char *unix_path; /* gale_tcp_client_set_unix_socket */
 };
 
 struct gale_tcp_connect {
@@ -57,6 +59,7 @@ struct gale_tcp_connect {
   enum state state;
   char *host;
   char *tls_hostname;
+  char *unix_path; /* connect here instead of resolving host */
   int port;
   gale_tcp_connect_options opts; /* strings not kept */
   struct sockaddr_storage src;
@@ -99,6 +102,19 @@ int gale_tcp_client_new(gale_loop *loop, gale_resolver *resolver, gale_tcp_clien
     client->own_resolver = true;
   }
   *out = client;
+  return GALE_OK;
+}
+
+static bool unix_path_fits(const char *path) {
+  return strlen(path) < sizeof(((struct sockaddr_un *)0)->sun_path);
+}
+
+int gale_tcp_client_set_unix_socket(gale_tcp_client *client, const char *path) {
+  if (!client || (path && (!*path || !unix_path_fits(path)))) return GALE_EINVAL;
+  char *copy = NULL;
+  if (path && !(copy = tc_strdup(path))) return GALE_ENOMEM;
+  free(client->unix_path);
+  client->unix_path = copy;
   return GALE_OK;
 }
 
@@ -147,6 +163,7 @@ static void unlink_conn(gale_tcp_connect *c) {
 }
 
 static void free_conn(gale_tcp_connect *c) {
+  free(c->unix_path);
   free(c->host);
   free(c->tls_hostname);
   free(c);
@@ -186,6 +203,7 @@ void gale_tcp_client_free(gale_tcp_client *client) {
   client->closing = true;
   while (client->head) finish(client->head, GALE_ECANCELLED, NULL);
   if (client->own_resolver) gale_resolver_free(client->resolver);
+  free(client->unix_path);
   free(client);
 }
 
@@ -369,6 +387,40 @@ static void deadline_cb(gale_loop *loop, void *arg) {
   finish(c, c->state == ST_RESOLVE ? GALE_ETIMEDOUT_DNS : GALE_ETIMEDOUT_CONNECT, NULL);
 }
 
+/* ---- unix domain sockets ----------------------------------------------- */
+
+/* On the loop turn after connect(): the contract forbids calling back from
+ * inside it, and a unix connect settles at once. */
+static void unix_start_cb(gale_loop *loop, void *arg) {
+  gale_tcp_connect *c = arg;
+  (void)loop;
+  c->stagger = NULL;
+  struct sockaddr_un sun;
+  memset(&sun, 0, sizeof sun);
+  sun.sun_family = AF_UNIX;
+  memcpy(sun.sun_path, c->unix_path, strlen(c->unix_path) + 1);
+  c->state = ST_CONNECT;
+  phase(c, GALE_TCP_PHASE_RESOLVED, NULL);
+  int rc = start_attempt(c, (struct sockaddr *)&sun, sizeof sun);
+  /* Nobody listening there, as curl counts it: no file (ENOENT), or a
+   * full backlog (EAGAIN on a unix socket). */
+  if (rc == GALE_EAGAIN || rc == GALE_ENOENT) rc = GALE_ECONNREFUSED;
+  if (rc != GALE_OK) finish(c, rc, NULL);
+}
+
+static int start_unix(gale_tcp_connect *c) {
+  int rc = gale_loop_call_later(c->loop, 0, unix_start_cb, c, &c->stagger);
+  if (rc == GALE_OK && c->opts.connect_timeout > 0) {
+    c->deadline_at = gale_loop_time(c->loop) + c->opts.connect_timeout;
+    rc = gale_loop_call_later(c->loop, c->opts.connect_timeout, deadline_cb, c, &c->deadline);
+    if (rc != GALE_OK) {
+      gale_timer_cancel(c->stagger);
+      c->stagger = NULL;
+    }
+  }
+  return rc;
+}
+
 /* ---- public entry -------------------------------------------------------- */
 
 /* The caller's arguments before anything is made. */
@@ -381,6 +433,8 @@ static int check_args(const gale_tcp_client *client, const char *host, int port,
       opts->source_port > 65535)
     return GALE_EINVAL;
   if (opts->tls && gale_tls_ctx_is_server(opts->tls)) return GALE_EINVAL;
+  if (opts->unix_path && (!*opts->unix_path || !unix_path_fits(opts->unix_path)))
+    return GALE_EINVAL;
   if (client->closing) return GALE_ECLOSED;
   return GALE_OK;
 }
@@ -463,8 +517,11 @@ int gale_tcp_client_connect(gale_tcp_client *client, const char *host, int port,
   c->cb = cb;
   c->arg = arg;
   rc = copy_names(c, host, opts);
-  if (rc == GALE_OK) rc = set_source(c, opts);
-  if (rc == GALE_OK) rc = start_resolve(c, host, port);
+  const char *upath = opts->unix_path ? opts->unix_path : client->unix_path;
+  c->opts.unix_path = NULL;
+  if (rc == GALE_OK && upath) rc = (c->unix_path = tc_strdup(upath)) ? GALE_OK : GALE_ENOMEM;
+  if (rc == GALE_OK && !upath) rc = set_source(c, opts);
+  if (rc == GALE_OK) rc = upath ? start_unix(c) : start_resolve(c, host, port);
   if (rc != GALE_OK) {
     free_conn(c);
     return rc;

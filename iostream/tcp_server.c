@@ -62,6 +62,9 @@ struct gale_tcp_server {
   gale_timer *done_timer; /* the done callback, due on the next iteration */
 
   struct coro_conn coros; /* sentinel of the running connection coroutines */
+
+  gale__proxy_reader pending; /* sentinel: connections reading a PROXY header */
+  size_t n_pending;
 };
 
 void gale_tcp_server_options_init(gale_tcp_server_options *o) {
@@ -69,6 +72,7 @@ void gale_tcp_server_options_init(gale_tcp_server_options *o) {
   memset(o, 0, sizeof *o);
   o->tls_handshake_timeout = GALE_TLS_DEFAULT_HANDSHAKE_TIMEOUT;
   o->accept_backoff = 0.1;
+  o->proxy_protocol_timeout = 10.0;
 }
 
 int gale_tcp_server_new(gale_loop *loop, const gale_tcp_server_options *opts,
@@ -90,6 +94,7 @@ int gale_tcp_server_new(gale_loop *loop, const gale_tcp_server_options *opts,
   s->arg = arg;
   s->conns.prev = s->conns.next = &s->conns;
   s->coros.prev = s->coros.next = &s->coros;
+  s->pending.prev = s->pending.next = &s->pending;
   *out = s;
   return GALE_OK;
 }
@@ -108,7 +113,7 @@ static void set_accepting(gale_tcp_server *s, bool on) {
 }
 
 static bool at_limit(const gale_tcp_server *s) {
-  return s->opts.max_connections && s->n_conns >= s->opts.max_connections;
+  return s->opts.max_connections && s->n_conns + s->n_pending >= s->opts.max_connections;
 }
 
 static void run_done(gale_loop *loop, void *arg) {
@@ -130,14 +135,18 @@ static void maybe_finish_shutdown(gale_tcp_server *s) {
     s->done_timer = NULL;
 }
 
+static void below_limit(gale_tcp_server *s) {
+  if (s->accept_paused && s->state == SERVING && !at_limit(s)) set_accepting(s, true);
+  maybe_finish_shutdown(s);
+}
+
 static void untrack(gale_tcp_server *s, gale_stream *stream) {
   struct gale__stream_link *c = gale__stream_link(stream);
   c->prev->next = c->next;
   c->next->prev = c->prev;
   c->prev = c->next = NULL;
   s->n_conns--;
-  if (s->accept_paused && s->state == SERVING && !at_limit(s)) set_accepting(s, true);
-  maybe_finish_shutdown(s);
+  below_limit(s);
 }
 
 static void stream_closed_hook(gale_stream *stream, int reason, void *arg) {
@@ -242,14 +251,25 @@ static void handshake_done(gale_stream *stream, int status, void *arg) {
   deliver(s, stream);
 }
 
-static void on_accept(gale_acceptor *a, int fd, const struct sockaddr *peer, socklen_t peer_len,
-                      void *arg) {
-  gale_tcp_server *s = arg;
+/* A connection (its PROXY header read, when one was expected) becomes a
+ * tracked stream; `peer` is the address the application is told. */
+static void adopt(gale_tcp_server *s, int fd, const gale__proxy_addrs *pa,
+                  const struct sockaddr *peer, socklen_t peer_len) {
   gale_stream *stream;
   if (gale_stream_new(s->loop, fd, &s->stream_opts, &stream) != GALE_OK) {
     gale_log_error(NULL, "out of memory for a new connection; dropping it");
     close(fd);
     return;
+  }
+  if (pa && pa->known) {
+    if (gale__stream_set_addrs(stream, (const struct sockaddr *)&pa->src, pa->src_len,
+                               (const struct sockaddr *)&pa->dst, pa->dst_len) != GALE_OK) {
+      gale_log_error(NULL, "cannot record a PROXY header's addresses; dropping the connection");
+      gale_stream_close(stream);
+      return;
+    }
+    peer = (const struct sockaddr *)&pa->src;
+    peer_len = pa->src_len;
   }
   struct gale__stream_link *c = gale__stream_link(stream);
   c->next = &s->conns;
@@ -275,6 +295,58 @@ static void on_accept(gale_acceptor *a, int fd, const struct sockaddr *peer, soc
     spawn_handler(s, stream);
   else
     s->handle_stream(s, stream, peer, peer_len, s->arg);
+}
+
+/* ---- PROXY protocol -------------------------------------------------------- */
+
+static void pending_unlink(gale_tcp_server *s, gale__proxy_reader *r) {
+  r->prev->next = r->next;
+  r->next->prev = r->prev;
+  r->prev = r->next = NULL;
+  s->n_pending--;
+}
+
+static void close_pending(gale_tcp_server *s) {
+  while (s->pending.next != &s->pending) {
+    gale__proxy_reader *r = s->pending.next;
+    pending_unlink(s, r);
+    gale__proxy_reader_free(r);
+  }
+}
+
+static void proxy_done(gale__proxy_reader *r, int status, int fd, const gale__proxy_addrs *pa,
+                       void *arg) {
+  gale_tcp_server *s = arg;
+  pending_unlink(s, r);
+  if (status == GALE_OK) {
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    memset(&ss, 0, sizeof ss);
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0) len = 0;
+    adopt(s, fd, pa, (struct sockaddr *)&ss, len);
+  }
+  below_limit(s);
+}
+
+static void on_accept(gale_acceptor *a, int fd, const struct sockaddr *peer, socklen_t peer_len,
+                      void *arg) {
+  gale_tcp_server *s = arg;
+  if (!s->opts.proxy_protocol) {
+    adopt(s, fd, NULL, peer, peer_len);
+    return;
+  }
+  gale__proxy_reader *r;
+  if (gale__proxy_reader_new(s->loop, fd, s->opts.proxy_protocol_timeout, proxy_done, s, &r) !=
+      GALE_OK) {
+    gale_log_error(NULL, "out of memory for a new connection; dropping it");
+    return;
+  }
+  r->next = &s->pending;
+  r->prev = s->pending.prev;
+  r->prev->next = r;
+  s->pending.prev = r;
+  s->n_pending++;
+  if (at_limit(s)) set_accepting(s, false);
 }
 
 /* ---- sockets ------------------------------------------------------------- */
@@ -363,6 +435,17 @@ int gale_tcp_server_listen(gale_tcp_server *s, int port, const char *address) {
   return gale_tcp_server_add_sockets(s, fds, n);
 }
 
+int gale_tcp_server_listen_unix(gale_tcp_server *s, const char *path, int mode) {
+  if (!s) return GALE_EINVAL;
+  if (s->state != SERVING) return GALE_ESTATE;
+  int rc = need_loop(s);
+  if (rc != GALE_OK) return rc;
+  int fd;
+  rc = gale_bind_unix_socket(path, mode, 0, &fd);
+  if (rc != GALE_OK) return rc;
+  return gale_tcp_server_add_sockets(s, &fd, 1);
+}
+
 int gale_tcp_server_start(gale_tcp_server *s, int num_processes, int max_restarts) {
   if (!s) return GALE_EINVAL;
   if (s->started || s->state != SERVING || s->n_listeners == 0) return GALE_ESTATE;
@@ -423,6 +506,7 @@ int gale_tcp_server_shutdown(gale_tcp_server *s, double timeout, gale_tcp_server
   if (!s) return GALE_EINVAL;
   if (s->state == SHUTTING_DOWN) return GALE_EBUSY;
   if (!s->loop) return GALE_ESTATE; /* never listened: no loop to call back on */
+  close_pending(s); /* no request yet: nothing to drain */
   if (s->n_conns && timeout > 0) {
     int rc = gale_loop_call_later(s->loop, timeout, deadline_cb, s, &s->deadline);
     if (rc != GALE_OK) return rc;
@@ -461,6 +545,7 @@ void gale_tcp_server_free(gale_tcp_server *s) {
   if (s->deadline) gale_timer_cancel(s->deadline);
   if (s->done_timer) gale_timer_cancel(s->done_timer);
   cancel_coros(s);
+  close_pending(s);
   /* The streams outlive the server by a loop iteration (their close
    * callbacks are deferred): detach them first. */
   struct gale__stream_link *c = s->conns.next;

@@ -46,6 +46,7 @@ start_serve() {
   IFS= read -r line <&3
   port=$(printf '%s\n' "$line" | sed -n 's|^Serving .* on http://127.0.0.1:\([0-9]*\)/.*|\1|p')
   cat <&3 >"$tmp/log" &
+  catpid=$!
   exec 3<&-
   [ -n "$port" ] || { echo "gale serve did not start: $line"; exit 1; }
 }
@@ -55,6 +56,9 @@ stop_serve() {
   wait "$pid"
   rc=$?
   pid=""
+  # The log's reader drains the fifo before the next server opens it (or
+  # the next start would read this one's last lines as its first).
+  wait "$catpid"
   [ "$rc" -eq 0 ]
 }
 

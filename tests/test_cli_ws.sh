@@ -71,7 +71,7 @@ check "-v: the close code" grep -q "closed with 1000" "$tmp/e4"
 
 gws "$base/nope" </dev/null 2>"$tmp/e5"
 check "a 404 answer: exit 22" [ $? -eq 22 ]
-check "a 404 answer: named" grep -q "without 101" "$tmp/e5"
+check "a 404 answer: HTTP 404 Not Found named" grep -q "HTTP 404 Not Found" "$tmp/e5"
 port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 gws "ws://127.0.0.1:$port/" </dev/null 2>"$tmp/e6"
 check "a refused connection: exit 7" [ $? -eq 7 ]
@@ -82,6 +82,50 @@ gws --no-such-option "$url" </dev/null 2>/dev/null
 check "a bad option: exit 2" [ $? -eq 2 ]
 "$GALE" ws --help | grep -q "Exit codes"
 check "--help documents the exit codes" [ $? -eq 0 ]
+
+printf '%0300d\n' 0 | gws --max-message-size 100 "$url" >/dev/null 2>"$tmp/e9"
+check "--max-message-size: a bigger echo closes 1009, exit 4" [ $? -eq 4 ]
+check "--max-message-size: 1009 named" grep -q "1009" "$tmp/e9"
+(echo a; sleep 0.4; echo b) | gws --ping-interval 0.05 "$url" >"$tmp/o10"
+check "--ping-interval: pinging all along, exit 0" [ $? -eq 0 ]
+printf 'a\nb\n' >"$tmp/want10"
+check "--ping-interval: the lines back" cmp -s "$tmp/o10" "$tmp/want10"
+
+# Through an HTTP proxy (CONNECT): tinyproxy, then a proxy answering 407.
+if command -v tinyproxy >/dev/null 2>&1; then
+  pport=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  eport=${base##*:}
+  printf 'Port %s\nListen 127.0.0.1\nTimeout 10\nAllow 127.0.0.1\nConnectPort %s\nLogLevel Error\n' \
+    "$pport" "$eport" >"$tmp/tp.conf"
+  tinyproxy -d -c "$tmp/tp.conf" >"$tmp/tp.log" 2>&1 &
+  tppid=$!
+  i=0
+  while [ $i -lt 100 ] && ! $PY -c "import socket; socket.create_connection(('127.0.0.1', $pport))" 2>/dev/null; do
+    sleep 0.05; i=$((i + 1))
+  done
+  printf 'via\nproxy\n' | gws -x "http://127.0.0.1:$pport" "$url" >"$tmp/o7" 2>"$tmp/e7"
+  check "-x tinyproxy: exit 0" [ $? -eq 0 ]
+  printf 'via\nproxy\n' >"$tmp/want7"
+  check "-x tinyproxy: the lines back through the tunnel" cmp -s "$tmp/o7" "$tmp/want7"
+  kill "$tppid" 2>/dev/null
+  wait "$tppid" 2>/dev/null
+else
+  echo "tinyproxy missing: the tunnel check is skipped"
+fi
+$PY -c '
+import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True)
+c, _ = s.accept(); data = b""
+while b"\r\n\r\n" not in data: data += c.recv(4096)
+c.sendall(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n"); c.close()
+' >"$tmp/bp.out" &
+bppid=$!
+bport=$(wait_line "$tmp/bp.out")
+gws -x "127.0.0.1:$bport" "$url" </dev/null 2>"$tmp/e8"
+check "-x a proxy answering 407: exit 56" [ $? -eq 56 ]
+check "-x a proxy answering 407: named" grep -q "HTTP 407" "$tmp/e8"
+wait "$bppid" 2>/dev/null
 
 kill "$pid"
 wait "$pid" 2>/dev/null

@@ -4,9 +4,11 @@
  * failures (refused handshake, bad URLs, connection refused, a silent
  * server, cancelling), and Python's websockets as the server. */
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 
 #include "test_websocket_util.h"
+#include "test_ws_bad_proxy.h"
 
 static int srv_closes, srv_code, cli_closes, cli_code, cli_messages;
 static char cli_last[256], srv_header[64];
@@ -181,12 +183,18 @@ static void test_failures(void **state) {
   /* A refused handshake. */
   snprintf(url, sizeof(url), "ws://127.0.0.1:%d/deny", f.port);
   gale_future *fut = dial(&f, url, NULL);
-  assert_int_equal(gale_future_status(fut), GALE_EHTTP_STATUS);
+  assert_int_equal(gale_future_status(fut), GALE_EWS_REFUSED);
   gale_future_unref(fut);
   /* Not a WebSocket at all: 404. */
   snprintf(url, sizeof(url), "ws://127.0.0.1:%d/nothing", f.port);
-  fut = dial(&f, url, NULL);
-  assert_int_equal(gale_future_status(fut), GALE_EHTTP_STATUS);
+  gale_websocket_connect_info info;
+  client_options(&o);
+  o.info = &info;
+  fut = dial(&f, url, &o);
+  assert_int_equal(gale_future_status(fut), GALE_EWS_REFUSED);
+  assert_int_equal(info.http_status, 404);
+  assert_string_equal(info.reason, "Not Found");
+  assert_non_null(strstr(info.error, "404 Not Found instead of 101"));
   gale_future_unref(fut);
   /* Nobody listening. */
   snprintf(url, sizeof(url), "ws://127.0.0.1:%d/ws", th_free_port());
@@ -263,6 +271,120 @@ static void test_compression(void **state) {
   wfix_stop(&f);
 }
 
+/* ---- through an HTTP proxy -------------------------------------------------------------- */
+
+/* tinyproxy on a free port, allowing CONNECT to `port` only; false when
+ * it is not installed. */
+static bool start_tinyproxy(const char *dir, int port, pid_t *pid, int *pport) {
+  if (!th_which("tinyproxy")) return false;
+  *pport = th_free_port();
+  char conf[512], path[512], log[512];
+  int n = snprintf(conf, sizeof(conf),
+                   "Port %d\nListen 127.0.0.1\nTimeout 10\nAllow 127.0.0.1\nConnectPort %d\n"
+                   "LogLevel Error\n",
+                   *pport, port);
+  snprintf(path, sizeof(path), "%s/tinyproxy.conf", dir);
+  snprintf(log, sizeof(log), "%s/tinyproxy.log", dir);
+  th_write_file(path, conf, (size_t)n);
+  const char *argv[] = {"tinyproxy", "-d", "-c", path, NULL};
+  *pid = th_spawn(argv, log);
+  assert_true(th_wait_port(*pport, 10));
+  return true;
+}
+
+static void test_proxy_tinyproxy(void **state) {
+  (void)state;
+  wfix f;
+  start(&f, NULL);
+  char *dir = th_mkdtemp();
+  pid_t tp;
+  int pport;
+  if (!start_tinyproxy(dir, f.port, &tp, &pport)) {
+    wfix_stop(&f);
+    th_rmtree(dir);
+    skip();
+  }
+  char url[128];
+  snprintf(url, sizeof(url), "ws://127.0.0.1:%d/ws", f.port);
+  gale_websocket_connect_options o;
+  client_options(&o);
+  o.proxy_host = "127.0.0.1";
+  o.proxy_port = pport;
+  gale_websocket_connect_info info;
+  o.info = &info;
+  gale_future *fut = dial(&f, url, &o);
+  if (gale_future_status(fut) != GALE_OK) fail_msg("via tinyproxy: %s", info.error);
+  assert_int_equal(info.proxy_status, 200);
+  assert_int_equal(info.http_status, 101);
+  gale_websocket *ws = gale_future_result(fut);
+  gale_websocket_write_message(ws, "proxied", 7, false, NULL);
+  TH_RUN_UNTIL(f.loop, cli_messages == 1, 5);
+  assert_string_equal(cli_last, "t:proxied");
+  gale_websocket_close(ws, 1000, NULL);
+  TH_RUN_UNTIL(f.loop, cli_closes == 1, 5);
+  gale_future_unref(fut);
+  /* A port tinyproxy does not allow: its refusal, with its status. */
+  snprintf(url, sizeof(url), "ws://127.0.0.1:%d/ws", th_free_port());
+  fut = dial(&f, url, &o);
+  assert_int_equal(gale_future_status(fut), GALE_EHTTP_PROXY);
+  assert_true(info.proxy_status >= 400);
+  assert_int_equal(info.http_status, 0);
+  gale_future_unref(fut);
+  th_kill(tp);
+  wfix_stop(&f);
+  th_rmtree(dir);
+}
+
+/* The tunnel's failures as the WebSocket client reports them. */
+static void ws_bad_proxy(bp_mode m, int status, int proxy_status, const char *in_error) {
+  gale_loop *loop = gale_loop_new();
+  bproxy p;
+  bp_start(&p, loop, m);
+  gale_websocket_connect_options o;
+  gale_websocket_connect_options_init(&o);
+  o.proxy_host = "127.0.0.1";
+  o.proxy_port = p.port;
+  o.proxy_username = "u";
+  o.proxy_password = "secret";
+  o.connect_timeout = 0.4;
+  gale_websocket_connect_info info;
+  o.info = &info;
+  int st;
+  gale_future *fut = gale_websocket_connect(loop, "wss://origin.invalid:9443/x", &o, &st);
+  assert_non_null(fut);
+  TH_RUN_UNTIL(loop, gale_future_done(fut), 5);
+  if (gale_future_status(fut) != status || !strstr(info.error, in_error))
+    fail_msg("mode %d: %s (%s)", (int)m, gale_err_name(gale_future_status(fut)), info.error);
+  assert_int_equal(info.proxy_status, proxy_status);
+  assert_non_null(strstr(p.head, "CONNECT origin.invalid:9443 HTTP/1.1\r\n"));
+  assert_non_null(strstr(p.head, "Proxy-Authorization: Basic dTpzZWNyZXQ=\r\n"));
+  gale_future_unref(fut);
+  bp_stop(&p);
+  th_run_for(loop, 0.02);
+  gale_loop_free(loop);
+}
+
+static void test_proxy_failures(void **state) {
+  (void)state;
+  int fds = th_count_fds();
+  ws_bad_proxy(BP_407, GALE_EHTTP_PROXY, 407, "requires authentication");
+  ws_bad_proxy(BP_502, GALE_EHTTP_PROXY, 502, "502 Bad Gateway");
+  ws_bad_proxy(BP_CLOSE_MID, GALE_EHTTP_HEAD_TRUNCATED, 0, "in the middle of its answer");
+  ws_bad_proxy(BP_CLOSE, GALE_EOF, 0, "before answering CONNECT");
+  ws_bad_proxy(BP_SILENT, GALE_ETIMEDOUT_CONNECT, 0, "did not answer CONNECT");
+  ws_bad_proxy(BP_EXTRA, GALE_EHTTP_PROXY, 200, "sent data after its 200");
+  assert_int_equal(th_count_fds(), fds);
+  /* A proxy string with CR/LF is refused before anything starts. */
+  gale_loop *loop = gale_loop_new();
+  gale_websocket_connect_options o;
+  gale_websocket_connect_options_init(&o);
+  o.proxy_host = "127.0.0.1\r\nX: y";
+  int st;
+  assert_null(gale_websocket_connect(loop, "ws://127.0.0.1:1/", &o, &st));
+  assert_int_equal(st, GALE_EINVAL);
+  gale_loop_free(loop);
+}
+
 /* ---- wss:// ---------------------------------------------------------------------------- */
 
 static void test_wss(void **state) {
@@ -300,6 +422,33 @@ static void test_wss(void **state) {
   gale_websocket_close(ws, 1000, NULL);
   TH_RUN_UNTIL(f.loop, cli_closes == 1, 5);
   gale_future_unref(fut);
+  /* The same through tinyproxy: TLS with the origin inside the tunnel. */
+  pid_t tp = 0;
+  int pport = 0;
+  if (start_tinyproxy(dir, f.port, &tp, &pport)) {
+    o.proxy_host = "127.0.0.1";
+    o.proxy_port = pport;
+    gale_websocket_connect_info info;
+    o.info = &info;
+    fut = dial(&f, url, &o);
+    if (gale_future_status(fut) != GALE_OK) fail_msg("wss via tinyproxy: %s", info.error);
+    assert_int_equal(info.proxy_status, 200);
+    ws = gale_future_result(fut);
+    gale_websocket_write_message(ws, "tunnelled", 9, false, NULL);
+    TH_RUN_UNTIL(f.loop, cli_messages == 2, 5);
+    assert_string_equal(cli_last, "t:tunnelled");
+    gale_websocket_close(ws, 1000, NULL);
+    TH_RUN_UNTIL(f.loop, cli_closes == 2, 5);
+    gale_future_unref(fut);
+    /* ws:// to a TLS port through the tunnel: the answer is not HTTP. */
+    snprintf(url, sizeof(url), "ws://127.0.0.1:%d/ws", f.port);
+    fut = dial(&f, url, &o);
+    assert_int_not_equal(gale_future_status(fut), GALE_OK);
+    gale_future_unref(fut);
+    snprintf(url, sizeof(url), "wss://127.0.0.1:%d/ws", f.port);
+    th_kill(tp);
+  }
+  o.proxy_host = NULL;
   /* The system store does not trust it. */
   fut = dial(&f, url, NULL);
   assert_int_not_equal(gale_future_status(fut), GALE_OK);
@@ -336,18 +485,33 @@ static const char PY_TORNADO[] =
     "web.Application([('/', Echo)]).listen(int(sys.argv[1]), '127.0.0.1')\n"
     "ioloop.IOLoop.current().start()\n";
 
-/* Echo, compression and the closing handshake against a Python server. */
-static void python_server(const char *script, const char *module) {
-  char cmd[128];
-  snprintf(cmd, sizeof(cmd), "/usr/bin/python3 -c 'import %s' 2>/dev/null", module);
+/* node's ws (Debian's node-ws) as the server: echo, subprotocol, deflate. */
+static const char NODE_WS[] =
+    "const WebSocket = require('ws');\n"
+    "const s = new WebSocket.Server({host: '127.0.0.1', port: +process.argv[1],\n"
+    "  perMessageDeflate: true, handleProtocols: (ps) => ps.has('chat') ? 'chat' : false});\n"
+    "s.on('connection', (ws) => ws.on('message', (m, bin) => ws.send(m, {binary: bin})));\n";
+
+/* Echo, compression and the closing handshake against a Python (or,
+ * with `node`, a node) server. */
+static void peer_server(const char *script, const char *module, bool node) {
+  char cmd[160];
+  if (node)
+    snprintf(cmd, sizeof(cmd), "NODE_PATH=/usr/share/nodejs node -e 'require(\"%s\")' 2>/dev/null",
+             module);
+  else
+    snprintf(cmd, sizeof(cmd), "/usr/bin/python3 -c 'import %s' 2>/dev/null", module);
   if (th_system("%s", cmd) != 0) skip();
+  if (node) setenv("NODE_PATH", "/usr/share/nodejs", 1);
   reset();
   int fds = th_count_fds();
   gale_loop *loop = gale_loop_new();
   int port = th_free_port();
   char ports[16];
   snprintf(ports, sizeof(ports), "%d", port);
-  const char *argv[] = {"/usr/bin/python3", "-c", script, ports, NULL};
+  const char *py[] = {"/usr/bin/python3", "-c", script, ports, NULL};
+  const char *js[] = {"node", "-e", script, ports, NULL};
+  const char **argv = node ? js : py;
   pid_t pid = th_spawn(argv, NULL);
   assert_true(th_wait_port(port, 10));
   char url[128];
@@ -383,12 +547,17 @@ static void python_server(const char *script, const char *module) {
 
 static void test_python_server(void **state) {
   (void)state;
-  python_server(PY_SERVER, "websockets");
+  peer_server(PY_SERVER, "websockets", false);
 }
 
 static void test_tornado_server(void **state) {
   (void)state;
-  python_server(PY_TORNADO, "tornado.websocket");
+  peer_server(PY_TORNADO, "tornado.websocket", false);
+}
+
+static void test_node_server(void **state) {
+  (void)state;
+  peer_server(NODE_WS, "ws", true);
 }
 
 int main(void) {
@@ -399,8 +568,11 @@ int main(void) {
       cmocka_unit_test(test_failures),
       cmocka_unit_test(test_compression),
       cmocka_unit_test(test_wss),
+      cmocka_unit_test(test_proxy_tinyproxy),
+      cmocka_unit_test(test_proxy_failures),
       cmocka_unit_test(test_python_server),
       cmocka_unit_test(test_tornado_server),
+      cmocka_unit_test(test_node_server),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,6 +25,13 @@ typedef enum mode {
   DEFLATE_CORRUPT,   /* permessage-deflate agreed, then a corrupt message */
   DEFLATE_BAD_UTF8,  /* ... a compressed text message that is not UTF-8 */
   RSV1_UNNEGOTIATED, /* a compressed frame without the extension */
+  FOLDED,            /* good, with Sec-WebSocket-Accept folded (obs-fold) */
+  SPLIT_LISTS,       /* good, Connection and Upgrade as lists over two fields */
+  INTERIM,           /* good, after a 100 Continue */
+  TWO_ACCEPTS,       /* Sec-WebSocket-Accept twice */
+  HTTP10,            /* "HTTP/1.0 101" */
+  NOT_HTTP,          /* a status line that is not one */
+  STATUS_404,        /* 404 Not Found */
 } mode;
 
 typedef struct raw {
@@ -54,6 +61,31 @@ static void answer(raw *r) {
   snprintf(out, sizeof(out),
            "HTTP/1.1 101 Switching Protocols\r\n%s%sSec-WebSocket-Accept: %s\r\n%s\r\n", up,
            conn, r->mode == WRONG_ACCEPT ? "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" : accept, extra);
+  if (r->mode == FOLDED)
+    snprintf(out, sizeof(out),
+             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+             "Sec-WebSocket-Accept:\r\n %s\r\n\r\n", accept);
+  if (r->mode == SPLIT_LISTS)
+    snprintf(out, sizeof(out),
+             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nUpgrade: WebSocket\r\n"
+             "Connection: keep-alive\r\nConnection: x, UPGRADE\r\n"
+             "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
+  if (r->mode == INTERIM)
+    snprintf(out, sizeof(out),
+             "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 101 Switching Protocols\r\n"
+             "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+             accept);
+  if (r->mode == TWO_ACCEPTS)
+    snprintf(out, sizeof(out),
+             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+             "Sec-WebSocket-Accept: %s\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept, accept);
+  if (r->mode == HTTP10)
+    snprintf(out, sizeof(out),
+             "HTTP/1.0 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+             "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
+  if (r->mode == NOT_HTTP) snprintf(out, sizeof(out), "HTTP/1.1 1o1 Switching\r\n\r\n");
+  if (r->mode == STATUS_404)
+    snprintf(out, sizeof(out), "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
   if (r->mode == STATUS_500)
     snprintf(out, sizeof(out), "HTTP/1.1 500 Oops\r\nContent-Length: 2\r\n\r\nno");
   if (r->mode == CLOSE_MID) snprintf(out, sizeof(out), "HTTP/1.1 101 Switch");
@@ -159,6 +191,8 @@ static int try_mode(gale_loop *loop, raw *r, mode m, gale_websocket_connect_opti
   return gale_future_status(*fut);
 }
 
+static gale_websocket_connect_info last_info;
+
 static void expect_failure(mode m, bool compression, int status) {
   int fds = th_count_fds();
   gale_loop *loop = gale_loop_new();
@@ -168,6 +202,7 @@ static void expect_failure(mode m, bool compression, int status) {
   o.subprotocols = protos;
   o.ws.compression.enabled = compression;
   o.request_timeout = m == SILENT ? 0.3 : 5;
+  o.info = &last_info;
   raw r;
   gale_future *fut;
   int st = try_mode(loop, &r, m, &o, &fut);
@@ -182,15 +217,25 @@ static void expect_failure(mode m, bool compression, int status) {
 
 static void test_refused_answers(void **state) {
   (void)state;
-  /* A 101 that breaks RFC 6455 §4.1 fails as a malformed answer. */
-  expect_failure(WRONG_ACCEPT, false, GALE_EHTTP_PARSE);
-  expect_failure(NO_UPGRADE, false, GALE_EHTTP_PARSE);
-  expect_failure(NO_CONNECTION, false, GALE_EHTTP_PARSE);
-  expect_failure(OTHER_PROTOCOL, false, GALE_EHTTP_PARSE);
-  expect_failure(EXTENSION, false, GALE_EHTTP_PARSE);
-  expect_failure(EXTENSION, true, GALE_EHTTP_PARSE);
-  expect_failure(STATUS_500, false, GALE_EHTTP_STATUS);
-  expect_failure(CLOSE_MID, false, GALE_EOF);
+  /* A 101 that breaks RFC 6455 §4.1: GALE_EWS_HANDSHAKE. */
+  expect_failure(WRONG_ACCEPT, false, GALE_EWS_HANDSHAKE);
+  expect_failure(NO_UPGRADE, false, GALE_EWS_HANDSHAKE);
+  expect_failure(NO_CONNECTION, false, GALE_EWS_HANDSHAKE);
+  expect_failure(OTHER_PROTOCOL, false, GALE_EWS_HANDSHAKE);
+  expect_failure(EXTENSION, false, GALE_EWS_HANDSHAKE);
+  expect_failure(EXTENSION, true, GALE_EWS_HANDSHAKE);
+  expect_failure(TWO_ACCEPTS, false, GALE_EWS_HANDSHAKE);
+  expect_failure(HTTP10, false, GALE_EWS_HANDSHAKE);
+  expect_failure(NOT_HTTP, false, GALE_EHTTP_PARSE);
+  /* Not 101: refused, with the status and reason in the info. */
+  expect_failure(STATUS_500, false, GALE_EWS_REFUSED);
+  assert_int_equal(last_info.http_status, 500);
+  assert_string_equal(last_info.reason, "Oops");
+  expect_failure(STATUS_404, false, GALE_EWS_REFUSED);
+  assert_int_equal(last_info.http_status, 404);
+  assert_non_null(strstr(last_info.error, "404 Not Found instead of 101"));
+  expect_failure(CLOSE_MID, false, GALE_EHTTP_HEAD_TRUNCATED);
+  assert_non_null(strstr(last_info.error, "in the middle of its answer"));
   expect_failure(SILENT, false, GALE_ETIMEDOUT_REQUEST);
 }
 
@@ -230,6 +275,31 @@ static void test_frames_after_head(void **state) {
 
 static void fails_with(mode m, int code);
 
+/* Answers a strict client must still take: a folded field, Upgrade and
+ * Connection as lists over several fields, a 1xx before the 101. */
+static void test_lenient_answers(void **state) {
+  (void)state;
+  static const mode ok[] = {FOLDED, SPLIT_LISTS, INTERIM};
+  for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+    gale_loop *loop = gale_loop_new();
+    gale_websocket_connect_options o;
+    gale_websocket_connect_options_init(&o);
+    gale_websocket_connect_info info;
+    o.info = &info;
+    o.ws.close_timeout = 0.2;
+    raw r;
+    gale_future *fut;
+    int st = try_mode(loop, &r, ok[i], &o, &fut);
+    if (st != GALE_OK) fail_msg("mode %d: %s (%s)", (int)ok[i], gale_strerror(st), info.error);
+    assert_int_equal(info.http_status, 101);
+    assert_string_equal(info.error, "");
+    gale_future_unref(fut);
+    raw_stop(&r);
+    th_run_for(loop, 0.02);
+    gale_loop_free(loop);
+  }
+}
+
 static void test_masked_server_frame(void **state) {
   (void)state;
   fails_with(MASKED_FRAME, 1002);
@@ -264,6 +334,7 @@ static void fails_with(mode m, int code) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_refused_answers),
+      cmocka_unit_test(test_lenient_answers),
       cmocka_unit_test(test_frames_after_head),
       cmocka_unit_test(test_masked_server_frame), /* and the compression failures */
   };

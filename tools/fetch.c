@@ -49,6 +49,12 @@ static int setup_client(fetch_cli *c) {
   o.max_clients = c->parallel ? (int)c->parallel_max : 1;
   o.max_idle_per_host = o.max_clients;
   if (!c->loop || gale_http_client_new(c->loop, &o, &c->client) != GALE_OK) return CLI_EXIT_NOMEM;
+  if (c->unix_socket &&
+      gale_tcp_client_set_unix_socket(gale_http_client_tcp(c->client), c->unix_socket) != GALE_OK) {
+    fprintf(stderr, "gale: --unix-socket %s: not a usable path (empty or too long)\n",
+            c->unix_socket);
+    return CLI_EXIT_USAGE;
+  }
   for (size_t i = 0; !rc && i < c->nresolves; i++) rc = fetch_add_resolve(c, c->resolves[i]);
   if (!rc && c->dump_header) {
     c->dump = strcmp(c->dump_header, "-") == 0 ? stdout : fopen(c->dump_header, "wb");

@@ -30,6 +30,7 @@ typedef struct fetch_cli {
   long parallel_max;
   const char *cacert, *cert, *key, *user, *user_agent, *referer, *proxy, *proxy_user;
   const char *write_out, *iface, *dump_header;
+  const char *unix_socket; /* --unix-socket PATH */
   double connect_timeout, max_time;
   uint64_t max_filesize;
   time_t time_cond;

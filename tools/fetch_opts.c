@@ -53,6 +53,8 @@ static void fetch_usage(FILE *out) {
         "  -x, --proxy [http://]HOST[:PORT]   HTTP proxy (CONNECT for https)\n"
         "  -U, --proxy-user U:P     proxy credentials\n"
         "      --interface ADDR     source IP address\n"
+        "      --unix-socket PATH   connect to this unix domain socket instead of the\n"
+        "                           URL's host and port (the URL still names the Host)\n"
         "  -4, --ipv4 / -6, --ipv6  one address family only\n"
         "      --http1.1            HTTP/1.1 (the only version gale fetch speaks yet;\n"
         "                           --http2 and --http2-prior-knowledge exit 2)\n"
@@ -76,7 +78,7 @@ static void fetch_usage(FILE *out) {
 enum {
   OPT_DATA_BINARY = 256, OPT_DATA_RAW, OPT_DATA_URLENCODE, OPT_MAX_REDIRS, OPT_CACERT, OPT_KEY,
   OPT_COMPRESSED, OPT_CONNECT_TIMEOUT, OPT_RESOLVE, OPT_PARALLEL_MAX, OPT_MAX_FILESIZE,
-  OPT_INTERFACE, OPT_HTTP11, OPT_NO_KEEPALIVE, OPT_HTTP2, OPT_HTTP2_PK
+  OPT_INTERFACE, OPT_HTTP11, OPT_NO_KEEPALIVE, OPT_HTTP2, OPT_HTTP2_PK, OPT_UNIX_SOCKET
 };
 
 static const struct option long_opts[] = {
@@ -117,6 +119,7 @@ static const struct option long_opts[] = {
     {"proxy", required_argument, NULL, 'x'},
     {"proxy-user", required_argument, NULL, 'U'},
     {"interface", required_argument, NULL, OPT_INTERFACE},
+    {"unix-socket", required_argument, NULL, OPT_UNIX_SOCKET},
     {"ipv4", no_argument, NULL, '4'},
     {"ipv6", no_argument, NULL, '6'},
     {"write-out", required_argument, NULL, 'w'},
@@ -365,6 +368,7 @@ static int other_option(fetch_cli *c, int opt, const char *arg) {
   case 'x': return parse_proxy(c, arg);
   case 'U': split_userpass(arg, &c->proxy_name, &c->proxy_pass); break;
   case OPT_INTERFACE: c->iface = arg; break;
+  case OPT_UNIX_SOCKET: c->unix_socket = arg; break;
   case '4': c->ipv4_only = true; c->ipv6_only = false; break;
   case '6': c->ipv6_only = true; c->ipv4_only = false; break;
   case 'w': return set_write_out(c, arg);

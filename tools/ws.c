@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,6 +34,9 @@ static void usage(FILE *out) {
         "      --ping-interval SECS    ping the server every SECS seconds\n"
         "      --max-message-size N    largest message accepted (k/M/G; default 10M)\n"
         "      --connect-timeout SECS  for the whole handshake (default 20)\n"
+        "  -x, --proxy [http://][USER:PASS@]HOST[:PORT]  tunnel through an HTTP proxy\n"
+        "                              with CONNECT (port 8080 by default)\n"
+        "  -U, --proxy-user USER:PASS  the proxy's credentials (Basic)\n"
         "  -k, --insecure              do not verify the server's certificate\n"
         "      --cacert FILE           trust the CAs of FILE (PEM) for wss://\n"
         "  -v, --verbose               the handshake and the close on stderr\n"
@@ -41,10 +45,12 @@ static void usage(FILE *out) {
         "   0 the connection closed normally (1000)\n"
         "   1 other failure             2 bad option or argument\n"
         "   3 malformed or non-ws URL   4 closed with another code, or dropped\n"
+        "   5 could not resolve the proxy\n"
         "   6 could not resolve host    7 failed to connect (refused, unreachable)\n"
         "   8 invalid handshake answer (not a WebSocket server)\n"
         "  22 the server answered the handshake with an HTTP status, not 101\n"
         "  28 timeout                  35 TLS handshake failed\n"
+        "  56 the proxy refused CONNECT (its status is printed: 407 wants -U)\n"
         "  60 server certificate verification failed   77 the CA file is unreadable\n",
         out);
 }
@@ -183,10 +189,66 @@ static void start_input(ws_tool *t) {
 
 /* A handshake the server broke (a 101 failing RFC 6455 §4.1, or a close
  * before its head ended) exits 8, as curl's "weird server reply". */
-static int connect_status(int status, bool cacert) {
-  if (status == GALE_EHTTP_PARSE || status == GALE_EOF) return 8;
+static int connect_status(int status, bool cacert, bool proxy) {
+  if (status == GALE_EWS_REFUSED) return CLI_EXIT_HTTP_ERROR;
+  if (status == GALE_EHTTP_PROXY) return CLI_EXIT_RECV;
+  if (proxy && status <= GALE_EDNS_NXDOMAIN && status >= GALE_EDNS) return CLI_EXIT_PROXY_RESOLVE;
+  if (status == GALE_EHTTP_PARSE || status == GALE_EOF || status == GALE_EWS_HANDSHAKE ||
+      status == GALE_EHTTP_HEAD_TRUNCATED || status == GALE_EHTTP_HEADER_TOO_LARGE)
+    return 8;
   if (status == GALE_ETLS_CONFIG && cacert) return CLI_EXIT_CACERT;
   return cli_exit_code(status);
+}
+
+/* -x / -U, parsed as gale fetch parses them. */
+typedef struct ws_proxy {
+  char host[256], user[256], pass[256];
+  int port;
+} ws_proxy;
+
+static void px_userpass(ws_proxy *px, const char *s) {
+  const char *colon = strchr(s, ':');
+  size_t ul = colon ? (size_t)(colon - s) : strlen(s);
+  snprintf(px->user, sizeof(px->user), "%.*s", (int)ul, s);
+  snprintf(px->pass, sizeof(px->pass), "%s", colon ? colon + 1 : "");
+}
+
+static bool parse_proxy(const char *p, ws_proxy *px) {
+  const char *host = p;
+  if (strncasecmp(p, "http://", 7) == 0) host = p + 7;
+  else if (strstr(p, "://")) {
+    fprintf(stderr, "gale ws: unsupported proxy scheme in '%s' (only http:// proxies)\n", p);
+    return false;
+  }
+  const char *at = strchr(host, '@');
+  if (at) {
+    char cred[512];
+    snprintf(cred, sizeof(cred), "%.*s", (int)(at - host), host);
+    px_userpass(px, cred);
+    host = at + 1;
+  }
+  size_t hl = strcspn(host, "/");
+  const char *end = host + hl, *port = NULL;
+  if (*host == '[') {
+    const char *rb = memchr(host, ']', hl);
+    if (!rb) return false;
+    snprintf(px->host, sizeof(px->host), "%.*s", (int)(rb - host - 1), host + 1);
+    if (rb + 1 < end && rb[1] == ':') port = rb + 2;
+  } else {
+    const char *colon = memchr(host, ':', hl);
+    snprintf(px->host, sizeof(px->host), "%.*s", (int)((colon ? colon : end) - host), host);
+    if (colon) port = colon + 1;
+  }
+  px->port = 8080;
+  if (port) {
+    char num[8];
+    long n;
+    if ((size_t)(end - port) >= sizeof(num)) return false;
+    snprintf(num, sizeof(num), "%.*s", (int)(end - port), port);
+    if (!cli_parse_int(num, 1, 65535, &n)) return false;
+    px->port = (int)n;
+  }
+  return px->host[0] != '\0';
 }
 
 /* "Name: value" with a name, as -H takes it (the connect checks the rest). */
@@ -200,20 +262,28 @@ static int run(ws_tool *t, const char *url, gale_websocket_connect_options *o, b
   o->on_close = on_close;
   o->on_pong = on_pong;
   o->user_data = t;
+  gale_websocket_connect_info info;
+  o->info = &info;
   int st = 0;
   gale_future *f = gale_websocket_connect(t->loop, url, o, &st);
   if (!f) {
     fprintf(stderr, "gale ws: cannot connect to %s: %s\n", url, gale_strerror(st));
     if (st == GALE_EURL || st == GALE_ENOTSUP) return 3; /* curl's URL malformat */
-    return st == GALE_EINVAL ? CLI_EXIT_USAGE : connect_status(st, cacert);
+    return st == GALE_EINVAL ? CLI_EXIT_USAGE : connect_status(st, cacert, o->proxy_host);
   }
   gale_loop_run_until_complete(t->loop, f, 0);
   st = gale_future_status(f);
   if (st != GALE_OK) {
-    fprintf(stderr, "gale ws: %s: %s%s\n", url, gale_strerror(st),
-            st == GALE_EHTTP_STATUS ? " (the server answered without 101 Switching Protocols)" : "");
+    if (st == GALE_EWS_REFUSED)
+      fprintf(stderr, "gale ws: %s: the server refused the handshake: HTTP %d %s\n", url,
+              info.http_status, info.reason);
+    else if (st == GALE_EHTTP_PROXY && info.proxy_status)
+      fprintf(stderr, "gale ws: %s: the proxy refused CONNECT: HTTP %d (%s)\n", url,
+              info.proxy_status, info.error);
+    else
+      fprintf(stderr, "gale ws: %s: %s\n", url, info.error[0] ? info.error : gale_strerror(st));
     gale_future_unref(f);
-    return connect_status(st, cacert);
+    return connect_status(st, cacert, o->proxy_host);
   }
   t->ws = gale_future_result(f);
   if (t->verbose) {
@@ -244,6 +314,8 @@ int cli_ws_main(int argc, char **argv) {
                                        {"insecure", no_argument, NULL, 'k'},
                                        {"cacert", required_argument, NULL, 'C'},
                                        {"verbose", no_argument, NULL, 'v'},
+                                       {"proxy", required_argument, NULL, 'x'},
+                                       {"proxy-user", required_argument, NULL, 'U'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
   ws_tool t = {0};
@@ -259,9 +331,10 @@ int cli_ws_main(int argc, char **argv) {
   gale_tls_client_options tls_opts;
   gale_tls_client_options_init(&tls_opts);
   uint64_t size = 0;
+  ws_proxy px = {0};
   int opt, rc = CLI_OK;
   optind = 1;
-  while (rc == CLI_OK && (opt = getopt_long(argc, argv, "H:kvh", opts, NULL)) != -1) {
+  while (rc == CLI_OK && (opt = getopt_long(argc, argv, "H:kvhx:U:", opts, NULL)) != -1) {
     switch (opt) {
     case 'H':
       if (nheaders == 64 || !header_ok(optarg)) rc = CLI_EXIT_USAGE;
@@ -284,6 +357,8 @@ int cli_ws_main(int argc, char **argv) {
     case 'k': tls_opts.insecure = true; break;
     case 'C': tls_opts.ca_file = optarg; break;
     case 'v': t.verbose = true; break;
+    case 'x': if (!parse_proxy(optarg, &px)) rc = CLI_EXIT_USAGE; break;
+    case 'U': px_userpass(&px, optarg); break;
     case 'h': usage(stdout); return CLI_OK;
     default: rc = CLI_EXIT_USAGE; break;
     }
@@ -304,6 +379,12 @@ int cli_ws_main(int argc, char **argv) {
       return tls_opts.ca_file ? CLI_EXIT_CACERT : CLI_EXIT_FAILED;
     }
     o.tls = tls;
+  }
+  if (px.host[0]) {
+    o.proxy_host = px.host;
+    o.proxy_port = px.port;
+    o.proxy_username = px.user[0] || px.pass[0] ? px.user : NULL;
+    o.proxy_password = px.pass;
   }
   t.loop = gale_loop_new();
   rc = t.loop ? run(&t, argv[optind], &o, tls_opts.ca_file != NULL) : CLI_EXIT_NOMEM;

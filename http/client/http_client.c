@@ -131,6 +131,7 @@ uint64_t gale_http_client_connections_opened(const gale_http_client *c) {
   return c ? c->opened : 0;
 }
 gale_resolver *gale_http_client_resolver(gale_http_client *c) { return c ? c->resolver : NULL; }
+gale_tcp_client *gale_http_client_tcp(gale_http_client *c) { return c ? c->tcp : NULL; }
 
 /* ---- fetch objects ------------------------------------------------------- */
 
@@ -449,7 +450,7 @@ void gale__hc_complete(hc_fetch *f, int status, const char *detail) {
   if (f->queue_timer) gale_timer_cancel(f->queue_timer), f->queue_timer = NULL;
   if (f->request_timer) gale_timer_cancel(f->request_timer), f->request_timer = NULL;
   if (f->continue_timer) gale_timer_cancel(f->continue_timer), f->continue_timer = NULL;
-  if (f->proxy_timer) gale_timer_cancel(f->proxy_timer), f->proxy_timer = NULL;
+  gale__hc_proxy_cancel(f);
   if (f->phase_timer) gale_timer_cancel(f->phase_timer), f->phase_timer = NULL;
   gale__hc_open_cancel(f);
   if (f->conn) {

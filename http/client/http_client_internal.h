@@ -36,6 +36,7 @@
 #include "gale/tcp_client.h"
 #include "gale/tls.h"
 #include "http/util/gzip.h"
+#include "http/wire/h1_client.h"
 #include "http/wire/h1_parser.h"
 
 /* The client allocates through core/alloc.h so tests can fail any one of
@@ -143,7 +144,7 @@ struct hc_fetch {
   gale_timer *queue_timer;
   gale_timer *continue_timer; /* gives up waiting for 100 Continue */
   gale_timer *request_timer;
-  gale_timer *proxy_timer;    /* connect_timeout while CONNECT is answered */
+  gale_h1_tunnel *proxy_tunnel; /* CONNECT sent, its answer awaited */
   gale_timer *phase_timer;    /* header_timeout, then body_idle_timeout */
   double t_progress;          /* last body byte (body_idle_timeout) */
   gale_tcp_connect *connect_op; /* the pending gale_tcp_client connect */
@@ -287,10 +288,13 @@ GALE_INTERNAL void gale__hc_data(gale_stream *stream, struct evbuffer *input, vo
 /* Maps a stream close reason while reading a response to the fetch status. */
 GALE_INTERNAL int gale__hc_stream_error(hc_fetch *f, int reason);
 
-/* http_client_proxy.c: the proxy's answer to CONNECT. */
-GALE_INTERNAL void gale__hc_proxy_data(hc_fetch *f, struct evbuffer *in);
+/* http_client_proxy.c: the CONNECT tunnel (http/wire/h1_tunnel.c). */
 /* Sends CONNECT on the fresh connection to the proxy. */
 GALE_INTERNAL void gale__hc_proxy_start(hc_fetch *f);
+/* The connection closed while the proxy's answer was awaited. */
+GALE_INTERNAL void gale__hc_proxy_closed(hc_fetch *f, int reason);
+/* Abandons a tunnel being opened (the fetch completes). */
+GALE_INTERNAL void gale__hc_proxy_cancel(hc_fetch *f);
 
 /* http_client_redirect.c */
 /* Whether the response head in f->msg is a redirect to follow; if so,

@@ -442,10 +442,6 @@ void gale__hc_data(gale_stream *stream, struct evbuffer *in, void *arg) {
     if (evbuffer_get_length(in)) gale__hc_conn_close(conn);
     return;
   }
-  if (f->state == HC_PROXY) {
-    gale__hc_proxy_data(f, in);
-    return;
-  }
   process(f, in);
 }
 
@@ -532,6 +528,7 @@ void gale__hc_conn_closed(hc_fetch *f, int reason, struct evbuffer *in) {
   if (f->state == HC_DONE) return;
   if (f->state == HC_EXCHANGE) closed_in_head(f, reason);
   else if (f->state == HC_BODY) closed_in_body(f, reason);
-  else /* CONNECTING / PROXY: the open path reports its own failure. */
+  else if (f->state == HC_PROXY) gale__hc_proxy_closed(f, reason);
+  else /* CONNECTING: the open path reports its own failure. */
     gale__hc_complete(f, gale__hc_stream_error(f, reason), NULL);
 }

@@ -20,6 +20,9 @@ tests_test_http_client_net_SOURCES = tests/test_http_client_net.c
 tests_test_http_client_causes_SOURCES = tests/test_http_client_causes.c
 check_PROGRAMS += tests/test_http_client_alloc
 tests_test_http_client_alloc_SOURCES = tests/test_http_client_alloc.c
+# The CONNECT tunnel against a scripted bad proxy.
+check_PROGRAMS += tests/test_http_client_proxy
+tests_test_http_client_proxy_SOURCES = tests/test_http_client_proxy.c tests/test_ws_bad_proxy.h
 check_PROGRAMS += tests/test_http_client_gale
 tests_test_http_client_gale_SOURCES = tests/test_http_client_gale.c
 check_PROGRAMS += tests/test_http_client_peers

@@ -93,6 +93,7 @@ int gale_http_server_new(gale_loop *loop, const gale_http_server_options *opts,
   topts.tls = o->tls;
   topts.max_connections = o->max_connections;
   topts.tls_handshake_timeout = o->tls_handshake_timeout; /* 0: none, as there */
+  topts.proxy_protocol = o->proxy_protocol;
   int rc = gale_tcp_server_new(loop, &topts, gale__server_tcp_stream, server, &server->tcp);
   if (rc != GALE_OK) {
     free_trusted(server);

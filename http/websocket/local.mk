@@ -17,7 +17,7 @@ check_PROGRAMS += tests/test_ws_frame tests/test_websocket tests/test_websocket_
 tests_test_ws_frame_SOURCES = tests/test_ws_frame.c
 tests_test_websocket_SOURCES = tests/test_websocket.c tests/test_websocket_util.h \
 	tests/test_web_util.h tests/test_http_server_util.h
-tests_test_websocket_client_SOURCES = tests/test_websocket_client.c tests/test_websocket_util.h \
+tests_test_websocket_client_SOURCES = tests/test_websocket_client.c tests/test_ws_bad_proxy.h tests/test_websocket_util.h \
 	tests/test_web_util.h tests/test_http_server_util.h
 # The client against a scripted raw server (answers RFC 6455 §4.1 refuses).
 tests_test_websocket_client_bad_SOURCES = tests/test_websocket_client_bad.c \
@@ -39,3 +39,7 @@ endif
 check_SCRIPTS += tests/test_websocket_peers.sh
 EXTRA_DIST += tests/test_websocket_peers.sh tests/test_websocket_peer.py \
 	tests/test_websocket_tornado.py
+
+# Autobahn-style conformance with Python's wsproto, both roles.
+check_SCRIPTS += tests/test_ws_conformance.sh
+EXTRA_DIST += tests/test_ws_conformance.sh tests/test_ws_conformance.py

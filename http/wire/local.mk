@@ -10,7 +10,10 @@ libgale_impl_la_SOURCES += \
 	http/wire/h1_status.c \
 	http/wire/chunked.c \
 	http/wire/h1_head.h \
-	http/wire/h1_head.c
+	http/wire/h1_head.c \
+	http/wire/h1_client.h \
+	http/wire/h1_unfold.c \
+	http/wire/h1_tunnel.c
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/test_h1_parser

@@ -94,6 +94,9 @@ extern "C" {
   X(EHTTP_BAD_CHUNK,     -112, "malformed chunked encoding")               \
   X(EHTTP_DECOMPRESS,    -113, "malformed compressed body")              \
   X(EHTTP_HEAD_TRUNCATED, -114, "connection closed in the middle of the HTTP head") \
+  /* WebSocket */                                                            \
+  X(EWS_REFUSED,        -120, "the server refused the WebSocket handshake (not 101)") \
+  X(EWS_HANDSHAKE,      -121, "invalid WebSocket handshake answer")         \
   /* templates */                                                            \
   X(ETEMPLATE,           -130, "template syntax or render error")
 

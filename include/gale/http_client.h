@@ -344,6 +344,12 @@ GALE_EXPORT uint64_t gale_http_client_connections_opened(const gale_http_client 
  * e.g. to add --resolve style overrides. */
 GALE_EXPORT gale_resolver *gale_http_client_resolver(gale_http_client *client);
 
+/* The TCP client the HTTP client connects with (borrowed): e.g.
+ * gale_tcp_client_set_unix_socket() on it sends every connection to a unix
+ * domain socket (curl --unix-socket). */
+typedef struct gale_tcp_client gale_tcp_client;
+GALE_EXPORT gale_tcp_client *gale_http_client_tcp(gale_http_client *client);
+
 #ifdef __cplusplus
 }
 #endif

@@ -186,6 +186,9 @@ typedef struct gale_http_server_options {
                                    nginx's ssl_handshake_timeout is 60 s):
                                    a TLS client that has not finished its
                                    handshake by then is dropped.  0 = none */
+  bool proxy_protocol;          /* false: expect a PROXY protocol header (v1/v2)
+                                   on each connection; its client address is
+                                   remote_ip (gale/tcp_server.h) */
 } gale_http_server_options;
 
 /* Fills `opts` with the defaults above. */

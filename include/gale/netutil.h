@@ -68,6 +68,20 @@ enum gale_bind_flags {
 GALE_EXPORT int gale_bind_sockets(int port, const char *address, int family, int backlog,
                                   unsigned flags, int *fds, size_t max_fds, size_t *n_fds);
 
+/* A listening unix domain stream socket at `path` (Tornado's
+ * bind_unix_socket): non-blocking, close-on-exec, its file's permissions
+ * set to `mode` (e.g. 0660; < 0 = leave them to the umask).  An existing
+ * socket file nobody accepts on (left by a process that died) is removed
+ * first; one still accepting is GALE_EADDRINUSE; any other file there
+ * (regular file, directory, link) is never removed: GALE_EEXIST.  The file
+ * stays when the socket is closed (a restarted server, or one handed the
+ * socket, keeps serving on it); the next bind removes it.  `backlog` <= 0
+ * means GALE_DEFAULT_BACKLOG.  On success *fd_out is the socket (owned by
+ * the caller).  Returns GALE_OK, GALE_EINVAL (NULL or empty path, a path
+ * too long for sockaddr_un, a bad mode), GALE_EEXIST, GALE_EADDRINUSE,
+ * GALE_EACCES, GALE_ENOENT (no such directory), GALE_ESYS. */
+GALE_EXPORT int gale_bind_unix_socket(const char *path, int mode, int backlog, int *fd_out);
+
 /* Takes listening sockets passed by systemd socket activation (sd_listen_fds
  * protocol): when $LISTEN_PID is this process, $LISTEN_FDS descriptors
  * start at fd 3.  Each must be a listening stream socket; they are made

@@ -87,6 +87,14 @@ typedef struct gale_tcp_connect_options {
   double happy_eyeballs_delay;
   /* The stream's read buffer limit; 0 = the stream's default (100 MiB). */
   size_t max_buffer_size;
+  /* Connect to this unix domain socket path (copied; NULL = default: the
+   * client's own, see gale_tcp_client_set_unix_socket) instead of
+   * resolving host and port; host is then only the name TLS sends as SNI
+   * and verifies.  A path too long for sockaddr_un: GALE_EINVAL.  A path
+   * nobody listens on (no file, a stale socket file, a full backlog) fails
+   * as a refused connect, GALE_ECONNREFUSED, on a later loop turn; no
+   * permission: GALE_EACCES. */
+  const char *unix_path;
   /* Phase hook (see gale_tcp_phase_cb); NULL (default) = none. */
   gale_tcp_phase_cb on_phase;
   void *phase_arg;
@@ -101,6 +109,13 @@ GALE_EXPORT void gale_tcp_connect_options_init(gale_tcp_connect_options *opts);
  * creation error. */
 GALE_EXPORT int gale_tcp_client_new(gale_loop *loop, gale_resolver *resolver,
                                     gale_tcp_client **out);
+
+/* Sends every later connect of this client that names no unix_path of its
+ * own to the unix domain socket `path` (copied; NULL: back to TCP), the
+ * way curl --unix-socket does: what layers above (the HTTP client) ask for
+ * host:port reaches the socket.  Returns GALE_OK, GALE_EINVAL (NULL client,
+ * path too long for sockaddr_un), GALE_ENOMEM. */
+GALE_EXPORT int gale_tcp_client_set_unix_socket(gale_tcp_client *client, const char *path);
 
 /* The resolver in use (borrowed), e.g. to add overrides. */
 GALE_EXPORT gale_resolver *gale_tcp_client_resolver(gale_tcp_client *client);

@@ -112,6 +112,23 @@ typedef struct gale_tcp_server_options {
    * handshake when TLS is on) instead of calling handle_stream, which must
    * then be NULL.  Default NULL. */
   gale_tcp_server_coro_fn handle_stream_coro;
+  /* Expect a PROXY protocol header (v1 or v2, as HAProxy's send-proxy /
+   * send-proxy-v2 send it) first on every connection, before TLS (default
+   * false).  The header is read before the stream exists; the stream then
+   * reports the client and the address it reached as its peer and local
+   * addresses (gale_stream_peer_addr, the handler's `peer`), so layers
+   * above see the real client.  v1 UNKNOWN, v2 LOCAL (the balancer's health
+   * checks) and v2 UNSPEC keep the connection's own addresses.  A missing,
+   * malformed or oversized header (over 1024 bytes), or one not complete
+   * within proxy_protocol_timeout, closes the connection (logged at debug
+   * level) without calling the handler.  Only enable it behind a balancer
+   * that always sends one: anyone reaching the port can claim any address.
+   * Connections still reading their header count towards max_connections
+   * and are closed at once by a shutdown. */
+  bool proxy_protocol;
+  /* Seconds for the whole header, counted from the accept (default 10;
+   * <= 0 = none). */
+  double proxy_protocol_timeout;
   /* Stack bytes of each such coroutine (0 = the coroutine default, 256 KiB,
    * reserved and committed only as used). */
   size_t coro_stack_size;
@@ -134,6 +151,12 @@ GALE_EXPORT int gale_tcp_server_new(gale_loop *loop, const gale_tcp_server_optio
  * (as gale_bind_sockets: NULL = every interface, IPv4 and IPv6).  Returns
  * gale_bind_sockets()'s errors, GALE_ESTATE (no loop, or stopped). */
 GALE_EXPORT int gale_tcp_server_listen(gale_tcp_server *server, int port, const char *address);
+
+/* gale_bind_unix_socket + add_sockets: starts accepting on a unix domain
+ * socket at `path` with file mode `mode` (< 0: the umask's).  Streams of
+ * such connections report an AF_UNIX peer.  Returns
+ * gale_bind_unix_socket()'s errors, GALE_ESTATE. */
+GALE_EXPORT int gale_tcp_server_listen_unix(gale_tcp_server *server, const char *path, int mode);
 
 /* Starts accepting on listening sockets opened elsewhere.  The server takes
  * ownership of the fds (closes them on stop/free), even on failure.  Returns

@@ -232,6 +232,22 @@ GALE_EXPORT int gale_web_app_add_websocket(gale_web_app *app, const char *patter
 typedef struct gale_tls_ctx gale_tls_ctx;
 typedef struct gale_tcp_client gale_tcp_client;
 
+/* What a connect learnt, written by gale_websocket_connect() as it goes
+ * (zeroed when it starts) and complete when its future resolves. */
+typedef struct gale_websocket_connect_info {
+  /* The server's answer to the upgrade: 101 when it opened; its status
+   * when it refused (GALE_EWS_REFUSED: 403, 404, 426...); 0 when none
+   * came.  Its reason phrase ("Not Found"), "" when none. */
+  int http_status;
+  char reason[128];
+  /* With a proxy: its answer to CONNECT (200; 407 when it wants
+   * credentials...), 0 when none came. */
+  int proxy_status;
+  /* One English sentence for a failure ("the server answered 404 Not
+   * Found instead of 101 Switching Protocols"), "" on success. */
+  char error[256];
+} gale_websocket_connect_info;
+
 /* Options of gale_websocket_connect(); gale_websocket_connect_options_init()
  * fills the defaults.  Strings and arrays are copied by the call. */
 typedef struct gale_websocket_connect_options {
@@ -252,6 +268,18 @@ typedef struct gale_websocket_connect_options {
   /* The TCP client to connect with (borrowed; its resolver is used); NULL:
    * one made and freed by this connect. */
   gale_tcp_client *tcp;
+  /* An HTTP proxy to tunnel through with CONNECT (RFC 9110 §9.3.6), for
+   * ws:// and wss:// alike (TLS with the origin then runs inside the
+   * tunnel); NULL host: none.  Port 0: 8080, as gale_http_client.
+   * username (NULL: none) and password go as Proxy-Authorization: Basic.
+   * The tunnel counts as connecting (connect_timeout). */
+  const char *proxy_host;
+  int proxy_port;
+  const char *proxy_username;
+  const char *proxy_password;
+  /* Filled as the connect goes (borrowed until the future resolves;
+   * NULL: none). */
+  gale_websocket_connect_info *info;
   /* The connection's limits and timers (gale_websocket_options_init's
    * defaults). */
   gale_websocket_options ws;
@@ -273,12 +301,21 @@ GALE_EXPORT void gale_websocket_connect_options_init(gale_websocket_connect_opti
  * gale_websocket_ref to outlive it).  The future fails with the TCP
  * client's errors (GALE_ECONNREFUSED, GALE_EDNS_*, GALE_ETLS_*,
  * GALE_ETIMEDOUT_CONNECT...), GALE_ETIMEDOUT_REQUEST (request_timeout),
- * GALE_EHTTP_STATUS (the server answered something else than 101: a 403,
- * a 426...), GALE_EHTTP_PARSE (a malformed answer or a wrong
- * Sec-WebSocket-Accept, an extension or subprotocol not offered), GALE_EOF
- * (closed during the handshake); cancelling it abandons the connect.
+ * GALE_EWS_REFUSED (the server answered something else than 101: a 403,
+ * a 404, a 426...; info->http_status and reason say which),
+ * GALE_EWS_HANDSHAKE (a 101 breaking RFC 6455 §4.1: no "Upgrade:
+ * websocket" or "Connection: upgrade" among their fields' tokens, a
+ * Sec-WebSocket-Accept missing, repeated or not exactly the key's, an
+ * extension or subprotocol not offered, not HTTP/1.1), GALE_EHTTP_PARSE
+ * (an answer that is not HTTP: the shared parser's rules, obs-fold
+ * unfolded as a user agent may), GALE_EOF / GALE_EHTTP_HEAD_TRUNCATED
+ * (closed before or during the answer); through a proxy also
+ * GALE_EHTTP_PROXY (the proxy refused CONNECT: info->proxy_status, 407
+ * for credentials) and GALE_ETIMEDOUT_CONNECT (it did not answer in
+ * time); info->error has a sentence for each.  Cancelling the future
+ * abandons the connect.
  * Returns NULL when the connect cannot start, with *status_out (may be
- * NULL): GALE_EINVAL (NULL loop or url, a header with CR/LF), GALE_EURL
+ * NULL): GALE_EINVAL (NULL loop or url, a header or a proxy string with CR/LF), GALE_EURL
  * (malformed), GALE_ENOTSUP (not ws/wss), GALE_ENOMEM, GALE_ETLS_CONFIG. */
 GALE_EXPORT gale_future *gale_websocket_connect(gale_loop *loop, const char *url,
                                                 const gale_websocket_connect_options *opts,
