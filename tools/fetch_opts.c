@@ -56,6 +56,8 @@ static void fetch_usage(FILE *out) {
         "      --unix-socket PATH   connect to this unix domain socket instead of the\n"
         "                           URL's host and port (the URL still names the Host)\n"
         "  -4, --ipv4 / -6, --ipv6  one address family only\n"
+        "      --http1.1            HTTP/1.1 (the only version gale fetch speaks yet;\n"
+        "                           --http2 and --http2-prior-knowledge exit 2)\n"
         "  -w, --write-out FORMAT   print FORMAT after each transfer: %{http_code},\n"
         "                           %{time_total}, %{time_namelookup}, %{time_connect},\n"
         "                           %{time_appconnect}, %{time_pretransfer},\n"
@@ -76,7 +78,7 @@ static void fetch_usage(FILE *out) {
 enum {
   OPT_DATA_BINARY = 256, OPT_DATA_RAW, OPT_DATA_URLENCODE, OPT_MAX_REDIRS, OPT_CACERT, OPT_KEY,
   OPT_COMPRESSED, OPT_CONNECT_TIMEOUT, OPT_RESOLVE, OPT_PARALLEL_MAX, OPT_MAX_FILESIZE,
-  OPT_INTERFACE, OPT_HTTP11, OPT_NO_KEEPALIVE, OPT_UNIX_SOCKET
+  OPT_INTERFACE, OPT_HTTP11, OPT_NO_KEEPALIVE, OPT_HTTP2, OPT_HTTP2_PK, OPT_UNIX_SOCKET
 };
 
 static const struct option long_opts[] = {
@@ -124,6 +126,8 @@ static const struct option long_opts[] = {
     {"parallel", no_argument, NULL, 'Z'},
     {"parallel-max", required_argument, NULL, OPT_PARALLEL_MAX},
     {"http1.1", no_argument, NULL, OPT_HTTP11},
+    {"http2", no_argument, NULL, OPT_HTTP2},
+    {"http2-prior-knowledge", no_argument, NULL, OPT_HTTP2_PK},
     {"no-keepalive", no_argument, NULL, OPT_NO_KEEPALIVE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -370,6 +374,11 @@ static int other_option(fetch_cli *c, int opt, const char *arg) {
   case 'w': return set_write_out(c, arg);
   case 'Z': c->parallel = true; break;
   case OPT_HTTP11: case OPT_NO_KEEPALIVE: break;
+  case OPT_HTTP2: case OPT_HTTP2_PK:
+    /* Refused rather than ignored: the user must not get HTTP/1.1 while
+     * believing it was HTTP/2 (curl without HTTP/2 exits 2 the same way). */
+    return fetch_usage_error("option %s: HTTP/2 is not supported by gale fetch yet (use --http1.1)",
+                             opt == OPT_HTTP2 ? "--http2" : "--http2-prior-knowledge");
   default: return CLI_EXIT_USAGE;
   }
   return 0;

@@ -34,3 +34,7 @@ EXTRA_DIST += tests/test_cli_serve.sh tests/test_cli_bench.sh tests/test_cli_ser
 # bench/client.sh (make bench B=client): gale bench / gale fetch beside ab,
 # curl and Tornado's client.
 EXTRA_DIST += bench/client.sh
+
+# gale fetch's HTTP version options (HTTP/2 refused until the client has it).
+check_SCRIPTS += tests/test_cli_h2.sh
+EXTRA_DIST += tests/test_cli_h2.sh

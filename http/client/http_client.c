@@ -241,6 +241,11 @@ static int check_request(const gale_http_request *req) {
     return GALE_EINVAL;
   if (!req->allow_ipv4 && !req->allow_ipv6) return GALE_EINVAL;
   if (req->network_interface && !numeric_address(req->network_interface)) return GALE_EINVAL;
+  if (req->http_version < GALE_HTTP_VERSION_DEFAULT ||
+      req->http_version > GALE_HTTP_VERSION_2_PRIOR_KNOWLEDGE)
+    return GALE_EINVAL;
+  /* Refused up front: a caller asking for h2 must not get HTTP/1.1 silently. */
+  if (req->http_version >= GALE_HTTP_VERSION_2) return GALE_ENOTSUP;
   return GALE_OK;
 }
 

@@ -30,4 +30,6 @@ tests_test_http_client_peers_SOURCES = tests/test_http_client_peers.c
 check_PROGRAMS += tests/test_http_client_tls
 tests_test_http_client_tls_SOURCES = tests/test_http_client_peers.c
 tests_test_http_client_tls_CPPFLAGS = $(AM_CPPFLAGS) -DPEERS_TLS
+check_PROGRAMS += tests/test_http_client_h2
+tests_test_http_client_h2_SOURCES = tests/test_http_client_h2.c
 endif

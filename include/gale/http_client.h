@@ -201,7 +201,21 @@ typedef struct gale_http_request {
   size_t max_body_size;   /* 100 MiB: larger bodies fail (not with streaming_callback) */
   size_t max_header_size; /* 64 KiB */
   bool allow_nonstandard_methods; /* false: a body with GET/HEAD is refused */
+  /* Which HTTP version to speak (curl's --http1.1, --http2,
+   * --http2-prior-knowledge), a GALE_HTTP_VERSION_* value. */
+  int http_version;
 } gale_http_request;
+
+/* Values of gale_http_request.http_version.  HTTP/2 is not supported by
+ * the client yet: GALE_HTTP_VERSION_2 and _2_PRIOR_KNOWLEDGE make
+ * gale_http_client_fetch() return GALE_ENOTSUP (no callback) rather than
+ * silently speaking HTTP/1.1. */
+enum {
+  GALE_HTTP_VERSION_DEFAULT = 0,          /* HTTP/1.1 */
+  GALE_HTTP_VERSION_1_1 = 1,              /* HTTP/1.1 only */
+  GALE_HTTP_VERSION_2 = 2,                /* h2 by ALPN for https, else 1.1 (not yet) */
+  GALE_HTTP_VERSION_2_PRIOR_KNOWLEDGE = 3 /* h2 without negotiation (not yet) */
+};
 
 /* Fills `req` with the defaults above and `url` (borrowed: the struct only
  * points at it). */
@@ -297,8 +311,9 @@ typedef void (*gale_http_fetch_cb)(const gale_http_response *resp, void *arg);
  * gale_http_client_cancel().  Returns GALE_OK, or without calling `cb`:
  * GALE_EINVAL (NULL arguments, a CR/LF/NUL/space in the method, header
  * names or values, a body with a producer too, a network_interface that is
- * not an IP address), GALE_EURL (not an absolute
- * http/https URL, or bad characters in it), GALE_ENOMEM. */
+ * not an IP address, an unknown http_version), GALE_EURL (not an absolute
+ * http/https URL, or bad characters in it), GALE_ENOTSUP (http_version
+ * asks for HTTP/2, which the client does not speak yet), GALE_ENOMEM. */
 GALE_EXPORT int gale_http_client_fetch(gale_http_client *client, const gale_http_request *req,
                                        gale_http_fetch_cb cb, void *arg, uint64_t *id);
 
