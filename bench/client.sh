@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/client: HTTP clients against one nginx worker (`return 200`,
 # pinned to CPU 0), clients pinned to CPU 1, in one run:
 #   req/s at BENCH_CONC (100) requests in flight, keep-alive:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Coroutines: gale's (bench/coro_bench.c) beside Python's asyncio and
 # Tornado's queues doing the same work, in one run.  Prints each side's
 # lines, then the ratios (peer time / gale time: how many times faster gale

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Coroutine costs, one line per case (bench/coro.sh runs it beside Python's
  * asyncio and Tornado doing the same work):
  *   switch     one switch between two contexts (the bare gale__ctx_switch)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The coroutine cases of bench/coro_bench.c in Python, for bench/coro.sh:
 asyncio (its own event loop) and Tornado (tornado.queues / tornado.locks on
 the asyncio loop Tornado 6 runs on).  Prints the same lines as coro_bench:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/echo.sh — gale's TCP server + stream vs a plain libevent bufferevent
 # echo server, in the same run: server pinned to CPU 0, load on CPU 1.
 #   1. echo round trips per second (CONNS connections, SIZE-byte messages,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench/echo_client.c — load generator for bench/echo.sh.
  *
  *   echo_client PORT rtt CONNS SECONDS SIZE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench/echo_gale.c — gale's side of bench/echo.sh: an echo server on
  * gale_tcp_server, handing every chunk read straight back.
  * Usage: echo_gale PORT (0 = any); prints the port it listens on. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench/echo_libevent.c — the peer of bench/echo.sh: a plain libevent
  * bufferevent echo server (evconnlistener + bufferevent_socket), what a
  * libevent user would write.  Usage: echo_libevent PORT (0 = any); prints

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/h2: "Hello, world" over HTTP/2 served by gale (examples/hello, h2c
 # prior knowledge beside HTTP/1.1 on its port; over TLS by ALPN) and by
 # nginx (one process, `listen ... http2`, `return 200`), in one run: h2load

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/http: "Hello, world" over HTTP/1.1 served by gale (examples/hello),
 # nginx (one process, `return 200`), libevent's evhttp (bench/http_evhttp)
 # and Python's Tornado, in one run.  Each server is pinned to CPU 0 and wrk

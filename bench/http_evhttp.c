@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libevent's evhttp answering "Hello, world": a peer for bench/http.sh.
  * usage: http_evhttp PORT */
 #include <signal.h>

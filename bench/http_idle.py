@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Opens N keep-alive connections to 127.0.0.1:PORT, makes one request on
 # each (so the server has really set the connection up), then holds them
 # open and writes "ready" to READY_FILE until killed.

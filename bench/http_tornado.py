@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Tornado's hello world, a peer for bench/http.sh:  python3 http_tornado.py PORT
 import asyncio
 import sys

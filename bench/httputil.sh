@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/httputil.sh — HTTP utilities (headers, URL, query parsing) beside
 # libevent's evhttp equivalents in one process; prints ns/op and ratios.
 # Pinned to one CPU when taskset is there.

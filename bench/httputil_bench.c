@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench/httputil_bench.c — the HTTP utilities beside libevent's evhttp
  * equivalents, same inputs, same process: ns per operation (best of 5
  * rounds) and the ratio gale/evhttp (< 1 means gale is faster).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/idle: user-space memory per idle connection, gale_stream beside a
 # plain libevent bufferevent, with N (default 10000) loopback connections
 # each having answered one line.  Heap = malloc'd bytes in use (mallinfo2),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench/idle_streams: user-space memory per idle connection.
  *
  *   idle_streams gale|bufferevent N

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Shell helpers shared by the bench scripts (sourced, not run).  They expect
 # PY (a python3) and TMP (the script's scratch directory) to be set.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Benchmarks (bench/README.md).  Each bench/<name>.sh compares gale with its
 # peers in one run; C drivers are EXTRA_PROGRAMS listed in bench_programs so
 # `make` does not build them but `make bench` does.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Loop overhead: gale's callbacks and timers against the same work done with
 # raw libevent, in one run (bench/loop_bench.c).  Prints a ratio per case.
 set -eu

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The loop's overhead over raw libevent, same work in one run: callbacks
  * (a chain where each callback schedules the next, and batches), and timers
  * (schedule + fire, schedule + cancel).  Prints one line per case with the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # HTTP/1.x head parsing, nanoseconds per request: gale's parser beside Node's
 # classic http-parser (Debian's libhttp-parser-dev, built here with the same
 # compiler at -O2) on the same bytes: a 700-byte browser request and wrk's

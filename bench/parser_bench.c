@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench/parser's gale driver: parses the same request head N times and
  * prints nanoseconds per request.  Usage: parser_bench [N] */
 #include <stdio.h>

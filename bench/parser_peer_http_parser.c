@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench/parser's peer driver: the same requests through Node's classic
  * http-parser (Debian's libhttp-parser-dev), recording each header name and
  * value span the way gale's parser reports them.  Usage: [N] */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The messages bench/parser measures, shared by gale's driver and the
  * http-parser peer driver so both parse the same bytes. */
 #ifndef GALE_BENCH_PARSER_REQUESTS_H

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Lookups per second against a local dnsmasq: gale_resolver (c-ares on the
 # loop) beside getaddrinfo() in a pool of 8 threads, in one run.  The DNS
 # server is pinned to CPU 0 and the client to CPU 1 when taskset exists.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench/resolve_bench: lookups per second against one DNS server, gale's
  * c-ares resolver on the loop beside getaddrinfo() in a thread pool.
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/restart.sh: the rolling restart behind HAProxy (issue 15).  Two
 # `gale serve --proxy-protocol` processes behind HAProxy 2.6 (send-proxy-v2,
 # `retry-on conn-failure empty-response`, as an operator would configure

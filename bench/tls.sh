@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/tls: serving over TLS and big files, gale serve beside nginx (one
 # process each, pinned to CPU 0; clients on CPU 1), both serving the same
 # folder with the same certificate (ECDSA P-256) and OpenSSL's default

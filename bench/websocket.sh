@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/websocket.sh — WebSocket servers in one run: gale (bench/ws_gale,
 # when built), node's ws (Debian's node-ws, bench/ws_node.js) and Tornado
 # (bench/ws_tornado.py).  Each serves /echo and /broadcast; each is pinned

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench/ws_client.c — WebSocket load generator for bench/websocket.sh.
  *
  *   ws_client PORT rtt CONNS SECONDS SIZE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench/ws_gale.c — gale's WebSocket server for bench/websocket.sh, the
  * same two routes as bench/ws_node.js and bench/ws_tornado.py: /echo sends
  * every message back as it came, /broadcast sends each message to every

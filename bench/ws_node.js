@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bench/ws_node.js — node's ws (Debian's node-ws) as the peer of
 // bench/websocket.sh: /echo echoes every message as it came (text or
 // binary), /broadcast sends each message to every /broadcast socket.

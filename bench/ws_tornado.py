@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """bench/ws_tornado.py — Tornado's websocket module as the peer of
 bench/websocket.sh: /echo echoes every message as it came, /broadcast sends
 each message to every /broadcast socket.  Listens on 127.0.0.1:PORT (0: a

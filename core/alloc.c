@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Allocation wrappers with a test hook that fails a chosen allocation. */
 #include <stdatomic.h>
 #include <stdlib.h>

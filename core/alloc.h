@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale's allocation wrappers, with a failure-injection hook for tests.
  *
  * HARDENING.md asks that every allocation failure return an error: a test

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The failure path of gale__assert (core/assert.h). */
 #include <stdio.h>
 #include <stdlib.h>

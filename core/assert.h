@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Life-cycle checks for gale's state machines (stream, connections,
  * requests).  Each object keeps its phase in an enum field and moves it only
  * through gale__transition(), which checks the move against the object's

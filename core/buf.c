@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The growable byte buffer (include/gale/buf.h). */
 #include <stdint.h>
 #include <stdio.h>

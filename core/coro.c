@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Coroutines: spawn, await, cancellation, and unwinding when the loop is
  * freed.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Coroutine stacks: one guarded, lazily committed mapping each, pooled per
  * thread, and the guard-page fault report. */
 #include "core/coro_stack.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/coro_stack.h — coroutine stacks: mmap'd, guarded, pooled.
  *
  * A stack is one anonymous mapping, reserved but committed only as it is

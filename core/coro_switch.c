@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The coroutine context switch: hand-written for x86-64 and aarch64 (only
  * the registers the ABI says a callee preserves: the caller of the switch
  * has already spilled the rest), ucontext elsewhere. */

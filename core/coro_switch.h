@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/coro_switch.h — the machine context of a coroutine and the switch
  * between two of them.
  *

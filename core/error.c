@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The status table's two lookups and the errno mapping. */
 #include <errno.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The executor: a lazily started pool of worker threads for blocking work.
  * Jobs go through a mutex/cond queue; finished jobs go on a completion list
  * that the loop drains on its thread after an eventfd wake-up. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Futures: a reference-counted result slot whose done callbacks are always
  * scheduled on the loop, plus the combinators built on it. */
 #include <math.h>

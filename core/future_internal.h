@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/future_internal.h — what core's coroutines need from a future.
  *
  * A hook is told synchronously, inside set_result / set_error / cancel,

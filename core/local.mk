@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # core (layer 1): the loop, timers, watchers, signals, executor, futures,
 # errors and logging.
 libgale_impl_la_SOURCES += \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Event, condition, semaphore and lock (tornado.locks) over core/waitq. */
 #include <stdlib.h>
 

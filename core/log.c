@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The logger: a level threshold, and one sink that receives formatted lines. */
 #include <stdio.h>
 #include <string.h>

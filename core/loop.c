@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The loop: life cycle, run/stop, the callback queue and the cross-thread
  * wake-up.  Timers live in timer.c, fd watchers in watcher.c. */
 #include <errno.h>

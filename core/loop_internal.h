@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internals of the loop shared by core/ and the layers above it.
  *
  * Higher layers (streams, resolver, HTTP) drive their sockets with libevent

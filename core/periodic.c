@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Periodic timers (Tornado's PeriodicCallback): ticks on a fixed schedule
  * start + k * interval; ticks missed while the loop was blocked are skipped,
  * never run back to back. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Queues (tornado.queues): one array serves the three orders — a ring for
  * FIFO, a stack for LIFO, a binary heap for priority (ties broken by put
  * order, as Python's heapq on (priority, count) entries would). */

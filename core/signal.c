@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Signal handlers run on the loop: libevent's evsignal records the signal
  * in its handler and dispatches it from the loop. */
 #include <stdlib.h>

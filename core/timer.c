@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One-shot timers: a binary min-heap keyed (deadline, sequence), so timers
  * due at the same time run in the order they were scheduled, armed on the
  * base as a single libevent timer for the earliest deadline. */

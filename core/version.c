@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/version.c — gale_version(): the version this library was built as,
  * which a program compiled against older headers can compare with its own
  * GALE_VERSION_* macros. */

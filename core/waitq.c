@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Waiter queues: FIFO, with timeouts and cancellation taking a waiter out
  * wherever it is. */
 #include "core/waitq.h"

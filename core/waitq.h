@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/waitq.h — a FIFO of futures waiting for something (a lock, an event,
  * a queue slot), each with an optional timeout.  The machinery under
  * gale/locks.h and gale/queue.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fd watchers: one embedded libevent event each, level-triggered. */
 #include <stdlib.h>
 

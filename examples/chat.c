@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* FriendFeed-style chat, as Tornado's demos/chat:  examples/chat [PORT]
  * (default 8888; 0 picks a free one, printed), then open
  * http://127.0.0.1:PORT/ in two browsers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* examples/coro_echo.c — examples/echo_server.c's line protocol, written as
  * one straight loop per connection in a coroutine (gale_tcp_server's
  * handle_stream_coro option) instead of a chain of read callbacks.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* examples/crawler.c — Tornado's webspider demo in C: worker coroutines
  * take URLs from a gale_queue, fetch them with the HTTP client, and put
  * back the links they find, until the queue's join says every URL is done.

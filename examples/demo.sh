@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # `make demo`: gale's main job in one go — start the hello-world server
 # (examples/hello) on a free port, fetch from it with the gale CLI, stop it.
 set -eu

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* examples/echo_server.c — a line-based key-value server on gale_tcp_server.
  *
  *   $ ./echo_server 8888          then:  nc localhost 8888

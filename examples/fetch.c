@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* examples/fetch: fetch one URL with gale_http_client and print the status
  * line and the body.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tornado's hello world:  examples/hello [PORT [CERT KEY]]  (default 8888).
  * HTTP/1.1 and, with prior knowledge, HTTP/2 (h2c) on the same port; with a
  * certificate and key, HTTPS with h2 or http/1.1 by ALPN. */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # examples layer: sources, public headers, tests and programs.
 noinst_PROGRAMS += examples/hello
 examples_hello_SOURCES = examples/hello.c

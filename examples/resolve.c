@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* examples/resolve: look up host names without blocking, the way a gale
  * program does it, and print the addresses in the order a client would
  * try them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A WebSocket echo server:  examples/websocket_echo [PORT]  (default 8888).
  *
  * ws://127.0.0.1:PORT/echo sends every message back as it came: text as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared by the libFuzzer targets in fuzz/ and by fuzz/replay.c, which runs
  * a target over its seed corpus in `make check` (no libFuzzer needed).
  *

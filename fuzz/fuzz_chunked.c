@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the chunked body decoder, whole and in pieces whose
  * sizes the input chooses; both must agree on status, data and the bytes
  * consumed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: round trip of the chunked framing gale writes
  * (gale_h1_chunk_header() for each size line, as the server and client
  * do; the data's CRLF, the last chunk and the trailer section as RFC 9112

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the HTTP client's response path end to end, as
  * curl-fuzzer does it.  The input is what a scripted server on a loopback
  * listener sends once it has read the request: byte 0 chooses the request

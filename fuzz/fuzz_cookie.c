@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the small header-value parsers — Cookie
  * (http/util/cookie.c), query strings (http/util/form.c), header parameters
  * (http/util/content_type.c) and HTTP dates (http/util/httpdate.c).  Invariants:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: streaming gunzip with a small output cap, fed in
  * pieces whose size the input chooses.
  * FUZZ-SOURCES: http/util/gzip.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: gale_http_server's HTTP/2 side end to end.  The input
  * is what a client sends after the connection preface (which the target
  * writes first), over a socket pair to a server with http2 on whose

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The body of the request and response targets (one mode each): parse the
  * input as a stream of pipelined messages, each head one-shot and again
  * split at a point the input chooses, and check that both agree and that

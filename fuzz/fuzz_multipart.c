@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the multipart/form-data parser (http/util/multipart.c).
  * The first input byte picks the boundary length (1..16) taken from the
  * next bytes; the rest is the body.  Invariants: every part's data lies

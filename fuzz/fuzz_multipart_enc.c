@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: round trip of the multipart/form-data encoder
  * (gale_multipart_enc_*) through the parser (gale_multipart_parse), both in
  * http/util/multipart.c.  Byte 0 picks the boundary (a one-letter one, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the Range header parser (http/util/range.c).  The
  * first two input bytes choose the file size (high bit set: near
  * INT64_MAX), the rest is the header value.  Invariants: a served range

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the HTTP/1.x request parser and body decoder. */
 #include "fuzz/fuzz_head.h"
 

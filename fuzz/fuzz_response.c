@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the HTTP/1.x response parser and body decoder. */
 #include "fuzz/fuzz_head.h"
 

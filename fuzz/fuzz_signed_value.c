@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: signed values (http/web/signed_cookie.c) and XSRF
  * tokens (http/web/xsrf.c) under a fixed secret.  The first byte picks:
  *   0: the rest decoded as a hostile signed value;

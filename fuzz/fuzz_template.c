@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the template engine (http/template/) — the input is
  * compiled as a template and, when it compiles, rendered with a fixed
  * context under small limits.  Invariants: compile and render return

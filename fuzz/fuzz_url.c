@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: URL parsing, formatting, resolution, percent-decoding
  * and the static-file path normalizer (http/util/url.c).  Invariants: a parsed
  * URL formats without error and re-parses to the same parts; a normalized

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the -w/--write-out renderer (tools/writeout.c) with a
  * fake response.  Bytes 0..11 set the response (code, status, HTTP
  * version, timings, sizes, ports, reuse); the rest up to the first '\n' is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the WebSocket frame parser (http/websocket/ws_frame.c).
  * Byte 0 picks the role (bit 0: server, expecting masked frames), whether
  * RSV1 is allowed (bit 1) and the chunk size the rest is fed in (bits 2-7:

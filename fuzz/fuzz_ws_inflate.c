@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: permessage-deflate (http/websocket/ws_deflate.c).
  * Byte 0 picks the mode (bits 0-1), byte 1 the parameters (bit 0
  * server_no_context_takeover, bit 1 client_no_context_takeover, bits 2-4

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the proxy headers of http/server/xheaders.c.  The
  * first byte's bits say which of X-Forwarded-For and X-Real-IP are present
  * and how big the address buffer is; the rest is split at '\n' into the

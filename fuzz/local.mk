@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # fuzz/local.mk — the libFuzzer targets (HARDENING.md: every parser has one,
 # its seed corpus lives in the tree and `make check` replays it).
 #   make fuzz [FUZZ_SECONDS=N] [FUZZ_TARGETS="url cookie"]

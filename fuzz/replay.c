@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Runs one fuzz target over every file of its seed corpus
  * ($top_srcdir/fuzz/corpus/<name>/, or the folders given as arguments), so
  * `make check` replays the corpus without libFuzzer.  A broken invariant

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale.h — everything public in gale, one include.
  *
  * Each concept has its own header under gale/; include those directly to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Accepting connections on one listening socket (tornado.netutil's
  * add_accept_handler), with a bounded number of accepts per wake-up and a
  * back-off instead of a spin when the process runs out of descriptors. */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # iostream/client.mk: sources, tests and programs of this part (owned by it).
 # gale_tcp_client: resolve + Happy Eyeballs connect + optional TLS.
 libgale_impl_la_SOURCES += iostream/tcp_client.c

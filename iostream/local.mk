@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # iostream/local.mk: gale_stream (plain and TLS) and gale_tls_ctx.
 galeinclude_HEADERS += \
 	include/gale/stream.h \

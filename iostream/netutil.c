@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Listening sockets, systemd activation and address formatting
  * (tornado.netutil's bind_sockets and friends). */
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Pre-forked workers supervised by the parent (tornado.process). */
 #include <errno.h>
 #include <sched.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reading a PROXY protocol header off an accepted socket before the TCP
  * server makes a stream of it (iostream/server_internal.h).  The header's
  * bytes are taken off the socket and nothing after them: each wake-up peeks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* PROXY protocol v1 and v2 header parsing (iostream/proxy_protocol.h). */
 #include "iostream/proxy_protocol.h"
 

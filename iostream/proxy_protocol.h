@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The PROXY protocol header (HAProxy's proxy-protocol.txt, versions 1 and 2)
  * that a load balancer sends first on each connection to tell the real
  * client's address.  A pure parser over bytes (no loop, no allocation), used

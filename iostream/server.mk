@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # iostream/server.mk: the TCP server, socket helpers and process forking.
 libgale_impl_la_SOURCES += \
 	iostream/netutil.c \

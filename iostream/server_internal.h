@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internals of the TCP server part of iostream/ (acceptor, server, process),
  * shared between its files and its tests. */
 #ifndef GALE_IOSTREAM_SERVER_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale_stream: life cycle, socket I/O, and the dispatch loop that hands
  * results to user code (gale/stream.h).  Reads live in stream_read.c, writes
  * in stream_write.c, TLS in stream_tls.c. */

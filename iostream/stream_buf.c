@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The stream's two evbuffers.  An idle stream holds neither (with its
  * bookkeeping an evbuffer costs more than the rest of an idle keep-alive
  * connection): they are made on first use and given back, empty, when the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* iostream/stream_internal.h — what the HTTP layer (and the TCP server and
  * client) may use of gale_stream beyond the public API.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* iostream/stream_priv.h — the stream's insides, shared only by
  * iostream/stream*.c and iostream/tls*.c.  Not for other layers (they use
  * gale/stream.h and iostream/stream_internal.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale_stream reads: the one pending read, how it finds its end in the
  * buffer, and how it is handed over (gale/stream.h). */
 #define PCRE2_CODE_UNIT_WIDTH 8

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The plain transport: a gale_stream straight over its file descriptor
  * (a TCP socket, or any fd: recv/send fall back to readv/writev once the
  * kernel says ENOTSOCK, so a pipe works too).  Its table is the one every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* TLS on a gale_stream (gale/tls.h): OpenSSL driven directly over the
  * stream's socket, the stream's buffers holding plaintext.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale_stream writes: queueing (copy, reference, file), back-pressure and
  * completion callbacks (gale/stream.h).  The bytes leave in stream.c's
  * dispatch loop, gathered into as few system calls as possible. */

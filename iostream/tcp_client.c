@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale_tcp_client: resolve, connect with Happy Eyeballs, optionally TLS.
  *
  * The connector follows RFC 8305 §5: the resolver hands back addresses with

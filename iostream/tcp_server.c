@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The TCP server (tornado.tcpserver.TCPServer): listening sockets feed
  * acceptors, each accepted fd becomes a gale_stream (TLS-wrapped when
  * configured) handed to the application, and the server keeps a list of

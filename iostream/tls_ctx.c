@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale_tls_ctx: shared OpenSSL contexts for servers and clients
  * (gale/tls.h).  Each wraps one SSL_CTX, built once: building one and
  * loading a CA bundle is slow in OpenSSL 3. */

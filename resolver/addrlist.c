@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Address lists: what a lookup returns and the TCP client walks. */
 #include <arpa/inet.h>
 #include <netdb.h>

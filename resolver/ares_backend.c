@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The c-ares back end, driven by the loop (DESIGN.md, c-ares 1.18 notes):
  * c-ares reports its sockets through ARES_OPT_SOCK_STATE_CB and we watch
  * them with loop fd watchers; one loop timer, re-armed from ares_timeout()

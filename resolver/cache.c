@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The resolver's answer cache: a hash of (name, family) with one LRU list
  * for eviction.  Lookups and inserts are O(1) on average. */
 #include <stdlib.h>

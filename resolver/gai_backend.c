@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The getaddrinfo() back end: the blocking call runs in the loop's executor
  * and its answer comes back on the loop thread.  For systems whose resolver
  * configuration c-ares cannot follow (NSS modules, mDNS). */

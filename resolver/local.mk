@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # resolver layer: sources, public headers, tests and programs.
 libgale_impl_la_SOURCES += \
 	resolver/resolver.c \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale_resolver: queries, their delivery, cancellation and the front
  * stages (overrides, numeric hosts, cache).  The back ends live in
  * ares_backend.c (c-ares on the loop) and gai_backend.c (getaddrinfo in the

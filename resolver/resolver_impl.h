@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The resolver's objects, shared by resolver.c and its two back ends. */
 #ifndef GALE_RESOLVER_IMPL_H
 #define GALE_RESOLVER_IMPL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internals of resolver/ shared between its files and with the TCP client
  * (iostream/tcp_client.c), which builds address lists for its own use. */
 #ifndef GALE_RESOLVER_INTERNAL_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Drives examples/chat in headless Chromium over the DevTools protocol:
 two pages open the chat, one on the WebSocket and one long polling (?poll=1);
 each posts a message through its form and the other must show it.  Also

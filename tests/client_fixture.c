@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The HTTP client tests' fixture (client_fixture.h). */
 #include "client_fixture.h"
 

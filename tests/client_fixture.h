@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The HTTP client tests' one fixture: a loop, a gale_http_client in it, the
  * count of open fds to check at the end, and fetch helpers that record a
  * response into a plain struct the test asserts on.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The shared test harness: sockets on loopback, fd counting, peer processes
  * and temporary files.  Failures here fail the calling test (cmocka). */
 #include "harness.h"

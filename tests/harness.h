@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The test harness shared by every cmocka suite.
  *
  * Rules it helps keep: tests bind 127.0.0.1 on ephemeral ports, never sleep

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The shared test harness (tests/harness.h).  Test programs default to the
 # flags and libraries below, so a layer only lists `tests_test_x_SOURCES`.
 if HAVE_CMOCKA

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The HTTP client tests' scripted peer (scripted_server.h). */
 #include "scripted_server.h"
 

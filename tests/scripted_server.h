@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The HTTP client tests' scripted peer: an HTTP/1.1 server inside the
  * test's own loop whose answers are canned by path (/hello, /chunked,
  * /truncated, /smuggle, /bomb...: the list is in scripted_server.c), so a

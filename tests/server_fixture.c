@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The HTTP server tests' fixture (server_fixture.h). */
 #include "server_fixture.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The HTTP server tests' one fixture (test_http_server*.c): a loop, a
  * gale_http_server on 127.0.0.1 answering by path (sf_on_request), a
  * headers hook (sf_on_headers), and what the handlers saw.  The raw client

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The stream tests' fixture (stream_fixture.h). */
 #include "stream_fixture.h"
 

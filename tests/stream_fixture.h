@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The stream tests' one fixture (test_stream*.c): a loop and a gale_stream
  * over one end of a socketpair (the test holds the other, f->peer), a
  * read callback that records what it got and re-arms the read kind the

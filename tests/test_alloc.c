@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Allocation failure on every core path: the k-th allocation fails, for each
  * k, and every call returns GALE_ENOMEM (or NULL) without crashing; ASan's
  * leak check at exit shows nothing leaks on those paths. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/assert.h: gale__transition accepts the moves its table allows and,
  * in a build with checks (GALE_ASSERTS), aborts on any other. */
 #include <signal.h>

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # examples/blog driven with curl as a visitor and an author would: the
 # first author is created (and only the first), a wrong password gets the
 # form again with no cookie, login redirects only to a local next=, a post

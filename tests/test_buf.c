@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale_buf (core/buf.c): growth, the max guard, caller storage, printf,
  * take, and every allocation failing in turn. */
 #include <stdlib.h>

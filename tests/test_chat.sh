@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # examples/chat on an ephemeral port: the wire format of Tornado's chat
 # demo checked with curl (the page and its XSRF field, a long poll answered
 # by a post made while it waits, the cursor, `next` redirecting, a post

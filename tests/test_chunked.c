@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tests of the body decoder and chunk framing (http/wire/chunked.c):
  * valid and malformed chunked bodies fed whole and in every piece size,
  * the extension and trailer limits, Content-Length and until-close bodies

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `gale fetch` beside curl on the same requests: the same stdout (minus the
 # Date header) and the same exit code.  The servers are started here: a
 # small Tornado app (echo, redirects, a slow handler, gzip) and, when

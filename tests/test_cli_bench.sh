@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `gale bench` against `gale serve` (and, when available, a Tornado app for
 # chunked bodies and servers that close connections): every request
 # answered and reported, with and without pipelining; failures counted and

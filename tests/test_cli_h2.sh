@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # gale fetch's HTTP version options while the client speaks only HTTP/1.1:
 # --http2 and --http2-prior-knowledge are refused (exit 2, "not supported",
 # nothing fetched) rather than quietly speaking HTTP/1.1; --http1.1 works and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `gale serve` on an ephemeral port serving a temporary directory, checked
 # with curl: file bytes, 404, traversal refused, ranges, HEAD, directories
 # (index.html, listing, redirect), the access log, bad options, and a clean

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `gale serve`'s limit flags: --header-timeout closes a connection that
 # sends nothing (counted from the accept), --max-connections makes a
 # client past the limit wait in the backlog until a slot frees,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `gale serve --proxy-protocol` behind HAProxy: one frontend sends PROXY v1
 # (mode tcp, send-proxy), another v2 (mode http, send-proxy-v2, with a
 # health check that sends v2 LOCAL); curl reaches HAProxy from 127.0.0.2, and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `gale serve`'s zero-downtime restart on SIGHUP: a request loop runs across
 # two restarts with zero failures; each new process is running the binary
 # now at the started path (an upgrade is: move a new binary there, send

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `gale serve` under slowhttptest (issue 15): a slowloris run (1,500 slow
 # header senders) and a slow-body run (1,000 slow 1 MB uploads) against the
 # server with its limits, while a probe keeps fetching a file: every probe

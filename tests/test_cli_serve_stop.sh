@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `gale serve` stops gracefully: SIGTERM during 10 slow downloads (curl
 # --limit-rate) stops accepting at once, lets every download finish with
 # all its bytes, and exits 0; a second signal stops at once.  Under

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `gale serve` under systemd: socket activation (systemd-socket-activate -l
 # 127.0.0.1:PORT gale serve DIR serves, on the socket it was handed) and
 # sd_notify (READY=1 with a STATUS, WATCHDOG=1 pings at WATCHDOG_USEC / 2,

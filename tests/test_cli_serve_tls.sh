@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `gale serve --cert FILE --key FILE`: HTTPS checked with curl (verifying
 # against the test CA, HTTP/2 by ALPN) and openssl s_client (ALPN h2 chosen
 # from an h2,http/1.1 offer, http/1.1 when offered alone); a plain-HTTP request to the TLS port gets no answer;

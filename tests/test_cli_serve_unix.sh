@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `gale serve --unix PATH` and `gale fetch --unix-socket PATH URL`: served
 # over a unix domain socket to curl --unix-socket and to gale fetch; the
 # socket's mode; a stale socket left by a killed server is replaced; a live

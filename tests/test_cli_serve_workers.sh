@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `gale serve --workers N`: N worker processes serve the same port; a
 # worker killed is started again; SIGHUP replaces every worker one at a
 # time while a request loop sees zero failures; SIGTERM stops the workers

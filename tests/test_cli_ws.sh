@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `gale ws` against examples/websocket_echo (lines, binary chunks, a file on
 # stdin, -v, exit codes for a 404, a refused port and a bad URL) and
 # against Python's websockets as the server (tests/ws_client_peer_server.py:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/test_content_type.c — header parameters (http/util/content_type.c). */
 #include <string.h>
 

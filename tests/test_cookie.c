@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/test_cookie.c — Cookie parsing and Set-Cookie formatting
  * (http/util/cookie.c). */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Coroutines: spawning, awaiting (done, pending, failed, cancelled
  * futures), sleep, cancellation at each point of a coroutine's life, the
  * loop freed with coroutines suspended, many at once, nesting, a stream read

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The other architecture's hand-written coroutine switch, run under qemu:
 # builds tests/test_coro_switch.c with core/coro_switch.c for aarch64 (from
 # x86-64) or x86-64 (from aarch64), statically, and runs it with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Runs the coroutine examples as a user would: examples/coro_echo speaks
  * echo_server's protocol (two clients at once, a line too long, a clean
  * exit on SIGTERM with handlers suspended), and examples/crawler crawls a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Every future-returning call awaited as it is from a coroutine — stream
  * read_until / read_bytes / read_into / read_until_close and flush, TCP
  * connect, the resolver, an HTTP fetch, an executor job — and cancellation

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The bare context switch (core/coro_switch.c), no loop: two contexts
  * handing over to each other and back to main, with values main keeps in
  * callee-saved registers across the switches and floating point on the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/test_cxx_link.cc — a C++ program includes every public header and
 // links the shared libgale (so the headers' extern "C" guards and the
 // library's exported symbols are both checked).  It runs a timer on a loop,

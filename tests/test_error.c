@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The status table and the logger. */
 #include <errno.h>
 #include <stdio.h>

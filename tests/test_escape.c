@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tornado.escape's functions (gale/escape.h): xhtml_escape, url_escape,
  * squeeze and linkify, including their edges (empty input, trailing
  * punctuation, parentheses, a buffer past its max). */

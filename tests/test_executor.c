@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The executor pool: every job done exactly once on the loop thread, sizes,
  * and freeing the loop with jobs queued. */
 #include <pthread.h>

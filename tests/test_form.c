@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/test_form.c — gale_params, query strings and form bodies
  * (http/util/params.c, http/util/form.c). */
 #include <stdio.h>

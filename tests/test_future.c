@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Futures: every outcome, done-callback scheduling and order, the cancel
  * hook, all(), with_timeout(), executor futures and reference counting
  * (ASan checks that nothing leaks or is used after free). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tests of the streaming gzip codec (http/util/gzip.c): round trips at every
  * feed size, interoperability with zlib's own gzip, concatenated members,
  * zlib-wrapped input, truncated and corrupt streams, the decompression bomb

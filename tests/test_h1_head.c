@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tests of the HTTP/1 head writer (http/wire/h1_head.c): status and request
  * lines, numbers at their ends, gale_headers sets, heads longer than the
  * first reservation, one reservation when the size is known, the sticky

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tests of the HTTP/1.x head parser (http/wire/h1_parser.c and the h1_*.c
  * beside it): a table of valid, malformed and smuggling messages with their
  * expected outcome and HTTP status, every valid message split at every byte

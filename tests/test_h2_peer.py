@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """A raw HTTP/2 peer for tests/test_h2_server.c: plays one hostile (or
 plain) case against 127.0.0.1:PORT and checks what the server answers.
 

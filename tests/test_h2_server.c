@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale_http_server over HTTP/2 (opts.http2): real peers (curl with prior
  * knowledge and over TLS by ALPN, nghttp, h2load) against the server
  * fixture's handlers, unchanged, beside HTTP/1.1 on the same port; the

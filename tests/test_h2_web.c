@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Web handlers, unchanged, over HTTP/2 (curl --http2-prior-knowledge):
  * gzip of whole and flushed answers, static files (small, and one larger
  * than every window, read as DATA frames take it), xheaders, a multipart

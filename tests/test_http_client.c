@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale_http_client against the scripted server (scripted_server.h) inside
  * the test's own loop: framing (length, chunked, until close, HEAD,
  * 204/304, 1xx), keep-alive reuse and the retry of a reused connection, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale_http_client under allocation failure (HARDENING.md, every layer):
  * for k = 1, 2, ... the k-th allocation made through core/alloc.h fails
  * during a client's life (create, a redirected gzip fetch, a fetch as a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Every failure of gale_http_client names its cause (status and
  * sentence): reset and EOF before, in the middle of the head and mid-body,
  * each timeout phase, TLS, parse errors and the size limits, against the

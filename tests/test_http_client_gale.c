@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale_http_client against gale's own HTTP server (gale_http_server in the
  * same loop): keep-alive reuse, HEAD, uploads (buffer, chunked producer,
  * sized producer, 100-continue accepted and refused before the body),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale_http_client's http_version option while the client speaks only
  * HTTP/1.1: the HTTP/2 values are refused up front with GALE_ENOTSUP (no
  * callback, no connection) instead of silently falling back, unknown values

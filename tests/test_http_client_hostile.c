@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale_http_client against hostile servers, scripted (scripted_server.h;
  * HARDENING.md): malformed heads and framing, obs-fold, many fields,
  * trailers, bad chunk framing, bad Content-Length, response smuggling,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale_http_client and what surrounds the exchange, against the scripted
  * server (scripted_server.h): defaults, the error and header callbacks,
  * idle timeout and FIFO order of the queue, DNS errors and timeouts from a

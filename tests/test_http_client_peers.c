@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale_http_client against real servers started here: nginx (keep-alive
  * reuse, gzip + chunked, redirects, HTTPS with certificates made at test
  * time, a large streamed download in bounded memory), Python's Tornado

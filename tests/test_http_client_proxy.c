@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The HTTP client's CONNECT tunnel (the shared http/wire/h1_tunnel.c)
  * against a scripted bad proxy: a 407 (credentials sent as Basic), a 502,
  * a close in the middle of the answer, a close before it, an answer that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Real clients against the server: curl (methods, uploads, chunked,
  * --compressed, 100-continue, keep-alive reuse), and ab / wrk load runs
  * against examples/hello in a child process, which must end with zero

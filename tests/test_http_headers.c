@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/test_http_headers.c — gale_headers (http/util/headers.c). */
 #include <stdio.h>
 #include <stdlib.h>

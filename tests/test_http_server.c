@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The HTTP/1.1 server over real sockets, the basics and the API around a
  * request: keep-alive, TCP_NODELAY, absolute-form targets, pipelining,
  * HTTP/1.0, asynchronous handlers, xheaders, graceful shutdown, the access

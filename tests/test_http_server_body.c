@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The HTTP/1.1 server's bodies both ways: chunked and split requests,
  * chunked and streamed responses, 100-continue, HEAD and 204, gzip (whole,
  * streamed, and a request bomb), the cap on buffered bodies across

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The HTTP server's life cycles seen from outside: the moves of the
  * connection and of the request that test_http_server.c does not reach
  * (a handler answering while its body still streams in), pooled requests

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The HTTP/1.1 server's answers to what it cannot take: malformed and
  * smuggling requests (table-driven), size limits, its own error answers
  * (their bytes, and no body for HEAD: RFC 9112 §6.3), trailer and chunk

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The HTTP/1.1 server against slow and greedy peers: header and body
  * timeouts, a slow reader, max requests per connection, the lingering
  * close, a slowloris trickle, the write timeout.  The server_fx:

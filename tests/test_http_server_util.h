@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers for the HTTP server tests: a raw client socket polled from the
  * test's loop, and a small response parser (status, headers, body by
  * Content-Length / chunked / close). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/test_httpdate.c — HTTP dates (http/util/httpdate.c). */
 #include <string.h>
 #include <time.h>

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The layering of DESIGN.md, checked: every #include "dir/..." of a source
 # file names its own folder or one below it.  Order, lowest first:
 #   core < resolver < iostream < http/util < http/wire

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Translations (gale/locale.h, tornado.locale): CSV tables with quoting, a
  * byte-order mark, plural rows and bad rows skipped; the closest locale
  * for codes and for Accept-Language (q-values, malformed items); and

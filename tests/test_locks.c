@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/locks.h: the cases of Tornado's tornado/test/locks_test.py, same
  * names and expectations (ConditionTest, EventTest, SemaphoreTest,
  * BoundedSemaphoreTest, LockTests), plus cancellation of a waiter, freeing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The loop: life cycle, run/stop, callback ordering and fairness. */
 #include <pthread.h>
 #include <stdlib.h>

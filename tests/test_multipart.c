@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/test_multipart.c — multipart/form-data parser and encoder
  * (http/util/multipart.c). */
 #include <stdio.h>

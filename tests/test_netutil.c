@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tests for iostream/netutil.c and iostream/acceptor.c: binding, systemd
  * activation, address formatting, accepting with back-off. */
 #include "harness.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tests for iostream/process.c: forking workers, restarts, signals.
  *
  * Each test forks a "supervisor" process that calls gale_fork_processes(),

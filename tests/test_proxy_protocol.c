@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tests for iostream/proxy_protocol.c (the v1/v2 header parser) and the TCP
  * server's PROXY protocol option (iostream/proxy_accept.c): good headers of
  * every kind, each truncation, garbage, oversize, slow headers, data after

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/queue.h: the cases of Tornado's tornado/test/queues_test.py, same
  * names and expectations (QueueBasicTest, QueueGetTest, QueuePutTest,
  * QueueJoinTest, PriorityQueueJoinTest, LifoQueueJoinTest,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/test_range.c — the Range header against a file size
  * (http/util/range.c). */
 #include <stdlib.h>

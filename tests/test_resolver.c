@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale_resolver against a real DNS server (dnsmasq on 127.0.0.1 and an
  * ephemeral port, started here), a UDP socket that never answers (timeouts)
  * and a tiny in-test responder (SERVFAIL). */

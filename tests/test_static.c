@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The static file handler: content types, ETag/Last-Modified and 304s,
  * ranges (206/416), versioned URLs, traversal refused, directories,
  * sendfile of a large file, HEAD. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale_stream over socketpairs, its reads: every read kind with the data
  * split at every byte boundary, partial reads, EOF, limits and overflow,
  * long lines in pieces, closing from callbacks, references.  Back-pressure,

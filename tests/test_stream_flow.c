@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale_stream's flow over socketpairs, loopback TCP and pipes:
  * back-pressure (64 MiB through a slow reader), peer resets mid-read and
  * mid-write, pause and resume, timeouts, references and files written,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The stream's life cycle walked end to end (iostream/stream.c's phase
  * table: OPEN, CLOSING, LINGERING, CLOSED, NOTIFIED): close after flush
  * with and without lingering, close from inside a read callback, close

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale_tcp_client: connects, Happy Eyeballs with a black-holed IPv6
  * address, refused and timed-out connects, DNS failures, cancel, source
  * address, futures, TLS against a gale TLS server stream, the phase hook. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tests for iostream/tcp_server.c: listening, echo round trips, add_sockets,
  * systemd activation, max_connections, stop, graceful shutdown, forked
  * workers with restarts, hostile clients, fd leaks. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tests for the TCP server's coroutine option (options.handle_stream_coro):
  * a line echo written as one loop per connection, the stream closed when
  * the handler returns, the peer leaving mid-await, the server freed (and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Runs examples/echo_server and speaks its protocol, so the example a user
  * copies from keeps working. */
 #include "harness.h"

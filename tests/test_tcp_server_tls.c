@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tests for the TLS side of iostream/tcp_server.c: the server-side
  * handshake completes before handle_stream; failed and stalled handshakes
  * never reach the application and leave nothing behind.  Certificates are

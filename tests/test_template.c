@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Templates compiled from strings (gale/template.h): Tornado's syntax over
  * JSON values, autoescape, whitespace modes, the environment's names and
  * functions, and every error and limit a hostile template or value can

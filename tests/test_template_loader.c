@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Templates from files (gale_template_loader): include and extends with
  * blocks (three levels), names relative to the including file, the cache
  * and its mtime check, and the hostile cases: names leaving the root, a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* add_callback_threadsafe: many producers, order per producer, and racing
  * gale_loop_free. */
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Timers and periodic timers: ordering, cancellation from callbacks, the
  * periodic schedule under a blocked loop. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* TLS streams: gale <-> gale over socketpairs with certificates made at test
  * time, verification failures with the right status, ALPN, SNI, STARTTLS,
  * handshake timeout, truncation, and interop with openssl s_client and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tests for unix domain sockets in iostream/: gale_bind_unix_socket (mode,
  * stale socket removed, live one refused, a non-socket never removed, long
  * paths), the TCP server listening on a path and the TCP client connecting

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/test_url.c — URLs, percent-encoding, path normalization
  * (http/util/url.c). */
 #include <stdlib.h>

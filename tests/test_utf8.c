@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* UTF-8 validation (http/util/utf8.c): RFC 3629's boundaries, overlongs,
  * surrogates, past U+10FFFF, truncation, and the incremental form failing
  * at the first bad byte whatever the split (Autobahn's 6.x cases in shape). */

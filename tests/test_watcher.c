@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fd watchers on a socketpair, and signals. */
 #include <signal.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The web layer: routes, life cycle, response API, ETag, arguments,
  * asynchronous handlers, request accessors, prepare hold/resume, streamed
  * request bodies, redirects, long polls, HEAD, error pages, allocation

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The web tests' application (test_web.c, test_web_security.c): handler
  * classes for the life cycle, path arguments, forms, the response API,
  * JSON, streaming, redirects, errors, asynchronous and long-poll handlers,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The web layer's coroutine handlers (.coroutine = true): awaiting sleeps,
  * fetches of the same server and events inline, prepare awaiting, the
  * client leaving mid-await, failures answered 500, and many requests

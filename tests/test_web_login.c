@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Login (Tornado's current_user, @authenticated, login_url): marked methods
  * without a user redirect GET/HEAD to login_url?next=... and answer 403
  * otherwise; unmarked methods run; a class's get_current_user takes the

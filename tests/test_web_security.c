@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The web layer's cookies: plain cookies, signed values and XSRF, run
  * plainly and with the application's `user` set.  The app:
  * test_web_app.h. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale_web_render over HTTP: a page from a template folder with the
  * handler's names (request, xsrf_form_html, static_url), escaping of
  * hostile values, a template error answering 500 with nothing half sent,

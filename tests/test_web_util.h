@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The web tests' one fixture (test_web*.c, test_static.c, test_http_curl.c):
  * a loop, a gale_web_app, the server it listens with on 127.0.0.1, and
  * fetch helpers over the raw client of test_http_server_util.h.

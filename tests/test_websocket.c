@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The WebSocket server: the handshake's answers (101 and every refusal),
  * echo of text and binary, fragments, ping/pong, the closing handshake in
  * both directions, timeouts, limits, back-pressure, peers vanishing, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale_websocket_connect: against gale's own server (echo, subprotocols,
  * headers, masking enforced by the server's parser, read_message, the
  * closing handshake both ways, wss:// with a self-signed certificate), its

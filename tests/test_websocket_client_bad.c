@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The WebSocket client against a scripted raw TCP server: every answer
  * RFC 6455 §4.1 tells a client to refuse (wrong accept key, no Upgrade or
  * Connection, a subprotocol or extension not offered), a non-101 status, a

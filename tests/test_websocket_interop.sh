@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # gale's WebSocket server (examples/websocket_echo) against the clients
 # users compare it with: node's ws (tests/ws_interop_node.js, Debian's
 # node-ws) and Tornado's websocket_connect (tests/ws_interop_tornado.py),

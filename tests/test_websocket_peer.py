@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Python's websockets (Debian's python3-websockets) as a client of gale's
 WebSocket server: echo of text and binary, large and fragmented messages,
 permessage-deflate agreed (and not used when not offered), ping/pong, the closing handshake

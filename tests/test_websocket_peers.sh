@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # examples/websocket_echo against real peers: Python's websockets
 # (tests/test_websocket_peer.py) and Tornado's websocket client
 # (tests/test_websocket_tornado.py, when python3-tornado is there).  Skips

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The WebSocket server against hostile and odd peers: every protocol
  * violation of RFC 6455 fails the connection with the RFC's close code
  * (HARDENING.md, WebSocket), valid edge cases are accepted, and nothing

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Tornado's websocket client (Debian's python3-tornado) against gale's
 WebSocket server: echo of text and binary, compression offered and
 agreed, a fragmented send, ping/pong and the closing handshake.

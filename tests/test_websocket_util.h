@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The WebSocket tests' raw client: a handshake over a tclient socket
  * (test_http_server_util.h), handcrafted frames (masked or not, any bits),
  * and a reader of the server's frames from the client's buffer. */

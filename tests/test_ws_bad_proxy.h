@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A scripted bad HTTP proxy in the test's own loop, for the CONNECT
  * tunnel (http/wire/h1_tunnel.c) as the HTTP client and the WebSocket
  * client use it: it reads the CONNECT head, records it, and answers with

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Conformance checks in the spirit of Autobahn's suite, offline, with
 Python's wsproto (python3-wsproto) as the peer.
 

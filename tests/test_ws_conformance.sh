@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Autobahn-style conformance, offline, with Python's wsproto as the peer
 # (tests/test_ws_conformance.py): gale's server (examples/websocket_echo)
 # through fragmentation, interleaved control frames, UTF-8 across

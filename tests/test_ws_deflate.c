@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tests for http/websocket/ws_deflate.c: the RFC 7692 §7.2.3 examples,
  * round trips between a server and a client codec with and without
  * context takeover at every window size, 8-bit windows checked with an

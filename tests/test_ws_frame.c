@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The WebSocket frame codec (http/websocket/ws_frame.c): RFC 6455's
  * examples (§5.7), every header size, byte-at-a-time input, fragments with
  * control frames between them, and each protocol violation with the close

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/test_xheaders.c — the proxy headers a server with xheaders set
  * believes (http/server/xheaders.c); tests/test_http_server.c runs them
  * through a connection. */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Python's websockets (Debian's python3-websockets) as a SERVER for gale's
 WebSocket client: echoes every message; on the path /close it closes at
 once with 4001 "bye".  permessage-deflate is accepted unless

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/ws_interop_node.js — node's ws (Debian's node-ws) as a client of a
 // WebSocket echo server: text and binary echoes (small, 125/126/65535/65536
 // byte boundaries, 1 MiB), a message sent in fragments, a ping answered by

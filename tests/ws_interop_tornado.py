@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """tests/ws_interop_tornado.py — Tornado's websocket client against a
 WebSocket echo server: text and binary echoes (size boundaries up to 1 MiB),
 a ping answered by a pong with its payload, a close whose code is echoed.  With --compress, offers permessage-deflate.  Exits 0 when

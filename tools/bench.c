@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale bench: a load generator in the manner of wrk and ab.  `c` requests
  * are always in flight for `n` requests or `d` seconds, then it prints
  * requests/s, throughput and latency percentiles (bench_report.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale bench: the run's state, shared by the gale_http_client driver
  * (bench.c), the pipelining driver (bench_pipe.c) and the report
  * (bench_report.c). */

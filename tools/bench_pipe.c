@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale bench -p D: HTTP/1.1 pipelining.  gale_http_client never pipelines
  * (one request per connection at a time, HARDENING.md), so this driver
  * writes D requests at once on each plain gale_stream and reads the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale bench: counters, latency samples and the summary, common to both
  * drivers. */
 #include "bench.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared pieces of the `gale` command-line tool.  The tool uses only gale's
  * public API (DESIGN.md layer 5); these are its own helpers. */
 #ifndef GALE_TOOLS_CLI_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale fetch: a curl-like fetcher on gale_http_client.  Options keep curl's
  * spellings; exit codes are curl's where the meaning is the same (cli.h).
  * This file drives the run: options (fetch_opts.c), client and default

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale fetch's own pieces, shared by its files: fetch_opts.c (the command
  * line), fetch_form.c (-F), fetch_xfer.c (one transfer: request, callbacks,
  * output) and fetch.c (the driver). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale fetch -F: curl's multipart form fields, encoded by httputil's
  * multipart encoder (gale_multipart_enc, random boundary). */
 #include "fetch.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale fetch's command line: curl's option spellings parsed into a
  * fetch_cli (fetch.h). */
 #include "fetch.h"

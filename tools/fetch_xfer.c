@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale fetch: one transfer.  Builds its gale_http_request from the
  * options, writes headers and body where they belong (stdout, -o/-O, -D,
  * -v on stderr), draws progress and works out the exit code. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale — the command-line tool: `gale fetch` (curl-like), `gale bench`
  * (a load generator), `gale serve` (a static file server) and `gale ws`
  * (a WebSocket client).  Built only

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tools/local.mk: the `gale` command-line tool (layer 5), built only on the
 # public API, and its man page.
 bin_PROGRAMS += tools/gale

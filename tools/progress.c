@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The download progress bar on stderr:
  *   [#########...........]  45%  12.3 MiB / 27.0 MiB  4.5 MiB/s  ETA 0:03
  * Without a known size it shows the bytes and the speed only.  Redrawn in

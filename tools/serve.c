@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale serve: serves a directory over HTTP with the web layer's static file
  * handler (like `python3 -m http.server`), one access log line per request
  * on stderr.  Directories without index.html get a listing

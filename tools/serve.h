@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale serve's pieces shared between its files (tools/serve*.c). */
 #ifndef GALE_TOOLS_SERVE_H
 #define GALE_TOOLS_SERVE_H

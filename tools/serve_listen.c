@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale serve's listening sockets: a unix domain socket (--unix PATH) or TCP
  * (-p / -b), and the text of the "Serving ... on ..." line that names
  * them. */

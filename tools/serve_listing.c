@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale serve: an HTML listing for directories without index.html (the
  * static handler answers 403 for those).  Names are HTML-escaped in the
  * text and percent-encoded in the links. */

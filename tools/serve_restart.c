@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale serve's zero-downtime restart (SIGHUP): the binary now at the path
  * this process was started from is executed again with the same arguments,
  * handed the listening sockets (their fd numbers in GALE_SERVE_FDS; they

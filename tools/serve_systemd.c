@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale serve under systemd: listening sockets passed by socket activation
  * (LISTEN_FDS / LISTEN_FDNAMES, through libsystemd's
  * sd_listen_fds_with_names) and the service manager told READY, STOPPING,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale serve --workers N: a supervisor that holds the listening sockets and
  * runs N worker processes on them.  Each worker is the binary executed
  * again with the same arguments and GALE_SERVE_WORKER set (so it serves as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The CLI's small helpers: exit codes, number parsing, files, clocks. */
 #include "cli.h"
 

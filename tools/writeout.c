@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* -w/--write-out: curl's variables, computed from a gale_http_response.
  * curl's times are cumulative from the start of the transfer; gale's
  * timings are per phase, so they are summed here. */

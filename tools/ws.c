@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale ws: a WebSocket client on the terminal, websocat style.  Each line
  * of stdin goes out as a text message (--binary: each chunk read as a
  * binary message); each message received is written to stdout followed by

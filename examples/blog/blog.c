@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tornado's blog demo in C:  examples/blog/blog [PORT] [DBFILE]
  * (defaults 8888 and blog.db; PORT 0 picks a free port, printed).
  *

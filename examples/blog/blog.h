@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* examples/blog/blog.h — what the blog's two files share: the database
  * calls, each run on the loop's executor and awaited by a coroutine
  * handler, so the loop never blocks on SQLite or on password hashing. */

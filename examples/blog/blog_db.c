@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* examples/blog/blog_db.c — SQLite and password hashing for the blog, on the
  * loop's executor.  One connection in SQLite's serialized mode, shared by
  * the worker threads; every statement is prepared with bound parameters,

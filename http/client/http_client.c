@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The HTTP client: requests, the max_clients queue, completion and delivery
  * (the connection pool, the exchange and redirects live in the other
  * http_client_*.c files). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One HTTP/1.1 exchange on a connection, the request's side: the head and
  * the body out, the wait for 100 Continue.  The response comes in through
  * http_client_response.c; a producer's body goes through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/client/http_client_internal.h — the pieces of gale_http_client shared by its
  * files: the client and its queue (http_client.c), the connection pool
  * (http_client_pool.c), one HTTP/1.1 exchange on a connection (the request

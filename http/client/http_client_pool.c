@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The connection pool: idle keep-alive connections per key, their idle
  * timeout, the TLS contexts shared by connections, and opening new
  * connections through gale_tcp_client with each phase timed. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* https through an HTTP proxy: a CONNECT tunnel (RFC 9110 §9.3.6,
  * http/wire/h1_tunnel.c, the one the WebSocket client uses too), then TLS
  * with the origin inside it.  Plain http goes to the proxy in absolute

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Following redirects (RFC 9110 §15.4): which codes, the method rewrites,
  * and what must not follow the request to another origin. */
 #include "http/client/http_client_internal.h"

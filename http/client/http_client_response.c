@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One HTTP/1.1 exchange on a connection, the response's side: the head and
  * the body in through the h1 parser (parsing in place in the stream's input
  * buffer), the phase timeouts, the end of the connection under a response,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The body producer of an upload (gale_http_upload): its bytes go straight
  * into the connection's output, as chunks when the size is unknown, and the
  * producer is called again each time a flush completes, so a slow peer

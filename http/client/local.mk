@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # http/client/local.mk — gale_http_client: the pool, proxies, redirects,
 # over the HTTP/1 wire (http/wire/) and the utilities (http/util/).
 galeinclude_HEADERS += include/gale/http_client.h

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The HTTP/2 wire over a gale_stream (h2_wire.h): preface, pump, feed and
  * the hostile-peer guards. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/h2/h2_wire.h — the HTTP/2 wire under gale's server (and, later, its
  * client): libnghttp2 owns framing, HPACK and flow control; this layer
  * owns what nghttp2 leaves to its user: the connection preface check, the

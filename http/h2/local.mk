@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # http/h2/local.mk — the HTTP/2 wire on libnghttp2 (preface, pump into a
 # gale_stream, hostile-peer guards), under http/server's HTTP/2 streams.
 libgale_impl_la_SOURCES += http/h2/h2_wire.h http/h2/h2_wire.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* An HTTP/2 connection of gale_http_server (h2_server.h): the nghttp2
  * server session, its callbacks, the loop wiring (read, pump with
  * back-pressure, scheduled sends), limits, sweep and graceful shutdown. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* HTTP/2's side of a response (gale__h2_req_ops, server_internal.h): the
  * head as a HEADERS frame (lower-case names, no connection-specific
  * fields), the body through the stream's `out` buffer into DATA frames as

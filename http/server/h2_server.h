@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/server/h2_server.h — HTTP/2 connections of gale_http_server: one
  * nghttp2 server session per connection (over the wire of http/h2/), one
  * gale_http_server_request per stream, carried through gale__h2_req_ops

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One HTTP/2 stream of a server connection (h2_server.h): its request
  * built from HEADERS through the HTTP/1 head parser (same limits, same
  * accessors), its body from DATA, and gale__h2_req_ops, which puts the

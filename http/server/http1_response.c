@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* HTTP/1's side of a response (gale__h1_req_ops, server_internal.h): the
  * status line and header block, chunked or length framing, keep-alive,
  * files by sendfile, all written into the connection's output buffer so a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The server side of an HTTP/1.x connection (Tornado's
  * HTTP1ServerConnection): parses requests straight from the stream's input
  * buffer, hands them to the application one at a time, and writes the

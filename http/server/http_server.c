@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale_http_server: options, the TCP server underneath, the connection
  * list, graceful shutdown, the cached Date header, xheaders and the access
  * log. */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # http/server/local.mk — gale_http_server: connections, requests, limits,
 # over the HTTP/1 wire (http/wire/) and the utilities (http/util/).
 galeinclude_HEADERS += include/gale/http_server.h

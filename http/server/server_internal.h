@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/server/server_internal.h — what the HTTP server's files share: the server,
  * connection and request structures.
  *

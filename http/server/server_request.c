@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The server-side request object: its pool (a keep-alive request costs no
  * allocation once warm), its reset and life cycle, and the response put on
  * the wire on flush/finish (head, framing, gzip, files).  What the client

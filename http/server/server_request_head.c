@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The server-side request as the client sent it: the head parsed in place
  * (spans NUL-terminated where they lie), copied out when the request
  * outlives the input buffer, the target split into path and query, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The response as the application builds it: status and reason, headers
  * (the framing ones, Content-Length / Transfer-Encoding / Connection, are
  * the server's to write), and body bytes queued in the pending buffer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* X-Forwarded-For / X-Real-IP / X-Forwarded-Proto as Tornado reads them,
  * apart from the server so every byte of the headers can be fuzzed. */
 #include "http/server/xheaders.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/server/xheaders.h — the proxy headers a server with xheaders set
  * believes (Tornado's _apply_xheaders), as pure functions over the header
  * values so they can be tested and fuzzed without a connection (internal). */

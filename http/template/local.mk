@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # http/template/local.mk — templates with Tornado's syntax over JSON values
 # (gale/template.h): compiled once into node trees, rendered with limits.
 galeinclude_HEADERS += include/gale/template.h

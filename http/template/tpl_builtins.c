@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/template/tpl_builtins.c — the functions every template can call:
  * tornado.escape's filters (escape, xhtml_escape, url_escape, json_encode,
  * squeeze, linkify) and the few Python built-ins templates use over JSON

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/template/tpl_eval.c — evaluates a template expression over JSON
  * values with Python's rules (truth, comparisons, arithmetic, str()). */
 #include <limits.h>

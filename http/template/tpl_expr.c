@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/template/tpl_expr.c — template expressions: Python's expression
  * syntax over JSON values, parsed once into a tree (recursive descent, depth
  * bounded) and evaluated per render. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/template/tpl_internal.h — what the template engine's files share: the
  * compiled form (a tree of nodes whose expressions are small trees), the
  * render state, and the loader hook the renderer calls for include and

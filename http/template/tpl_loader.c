@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/template/tpl_loader.c — reads templates from a folder by name,
  * compiles each once and caches it; in check_mtime (debug) mode a file that
  * changed is compiled again.  Names are checked before any path is built:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/template/tpl_parse.c — compiles template source into the node tree:
  * splits text from {{ }}, {% %} and {# #}, applies the whitespace mode to
  * the text, and nests the statements (if / for / block ... end). */

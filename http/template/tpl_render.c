@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/template/tpl_render.c — renders a compiled template: resolves the
  * {% extends %} chain and its blocks, walks the nodes with the render's
  * names, and enforces the per-render limits (output, iterations, depth). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/util/arena.c — see arena.h. */
 #include <stdint.h>
 #include <stdlib.h>

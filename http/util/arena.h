@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/util/arena.h — a string arena whose blocks never move (internal).
  *
  * The HTTP utilities hand out pointers into their storage; an arena lets

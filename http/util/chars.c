@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/util/chars.c — the character-class tables of http/util/chars.h, built by hand
  * once at compile time (no initialisation order to worry about). */
 #include "http/util/chars.h"

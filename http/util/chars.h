@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/util/chars.h — character classes shared by the HTTP utilities (internal).
  *
  * Table lookups rather than chains of comparisons: the parsers call these

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/util/content_type.c — header values with parameters (RFC 9110 §5.6.6),
  * quoted strings (§5.6.4) and RFC 8187 extended values. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/util/cookie.c — Cookie header parsing (lenient, like Tornado's
  * parse_cookie, but bounded) and Set-Cookie formatting (strict). */
 #include <inttypes.h>

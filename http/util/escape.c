@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/util/escape.c — tornado.escape's xhtml_escape, url_escape, squeeze and
  * linkify over bytes into a gale_buf (gale/escape.h). */
 #include <string.h>

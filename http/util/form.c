@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/util/form.c — query strings and application/x-www-form-urlencoded
  * bodies: parse into a gale_params, encode from one.  One pass; each pair
  * is decoded straight into the params' arena. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Streaming gzip over zlib (contract in http/util/gzip.h). */
 #include <stdlib.h>
 #include <string.h>

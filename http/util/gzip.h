@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/util/gzip.h — streaming gzip for HTTP bodies (internal; not installed).
  *
  * Compression of responses (server) and decompression of responses (client)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/util/headers.c — gale_headers: an ordered, case-insensitive multimap of
  * header fields.
  *

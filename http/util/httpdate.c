@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/util/httpdate.c — HTTP dates without strftime/strptime (locale- and
  * TZ-free, no allocation), using the days-from-civil arithmetic for the
  * proleptic Gregorian calendar. */

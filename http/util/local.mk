@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # http/util/local.mk — the HTTP utilities (Tornado's httputil): headers,
 # URLs, forms, multipart, cookies, dates, header parameters, gzip.  Pure code
 # over bytes, no loop; includes nothing from the other http/ rooms.

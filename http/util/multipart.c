@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/util/multipart.c — multipart/form-data (RFC 7578 over RFC 2046): a
  * strict, zero-copy parser and a small encoder.
  *

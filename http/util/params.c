@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/util/params.c — gale_params, an ordered multimap of binary-safe
  * name/value pairs (query arguments, form fields, cookies, header
  * parameters).  Entries in a growing array, text in an arena that never

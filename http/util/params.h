@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/util/params.h — internals of gale_params shared by the parsers that fill
  * one (form, cookie, header parameters). */
 #ifndef GALE_HTTP_PARAMS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The Range header of a GET for a file (RFC 9110 §14.2), kept apart from
  * the static handler so it can be tested and fuzzed on its own. */
 #include "http/util/range.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/util/range.h — the Range request header (RFC 9110 §14.2) over a
  * representation of known size (internal; the static file handler's). */
 #ifndef GALE_HTTP_RANGE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/util/url.c — URL parsing and formatting, relative resolution (RFC 3986
  * §5.2), percent-encoding, and the static-file path normalizer.
  *

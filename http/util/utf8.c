@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* UTF-8 validation (RFC 3629 §4's grammar): ASCII runs are skipped eight
  * bytes at a time, the rest goes through the byte-range rules, where the
  * second byte's range depends on the first (that is what excludes overlong

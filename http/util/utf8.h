@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/util/utf8.h — UTF-8 validation, whole or incremental (internal).
  *
  * RFC 3629 exactly: no overlong forms, no surrogates (U+D800..U+DFFF), nothing

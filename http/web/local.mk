@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # http/web/local.mk — the web framework over gale_http_server: routing,
 # handlers, static files, signed cookies, XSRF.  The top room of http/.
 galeinclude_HEADERS += include/gale/web.h include/gale/locale.h

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/web/locale.c — tornado.locale: CSV translation tables (one jansson
  * object per table, used as a hash map), the closest supported locale, and
  * translate() with plural forms. */

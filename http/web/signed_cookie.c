@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Signed cookies in Tornado's version 2 format, so a gale server and a
  * Tornado server sharing a cookie_secret read each other's cookies:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The static file handler (Tornado's StaticFileHandler), static_url with
  * content hashes, the redirect handler, and content types by extension. */
 #include <errno.h>

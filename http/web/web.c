@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The web application: routes (PCRE2), handler creation and the handler
  * life cycle (Tornado's Application and RequestHandler._execute). */
 #include <stdio.h>

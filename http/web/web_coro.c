@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Coroutine handler classes (.coroutine = true): one coroutine per request
  * runs initialize, prepare and the method, as Tornado's _execute awaits
  * them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/web/web_internal.h — the web layer's structures, shared by web*.c,
  * static.c, signed_cookie.c and xsrf.c. */
 #ifndef GALE_HTTP_WEB_INTERNAL_H

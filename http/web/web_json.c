@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* JSON in and out of handlers, through jansson (DESIGN.md: one JSON library,
  * which validates UTF-8 both ways, where the hand-written writer this
  * replaces passed invalid bytes through). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/web/web_login.c — who the request is from: Tornado's current_user and
  * @authenticated (the app's or the class's get_current_user, asked once per
  * request, and the check before a marked method runs: 302 to

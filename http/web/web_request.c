@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The handler's view of the request: query and body arguments, uploaded
  * files and cookies, each parsed once on first use (Tornado parses them
  * when the request arrives; parsing lazily keeps requests that never ask

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The handler's response calls: status, headers, body, flush/finish with
  * the automatic ETag, redirects, error pages and cookies (JSON: web_json.c). */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/web/web_template.c — Tornado's render / render_string: the app's
  * template loader with the handler's names (request, xsrf_form_html,
  * static_url) added to every template's environment. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* WebSocket routes of a web app (Tornado's WebSocketHandler): a built-in
  * handler class whose prepare is the WebSocket class's and whose get does
  * the handshake, answers 101 and hands the connection's stream to a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* XSRF protection as Tornado's (version 2 tokens): the _xsrf cookie holds
  * a random 16-byte token; forms and headers carry it masked with 4 fresh
  * random bytes per page ("2|<mask hex>|<masked token hex>|<timestamp>"),

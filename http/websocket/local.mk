@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # http/websocket/local.mk — RFC 6455 WebSocket: the frame codec (shared by
 # the server and the client side).  Includes http/util/ and below.
 galeinclude_HEADERS += include/gale/websocket.h

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The client side's opening handshake (RFC 6455 §4.1): connect with the
  * TCP client (TLS for wss://; through a proxy, a CONNECT tunnel first,
  * http/wire/h1_tunnel.c, and TLS inside it), send the upgrade request with

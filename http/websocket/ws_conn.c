@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A WebSocket connection's life cycle and receive path: frames parsed from
  * the stream's input buffer, messages assembled and UTF-8 checked as they
  * arrive, control frames answered, the closing handshake, and the read

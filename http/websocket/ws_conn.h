@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/websocket/ws_conn.h — one open WebSocket connection, for either role
  * (internal; the public face is gale/websocket.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* permessage-deflate (RFC 7692): parameter negotiation and the message
  * codec (contract in http/websocket/ws_deflate.h). */
 #include <limits.h>

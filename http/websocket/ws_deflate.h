@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/websocket/ws_deflate.h — permessage-deflate (RFC 7692), the
  * negotiation of its parameters and the message codec (internal; the
  * WebSocket connection layer calls it).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The WebSocket frame codec: an incremental header reader, payload
  * unmasking a word at a time, and the frame header writer. */
 #include "http/websocket/ws_frame.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/websocket/ws_frame.h — the WebSocket frame codec (RFC 6455 §5),
  * shared by the server and the client side (internal).
  *

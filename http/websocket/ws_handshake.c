@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The opening handshake's checks: what a request must carry to be
  * upgraded (RFC 6455 §4.2.1), the accept key, the same-origin test and the
  * subprotocol offer. */

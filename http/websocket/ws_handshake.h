@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/websocket/ws_handshake.h — the opening handshake's checks and
  * computations (RFC 6455 §4), shared by the server and the client side
  * (internal).  Pure functions over header values: no I/O. */

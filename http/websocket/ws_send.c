@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A WebSocket connection's send path: frames written straight into the
  * stream's output buffer (masked in the client role), the outgoing
  * buffer limit, flush futures, and the ping and close timers. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Body decoding (Content-Length, chunked, until close) and chunk framing
  * for writing.  Contract in http/wire/h1_parser.h.
  *

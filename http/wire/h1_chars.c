@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Character classes of HTTP/1 (RFC 9110 tokens and field values, request
  * targets, RFC 3986 reg-names) and the validators built on them: for what
  * applications hand to the server and the client, and for the parser's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/wire/h1_client.h — what every HTTP/1 client of gale shares above the
  * parser (internal; not installed): the HTTP client (http/client/) and the
  * WebSocket client (http/websocket/) both read response heads the way a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What field lines mean to the parser: comma-separated lists, and the
  * fields that change framing or connection handling (Content-Length,
  * Transfer-Encoding, Connection, Expect).  Their verdict is given in

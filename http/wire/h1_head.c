@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The HTTP/1 head writer: reservations, lines and the end of a head.
  * Contract in http/wire/h1_head.h; the per-piece writers are inline there. */
 #include "http/wire/h1_head.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/wire/h1_head.h — the HTTP/1 head writer shared by the server (status
  * line and response fields) and the client (request line and request
  * fields); internal, not installed.

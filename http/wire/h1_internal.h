@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/wire/h1_internal.h — what the HTTP/1 parser's files share (private
  * to http/wire/; the contract is http/wire/h1_parser.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The HTTP/1.x head parser (http/wire/h1_parser.h has the contract and the
  * rules).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http/wire/h1_parser.h — the HTTP/1.x message parser shared by the server and the
  * client (internal; not installed).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* HTTP status codes: the answer to a parse error, and reason phrases. */
 #include "http/wire/h1_parser.h"
 

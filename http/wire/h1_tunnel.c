@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The CONNECT tunnel through an HTTP proxy (RFC 9110 §9.3.6), shared by
  * the HTTP client (https:// through a proxy) and the WebSocket client
  * (ws:// and wss://); see h1_client.h. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* obs-fold unfolding for clients (RFC 9112 §5.2); see h1_client.h. */
 #include "http/wire/h1_client.h"
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # http/wire/local.mk — the HTTP/1 wire shared by the server and the client:
 # the message parser, the head writer, the body decoders and chunk
 # framing.  Includes only http/util/ below it.

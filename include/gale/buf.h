@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/buf.h — one growable byte buffer (libcurl's dynbuf, in gale's shape).
  *
  * Every writer in gale that builds bytes of unknown length (a response

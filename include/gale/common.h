@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/common.h — definitions shared by every gale header.
  *
  * GALE_EXPORT marks the public API: gale builds with -fvisibility=hidden, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/content_type.h — header values of the form
  * `value *( OWS ";" OWS name "=" ( token / quoted-string ) )`
  * (RFC 9110 §5.6.6): Content-Type, Content-Disposition, Accept's members.

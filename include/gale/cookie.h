@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/cookie.h — the Cookie request header and Set-Cookie (RFC 6265).
  */
 #ifndef GALE_COOKIE_H

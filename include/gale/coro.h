@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/coro.h — coroutines: straight-line asynchronous code (Tornado's
  * tornado.gen, async def / await).
  *

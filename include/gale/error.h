@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/error.h — the one status table.
  *
  * Every gale function that can fail returns an int status: GALE_OK (0) or a

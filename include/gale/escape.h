@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/escape.h — escaping for HTML, URLs and JSON, as tornado.escape:
  * what templates' filters and handlers call before putting text into a
  * page.  Each function appends to a gale_buf the caller owns, is linear in

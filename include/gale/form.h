@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/form.h — name/value parameters: query strings,
  * application/x-www-form-urlencoded bodies, and the decoded pairs of cookie
  * headers and header parameters all land in a gale_params, an ordered

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/future.h — a placeholder for a result (Tornado's Future).
  *
  * A future moves once from pending to one of: done with a result, failed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/headers.h — HTTP header fields: a case-insensitive multimap that
  * keeps insertion order and repeated fields (Tornado's HTTPHeaders).
  *

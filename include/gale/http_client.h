@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/http_client.h — the asynchronous HTTP client (Tornado's
  * AsyncHTTPClient), with keep-alive connection reuse.
  *

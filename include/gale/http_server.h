@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/http_server.h — the HTTP/1.1 server (Tornado's HTTPServer and
  * HTTP1ServerConnection), and HTTP/2 beside it when opts.http2 is on.
  *

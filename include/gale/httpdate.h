@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/httpdate.h — HTTP dates (RFC 9110 §5.6.7), without locale or
  * time-zone dependence.
  */

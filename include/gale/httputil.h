@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/httputil.h — the HTTP utilities in one include (Tornado's
  * httputil): header fields (headers.h), URLs and percent-encoding (url.h),
  * query strings and form bodies (form.h), multipart/form-data

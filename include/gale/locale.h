@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/locale.h — translations as tornado.locale: CSV files named by locale
  * code (es_LA.csv) with rows "original","translation"[,"plural"|"singular"],
  * the closest supported locale for a list of codes or an Accept-Language

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/locks.h — coordination between coroutines (and callbacks) on one
  * loop: Tornado's tornado.locks, with the same semantics.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/log.h — a leveled logger with a pluggable sink.
  *
  * Messages carry a level and a domain, as Tornado's loggers do: "access" for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/loop.h — the event loop (Tornado's IOLoop).
  *
  * One gale_loop per thread, built on one libevent event_base.  Everything a

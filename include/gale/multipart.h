@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/multipart.h — multipart/form-data (RFC 7578): a strict parser for
  * request bodies (form fields and uploaded files, zero-copy) and an encoder
  * for a client's -F.

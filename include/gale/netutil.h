@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/netutil.h — listening sockets and socket-address helpers (Tornado's
  * tornado.netutil: bind_sockets, add_accept_handler).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/process.h — pre-forked worker processes (Tornado's
  * tornado.process.fork_processes).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/queue.h — a queue between coroutines (and callbacks) on one loop:
  * Tornado's tornado.queues (Queue, PriorityQueue, LifoQueue), with the same
  * semantics.

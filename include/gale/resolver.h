@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/resolver.h — asynchronous host name resolution (Tornado's Resolver).
  *
  * A gale_resolver turns a host name into socket addresses without blocking

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/stream.h — a buffered non-blocking stream over a socket (Tornado's
  * IOStream and SSLIOStream in one type).
  *

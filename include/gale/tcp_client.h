@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/tcp_client.h — outgoing TCP (and TLS) connections (Tornado's
  * TCPClient).
  *

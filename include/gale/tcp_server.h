@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/tcp_server.h — a TCP server for custom protocols (Tornado's
  * TCPServer).
  *

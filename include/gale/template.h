@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/template.h — templates with Tornado's syntax (tornado.template), over
  * JSON values (jansson).
  *

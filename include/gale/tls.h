@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/tls.h — TLS contexts and TLS on streams (Tornado's ssl_options and
  * SSLIOStream), on OpenSSL 3.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/url.h — URLs: parsing, formatting, relative resolution (RFC 3986),
  * percent-encoding, and a path normalizer that refuses traversal.
  *

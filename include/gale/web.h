@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/web.h — the web layer (the essentials of tornado.web).
  *
  * An application maps URL patterns to handler classes.  A handler class is

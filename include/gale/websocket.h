@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gale/websocket.h — WebSocket connections (RFC 6455), Tornado's
  * WebSocketHandler and WebSocketClientConnection in one connection type.
  *
