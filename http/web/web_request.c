@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The handler's view of the request: query and body arguments, uploaded
+/* The handler's view of the request: its accessors (method, path, headers,
+ * route groups), and the query and body arguments, uploaded
  * files and cookies, each parsed once on first use (Tornado parses them
  * when the request arrives; parsing lazily keeps requests that never ask
  * for them free of the cost). */
@@ -193,4 +194,66 @@ const char *gale_web_get_cookie(gale_web_handler *h, const char *name, const cha
   }
   const char *v = h->cookies && name ? gale_params_get(h->cookies, name, NULL) : NULL;
   return v ? v : dflt;
+}
+
+/* ---- accessors ------------------------------------------------------------------------ */
+
+gale_web_app *gale_web_handler_app(const gale_web_handler *h) {
+  return h->app;
+}
+const gale_web_handler_class *gale_web_handler_class_of(const gale_web_handler *h) {
+  return h->cls;
+}
+void *gale_web_handler_ctx(const gale_web_handler *h) {
+  return h->ctx;
+}
+void *gale_web_handler_route_args(const gale_web_handler *h) {
+  return h->route_args;
+}
+gale_http_server_request *gale_web_request(const gale_web_handler *h) {
+  return h->req;
+}
+size_t gale_web_path_arg_count(const gale_web_handler *h) {
+  return h->npath_args;
+}
+const char *gale_web_path_arg(const gale_web_handler *h, size_t index) {
+  return index < h->npath_args ? h->path_args[index] : NULL;
+}
+const char *gale_web_path_kwarg(const gale_web_handler *h, const char *name) {
+  if (!h->route || !name) return NULL;
+  int n = pcre2_substring_number_from_name(h->route->re, (PCRE2_SPTR)name);
+  if (n <= 0 || (size_t)n > h->npath_args) return NULL;
+  return h->path_args[n - 1];
+}
+const char *gale_web_method(const gale_web_handler *h) {
+  return h->req ? h->req->method : "";
+}
+const char *gale_web_uri(const gale_web_handler *h) {
+  return h->req ? h->req->target : "";
+}
+const char *gale_web_path(const gale_web_handler *h) {
+  return h->req ? h->req->path : "";
+}
+const char *gale_web_query(const gale_web_handler *h) {
+  return h->req ? h->req->query : "";
+}
+const char *gale_web_header(const gale_web_handler *h, const char *name) {
+  return h->req ? gale_http_server_request_header(h->req, name) : NULL;
+}
+const char *gale_web_remote_ip(const gale_web_handler *h) {
+  /* Through the accessor: the address is formatted on first use. */
+  return h->req ? gale_http_server_request_remote_ip(h->req) : "";
+}
+const char *gale_web_protocol(const gale_web_handler *h) {
+  return h->req ? h->req->protocol : "";
+}
+const char *gale_web_host(const gale_web_handler *h) {
+  return h->req ? h->req->host : "";
+}
+const char *gale_web_body(const gale_web_handler *h, size_t *len) {
+  if (!h->req) {
+    if (len) *len = 0;
+    return NULL;
+  }
+  return gale_http_server_request_body(h->req, len);
 }
