@@ -48,10 +48,20 @@ int cli_exit_code(int status);
 /* curl-like one-line message for the exit code ("Could not resolve host"). */
 const char *cli_exit_text(int code);
 
+/* What -w knows about a transfer besides its response. */
+typedef struct cli_xfer_info {
+  int exitcode;         /* the transfer's exit code */
+  const char *url;      /* as given */
+  const char *method;
+  const char *filename; /* -o / -O's file; NULL: stdout */
+  const char *referer;  /* -e; NULL: none */
+  size_t urlnum;        /* 0-based index of the URL on the command line */
+} cli_xfer_info;
+
 /* -w: expands `fmt` for one finished transfer into `out` (and switches to
- * stderr on %{stderr}).  `exitcode` is the transfer's exit code. */
-void cli_write_out(FILE *out, const char *fmt, const gale_http_response *resp, int exitcode,
-                   const char *url, const char *method);
+ * stderr on %{stderr}); %{json} and %{header_json} as curl 7.72/7.83. */
+void cli_write_out(FILE *out, const char *fmt, const gale_http_response *resp,
+                   const cli_xfer_info *x);
 
 /* Progress bar on stderr (redrawn at most 10 times a second). */
 typedef struct cli_progress {

@@ -24,6 +24,7 @@ static void cli_free(fetch_cli *c) {
   for (int i = 0; i < 3 && c->loop; i++) gale_loop_run_once(c->loop, 0);
   gale_loop_free(c->loop);
   gale_headers_free(c->headers);
+  gale_headers_free(c->removed);
   gale_multipart_enc_free(c->form);
   gale_buf_release(&c->data);
   free(c->proxy_host);
@@ -31,8 +32,10 @@ static void cli_free(fetch_cli *c) {
   free(c->user_pass);
   free(c->proxy_name);
   free(c->proxy_pass);
-  for (size_t i = 0; i < c->nxfers; i++)
+  for (size_t i = 0; i < c->nxfers; i++) {
     if (c->xfers[i].remote_name) free((char *)c->xfers[i].outname);
+    free(c->xfers[i].upload_url);
+  }
   free(c->xfers);
   if (c->dump && c->dump != stdout) fclose(c->dump);
   free((char *)c->write_out);
@@ -67,9 +70,10 @@ static int setup_client(fetch_cli *c) {
   return rc;
 }
 
-/* Adds `name: value` unless -H already gave `name`. */
+/* Adds `name: value` unless -H already gave or removed `name`. */
 static int default_header(fetch_cli *c, const char *name, const char *value) {
   if (c->headers && gale_headers_get(c->headers, name)) return 0;
+  if (c->removed && gale_headers_get(c->removed, name)) return 0;
   if (!c->headers && !(c->headers = gale_headers_new())) return CLI_EXIT_NOMEM;
   gale_headers_add(c->headers, name, value);
   return 0;
@@ -82,6 +86,11 @@ static int default_headers(fetch_cli *c) {
   if (!rc && c->form)
     rc = default_header(c, "Content-Type", gale_multipart_enc_content_type(c->form));
   if (!rc) rc = default_header(c, "Accept", "*/*");
+  if (!rc && c->time_cond && c->time_cond_unmodified) {
+    char date[GALE_HTTP_DATE_LEN + 1];
+    if (gale_http_date_format(c->time_cond, date, sizeof date) == GALE_OK)
+      rc = default_header(c, "If-Unmodified-Since", date);
+  }
   return rc;
 }
 

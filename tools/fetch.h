@@ -19,6 +19,7 @@ typedef struct fetch_cli {
   /* options */
   const char *method;
   gale_headers *headers;
+  gale_headers *removed; /* -H "Name:": names not to send (values empty) */
   gale_buf data;
   bool have_data, get_data;
   gale_multipart_enc *form; /* -F; NULL when there is none */
@@ -35,6 +36,7 @@ typedef struct fetch_cli {
   double connect_timeout, max_time;
   uint64_t max_filesize;
   time_t time_cond;
+  bool time_cond_unmodified; /* -z -DATE: If-Unmodified-Since */
   bool ipv4_only, ipv6_only;
   char *proxy_host;
   int proxy_port;
@@ -67,6 +69,7 @@ struct transfer {
   cli_progress progress;
   bool show_progress;
   FILE *upload;
+  char *upload_url; /* -T FILE URL/: the URL with FILE's name (owned) */
 };
 
 /* fetch_opts.c: parses argv into `c` (options from optind up to the URLs).

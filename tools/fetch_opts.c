@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 int fetch_usage_error(const char *fmt, const char *arg) {
   fprintf(stderr, "gale: ");
@@ -47,7 +48,7 @@ static void fetch_usage(FILE *out) {
         "  -e, --referer URL        Referer\n"
         "      --compressed         ask for gzip and decompress\n"
         "      --connect-timeout S  seconds for DNS + connect + TLS (default 20)\n"
-        "  -m, --max-time S         seconds for the whole transfer (default 20)\n"
+        "  -m, --max-time S         seconds for the whole transfer (default: no limit, as curl)\n"
         "      --max-filesize SIZE  fail (63) past SIZE bytes (k, M, G suffixes)\n"
         "  -z, --time-cond DATE     If-Modified-Since: DATE (an HTTP date)\n"
         "      --resolve H:P:ADDR   use ADDR for host H port P\n"
@@ -165,30 +166,65 @@ static int add_data(fetch_cli *c, const char *arg, bool at_file, bool strip) {
   return 0;
 }
 
+/* --data-urlencode, curl's five forms: "content", "=content",
+ * "name=content", "@file", "name@file" (the first '=' or '@' decides). */
 static int add_urlencoded(fetch_cli *c, const char *arg) {
-  /* curl: "name=content" encodes content; "content" encodes it all. */
-  const char *eq = strchr(arg, '=');
-  const char *val = eq ? eq + 1 : arg;
-  size_t nl = eq ? (size_t)(eq - arg) : 0, outl;
-  char *buf = malloc(nl + 1 + strlen(val) * 3 + 1);
+  const char *sep = strpbrk(arg, "=@");
+  size_t nl = sep ? (size_t)(sep - arg) : 0, vl, outl;
+  char *val, *buf;
   int rc;
-  if (!buf) return CLI_EXIT_NOMEM;
+  if (sep && *sep == '@') {
+    val = cli_read_file(sep + 1, &vl);
+    if (!val) { /* curl warns and sends the name alone */
+      fprintf(stderr, "gale: warning: cannot read data from %s: %s\n", sep + 1, strerror(errno));
+      if (!(val = strdup(""))) return CLI_EXIT_NOMEM;
+      vl = 0;
+    }
+  } else {
+    const char *v = sep ? sep + 1 : arg;
+    vl = strlen(v);
+    if (!(val = strdup(v))) return CLI_EXIT_NOMEM;
+  }
+  buf = malloc(nl + 1 + vl * 3 + 1);
+  if (!buf) {
+    free(val);
+    return CLI_EXIT_NOMEM;
+  }
   memcpy(buf, arg, nl);
-  if (eq) buf[nl++] = '=';
-  gale_percent_encode(val, strlen(val), GALE_PCT_PLUS_SPACE, buf + nl, strlen(val) * 3 + 1, &outl);
+  if (nl) buf[nl++] = '=';
+  gale_percent_encode(val, vl, GALE_PCT_PLUS_SPACE, buf + nl, vl * 3 + 1, &outl);
+  free(val);
   rc = add_data(c, buf, false, false);
   free(buf);
   return rc;
 }
 
-static int add_header(fetch_cli *c, const char *arg) {
+/* "Name:" (nothing after the colon) removes a header gale fetch or the
+ * client would add; the ones that cannot be removed are said so. */
+static int remove_header(fetch_cli *c, const char *name, size_t len) {
+  static const char *const removable[] = {"Accept", "User-Agent", "Content-Type", "Referer",
+                                          "Accept-Encoding"};
+  for (size_t i = 0; i < sizeof removable / sizeof removable[0]; i++) {
+    if (strlen(removable[i]) == len && strncasecmp(name, removable[i], len) == 0) {
+      if (!c->removed && !(c->removed = gale_headers_new())) return CLI_EXIT_NOMEM;
+      if (gale_headers_add_n(c->removed, removable[i], len, "", 0) != GALE_OK) return CLI_EXIT_NOMEM;
+      return 0;
+    }
+  }
+  if (!c->silent)
+    fprintf(stderr, "gale: warning: -H '%.*s:' cannot remove that header (gale fetch removes "
+            "only Accept, User-Agent, Content-Type, Referer and Accept-Encoding)\n", (int)len, name);
+  return 0;
+}
+
+static int add_header_line(fetch_cli *c, const char *arg) {
   const char *colon = strchr(arg, ':');
   const char *semi = strchr(arg, ';');
   if (!c->headers && !(c->headers = gale_headers_new())) return CLI_EXIT_NOMEM;
   if (colon) {
     const char *v = colon + 1;
     while (*v == ' ' || *v == '\t') v++;
-    if (!*v) return 0; /* curl: "Name:" removes an internal header; nothing to add */
+    if (!*v) return remove_header(c, arg, (size_t)(colon - arg));
     if (gale_headers_add_n(c->headers, arg, (size_t)(colon - arg), v, strlen(v)) != GALE_OK)
       return fetch_usage_error("bad header '%s'", arg);
     return 0;
@@ -199,6 +235,47 @@ static int add_header(fetch_cli *c, const char *arg) {
     return 0;
   }
   return fetch_usage_error("bad header '%s' (expected 'Name: value')", arg);
+}
+
+/* -H, and -H @FILE: one header per line of FILE (CR LF or LF; blank lines
+ * skipped), as curl 7.55. */
+static int add_header(fetch_cli *c, const char *arg) {
+  char *data, *line, *next;
+  size_t len;
+  int rc = 0;
+  if (arg[0] != '@') return add_header_line(c, arg);
+  data = cli_read_file(arg + 1, &len);
+  if (!data) { /* curl warns and goes on */
+    fprintf(stderr, "gale: warning: cannot read headers from %s: %s\n", arg + 1, strerror(errno));
+    return 0;
+  }
+  for (line = data; !rc && line && *line; line = next) {
+    size_t n = strcspn(line, "\r\n");
+    next = line[n] ? line + n + 1 : NULL;
+    line[n] = '\0';
+    if (n) rc = add_header_line(c, line);
+  }
+  free(data);
+  return rc;
+}
+
+/* -z DATE or -z FILE (the file's modification time); a leading '-' asks for
+ * If-Unmodified-Since.  Neither a date nor a file: curl warns and sends no
+ * condition. */
+static int set_time_cond(fetch_cli *c, const char *arg) {
+  struct stat st;
+  const char *s = arg;
+  c->time_cond_unmodified = false;
+  if (*s == '-' || *s == '+') c->time_cond_unmodified = *s++ == '-';
+  if (gale_http_date_parse(s, strlen(s), &c->time_cond) == GALE_OK) return 0;
+  if (stat(s, &st) == 0) {
+    c->time_cond = st.st_mtime;
+    return 0;
+  }
+  c->time_cond = 0;
+  fprintf(stderr, "gale: warning: illegal date format for -z, --time-cond (and not a file "
+          "name); no time condition sent\n");
+  return 0;
 }
 
 static void split_userpass(const char *s, char **user, char **pass) {
@@ -311,10 +388,7 @@ static int body_option(fetch_cli *c, int opt, const char *arg) {
   case 'u': split_userpass(arg, &c->user_name, &c->user_pass); return 0;
   case 'A': c->user_agent = arg; return 0;
   case 'e': c->referer = arg; return 0;
-  case 'z':
-    if (gale_http_date_parse(arg, strlen(arg), &c->time_cond) != GALE_OK)
-      return fetch_usage_error("bad --time-cond date '%s' (use an HTTP date)", arg);
-    return 0;
+  case 'z': return set_time_cond(c, arg);
   default: return -2; /* not one of these */
   }
 }

@@ -14,7 +14,13 @@ const char *fetch_method(const fetch_cli *c) {
   return c->method ? c->method : (c->head ? "HEAD" : (c->have_data || c->form ? "POST" : "GET"));
 }
 
-static FILE *header_sink(transfer *t) { return t->out ? t->out : stdout; }
+static int open_output(transfer *t);
+
+/* -i writes the headers where the body goes: -o's file, or stdout. */
+static FILE *header_sink(transfer *t) {
+  open_output(t);
+  return t->out ? t->out : stdout;
+}
 
 static void parse_header_line(transfer *t, const char *line, size_t len) {
   if (len >= 12 && strncmp(line, "HTTP/", 5) == 0) {
@@ -95,19 +101,39 @@ static void upload_producer(gale_http_upload *up, void *arg) {
   gale_http_upload_finish(up, ferror(t->upload) ? GALE_ESYS : GALE_OK);
 }
 
+/* -D gets the trailer fields too, after the body, as curl writes them. */
+static void write_trailers(FILE *f, const gale_http_response *r) {
+  const gale_headers *tr = gale_http_response_trailers(r);
+  size_t n = tr ? gale_headers_count(tr) : 0;
+  for (size_t i = 0; i < n; i++) {
+    const char *name, *value;
+    size_t nl, vl;
+    gale_headers_at(tr, i, &name, &nl, &value, &vl);
+    fprintf(f, "%.*s: %.*s\r\n", (int)nl, name, (int)vl, value);
+  }
+  if (n) fflush(f);
+}
+
+/* The exit code of a finished transfer. */
+static int exit_code_of(const transfer *t, const gale_http_response *r) {
+  const fetch_cli *c = t->cli;
+  int code;
+  if (t->write_failed) code = CLI_EXIT_WRITE;
+  else if (t->http_failed || (r->status == GALE_OK && c->fail && r->code >= 400)) code = CLI_EXIT_HTTP_ERROR;
+  else if (r->status == GALE_ESYS && t->upload) code = CLI_EXIT_READ;
+  else code = cli_exit_code(r->status);
+  if (code == CLI_EXIT_RESOLVE && c->proxy_host) code = CLI_EXIT_PROXY_RESOLVE;
+  /* The TLS configuration failed: curl's 77 when it is the CA file. */
+  if (code == CLI_EXIT_TLS_CERT && c->cacert && access(c->cacert, R_OK) != 0) code = CLI_EXIT_CACERT;
+  return code;
+}
+
 static void on_done(const gale_http_response *r, void *arg) {
   transfer *t = arg;
   fetch_cli *c = t->cli;
   int code;
   if (t->show_progress) cli_progress_finish(&t->progress, cli_now());
-  if (t->write_failed) code = CLI_EXIT_WRITE;
-  else if (t->http_failed || (r->status == GALE_OK && c->fail && r->code >= 400)) code = CLI_EXIT_HTTP_ERROR;
-  else if (r->status == GALE_ESYS && t->upload) code = CLI_EXIT_READ;
-  else code = cli_exit_code(r->status);
-  if (code == CLI_EXIT_CONNECT && c->proxy_host &&
-      (r->status == GALE_ECONNREFUSED || r->status == GALE_EHOSTUNREACH))
-    code = CLI_EXIT_CONNECT;
-  if (code == CLI_EXIT_RESOLVE && c->proxy_host) code = CLI_EXIT_PROXY_RESOLVE;
+  code = exit_code_of(t, r);
   if (code && (!c->silent || c->show_error)) {
     if (code == CLI_EXIT_HTTP_ERROR)
       fprintf(stderr, "gale: (22) The requested URL returned error: %d\n", r->code);
@@ -121,9 +147,12 @@ static void on_done(const gale_http_response *r, void *arg) {
     if (fflush(stdout) != 0 && !code) code = CLI_EXIT_WRITE;
   }
   if (t->upload) fclose(t->upload), t->upload = NULL;
-  if (c->write_out)
-    cli_write_out(stdout, c->write_out, r, code, t->url,
-                  fetch_method(c));
+  if (c->dump) write_trailers(c->dump, r);
+  if (c->write_out) {
+    cli_xfer_info x = {code, t->url, fetch_method(c), t->outname, c->referer,
+                       (size_t)(t - c->xfers)};
+    cli_write_out(stdout, c->write_out, r, &x);
+  }
   if (code) c->exit_code = code;
   c->running--;
   c->done++;
@@ -182,6 +211,11 @@ static void set_options(const fetch_cli *c, gale_http_request *req) {
   req->decompress_response = c->compressed;
   req->user_agent = c->user_agent;
   req->referer = c->referer;
+  if (c->removed) { /* -H "Name:" */
+    if (gale_headers_get(c->removed, "User-Agent")) req->user_agent = "";
+    if (gale_headers_get(c->removed, "Referer")) req->referer = NULL;
+    if (gale_headers_get(c->removed, "Accept-Encoding")) req->decompress_response = false;
+  }
   req->auth_username = c->user_name;
   req->auth_password = c->user_pass;
   req->connect_timeout = c->connect_timeout;
@@ -198,13 +232,34 @@ static void set_options(const fetch_cli *c, gale_http_request *req) {
   req->allow_ipv4 = !c->ipv6_only;
   req->network_interface = c->iface;
   req->max_body_size = c->max_filesize;
-  req->if_modified_since = c->time_cond;
+  req->if_modified_since = c->time_cond_unmodified ? 0 : c->time_cond;
+}
+
+/* -T FILE URL/ (or a URL with no path): curl appends FILE's base name,
+ * percent-encoded.  NULL when the URL is used as given. */
+static char *upload_url(const fetch_cli *c, const char *url) {
+  const char *base, *host = strstr(url, "://"), *path;
+  size_t n = strcspn(url, "?#"), bl, el;
+  char *enc, *out = NULL;
+  if (!c->upload_file || strcmp(c->upload_file, "-") == 0 || !host) return NULL;
+  path = strchr(host + 3, '/');
+  if (path && (size_t)(path - url) >= n) path = NULL; /* the '/' is in the query */
+  if (path && url[n - 1] != '/') return NULL;
+  base = strrchr(c->upload_file, '/');
+  base = base ? base + 1 : c->upload_file;
+  bl = strlen(base);
+  if (!(enc = malloc(bl * 3 + 1))) return NULL;
+  gale_percent_encode(base, bl, 0, enc, bl * 3 + 1, &el);
+  if (asprintf(&out, "%.*s%s%s%s", (int)n, url, path ? "" : "/", enc, url + n) < 0) out = NULL;
+  free(enc);
+  return out;
 }
 
 static int start_transfer(fetch_cli *c, transfer *t) {
   gale_http_request req;
   char *url = NULL;
   int st;
+  if (!t->upload_url && (t->upload_url = upload_url(c, t->url))) t->url = t->upload_url;
   gale_http_request_init(&req, t->url);
   t->content_length = -1;
   st = set_body(c, t, &req, &url);

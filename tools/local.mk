@@ -39,3 +39,8 @@ EXTRA_DIST += bench/client.sh
 # gale fetch's HTTP version options (HTTP/2 refused until the client has it).
 check_SCRIPTS += tests/test_cli_h2.sh
 EXTRA_DIST += tests/test_cli_h2.sh
+
+# gale fetch's further curl flags beside curl (tests/sh_lib.sh: the shared
+# shell scaffolding).
+check_SCRIPTS += tests/test_cli_flags.sh
+EXTRA_DIST += tests/test_cli_flags.sh tests/cli_flags_app.py tests/sh_lib.sh
