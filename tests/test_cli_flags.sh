@@ -87,4 +87,63 @@ json_same -s -o out.txt -w '%{json}' -L "$base/redirect/301"
 json_same -s -o /dev/null -w '%{json}' "http://127.0.0.1:1/"
 json_same -s -o /dev/null -w '%{header_json}' "$base/status/404"
 
+# --url, --output-dir, --create-dirs.
+same -s --url "$base/status/200" "$base/status/201"
+SAME_FILES="d/x.txt" same -s --output-dir d -o x.txt "$base/status/200"
+SAME_FILES="d/e/x.txt" same -s --create-dirs --output-dir d/e -o x.txt "$base/status/200"
+SAME_FILES="a/b/c.txt" same -s --create-dirs -o a/b/c.txt "$base/status/200"
+# --fail-with-body: the body written, exit 22.
+same -s --fail-with-body "$base/status/404"
+same -s --fail-with-body "$base/status/200"
+# --json: POST with JSON content types, pieces joined as they are.
+printf '{"b":2}' > "$tmp/j.json"
+same -s --json '{"a":1}' "$base/echo"
+same -s --json '[1,' --json '2]' "$base/echo"
+same -s --json @"$tmp/j.json" "$base/echo"
+same -s --json '{}' -H "Content-Type: text/x" "$base/echo"
+# -r and -C on a file Tornado serves with ranges.
+seq 1 2000 > "$tmp/www/n.txt"
+same -s -r 0-9 "$base/files/n.txt"
+same -s -r 100- -i "$base/files/n.txt"
+same -s -C 5 "$base/files/n.txt"
+head -c 1000 "$tmp/www/n.txt" > "$tmp/part"
+resume() { cp "$tmp/part" part.txt; }
+n=$((n + 1))
+(cd "$tmp" && cp part p.c && curl -s -C - -o p.c "$base/files/n.txt"; echo "rc $?" >> p.c
+ cp part p.g && "$GALE" fetch -s -C - -o p.g "$base/files/n.txt"; echo "rc $?" >> p.g
+ cmp -s p.c p.g && head -c 8893 p.g | cmp -s - www/n.txt) && echo "ok $n: -C - resumes" ||
+  { echo "FAIL $n: -C - resumes"; fails=$((fails + 1)); }
+n=$((n + 1))
+(cd "$tmp" && cp www/n.txt w.c && curl -s -C - -o w.c "$base/files/n.txt"; echo "rc $?" >> w.c
+ cp www/n.txt w.g && "$GALE" fetch -s -C - -o w.g "$base/files/n.txt"; echo "rc $?" >> w.g
+ cmp -s w.c w.g) && echo "ok $n: -C - on a whole file" ||
+  { echo "FAIL $n: -C - on a whole file"; fails=$((fails + 1)); }
+same -s -C 10 "$base/status/200"
+# --etag-save / --etag-compare (Tornado answers 304 to a matching ETag).
+SAME_FILES=e.txt same -s --etag-save e.txt "$base/etag"
+SAME_FILES=e.txt same -s --etag-save e.txt "$base/status/200"
+n=$((n + 1))
+"$GALE" fetch -s --etag-save "$tmp/etag.txt" -o /dev/null "$base/etag"
+same -s -w '%{http_code}\n' --etag-compare "$tmp/etag.txt" "$base/etag"
+same -s --etag-compare "$tmp/missing.txt" "$base/etag"
+# --retry: a 503 twice, then 200 (the peer counts; /reset zeroes it).
+retry_same() {
+  curl -s "$base/reset" >/dev/null; cp /dev/null "$tmp/reset"
+  n=$((n + 1))
+  curl "$@" >"$tmp/rc.out" 2>/dev/null; cr=$?
+  curl -s "$base/reset" >/dev/null
+  "$GALE" fetch "$@" >"$tmp/rg.out" 2>/dev/null; gr=$?
+  if [ "$cr" = "$gr" ] && cmp -s "$tmp/rc.out" "$tmp/rg.out"; then echo "ok $n: exit $gr: $*"
+  else echo "FAIL $n: $* (curl $cr, gale $gr)"; diff "$tmp/rc.out" "$tmp/rg.out" | head -5; fails=$((fails + 1)); fi
+}
+# (curl 7.88 takes whole seconds of --retry-delay.)
+retry_same -s --retry 2 --retry-delay 1 "$base/fail/2"
+retry_same -s --retry 1 --retry-delay 1 "$base/fail/2"
+retry_same -s -f --retry 1 --retry-delay 1 -o out "$base/fail/1"
+retry_same -s --retry 2 --retry-delay 1 "$base/status/404"
+retry_same -s --retry 1 --retry-delay 1 --retry-all-errors "$base/status/404"
+retry_same -s --retry 1 --retry-delay 1 "http://127.0.0.1:1/"
+retry_same -s --retry 1 --retry-delay 1 --retry-connrefused "http://127.0.0.1:1/"
+retry_same -s --retry 5 --retry-delay 1 --retry-max-time 1 "$base/fail/9"
+
 finish

@@ -27,6 +27,7 @@ enum {
   CLI_EXIT_HTTP_ERROR = 22,  /* -f and a code >= 400 */
   CLI_EXIT_WRITE = 23,       /* writing the output failed */
   CLI_EXIT_READ = 26,        /* reading an upload file failed */
+  CLI_EXIT_RANGE = 33,       /* -C: the server does not do byte ranges */
   CLI_EXIT_NOMEM = 27,
   CLI_EXIT_TIMEOUT = 28,     /* any timeout */
   CLI_EXIT_TLS_CONNECT = 35, /* TLS handshake failed */

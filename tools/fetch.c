@@ -35,6 +35,8 @@ static void cli_free(fetch_cli *c) {
   for (size_t i = 0; i < c->nxfers; i++) {
     if (c->xfers[i].remote_name) free((char *)c->xfers[i].outname);
     free(c->xfers[i].upload_url);
+    free(c->xfers[i].outpath);
+    gale_headers_free(c->xfers[i].headers);
   }
   free(c->xfers);
   if (c->dump && c->dump != stdout) fclose(c->dump);
@@ -42,6 +44,7 @@ static void cli_free(fetch_cli *c) {
   free(c->outs);
   free(c->remote);
   free(c->resolves);
+  free(c->urls);
 }
 
 /* The loop, the client, --resolve overrides and the -D file. */
@@ -81,7 +84,11 @@ static int default_header(fetch_cli *c, const char *name, const char *value) {
 
 static int default_headers(fetch_cli *c) {
   int rc = 0;
-  if (c->have_data && !c->get_data)
+  if (c->json) { /* curl 7.82's --json */
+    rc = default_header(c, "Content-Type", "application/json");
+    if (!rc) rc = default_header(c, "Accept", "application/json");
+  }
+  if (!rc && c->have_data && !c->get_data)
     rc = default_header(c, "Content-Type", "application/x-www-form-urlencoded");
   if (!rc && c->form)
     rc = default_header(c, "Content-Type", gale_multipart_enc_content_type(c->form));
@@ -94,15 +101,18 @@ static int default_headers(fetch_cli *c) {
   return rc;
 }
 
-/* One transfer per URL, paired with the -o/-O given in the same place. */
-static int make_transfers(fetch_cli *c, char **urls, size_t n) {
+/* One transfer per URL (--url ones first, then the arguments), paired with
+ * the -o/-O given in the same place. */
+static int make_transfers(fetch_cli *c, char **args, size_t nargs) {
+  size_t n = c->nurls + nargs;
   c->nxfers = n;
   c->xfers = calloc(n, sizeof *c->xfers);
   if (!c->xfers) return CLI_EXIT_NOMEM;
   for (size_t i = 0; i < n; i++) {
     transfer *t = &c->xfers[i];
     t->cli = c;
-    t->url = urls[i];
+    t->url = i < c->nurls ? c->urls[i] : args[i - c->nurls];
+    t->retries_left = c->retry;
     if (i >= c->nouts) continue;
     if (c->remote[i]) {
       t->outname = remote_name(t->url);
@@ -113,6 +123,13 @@ static int make_transfers(fetch_cli *c, char **urls, size_t n) {
       }
     } else if (c->outs[i] && strcmp(c->outs[i], "-") != 0) {
       t->outname = c->outs[i];
+    }
+    if (t->outname && c->output_dir) {
+      if (asprintf(&t->outpath, "%s/%s", c->output_dir, t->outname) < 0) {
+        t->outpath = NULL;
+        return CLI_EXIT_NOMEM;
+      }
+      t->outname = t->outpath;
     }
   }
   return 0;
@@ -126,6 +143,7 @@ int cli_fetch_main(int argc, char **argv) {
   c.connect_timeout = 20;
   c.max_time = 0;
   c.parallel_max = 50;
+  c.resume_from = -1;
   rc = fetch_parse_options(&c, argc, argv);
   if (rc == -1) { /* --help */
     cli_free(&c);
@@ -133,7 +151,7 @@ int cli_fetch_main(int argc, char **argv) {
   }
   if (!rc) rc = setup_client(&c);
   if (!rc) rc = default_headers(&c);
-  if (!rc) rc = make_transfers(&c, argv + optind, (size_t)(argc - optind));
+  if (!rc) rc = make_transfers(&c, argv + optind, optind < argc ? (size_t)(argc - optind) : 0);
   if (!rc) {
     c.exit_code = 0;
     fetch_start_next(&c);

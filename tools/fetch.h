@@ -29,6 +29,19 @@ typedef struct fetch_cli {
   bool follow;
   long max_redirs;
   bool include, head, silent, show_error, verbose, insecure, compressed, fail, parallel;
+  bool fail_with_body; /* --fail-with-body: exit 22 on >= 400, the body still written */
+  bool json;           /* --json: -d's data is JSON (no '&' joins, JSON types) */
+  const char *range;   /* -r */
+  bool resume_auto;    /* -C -: resume from the output file's size */
+  int64_t resume_from; /* -C N; -1: none */
+  const char *etag_save, *etag_compare;
+  const char *output_dir; /* --output-dir */
+  bool create_dirs;       /* --create-dirs */
+  long retry;             /* --retry N (0: none) */
+  double retry_delay, retry_max_time; /* 0: backoff from 1 s; 0: no limit */
+  bool retry_all_errors, retry_connrefused;
+  const char **urls; /* --url, in order (argc-sized) */
+  size_t nurls;
   long parallel_max;
   const char *cacert, *cert, *key, *user, *user_agent, *referer, *proxy, *proxy_user;
   const char *write_out, *iface, *dump_header;
@@ -66,10 +79,17 @@ struct transfer {
   uint64_t received;
   bool write_failed;
   bool http_failed;
+  bool range_failed; /* -C and the server sent the whole body (curl's 33) */
+  bool resume_complete; /* -C and the file was already whole */
   cli_progress progress;
   bool show_progress;
   FILE *upload;
+  gale_headers *headers; /* this transfer's own request fields, or NULL */
+  long retries_left;
+  double first_start, retry_wait; /* cli_now() of the first try; the next backoff */
+  uint64_t resume_offset; /* -C: bytes already in the output file */
   char *upload_url; /* -T FILE URL/: the URL with FILE's name (owned) */
+  char *outpath;    /* outname under --output-dir (owned), or NULL */
 };
 
 /* fetch_opts.c: parses argv into `c` (options from optind up to the URLs).
@@ -89,6 +109,11 @@ int fetch_form_finish(fetch_cli *c);
 /* fetch_xfer.c: starts transfers until the parallel limit; stops the loop
  * when all are done. */
 void fetch_start_next(fetch_cli *c);
+/* Starts (or, for a retry, restarts) transfer t.  GALE_OK or an error. */
+int fetch_start_transfer(fetch_cli *c, transfer *t);
+/* fetch_retry.c: --retry.  When the finished try (exit code `code`) is to
+ * be retried, resets t's output, arms the timer and returns true. */
+bool fetch_retry_schedule(transfer *t, const gale_http_response *r, int code);
 /* The request method shown by -w's %{method}. */
 const char *fetch_method(const fetch_cli *c);
 

@@ -4,6 +4,7 @@
 #include "fetch.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,18 @@ static void fetch_usage(FILE *out) {
         "  -S, --show-error         error messages even with -s\n"
         "  -v, --verbose            request/response headers on stderr ('> ', '< ', '* ')\n"
         "  -f, --fail               exit 22 without output on HTTP codes >= 400\n"
+        "      --fail-with-body     exit 22 on HTTP codes >= 400, the body still written\n"
+        "      --json DATA          POST JSON (@file reads it); Content-Type and Accept JSON\n"
+        "  -r, --range N-M[,...]    ask for byte ranges\n"
+        "  -C, --continue-at N|-    resume at byte N (-: the output file's size)\n"
+        "      --etag-save FILE     save the response's ETag to FILE\n"
+        "      --etag-compare FILE  send If-None-Match with the ETag in FILE\n"
+        "      --retry N            retry transient failures (timeouts, 408, 429, 5xx) N times\n"
+        "      --retry-delay S      seconds between retries (default: 1 s, doubling)\n"
+        "      --retry-max-time S   no retry after S seconds in total\n"
+        "      --retry-all-errors   retry on any error; --retry-connrefused: on refused too\n"
+        "      --url URL            a URL to fetch (repeatable, besides the arguments)\n"
+        "      --output-dir DIR     write -o/-O files in DIR; --create-dirs makes directories\n"
         "  -k, --insecure           do not verify the server's certificate\n"
         "      --cacert FILE        CA bundle to verify with\n"
         "  -E, --cert FILE          client certificate (PEM)\n"
@@ -80,7 +93,10 @@ static void fetch_usage(FILE *out) {
 enum {
   OPT_DATA_BINARY = 256, OPT_DATA_RAW, OPT_DATA_URLENCODE, OPT_MAX_REDIRS, OPT_CACERT, OPT_KEY,
   OPT_COMPRESSED, OPT_CONNECT_TIMEOUT, OPT_RESOLVE, OPT_PARALLEL_MAX, OPT_MAX_FILESIZE,
-  OPT_INTERFACE, OPT_HTTP11, OPT_NO_KEEPALIVE, OPT_HTTP2, OPT_HTTP2_PK, OPT_UNIX_SOCKET
+  OPT_INTERFACE, OPT_HTTP11, OPT_NO_KEEPALIVE, OPT_HTTP2, OPT_HTTP2_PK, OPT_UNIX_SOCKET,
+  OPT_URL, OPT_OUTPUT_DIR, OPT_CREATE_DIRS, OPT_FAIL_WITH_BODY, OPT_JSON, OPT_ETAG_SAVE,
+  OPT_ETAG_COMPARE, OPT_RETRY, OPT_RETRY_DELAY, OPT_RETRY_MAX_TIME, OPT_RETRY_ALL_ERRORS,
+  OPT_RETRY_CONNREFUSED
 };
 
 static const struct option long_opts[] = {
@@ -131,10 +147,25 @@ static const struct option long_opts[] = {
     {"http2", no_argument, NULL, OPT_HTTP2},
     {"http2-prior-knowledge", no_argument, NULL, OPT_HTTP2_PK},
     {"no-keepalive", no_argument, NULL, OPT_NO_KEEPALIVE},
+    {"url", required_argument, NULL, OPT_URL},
+    {"output-dir", required_argument, NULL, OPT_OUTPUT_DIR},
+    {"create-dirs", no_argument, NULL, OPT_CREATE_DIRS},
+    {"fail-with-body", no_argument, NULL, OPT_FAIL_WITH_BODY},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"range", required_argument, NULL, 'r'},
+    {"continue-at", required_argument, NULL, 'C'},
+    {"etag-save", required_argument, NULL, OPT_ETAG_SAVE},
+    {"etag-compare", required_argument, NULL, OPT_ETAG_COMPARE},
+    {"retry", required_argument, NULL, OPT_RETRY},
+    {"retry-delay", required_argument, NULL, OPT_RETRY_DELAY},
+    {"retry-max-time", required_argument, NULL, OPT_RETRY_MAX_TIME},
+    {"retry-all-errors", no_argument, NULL, OPT_RETRY_ALL_ERRORS},
+    {"retry-connrefused", no_argument, NULL, OPT_RETRY_CONNREFUSED},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
 static int add_data(fetch_cli *c, const char *arg, bool at_file, bool strip) {
+  const char *sep = c->json ? "" : "&"; /* --json pieces are joined as they are */
   char *chunk;
   size_t len;
   if (at_file && arg[0] == '@') {
@@ -156,7 +187,7 @@ static int add_data(fetch_cli *c, const char *arg, bool at_file, bool strip) {
     chunk = strdup(arg);
     if (!chunk) return CLI_EXIT_NOMEM;
   }
-  if ((c->have_data && gale_buf_append_byte(&c->data, '&') != GALE_OK) ||
+  if ((c->have_data && gale_buf_append(&c->data, sep, strlen(sep)) != GALE_OK) ||
       gale_buf_append(&c->data, chunk, len) != GALE_OK) {
     free(chunk);
     return CLI_EXIT_NOMEM;
@@ -382,6 +413,12 @@ static int body_option(fetch_cli *c, int opt, const char *arg) {
   case OPT_DATA_BINARY: return add_data(c, arg, true, false);
   case OPT_DATA_RAW: return add_data(c, arg, false, false);
   case OPT_DATA_URLENCODE: return add_urlencoded(c, arg);
+  case OPT_JSON: c->json = true; return add_data(c, arg, true, false);
+  case 'r':
+    if (!*arg || strspn(arg, "0123456789-,") != strlen(arg))
+      return fetch_usage_error("bad --range '%s' (N-M[,N-M...])", arg);
+    c->range = arg;
+    return 0;
   case 'G': c->get_data = true; return 0;
   case 'F': return fetch_add_form(c, arg);
   case 'T': c->upload_file = arg; return 0;
@@ -413,6 +450,26 @@ static int number_option(fetch_cli *c, int opt, const char *arg) {
   case OPT_MAX_FILESIZE:
     if (!cli_parse_size(arg, &c->max_filesize)) return fetch_usage_error("bad --max-filesize '%s'", arg);
     return 0;
+  case 'C':
+    c->resume_auto = strcmp(arg, "-") == 0;
+    c->resume_from = 0;
+    if (!c->resume_auto) {
+      if (!cli_parse_int(arg, 0, LONG_MAX, &n)) return fetch_usage_error("bad --continue-at '%s'", arg);
+      c->resume_from = n;
+    }
+    return 0;
+  case OPT_RETRY:
+    if (!cli_parse_int(arg, 0, 1000000, &n)) return fetch_usage_error("bad --retry '%s'", arg);
+    c->retry = n;
+    return 0;
+  case OPT_RETRY_DELAY:
+    if (!cli_parse_seconds(arg, &s)) return fetch_usage_error("bad --retry-delay '%s'", arg);
+    c->retry_delay = s;
+    return 0;
+  case OPT_RETRY_MAX_TIME:
+    if (!cli_parse_seconds(arg, &s)) return fetch_usage_error("bad --retry-max-time '%s'", arg);
+    c->retry_max_time = s;
+    return 0;
   case OPT_PARALLEL_MAX:
     if (!cli_parse_int(arg, 1, 300, &n)) return fetch_usage_error("bad --parallel-max '%s'", arg);
     c->parallel_max = n;
@@ -434,6 +491,14 @@ static int other_option(fetch_cli *c, int opt, const char *arg) {
   case 'S': c->show_error = true; break;
   case 'v': c->verbose = true; break;
   case 'f': c->fail = true; break;
+  case OPT_FAIL_WITH_BODY: c->fail_with_body = true; break;
+  case OPT_URL: c->urls[c->nurls++] = arg; break;
+  case OPT_OUTPUT_DIR: c->output_dir = arg; break;
+  case OPT_CREATE_DIRS: c->create_dirs = true; break;
+  case OPT_ETAG_SAVE: c->etag_save = arg; break;
+  case OPT_ETAG_COMPARE: c->etag_compare = arg; break;
+  case OPT_RETRY_ALL_ERRORS: c->retry_all_errors = true; break;
+  case OPT_RETRY_CONNREFUSED: c->retry_connrefused = true; break;
   case 'k': c->insecure = true; break;
   case OPT_CACERT: c->cacert = arg; break;
   case 'E': c->cert = arg; break;
@@ -464,9 +529,10 @@ int fetch_parse_options(fetch_cli *c, int argc, char **argv) {
   c->outs = calloc((size_t)argc + 1, sizeof *c->outs);
   c->remote = calloc((size_t)argc + 1, sizeof *c->remote);
   c->resolves = calloc((size_t)argc + 1, sizeof *c->resolves);
-  if (!c->outs || !c->remote || !c->resolves) return CLI_EXIT_NOMEM;
+  c->urls = calloc((size_t)argc + 1, sizeof *c->urls);
+  if (!c->outs || !c->remote || !c->resolves || !c->urls) return CLI_EXIT_NOMEM;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "X:H:d:GF:T:o:OD:LiIsSvfkE:u:A:e:m:z:x:U:46w:Zh", long_opts,
+  while ((opt = getopt_long(argc, argv, "X:H:d:GF:T:o:OD:LiIsSvfkE:u:A:e:m:z:x:U:46w:Zhr:C:", long_opts,
                             NULL)) != -1) {
     if (opt == 'h') {
       fetch_usage(stdout);
@@ -477,7 +543,7 @@ int fetch_parse_options(fetch_cli *c, int argc, char **argv) {
     if (rc == -2) rc = other_option(c, opt, optarg);
     if (rc) return rc;
   }
-  if (optind >= argc) {
+  if (optind >= argc && !c->nurls) {
     fprintf(stderr, "gale: no URL specified\ngale: try 'gale fetch --help'\n");
     return CLI_EXIT_USAGE; /* as curl */
   }

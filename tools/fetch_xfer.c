@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 const char *fetch_method(const fetch_cli *c) {
   return c->method ? c->method : (c->head ? "HEAD" : (c->have_data || c->form ? "POST" : "GET"));
@@ -61,9 +62,22 @@ static void on_debug(gale_http_debug_kind kind, const char *data, size_t len, vo
   }
 }
 
+/* --create-dirs: the directories above `path`, as mkdir -p. */
+static void make_parent_dirs(const char *path) {
+  char *copy = strdup(path);
+  for (char *p = copy ? copy + 1 : NULL; p && *p; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    mkdir(copy, 0777); /* an existing one is fine; fopen reports the rest */
+    *p = '/';
+  }
+  free(copy);
+}
+
 static int open_output(transfer *t) {
   if (t->out || !t->outname) return GALE_OK;
-  t->out = fopen(t->outname, "wb");
+  if (t->cli->create_dirs) make_parent_dirs(t->outname);
+  t->out = fopen(t->outname, t->resume_offset ? "ab" : "wb");
   if (!t->out) {
     fprintf(stderr, "gale: cannot open %s: %s\n", t->outname, strerror(errno));
     t->write_failed = true;
@@ -78,6 +92,13 @@ static int on_body(const void *data, size_t len, void *arg) {
   fetch_cli *c = t->cli;
   if (c->fail && t->last_code >= 400) {
     t->http_failed = true;
+    return GALE_EHTTP_STATUS;
+  }
+  if (t->resume_offset && t->last_code == 200) {
+    /* The whole file again: the server ignored the range, unless the file
+     * is already complete (curl's "entire document already downloaded"). */
+    if (t->content_length == (int64_t)t->resume_offset) t->resume_complete = true;
+    else t->range_failed = true;
     return GALE_EHTTP_STATUS;
   }
   if (open_output(t) != GALE_OK) return GALE_ESYS;
@@ -114,12 +135,29 @@ static void write_trailers(FILE *f, const gale_http_response *r) {
   if (n) fflush(f);
 }
 
+/* --etag-save: the ETag (quotes and all) and a newline; an empty file
+ * when there is none, as curl. */
+static void save_etag(transfer *t, const gale_http_response *r) {
+  const char *etag = r->code ? gale_http_response_header(r, "ETag") : NULL;
+  FILE *f = fopen(t->cli->etag_save, "w");
+  if (!f) {
+    fprintf(stderr, "gale: cannot write %s: %s\n", t->cli->etag_save, strerror(errno));
+    return;
+  }
+  if (etag) fprintf(f, "%s\n", etag);
+  fclose(f);
+}
+
 /* The exit code of a finished transfer. */
 static int exit_code_of(const transfer *t, const gale_http_response *r) {
   const fetch_cli *c = t->cli;
   int code;
+  if (t->resume_complete) return CLI_OK;
   if (t->write_failed) code = CLI_EXIT_WRITE;
-  else if (t->http_failed || (r->status == GALE_OK && c->fail && r->code >= 400)) code = CLI_EXIT_HTTP_ERROR;
+  else if (t->range_failed) code = CLI_EXIT_RANGE;
+  else if (t->http_failed ||
+           (r->status == GALE_OK && (c->fail || c->fail_with_body) && r->code >= 400))
+    code = CLI_EXIT_HTTP_ERROR;
   else if (r->status == GALE_ESYS && t->upload) code = CLI_EXIT_READ;
   else code = cli_exit_code(r->status);
   if (code == CLI_EXIT_RESOLVE && c->proxy_host) code = CLI_EXIT_PROXY_RESOLVE;
@@ -134,8 +172,12 @@ static void on_done(const gale_http_response *r, void *arg) {
   int code;
   if (t->show_progress) cli_progress_finish(&t->progress, cli_now());
   code = exit_code_of(t, r);
+  if (fetch_retry_schedule(t, r, code)) return;
+  if (!code && c->etag_save) save_etag(t, r);
   if (code && (!c->silent || c->show_error)) {
-    if (code == CLI_EXIT_HTTP_ERROR)
+    if (code == CLI_EXIT_RANGE)
+      fprintf(stderr, "gale: (33) HTTP server doesn't seem to support byte ranges. Cannot resume.\n");
+    else if (code == CLI_EXIT_HTTP_ERROR)
       fprintf(stderr, "gale: (22) The requested URL returned error: %d\n", r->code);
     else
       fprintf(stderr, "gale: (%d) %s\n", code, r->error && *r->error ? r->error : cli_exit_text(code));
@@ -255,7 +297,51 @@ static char *upload_url(const fetch_cli *c, const char *url) {
   return out;
 }
 
-static int start_transfer(fetch_cli *c, transfer *t) {
+/* The request fields that differ per transfer (-r, -C, --etag-compare) go
+ * in a copy of the shared ones.  GALE_OK, GALE_ESYS (the ETag file), or
+ * GALE_ENOMEM. */
+static int transfer_headers(fetch_cli *c, transfer *t) {
+  char value[64];
+  struct stat st;
+  gale_headers_free(t->headers);
+  t->headers = NULL;
+  t->resume_offset = 0;
+  if (c->resume_auto && t->outname && stat(t->outname, &st) == 0 && st.st_size > 0)
+    t->resume_offset = (uint64_t)st.st_size;
+  else if (c->resume_from > 0)
+    t->resume_offset = (uint64_t)c->resume_from;
+  if (!c->range && !t->resume_offset && !c->etag_compare) return GALE_OK;
+  t->headers = c->headers ? gale_headers_copy(c->headers) : gale_headers_new();
+  if (!t->headers) return GALE_ENOMEM;
+  if (t->resume_offset) {
+    snprintf(value, sizeof value, "bytes=%llu-", (unsigned long long)t->resume_offset);
+    if (gale_headers_set(t->headers, "Range", value) != GALE_OK) return GALE_ENOMEM;
+  } else if (c->range) {
+    char *v;
+    int rc;
+    if (asprintf(&v, "bytes=%s", c->range) < 0) return GALE_ENOMEM;
+    rc = gale_headers_set(t->headers, "Range", v);
+    free(v);
+    if (rc != GALE_OK) return GALE_ENOMEM;
+  }
+  if (c->etag_compare) {
+    size_t len;
+    char *etag = cli_read_file(c->etag_compare, &len);
+    if (!etag) {
+      fprintf(stderr, "gale: cannot read the ETag file %s: %s\n", c->etag_compare, strerror(errno));
+      return GALE_ESYS;
+    }
+    etag[strcspn(etag, "\r\n")] = '\0';
+    if (*etag && gale_headers_set(t->headers, "If-None-Match", etag) != GALE_OK) {
+      free(etag);
+      return GALE_ENOMEM;
+    }
+    free(etag);
+  }
+  return GALE_OK;
+}
+
+int fetch_start_transfer(fetch_cli *c, transfer *t) {
   gale_http_request req;
   char *url = NULL;
   int st;
@@ -263,11 +349,16 @@ static int start_transfer(fetch_cli *c, transfer *t) {
   gale_http_request_init(&req, t->url);
   t->content_length = -1;
   st = set_body(c, t, &req, &url);
+  if (st == GALE_OK) st = transfer_headers(c, t);
   if (st != GALE_OK) {
     free(url);
     return st;
   }
   set_options(c, &req);
+  if (t->headers) req.headers = t->headers;
+  t->received = 0;
+  t->last_code = 0;
+  if (!t->first_start) t->first_start = cli_now();
   req.debug_callback = on_debug;
   req.debug_callback_arg = t;
   req.streaming_callback = on_body;
@@ -286,7 +377,7 @@ void fetch_start_next(fetch_cli *c) {
     transfer *t = &c->xfers[c->next++];
     int st;
     c->running++;
-    st = start_transfer(c, t);
+    st = fetch_start_transfer(c, t);
     if (st != GALE_OK) {
       int code = st == GALE_EURL ? CLI_EXIT_URL
                  : st == GALE_ENOTSUP ? CLI_EXIT_FAILED
