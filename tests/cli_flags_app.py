@@ -76,6 +76,8 @@ def app():
         (r"/redirect/(\d+)", Redirect), (r"/cookie/set", SetCookie), (r"/cookie/show", Echo),
         (r"/fail/(\d+)", Fail), (r"/reset", Reset), (r"/etag", Etag),
         (r"/files/(.*)", tornado.web.StaticFileHandler, {"path": root}),
+        # an absolute-form target: the request came as to a proxy
+        (r"(http://[^/]+/.*)", Echo),
     ])
 
 async def trailers(reader, writer):

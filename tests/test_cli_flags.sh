@@ -146,4 +146,28 @@ retry_same -s --retry 1 --retry-delay 1 "http://127.0.0.1:1/"
 retry_same -s --retry 1 --retry-delay 1 --retry-connrefused "http://127.0.0.1:1/"
 retry_same -s --retry 5 --retry-delay 1 --retry-max-time 1 "$base/fail/9"
 
+# The proxy environment (the peer answers absolute-form requests as a
+# proxy would), --noproxy, and -x "" turning it off.
+export http_proxy="$base"
+same -s "http://example.test/echo"
+same -s --noproxy example.test "http://example.test/echo"
+same -s --noproxy test "http://example.test/echo"
+same -s --noproxy "other, *" "http://example.test/echo"
+same -s -x "" "http://example.test/echo"
+export NO_PROXY="example.test"
+same -s "http://example.test/echo"
+same -s -x "$base" "http://example.test/echo"
+unset http_proxy NO_PROXY
+export HTTP_PROXY="$base"   # ignored in uppercase (httpoxy), as curl
+same -s "http://example.test/echo"
+unset HTTP_PROXY
+export ALL_PROXY="$base"
+same -s "http://example.test/echo"
+export no_proxy="*"
+same -s "http://example.test/echo"
+unset ALL_PROXY no_proxy
+export http_proxy="ftp://127.0.0.1:1"
+same -s "http://example.test/echo"
+unset http_proxy
+
 finish

@@ -64,6 +64,31 @@ typedef struct cli_xfer_info {
 void cli_write_out(FILE *out, const char *fmt, const gale_http_response *resp,
                    const cli_xfer_info *x);
 
+/* A proxy for a transfer (gale fetch -x, gale ws -x, or the environment). */
+typedef struct cli_proxy {
+  bool set;
+  char host[256];
+  int port;
+  char user[256], pass[256]; /* both "" when there are no credentials */
+} cli_proxy;
+
+/* Parses [http://][USER:PASS@]HOST[:PORT][/] into px (HOST may be a
+ * [bracketed] IPv6 address; PORT defaults to 8080).  Returns 0, or curl's
+ * exit code with *why set: CLI_EXIT_CONNECT for a scheme other than
+ * http://, CLI_EXIT_PROXY_RESOLVE when malformed. */
+int cli_parse_proxy(const char *spec, cli_proxy *px, const char **why);
+/* -U USER[:PASS] into px; false if too long. */
+bool cli_proxy_userpass(cli_proxy *px, const char *s);
+/* Whether `host` is exempt by the NO_PROXY-style list (curl's rules). */
+bool cli_noproxy_match(const char *list, const char *host);
+/* The proxy the environment gives a URL of `scheme` to `host`: https_proxy
+ * (or HTTPS_PROXY) for https/wss, http_proxy (lowercase only, as curl)
+ * otherwise, then all_proxy / ALL_PROXY; none when `noproxy` (NULL: the
+ * no_proxy / NO_PROXY variable) matches.  px->set tells whether there is
+ * one.  Returns 0, or cli_parse_proxy()'s exit code (message printed)
+ * when the variable is malformed. */
+int cli_proxy_from_env(const char *scheme, const char *host, const char *noproxy, cli_proxy *px);
+
 /* Progress bar on stderr (redrawn at most 10 times a second). */
 typedef struct cli_progress {
   double start, last_draw;

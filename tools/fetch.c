@@ -27,11 +27,8 @@ static void cli_free(fetch_cli *c) {
   gale_headers_free(c->removed);
   gale_multipart_enc_free(c->form);
   gale_buf_release(&c->data);
-  free(c->proxy_host);
   free(c->user_name);
   free(c->user_pass);
-  free(c->proxy_name);
-  free(c->proxy_pass);
   for (size_t i = 0; i < c->nxfers; i++) {
     if (c->xfers[i].remote_name) free((char *)c->xfers[i].outname);
     free(c->xfers[i].upload_url);

@@ -43,7 +43,7 @@ typedef struct fetch_cli {
   const char **urls; /* --url, in order (argc-sized) */
   size_t nurls;
   long parallel_max;
-  const char *cacert, *cert, *key, *user, *user_agent, *referer, *proxy, *proxy_user;
+  const char *cacert, *cert, *key, *user_agent, *referer;
   const char *write_out, *iface, *dump_header;
   const char *unix_socket; /* --unix-socket PATH */
   double connect_timeout, max_time;
@@ -51,9 +51,11 @@ typedef struct fetch_cli {
   time_t time_cond;
   bool time_cond_unmodified; /* -z -DATE: If-Unmodified-Since */
   bool ipv4_only, ipv6_only;
-  char *proxy_host;
-  int proxy_port;
-  char *user_name, *user_pass, *proxy_name, *proxy_pass;
+  cli_proxy proxy;       /* -x */
+  bool proxy_given;      /* -x was given ("" too): the environment is not read */
+  cli_proxy proxy_creds; /* -U (user and pass only) */
+  const char *noproxy;   /* --noproxy; NULL: NO_PROXY */
+  char *user_name, *user_pass;
   /* the command line's -o/-O and --resolve, in order (argc-sized) */
   const char **outs;
   bool *remote;
@@ -85,6 +87,9 @@ struct transfer {
   bool show_progress;
   FILE *upload;
   gale_headers *headers; /* this transfer's own request fields, or NULL */
+  cli_proxy proxy;       /* the proxy this transfer goes through (.set) */
+  bool proxy_creds_set;  /* it has a user or password */
+  int start_exit;        /* an exit code found before the fetch began, or 0 */
   long retries_left;
   double first_start, retry_wait; /* cli_now() of the first try; the next backoff */
   uint64_t resume_offset; /* -C: bytes already in the output file */

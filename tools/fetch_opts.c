@@ -67,6 +67,8 @@ static void fetch_usage(FILE *out) {
         "      --resolve H:P:ADDR   use ADDR for host H port P\n"
         "  -x, --proxy [http://]HOST[:PORT]   HTTP proxy (CONNECT for https)\n"
         "  -U, --proxy-user U:P     proxy credentials\n"
+        "      --noproxy LIST       hosts reached without the proxy (as NO_PROXY; * for all)\n"
+        "                           Without -x: http_proxy, https_proxy, ALL_PROXY, NO_PROXY\n"
         "      --interface ADDR     source IP address\n"
         "      --unix-socket PATH   connect to this unix domain socket instead of the\n"
         "                           URL's host and port (the URL still names the Host)\n"
@@ -96,7 +98,7 @@ enum {
   OPT_INTERFACE, OPT_HTTP11, OPT_NO_KEEPALIVE, OPT_HTTP2, OPT_HTTP2_PK, OPT_UNIX_SOCKET,
   OPT_URL, OPT_OUTPUT_DIR, OPT_CREATE_DIRS, OPT_FAIL_WITH_BODY, OPT_JSON, OPT_ETAG_SAVE,
   OPT_ETAG_COMPARE, OPT_RETRY, OPT_RETRY_DELAY, OPT_RETRY_MAX_TIME, OPT_RETRY_ALL_ERRORS,
-  OPT_RETRY_CONNREFUSED
+  OPT_RETRY_CONNREFUSED, OPT_NOPROXY
 };
 
 static const struct option long_opts[] = {
@@ -161,6 +163,7 @@ static const struct option long_opts[] = {
     {"retry-max-time", required_argument, NULL, OPT_RETRY_MAX_TIME},
     {"retry-all-errors", no_argument, NULL, OPT_RETRY_ALL_ERRORS},
     {"retry-connrefused", no_argument, NULL, OPT_RETRY_CONNREFUSED},
+    {"noproxy", required_argument, NULL, OPT_NOPROXY},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
@@ -317,48 +320,16 @@ static void split_userpass(const char *s, char **user, char **pass) {
   *pass = strdup(colon ? colon + 1 : "");
 }
 
-static int parse_proxy(fetch_cli *c, const char *p) {
-  const char *host = p, *at, *end;
-  char *colon;
-  if (strncasecmp(p, "http://", 7) == 0) host = p + 7;
-  else if (strstr(p, "://"))
-    return fetch_usage_error("unsupported proxy scheme in '%s' (only http:// proxies)", p);
-  at = strchr(host, '@');
-  if (at) {
-    char *cred = strndup(host, (size_t)(at - host));
-    if (!cred) return CLI_EXIT_NOMEM;
-    split_userpass(cred, &c->proxy_name, &c->proxy_pass);
-    free(cred);
-    host = at + 1;
-  }
-  end = host + strcspn(host, "/");
-  free(c->proxy_host);
-  if (*host == '[') {
-    const char *rb = memchr(host, ']', (size_t)(end - host));
-    if (!rb) return fetch_usage_error("bad proxy '%s'", p);
-    c->proxy_host = strndup(host + 1, (size_t)(rb - host - 1));
-    c->proxy_port = 8080;
-    if (rb[1] == ':') {
-      char port[8];
-      long n;
-      snprintf(port, sizeof port, "%.*s", (int)(end - rb - 2), rb + 2);
-      if (!cli_parse_int(port, 1, 65535, &n)) return fetch_usage_error("bad proxy port in '%s'", p);
-      c->proxy_port = (int)n;
-    }
-  } else {
-    c->proxy_host = strndup(host, (size_t)(end - host));
-    if (!c->proxy_host) return CLI_EXIT_NOMEM;
-    colon = strchr(c->proxy_host, ':');
-    c->proxy_port = 8080; /* curl's default proxy port is 1080; HTTP proxies listen on 8080 */
-    if (colon) {
-      long port;
-      *colon = '\0';
-      if (!cli_parse_int(colon + 1, 1, 65535, &port)) return fetch_usage_error("bad proxy port in '%s'", p);
-      c->proxy_port = (int)port;
-    }
-  }
-  if (!c->proxy_host || !*c->proxy_host) return fetch_usage_error("bad proxy '%s'", p);
-  return 0;
+/* -x: "" turns the environment's proxy off, as curl. */
+static int set_proxy(fetch_cli *c, const char *p) {
+  const char *why;
+  int rc;
+  c->proxy_given = true;
+  memset(&c->proxy, 0, sizeof c->proxy);
+  if (!*p) return 0;
+  if ((rc = cli_parse_proxy(p, &c->proxy, &why)) != 0 && (!c->silent || c->show_error))
+    fprintf(stderr, "gale: (%d) %s in '%s'\n", rc, why, p);
+  return rc;
 }
 
 int fetch_add_resolve(fetch_cli *c, const char *arg) {
@@ -505,8 +476,11 @@ static int other_option(fetch_cli *c, int opt, const char *arg) {
   case OPT_KEY: c->key = arg; break;
   case OPT_COMPRESSED: c->compressed = true; break;
   case OPT_RESOLVE: c->resolves[c->nresolves++] = (char *)arg; break;
-  case 'x': return parse_proxy(c, arg);
-  case 'U': split_userpass(arg, &c->proxy_name, &c->proxy_pass); break;
+  case 'x': return set_proxy(c, arg);
+  case 'U':
+    if (!cli_proxy_userpass(&c->proxy_creds, arg)) return fetch_usage_error("bad --proxy-user '%s'", arg);
+    break;
+  case OPT_NOPROXY: c->noproxy = arg; break;
   case OPT_INTERFACE: c->iface = arg; break;
   case OPT_UNIX_SOCKET: c->unix_socket = arg; break;
   case '4': c->ipv4_only = true; c->ipv6_only = false; break;

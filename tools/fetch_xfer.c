@@ -3,6 +3,7 @@
  * options, writes headers and body where they belong (stdout, -o/-O, -D,
  * -v on stderr), draws progress and works out the exit code. */
 #include "fetch.h"
+#include "gale/url.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -160,7 +161,7 @@ static int exit_code_of(const transfer *t, const gale_http_response *r) {
     code = CLI_EXIT_HTTP_ERROR;
   else if (r->status == GALE_ESYS && t->upload) code = CLI_EXIT_READ;
   else code = cli_exit_code(r->status);
-  if (code == CLI_EXIT_RESOLVE && c->proxy_host) code = CLI_EXIT_PROXY_RESOLVE;
+  if (code == CLI_EXIT_RESOLVE && t->proxy.set) code = CLI_EXIT_PROXY_RESOLVE;
   /* The TLS configuration failed: curl's 77 when it is the CA file. */
   if (code == CLI_EXIT_TLS_CERT && c->cacert && access(c->cacert, R_OK) != 0) code = CLI_EXIT_CACERT;
   return code;
@@ -245,7 +246,7 @@ static int set_body(fetch_cli *c, transfer *t, gale_http_request *req, char **ur
 }
 
 /* Everything else the options say about the request. */
-static void set_options(const fetch_cli *c, gale_http_request *req) {
+static void set_options(const fetch_cli *c, const transfer *t, gale_http_request *req) {
   req->headers = c->headers;
   req->allow_nonstandard_methods = true;
   req->follow_redirects = c->follow;
@@ -266,10 +267,13 @@ static void set_options(const fetch_cli *c, gale_http_request *req) {
   req->ca_certs = c->cacert;
   req->client_cert = c->cert;
   req->client_key = c->key;
-  req->proxy_host = c->proxy_host;
-  req->proxy_port = c->proxy_port;
-  req->proxy_username = c->proxy_name;
-  req->proxy_password = c->proxy_pass;
+  if (t->proxy.set) {
+    bool creds = t->proxy_creds_set;
+    req->proxy_host = t->proxy.host;
+    req->proxy_port = t->proxy.port;
+    req->proxy_username = creds ? t->proxy.user : NULL;
+    req->proxy_password = creds ? t->proxy.pass : NULL;
+  }
   req->allow_ipv6 = !c->ipv4_only;
   req->allow_ipv4 = !c->ipv6_only;
   req->network_interface = c->iface;
@@ -295,6 +299,33 @@ static char *upload_url(const fetch_cli *c, const char *url) {
   if (asprintf(&out, "%.*s%s%s%s", (int)n, url, path ? "" : "/", enc, url + n) < 0) out = NULL;
   free(enc);
   return out;
+}
+
+/* The proxy for this transfer: -x's, or the environment's; --noproxy (or
+ * NO_PROXY) exempts hosts from either, as curl.  0 or an exit code. */
+static int transfer_proxy(fetch_cli *c, transfer *t) {
+  gale_url *u = NULL;
+  int rc = 0;
+  memset(&t->proxy, 0, sizeof t->proxy);
+  t->proxy_creds_set = false;
+  if (gale_url_parse(t->url, strlen(t->url), &u) != GALE_OK || !u->scheme || !u->host) {
+    gale_url_free(u);
+    return 0; /* the fetch reports the URL */
+  }
+  if (c->proxy_given) {
+    const char *np = c->noproxy ? c->noproxy : getenv("no_proxy") ? getenv("no_proxy")
+                                                                 : getenv("NO_PROXY");
+    if (c->proxy.set && !cli_noproxy_match(np, u->host)) t->proxy = c->proxy;
+  } else {
+    rc = cli_proxy_from_env(u->scheme, u->host, c->noproxy, &t->proxy);
+  }
+  gale_url_free(u);
+  if (c->proxy_creds.user[0] || c->proxy_creds.pass[0]) { /* -U wins over URL credentials */
+    memcpy(t->proxy.user, c->proxy_creds.user, sizeof t->proxy.user);
+    memcpy(t->proxy.pass, c->proxy_creds.pass, sizeof t->proxy.pass);
+  }
+  t->proxy_creds_set = t->proxy.user[0] || t->proxy.pass[0];
+  return rc;
 }
 
 /* The request fields that differ per transfer (-r, -C, --etag-compare) go
@@ -348,13 +379,14 @@ int fetch_start_transfer(fetch_cli *c, transfer *t) {
   if (!t->upload_url && (t->upload_url = upload_url(c, t->url))) t->url = t->upload_url;
   gale_http_request_init(&req, t->url);
   t->content_length = -1;
+  if ((t->start_exit = transfer_proxy(c, t)) != 0) return GALE_EINVAL;
   st = set_body(c, t, &req, &url);
   if (st == GALE_OK) st = transfer_headers(c, t);
   if (st != GALE_OK) {
     free(url);
     return st;
   }
-  set_options(c, &req);
+  set_options(c, t, &req);
   if (t->headers) req.headers = t->headers;
   t->received = 0;
   t->last_code = 0;
@@ -379,11 +411,12 @@ void fetch_start_next(fetch_cli *c) {
     c->running++;
     st = fetch_start_transfer(c, t);
     if (st != GALE_OK) {
-      int code = st == GALE_EURL ? CLI_EXIT_URL
-                 : st == GALE_ENOTSUP ? CLI_EXIT_FAILED
-                 : st == GALE_ESYS ? CLI_EXIT_READ
-                 : st == GALE_ENOMEM ? CLI_EXIT_NOMEM : CLI_EXIT_URL;
-      if (!c->silent || c->show_error)
+      int code = t->start_exit           ? t->start_exit /* said already */
+                 : st == GALE_EURL       ? CLI_EXIT_URL
+                 : st == GALE_ENOTSUP    ? CLI_EXIT_FAILED
+                 : st == GALE_ESYS       ? CLI_EXIT_READ
+                 : st == GALE_ENOMEM     ? CLI_EXIT_NOMEM : CLI_EXIT_URL;
+      if ((!c->silent || c->show_error) && !t->start_exit)
         fprintf(stderr, "gale: (%d) %s: %s\n", code, cli_exit_text(code), t->url);
       c->exit_code = code;
       c->running--;
