@@ -170,4 +170,44 @@ export http_proxy="ftp://127.0.0.1:1"
 same -s "http://example.test/echo"
 unset http_proxy
 
+# -K: curl's config syntax (names with or without --, = or : or blanks,
+# quoted values with escapes, comments), nested files, stdin.
+cat > "$tmp/inner.cfg" <<CFG
+header = "X-Test: inner \"quoted\""
+CFG
+cat > "$tmp/main.cfg" <<CFG
+# a comment
+url = "$base/echo"
+--user-agent: agent/1
+  referer http://ref.example/
+data=a=1
+config "$tmp/inner.cfg"
+silent
+CFG
+same -K "$tmp/main.cfg"
+same -K "$tmp/main.cfg" "$base/status/200"
+n=$((n + 1))
+printf 'url = "%s/status/203"\n-s\n' "$base" > "$tmp/stdin.cfg"
+curl -K - < "$tmp/stdin.cfg" > "$tmp/c.out" 2>&1; cr=$?
+"$GALE" fetch -K - < "$tmp/stdin.cfg" > "$tmp/g.out" 2>&1; gr=$?
+[ "$cr" = "$gr" ] && cmp -s "$tmp/c.out" "$tmp/g.out" && echo "ok $n: -K -" || { echo "FAIL $n: -K -"; fails=$((fails + 1)); }
+same -s -K "$tmp/missing.cfg" "$base/echo"
+printf 'no-such-option\n' > "$tmp/bad.cfg"
+same -s -K "$tmp/bad.cfg" "$base/echo"
+# .netrc: the host's machine entry, the default one, quoted values; -u and
+# credentials in the URL win; a missing file is fine.
+printf 'machine 127.0.0.1 login bob password "s3 cret"\nmacdef init\nmachine x\n\ndefault login dflt password dp\n' > "$tmp/netrc"
+same -s --netrc-file "$tmp/netrc" "$base/echo"
+same -s --netrc-file "$tmp/netrc" "http://localhost:$port/echo"
+same -s --netrc-file "$tmp/netrc" -u me:pw "$base/echo"
+# (curl 7.88 mixes the URL's user with the netrc's default password here;
+# gale uses the URL's credentials whole.)
+check "URL credentials win over .netrc" sh -c \
+  "'$GALE' fetch -s --netrc-file '$tmp/netrc' 'http://u:p@127.0.0.1:$port/echo' | grep -q 'Basic dTpw'"
+same -s --netrc-file "$tmp/missing" "$base/echo"
+mkdir -p "$tmp/home" && cp "$tmp/netrc" "$tmp/home/.netrc"
+HOME="$tmp/home"; export HOME
+same -s -n "$base/echo"
+same -s --netrc-optional "$base/echo"
+
 finish

@@ -33,6 +33,8 @@ static void cli_free(fetch_cli *c) {
     if (c->xfers[i].remote_name) free((char *)c->xfers[i].outname);
     free(c->xfers[i].upload_url);
     free(c->xfers[i].outpath);
+    free(c->xfers[i].netrc_user);
+    free(c->xfers[i].netrc_pass);
     gale_headers_free(c->xfers[i].headers);
   }
   free(c->xfers);
@@ -42,6 +44,8 @@ static void cli_free(fetch_cli *c) {
   free(c->remote);
   free(c->resolves);
   free(c->urls);
+  free(c->netrc_home);
+  fetch_free_argv(c->cfg_argv);
 }
 
 /* The loop, the client, --resolve overrides and the -D file. */
@@ -141,7 +145,7 @@ int cli_fetch_main(int argc, char **argv) {
   c.max_time = 0;
   c.parallel_max = 50;
   c.resume_from = -1;
-  rc = fetch_parse_options(&c, argc, argv);
+  rc = fetch_parse_options(&c, &argc, &argv);
   if (rc == -1) { /* --help */
     cli_free(&c);
     return 0;

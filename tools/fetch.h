@@ -40,6 +40,9 @@ typedef struct fetch_cli {
   long retry;             /* --retry N (0: none) */
   double retry_delay, retry_max_time; /* 0: backoff from 1 s; 0: no limit */
   bool retry_all_errors, retry_connrefused;
+  char **cfg_argv;   /* the argument list with -K files expanded, or NULL */
+  const char *netrc_file; /* -n: ~/.netrc; --netrc-file */
+  char *netrc_home;       /* -n's path (owned) */
   const char **urls; /* --url, in order (argc-sized) */
   size_t nurls;
   long parallel_max;
@@ -94,12 +97,34 @@ struct transfer {
   double first_start, retry_wait; /* cli_now() of the first try; the next backoff */
   uint64_t resume_offset; /* -C: bytes already in the output file */
   char *upload_url; /* -T FILE URL/: the URL with FILE's name (owned) */
+  char *netrc_user, *netrc_pass; /* from the .netrc for this URL's host */
   char *outpath;    /* outname under --output-dir (owned), or NULL */
 };
 
-/* fetch_opts.c: parses argv into `c` (options from optind up to the URLs).
- * Returns 0, an exit code on a bad option, or -1 after printing --help. */
-int fetch_parse_options(fetch_cli *c, int argc, char **argv);
+/* fetch_opts.c: parses argv into `c` (options from optind up to the URLs),
+ * -K files expanded first (*argcp and *argvp then point at the expanded list,
+ * owned by c).  Returns 0, an exit code on a bad option, or -1 after
+ * printing --help. */
+int fetch_parse_options(fetch_cli *c, int *argcp, char ***argvp);
+
+/* What fetch_config.c needs to know of the option table. */
+typedef struct fetch_opt_info {
+  /* "--name" or "-x": 1 when it takes an argument, 0 when not, -1 unknown. */
+  int (*takes_arg)(const char *opt);
+} fetch_opt_info;
+
+/* fetch_config.c: argv with every -K FILE (or --config FILE) replaced by the
+ * options FILE holds (curl's syntax: "[--]name [=|:] value" per line,
+ * values "quoted" or bare, # comments; nested up to 10 deep).  *out_argv is
+ * NULL when there was no -K (use argv), else a new NULL-terminated vector
+ * for fetch_free_argv().  Returns 0 or an exit code (message printed). */
+int fetch_expand_config(int argc, char **argv, const fetch_opt_info *info, int *out_argc,
+                        char ***out_argv);
+void fetch_free_argv(char **v);
+/* The login and password the .netrc at `path` gives `host` (its machine
+ * entry, else its default entry): malloc'd strings, both NULL when none.
+ * A missing file is no error (as curl).  Returns 0 or CLI_EXIT_READ. */
+int fetch_netrc_lookup(const char *path, const char *host, char **user, char **pass);
 /* Prints "gale: <fmt with arg>" and the --help hint; returns CLI_EXIT_USAGE. */
 int fetch_usage_error(const char *fmt, const char *arg);
 /* --resolve HOST:PORT:ADDR[,ADDR...] into the client's resolver. */

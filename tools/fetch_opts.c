@@ -51,6 +51,8 @@ static void fetch_usage(FILE *out) {
         "      --retry-max-time S   no retry after S seconds in total\n"
         "      --retry-all-errors   retry on any error; --retry-connrefused: on refused too\n"
         "      --url URL            a URL to fetch (repeatable, besides the arguments)\n"
+        "  -K, --config FILE        read options from FILE (curl's syntax; - for stdin)\n"
+        "  -n, --netrc              credentials from ~/.netrc; --netrc-file FILE from FILE\n"
         "      --output-dir DIR     write -o/-O files in DIR; --create-dirs makes directories\n"
         "  -k, --insecure           do not verify the server's certificate\n"
         "      --cacert FILE        CA bundle to verify with\n"
@@ -98,8 +100,10 @@ enum {
   OPT_INTERFACE, OPT_HTTP11, OPT_NO_KEEPALIVE, OPT_HTTP2, OPT_HTTP2_PK, OPT_UNIX_SOCKET,
   OPT_URL, OPT_OUTPUT_DIR, OPT_CREATE_DIRS, OPT_FAIL_WITH_BODY, OPT_JSON, OPT_ETAG_SAVE,
   OPT_ETAG_COMPARE, OPT_RETRY, OPT_RETRY_DELAY, OPT_RETRY_MAX_TIME, OPT_RETRY_ALL_ERRORS,
-  OPT_RETRY_CONNREFUSED, OPT_NOPROXY
+  OPT_RETRY_CONNREFUSED, OPT_NOPROXY, OPT_NETRC_FILE, OPT_NETRC_OPTIONAL
 };
+
+static const char short_opts[] = "X:H:d:GF:T:o:OD:LiIsSvfkE:u:A:e:m:z:x:U:46w:Zhr:C:K:n";
 
 static const struct option long_opts[] = {
     {"request", required_argument, NULL, 'X'},
@@ -164,6 +168,10 @@ static const struct option long_opts[] = {
     {"retry-all-errors", no_argument, NULL, OPT_RETRY_ALL_ERRORS},
     {"retry-connrefused", no_argument, NULL, OPT_RETRY_CONNREFUSED},
     {"noproxy", required_argument, NULL, OPT_NOPROXY},
+    {"config", required_argument, NULL, 'K'},
+    {"netrc", no_argument, NULL, 'n'},
+    {"netrc-file", required_argument, NULL, OPT_NETRC_FILE},
+    {"netrc-optional", no_argument, NULL, OPT_NETRC_OPTIONAL},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
@@ -375,6 +383,13 @@ static int set_write_out(fetch_cli *c, const char *arg) {
   return rc;
 }
 
+static char *home_netrc(void) {
+  const char *home = getenv("HOME");
+  char *path = NULL;
+  if (home && asprintf(&path, "%s/.netrc", home) < 0) path = NULL;
+  return path;
+}
+
 /* Options that shape the request body and method. */
 static int body_option(fetch_cli *c, int opt, const char *arg) {
   switch (opt) {
@@ -481,6 +496,11 @@ static int other_option(fetch_cli *c, int opt, const char *arg) {
     if (!cli_proxy_userpass(&c->proxy_creds, arg)) return fetch_usage_error("bad --proxy-user '%s'", arg);
     break;
   case OPT_NOPROXY: c->noproxy = arg; break;
+  case 'K': break; /* expanded before parsing */
+  case 'n': case OPT_NETRC_OPTIONAL:
+    if (!c->netrc_file && !(c->netrc_file = c->netrc_home = home_netrc())) return CLI_EXIT_NOMEM;
+    break;
+  case OPT_NETRC_FILE: c->netrc_file = arg; break;
   case OPT_INTERFACE: c->iface = arg; break;
   case OPT_UNIX_SOCKET: c->unix_socket = arg; break;
   case '4': c->ipv4_only = true; c->ipv6_only = false; break;
@@ -498,15 +518,41 @@ static int other_option(fetch_cli *c, int opt, const char *arg) {
   return 0;
 }
 
-int fetch_parse_options(fetch_cli *c, int argc, char **argv) {
-  int opt, rc = 0;
+static int takes_arg(const char *opt) {
+  if (opt[0] == '-' && opt[1] == '-') {
+    const char *name = opt + 2;
+    size_t n = strcspn(name, "=");
+    for (const struct option *o = long_opts; o->name; o++)
+      if (strlen(o->name) == n && strncmp(o->name, name, n) == 0) return o->has_arg == required_argument;
+    return -1;
+  }
+  if (opt[0] == '-' && opt[1] && opt[1] != ':') {
+    const char *p = strchr(short_opts, opt[1]);
+    return p ? p[1] == ':' : -1;
+  }
+  return -1;
+}
+
+int fetch_parse_options(fetch_cli *c, int *argcp, char ***argvp) {
+  static const fetch_opt_info info = {takes_arg};
+  int opt, rc, argc;
+  char **argv, **expanded;
+  rc = fetch_expand_config(*argcp, *argvp, &info, &argc, &expanded);
+  if (rc) return rc;
+  if (expanded) {
+    c->cfg_argv = expanded;
+    *argcp = argc;
+    *argvp = expanded;
+  }
+  argc = *argcp;
+  argv = *argvp;
   c->outs = calloc((size_t)argc + 1, sizeof *c->outs);
   c->remote = calloc((size_t)argc + 1, sizeof *c->remote);
   c->resolves = calloc((size_t)argc + 1, sizeof *c->resolves);
   c->urls = calloc((size_t)argc + 1, sizeof *c->urls);
   if (!c->outs || !c->remote || !c->resolves || !c->urls) return CLI_EXIT_NOMEM;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "X:H:d:GF:T:o:OD:LiIsSvfkE:u:A:e:m:z:x:U:46w:Zhr:C:", long_opts,
+  while ((opt = getopt_long(argc, argv, short_opts, long_opts,
                             NULL)) != -1) {
     if (opt == 'h') {
       fetch_usage(stdout);

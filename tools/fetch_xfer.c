@@ -259,8 +259,8 @@ static void set_options(const fetch_cli *c, const transfer *t, gale_http_request
     if (gale_headers_get(c->removed, "Referer")) req->referer = NULL;
     if (gale_headers_get(c->removed, "Accept-Encoding")) req->decompress_response = false;
   }
-  req->auth_username = c->user_name;
-  req->auth_password = c->user_pass;
+  req->auth_username = c->user_name ? c->user_name : t->netrc_user;
+  req->auth_password = c->user_name ? c->user_pass : t->netrc_pass;
   req->connect_timeout = c->connect_timeout;
   req->request_timeout = c->max_time;
   req->validate_cert = !c->insecure;
@@ -301,8 +301,9 @@ static char *upload_url(const fetch_cli *c, const char *url) {
   return out;
 }
 
-/* The proxy for this transfer: -x's, or the environment's; --noproxy (or
- * NO_PROXY) exempts hosts from either, as curl.  0 or an exit code. */
+/* What this transfer's URL selects: the proxy (-x's, or the environment's;
+ * --noproxy or NO_PROXY exempts hosts from either, as curl) and the .netrc
+ * credentials.  0 or an exit code. */
 static int transfer_proxy(fetch_cli *c, transfer *t) {
   gale_url *u = NULL;
   int rc = 0;
@@ -319,12 +320,17 @@ static int transfer_proxy(fetch_cli *c, transfer *t) {
   } else {
     rc = cli_proxy_from_env(u->scheme, u->host, c->noproxy, &t->proxy);
   }
-  gale_url_free(u);
+  /* -n / --netrc-file: credentials for a URL that names none, unless -u. */
+  if (c->netrc_file && !c->user_name && !u->userinfo && !t->netrc_user) {
+    int nrc = fetch_netrc_lookup(c->netrc_file, u->host, &t->netrc_user, &t->netrc_pass);
+    if (nrc && !rc) rc = nrc;
+  }
   if (c->proxy_creds.user[0] || c->proxy_creds.pass[0]) { /* -U wins over URL credentials */
     memcpy(t->proxy.user, c->proxy_creds.user, sizeof t->proxy.user);
     memcpy(t->proxy.pass, c->proxy_creds.pass, sizeof t->proxy.pass);
   }
   t->proxy_creds_set = t->proxy.user[0] || t->proxy.pass[0];
+  gale_url_free(u);
   return rc;
 }
 
