@@ -210,4 +210,19 @@ HOME="$tmp/home"; export HOME
 same -s -n "$base/echo"
 same -s --netrc-optional "$base/echo"
 
+# URL globbing: sets, numeric and letter ranges with steps and widths, #N
+# in -o names, -g, malformed globs, an IPv6 literal left alone.
+same -s "$base/status/20{0,1,3}"
+same -s "$base/status/20[0-3]"
+same -s "$base/status/2[00-10:5]"
+same -s "$base/echo?x=[a-c]&y={p,q}"
+SAME_FILES="s200.txt s201.txt" same -s -o "s#1.txt" "$base/status/20[0-1]"
+SAME_FILES="a_1 a_2 b_1 b_2" same -s -o "#2_#1" "$base/echo?n=[1-2]&l={a,b}"
+same -s -g "$base/echo?x={a}&y=[1]"
+same -s "$base/echo?x=\{a\}"
+same -s "$base/status/{200"
+same -s "$base/status/[3-1]"
+same -s "$base/status/200}"
+same -s "http://[::1]:1/"
+
 finish

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *remote_name(const char *url) {
+static char *remote_name(const char *url) {
   const char *q = url + strcspn(url, "?#");
   const char *s = q;
   while (s > url && s[-1] != '/') s--;
@@ -30,7 +30,7 @@ static void cli_free(fetch_cli *c) {
   free(c->user_name);
   free(c->user_pass);
   for (size_t i = 0; i < c->nxfers; i++) {
-    if (c->xfers[i].remote_name) free((char *)c->xfers[i].outname);
+    free(c->xfers[i].url_owned);
     free(c->xfers[i].upload_url);
     free(c->xfers[i].outpath);
     free(c->xfers[i].netrc_user);
@@ -102,38 +102,71 @@ static int default_headers(fetch_cli *c) {
   return rc;
 }
 
-/* One transfer per URL (--url ones first, then the arguments), paired with
- * the -o/-O given in the same place. */
+typedef struct xfer_builder {
+  fetch_cli *c;
+  size_t cap;
+  bool remote; /* -O for this argument */
+} xfer_builder;
+
+/* One transfer: the URL, and its output file (-o's name with #N done, or
+ * -O's name from the URL), under --output-dir. */
+static int add_transfer(const char *url, char *outname, void *arg) {
+  xfer_builder *b = arg;
+  fetch_cli *c = b->c;
+  transfer *t;
+  if (c->nxfers == b->cap) {
+    size_t cap = b->cap ? b->cap * 2 : 8;
+    transfer *nx = realloc(c->xfers, cap * sizeof *nx);
+    if (!nx) {
+      free(outname);
+      return CLI_EXIT_NOMEM;
+    }
+    c->xfers = nx;
+    b->cap = cap;
+  }
+  t = &c->xfers[c->nxfers++];
+  memset(t, 0, sizeof *t);
+  t->cli = c;
+  t->retries_left = c->retry;
+  if (!(t->url_owned = strdup(url))) {
+    free(outname);
+    return CLI_EXIT_NOMEM;
+  }
+  t->url = t->url_owned;
+  if (b->remote) {
+    free(outname);
+    if (!(outname = remote_name(url))) {
+      fprintf(stderr, "gale: no file name in the URL %s for -O\n", url);
+      return CLI_EXIT_WRITE;
+    }
+  } else if (outname && strcmp(outname, "-") == 0) {
+    free(outname);
+    outname = NULL;
+  }
+  if (outname && c->output_dir) {
+    char *p;
+    if (asprintf(&p, "%s/%s", c->output_dir, outname) < 0) p = NULL;
+    free(outname);
+    if (!(outname = p)) return CLI_EXIT_NOMEM;
+  }
+  t->outpath = outname;
+  t->outname = outname;
+  return 0;
+}
+
+/* The transfers: each URL (--url ones first, then the arguments) expanded
+ * by its globs, paired with the -o/-O given in the same place. */
 static int make_transfers(fetch_cli *c, char **args, size_t nargs) {
   size_t n = c->nurls + nargs;
-  c->nxfers = n;
-  c->xfers = calloc(n, sizeof *c->xfers);
-  if (!c->xfers) return CLI_EXIT_NOMEM;
-  for (size_t i = 0; i < n; i++) {
-    transfer *t = &c->xfers[i];
-    t->cli = c;
-    t->url = i < c->nurls ? c->urls[i] : args[i - c->nurls];
-    t->retries_left = c->retry;
-    if (i >= c->nouts) continue;
-    if (c->remote[i]) {
-      t->outname = remote_name(t->url);
-      t->remote_name = true;
-      if (!t->outname) {
-        fprintf(stderr, "gale: no file name in the URL %s for -O\n", t->url);
-        return CLI_EXIT_WRITE;
-      }
-    } else if (c->outs[i] && strcmp(c->outs[i], "-") != 0) {
-      t->outname = c->outs[i];
-    }
-    if (t->outname && c->output_dir) {
-      if (asprintf(&t->outpath, "%s/%s", c->output_dir, t->outname) < 0) {
-        t->outpath = NULL;
-        return CLI_EXIT_NOMEM;
-      }
-      t->outname = t->outpath;
-    }
+  xfer_builder b = {c, 0, false};
+  int rc = 0;
+  for (size_t i = 0; !rc && i < n; i++) {
+    const char *url = i < c->nurls ? c->urls[i] : args[i - c->nurls];
+    b.remote = i < c->nouts && c->remote[i];
+    rc = fetch_glob_expand(url, i < c->nouts && !b.remote ? c->outs[i] : NULL, c->globoff,
+                           add_transfer, &b);
   }
-  return 0;
+  return rc;
 }
 
 int cli_fetch_main(int argc, char **argv) {

@@ -54,6 +54,7 @@ typedef struct fetch_cli {
   time_t time_cond;
   bool time_cond_unmodified; /* -z -DATE: If-Unmodified-Since */
   bool ipv4_only, ipv6_only;
+  bool globoff; /* -g */
   cli_proxy proxy;       /* -x */
   bool proxy_given;      /* -x was given ("" too): the environment is not read */
   cli_proxy proxy_creds; /* -U (user and pass only) */
@@ -74,9 +75,9 @@ typedef struct fetch_cli {
 
 struct transfer {
   fetch_cli *cli;
-  const char *url;
-  const char *outname; /* -o / -O, NULL: stdout */
-  bool remote_name;
+  const char *url;     /* url_owned */
+  char *url_owned;
+  const char *outname; /* -o / -O (outpath), NULL: stdout */
   FILE *out;
   bool out_owned;
   int last_code;
@@ -98,7 +99,7 @@ struct transfer {
   uint64_t resume_offset; /* -C: bytes already in the output file */
   char *upload_url; /* -T FILE URL/: the URL with FILE's name (owned) */
   char *netrc_user, *netrc_pass; /* from the .netrc for this URL's host */
-  char *outpath;    /* outname under --output-dir (owned), or NULL */
+  char *outpath;    /* the output file's path (owned), or NULL */
 };
 
 /* fetch_opts.c: parses argv into `c` (options from optind up to the URLs),
@@ -139,6 +140,15 @@ int fetch_form_finish(fetch_cli *c);
 /* fetch_xfer.c: starts transfers until the parallel limit; stops the loop
  * when all are done. */
 void fetch_start_next(fetch_cli *c);
+/* fetch_glob.c: expands one URL argument's globs ({a,b}, [1-9], [a-z],
+ * [01-10:2]; none when `off`), calling cb for each URL in curl's order
+ * with the -o name (`outname` with #N replaced; malloc'd, the callback
+ * owns it; NULL when outname is NULL).  Returns 0, CLI_EXIT_URL (message
+ * printed) for a malformed glob or past 100,000 URLs, or cb's non-zero
+ * result. */
+typedef int (*fetch_glob_cb)(const char *url, char *outname, void *arg);
+int fetch_glob_expand(const char *url, const char *outname, bool off, fetch_glob_cb cb, void *arg);
+
 /* Starts (or, for a retry, restarts) transfer t.  GALE_OK or an error. */
 int fetch_start_transfer(fetch_cli *c, transfer *t);
 /* fetch_retry.c: --retry.  When the finished try (exit code `code`) is to

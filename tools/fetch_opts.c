@@ -52,6 +52,7 @@ static void fetch_usage(FILE *out) {
         "      --retry-all-errors   retry on any error; --retry-connrefused: on refused too\n"
         "      --url URL            a URL to fetch (repeatable, besides the arguments)\n"
         "  -K, --config FILE        read options from FILE (curl's syntax; - for stdin)\n"
+        "  -g, --globoff            no URL globbing ({a,b}, [1-9], [a-z]; #N in -o names)\n"
         "  -n, --netrc              credentials from ~/.netrc; --netrc-file FILE from FILE\n"
         "      --output-dir DIR     write -o/-O files in DIR; --create-dirs makes directories\n"
         "  -k, --insecure           do not verify the server's certificate\n"
@@ -103,7 +104,7 @@ enum {
   OPT_RETRY_CONNREFUSED, OPT_NOPROXY, OPT_NETRC_FILE, OPT_NETRC_OPTIONAL
 };
 
-static const char short_opts[] = "X:H:d:GF:T:o:OD:LiIsSvfkE:u:A:e:m:z:x:U:46w:Zhr:C:K:n";
+static const char short_opts[] = "X:H:d:GF:T:o:OD:LiIsSvfkE:u:A:e:m:z:x:U:46w:Zhr:C:K:ng";
 
 static const struct option long_opts[] = {
     {"request", required_argument, NULL, 'X'},
@@ -169,6 +170,7 @@ static const struct option long_opts[] = {
     {"retry-connrefused", no_argument, NULL, OPT_RETRY_CONNREFUSED},
     {"noproxy", required_argument, NULL, OPT_NOPROXY},
     {"config", required_argument, NULL, 'K'},
+    {"globoff", no_argument, NULL, 'g'},
     {"netrc", no_argument, NULL, 'n'},
     {"netrc-file", required_argument, NULL, OPT_NETRC_FILE},
     {"netrc-optional", no_argument, NULL, OPT_NETRC_OPTIONAL},
@@ -497,6 +499,7 @@ static int other_option(fetch_cli *c, int opt, const char *arg) {
     break;
   case OPT_NOPROXY: c->noproxy = arg; break;
   case 'K': break; /* expanded before parsing */
+  case 'g': c->globoff = true; break;
   case 'n': case OPT_NETRC_OPTIONAL:
     if (!c->netrc_file && !(c->netrc_file = c->netrc_home = home_netrc())) return CLI_EXIT_NOMEM;
     break;
