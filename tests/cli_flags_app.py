@@ -49,6 +49,15 @@ class SetCookie(tornado.web.RequestHandler):
         self.set_cookie("b", "two", path="/cookie")
         self.write("set\n")
 
+class WeirdCookies(tornado.web.RequestHandler):
+    def get(self):
+        for v in ("=novalue", "noeq", "a=1; Domain=.other.example", "b=2; Path=/x; Max-Age=-1",
+                  "c=3; expires=garbage; max-age=abc", 'd="q"; Secure; HttpOnly', "e=" + "v" * 3000,
+                  "f=6; Max-Age=100; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+                  "h = 8 ; path = /cookie ;", "i=9; Domain=127.0.0.1"):
+            self.add_header("Set-Cookie", v)
+        self.write("weird\n")
+
 class Fail(tornado.web.RequestHandler):
     count = 0
     def get(self, n):
@@ -73,7 +82,7 @@ class Etag(tornado.web.RequestHandler):
 def app():
     return tornado.web.Application([
         (r"/echo", Echo), (r"/up/(.*)", Echo), (r"/form", Form), (r"/status/(\d+)", Status),
-        (r"/redirect/(\d+)", Redirect), (r"/cookie/set", SetCookie), (r"/cookie/show", Echo),
+        (r"/redirect/(\d+)", Redirect), (r"/cookie/set", SetCookie), (r"/cookie/weird", WeirdCookies), (r"/cookie/show", Echo),
         (r"/fail/(\d+)", Fail), (r"/reset", Reset), (r"/etag", Etag),
         (r"/files/(.*)", tornado.web.StaticFileHandler, {"path": root}),
         # an absolute-form target: the request came as to a proxy

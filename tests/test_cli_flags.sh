@@ -225,4 +225,30 @@ same -s "$base/status/[3-1]"
 same -s "$base/status/200}"
 same -s "http://[::1]:1/"
 
+# Cookies: -b pairs as they are; -c writes the jar (compared without the
+# comment lines); -b FILE sends what matches host and path, most specific
+# path first; expired and Secure cookies stay home over http; -j.
+jar_same() { # jar_same NAME ARGS...: same output, and the same jar in NAME
+  f=$1; shift
+  n=$((n + 1))
+  (cd "$tmp" && curl "$@" -c "c.$f" >c.out 2>/dev/null; echo "rc $?" >>c.out
+   "$GALE" fetch "$@" -c "g.$f" >g.out 2>/dev/null; echo "rc $?" >>g.out
+   grep -v -e '^#' -e '^$' "c.$f" | sort >>c.out; grep -v -e '^#' -e '^$' "g.$f" | sort >>g.out
+   cmp -s c.out g.out) && echo "ok $n: jar: $*" ||
+    { echo "FAIL $n: jar: $*"; diff "$tmp/c.out" "$tmp/g.out" | head -8; fails=$((fails + 1)); }
+}
+same -s -b "x=1; y=2" "$base/echo"
+same -s -b "x=1" -b "y=2" "$base/echo"
+jar_same jar1 -s "$base/cookie/set"
+cp "$tmp/g.jar1" "$tmp/jar"
+same -s -b "$tmp/jar" "$base/cookie/show"
+same -s -b "$tmp/jar" "$base/echo"
+same -s -b "$tmp/jar" -b "z=9" "$base/echo"
+same -s -j -b "$tmp/jar" "$base/cookie/show"
+same -s -b "$tmp/missing.jar" "$base/echo"
+printf '127.0.0.1\tFALSE\t/\tFALSE\t1\told\tgone\n127.0.0.1\tFALSE\t/\tTRUE\t0\tsec\tret\n#HttpOnly_127.0.0.1\tFALSE\t/\tFALSE\t4102444800\tho\tyes\nbad line\n' > "$tmp/jar2"
+same -s -b "$tmp/jar2" "$base/echo"
+jar_same jar3 -s -b "$tmp/jar2" "$base/cookie/set"
+jar_same jar4 -s "$base/cookie/weird"
+
 finish

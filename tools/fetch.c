@@ -35,6 +35,8 @@ static void cli_free(fetch_cli *c) {
     free(c->xfers[i].outpath);
     free(c->xfers[i].netrc_user);
     free(c->xfers[i].netrc_pass);
+    free(c->xfers[i].hop_url);
+    free(c->xfers[i].location);
     gale_headers_free(c->xfers[i].headers);
   }
   free(c->xfers);
@@ -45,6 +47,9 @@ static void cli_free(fetch_cli *c) {
   free(c->resolves);
   free(c->urls);
   free(c->netrc_home);
+  free(c->cookie_files);
+  gale_buf_release(&c->cookie_pairs);
+  fetch_cookies_free(c);
   fetch_free_argv(c->cfg_argv);
 }
 
@@ -184,6 +189,8 @@ int cli_fetch_main(int argc, char **argv) {
     return 0;
   }
   if (!rc) rc = setup_client(&c);
+  for (size_t i = 0; !rc && i < c.ncookie_files; i++) rc = fetch_cookies_load(&c, c.cookie_files[i]);
+  if (!rc && c.junk_session) fetch_cookies_drop_session(&c);
   if (!rc) rc = default_headers(&c);
   if (!rc) rc = make_transfers(&c, argv + optind, optind < argc ? (size_t)(argc - optind) : 0);
   if (!rc) {
@@ -191,6 +198,10 @@ int cli_fetch_main(int argc, char **argv) {
     fetch_start_next(&c);
     if (c.done < c.nxfers) gale_loop_run(c.loop);
     rc = c.exit_code;
+    if (c.cookie_jar) {
+      int jrc = fetch_cookies_save(&c, c.cookie_jar);
+      if (jrc && !rc) rc = jrc;
+    }
   }
   cli_free(&c);
   return rc;

@@ -12,6 +12,7 @@
 #include "gale/multipart.h"
 
 typedef struct transfer transfer;
+typedef struct fetch_cookie fetch_cookie;
 
 typedef struct fetch_cli {
   gale_loop *loop;
@@ -41,6 +42,16 @@ typedef struct fetch_cli {
   double retry_delay, retry_max_time; /* 0: backoff from 1 s; 0: no limit */
   bool retry_all_errors, retry_connrefused;
   char **cfg_argv;   /* the argument list with -K files expanded, or NULL */
+  /* cookies: -b 'n=v' pairs sent as they are; the engine's jar (-b FILE,
+   * -c FILE turn it on) */
+  gale_buf cookie_pairs;
+  bool cookie_engine, junk_session;
+  const char *cookie_jar; /* -c */
+  const char **cookie_files; /* -b FILE, in order (argc-sized) */
+  size_t ncookie_files;
+  fetch_cookie *cookies;
+  size_t ncookies;
+  bool warned_redirect_cookie;
   const char *netrc_file; /* -n: ~/.netrc; --netrc-file */
   char *netrc_home;       /* -n's path (owned) */
   const char **urls; /* --url, in order (argc-sized) */
@@ -99,6 +110,9 @@ struct transfer {
   uint64_t resume_offset; /* -C: bytes already in the output file */
   char *upload_url; /* -T FILE URL/: the URL with FILE's name (owned) */
   char *netrc_user, *netrc_pass; /* from the .netrc for this URL's host */
+  char *hop_url;  /* the URL of the hop whose response is coming in (cookies) */
+  char *location; /* that hop's Location, for the next hop's URL */
+  int hop_code;
   char *outpath;    /* the output file's path (owned), or NULL */
 };
 
@@ -148,6 +162,21 @@ void fetch_start_next(fetch_cli *c);
  * result. */
 typedef int (*fetch_glob_cb)(const char *url, char *outname, void *arg);
 int fetch_glob_expand(const char *url, const char *outname, bool off, fetch_glob_cb cb, void *arg);
+
+/* fetch_cookies.c: the cookie engine.  load: a Netscape-format file into
+ * the jar (a missing file is an empty jar; 0, CLI_EXIT_READ or
+ * CLI_EXIT_NOMEM).  save: the jar to `path` ("-": stdout; 0 or
+ * CLI_EXIT_WRITE).  header: the Cookie value for a request to `url`
+ * (malloc'd), NULL when no cookie matches.  set: one Set-Cookie value
+ * received from `url` into the jar (ignored when invalid or not the host's
+ * to set; 0 or CLI_EXIT_NOMEM).  free: empties the jar. */
+int fetch_cookies_load(fetch_cli *c, const char *path);
+int fetch_cookies_save(const fetch_cli *c, const char *path);
+char *fetch_cookies_header(const fetch_cli *c, const char *url);
+int fetch_cookies_set(fetch_cli *c, const char *url, const char *value, size_t len);
+void fetch_cookies_free(fetch_cli *c);
+/* -j: forgets the session cookies (no expiry) read so far. */
+void fetch_cookies_drop_session(fetch_cli *c);
 
 /* Starts (or, for a retry, restarts) transfer t.  GALE_OK or an error. */
 int fetch_start_transfer(fetch_cli *c, transfer *t);

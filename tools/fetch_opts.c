@@ -53,6 +53,9 @@ static void fetch_usage(FILE *out) {
         "      --url URL            a URL to fetch (repeatable, besides the arguments)\n"
         "  -K, --config FILE        read options from FILE (curl's syntax; - for stdin)\n"
         "  -g, --globoff            no URL globbing ({a,b}, [1-9], [a-z]; #N in -o names)\n"
+        "  -b, --cookie N=V|FILE    send cookies; or read a cookie jar (Netscape format)\n"
+        "  -c, --cookie-jar FILE    write the cookies after the transfers\n"
+        "  -j, --junk-session-cookies  drop session cookies read with -b FILE\n"
         "  -n, --netrc              credentials from ~/.netrc; --netrc-file FILE from FILE\n"
         "      --output-dir DIR     write -o/-O files in DIR; --create-dirs makes directories\n"
         "  -k, --insecure           do not verify the server's certificate\n"
@@ -104,7 +107,7 @@ enum {
   OPT_RETRY_CONNREFUSED, OPT_NOPROXY, OPT_NETRC_FILE, OPT_NETRC_OPTIONAL
 };
 
-static const char short_opts[] = "X:H:d:GF:T:o:OD:LiIsSvfkE:u:A:e:m:z:x:U:46w:Zhr:C:K:ng";
+static const char short_opts[] = "X:H:d:GF:T:o:OD:LiIsSvfkE:u:A:e:m:z:x:U:46w:Zhr:C:K:ngb:c:j";
 
 static const struct option long_opts[] = {
     {"request", required_argument, NULL, 'X'},
@@ -171,6 +174,9 @@ static const struct option long_opts[] = {
     {"noproxy", required_argument, NULL, OPT_NOPROXY},
     {"config", required_argument, NULL, 'K'},
     {"globoff", no_argument, NULL, 'g'},
+    {"cookie", required_argument, NULL, 'b'},
+    {"cookie-jar", required_argument, NULL, 'c'},
+    {"junk-session-cookies", no_argument, NULL, 'j'},
     {"netrc", no_argument, NULL, 'n'},
     {"netrc-file", required_argument, NULL, OPT_NETRC_FILE},
     {"netrc-optional", no_argument, NULL, OPT_NETRC_OPTIONAL},
@@ -500,6 +506,18 @@ static int other_option(fetch_cli *c, int opt, const char *arg) {
   case OPT_NOPROXY: c->noproxy = arg; break;
   case 'K': break; /* expanded before parsing */
   case 'g': c->globoff = true; break;
+  case 'b': /* "n=v; ..." is sent as it is; anything else names a jar file */
+    if (strchr(arg, '=')) {
+      if ((c->cookie_pairs.len && gale_buf_append(&c->cookie_pairs, ";", 1) != GALE_OK) ||
+          gale_buf_append(&c->cookie_pairs, arg, strlen(arg)) != GALE_OK)
+        return CLI_EXIT_NOMEM;
+    } else {
+      c->cookie_engine = true;
+      if (*arg) c->cookie_files[c->ncookie_files++] = arg;
+    }
+    break;
+  case 'c': c->cookie_jar = arg; c->cookie_engine = true; break;
+  case 'j': c->junk_session = true; break;
   case 'n': case OPT_NETRC_OPTIONAL:
     if (!c->netrc_file && !(c->netrc_file = c->netrc_home = home_netrc())) return CLI_EXIT_NOMEM;
     break;
@@ -553,7 +571,8 @@ int fetch_parse_options(fetch_cli *c, int *argcp, char ***argvp) {
   c->remote = calloc((size_t)argc + 1, sizeof *c->remote);
   c->resolves = calloc((size_t)argc + 1, sizeof *c->resolves);
   c->urls = calloc((size_t)argc + 1, sizeof *c->urls);
-  if (!c->outs || !c->remote || !c->resolves || !c->urls) return CLI_EXIT_NOMEM;
+  c->cookie_files = calloc((size_t)argc + 1, sizeof *c->cookie_files);
+  if (!c->outs || !c->remote || !c->resolves || !c->urls || !c->cookie_files) return CLI_EXIT_NOMEM;
   optind = 1;
   while ((opt = getopt_long(argc, argv, short_opts, long_opts,
                             NULL)) != -1) {

@@ -36,11 +36,45 @@ static void parse_header_line(transfer *t, const char *line, size_t len) {
   }
 }
 
+/* The cookie engine's view of the response heads: which hop each belongs
+ * to (a followed Location resolved against the hop before) and the
+ * Set-Cookie fields it carries. */
+static void track_cookies(transfer *t, const char *line, size_t len) {
+  fetch_cli *c = t->cli;
+  if (len >= 12 && strncmp(line, "HTTP/", 5) == 0) {
+    if (t->location && c->follow && t->hop_code >= 300 && t->hop_code < 400) {
+      char *next = NULL;
+      if (gale_url_resolve(t->hop_url, t->location, &next) == GALE_OK) {
+        free(t->hop_url);
+        t->hop_url = next;
+      }
+    }
+    free(t->location);
+    t->location = NULL;
+    t->hop_code = t->last_code;
+  } else if (len > 11 && strncasecmp(line, "Set-Cookie:", 11) == 0) {
+    fetch_cookies_set(c, t->hop_url, line + 11, len - 11);
+    if (c->follow && t->hop_code >= 300 && t->hop_code < 400 && !c->warned_redirect_cookie &&
+        !c->silent) {
+      c->warned_redirect_cookie = true;
+      fprintf(stderr, "gale: warning: a redirect set a cookie: it is kept for -c and later "
+              "transfers, but not sent on this transfer's next hop\n");
+    }
+  } else if (len > 9 && strncasecmp(line, "Location:", 9) == 0) {
+    const char *v = line + 9, *e = line + len;
+    while (v < e && (*v == ' ' || *v == '\t')) v++;
+    while (e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' ')) e--;
+    free(t->location);
+    t->location = strndup(v, (size_t)(e - v));
+  }
+}
+
 static void on_debug(gale_http_debug_kind kind, const char *data, size_t len, void *arg) {
   transfer *t = arg;
   fetch_cli *c = t->cli;
   if (kind == GALE_HTTP_DEBUG_HEADER_IN) {
     parse_header_line(t, data, len);
+    if (c->cookie_engine) track_cookies(t, data, len);
     if (c->verbose) {
       fputs("< ", stderr);
       fwrite(data, 1, len, stderr);
@@ -334,11 +368,27 @@ static int transfer_proxy(fetch_cli *c, transfer *t) {
   return rc;
 }
 
+/* The Cookie value: the jar's matches for the URL, then -b's pairs
+ * (malloc'd); NULL when there is none, or when -H gave a Cookie field. */
+static char *transfer_cookie(const fetch_cli *c, const transfer *t) {
+  char *jar = c->cookie_engine ? fetch_cookies_header(c, t->url) : NULL, *out = NULL;
+  if (c->headers && gale_headers_get(c->headers, "Cookie")) {
+    free(jar);
+    return NULL;
+  }
+  if (!c->cookie_pairs.len) return jar;
+  if (asprintf(&out, "%s%s%.*s", jar ? jar : "", jar ? "; " : "", (int)c->cookie_pairs.len,
+               c->cookie_pairs.data) < 0)
+    out = NULL;
+  free(jar);
+  return out;
+}
+
 /* The request fields that differ per transfer (-r, -C, --etag-compare) go
  * in a copy of the shared ones.  GALE_OK, GALE_ESYS (the ETag file), or
  * GALE_ENOMEM. */
 static int transfer_headers(fetch_cli *c, transfer *t) {
-  char value[64];
+  char value[64], *cookie;
   struct stat st;
   gale_headers_free(t->headers);
   t->headers = NULL;
@@ -347,9 +397,21 @@ static int transfer_headers(fetch_cli *c, transfer *t) {
     t->resume_offset = (uint64_t)st.st_size;
   else if (c->resume_from > 0)
     t->resume_offset = (uint64_t)c->resume_from;
-  if (!c->range && !t->resume_offset && !c->etag_compare) return GALE_OK;
+  free(t->hop_url);
+  t->hop_url = NULL;
+  if (c->cookie_engine && !(t->hop_url = strdup(t->url))) return GALE_ENOMEM;
+  cookie = transfer_cookie(c, t);
+  if (!c->range && !t->resume_offset && !c->etag_compare && !cookie) return GALE_OK;
   t->headers = c->headers ? gale_headers_copy(c->headers) : gale_headers_new();
-  if (!t->headers) return GALE_ENOMEM;
+  if (!t->headers) {
+    free(cookie);
+    return GALE_ENOMEM;
+  }
+  if (cookie) {
+    int hrc = gale_headers_add(t->headers, "Cookie", cookie);
+    free(cookie);
+    if (hrc != GALE_OK) return GALE_ENOMEM;
+  }
   if (t->resume_offset) {
     snprintf(value, sizeof value, "bytes=%llu-", (unsigned long long)t->resume_offset);
     if (gale_headers_set(t->headers, "Range", value) != GALE_OK) return GALE_ENOMEM;
