@@ -251,4 +251,10 @@ same -s -b "$tmp/jar2" "$base/echo"
 jar_same jar3 -s -b "$tmp/jar2" "$base/cookie/set"
 jar_same jar4 -s "$base/cookie/weird"
 
+# -# draws curl's '#' bar on a terminal (script(1) gives it one).
+if command -v script >/dev/null 2>&1; then
+  script -qec "'$GALE' fetch -# -o /dev/null '$base/files/n.txt'" /dev/null > "$tmp/bar.out" 2>&1
+  check "-# draws a full bar" sh -c "tr '\r' '\n' < '$tmp/bar.out' | grep -q '^#\{72\} 100.0%'"
+fi
+
 finish

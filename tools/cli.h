@@ -95,6 +95,7 @@ typedef struct cli_progress {
   uint64_t done;
   int64_t total; /* -1: unknown */
   bool drawn;
+  bool hash_bar; /* -#: curl's plain '#' bar (set before cli_progress_start) */
 } cli_progress;
 
 void cli_progress_start(cli_progress *p, double now);

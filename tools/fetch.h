@@ -65,7 +65,8 @@ typedef struct fetch_cli {
   time_t time_cond;
   bool time_cond_unmodified; /* -z -DATE: If-Unmodified-Since */
   bool ipv4_only, ipv6_only;
-  bool globoff; /* -g */
+  bool globoff;  /* -g */
+  bool hash_bar; /* -# */
   cli_proxy proxy;       /* -x */
   bool proxy_given;      /* -x was given ("" too): the environment is not read */
   cli_proxy proxy_creds; /* -U (user and pass only) */

@@ -37,6 +37,7 @@ static void fetch_usage(FILE *out) {
         "  -i, --include            include response headers in the output\n"
         "  -I, --head               HEAD request, print the headers\n"
         "  -s, --silent             no progress bar, no error messages\n"
+        "  -#, --progress-bar       curl's plain '#' progress bar\n"
         "  -S, --show-error         error messages even with -s\n"
         "  -v, --verbose            request/response headers on stderr ('> ', '< ', '* ')\n"
         "  -f, --fail               exit 22 without output on HTTP codes >= 400\n"
@@ -107,7 +108,7 @@ enum {
   OPT_RETRY_CONNREFUSED, OPT_NOPROXY, OPT_NETRC_FILE, OPT_NETRC_OPTIONAL
 };
 
-static const char short_opts[] = "X:H:d:GF:T:o:OD:LiIsSvfkE:u:A:e:m:z:x:U:46w:Zhr:C:K:ngb:c:j";
+static const char short_opts[] = "X:H:d:GF:T:o:OD:LiIsSvfkE:u:A:e:m:z:x:U:46w:Zhr:C:K:ngb:c:j#";
 
 static const struct option long_opts[] = {
     {"request", required_argument, NULL, 'X'},
@@ -174,6 +175,7 @@ static const struct option long_opts[] = {
     {"noproxy", required_argument, NULL, OPT_NOPROXY},
     {"config", required_argument, NULL, 'K'},
     {"globoff", no_argument, NULL, 'g'},
+    {"progress-bar", no_argument, NULL, '#'},
     {"cookie", required_argument, NULL, 'b'},
     {"cookie-jar", required_argument, NULL, 'c'},
     {"junk-session-cookies", no_argument, NULL, 'j'},
@@ -506,6 +508,7 @@ static int other_option(fetch_cli *c, int opt, const char *arg) {
   case OPT_NOPROXY: c->noproxy = arg; break;
   case 'K': break; /* expanded before parsing */
   case 'g': c->globoff = true; break;
+  case '#': c->hash_bar = true; break;
   case 'b': /* "n=v; ..." is sent as it is; anything else names a jar file */
     if (strchr(arg, '=')) {
       if ((c->cookie_pairs.len && gale_buf_append(&c->cookie_pairs, ";", 1) != GALE_OK) ||

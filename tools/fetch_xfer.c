@@ -465,6 +465,7 @@ int fetch_start_transfer(fetch_cli *c, transfer *t) {
   req.streaming_callback_arg = t;
   t->show_progress = !c->silent && !c->verbose && !c->parallel && isatty(2) &&
                      (t->outname || !isatty(1)) && !c->head;
+  t->progress.hash_bar = c->hash_bar;
   if (t->show_progress) cli_progress_start(&t->progress, cli_now());
   st = gale_http_client_fetch(c->client, &req, on_done, t, NULL);
   free(url);
