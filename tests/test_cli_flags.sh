@@ -251,6 +251,12 @@ same -s -b "$tmp/jar2" "$base/echo"
 jar_same jar3 -s -b "$tmp/jar2" "$base/cookie/set"
 jar_same jar4 -s "$base/cookie/weird"
 
+# An international host name goes out in its ASCII form (IDNA 2008, UTS 46).
+same -s --resolve "xn--bcher-kva.example:$port:127.0.0.1" "http://bücher.example:$port/echo"
+same -s --resolve "xn--strae-oqa.example:$port:127.0.0.1" "http://straße.example:$port/echo"
+bad_host=$(printf 'a\377b.example')  # not UTF-8: refused (3)
+same -s "http://$bad_host:$port/echo"
+
 # -# draws curl's '#' bar on a terminal (script(1) gives it one).
 if command -v script >/dev/null 2>&1; then
   script -qec "'$GALE' fetch -# -o /dev/null '$base/files/n.txt'" /dev/null > "$tmp/bar.out" 2>&1

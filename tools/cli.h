@@ -89,6 +89,12 @@ bool cli_noproxy_match(const char *list, const char *host);
  * when the variable is malformed. */
 int cli_proxy_from_env(const char *scheme, const char *host, const char *noproxy, cli_proxy *px);
 
+/* idn.c: when url's host is not ASCII, *out gets the URL with the host in
+ * its IDNA ASCII form (malloc'd); NULL when the URL is fine as it is.
+ * Returns 0, CLI_EXIT_URL (message printed: not a valid name, or no
+ * libidn2 in this build) or CLI_EXIT_NOMEM. */
+int cli_idn_url(const char *url, char **out);
+
 /* Progress bar on stderr (redrawn at most 10 times a second). */
 typedef struct cli_progress {
   double start, last_draw;

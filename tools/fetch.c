@@ -119,6 +119,7 @@ static int add_transfer(const char *url, char *outname, void *arg) {
   xfer_builder *b = arg;
   fetch_cli *c = b->c;
   transfer *t;
+  int rc;
   if (c->nxfers == b->cap) {
     size_t cap = b->cap ? b->cap * 2 : 8;
     transfer *nx = realloc(c->xfers, cap * sizeof *nx);
@@ -133,7 +134,11 @@ static int add_transfer(const char *url, char *outname, void *arg) {
   memset(t, 0, sizeof *t);
   t->cli = c;
   t->retries_left = c->retry;
-  if (!(t->url_owned = strdup(url))) {
+  if ((rc = cli_idn_url(url, &t->url_owned)) != 0) {
+    free(outname);
+    return rc;
+  }
+  if (!t->url_owned && !(t->url_owned = strdup(url))) {
     free(outname);
     return CLI_EXIT_NOMEM;
   }

@@ -2,10 +2,10 @@
 # tools/local.mk: the `gale` command-line tool (layer 5), built only on the
 # public API, and its man page.
 bin_PROGRAMS += tools/gale
-tools_gale_SOURCES = tools/gale.c tools/cli.h tools/util.c tools/proxy.c tools/writeout.c \
+tools_gale_SOURCES = tools/gale.c tools/cli.h tools/util.c tools/proxy.c tools/idn.c tools/writeout.c \
 	tools/progress.c tools/fetch.h tools/fetch.c tools/fetch_opts.c tools/fetch_form.c tools/fetch_xfer.c tools/fetch_retry.c tools/fetch_config.c tools/fetch_glob.c tools/fetch_cookies.c tools/bench.h tools/bench.c tools/bench_report.c tools/bench_pipe.c tools/serve.c tools/serve.h tools/serve_listen.c tools/serve_systemd.c tools/serve_restart.c tools/serve_workers.c tools/serve_listing.c tools/ws.c
 # The installed library, shared: the binary carries no copy of it.
-tools_gale_LDADD = libgale.la $(SYSTEMD_LIBS)
+tools_gale_LDADD = libgale.la $(SYSTEMD_LIBS) $(IDN2_LIBS)
 dist_man_MANS += tools/gale.1
 EXTRA_DIST += examples/gale-serve.socket examples/gale-serve.service
 

@@ -328,14 +328,18 @@ int cli_ws_main(int argc, char **argv) {
     usage(stderr);
     return rc;
   }
+  char *idn = NULL; /* the URL with an international host in ASCII */
+  if ((rc = cli_idn_url(argv[optind], &idn)) != CLI_OK) return rc;
+  const char *url = idn ? idn : argv[optind];
   headers[nheaders] = NULL;
   protos[nprotos] = NULL;
   o.headers = nheaders ? headers : NULL;
   o.subprotocols = nprotos ? protos : NULL;
   gale_tls_ctx *tls = NULL;
-  if (strncmp(argv[optind], "wss://", 6) == 0) {
+  if (strncmp(url, "wss://", 6) == 0) {
     if (gale_tls_ctx_new_client(&tls_opts, &tls) != GALE_OK) {
       fprintf(stderr, "gale ws: TLS setup failed: %s\n", gale_tls_config_error());
+      free(idn);
       return tls_opts.ca_file ? CLI_EXIT_CACERT : CLI_EXIT_FAILED;
     }
     o.tls = tls;
@@ -343,7 +347,7 @@ int cli_ws_main(int argc, char **argv) {
   if (!proxy_given) { /* http_proxy / https_proxy / ALL_PROXY / NO_PROXY */
     gale_url *u = NULL;
     cli_proxy env;
-    if (gale_url_parse(argv[optind], strlen(argv[optind]), &u) == GALE_OK && u->scheme && u->host) {
+    if (gale_url_parse(url, strlen(url), &u) == GALE_OK && u->scheme && u->host) {
       rc = cli_proxy_from_env(u->scheme, u->host, NULL, &env);
       if (env.set) {
         if (px.user[0] || px.pass[0]) { /* -U still gives the credentials */
@@ -356,6 +360,7 @@ int cli_ws_main(int argc, char **argv) {
     gale_url_free(u);
     if (rc != CLI_OK) {
       gale_tls_ctx_unref(tls);
+      free(idn);
       return rc;
     }
   }
@@ -366,8 +371,9 @@ int cli_ws_main(int argc, char **argv) {
     o.proxy_password = px.pass;
   }
   t.loop = gale_loop_new();
-  rc = t.loop ? run(&t, argv[optind], &o, tls_opts.ca_file != NULL) : CLI_EXIT_NOMEM;
+  rc = t.loop ? run(&t, url, &o, tls_opts.ca_file != NULL) : CLI_EXIT_NOMEM;
   if (t.loop) gale_loop_free(t.loop);
   gale_tls_ctx_unref(tls);
+  free(idn);
   return rc;
 }
