@@ -7,7 +7,7 @@ tools_gale_SOURCES = tools/gale.c tools/cli.h tools/util.c tools/proxy.c tools/i
 # The installed library, shared: the binary carries no copy of it.
 tools_gale_LDADD = libgale.la $(SYSTEMD_LIBS) $(IDN2_LIBS)
 dist_man_MANS += tools/gale.1
-EXTRA_DIST += examples/gale-serve.socket examples/gale-serve.service
+# (examples/gale-serve.{socket,service} are installed by examples/local.mk.)
 
 # `gale fetch` beside curl on the same requests (needs curl and Tornado).
 check_SCRIPTS += tests/test_cli.sh
@@ -44,3 +44,11 @@ EXTRA_DIST += tests/test_cli_h2.sh
 # shell scaffolding).
 check_SCRIPTS += tests/test_cli_flags.sh
 EXTRA_DIST += tests/test_cli_flags.sh tests/cli_flags_app.py tests/sh_lib.sh
+
+# Shell completion, installed where bash-completion and zsh look.
+bashcompletiondir = $(datadir)/bash-completion/completions
+dist_bashcompletion_DATA = tools/completion/gale
+zshcompletiondir = $(datadir)/zsh/site-functions
+dist_zshcompletion_DATA = tools/completion/_gale
+check_SCRIPTS += tests/test_completion.sh
+EXTRA_DIST += tests/test_completion.sh
