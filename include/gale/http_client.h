@@ -205,6 +205,7 @@ typedef struct gale_http_request {
   /* Which HTTP version to speak (curl's --http1.1, --http2,
    * --http2-prior-knowledge), a GALE_HTTP_VERSION_* value. */
   int http_version;
+  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_http_request;
 
 /* Values of gale_http_request.http_version.  HTTP/2 is not supported by
@@ -287,6 +288,7 @@ typedef struct gale_http_client_options {
   double idle_timeout;      /* 60 s: an idle kept-alive connection is closed */
   size_t max_buffer_size;   /* 100 MiB: read buffer limit per connection */
   gale_resolver *resolver;  /* borrowed; NULL: the client makes its own */
+  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_http_client_options;
 
 GALE_EXPORT void gale_http_client_options_init(gale_http_client_options *opts);
