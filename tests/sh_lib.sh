@@ -28,6 +28,20 @@ need() {
   done
 }
 
+# track PID: kill PID at exit too (for a process the test also stops itself).
+track() { pids="$pids $1"; }
+
+# wait_line FILE: the first line of FILE once it has one (a server's
+# address), waiting up to 10 s.
+wait_line() {
+  i=0
+  while [ $i -lt 200 ] && ! [ -s "$1" ]; do
+    sleep 0.05
+    i=$((i + 1))
+  done
+  head -n 1 "$1"
+}
+
 # A TCP port free on 127.0.0.1 right now.
 free_port() {
   $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
