@@ -28,6 +28,7 @@ typedef struct fetch_cli {
   size_t form_len;
   const char *upload_file;
   bool follow;
+  int post_redirects; /* --post301/302/303: GALE_HTTP_POST_* */
   long max_redirs;
   bool include, head, silent, show_error, verbose, insecure, compressed, fail, parallel;
   bool fail_with_body; /* --fail-with-body: exit 22 on >= 400, the body still written */

@@ -34,6 +34,7 @@ static void fetch_usage(FILE *out) {
         "  -D, --dump-header FILE   write response headers to FILE\n"
         "  -L, --location           follow redirects\n"
         "      --max-redirs N       at most N redirects (default 50)\n"
+        "      --post301/302/303    keep POST after that redirect (default: GET)\n"
         "  -i, --include            include response headers in the output\n"
         "  -I, --head               HEAD request, print the headers\n"
         "  -s, --silent             no progress bar, no error messages\n"
@@ -105,7 +106,8 @@ enum {
   OPT_INTERFACE, OPT_HTTP11, OPT_NO_KEEPALIVE, OPT_HTTP2, OPT_HTTP2_PK, OPT_UNIX_SOCKET,
   OPT_URL, OPT_OUTPUT_DIR, OPT_CREATE_DIRS, OPT_FAIL_WITH_BODY, OPT_JSON, OPT_ETAG_SAVE,
   OPT_ETAG_COMPARE, OPT_RETRY, OPT_RETRY_DELAY, OPT_RETRY_MAX_TIME, OPT_RETRY_ALL_ERRORS,
-  OPT_RETRY_CONNREFUSED, OPT_NOPROXY, OPT_NETRC_FILE, OPT_NETRC_OPTIONAL
+  OPT_RETRY_CONNREFUSED, OPT_NOPROXY, OPT_NETRC_FILE, OPT_NETRC_OPTIONAL, OPT_POST301,
+  OPT_POST302, OPT_POST303
 };
 
 static const char short_opts[] = "X:H:d:GF:T:o:OD:LiIsSvfkE:u:A:e:m:z:x:U:46w:Zhr:C:K:ngb:c:j#";
@@ -126,6 +128,9 @@ static const struct option long_opts[] = {
     {"dump-header", required_argument, NULL, 'D'},
     {"location", no_argument, NULL, 'L'},
     {"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
+    {"post301", no_argument, NULL, OPT_POST301},
+    {"post302", no_argument, NULL, OPT_POST302},
+    {"post303", no_argument, NULL, OPT_POST303},
     {"include", no_argument, NULL, 'i'},
     {"head", no_argument, NULL, 'I'},
     {"silent", no_argument, NULL, 's'},
@@ -481,6 +486,9 @@ static int other_option(fetch_cli *c, int opt, const char *arg) {
   case 'O': c->remote[c->nouts] = true; c->outs[c->nouts++] = NULL; break;
   case 'D': c->dump_header = arg; break;
   case 'L': c->follow = true; break;
+  case OPT_POST301: c->post_redirects |= GALE_HTTP_POST_301; break;
+  case OPT_POST302: c->post_redirects |= GALE_HTTP_POST_302; break;
+  case OPT_POST303: c->post_redirects |= GALE_HTTP_POST_303; break;
   case 'i': c->include = true; break;
   case 'I': c->head = true; break;
   case 's': c->silent = true; break;

@@ -157,6 +157,13 @@ static void upload_producer(gale_http_upload *up, void *arg) {
   gale_http_upload_finish(up, ferror(t->upload) ? GALE_ESYS : GALE_OK);
 }
 
+static int upload_rewind(void *arg) {
+  transfer *t = arg;
+  if (t->upload == stdin || fseeko(t->upload, 0, SEEK_SET) != 0) return GALE_ESYS;
+  clearerr(t->upload);
+  return GALE_OK;
+}
+
 /* -D gets the trailer fields too, after the body, as curl writes them. */
 static void write_trailers(FILE *f, const gale_http_response *r) {
   const gale_headers *tr = gale_http_response_trailers(r);
@@ -268,6 +275,7 @@ static int set_body(fetch_cli *c, transfer *t, gale_http_request *req, char **ur
     }
     req->body_producer = upload_producer;
     req->body_producer_arg = t;
+    req->body_rewind = upload_rewind; /* -L -T: 307/308 send the file again */
     if (t->upload != stdin) {
       if (fseeko(t->upload, 0, SEEK_END) == 0) {
         req->body_size = ftello(t->upload);
@@ -285,6 +293,7 @@ static void set_options(const fetch_cli *c, const transfer *t, gale_http_request
   req->allow_nonstandard_methods = true;
   req->follow_redirects = c->follow;
   req->max_redirects = (int)c->max_redirs;
+  req->post_redirects = c->post_redirects;
   req->decompress_response = c->compressed;
   req->user_agent = c->user_agent;
   req->referer = c->referer;
