@@ -266,6 +266,15 @@ same -s -b "$tmp/jar2" "$base/echo"
 jar_same jar3 -s -b "$tmp/jar2" "$base/cookie/set"
 jar_same jar4 -s "$base/cookie/weird"
 
+# --connect-to: the connection goes elsewhere, Host stays the URL's.
+same -s --connect-to "example.test:80:127.0.0.1:$port" "http://example.test/echo"
+same -s --connect-to "::127.0.0.1:$port" "http://example.test/echo"
+same -s --connect-to "other:80:127.0.0.1:$port" --connect-to "example.test::127.0.0.1:$port" "http://example.test/echo"
+same -s --connect-to "example.test:81:127.0.0.1:$port" "http://127.0.0.1:$port/echo"
+same -s --connect-to "127.0.0.1:$port::$port" "http://127.0.0.1:$port/echo"
+same -s --connect-to "bad" "http://example.test/echo"
+same -s --connect-to "example.test:80:[::1]:1" "http://example.test/echo"
+
 # An international host name goes out in its ASCII form (IDNA 2008, UTS 46).
 same -s --resolve "xn--bcher-kva.example:$port:127.0.0.1" "http://bücher.example:$port/echo"
 same -s --resolve "xn--strae-oqa.example:$port:127.0.0.1" "http://straße.example:$port/echo"

@@ -515,6 +515,32 @@ static void produce(gale_http_upload *up, void *arg) {
   assert_int_equal(gale_http_upload_finish(up, p->fail ? GALE_ESYS : GALE_OK), GALE_OK);
 }
 
+static void never_called(const gale_http_response *resp, void *arg) {
+  (void)resp, (void)arg;
+  fail_msg("a refused fetch called back");
+}
+
+/* connect_to: the connection goes to the scripted server while the URL
+ * names a host that does not resolve; Host keeps the URL's. */
+static void test_connect_to(void **state) {
+  client_fx *f = *state;
+  gale_http_request req;
+  char u[128];
+  cf_result *r;
+  snprintf(u, sizeof u, "http://name.invalid:%d/echo", S.port + 1 > 65535 ? 1 : S.port + 1);
+  gale_http_request_init(&req, u);
+  req.connect_to_host = "127.0.0.1";
+  req.connect_to_port = S.port;
+  r = cf_fetch(f, &req);
+  assert_int_equal(r->status, GALE_OK);
+  assert_int_equal(r->code, 200);
+  assert_non_null(strstr(S.last_head, "Host: name.invalid:"));
+  free(r);
+  /* a port of 0 keeps the URL's; out of range is refused */
+  req.connect_to_port = 70000;
+  assert_int_equal(gale_http_client_fetch(f->client, &req, never_called, NULL, NULL), GALE_EINVAL);
+}
+
 typedef struct rewinder {
   producer p;
   int rewinds;
@@ -745,6 +771,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_redirects, setup, teardown),
       cmocka_unit_test_setup_teardown(test_redirect_drops_credentials, setup, teardown),
       cmocka_unit_test_setup_teardown(test_redirect_keeps_post_and_rewinds, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_connect_to, setup, teardown),
       cmocka_unit_test_setup_teardown(test_request_head, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_requests_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_gzip, setup, teardown),

@@ -48,6 +48,7 @@ static void cli_free(fetch_cli *c) {
   free(c->urls);
   free(c->netrc_home);
   free(c->cookie_files);
+  free(c->connect_tos);
   gale_buf_release(&c->cookie_pairs);
   fetch_cookies_free(c);
   fetch_free_argv(c->cfg_argv);

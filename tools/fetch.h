@@ -79,6 +79,8 @@ typedef struct fetch_cli {
   size_t nouts;
   char **resolves;
   size_t nresolves;
+  const char **connect_tos; /* --connect-to, in order (argc-sized) */
+  size_t nconnect_tos;
   /* transfers */
   transfer *xfers;
   size_t nxfers, next, running, done;
@@ -106,6 +108,8 @@ struct transfer {
   gale_headers *headers; /* this transfer's own request fields, or NULL */
   cli_proxy proxy;       /* the proxy this transfer goes through (.set) */
   bool proxy_creds_set;  /* it has a user or password */
+  char connect_host[256]; /* --connect-to's host for this URL ("" none) */
+  int connect_port;
   int start_exit;        /* an exit code found before the fetch began, or 0 */
   long retries_left;
   double first_start, retry_wait; /* cli_now() of the first try; the next backoff */
@@ -144,6 +148,12 @@ void fetch_free_argv(char **v);
 int fetch_netrc_lookup(const char *path, const char *host, char **user, char **pass);
 /* Prints "gale: <fmt with arg>" and the --help hint; returns CLI_EXIT_USAGE. */
 int fetch_usage_error(const char *fmt, const char *arg);
+/* --connect-to HOST1:PORT1:HOST2:PORT2 against a URL's host and port:
+ * 1 when it applies (to_host gets HOST2, "" for the same host; *to_port
+ * PORT2, 0 for the same port), 0 when not, -1 when malformed (host NULL:
+ * only checks the syntax). */
+int fetch_connect_to_match(const char *spec, const char *host, int port, char *to_host,
+                           size_t cap, int *to_port);
 /* --resolve HOST:PORT:ADDR[,ADDR...] into the client's resolver. */
 int fetch_add_resolve(fetch_cli *c, const char *arg);
 

@@ -73,6 +73,7 @@ static void fetch_usage(FILE *out) {
         "      --max-filesize SIZE  fail (63) past SIZE bytes (k, M, G suffixes)\n"
         "  -z, --time-cond DATE     If-Modified-Since: DATE (an HTTP date)\n"
         "      --resolve H:P:ADDR   use ADDR for host H port P\n"
+        "      --connect-to H1:P1:H2:P2  connect to H2:P2 for H1:P1 (empty: any / the same)\n"
         "  -x, --proxy [http://]HOST[:PORT]   HTTP proxy (CONNECT for https)\n"
         "  -U, --proxy-user U:P     proxy credentials\n"
         "      --noproxy LIST       hosts reached without the proxy (as NO_PROXY; * for all)\n"
@@ -107,7 +108,7 @@ enum {
   OPT_URL, OPT_OUTPUT_DIR, OPT_CREATE_DIRS, OPT_FAIL_WITH_BODY, OPT_JSON, OPT_ETAG_SAVE,
   OPT_ETAG_COMPARE, OPT_RETRY, OPT_RETRY_DELAY, OPT_RETRY_MAX_TIME, OPT_RETRY_ALL_ERRORS,
   OPT_RETRY_CONNREFUSED, OPT_NOPROXY, OPT_NETRC_FILE, OPT_NETRC_OPTIONAL, OPT_POST301,
-  OPT_POST302, OPT_POST303
+  OPT_POST302, OPT_POST303, OPT_CONNECT_TO
 };
 
 static const char short_opts[] = "X:H:d:GF:T:o:OD:LiIsSvfkE:u:A:e:m:z:x:U:46w:Zhr:C:K:ngb:c:j#";
@@ -150,6 +151,7 @@ static const struct option long_opts[] = {
     {"max-filesize", required_argument, NULL, OPT_MAX_FILESIZE},
     {"time-cond", required_argument, NULL, 'z'},
     {"resolve", required_argument, NULL, OPT_RESOLVE},
+    {"connect-to", required_argument, NULL, OPT_CONNECT_TO},
     {"proxy", required_argument, NULL, 'x'},
     {"proxy-user", required_argument, NULL, 'U'},
     {"interface", required_argument, NULL, OPT_INTERFACE},
@@ -355,6 +357,46 @@ static int set_proxy(fetch_cli *c, const char *p) {
   return rc;
 }
 
+/* One field of a --connect-to spec at *p (a [bracketed] IPv6 address
+ * allowed) into out; *p moves past it and its ':'.  false if malformed. */
+static bool connect_field(const char **p, char *out, size_t cap, bool last) {
+  const char *s = *p, *e;
+  size_t n;
+  if (*s == '[') {
+    e = strchr(s, ']');
+    if (!e) return false;
+    s++;
+    n = (size_t)(e - s);
+    e++;
+  } else {
+    e = last ? s + strlen(s) : strchr(s, ':');
+    if (!e) return false;
+    n = (size_t)(e - s);
+  }
+  if (n >= cap) return false;
+  memcpy(out, s, n);
+  out[n] = '\0';
+  if (!last && *e != ':') return false;
+  if (last && *e) return false;
+  *p = last ? e : e + 1;
+  return true;
+}
+
+int fetch_connect_to_match(const char *spec, const char *host, int port, char *to_host,
+                           size_t cap, int *to_port) {
+  char h1[256], p1[8], p2[8];
+  const char *p = spec;
+  long n1 = 0, n2 = 0;
+  if (!connect_field(&p, h1, sizeof h1, false) || !connect_field(&p, p1, sizeof p1, false) ||
+      !connect_field(&p, to_host, cap, false) || !connect_field(&p, p2, sizeof p2, true))
+    return -1;
+  if ((*p1 && !cli_parse_int(p1, 1, 65535, &n1)) || (*p2 && !cli_parse_int(p2, 1, 65535, &n2)))
+    return -1;
+  *to_port = (int)n2;
+  if (!host) return 0;
+  return (!*h1 || strcasecmp(h1, host) == 0) && (!n1 || n1 == port);
+}
+
 int fetch_add_resolve(fetch_cli *c, const char *arg) {
   /* host:port:addr[,addr]... ; addresses may be bracketed IPv6. */
   char *copy = strdup(arg), *p1, *p2, *addrs, *w;
@@ -509,6 +551,15 @@ static int other_option(fetch_cli *c, int opt, const char *arg) {
   case OPT_KEY: c->key = arg; break;
   case OPT_COMPRESSED: c->compressed = true; break;
   case OPT_RESOLVE: c->resolves[c->nresolves++] = (char *)arg; break;
+  case OPT_CONNECT_TO: {
+    char h[256];
+    int p;
+    if (fetch_connect_to_match(arg, NULL, 0, h, sizeof h, &p) < 0) /* curl ignores it too */
+      fprintf(stderr, "gale: warning: bad --connect-to '%s' (HOST1:PORT1:HOST2:PORT2) ignored\n", arg);
+    else
+      c->connect_tos[c->nconnect_tos++] = arg;
+    break;
+  }
   case 'x': return set_proxy(c, arg);
   case 'U':
     if (!cli_proxy_userpass(&c->proxy_creds, arg)) return fetch_usage_error("bad --proxy-user '%s'", arg);
@@ -583,7 +634,9 @@ int fetch_parse_options(fetch_cli *c, int *argcp, char ***argvp) {
   c->resolves = calloc((size_t)argc + 1, sizeof *c->resolves);
   c->urls = calloc((size_t)argc + 1, sizeof *c->urls);
   c->cookie_files = calloc((size_t)argc + 1, sizeof *c->cookie_files);
-  if (!c->outs || !c->remote || !c->resolves || !c->urls || !c->cookie_files) return CLI_EXIT_NOMEM;
+  c->connect_tos = calloc((size_t)argc + 1, sizeof *c->connect_tos);
+  if (!c->outs || !c->remote || !c->resolves || !c->urls || !c->cookie_files || !c->connect_tos)
+    return CLI_EXIT_NOMEM;
   optind = 1;
   while ((opt = getopt_long(argc, argv, short_opts, long_opts,
                             NULL)) != -1) {

@@ -310,6 +310,8 @@ static void set_options(const fetch_cli *c, const transfer *t, gale_http_request
   req->ca_certs = c->cacert;
   req->client_cert = c->cert;
   req->client_key = c->key;
+  req->connect_to_host = t->connect_host[0] ? t->connect_host : NULL;
+  req->connect_to_port = t->connect_port;
   if (t->proxy.set) {
     bool creds = t->proxy_creds_set;
     req->proxy_host = t->proxy.host;
@@ -362,6 +364,18 @@ static int transfer_proxy(fetch_cli *c, transfer *t) {
     if (c->proxy.set && !cli_noproxy_match(np, u->host)) t->proxy = c->proxy;
   } else {
     rc = cli_proxy_from_env(u->scheme, u->host, c->noproxy, &t->proxy);
+  }
+  /* --connect-to: the first spec that applies. */
+  t->connect_host[0] = '\0';
+  t->connect_port = 0;
+  for (size_t i = 0; i < c->nconnect_tos; i++) {
+    char h[sizeof t->connect_host];
+    int p;
+    if (fetch_connect_to_match(c->connect_tos[i], u->host, u->port, h, sizeof h, &p) == 1) {
+      memcpy(t->connect_host, h, sizeof h);
+      t->connect_port = p;
+      break;
+    }
   }
   /* -n / --netrc-file: credentials for a URL that names none, unless -u. */
   if (c->netrc_file && !c->user_name && !u->userinfo && !t->netrc_user) {

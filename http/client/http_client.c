@@ -141,7 +141,8 @@ gale_tcp_client *gale_http_client_tcp(gale_http_client *c) { return c ? c->tcp :
 #define REQ_STRINGS(r)                                                                      \
   {&(r)->url, &(r)->method, &(r)->user_agent, &(r)->referer, &(r)->auth_username,          \
    &(r)->auth_password, &(r)->proxy_host, &(r)->proxy_username, &(r)->proxy_password,      \
-   &(r)->ca_certs, &(r)->client_cert, &(r)->client_key, &(r)->network_interface}
+   &(r)->ca_certs, &(r)->client_cert, &(r)->client_key, &(r)->network_interface,          \
+   &(r)->connect_to_host}
 
 static void free_request_copy(gale_http_request *r) {
   const char **s[] = REQ_STRINGS(r);
@@ -236,8 +237,9 @@ static int check_request(const gale_http_request *req) {
   if (has_bad_bytes(req->user_agent) || has_bad_bytes(req->referer) ||
       has_bad_bytes(req->auth_username) || has_bad_bytes(req->auth_password) ||
       has_bad_bytes(req->proxy_username) || has_bad_bytes(req->proxy_password) ||
-      has_bad_bytes(req->proxy_host))
+      has_bad_bytes(req->proxy_host) || has_bad_bytes(req->connect_to_host))
     return GALE_EINVAL;
+  if (req->connect_to_port < 0 || req->connect_to_port > 65535) return GALE_EINVAL;
   if (req->referer && !gale_http_is_field_value(req->referer, strlen(req->referer)))
     return GALE_EINVAL;
   if (!req->allow_ipv4 && !req->allow_ipv6) return GALE_EINVAL;

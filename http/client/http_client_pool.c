@@ -73,6 +73,10 @@ static size_t key_write(const hc_fetch *f, char *out) {
   key_num(out, &n, (uintmax_t)(uintptr_t)r->tls_ctx, 16);
   key_char(out, &n, '|');
   key_put(out, &n, r->client_cert);
+  key_char(out, &n, '|');
+  key_put(out, &n, r->connect_to_host);
+  key_char(out, &n, ':');
+  key_num(out, &n, r->connect_to_port > 0 ? (unsigned)r->connect_to_port : 0u, 10);
   return n;
 }
 
@@ -283,11 +287,14 @@ void gale__hc_open_cancel(hc_fetch *f) {
   }
 }
 
+/* Where the TCP connection goes: the proxy, connect_to, or the URL's host. */
 static const char *conn_host(const hc_fetch *f) {
-  return f->req.proxy_host ? f->req.proxy_host : f->purl->host;
+  if (f->req.proxy_host) return f->req.proxy_host;
+  return f->req.connect_to_host && *f->req.connect_to_host ? f->req.connect_to_host : f->purl->host;
 }
 static int conn_port(const hc_fetch *f) {
-  return f->req.proxy_host ? (f->req.proxy_port ? f->req.proxy_port : 8080) : f->purl->port;
+  if (f->req.proxy_host) return f->req.proxy_port ? f->req.proxy_port : 8080;
+  return f->req.connect_to_port > 0 ? f->req.connect_to_port : f->purl->port;
 }
 
 static void open_fail(hc_fetch *f, int status) { gale__hc_complete(f, status, NULL); }

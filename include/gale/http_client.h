@@ -209,6 +209,12 @@ typedef struct gale_http_request {
   bool allow_ipv6;               /* true; false: IPv4 only */
   bool allow_ipv4;               /* true; false: IPv6 only (curl -6) */
   const char *network_interface; /* source IP address (numeric) to bind; NULL: any */
+  /* Connect to this host and port instead of the URL's (curl's
+   * --connect-to): the Host field, TLS name check and SNI still use the
+   * URL's host.  NULL: the URL's; port 0: the URL's port.  Not with a
+   * proxy (the proxy is what gets connected to). */
+  const char *connect_to_host;
+  int connect_to_port;
 
   size_t max_body_size;   /* 100 MiB: larger bodies fail (not with streaming_callback) */
   size_t max_header_size; /* 64 KiB */
@@ -328,7 +334,8 @@ typedef void (*gale_http_fetch_cb)(const gale_http_response *resp, void *arg);
  * gale_http_client_cancel().  Returns GALE_OK, or without calling `cb`:
  * GALE_EINVAL (NULL arguments, a CR/LF/NUL/space in the method, header
  * names or values, a body with a producer too, a network_interface that is
- * not an IP address, an unknown http_version), GALE_EURL (not an absolute
+ * not an IP address, a connect_to_port outside 0..65535, an unknown
+ * http_version), GALE_EURL (not an absolute
  * http/https URL, or bad characters in it), GALE_ENOTSUP (http_version
  * asks for HTTP/2, which the client does not speak yet), GALE_ENOMEM. */
 GALE_EXPORT int gale_http_client_fetch(gale_http_client *client, const gale_http_request *req,
