@@ -464,30 +464,30 @@ static void test_stream_hostile(void **state) {
     int rc;
     const char *detail;
   } cases[] = {
-      {"", GALE_EHTTP_PARSE, "no boundary delimiter in the body"},
-      {"just text, no delimiter", GALE_EHTTP_PARSE, "no boundary delimiter in the body"},
+      {"", GALE_EHTTP_PARSE, "no multipart boundary delimiter in the body"},
+      {"just text, no delimiter", GALE_EHTTP_PARSE, "no multipart boundary delimiter in the body"},
       {"--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv", GALE_EHTTP_PARSE,
-       "the body ends before the closing boundary delimiter"},
+       "the body ends before the closing multipart boundary delimiter"},
       {"--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--" B "-",
-       GALE_EHTTP_PARSE, "the body ends before the closing boundary delimiter"},
+       GALE_EHTTP_PARSE, "the body ends before the closing multipart boundary delimiter"},
       {"--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--" B,
-       GALE_EHTTP_PARSE, "the body ends before the closing boundary delimiter"},
+       GALE_EHTTP_PARSE, "the body ends before the closing multipart boundary delimiter"},
       {"--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n", GALE_EHTTP_PARSE,
-       "the body ends inside a part's header section"},
+       "the body ends inside a multipart part's header section"},
       /* boundary-like bytes inside data: CRLF "--" boundary then junk */
       {"--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--" B "X--",
-       GALE_EHTTP_PARSE, "a boundary delimiter followed by other bytes"},
+       GALE_EHTTP_PARSE, "a multipart boundary delimiter followed by other bytes"},
       {"--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--" B "-x",
-       GALE_EHTTP_PARSE, "a boundary delimiter followed by other bytes"},
-      {"--" B " \r\r\n", GALE_EHTTP_PARSE, "a boundary delimiter followed by other bytes"},
-      {"--" B "\r\n\r\nv\r\n--" B "--", GALE_EHTTP_PARSE, "a part without a header section"},
+       GALE_EHTTP_PARSE, "a multipart boundary delimiter followed by other bytes"},
+      {"--" B " \r\r\n", GALE_EHTTP_PARSE, "a multipart boundary delimiter followed by other bytes"},
+      {"--" B "\r\n\r\nv\r\n--" B "--", GALE_EHTTP_PARSE, "a multipart part without a header section"},
       {"--" B "\r\nX-No-Disposition: 1\r\n\r\nv\r\n--" B "--", GALE_EHTTP_PARSE,
-       "malformed part header (each part needs one Content-Disposition: form-data; "
-       "name=\"...\")"},
+       "malformed multipart part header (each part needs one Content-Disposition: "
+       "form-data; name=\"...\")"},
       {"--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n bad\r\n\r\nv\r\n--" B "--",
        GALE_EHTTP_PARSE,
-       "malformed part header (each part needs one Content-Disposition: form-data; "
-       "name=\"...\")"},
+       "malformed multipart part header (each part needs one Content-Disposition: "
+       "form-data; name=\"...\")"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     const char *body = cases[i].body;
@@ -546,7 +546,7 @@ static void test_stream_hostile(void **state) {
   memset(junk, 'y', sizeof junk);
   assert_int_equal(gale_multipart_stream_feed(s, junk, sizeof junk), GALE_ELIMIT);
   assert_true(gale_multipart_stream_memory(s) <= 4096);
-  assert_string_equal(gale_multipart_stream_detail(s), "part header section too large");
+  assert_string_equal(gale_multipart_stream_detail(s), "a multipart part header section too large");
   gale_multipart_stream_free(s);
 
   /* A callback stops the parser with its status; a feed from inside a

@@ -238,7 +238,8 @@ void gale__h2_stream_data(gale__h2_stream *st, const uint8_t *data, size_t len) 
   else
     rc = gale__request_body_append(req, p, len);
   if (rc != GALE_OK && !st->closed)
-    fail(st, rc == GALE_ELIMIT ? 503 : rc == GALE_EHTTP_BODY_TOO_LARGE ? 413 : 400, NULL);
+    fail(st, rc == GALE_ELIMIT ? 503 : rc == GALE_EHTTP_BODY_TOO_LARGE ? 413 : rc == GALE_ENOMEM ? 500 : 400,
+         req->body_error);
 }
 
 void gale__h2_stream_end(gale__h2_stream *st) {

@@ -261,13 +261,14 @@ static int deliver_body(gale__h1_conn *c, const char *data, size_t len) {
 
 static int body_failed(gale__h1_conn *c, int rc) {
   if (c->closed) return STEP_STOP;
+  const char *why = c->req && c->req->body_error ? c->req->body_error : NULL;
   int status = rc == GALE_ENOMEM ? 500 : gale_h1_error_status(rc, NULL);
   if (rc == GALE_EHTTP_DECOMPRESS) status = 400;
   if (rc == GALE_ELIMIT) {
     gale__conn_fail(c, 503, "the server's request body buffer is full");
     return STEP_STOP;
   }
-  gale__conn_fail(c, status, gale_strerror(rc));
+  gale__conn_fail(c, status, why ? why : gale_strerror(rc));
   return STEP_STOP;
 }
 

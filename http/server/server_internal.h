@@ -139,6 +139,9 @@ struct gale_http_server_request {
   gale_timer *timer;
   gale_http_body_cb body_cb;
   void *body_arg;
+  /* Set by a body_cb about to return an error: the reason the error page
+   * gives in place of the status's generic one.  A static string. */
+  const char *body_error;
 
   /* Application hooks. */
   gale_http_close_cb close_cb;

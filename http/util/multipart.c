@@ -228,7 +228,7 @@ static int ms_data(gale_multipart_stream *s, const char *p, size_t n) {
   if (n == 0 || s->state != MS_DATA) return GALE_OK;
   s->part_size += n;
   if (!s->part.filename && s->part_size > s->lim.max_field_size)
-    return ms_fail(s, GALE_ELIMIT, "form field too large");
+    return ms_fail(s, GALE_ELIMIT, "a multipart form field too large");
   if (!s->cb.part_data) return GALE_OK;
   s->in_cb = true;
   int rc = s->cb.part_data(p, n, s->arg);
@@ -304,8 +304,8 @@ static int ms_part_begin(gale_multipart_stream *s, size_t hlen) {
   if (rc == GALE_ENOMEM) return ms_fail(s, rc, "out of memory");
   if (rc != GALE_OK)
     return ms_fail(s, GALE_EHTTP_PARSE,
-                   "malformed part header (each part needs one Content-Disposition: "
-                   "form-data; name=\"...\")");
+                   "malformed multipart part header (each part needs one "
+                   "Content-Disposition: form-data; name=\"...\")");
   s->head.len = 0;
   s->part_size = 0;
   s->state = MS_DATA;
@@ -334,7 +334,7 @@ static ptrdiff_t ms_headers(gale_multipart_stream *s, const char *p, size_t n) {
     size_t len = s->head.len;
     if (len >= 2 && h[0] == '\r' && h[1] == '\n') {
       s->head.len = 0;
-      return ms_fail(s, GALE_EHTTP_PARSE, "a part without a header section");
+      return ms_fail(s, GALE_EHTTP_PARSE, "a multipart part without a header section");
     }
     size_t from = old >= 3 ? old - 3 : 0;
     const char *e = memmem(h + from, len - from, "\r\n\r\n", 4);
@@ -347,7 +347,7 @@ static ptrdiff_t ms_headers(gale_multipart_stream *s, const char *p, size_t n) {
     }
     i += take;
     if (s->head.len >= max + 4)
-      return ms_fail(s, GALE_ELIMIT, "part header section too large");
+      return ms_fail(s, GALE_ELIMIT, "a multipart part header section too large");
   }
   return (ptrdiff_t)n;
 }
@@ -376,28 +376,28 @@ int gale_multipart_stream_feed(gale_multipart_stream *s, const char *data, size_
       else if (*p == '\r')
         s->state = MS_AFTER_LF;
       else
-        used = ms_fail(s, GALE_EHTTP_PARSE, "a boundary delimiter followed by other bytes");
+        used = ms_fail(s, GALE_EHTTP_PARSE, "a multipart boundary delimiter followed by other bytes");
       break;
     case MS_AFTER_DASH:
       used = 1;
       if (*p == '-')
         s->state = MS_DONE;
       else
-        used = ms_fail(s, GALE_EHTTP_PARSE, "a boundary delimiter followed by other bytes");
+        used = ms_fail(s, GALE_EHTTP_PARSE, "a multipart boundary delimiter followed by other bytes");
       break;
     case MS_AFTER_LWSP:
       used = 1;
       if (*p == '\r')
         s->state = MS_AFTER_LF;
       else if (*p != ' ' && *p != '\t')
-        used = ms_fail(s, GALE_EHTTP_PARSE, "a boundary delimiter followed by other bytes");
+        used = ms_fail(s, GALE_EHTTP_PARSE, "a multipart boundary delimiter followed by other bytes");
       break;
     case MS_AFTER_LF:
       used = 1;
       if (*p != '\n') {
-        used = ms_fail(s, GALE_EHTTP_PARSE, "a boundary delimiter followed by other bytes");
+        used = ms_fail(s, GALE_EHTTP_PARSE, "a multipart boundary delimiter followed by other bytes");
       } else if (s->parts >= s->lim.max_parts) {
-        used = ms_fail(s, GALE_ELIMIT, "too many parts");
+        used = ms_fail(s, GALE_ELIMIT, "too many multipart parts");
       } else {
         s->parts++;
         s->state = MS_HEADERS;
@@ -426,13 +426,13 @@ int gale_multipart_stream_finish(gale_multipart_stream *s) {
   case MS_FAILED:
     return s->error;
   case MS_PREAMBLE:
-    return ms_fail(s, GALE_EHTTP_PARSE, "no boundary delimiter in the body");
+    return ms_fail(s, GALE_EHTTP_PARSE, "no multipart boundary delimiter in the body");
   case MS_HEADERS:
     if (s->head.len > s->lim.max_header_size)
-      return ms_fail(s, GALE_ELIMIT, "part header section too large");
-    return ms_fail(s, GALE_EHTTP_PARSE, "the body ends inside a part's header section");
+      return ms_fail(s, GALE_ELIMIT, "a multipart part header section too large");
+    return ms_fail(s, GALE_EHTTP_PARSE, "the body ends inside a multipart part's header section");
   default:
-    return ms_fail(s, GALE_EHTTP_PARSE, "the body ends before the closing boundary delimiter");
+    return ms_fail(s, GALE_EHTTP_PARSE, "the body ends before the closing multipart boundary delimiter");
   }
 }
 

@@ -195,8 +195,18 @@ int gale_web_redirect(gale_web_handler *h, const char *url, int status) {
 
 void gale__web_default_write_error(gale_web_handler *h, int status) {
   const char *reason = h->req->reason_ptr ? h->req->reason_ptr : gale_h1_reason_phrase(status);
-  gale_web_printf(h, "<html><title>%d: %s</title><body>%d: %s</body></html>", status, reason,
-                  status, reason);
+  gale_web_printf(h, "<html><title>%d: %s</title><body>%d: %s", status, reason, status, reason);
+  if (h->error_detail) {
+    gale_web_write_str(h, "<p>");
+    gale_web_write_html_escaped(h, h->error_detail);
+    gale_web_write_str(h, "</p>");
+  }
+  gale_web_write_str(h, "</body></html>");
+}
+
+int gale__web_send_error_detail(gale_web_handler *h, int status, const char *detail) {
+  if (h) h->error_detail = detail;
+  return gale_web_send_error(h, status);
 }
 
 int gale_web_send_error(gale_web_handler *h, int status) {

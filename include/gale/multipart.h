@@ -124,7 +124,7 @@ GALE_EXPORT int gale_multipart_stream_feed(gale_multipart_stream *s, const char 
 GALE_EXPORT int gale_multipart_stream_finish(gale_multipart_stream *s);
 
 /* Why the parser stopped, as a short English phrase for an error page
- * ("too many parts", "the body ends before the closing boundary
+ * ("too many multipart parts", "the body ends before the closing multipart boundary
  * delimiter"...); "" while it has not failed.  Static string. */
 GALE_EXPORT const char *gale_multipart_stream_detail(const gale_multipart_stream *s);
 

@@ -108,6 +108,29 @@ struct json_t;
  * nobody).  Usually reads a signed cookie. */
 typedef struct json_t *(*gale_web_current_user_fn)(gale_web_handler *h);
 
+/* Streaming multipart/form-data uploads for a class (its `uploads`
+ * member; tornado#2582's streaming parser under Tornado's
+ * stream_request_body): a request whose body is multipart/form-data is
+ * parsed as it arrives instead of being buffered.  Plain fields are kept
+ * in memory and read with gale_web_get_argument() and friends; files stay
+ * in memory up to memory_threshold bytes and past it go to a temporary
+ * file (mkstemp(3) in tmp_dir), so the body is never held whole.  Every
+ * member may be 0 / NULL for its default.  A body of another type is
+ * buffered as usual.  Malformed bodies and bodies past a limit are answered
+ * 400 with the reason (text/plain) and the connection is closed; the
+ * class's callbacks do not run (on_finish excepted).  Borrowed for the
+ * route's life. */
+typedef struct gale_web_upload_options {
+  size_t max_parts;        /* 1000 */
+  size_t max_header_size;  /* 8 KiB: one part's header section */
+  size_t max_field_size;   /* 64 KiB: one plain field's value */
+  size_t memory_threshold; /* 64 KiB: a file larger than this is spooled */
+  size_t max_memory;       /* 1 MiB: fields and in-memory files together; a
+                              file that would pass it is spooled, a field
+                              that would pass it is refused */
+  const char *tmp_dir;     /* NULL: $TMPDIR, else /tmp */
+} gale_web_upload_options;
+
 /* A handler class: every member is optional.  Keep it static const. */
 typedef struct gale_web_handler_class {
   const char *name;      /* for logs */
@@ -164,6 +187,11 @@ typedef struct gale_web_handler_class {
     gale_web_coro_fn prepare;
     gale_web_coro_fn get, head, post, put, delete_, patch, options;
   } co;
+  /* Streaming multipart uploads (gale_web_upload_options above): prepare
+   * and the method run once the whole body was parsed, with the fields as
+   * body arguments and the files from gale_web_get_upload().  Not with
+   * data_received (gale_web_app_add() refuses the pair, GALE_EINVAL). */
+  const gale_web_upload_options *uploads;
 } gale_web_handler_class;
 
 /* Application settings.  gale_web_app_options_init() fills the defaults;
@@ -231,7 +259,7 @@ GALE_EXPORT gale_web_app *gale_web_app_new(const gale_web_app_options *opts);
  * (static); `route_args` is borrowed and handed to initialize; `name`
  * (may be NULL, copied) names the route for gale_web_app_reverse_url().
  * Returns GALE_OK, GALE_EINVAL (bad regex: logged with its offset; a
- * coroutine class with data_received),
+ * coroutine class with data_received; data_received with uploads),
  * GALE_EEXIST (name taken), GALE_ENOMEM. */
 GALE_EXPORT int gale_web_app_add(gale_web_app *app, const char *pattern,
                                  const gale_web_handler_class *cls, void *route_args,
@@ -335,6 +363,33 @@ GALE_EXPORT const gale_web_file *gale_web_get_file(gale_web_handler *h, const ch
                                                    size_t index);
 /* Number of files of that field. */
 GALE_EXPORT size_t gale_web_get_file_count(gale_web_handler *h, const char *field);
+
+/* A file of a streamed upload (a class with `uploads`), valid until the
+ * handler is freed.  In memory (data set, NUL-terminated after size bytes;
+ * path NULL, fd -1) or in a temporary file (path and fd set, data NULL):
+ * the fd is open for reading and writing at its end (pread from 0), and
+ * the file is closed and unlinked when the handler is freed, so a handler
+ * keeping it link(2)s or copies it elsewhere first. */
+typedef struct gale_web_upload {
+  const char *name;         /* the form field */
+  const char *filename;     /* as sent ("" if empty) */
+  const char *content_type; /* "application/octet-stream" if none */
+  uint64_t size;            /* data bytes */
+  const char *data;         /* in memory, or NULL */
+  const char *path;         /* spooled: the temporary file, else NULL */
+  int fd;                   /* spooled: its descriptor, else -1 */
+} gale_web_upload;
+
+/* The index-th (0-based) uploaded file of form field `field` (NULL: of
+ * any field, in body order), or NULL; and how many there are.  Only once
+ * the body is complete (in prepare and the method). */
+GALE_EXPORT const gale_web_upload *gale_web_get_upload(const gale_web_handler *h,
+                                                       const char *field, size_t index);
+GALE_EXPORT size_t gale_web_upload_count(const gale_web_handler *h, const char *field);
+/* The most bytes the upload held in memory at once (fields, in-memory
+ * files, the parser's header buffer): what a streamed upload costs,
+ * whatever its size. */
+GALE_EXPORT size_t gale_web_upload_memory_peak(const gale_web_handler *h);
 
 /* The value of cookie `name` from the Cookie header, or `dflt`. */
 GALE_EXPORT const char *gale_web_get_cookie(gale_web_handler *h, const char *name,
