@@ -714,6 +714,8 @@ void gale_web_app_headers_cb(gale_http_server_request *req, void *arg) {
     send_405(h);
     return;
   }
+  if (h->cls->max_body_size) gale_http_server_request_set_max_body_size(req, h->cls->max_body_size);
+  if (h->cls->body_timeout > 0) gale_http_server_request_set_body_timeout(req, h->cls->body_timeout);
   if (h->cls->data_received) {
     /* Tornado's @stream_request_body: prepare runs before the body. */
     if (!gale__web_run_prepare(h) && (h->finished || h->gone)) return;

@@ -136,6 +136,18 @@ static void parse_args(gale_web_handler *h) {
   h->body_args = normalised(h->body_args);
 }
 
+int gale_web_set_max_body_size(gale_web_handler *h, uint64_t max) {
+  if (!h) return GALE_EINVAL;
+  if (!h->req) return GALE_ECLOSED;
+  return gale_http_server_request_set_max_body_size(h->req, max);
+}
+
+int gale_web_set_body_timeout(gale_web_handler *h, double seconds) {
+  if (!h) return GALE_EINVAL;
+  if (!h->req) return GALE_ECLOSED;
+  return gale_http_server_request_set_body_timeout(h->req, seconds);
+}
+
 const char *gale_web_get_query_argument(gale_web_handler *h, const char *name, const char *dflt) {
   parse_args(h);
   const char *v = h->query_args ? gale_params_get_last(h->query_args, name, NULL) : NULL;

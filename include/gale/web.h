@@ -192,6 +192,17 @@ typedef struct gale_web_handler_class {
    * body arguments and the files from gale_web_get_upload().  Not with
    * data_received (gale_web_app_add() refuses the pair, GALE_EINVAL). */
   const gale_web_upload_options *uploads;
+  /* This class's request body limit and body timeout in place of the
+   * server's max_body_size and body_timeout (0: the server's;
+   * max_body_size UINT64_MAX: none), set when the request's headers are
+   * in, before its body is read: a Content-Length past it answers 413
+   * before the body, a chunked or decompressed body past it is cut off
+   * with 413, on HTTP/1 and HTTP/2 (the timeout is HTTP/1's).  For a limit
+   * decided per request, call gale_web_set_max_body_size() from prepare
+   * of a data_received class, as Tornado's prepare() of a
+   * stream_request_body handler does. */
+  uint64_t max_body_size;
+  double body_timeout;
 } gale_web_handler_class;
 
 /* Application settings.  gale_web_app_options_init() fills the defaults;
@@ -390,6 +401,15 @@ GALE_EXPORT size_t gale_web_upload_count(const gale_web_handler *h, const char *
  * files, the parser's header buffer): what a streamed upload costs,
  * whatever its size. */
 GALE_EXPORT size_t gale_web_upload_memory_peak(const gale_web_handler *h);
+
+/* The request's body limit and body timeout (HTTP/1), as the class's
+ * members of the same names but decided per request: only before the
+ * body is read, i.e. from initialize or prepare of a data_received class
+ * (which run when the headers are in).  max 0: none.  Returns GALE_OK,
+ * GALE_EINVAL, GALE_ECLOSED, GALE_ESTATE (the body is already being read
+ * or was read). */
+GALE_EXPORT int gale_web_set_max_body_size(gale_web_handler *h, uint64_t max);
+GALE_EXPORT int gale_web_set_body_timeout(gale_web_handler *h, double seconds);
 
 /* The value of cookie `name` from the Cookie header, or `dflt`. */
 GALE_EXPORT const char *gale_web_get_cookie(gale_web_handler *h, const char *name,
