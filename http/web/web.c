@@ -129,6 +129,7 @@ gale_web_app *gale_web_app_new(const gale_web_app_options *opts) {
     return NULL;
   }
   o->locale_path = o->default_locale = NULL; /* read: not kept */
+  if (o->debug) o->template_options.check_mtime = true; /* Tornado's debug */
   if (opts && opts->template_path &&
       gale_template_loader_new(opts->template_path, &o->template_options, &app->templates) != GALE_OK) {
     gale_web_app_free(app);
@@ -342,6 +343,7 @@ void gale__web_handler_free(gale_web_handler *h) {
   free(h->xsrf_html);
   free(h->xsrf_raw);
   json_decref(h->current_user);
+  free(h->error_message);
   free(h->ctx);
   free(h);
 }
@@ -484,7 +486,9 @@ bool gale__web_run_prepare(gale_web_handler *h) {
   if (h->gone || h->finished) return false;
   if (!h->initialized) {
     h->initialized = true;
-    if (h->cls->initialize && h->cls->initialize(h, h->route_args) != GALE_OK) {
+    int rc = h->cls->initialize ? h->cls->initialize(h, h->route_args) : GALE_OK;
+    if (rc != GALE_OK) {
+      gale__web_note_error(h, "initialize", rc, NULL);
       gale_web_send_error(h, 500);
       return false;
     }

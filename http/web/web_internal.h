@@ -98,6 +98,11 @@ struct gale_web_handler {
   struct gale__web_uploads *uploads;
   bool uploads_done;           /* the body was parsed whole */
   const char *error_detail;    /* shown by the default error page, or NULL */
+  /* The failure behind a 500, for the debug page: the status a callback
+   * returned (0: none), where, and a message (owned, or NULL). */
+  int error_code;
+  const char *error_where;
+  char *error_message;
 
   char *signed_value;          /* last gale_web_get_signed_cookie result */
   char *xsrf_token;
@@ -146,6 +151,13 @@ GALE_INTERNAL int gale__web_uploads_finish(gale_web_handler *h);
 GALE_INTERNAL const char *gale__web_uploads_detail(const gale_web_handler *h);
 GALE_INTERNAL gale_params *gale__web_uploads_take_fields(gale_web_handler *h);
 GALE_INTERNAL void gale__web_uploads_free(gale_web_handler *h);
+
+/* Notes why the handler is about to answer 500 (for the app's debug
+ * page): code (a GALE_E... status, or 0), where ("method", "render"...,
+ * static), message (printf-style, copied; NULL for none).  The first note
+ * of a request wins. */
+GALE_INTERNAL void gale__web_note_error(gale_web_handler *h, const char *where, int code,
+                                        const char *fmt, ...) GALE_PRINTF(4, 5);
 
 /* web_response.c */
 GALE_INTERNAL void gale__web_default_write_error(gale_web_handler *h, int status);

@@ -255,6 +255,18 @@ typedef struct gale_web_app_options {
   const char *locale_path;
   const char *default_locale;
   const char *(*get_user_locale)(gale_web_handler *h);
+  /* Tornado's debug=True, for what gale has (off by default; never in
+   * production: the pages tell how the application is built): the
+   * default 500 page of a handler that failed (a coroutine callback or
+   * initialize returning an error, a template that did not render, or a
+   * handler's gale_web_send_error(h, 500)) shows the GALE_E... code and
+   * its message, where it failed (initialize, prepare, method, render)
+   * with the template's file and line, the request's method and path, and
+   * the handler class and route, every part HTML-escaped; and templates
+   * are recompiled when their file changes (template_options.check_mtime,
+   * Tornado's compiled_template_cache=False).  Off: the plain
+   * "500: Internal Server Error" page, details only in the log. */
+  bool debug;
 } gale_web_app_options;
 
 GALE_EXPORT void gale_web_app_options_init(gale_web_app_options *opts);
