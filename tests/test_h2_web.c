@@ -208,6 +208,20 @@ static void test_h2_web_limits_uploads(void **state) {
   out = run(&f, argv);
   assert_string_equal(out, "body=0;big:post.bin=2097152 spooled;s:s.bin=2000 spooled; v=2");
   free(out);
+  /* Malformed while streaming (HTTP/2's error answer), and at the end (the
+   * web layer's page): 400 with the reason either way. */
+  const char *bad[] = {"curl", "-s", "--max-time", "10", "--http2-prior-knowledge", "-w", " code=%{http_code}",
+                       "-H", "Content-Type: multipart/form-data; boundary=xx", "--data-binary",
+                       "--xx\r\nBroken\r\n\r\nv\r\n--xx--", url, NULL};
+  out = run(&f, bad);
+  assert_non_null(strstr(out, "malformed multipart part header"));
+  assert_non_null(strstr(out, " code=400"));
+  free(out);
+  bad[10] = "no delimiter here";
+  out = run(&f, bad);
+  assert_non_null(strstr(out, "no multipart boundary delimiter in the body"));
+  assert_non_null(strstr(out, " code=400"));
+  free(out);
   wfix_stop(&f);
 }
 

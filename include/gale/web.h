@@ -49,6 +49,14 @@
  *   }
  *   static const gale_web_handler_class slow = {.coroutine = true, .co.get = slow_get};
  *
+ * Request bodies: buffered by default (gale_web_body, form and multipart
+ * arguments, gale_web_get_file); streamed piece by piece to a class's
+ * data_received (Tornado's @stream_request_body); or, for a class with
+ * `uploads`, parsed as they arrive into fields and files spooled to
+ * temporary files (gale_web_get_upload).  A class may set its own
+ * max_body_size and body_timeout in place of the server's.  The app's
+ * `debug` option shows why a handler failed on its 500 page.
+ *
  * If the client goes away while the coroutine is suspended,
  * on_connection_close(h) runs, the coroutine's await returns
  * GALE_ECANCELLED (and so does its next one, if it was not awaiting), and
@@ -381,7 +389,9 @@ typedef struct gale_web_file {
   size_t len;
 } gale_web_file;
 
-/* The index-th file uploaded in form field `field` (0-based), or NULL. */
+/* The index-th file uploaded in form field `field` (0-based), or NULL, of
+ * a buffered multipart body (a class with `uploads` streams them instead:
+ * gale_web_get_upload()). */
 GALE_EXPORT const gale_web_file *gale_web_get_file(gale_web_handler *h, const char *field,
                                                    size_t index);
 /* Number of files of that field. */
