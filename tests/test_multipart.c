@@ -7,6 +7,7 @@
 
 #include "harness.h"
 #include "gale/multipart.h"
+#include "core/alloc.h"
 
 #define S(x) (x), strlen(x)
 #define B "AaB03x"
@@ -598,6 +599,56 @@ static void test_stream_large(void **state) {
   gale_buf_release(&l.out);
 }
 
+/* Every allocation of the parsers failing in turn: GALE_ENOMEM, nothing
+ * leaked (the sanitizer build checks), never a crash. */
+static void test_stream_alloc_failures(void **state) {
+  (void)state;
+  size_t len = sizeof sample - 1;
+  long k;
+  for (k = 1; k < 1000; k++) {
+    gale__alloc_fail_at(k);
+    gale_multipart *m = NULL;
+    int rc = gale_multipart_parse(sample, len, S(B), NULL, &m);
+    bool hit = gale__alloc_failed();
+    gale__alloc_fail_at(0);
+    if (!hit) {
+      assert_int_equal(rc, GALE_OK);
+      gale_multipart_free(m);
+      break;
+    }
+    assert_int_equal(rc, GALE_ENOMEM);
+    assert_null(m);
+  }
+  assert_true(k > 2);
+  for (k = 1; k < 1000; k++) {
+    size_t cuts[3] = {40, 41, 200};
+    ev_log l = {0};
+    gale__alloc_fail_at(k);
+    gale_multipart_stream *s = NULL;
+    int rc = gale_multipart_stream_new(S(B), NULL, &ev_cb, &l, &s);
+    gale_buf_init(&l.out, 0);
+    size_t at = 0;
+    for (size_t i = 0; i <= 3 && rc == GALE_OK; i++) {
+      size_t to = i < 3 ? cuts[i] : len;
+      rc = gale_multipart_stream_feed(s, sample + at, to - at);
+      at = to;
+    }
+    if (rc == GALE_OK) rc = gale_multipart_stream_finish(s);
+    bool hit = gale__alloc_failed();
+    gale__alloc_fail_at(0);
+    gale_multipart_stream_free(s);
+    gale_buf_release(&l.out);
+    if (!hit) {
+      assert_int_equal(rc, GALE_OK);
+      break;
+    }
+    /* The log's own buffer may be the one that failed: then the parser
+     * still succeeded. */
+    assert_true(rc == GALE_ENOMEM || rc == GALE_OK);
+  }
+  assert_true(k > 2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_basic),
@@ -608,6 +659,7 @@ int main(void) {
       cmocka_unit_test(test_stream_splits),
       cmocka_unit_test(test_stream_hostile),
       cmocka_unit_test(test_stream_large),
+      cmocka_unit_test(test_stream_alloc_failures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -378,11 +378,37 @@ static void test_hostile(void **state) {
   teardown_app(&f);
 }
 
+/* The client leaves halfway through a spooled file: the handler ends
+ * (on_finish, not the method) and the temporary file is removed. */
+static void test_client_leaves(void **state) {
+  (void)state;
+  wfix f;
+  setup_app(&f);
+  static const char part[] = "--" BOUNDARY "\r\nContent-Disposition: form-data; name=\"big\"; "
+                             "filename=\"b\"\r\n\r\n";
+  char head[512];
+  post_head(head, sizeof head, "/up", 1 << 20);
+  tclient c;
+  tc_open(&c, f.port);
+  tc_send(&c, head);
+  tc_send(&c, part);
+  char chunk[8192];
+  for (size_t i = 0; i < sizeof chunk; i++) chunk[i] = pattern(i);
+  tc_sendn(&c, chunk, sizeof chunk);
+  TH_RUN_UNTIL(f.loop, files_left() == 1, 5); /* past the 1 KiB threshold: spooled */
+  tc_close(&c);
+  TH_RUN_UNTIL(f.loop, seen.finishes == 1, 5);
+  TH_RUN_UNTIL(f.loop, files_left() == 0, 5);
+  assert_int_equal(seen.calls, 0);
+  teardown_app(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fields_and_files),
       cmocka_unit_test(test_hostile),
       cmocka_unit_test(test_big_upload),
+      cmocka_unit_test(test_client_leaves),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 
 #include <openssl/rand.h>
 
+#include "core/alloc.h"
 #include "gale/buf.h"
 #include "gale/content_type.h"
 #include "gale/error.h"
@@ -187,7 +188,7 @@ int gale_multipart_stream_new(const char *boundary, size_t boundary_len,
   if (!out) return GALE_EINVAL;
   *out = NULL;
   if (!valid_boundary(boundary, boundary_len)) return GALE_EINVAL;
-  gale_multipart_stream *s = calloc(1, sizeof(*s));
+  gale_multipart_stream *s = gale__calloc(1, sizeof(*s));
   if (!s) return GALE_ENOMEM;
   s->params = gale_params_new();
   if (!s->params) {
@@ -447,7 +448,7 @@ typedef struct whole_ctx {
 static int add_part(gale_multipart *m, gale_multipart_part **out) {
   if (m->count == m->cap) {
     size_t ncap = m->cap ? m->cap * 2 : 8;
-    gale_multipart_part *np = realloc(m->parts, ncap * sizeof(*np));
+    gale_multipart_part *np = gale__realloc(m->parts, ncap * sizeof(*np));
     if (!np) return GALE_ENOMEM;
     m->parts = np;
     m->cap = ncap;
@@ -497,7 +498,7 @@ int gale_multipart_parse(const char *body, size_t len, const char *boundary,
   if ((!body && len) || !valid_boundary(boundary, boundary_len))
     return GALE_EINVAL;
   if (!body) return GALE_EHTTP_PARSE;
-  gale_multipart *m = calloc(1, sizeof(*m));
+  gale_multipart *m = gale__calloc(1, sizeof(*m));
   if (!m) return GALE_ENOMEM;
   gale__arena_init(&m->text, NULL, 0);
   whole_ctx w = {.m = m};
