@@ -37,6 +37,16 @@ static void render_get(gale_web_handler *h) {
 }
 static const gale_web_handler_class render_class = {.name = "Render", .get = render_get};
 
+/* A class's own error page reads the same facts. */
+static void own_write_error(gale_web_handler *h, int status) {
+  const char *where = NULL, *message = NULL;
+  int code = gale_web_error_info(h, &where, &message);
+  gale_web_printf(h, "%d %s %s %s %d", status, gale_err_name(code), where ? where : "-",
+                  message ? "msg" : "-", gale_web_debug(h));
+}
+static const gale_web_handler_class own_class = {
+    .name = "Own", .coroutine = true, .co.get = fail_get, .write_error = own_write_error};
+
 static void start(wfix *f, bool debug) {
   char *dir = th_mkdtemp();
   char p[700];
@@ -54,6 +64,7 @@ static void start(wfix *f, bool debug) {
   gale_web_app_add(f->app, "/explicit", &explicit_class, NULL, NULL);
   gale_web_app_add(f->app, "/init", &init_class, NULL, NULL);
   gale_web_app_add(f->app, "/render", &render_class, NULL, NULL);
+  gale_web_app_add(f->app, "/own", &own_class, NULL, NULL);
   wfix_listen(f, NULL);
 }
 
@@ -105,6 +116,11 @@ static void test_debug_on(void **state) {
   assert_non_null(strstr(b, "in:      render"));
   assert_non_null(strstr(b, "message: template bad.html: bad.html:2: "));
   free(b);
+  b = get500(&f, "/own");
+  assert_string_equal(b, "500 ETIMEDOUT method - 1");
+  free(b);
+  assert_int_equal(gale_web_error_info(NULL, NULL, NULL), 0);
+  assert_false(gale_web_debug(NULL));
   /* Only 500 pages carry it. */
   tresp r;
   wfix_get(&f, "/nowhere", NULL, &r);

@@ -256,6 +256,16 @@ static void debug_details(gale_web_handler *h) {
   gale_web_write_str(h, "\n</pre>");
 }
 
+int gale_web_error_info(const gale_web_handler *h, const char **where, const char **message) {
+  if (where) *where = h ? h->error_where : NULL;
+  if (message) *message = h ? h->error_message : NULL;
+  return h ? h->error_code : 0;
+}
+
+bool gale_web_debug(const gale_web_handler *h) {
+  return h && h->app->opts.debug;
+}
+
 int gale__web_send_error_detail(gale_web_handler *h, int status, const char *detail) {
   if (h) h->error_detail = detail;
   return gale_web_send_error(h, status);

@@ -536,6 +536,17 @@ GALE_EXPORT int gale_web_redirect(gale_web_handler *h, const char *url, int stat
  * connection.  Returns GALE_OK or GALE_ESTATE. */
 GALE_EXPORT int gale_web_send_error(gale_web_handler *h, int status);
 
+/* For a class's own write_error (Tornado's exc_info): why the request is
+ * being answered 500 — the GALE_E... status a callback returned (the
+ * return value; 0 when none, e.g. the handler's own send_error), where it
+ * failed ("initialize", "prepare", "method", "render"; NULL when unknown)
+ * and a message (a template's file, line and reason; NULL when none).
+ * `where` and `message` may be NULL; the strings are borrowed.  And
+ * whether the app runs with debug on (the default page then shows these). */
+GALE_EXPORT int gale_web_error_info(const gale_web_handler *h, const char **where,
+                                    const char **message);
+GALE_EXPORT bool gale_web_debug(const gale_web_handler *h);
+
 /* ---- cookies -------------------------------------------------------------- */
 
 typedef struct gale_web_cookie_options {
