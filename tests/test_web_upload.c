@@ -106,6 +106,18 @@ static int bad_data(gale_web_handler *h, const char *d, size_t n) {
 }
 static const gale_web_handler_class both_class = {.data_received = bad_data, .uploads = &up_opts};
 
+/* max_memory: in-memory files and fields share it; a file that would pass
+ * it goes to disk, a field that would pass it is refused. */
+static gale_web_upload_options mem_opts = {.memory_threshold = 65536, .max_memory = 200};
+static char mem_seen[64];
+static void mem_post(gale_web_handler *h) {
+  size_t n = gale_web_upload_count(h, NULL);
+  char *p = mem_seen;
+  for (size_t i = 0; i < n && i < 8; i++) *p++ = gale_web_get_upload(h, NULL, i)->path ? 'D' : 'M';
+  *p = '\0';
+}
+static const gale_web_handler_class mem_class = {.post = mem_post, .uploads = &mem_opts};
+
 static char *tmpdir;
 
 static void setup_app(wfix *f) {
@@ -115,6 +127,8 @@ static void setup_app(wfix *f) {
   tmpdir = th_mkdtemp();
   up_opts.tmp_dir = tmpdir;
   tight_opts.tmp_dir = tmpdir;
+  mem_opts.tmp_dir = tmpdir;
+  assert_int_equal(gale_web_app_add(f->app, "/mem", &mem_class, NULL, NULL), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/up", &upload_class, NULL, NULL), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/tight", &tight_class, NULL, NULL), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/coro", &coro_class, NULL, NULL), GALE_OK);
@@ -350,6 +364,32 @@ static void test_hostile(void **state) {
   longname[sizeof longname - 1] = '\0';
   snprintf(body, sizeof body, "--" BOUNDARY "\r\n%s\"%s\"\r\n\r\nv\r\n--" BOUNDARY "--", cd, longname);
   expect_400(&f, "/tight", body, "a multipart part header section too large", true);
+  /* max_memory: 80 + 80 bytes of files fit, the third goes to disk, the
+   * fourth (small) still fits; fields past it are refused. */
+  {
+    char file80[81];
+    memset(file80, 'f', 80);
+    file80[80] = '\0';
+    snprintf(body, sizeof body,
+             "--" BOUNDARY "\r\n%s\"a\"; filename=\"1\"\r\n\r\n%s\r\n"
+             "--" BOUNDARY "\r\n%s\"a\"; filename=\"2\"\r\n\r\n%s\r\n"
+             "--" BOUNDARY "\r\n%s\"a\"; filename=\"3\"\r\n\r\n%s\r\n"
+             "--" BOUNDARY "\r\n%s\"a\"; filename=\"4\"\r\n\r\nsmall\r\n--" BOUNDARY "--",
+             cd, file80, cd, file80, cd, file80, cd);
+    tresp r;
+    bool closed;
+    post_raw(&f, "/mem", body, &r, &closed);
+    assert_int_equal(r.status, 200);
+    tresp_free(&r);
+    assert_string_equal(mem_seen, "MMDM");
+    snprintf(body, sizeof body,
+             "--" BOUNDARY "\r\n%s\"f\"; filename=\"1\"\r\n\r\n%s\r\n"
+             "--" BOUNDARY "\r\n%s\"f\"; filename=\"2\"\r\n\r\n%s\r\n"
+             "--" BOUNDARY "\r\n%s\"field\"\r\n\r\n%s\r\n--" BOUNDARY "--",
+             cd, file80, cd, file80, cd, file80);
+    expect_400(&f, "/mem", body, "the form fields are larger than the handler allows", true);
+    TH_RUN_UNTIL(f.loop, files_left() == 0, 5);
+  }
   /* A spooled file, then a bad part: the file goes when the request does. */
   snprintf(body, sizeof body,
            "--" BOUNDARY "\r\n%s\"f\"; filename=\"x\"\r\n\r\n0123456789abcdefghij\r\n"
