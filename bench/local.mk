@@ -21,3 +21,10 @@ bench_ws_gale_SOURCES = bench/ws_gale.c
 bench_ws_gale_LDADD = libgale_impl.la $(DEP_LIBS)
 EXTRA_DIST += bench/websocket.sh bench/ws_node.js bench/ws_tornado.py
 EXTRA_DIST += bench/tls.sh
+
+# bench/multipart.sh: the multipart parsers beside Tornado's.
+EXTRA_PROGRAMS += bench/multipart_bench
+bench_programs += bench/multipart_bench
+bench_multipart_bench_SOURCES = bench/multipart_bench.c
+bench_multipart_bench_LDADD = libgale_impl.la $(DEP_LIBS)
+EXTRA_DIST += bench/multipart.sh

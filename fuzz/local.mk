@@ -63,3 +63,8 @@ fuzz_replay_ws_inflate_LDADD = libgale_impl.la $(DEP_LIBS)
 check_PROGRAMS += fuzz/replay_template
 fuzz_replay_template_SOURCES = fuzz/fuzz_template.c $(fuzz_replay)
 fuzz_replay_template_LDADD = libgale_impl.la $(DEP_LIBS)
+
+# The streaming multipart parser: chunked feeding equals whole feeding.
+check_PROGRAMS += fuzz/replay_multipart_stream
+fuzz_replay_multipart_stream_SOURCES = fuzz/fuzz_multipart_stream.c $(fuzz_replay)
+fuzz_replay_multipart_stream_LDADD = libgale_impl.la $(DEP_LIBS)

@@ -7,7 +7,7 @@
 #define ABI_SIZE_gale_http_request 416
 #define ABI_SIZE_gale_http_client_options 96
 #define ABI_SIZE_gale_http_server_options 208
-#define ABI_SIZE_gale_multipart_limits 80
+#define ABI_SIZE_gale_multipart_limits 88
 #define ABI_SIZE_gale_resolver_options 120
 #define ABI_SIZE_gale_stream_options 104
 #define ABI_SIZE_gale_tcp_connect_options 152
@@ -16,8 +16,8 @@
 #define ABI_SIZE_gale_template_env 88
 #define ABI_SIZE_gale_tls_server_options 136
 #define ABI_SIZE_gale_tls_client_options 144
-#define ABI_SIZE_gale_web_handler_class 272
-#define ABI_SIZE_gale_web_app_options 288
+#define ABI_SIZE_gale_web_handler_class 296
+#define ABI_SIZE_gale_web_app_options 296
 #define ABI_SIZE_gale_web_cookie_options 104
 #define ABI_SIZE_gale_web_static_options 80
 #define ABI_SIZE_gale_web_redirect_options 80
@@ -26,3 +26,5 @@
 #define ABI_SIZE_gale_websocket_options 208
 #define ABI_SIZE_gale_websocket_class 152
 #define ABI_SIZE_gale_websocket_connect_options 416
+#define ABI_SIZE_gale_multipart_callbacks 88
+#define ABI_SIZE_gale_web_upload_options 112

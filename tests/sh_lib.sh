@@ -6,6 +6,8 @@
 # same (gale fetch beside curl) and finish (the summary and exit status).
 top_builddir=${top_builddir:-.}
 B=$(cd "$top_builddir" && pwd)
+# Absolute, so tests may change directory (a VPATH build gives "..").
+top_srcdir=$(cd "${top_srcdir:-$(dirname "$0")/..}" && pwd)
 GALE=$B/tools/gale
 PY=/usr/bin/python3
 [ -x "$GALE" ] || { echo "no $GALE"; exit 1; }

@@ -18,7 +18,8 @@
   X(gale_tls_server_options) X(gale_tls_client_options) X(gale_web_handler_class)                 \
   X(gale_web_app_options) X(gale_web_cookie_options) X(gale_web_static_options)                   \
   X(gale_web_redirect_options) X(gale_web_error_options) X(gale_websocket_compression)            \
-  X(gale_websocket_options) X(gale_websocket_class) X(gale_websocket_connect_options)
+  X(gale_websocket_options) X(gale_websocket_class) X(gale_websocket_connect_options)           \
+  X(gale_multipart_callbacks) X(gale_web_upload_options)
 
 static bool room_is_zero(const uint64_t *room, size_t n) {
   for (size_t i = 0; i < n; i++)

@@ -7,6 +7,7 @@
 
 #include "harness.h"
 #include "gale/multipart.h"
+#include "core/alloc.h"
 
 #define S(x) (x), strlen(x)
 #define B "AaB03x"
@@ -326,6 +327,328 @@ static void test_encoder_roundtrip(void **state) {
   assert_null(gale_multipart_enc_new("a~"));
 }
 
+
+/* ---- the streaming parser ---- */
+
+/* What the callbacks saw, as text: "B name|filename|ct\n", the data, "E\n". */
+typedef struct ev_log {
+  gale_buf out;
+  int stop_at;       /* part_begin number that answers GALE_ECANCELLED (1-based) */
+  int begins;
+  gale_multipart_stream *s;
+  int inner_rc;      /* what a feed from inside a callback returned */
+} ev_log;
+
+static int ev_begin(const gale_multipart_part *p, void *arg) {
+  ev_log *l = arg;
+  l->begins++;
+  if (l->s) l->inner_rc = gale_multipart_stream_feed(l->s, "x", 1);
+  if (l->stop_at && l->begins == l->stop_at) return GALE_ECANCELLED;
+  assert_null(p->data);
+  gale_buf_append_str(&l->out, "B ");
+  gale_buf_append(&l->out, p->name, p->name_len);
+  gale_buf_append_str(&l->out, "|");
+  if (p->filename) gale_buf_append(&l->out, p->filename, p->filename_len);
+  gale_buf_append_str(&l->out, "|");
+  if (p->content_type) gale_buf_append(&l->out, p->content_type, p->content_type_len);
+  gale_buf_append_str(&l->out, "\n");
+  return GALE_OK;
+}
+
+static int ev_data(const char *d, size_t n, void *arg) {
+  ev_log *l = arg;
+  assert_true(n > 0);
+  gale_buf_append(&l->out, d, n);
+  return GALE_OK;
+}
+
+static int ev_end(void *arg) {
+  ev_log *l = arg;
+  gale_buf_append_str(&l->out, "E\n");
+  return GALE_OK;
+}
+
+static const gale_multipart_callbacks ev_cb = {.part_begin = ev_begin, .part_data = ev_data, .part_end = ev_end};
+
+/* Feeds `body` cut at the given points (sorted, ncuts of them); returns
+ * the status of the first failing call (or of finish) and fills log. */
+static int feed_cuts(const char *body, size_t len, const size_t *cuts, size_t ncuts,
+                     const gale_multipart_limits *lim, ev_log *l) {
+  gale_multipart_stream *s = NULL;
+  gale_buf_init(&l->out, 0);
+  int rc = gale_multipart_stream_new(S(B), lim, &ev_cb, l, &s);
+  assert_int_equal(rc, GALE_OK);
+  size_t at = 0;
+  for (size_t i = 0; i <= ncuts && rc == GALE_OK; i++) {
+    size_t to = i < ncuts ? cuts[i] : len;
+    /* Each piece in its own allocation, so reading past it is caught. */
+    char *piece = malloc(to - at + 1);
+    memcpy(piece, body + at, to - at);
+    rc = gale_multipart_stream_feed(s, piece, to - at);
+    free(piece);
+    at = to;
+  }
+  if (rc == GALE_OK) rc = gale_multipart_stream_finish(s);
+  gale_multipart_stream_free(s);
+  return rc;
+}
+
+static const char sample[] =
+    "preamble \r\n--AaB03 not yet\r\n-" B "\r\n"
+    "--" B " \t\r\n"
+    "Content-Disposition: form-data; name=\"field1\"\r\n"
+    "\r\n"
+    "Joe Blow\r\n-\r\n--\r\n--A\r\n--AaB03\r--" B "\r\r\n--AaB03\r\n"
+    "--" B "\r\n"
+    "Content-Disposition: form-data; name=\"pics\"; filename=\"f.txt\"\r\n"
+    "Content-Type: text/plain\r\n"
+    "\r\n"
+    "\r\r\r\n\n\0binary\r\n"
+    "--" B "\r\n"
+    "Content-Disposition: form-data; name=\"empty\"\r\n"
+    "\r\n"
+    "\r\n"
+    "--" B "--\r\nepilogue\r\n--" B "junk";
+
+static void test_stream_splits(void **state) {
+  (void)state;
+  size_t len = sizeof sample - 1;
+  ev_log whole = {0};
+  assert_int_equal(feed_cuts(sample, len, NULL, 0, NULL, &whole), GALE_OK);
+  const char *want_head = "B field1||\nJoe Blow\r\n-\r\n--\r\n--A\r\n--AaB03\r--" B "\r\r\n--AaB03E\n";
+  assert_true(whole.out.len > strlen(want_head));
+  assert_memory_equal(whole.out.data, want_head, strlen(want_head));
+  static const char want_tail[] = "B pics|f.txt|text/plain\n\r\r\r\n\n\0binaryE\nB empty||\nE\n";
+  assert_int_equal(whole.out.len, strlen(want_head) + sizeof want_tail - 1);
+  assert_memory_equal(whole.out.data + strlen(want_head), want_tail, sizeof want_tail - 1);
+  /* The whole-body parser agrees. */
+  gale_multipart *m = parse_ok(sample, len);
+  assert_int_equal(gale_multipart_count(m), 3);
+  assert_int_equal(gale_multipart_at(m, 1)->data_len, 12);
+  gale_multipart_free(m);
+  /* Every split into two pieces, and every split into three. */
+  for (size_t i = 0; i <= len; i++) {
+    ev_log l = {0};
+    assert_int_equal(feed_cuts(sample, len, &i, 1, NULL, &l), GALE_OK);
+    assert_int_equal(l.out.len, whole.out.len);
+    assert_memory_equal(l.out.data, whole.out.data, whole.out.len);
+    gale_buf_release(&l.out);
+  }
+  for (size_t i = 0; i <= len; i++) {
+    for (size_t j = i; j <= len; j++) {
+      size_t cuts[2] = {i, j};
+      ev_log l = {0};
+      assert_int_equal(feed_cuts(sample, len, cuts, 2, NULL, &l), GALE_OK);
+      if (l.out.len != whole.out.len || memcmp(l.out.data, whole.out.data, l.out.len) != 0)
+        fail_msg("cuts at %zu and %zu differ", i, j);
+      gale_buf_release(&l.out);
+    }
+  }
+  /* One byte at a time. */
+  size_t *cuts = malloc(len * sizeof(*cuts));
+  for (size_t i = 0; i < len; i++) cuts[i] = i + 1;
+  ev_log l = {0};
+  assert_int_equal(feed_cuts(sample, len, cuts, len - 1, NULL, &l), GALE_OK);
+  assert_int_equal(l.out.len, whole.out.len);
+  assert_memory_equal(l.out.data, whole.out.data, whole.out.len);
+  gale_buf_release(&l.out);
+  free(cuts);
+  gale_buf_release(&whole.out);
+}
+
+/* Every malformed body of test_malformed fails the same way fed a byte at
+ * a time; and the streaming parser's own cases. */
+static void test_stream_hostile(void **state) {
+  (void)state;
+  static const struct {
+    const char *body;
+    int rc;
+    const char *detail;
+  } cases[] = {
+      {"", GALE_EHTTP_PARSE, "no multipart boundary delimiter in the body"},
+      {"just text, no delimiter", GALE_EHTTP_PARSE, "no multipart boundary delimiter in the body"},
+      {"--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv", GALE_EHTTP_PARSE,
+       "the body ends before the closing multipart boundary delimiter"},
+      {"--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--" B "-",
+       GALE_EHTTP_PARSE, "the body ends before the closing multipart boundary delimiter"},
+      {"--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--" B,
+       GALE_EHTTP_PARSE, "the body ends before the closing multipart boundary delimiter"},
+      {"--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n", GALE_EHTTP_PARSE,
+       "the body ends inside a multipart part's header section"},
+      /* boundary-like bytes inside data: CRLF "--" boundary then junk */
+      {"--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--" B "X--",
+       GALE_EHTTP_PARSE, "a multipart boundary delimiter followed by other bytes"},
+      {"--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--" B "-x",
+       GALE_EHTTP_PARSE, "a multipart boundary delimiter followed by other bytes"},
+      {"--" B " \r\r\n", GALE_EHTTP_PARSE, "a multipart boundary delimiter followed by other bytes"},
+      {"--" B "\r\n\r\nv\r\n--" B "--", GALE_EHTTP_PARSE, "a multipart part without a header section"},
+      {"--" B "\r\nX-No-Disposition: 1\r\n\r\nv\r\n--" B "--", GALE_EHTTP_PARSE,
+       "malformed multipart part header (each part needs one Content-Disposition: "
+       "form-data; name=\"...\")"},
+      {"--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n bad\r\n\r\nv\r\n--" B "--",
+       GALE_EHTTP_PARSE,
+       "malformed multipart part header (each part needs one Content-Disposition: "
+       "form-data; name=\"...\")"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const char *body = cases[i].body;
+    size_t len = strlen(body);
+    for (int bytewise = 0; bytewise < 2; bytewise++) {
+      gale_multipart_stream *s = NULL;
+      assert_int_equal(gale_multipart_stream_new(S(B), NULL, NULL, NULL, &s), GALE_OK);
+      assert_string_equal(gale_multipart_stream_detail(s), "");
+      int rc = GALE_OK;
+      if (bytewise) {
+        for (size_t k = 0; k < len && rc == GALE_OK; k++)
+          rc = gale_multipart_stream_feed(s, body + k, 1);
+      } else {
+        rc = gale_multipart_stream_feed(s, body, len);
+      }
+      if (rc == GALE_OK) rc = gale_multipart_stream_finish(s);
+      if (rc != cases[i].rc) fail_msg("case %zu (%d): got %d", i, bytewise, rc);
+      assert_string_equal(gale_multipart_stream_detail(s), cases[i].detail);
+      /* Stopped: every later call says so. */
+      assert_int_equal(gale_multipart_stream_feed(s, "x", 1), cases[i].rc);
+      assert_int_equal(gale_multipart_stream_finish(s), cases[i].rc);
+      gale_multipart_stream_free(s);
+    }
+  }
+
+  /* Limits: parts, header size, field size (files are not limited). */
+  gale_multipart_limits lim;
+  gale_multipart_limits_init(&lim);
+  assert_int_equal(lim.max_field_size, SIZE_MAX);
+  const char *two = "--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n12345\r\n"
+                    "--" B "\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x\"\r\n"
+                    "\r\n1234567890\r\n--" B "--";
+  ev_log l = {0};
+  lim.max_parts = 1;
+  assert_int_equal(feed_cuts(two, strlen(two), NULL, 0, &lim, &l), GALE_ELIMIT);
+  gale_buf_release(&l.out);
+  gale_multipart_limits_init(&lim);
+  lim.max_field_size = 5;
+  assert_int_equal(feed_cuts(two, strlen(two), NULL, 0, &lim, &l), GALE_OK);
+  gale_buf_release(&l.out);
+  lim.max_field_size = 4;
+  assert_int_equal(feed_cuts(two, strlen(two), NULL, 0, &lim, &l), GALE_ELIMIT);
+  gale_buf_release(&l.out);
+  gale_multipart_limits_init(&lim);
+  lim.max_header_size = 20;
+  assert_int_equal(feed_cuts(two, strlen(two), NULL, 0, &lim, &l), GALE_ELIMIT);
+  gale_buf_release(&l.out);
+
+  /* A header section that never ends stops at its limit, holding no more
+   * than max_header_size + 4 bytes whatever is fed. */
+  gale_multipart_stream *s = NULL;
+  lim.max_header_size = 100;
+  assert_int_equal(gale_multipart_stream_new(S(B), &lim, NULL, NULL, &s), GALE_OK);
+  assert_int_equal(gale_multipart_stream_feed(s, S("--" B "\r\nX: ")), GALE_OK);
+  char junk[4096];
+  memset(junk, 'y', sizeof junk);
+  assert_int_equal(gale_multipart_stream_feed(s, junk, sizeof junk), GALE_ELIMIT);
+  assert_true(gale_multipart_stream_memory(s) <= 4096);
+  assert_string_equal(gale_multipart_stream_detail(s), "a multipart part header section too large");
+  gale_multipart_stream_free(s);
+
+  /* A callback stops the parser with its status; a feed from inside a
+   * callback is refused. */
+  l = (ev_log){.stop_at = 2};
+  assert_int_equal(feed_cuts(two, strlen(two), NULL, 0, NULL, &l), GALE_ECANCELLED);
+  assert_int_equal(l.begins, 2);
+  gale_buf_release(&l.out);
+  l = (ev_log){0};
+  assert_int_equal(gale_multipart_stream_new(S(B), NULL, &ev_cb, &l, &l.s), GALE_OK);
+  assert_int_equal(gale_multipart_stream_feed(l.s, two, strlen(two)), GALE_OK);
+  assert_int_equal(l.inner_rc, GALE_ESTATE);
+  assert_int_equal(gale_multipart_stream_finish(l.s), GALE_OK);
+  gale_multipart_stream_free(l.s);
+  gale_buf_release(&l.out);
+
+  /* Bad arguments. */
+  assert_int_equal(gale_multipart_stream_new("", 0, NULL, NULL, NULL, &s), GALE_EINVAL);
+  assert_null(s);
+  assert_int_equal(gale_multipart_stream_new(S(B), NULL, NULL, NULL, NULL), GALE_EINVAL);
+  assert_int_equal(gale_multipart_stream_feed(NULL, "x", 1), GALE_EINVAL);
+  assert_int_equal(gale_multipart_stream_finish(NULL), GALE_EINVAL);
+  gale_multipart_stream_free(NULL);
+}
+
+/* Data the size of a big upload passes through in pieces with nothing
+ * kept: the parser's memory stays at its header buffer. */
+static void test_stream_large(void **state) {
+  (void)state;
+  gale_multipart_stream *s = NULL;
+  ev_log l = {0};
+  static const gale_multipart_callbacks count_only = {.part_begin = ev_begin, .part_end = ev_end};
+  gale_buf_init(&l.out, 0);
+  assert_int_equal(gale_multipart_stream_new(S(B), NULL, &count_only, &l, &s), GALE_OK);
+  assert_int_equal(gale_multipart_stream_feed(
+                       s, S("--" B "\r\nContent-Disposition: form-data; name=\"f\"; "
+                                   "filename=\"big\"\r\n\r\n")),
+                   GALE_OK);
+  char chunk[65536];
+  for (size_t i = 0; i < sizeof chunk; i++) chunk[i] = (i % 97 == 0) ? '\r' : (char)('a' + i % 26);
+  memcpy(chunk + sizeof chunk - 6, "\r\n--Aa", 6); /* a delimiter prefix at each end */
+  for (int i = 0; i < 160; i++) /* 10 MiB */
+    assert_int_equal(gale_multipart_stream_feed(s, chunk, sizeof chunk), GALE_OK);
+  assert_true(gale_multipart_stream_memory(s) <= 8192 + 4 + 4096);
+  assert_int_equal(gale_multipart_stream_feed(s, S("B03x--")), GALE_OK);
+  assert_int_equal(gale_multipart_stream_finish(s), GALE_OK);
+  gale_multipart_stream_free(s);
+  assert_string_equal(l.out.data, "B f|big|\nE\n");
+  gale_buf_release(&l.out);
+}
+
+/* Every allocation of the parsers failing in turn: GALE_ENOMEM, nothing
+ * leaked (the sanitizer build checks), never a crash. */
+static void test_stream_alloc_failures(void **state) {
+  (void)state;
+  size_t len = sizeof sample - 1;
+  long k;
+  for (k = 1; k < 1000; k++) {
+    gale__alloc_fail_at(k);
+    gale_multipart *m = NULL;
+    int rc = gale_multipart_parse(sample, len, S(B), NULL, &m);
+    bool hit = gale__alloc_failed();
+    gale__alloc_fail_at(0);
+    if (!hit) {
+      assert_int_equal(rc, GALE_OK);
+      gale_multipart_free(m);
+      break;
+    }
+    assert_int_equal(rc, GALE_ENOMEM);
+    assert_null(m);
+  }
+  assert_true(k > 2);
+  for (k = 1; k < 1000; k++) {
+    size_t cuts[3] = {40, 41, 200};
+    ev_log l = {0};
+    gale__alloc_fail_at(k);
+    gale_multipart_stream *s = NULL;
+    int rc = gale_multipart_stream_new(S(B), NULL, &ev_cb, &l, &s);
+    gale_buf_init(&l.out, 0);
+    size_t at = 0;
+    for (size_t i = 0; i <= 3 && rc == GALE_OK; i++) {
+      size_t to = i < 3 ? cuts[i] : len;
+      rc = gale_multipart_stream_feed(s, sample + at, to - at);
+      at = to;
+    }
+    if (rc == GALE_OK) rc = gale_multipart_stream_finish(s);
+    bool hit = gale__alloc_failed();
+    gale__alloc_fail_at(0);
+    gale_multipart_stream_free(s);
+    gale_buf_release(&l.out);
+    if (!hit) {
+      assert_int_equal(rc, GALE_OK);
+      break;
+    }
+    /* The log's own buffer may be the one that failed: then the parser
+     * still succeeded. */
+    assert_true(rc == GALE_ENOMEM || rc == GALE_OK);
+  }
+  assert_true(k > 2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_basic),
@@ -333,6 +656,10 @@ int main(void) {
       cmocka_unit_test(test_malformed),
       cmocka_unit_test(test_limits),
       cmocka_unit_test(test_encoder_roundtrip),
+      cmocka_unit_test(test_stream_splits),
+      cmocka_unit_test(test_stream_hostile),
+      cmocka_unit_test(test_stream_large),
+      cmocka_unit_test(test_stream_alloc_failures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

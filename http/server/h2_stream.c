@@ -175,16 +175,16 @@ static int start_body(gale__h2_stream *st) {
   gale_http_server_request *req = st->req;
   gale_http_server *server = server_of(st);
   if (req->msg.content_gzip && server->opts.decompress_request)
-    return gale__gzip_new(&req->inflate, GALE_GZIP_DECOMPRESS, 0, server->limits.max_body_size) ==
+    return gale__gzip_new(&req->inflate, GALE_GZIP_DECOMPRESS, 0, req->max_body_size) ==
                    GALE_OK
                ? 0
                : 503;
+  if (req->msg.body_kind == GALE_H1_BODY_LENGTH &&
+      req->msg.content_length > req->max_body_size)
+    return 413;
   if (req->msg.body_kind == GALE_H1_BODY_LENGTH && !req->streaming &&
       gale__request_body_reserve(req, req->msg.content_length) != GALE_OK)
     return 503;
-  if (req->msg.body_kind == GALE_H1_BODY_LENGTH &&
-      req->msg.content_length > server->limits.max_body_size)
-    return 413;
   return 0;
 }
 
@@ -225,7 +225,7 @@ void gale__h2_stream_data(gale__h2_stream *st, const uint8_t *data, size_t len) 
   gale_http_server_request *req = st->req;
   if (!req || gale__request_finished(req) || st->closed || req->input != GALE__RQ_BODY) return;
   st->body_bytes += len;
-  if (st->body_bytes > server_of(st)->limits.max_body_size) {
+  if (st->body_bytes > req->max_body_size) {
     fail(st, 413, NULL);
     return;
   }
@@ -238,7 +238,8 @@ void gale__h2_stream_data(gale__h2_stream *st, const uint8_t *data, size_t len) 
   else
     rc = gale__request_body_append(req, p, len);
   if (rc != GALE_OK && !st->closed)
-    fail(st, rc == GALE_ELIMIT ? 503 : rc == GALE_EHTTP_BODY_TOO_LARGE ? 413 : 400, NULL);
+    fail(st, rc == GALE_ELIMIT ? 503 : rc == GALE_EHTTP_BODY_TOO_LARGE ? 413 : rc == GALE_ENOMEM ? 500 : 400,
+         req->body_error);
 }
 
 void gale__h2_stream_end(gale__h2_stream *st) {

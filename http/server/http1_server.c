@@ -186,7 +186,7 @@ static void conn_timer_fired(gale_loop *loop, void *arg) {
     return;
   }
   if (c->state != GALE__CONN_BODY) return;
-  double timeout = c->server->opts.body_timeout;
+  double timeout = req->body_timeout;
   double idle = gale_loop_time(loop) - req->progress_time;
   if (idle < timeout) {
     req->timer_is_header = false;
@@ -197,8 +197,8 @@ static void conn_timer_fired(gale_loop *loop, void *arg) {
 }
 
 static void arm_timer(gale__h1_conn *c, bool header) {
-  double t = header ? c->server->opts.header_timeout : c->server->opts.body_timeout;
   gale_http_server_request *req = c->req;
+  double t = header ? c->server->opts.header_timeout : req->body_timeout;
   if (req->timer || t <= 0) return;
   /* The first request's head is due header_timeout after the accept
    * (nginx's client_header_timeout), not after its first byte: last_active
@@ -261,13 +261,14 @@ static int deliver_body(gale__h1_conn *c, const char *data, size_t len) {
 
 static int body_failed(gale__h1_conn *c, int rc) {
   if (c->closed) return STEP_STOP;
+  const char *why = c->req && c->req->body_error ? c->req->body_error : NULL;
   int status = rc == GALE_ENOMEM ? 500 : gale_h1_error_status(rc, NULL);
   if (rc == GALE_EHTTP_DECOMPRESS) status = 400;
   if (rc == GALE_ELIMIT) {
     gale__conn_fail(c, 503, "the server's request body buffer is full");
     return STEP_STOP;
   }
-  gale__conn_fail(c, status, gale_strerror(rc));
+  gale__conn_fail(c, status, why ? why : gale_strerror(rc));
   return STEP_STOP;
 }
 
@@ -326,9 +327,15 @@ static int start_body(gale__h1_conn *c, const char *buf, size_t avail) {
   gale_http_server_request *req = c->req;
   gale_h1_msg *m = &req->msg;
   gale_h1_body_init(&req->body_dec, &req->parser, m);
+  req->body_dec.max_size = req->max_body_size; /* the server's or headers_cb's */
   if (m->body_kind == GALE_H1_BODY_NONE) return body_complete(c);
+  if (m->body_kind == GALE_H1_BODY_LENGTH && m->content_length > req->max_body_size) {
+    /* Refused before a byte of it is read (and before 100 Continue). */
+    gale__conn_fail(c, 413, "Content-Length over max_body_size");
+    return STEP_STOP;
+  }
   if (m->content_gzip && c->server->opts.decompress_request) {
-    int rc = gale__gzip_new(&req->inflate, GALE_GZIP_DECOMPRESS, 0, c->server->limits.max_body_size);
+    int rc = gale__gzip_new(&req->inflate, GALE_GZIP_DECOMPRESS, 0, req->max_body_size);
     if (rc != GALE_OK) return body_failed(c, rc);
   } else if (m->body_kind == GALE_H1_BODY_LENGTH && !req->streaming &&
              gale__request_body_reserve(req, m->content_length) != GALE_OK) {

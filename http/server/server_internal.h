@@ -139,6 +139,16 @@ struct gale_http_server_request {
   gale_timer *timer;
   gale_http_body_cb body_cb;
   void *body_arg;
+  /* This request's body limits: the server's, unless headers_cb set others
+   * (gale_http_server_request_set_max_body_size / _set_body_timeout).
+   * The parser's own Content-Length check is off (its limit is
+   * UINT64_MAX): the protocols check against max_body_size once
+   * headers_cb has run. */
+  uint64_t max_body_size;      /* UINT64_MAX: none */
+  double body_timeout;         /* HTTP/1; 0: none */
+  /* Set by a body_cb about to return an error: the reason the error page
+   * gives in place of the status's generic one.  A static string. */
+  const char *body_error;
 
   /* Application hooks. */
   gale_http_close_cb close_cb;

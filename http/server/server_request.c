@@ -60,6 +60,9 @@ static void request_reset(gale_http_server_request *req, const gale__req_ops *op
   req->conn = conn;
   req->ops = ops;
   gale_h1_parser_init(&req->parser, GALE_H1_REQUEST, &server->limits);
+  req->parser.limits.max_body_size = UINT64_MAX; /* checked after headers_cb */
+  req->max_body_size = server->limits.max_body_size;
+  req->body_timeout = server->opts.body_timeout;
   req->msg.headers = (gale_h1_header *)(req + 1);
   req->msg.headers_cap = server->limits.max_headers;
   req->method = req->target = req->version = req->host = "";

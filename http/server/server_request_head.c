@@ -246,6 +246,24 @@ int gale_http_server_request_stream_body(gale_http_server_request *req, gale_htt
   return GALE_OK;
 }
 
+int gale_http_server_request_set_max_body_size(gale_http_server_request *req, uint64_t max) {
+  if (!req) return GALE_EINVAL;
+  if (!req->conn || !req->in_headers_cb) return GALE_ESTATE;
+  req->max_body_size = max ? max : UINT64_MAX;
+  return GALE_OK;
+}
+
+int gale_http_server_request_set_body_timeout(gale_http_server_request *req, double seconds) {
+  if (!req || seconds < 0) return GALE_EINVAL;
+  if (!req->conn || !req->in_headers_cb) return GALE_ESTATE;
+  req->body_timeout = seconds;
+  return GALE_OK;
+}
+
+uint64_t gale_http_server_request_max_body_size(const gale_http_server_request *req) {
+  return req ? req->max_body_size : 0;
+}
+
 void gale_http_server_request_set_close_cb(gale_http_server_request *req, gale_http_close_cb cb,
                                            void *arg) {
   req->close_cb = cb;

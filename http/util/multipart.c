@@ -1,17 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /* http/util/multipart.c — multipart/form-data (RFC 7578 over RFC 2046): a
- * strict, zero-copy parser and a small encoder.
+ * strict streaming parser, the whole-body (zero-copy) parser built on it,
+ * and a small encoder.
  *
- * The parser walks the body once: every search (delimiter, end of a part's
- * header section) starts where the previous one ended and uses memmem
- * (glibc's is linear), and a header section is searched only up to its
- * size limit, so a hostile body costs time linear in its length.
+ * The streaming parser is a state machine over bytes fed in any split
+ * (the states below, moved in gale_multipart_stream_feed).  Each byte is
+ * looked at a bounded number of times: data is searched for the delimiter
+ * with memmem (glibc's is linear) and only a tail that may start one is
+ * held back; a header section is copied into a buffer only up to its size
+ * limit and searched from where the last search ended; so a hostile body
+ * costs time linear in its length, whatever the split.
  */
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/rand.h>
 
+#include "core/alloc.h"
 #include "gale/buf.h"
 #include "gale/content_type.h"
 #include "gale/error.h"
@@ -34,6 +41,7 @@ void gale_multipart_limits_init(gale_multipart_limits *lim) {
   memset(lim, 0, sizeof *lim);
   lim->max_parts = 1000;
   lim->max_header_size = 8192;
+  lim->max_field_size = SIZE_MAX;
 }
 
 /* RFC 2046 bchars, plus anything visible real clients put in boundaries;
@@ -63,8 +71,8 @@ const gale_multipart_part *gale_multipart_at(const gale_multipart *m,
   return m && i < m->count ? &m->parts[i] : NULL;
 }
 
-static const char *keep(gale_multipart *m, const char *s, size_t n) {
-  char *d = gale__arena_alloc(&m->text, n + 1);
+static const char *keep(gale__arena *a, const char *s, size_t n) {
+  char *d = gale__arena_alloc(a, n + 1);
   if (!d) return NULL;
   memcpy(d, s, n);
   d[n] = '\0';
@@ -72,7 +80,7 @@ static const char *keep(gale_multipart *m, const char *s, size_t n) {
 }
 
 /* Content-Disposition: form-data; name="..."; filename="..." */
-static int disposition(gale_multipart *m, gale_multipart_part *part,
+static int disposition(gale__arena *a, gale_multipart_part *part,
                        const char *v, size_t n, gale_params *params) {
   const char *first;
   size_t flen;
@@ -85,11 +93,11 @@ static int disposition(gale_multipart *m, gale_multipart_part *part,
   const char *fname = gale_params_get(params, "filename*", &fl);
   if (!fname) fname = gale_params_get(params, "filename", &fl);
   if (!name) return GALE_EHTTP_PARSE;
-  part->name = keep(m, name, nl);
+  part->name = keep(a, name, nl);
   part->name_len = nl;
   if (!part->name) return GALE_ENOMEM;
   if (fname) {
-    part->filename = keep(m, fname, fl);
+    part->filename = keep(a, fname, fl);
     part->filename_len = fl;
     if (!part->filename) return GALE_ENOMEM;
   }
@@ -97,7 +105,7 @@ static int disposition(gale_multipart *m, gale_multipart_part *part,
 }
 
 /* The header section h[0..n) (without its final CRLF CRLF). */
-static int part_headers(gale_multipart *m, gale_multipart_part *part,
+static int part_headers(gale__arena *a, gale_multipart_part *part,
                         const char *h, size_t n, gale_params *params) {
   const char *p = h, *end = h + n;
   bool seen_cd = false, seen_ct = false;
@@ -114,12 +122,12 @@ static int part_headers(gale_multipart *m, gale_multipart_part *part,
     if (gale_ascii_eq(p, nlen, "content-disposition", 19)) {
       if (seen_cd) return GALE_EHTTP_PARSE;
       seen_cd = true;
-      int rc = disposition(m, part, v, vlen, params);
+      int rc = disposition(a, part, v, vlen, params);
       if (rc != GALE_OK) return rc;
     } else if (gale_ascii_eq(p, nlen, "content-type", 12)) {
       if (seen_ct) return GALE_EHTTP_PARSE;
       seen_ct = true;
-      part->content_type = keep(m, v, vlen);
+      part->content_type = keep(a, v, vlen);
       part->content_type_len = vlen;
       if (!part->content_type) return GALE_ENOMEM;
     }
@@ -129,24 +137,319 @@ static int part_headers(gale_multipart *m, gale_multipart_part *part,
   return seen_cd ? GALE_OK : GALE_EHTTP_PARSE;
 }
 
-/* After a delimiter at *pp: "--" closes; else optional LWSP then CRLF.
- * Returns 1 for close, 0 for another part, or an error. */
-static int after_delimiter(const char **pp, const char *end) {
-  const char *p = *pp;
-  if (end - p >= 2 && p[0] == '-' && p[1] == '-') {
-    *pp = p + 2;
-    return 1;
-  }
-  while (p < end && (*p == ' ' || *p == '\t')) p++;
-  if (end - p < 2 || p[0] != '\r' || p[1] != '\n') return GALE_EHTTP_PARSE;
-  *pp = p + 2;
-  return 0;
+/* ---- the streaming parser ---- */
+
+enum {
+  MS_PREAMBLE = 0, /* before the first delimiter (discarded) */
+  MS_AFTER,        /* just after a delimiter: "--" or LWSP* CRLF */
+  MS_AFTER_DASH,   /* one '-' of a closing "--" seen */
+  MS_AFTER_LWSP,   /* LWSP after a delimiter, CRLF to come */
+  MS_AFTER_LF,     /* the CR after a delimiter seen, LF to come */
+  MS_HEADERS,      /* a part's header section */
+  MS_DATA,         /* a part's data, up to the next delimiter */
+  MS_DONE,         /* after the closing delimiter: the epilogue, ignored */
+  MS_FAILED,
+};
+
+struct gale_multipart_stream {
+  gale_multipart_callbacks cb;
+  void *arg;
+  gale_multipart_limits lim;
+  gale_params *params;
+  gale__arena text;          /* this part's strings; reset per part */
+  gale_multipart_part part;  /* the current part (data NULL) */
+  gale_buf head;             /* the current part's header section */
+  const char *cur;           /* where the parse is in the piece being fed */
+  uint64_t part_size;        /* data bytes of the current part so far */
+  size_t parts;
+  size_t match;              /* delimiter bytes matched (held back) */
+  size_t dlen;
+  int state;
+  int error;
+  bool in_cb;
+  const char *detail;
+  char delim[MAX_BOUNDARY + 4]; /* "\r\n--" boundary */
+};
+
+static int ms_fail(gale_multipart_stream *s, int rc, const char *detail) {
+  s->state = MS_FAILED;
+  s->error = rc;
+  if (!s->detail) s->detail = detail;
+  return rc;
 }
+
+const char *gale_multipart_stream_detail(const gale_multipart_stream *s) {
+  return s && s->detail ? s->detail : "";
+}
+
+int gale_multipart_stream_new(const char *boundary, size_t boundary_len,
+                              const gale_multipart_limits *lim,
+                              const gale_multipart_callbacks *cb, void *arg,
+                              gale_multipart_stream **out) {
+  if (!out) return GALE_EINVAL;
+  *out = NULL;
+  if (!valid_boundary(boundary, boundary_len)) return GALE_EINVAL;
+  gale_multipart_stream *s = gale__calloc(1, sizeof(*s));
+  if (!s) return GALE_ENOMEM;
+  s->params = gale_params_new();
+  if (!s->params) {
+    free(s);
+    return GALE_ENOMEM;
+  }
+  if (cb) s->cb = *cb;
+  s->arg = arg;
+  if (lim)
+    s->lim = *lim;
+  else
+    gale_multipart_limits_init(&s->lim);
+  gale__arena_init(&s->text, NULL, 0);
+  gale_buf_init(&s->head, 0);
+  memcpy(s->delim, "\r\n--", 4);
+  memcpy(s->delim + 4, boundary, boundary_len);
+  s->dlen = boundary_len + 4;
+  /* The body's start counts as a line start: the first delimiter may
+   * begin it without a CRLF before. */
+  s->match = 2;
+  *out = s;
+  return GALE_OK;
+}
+
+void gale_multipart_stream_free(gale_multipart_stream *s) {
+  if (!s || s->in_cb) return;
+  gale_params_free(s->params);
+  gale__arena_reset(&s->text);
+  gale_buf_release(&s->head);
+  free(s);
+}
+
+size_t gale_multipart_stream_memory(const gale_multipart_stream *s) {
+  return s ? s->head.cap : 0;
+}
+
+static int ms_data(gale_multipart_stream *s, const char *p, size_t n) {
+  if (n == 0 || s->state != MS_DATA) return GALE_OK;
+  s->part_size += n;
+  if (!s->part.filename && s->part_size > s->lim.max_field_size)
+    return ms_fail(s, GALE_ELIMIT, "a multipart form field too large");
+  if (!s->cb.part_data) return GALE_OK;
+  s->in_cb = true;
+  int rc = s->cb.part_data(p, n, s->arg);
+  s->in_cb = false;
+  return rc == GALE_OK ? rc : ms_fail(s, rc, "stopped by the part's data callback");
+}
+
+/* A whole delimiter was matched: the current part (if any) ends. */
+static int ms_delimiter(gale_multipart_stream *s) {
+  s->match = 0;
+  if (s->state == MS_DATA && s->cb.part_end) {
+    s->in_cb = true;
+    int rc = s->cb.part_end(s->arg);
+    s->in_cb = false;
+    if (rc != GALE_OK) return ms_fail(s, rc, "stopped by the part's end callback");
+  }
+  s->state = MS_AFTER;
+  return GALE_OK;
+}
+
+/* Preamble or data: finds the delimiter in p[0..n), handing what comes
+ * before it to the part (data) or dropping it (preamble).  Returns the
+ * bytes used, or an error.  A tail that may start a delimiter is held
+ * back (s->match bytes, equal to delim's first ones) until the next
+ * piece decides.  The delimiter holds one CR, at its start, so a held
+ * prefix that fails to match is data entirely. */
+static ptrdiff_t ms_scan(gale_multipart_stream *s, const char *p, size_t n) {
+  size_t i = 0;
+  int rc;
+  if (s->match) {
+    while (i < n && s->match < s->dlen && p[i] == s->delim[s->match]) {
+      s->match++;
+      i++;
+    }
+    if (s->match == s->dlen) {
+      rc = ms_delimiter(s);
+      return rc < 0 ? rc : (ptrdiff_t)i;
+    }
+    if (i == n) return (ptrdiff_t)i;
+    /* Not a delimiter: the held bytes were data. */
+    size_t held = s->match;
+    s->match = 0;
+    if ((rc = ms_data(s, s->delim, held)) < 0) return rc;
+    /* p[i] is looked at again below. */
+  }
+  const char *start = p + i;
+  size_t left = n - i;
+  const char *d = memmem(start, left, s->delim, s->dlen);
+  if (d) {
+    if ((rc = ms_data(s, start, (size_t)(d - start))) < 0) return rc;
+    rc = ms_delimiter(s);
+    return rc < 0 ? rc : (ptrdiff_t)((size_t)(d - p) + s->dlen);
+  }
+  /* The last CR among the final dlen-1 bytes may start a delimiter. */
+  size_t tail = left < s->dlen - 1 ? left : s->dlen - 1;
+  size_t keep = 0;
+  const char *cr = memrchr(start + left - tail, '\r', tail);
+  if (cr) {
+    size_t k = (size_t)(start + left - cr);
+    if (memcmp(cr, s->delim, k) == 0) keep = k;
+  }
+  if ((rc = ms_data(s, start, left - keep)) < 0) return rc;
+  s->match = keep;
+  return (ptrdiff_t)n;
+}
+
+/* The current part's header section (without its empty line) is in
+ * s->head: parse it and start the part. */
+static int ms_part_begin(gale_multipart_stream *s, size_t hlen) {
+  gale__arena_reset(&s->text);
+  memset(&s->part, 0, sizeof(s->part));
+  int rc = part_headers(&s->text, &s->part, s->head.data, hlen, s->params);
+  if (rc == GALE_ENOMEM) return ms_fail(s, rc, "out of memory");
+  if (rc != GALE_OK)
+    return ms_fail(s, GALE_EHTTP_PARSE,
+                   "malformed multipart part header (each part needs one "
+                   "Content-Disposition: form-data; name=\"...\")");
+  s->head.len = 0;
+  s->part_size = 0;
+  s->state = MS_DATA;
+  if (s->cb.part_begin) {
+    s->in_cb = true;
+    rc = s->cb.part_begin(&s->part, s->arg);
+    s->in_cb = false;
+    if (rc != GALE_OK) return ms_fail(s, rc, "stopped by the part's begin callback");
+  }
+  return GALE_OK;
+}
+
+/* Header bytes: up to CRLF CRLF (or a lone CRLF: no headers, which has no
+ * Content-Disposition and fails).  Returns the bytes used or an error. */
+static ptrdiff_t ms_headers(gale_multipart_stream *s, const char *p, size_t n) {
+  size_t max = s->lim.max_header_size;
+  size_t i = 0;
+  while (i < n) {
+    /* Copy up to the room left (the section may not pass max + 4). */
+    size_t room = max + 4 - s->head.len;
+    size_t take = n - i < room ? n - i : room;
+    size_t old = s->head.len;
+    if (gale_buf_append(&s->head, p + i, take) != GALE_OK)
+      return ms_fail(s, GALE_ENOMEM, "out of memory");
+    const char *h = s->head.data;
+    size_t len = s->head.len;
+    if (len >= 2 && h[0] == '\r' && h[1] == '\n') {
+      s->head.len = 0;
+      return ms_fail(s, GALE_EHTTP_PARSE, "a multipart part without a header section");
+    }
+    size_t from = old >= 3 ? old - 3 : 0;
+    const char *e = memmem(h + from, len - from, "\r\n\r\n", 4);
+    if (e) {
+      size_t hlen = (size_t)(e - h);
+      size_t used = hlen + 4 - old; /* of this piece */
+      s->cur = p + i + used;
+      int rc = ms_part_begin(s, hlen);
+      return rc < 0 ? rc : (ptrdiff_t)(i + used);
+    }
+    i += take;
+    if (s->head.len >= max + 4)
+      return ms_fail(s, GALE_ELIMIT, "a multipart part header section too large");
+  }
+  return (ptrdiff_t)n;
+}
+
+int gale_multipart_stream_feed(gale_multipart_stream *s, const char *data, size_t len) {
+  if (!s || (!data && len)) return GALE_EINVAL;
+  if (s->in_cb) return GALE_ESTATE;
+  if (s->state == MS_FAILED) return s->error;
+  size_t i = 0;
+  while (i < len) {
+    const char *p = data + i;
+    size_t n = len - i;
+    s->cur = p;
+    ptrdiff_t used = 0;
+    switch (s->state) {
+    case MS_PREAMBLE:
+    case MS_DATA:
+      used = ms_scan(s, p, n);
+      break;
+    case MS_AFTER:
+      used = 1;
+      if (*p == '-')
+        s->state = MS_AFTER_DASH;
+      else if (*p == ' ' || *p == '\t')
+        s->state = MS_AFTER_LWSP;
+      else if (*p == '\r')
+        s->state = MS_AFTER_LF;
+      else
+        used = ms_fail(s, GALE_EHTTP_PARSE, "a multipart boundary delimiter followed by other bytes");
+      break;
+    case MS_AFTER_DASH:
+      used = 1;
+      if (*p == '-')
+        s->state = MS_DONE;
+      else
+        used = ms_fail(s, GALE_EHTTP_PARSE, "a multipart boundary delimiter followed by other bytes");
+      break;
+    case MS_AFTER_LWSP:
+      used = 1;
+      if (*p == '\r')
+        s->state = MS_AFTER_LF;
+      else if (*p != ' ' && *p != '\t')
+        used = ms_fail(s, GALE_EHTTP_PARSE, "a multipart boundary delimiter followed by other bytes");
+      break;
+    case MS_AFTER_LF:
+      used = 1;
+      if (*p != '\n') {
+        used = ms_fail(s, GALE_EHTTP_PARSE, "a multipart boundary delimiter followed by other bytes");
+      } else if (s->parts >= s->lim.max_parts) {
+        used = ms_fail(s, GALE_ELIMIT, "too many multipart parts");
+      } else {
+        s->parts++;
+        s->state = MS_HEADERS;
+      }
+      break;
+    case MS_HEADERS:
+      used = ms_headers(s, p, n);
+      break;
+    case MS_DONE:
+      return GALE_OK; /* the epilogue is ignored */
+    default:
+      return s->error;
+    }
+    if (used < 0) return (int)used;
+    i += (size_t)used;
+  }
+  return GALE_OK;
+}
+
+int gale_multipart_stream_finish(gale_multipart_stream *s) {
+  if (!s) return GALE_EINVAL;
+  if (s->in_cb) return GALE_ESTATE;
+  switch (s->state) {
+  case MS_DONE:
+    return GALE_OK;
+  case MS_FAILED:
+    return s->error;
+  case MS_PREAMBLE:
+    return ms_fail(s, GALE_EHTTP_PARSE, "no multipart boundary delimiter in the body");
+  case MS_HEADERS:
+    if (s->head.len > s->lim.max_header_size)
+      return ms_fail(s, GALE_ELIMIT, "a multipart part header section too large");
+    return ms_fail(s, GALE_EHTTP_PARSE, "the body ends inside a multipart part's header section");
+  default:
+    return ms_fail(s, GALE_EHTTP_PARSE, "the body ends before the closing multipart boundary delimiter");
+  }
+}
+
+/* ---- the whole-body parser, on the streaming one ---- */
+
+typedef struct whole_ctx {
+  gale_multipart *m;
+  gale_multipart_stream *s;
+  gale_multipart_part *part;
+} whole_ctx;
 
 static int add_part(gale_multipart *m, gale_multipart_part **out) {
   if (m->count == m->cap) {
     size_t ncap = m->cap ? m->cap * 2 : 8;
-    gale_multipart_part *np = realloc(m->parts, ncap * sizeof(*np));
+    gale_multipart_part *np = gale__realloc(m->parts, ncap * sizeof(*np));
     if (!np) return GALE_ENOMEM;
     m->parts = np;
     m->cap = ncap;
@@ -156,53 +459,35 @@ static int add_part(gale_multipart *m, gale_multipart_part **out) {
   return GALE_OK;
 }
 
-static int parse(gale_multipart *m, const char *body, size_t len,
-                 const char *delim, size_t dlen,
-                 const gale_multipart_limits *lim, gale_params *params) {
-  const char *end = body + len, *p;
-  /* delim is "\r\n--boundary"; the first one may start the body. */
-  if (len >= dlen - 2 && memcmp(body, delim + 2, dlen - 2) == 0) {
-    p = body + dlen - 2;
-  } else {
-    const char *d = memmem(body, len, delim, dlen);
-    if (!d) return GALE_EHTTP_PARSE;
-    p = d + dlen;
+static int whole_begin(const gale_multipart_part *sp, void *arg) {
+  whole_ctx *w = arg;
+  gale_multipart_part *part;
+  int rc = add_part(w->m, &part);
+  if (rc != GALE_OK) return rc;
+  part->name = keep(&w->m->text, sp->name, sp->name_len);
+  part->name_len = sp->name_len;
+  if (sp->filename) {
+    part->filename = keep(&w->m->text, sp->filename, sp->filename_len);
+    part->filename_len = sp->filename_len;
+    if (!part->filename) return GALE_ENOMEM;
   }
-  for (;;) {
-    int r = after_delimiter(&p, end);
-    if (r < 0) return r;
-    if (r == 1) return GALE_OK; /* the epilogue is ignored */
-    if (m->count >= lim->max_parts) return GALE_ELIMIT;
-    gale_multipart_part *part;
-    int rc = add_part(m, &part);
-    if (rc != GALE_OK) return rc;
-    /* Header section: up to CRLF CRLF, or a bare CRLF for none. */
-    const char *hend;
-    size_t hlen;
-    if (end - p >= 2 && p[0] == '\r' && p[1] == '\n') {
-      hend = p;
-      hlen = 0;
-    } else {
-      size_t window = (size_t)(end - p);
-      if (window - 4 > lim->max_header_size && window >= 4)
-        window = lim->max_header_size + 4;
-      hend = memmem(p, window, "\r\n\r\n", 4);
-      if (!hend)
-        return (size_t)(end - p) > lim->max_header_size ? GALE_ELIMIT
-                                                        : GALE_EHTTP_PARSE;
-      hlen = (size_t)(hend - p);
-      if (hlen > lim->max_header_size) return GALE_ELIMIT;
-      hend += 2;
-    }
-    rc = part_headers(m, part, p, hlen, params);
-    if (rc != GALE_OK) return rc;
-    const char *data = hend + 2;
-    const char *d = memmem(data, (size_t)(end - data), delim, dlen);
-    if (!d) return GALE_EHTTP_PARSE; /* no closing delimiter */
-    part->data = data;
-    part->data_len = (size_t)(d - data);
-    p = d + dlen;
+  if (sp->content_type) {
+    part->content_type = keep(&w->m->text, sp->content_type, sp->content_type_len);
+    part->content_type_len = sp->content_type_len;
+    if (!part->content_type) return GALE_ENOMEM;
   }
+  if (!part->name) return GALE_ENOMEM;
+  part->data = w->s->cur; /* zero-copy: the body is fed whole, once */
+  w->part = part;
+  return GALE_OK;
+}
+
+static int whole_data(const char *data, size_t len, void *arg) {
+  whole_ctx *w = arg;
+  /* One piece fed: a part's data is one run of it. */
+  if (data != w->part->data + w->part->data_len) return GALE_ESTATE;
+  w->part->data_len += len;
+  return GALE_OK;
 }
 
 int gale_multipart_parse(const char *body, size_t len, const char *boundary,
@@ -213,25 +498,17 @@ int gale_multipart_parse(const char *body, size_t len, const char *boundary,
   *out = NULL;
   if ((!body && len) || !valid_boundary(boundary, boundary_len))
     return GALE_EINVAL;
-  gale_multipart_limits def;
-  if (!lim) {
-    gale_multipart_limits_init(&def);
-    lim = &def;
-  }
-  char delim[MAX_BOUNDARY + 4];
-  memcpy(delim, "\r\n--", 4);
-  memcpy(delim + 4, boundary, boundary_len);
-  gale_multipart *m = calloc(1, sizeof(*m));
-  gale_params *params = gale_params_new();
-  if (!m || !params) {
-    free(m);
-    gale_params_free(params);
-    return GALE_ENOMEM;
-  }
+  if (!body) return GALE_EHTTP_PARSE;
+  gale_multipart *m = gale__calloc(1, sizeof(*m));
+  if (!m) return GALE_ENOMEM;
   gale__arena_init(&m->text, NULL, 0);
-  int rc = body ? parse(m, body, len, delim, boundary_len + 4, lim, params)
-                : GALE_EHTTP_PARSE;
-  gale_params_free(params);
+  whole_ctx w = {.m = m};
+  static const gale_multipart_callbacks cb = {.part_begin = whole_begin,
+                                              .part_data = whole_data};
+  int rc = gale_multipart_stream_new(boundary, boundary_len, lim, &cb, &w, &w.s);
+  if (rc == GALE_OK) rc = gale_multipart_stream_feed(w.s, body, len);
+  if (rc == GALE_OK) rc = gale_multipart_stream_finish(w.s);
+  gale_multipart_stream_free(w.s);
   if (rc != GALE_OK) {
     gale_multipart_free(m);
     return rc;

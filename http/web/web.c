@@ -33,6 +33,11 @@ static bool class_ok(const gale_web_handler_class *cls) {
                    cls->name ? cls->name : "(unnamed)");
     return false;
   }
+  if (cls->uploads && cls->data_received) {
+    gale_log_error("app", "handler class %s: uploads with data_received: pick one",
+                   cls->name ? cls->name : "(unnamed)");
+    return false;
+  }
   return true;
 }
 
@@ -124,6 +129,7 @@ gale_web_app *gale_web_app_new(const gale_web_app_options *opts) {
     return NULL;
   }
   o->locale_path = o->default_locale = NULL; /* read: not kept */
+  if (o->debug) o->template_options.check_mtime = true; /* Tornado's debug */
   if (opts && opts->template_path &&
       gale_template_loader_new(opts->template_path, &o->template_options, &app->templates) != GALE_OK) {
     gale_web_app_free(app);
@@ -328,6 +334,7 @@ void gale__web_handler_free(gale_web_handler *h) {
   gale_params_free(h->body_args);
   gale_params_free(h->cookies);
   gale_multipart_free(h->multipart);
+  gale__web_uploads_free(h);
   free(h->files);
   free(h->file_fields);
   free(h->path_args);
@@ -336,6 +343,7 @@ void gale__web_handler_free(gale_web_handler *h) {
   free(h->xsrf_html);
   free(h->xsrf_raw);
   json_decref(h->current_user);
+  free(h->error_message);
   free(h->ctx);
   free(h);
 }
@@ -478,7 +486,9 @@ bool gale__web_run_prepare(gale_web_handler *h) {
   if (h->gone || h->finished) return false;
   if (!h->initialized) {
     h->initialized = true;
-    if (h->cls->initialize && h->cls->initialize(h, h->route_args) != GALE_OK) {
+    int rc = h->cls->initialize ? h->cls->initialize(h, h->route_args) : GALE_OK;
+    if (rc != GALE_OK) {
+      gale__web_note_error(h, "initialize", rc, NULL);
       gale_web_send_error(h, 500);
       return false;
     }
@@ -562,6 +572,18 @@ static int web_body_cb(gale_http_server_request *req, const char *data, size_t l
   if (h->finished || h->gone) return GALE_OK;
   if (!h->prepared) return GALE_OK; /* prepare held: data before resume is dropped */
   return h->cls->data_received(h, data, len);
+}
+
+/* A streamed multipart body (a class with uploads): a failure answers 400
+ * with the parser's reason and closes the connection (the server's
+ * error page, as for any body it refuses). */
+static int upload_body_cb(gale_http_server_request *req, const char *data, size_t len,
+                          void *arg) {
+  gale_web_handler *h = arg;
+  if (h->finished || h->gone) return GALE_OK;
+  int rc = gale__web_uploads_feed(h, data, len);
+  if (rc != GALE_OK) req->body_error = gale__web_uploads_detail(h);
+  return rc;
 }
 
 /* Routes the request and creates its handler. */
@@ -696,10 +718,23 @@ void gale_web_app_headers_cb(gale_http_server_request *req, void *arg) {
     send_405(h);
     return;
   }
+  if (h->cls->max_body_size) gale_http_server_request_set_max_body_size(req, h->cls->max_body_size);
+  if (h->cls->body_timeout > 0) gale_http_server_request_set_body_timeout(req, h->cls->body_timeout);
   if (h->cls->data_received) {
     /* Tornado's @stream_request_body: prepare runs before the body. */
     if (!gale__web_run_prepare(h) && (h->finished || h->gone)) return;
     gale_http_server_request_stream_body(req, web_body_cb, h);
+  } else if (h->cls->uploads && req->msg.body_kind != GALE_H1_BODY_NONE) {
+    int rc = gale__web_uploads_start(h);
+    if (rc == GALE_EHTTP_PARSE) {
+      gale__web_send_error_detail(h, 400, "multipart/form-data without a valid boundary");
+      return;
+    }
+    if (rc != GALE_OK) {
+      gale_web_send_error(h, 500);
+      return;
+    }
+    if (h->uploads) gale_http_server_request_stream_body(req, upload_body_cb, h);
   }
 }
 
@@ -719,6 +754,13 @@ void gale_web_app_request_cb(gale_http_server_request *req, void *arg) {
   if (h->cls == &not_found_class) {
     gale_web_send_error(h, 404);
     return;
+  }
+  if (h->uploads && !h->uploads_done) {
+    if (gale__web_uploads_finish(h) != GALE_OK) {
+      gale__web_send_error_detail(h, 400, gale__web_uploads_detail(h));
+      return;
+    }
+    h->uploads_done = true;
   }
   if (h->cls->coroutine) {
     gale__web_coro_start(h);

@@ -75,5 +75,6 @@ void gale__web_coro_failed(gale_web_handler *h, const char *what, int status) {
   }
   gale_log_error("app", "%s %s: %s %s failed: %s", h->req->method, h->req->target, name, what,
                  gale_strerror(status));
+  gale__web_note_error(h, what, status, NULL);
   gale_web_send_error(h, 500);
 }

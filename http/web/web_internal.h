@@ -94,6 +94,16 @@ struct gale_web_handler {
   size_t nfiles;
 
 
+  /* Streamed multipart uploads (web_upload.c), or NULL. */
+  struct gale__web_uploads *uploads;
+  bool uploads_done;           /* the body was parsed whole */
+  const char *error_detail;    /* shown by the default error page, or NULL */
+  /* The failure behind a 500, for the debug page: the status a callback
+   * returned (0: none), where, and a message (owned, or NULL). */
+  int error_code;
+  const char *error_where;
+  char *error_message;
+
   char *signed_value;          /* last gale_web_get_signed_cookie result */
   char *xsrf_token;
   char *xsrf_html;
@@ -129,8 +139,31 @@ GALE_INTERNAL void gale__web_coro_failed(gale_web_handler *h, const char *what, 
 GALE_INTERNAL gale_web_handler *gale__web_handler_new(gale_web_app *app,
                                                       gale_http_server_request *req);
 
+/* web_upload.c: start (in headers_cb) sets h->uploads for a multipart
+ * body (GALE_OK without it for another type; GALE_EHTTP_PARSE for a
+ * multipart type without a usable boundary); feed and finish parse the
+ * body (GALE_EHTTP_PARSE, GALE_ENOMEM), detail says why they failed
+ * (static); take_fields hands the fields over (the caller frees them). */
+typedef struct gale__web_uploads gale__web_uploads;
+GALE_INTERNAL int gale__web_uploads_start(gale_web_handler *h);
+GALE_INTERNAL int gale__web_uploads_feed(gale_web_handler *h, const char *data, size_t len);
+GALE_INTERNAL int gale__web_uploads_finish(gale_web_handler *h);
+GALE_INTERNAL const char *gale__web_uploads_detail(const gale_web_handler *h);
+GALE_INTERNAL gale_params *gale__web_uploads_take_fields(gale_web_handler *h);
+GALE_INTERNAL void gale__web_uploads_free(gale_web_handler *h);
+
+/* Notes why the handler is about to answer 500 (for the app's debug
+ * page): code (a GALE_E... status, or 0), where ("method", "render"...,
+ * static), message (printf-style, copied; NULL for none).  The first note
+ * of a request wins. */
+GALE_INTERNAL void gale__web_note_error(gale_web_handler *h, const char *where, int code,
+                                        const char *fmt, ...) GALE_PRINTF(4, 5);
+
 /* web_response.c */
 GALE_INTERNAL void gale__web_default_write_error(gale_web_handler *h, int status);
+/* gale_web_send_error with a reason for the default error page to show
+ * (HTML-escaped; static, or alive until the handler is freed). */
+GALE_INTERNAL int gale__web_send_error_detail(gale_web_handler *h, int status, const char *detail);
 
 /* xsrf.c: the raw 16-byte token from a cookie or argument, decoded from
  * Tornado's version 2 format ("2|mask|masked|timestamp") or a plain hex

@@ -122,9 +122,30 @@ static void parse_args(gale_web_handler *h) {
   if (q && *q && gale_form_parse(h->query_args, q, strlen(q), &lim) != GALE_OK)
     gale_log_warning("app", "malformed query string from %s",
                      gale_http_server_request_remote_ip(h->req));
-  parse_body_args(h);
+  if (h->uploads) {
+    /* A streamed multipart body: its fields were kept as it came. */
+    gale_params *fields = gale__web_uploads_take_fields(h);
+    if (fields) {
+      gale_params_free(h->body_args);
+      h->body_args = fields;
+    }
+  } else {
+    parse_body_args(h);
+  }
   h->query_args = normalised(h->query_args);
   h->body_args = normalised(h->body_args);
+}
+
+int gale_web_set_max_body_size(gale_web_handler *h, uint64_t max) {
+  if (!h) return GALE_EINVAL;
+  if (!h->req) return GALE_ECLOSED;
+  return gale_http_server_request_set_max_body_size(h->req, max);
+}
+
+int gale_web_set_body_timeout(gale_web_handler *h, double seconds) {
+  if (!h) return GALE_EINVAL;
+  if (!h->req) return GALE_ECLOSED;
+  return gale_http_server_request_set_body_timeout(h->req, seconds);
 }
 
 const char *gale_web_get_query_argument(gale_web_handler *h, const char *name, const char *dflt) {

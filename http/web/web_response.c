@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The handler's response calls: status, headers, body, flush/finish with
  * the automatic ETag, redirects, error pages and cookies (JSON: web_json.c). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,10 +194,81 @@ int gale_web_redirect(gale_web_handler *h, const char *url, int status) {
   return gale_web_finish(h);
 }
 
+static void debug_details(gale_web_handler *h);
+
 void gale__web_default_write_error(gale_web_handler *h, int status) {
   const char *reason = h->req->reason_ptr ? h->req->reason_ptr : gale_h1_reason_phrase(status);
-  gale_web_printf(h, "<html><title>%d: %s</title><body>%d: %s</body></html>", status, reason,
-                  status, reason);
+  gale_web_printf(h, "<html><title>%d: %s</title><body>%d: %s", status, reason, status, reason);
+  if (h->error_detail) {
+    gale_web_write_str(h, "<p>");
+    gale_web_write_html_escaped(h, h->error_detail);
+    gale_web_write_str(h, "</p>");
+  }
+  if (status == 500 && h->app->opts.debug) debug_details(h);
+  gale_web_write_str(h, "</body></html>");
+}
+
+void gale__web_note_error(gale_web_handler *h, const char *where, int code, const char *fmt, ...) {
+  if (!h || h->error_where) return;
+  h->error_where = where;
+  h->error_code = code;
+  if (!fmt) return;
+  va_list ap;
+  va_start(ap, fmt);
+  if (vasprintf(&h->error_message, fmt, ap) < 0) h->error_message = NULL;
+  va_end(ap);
+}
+
+/* Tornado's debug traceback page, for what gale knows of the failure:
+ * every value HTML-escaped. */
+static void debug_details(gale_web_handler *h) {
+  gale_http_server_request *req = h->req;
+  gale_web_write_str(h, "<h2>Debug</h2><pre>");
+  if (h->error_code) {
+    gale_web_write_str(h, "error:   GALE_");
+    gale_web_write_html_escaped(h, gale_err_name(h->error_code));
+    gale_web_printf(h, " (%d): ", h->error_code);
+    gale_web_write_html_escaped(h, gale_strerror(h->error_code));
+    gale_web_write_str(h, "\n");
+  }
+  if (h->error_message) {
+    gale_web_write_str(h, "message: ");
+    gale_web_write_html_escaped(h, h->error_message);
+    gale_web_write_str(h, "\n");
+  }
+  gale_web_write_str(h, "in:      ");
+  gale_web_write_html_escaped(h, h->error_where ? h->error_where : "the handler (send_error)");
+  gale_web_write_str(h, "\nhandler: ");
+  gale_web_write_html_escaped(h, h->cls && h->cls->name ? h->cls->name : "(unnamed class)");
+  if (h->route) {
+    gale_web_write_str(h, "\nroute:   ");
+    gale_web_write_html_escaped(h, h->route->pattern);
+    if (h->route->name) {
+      gale_web_write_str(h, " (");
+      gale_web_write_html_escaped(h, h->route->name);
+      gale_web_write_str(h, ")");
+    }
+  }
+  gale_web_write_str(h, "\nrequest: ");
+  gale_web_write_html_escaped(h, req->method);
+  gale_web_write_str(h, " ");
+  gale_web_write_html_escaped(h, req->path);
+  gale_web_write_str(h, "\n</pre>");
+}
+
+int gale_web_error_info(const gale_web_handler *h, const char **where, const char **message) {
+  if (where) *where = h ? h->error_where : NULL;
+  if (message) *message = h ? h->error_message : NULL;
+  return h ? h->error_code : 0;
+}
+
+bool gale_web_debug(const gale_web_handler *h) {
+  return h && h->app->opts.debug;
+}
+
+int gale__web_send_error_detail(gale_web_handler *h, int status, const char *detail) {
+  if (h) h->error_detail = detail;
+  return gale_web_send_error(h, status);
 }
 
 int gale_web_send_error(gale_web_handler *h, int status) {

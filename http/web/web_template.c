@@ -73,9 +73,13 @@ int gale_web_render_string(gale_web_handler *h, const char *name, json_t *ctx, g
   gale_template_env env = {.globals = globals, .functions = fns, .nfunctions = 3};
   gale_template_error err;
   int rc = gale_template_loader_render(h->app->templates, name, ctx, &env, out, &err);
-  if (rc != GALE_OK)
+  if (rc != GALE_OK) {
     gale_log_error("web", "template %s: %s:%d: %s", name, err.name[0] ? err.name : name, err.line,
                    err.message[0] ? err.message : gale_strerror(rc));
+    gale__web_note_error(h, "render", rc, "template %s: %s:%d: %s", name,
+                         err.name[0] ? err.name : name, err.line,
+                         err.message[0] ? err.message : gale_strerror(rc));
+  }
   json_decref(globals);
   return rc;
 }

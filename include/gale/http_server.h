@@ -301,6 +301,21 @@ GALE_EXPORT double gale_http_server_request_elapsed(const gale_http_server_reque
 GALE_EXPORT int gale_http_server_request_stream_body(gale_http_server_request *req,
                                                      gale_http_body_cb body_cb, void *arg);
 
+/* This request's body limit in place of the server's max_body_size
+ * (Tornado's request.connection.set_max_body_size, for a handler that
+ * takes larger or smaller bodies than the rest): 0 means none.  A
+ * Content-Length past it answers 413 before a byte of the body is read,
+ * a chunked or decompressed body is cut off with 413 when it passes it;
+ * on HTTP/1 and HTTP/2 alike.  And its body_timeout (HTTP/1 only; 0:
+ * none).  Only valid from the server's headers_cb, before the body.
+ * Returns GALE_OK, GALE_EINVAL (NULL, a negative timeout), GALE_ESTATE. */
+GALE_EXPORT int gale_http_server_request_set_max_body_size(gale_http_server_request *req,
+                                                           uint64_t max);
+GALE_EXPORT int gale_http_server_request_set_body_timeout(gale_http_server_request *req,
+                                                          double seconds);
+/* The limit in force (UINT64_MAX: none). */
+GALE_EXPORT uint64_t gale_http_server_request_max_body_size(const gale_http_server_request *req);
+
 /* Sets the callback told when the connection goes away before the request
  * is finished (Tornado's on_connection_close).  NULL clears it. */
 GALE_EXPORT void gale_http_server_request_set_close_cb(gale_http_server_request *req,

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* gale/multipart.h — multipart/form-data (RFC 7578): a strict parser for
- * request bodies (form fields and uploaded files, zero-copy) and an encoder
- * for a client's -F.
+/* gale/multipart.h — multipart/form-data (RFC 7578): a strict streaming
+ * parser for request bodies (fed piece by piece, any split, with callbacks
+ * for each part's headers and data), a whole-body parser on top of it
+ * (form fields and uploaded files, zero-copy) and an encoder for a
+ * client's -F.
  */
 #ifndef GALE_MULTIPART_H
 #define GALE_MULTIPART_H
@@ -36,6 +38,9 @@ typedef struct gale_multipart_limits {
   size_t max_parts;       /* default 1000; past it GALE_ELIMIT */
   size_t max_header_size; /* bytes of one part's header section, default
                              8 KiB; past it GALE_ELIMIT */
+  size_t max_field_size;  /* data bytes of one part without a filename
+                             (a plain field), default SIZE_MAX (none);
+                             past it GALE_ELIMIT */
   GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_multipart_limits;
 
@@ -66,6 +71,70 @@ GALE_EXPORT int gale_multipart_parse(const char *body, size_t len,
                                      gale_multipart **out);
 
 GALE_EXPORT void gale_multipart_free(gale_multipart *m);
+
+/* ---- Streaming parser ----
+ *
+ * The same grammar and limits as gale_multipart_parse (which is built on
+ * it), for bodies that arrive in pieces and need never be held whole: feed
+ * each piece as it comes (any split, down to one byte; a delimiter may
+ * straddle pieces), then call finish at the end of the body.  Memory: one
+ * part's header section (at most max_header_size + 4 bytes) and the
+ * current part's strings; data is handed on, never kept.
+ *
+ * Callbacks (each optional), run inside feed, in body order:
+ *   part_begin(part)   a part's header section is complete: part->name,
+ *                      filename, content_type are set (borrowed until the
+ *                      part ends), data is NULL
+ *   part_data(p, n)    the next n > 0 bytes of that part's data (borrowed
+ *                      for the call: they lie in the piece being fed, or
+ *                      in the parser when a piece ended inside a possible
+ *                      delimiter that turned out to be data)
+ *   part_end()         the part's data is complete (its delimiter seen)
+ * A callback returning anything but GALE_OK stops the parser: feed
+ * returns that status, and so does every later feed and finish.  A
+ * callback may not feed, finish or free the parser (GALE_ESTATE). */
+typedef struct gale_multipart_callbacks {
+  int (*part_begin)(const gale_multipart_part *part, void *arg);
+  int (*part_data)(const char *data, size_t len, void *arg);
+  int (*part_end)(void *arg);
+  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
+} gale_multipart_callbacks;
+
+typedef struct gale_multipart_stream gale_multipart_stream;
+
+/* A parser for a body delimited by `boundary` (as gale_multipart_parse).
+ * `lim` NULL: the defaults; `cb` is copied, `arg` handed to each callback.
+ * *out is the parser (free with gale_multipart_stream_free()).  Returns
+ * GALE_OK, GALE_EINVAL (bad boundary, NULL out), GALE_ENOMEM. */
+GALE_EXPORT int gale_multipart_stream_new(const char *boundary, size_t boundary_len,
+                                          const gale_multipart_limits *lim,
+                                          const gale_multipart_callbacks *cb, void *arg,
+                                          gale_multipart_stream **out);
+
+/* Parses the next `len` bytes of the body.  Returns GALE_OK (more may
+ * follow), GALE_EHTTP_PARSE (malformed: a bad delimiter line or part
+ * header, a near-miss of the delimiter in data), GALE_ELIMIT (max_parts,
+ * max_header_size, max_field_size), GALE_ENOMEM, or a callback's status.
+ * Bytes after the closing delimiter are ignored.  Linear in len. */
+GALE_EXPORT int gale_multipart_stream_feed(gale_multipart_stream *s, const char *data,
+                                           size_t len);
+
+/* The body ended: GALE_OK when the closing delimiter was seen, else
+ * GALE_EHTTP_PARSE (no delimiter at all, truncated inside a part) or
+ * GALE_ELIMIT (a header section still open past its limit), or the error
+ * that stopped the parser before. */
+GALE_EXPORT int gale_multipart_stream_finish(gale_multipart_stream *s);
+
+/* Why the parser stopped, as a short English phrase for an error page
+ * ("too many multipart parts", "the body ends before the closing multipart boundary
+ * delimiter"...); "" while it has not failed.  Static string. */
+GALE_EXPORT const char *gale_multipart_stream_detail(const gale_multipart_stream *s);
+
+/* Bytes the parser holds in memory for its header buffer (its capacity):
+ * bounded by max_header_size + 4 whatever the body's size. */
+GALE_EXPORT size_t gale_multipart_stream_memory(const gale_multipart_stream *s);
+
+GALE_EXPORT void gale_multipart_stream_free(gale_multipart_stream *s);
 
 /* Number of parts, and the i-th part (borrowed; NULL past the end). */
 GALE_EXPORT size_t gale_multipart_count(const gale_multipart *m);

@@ -49,6 +49,14 @@
  *   }
  *   static const gale_web_handler_class slow = {.coroutine = true, .co.get = slow_get};
  *
+ * Request bodies: buffered by default (gale_web_body, form and multipart
+ * arguments, gale_web_get_file); streamed piece by piece to a class's
+ * data_received (Tornado's @stream_request_body); or, for a class with
+ * `uploads`, parsed as they arrive into fields and files spooled to
+ * temporary files (gale_web_get_upload).  A class may set its own
+ * max_body_size and body_timeout in place of the server's.  The app's
+ * `debug` option shows why a handler failed on its 500 page.
+ *
  * If the client goes away while the coroutine is suspended,
  * on_connection_close(h) runs, the coroutine's await returns
  * GALE_ECANCELLED (and so does its next one, if it was not awaiting), and
@@ -108,6 +116,30 @@ struct json_t;
  * nobody).  Usually reads a signed cookie. */
 typedef struct json_t *(*gale_web_current_user_fn)(gale_web_handler *h);
 
+/* Streaming multipart/form-data uploads for a class (its `uploads`
+ * member; tornado#2582's streaming parser under Tornado's
+ * stream_request_body): a request whose body is multipart/form-data is
+ * parsed as it arrives instead of being buffered.  Plain fields are kept
+ * in memory and read with gale_web_get_argument() and friends; files stay
+ * in memory up to memory_threshold bytes and past it go to a temporary
+ * file (mkstemp(3) in tmp_dir), so the body is never held whole.  Every
+ * member may be 0 / NULL for its default.  A body of another type is
+ * buffered as usual.  Malformed bodies and bodies past a limit are answered
+ * 400 with the reason (text/plain) and the connection is closed; the
+ * class's callbacks do not run (on_finish excepted).  Borrowed for the
+ * route's life. */
+typedef struct gale_web_upload_options {
+  size_t max_parts;        /* 1000 */
+  size_t max_header_size;  /* 8 KiB: one part's header section */
+  size_t max_field_size;   /* 64 KiB: one plain field's value */
+  size_t memory_threshold; /* 64 KiB: a file larger than this is spooled */
+  size_t max_memory;       /* 1 MiB: fields and in-memory files together; a
+                              file that would pass it is spooled, a field
+                              that would pass it is refused */
+  const char *tmp_dir;     /* NULL: $TMPDIR, else /tmp */
+  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
+} gale_web_upload_options;
+
 /* A handler class: every member is optional.  Keep it static const. */
 typedef struct gale_web_handler_class {
   const char *name;      /* for logs */
@@ -164,6 +196,22 @@ typedef struct gale_web_handler_class {
     gale_web_coro_fn prepare;
     gale_web_coro_fn get, head, post, put, delete_, patch, options;
   } co;
+  /* Streaming multipart uploads (gale_web_upload_options above): prepare
+   * and the method run once the whole body was parsed, with the fields as
+   * body arguments and the files from gale_web_get_upload().  Not with
+   * data_received (gale_web_app_add() refuses the pair, GALE_EINVAL). */
+  const gale_web_upload_options *uploads;
+  /* This class's request body limit and body timeout in place of the
+   * server's max_body_size and body_timeout (0: the server's;
+   * max_body_size UINT64_MAX: none), set when the request's headers are
+   * in, before its body is read: a Content-Length past it answers 413
+   * before the body, a chunked or decompressed body past it is cut off
+   * with 413, on HTTP/1 and HTTP/2 (the timeout is HTTP/1's).  For a limit
+   * decided per request, call gale_web_set_max_body_size() from prepare
+   * of a data_received class, as Tornado's prepare() of a
+   * stream_request_body handler does. */
+  uint64_t max_body_size;
+  double body_timeout;
   GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_web_handler_class;
 
@@ -217,6 +265,18 @@ typedef struct gale_web_app_options {
   const char *locale_path;
   const char *default_locale;
   const char *(*get_user_locale)(gale_web_handler *h);
+  /* Tornado's debug=True, for what gale has (off by default; never in
+   * production: the pages tell how the application is built): the
+   * default 500 page of a handler that failed (a coroutine callback or
+   * initialize returning an error, a template that did not render, or a
+   * handler's gale_web_send_error(h, 500)) shows the GALE_E... code and
+   * its message, where it failed (initialize, prepare, method, render)
+   * with the template's file and line, the request's method and path, and
+   * the handler class and route, every part HTML-escaped; and templates
+   * are recompiled when their file changes (template_options.check_mtime,
+   * Tornado's compiled_template_cache=False).  Off: the plain
+   * "500: Internal Server Error" page, details only in the log. */
+  bool debug;
   GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_web_app_options;
 
@@ -233,7 +293,7 @@ GALE_EXPORT gale_web_app *gale_web_app_new(const gale_web_app_options *opts);
  * (static); `route_args` is borrowed and handed to initialize; `name`
  * (may be NULL, copied) names the route for gale_web_app_reverse_url().
  * Returns GALE_OK, GALE_EINVAL (bad regex: logged with its offset; a
- * coroutine class with data_received),
+ * coroutine class with data_received; data_received with uploads),
  * GALE_EEXIST (name taken), GALE_ENOMEM. */
 GALE_EXPORT int gale_web_app_add(gale_web_app *app, const char *pattern,
                                  const gale_web_handler_class *cls, void *route_args,
@@ -332,11 +392,49 @@ typedef struct gale_web_file {
   size_t len;
 } gale_web_file;
 
-/* The index-th file uploaded in form field `field` (0-based), or NULL. */
+/* The index-th file uploaded in form field `field` (0-based), or NULL, of
+ * a buffered multipart body (a class with `uploads` streams them instead:
+ * gale_web_get_upload()). */
 GALE_EXPORT const gale_web_file *gale_web_get_file(gale_web_handler *h, const char *field,
                                                    size_t index);
 /* Number of files of that field. */
 GALE_EXPORT size_t gale_web_get_file_count(gale_web_handler *h, const char *field);
+
+/* A file of a streamed upload (a class with `uploads`), valid until the
+ * handler is freed.  In memory (data set, NUL-terminated after size bytes;
+ * path NULL, fd -1) or in a temporary file (path and fd set, data NULL):
+ * the fd is open for reading and writing at its end (pread from 0), and
+ * the file is closed and unlinked when the handler is freed, so a handler
+ * keeping it link(2)s or copies it elsewhere first. */
+typedef struct gale_web_upload {
+  const char *name;         /* the form field */
+  const char *filename;     /* as sent ("" if empty) */
+  const char *content_type; /* "application/octet-stream" if none */
+  uint64_t size;            /* data bytes */
+  const char *data;         /* in memory, or NULL */
+  const char *path;         /* spooled: the temporary file, else NULL */
+  int fd;                   /* spooled: its descriptor, else -1 */
+} gale_web_upload;
+
+/* The index-th (0-based) uploaded file of form field `field` (NULL: of
+ * any field, in body order), or NULL; and how many there are.  Only once
+ * the body is complete (in prepare and the method). */
+GALE_EXPORT const gale_web_upload *gale_web_get_upload(const gale_web_handler *h,
+                                                       const char *field, size_t index);
+GALE_EXPORT size_t gale_web_upload_count(const gale_web_handler *h, const char *field);
+/* The most bytes the upload held in memory at once (fields, in-memory
+ * files, the parser's header buffer): what a streamed upload costs,
+ * whatever its size. */
+GALE_EXPORT size_t gale_web_upload_memory_peak(const gale_web_handler *h);
+
+/* The request's body limit and body timeout (HTTP/1), as the class's
+ * members of the same names but decided per request: only before the
+ * body is read, i.e. from initialize or prepare of a data_received class
+ * (which run when the headers are in).  max 0: none.  Returns GALE_OK,
+ * GALE_EINVAL, GALE_ECLOSED, GALE_ESTATE (the body is already being read
+ * or was read). */
+GALE_EXPORT int gale_web_set_max_body_size(gale_web_handler *h, uint64_t max);
+GALE_EXPORT int gale_web_set_body_timeout(gale_web_handler *h, double seconds);
 
 /* The value of cookie `name` from the Cookie header, or `dflt`. */
 GALE_EXPORT const char *gale_web_get_cookie(gale_web_handler *h, const char *name,
@@ -440,6 +538,17 @@ GALE_EXPORT int gale_web_redirect(gale_web_handler *h, const char *url, int stat
  * finishes.  If headers were already flushed it can only close the
  * connection.  Returns GALE_OK or GALE_ESTATE. */
 GALE_EXPORT int gale_web_send_error(gale_web_handler *h, int status);
+
+/* For a class's own write_error (Tornado's exc_info): why the request is
+ * being answered 500 — the GALE_E... status a callback returned (the
+ * return value; 0 when none, e.g. the handler's own send_error), where it
+ * failed ("initialize", "prepare", "method", "render"; NULL when unknown)
+ * and a message (a template's file, line and reason; NULL when none).
+ * `where` and `message` may be NULL; the strings are borrowed.  And
+ * whether the app runs with debug on (the default page then shows these). */
+GALE_EXPORT int gale_web_error_info(const gale_web_handler *h, const char **where,
+                                    const char **message);
+GALE_EXPORT bool gale_web_debug(const gale_web_handler *h);
 
 /* ---- cookies -------------------------------------------------------------- */
 
