@@ -330,6 +330,9 @@ void gale__stream_update_events(gale_stream *s) {
   } else {
     want_r = s->xp->want_read(s);
     want_w = s->xp->want_write(s);
+    /* Input the transport already holds (TLS records read ahead) will not
+     * wake the socket: fetch it on the next loop turn. */
+    if (want_r && s->xp->pending(s)) gale__stream_schedule(s);
   }
   short mask = (short)((want_r ? EV_READ : 0) | (want_w ? EV_WRITE : 0));
   if (mask != s->ev_mask) {
