@@ -24,6 +24,7 @@
 
 #define CACHE_MAX_AGE (86400L * 365 * 10) /* Tornado's, for ?v= URLs */
 #define STATIC_HASH_CACHE_MAX 1024
+#define STATIC_INLINE_MAX ((off_t)16 * 1024) /* files up to this are read, not sendfile'd */
 
 static const struct {
   const char *ext;
@@ -280,8 +281,29 @@ static void send_file(gale_web_handler *h, static_file *f, off_t start, off_t en
       gale_web_send_error(h, errno == EACCES ? 403 : 404);
       return;
     }
-    int rc = gale_http_server_request_write_file(gale_web_request(h), fd, start, length);
-    if (rc != GALE_OK) gale_log_warning("app", "sending %s failed: %s", f->path, gale_strerror(rc));
+    if (length <= STATIC_INLINE_MAX) {
+      /* A small file is read and leaves with the head in one write: two
+       * sends (head, then sendfile) cost a TCP segment and a wake-up of
+       * the peer more, and sendfile's set-up outweighs copying a few
+       * kilobytes. */
+      char *buf = malloc((size_t)length); /* not the stack: handlers may run on a coroutine's */
+      ssize_t n = buf ? pread(fd, buf, (size_t)length, start) : -1;
+      int e = buf ? errno : ENOMEM;
+      close(fd);
+      if (n != (ssize_t)length) { /* unreadable, or shortened since fstat */
+        if (n < 0) gale_log_warning("app", "reading %s failed: %s", f->path, strerror(e));
+        free(buf);
+        gale_web_clear_header(h, "Content-Length");
+        gale_web_send_error(h, 500);
+        return;
+      }
+      gale_web_write(h, buf, (size_t)n);
+      free(buf);
+    } else {
+      int rc = gale_http_server_request_write_file(gale_web_request(h), fd, start, length);
+      if (rc != GALE_OK)
+        gale_log_warning("app", "sending %s failed: %s", f->path, gale_strerror(rc));
+    }
   }
   /* The ETag was set already: finish must not compute another. */
   gale_web_finish(h);
