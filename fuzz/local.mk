@@ -63,3 +63,8 @@ fuzz_replay_ws_inflate_LDADD = libgale_impl.la $(DEP_LIBS)
 check_PROGRAMS += fuzz/replay_template
 fuzz_replay_template_SOURCES = fuzz/fuzz_template.c $(fuzz_replay)
 fuzz_replay_template_LDADD = libgale_impl.la $(DEP_LIBS)
+
+# The PROXY protocol header (iostream/proxy_protocol.c).
+check_PROGRAMS += fuzz/replay_proxy_protocol
+fuzz_replay_proxy_protocol_SOURCES = fuzz/fuzz_proxy_protocol.c $(fuzz_replay)
+fuzz_replay_proxy_protocol_LDADD = libgale_impl.la $(DEP_LIBS)
