@@ -140,8 +140,9 @@ static int dir_index(gale_web_handler *h, const gale_web_static_options *o, stat
 }
 
 /* The fast path for a regular file: the kernel resolves `joined` (root +
- * "/" + a normalized relative path) beneath the root in one openat2 with
- * RESOLVE_BENEATH, where realpath would readlink every component.  Returns
+ * "/" + a normalized relative path) in one openat2 with no symlinks, or
+ * beneath the root with RESOLVE_BENEATH, where realpath would readlink
+ * every component.  Returns
  * 0 with f->fd open and f->st filled, an HTTP status, or 1 to take the
  * slow path (no openat2, a directory, an absolute symlink that may still
  * land under the root, anything unusual). */
@@ -151,13 +152,21 @@ static int open_beneath(const char *root, const char *joined, static_file *f) {
   const char *rel = joined + rl;
   while (*rel == '/') rel++;
   if (!*rel || strlen(joined) >= sizeof(f->path)) return 1;
-  int dirfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (dirfd < 0) return 1;
+  /* First the whole path with no symlink anywhere in it: `joined` has no
+   * ".." (safe_join), so without symlinks it cannot leave the root — one
+   * system call.  A symlink (ELOOP) takes the walk beneath the root. */
   struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
-                         .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
-  int fd = (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+                         .resolve = RESOLVE_NO_SYMLINKS};
+  int fd = (int)syscall(SYS_openat2, AT_FDCWD, joined, &how, sizeof(how));
   int e = errno;
-  close(dirfd);
+  if (fd < 0 && e == ELOOP) {
+    int dirfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0) return 1;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    fd = (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+    e = errno;
+    close(dirfd);
+  }
   if (fd < 0) return e == ENOENT || e == ENOTDIR ? 404 : e == EACCES ? 403 : 1;
   if (fstat(fd, &f->st) != 0 || !S_ISREG(f->st.st_mode)) {
     close(fd);
