@@ -20,7 +20,7 @@ bench_ws_client_LDADD =
 bench_ws_gale_SOURCES = bench/ws_gale.c
 bench_ws_gale_LDADD = libgale_impl.la $(DEP_LIBS)
 EXTRA_DIST += bench/websocket.sh bench/ws_node.js bench/ws_tornado.py
-EXTRA_DIST += bench/tls.sh
+EXTRA_DIST += bench/tls.sh bench/static.sh
 
 # bench/multipart.sh: the multipart parsers beside Tornado's.
 EXTRA_PROGRAMS += bench/multipart_bench

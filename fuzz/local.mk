@@ -68,3 +68,8 @@ fuzz_replay_template_LDADD = libgale_impl.la $(DEP_LIBS)
 check_PROGRAMS += fuzz/replay_multipart_stream
 fuzz_replay_multipart_stream_SOURCES = fuzz/fuzz_multipart_stream.c $(fuzz_replay)
 fuzz_replay_multipart_stream_LDADD = libgale_impl.la $(DEP_LIBS)
+
+# The PROXY protocol header (iostream/proxy_protocol.c).
+check_PROGRAMS += fuzz/replay_proxy_protocol
+fuzz_replay_proxy_protocol_SOURCES = fuzz/fuzz_proxy_protocol.c $(fuzz_replay)
+fuzz_replay_proxy_protocol_LDADD = libgale_impl.la $(DEP_LIBS)

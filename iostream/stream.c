@@ -330,6 +330,9 @@ void gale__stream_update_events(gale_stream *s) {
   } else {
     want_r = s->xp->want_read(s);
     want_w = s->xp->want_write(s);
+    /* Input the transport already holds (TLS records read ahead) will not
+     * wake the socket: fetch it on the next loop turn. */
+    if (want_r && s->xp->pending(s)) gale__stream_schedule(s);
   }
   short mask = (short)((want_r ? EV_READ : 0) | (want_w ? EV_WRITE : 0));
   if (mask != s->ev_mask) {
@@ -523,20 +526,30 @@ int gale_stream_set_read_timeout(gale_stream *stream, double seconds) {
   return rc;
 }
 
-static int addrs_fill(gale_stream *s) {
+/* The addresses are fetched one at a time, when first asked for (a length
+ * of 0: not known yet), and kept: the HTTP server asks only for the peer's,
+ * which the acceptor already had. */
+static int addrs_alloc(gale_stream *s) {
   if (s->addrs) return GALE_OK;
   if (gale__stream_is_closed(s)) return GALE_ECLOSED;
-  struct gale__stream_addrs *a = calloc(1, sizeof(*a));
-  if (!a) return GALE_ENOMEM;
-  a->peer_len = sizeof(a->peer);
-  a->local_len = sizeof(a->local);
-  if (getpeername(s->fd, (struct sockaddr *)&a->peer, &a->peer_len) != 0 ||
-      getsockname(s->fd, (struct sockaddr *)&a->local, &a->local_len) != 0) {
+  s->addrs = calloc(1, sizeof(*s->addrs));
+  return s->addrs ? GALE_OK : GALE_ENOMEM;
+}
+
+static int addrs_fill(gale_stream *s, bool local) {
+  int rc = addrs_alloc(s);
+  if (rc) return rc;
+  struct gale__stream_addrs *a = s->addrs;
+  socklen_t *len = local ? &a->local_len : &a->peer_len;
+  if (*len) return GALE_OK;
+  if (gale__stream_is_closed(s)) return GALE_ECLOSED;
+  struct sockaddr *sa = (struct sockaddr *)(local ? &a->local : &a->peer);
+  socklen_t n = sizeof(struct sockaddr_storage);
+  if ((local ? getsockname(s->fd, sa, &n) : getpeername(s->fd, sa, &n)) != 0) {
     s->err = errno;
-    free(a);
     return GALE_ESYS;
   }
-  s->addrs = a;
+  *len = n;
   return GALE_OK;
 }
 
@@ -550,27 +563,28 @@ static int copy_addr(const struct sockaddr_storage *src, socklen_t srclen, struc
 
 int gale__stream_set_addrs(gale_stream *s, const struct sockaddr *peer, socklen_t peer_len,
                            const struct sockaddr *local, socklen_t local_len) {
-  if (peer_len > sizeof(struct sockaddr_storage) || local_len > sizeof(struct sockaddr_storage))
+  if (peer_len > sizeof(struct sockaddr_storage) || local_len > sizeof(struct sockaddr_storage) ||
+      (peer_len && !peer) || (local_len && !local))
     return GALE_EINVAL;
-  int rc = addrs_fill(s);
+  int rc = addrs_alloc(s);
   if (rc) return rc;
-  memcpy(&s->addrs->peer, peer, peer_len);
+  if (peer_len) memcpy(&s->addrs->peer, peer, peer_len);
   s->addrs->peer_len = peer_len;
-  memcpy(&s->addrs->local, local, local_len);
+  if (local_len) memcpy(&s->addrs->local, local, local_len);
   s->addrs->local_len = local_len;
   return GALE_OK;
 }
 
 int gale_stream_peer_addr(gale_stream *stream, struct sockaddr *addr, socklen_t *len) {
   if (!stream || !addr || !len) return GALE_EINVAL;
-  int rc = addrs_fill(stream);
+  int rc = addrs_fill(stream, false);
   if (rc) return rc;
   return copy_addr(&stream->addrs->peer, stream->addrs->peer_len, addr, len);
 }
 
 int gale_stream_local_addr(gale_stream *stream, struct sockaddr *addr, socklen_t *len) {
   if (!stream || !addr || !len) return GALE_EINVAL;
-  int rc = addrs_fill(stream);
+  int rc = addrs_fill(stream, true);
   if (rc) return rc;
   return copy_addr(&stream->addrs->local, stream->addrs->local_len, addr, len);
 }

@@ -77,8 +77,10 @@ GALE_INTERNAL void gale__stream_set_close_hook(gale_stream *stream, gale_stream_
 
 /* Makes the stream report these addresses (copied) as its peer's and its
  * own instead of the socket's: the client and the address it reached as a
- * PROXY protocol header tells them.  Returns GALE_OK, GALE_EINVAL (longer
- * than a sockaddr_storage), GALE_ECLOSED, GALE_ENOMEM, GALE_ESYS. */
+ * PROXY protocol header tells them, or the peer accept() returned.  A
+ * length of 0 leaves that address to the socket (asked when first needed).
+ * Returns GALE_OK, GALE_EINVAL (longer than a sockaddr_storage),
+ * GALE_ECLOSED, GALE_ENOMEM. */
 GALE_INTERNAL int gale__stream_set_addrs(gale_stream *stream, const struct sockaddr *peer,
                                          socklen_t peer_len, const struct sockaddr *local,
                                          socklen_t local_len);

@@ -22,7 +22,7 @@
 #include "iostream/stream_priv.h"
 
 #define TLS_READ_BUDGET ((size_t)1024 * 1024)
-#define TLS_READ_CHUNK ((size_t)64 * 1024)
+#define TLS_READ_CHUNK ((size_t)16 * 1024) /* SSL_read gives one record (16 KiB) at most */
 #define TLS_RECORD ((size_t)16 * 1024)
 #define TLS_WRITE_MAX ((size_t)256 * 1024)
 
@@ -44,7 +44,7 @@ struct gale__tls {
   bool shutdown_done;
   bool hs_notify;         /* outcome ready for the handshake callback */
   bool hs_reported;
-  bool reread;            /* stopped at the budget with bytes inside OpenSSL */
+  bool drained;           /* SSL_read said WANT_READ: what OpenSSL holds is a partial record */
   int hs_status;
   gale_stream_handshake_cb hs_cb;
   void *hs_arg;
@@ -246,7 +246,7 @@ static bool tls_notify(gale_stream *s) {
 static int tls_read(gale_stream *s, size_t budget) {
   struct gale__tls *t = s->tls;
   size_t total = 0;
-  t->reread = false;
+  t->drained = false;
   struct evbuffer *in = gale__stream_in(s);
   while (total < budget) {
     struct evbuffer_iovec vec;
@@ -263,10 +263,21 @@ static int tls_read(gale_stream *s, size_t budget) {
       vec.iov_len = n;
       evbuffer_commit_space(in, &vec, 1);
       total += n;
+      /* OpenSSL holds nothing more: its last recv most likely emptied the
+       * socket (read ahead asks for a whole buffer), so skip the read that
+       * would say EAGAIN.  If bytes remain, the level-triggered socket
+       * wakes the loop again. */
+      if (!SSL_has_pending(t->ssl)) {
+        t->drained = true;
+        break;
+      }
       continue;
     }
     int e = SSL_get_error(t->ssl, r);
-    if (e == SSL_ERROR_WANT_READ) break;
+    if (e == SSL_ERROR_WANT_READ) {
+      t->drained = true;
+      break;
+    }
     if (e == SSL_ERROR_WANT_WRITE) {
       t->read_wants_write = true;
       break;
@@ -276,10 +287,7 @@ static int tls_read(gale_stream *s, size_t budget) {
     s->pending_errno = s->err;
     break;
   }
-  if (total >= budget && SSL_has_pending(t->ssl)) {
-    t->reread = true;
-    gale__stream_schedule(s);
-  }
+  if (total >= budget && SSL_has_pending(t->ssl)) gale__stream_schedule(s);
   if (total) {
     s->new_data = true;
     gale__stream_touch(s, true);
@@ -372,10 +380,14 @@ static bool tls_want_write(const gale_stream *s) {
   return s->wait_writable || t->read_wants_write;
 }
 
-/* Bytes already decrypted inside OpenSSL never wake the socket: read them
- * from the deferred callback. */
+/* Records OpenSSL already holds (read ahead, or left at the read budget)
+ * never wake the socket: while the stream wants input, read them from the
+ * deferred callback.  After WANT_READ what is held is an incomplete record,
+ * which only more bytes from the socket complete. */
 static bool tls_needs_reread(const gale_stream *s) {
-  return s->tls && s->tls->reread && s->tls->state == GALE__TLS_OPEN;
+  const struct gale__tls *t = s->tls;
+  return t && t->state == GALE__TLS_OPEN && !t->drained && !t->read_wants_write && !s->eof &&
+         gale__stream_wants_read(s) && SSL_has_pending(t->ssl);
 }
 
 static void tls_shutdown(gale_stream *s) {

@@ -271,6 +271,11 @@ static void adopt(gale_tcp_server *s, int fd, const gale__proxy_addrs *pa,
     }
     peer = (const struct sockaddr *)&pa->src;
     peer_len = pa->src_len;
+  } else if (peer_len > 0 && gale__stream_set_addrs(stream, peer, peer_len, NULL, 0) != GALE_OK) {
+    /* accept() told the peer: no getpeername when the application asks */
+    gale_log_error(NULL, "out of memory for a new connection; dropping it");
+    gale_stream_close(stream);
+    return;
   }
   struct gale__stream_link *c = gale__stream_link(stream);
   c->next = &s->conns;

@@ -93,6 +93,11 @@ static int common_setup(gale_tls_ctx *c, gale_tls_version minv, const char *ciph
   SSL_CTX_set_mode(c->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                                SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_set_options(c->ssl, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+  /* Read ahead: one recv takes what the socket holds (a record's header
+   * and body, or several records) instead of one for the 5-byte header and
+   * one for the body.  The stream reads what OpenSSL holds before waiting
+   * on the socket again (stream_tls.c). */
+  SSL_CTX_set_read_ahead(c->ssl, 1);
   return GALE_OK;
 }
 

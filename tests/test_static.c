@@ -274,9 +274,44 @@ static void test_refused(void **state) {
   wfix_stop(&f.w);
 }
 
+/* Files up to 16 KiB are read and leave with the head; longer ones are
+ * sendfile'd: both sides of the boundary, an empty file, and a short range
+ * of a big file (read at its offset). */
+static void test_small_and_sendfile_boundary(void **state) {
+  (void)state;
+  sfix f;
+  sstart(&f);
+  static const size_t sizes[] = {0, 1, 16383, 16384, 16385, 70000};
+  char p[700], url[64], v[64];
+  char *data = malloc(70000);
+  for (size_t i = 0; i < 70000; i++) data[i] = (char)('A' + (i * 7) % 53);
+  for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+    snprintf(p, sizeof p, "%s/s%zu.bin", f.root, sizes[k]);
+    th_write_file(p, data, sizes[k]);
+    snprintf(url, sizeof url, "/static/s%zu.bin", sizes[k]);
+    tresp r;
+    wfix_get(&f.w, url, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.body_len, sizes[k]);
+    if (sizes[k]) assert_memory_equal(r.body, data, sizes[k]);
+    assert_true(tresp_header(&r, "Content-Length", v, sizeof v));
+    assert_int_equal(strtol(v, NULL, 10), (long)sizes[k]);
+    tresp_free(&r);
+  }
+  tresp r;
+  wfix_get(&f.w, "/static/s70000.bin", "Range: bytes=65000-65099\r\n", &r);
+  assert_int_equal(r.status, 206);
+  assert_int_equal(r.body_len, 100);
+  assert_memory_equal(r.body, data + 65000, 100);
+  tresp_free(&r);
+  free(data);
+  wfix_stop(&f.w);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_basic),
+      cmocka_unit_test(test_small_and_sendfile_boundary),
       cmocka_unit_test(test_symlinks),
       cmocka_unit_test(test_conditional),
       cmocka_unit_test(test_ranges), cmocka_unit_test(test_if_range),

@@ -70,7 +70,13 @@ typedef struct serve_route {
 
 static void serve_get(gale_web_handler *h) {
   const serve_route *r = gale_web_handler_route_args(h);
-  if (r->listing && cli_serve_listing(h, r->files.root)) return;
+  /* Only a path ending in '/' can get a listing: the static handler
+   * answers a directory named without one by redirecting to it, so most
+   * requests (files) skip the listing's stat. */
+  const char *path = gale_web_path(h);
+  size_t plen = strlen(path);
+  if (r->listing && (plen == 0 || path[plen - 1] == '/') && cli_serve_listing(h, r->files.root))
+    return;
   gale_web_static_handler.get(h);
 }
 

@@ -24,6 +24,7 @@
 
 #define CACHE_MAX_AGE (86400L * 365 * 10) /* Tornado's, for ?v= URLs */
 #define STATIC_HASH_CACHE_MAX 1024
+#define STATIC_INLINE_MAX ((off_t)16 * 1024) /* files up to this are read, not sendfile'd */
 
 static const struct {
   const char *ext;
@@ -139,8 +140,9 @@ static int dir_index(gale_web_handler *h, const gale_web_static_options *o, stat
 }
 
 /* The fast path for a regular file: the kernel resolves `joined` (root +
- * "/" + a normalized relative path) beneath the root in one openat2 with
- * RESOLVE_BENEATH, where realpath would readlink every component.  Returns
+ * "/" + a normalized relative path) in one openat2 with no symlinks, or
+ * beneath the root with RESOLVE_BENEATH, where realpath would readlink
+ * every component.  Returns
  * 0 with f->fd open and f->st filled, an HTTP status, or 1 to take the
  * slow path (no openat2, a directory, an absolute symlink that may still
  * land under the root, anything unusual). */
@@ -150,13 +152,21 @@ static int open_beneath(const char *root, const char *joined, static_file *f) {
   const char *rel = joined + rl;
   while (*rel == '/') rel++;
   if (!*rel || strlen(joined) >= sizeof(f->path)) return 1;
-  int dirfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (dirfd < 0) return 1;
+  /* First the whole path with no symlink anywhere in it: `joined` has no
+   * ".." (safe_join), so without symlinks it cannot leave the root — one
+   * system call.  A symlink (ELOOP) takes the walk beneath the root. */
   struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
-                         .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
-  int fd = (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+                         .resolve = RESOLVE_NO_SYMLINKS};
+  int fd = (int)syscall(SYS_openat2, AT_FDCWD, joined, &how, sizeof(how));
   int e = errno;
-  close(dirfd);
+  if (fd < 0 && e == ELOOP) {
+    int dirfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0) return 1;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    fd = (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+    e = errno;
+    close(dirfd);
+  }
   if (fd < 0) return e == ENOENT || e == ENOTDIR ? 404 : e == EACCES ? 403 : 1;
   if (fstat(fd, &f->st) != 0 || !S_ISREG(f->st.st_mode)) {
     close(fd);
@@ -280,8 +290,29 @@ static void send_file(gale_web_handler *h, static_file *f, off_t start, off_t en
       gale_web_send_error(h, errno == EACCES ? 403 : 404);
       return;
     }
-    int rc = gale_http_server_request_write_file(gale_web_request(h), fd, start, length);
-    if (rc != GALE_OK) gale_log_warning("app", "sending %s failed: %s", f->path, gale_strerror(rc));
+    if (length <= STATIC_INLINE_MAX) {
+      /* A small file is read and leaves with the head in one write: two
+       * sends (head, then sendfile) cost a TCP segment and a wake-up of
+       * the peer more, and sendfile's set-up outweighs copying a few
+       * kilobytes. */
+      char *buf = malloc((size_t)length); /* not the stack: handlers may run on a coroutine's */
+      ssize_t n = buf ? pread(fd, buf, (size_t)length, start) : -1;
+      int e = buf ? errno : ENOMEM;
+      close(fd);
+      if (n != (ssize_t)length) { /* unreadable, or shortened since fstat */
+        if (n < 0) gale_log_warning("app", "reading %s failed: %s", f->path, strerror(e));
+        free(buf);
+        gale_web_clear_header(h, "Content-Length");
+        gale_web_send_error(h, 500);
+        return;
+      }
+      gale_web_write(h, buf, (size_t)n);
+      free(buf);
+    } else {
+      int rc = gale_http_server_request_write_file(gale_web_request(h), fd, start, length);
+      if (rc != GALE_OK)
+        gale_log_warning("app", "sending %s failed: %s", f->path, gale_strerror(rc));
+    }
   }
   /* The ETag was set already: finish must not compute another. */
   gale_web_finish(h);
