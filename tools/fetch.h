@@ -36,6 +36,7 @@ typedef struct fetch_cli {
   uint64_t max_filesize;
   time_t time_cond;
   bool ipv4_only, ipv6_only;
+  int http_version; /* GALE_HTTP_VERSION_*: --http1.1, --http2, --http2-prior-knowledge */
   char *proxy_host;
   int proxy_port;
   char *user_name, *user_pass, *proxy_name, *proxy_pass;

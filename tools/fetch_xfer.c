@@ -197,6 +197,7 @@ static void set_options(const fetch_cli *c, gale_http_request *req) {
   req->allow_ipv6 = !c->ipv4_only;
   req->allow_ipv4 = !c->ipv6_only;
   req->network_interface = c->iface;
+  req->http_version = c->http_version;
   req->max_body_size = c->max_filesize;
   req->if_modified_since = c->time_cond;
 }

@@ -69,7 +69,11 @@ static bool print_var(FILE *out, const char *name, size_t n, const gale_http_res
                                                       : NULL;
     fputs(loc ? loc : "", out);
   } else if (IS("http_version")) {
-    fputs(r->http_version == 11 ? "1.1" : r->http_version == 10 ? "1.0" : "0", out);
+    fputs(r->http_version == 20   ? "2"
+          : r->http_version == 11 ? "1.1"
+          : r->http_version == 10 ? "1.0"
+                                  : "0",
+          out);
   } else if (IS("errormsg")) fputs(r->status ? (r->error && *r->error ? r->error
                                                                       : gale_strerror(r->status))
                                              : "", out);

@@ -48,6 +48,8 @@ void gale_http_client_options_init(gale_http_client_options *opts) {
   opts->max_idle_per_host = 10;
   opts->idle_timeout = 60.0;
   opts->max_buffer_size = GALE_STREAM_DEFAULT_MAX_BUFFER_SIZE;
+  opts->h2_max_streams = 100;
+  opts->h2_connections_per_host = 1;
 }
 
 const char *gale_http_response_header(const gale_http_response *resp, const char *name) {
@@ -78,6 +80,8 @@ int gale_http_client_new(gale_loop *loop, const gale_http_client_options *opts,
     return GALE_EINVAL;
   }
   if (c->opts.max_buffer_size == 0) c->opts.max_buffer_size = GALE_STREAM_DEFAULT_MAX_BUFFER_SIZE;
+  if (c->opts.h2_max_streams <= 0) c->opts.h2_max_streams = 100;
+  if (c->opts.h2_connections_per_host <= 0) c->opts.h2_connections_per_host = 1;
   c->next_id = 1;
   if (c->opts.resolver) {
     c->resolver = c->opts.resolver;
@@ -117,6 +121,7 @@ void gale_http_client_free(gale_http_client *c) {
     if (c->fetches == f) break; /* cannot happen; avoids a spin */
   }
   gale__hc_pool_close_all(c);
+  gale__hc_h2_close_all(c);
   gale__hc_tls_free_all(c);
   gale_tcp_client_free(c->tcp);
   if (c->own_resolver) gale_resolver_free(c->resolver);
@@ -126,7 +131,7 @@ void gale_http_client_free(gale_http_client *c) {
 size_t gale_http_client_active(const gale_http_client *c) { return c ? c->active : 0; }
 size_t gale_http_client_queued(const gale_http_client *c) { return c ? c->queued : 0; }
 size_t gale_http_client_idle_connections(const gale_http_client *c) {
-  return c ? c->idle_count : 0;
+  return c ? c->idle_count + c->h2_idle : 0;
 }
 uint64_t gale_http_client_connections_opened(const gale_http_client *c) {
   return c ? c->opened : 0;
@@ -170,6 +175,8 @@ static void fetch_free(void *p) {
   free(f->hbig);
   gale__gzip_free(f->gz);
   free(f->upload);
+  if (f->h2_up) evbuffer_free(f->h2_up);
+  gale_buf_release(&f->h2_lines);
   free(f);
 }
 
@@ -245,8 +252,6 @@ static int check_request(const gale_http_request *req) {
   if (req->http_version < GALE_HTTP_VERSION_DEFAULT ||
       req->http_version > GALE_HTTP_VERSION_2_PRIOR_KNOWLEDGE)
     return GALE_EINVAL;
-  /* Refused up front: a caller asking for h2 must not get HTTP/1.1 silently. */
-  if (req->http_version >= GALE_HTTP_VERSION_2) return GALE_ENOTSUP;
   return GALE_OK;
 }
 
@@ -454,6 +459,7 @@ void gale__hc_complete(hc_fetch *f, int status, const char *detail) {
   gale__hc_proxy_cancel(f);
   if (f->phase_timer) gale_timer_cancel(f->phase_timer), f->phase_timer = NULL;
   gale__hc_open_cancel(f);
+  gale__hc_h2_forget(f);
   if (f->conn) {
     hc_conn *conn = f->conn;
     f->conn = NULL;
@@ -547,6 +553,7 @@ void gale__hc_start_hop(hc_fetch *f) {
     gale__hc_exchange(f);
     return;
   }
+  if (gale__hc_h2_start_hop(f)) return;
   gale__hc_open(f);
 }
 
@@ -574,6 +581,7 @@ static int fetch_start(gale_http_client *c, const gale_http_request *req, gale_h
   memset(f, 0, offsetof(hc_fetch, hbuf));
   gale_buf_init(&f->body, 0);
   gale_buf_init(&f->tail, 0);
+  gale_buf_init(&f->h2_lines, 0);
   f->loop = c->loop;
   f->client = c;
   f->cb = cb;

@@ -10,7 +10,8 @@ libgale_impl_la_SOURCES += \
 	http/client/http_client_upload.c \
 	http/client/http_client_response.c \
 	http/client/http_client_redirect.c \
-	http/client/http_client_proxy.c
+	http/client/http_client_proxy.c \
+	http/client/http_client_h2.c
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/test_http_client tests/test_http_client_hostile \
@@ -33,4 +34,5 @@ tests_test_http_client_tls_SOURCES = tests/test_http_client_peers.c
 tests_test_http_client_tls_CPPFLAGS = $(AM_CPPFLAGS) -DPEERS_TLS
 check_PROGRAMS += tests/test_http_client_h2
 tests_test_http_client_h2_SOURCES = tests/test_http_client_h2.c
+EXTRA_DIST += tests/test_http_client_h2_peer.py
 endif
