@@ -10,8 +10,13 @@
 #   us/req       server CPU (utime+stime from /proc/PID/stat) per request
 # and the ratios gale/nginx.  Absolute numbers drift on a shared machine;
 # the ratios within one run are what to compare.
+# Then the client: `gale bench --http2 -c C --streams M` beside `h2load -c C
+# -m M` against the same nginx (pinned to CPU 0, the client to CPU 1), h2c
+# and h2 over TLS, BENCH_ROUNDS rounds alternating the two, the median
+# req/s of each and the ratio gale/h2load (target >= 1.0).
 # Environment: BENCH_DURATION (s, default 5), BENCH_CONNS (100),
-# BENCH_STREAMS (10), BENCH_SERVERS (default "gale nginx").
+# BENCH_STREAMS (10), BENCH_SERVERS (default "gale nginx"),
+# BENCH_CLIENT_CONNS (10), BENCH_CLIENT_STREAMS (10), BENCH_ROUNDS (3).
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -125,3 +130,46 @@ awk '{ rps[$1 " " $2] = $3; us[$1 " " $2] = $4 }
         us["gale " m] / us["nginx " m]
     }
   }' "$TMP/results" 2>/dev/null
+
+# ---- the client: gale bench --http2 beside h2load, against nginx ----------
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$NGINX" ] || { echo "client: nginx not available, skipped"; exit 0; }
+CC=${BENCH_CLIENT_CONNS:-10}
+CM=${BENCH_CLIENT_STREAMS:-10}
+ROUNDS=${BENCH_ROUNDS:-3}
+port=$(free_port)
+tport=$(free_port)
+nginx_h2_conf "$port" "$tport"
+taskset -c 0 "$NGINX" -c "$TMP/nginx.conf" -p "$TMP" >"$TMP/nginx-client.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_port "$port" && wait_port "$tport" || { echo "client: nginx did not start"; exit 0; }
+
+client_h2load() { # URL -> req/s
+  taskset -c 1 h2load -c "$CC" -m "$CM" -D "$DUR" "$1" 2>/dev/null |
+    awk '/^finished in/ { gsub(",", ""); print $4 }'
+}
+client_gale() { # URL -> req/s
+  taskset -c 1 "$top_builddir/tools/gale" bench -q --http2 --insecure -c "$CC" --streams "$CM" \
+    -d "$DUR" "$1" 2>/dev/null | awk '/^requests\/s/ { print $2 }'
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'; }
+
+echo "client: gale bench --http2 -c $CC --streams $CM beside h2load -c $CC -m $CM, nginx, $ROUNDS rounds of ${DUR}s"
+printf "%-8s %-5s %10s\n" client mode "req/s"
+for mode in h2c h2; do
+  if [ $mode = h2c ]; then url=http://127.0.0.1:$port/; else url=https://127.0.0.1:$tport/; fi
+  : >"$TMP/c.gale"
+  : >"$TMP/c.h2load"
+  r=0
+  while [ $r -lt "$ROUNDS" ]; do
+    client_h2load "$url" >>"$TMP/c.h2load"
+    client_gale "$url" >>"$TMP/c.gale"
+    r=$((r + 1))
+  done
+  g=$(median <"$TMP/c.gale")
+  h=$(median <"$TMP/c.h2load")
+  printf "%-8s %-5s %10s\n" "gale" $mode "$g"
+  printf "%-8s %-5s %10s\n" "h2load" $mode "$h"
+  awk -v g="${g:-0}" -v h="${h:-0}" -v m=$mode \
+    'BEGIN { if (h > 0) printf "  %-4s client req/s gale/h2load x%.2f\n", m, g / h }'
+done

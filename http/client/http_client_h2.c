@@ -33,6 +33,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "http/h2/h2_wire.h"
+#include "core/loop_internal.h"
 #include "iostream/stream_internal.h"
 
 #ifndef PACKAGE_VERSION
@@ -58,10 +59,13 @@ struct hc_h2 {
   gale__h2_guard guard;
   hc_h2 *prev, *next;        /* client->h2conns */
   hc_fetch *streams;         /* fetches with a stream */
+  hc_fetch *last;            /* the one find() found last (a frame's callbacks ask again) */
   hc_fetch *wq_head, *wq_tail; /* fetches waiting for one */
   size_t nstreams, nqueued;
-  gale_timer *idle_timer, *kick_timer;
+  gale_timer *idle_timer;
   bool processing, closing, closed, goaway, idle, failed;
+  bool kick_pending; /* a loop callback holds h: freed by it when dead */
+  bool dead;
   int fail_status;
   char fail_detail[200];
 };
@@ -111,9 +115,12 @@ static size_t h2_limit(const hc_h2 *h) {
   return peer < ours ? peer : ours;
 }
 
-static hc_fetch *find(const hc_h2 *h, int32_t id) {
+/* O(streams), at most h2_max_streams; the last one found is remembered,
+ * since every field of a header block asks for the same stream. */
+static hc_fetch *find(hc_h2 *h, int32_t id) {
+  if (h->last && h->last->h2_id == id) return h->last;
   for (hc_fetch *f = h->streams; f; f = f->h2_next)
-    if (f->h2_id == id) return f;
+    if (f->h2_id == id) return h->last = f;
   return NULL;
 }
 
@@ -126,6 +133,7 @@ static void streams_add(hc_h2 *h, hc_fetch *f) {
 }
 
 static void streams_del(hc_h2 *h, hc_fetch *f) {
+  if (h->last == f) h->last = NULL;
   if (f->h2_prev) f->h2_prev->h2_next = f->h2_next;
   else h->streams = f->h2_next;
   if (f->h2_next) f->h2_next->h2_prev = f->h2_prev;
@@ -155,18 +163,30 @@ static void wq_del(hc_h2 *h, hc_fetch *f) {
 
 /* ---- scheduling ---------------------------------------------------------------- */
 
+static void h2_release(hc_h2 *h);
+
 static void on_kick(gale_loop *loop, void *arg) {
   hc_h2 *h = arg;
   (void)loop;
-  h->kick_timer = NULL;
-  h2_process(h);
+  h->kick_pending = false;
+  if (h->dead) h2_release(h);
+  else h2_process(h);
+}
+
+static void drop_kick(void *arg) {
+  hc_h2 *h = arg;
+  h->kick_pending = false;
+  if (h->dead) h2_release(h);
 }
 
 /* Frames what was submitted outside a read (a new stream, a reset, an
- * upload's bytes) on the next loop turn. */
+ * upload's bytes) once the loop's callbacks of this turn ran, so every
+ * request started by them leaves in one write.  A loop callback, not a
+ * zero timer: re-arming the timer was a syscall per request. */
 static void kick(hc_h2 *h) {
-  if (h->closed || h->processing || h->kick_timer) return;
-  gale_loop_call_later(h->client->loop, 0, on_kick, h, &h->kick_timer);
+  if (h->closed || h->processing || h->kick_pending) return;
+  if (gale__loop_add_callback_owned(h->client->loop, on_kick, drop_kick, h) == GALE_OK)
+    h->kick_pending = true;
 }
 
 static void conn_close(hc_h2 *h) {
@@ -332,12 +352,23 @@ static void debug_out(hc_fetch *f, const nghttp2_nv *nv, size_t n) {
 static ssize_t read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len,
                          uint32_t *flags, nghttp2_data_source *src, void *arg);
 
+/* Frees what send_request() allocated rather than took from its stack. */
+static void release_bufs(nghttp2_nv *nv, nghttp2_nv *nv_s, char *lower, char *lower_s,
+                         char *target, char *target_s, char *authority, char *authority_s) {
+  if (nv != nv_s) free(nv);
+  if (lower != lower_s) free(lower);
+  if (target != target_s) free(target);
+  if (authority != authority_s) free(authority);
+}
+
 static int send_request(hc_h2 *h, hc_fetch *f) {
   const gale_url *u = f->purl;
   const gale_http_request *r = &f->req;
   size_t nuser = f->req_headers ? gale_headers_count(f->req_headers) : 0, n = 0, names = 0;
   nghttp2_nv *nv;
   char *lower, *lp, *target, *authority, clen[24], date[GALE_HTTP_DATE_LEN + 1];
+  nghttp2_nv nv_s[32];
+  char lower_s[512], target_s[1024], authority_s[280];
   size_t tlen = strlen(u->path ? u->path : "") + strlen(u->query ? u->query : "") + 3,
          alen = strlen(u->host) + 16;
   nghttp2_data_provider prd;
@@ -348,21 +379,38 @@ static int send_request(hc_h2 *h, hc_fetch *f) {
     gale_headers_at(f->req_headers, i, &nm, &nl, &v, &vl);
     names += nl;
   }
-  nv = gale__malloc((12 + nuser) * sizeof *nv);
-  lower = gale__malloc(names + 1);
-  target = gale__malloc(tlen);
-  authority = gale__malloc(alen);
+  /* On the stack when they fit (the usual request): no allocation. */
+  nv = 12 + nuser <= sizeof nv_s / sizeof nv_s[0] ? nv_s : gale__malloc((12 + nuser) * sizeof *nv);
+  lower = names + 1 <= sizeof lower_s ? lower_s : gale__malloc(names + 1);
+  target = tlen <= sizeof target_s ? target_s : gale__malloc(tlen);
+  authority = alen <= sizeof authority_s ? authority_s : gale__malloc(alen);
   if (!nv || !lower || !target || !authority) {
-    free(nv), free(lower), free(target), free(authority);
+    release_bufs(nv, nv_s, lower, lower_s, target, target_s, authority, authority_s);
     return GALE_ENOMEM;
   }
-  snprintf(target, tlen, "%s%s%s", u->path && *u->path ? u->path : "/", u->query ? "?" : "",
-          u->query ? u->query : "");
   {
+    /* Built by hand: printf was a visible part of a request's cost. */
+    const char *path = u->path && *u->path ? u->path : "/";
+    size_t pl = strlen(path), ql = u->query ? strlen(u->query) : 0, hl = strlen(u->host), k = 0;
     bool def = (is_https(f) && u->port == 443) || (!is_https(f) && u->port == 80);
-    const char *l = u->host_is_ipv6 ? "[" : "", *rb = u->host_is_ipv6 ? "]" : "";
-    if (def) snprintf(authority, alen, "%s%s%s", l, u->host, rb);
-    else snprintf(authority, alen, "%s%s%s:%u", l, u->host, rb, (unsigned)u->port);
+    memcpy(target, path, pl);
+    if (u->query) target[pl] = '?', memcpy(target + pl + 1, u->query, ql);
+    target[pl + (u->query ? 1 + ql : 0)] = '\0';
+    if (u->host_is_ipv6) authority[k++] = '[';
+    memcpy(authority + k, u->host, hl);
+    k += hl;
+    if (u->host_is_ipv6) authority[k++] = ']';
+    if (!def) {
+      char digits[8];
+      int nd = 0;
+      unsigned port = u->port;
+      do digits[nd++] = (char)('0' + port % 10); while ((port /= 10) && nd < 7);
+      authority[k++] = ':';
+      while (nd) authority[k++] = digits[--nd];
+    }
+    authority[k] = '\0';
+    (void)tlen;
+    (void)alen;
   }
   nv[n++] = NV_C(":method", f->method);
   nv[n++] = NV_C(":scheme", u->scheme);
@@ -405,7 +453,7 @@ static int send_request(hc_h2 *h, hc_fetch *f) {
   prd.read_callback = read_body;
   /* nghttp2 copies the fields. */
   id = nghttp2_submit_request(h->session, NULL, nv, n, f->send_body ? &prd : NULL, NULL);
-  free(nv), free(lower), free(target), free(authority);
+  release_bufs(nv, nv_s, lower, lower_s, target, target_s, authority, authority_s);
   if (id < 0) {
     gale__hc_set_error(f, "HTTP/2 request not submitted: %s", nghttp2_strerror(id));
     return id == NGHTTP2_ERR_NOMEM ? GALE_ENOMEM : GALE_EHTTP_PARSE;
@@ -656,43 +704,52 @@ static bool gzip_coding(const hc_fetch *f) {
 
 static void head(hc_h2 *h, hc_fetch *f, bool end) {
   gale_buf *b = &f->h2_lines;
-  char status[32];
-  bool has_body;
+  char status[16];
+  size_t lines_len;
+  bool has_body, lines;
   int st;
   f->h2_final = true;
   f->resp.code = f->h2_code;
   f->msg.status = f->h2_code; /* the redirect check reads it */
   f->resp.http_version = 20;
   free(f->reason);
-  f->reason = gale__hc_strdup("");
+  f->reason = NULL; /* HTTP/2 has none: the response says "" */
   if (!f->headers) f->headers = gale_headers_new();
-  if (!f->reason || !f->headers) {
+  if (!f->headers) {
     gale__hc_complete(f, GALE_ENOMEM, NULL);
     return;
   }
-  /* The head as header lines, as curl shows it ("HTTP/2 200 "). */
+  /* The head as header lines, as curl shows it ("HTTP/2 200 "), made only
+   * when a callback reads them; size_header counts them either way. */
   gale_buf_reset(b);
-  snprintf(status, sizeof status, "HTTP/2 %d \r\n", f->h2_code);
-  st = gale_buf_append(b, status, strlen(status));
+  memcpy(status, "HTTP/2 000 \r\n", 13);
+  status[7] = (char)('0' + f->h2_code / 100 % 10);
+  status[8] = (char)('0' + f->h2_code / 10 % 10);
+  status[9] = (char)('0' + f->h2_code % 10);
+  lines_len = 13 + 2;
+  lines = f->req.header_callback || f->req.debug_callback;
+  st = lines ? gale_buf_append(b, status, 13) : GALE_OK;
   for (size_t i = 0, n = gale_headers_count(f->headers); i < n && st == GALE_OK; i++) {
     const char *nm, *v;
     size_t nl, vl;
     gale_headers_at(f->headers, i, &nm, &nl, &v, &vl);
+    lines_len += nl + vl + 4;
+    if (!lines) continue;
     st = gale_buf_append(b, nm, nl);
     if (st == GALE_OK) st = gale_buf_append(b, ": ", 2);
     if (st == GALE_OK) st = gale_buf_append(b, v, vl);
     if (st == GALE_OK) st = gale_buf_append(b, "\r\n", 2);
   }
-  if (st == GALE_OK) st = gale_buf_append(b, "\r\n", 2);
+  if (st == GALE_OK && lines) st = gale_buf_append(b, "\r\n", 2);
   if (st != GALE_OK) {
     gale__hc_complete(f, st, NULL);
     return;
   }
-  f->resp.size_header += b->len;
+  f->resp.size_header += lines_len;
   has_body = !end && !f->head && f->h2_code != 204 && f->h2_code != 304;
   gale__hc_body_phase(f, has_body);
   if (f->state == HC_DONE) return;
-  st = gale__hc_head_common(f, has_body, gzip_coding(f), b->data, b->len);
+  st = gale__hc_head_common(f, has_body, gzip_coding(f), lines ? b->data : "", lines ? b->len : 0);
   if (f->state == HC_DONE) return;
   if (st != GALE_OK) {
     gale__hc_complete(f, st, NULL);
@@ -916,13 +973,19 @@ static void unlink_h2(hc_h2 *h) {
   h->prev = h->next = NULL;
 }
 
-static void h2_free(hc_h2 *h) {
-  if (h->idle_timer) gale_timer_cancel(h->idle_timer);
-  if (h->kick_timer) gale_timer_cancel(h->kick_timer);
+static void h2_release(hc_h2 *h) {
   nghttp2_session_del(h->session);
   free(h->conn->key);
   free(h->conn);
   free(h);
+}
+
+/* Frees now, or when the pending kick runs (or is dropped with the loop). */
+static void h2_free(hc_h2 *h) {
+  if (h->idle_timer) gale_timer_cancel(h->idle_timer), h->idle_timer = NULL;
+  h->dead = true;
+  h->closed = true;
+  if (!h->kick_pending) h2_release(h);
 }
 
 static void on_close(gale_stream *stream, int reason, void *arg) {
