@@ -144,18 +144,33 @@ taskset -c 0 "$NGINX" -c "$TMP/nginx.conf" -p "$TMP" >"$TMP/nginx-client.log" 2>
 PIDS="$PIDS $!"
 wait_port "$port" && wait_port "$tport" || { echo "client: nginx did not start"; exit 0; }
 
-client_h2load() { # URL -> req/s
-  taskset -c 1 h2load -c "$CC" -m "$CM" -D "$DUR" "$1" 2>/dev/null |
-    awk '/^finished in/ { gsub(",", ""); print $4 }'
+# Each prints "req/s client-CPU-us/request"; the CPU (user + system of the
+# client process, from /usr/bin/time when installed, else 0) is the steadier
+# figure on a shared machine, req/s the one asked for.
+TIMEF=""
+[ -x /usr/bin/time ] && TIMEF="/usr/bin/time -f %U+%S -o $TMP/cpu"
+per_req() { # REQUESTS -> us/request from $TMP/cpu
+  awk -v n="${1:-0}" -F+ '{ if (n > 0) printf "%.2f", ($1 + $2) * 1e6 / n; else printf "0" }' \
+    "$TMP/cpu" 2>/dev/null || printf 0
 }
-client_gale() { # URL -> req/s
-  taskset -c 1 "$top_builddir/tools/gale" bench -q --http2 --insecure -c "$CC" --streams "$CM" \
-    -d "$DUR" "$1" 2>/dev/null | awk '/^requests\/s/ { print $2 }'
+client_h2load() { # URL
+  : >"$TMP/cpu"
+  taskset -c 1 $TIMEF h2load -c "$CC" -m "$CM" -D "$DUR" "$1" >"$TMP/h2l.out" 2>/dev/null
+  rps=$(awk '/^finished in/ { gsub(",", ""); print $4 }' "$TMP/h2l.out")
+  n=$(awk '/^requests:/ { print $8 }' "$TMP/h2l.out")
+  echo "${rps:-0} $(per_req "$n")"
+}
+client_gale() { # URL
+  : >"$TMP/cpu"
+  taskset -c 1 $TIMEF "$top_builddir/tools/gale" bench -q --http2 --insecure -c "$CC" \
+    --streams "$CM" -d "$DUR" "$1" >"$TMP/gale.out" 2>/dev/null
+  set -- $(cat "$TMP/gale.out")
+  echo "${2:-0} $(per_req "${4:-0}")"
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'; }
 
 echo "client: gale bench --http2 -c $CC --streams $CM beside h2load -c $CC -m $CM, nginx, $ROUNDS rounds of ${DUR}s"
-printf "%-8s %-5s %10s\n" client mode "req/s"
+printf "%-8s %-5s %10s %9s\n" client mode "req/s" "us/req"
 for mode in h2c h2; do
   if [ $mode = h2c ]; then url=http://127.0.0.1:$port/; else url=https://127.0.0.1:$tport/; fi
   : >"$TMP/c.gale"
@@ -166,10 +181,14 @@ for mode in h2c h2; do
     client_gale "$url" >>"$TMP/c.gale"
     r=$((r + 1))
   done
-  g=$(median <"$TMP/c.gale")
-  h=$(median <"$TMP/c.h2load")
-  printf "%-8s %-5s %10s\n" "gale" $mode "$g"
-  printf "%-8s %-5s %10s\n" "h2load" $mode "$h"
-  awk -v g="${g:-0}" -v h="${h:-0}" -v m=$mode \
-    'BEGIN { if (h > 0) printf "  %-4s client req/s gale/h2load x%.2f\n", m, g / h }'
+  g=$(cut -d' ' -f1 "$TMP/c.gale" | median)
+  h=$(cut -d' ' -f1 "$TMP/c.h2load" | median)
+  gu=$(cut -d' ' -f2 "$TMP/c.gale" | median)
+  hu=$(cut -d' ' -f2 "$TMP/c.h2load" | median)
+  printf "%-8s %-5s %10s %9s\n" "gale" $mode "$g" "$gu"
+  printf "%-8s %-5s %10s %9s\n" "h2load" $mode "$h" "$hu"
+  awk -v g="${g:-0}" -v h="${h:-0}" -v gu="${gu:-0}" -v hu="${hu:-0}" -v m=$mode \
+    'BEGIN { if (h > 0) printf "  %-4s client req/s gale/h2load x%.2f", m, g / h
+             if (hu > 0) printf "  client CPU/req x%.2f", gu / hu
+             print "" }'
 done

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
 #include "gale/http_client.h"
 #include "gale/http_server.h"
 #include "gale/tls.h"
@@ -565,6 +566,102 @@ static void test_goaway(void **state) {
   assert_int_equal(gale_http_client_connections_opened(f->client), 2);
 }
 
+/* Cancelling one of several streams, and freeing the client with streams
+ * in flight, leave the others (and the fds, and ASan) fine. */
+static void test_cancel_and_free(void **state) {
+  client_fx *f = *state;
+  gale_http_request req;
+  cf_result *r[4];
+  uint64_t id[4];
+  start_server(f, false, 0);
+  h2_request(&req, cf_url(f, "http://127.0.0.1:%d/hang", server_port));
+  for (int i = 0; i < 4; i++) {
+    r[i] = calloc(1, sizeof *r[i]);
+    if (i == 3) h2_request(&req, cf_url(f, "http://127.0.0.1:%d/hello", server_port));
+    assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, r[i], &id[i]),
+                     GALE_OK);
+  }
+  TH_RUN_UNTIL(f->loop, r[3]->done, 10);
+  assert_status(r[3], GALE_OK);
+  assert_int_equal(gale_http_client_cancel(f->client, id[0]), GALE_OK);
+  TH_RUN_UNTIL(f->loop, r[0]->done, 10);
+  assert_status(r[0], GALE_ECANCELLED);
+  assert_int_equal(r[1]->done, 0);
+  gale_http_client_free(f->client); /* two streams still open */
+  f->client = NULL;
+  TH_RUN_UNTIL(f->loop, r[1]->done && r[2]->done, 10);
+  assert_status(r[1], GALE_ECANCELLED);
+  assert_status(r[2], GALE_ECANCELLED);
+  for (int i = 0; i < 4; i++) assert_int_equal(r[i]->done, 1), free(r[i]);
+}
+
+/* For k = 1, 2, ... the k-th allocation through core/alloc.h fails while
+ * three multiplexed fetches run against the raw peer (its own process):
+ * each calls back once, nothing leaks or crashes. */
+static void test_allocation_failures(void **state) {
+  client_fx *f = *state;
+  char url[128];
+  long k;
+  int seen = 0;
+  start_peer();
+  cf_close_client(f);
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/ok", peer_port);
+  for (k = 1; k < 3000; k++) {
+    gale_http_client *c = NULL;
+    cf_result *r[3] = {NULL, NULL, NULL};
+    int started = 0, st;
+    bool hit;
+    gale__alloc_fail_at(k);
+    st = gale_http_client_new(f->loop, NULL, &c);
+    if (st == GALE_OK) {
+      gale_http_request req;
+      h2_request(&req, url);
+      req.request_timeout = 3;
+      for (int i = 0; i < 3; i++) {
+        r[i] = calloc(1, sizeof *r[i]);
+        st = gale_http_client_fetch(c, &req, cf_on_response, r[i], NULL);
+        if (st == GALE_OK) started++;
+        else assert_int_equal(st, GALE_ENOMEM), r[i]->done = 1, r[i]->status = st;
+      }
+      TH_RUN_UNTIL(f->loop, r[0]->done && r[1]->done && r[2]->done, 10);
+      for (int i = 0; i < 3; i++) {
+        if (r[i]->status == GALE_OK) assert_string_equal(r[i]->body, "ok");
+        assert_int_equal(r[i]->done, 1);
+        free(r[i]);
+      }
+      gale_http_client_free(c);
+    } else {
+      assert_int_equal(st, GALE_ENOMEM);
+    }
+    th_run_for(f->loop, 0.005);
+    hit = gale__alloc_failed();
+    gale__alloc_fail_at(0);
+    if (!hit) break;
+    seen++;
+    (void)started;
+  }
+  print_message("%d allocation points failed one at a time\n", seen);
+  assert_true(seen > 20);
+  assert_true(k < 3000);
+}
+
+/* A connection that cannot be opened fails every fetch waiting for it at
+ * once, with the opener's status. */
+static void test_open_failure(void **state) {
+  client_fx *f = *state;
+  gale_http_request req;
+  cf_result **r;
+  int port = th_free_port(); /* nobody listens */
+  h2_request(&req, cf_url(f, "http://127.0.0.1:%d/", port));
+  r = fetch_many(f, &req, 5);
+  for (size_t i = 0; i < 5; i++) {
+    assert_status(r[i], GALE_ECONNREFUSED);
+    assert_non_null(strstr(r[i]->error, "Failed to connect"));
+  }
+  free_many(r, 5);
+  assert_true(gale_http_client_connections_opened(f->client) == 0);
+}
+
 /* ---- real peers --------------------------------------------------------------- */
 
 static pid_t ext;
@@ -663,6 +760,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_malformed_response, setup, teardown_peer),
       cmocka_unit_test_setup_teardown(test_malformed_frames, setup, teardown_peer),
       cmocka_unit_test_setup_teardown(test_goaway, setup, teardown_peer),
+      cmocka_unit_test_setup_teardown(test_cancel_and_free, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_open_failure, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_allocation_failures, setup, teardown_peer),
       cmocka_unit_test_setup_teardown(test_nghttpd, setup, teardown_ext),
       cmocka_unit_test_setup_teardown(test_nginx, setup, teardown_ext),
   };

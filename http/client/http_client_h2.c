@@ -286,8 +286,30 @@ static hc_fetch *take_opener(hc_fetch *f) {
   return w;
 }
 
+/* A failure of the connection itself (resolving, connecting, TLS): what
+ * waited for it would only fail the same way, one after the other. */
+static bool open_failure(int st) {
+  return st == GALE_ECONNREFUSED || st == GALE_EHOSTUNREACH || st == GALE_ENETUNREACH ||
+         st == GALE_ETIMEDOUT_DNS || st == GALE_ETIMEDOUT_CONNECT || st == GALE_ETIMEDOUT_TLS ||
+         (st <= GALE_EDNS_NXDOMAIN && st >= GALE_EDNS) || (st <= GALE_ETLS && st >= GALE_ETLS_EXPIRED);
+}
+
 void gale__hc_h2_forget(hc_fetch *f) {
-  if (f->h2_opening) restart_list(take_opener(f));
+  if (f->h2_opening) {
+    hc_fetch *w = take_opener(f);
+    if (open_failure(f->status)) {
+      while (w) { /* the opener's failure is theirs */
+        hc_fetch *next = w->h2_wnext;
+        w->h2_wnext = NULL;
+        if (w->state != HC_DONE) {
+          gale__hc_set_error(w, "%s", f->error ? f->error : gale_strerror(f->status));
+          gale__hc_complete(w, f->status, NULL);
+        }
+        w = next;
+      }
+    }
+    restart_list(w);
+  }
   if (f->h2_opener) {
     hc_fetch **pp;
     for (pp = &f->h2_opener->h2_waiters; *pp; pp = &(*pp)->h2_wnext)
