@@ -160,9 +160,17 @@ client_h2load() { # URL
   n=$(awk '/^requests:/ { print $8 }' "$TMP/h2l.out")
   echo "${rps:-0} $(per_req "$n")"
 }
+# The binary itself, not libtool's wrapper script (its shell would count
+# in the client's CPU).
+GALE_BIN=$top_builddir/tools/gale
+if [ -x "$top_builddir/tools/.libs/gale" ]; then
+  GALE_BIN=$top_builddir/tools/.libs/gale
+  LD_LIBRARY_PATH=$(cd "$top_builddir/.libs" && pwd)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  export LD_LIBRARY_PATH
+fi
 client_gale() { # URL
   : >"$TMP/cpu"
-  taskset -c 1 $TIMEF "$top_builddir/tools/gale" bench -q --http2 --insecure -c "$CC" \
+  taskset -c 1 $TIMEF "$GALE_BIN" bench -q --http2 --insecure -c "$CC" \
     --streams "$CM" -d "$DUR" "$1" >"$TMP/gale.out" 2>/dev/null
   set -- $(cat "$TMP/gale.out")
   echo "${2:-0} $(per_req "${4:-0}")"

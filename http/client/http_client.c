@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <pthread.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
@@ -57,9 +58,20 @@ const char *gale_http_response_header(const gale_http_response *resp, const char
   return gale_headers_get(resp->headers, name);
 }
 
+/* The empty set of every response without trailers (most of them): made
+ * once and shared, read only, so a response does not allocate one. */
+static gale_headers *no_trailers;
+static pthread_once_t no_trailers_once = PTHREAD_ONCE_INIT;
+static void make_no_trailers(void) { no_trailers = gale_headers_new(); }
+
 const gale_headers *gale_http_response_trailers(const gale_http_response *resp) {
+  const hc_fetch *f;
+  if (!resp) return NULL;
   /* Every response handed out is the first member of its fetch. */
-  return resp ? ((const hc_fetch *)(const void *)resp)->trailers : NULL;
+  f = (const hc_fetch *)(const void *)resp;
+  if (f->trailers) return f->trailers;
+  pthread_once(&no_trailers_once, make_no_trailers);
+  return no_trailers;
 }
 
 /* ---- client -------------------------------------------------------------- */
@@ -353,7 +365,6 @@ static void fill_response(hc_fetch *f) {
   r->reason = f->reason ? f->reason : "";
   if (!f->headers) f->headers = gale_headers_new();
   r->headers = f->headers;
-  if (!f->trailers) f->trailers = gale_headers_new();
   r->body = f->body.data ? f->body.data : "";
   r->body_len = f->body.len;
   r->effective_url = f->url ? f->url : f->req.url;

@@ -45,6 +45,7 @@
 #define CONN_WINDOW ((int32_t)16 << 20)
 #define MAX_H1_KEYS 32
 #define LINGER 0.5
+#define TAB 256
 
 struct hc_h1_key {
   struct hc_h1_key *next;
@@ -59,7 +60,11 @@ struct hc_h2 {
   gale__h2_guard guard;
   hc_h2 *prev, *next;        /* client->h2conns */
   hc_fetch *streams;         /* fetches with a stream */
-  hc_fetch *last;            /* the one find() found last (a frame's callbacks ask again) */
+  /* Streams by id: slot (id >> 1) % TAB holds one of them (a later one
+   * whose slot is taken is found by walking the list), so a lookup is
+   * one load where walking up to h2_max_streams fetches cost a cache miss
+   * each. */
+  hc_fetch *tab[TAB];
   hc_fetch *wq_head, *wq_tail; /* fetches waiting for one */
   size_t nstreams, nqueued;
   gale_timer *idle_timer;
@@ -115,13 +120,21 @@ static size_t h2_limit(const hc_h2 *h) {
   return peer < ours ? peer : ours;
 }
 
-/* O(streams), at most h2_max_streams; the last one found is remembered,
- * since every field of a header block asks for the same stream. */
+static hc_fetch **slot(hc_h2 *h, int32_t id) { return &h->tab[((uint32_t)id >> 1) % TAB]; }
+
+/* O(1) through the table; O(streams) for a stream whose slot was taken. */
 static hc_fetch *find(hc_h2 *h, int32_t id) {
-  if (h->last && h->last->h2_id == id) return h->last;
-  for (hc_fetch *f = h->streams; f; f = f->h2_next)
-    if (f->h2_id == id) return h->last = f;
+  hc_fetch *f = *slot(h, id);
+  if (f && f->h2_id == id) return f;
+  for (f = h->streams; f; f = f->h2_next)
+    if (f->h2_id == id) return f;
   return NULL;
+}
+
+/* Once the stream has its id. */
+static void tab_put(hc_h2 *h, hc_fetch *f) {
+  hc_fetch **s = slot(h, f->h2_id);
+  if (!*s) *s = f;
 }
 
 static void streams_add(hc_h2 *h, hc_fetch *f) {
@@ -133,7 +146,7 @@ static void streams_add(hc_h2 *h, hc_fetch *f) {
 }
 
 static void streams_del(hc_h2 *h, hc_fetch *f) {
-  if (h->last == f) h->last = NULL;
+  if (f->h2_id > 0 && *slot(h, f->h2_id) == f) *slot(h, f->h2_id) = NULL;
   if (f->h2_prev) f->h2_prev->h2_next = f->h2_next;
   else h->streams = f->h2_next;
   if (f->h2_next) f->h2_next->h2_prev = f->h2_prev;
@@ -481,6 +494,7 @@ static int send_request(hc_h2 *h, hc_fetch *f) {
     return id == NGHTTP2_ERR_NOMEM ? GALE_ENOMEM : GALE_EHTTP_PARSE;
   }
   f->h2_id = id;
+  tab_put(h, f);
   return GALE_OK;
 }
 
