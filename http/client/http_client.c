@@ -622,7 +622,11 @@ static int fetch_start(gale_http_client *c, const gale_http_request *req, gale_h
    * nothing (not even an immediate failure) calls back inside this call. */
   qt = req->connect_timeout;
   if (req->request_timeout > 0 && (qt <= 0 || req->request_timeout < qt)) qt = req->request_timeout;
-  if ((qt > 0 && gale_loop_call_later(c->loop, qt, on_queue_timeout, f, &f->queue_timer) != GALE_OK) ||
+  /* With a slot free for it behind those queued already, it starts on the
+   * next turn whatever happens: no queue timer (one heap insert and
+   * removal per request saved). */
+  if ((qt > 0 && c->active + c->queued >= (size_t)c->opts.max_clients &&
+       gale_loop_call_later(c->loop, qt, on_queue_timeout, f, &f->queue_timer) != GALE_OK) ||
       gale_loop_add_callback(c->loop, on_start, f) != GALE_OK) {
     if (f->queue_timer) gale_timer_cancel(f->queue_timer);
     if (f->future) gale_future_unref(f->future);

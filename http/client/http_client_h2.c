@@ -71,6 +71,7 @@ struct hc_h2 {
   bool processing, closing, closed, goaway, idle, failed;
   bool kick_pending; /* a loop callback holds h: freed by it when dead */
   bool dead;
+  double now; /* loop time of the read being fed: one clock read per read, not per frame */
   int fail_status;
   char fail_detail[200];
 };
@@ -668,7 +669,7 @@ static void fail_conn(hc_h2 *h, int status, const char *detail);
 
 static int on_begin_frame(nghttp2_session *s, const nghttp2_frame_hd *hd, void *arg) {
   hc_h2 *h = arg;
-  uint32_t code = gale__h2_guard_frame(&h->guard, s, hd, gale_loop_time(h->client->loop));
+  uint32_t code = gale__h2_guard_frame(&h->guard, s, hd, h->now);
   if (!code) return 0;
   nghttp2_session_terminate_session(s, code);
   fail_conn(h, GALE_EHTTP_PARSE,
@@ -685,7 +686,7 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *fr, void *a
   if (fr->hd.type != NGHTTP2_HEADERS || !(f = find(h, fr->hd.stream_id))) return 0;
   if (!f->got_byte) {
     f->got_byte = true;
-    f->t_first = gale_loop_time(f->loop);
+    f->t_first = h->now;
   }
   f->h2_hdr_bytes = 0;
   if (!f->h2_final) {
@@ -861,7 +862,7 @@ static int on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t id, const ui
   (void)s;
   (void)flags;
   if (!f || !f->h2_final) return 0;
-  f->t_progress = gale_loop_time(f->loop);
+  f->t_progress = h->now;
   gale__hc_take_body(f, (const char *)data, len);
   return 0;
 }
@@ -984,6 +985,7 @@ static void h2_process(hc_h2 *h) {
   int rc;
   if (h->closed || h->processing) return;
   h->processing = true;
+  h->now = gale_loop_time(h->client->loop);
   if (!h->failed && !h->closing && nghttp2_session_want_read(h->session) &&
       gale__h2_feed(h->session, h->stream) != GALE_OK)
     fail_conn(h, GALE_EHTTP_PARSE, "malformed HTTP/2 frames from the server");
@@ -1031,6 +1033,7 @@ static void on_close(gale_stream *stream, int reason, void *arg) {
    * server's FIN). */
   if (in && evbuffer_get_length(in) && !h->failed && !h->processing) {
     h->processing = true;
+    h->now = gale_loop_time(h->client->loop);
     if (gale__h2_feed(h->session, stream) != GALE_OK)
       fail_conn(h, GALE_EHTTP_PARSE, "malformed HTTP/2 frames from the server");
     h->processing = false;

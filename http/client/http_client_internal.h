@@ -3,8 +3,9 @@
  * files: the client and its queue (http_client.c), the connection pool
  * (http_client_pool.c), one HTTP/1.1 exchange on a connection (the request
  * out: http_client_conn.c; a producer's body: http_client_upload.c; the
- * response in: http_client_response.c), redirects (http_client_redirect.c)
- * and the proxy CONNECT tunnel (http_client_proxy.c).
+ * response in: http_client_response.c), redirects (http_client_redirect.c),
+ * the proxy CONNECT tunnel (http_client_proxy.c) and HTTP/2 connections,
+ * many fetches at once on each (http_client_h2.c).
  *
  * Life of a fetch (hc_fetch.state):
  *   QUEUED      waiting for one of max_clients slots (queue timer armed)

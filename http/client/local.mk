@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # http/client/local.mk — gale_http_client: the pool, proxies, redirects,
-# over the HTTP/1 wire (http/wire/) and the utilities (http/util/).
+# over the HTTP/1 wire (http/wire/), HTTP/2 (http/h2/) and the utilities
+# (http/util/).
 galeinclude_HEADERS += include/gale/http_client.h
 libgale_impl_la_SOURCES += \
 	http/client/http_client_internal.h \
