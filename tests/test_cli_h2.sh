@@ -6,7 +6,8 @@
 # curl's, -w %{http_version} prints "2" (curl's spelling), --http1.1 and
 # the http:// default stay HTTP/1.1, https:// defaults to h2 (as curl) and
 # --http1.1 forces 1.1 there; several URLs in one run share one h2
-# connection (%{num_connects}).
+# connection (%{num_connects}); gale bench --http2 --streams N opens -c
+# connections of N streams.
 set -u
 top_builddir=${top_builddir:-.}
 B=$(cd "$top_builddir" && pwd)
@@ -88,6 +89,13 @@ check "http:// default: 1.1" test "$("$GALE" fetch -s -o /dev/null -w '%{http_ve
 check "--http2 on http://: 1.1 as curl (no Upgrade)" test \
   "$("$GALE" fetch -s -o /dev/null --http2 -w '%{http_version}' "$url")" = \
   "$(curl -s -o /dev/null --http2 -w '%{http_version}' "$url")"
+
+# gale bench --http2: C connections of N streams (h2load -c/-m).
+out=$("$GALE" bench --http2 -c 2 --streams 8 -n 400 "$url" 2>&1)
+check "bench --http2 -c 2 --streams 8: all answered" sh -c 'printf "%s\n" "$1" | grep -q "400 requests in .*: 400 ok, 0 errors"' _ "$out"
+check "bench --http2: two connections, HTTP/2" sh -c 'printf "%s\n" "$1" | grep -q "2 connections opened" && printf "%s\n" "$1" | grep -q "HTTP/2 with 8 streams each"' _ "$out"
+"$GALE" bench --streams 4 -n 10 "$url" >/dev/null 2>&1
+check "bench --streams without --http2: exit 2" test $? -eq 2
 
 start_serve https --cert "$tmp/leaf.crt" --key "$tmp/leaf.key"
 surl=https://127.0.0.1:$port/a.txt
