@@ -76,10 +76,12 @@ static const char *del(const char *key) {
 }
 
 static void close_when_sent(gale_stream *s, int status, void *arg) {
+  (void)status, (void)arg;
   gale_stream_close(s);
 }
 
 static void on_line(gale_stream *s, int status, const char *data, size_t len, void *arg) {
+  (void)arg;
   if (status != GALE_OK) return; /* the stream has closed (EOF, line too long...) */
   char line[MAX_LINE + 1];
   memcpy(line, data, len);
@@ -115,6 +117,7 @@ next:
 
 static void on_connection(gale_tcp_server *server, gale_stream *s, const struct sockaddr *peer,
                           socklen_t peer_len, void *arg) {
+  (void)server, (void)peer, (void)peer_len, (void)arg;
   gale_stream_set_nodelay(s, true);
   gale_stream_read_until(s, "\n", 1, MAX_LINE, on_line, NULL);
 }

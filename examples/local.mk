@@ -58,3 +58,14 @@ examples_blog_blog_LDADD = libgale_impl.la $(BLOG_LIBS) $(DEP_LIBS)
 check_SCRIPTS += tests/test_blog.sh
 endif
 EXTRA_DIST += tests/test_blog.sh examples/blog/templates examples/blog/static
+
+# The examples' sources are installed for users to copy from, with a
+# Makefile that builds them against the installed libgale (pkg-config).
+exampledir = $(docdir)/examples
+dist_example_DATA = examples/hello.c examples/echo_server.c examples/fetch.c examples/resolve.c \
+	examples/coro_echo.c examples/crawler.c examples/chat.c examples/websocket_echo.c \
+	examples/gale-serve.socket examples/gale-serve.service examples/Makefile.examples
+# Every example builds with gcc and clang, -Wall -Wextra -Werror, against
+# the public headers and the shared libgale alone.
+check_SCRIPTS += tests/test_examples_build.sh
+EXTRA_DIST += tests/test_examples_build.sh

@@ -77,13 +77,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!mem) goto out;
   FILE *so = stdout, *se = stderr;
   stdout = stderr = mem;
-  cli_write_out(mem, fmt, &r, data[0], "http://fuzz.example/path", "GET");
+  cli_xfer_info x = {data[0], "http://fuzz.example/path", "GET", data[1] & 1 ? hv : NULL,
+                     data[1] & 2 ? hv : NULL, data[1]};
+  cli_write_out(mem, fmt, &r, &x);
   stdout = so, stderr = se;
   fclose(mem);
   /* One variable, at least 3 bytes of format ("%{}"), prints at most a
-   * string of the input, a %f of 1e300 (~310 digits) or the warning. */
+   * string of the input, a %f of 1e300 (~310 digits) or the warning;
+   * %{json} (8 bytes) prints ~35 of them, strings escaped (6 bytes per
+   * byte at most). */
   size_t flen = strlen(fmt);
-  FUZZ_CHECK(outlen <= flen * (strlen(hv) + 400) + 1);
+  FUZZ_CHECK(outlen <= flen * (6 * strlen(hv) + 400) * 5 + 1);
 out:
   free(outbuf);
   free(hv);

@@ -33,3 +33,11 @@ tests_test_cxx_link_CPPFLAGS = -I$(top_builddir)/include -I$(top_srcdir)/include
 tests_test_cxx_link_CXXFLAGS = -std=c++11 -Wall -Wextra -pedantic $(GALE_SAN_FLAGS)
 tests_test_cxx_link_LDADD = libgale.la
 endif
+
+# The ABI policy: init functions zero the reserved room; sizes frozen
+# (tests/abi_sizes.h, rewritten only by tests/gen_abi_sizes.sh).
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_abi
+tests_test_abi_SOURCES = tests/test_abi.c tests/abi_sizes.h
+endif
+EXTRA_DIST += tests/gen_abi_sizes.sh

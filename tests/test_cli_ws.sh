@@ -6,47 +6,16 @@
 # echo with --compress, the server's close code, a subprotocol, -H).  The
 # Python part is skipped when python3-websockets is missing.
 set -u
-top_srcdir=${top_srcdir:-.}
-top_builddir=${top_builddir:-.}
-B=$(cd "$top_builddir" && pwd)
-GALE=$B/tools/gale
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+. "$top_srcdir/tests/sh_lib.sh"
 ECHO=$B/examples/websocket_echo
-PY=/usr/bin/python3
-[ -x "$GALE" ] || { echo "no $GALE"; exit 1; }
 [ -x "$ECHO" ] || { echo "no $ECHO"; exit 1; }
 
-tmp=$(mktemp -d)
-pid=""
-pypid=""
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null
-  [ -n "$pypid" ] && kill "$pypid" 2>/dev/null
-  wait 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-
-n=0
-fails=0
-check() { # check NAME COMMAND...: passes when the command succeeds
-  name=$1
-  shift
-  n=$((n + 1))
-  if "$@"; then echo "ok $n: $name"; else echo "FAIL $n: $name"; fails=$((fails + 1)); fi
-}
-# wait_line FILE: the first line of FILE once it has one (a peer's address).
-wait_line() {
-  i=0
-  while [ $i -lt 200 ] && ! [ -s "$1" ]; do
-    sleep 0.05
-    i=$((i + 1))
-  done
-  head -n 1 "$1"
-}
 gws() { timeout 20 "$GALE" ws "$@"; }
 
 "$ECHO" 0 >"$tmp/echo.out" 2>"$tmp/echo.err" &
 pid=$!
+track $pid
 url=$(wait_line "$tmp/echo.out" | sed -n 's|^Listening on \(ws://.*\)$|\1|p')
 [ -n "$url" ] || { echo "websocket_echo did not start"; cat "$tmp/echo.err"; exit 1; }
 base=${url%/echo}
@@ -100,6 +69,7 @@ if command -v tinyproxy >/dev/null 2>&1; then
     "$pport" "$eport" >"$tmp/tp.conf"
   tinyproxy -d -c "$tmp/tp.conf" >"$tmp/tp.log" 2>&1 &
   tppid=$!
+  track $tppid
   i=0
   while [ $i -lt 100 ] && ! $PY -c "import socket; socket.create_connection(('127.0.0.1', $pport))" 2>/dev/null; do
     sleep 0.05; i=$((i + 1))
@@ -122,6 +92,7 @@ while b"\r\n\r\n" not in data: data += c.recv(4096)
 c.sendall(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n"); c.close()
 ' >"$tmp/bp.out" &
 bppid=$!
+track $bppid
 bport=$(wait_line "$tmp/bp.out")
 gws -x "127.0.0.1:$bport" "$url" </dev/null 2>"$tmp/e8"
 check "-x a proxy answering 407: exit 56" [ $? -eq 56 ]
@@ -135,6 +106,7 @@ pid=""
 if $PY -c 'import websockets' 2>/dev/null; then
   $PY "$top_srcdir/tests/ws_client_peer_server.py" 0 >"$tmp/py.out" 2>"$tmp/py.err" &
   pypid=$!
+  track $pypid
   pyport=$(wait_line "$tmp/py.out")
   [ -n "$pyport" ] || { echo "the python server did not start"; cat "$tmp/py.err"; exit 1; }
   py="ws://127.0.0.1:$pyport"
@@ -156,5 +128,4 @@ else
   echo "python3-websockets missing: the python part is skipped"
 fi
 
-echo "$n checks, $fails failed"
-[ $fails -eq 0 ]
+finish

@@ -515,6 +515,76 @@ static void produce(gale_http_upload *up, void *arg) {
   assert_int_equal(gale_http_upload_finish(up, p->fail ? GALE_ESYS : GALE_OK), GALE_OK);
 }
 
+typedef struct rewinder {
+  producer p;
+  int rewinds;
+  int result;
+} rewinder;
+
+static int rewind_body(void *arg) {
+  rewinder *w = arg;
+  w->rewinds++;
+  w->p.chunks = 2;
+  return w->result;
+}
+
+static void produce_rw(gale_http_upload *up, void *arg) { produce(up, &((rewinder *)arg)->p); }
+
+/* post_redirects keeps a POST and its body; a producer's body follows a
+ * redirect that keeps the method only through body_rewind. */
+static void test_redirect_keeps_post_and_rewinds(void **state) {
+  client_fx *f = *state;
+  gale_http_request req;
+  rewinder w = {{0, 2, false}, 0, GALE_OK};
+  cf_result *r;
+  const char *paths[] = {"/r301", "/r302", "/r303"};
+  int bits[] = {GALE_HTTP_POST_301, GALE_HTTP_POST_302, GALE_HTTP_POST_303};
+  for (int i = 0; i < 3; i++) {
+    gale_http_request_init(&req, url(f, paths[i]));
+    req.method = "POST";
+    req.body = "data";
+    req.body_len = 4;
+    req.post_redirects = bits[i];
+    r = cf_fetch(f, &req);
+    assert_int_equal(r->code, 200);
+    assert_int_equal(strncmp(r->body, "POST 4\n", 7), 0);
+    free(r);
+    /* another code's bit does not keep this one */
+    req.post_redirects = bits[(i + 1) % 3];
+    r = cf_fetch(f, &req);
+    assert_int_equal(strncmp(r->body, "GET 0\n", 6), 0);
+    free(r);
+  }
+  /* A producer with a rewind: sent twice, whole both times. */
+  gale_http_request_init(&req, url(f, "/r307"));
+  req.method = "POST";
+  req.body_producer = produce_rw;
+  req.body_producer_arg = &w;
+  req.body_rewind = rewind_body;
+  req.body_size = 8;
+  r = cf_fetch(f, &req);
+  assert_int_equal(r->status, GALE_OK);
+  assert_int_equal(r->code, 200);
+  assert_int_equal(strncmp(r->body, "POST 8\n", 7), 0);
+  assert_int_equal(w.rewinds, 1);
+  assert_string_equal(S.last_body, "abcdabcd");
+  free(r);
+  /* A rewind that fails, or none: the 307 is the response. */
+  w.p.chunks = 2;
+  w.result = GALE_ESYS;
+  r = cf_fetch(f, &req);
+  assert_int_equal(r->status, GALE_OK);
+  assert_int_equal(r->code, 307);
+  assert_int_equal(w.rewinds, 2);
+  free(r);
+  w.p.chunks = 2;
+  req.body_rewind = NULL;
+  r = cf_fetch(f, &req);
+  assert_int_equal(r->code, 307);
+  assert_int_equal(w.rewinds, 2);
+  free(r);
+}
+
 static void test_uploads(void **state) {
   client_fx *f = *state;
   gale_http_request req;
@@ -674,6 +744,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_status_is_response, setup, teardown),
       cmocka_unit_test_setup_teardown(test_redirects, setup, teardown),
       cmocka_unit_test_setup_teardown(test_redirect_drops_credentials, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_redirect_keeps_post_and_rewinds, setup, teardown),
       cmocka_unit_test_setup_teardown(test_request_head, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_requests_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_gzip, setup, teardown),

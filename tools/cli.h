@@ -27,6 +27,7 @@ enum {
   CLI_EXIT_HTTP_ERROR = 22,  /* -f and a code >= 400 */
   CLI_EXIT_WRITE = 23,       /* writing the output failed */
   CLI_EXIT_READ = 26,        /* reading an upload file failed */
+  CLI_EXIT_RANGE = 33,       /* -C: the server does not do byte ranges */
   CLI_EXIT_NOMEM = 27,
   CLI_EXIT_TIMEOUT = 28,     /* any timeout */
   CLI_EXIT_TLS_CONNECT = 35, /* TLS handshake failed */
@@ -48,10 +49,51 @@ int cli_exit_code(int status);
 /* curl-like one-line message for the exit code ("Could not resolve host"). */
 const char *cli_exit_text(int code);
 
+/* What -w knows about a transfer besides its response. */
+typedef struct cli_xfer_info {
+  int exitcode;         /* the transfer's exit code */
+  const char *url;      /* as given */
+  const char *method;
+  const char *filename; /* -o / -O's file; NULL: stdout */
+  const char *referer;  /* -e; NULL: none */
+  size_t urlnum;        /* 0-based index of the URL on the command line */
+} cli_xfer_info;
+
 /* -w: expands `fmt` for one finished transfer into `out` (and switches to
- * stderr on %{stderr}).  `exitcode` is the transfer's exit code. */
-void cli_write_out(FILE *out, const char *fmt, const gale_http_response *resp, int exitcode,
-                   const char *url, const char *method);
+ * stderr on %{stderr}); %{json} and %{header_json} as curl 7.72/7.83. */
+void cli_write_out(FILE *out, const char *fmt, const gale_http_response *resp,
+                   const cli_xfer_info *x);
+
+/* A proxy for a transfer (gale fetch -x, gale ws -x, or the environment). */
+typedef struct cli_proxy {
+  bool set;
+  char host[256];
+  int port;
+  char user[256], pass[256]; /* both "" when there are no credentials */
+} cli_proxy;
+
+/* Parses [http://][USER:PASS@]HOST[:PORT][/] into px (HOST may be a
+ * [bracketed] IPv6 address; PORT defaults to 8080).  Returns 0, or curl's
+ * exit code with *why set: CLI_EXIT_CONNECT for a scheme other than
+ * http://, CLI_EXIT_PROXY_RESOLVE when malformed. */
+int cli_parse_proxy(const char *spec, cli_proxy *px, const char **why);
+/* -U USER[:PASS] into px; false if too long. */
+bool cli_proxy_userpass(cli_proxy *px, const char *s);
+/* Whether `host` is exempt by the NO_PROXY-style list (curl's rules). */
+bool cli_noproxy_match(const char *list, const char *host);
+/* The proxy the environment gives a URL of `scheme` to `host`: https_proxy
+ * (or HTTPS_PROXY) for https/wss, http_proxy (lowercase only, as curl)
+ * otherwise, then all_proxy / ALL_PROXY; none when `noproxy` (NULL: the
+ * no_proxy / NO_PROXY variable) matches.  px->set tells whether there is
+ * one.  Returns 0, or cli_parse_proxy()'s exit code (message printed)
+ * when the variable is malformed. */
+int cli_proxy_from_env(const char *scheme, const char *host, const char *noproxy, cli_proxy *px);
+
+/* idn.c: when url's host is not ASCII, *out gets the URL with the host in
+ * its IDNA ASCII form (malloc'd); NULL when the URL is fine as it is.
+ * Returns 0, CLI_EXIT_URL (message printed: not a valid name, or no
+ * libidn2 in this build) or CLI_EXIT_NOMEM. */
+int cli_idn_url(const char *url, char **out);
 
 /* Progress bar on stderr (redrawn at most 10 times a second). */
 typedef struct cli_progress {
@@ -59,6 +101,7 @@ typedef struct cli_progress {
   uint64_t done;
   int64_t total; /* -1: unknown */
   bool drawn;
+  bool hash_bar; /* -#: curl's plain '#' bar (set before cli_progress_start) */
 } cli_progress;
 
 void cli_progress_start(cli_progress *p, double now);

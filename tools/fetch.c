@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *remote_name(const char *url) {
+static char *remote_name(const char *url) {
   const char *q = url + strcspn(url, "?#");
   const char *s = q;
   while (s > url && s[-1] != '/') s--;
@@ -24,21 +24,33 @@ static void cli_free(fetch_cli *c) {
   for (int i = 0; i < 3 && c->loop; i++) gale_loop_run_once(c->loop, 0);
   gale_loop_free(c->loop);
   gale_headers_free(c->headers);
+  gale_headers_free(c->removed);
   gale_multipart_enc_free(c->form);
   gale_buf_release(&c->data);
-  free(c->proxy_host);
   free(c->user_name);
   free(c->user_pass);
-  free(c->proxy_name);
-  free(c->proxy_pass);
-  for (size_t i = 0; i < c->nxfers; i++)
-    if (c->xfers[i].remote_name) free((char *)c->xfers[i].outname);
+  for (size_t i = 0; i < c->nxfers; i++) {
+    free(c->xfers[i].url_owned);
+    free(c->xfers[i].upload_url);
+    free(c->xfers[i].outpath);
+    free(c->xfers[i].netrc_user);
+    free(c->xfers[i].netrc_pass);
+    free(c->xfers[i].hop_url);
+    free(c->xfers[i].location);
+    gale_headers_free(c->xfers[i].headers);
+  }
   free(c->xfers);
   if (c->dump && c->dump != stdout) fclose(c->dump);
   free((char *)c->write_out);
   free(c->outs);
   free(c->remote);
   free(c->resolves);
+  free(c->urls);
+  free(c->netrc_home);
+  free(c->cookie_files);
+  gale_buf_release(&c->cookie_pairs);
+  fetch_cookies_free(c);
+  fetch_free_argv(c->cfg_argv);
 }
 
 /* The loop, the client, --resolve overrides and the -D file. */
@@ -67,9 +79,10 @@ static int setup_client(fetch_cli *c) {
   return rc;
 }
 
-/* Adds `name: value` unless -H already gave `name`. */
+/* Adds `name: value` unless -H already gave or removed `name`. */
 static int default_header(fetch_cli *c, const char *name, const char *value) {
   if (c->headers && gale_headers_get(c->headers, name)) return 0;
+  if (c->removed && gale_headers_get(c->removed, name)) return 0;
   if (!c->headers && !(c->headers = gale_headers_new())) return CLI_EXIT_NOMEM;
   gale_headers_add(c->headers, name, value);
   return 0;
@@ -77,36 +90,93 @@ static int default_header(fetch_cli *c, const char *name, const char *value) {
 
 static int default_headers(fetch_cli *c) {
   int rc = 0;
-  if (c->have_data && !c->get_data)
+  if (c->json) { /* curl 7.82's --json */
+    rc = default_header(c, "Content-Type", "application/json");
+    if (!rc) rc = default_header(c, "Accept", "application/json");
+  }
+  if (!rc && c->have_data && !c->get_data)
     rc = default_header(c, "Content-Type", "application/x-www-form-urlencoded");
   if (!rc && c->form)
     rc = default_header(c, "Content-Type", gale_multipart_enc_content_type(c->form));
   if (!rc) rc = default_header(c, "Accept", "*/*");
+  if (!rc && c->time_cond && c->time_cond_unmodified) {
+    char date[GALE_HTTP_DATE_LEN + 1];
+    if (gale_http_date_format(c->time_cond, date, sizeof date) == GALE_OK)
+      rc = default_header(c, "If-Unmodified-Since", date);
+  }
   return rc;
 }
 
-/* One transfer per URL, paired with the -o/-O given in the same place. */
-static int make_transfers(fetch_cli *c, char **urls, size_t n) {
-  c->nxfers = n;
-  c->xfers = calloc(n, sizeof *c->xfers);
-  if (!c->xfers) return CLI_EXIT_NOMEM;
-  for (size_t i = 0; i < n; i++) {
-    transfer *t = &c->xfers[i];
-    t->cli = c;
-    t->url = urls[i];
-    if (i >= c->nouts) continue;
-    if (c->remote[i]) {
-      t->outname = remote_name(t->url);
-      t->remote_name = true;
-      if (!t->outname) {
-        fprintf(stderr, "gale: no file name in the URL %s for -O\n", t->url);
-        return CLI_EXIT_WRITE;
-      }
-    } else if (c->outs[i] && strcmp(c->outs[i], "-") != 0) {
-      t->outname = c->outs[i];
+typedef struct xfer_builder {
+  fetch_cli *c;
+  size_t cap;
+  bool remote; /* -O for this argument */
+} xfer_builder;
+
+/* One transfer: the URL, and its output file (-o's name with #N done, or
+ * -O's name from the URL), under --output-dir. */
+static int add_transfer(const char *url, char *outname, void *arg) {
+  xfer_builder *b = arg;
+  fetch_cli *c = b->c;
+  transfer *t;
+  int rc;
+  if (c->nxfers == b->cap) {
+    size_t cap = b->cap ? b->cap * 2 : 8;
+    transfer *nx = realloc(c->xfers, cap * sizeof *nx);
+    if (!nx) {
+      free(outname);
+      return CLI_EXIT_NOMEM;
     }
+    c->xfers = nx;
+    b->cap = cap;
   }
+  t = &c->xfers[c->nxfers++];
+  memset(t, 0, sizeof *t);
+  t->cli = c;
+  t->retries_left = c->retry;
+  if ((rc = cli_idn_url(url, &t->url_owned)) != 0) {
+    free(outname);
+    return rc;
+  }
+  if (!t->url_owned && !(t->url_owned = strdup(url))) {
+    free(outname);
+    return CLI_EXIT_NOMEM;
+  }
+  t->url = t->url_owned;
+  if (b->remote) {
+    free(outname);
+    if (!(outname = remote_name(url))) {
+      fprintf(stderr, "gale: no file name in the URL %s for -O\n", url);
+      return CLI_EXIT_WRITE;
+    }
+  } else if (outname && strcmp(outname, "-") == 0) {
+    free(outname);
+    outname = NULL;
+  }
+  if (outname && c->output_dir) {
+    char *p;
+    if (asprintf(&p, "%s/%s", c->output_dir, outname) < 0) p = NULL;
+    free(outname);
+    if (!(outname = p)) return CLI_EXIT_NOMEM;
+  }
+  t->outpath = outname;
+  t->outname = outname;
   return 0;
+}
+
+/* The transfers: each URL (--url ones first, then the arguments) expanded
+ * by its globs, paired with the -o/-O given in the same place. */
+static int make_transfers(fetch_cli *c, char **args, size_t nargs) {
+  size_t n = c->nurls + nargs;
+  xfer_builder b = {c, 0, false};
+  int rc = 0;
+  for (size_t i = 0; !rc && i < n; i++) {
+    const char *url = i < c->nurls ? c->urls[i] : args[i - c->nurls];
+    b.remote = i < c->nouts && c->remote[i];
+    rc = fetch_glob_expand(url, i < c->nouts && !b.remote ? c->outs[i] : NULL, c->globoff,
+                           add_transfer, &b);
+  }
+  return rc;
 }
 
 int cli_fetch_main(int argc, char **argv) {
@@ -117,19 +187,26 @@ int cli_fetch_main(int argc, char **argv) {
   c.connect_timeout = 20;
   c.max_time = 0;
   c.parallel_max = 50;
-  rc = fetch_parse_options(&c, argc, argv);
+  c.resume_from = -1;
+  rc = fetch_parse_options(&c, &argc, &argv);
   if (rc == -1) { /* --help */
     cli_free(&c);
     return 0;
   }
   if (!rc) rc = setup_client(&c);
+  for (size_t i = 0; !rc && i < c.ncookie_files; i++) rc = fetch_cookies_load(&c, c.cookie_files[i]);
+  if (!rc && c.junk_session) fetch_cookies_drop_session(&c);
   if (!rc) rc = default_headers(&c);
-  if (!rc) rc = make_transfers(&c, argv + optind, (size_t)(argc - optind));
+  if (!rc) rc = make_transfers(&c, argv + optind, optind < argc ? (size_t)(argc - optind) : 0);
   if (!rc) {
     c.exit_code = 0;
     fetch_start_next(&c);
     if (c.done < c.nxfers) gale_loop_run(c.loop);
     rc = c.exit_code;
+    if (c.cookie_jar) {
+      int jrc = fetch_cookies_save(&c, c.cookie_jar);
+      if (jrc && !rc) rc = jrc;
+    }
   }
   cli_free(&c);
   return rc;

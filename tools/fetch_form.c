@@ -23,18 +23,48 @@ static const char *guess_type(const char *filename) {
   return "application/octet-stream";
 }
 
+/* Copies one ;-separated item of `*p` into out (size n), unquoting a
+ * "double-quoted" value (backslash escapes the next character, as curl),
+ * and moves *p past it and its ';'. */
+static void next_item(const char **p, char *out, size_t n) {
+  const char *s = *p;
+  size_t j = 0;
+  bool quoted = false;
+  while (*s && (quoted || *s != ';')) {
+    if (*s == '"') {
+      quoted = !quoted;
+      s++;
+      continue;
+    }
+    if (quoted && *s == '\\' && s[1]) s++;
+    if (j + 1 < n) out[j++] = *s;
+    s++;
+  }
+  out[j] = '\0';
+  *p = *s == ';' ? s + 1 : s;
+}
+
 /* NAME=@FILE (a file part named after FILE's base name) or NAME=<FILE (a
- * field holding FILE's content); ";type=T" after FILE sets the type. */
+ * field holding FILE's content), then curl's ";type=T" and ";filename=F"
+ * (either order; values may be "quoted"; a <FILE field ignores filename=,
+ * as curl). */
 static int add_file_part(fetch_cli *c, const char *name, const char *spec, bool as_file) {
-  char path[4096], *type = NULL, *semi, *data;
-  const char *base;
+  char path[4096], item[4096], type[256] = "", fname[1024] = "", *data;
+  const char *base, *p = spec;
+  bool have_fname = false;
   size_t len;
   int st;
-  snprintf(path, sizeof path, "%s", spec);
-  semi = strchr(path, ';');
-  if (semi) {
-    *semi = '\0';
-    if (strncmp(semi + 1, "type=", 5) == 0) type = semi + 6;
+  next_item(&p, path, sizeof path);
+  while (*p) {
+    next_item(&p, item, sizeof item);
+    if (strncmp(item, "type=", 5) == 0 && strlen(item + 5) < sizeof type) {
+      memcpy(type, item + 5, strlen(item + 5) + 1);
+    } else if (strncmp(item, "filename=", 9) == 0 && strlen(item + 9) < sizeof fname) {
+      memcpy(fname, item + 9, strlen(item + 9) + 1);
+      have_fname = true;
+    } else if (item[0]) {
+      return fetch_usage_error("-F: unsupported part option '%s' (type= and filename= only)", item);
+    }
   }
   data = cli_read_file(path, &len);
   if (!data) {
@@ -43,9 +73,11 @@ static int add_file_part(fetch_cli *c, const char *name, const char *spec, bool 
   }
   base = strrchr(path, '/');
   base = base ? base + 1 : path;
+  if (have_fname) base = fname;
   if (as_file)
-    st = gale_multipart_enc_add_file(c->form, name, base, type ? type : guess_type(base), data, len);
-  else if (type) /* no filename parameter, but a Content-Type */
+    st = gale_multipart_enc_add_file(c->form, name, base, type[0] ? type : guess_type(base), data,
+                                     len);
+  else if (type[0]) /* no filename parameter, but a Content-Type */
     st = gale_multipart_enc_add_file(c->form, name, NULL, type, data, len);
   else
     st = gale_multipart_enc_add_field(c->form, name, data, len);
@@ -64,7 +96,7 @@ int fetch_add_form(fetch_cli *c, const char *arg) {
   if (!c->form && !(c->form = gale_multipart_enc_new(NULL))) return CLI_EXIT_NOMEM;
   if (eq[1] == '@' || eq[1] == '<') {
     st = add_file_part(c, name, eq + 2, eq[1] == '@');
-    if (st == CLI_EXIT_READ) return st;
+    if (st == CLI_EXIT_READ || st == CLI_EXIT_USAGE) return st;
   } else {
     st = gale_multipart_enc_add_field(c->form, name, eq + 1, strlen(eq + 1));
   }

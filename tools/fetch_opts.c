@@ -4,10 +4,12 @@
 #include "fetch.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 int fetch_usage_error(const char *fmt, const char *arg) {
   fprintf(stderr, "gale: ");
@@ -32,12 +34,32 @@ static void fetch_usage(FILE *out) {
         "  -D, --dump-header FILE   write response headers to FILE\n"
         "  -L, --location           follow redirects\n"
         "      --max-redirs N       at most N redirects (default 50)\n"
+        "      --post301/302/303    keep POST after that redirect (default: GET)\n"
         "  -i, --include            include response headers in the output\n"
         "  -I, --head               HEAD request, print the headers\n"
         "  -s, --silent             no progress bar, no error messages\n"
+        "  -#, --progress-bar       curl's plain '#' progress bar\n"
         "  -S, --show-error         error messages even with -s\n"
         "  -v, --verbose            request/response headers on stderr ('> ', '< ', '* ')\n"
         "  -f, --fail               exit 22 without output on HTTP codes >= 400\n"
+        "      --fail-with-body     exit 22 on HTTP codes >= 400, the body still written\n"
+        "      --json DATA          POST JSON (@file reads it); Content-Type and Accept JSON\n"
+        "  -r, --range N-M[,...]    ask for byte ranges\n"
+        "  -C, --continue-at N|-    resume at byte N (-: the output file's size)\n"
+        "      --etag-save FILE     save the response's ETag to FILE\n"
+        "      --etag-compare FILE  send If-None-Match with the ETag in FILE\n"
+        "      --retry N            retry transient failures (timeouts, 408, 429, 5xx) N times\n"
+        "      --retry-delay S      seconds between retries (default: 1 s, doubling)\n"
+        "      --retry-max-time S   no retry after S seconds in total\n"
+        "      --retry-all-errors   retry on any error; --retry-connrefused: on refused too\n"
+        "      --url URL            a URL to fetch (repeatable, besides the arguments)\n"
+        "  -K, --config FILE        read options from FILE (curl's syntax; - for stdin)\n"
+        "  -g, --globoff            no URL globbing ({a,b}, [1-9], [a-z]; #N in -o names)\n"
+        "  -b, --cookie N=V|FILE    send cookies; or read a cookie jar (Netscape format)\n"
+        "  -c, --cookie-jar FILE    write the cookies after the transfers\n"
+        "  -j, --junk-session-cookies  drop session cookies read with -b FILE\n"
+        "  -n, --netrc              credentials from ~/.netrc; --netrc-file FILE from FILE\n"
+        "      --output-dir DIR     write -o/-O files in DIR; --create-dirs makes directories\n"
         "  -k, --insecure           do not verify the server's certificate\n"
         "      --cacert FILE        CA bundle to verify with\n"
         "  -E, --cert FILE          client certificate (PEM)\n"
@@ -47,12 +69,14 @@ static void fetch_usage(FILE *out) {
         "  -e, --referer URL        Referer\n"
         "      --compressed         ask for gzip and decompress\n"
         "      --connect-timeout S  seconds for DNS + connect + TLS (default 20)\n"
-        "  -m, --max-time S         seconds for the whole transfer (default 20)\n"
+        "  -m, --max-time S         seconds for the whole transfer (default: no limit, as curl)\n"
         "      --max-filesize SIZE  fail (63) past SIZE bytes (k, M, G suffixes)\n"
         "  -z, --time-cond DATE     If-Modified-Since: DATE (an HTTP date)\n"
         "      --resolve H:P:ADDR   use ADDR for host H port P\n"
         "  -x, --proxy [http://]HOST[:PORT]   HTTP proxy (CONNECT for https)\n"
         "  -U, --proxy-user U:P     proxy credentials\n"
+        "      --noproxy LIST       hosts reached without the proxy (as NO_PROXY; * for all)\n"
+        "                           Without -x: http_proxy, https_proxy, ALL_PROXY, NO_PROXY\n"
         "      --interface ADDR     source IP address\n"
         "      --unix-socket PATH   connect to this unix domain socket instead of the\n"
         "                           URL's host and port (the URL still names the Host)\n"
@@ -80,8 +104,14 @@ static void fetch_usage(FILE *out) {
 enum {
   OPT_DATA_BINARY = 256, OPT_DATA_RAW, OPT_DATA_URLENCODE, OPT_MAX_REDIRS, OPT_CACERT, OPT_KEY,
   OPT_COMPRESSED, OPT_CONNECT_TIMEOUT, OPT_RESOLVE, OPT_PARALLEL_MAX, OPT_MAX_FILESIZE,
-  OPT_INTERFACE, OPT_HTTP11, OPT_NO_KEEPALIVE, OPT_HTTP2, OPT_HTTP2_PK, OPT_UNIX_SOCKET
+  OPT_INTERFACE, OPT_HTTP11, OPT_NO_KEEPALIVE, OPT_HTTP2, OPT_HTTP2_PK, OPT_UNIX_SOCKET,
+  OPT_URL, OPT_OUTPUT_DIR, OPT_CREATE_DIRS, OPT_FAIL_WITH_BODY, OPT_JSON, OPT_ETAG_SAVE,
+  OPT_ETAG_COMPARE, OPT_RETRY, OPT_RETRY_DELAY, OPT_RETRY_MAX_TIME, OPT_RETRY_ALL_ERRORS,
+  OPT_RETRY_CONNREFUSED, OPT_NOPROXY, OPT_NETRC_FILE, OPT_NETRC_OPTIONAL, OPT_POST301,
+  OPT_POST302, OPT_POST303
 };
+
+static const char short_opts[] = "X:H:d:GF:T:o:OD:LiIsSvfkE:u:A:e:m:z:x:U:46w:Zhr:C:K:ngb:c:j#";
 
 static const struct option long_opts[] = {
     {"request", required_argument, NULL, 'X'},
@@ -99,6 +129,9 @@ static const struct option long_opts[] = {
     {"dump-header", required_argument, NULL, 'D'},
     {"location", no_argument, NULL, 'L'},
     {"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
+    {"post301", no_argument, NULL, OPT_POST301},
+    {"post302", no_argument, NULL, OPT_POST302},
+    {"post303", no_argument, NULL, OPT_POST303},
     {"include", no_argument, NULL, 'i'},
     {"head", no_argument, NULL, 'I'},
     {"silent", no_argument, NULL, 's'},
@@ -131,10 +164,35 @@ static const struct option long_opts[] = {
     {"http2", no_argument, NULL, OPT_HTTP2},
     {"http2-prior-knowledge", no_argument, NULL, OPT_HTTP2_PK},
     {"no-keepalive", no_argument, NULL, OPT_NO_KEEPALIVE},
+    {"url", required_argument, NULL, OPT_URL},
+    {"output-dir", required_argument, NULL, OPT_OUTPUT_DIR},
+    {"create-dirs", no_argument, NULL, OPT_CREATE_DIRS},
+    {"fail-with-body", no_argument, NULL, OPT_FAIL_WITH_BODY},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"range", required_argument, NULL, 'r'},
+    {"continue-at", required_argument, NULL, 'C'},
+    {"etag-save", required_argument, NULL, OPT_ETAG_SAVE},
+    {"etag-compare", required_argument, NULL, OPT_ETAG_COMPARE},
+    {"retry", required_argument, NULL, OPT_RETRY},
+    {"retry-delay", required_argument, NULL, OPT_RETRY_DELAY},
+    {"retry-max-time", required_argument, NULL, OPT_RETRY_MAX_TIME},
+    {"retry-all-errors", no_argument, NULL, OPT_RETRY_ALL_ERRORS},
+    {"retry-connrefused", no_argument, NULL, OPT_RETRY_CONNREFUSED},
+    {"noproxy", required_argument, NULL, OPT_NOPROXY},
+    {"config", required_argument, NULL, 'K'},
+    {"globoff", no_argument, NULL, 'g'},
+    {"progress-bar", no_argument, NULL, '#'},
+    {"cookie", required_argument, NULL, 'b'},
+    {"cookie-jar", required_argument, NULL, 'c'},
+    {"junk-session-cookies", no_argument, NULL, 'j'},
+    {"netrc", no_argument, NULL, 'n'},
+    {"netrc-file", required_argument, NULL, OPT_NETRC_FILE},
+    {"netrc-optional", no_argument, NULL, OPT_NETRC_OPTIONAL},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
 static int add_data(fetch_cli *c, const char *arg, bool at_file, bool strip) {
+  const char *sep = c->json ? "" : "&"; /* --json pieces are joined as they are */
   char *chunk;
   size_t len;
   if (at_file && arg[0] == '@') {
@@ -156,7 +214,7 @@ static int add_data(fetch_cli *c, const char *arg, bool at_file, bool strip) {
     chunk = strdup(arg);
     if (!chunk) return CLI_EXIT_NOMEM;
   }
-  if ((c->have_data && gale_buf_append_byte(&c->data, '&') != GALE_OK) ||
+  if ((c->have_data && gale_buf_append(&c->data, sep, strlen(sep)) != GALE_OK) ||
       gale_buf_append(&c->data, chunk, len) != GALE_OK) {
     free(chunk);
     return CLI_EXIT_NOMEM;
@@ -166,30 +224,65 @@ static int add_data(fetch_cli *c, const char *arg, bool at_file, bool strip) {
   return 0;
 }
 
+/* --data-urlencode, curl's five forms: "content", "=content",
+ * "name=content", "@file", "name@file" (the first '=' or '@' decides). */
 static int add_urlencoded(fetch_cli *c, const char *arg) {
-  /* curl: "name=content" encodes content; "content" encodes it all. */
-  const char *eq = strchr(arg, '=');
-  const char *val = eq ? eq + 1 : arg;
-  size_t nl = eq ? (size_t)(eq - arg) : 0, outl;
-  char *buf = malloc(nl + 1 + strlen(val) * 3 + 1);
+  const char *sep = strpbrk(arg, "=@");
+  size_t nl = sep ? (size_t)(sep - arg) : 0, vl, outl;
+  char *val, *buf;
   int rc;
-  if (!buf) return CLI_EXIT_NOMEM;
+  if (sep && *sep == '@') {
+    val = cli_read_file(sep + 1, &vl);
+    if (!val) { /* curl warns and sends the name alone */
+      fprintf(stderr, "gale: warning: cannot read data from %s: %s\n", sep + 1, strerror(errno));
+      if (!(val = strdup(""))) return CLI_EXIT_NOMEM;
+      vl = 0;
+    }
+  } else {
+    const char *v = sep ? sep + 1 : arg;
+    vl = strlen(v);
+    if (!(val = strdup(v))) return CLI_EXIT_NOMEM;
+  }
+  buf = malloc(nl + 1 + vl * 3 + 1);
+  if (!buf) {
+    free(val);
+    return CLI_EXIT_NOMEM;
+  }
   memcpy(buf, arg, nl);
-  if (eq) buf[nl++] = '=';
-  gale_percent_encode(val, strlen(val), GALE_PCT_PLUS_SPACE, buf + nl, strlen(val) * 3 + 1, &outl);
+  if (nl) buf[nl++] = '=';
+  gale_percent_encode(val, vl, GALE_PCT_PLUS_SPACE, buf + nl, vl * 3 + 1, &outl);
+  free(val);
   rc = add_data(c, buf, false, false);
   free(buf);
   return rc;
 }
 
-static int add_header(fetch_cli *c, const char *arg) {
+/* "Name:" (nothing after the colon) removes a header gale fetch or the
+ * client would add; the ones that cannot be removed are said so. */
+static int remove_header(fetch_cli *c, const char *name, size_t len) {
+  static const char *const removable[] = {"Accept", "User-Agent", "Content-Type", "Referer",
+                                          "Accept-Encoding"};
+  for (size_t i = 0; i < sizeof removable / sizeof removable[0]; i++) {
+    if (strlen(removable[i]) == len && strncasecmp(name, removable[i], len) == 0) {
+      if (!c->removed && !(c->removed = gale_headers_new())) return CLI_EXIT_NOMEM;
+      if (gale_headers_add_n(c->removed, removable[i], len, "", 0) != GALE_OK) return CLI_EXIT_NOMEM;
+      return 0;
+    }
+  }
+  if (!c->silent)
+    fprintf(stderr, "gale: warning: -H '%.*s:' cannot remove that header (gale fetch removes "
+            "only Accept, User-Agent, Content-Type, Referer and Accept-Encoding)\n", (int)len, name);
+  return 0;
+}
+
+static int add_header_line(fetch_cli *c, const char *arg) {
   const char *colon = strchr(arg, ':');
   const char *semi = strchr(arg, ';');
   if (!c->headers && !(c->headers = gale_headers_new())) return CLI_EXIT_NOMEM;
   if (colon) {
     const char *v = colon + 1;
     while (*v == ' ' || *v == '\t') v++;
-    if (!*v) return 0; /* curl: "Name:" removes an internal header; nothing to add */
+    if (!*v) return remove_header(c, arg, (size_t)(colon - arg));
     if (gale_headers_add_n(c->headers, arg, (size_t)(colon - arg), v, strlen(v)) != GALE_OK)
       return fetch_usage_error("bad header '%s'", arg);
     return 0;
@@ -202,6 +295,47 @@ static int add_header(fetch_cli *c, const char *arg) {
   return fetch_usage_error("bad header '%s' (expected 'Name: value')", arg);
 }
 
+/* -H, and -H @FILE: one header per line of FILE (CR LF or LF; blank lines
+ * skipped), as curl 7.55. */
+static int add_header(fetch_cli *c, const char *arg) {
+  char *data, *line, *next;
+  size_t len;
+  int rc = 0;
+  if (arg[0] != '@') return add_header_line(c, arg);
+  data = cli_read_file(arg + 1, &len);
+  if (!data) { /* curl warns and goes on */
+    fprintf(stderr, "gale: warning: cannot read headers from %s: %s\n", arg + 1, strerror(errno));
+    return 0;
+  }
+  for (line = data; !rc && line && *line; line = next) {
+    size_t n = strcspn(line, "\r\n");
+    next = line[n] ? line + n + 1 : NULL;
+    line[n] = '\0';
+    if (n) rc = add_header_line(c, line);
+  }
+  free(data);
+  return rc;
+}
+
+/* -z DATE or -z FILE (the file's modification time); a leading '-' asks for
+ * If-Unmodified-Since.  Neither a date nor a file: curl warns and sends no
+ * condition. */
+static int set_time_cond(fetch_cli *c, const char *arg) {
+  struct stat st;
+  const char *s = arg;
+  c->time_cond_unmodified = false;
+  if (*s == '-' || *s == '+') c->time_cond_unmodified = *s++ == '-';
+  if (gale_http_date_parse(s, strlen(s), &c->time_cond) == GALE_OK) return 0;
+  if (stat(s, &st) == 0) {
+    c->time_cond = st.st_mtime;
+    return 0;
+  }
+  c->time_cond = 0;
+  fprintf(stderr, "gale: warning: illegal date format for -z, --time-cond (and not a file "
+          "name); no time condition sent\n");
+  return 0;
+}
+
 static void split_userpass(const char *s, char **user, char **pass) {
   const char *colon = strchr(s, ':');
   free(*user);
@@ -210,48 +344,16 @@ static void split_userpass(const char *s, char **user, char **pass) {
   *pass = strdup(colon ? colon + 1 : "");
 }
 
-static int parse_proxy(fetch_cli *c, const char *p) {
-  const char *host = p, *at, *end;
-  char *colon;
-  if (strncasecmp(p, "http://", 7) == 0) host = p + 7;
-  else if (strstr(p, "://"))
-    return fetch_usage_error("unsupported proxy scheme in '%s' (only http:// proxies)", p);
-  at = strchr(host, '@');
-  if (at) {
-    char *cred = strndup(host, (size_t)(at - host));
-    if (!cred) return CLI_EXIT_NOMEM;
-    split_userpass(cred, &c->proxy_name, &c->proxy_pass);
-    free(cred);
-    host = at + 1;
-  }
-  end = host + strcspn(host, "/");
-  free(c->proxy_host);
-  if (*host == '[') {
-    const char *rb = memchr(host, ']', (size_t)(end - host));
-    if (!rb) return fetch_usage_error("bad proxy '%s'", p);
-    c->proxy_host = strndup(host + 1, (size_t)(rb - host - 1));
-    c->proxy_port = 8080;
-    if (rb[1] == ':') {
-      char port[8];
-      long n;
-      snprintf(port, sizeof port, "%.*s", (int)(end - rb - 2), rb + 2);
-      if (!cli_parse_int(port, 1, 65535, &n)) return fetch_usage_error("bad proxy port in '%s'", p);
-      c->proxy_port = (int)n;
-    }
-  } else {
-    c->proxy_host = strndup(host, (size_t)(end - host));
-    if (!c->proxy_host) return CLI_EXIT_NOMEM;
-    colon = strchr(c->proxy_host, ':');
-    c->proxy_port = 8080; /* curl's default proxy port is 1080; HTTP proxies listen on 8080 */
-    if (colon) {
-      long port;
-      *colon = '\0';
-      if (!cli_parse_int(colon + 1, 1, 65535, &port)) return fetch_usage_error("bad proxy port in '%s'", p);
-      c->proxy_port = (int)port;
-    }
-  }
-  if (!c->proxy_host || !*c->proxy_host) return fetch_usage_error("bad proxy '%s'", p);
-  return 0;
+/* -x: "" turns the environment's proxy off, as curl. */
+static int set_proxy(fetch_cli *c, const char *p) {
+  const char *why;
+  int rc;
+  c->proxy_given = true;
+  memset(&c->proxy, 0, sizeof c->proxy);
+  if (!*p) return 0;
+  if ((rc = cli_parse_proxy(p, &c->proxy, &why)) != 0 && (!c->silent || c->show_error))
+    fprintf(stderr, "gale: (%d) %s in '%s'\n", rc, why, p);
+  return rc;
 }
 
 int fetch_add_resolve(fetch_cli *c, const char *arg) {
@@ -297,6 +399,13 @@ static int set_write_out(fetch_cli *c, const char *arg) {
   return rc;
 }
 
+static char *home_netrc(void) {
+  const char *home = getenv("HOME");
+  char *path = NULL;
+  if (home && asprintf(&path, "%s/.netrc", home) < 0) path = NULL;
+  return path;
+}
+
 /* Options that shape the request body and method. */
 static int body_option(fetch_cli *c, int opt, const char *arg) {
   switch (opt) {
@@ -306,16 +415,19 @@ static int body_option(fetch_cli *c, int opt, const char *arg) {
   case OPT_DATA_BINARY: return add_data(c, arg, true, false);
   case OPT_DATA_RAW: return add_data(c, arg, false, false);
   case OPT_DATA_URLENCODE: return add_urlencoded(c, arg);
+  case OPT_JSON: c->json = true; return add_data(c, arg, true, false);
+  case 'r':
+    if (!*arg || strspn(arg, "0123456789-,") != strlen(arg))
+      return fetch_usage_error("bad --range '%s' (N-M[,N-M...])", arg);
+    c->range = arg;
+    return 0;
   case 'G': c->get_data = true; return 0;
   case 'F': return fetch_add_form(c, arg);
   case 'T': c->upload_file = arg; return 0;
   case 'u': split_userpass(arg, &c->user_name, &c->user_pass); return 0;
   case 'A': c->user_agent = arg; return 0;
   case 'e': c->referer = arg; return 0;
-  case 'z':
-    if (gale_http_date_parse(arg, strlen(arg), &c->time_cond) != GALE_OK)
-      return fetch_usage_error("bad --time-cond date '%s' (use an HTTP date)", arg);
-    return 0;
+  case 'z': return set_time_cond(c, arg);
   default: return -2; /* not one of these */
   }
 }
@@ -340,6 +452,26 @@ static int number_option(fetch_cli *c, int opt, const char *arg) {
   case OPT_MAX_FILESIZE:
     if (!cli_parse_size(arg, &c->max_filesize)) return fetch_usage_error("bad --max-filesize '%s'", arg);
     return 0;
+  case 'C':
+    c->resume_auto = strcmp(arg, "-") == 0;
+    c->resume_from = 0;
+    if (!c->resume_auto) {
+      if (!cli_parse_int(arg, 0, LONG_MAX, &n)) return fetch_usage_error("bad --continue-at '%s'", arg);
+      c->resume_from = n;
+    }
+    return 0;
+  case OPT_RETRY:
+    if (!cli_parse_int(arg, 0, 1000000, &n)) return fetch_usage_error("bad --retry '%s'", arg);
+    c->retry = n;
+    return 0;
+  case OPT_RETRY_DELAY:
+    if (!cli_parse_seconds(arg, &s)) return fetch_usage_error("bad --retry-delay '%s'", arg);
+    c->retry_delay = s;
+    return 0;
+  case OPT_RETRY_MAX_TIME:
+    if (!cli_parse_seconds(arg, &s)) return fetch_usage_error("bad --retry-max-time '%s'", arg);
+    c->retry_max_time = s;
+    return 0;
   case OPT_PARALLEL_MAX:
     if (!cli_parse_int(arg, 1, 300, &n)) return fetch_usage_error("bad --parallel-max '%s'", arg);
     c->parallel_max = n;
@@ -355,20 +487,53 @@ static int other_option(fetch_cli *c, int opt, const char *arg) {
   case 'O': c->remote[c->nouts] = true; c->outs[c->nouts++] = NULL; break;
   case 'D': c->dump_header = arg; break;
   case 'L': c->follow = true; break;
+  case OPT_POST301: c->post_redirects |= GALE_HTTP_POST_301; break;
+  case OPT_POST302: c->post_redirects |= GALE_HTTP_POST_302; break;
+  case OPT_POST303: c->post_redirects |= GALE_HTTP_POST_303; break;
   case 'i': c->include = true; break;
   case 'I': c->head = true; break;
   case 's': c->silent = true; break;
   case 'S': c->show_error = true; break;
   case 'v': c->verbose = true; break;
   case 'f': c->fail = true; break;
+  case OPT_FAIL_WITH_BODY: c->fail_with_body = true; break;
+  case OPT_URL: c->urls[c->nurls++] = arg; break;
+  case OPT_OUTPUT_DIR: c->output_dir = arg; break;
+  case OPT_CREATE_DIRS: c->create_dirs = true; break;
+  case OPT_ETAG_SAVE: c->etag_save = arg; break;
+  case OPT_ETAG_COMPARE: c->etag_compare = arg; break;
+  case OPT_RETRY_ALL_ERRORS: c->retry_all_errors = true; break;
+  case OPT_RETRY_CONNREFUSED: c->retry_connrefused = true; break;
   case 'k': c->insecure = true; break;
   case OPT_CACERT: c->cacert = arg; break;
   case 'E': c->cert = arg; break;
   case OPT_KEY: c->key = arg; break;
   case OPT_COMPRESSED: c->compressed = true; break;
   case OPT_RESOLVE: c->resolves[c->nresolves++] = (char *)arg; break;
-  case 'x': return parse_proxy(c, arg);
-  case 'U': split_userpass(arg, &c->proxy_name, &c->proxy_pass); break;
+  case 'x': return set_proxy(c, arg);
+  case 'U':
+    if (!cli_proxy_userpass(&c->proxy_creds, arg)) return fetch_usage_error("bad --proxy-user '%s'", arg);
+    break;
+  case OPT_NOPROXY: c->noproxy = arg; break;
+  case 'K': break; /* expanded before parsing */
+  case 'g': c->globoff = true; break;
+  case '#': c->hash_bar = true; break;
+  case 'b': /* "n=v; ..." is sent as it is; anything else names a jar file */
+    if (strchr(arg, '=')) {
+      if ((c->cookie_pairs.len && gale_buf_append(&c->cookie_pairs, ";", 1) != GALE_OK) ||
+          gale_buf_append(&c->cookie_pairs, arg, strlen(arg)) != GALE_OK)
+        return CLI_EXIT_NOMEM;
+    } else {
+      c->cookie_engine = true;
+      if (*arg) c->cookie_files[c->ncookie_files++] = arg;
+    }
+    break;
+  case 'c': c->cookie_jar = arg; c->cookie_engine = true; break;
+  case 'j': c->junk_session = true; break;
+  case 'n': case OPT_NETRC_OPTIONAL:
+    if (!c->netrc_file && !(c->netrc_file = c->netrc_home = home_netrc())) return CLI_EXIT_NOMEM;
+    break;
+  case OPT_NETRC_FILE: c->netrc_file = arg; break;
   case OPT_INTERFACE: c->iface = arg; break;
   case OPT_UNIX_SOCKET: c->unix_socket = arg; break;
   case '4': c->ipv4_only = true; c->ipv6_only = false; break;
@@ -384,14 +549,42 @@ static int other_option(fetch_cli *c, int opt, const char *arg) {
   return 0;
 }
 
-int fetch_parse_options(fetch_cli *c, int argc, char **argv) {
-  int opt, rc = 0;
+static int takes_arg(const char *opt) {
+  if (opt[0] == '-' && opt[1] == '-') {
+    const char *name = opt + 2;
+    size_t n = strcspn(name, "=");
+    for (const struct option *o = long_opts; o->name; o++)
+      if (strlen(o->name) == n && strncmp(o->name, name, n) == 0) return o->has_arg == required_argument;
+    return -1;
+  }
+  if (opt[0] == '-' && opt[1] && opt[1] != ':') {
+    const char *p = strchr(short_opts, opt[1]);
+    return p ? p[1] == ':' : -1;
+  }
+  return -1;
+}
+
+int fetch_parse_options(fetch_cli *c, int *argcp, char ***argvp) {
+  static const fetch_opt_info info = {takes_arg};
+  int opt, rc, argc;
+  char **argv, **expanded;
+  rc = fetch_expand_config(*argcp, *argvp, &info, &argc, &expanded);
+  if (rc) return rc;
+  if (expanded) {
+    c->cfg_argv = expanded;
+    *argcp = argc;
+    *argvp = expanded;
+  }
+  argc = *argcp;
+  argv = *argvp;
   c->outs = calloc((size_t)argc + 1, sizeof *c->outs);
   c->remote = calloc((size_t)argc + 1, sizeof *c->remote);
   c->resolves = calloc((size_t)argc + 1, sizeof *c->resolves);
-  if (!c->outs || !c->remote || !c->resolves) return CLI_EXIT_NOMEM;
+  c->urls = calloc((size_t)argc + 1, sizeof *c->urls);
+  c->cookie_files = calloc((size_t)argc + 1, sizeof *c->cookie_files);
+  if (!c->outs || !c->remote || !c->resolves || !c->urls || !c->cookie_files) return CLI_EXIT_NOMEM;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "X:H:d:GF:T:o:OD:LiIsSvfkE:u:A:e:m:z:x:U:46w:Zh", long_opts,
+  while ((opt = getopt_long(argc, argv, short_opts, long_opts,
                             NULL)) != -1) {
     if (opt == 'h') {
       fetch_usage(stdout);
@@ -402,7 +595,7 @@ int fetch_parse_options(fetch_cli *c, int argc, char **argv) {
     if (rc == -2) rc = other_option(c, opt, optarg);
     if (rc) return rc;
   }
-  if (optind >= argc) {
+  if (optind >= argc && !c->nurls) {
     fprintf(stderr, "gale: no URL specified\ngale: try 'gale fetch --help'\n");
     return CLI_EXIT_USAGE; /* as curl */
   }

@@ -33,6 +33,7 @@ static void usage(FILE *out) {
         "   8 weird server reply     18 partial body (shorter than declared)\n"
         "  22 HTTP code >= 400 with -f\n"
         "  23 writing the output failed  26 reading an upload file failed\n"
+        "  33 -C: the server does not do byte ranges\n"
         "  27 out of memory          28 timeout (DNS, connect, TLS, request, queue)\n"
         "  35 TLS handshake failed   42 aborted\n"
         "  45 --interface could not be bound\n"

@@ -2,12 +2,12 @@
 # tools/local.mk: the `gale` command-line tool (layer 5), built only on the
 # public API, and its man page.
 bin_PROGRAMS += tools/gale
-tools_gale_SOURCES = tools/gale.c tools/cli.h tools/util.c tools/writeout.c \
-	tools/progress.c tools/fetch.h tools/fetch.c tools/fetch_opts.c tools/fetch_form.c tools/fetch_xfer.c tools/bench.h tools/bench.c tools/bench_report.c tools/bench_pipe.c tools/serve.c tools/serve.h tools/serve_listen.c tools/serve_systemd.c tools/serve_restart.c tools/serve_workers.c tools/serve_listing.c tools/ws.c
+tools_gale_SOURCES = tools/gale.c tools/cli.h tools/util.c tools/proxy.c tools/idn.c tools/writeout.c \
+	tools/progress.c tools/fetch.h tools/fetch.c tools/fetch_opts.c tools/fetch_form.c tools/fetch_xfer.c tools/fetch_retry.c tools/fetch_config.c tools/fetch_glob.c tools/fetch_cookies.c tools/bench.h tools/bench.c tools/bench_report.c tools/bench_pipe.c tools/serve.c tools/serve.h tools/serve_listen.c tools/serve_systemd.c tools/serve_restart.c tools/serve_workers.c tools/serve_listing.c tools/ws.c
 # The installed library, shared: the binary carries no copy of it.
-tools_gale_LDADD = libgale.la $(SYSTEMD_LIBS)
+tools_gale_LDADD = libgale.la $(SYSTEMD_LIBS) $(IDN2_LIBS)
 dist_man_MANS += tools/gale.1
-EXTRA_DIST += examples/gale-serve.socket examples/gale-serve.service
+# (examples/gale-serve.{socket,service} are installed by examples/local.mk.)
 
 # `gale fetch` beside curl on the same requests (needs curl and Tornado).
 check_SCRIPTS += tests/test_cli.sh
@@ -39,3 +39,16 @@ EXTRA_DIST += bench/client.sh
 # gale fetch's HTTP version options (HTTP/2 refused until the client has it).
 check_SCRIPTS += tests/test_cli_h2.sh
 EXTRA_DIST += tests/test_cli_h2.sh
+
+# gale fetch's further curl flags beside curl (tests/sh_lib.sh: the shared
+# shell scaffolding).
+check_SCRIPTS += tests/test_cli_flags.sh
+EXTRA_DIST += tests/test_cli_flags.sh tests/cli_flags_app.py tests/sh_lib.sh
+
+# Shell completion, installed where bash-completion and zsh look.
+bashcompletiondir = $(datadir)/bash-completion/completions
+dist_bashcompletion_DATA = tools/completion/gale
+zshcompletiondir = $(datadir)/zsh/site-functions
+dist_zshcompletion_DATA = tools/completion/_gale
+check_SCRIPTS += tests/test_completion.sh
+EXTRA_DIST += tests/test_completion.sh

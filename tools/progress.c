@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The download progress bar on stderr:
  *   [#########...........]  45%  12.3 MiB / 27.0 MiB  4.5 MiB/s  ETA 0:03
- * Without a known size it shows the bytes and the speed only.  Redrawn in
+ * Without a known size it shows the bytes and the speed only.  -# draws
+ * curl's plain bar of '#' instead.  Redrawn in
  * place with \r, at most ten times a second, so a fast download does not
  * spend its time on the terminal. */
 #include "cli.h"
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #define BAR_WIDTH 24
+#define HASH_WIDTH 72
 
 const char *cli_human_bytes(double bytes, char *buf, size_t size) {
   static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -23,13 +25,40 @@ const char *cli_human_bytes(double bytes, char *buf, size_t size) {
 }
 
 void cli_progress_start(cli_progress *p, double now) {
+  bool hash_bar = p->hash_bar;
   memset(p, 0, sizeof *p);
+  p->hash_bar = hash_bar;
   p->start = now;
   p->total = -1;
 }
 
+/* -#: curl's plain bar, "######      45.3%", 72 columns of '#'; with no
+ * known size a '#' moving back and forth shows that bytes still come. */
+static void draw_hashes(cli_progress *p, double now) {
+  char bar[HASH_WIDTH + 1];
+  memset(bar, ' ', HASH_WIDTH);
+  bar[HASH_WIDTH] = '\0';
+  if (p->total > 0) {
+    double frac = (double)p->done / (double)p->total;
+    if (frac > 1) frac = 1;
+    memset(bar, '#', (size_t)(frac * HASH_WIDTH));
+    fprintf(stderr, "\r%s %5.1f%%", bar, frac * 100);
+  } else {
+    int step = (int)((now - p->start) * 10) % (2 * HASH_WIDTH - 2);
+    bar[step < HASH_WIDTH ? step : 2 * HASH_WIDTH - 2 - step] = '#';
+    fprintf(stderr, "\r%s", bar);
+  }
+  fflush(stderr);
+  p->drawn = true;
+  p->last_draw = now;
+}
+
 static void draw(cli_progress *p, double now) {
   char done[32], total[32], speed[32], line[160];
+  if (p->hash_bar) {
+    draw_hashes(p, now);
+    return;
+  }
   double elapsed = now - p->start > 1e-6 ? now - p->start : 1e-6;
   double rate = (double)p->done / elapsed;
   cli_human_bytes((double)p->done, done, sizeof done);

@@ -5,6 +5,7 @@
  * a newline.  stdin's end sends a normal close; the tool exits once the
  * server's close arrives.  Built on gale_websocket_connect only. */
 #include "cli.h"
+#include "gale/url.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -201,57 +202,6 @@ static int connect_status(int status, bool cacert, bool proxy) {
   return cli_exit_code(status);
 }
 
-/* -x / -U, parsed as gale fetch parses them. */
-typedef struct ws_proxy {
-  char host[256], user[256], pass[256];
-  int port;
-} ws_proxy;
-
-static void px_userpass(ws_proxy *px, const char *s) {
-  const char *colon = strchr(s, ':');
-  size_t ul = colon ? (size_t)(colon - s) : strlen(s);
-  snprintf(px->user, sizeof(px->user), "%.*s", (int)ul, s);
-  snprintf(px->pass, sizeof(px->pass), "%s", colon ? colon + 1 : "");
-}
-
-static bool parse_proxy(const char *p, ws_proxy *px) {
-  const char *host = p;
-  if (strncasecmp(p, "http://", 7) == 0) host = p + 7;
-  else if (strstr(p, "://")) {
-    fprintf(stderr, "gale ws: unsupported proxy scheme in '%s' (only http:// proxies)\n", p);
-    return false;
-  }
-  const char *at = strchr(host, '@');
-  if (at) {
-    char cred[512];
-    snprintf(cred, sizeof(cred), "%.*s", (int)(at - host), host);
-    px_userpass(px, cred);
-    host = at + 1;
-  }
-  size_t hl = strcspn(host, "/");
-  const char *end = host + hl, *port = NULL;
-  if (*host == '[') {
-    const char *rb = memchr(host, ']', hl);
-    if (!rb) return false;
-    snprintf(px->host, sizeof(px->host), "%.*s", (int)(rb - host - 1), host + 1);
-    if (rb + 1 < end && rb[1] == ':') port = rb + 2;
-  } else {
-    const char *colon = memchr(host, ':', hl);
-    snprintf(px->host, sizeof(px->host), "%.*s", (int)((colon ? colon : end) - host), host);
-    if (colon) port = colon + 1;
-  }
-  px->port = 8080;
-  if (port) {
-    char num[8];
-    long n;
-    if ((size_t)(end - port) >= sizeof(num)) return false;
-    snprintf(num, sizeof(num), "%.*s", (int)(end - port), port);
-    if (!cli_parse_int(num, 1, 65535, &n)) return false;
-    px->port = (int)n;
-  }
-  return px->host[0] != '\0';
-}
-
 /* "Name: value" with a name, as -H takes it (the connect checks the rest). */
 static bool header_ok(const char *arg) {
   const char *colon = strchr(arg, ':');
@@ -332,7 +282,9 @@ int cli_ws_main(int argc, char **argv) {
   gale_tls_client_options tls_opts;
   gale_tls_client_options_init(&tls_opts);
   uint64_t size = 0;
-  ws_proxy px = {0};
+  cli_proxy px = {0};
+  const char *why;
+  bool proxy_given = false;
   int opt, rc = CLI_OK;
   optind = 1;
   while (rc == CLI_OK && (opt = getopt_long(argc, argv, "H:kvhx:U:", opts, NULL)) != -1) {
@@ -358,8 +310,15 @@ int cli_ws_main(int argc, char **argv) {
     case 'k': tls_opts.insecure = true; break;
     case 'C': tls_opts.ca_file = optarg; break;
     case 'v': t.verbose = true; break;
-    case 'x': if (!parse_proxy(optarg, &px)) rc = CLI_EXIT_USAGE; break;
-    case 'U': px_userpass(&px, optarg); break;
+    case 'x': /* "" turns the environment's proxy off, as curl */
+      proxy_given = true;
+      memset(&px, 0, sizeof px);
+      if (*optarg && cli_parse_proxy(optarg, &px, &why) != 0) {
+        fprintf(stderr, "gale ws: %s in '%s'\n", why, optarg);
+        rc = CLI_EXIT_USAGE;
+      }
+      break;
+    case 'U': if (!cli_proxy_userpass(&px, optarg)) rc = CLI_EXIT_USAGE; break;
     case 'h': usage(stdout); return CLI_OK;
     default: rc = CLI_EXIT_USAGE; break;
     }
@@ -369,27 +328,52 @@ int cli_ws_main(int argc, char **argv) {
     usage(stderr);
     return rc;
   }
+  char *idn = NULL; /* the URL with an international host in ASCII */
+  if ((rc = cli_idn_url(argv[optind], &idn)) != CLI_OK) return rc;
+  const char *url = idn ? idn : argv[optind];
   headers[nheaders] = NULL;
   protos[nprotos] = NULL;
   o.headers = nheaders ? headers : NULL;
   o.subprotocols = nprotos ? protos : NULL;
   gale_tls_ctx *tls = NULL;
-  if (strncmp(argv[optind], "wss://", 6) == 0) {
+  if (strncmp(url, "wss://", 6) == 0) {
     if (gale_tls_ctx_new_client(&tls_opts, &tls) != GALE_OK) {
       fprintf(stderr, "gale ws: TLS setup failed: %s\n", gale_tls_config_error());
+      free(idn);
       return tls_opts.ca_file ? CLI_EXIT_CACERT : CLI_EXIT_FAILED;
     }
     o.tls = tls;
   }
-  if (px.host[0]) {
+  if (!proxy_given) { /* http_proxy / https_proxy / ALL_PROXY / NO_PROXY */
+    gale_url *u = NULL;
+    cli_proxy env;
+    if (gale_url_parse(url, strlen(url), &u) == GALE_OK && u->scheme && u->host) {
+      rc = cli_proxy_from_env(u->scheme, u->host, NULL, &env);
+      if (env.set) {
+        if (px.user[0] || px.pass[0]) { /* -U still gives the credentials */
+          memcpy(env.user, px.user, sizeof env.user);
+          memcpy(env.pass, px.pass, sizeof env.pass);
+        }
+        px = env;
+      }
+    }
+    gale_url_free(u);
+    if (rc != CLI_OK) {
+      gale_tls_ctx_unref(tls);
+      free(idn);
+      return rc;
+    }
+  }
+  if (px.set) {
     o.proxy_host = px.host;
     o.proxy_port = px.port;
     o.proxy_username = px.user[0] || px.pass[0] ? px.user : NULL;
     o.proxy_password = px.pass;
   }
   t.loop = gale_loop_new();
-  rc = t.loop ? run(&t, argv[optind], &o, tls_opts.ca_file != NULL) : CLI_EXIT_NOMEM;
+  rc = t.loop ? run(&t, url, &o, tls_opts.ca_file != NULL) : CLI_EXIT_NOMEM;
   if (t.loop) gale_loop_free(t.loop);
   gale_tls_ctx_unref(tls);
+  free(idn);
   return rc;
 }

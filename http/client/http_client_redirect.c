@@ -21,9 +21,20 @@ bool gale__hc_redirect_check(hc_fetch *f, int *status) {
   if (code != 301 && code != 302 && code != 303 && code != 307 && code != 308) return false;
   loc = gale_headers_get(f->headers, "Location");
   if (!loc || !*loc) return false;
-  /* A streamed body cannot be sent twice: 307/308 keep the method and body,
-   * so the redirect is handed back as the response. */
-  if ((code == 307 || code == 308) && f->send_body && f->req.body_producer) return false;
+  bool is_post = strcasecmp(f->method, "POST") == 0;
+  int keep = f->req.post_redirects;
+  bool keep_post = is_post && ((code == 301 && (keep & GALE_HTTP_POST_301)) ||
+                               (code == 302 && (keep & GALE_HTTP_POST_302)) ||
+                               (code == 303 && (keep & GALE_HTTP_POST_303)));
+  /* 303 → GET (except HEAD); 301/302 turn POST into GET, as browsers and
+   * curl do (unless post_redirects keeps it); the rest keep method and
+   * body (307 and 308 always). */
+  bool to_get = !keep_post && ((code == 303 && strcasecmp(f->method, "HEAD") != 0) ||
+                               ((code == 301 || code == 302) && is_post));
+  bool resend = !to_get;
+  /* A streamed body is sent again only if the caller can start it over;
+   * otherwise the redirect is handed back as the response. */
+  if (resend && f->send_body && f->req.body_producer && !f->req.body_rewind) return false;
   if (f->redirects >= f->req.max_redirects) {
     gale__hc_set_error(f, "Maximum (%d) redirects followed", f->req.max_redirects);
     *status = GALE_EHTTP_TOO_MANY_REDIRECTS;
@@ -43,14 +54,18 @@ bool gale__hc_redirect_check(hc_fetch *f, int *status) {
     free(next);
     return false;
   }
+  if (resend && f->send_body && f->req.body_producer &&
+      f->req.body_rewind(f->req.body_producer_arg) != GALE_OK) {
+    gale__hc_debug(f, GALE_HTTP_DEBUG_INFO, "The body cannot be sent again: not following");
+    gale_url_free(nu);
+    free(next);
+    return false;
+  }
   if (!same_origin(f->purl, nu)) f->drop_auth = true;
   gale_url_free(nu);
   free(f->next_url);
   f->next_url = next;
-  /* 303 → GET (except HEAD); 301/302 turn POST into GET, as browsers and
-   * curl do; 307/308 keep both method and body. */
-  if ((code == 303 && strcasecmp(f->method, "HEAD") != 0) ||
-      ((code == 301 || code == 302) && strcasecmp(f->method, "POST") == 0)) {
+  if (to_get) {
     char *get = gale__hc_strdup("GET");
     if (!get) {
       *status = GALE_ENOMEM;

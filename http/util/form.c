@@ -12,6 +12,7 @@
 
 void gale_form_limits_init(gale_form_limits *lim) {
   if (!lim) return;
+  memset(lim, 0, sizeof *lim);
   lim->max_fields = 1000;
   lim->max_length = (size_t)100 << 20;
   lim->lenient = false;

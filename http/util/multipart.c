@@ -31,6 +31,7 @@ struct gale_multipart {
 
 void gale_multipart_limits_init(gale_multipart_limits *lim) {
   if (!lim) return;
+  memset(lim, 0, sizeof *lim);
   lim->max_parts = 1000;
   lim->max_header_size = 8192;
 }

@@ -43,6 +43,7 @@ typedef struct gale_cookie_opts {
   bool secure;
   bool http_only;
   gale_cookie_samesite same_site;
+  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_cookie_opts;
 
 GALE_EXPORT void gale_cookie_opts_init(gale_cookie_opts *o);

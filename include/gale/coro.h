@@ -47,6 +47,7 @@ typedef struct gale_coro_options {
   size_t stack_size;
   /* For logs and the overflow report; copied (the first 31 bytes). */
   const char *name;
+  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_coro_options;
 
 /* Starts fn(arg) on the loop's next turn, on its own stack (opts may be

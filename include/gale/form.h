@@ -30,6 +30,7 @@ typedef struct gale_form_limits {
   bool lenient;      /* keep a malformed %-escape literally (Python's
                         unquote) instead of failing with GALE_EURL; default
                         false */
+  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_form_limits;
 
 GALE_EXPORT void gale_form_limits_init(gale_form_limits *lim);

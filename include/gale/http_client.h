@@ -149,6 +149,13 @@ typedef struct gale_http_request {
   gale_http_body_producer_cb body_producer;
   void *body_producer_arg;
   int64_t body_size; /* producer's total size; -1 = unknown: chunked (default) */
+  /* Starts the producer's body over, for a redirect that sends it again
+   * (any that keeps the method: 307, 308, a PUT after 301/302, a POST kept
+   * by post_redirects); called with
+   * body_producer_arg.  Return GALE_OK once the producer will produce the
+   * body from its first byte.  NULL, or another status: such a redirect is
+   * not followed but handed back as the response (curl's seek callback). */
+  int (*body_rewind)(void *arg);
 
   const char *auth_username; /* HTTP basic auth when not NULL */
   const char *auth_password; /* "" when NULL */
@@ -164,6 +171,10 @@ typedef struct gale_http_request {
 
   bool follow_redirects; /* true */
   int max_redirects;     /* 5 */
+  /* Redirects after which a POST stays a POST, body and all, instead of
+   * becoming a GET: GALE_HTTP_POST_301 | _302 | _303 (curl's --post301,
+   * --post302, --post303); 0: none, as browsers. */
+  int post_redirects;
   const char *user_agent; /* NULL: "gale/VERSION"; "" sends none */
   const char *referer;    /* NULL: none */
   bool decompress_response; /* true: send Accept-Encoding: gzip (as Tornado) */
@@ -206,6 +217,7 @@ typedef struct gale_http_request {
   /* Which HTTP version to speak (curl's --http1.1, --http2,
    * --http2-prior-knowledge), a GALE_HTTP_VERSION_* value. */
   int http_version;
+  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_http_request;
 
 /* Values of gale_http_request.http_version.
@@ -243,6 +255,9 @@ enum {
   GALE_HTTP_VERSION_2 = 2,                /* h2 by ALPN for https, else HTTP/1.1 */
   GALE_HTTP_VERSION_2_PRIOR_KNOWLEDGE = 3 /* http: h2c without negotiation; https: as _2 */
 };
+
+/* Bits of gale_http_request.post_redirects. */
+enum { GALE_HTTP_POST_301 = 1, GALE_HTTP_POST_302 = 2, GALE_HTTP_POST_303 = 4 };
 
 /* Fills `req` with the defaults above and `url` (borrowed: the struct only
  * points at it). */
@@ -320,6 +335,8 @@ typedef struct gale_http_client_options {
    * h2_max_streams on each of them wait in the connection's queue (still
    * within max_clients and the queue timeout); h2load -c/-m in gale bench. */
   int h2_connections_per_host;
+  GALE_RESERVED(7); /* room for fields added later (README: ABI); the two
+                     * ints above took 8 bytes of it */
 } gale_http_client_options;
 
 GALE_EXPORT void gale_http_client_options_init(gale_http_client_options *opts);

@@ -190,6 +190,7 @@ typedef struct gale_http_server_options {
   bool proxy_protocol;          /* false: expect a PROXY protocol header (v1/v2)
                                    on each connection; its client address is
                                    remote_ip (gale/tcp_server.h) */
+  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_http_server_options;
 
 /* Fills `opts` with the defaults above. */

@@ -36,6 +36,7 @@ typedef struct gale_multipart_limits {
   size_t max_parts;       /* default 1000; past it GALE_ELIMIT */
   size_t max_header_size; /* bytes of one part's header section, default
                              8 KiB; past it GALE_ELIMIT */
+  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_multipart_limits;
 
 GALE_EXPORT void gale_multipart_limits_init(gale_multipart_limits *lim);

@@ -97,6 +97,7 @@ typedef struct gale_resolver_options {
    * socket buffers (ours or the server's) and turns into timeouts; queuing
    * keeps it flowing.  Default 64. */
   size_t max_concurrent;
+  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_resolver_options;
 
 /* Fills `options` with the defaults above.  NULL is ignored. */

@@ -98,6 +98,7 @@ typedef struct gale_stream_options {
   /* Close with GALE_ETIMEDOUT_READ when a read is pending and no byte has
    * arrived for this many seconds.  0 (default) = never. */
   double read_timeout;
+  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_stream_options;
 
 /* Fills `opts` with the defaults above. */

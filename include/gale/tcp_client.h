@@ -99,6 +99,7 @@ typedef struct gale_tcp_connect_options {
   /* Phase hook (see gale_tcp_phase_cb); NULL (default) = none. */
   gale_tcp_phase_cb on_phase;
   void *phase_arg;
+  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_tcp_connect_options;
 
 /* Fills `opts` with the defaults above.  NULL is ignored. */

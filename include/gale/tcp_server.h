@@ -133,6 +133,7 @@ typedef struct gale_tcp_server_options {
   /* Stack bytes of each such coroutine (0 = the coroutine default, 256 KiB,
    * reserved and committed only as used). */
   size_t coro_stack_size;
+  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_tcp_server_options;
 
 /* Fills Tornado's defaults (see each field). */

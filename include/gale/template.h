@@ -79,6 +79,7 @@ typedef struct gale_template_options {
   size_t max_output;         /* bytes per render; default 64 MiB */
   uint64_t max_iterations;   /* loop iterations per render; default 10,000,000 */
   size_t max_template_size;  /* bytes of one template file; default 1 MiB */
+  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_template_options;
 
 /* Fills the defaults above. */
@@ -101,6 +102,7 @@ typedef struct gale_template_env {
   struct json_t *globals;
   const gale_template_function *functions;
   size_t nfunctions;
+  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_template_env;
 
 /* Compiles src[0..len) named `name` (for messages and the whitespace

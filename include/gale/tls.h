@@ -80,6 +80,7 @@ typedef struct gale_tls_server_options {
    * require_client_cert a client without one is refused. */
   const char *client_ca_file;
   bool require_client_cert;
+  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_tls_server_options;
 
 typedef struct gale_tls_client_options {
@@ -99,6 +100,7 @@ typedef struct gale_tls_client_options {
   /* Skip chain and host-name verification.  Dangerous: only for tests and
    * explicit user opt-in (gale -k). */
   bool insecure;
+  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_tls_client_options;
 
 /* Fill the options with the defaults (all zero / NULL / false). */

@@ -164,6 +164,7 @@ typedef struct gale_web_handler_class {
     gale_web_coro_fn prepare;
     gale_web_coro_fn get, head, post, put, delete_, patch, options;
   } co;
+  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_web_handler_class;
 
 /* Application settings.  gale_web_app_options_init() fills the defaults;
@@ -216,6 +217,7 @@ typedef struct gale_web_app_options {
   const char *locale_path;
   const char *default_locale;
   const char *(*get_user_locale)(gale_web_handler *h);
+  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_web_app_options;
 
 GALE_EXPORT void gale_web_app_options_init(gale_web_app_options *opts);
@@ -448,6 +450,7 @@ typedef struct gale_web_cookie_options {
                             0: a session cookie */
   bool secure, httponly;
   const char *samesite;  /* NULL, "Strict", "Lax" or "None" */
+  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_web_cookie_options;
 
 /* Adds a Set-Cookie header.  `opts` may be NULL (path "/", session cookie).
@@ -524,6 +527,7 @@ GALE_EXPORT int gale_web_check_xsrf(gale_web_handler *h);
 typedef struct gale_web_static_options {
   const char *root;              /* required; borrowed for the route's life */
   const char *default_filename;  /* NULL: none ("index.html" is typical) */
+  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_web_static_options;
 GALE_EXPORT extern const gale_web_handler_class gale_web_static_handler;
 
@@ -540,6 +544,7 @@ GALE_EXPORT char *gale_web_static_url(gale_web_app *app, const char *path);
 typedef struct gale_web_redirect_options {
   const char *url;
   bool temporary;  /* false: 301 (Tornado's permanent=True), true: 302 */
+  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_web_redirect_options;
 GALE_EXPORT extern const gale_web_handler_class gale_web_redirect_handler;
 
@@ -549,6 +554,7 @@ GALE_EXPORT extern const gale_web_handler_class gale_web_redirect_handler;
  * error rather than 403. */
 typedef struct gale_web_error_options {
   int status;
+  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_web_error_options;
 GALE_EXPORT extern const gale_web_handler_class gale_web_error_handler;
 

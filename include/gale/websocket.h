@@ -127,6 +127,7 @@ typedef struct gale_websocket_compression {
   int client_max_window_bits;
   /* Messages shorter than this go out uncompressed.  Default 0. */
   size_t min_size;
+  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_websocket_compression;
 
 typedef struct gale_websocket_options {
@@ -160,6 +161,7 @@ typedef struct gale_websocket_options {
   double close_timeout;
   /* permessage-deflate; off by default. */
   gale_websocket_compression compression;
+  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_websocket_options;
 
 /* Fills `opts` with the defaults above. */
@@ -213,6 +215,7 @@ typedef struct gale_websocket_class {
    * a loop; the connection stays valid until it returns and is then
    * closed with 1000 if still open.  Its status is logged when < 0. */
   int (*run)(gale_websocket *ws);
+  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_websocket_class;
 
 /* Adds a WebSocket route to `app`, matched like gale_web_app_add()
@@ -291,6 +294,7 @@ typedef struct gale_websocket_connect_options {
   gale_websocket_close_fn on_close;
   int (*run)(gale_websocket *ws);
   void *user_data; /* the connection's initial user data */
+  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_websocket_connect_options;
 
 GALE_EXPORT void gale_websocket_connect_options_init(gale_websocket_connect_options *opts);
