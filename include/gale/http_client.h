@@ -236,7 +236,7 @@ typedef struct gale_http_request {
  *
  * An HTTP/2 response has http_version 20, reason "", the same headers,
  * body, trailers, gzip decoding, redirects, timeouts and limits as an
- * HTTP/1 one.  The header callback sees "HTTP/2 200\r\n", then each
+ * HTTP/1 one.  The header callback sees "HTTP/2 200 \r\n" (as curl), then each
  * field as "name: value\r\n" (lower-case, as received), then "\r\n".
  * Connection-specific request fields (Connection, Keep-Alive,
  * Proxy-Connection, Transfer-Encoding, Upgrade, Host, TE other than
