@@ -10,8 +10,13 @@
 #   us/req       server CPU (utime+stime from /proc/PID/stat) per request
 # and the ratios gale/nginx.  Absolute numbers drift on a shared machine;
 # the ratios within one run are what to compare.
+# Then the client: `gale bench --http2 -c C --streams M` beside `h2load -c C
+# -m M` against the same nginx (pinned to CPU 0, the client to CPU 1), h2c
+# and h2 over TLS, BENCH_ROUNDS rounds alternating the two, the median
+# req/s of each and the ratio gale/h2load (target >= 1.0).
 # Environment: BENCH_DURATION (s, default 5), BENCH_CONNS (100),
-# BENCH_STREAMS (10), BENCH_SERVERS (default "gale nginx").
+# BENCH_STREAMS (10), BENCH_SERVERS (default "gale nginx"),
+# BENCH_CLIENT_CONNS (10), BENCH_CLIENT_STREAMS (10), BENCH_ROUNDS (3).
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -125,3 +130,73 @@ awk '{ rps[$1 " " $2] = $3; us[$1 " " $2] = $4 }
         us["gale " m] / us["nginx " m]
     }
   }' "$TMP/results" 2>/dev/null
+
+# ---- the client: gale bench --http2 beside h2load, against nginx ----------
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$NGINX" ] || { echo "client: nginx not available, skipped"; exit 0; }
+CC=${BENCH_CLIENT_CONNS:-10}
+CM=${BENCH_CLIENT_STREAMS:-10}
+ROUNDS=${BENCH_ROUNDS:-3}
+port=$(free_port)
+tport=$(free_port)
+nginx_h2_conf "$port" "$tport"
+taskset -c 0 "$NGINX" -c "$TMP/nginx.conf" -p "$TMP" >"$TMP/nginx-client.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_port "$port" && wait_port "$tport" || { echo "client: nginx did not start"; exit 0; }
+
+# Each prints "req/s client-CPU-us/request"; the CPU (user + system of the
+# client process, from /usr/bin/time when installed, else 0) is the steadier
+# figure on a shared machine, req/s the one asked for.
+TIMEF=""
+[ -x /usr/bin/time ] && TIMEF="/usr/bin/time -f %U+%S -o $TMP/cpu"
+per_req() { # REQUESTS -> us/request from $TMP/cpu
+  awk -v n="${1:-0}" -F+ '{ if (n > 0) printf "%.2f", ($1 + $2) * 1e6 / n; else printf "0" }' \
+    "$TMP/cpu" 2>/dev/null || printf 0
+}
+client_h2load() { # URL
+  : >"$TMP/cpu"
+  taskset -c 1 $TIMEF h2load -c "$CC" -m "$CM" -D "$DUR" "$1" >"$TMP/h2l.out" 2>/dev/null
+  rps=$(awk '/^finished in/ { gsub(",", ""); print $4 }' "$TMP/h2l.out")
+  n=$(awk '/^requests:/ { print $8 }' "$TMP/h2l.out")
+  echo "${rps:-0} $(per_req "$n")"
+}
+# The binary itself, not libtool's wrapper script (its shell would count
+# in the client's CPU).
+GALE_BIN=$top_builddir/tools/gale
+if [ -x "$top_builddir/tools/.libs/gale" ]; then
+  GALE_BIN=$top_builddir/tools/.libs/gale
+  LD_LIBRARY_PATH=$(cd "$top_builddir/.libs" && pwd)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  export LD_LIBRARY_PATH
+fi
+client_gale() { # URL
+  : >"$TMP/cpu"
+  taskset -c 1 $TIMEF "$GALE_BIN" bench -q --http2 --insecure -c "$CC" \
+    --streams "$CM" -d "$DUR" "$1" >"$TMP/gale.out" 2>/dev/null
+  set -- $(cat "$TMP/gale.out")
+  echo "${2:-0} $(per_req "${4:-0}")"
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'; }
+
+echo "client: gale bench --http2 -c $CC --streams $CM beside h2load -c $CC -m $CM, nginx, $ROUNDS rounds of ${DUR}s"
+printf "%-8s %-5s %10s %9s\n" client mode "req/s" "us/req"
+for mode in h2c h2; do
+  if [ $mode = h2c ]; then url=http://127.0.0.1:$port/; else url=https://127.0.0.1:$tport/; fi
+  : >"$TMP/c.gale"
+  : >"$TMP/c.h2load"
+  r=0
+  while [ $r -lt "$ROUNDS" ]; do
+    client_h2load "$url" >>"$TMP/c.h2load"
+    client_gale "$url" >>"$TMP/c.gale"
+    r=$((r + 1))
+  done
+  g=$(cut -d' ' -f1 "$TMP/c.gale" | median)
+  h=$(cut -d' ' -f1 "$TMP/c.h2load" | median)
+  gu=$(cut -d' ' -f2 "$TMP/c.gale" | median)
+  hu=$(cut -d' ' -f2 "$TMP/c.h2load" | median)
+  printf "%-8s %-5s %10s %9s\n" "gale" $mode "$g" "$gu"
+  printf "%-8s %-5s %10s %9s\n" "h2load" $mode "$h" "$hu"
+  awk -v g="${g:-0}" -v h="${h:-0}" -v gu="${gu:-0}" -v hu="${hu:-0}" -v m=$mode \
+    'BEGIN { if (h > 0) printf "  %-4s client req/s gale/h2load x%.2f", m, g / h
+             if (hu > 0) printf "  client CPU/req x%.2f", gu / hu
+             print "" }'
+done

@@ -4,8 +4,12 @@
  * requests/s, throughput and latency percentiles (bench_report.c).
  *
  * Without pipelining the requests go through gale_http_client with
- * max_clients = c, so its keep-alive pool holds c connections.  The client
- * never pipelines, so -p > 1 drives plain streams instead (bench_pipe.c). */
+ * max_clients = c, so its keep-alive pool holds c connections, HTTP/1.1
+ * (as wrk and ab, whatever the URL's scheme).  --http2 speaks h2 instead
+ * on c connections carrying --streams requests each (h2load -c/-m): the
+ * client's h2_connections_per_host = c, h2_max_streams = streams,
+ * max_clients = c * streams.  The client never pipelines, so -p > 1 drives
+ * plain streams instead (bench_pipe.c). */
 #include "bench.h"
 
 #include <getopt.h>
@@ -23,6 +27,10 @@ static void usage(FILE *out) {
         "  -p, --pipeline D      send D requests at once on each connection (HTTP/1.1\n"
         "                        pipelining, http:// only; responses must carry\n"
         "                        Content-Length or be chunked); default 1: none\n"
+        "      --http2           HTTP/2: h2c by prior knowledge for http://, h2 by ALPN\n"
+        "                        for https:// (default: HTTP/1.1, as wrk and ab)\n"
+        "      --streams N       with --http2: N requests in flight on each of the C\n"
+        "                        connections (h2load -m; default 1)\n"
         "  -k, --keepalive       reuse connections (the default; accepted for ab users)\n"
         "      --no-keepalive    a new connection per request (Connection: close)\n"
         "  -H, --header 'N: V'   add a request header (repeatable)\n"
@@ -71,6 +79,7 @@ static void start_one(bench *b) {
   req.request_timeout = b->timeout;
   req.streaming_callback = discard_body;
   req.validate_cert = !b->insecure;
+  req.http_version = b->http2 ? GALE_HTTP_VERSION_2_PRIOR_KNOWLEDGE : GALE_HTTP_VERSION_1_1;
   st = gale_http_client_fetch(b->client, &req, on_response, b, NULL);
   if (st != GALE_OK) {
     fprintf(stderr, "gale bench: %s: %s\n", b->url, gale_strerror(st));
@@ -84,13 +93,16 @@ static void start_one(bench *b) {
 static int run_client(bench *b) {
   gale_http_client_options o;
   gale_http_client *client;
+  long inflight = b->http2 ? b->connections * b->streams : b->connections;
   gale_http_client_options_init(&o);
-  o.max_clients = (int)b->connections;
+  o.max_clients = (int)inflight;
   o.max_idle_per_host = (int)b->connections;
+  o.h2_connections_per_host = (int)b->connections;
+  o.h2_max_streams = (int)b->streams;
   if (gale_http_client_new(b->loop, &o, &client) != GALE_OK) return CLI_EXIT_NOMEM;
   b->client = client;
   b->t0 = gale_loop_time(b->loop);
-  for (long i = 0; i < b->connections && !bench_done_starting(b, b->t0); i++) start_one(b);
+  for (long i = 0; i < inflight && !bench_done_starting(b, b->t0); i++) start_one(b);
   if (b->started) gale_loop_run(b->loop);
   if (!b->t_end) b->t_end = gale_loop_time(b->loop);
   b->connections_opened = gale_http_client_connections_opened(client);
@@ -118,7 +130,8 @@ static int parse_options(bench *b, int argc, char **argv) {
       {"keepalive", no_argument, NULL, 'k'},         {"no-keepalive", no_argument, NULL, 'K'},
       {"header", required_argument, NULL, 'H'},      {"timeout", required_argument, NULL, 'm'},
       {"quiet", no_argument, NULL, 'q'},             {"help", no_argument, NULL, 'h'},
-      {"insecure", no_argument, NULL, 'I'},          {NULL, 0, NULL, 0}};
+      {"insecure", no_argument, NULL, 'I'},          {"http2", no_argument, NULL, '2'},
+      {"streams", required_argument, NULL, 'M'},     {NULL, 0, NULL, 0}};
   int opt;
   bool ok = true;
   optind = 1;
@@ -134,6 +147,8 @@ static int parse_options(bench *b, int argc, char **argv) {
     case 'm': ok = cli_parse_seconds(optarg, &b->timeout) && b->timeout > 0; break;
     case 'q': b->quiet = true; break;
     case 'I': b->insecure = true; break;
+    case '2': b->http2 = true; break;
+    case 'M': ok = cli_parse_int(optarg, 1, 1000, &b->streams); break;
     case 'h': usage(stdout); return -1;
     default: ok = false; break;
     }
@@ -141,6 +156,14 @@ static int parse_options(bench *b, int argc, char **argv) {
   }
   if (ok && optind != argc - 1) {
     fprintf(stderr, "gale bench: %s\n", optind < argc ? "one URL only" : "no URL given");
+    ok = false;
+  }
+  if (ok && b->depth > 1 && b->http2) {
+    fprintf(stderr, "gale bench: --pipeline is HTTP/1.1; with --http2 use --streams\n");
+    ok = false;
+  }
+  if (ok && b->streams > 1 && !b->http2) {
+    fprintf(stderr, "gale bench: --streams needs --http2\n");
     ok = false;
   }
   if (ok && b->depth > 1 && !b->keepalive) {
@@ -163,6 +186,7 @@ int cli_bench_main(int argc, char **argv) {
   b.connections = 10;
   b.requests = 10000;
   b.depth = 1;
+  b.streams = 1;
   b.timeout = 20;
   b.keepalive = true;
   rc = parse_options(&b, argc, argv);

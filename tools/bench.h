@@ -15,6 +15,8 @@ typedef struct bench {
   long connections, requests, depth;
   double duration, timeout;
   bool keepalive, quiet, insecure;
+  bool http2;   /* --http2: h2 (prior knowledge for http://, ALPN for https) */
+  long streams; /* --streams: concurrent streams per h2 connection (h2load -m) */
   /* counters */
   long started, completed, errors, non2xx, reconnects;
   uint64_t bytes, connections_opened;

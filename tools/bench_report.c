@@ -81,6 +81,7 @@ void bench_report(bench *b) {
   printf("gale bench %s\n", b->url);
   printf("  %ld connections%s", b->connections, b->keepalive ? ", keep-alive" : ", no keep-alive");
   if (b->depth > 1) printf(", pipeline depth %ld", b->depth);
+  if (b->http2) printf(", HTTP/2 with %ld streams each", b->streams);
   printf("\n  %ld requests in %.2fs: %ld ok, %ld errors, %ld non-2xx\n", b->completed, elapsed, ok,
          b->errors, b->non2xx);
   printf("  %llu connections opened", (unsigned long long)b->connections_opened);

@@ -66,6 +66,7 @@ typedef struct fetch_cli {
   time_t time_cond;
   bool time_cond_unmodified; /* -z -DATE: If-Unmodified-Since */
   bool ipv4_only, ipv6_only;
+  int http_version; /* GALE_HTTP_VERSION_*: --http1.1, --http2, --http2-prior-knowledge */
   bool globoff;  /* -g */
   bool hash_bar; /* -# */
   cli_proxy proxy;       /* -x */

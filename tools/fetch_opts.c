@@ -82,8 +82,9 @@ static void fetch_usage(FILE *out) {
         "      --unix-socket PATH   connect to this unix domain socket instead of the\n"
         "                           URL's host and port (the URL still names the Host)\n"
         "  -4, --ipv4 / -6, --ipv6  one address family only\n"
-        "      --http1.1            HTTP/1.1 (the only version gale fetch speaks yet;\n"
-        "                           --http2 and --http2-prior-knowledge exit 2)\n"
+        "      --http1.1            HTTP/1.1 only (ALPN offers http/1.1 alone)\n"
+        "      --http2              HTTP/2 by ALPN for https (the default), else HTTP/1.1\n"
+        "      --http2-prior-knowledge  HTTP/2 without negotiation (h2c for http://)\n"
         "  -w, --write-out FORMAT   print FORMAT after each transfer: %{http_code},\n"
         "                           %{time_total}, %{time_namelookup}, %{time_connect},\n"
         "                           %{time_appconnect}, %{time_pretransfer},\n"
@@ -590,12 +591,10 @@ static int other_option(fetch_cli *c, int opt, const char *arg) {
   case '6': c->ipv6_only = true; c->ipv4_only = false; break;
   case 'w': return set_write_out(c, arg);
   case 'Z': c->parallel = true; break;
-  case OPT_HTTP11: case OPT_NO_KEEPALIVE: break;
-  case OPT_HTTP2: case OPT_HTTP2_PK:
-    /* Refused rather than ignored: the user must not get HTTP/1.1 while
-     * believing it was HTTP/2 (curl without HTTP/2 exits 2 the same way). */
-    return fetch_usage_error("option %s: HTTP/2 is not supported by gale fetch yet (use --http1.1)",
-                             opt == OPT_HTTP2 ? "--http2" : "--http2-prior-knowledge");
+  case OPT_NO_KEEPALIVE: break;
+  case OPT_HTTP11: c->http_version = GALE_HTTP_VERSION_1_1; break;
+  case OPT_HTTP2: c->http_version = GALE_HTTP_VERSION_2; break;
+  case OPT_HTTP2_PK: c->http_version = GALE_HTTP_VERSION_2_PRIOR_KNOWLEDGE; break;
   default: return CLI_EXIT_USAGE;
   }
   return 0;

@@ -322,6 +322,7 @@ static void set_options(const fetch_cli *c, const transfer *t, gale_http_request
   req->allow_ipv6 = !c->ipv4_only;
   req->allow_ipv4 = !c->ipv6_only;
   req->network_interface = c->iface;
+  req->http_version = c->http_version;
   req->max_body_size = c->max_filesize;
   req->if_modified_since = c->time_cond_unmodified ? 0 : c->time_cond;
 }

@@ -92,7 +92,10 @@ static bool var_value(const char *name, size_t n, const gale_http_response *r,
     else if (IS("referer")) str = x->referer;
     else if (IS("content_type")) str = r->code ? gale_http_response_header(r, "Content-Type") : NULL;
     else if (IS("http_version"))
-      str = r->http_version == 11 ? "1.1" : r->http_version == 10 ? "1.0" : "0";
+      str = r->http_version == 20   ? "2"
+            : r->http_version == 11 ? "1.1"
+            : r->http_version == 10 ? "1.0"
+                                    : "0";
     else if (IS("errormsg")) /* null in %{json} when there is none */
       str = r->status ? (r->error && *r->error ? r->error : gale_strerror(r->status)) : NULL;
     else if (IS("scheme")) { /* as curl: none when nothing was transferred */

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <pthread.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
@@ -48,6 +49,8 @@ void gale_http_client_options_init(gale_http_client_options *opts) {
   opts->max_idle_per_host = 10;
   opts->idle_timeout = 60.0;
   opts->max_buffer_size = GALE_STREAM_DEFAULT_MAX_BUFFER_SIZE;
+  opts->h2_max_streams = 100;
+  opts->h2_connections_per_host = 1;
 }
 
 const char *gale_http_response_header(const gale_http_response *resp, const char *name) {
@@ -55,9 +58,20 @@ const char *gale_http_response_header(const gale_http_response *resp, const char
   return gale_headers_get(resp->headers, name);
 }
 
+/* The empty set of every response without trailers (most of them): made
+ * once and shared, read only, so a response does not allocate one. */
+static gale_headers *no_trailers;
+static pthread_once_t no_trailers_once = PTHREAD_ONCE_INIT;
+static void make_no_trailers(void) { no_trailers = gale_headers_new(); }
+
 const gale_headers *gale_http_response_trailers(const gale_http_response *resp) {
+  const hc_fetch *f;
+  if (!resp) return NULL;
   /* Every response handed out is the first member of its fetch. */
-  return resp ? ((const hc_fetch *)(const void *)resp)->trailers : NULL;
+  f = (const hc_fetch *)(const void *)resp;
+  if (f->trailers) return f->trailers;
+  pthread_once(&no_trailers_once, make_no_trailers);
+  return no_trailers;
 }
 
 /* ---- client -------------------------------------------------------------- */
@@ -78,6 +92,8 @@ int gale_http_client_new(gale_loop *loop, const gale_http_client_options *opts,
     return GALE_EINVAL;
   }
   if (c->opts.max_buffer_size == 0) c->opts.max_buffer_size = GALE_STREAM_DEFAULT_MAX_BUFFER_SIZE;
+  if (c->opts.h2_max_streams <= 0) c->opts.h2_max_streams = 100;
+  if (c->opts.h2_connections_per_host <= 0) c->opts.h2_connections_per_host = 1;
   c->next_id = 1;
   if (c->opts.resolver) {
     c->resolver = c->opts.resolver;
@@ -117,6 +133,7 @@ void gale_http_client_free(gale_http_client *c) {
     if (c->fetches == f) break; /* cannot happen; avoids a spin */
   }
   gale__hc_pool_close_all(c);
+  gale__hc_h2_close_all(c);
   gale__hc_tls_free_all(c);
   gale_tcp_client_free(c->tcp);
   if (c->own_resolver) gale_resolver_free(c->resolver);
@@ -126,7 +143,7 @@ void gale_http_client_free(gale_http_client *c) {
 size_t gale_http_client_active(const gale_http_client *c) { return c ? c->active : 0; }
 size_t gale_http_client_queued(const gale_http_client *c) { return c ? c->queued : 0; }
 size_t gale_http_client_idle_connections(const gale_http_client *c) {
-  return c ? c->idle_count : 0;
+  return c ? c->idle_count + c->h2_idle : 0;
 }
 uint64_t gale_http_client_connections_opened(const gale_http_client *c) {
   return c ? c->opened : 0;
@@ -171,6 +188,8 @@ static void fetch_free(void *p) {
   free(f->hbig);
   gale__gzip_free(f->gz);
   free(f->upload);
+  if (f->h2_up) evbuffer_free(f->h2_up);
+  gale_buf_release(&f->h2_lines);
   free(f);
 }
 
@@ -247,8 +266,6 @@ static int check_request(const gale_http_request *req) {
   if (req->http_version < GALE_HTTP_VERSION_DEFAULT ||
       req->http_version > GALE_HTTP_VERSION_2_PRIOR_KNOWLEDGE)
     return GALE_EINVAL;
-  /* Refused up front: a caller asking for h2 must not get HTTP/1.1 silently. */
-  if (req->http_version >= GALE_HTTP_VERSION_2) return GALE_ENOTSUP;
   return GALE_OK;
 }
 
@@ -350,7 +367,6 @@ static void fill_response(hc_fetch *f) {
   r->reason = f->reason ? f->reason : "";
   if (!f->headers) f->headers = gale_headers_new();
   r->headers = f->headers;
-  if (!f->trailers) f->trailers = gale_headers_new();
   r->body = f->body.data ? f->body.data : "";
   r->body_len = f->body.len;
   r->effective_url = f->url ? f->url : f->req.url;
@@ -456,6 +472,7 @@ void gale__hc_complete(hc_fetch *f, int status, const char *detail) {
   gale__hc_proxy_cancel(f);
   if (f->phase_timer) gale_timer_cancel(f->phase_timer), f->phase_timer = NULL;
   gale__hc_open_cancel(f);
+  gale__hc_h2_forget(f);
   if (f->conn) {
     hc_conn *conn = f->conn;
     f->conn = NULL;
@@ -549,6 +566,7 @@ void gale__hc_start_hop(hc_fetch *f) {
     gale__hc_exchange(f);
     return;
   }
+  if (gale__hc_h2_start_hop(f)) return;
   gale__hc_open(f);
 }
 
@@ -576,6 +594,7 @@ static int fetch_start(gale_http_client *c, const gale_http_request *req, gale_h
   memset(f, 0, offsetof(hc_fetch, hbuf));
   gale_buf_init(&f->body, 0);
   gale_buf_init(&f->tail, 0);
+  gale_buf_init(&f->h2_lines, 0);
   f->loop = c->loop;
   f->client = c;
   f->cb = cb;
@@ -605,7 +624,11 @@ static int fetch_start(gale_http_client *c, const gale_http_request *req, gale_h
    * nothing (not even an immediate failure) calls back inside this call. */
   qt = req->connect_timeout;
   if (req->request_timeout > 0 && (qt <= 0 || req->request_timeout < qt)) qt = req->request_timeout;
-  if ((qt > 0 && gale_loop_call_later(c->loop, qt, on_queue_timeout, f, &f->queue_timer) != GALE_OK) ||
+  /* With a slot free for it behind those queued already, it starts on the
+   * next turn whatever happens: no queue timer (one heap insert and
+   * removal per request saved). */
+  if ((qt > 0 && c->active + c->queued >= (size_t)c->opts.max_clients &&
+       gale_loop_call_later(c->loop, qt, on_queue_timeout, f, &f->queue_timer) != GALE_OK) ||
       gale_loop_add_callback(c->loop, on_start, f) != GALE_OK) {
     if (f->queue_timer) gale_timer_cancel(f->queue_timer);
     if (f->future) gale_future_unref(f->future);

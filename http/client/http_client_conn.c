@@ -235,8 +235,9 @@ void gale__hc_addr_of(gale_stream *stream, bool peer, char *ip, size_t len, int 
   if (st == GALE_OK) ntop((struct sockaddr *)&ss, ip, len, port);
 }
 
-static void note_addresses(hc_fetch *f) {
-  hc_conn *conn = f->conn;
+static void note_addresses(hc_fetch *f) { gale__hc_note_addresses(f, f->conn); }
+
+void gale__hc_note_addresses(hc_fetch *f, hc_conn *conn) {
   if (!conn->addrs_known) {
     gale__hc_addr_of(conn->stream, true, conn->remote_ip, sizeof conn->remote_ip,
                      &conn->remote_port);

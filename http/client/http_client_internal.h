@@ -3,8 +3,9 @@
  * files: the client and its queue (http_client.c), the connection pool
  * (http_client_pool.c), one HTTP/1.1 exchange on a connection (the request
  * out: http_client_conn.c; a producer's body: http_client_upload.c; the
- * response in: http_client_response.c), redirects (http_client_redirect.c)
- * and the proxy CONNECT tunnel (http_client_proxy.c).
+ * response in: http_client_response.c), redirects (http_client_redirect.c),
+ * the proxy CONNECT tunnel (http_client_proxy.c) and HTTP/2 connections,
+ * many fetches at once on each (http_client_h2.c).
  *
  * Life of a fetch (hc_fetch.state):
  *   QUEUED      waiting for one of max_clients slots (queue timer armed)
@@ -55,6 +56,7 @@ static inline char *gale__hc_strdup(const char *s) { return gale__hc_strndup(s, 
 
 typedef struct hc_fetch hc_fetch;
 typedef struct hc_conn hc_conn;
+typedef struct hc_h2 hc_h2;
 
 typedef enum hc_state {
   HC_QUEUED = 0,
@@ -91,6 +93,7 @@ struct hc_conn {
   gale_timer *idle_timer;  /* closes it when idle too long */
   uint64_t exchanges;      /* responses read on it */
   hc_conn_state state;
+  hc_h2 *h2;               /* an HTTP/2 connection (http_client_h2.c), or NULL */
   /* Its two ends, looked up on its first exchange and kept: they do not
    * change, and inet_ntop on every request was a tenth of its cost. */
   bool addrs_known;
@@ -177,6 +180,30 @@ struct hc_fetch {
 
   gale_http_upload *upload;
 
+  /* HTTP/2 (http_client_h2.c).  A fetch is at most one of: the opener of
+   * a connection others wait for (h2_opening, in client->h2_opening by
+   * h2_onext, waiters by h2_wnext from h2_waiters), a waiter (h2_opener),
+   * or on an h2 connection (h2: a stream in h2->streams, or queued in its
+   * wait queue when h2_queued). */
+  hc_h2 *h2;
+  hc_fetch *h2_prev, *h2_next; /* h2->streams, or its wait queue */
+  bool h2_queued;
+  bool h2_opening;
+  hc_fetch *h2_onext;          /* client->h2_opening */
+  hc_fetch *h2_waiters;        /* fetches waiting for this opener's connection */
+  hc_fetch *h2_wnext;
+  hc_fetch *h2_opener;         /* the opener this fetch waits for */
+  int32_t h2_id;               /* stream id; 0 before it is submitted */
+  int h2_code;                 /* :status of the head being received */
+  bool h2_final;               /* the final head arrived */
+  bool h2_closed;              /* nghttp2 closed the stream */
+  bool h2_malformed;           /* nghttp2 found the response malformed */
+  int h2_refusals;             /* REFUSED_STREAM / GOAWAY retries */
+  size_t h2_hdr_bytes;         /* field section being received */
+  size_t h2_body_off;          /* buffer body: bytes handed to nghttp2 */
+  struct evbuffer *h2_up;      /* a producer's bytes not yet framed */
+  gale_buf h2_lines;           /* the head as header lines */
+
   /* Field lines past hbuf's HC_MAX_HEADERS: a response head may carry as
    * many as fit max_header_size, so the array grows when the parser runs
    * out of it (the head is then parsed again).  Freed with the fetch. */
@@ -211,6 +238,10 @@ struct gale_http_client {
   hc_conn *idle;          /* idle connections, most recent first */
   size_t idle_count;
   struct hc_tls_entry *tls; /* client contexts by settings */
+  hc_h2 *h2conns;           /* every HTTP/2 connection */
+  size_t h2_idle;           /* of them with no stream */
+  hc_fetch *h2_opening;     /* fetches opening a connection that may speak h2 */
+  struct hc_h1_key *h1_keys; /* keys whose server answered ALPN with http/1.1 */
 };
 
 /* http_client.c */
@@ -296,6 +327,45 @@ GALE_INTERNAL void gale__hc_proxy_start(hc_fetch *f);
 GALE_INTERNAL void gale__hc_proxy_closed(hc_fetch *f, int reason);
 /* Abandons a tunnel being opened (the fetch completes). */
 GALE_INTERNAL void gale__hc_proxy_cancel(hc_fetch *f);
+
+/* http_client_response.c, shared with the HTTP/2 side. */
+/* The final head is in f->headers and f->resp.code (f->msg.status too):
+ * redirect check, the header and debug callbacks get `lines`, gzip set
+ * up when `gzip` and a body follows, body_idle_timeout armed.  Returns a
+ * status (the fetch is not completed). */
+GALE_INTERNAL int gale__hc_head_common(hc_fetch *f, bool has_body, bool gzip, const char *lines,
+                                       size_t len);
+/* The head is in: body_idle_timeout armed when a body follows, else the
+ * phase timer stopped. */
+GALE_INTERNAL void gale__hc_body_phase(hc_fetch *f, bool has_body);
+/* Decoded body bytes (counted, inflated, handed on); false when the fetch
+ * ended. */
+GALE_INTERNAL bool gale__hc_take_body(hc_fetch *f, const char *data, size_t len);
+/* The body ended: gzip finished, the connection released, the redirect
+ * followed or the fetch completed. */
+GALE_INTERNAL void gale__hc_body_done(hc_fetch *f);
+/* Copies the connection's two ends into the fetch's response. */
+GALE_INTERNAL void gale__hc_note_addresses(hc_fetch *f, hc_conn *conn);
+GALE_INTERNAL bool gale__hc_idempotent(const char *method);
+
+/* http_client_h2.c: HTTP/2 connections in the pool. */
+/* Whether this hop may speak HTTP/2 (the pool key says so too). */
+GALE_INTERNAL bool gale__hc_h2_capable(const hc_fetch *f);
+/* At the start of a hop with no idle HTTP/1 connection: puts the fetch on
+ * an HTTP/2 connection for its key, or behind one being opened, and
+ * returns true; false when the caller must open a connection (the fetch
+ * is then registered as an opener others may wait for). */
+GALE_INTERNAL bool gale__hc_h2_start_hop(hc_fetch *f);
+/* The fetch's new connection (f->conn) is up: when it speaks h2, turns it
+ * into an HTTP/2 connection carrying the fetch and its waiters and returns
+ * true; else releases the waiters and returns false (HTTP/1.1 follows). */
+GALE_INTERNAL bool gale__hc_h2_connected(hc_fetch *f);
+/* Detaches a completing fetch from everything HTTP/2 (RST_STREAM for a
+ * stream still open). */
+GALE_INTERNAL void gale__hc_h2_forget(hc_fetch *f);
+GALE_INTERNAL int gale__hc_h2_upload_write(hc_fetch *f, const void *data, size_t len);
+GALE_INTERNAL int gale__hc_h2_upload_finish(hc_fetch *f);
+GALE_INTERNAL void gale__hc_h2_close_all(gale_http_client *c);
 
 /* http_client_redirect.c */
 /* Whether the response head in f->msg is a redirect to follow; if so,

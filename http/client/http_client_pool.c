@@ -77,6 +77,8 @@ static size_t key_write(const hc_fetch *f, char *out) {
   key_put(out, &n, r->connect_to_host);
   key_char(out, &n, ':');
   key_num(out, &n, r->connect_to_port > 0 ? (unsigned)r->connect_to_port : 0u, 10);
+  key_char(out, &n, '|');
+  key_char(out, &n, gale__hc_h2_capable(f) ? '2' : '1');
   return n;
 }
 
@@ -227,8 +229,12 @@ gale_tls_ctx *gale__hc_tls_ctx(hc_fetch *f, int *status) {
   char *key = NULL;
   int st;
   if (r->tls_ctx) return r->tls_ctx;
-  if (asprintf(&key, "%d|%s|%s|%s", r->validate_cert, r->ca_certs ? r->ca_certs : "",
-               r->client_cert ? r->client_cert : "", r->client_key ? r->client_key : "") < 0) {
+  bool h2 = r->http_version != GALE_HTTP_VERSION_1_1;
+  static const char *const alpn_h2[] = {"h2", "http/1.1"};
+  static const char *const alpn_h1[] = {"http/1.1"};
+  if (asprintf(&key, "%d|%s|%s|%s|%d", r->validate_cert, r->ca_certs ? r->ca_certs : "",
+               r->client_cert ? r->client_cert : "", r->client_key ? r->client_key : "",
+               h2) < 0) {
     *status = GALE_ENOMEM;
     return NULL;
   }
@@ -248,6 +254,9 @@ gale_tls_ctx *gale__hc_tls_ctx(hc_fetch *f, int *status) {
   o.ca_file = r->ca_certs;
   o.cert_file = r->client_cert;
   o.key_file = r->client_cert ? (r->client_key ? r->client_key : r->client_cert) : NULL;
+  /* ALPN: h2 first unless HTTP/1.1 is forced (http_client.h). */
+  o.alpn = h2 ? alpn_h2 : alpn_h1;
+  o.alpn_count = h2 ? 2 : 1;
   st = gale_tls_ctx_new_client(&o, &e->ctx);
   if (st != GALE_OK) {
     gale__hc_set_error(f, "TLS configuration: %s", gale_tls_config_error());
@@ -375,6 +384,7 @@ static void on_connected(int status, gale_stream *stream, void *arg) {
     gale__hc_debug(f, GALE_HTTP_DEBUG_INFO, "TLS connection using %s",
                    gale_stream_tls_version(stream) ? gale_stream_tls_version(stream) : "TLS");
   }
+  if (gale__hc_h2_connected(f)) return;
   gale__hc_exchange(f);
 }
 
@@ -397,6 +407,7 @@ static void on_tunnel_handshake(gale_stream *s, int status, void *arg) {
   f->t_tls = gale_loop_time(f->loop);
   gale__hc_debug(f, GALE_HTTP_DEBUG_INFO, "TLS connection using %s",
                  gale_stream_tls_version(s) ? gale_stream_tls_version(s) : "TLS");
+  if (gale__hc_h2_connected(f)) return;
   gale__hc_exchange(f);
 }
 

@@ -58,6 +58,11 @@ void gale__hc_wait_head(hc_fetch *f) {
   phase_timer_start(f, f->req.header_timeout, on_header_timeout);
 }
 
+void gale__hc_body_phase(hc_fetch *f, bool has_body) {
+  f->t_progress = gale_loop_time(f->loop);
+  phase_timer_start(f, has_body ? f->req.body_idle_timeout : 0, on_body_idle);
+}
+
 /* ---- receiving ----------------------------------------------------------- */
 
 static int add_body(hc_fetch *f, const char *data, size_t len) {
@@ -152,14 +157,21 @@ static int on_head(hc_fetch *f, const char *p, size_t head_len) {
     f->keep_alive = false;
     if (f->continue_timer) gale_timer_cancel(f->continue_timer), f->continue_timer = NULL;
   }
-  f->follow = gale__hc_redirect_check(f, &st);
+  st = gale__hc_head_common(f, m->body_kind != GALE_H1_BODY_NONE, m->content_gzip, p, head_len);
   if (st != GALE_OK) return st;
-  emit_lines(f, p, head_len, !f->follow);
   if (f->follow && m->body_kind != GALE_H1_BODY_NONE &&
       !(m->body_kind == GALE_H1_BODY_LENGTH && m->content_length <= DISCARD_LIMIT))
     f->keep_alive = false; /* not worth reading: close and go on */
-  if (f->req.decompress_response && m->content_gzip && m->body_kind != GALE_H1_BODY_NONE &&
-      !f->follow) {
+  gale_h1_body_init(&f->bdec, &f->parser, m);
+  return GALE_OK;
+}
+
+int gale__hc_head_common(hc_fetch *f, bool has_body, bool gzip, const char *lines, size_t len) {
+  int st;
+  f->follow = gale__hc_redirect_check(f, &st);
+  if (st != GALE_OK) return st;
+  emit_lines(f, lines, len, !f->follow);
+  if (f->req.decompress_response && gzip && has_body && !f->follow) {
     uint64_t cap = f->req.max_body_size ? f->req.max_body_size : UINT64_MAX;
     st = gale__gzip_new(&f->gz, GALE_GZIP_DECOMPRESS, 0, cap);
     if (st != GALE_OK) return st;
@@ -174,11 +186,10 @@ static int on_head(hc_fetch *f, const char *p, size_t head_len) {
       }
     }
   }
-  gale_h1_body_init(&f->bdec, &f->parser, m);
   return GALE_OK;
 }
 
-static void body_done(hc_fetch *f) {
+void gale__hc_body_done(hc_fetch *f) {
   hc_conn *conn = f->conn;
   int st;
   if (f->gz) {
@@ -344,7 +355,7 @@ static bool head_parsed(hc_fetch *f, struct evbuffer *in, const char *p, size_t 
   if (st == 0) {
     gale__hc_set_state(f, HC_BODY);
     if (f->follow && !f->keep_alive) { /* drop the connection, follow now */
-      body_done(f);
+      gale__hc_body_done(f);
       return false;
     }
   }
@@ -382,7 +393,7 @@ static bool read_head(hc_fetch *f, struct evbuffer *in, size_t len) {
 
 /* Decoded body bytes: counted, inflated or not, handed on.  Returns false
  * when the fetch ended (a failure, or the user cancelled from a callback). */
-static bool take_body(hc_fetch *f, const char *data, size_t dlen) {
+bool gale__hc_take_body(hc_fetch *f, const char *data, size_t dlen) {
   int st;
   f->wire_body += dlen;
   st = f->gz ? gale__gzip_write(f->gz, data, dlen, gz_sink, f) : add_body(f, data, dlen);
@@ -417,10 +428,10 @@ static bool read_body(hc_fetch *f, struct evbuffer *in, size_t len) {
       return false;
     }
   }
-  if (dlen && !take_body(f, data, dlen)) return false;
+  if (dlen && !gale__hc_take_body(f, data, dlen)) return false;
   evbuffer_drain(in, consumed);
   if (r == GALE_H1_BODY_DONE) {
-    body_done(f);
+    gale__hc_body_done(f);
     return false;
   }
   return !(r == GALE_EAGAIN && evbuffer_get_length(in) == 0);
@@ -446,7 +457,7 @@ void gale__hc_data(gale_stream *stream, struct evbuffer *in, void *arg) {
   process(f, in);
 }
 
-static bool idempotent(const char *m) {
+bool gale__hc_idempotent(const char *m) {
   return !strcasecmp(m, "GET") || !strcasecmp(m, "HEAD") || !strcasecmp(m, "PUT") ||
          !strcasecmp(m, "DELETE") || !strcasecmp(m, "OPTIONS") || !strcasecmp(m, "TRACE");
 }
@@ -462,7 +473,7 @@ static bool peer_closed(int reason) { return reason == GALE_EOF || reason == GAL
 /* The connection ended before the response head was complete. */
 static void closed_in_head(hc_fetch *f, int reason) {
   const char *where = f->got_byte ? "in the middle of the response head" : "before the response head";
-  if (!f->got_byte && f->resp.reused && !f->retried && idempotent(f->method) &&
+  if (!f->got_byte && f->resp.reused && !f->retried && gale__hc_idempotent(f->method) &&
       (reason == GALE_EOF || reason == GALE_ECONNRESET || reason == GALE_EPIPE)) {
     /* The server closed a kept-alive connection as we reused it: the
      * request cannot have been processed; try once on a fresh one. */
@@ -503,7 +514,7 @@ static void closed_in_body(hc_fetch *f, int reason) {
   char where[96];
   if (r == GALE_H1_BODY_DONE && peer_closed(reason)) {
     f->keep_alive = false;
-    body_done(f);
+    gale__hc_body_done(f);
     return;
   }
   body_progress(f, where, sizeof where);

@@ -24,7 +24,8 @@ static void on_upload_flushed(gale_stream *s, int status, void *arg) {
 
 static int upload_check(gale_http_upload *up, hc_fetch **fp) {
   if (!up) return GALE_EINVAL;
-  if (!up->fetch || up->fetch->state == HC_DONE || !up->fetch->conn) return GALE_ECLOSED;
+  if (!up->fetch || up->fetch->state == HC_DONE || (!up->fetch->conn && !up->fetch->h2))
+    return GALE_ECLOSED;
   if (up->finished) return GALE_ESTATE;
   *fp = up->fetch;
   return GALE_OK;
@@ -38,6 +39,7 @@ int gale_http_upload_write(gale_http_upload *up, const void *data, size_t len) {
   if (!data && len) return GALE_EINVAL;
   if (len == 0) return GALE_OK;
   if (f->req.body_size >= 0 && up->written + len > (uint64_t)f->req.body_size) return GALE_ERANGE;
+  if (f->h2) return gale__hc_h2_upload_write(f, data, len);
   out = gale__stream_output(f->conn->stream);
   if (!out) return GALE_ECLOSED;
   if (gale__hc_chunked_upload(f)) {
@@ -73,6 +75,7 @@ int gale_http_upload_finish(gale_http_upload *up, int status) {
     gale__hc_complete(f, GALE_ERANGE, NULL);
     return GALE_ERANGE;
   }
+  if (f->h2) return gale__hc_h2_upload_finish(f);
   out = gale__stream_output(f->conn->stream);
   if (gale__hc_chunked_upload(f) && out) evbuffer_add(out, GALE_H1_CHUNK_LAST, 5);
   f->body_sent = true;
@@ -92,6 +95,6 @@ void gale__hc_upload_start(hc_fetch *f) {
   f->upload->written = 0;
   f->upload->finished = false;
   f->upload->in_flight = false;
-  gale__stream_flush(f->conn->stream, NULL, NULL);
+  if (!f->h2) gale__stream_flush(f->conn->stream, NULL, NULL);
   call_producer(f);
 }

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # http/client/local.mk — gale_http_client: the pool, proxies, redirects,
-# over the HTTP/1 wire (http/wire/) and the utilities (http/util/).
+# over the HTTP/1 wire (http/wire/), HTTP/2 (http/h2/) and the utilities
+# (http/util/).
 galeinclude_HEADERS += include/gale/http_client.h
 libgale_impl_la_SOURCES += \
 	http/client/http_client_internal.h \
@@ -10,7 +11,8 @@ libgale_impl_la_SOURCES += \
 	http/client/http_client_upload.c \
 	http/client/http_client_response.c \
 	http/client/http_client_redirect.c \
-	http/client/http_client_proxy.c
+	http/client/http_client_proxy.c \
+	http/client/http_client_h2.c
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/test_http_client tests/test_http_client_hostile \
@@ -33,4 +35,5 @@ tests_test_http_client_tls_SOURCES = tests/test_http_client_peers.c
 tests_test_http_client_tls_CPPFLAGS = $(AM_CPPFLAGS) -DPEERS_TLS
 check_PROGRAMS += tests/test_http_client_h2
 tests_test_http_client_h2_SOURCES = tests/test_http_client_h2.c
+EXTRA_DIST += tests/test_http_client_h2_peer.py
 endif

@@ -43,7 +43,7 @@ uint32_t gale__h2_guard_frame(gale__h2_guard *g, nghttp2_session *session,
   new_window(g, now);
   switch (hd->type) {
   case NGHTTP2_HEADERS:
-    if (lower_id(g, session, hd)) return NGHTTP2_PROTOCOL_ERROR;
+    if (!g->client_side && lower_id(g, session, hd)) return NGHTTP2_PROTOCOL_ERROR;
     g->block_frames = 1;
     g->block_bytes = hd->length;
     break;

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* http/h2/h2_wire.h — the HTTP/2 wire under gale's server (and, later, its
- * client): libnghttp2 owns framing, HPACK and flow control; this layer
+/* http/h2/h2_wire.h — the HTTP/2 wire under gale's server and its client: libnghttp2 owns framing, HPACK and flow control; this layer
  * owns what nghttp2 leaves to its user: the connection preface check, the
  * pump from an nghttp2 session into a gale_stream's output with
  * back-pressure, and the guards against hostile peers (floods, rapid
@@ -37,6 +36,9 @@ typedef struct gale__h2_guard {
   size_t block_bytes;      /* their payload */
   size_t max_block;        /* limit of a header block's bytes (HPACK-coded) */
   int32_t max_seen_id;     /* highest client stream id opened */
+  /* Set by a client's session: HEADERS on a stream id below the highest
+   * is the server answering a stream we reset, not a reused id. */
+  bool client_side;
 } gale__h2_guard;
 
 /* Limits per one-second window; past one the connection gets GOAWAY

@@ -13,7 +13,8 @@
  *     else fprintf(stderr, "%s: %s\n", gale_err_name(resp->status), resp->error);
  *   }
  *
- * Requests speak HTTP/1.1 over plain TCP or TLS.  Connections are kept alive
+ * Requests speak HTTP/1.1 or HTTP/2 (see GALE_HTTP_VERSION_*: https
+ * negotiates h2 by ALPN by default) over plain TCP or TLS.  Connections are kept alive
  * and reused per (scheme, host, port, TLS settings, proxy); at most
  * `max_clients` requests are in flight at once and the rest wait in a FIFO
  * queue, each for at most min(connect_timeout, request_timeout) (as
@@ -225,15 +226,40 @@ typedef struct gale_http_request {
   GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_http_request;
 
-/* Values of gale_http_request.http_version.  HTTP/2 is not supported by
- * the client yet: GALE_HTTP_VERSION_2 and _2_PRIOR_KNOWLEDGE make
- * gale_http_client_fetch() return GALE_ENOTSUP (no callback) rather than
- * silently speaking HTTP/1.1. */
+/* Values of gale_http_request.http_version.
+ *
+ * HTTP/2 (RFC 9113, on libnghttp2) is spoken on one connection per origin
+ * that carries many requests at once (see gale_http_client_options).  For
+ * https:// URLs the default offers ALPN "h2" then "http/1.1" and speaks
+ * whichever the server picks (HTTP/1.1 when it picks http/1.1 or nothing):
+ * curl's default, chosen over Tornado's HTTP/1.1 because ALPN makes the
+ * fallback exact (no guessing, no extra round trip) and one multiplexed
+ * connection does the work of max_clients HTTP/1.1 ones.  For http:// URLs
+ * the default is HTTP/1.1: h2c needs prior knowledge (curl's --http2 would
+ * try an Upgrade, which gale does not send, so GALE_HTTP_VERSION_2 is
+ * HTTP/1.1 there too).  Through an HTTP proxy, http:// URLs speak HTTP/1.1;
+ * https:// ones negotiate inside the CONNECT tunnel.
+ *
+ * An HTTP/2 response has http_version 20, reason "", the same headers,
+ * body, trailers, gzip decoding, redirects, timeouts and limits as an
+ * HTTP/1 one.  The header callback sees "HTTP/2 200 \r\n" (as curl), then each
+ * field as "name: value\r\n" (lower-case, as received), then "\r\n".
+ * Connection-specific request fields (Connection, Keep-Alive,
+ * Proxy-Connection, Transfer-Encoding, Upgrade, Host, TE other than
+ * "trailers") are not sent: Host becomes :authority.  expect_100_continue
+ * is ignored (the body is sent at once, flow-controlled).  Errors of the
+ * HTTP/2 layer: a stream reset by the server fails that request only with
+ * GALE_ECONNRESET ("the server reset HTTP/2 stream 3: PROTOCOL_ERROR"); a
+ * stream the server refused (REFUSED_STREAM, or above a GOAWAY's
+ * last_stream_id) is retried on a new connection (at most 3 times, not a
+ * streamed upload); malformed frames or a response that breaks RFC 9113
+ * §8 fail with GALE_EHTTP_PARSE; a response field section over
+ * max_header_size with GALE_EHTTP_HEADER_TOO_LARGE. */
 enum {
-  GALE_HTTP_VERSION_DEFAULT = 0,          /* HTTP/1.1 */
-  GALE_HTTP_VERSION_1_1 = 1,              /* HTTP/1.1 only */
-  GALE_HTTP_VERSION_2 = 2,                /* h2 by ALPN for https, else 1.1 (not yet) */
-  GALE_HTTP_VERSION_2_PRIOR_KNOWLEDGE = 3 /* h2 without negotiation (not yet) */
+  GALE_HTTP_VERSION_DEFAULT = 0,          /* https: h2 by ALPN, else 1.1; http: HTTP/1.1 */
+  GALE_HTTP_VERSION_1_1 = 1,              /* HTTP/1.1 only (ALPN offers http/1.1 alone) */
+  GALE_HTTP_VERSION_2 = 2,                /* h2 by ALPN for https, else HTTP/1.1 */
+  GALE_HTTP_VERSION_2_PRIOR_KNOWLEDGE = 3 /* http: h2c without negotiation; https: as _2 */
 };
 
 /* Bits of gale_http_request.post_redirects. */
@@ -267,7 +293,7 @@ struct gale_http_response {
   const char *error;  /* why, in a sentence (OpenSSL's reason, errno...); "" when OK */
   int code;           /* HTTP status code; 0 when no response arrived */
   const char *reason; /* reason phrase; "" when none */
-  int http_version;   /* 10 or 11; 0 when no response arrived */
+  int http_version;   /* 10, 11 or 20; 0 when no response arrived */
   const gale_headers *headers; /* response fields; empty when none */
   /* The decompressed body, NUL-terminated for convenience (the NUL is not
    * counted); "" when streamed or absent. */
@@ -308,7 +334,15 @@ typedef struct gale_http_client_options {
   double idle_timeout;      /* 60 s: an idle kept-alive connection is closed */
   size_t max_buffer_size;   /* 100 MiB: read buffer limit per connection */
   gale_resolver *resolver;  /* borrowed; NULL: the client makes its own */
-  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
+  /* HTTP/2: requests in flight on one connection, at most (the peer's
+   * SETTINGS_MAX_CONCURRENT_STREAMS lowers it); 100. */
+  int h2_max_streams;
+  /* HTTP/2 connections opened to one origin (pool key); 1.  Requests past
+   * h2_max_streams on each of them wait in the connection's queue (still
+   * within max_clients and the queue timeout); h2load -c/-m in gale bench. */
+  int h2_connections_per_host;
+  GALE_RESERVED(7); /* room for fields added later (README: ABI); the two
+                     * ints above took 8 bytes of it */
 } gale_http_client_options;
 
 GALE_EXPORT void gale_http_client_options_init(gale_http_client_options *opts);
@@ -335,9 +369,8 @@ typedef void (*gale_http_fetch_cb)(const gale_http_response *resp, void *arg);
  * GALE_EINVAL (NULL arguments, a CR/LF/NUL/space in the method, header
  * names or values, a body with a producer too, a network_interface that is
  * not an IP address, a connect_to_port outside 0..65535, an unknown
- * http_version), GALE_EURL (not an absolute
- * http/https URL, or bad characters in it), GALE_ENOTSUP (http_version
- * asks for HTTP/2, which the client does not speak yet), GALE_ENOMEM. */
+ * http_version), GALE_EURL (not an absolute http/https URL, or bad
+ * characters in it), GALE_ENOMEM. */
 GALE_EXPORT int gale_http_client_fetch(gale_http_client *client, const gale_http_request *req,
                                        gale_http_fetch_cb cb, void *arg, uint64_t *id);
 
