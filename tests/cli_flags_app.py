@@ -17,7 +17,7 @@ class Echo(tornado.web.RequestHandler):
     def handle(self, *args):
         h = self.request.headers
         self.set_header("Content-Type", "text/plain")
-        self.write("%s %s\n" % (self.request.method, self.request.uri))
+        self.write("%s %s %s\n" % (self.request.method, self.request.uri, self.request.version))
         self.write("user-agent: %s\n" % ("yes" if "User-Agent" in h else "none"))
         for name in SHOWN:
             if name in h:

@@ -275,6 +275,13 @@ same -s --connect-to "127.0.0.1:$port::$port" "http://127.0.0.1:$port/echo"
 same -s --connect-to "bad" "http://example.test/echo"
 same -s --connect-to "example.test:80:[::1]:1" "http://example.test/echo"
 
+# --http1.0: the request line says so, the connection is not kept.
+same -s --http1.0 "$base/echo"
+same -s -0 -i "$base/status/201"
+same -s --http1.0 -w '%{http_version} %{num_connects}\n' -o /dev/null "$base/echo" "$base/echo"
+same -s --http1.0 -d "a=1" "$base/echo"
+same -s --http1.0 -T "$tmp/data.txt" "$base/up/"
+
 # An international host name goes out in its ASCII form (IDNA 2008, UTS 46).
 same -s --resolve "xn--bcher-kva.example:$port:127.0.0.1" "http://bücher.example:$port/echo"
 same -s --resolve "xn--strae-oqa.example:$port:127.0.0.1" "http://straße.example:$port/echo"

@@ -541,6 +541,29 @@ static void test_connect_to(void **state) {
   assert_int_equal(gale_http_client_fetch(f->client, &req, never_called, NULL, NULL), GALE_EINVAL);
 }
 
+/* HTTP/1.0: the request line says so, no connection is reused, a
+ * producer needs a size (no chunks). */
+static void test_http10(void **state) {
+  client_fx *f = *state;
+  gale_http_request req;
+  cf_result *r;
+  int before = S.accepted;
+  for (int i = 0; i < 2; i++) {
+    gale_http_request_init(&req, url(f, "/echo"));
+    req.http_version = GALE_HTTP_VERSION_1_0;
+    r = cf_fetch(f, &req);
+    assert_int_equal(r->status, GALE_OK);
+    assert_int_equal(r->code, 200);
+    assert_non_null(strstr(S.last_head, "GET /echo HTTP/1.0\r\n"));
+    free(r);
+  }
+  assert_int_equal(S.accepted, before + 2);
+  req.body_producer = produce;
+  req.body_size = -1;
+  req.method = "POST";
+  assert_int_equal(gale_http_client_fetch(f->client, &req, never_called, NULL, NULL), GALE_EINVAL);
+}
+
 typedef struct rewinder {
   producer p;
   int rewinds;
@@ -772,6 +795,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_redirect_drops_credentials, setup, teardown),
       cmocka_unit_test_setup_teardown(test_redirect_keeps_post_and_rewinds, setup, teardown),
       cmocka_unit_test_setup_teardown(test_connect_to, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_http10, setup, teardown),
       cmocka_unit_test_setup_teardown(test_request_head, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_requests_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_gzip, setup, teardown),

@@ -82,6 +82,7 @@ static void fetch_usage(FILE *out) {
         "      --unix-socket PATH   connect to this unix domain socket instead of the\n"
         "                           URL's host and port (the URL still names the Host)\n"
         "  -4, --ipv4 / -6, --ipv6  one address family only\n"
+        "  -0, --http1.0            HTTP/1.0 requests (the connection closes after each)\n"
         "      --http1.1            HTTP/1.1 only (ALPN offers http/1.1 alone)\n"
         "      --http2              HTTP/2 by ALPN for https (the default), else HTTP/1.1\n"
         "      --http2-prior-knowledge  HTTP/2 without negotiation (h2c for http://)\n"
@@ -112,7 +113,7 @@ enum {
   OPT_POST302, OPT_POST303, OPT_CONNECT_TO
 };
 
-static const char short_opts[] = "X:H:d:GF:T:o:OD:LiIsSvfkE:u:A:e:m:z:x:U:46w:Zhr:C:K:ngb:c:j#";
+static const char short_opts[] = "X:H:d:GF:T:o:OD:LiIsSvfkE:u:A:e:m:z:x:U:46w:Zhr:C:K:ngb:c:j#0";
 
 static const struct option long_opts[] = {
     {"request", required_argument, NULL, 'X'},
@@ -163,6 +164,7 @@ static const struct option long_opts[] = {
     {"parallel", no_argument, NULL, 'Z'},
     {"parallel-max", required_argument, NULL, OPT_PARALLEL_MAX},
     {"http1.1", no_argument, NULL, OPT_HTTP11},
+    {"http1.0", no_argument, NULL, '0'},
     {"http2", no_argument, NULL, OPT_HTTP2},
     {"http2-prior-knowledge", no_argument, NULL, OPT_HTTP2_PK},
     {"no-keepalive", no_argument, NULL, OPT_NO_KEEPALIVE},
@@ -593,6 +595,7 @@ static int other_option(fetch_cli *c, int opt, const char *arg) {
   case 'Z': c->parallel = true; break;
   case OPT_NO_KEEPALIVE: break;
   case OPT_HTTP11: c->http_version = GALE_HTTP_VERSION_1_1; break;
+  case '0': c->http_version = GALE_HTTP_VERSION_1_0; break;
   case OPT_HTTP2: c->http_version = GALE_HTTP_VERSION_2; break;
   case OPT_HTTP2_PK: c->http_version = GALE_HTTP_VERSION_2_PRIOR_KNOWLEDGE; break;
   default: return CLI_EXIT_USAGE;

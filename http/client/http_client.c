@@ -264,8 +264,10 @@ static int check_request(const gale_http_request *req) {
   if (!req->allow_ipv4 && !req->allow_ipv6) return GALE_EINVAL;
   if (req->network_interface && !numeric_address(req->network_interface)) return GALE_EINVAL;
   if (req->http_version < GALE_HTTP_VERSION_DEFAULT ||
-      req->http_version > GALE_HTTP_VERSION_2_PRIOR_KNOWLEDGE)
+      req->http_version > GALE_HTTP_VERSION_1_0)
     return GALE_EINVAL;
+  if (req->http_version == GALE_HTTP_VERSION_1_0 && req->body_producer && req->body_size < 0)
+    return GALE_EINVAL; /* HTTP/1.0 has no chunked bodies */
   return GALE_OK;
 }
 

@@ -164,7 +164,8 @@ static int write_head(hc_fetch *f, struct evbuffer *out) {
   if (st != GALE_OK) {
     gale_h1_head_fail(&h, st);
   } else {
-    gale_h1_head_literal(&h, " HTTP/1.1\r\n");
+    if (r->http_version == GALE_HTTP_VERSION_1_0) gale_h1_head_literal(&h, " HTTP/1.0\r\n");
+    else gale_h1_head_literal(&h, " HTTP/1.1\r\n");
     add_fields(f, &h, pa);
   }
   wrote = gale_h1_head_finish(&h);
@@ -262,7 +263,9 @@ void gale__hc_exchange(hc_fetch *f) {
   f->follow = false;
   f->body_sent = false;
   f->wire_body = 0;
-  f->await_continue = f->send_body && f->req.expect_100_continue;
+  /* 100 Continue is HTTP/1.1's. */
+  f->await_continue = f->send_body && f->req.expect_100_continue &&
+                      f->req.http_version != GALE_HTTP_VERSION_1_0;
   f->resp.size_upload = 0;
   note_addresses(f);
   if (f->resp.reused)

@@ -86,7 +86,7 @@ static bool is_https(const hc_fetch *f) { return strcmp(f->purl->scheme, "https"
 bool gale__hc_h2_capable(const hc_fetch *f) {
   int v = f->req.http_version;
   if (f->absolute_form) return false; /* through an HTTP proxy */
-  if (is_https(f)) return v != GALE_HTTP_VERSION_1_1;
+  if (is_https(f)) return v != GALE_HTTP_VERSION_1_1 && v != GALE_HTTP_VERSION_1_0;
   return v == GALE_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
 }
 

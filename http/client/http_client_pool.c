@@ -229,7 +229,7 @@ gale_tls_ctx *gale__hc_tls_ctx(hc_fetch *f, int *status) {
   char *key = NULL;
   int st;
   if (r->tls_ctx) return r->tls_ctx;
-  bool h2 = r->http_version != GALE_HTTP_VERSION_1_1;
+  bool h2 = r->http_version != GALE_HTTP_VERSION_1_1 && r->http_version != GALE_HTTP_VERSION_1_0;
   static const char *const alpn_h2[] = {"h2", "http/1.1"};
   static const char *const alpn_h1[] = {"http/1.1"};
   if (asprintf(&key, "%d|%s|%s|%s|%d", r->validate_cert, r->ca_certs ? r->ca_certs : "",

@@ -149,7 +149,7 @@ static int on_head(hc_fetch *f, const char *p, size_t head_len) {
                             m->headers[i].value.ptr, m->headers[i].value.len);
     if (st == GALE_ENOMEM) return st;
   }
-  f->keep_alive = m->keep_alive;
+  f->keep_alive = m->keep_alive && f->req.http_version != GALE_HTTP_VERSION_1_0;
   if (f->await_continue) {
     /* A final answer before the body was sent: the body is never sent, so
      * the connection cannot carry another request. */

@@ -259,7 +259,10 @@ enum {
   GALE_HTTP_VERSION_DEFAULT = 0,          /* https: h2 by ALPN, else 1.1; http: HTTP/1.1 */
   GALE_HTTP_VERSION_1_1 = 1,              /* HTTP/1.1 only (ALPN offers http/1.1 alone) */
   GALE_HTTP_VERSION_2 = 2,                /* h2 by ALPN for https, else HTTP/1.1 */
-  GALE_HTTP_VERSION_2_PRIOR_KNOWLEDGE = 3 /* http: h2c without negotiation; https: as _2 */
+  GALE_HTTP_VERSION_2_PRIOR_KNOWLEDGE = 3, /* http: h2c without negotiation; https: as _2 */
+  /* HTTP/1.0 requests (curl's --http1.0): the connection closes after the
+   * response; a producer's body needs a known body_size (no chunks). */
+  GALE_HTTP_VERSION_1_0 = 4
 };
 
 /* Bits of gale_http_request.post_redirects. */
@@ -369,7 +372,7 @@ typedef void (*gale_http_fetch_cb)(const gale_http_response *resp, void *arg);
  * GALE_EINVAL (NULL arguments, a CR/LF/NUL/space in the method, header
  * names or values, a body with a producer too, a network_interface that is
  * not an IP address, a connect_to_port outside 0..65535, an unknown
- * http_version), GALE_EURL (not an absolute http/https URL, or bad
+ * http_version, HTTP/1.0 with a producer of unknown size), GALE_EURL (not an absolute http/https URL, or bad
  * characters in it), GALE_ENOMEM. */
 GALE_EXPORT int gale_http_client_fetch(gale_http_client *client, const gale_http_request *req,
                                        gale_http_fetch_cb cb, void *arg, uint64_t *id);
