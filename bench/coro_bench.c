@@ -165,8 +165,7 @@ static void bench_memory(void) {
   gale_loop_run_once(loop, 0); /* one batch: every coroutine starts and suspends */
   long after = rss_bytes();
   printf("memory   %9.0f B/coro  (%d suspended, %ld KiB resident, guard: %s)\n",
-         (double)(after - before) / made, made, (after - before) / 1024,
-         gale__stack_guard_kind());
+         (double)(after - before) / made, made, (after - before) / 1024, gale__stack_guard_kind());
   fflush(stdout);
   for (int i = 0; i < made; i++) gale_future_unref(fs[i]);
   free(fs);

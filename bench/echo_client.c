@@ -130,8 +130,7 @@ int main(int argc, char **argv) {
     printf("ready\n");
     fflush(stdout);
     char b;
-    while (read(0, &b, 1) > 0) {
-    }
+    while (read(0, &b, 1) > 0) {}
     return 0;
   }
   double start = now();

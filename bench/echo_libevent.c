@@ -44,8 +44,8 @@ int main(int argc, char **argv) {
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[1]))};
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   struct evconnlistener *l =
-      evconnlistener_new_bind(base, on_accept, base, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
-                              128, (struct sockaddr *)&a, sizeof a);
+      evconnlistener_new_bind(base, on_accept, base, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 128,
+                              (struct sockaddr *)&a, sizeof a);
   if (!l) {
     perror("listen");
     return 1;

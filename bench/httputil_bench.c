@@ -37,13 +37,10 @@ static const char *const fields[12][2] = {
     {"Cache-Control", "max-age=0"},
     {"If-None-Match", "\"33a64df551425fcc55e4d42a148795d9f25f89d4\""},
 };
-static const char *const lookups[6] = {"host",   "CONNECTION", "cookie",
-                                       "accept-encoding", "if-none-match",
-                                       "content-length"};
-static const char url[] =
-    "http://user@www.example.com:8080/path/to/resource.html?x=1&y=2#frag";
-static const char query[] =
-    "q=hello+world&lang=en&page=2&sort=date%20desc&filter=a%2Cb%2Cc&empty=";
+static const char *const lookups[6] = {
+    "host", "CONNECTION", "cookie", "accept-encoding", "if-none-match", "content-length"};
+static const char url[] = "http://user@www.example.com:8080/path/to/resource.html?x=1&y=2#frag";
+static const char query[] = "q=hello+world&lang=en&page=2&sort=date%20desc&filter=a%2Cb%2Cc&empty=";
 
 static volatile size_t sink;
 
@@ -120,8 +117,7 @@ static void ev_query_op(void *ctx) {
 
 static void report(const char *name, double g, double e) {
   if (e > 0)
-    printf("%-8s gale %8.1f ns  evhttp %8.1f ns  ratio gale/evhttp %.2f\n",
-           name, g, e, g / e);
+    printf("%-8s gale %8.1f ns  evhttp %8.1f ns  ratio gale/evhttp %.2f\n", name, g, e, g / e);
   else
     printf("%-8s gale %8.1f ns  (evhttp not built)\n", name, g);
 }

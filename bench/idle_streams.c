@@ -190,8 +190,10 @@ int main(int argc, char **argv) {
          gale ? "gale" : "bufferevent", n, per_heap, per_rss, closed_early);
 
   for (int i = 0; i < n; i++) {
-    if (gale) gale_stream_close(streams[i]);
-    else bufferevent_free(bevs[i]);
+    if (gale)
+      gale_stream_close(streams[i]);
+    else
+      bufferevent_free(bevs[i]);
   }
   close(down[1]);
   waitpid(pid, NULL, 0);

@@ -153,7 +153,8 @@ static double gale_batches(void) {
 static void raw_batch_item(evutil_socket_t fd, short what, void *arg);
 
 static void raw_batch_start(void) {
-  for (int i = 0; i < BATCH; i++) event_base_once(base, -1, EV_TIMEOUT, raw_batch_item, NULL, &zero);
+  for (int i = 0; i < BATCH; i++)
+    event_base_once(base, -1, EV_TIMEOUT, raw_batch_item, NULL, &zero);
   batch_left = BATCH;
 }
 
@@ -272,10 +273,10 @@ int main(int argc, char **argv) {
     static const struct {
       const char *name;
       double (*fn)(void);
-    } cases[] = {{"gale-chain", gale_chain},     {"raw-once", raw_chain_once},
-                 {"raw-fair", raw_chain_fair},   {"gale-batch", gale_batches},
-                 {"raw-batch", raw_batches},     {"gale-fire", gale_timers_fire},
-                 {"raw-fire", raw_timers_fire},  {"gale-cancel", gale_timers_cancel},
+    } cases[] = {{"gale-chain", gale_chain},       {"raw-once", raw_chain_once},
+                 {"raw-fair", raw_chain_fair},     {"gale-batch", gale_batches},
+                 {"raw-batch", raw_batches},       {"gale-fire", gale_timers_fire},
+                 {"raw-fire", raw_timers_fire},    {"gale-cancel", gale_timers_cancel},
                  {"raw-cancel", raw_timers_cancel}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
       if (strcmp(argv[2], cases[i].name) == 0) {

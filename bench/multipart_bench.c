@@ -59,11 +59,12 @@ static double whole_round(const char *body, size_t len) {
 int main(int argc, char **argv) {
   size_t mib = argc > 1 ? strtoul(argv[1], NULL, 10) : 64;
   size_t fsize = mib << 20;
-  static const char head[] = "--" BOUNDARY "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\none\r\n"
-                             "--" BOUNDARY "\r\nContent-Disposition: form-data; name=\"b\"\r\n\r\ntwo\r\n"
-                             "--" BOUNDARY "\r\nContent-Disposition: form-data; name=\"c\"\r\n\r\nthree\r\n"
-                             "--" BOUNDARY "\r\nContent-Disposition: form-data; name=\"file\"; "
-                             "filename=\"f.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n";
+  static const char head[] =
+      "--" BOUNDARY "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\none\r\n"
+      "--" BOUNDARY "\r\nContent-Disposition: form-data; name=\"b\"\r\n\r\ntwo\r\n"
+      "--" BOUNDARY "\r\nContent-Disposition: form-data; name=\"c\"\r\n\r\nthree\r\n"
+      "--" BOUNDARY "\r\nContent-Disposition: form-data; name=\"file\"; "
+      "filename=\"f.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n";
   static const char tail[] = "\r\n--" BOUNDARY "--\r\n";
   size_t len = strlen(head) + fsize + strlen(tail);
   char *body = malloc(len);

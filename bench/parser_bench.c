@@ -35,8 +35,7 @@ static double run(const char *name, const char *req, size_t len, long n) {
     sink += m.num_headers + m.keep_alive;
   }
   double ns = (now() - t0) * 1e9 / (double)n;
-  printf("gale %s %.1f ns/request %.0f MB/s (%zu)\n", name, ns,
-         (double)len / ns * 1e3, sink % 7);
+  printf("gale %s %.1f ns/request %.0f MB/s (%zu)\n", name, ns, (double)len / ns * 1e3, sink % 7);
   return ns;
 }
 

@@ -64,8 +64,8 @@ static void run(const char *name, const char *req, size_t len, long n) {
     sink += (size_t)r.nh + http_should_keep_alive(&hp);
   }
   double ns = (now() - t0) * 1e9 / (double)n;
-  printf("http-parser %s %.1f ns/request %.0f MB/s (%zu)\n", name, ns,
-         (double)len / ns * 1e3, sink % 7);
+  printf("http-parser %s %.1f ns/request %.0f MB/s (%zu)\n", name, ns, (double)len / ns * 1e3,
+         sink % 7);
 }
 
 int main(int argc, char **argv) {

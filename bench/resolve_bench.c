@@ -44,8 +44,7 @@ static void on_result(int status, const gale_addrinfo_list *list, void *arg) {
   if (status == GALE_OK) t->ok++;
 }
 
-static int run_gale(gale_loop *loop, gale_resolver *r, const char *prefix, int n,
-                    struct tally *t) {
+static int run_gale(gale_loop *loop, gale_resolver *r, const char *prefix, int n, struct tally *t) {
   for (int i = 0; i < n; i++) {
     char name[64];
     snprintf(name, sizeof name, "%s%d.bulk.test", prefix, i);
@@ -82,8 +81,9 @@ static double bench_gale(void) {
   double dt = now() - t0;
   gale_resolver_free(r);
   gale_loop_free(loop);
-  printf("gale_resolver (c-ares on the loop, 1 thread): %d lookups, %d ok, %.3f s, %.0f lookups/s\n",
-         lookups, t.ok, dt, t.ok / dt);
+  printf(
+      "gale_resolver (c-ares on the loop, 1 thread): %d lookups, %d ok, %.3f s, %.0f lookups/s\n",
+      lookups, t.ok, dt, t.ok / dt);
   return t.ok / dt;
 }
 
@@ -135,8 +135,8 @@ static double bench_gai(void) {
   run_pool("warmt", &ok);
   lookups = saved;
   double dt = run_pool("t", &ok);
-  printf("getaddrinfo in %d threads: %d lookups, %d ok, %.3f s, %.0f lookups/s\n", threads,
-         lookups, ok, dt, ok / dt);
+  printf("getaddrinfo in %d threads: %d lookups, %d ok, %.3f s, %.0f lookups/s\n", threads, lookups,
+         ok, dt, ok / dt);
   return ok / dt;
 }
 

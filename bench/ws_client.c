@@ -122,9 +122,7 @@ static size_t make_frame(unsigned char *out, size_t size) {
 }
 
 /* The bytes of the server's (unmasked) frame carrying `size` bytes. */
-static size_t reply_size(size_t size) {
-  return (size < 126 ? 2 : 4) + size;
-}
+static size_t reply_size(size_t size) { return (size < 126 ? 2 : 4) + size; }
 
 static void watch(int ep, struct conn *c) {
   struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
@@ -217,9 +215,12 @@ static int run_broadcast(int port, int ep, int n, int rounds) {
     size_t have = 0;
     while (have < want) {
       ssize_t got = read(sender, drain, want - have);
-      if (got > 0) have += (size_t)got;
-      else if (got < 0 && errno == EAGAIN) usleep(100);
-      else return 1;
+      if (got > 0)
+        have += (size_t)got;
+      else if (got < 0 && errno == EAGAIN)
+        usleep(100);
+      else
+        return 1;
     }
   }
   qsort(ms, (size_t)rounds, sizeof *ms, cmp_double);
@@ -231,9 +232,10 @@ static int run_broadcast(int port, int ep, int n, int rounds) {
 
 int main(int argc, char **argv) {
   if (argc < 4) {
-    fprintf(stderr,
-            "usage: %s PORT rtt CONNS SECONDS SIZE | PORT idle CONNS | PORT broadcast CONNS ROUNDS\n",
-            argv[0]);
+    fprintf(
+        stderr,
+        "usage: %s PORT rtt CONNS SECONDS SIZE | PORT idle CONNS | PORT broadcast CONNS ROUNDS\n",
+        argv[0]);
     return 2;
   }
   int port = (int)parse(argv[1]);
@@ -258,8 +260,7 @@ int main(int argc, char **argv) {
     printf("ready\n");
     fflush(stdout);
     char b;
-    while (read(0, &b, 1) > 0) {
-    }
+    while (read(0, &b, 1) > 0) {}
     return 0;
   }
   size_t size = (size_t)parse(argv[5]);

@@ -35,21 +35,26 @@ static void left(gale_websocket *ws, int code, const char *reason) {
   (void)reason;
   member *m = gale_websocket_ctx(ws);
   if (!m->ws) return;
-  if (m->prev) m->prev->next = m->next;
-  else members = m->next;
+  if (m->prev)
+    m->prev->next = m->next;
+  else
+    members = m->next;
   if (m->next) m->next->prev = m->prev;
   m->ws = NULL;
 }
 
 static void fan_out(gale_websocket *ws, const char *data, size_t len, bool binary) {
   (void)ws;
-  for (member *m = members; m; m = m->next) gale_websocket_write_message(m->ws, data, len, binary, NULL);
+  for (member *m = members; m; m = m->next)
+    gale_websocket_write_message(m->ws, data, len, binary, NULL);
 }
 
 static const gale_websocket_class echo_class = {.name = "Echo", .on_message = echo};
-static const gale_websocket_class broadcast_class = {
-    .name = "Broadcast", .ctx_size = sizeof(member), .open = joined, .on_message = fan_out,
-    .on_close = left};
+static const gale_websocket_class broadcast_class = {.name = "Broadcast",
+                                                     .ctx_size = sizeof(member),
+                                                     .open = joined,
+                                                     .on_message = fan_out,
+                                                     .on_close = left};
 
 int main(int argc, char **argv) {
   int port = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 0;

@@ -28,11 +28,11 @@ _Noreturn void gale__assert_fail(const char *expr, const char *file, int line, c
 /* Moves `var` (an enum lvalue, fewer than 32 states) to state `to`.
  * `allowed` is a table indexed by the current state whose entry has
  * GALE__STATE_BIT(to) set for every permitted next state. */
-#define gale__transition(var, to, allowed)                                  \
-  do {                                                                     \
-    gale__assert(((allowed)[(var)] & GALE__STATE_BIT(to)) != 0 && #to);    \
-    (void)(allowed); /* a use clang sees when the check compiles out */    \
-    (var) = (to);                                                          \
+#define gale__transition(var, to, allowed)                              \
+  do {                                                                  \
+    gale__assert(((allowed)[(var)] & GALE__STATE_BIT(to)) != 0 && #to); \
+    (void)(allowed); /* a use clang sees when the check compiles out */ \
+    (var) = (to);                                                       \
   } while (0)
 
 #endif

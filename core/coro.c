@@ -69,11 +69,11 @@ typedef struct gale__coro {
   unsigned refs;              /* 1 while alive, 1 while qnode is queued */
   coro_state state;
   bool queued;
-  bool cancelled;   /* deliver GALE_ECANCELLED at the current/next await */
-  bool loop_dying;  /* every await fails: the loop is being freed */
+  bool cancelled;  /* deliver GALE_ECANCELLED at the current/next await */
+  bool loop_dying; /* every await fails: the loop is being freed */
 #ifdef GALE_ASAN_FIBERS
-  void *fake_stack;               /* ASan's fake frames of this coroutine */
-  const void *resumer_bottom;     /* the resumer's stack, for switching back */
+  void *fake_stack;           /* ASan's fake frames of this coroutine */
+  const void *resumer_bottom; /* the resumer's stack, for switching back */
   size_t resumer_size;
 #endif
   char name[NAME_MAX_LEN + 1];

@@ -159,9 +159,9 @@ void gale__ctx_init(gale__ctx *ctx, void *stack, size_t size, void (*entry)(void
   uintptr_t top = ((uintptr_t)stack + size) & ~(uintptr_t)15;
   uint64_t *frame = (uint64_t *)(top - FRAME_BYTES);
   memset(frame, 0, FRAME_BYTES);
-  frame[0] = (uint64_t)(uintptr_t)arg;   /* x19 */
-  frame[1] = (uint64_t)(uintptr_t)entry; /* x20 */
-  frame[10] = 0;                         /* x29: ends the frame chain */
+  frame[0] = (uint64_t)(uintptr_t)arg;                   /* x19 */
+  frame[1] = (uint64_t)(uintptr_t)entry;                 /* x20 */
+  frame[10] = 0;                                         /* x29: ends the frame chain */
   frame[11] = (uint64_t)(uintptr_t)gale__ctx_trampoline; /* x30 */
   ctx->sp = frame;
 }

@@ -36,8 +36,8 @@ typedef struct gale__ctx {
 /* Prepares `ctx` to run entry(arg) on the stack [stack, stack + size) the
  * first time it is switched to.  entry must never return: it switches away
  * for the last time instead.  `stack` is 16-byte aligned. */
-GALE_INTERNAL void gale__ctx_init(gale__ctx *ctx, void *stack, size_t size, void (*entry)(void *arg),
-                                  void *arg);
+GALE_INTERNAL void gale__ctx_init(gale__ctx *ctx, void *stack, size_t size,
+                                  void (*entry)(void *arg), void *arg);
 
 /* Saves the running context in `from` and continues `to`; returns when
  * something switches back to `from`. */

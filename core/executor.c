@@ -168,8 +168,8 @@ int gale_loop_run_in_executor(gale_loop *loop, gale_executor_fn fn, void *arg,
 static void deliver(gale_loop *loop, struct job *job, int status) {
   while (job != NULL) {
     struct job *next = job->next;
-    if (job->done != NULL) job->done(loop, status, status == GALE_OK ? job->result : NULL,
-                                      job->done_arg);
+    if (job->done != NULL)
+      job->done(loop, status, status == GALE_OK ? job->result : NULL, job->done_arg);
     free(job);
     job = next;
   }

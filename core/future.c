@@ -192,9 +192,7 @@ gale_future_state gale_future_get_state(const gale_future *f) {
   return f != NULL ? f->state : GALE_FUTURE_PENDING;
 }
 
-bool gale_future_done(const gale_future *f) {
-  return f != NULL && f->state != GALE_FUTURE_PENDING;
-}
+bool gale_future_done(const gale_future *f) { return f != NULL && f->state != GALE_FUTURE_PENDING; }
 
 int gale_future_status(const gale_future *f) { return f != NULL ? f->status : GALE_EINVAL; }
 
@@ -371,8 +369,8 @@ static void exec_done(gale_loop *loop, int status, void *result, void *arg) {
   struct exec_state *st = arg;
   (void)loop;
   if (status == GALE_OK) {
-    if (gale_future_set_result(st->future, result, st->free_result) != GALE_OK &&
-        result != NULL && st->free_result != NULL)
+    if (gale_future_set_result(st->future, result, st->free_result) != GALE_OK && result != NULL &&
+        st->free_result != NULL)
       st->free_result(result); /* cancelled meanwhile */
   } else {
     gale_future_cancel(st->future);

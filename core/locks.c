@@ -90,9 +90,7 @@ size_t gale_condition_notify(gale_condition *c, size_t n) {
   return woken;
 }
 
-size_t gale_condition_notify_all(gale_condition *c) {
-  return gale_condition_notify(c, (size_t)-1);
-}
+size_t gale_condition_notify_all(gale_condition *c) { return gale_condition_notify(c, (size_t)-1); }
 
 size_t gale_condition_waiters(const gale_condition *c) { return c ? c->waiters.len : 0; }
 

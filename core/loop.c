@@ -51,7 +51,9 @@ struct timeval gale__timeval(double seconds) {
   return tv;
 }
 
-struct event_base *gale__loop_base(gale_loop *loop) { return loop ? loop->base : NULL; }
+struct event_base *gale__loop_base(gale_loop *loop) {
+  return loop ? loop->base : NULL;
+}
 
 /* ---- handles ------------------------------------------------------------ */
 
@@ -350,7 +352,8 @@ gale_loop *gale_loop_new(void) {
   loop->wake_fd = -1;
   loop->handles.next = loop->handles.prev = &loop->handles;
   loop->coros.next = loop->coros.prev = &loop->coros;
-  loop->rng = (uint64_t)(uintptr_t)loop ^ (uint64_t)(gale__monotonic() * 1e9) ^ 0x9e3779b97f4a7c15ull;
+  loop->rng =
+      (uint64_t)(uintptr_t)loop ^ (uint64_t)(gale__monotonic() * 1e9) ^ 0x9e3779b97f4a7c15ull;
   atomic_init(&loop->wake_pending, false);
   if (pthread_mutex_init(&loop->remote_lock, NULL) != 0) {
     free(loop);

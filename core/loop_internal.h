@@ -53,9 +53,9 @@ struct gale_loop {
   struct gale__cb_node *ready_head, *ready_tail; /* woken coroutines */
   struct gale__cb_node *free_nodes;
   size_t free_node_count;
-  struct event callbacks_ev;  /* runs the queue */
-  bool callbacks_scheduled;   /* callbacks_ev active or armed */
-  bool in_callbacks;          /* the runner is on the stack */
+  struct event callbacks_ev; /* runs the queue */
+  bool callbacks_scheduled;  /* callbacks_ev active or armed */
+  bool in_callbacks;         /* the runner is on the stack */
 
   /* Cross-thread entry: a locked queue and an eventfd that wakes the loop. */
   pthread_mutex_t remote_lock;
@@ -111,8 +111,7 @@ GALE_INTERNAL int gale__loop_add_callback_owned(gale_loop *loop, gale_loop_cb cb
 /* gale_loop_call_later() for a timer whose argument owns something: if the
  * loop is freed with the timer pending, drop(arg) runs instead of cb. */
 GALE_INTERNAL int gale__loop_call_later_owned(gale_loop *loop, double delay, gale_loop_cb cb,
-                                              void (*drop)(void *arg), void *arg,
-                                              gale_timer **out);
+                                              void (*drop)(void *arg), void *arg, gale_timer **out);
 
 /* Adds a coroutine's handle to the loop's coroutines: gale_loop_free()
  * unwinds them first, while everything else they may use still works. */

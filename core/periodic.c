@@ -69,8 +69,8 @@ static void tick(gale_loop *loop, void *arg) {
   if (p->running && p->timer == NULL) schedule_next(p);
 }
 
-int gale_periodic_new(gale_loop *loop, double interval, double jitter, gale_loop_cb cb,
-                      void *arg, gale_periodic **out) {
+int gale_periodic_new(gale_loop *loop, double interval, double jitter, gale_loop_cb cb, void *arg,
+                      gale_periodic **out) {
   if (loop == NULL || cb == NULL || out == NULL || !(interval > 0) || !(jitter >= 0) ||
       jitter > 1 || isinf(interval))
     return GALE_EINVAL;

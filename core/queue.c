@@ -31,8 +31,8 @@ struct gale_queue {
   gale_event *finished; /* set while unfinished == 0 */
 };
 
-static gale_queue *queue_new(gale_loop *loop, size_t maxsize, queue_kind kind,
-                             gale_queue_cmp cmp, gale_free_fn free_item) {
+static gale_queue *queue_new(gale_loop *loop, size_t maxsize, queue_kind kind, gale_queue_cmp cmp,
+                             gale_free_fn free_item) {
   if (loop == NULL) return NULL;
   gale_queue *q = gale__calloc(1, sizeof *q);
   if (q == NULL) return NULL;

@@ -188,8 +188,7 @@ void gale__timers_free(gale_loop *loop) {
   if (loop->base != NULL) event_del(&loop->timer_ev);
 }
 
-int gale_loop_call_at(gale_loop *loop, double when, gale_loop_cb cb, void *arg,
-                      gale_timer **out) {
+int gale_loop_call_at(gale_loop *loop, double when, gale_loop_cb cb, void *arg, gale_timer **out) {
   if (loop == NULL || cb == NULL || isnan(when)) return GALE_EINVAL;
   struct gale_timer *t = loop->free_timers;
   if (t != NULL) {
@@ -242,12 +241,8 @@ int gale_timer_cancel(gale_timer *timer) {
     heap_remove(&timer->loop->timers, timer->index);
     timer_put(timer->loop, timer);
     return GALE_OK;
-  case TIMER_DUE:
-    timer->state = TIMER_CANCELLED;
-    return GALE_OK;
-  case TIMER_RUNNING:
-    return GALE_OK; /* freed when its callback returns */
-  default:
-    return GALE_EINVAL;
+  case TIMER_DUE: timer->state = TIMER_CANCELLED; return GALE_OK;
+  case TIMER_RUNNING: return GALE_OK; /* freed when its callback returns */
+  default: return GALE_EINVAL;
   }
 }

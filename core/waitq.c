@@ -16,10 +16,14 @@ void gale__waitq_init(gale__waitq *q, gale_loop *loop) {
 
 static void unlink_waiter(gale__waiter *w) {
   gale__waitq *q = w->q;
-  if (w->prev) w->prev->next = w->next;
-  else q->head = w->next;
-  if (w->next) w->next->prev = w->prev;
-  else q->tail = w->prev;
+  if (w->prev)
+    w->prev->next = w->next;
+  else
+    q->head = w->next;
+  if (w->next)
+    w->next->prev = w->prev;
+  else
+    q->tail = w->prev;
   q->len--;
   w->prev = w->next = NULL;
 }
@@ -67,15 +71,17 @@ gale_future *gale__waitq_add(gale__waitq *q, double timeout, void *item) {
   w->q = q;
   w->future = f;
   w->item = item;
-  if (timeout >= 0 && gale__loop_call_later_owned(q->loop, timeout, on_timeout, on_timer_dropped,
-                                                  w, &w->timer) != GALE_OK) {
+  if (timeout >= 0 && gale__loop_call_later_owned(q->loop, timeout, on_timeout, on_timer_dropped, w,
+                                                  &w->timer) != GALE_OK) {
     gale_future_unref(f);
     free(w);
     return NULL;
   }
   w->prev = q->tail;
-  if (q->tail) q->tail->next = w;
-  else q->head = w;
+  if (q->tail)
+    q->tail->next = w;
+  else
+    q->head = w;
   q->tail = w;
   q->len++;
   gale_future_set_cancel_cb(f, on_cancel, w);

@@ -64,9 +64,9 @@ static void uuid4(char out[37]) {
   if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) abort();
   b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
   b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-  snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-           b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-           b[13], b[14], b[15]);
+  snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+           b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+           b[15]);
 }
 
 /* `s` with &, <, >, " and ' as entities: the demo's {% module linkify %}
@@ -187,9 +187,10 @@ static void index_get(gale_web_handler *h) {
   gale_web_printf(h, "<div id=\"inbox\" data-cursor=\"%s\">\n",
                   buffer.count ? buffer.items[buffer.count - 1].id : "");
   for (size_t i = 0; i < buffer.count; i++) gale_web_write_str(h, buffer.items[i].html);
-  gale_web_write_str(h, "</div>\n<form id=\"messageform\" action=\"/a/message/new\" method=\"post\">"
-                        "<input name=\"body\" id=\"message\" autocomplete=\"off\">"
-                        "<input type=\"submit\" value=\"Post\">");
+  gale_web_write_str(h,
+                     "</div>\n<form id=\"messageform\" action=\"/a/message/new\" method=\"post\">"
+                     "<input name=\"body\" id=\"message\" autocomplete=\"off\">"
+                     "<input type=\"submit\" value=\"Post\">");
   gale_web_write_str(h, gale_web_xsrf_form_html(h));
   gale_web_write_str(h, "<input type=\"hidden\" name=\"next\" value=\"/\"></form>\n");
   gale_web_write(h, page_script, sizeof(page_script) - 1);
@@ -233,7 +234,8 @@ static int message_updates(gale_web_handler *h) {
     first = messages_since(cursor);
   }
   json_t *list = json_array();
-  for (size_t i = first; list && i < buffer.count; i++) json_array_append(list, buffer.items[i].obj);
+  for (size_t i = first; list && i < buffer.count; i++)
+    json_array_append(list, buffer.items[i].obj);
   json_t *answer = list ? json_pack("{s:o}", "messages", list) : NULL; /* takes list */
   int rc = answer ? gale_web_write_json(h, answer) : GALE_ENOMEM;
   json_decref(answer);
@@ -256,8 +258,10 @@ static void socket_close(gale_websocket *ws, int code, const char *reason) {
   (void)reason;
   chat_socket *c = gale_websocket_ctx(ws);
   if (!c->ws) return; /* closed before open */
-  if (c->prev) c->prev->next = c->next;
-  else buffer.sockets = c->next;
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    buffer.sockets = c->next;
   if (c->next) c->next->prev = c->prev;
   c->ws = NULL;
 }

@@ -90,8 +90,7 @@ struct crawl {
 };
 
 static bool same_origin(const gale_url *a, const gale_url *b) {
-  return strcmp(a->scheme, b->scheme) == 0 && strcmp(a->host, b->host) == 0 &&
-         a->port == b->port;
+  return strcmp(a->scheme, b->scheme) == 0 && strcmp(a->host, b->host) == 0 && a->port == b->port;
 }
 
 /* Queues `url` (taken) at `depth` unless seen, too deep, or elsewhere. */
@@ -125,8 +124,8 @@ static void follow_links(struct crawl *c, const char *base, const char *html, si
     while (k < len && isspace((unsigned char)html[k])) k++;
     char quote = k < len && (html[k] == '"' || html[k] == '\'') ? html[k++] : 0;
     size_t start = k;
-    while (k < len && (quote ? html[k] != quote
-                             : !isspace((unsigned char)html[k]) && html[k] != '>'))
+    while (k < len &&
+           (quote ? html[k] != quote : !isspace((unsigned char)html[k]) && html[k] != '>'))
       k++;
     char ref[2048];
     if (k - start >= sizeof ref) continue;
@@ -215,8 +214,7 @@ int main(int argc, char **argv) {
   if ((argc - optind == 2 && *end) || workers < 1 || workers > 1000) return usage(argv[0]);
 
   struct crawl c = {.max_depth = max_depth};
-  if (gale_url_parse(argv[optind], strlen(argv[optind]), &c.origin) != GALE_OK ||
-      !c.origin->host) {
+  if (gale_url_parse(argv[optind], strlen(argv[optind]), &c.origin) != GALE_OK || !c.origin->host) {
     fprintf(stderr, "%s: not an absolute http(s) URL\n", argv[optind]);
     gale_url_free(c.origin);
     return 2;

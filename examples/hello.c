@@ -6,9 +6,7 @@
 
 #include <gale.h>
 
-static void hello(gale_web_handler *h) {
-  gale_web_write_str(h, "Hello, world");
-}
+static void hello(gale_web_handler *h) { gale_web_write_str(h, "Hello, world"); }
 
 static const gale_web_handler_class main_handler = {.get = hello};
 

@@ -39,10 +39,14 @@ int main(int argc, char **argv) {
   gale_resolver_options_init(&opts);
   int family = AF_UNSPEC, c;
   while ((c = getopt(argc, argv, "46s:")) != -1) {
-    if (c == '4') family = AF_INET;
-    else if (c == '6') family = AF_INET6;
-    else if (c == 's') opts.servers = optarg;
-    else return 2;
+    if (c == '4')
+      family = AF_INET;
+    else if (c == '6')
+      family = AF_INET6;
+    else if (c == 's')
+      opts.servers = optarg;
+    else
+      return 2;
   }
   if (optind >= argc) {
     fprintf(stderr, "usage: %s [-4|-6] [-s SERVER[:PORT]] NAME...\n", argv[0]);

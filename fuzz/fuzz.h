@@ -22,9 +22,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 extern const char gale_fuzz_corpus[];
 
-#define FUZZ_CHECK(cond)                                                     \
-  do {                                                                       \
-    if (!(cond)) __builtin_trap();                                           \
+#define FUZZ_CHECK(cond)           \
+  do {                             \
+    if (!(cond)) __builtin_trap(); \
   } while (0)
 
 #endif

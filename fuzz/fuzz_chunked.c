@@ -13,8 +13,8 @@ const char gale_fuzz_corpus[] = "chunked";
 
 /* Decodes buf in pieces (step 0: all at once).  Returns the final status;
  * the decoded bytes go to out (at most len of them). */
-static int run(const char *buf, size_t len, size_t step, char *out,
-               size_t *outlen, size_t *used_total, const gale_h1_limits *lim) {
+static int run(const char *buf, size_t len, size_t step, char *out, size_t *outlen,
+               size_t *used_total, const gale_h1_limits *lim) {
   gale_h1_body b;
   gale_h1_body_init_kind(&b, GALE_H1_BODY_CHUNKED, 0, lim);
   size_t off = 0, avail = step && step < len ? step : len;

@@ -19,7 +19,8 @@
 
 const char gale_fuzz_corpus[] = "chunked_enc";
 
-static const char tchar[] = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+static const char tchar[] =
+    "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /* Encodes into enc (big enough); returns its length.  body gets the plain
  * body, *body_len its length. */

@@ -41,7 +41,7 @@ typedef struct script {
   const uint8_t *data;
   size_t len, sent, piece;
   int pieces_left;
-  char head[4];   /* last bytes of the request, to see its end */
+  char head[4]; /* last bytes of the request, to see its end */
   bool head_seen, shut;
   int done, in_call;
   uint64_t streamed;

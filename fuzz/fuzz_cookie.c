@@ -38,8 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       const char *v;
       size_t vl;
       gale_params_at(p, i, NULL, NULL, &v, &vl);
-      for (size_t j = 0; j < vl; j++)
-        FUZZ_CHECK((unsigned char)v[j] >= 0x20 || v[j] == '\t');
+      for (size_t j = 0; j < vl; j++) FUZZ_CHECK((unsigned char)v[j] >= 0x20 || v[j] == '\t');
     }
   } else {
     FUZZ_CHECK(gale_params_count(p) == 0);
@@ -76,8 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char buf[GALE_HTTP_DATE_LEN + 1];
     time_t back;
     FUZZ_CHECK(gale_http_date_format(t, buf, sizeof buf) == GALE_OK);
-    FUZZ_CHECK(gale_http_date_parse(buf, GALE_HTTP_DATE_LEN, &back) ==
-               GALE_OK);
+    FUZZ_CHECK(gale_http_date_parse(buf, GALE_HTTP_DATE_LEN, &back) == GALE_OK);
     FUZZ_CHECK(back == t);
   }
   gale_params_free(p);

@@ -33,8 +33,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     off += n;
   }
   int frc = gale__gzip_finish(z, count_sink, &total);
-  if (rc == GALE_OK) FUZZ_CHECK(frc == GALE_OK || frc == GALE_EHTTP_TRUNCATED);
-  else FUZZ_CHECK(frc == rc);
+  if (rc == GALE_OK)
+    FUZZ_CHECK(frc == GALE_OK || frc == GALE_EHTTP_TRUNCATED);
+  else
+    FUZZ_CHECK(frc == rc);
   FUZZ_CHECK(total <= cap && gale__gzip_total_out(z) == total);
   gale__gzip_free(z);
   return 0;

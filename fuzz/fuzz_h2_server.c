@@ -33,8 +33,7 @@ static void on_request(gale_http_server_request *req, void *arg) {
 
 static void drain(int fd) {
   char buf[16384];
-  while (read(fd, buf, sizeof(buf)) > 0) {
-  }
+  while (read(fd, buf, sizeof(buf)) > 0) {}
 }
 
 /* Writes it all, turning the loop while the socket is full. */

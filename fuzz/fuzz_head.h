@@ -16,9 +16,8 @@ static bool inside(gale_h1_span s, const char *buf, size_t len) {
   return s.ptr >= buf && s.ptr + s.len <= buf + len;
 }
 
-static int head_once(gale_h1_mode mode, unsigned flags, const gale_h1_limits *lim,
-                     const char *buf, size_t len, gale_h1_msg *msg,
-                     gale_h1_header *h, gale_h1_parser *p) {
+static int head_once(gale_h1_mode mode, unsigned flags, const gale_h1_limits *lim, const char *buf,
+                     size_t len, gale_h1_msg *msg, gale_h1_header *h, gale_h1_parser *p) {
   gale_h1_parser_init(p, mode, lim);
   gale_h1_parser_reset(p, flags);
   memset(msg, 0, sizeof *msg);
@@ -28,9 +27,8 @@ static int head_once(gale_h1_mode mode, unsigned flags, const gale_h1_limits *li
 }
 
 /* Feeds buf in growing prefixes of `step` bytes. */
-static int head_steps(gale_h1_mode mode, unsigned flags, const gale_h1_limits *lim,
-                      const char *buf, size_t len, size_t step, gale_h1_msg *msg,
-                      gale_h1_header *h) {
+static int head_steps(gale_h1_mode mode, unsigned flags, const gale_h1_limits *lim, const char *buf,
+                      size_t len, size_t step, gale_h1_msg *msg, gale_h1_header *h) {
   gale_h1_parser p;
   int rc = GALE_EAGAIN;
   gale_h1_parser_init(&p, mode, lim);
@@ -46,8 +44,7 @@ static int head_steps(gale_h1_mode mode, unsigned flags, const gale_h1_limits *l
   return rc;
 }
 
-static void check_msg(gale_h1_mode mode, const gale_h1_msg *m, const char *buf,
-                      size_t len) {
+static void check_msg(gale_h1_mode mode, const gale_h1_msg *m, const char *buf, size_t len) {
   FUZZ_CHECK(m->head_len <= len && m->head_len >= 4);
   FUZZ_CHECK(m->num_headers <= FUZZ_MAXH);
   for (size_t i = 0; i < m->num_headers; i++) {

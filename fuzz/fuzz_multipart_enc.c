@@ -32,7 +32,7 @@ typedef struct part {
 /* Takes a length byte and that many bytes (clipped) as a new C string. */
 static char *take(const uint8_t **p, const uint8_t *end, size_t scale, size_t *len) {
   size_t n = 0;
-  if (*p < end) n = (size_t)*(*p)++ * scale;
+  if (*p < end) n = (size_t) * (*p)++ * scale;
   if (n > (size_t)(end - *p)) n = (size_t)(end - *p);
   char *s = malloc(n + 1);
   if (!s) return NULL;
@@ -80,19 +80,21 @@ static void check(const char *body, size_t blen, const char *boundary, const par
     const gale_multipart_part *q = gale_multipart_at(m, i);
     const part *p = &parts[i];
     FUZZ_CHECK(same(q->name, q->name_len, p->name));
-    if (p->filename) FUZZ_CHECK(same(q->filename, q->filename_len, p->filename));
-    else FUZZ_CHECK(!q->filename);
+    if (p->filename)
+      FUZZ_CHECK(same(q->filename, q->filename_len, p->filename));
+    else
+      FUZZ_CHECK(!q->filename);
     const char *type = p->type ? p->type : p->file ? "application/octet-stream" : NULL;
-    if (type) FUZZ_CHECK(same(q->content_type, q->content_type_len, type));
-    else FUZZ_CHECK(!q->content_type);
+    if (type)
+      FUZZ_CHECK(same(q->content_type, q->content_type_len, type));
+    else
+      FUZZ_CHECK(!q->content_type);
     FUZZ_CHECK(q->data_len == p->len && (!p->len || memcmp(q->data, p->data, p->len) == 0));
   }
   gale_multipart_free(m);
 }
 
-static void free_part(part *p) {
-  free(p->name), free(p->filename), free(p->type), free(p->data);
-}
+static void free_part(part *p) { free(p->name), free(p->filename), free(p->type), free(p->data); }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1) return 0;

@@ -62,7 +62,8 @@ static int fz_end(void *arg) {
   return GALE_OK;
 }
 
-static const gale_multipart_callbacks fz_cb = {.part_begin = fz_begin, .part_data = fz_data, .part_end = fz_end};
+static const gale_multipart_callbacks fz_cb = {
+    .part_begin = fz_begin, .part_data = fz_data, .part_end = fz_end};
 
 /* Feeds body in pieces: sizes from a small LCG seeded by `seed` (0: whole). */
 static int run(const char *b, size_t blen, const gale_multipart_limits *lim, const char *body,

@@ -20,8 +20,7 @@ const char gale_fuzz_corpus[] = "range";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 2) return 0;
-  int64_t fsize = data[0] & 0x80 ? INT64_MAX - data[1]
-                                 : (int64_t)((data[0] & 0x7f) << 8 | data[1]);
+  int64_t fsize = data[0] & 0x80 ? INT64_MAX - data[1] : (int64_t)((data[0] & 0x7f) << 8 | data[1]);
   size_t len = size - 2;
   char *v = malloc(len ? len : 1); /* exact size: ASan sees an overread */
   if (!v) return 0;

@@ -17,9 +17,9 @@
 const char gale_fuzz_corpus[] = "template";
 
 static json_t *context(void) {
-  return json_pack("{s:s, s:i, s:f, s:b, s:n, s:[i,i,i,s], s:{s:s, s:[{s:i}]}, s:s}", "name", "<b>x</b>", "n", 3,
-                   "f", 2.5, "ok", 1, "none", "xs", 1, 2, 3, "four", "user", "email", "a@b", "posts", "id", 7,
-                   "url", "see http://example.com/a?b=1&c=(2).");
+  return json_pack("{s:s, s:i, s:f, s:b, s:n, s:[i,i,i,s], s:{s:s, s:[{s:i}]}, s:s}", "name",
+                   "<b>x</b>", "n", 3, "f", 2.5, "ok", 1, "none", "xs", 1, 2, 3, "four", "user",
+                   "email", "a@b", "posts", "id", 7, "url", "see http://example.com/a?b=1&c=(2).");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

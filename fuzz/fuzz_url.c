@@ -43,14 +43,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t n = 0;
     int frc = gale_url_format(u, NULL, 0, &n);
     char *buf = frc == GALE_ERANGE ? malloc(n + 1) : NULL;
-    if (buf &&
-        gale_url_format(u, buf, n + 1, &n) == GALE_OK) {
+    if (buf && gale_url_format(u, buf, n + 1, &n) == GALE_OK) {
       gale_url *v = NULL;
       FUZZ_CHECK(gale_url_parse(buf, n, &v) == GALE_OK);
-      FUZZ_CHECK(same(u->scheme, v->scheme) && same(u->host, v->host) &&
-                 u->port == v->port && same(u->path, v->path) &&
-                 same(u->query, v->query) && same(u->fragment, v->fragment) &&
-                 same(u->userinfo, v->userinfo));
+      FUZZ_CHECK(same(u->scheme, v->scheme) && same(u->host, v->host) && u->port == v->port &&
+                 same(u->path, v->path) && same(u->query, v->query) &&
+                 same(u->fragment, v->fragment) && same(u->userinfo, v->userinfo));
       gale_url_free(v);
     } else {
       /* Only an origin-form "//" path may refuse to format. */

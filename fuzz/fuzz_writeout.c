@@ -77,8 +77,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!mem) goto out;
   FILE *so = stdout, *se = stderr;
   stdout = stderr = mem;
-  cli_xfer_info x = {data[0], "http://fuzz.example/path", "GET", data[1] & 1 ? hv : NULL,
-                     data[1] & 2 ? hv : NULL, data[1]};
+  cli_xfer_info x = {
+      data[0], "http://fuzz.example/path", "GET", data[1] & 1 ? hv : NULL, data[1] & 2 ? hv : NULL,
+      data[1]};
   cli_write_out(mem, fmt, &r, &x);
   stdout = so, stderr = se;
   fclose(mem);

@@ -32,8 +32,7 @@ typedef struct run {
   gale_buf payload;
 } run;
 
-static void parse_all(bool server, bool rsv1, const uint8_t *in, size_t len, size_t chunk,
-                      run *r) {
+static void parse_all(bool server, bool rsv1, const uint8_t *in, size_t len, size_t chunk, run *r) {
   gale_ws_parser p;
   gale_ws_parser_init(&p, server, MAX_FRAME);
   p.allow_rsv1 = rsv1;
@@ -89,8 +88,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   parse_all(server, rsv1, in, len, chunk, &parts);
   FUZZ_CHECK(whole.n == parts.n && whole.rc == parts.rc && whole.close_code == parts.close_code);
   FUZZ_CHECK(whole.payload.len == parts.payload.len &&
-             memcmp(whole.payload.data ? whole.payload.data : "", parts.payload.data ? parts.payload.data : "",
-                    whole.payload.len) == 0);
+             memcmp(whole.payload.data ? whole.payload.data : "",
+                    parts.payload.data ? parts.payload.data : "", whole.payload.len) == 0);
   for (size_t i = 0; i < whole.n; i++) FUZZ_CHECK(same_frame(&whole.frames[i], &parts.frames[i]));
 
   /* Written back, the frames parse to themselves. */
@@ -99,11 +98,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint8_t *out = malloc(cap);
   FUZZ_CHECK(out);
   size_t o = 0, data_at = 0;
-  const uint8_t *base = whole.payload.data ? (const uint8_t *)whole.payload.data
-                                           : (const uint8_t *)"";
+  const uint8_t *base =
+      whole.payload.data ? (const uint8_t *)whole.payload.data : (const uint8_t *)"";
   for (size_t i = 0; i < whole.n; i++) {
     const gale_ws_frame *f = &whole.frames[i];
-    size_t h = gale_ws_frame_header(out + o, f->opcode, f->fin, f->rsv1, f->len, server ? key : NULL);
+    size_t h =
+        gale_ws_frame_header(out + o, f->opcode, f->fin, f->rsv1, f->len, server ? key : NULL);
     const uint8_t *src = f->opcode & 0x8 ? whole.control[i] : base + data_at;
     memcpy(out + o + h, src, (size_t)f->len);
     if (server) gale_ws_mask(out + o + h, (size_t)f->len, key, 0);

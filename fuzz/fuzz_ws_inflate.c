@@ -38,8 +38,8 @@ static gale_ws_deflate_params params_of(uint8_t b) {
 }
 
 /* Compresses msg with a standalone codec and inflates it back. */
-static void round_trip(const gale_ws_deflate_params *p, bool server, const uint8_t *msg,
-                       size_t len, int times) {
+static void round_trip(const gale_ws_deflate_params *p, bool server, const uint8_t *msg, size_t len,
+                       int times) {
   gale_ws_deflate *tx = gale__ws_deflate_new(p, server, NULL);
   gale_ws_deflate *rx = gale__ws_deflate_new(p, !server, NULL);
   FUZZ_CHECK(tx && rx);

@@ -59,9 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   char ip[48 + CANARY];
   memset(ip, 0x5a, sizeof ip);
-  bool ok = gale__xheaders_remote_ip(has_xff ? field[0] : NULL, flen[0],
-                                     has_real ? field[1] : NULL, flen[1], trusted, ntrusted,
-                                     ip, ipsize);
+  bool ok = gale__xheaders_remote_ip(has_xff ? field[0] : NULL, flen[0], has_real ? field[1] : NULL,
+                                     flen[1], trusted, ntrusted, ip, ipsize);
   for (size_t i = ipsize; i < sizeof ip; i++) FUZZ_CHECK(ip[i] == 0x5a);
   if (ok) {
     size_t n = strnlen(ip, ipsize);

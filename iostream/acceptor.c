@@ -18,10 +18,10 @@ struct gale_acceptor {
   gale_acceptor_cb cb;
   void *arg;
   gale_watcher *watcher;
-  gale_timer *retry;  /* armed during a back-off */
-  bool paused;        /* by the user */
-  bool warned;        /* logged this back-off episode */
-  bool *freed;        /* set when freed from inside the callback */
+  gale_timer *retry; /* armed during a back-off */
+  bool paused;       /* by the user */
+  bool warned;       /* logged this back-off episode */
+  bool *freed;       /* set when freed from inside the callback */
   unsigned long wakeups;
 };
 
@@ -117,9 +117,7 @@ int gale_acceptor_resume(gale_acceptor *a) {
   return GALE_OK;
 }
 
-int gale_acceptor_fd(const gale_acceptor *a) {
-  return a ? a->fd : -1;
-}
+int gale_acceptor_fd(const gale_acceptor *a) { return a ? a->fd : -1; }
 
 void gale_acceptor_free(gale_acceptor *a) {
   if (!a) return;
@@ -129,10 +127,6 @@ void gale_acceptor_free(gale_acceptor *a) {
   free(a);
 }
 
-unsigned long gale__acceptor_wakeups(const gale_acceptor *a) {
-  return a->wakeups;
-}
+unsigned long gale__acceptor_wakeups(const gale_acceptor *a) { return a->wakeups; }
 
-bool gale__acceptor_backing_off(const gale_acceptor *a) {
-  return a->retry != NULL;
-}
+bool gale__acceptor_backing_off(const gale_acceptor *a) { return a->retry != NULL; }

@@ -19,8 +19,7 @@
 
 int gale_socket_set_nonblocking(int fd) {
   int fl = fcntl(fd, F_GETFL);
-  if (fl < 0 || (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0))
-    return GALE_ESYS;
+  if (fl < 0 || (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)) return GALE_ESYS;
   int fdfl = fcntl(fd, F_GETFD);
   if (fdfl < 0 || (!(fdfl & FD_CLOEXEC) && fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC) < 0))
     return GALE_ESYS;
@@ -69,8 +68,7 @@ static int bind_one(struct sockaddr *sa, socklen_t len, int backlog, unsigned fl
     goto fail;
   /* Without V6ONLY, [::]:port also claims 0.0.0.0:port and the IPv4 socket
    * of the same call would fail with EADDRINUSE. */
-  if (sa->sa_family == AF_INET6 &&
-      setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0)
+  if (sa->sa_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0)
     goto fail;
   if (bind(fd, sa, len) < 0 || listen(fd, backlog) < 0) goto fail;
   return fd;
@@ -280,9 +278,7 @@ int gale_sockaddr_format(const struct sockaddr *sa, char *buf, size_t len) {
   return (size_t)w < len ? GALE_OK : GALE_ERANGE;
 }
 
-int gale_sockaddr_port(const struct sockaddr *sa) {
-  return sa ? port_of(sa) : -1;
-}
+int gale_sockaddr_port(const struct sockaddr *sa) { return sa ? port_of(sa) : -1; }
 
 int gale_socket_port(int fd) {
   struct sockaddr_storage ss;
@@ -303,9 +299,9 @@ static int clear_unix_path(const char *path, const struct sockaddr_un *sun) {
   int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (probe < 0) return gale_err_from_errno(errno);
   int rc = connect(probe, (const struct sockaddr *)sun, sizeof *sun) == 0 ? GALE_EADDRINUSE
-           : errno == EAGAIN                                             ? GALE_EADDRINUSE
-           : errno == ECONNREFUSED                                       ? GALE_OK
-                                                                         : gale_err_from_errno(errno);
+           : errno == EAGAIN                                              ? GALE_EADDRINUSE
+           : errno == ECONNREFUSED                                        ? GALE_OK
+                                   : gale_err_from_errno(errno);
   close(probe);
   if (rc == GALE_OK && unlink(path) != 0 && errno != ENOENT) rc = gale_err_from_errno(errno);
   return rc;

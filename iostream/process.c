@@ -29,9 +29,7 @@ int gale_cpu_count(void) {
   return n > 0 ? (int)n : 1;
 }
 
-int gale_process_task_id(void) {
-  return task_id;
-}
+int gale_process_task_id(void) { return task_id; }
 
 void gale__process_reset(void) {
   task_id = -1;
@@ -75,8 +73,8 @@ static int live_count(const pid_t *pids, int n) {
 }
 
 /* Reaps every exited child; returns false when restarts ran out. */
-static bool reap(pid_t *pids, int n, int *restarts, int max_restarts, bool stopping,
-                 pid_t parent, const sigset_t *old_mask, int *child_ret) {
+static bool reap(pid_t *pids, int n, int *restarts, int max_restarts, bool stopping, pid_t parent,
+                 const sigset_t *old_mask, int *child_ret) {
   for (;;) {
     int status;
     pid_t pid = waitpid(-1, &status, WNOHANG);
@@ -108,8 +106,8 @@ static bool reap(pid_t *pids, int n, int *restarts, int max_restarts, bool stopp
 }
 
 /* The parent's life from here on: never returns. */
-static int supervise(pid_t *pids, int n, int max_restarts, pid_t parent,
-                     const sigset_t *old_mask, const sigset_t *set) {
+static int supervise(pid_t *pids, int n, int max_restarts, pid_t parent, const sigset_t *old_mask,
+                     const sigset_t *set) {
   int restarts = 0, child_ret = -1;
   bool stopping = false;
   while (live_count(pids, n) > 0) {

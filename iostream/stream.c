@@ -17,7 +17,6 @@
 #include "gale/log.h"
 #include "iostream/stream_priv.h"
 
-
 static void on_io(evutil_socket_t fd, short what, void *arg);
 
 /* The stream's life cycle (enum gale__stream_phase): each row lists where
@@ -135,8 +134,10 @@ int gale_stream_new(gale_loop *loop, int fd, const gale_stream_options *opts, ga
   if (!s) return GALE_ENOMEM;
   gale__stream_buffers_hold();
   gale_stream_options o;
-  if (opts) o = *opts;
-  else gale_stream_options_init(&o);
+  if (opts)
+    o = *opts;
+  else
+    gale_stream_options_init(&o);
   s->max_buffer_size = o.max_buffer_size ? o.max_buffer_size : GALE_STREAM_DEFAULT_MAX_BUFFER_SIZE;
   s->max_write_buffer_size = o.max_write_buffer_size;
   s->read_chunk_size = o.read_chunk_size ? o.read_chunk_size : GALE_STREAM_DEFAULT_READ_CHUNK_SIZE;
@@ -265,7 +266,9 @@ int gale_stream_close(gale_stream *stream) {
   return GALE_OK;
 }
 
-bool gale_stream_closed(const gale_stream *stream) { return !stream || gale__stream_is_closed(stream); }
+bool gale_stream_closed(const gale_stream *stream) {
+  return !stream || gale__stream_is_closed(stream);
+}
 
 int gale_stream_close_reason(const gale_stream *stream) {
   return stream ? stream->close_reason : GALE_EINVAL;
@@ -300,8 +303,10 @@ static void on_io(evutil_socket_t fd, short what, void *arg) {
   gale_stream *s = arg;
   gale__stream_ref(s);
   if (what & EV_READ) {
-    if (s->phase == GALE__SP_LINGERING) linger_read(s);
-    else s->xp->on_readable(s);
+    if (s->phase == GALE__SP_LINGERING)
+      linger_read(s);
+    else
+      s->xp->on_readable(s);
   }
   if ((what & EV_WRITE) && !gale__stream_is_closed(s)) {
     s->wait_writable = false;
@@ -344,8 +349,10 @@ void gale__stream_update_events(gale_stream *s) {
   if (s->tm && s->tm->read_on) {
     bool pending = event_pending(&s->tm->read_ev, EV_TIMEOUT, NULL);
     bool need = s->rkind != GALE__R_NONE && !s->paused;
-    if (need && !pending) event_add(&s->tm->read_ev, s->tm->read_tv);
-    else if (!need && pending) event_del(&s->tm->read_ev);
+    if (need && !pending)
+      event_add(&s->tm->read_ev, s->tm->read_tv);
+    else if (!need && pending)
+      event_del(&s->tm->read_ev);
   }
 }
 
@@ -455,8 +462,7 @@ void gale__stream_dispatch(gale_stream *s) {
   if (s->depth > 0) return;
   gale__stream_ref(s);
   s->depth++;
-  while (dispatch_step(s)) {
-  }
+  while (dispatch_step(s)) {}
   s->depth--;
   gale__stream_trim_buffers(s);
   if (!gale__stream_is_closed(s)) gale__stream_update_events(s);
@@ -615,7 +621,9 @@ int gale__stream_set_data_cb(gale_stream *stream, gale__stream_data_cb cb, void 
   return GALE_OK;
 }
 
-struct gale__stream_link *gale__stream_link(gale_stream *stream) { return &stream->link; }
+struct gale__stream_link *gale__stream_link(gale_stream *stream) {
+  return &stream->link;
+}
 
 gale_stream *gale__stream_from_link(struct gale__stream_link *link) {
   return (gale_stream *)((char *)link - offsetof(gale_stream, link));

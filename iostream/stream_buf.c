@@ -19,9 +19,7 @@ static _Thread_local struct {
   size_t streams; /* live streams of this thread */
 } cache;
 
-static struct evbuffer *take(void) {
-  return cache.n ? cache.free[--cache.n] : evbuffer_new();
-}
+static struct evbuffer *take(void) { return cache.n ? cache.free[--cache.n] : evbuffer_new(); }
 
 static void give(struct evbuffer *b) {
   if (evbuffer_get_length(b) == 0 && cache.n < CACHE_MAX && cache.streams > 0) {
@@ -41,8 +39,10 @@ struct evbuffer *gale__stream_in(gale_stream *s) {
  * TLS stream must not do), so it is set here, either way. */
 struct evbuffer *gale__stream_out(gale_stream *s) {
   if (s->out || !(s->out = take())) return s->out;
-  if (s->xp->out_to_fd) evbuffer_set_flags(s->out, EVBUFFER_FLAG_DRAINS_TO_FD);
-  else evbuffer_clear_flags(s->out, EVBUFFER_FLAG_DRAINS_TO_FD);
+  if (s->xp->out_to_fd)
+    evbuffer_set_flags(s->out, EVBUFFER_FLAG_DRAINS_TO_FD);
+  else
+    evbuffer_clear_flags(s->out, EVBUFFER_FLAG_DRAINS_TO_FD);
   return s->out;
 }
 

@@ -38,8 +38,7 @@ typedef void (*gale__stream_data_cb)(gale_stream *stream, struct evbuffer *input
 
 /* Sets (cb != NULL) or removes (cb == NULL) the data hook.  Returns GALE_OK,
  * GALE_EINVAL, GALE_ECLOSED, GALE_EBUSY (a public read is pending). */
-GALE_INTERNAL int gale__stream_set_data_cb(gale_stream *stream, gale__stream_data_cb cb,
-                                           void *arg);
+GALE_INTERNAL int gale__stream_set_data_cb(gale_stream *stream, gale__stream_data_cb cb, void *arg);
 
 /* The input buffer (plaintext received, not consumed).  Borrowed; valid
  * while the stream's memory is.  Drain it only from the data hook, the close

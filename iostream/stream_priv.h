@@ -124,12 +124,12 @@ struct gale__rx_cache;
 struct gale__stream_read {
   gale_stream_read_cb cb;
   void *arg;
-  size_t n;          /* bytes / into length / max_bytes for until & regex */
-  char *buf;         /* read_into target */
+  size_t n;  /* bytes / into length / max_bytes for until & regex */
+  char *buf; /* read_into target */
   size_t filled;
-  char *delim;       /* read_until (malloc'd) */
+  char *delim; /* read_until (malloc'd) */
   size_t delim_len;
-  size_t scan;       /* where the next search starts */
+  size_t scan; /* where the next search starts */
   /* read_until_regex: the last pattern compiled on this stream, kept across
    * reads because a protocol reads with the same pattern again and again and
    * a JIT compile costs far more than a match. */
@@ -159,10 +159,10 @@ struct gale_stream {
 
   /* the pending read (its state in `rd`, allocated by the first read) */
   struct gale__stream_read *rd;
-  size_t handing;    /* bytes of `in` lent to the running read callback */
+  size_t handing; /* bytes of `in` lent to the running read callback */
 
   /* writes */
-  uint64_t written;  /* plaintext bytes handed to the kernel / TLS so far */
+  uint64_t written; /* plaintext bytes handed to the kernel / TLS so far */
   struct gale__wreq *wq_head, *wq_tail;
 
   gale_stream_close_cb close_cb;
@@ -179,25 +179,25 @@ struct gale_stream {
 
   int fd;
   int refs;
-  int depth;             /* nesting of dispatch */
-  int pending_reason;    /* failure seen by the reader, applied in dispatch */
+  int depth;          /* nesting of dispatch */
+  int pending_reason; /* failure seen by the reader, applied in dispatch */
   int pending_errno;
   int close_reason;
   int err;
-  float linger_s;        /* seconds; a float is plenty for a linger */
+  float linger_s; /* seconds; a float is plenty for a linger */
 
   short ev_mask;
-  unsigned char rkind;   /* enum gale__read_kind */
-  unsigned char phase;   /* enum gale__stream_phase, moved by stream_phase_to() */
+  unsigned char rkind; /* enum gale__read_kind */
+  unsigned char phase; /* enum gale__stream_phase, moved by stream_phase_to() */
   /* flags that are not the life cycle */
   bool r_partial : 1;
   bool wait_writable : 1; /* a write hit EAGAIN: wait for EV_WRITE */
   bool paused : 1;
-  bool eof : 1;           /* read side saw EOF/error; `pending_reason` */
-  bool new_data : 1;      /* input grew since the data hook last ran */
-  bool deferred : 1;      /* the deferred callback is queued */
-  bool not_socket : 1;    /* recv/send failed with ENOTSOCK: readv/writev */
-  bool has_files : 1;     /* a file segment was queued once: writes go
+  bool eof : 1;        /* read side saw EOF/error; `pending_reason` */
+  bool new_data : 1;   /* input grew since the data hook last ran */
+  bool deferred : 1;   /* the deferred callback is queued */
+  bool not_socket : 1; /* recv/send failed with ENOTSOCK: readv/writev */
+  bool has_files : 1;  /* a file segment was queued once: writes go
                              through libevent (sendfile) from then on */
 };
 

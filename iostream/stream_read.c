@@ -58,8 +58,8 @@ static int regex_cache_get(gale_stream *s, const char *pattern) {
   if (s->rd->rx && strcmp(s->rd->rx->pattern, pattern) == 0) return GALE_OK;
   int errcode;
   PCRE2_SIZE erroff;
-  pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &errcode,
-                                 &erroff, NULL);
+  pcre2_code *re =
+      pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &errcode, &erroff, NULL);
   if (!re) {
     PCRE2_UCHAR msg[128];
     pcre2_get_error_message(errcode, msg, sizeof(msg));
@@ -222,9 +222,12 @@ static int regex_ready(gale_stream *s) {
     s->rd->filled = end;
     return 1;
   }
-  if (rc == PCRE2_ERROR_PARTIAL) s->rd->scan = ov[0];
-  else if (rc == PCRE2_ERROR_NOMATCH) s->rd->scan = len;
-  else return GALE_ELIMIT; /* match or depth limit: a hostile pattern/input */
+  if (rc == PCRE2_ERROR_PARTIAL)
+    s->rd->scan = ov[0];
+  else if (rc == PCRE2_ERROR_NOMATCH)
+    s->rd->scan = len;
+  else
+    return GALE_ELIMIT; /* match or depth limit: a hostile pattern/input */
   if (s->rd->n && len > s->rd->n) return GALE_EMAXBYTES;
   return 0;
 }
@@ -392,8 +395,8 @@ static gale_future *fut_end(gale_stream *s, gale_future *f, int rc, int *status_
   return f;
 }
 
-gale_future *gale_stream_read_until_future(gale_stream *stream, const void *delim,
-                                           size_t delim_len, size_t max_bytes, int *status_out) {
+gale_future *gale_stream_read_until_future(gale_stream *stream, const void *delim, size_t delim_len,
+                                           size_t max_bytes, int *status_out) {
   gale_future *f;
   if (!fut_begin(stream, status_out, &f)) return NULL;
   int rc = gale_stream_read_until(stream, delim, delim_len, max_bytes, fut_read_done, f);
@@ -416,8 +419,8 @@ gale_future *gale_stream_read_bytes_future(gale_stream *stream, size_t n, bool p
   return fut_end(stream, f, rc, status_out);
 }
 
-gale_future *gale_stream_read_into_future(gale_stream *stream, void *buf, size_t len,
-                                          bool partial, int *status_out) {
+gale_future *gale_stream_read_into_future(gale_stream *stream, void *buf, size_t len, bool partial,
+                                          int *status_out) {
   gale_future *f;
   if (!fut_begin(stream, status_out, &f)) return NULL;
   int rc = gale_stream_read_into(stream, buf, len, partial, fut_into_done, f);

@@ -107,7 +107,8 @@ int gale__sock_write(gale_stream *s, uint64_t limit) {
     errno = 0;
     int n;
     struct evbuffer_iovec v[2];
-    if (atmost < 0 && !s->has_files && !s->not_socket && evbuffer_peek(s->out, -1, NULL, v, 2) == 1) {
+    if (atmost < 0 && !s->has_files && !s->not_socket &&
+        evbuffer_peek(s->out, -1, NULL, v, 2) == 1) {
       /* One block in memory (a small response): send skips writev's
        * iovec import and file-position lookup. */
       ssize_t r = send(s->fd, v[0].iov_base, v[0].iov_len, MSG_NOSIGNAL);
@@ -144,7 +145,6 @@ int gale__sock_write(gale_stream *s, uint64_t limit) {
   if (done) gale__stream_touch(s, false);
   return 0;
 }
-
 
 static int sock_write(gale_stream *s) { return gale__sock_write(s, UINT64_MAX); }
 

@@ -38,13 +38,13 @@ struct gale__tls {
   int state;
   bool server;
   bool hs_want_read, hs_want_write;
-  bool read_wants_write;  /* SSL_read said WANT_WRITE */
-  bool write_wants_read;  /* SSL_write said WANT_READ */
-  bool fatal;             /* no SSL_shutdown after a fatal error */
+  bool read_wants_write; /* SSL_read said WANT_WRITE */
+  bool write_wants_read; /* SSL_write said WANT_READ */
+  bool fatal;            /* no SSL_shutdown after a fatal error */
   bool shutdown_done;
-  bool hs_notify;         /* outcome ready for the handshake callback */
+  bool hs_notify; /* outcome ready for the handshake callback */
   bool hs_reported;
-  bool drained;           /* SSL_read said WANT_READ: what OpenSSL holds is a partial record */
+  bool drained; /* SSL_read said WANT_READ: what OpenSSL holds is a partial record */
   int hs_status;
   gale_stream_handshake_cb hs_cb;
   void *hs_arg;
@@ -116,8 +116,10 @@ int gale_stream_start_tls(gale_stream *stream, gale_tls_ctx *ctx, bool server_si
     ERR_clear_error();
     return rc ? rc : GALE_ENOMEM;
   }
-  if (server_side) SSL_set_accept_state(t->ssl);
-  else SSL_set_connect_state(t->ssl);
+  if (server_side)
+    SSL_set_accept_state(t->ssl);
+  else
+    SSL_set_connect_state(t->ssl);
   t->hs_cb = cb;
   t->hs_arg = arg;
   t->state = GALE__TLS_WAIT_FLUSH;
@@ -170,8 +172,10 @@ static int classify(gale_stream *s, int sslerr, bool in_handshake) {
   }
   unsigned long q = ERR_peek_error();
   int reason = ERR_GET_REASON(q);
-  if (q) ERR_error_string_n(q, t->err, sizeof(t->err));
-  else snprintf(t->err, sizeof(t->err), "TLS error %d", sslerr);
+  if (q)
+    ERR_error_string_n(q, t->err, sizeof(t->err));
+  else
+    snprintf(t->err, sizeof(t->err), "TLS error %d", sslerr);
   ERR_clear_error();
   if (reason == SSL_R_UNEXPECTED_EOF_WHILE_READING)
     return in_handshake ? GALE_EOF : GALE_ETLS_TRUNCATED;
@@ -309,8 +313,10 @@ static int tls_write(gale_stream *s) {
       evbuffer_peek(s->out, -1, NULL, &v, 1);
       /* Big chains go as they are; small pieces are gathered into one
        * record instead of a record each. */
-      if (v.iov_len >= TLS_RECORD) len = v.iov_len < TLS_WRITE_MAX ? v.iov_len : TLS_WRITE_MAX;
-      else len = total < TLS_RECORD ? total : TLS_RECORD;
+      if (v.iov_len >= TLS_RECORD)
+        len = v.iov_len < TLS_WRITE_MAX ? v.iov_len : TLS_WRITE_MAX;
+      else
+        len = total < TLS_RECORD ? total : TLS_RECORD;
     }
     const unsigned char *p = evbuffer_pullup(s->out, (ev_ssize_t)len);
     if (!p) return GALE_ENOMEM;

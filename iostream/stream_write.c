@@ -27,8 +27,10 @@ static struct gale__wreq *wreq_new(gale_stream_write_cb cb, void *arg) {
 static void wreq_queue(gale_stream *s, struct gale__wreq *w) {
   if (w) {
     w->upto = s->written + gale__buf_len(s->out);
-    if (s->wq_tail) s->wq_tail->next = w;
-    else s->wq_head = w;
+    if (s->wq_tail)
+      s->wq_tail->next = w;
+    else
+      s->wq_head = w;
     s->wq_tail = w;
   }
   gale__stream_schedule(s);
@@ -146,8 +148,10 @@ size_t gale_stream_write_buffer_size(const gale_stream *stream) {
 
 static void fut_flush_done(gale_stream *s, int status, void *arg) {
   gale_future *f = arg;
-  if (status == GALE_OK) gale_future_set_result(f, NULL, NULL);
-  else gale_future_set_error(f, status);
+  if (status == GALE_OK)
+    gale_future_set_result(f, NULL, NULL);
+  else
+    gale_future_set_error(f, status);
   gale_future_unref(f);
 }
 

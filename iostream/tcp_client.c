@@ -76,7 +76,7 @@ struct gale_tcp_connect {
   gale_timer *deadline; /* connect_timeout */
   double deadline_at;   /* loop time, 0 = none */
   int last_error;
-  gale_stream *stream;   /* during the TLS handshake */
+  gale_stream *stream;    /* during the TLS handshake */
   bool handshake_pending; /* the stream still holds `c` as its handshake arg */
 };
 
@@ -157,7 +157,10 @@ static void stop_work(gale_tcp_connect *c) {
 static void unlink_conn(gale_tcp_connect *c) {
   if (!c->in_client) return;
   gale_tcp_client *client = c->client;
-  if (c->prev) c->prev->next = c->next; else client->head = c->next;
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    client->head = c->next;
   if (c->next) c->next->prev = c->prev;
   c->prev = c->next = NULL;
   c->in_client = false;
@@ -316,8 +319,7 @@ static int start_attempt(gale_tcp_connect *c, const struct sockaddr *sa, socklen
     return rc;
   }
   struct attempt *a = gale__calloc(1, sizeof *a);
-  int rc = a ? gale_watcher_new(c->loop, fd, GALE_WRITE, attempt_cb, a, &a->watcher)
-             : GALE_ENOMEM;
+  int rc = a ? gale_watcher_new(c->loop, fd, GALE_WRITE, attempt_cb, a, &a->watcher) : GALE_ENOMEM;
   if (rc != GALE_OK) {
     free(a);
     close(fd);
@@ -353,9 +355,8 @@ static bool start_next(gale_tcp_connect *c) {
       c->last_error = rc;
       continue;
     }
-    if (c->next_addr < n &&
-        gale_loop_call_later(c->loop, c->opts.happy_eyeballs_delay, stagger_cb, c,
-                             &c->stagger) != GALE_OK)
+    if (c->next_addr < n && gale_loop_call_later(c->loop, c->opts.happy_eyeballs_delay, stagger_cb,
+                                                 c, &c->stagger) != GALE_OK)
       c->stagger = NULL; /* the next address then waits for a failure */
     return true;
   }
@@ -497,8 +498,8 @@ static int start_resolve(gale_tcp_connect *c, const char *host, int port) {
 }
 
 int gale_tcp_client_connect(gale_tcp_client *client, const char *host, int port,
-                            const gale_tcp_connect_options *opts, gale_tcp_connect_cb cb,
-                            void *arg, gale_tcp_connect **out) {
+                            const gale_tcp_connect_options *opts, gale_tcp_connect_cb cb, void *arg,
+                            gale_tcp_connect **out) {
   if (out) *out = NULL;
   gale_tcp_connect_options defaults;
   if (!opts) {
@@ -537,15 +538,15 @@ int gale_tcp_client_connect(gale_tcp_client *client, const char *host, int port,
 
 /* ---- future variant ------------------------------------------------------ */
 
-static void close_stream(void *stream) {
-  gale_stream_close(stream);
-}
+static void close_stream(void *stream) { gale_stream_close(stream); }
 
 static void future_connected(int status, gale_stream *stream, void *arg) {
   gale_future *f = arg;
   gale_future_set_cancel_cb(f, NULL, NULL);
-  if (status == GALE_OK) gale_future_set_result(f, stream, close_stream);
-  else gale_future_set_error(f, status);
+  if (status == GALE_OK)
+    gale_future_set_result(f, stream, close_stream);
+  else
+    gale_future_set_error(f, status);
   gale_future_unref(f);
 }
 

@@ -77,8 +77,7 @@ void gale_tcp_server_options_init(gale_tcp_server_options *o) {
 }
 
 int gale_tcp_server_new(gale_loop *loop, const gale_tcp_server_options *opts,
-                        gale_tcp_server_stream_cb handle_stream, void *arg,
-                        gale_tcp_server **out) {
+                        gale_tcp_server_stream_cb handle_stream, void *arg, gale_tcp_server **out) {
   if (!out || !handle_stream == !(opts && opts->handle_stream_coro)) return GALE_EINVAL;
   gale_tcp_server *s = calloc(1, sizeof *s);
   if (!s) return GALE_ENOMEM;
@@ -150,21 +149,24 @@ static void untrack(gale_tcp_server *s, gale_stream *stream) {
   below_limit(s);
 }
 
-static void stream_closed_hook(gale_stream *stream, int reason, void *arg) {
-  untrack(arg, stream);
-}
+static void stream_closed_hook(gale_stream *stream, int reason, void *arg) { untrack(arg, stream); }
 
 /* ---- connection coroutines ------------------------------------------------ */
 
 /* The ends of a connection that are not the handler's fault. */
 static bool ordinary_end(int status) {
   switch (status) {
-  case GALE_OK: case GALE_EOF: case GALE_ECONNRESET: case GALE_EPIPE: case GALE_ECLOSED:
-  case GALE_ECANCELLED: case GALE_ETIMEDOUT_READ: case GALE_ETIMEDOUT_WRITE:
-  case GALE_ETIMEDOUT_IDLE: case GALE_ETLS_TRUNCATED:
-    return true;
-  default:
-    return false;
+  case GALE_OK:
+  case GALE_EOF:
+  case GALE_ECONNRESET:
+  case GALE_EPIPE:
+  case GALE_ECLOSED:
+  case GALE_ECANCELLED:
+  case GALE_ETIMEDOUT_READ:
+  case GALE_ETIMEDOUT_WRITE:
+  case GALE_ETIMEDOUT_IDLE:
+  case GALE_ETLS_TRUNCATED: return true;
+  default: return false;
   }
 }
 
@@ -287,10 +289,9 @@ static void adopt(gale_tcp_server *s, int fd, const gale__proxy_addrs *pa,
   if (at_limit(s)) set_accepting(s, false);
 
   if (s->opts.tls) {
-    int rc = gale_stream_start_tls(stream, s->opts.tls, true, NULL,
-                                   s->opts.tls_handshake_timeout > 0
-                                       ? s->opts.tls_handshake_timeout : 0,
-                                   handshake_done, s);
+    int rc = gale_stream_start_tls(
+        stream, s->opts.tls, true, NULL,
+        s->opts.tls_handshake_timeout > 0 ? s->opts.tls_handshake_timeout : 0, handshake_done, s);
     if (rc != GALE_OK) {
       gale_log_error(NULL, "cannot start TLS on a new connection: %s", gale_strerror(rc));
       gale_stream_close(stream);
@@ -384,9 +385,12 @@ static int start_accepting(gale_tcp_server *s, struct listener *l) {
 
 int gale_tcp_server_add_sockets(gale_tcp_server *s, const int *fds, size_t n) {
   int rc = GALE_OK;
-  if (!s || (!fds && n)) rc = GALE_EINVAL;
-  else if (s->state != SERVING) rc = GALE_ESTATE;
-  else rc = need_loop(s);
+  if (!s || (!fds && n))
+    rc = GALE_EINVAL;
+  else if (s->state != SERVING)
+    rc = GALE_ESTATE;
+  else
+    rc = need_loop(s);
   size_t i = 0;
   for (; rc == GALE_OK && i < n; i++) {
     if (fds[i] < 0) {
@@ -411,14 +415,14 @@ int gale_tcp_server_add_sockets(gale_tcp_server *s, const int *fds, size_t n) {
   return rc;
 }
 
-int gale_tcp_server_bind(gale_tcp_server *s, int port, const char *address, int family,
-                         int backlog, unsigned flags) {
+int gale_tcp_server_bind(gale_tcp_server *s, int port, const char *address, int family, int backlog,
+                         unsigned flags) {
   if (!s) return GALE_EINVAL;
   if (s->state != SERVING || s->started) return GALE_ESTATE;
   int fds[GALE_MAX_LISTEN_SOCKETS];
   size_t n;
-  int rc = gale_bind_sockets(port, address, family, backlog, flags, fds,
-                             GALE_MAX_LISTEN_SOCKETS, &n);
+  int rc =
+      gale_bind_sockets(port, address, family, backlog, flags, fds, GALE_MAX_LISTEN_SOCKETS, &n);
   if (rc != GALE_OK) return rc;
   for (size_t i = 0; i < n; i++) {
     if (add_listener(s, fds[i]) != GALE_OK) {
@@ -512,7 +516,7 @@ int gale_tcp_server_shutdown(gale_tcp_server *s, double timeout, gale_tcp_server
   if (!s) return GALE_EINVAL;
   if (s->state == SHUTTING_DOWN) return GALE_EBUSY;
   if (!s->loop) return GALE_ESTATE; /* never listened: no loop to call back on */
-  close_pending(s); /* no request yet: nothing to drain */
+  close_pending(s);                 /* no request yet: nothing to drain */
   if (s->n_conns && timeout > 0) {
     int rc = gale_loop_call_later(s->loop, timeout, deadline_cb, s, &s->deadline);
     if (rc != GALE_OK) return rc;
@@ -530,13 +534,9 @@ bool gale_tcp_server_is_shutting_down(const gale_tcp_server *s) {
   return s && s->state == SHUTTING_DOWN;
 }
 
-size_t gale_tcp_server_connection_count(const gale_tcp_server *s) {
-  return s ? s->n_conns : 0;
-}
+size_t gale_tcp_server_connection_count(const gale_tcp_server *s) { return s ? s->n_conns : 0; }
 
-gale_loop *gale_tcp_server_loop(const gale_tcp_server *s) {
-  return s ? s->loop : NULL;
-}
+gale_loop *gale_tcp_server_loop(const gale_tcp_server *s) { return s ? s->loop : NULL; }
 
 size_t gale_tcp_server_sockets(const gale_tcp_server *s, int *fds, size_t max) {
   if (!s) return 0;

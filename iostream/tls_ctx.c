@@ -192,10 +192,9 @@ int gale_tls_ctx_new_server(const char *cert_chain_file, const char *key_file,
     }
     STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(opts->client_ca_file);
     if (names) SSL_CTX_set_client_CA_list(c->ssl, names);
-    SSL_CTX_set_verify(c->ssl,
-                       SSL_VERIFY_PEER |
-                           (opts->require_client_cert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
-                       NULL);
+    SSL_CTX_set_verify(
+        c->ssl, SSL_VERIFY_PEER | (opts->require_client_cert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
+        NULL);
   } else if (opts->require_client_cert) {
     rc = GALE_EINVAL;
     goto fail;
@@ -265,6 +264,8 @@ void gale_tls_ctx_unref(gale_tls_ctx *ctx) {
 
 bool gale_tls_ctx_is_server(const gale_tls_ctx *ctx) { return ctx && ctx->server; }
 
-struct ssl_ctx_st *gale__tls_ctx_ssl(gale_tls_ctx *ctx) { return ctx->ssl; }
+struct ssl_ctx_st *gale__tls_ctx_ssl(gale_tls_ctx *ctx) {
+  return ctx->ssl;
+}
 
 bool gale__tls_ctx_insecure(const gale_tls_ctx *ctx) { return ctx->insecure; }

@@ -8,9 +8,7 @@
 
 #include "resolver/resolver_internal.h"
 
-gale_addrinfo_list *gale__addrlist_new(void) {
-  return calloc(1, sizeof(gale_addrinfo_list));
-}
+gale_addrinfo_list *gale__addrlist_new(void) { return calloc(1, sizeof(gale_addrinfo_list)); }
 
 static bool same_addr(const struct gale__addr *a, const struct sockaddr *sa, socklen_t len) {
   const struct sockaddr *b = (const struct sockaddr *)&a->ss;
@@ -80,8 +78,7 @@ int gale__addrlist_interleave(gale_addrinfo_list *list, int first) {
   while (n < list->count) {
     size_t *cursor = want_first ? &a : &b;
     bool match_first = want_first;
-    while (*cursor < list->count &&
-           (list->items[*cursor].ss.ss_family == first) != match_first)
+    while (*cursor < list->count && (list->items[*cursor].ss.ss_family == first) != match_first)
       (*cursor)++;
     if (*cursor < list->count) out[n++] = list->items[(*cursor)++];
     want_first = !want_first;
@@ -105,8 +102,8 @@ bool gale__parse_numeric(const char *host, struct sockaddr_storage *ss, socklen_
   struct addrinfo hints = {.ai_flags = AI_NUMERICHOST, .ai_socktype = SOCK_STREAM};
   struct addrinfo *res = NULL;
   if (getaddrinfo(host, NULL, &hints, &res) != 0 || !res) return false;
-  bool ok = res->ai_addrlen <= sizeof *ss &&
-            (res->ai_family == AF_INET || res->ai_family == AF_INET6);
+  bool ok =
+      res->ai_addrlen <= sizeof *ss && (res->ai_family == AF_INET || res->ai_family == AF_INET6);
   if (ok) {
     memset(ss, 0, sizeof *ss);
     memcpy(ss, res->ai_addr, res->ai_addrlen);
@@ -154,9 +151,7 @@ char *gale__host_key(const char *host) {
 
 /* ---- public accessors --------------------------------------------------- */
 
-size_t gale_addrinfo_list_count(const gale_addrinfo_list *list) {
-  return list ? list->count : 0;
-}
+size_t gale_addrinfo_list_count(const gale_addrinfo_list *list) { return list ? list->count : 0; }
 
 const struct sockaddr *gale_addrinfo_list_get(const gale_addrinfo_list *list, size_t i,
                                               socklen_t *len) {

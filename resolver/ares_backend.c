@@ -20,9 +20,7 @@ struct gale__ares_sock {
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
 static int library_status;
 
-static void library_init(void) {
-  library_status = ares_library_init(ARES_LIB_INIT_ALL);
-}
+static void library_init(void) { library_status = ares_library_init(ARES_LIB_INIT_ALL); }
 
 static int map_status(int status) {
   switch (status) {
@@ -171,8 +169,8 @@ static void ares_cb(void *arg, int status, int timeouts, struct ares_addrinfo *r
   (void)timeouts;
   if (status != ARES_SUCCESS || !res) {
     if (res) ares_freeaddrinfo(res);
-    gale__query_complete(q, status == ARES_SUCCESS ? GALE_EDNS_NODATA : map_status(status),
-                         NULL, 0, true);
+    gale__query_complete(q, status == ARES_SUCCESS ? GALE_EDNS_NODATA : map_status(status), NULL, 0,
+                         true);
     return;
   }
   gale_addrinfo_list *list = gale__addrlist_new();

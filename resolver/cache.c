@@ -37,15 +37,24 @@ struct gale__cache *gale__cache_new(size_t max_entries) {
 }
 
 static void lru_unlink(struct gale__cache *c, struct entry *e) {
-  if (e->prev) e->prev->next = e->next; else c->head = e->next;
-  if (e->next) e->next->prev = e->prev; else c->tail = e->prev;
+  if (e->prev)
+    e->prev->next = e->next;
+  else
+    c->head = e->next;
+  if (e->next)
+    e->next->prev = e->prev;
+  else
+    c->tail = e->prev;
   e->prev = e->next = NULL;
 }
 
 static void lru_push_front(struct gale__cache *c, struct entry *e) {
   e->prev = NULL;
   e->next = c->head;
-  if (c->head) c->head->prev = e; else c->tail = e;
+  if (c->head)
+    c->head->prev = e;
+  else
+    c->tail = e;
   c->head = e;
 }
 
@@ -72,8 +81,8 @@ static struct entry *find(struct gale__cache *c, const char *key, int family) {
   return NULL;
 }
 
-bool gale__cache_get(struct gale__cache *c, const char *key, int family, double now,
-                     int *status, gale_addrinfo_list **out) {
+bool gale__cache_get(struct gale__cache *c, const char *key, int family, double now, int *status,
+                     gale_addrinfo_list **out) {
   struct entry *e = find(c, key, family);
   if (!e) return false;
   if (e->expires <= now) {

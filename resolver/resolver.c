@@ -37,8 +37,14 @@ void gale_resolver_options_init(gale_resolver_options *o) {
 /* ---- query life --------------------------------------------------------- */
 
 static void live_unlink(gale_resolver *r, gale_resolve_query *q) {
-  if (q->prev) q->prev->next = q->next; else r->live_head = q->next;
-  if (q->next) q->next->prev = q->prev; else r->live_tail = q->prev;
+  if (q->prev)
+    q->prev->next = q->next;
+  else
+    r->live_head = q->next;
+  if (q->next)
+    q->next->prev = q->prev;
+  else
+    r->live_tail = q->prev;
   q->prev = q->next = NULL;
   q->in_live = false;
 }
@@ -56,7 +62,10 @@ static void deliver_cb(gale_loop *loop, void *arg);
 static void push_ready(gale_resolver *r, gale_resolve_query *q) {
   q->in_ready = true;
   q->ready_next = NULL;
-  if (r->ready_tail) r->ready_tail->ready_next = q; else r->ready_head = q;
+  if (r->ready_tail)
+    r->ready_tail->ready_next = q;
+  else
+    r->ready_head = q;
   r->ready_tail = q;
   if (!r->deliver_timer &&
       gale_loop_call_later(r->loop, 0, deliver_cb, r, &r->deliver_timer) != GALE_OK)
@@ -94,8 +103,8 @@ static void pump(gale_resolver *r) {
   r->pumping = false;
 }
 
-void gale__query_complete(gale_resolve_query *q, int status, gale_addrinfo_list *list,
-                          double ttl, bool from_backend) {
+void gale__query_complete(gale_resolve_query *q, int status, gale_addrinfo_list *list, double ttl,
+                          bool from_backend) {
   gale_resolver *r = q->r;
   if (from_backend) {
     q->backend_busy = false;
@@ -114,8 +123,7 @@ void gale__query_complete(gale_resolve_query *q, int status, gale_addrinfo_list 
     double life = status == GALE_OK ? ttl : r->opts.negative_ttl;
     if (life > r->opts.max_ttl) life = r->opts.max_ttl;
     if (life > 0)
-      gale__cache_put(r->cache, q->key, q->family, status, list,
-                      gale_loop_time(r->loop) + life);
+      gale__cache_put(r->cache, q->key, q->family, status, list, gale_loop_time(r->loop) + life);
   }
   if (status == GALE_OK) {
     gale__addrlist_set_port(list, q->port);
@@ -181,8 +189,10 @@ int gale_resolver_add_override(gale_resolver *r, const char *host, int port,
     while (n && tok[n - 1] == ' ') tok[--n] = '\0';
     struct sockaddr_storage ss;
     socklen_t len;
-    if (!gale__parse_numeric(tok, &ss, &len)) rc = GALE_EINVAL;
-    else rc = gale__addrlist_add(list, (struct sockaddr *)&ss, len);
+    if (!gale__parse_numeric(tok, &ss, &len))
+      rc = GALE_EINVAL;
+    else
+      rc = gale__addrlist_add(list, (struct sockaddr *)&ss, len);
   }
   free(copy);
   if (rc == GALE_OK && list->count == 0) rc = GALE_EINVAL;
@@ -249,8 +259,10 @@ static bool front_stages(gale_resolver *r, gale_resolve_query *q) {
   const struct override *o = find_override(r, q->key, q->port);
   if (o) {
     gale_addrinfo_list *copy = gale_addrinfo_list_copy(o->list);
-    if (!copy) gale__query_complete(q, GALE_ENOMEM, NULL, 0, false);
-    else complete_static(q, copy);
+    if (!copy)
+      gale__query_complete(q, GALE_ENOMEM, NULL, 0, false);
+    else
+      complete_static(q, copy);
     return true;
   }
   struct sockaddr_storage ss;
@@ -294,8 +306,7 @@ static bool front_stages(gale_resolver *r, gale_resolve_query *q) {
 
 /* ---- public API --------------------------------------------------------- */
 
-int gale_resolver_new(gale_loop *loop, const gale_resolver_options *options,
-                      gale_resolver **out) {
+int gale_resolver_new(gale_loop *loop, const gale_resolver_options *options, gale_resolver **out) {
   if (!loop || !out) return GALE_EINVAL;
   *out = NULL;
   gale_resolver_options defaults;
@@ -313,8 +324,7 @@ int gale_resolver_new(gale_loop *loop, const gale_resolver_options *options,
   r->opts.servers = NULL;
   int rc = GALE_OK;
   if (options->cache && !(r->cache = gale__cache_new(options->cache_entries))) rc = GALE_ENOMEM;
-  if (rc == GALE_OK)
-    rc = options->use_getaddrinfo ? GALE_OK : gale__ares_init(r, options->servers);
+  if (rc == GALE_OK) rc = options->use_getaddrinfo ? GALE_OK : gale__ares_init(r, options->servers);
   if (rc != GALE_OK) {
     gale__cache_free(r->cache);
     free(r);
@@ -370,9 +380,7 @@ void gale_resolver_free(gale_resolver *r) {
   if (r->depth == 0) gale__resolver_destroy(r);
 }
 
-gale_loop *gale_resolver_loop(const gale_resolver *r) {
-  return r ? r->loop : NULL;
-}
+gale_loop *gale_resolver_loop(const gale_resolver *r) { return r ? r->loop : NULL; }
 
 int gale_resolver_resolve(gale_resolver *r, const char *host, int port, int family,
                           gale_resolver_resolve_cb cb, void *arg, gale_resolve_query **out) {
@@ -401,14 +409,20 @@ int gale_resolver_resolve(gale_resolver *r, const char *host, int port, int fami
   q->arg = arg;
   q->in_live = true;
   q->prev = r->live_tail;
-  if (r->live_tail) r->live_tail->next = q; else r->live_head = q;
+  if (r->live_tail)
+    r->live_tail->next = q;
+  else
+    r->live_head = q;
   r->live_tail = q;
   if (!front_stages(r, q)) {
     int rc = GALE_OK;
     if (r->inflight >= r->opts.max_concurrent) {
       q->in_wait = true;
       q->ready_next = NULL;
-      if (r->wait_tail) r->wait_tail->ready_next = q; else r->wait_head = q;
+      if (r->wait_tail)
+        r->wait_tail->ready_next = q;
+      else
+        r->wait_head = q;
       r->wait_tail = q;
     } else {
       rc = backend_start(r, q);
@@ -440,8 +454,10 @@ static void future_done(int status, const gale_addrinfo_list *list, void *arg) {
   gale_future_set_cancel_cb(f, NULL, NULL);
   if (status == GALE_OK) {
     gale_addrinfo_list *copy = gale_addrinfo_list_copy(list);
-    if (copy) gale_future_set_result(f, copy, (gale_free_fn)gale_addrinfo_list_free);
-    else gale_future_set_error(f, GALE_ENOMEM);
+    if (copy)
+      gale_future_set_result(f, copy, (gale_free_fn)gale_addrinfo_list_free);
+    else
+      gale_future_set_error(f, GALE_ENOMEM);
   } else {
     gale_future_set_error(f, status);
   }

@@ -11,12 +11,12 @@ struct override;
 struct gale__ares_sock;
 
 struct gale_resolve_query {
-  gale_resolver *r;                      /* NULL once the resolver is freed */
-  gale_resolve_query *prev, *next;       /* r->live: callback still owed */
-  gale_resolve_query *ready_next;        /* r->ready or r->wait FIFO */
+  gale_resolver *r;                              /* NULL once the resolver is freed */
+  gale_resolve_query *prev, *next;               /* r->live: callback still owed */
+  gale_resolve_query *ready_next;                /* r->ready or r->wait FIFO */
   bool in_live, in_ready, in_wait, backend_busy; /* who still refers to it */
-  char *host; /* as given */
-  char *key;  /* lower case, no trailing dot: cache key */
+  char *host;                                    /* as given */
+  char *key;                                     /* lower case, no trailing dot: cache key */
   int port, family;
   gale_resolver_resolve_cb cb;
   void *arg;
@@ -50,9 +50,8 @@ struct gale_resolver {
  * how long a positive answer may be cached; `from_backend` marks the back
  * end's single completion (it releases the back end's hold on q and makes
  * the answer cacheable). */
-GALE_INTERNAL void gale__query_complete(gale_resolve_query *q, int status,
-                                        gale_addrinfo_list *list, double ttl,
-                                        bool from_backend);
+GALE_INTERNAL void gale__query_complete(gale_resolve_query *q, int status, gale_addrinfo_list *list,
+                                        double ttl, bool from_backend);
 
 GALE_INTERNAL void gale__resolver_destroy(gale_resolver *r);
 

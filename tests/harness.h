@@ -26,14 +26,12 @@ double th_now(void);
 /* Runs `loop` one iteration at a time until `cond` is true or `timeout`
  * seconds pass, then asserts `cond`.  The condition is re-evaluated after
  * every iteration, so it may read variables the callbacks set. */
-#define TH_RUN_UNTIL(loop, cond, timeout)                                   \
-  do {                                                                      \
-    double th_deadline_ = th_now() + (timeout);                             \
-    while (!(cond) && th_now() < th_deadline_)                              \
-      gale_loop_run_once((loop), th_deadline_ - th_now() < 0.05             \
-                                     ? th_deadline_ - th_now() : 0.05);     \
-    if (!(cond)) fail_msg("timed out after %.1fs waiting for: %s",          \
-                          (double)(timeout), #cond);                        \
+#define TH_RUN_UNTIL(loop, cond, timeout)                                                          \
+  do {                                                                                             \
+    double th_deadline_ = th_now() + (timeout);                                                    \
+    while (!(cond) && th_now() < th_deadline_)                                                     \
+      gale_loop_run_once((loop), th_deadline_ - th_now() < 0.05 ? th_deadline_ - th_now() : 0.05); \
+    if (!(cond)) fail_msg("timed out after %.1fs waiting for: %s", (double)(timeout), #cond);      \
   } while (0)
 
 /* Like TH_RUN_UNTIL but returns whether `cond` became true, without

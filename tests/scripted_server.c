@@ -68,41 +68,68 @@ static const struct canned {
   size_t len;
   then then;
 } canned[] = {
-    {"/hello", S("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Test: a\r\nX-Test: b\r\n\r\nhello"), KEEP},
+    {"/hello", S("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Test: a\r\nX-Test: b\r\n\r\nhello"),
+     KEEP},
     {"/once", S("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nonce"), DROP_NEXT},
     {"/close", S("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 3\r\n\r\nbye"), CLOSE},
-    {"/close-open", S("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 3\r\n\r\nbye"), KEEP},
-    {"/http10-ka", S("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nka"), KEEP},
-    {"/chunked", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2;ext=1\r\nlo\r\n0\r\nTrailer: x\r\n\r\n"), KEEP},
+    {"/close-open", S("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 3\r\n\r\nbye"),
+     KEEP},
+    {"/http10-ka", S("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nka"),
+     KEEP},
+    {"/chunked",
+     S("HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n3\r\nhel\r\n2;ext=1\r\nlo\r\n0\r\nTrailer: x\r\n\r\n"),
+     KEEP},
     {"/until-close", S("HTTP/1.0 200 OK\r\n\r\nall of it"), CLOSE},
     {"/head", S("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"), KEEP},
     {"/204", S("HTTP/1.1 204 No Content\r\n\r\n"), KEEP},
     {"/304", S("HTTP/1.1 304 Not Modified\r\nContent-Length: 50\r\n\r\n"), KEEP},
-    {"/interim", S("HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"), KEEP},
+    {"/interim",
+     S("HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: "
+       "2\r\n\r\nok"),
+     KEEP},
     {"/hang", S(""), HANG},
     {"/truncated", S("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789"), CLOSE},
-    {"/truncated-chunked", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"), CLOSE},
+    {"/truncated-chunked", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"),
+     CLOSE},
     {"/empty-reply", S(""), CLOSE},
     {"/bad", S("HTTP/1.1 200 OK\r\nBad Header: x\r\n\r\n"), KEEP},
     {"/two-cl", S("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"), KEEP},
-    {"/bad-chunk", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n"), KEEP},
+    {"/bad-chunk",
+     S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n"), KEEP},
     {"/loop", S("HTTP/1.1 302 Found\r\nLocation: /loop\r\nContent-Length: 0\r\n\r\n"), KEEP},
     {"/chain", S("HTTP/1.1 301 Moved\r\nLocation: /r302\r\nContent-Length: 0\r\n\r\n"), KEEP},
-    {"/to-ftp", S("HTTP/1.1 302 Found\r\nLocation: ftp://example.org/\r\nContent-Length: 0\r\n\r\n"), KEEP},
+    {"/to-ftp",
+     S("HTTP/1.1 302 Found\r\nLocation: ftp://example.org/\r\nContent-Length: 0\r\n\r\n"), KEEP},
     {"/continue", S("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"), KEEP},
-    {"/bad-gzip", S("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 10\r\n\r\nnot gzip!!"), KEEP},
-    {"/smuggle", S("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-     "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil"), KEEP},
-    {"/chunk-overflow", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000000\r\nhello\r\n0\r\n\r\n"), KEEP},
-    {"/chunk-sign", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n"), KEEP},
-    {"/chunk-0x", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n"), KEEP},
-    {"/chunk-nocrlf", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n"), KEEP},
-    {"/chunk-ext-crlf", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=\"x\ry\"\r\nhello\r\n0\r\n\r\n"), KEEP},
-    {"/cl-te", S("HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"), KEEP},
+    {"/bad-gzip",
+     S("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 10\r\n\r\nnot gzip!!"), KEEP},
+    {"/smuggle",
+     S("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+       "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil"),
+     KEEP},
+    {"/chunk-overflow",
+     S("HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n10000000000000000\r\nhello\r\n0\r\n\r\n"),
+     KEEP},
+    {"/chunk-sign",
+     S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n"), KEEP},
+    {"/chunk-0x",
+     S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n"), KEEP},
+    {"/chunk-nocrlf",
+     S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n"), KEEP},
+    {"/chunk-ext-crlf",
+     S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=\"x\ry\"\r\nhello\r\n0\r\n\r\n"),
+     KEEP},
+    {"/cl-te",
+     S("HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
+     KEEP},
     {"/cl-neg", S("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n"), KEEP},
     {"/cl-plus", S("HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello"), KEEP},
     {"/cl-hex", S("HTTP/1.1 200 OK\r\nContent-Length: 0x5\r\n\r\nhello"), KEEP},
-    {"/cl-huge", S("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\nhello"), KEEP},
+    {"/cl-huge", S("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\nhello"),
+     KEEP},
     {"/te-unknown", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nhello"), CLOSE},
     {"/garbage", S("SSH-2.0-OpenSSH_9.2\r\n\r\n"), KEEP},
     {"/bare-lf", S("HTTP/1.1 200 OK\nContent-Length: 2\n\nok"), KEEP},
@@ -110,7 +137,8 @@ static const struct canned {
     {"/obs-fold-first", S("HTTP/1.1 200 OK\r\n X-A: 1\r\nContent-Length: 2\r\n\r\nok"), KEEP},
     {"/nul", S("HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 2\r\n\r\nok"), KEEP},
     {"/http2", S("HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nok"), KEEP},
-    {"/101", S("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\n"), KEEP},
+    {"/101", S("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\n"),
+     KEEP},
     {"/reset", S(""), RESET},
     {"/hold-body", S("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789"), HOLD},
     {"/reset-mid-head", S("HTTP/1.1 200 OK\r\nContent-"), RESET},
@@ -125,23 +153,14 @@ static const struct canned {
 static bool send_canned(sconn *c, const struct canned *a) {
   th_write_all(c->fd, a->bytes, a->len);
   switch (a->then) {
-  case CLOSE:
-    sconn_free(c);
-    return false;
-  case RESET:
-    sconn_reset(c);
-    return false;
+  case CLOSE: sconn_free(c); return false;
+  case RESET: sconn_reset(c); return false;
   case HOLD:
     c->s->held = c;
     /* fall through */
-  case HANG:
-    c->hang = true;
-    break;
-  case DROP_NEXT:
-    c->drop_next = true;
-    break;
-  case KEEP:
-    break;
+  case HANG: c->hang = true; break;
+  case DROP_NEXT: c->drop_next = true; break;
+  case KEEP: break;
   }
   return true;
 }
@@ -198,11 +217,15 @@ static bool ans_gzip(sconn *c, const char *method, const char *path, const char 
   size_t zl = gzip_bytes(text, sizeof text - 1, z, sizeof z);
   (void)method, (void)head;
   if (strcmp(path, "/gzip") == 0) {
-    snprintf(buf, sizeof buf, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n", zl);
+    snprintf(buf, sizeof buf,
+             "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n", zl);
     send_str(c, buf);
     th_write_all(c->fd, z, zl);
   } else {
-    snprintf(buf, sizeof buf, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n%zx\r\n", zl);
+    snprintf(
+        buf, sizeof buf,
+        "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n%zx\r\n",
+        zl);
     send_str(c, buf);
     th_write_all(c->fd, z, zl);
     send_str(c, "\r\n0\r\n\r\n");
@@ -256,8 +279,10 @@ static bool ans_long_line(sconn *c, const char *method, const char *path, const 
   bool trailer = strcmp(path, "/big-trailer") == 0;
   (void)method, (void)head;
   memset(line, trailer ? 't' : 'v', sizeof line - 1);
-  send_str(c, trailer ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Trailer: "
-                      : "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Long: ");
+  send_str(
+      c, trailer
+             ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Trailer: "
+             : "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Long: ");
   th_write_all(c->fd, line, sizeof line - 1);
   send_str(c, "\r\n\r\n");
   return true;
@@ -289,7 +314,8 @@ static bool ans_bomb(sconn *c, const char *method, const char *path, const char 
   unsigned char *z = malloc(65536);
   (void)method, (void)head;
   zl = gzip_bytes(zeros, n, z, 65536);
-  snprintf(buf, sizeof buf, "HTTP/1.1 200 OK\r\nContent-Encoding: %s\r\nContent-Length: %zu\r\n\r\n",
+  snprintf(buf, sizeof buf,
+           "HTTP/1.1 200 OK\r\nContent-Encoding: %s\r\nContent-Length: %zu\r\n\r\n",
            path[1] == 'b' ? "gzip" : "gzip, gzip", zl);
   send_str(c, buf);
   th_write_all(c->fd, z, zl);

@@ -24,8 +24,8 @@ typedef struct srv {
   char last_head[4096];
   size_t last_body_len;
   char last_body[4096];
-  sconn *held;        /* the connection of /hold-body, for the test to reset */
-  const char *fuzz;   /* what /fuzz answers (then closes) */
+  sconn *held;      /* the connection of /hold-body, for the test to reset */
+  const char *fuzz; /* what /fuzz answers (then closes) */
   size_t fuzz_len;
   bool not_tls;       /* answers any first bytes in plain text, then closes */
   char last_peer[64]; /* address the last connection came from */

@@ -119,4 +119,3 @@ void sf_finish_held(gale_loop *loop, void *arg) {
   gale_http_server_request_finish(f->held);
   f->held = NULL;
 }
-

@@ -36,7 +36,6 @@ typedef struct server_fx {
   int stream_calls;
 } server_fx;
 
-
 /* The application and its headers hook (arg: the server_fx). */
 void sf_on_request(gale_http_server_request *req, void *arg);
 void sf_on_headers(gale_http_server_request *req, void *arg);

@@ -18,7 +18,7 @@ typedef struct stream_fx {
   int fds_before;
   char got[4096];
   size_t got_len;
-  int reads;       /* completed read callbacks */
+  int reads; /* completed read callbacks */
   int last_status;
   int first_status;
   int closes;

@@ -10,16 +10,36 @@
 #include "gale.h"
 
 /* Every struct under the policy: X(type). */
-#define ABI_STRUCTS(X)                                                                            \
-  X(gale_cookie_opts) X(gale_coro_options) X(gale_form_limits) X(gale_http_request)               \
-  X(gale_http_client_options) X(gale_http_server_options) X(gale_multipart_limits)                \
-  X(gale_resolver_options) X(gale_stream_options) X(gale_tcp_connect_options)                     \
-  X(gale_tcp_server_options) X(gale_template_options) X(gale_template_env)                        \
-  X(gale_tls_server_options) X(gale_tls_client_options) X(gale_web_handler_class)                 \
-  X(gale_web_app_options) X(gale_web_cookie_options) X(gale_web_static_options)                   \
-  X(gale_web_redirect_options) X(gale_web_error_options) X(gale_websocket_compression)            \
-  X(gale_websocket_options) X(gale_websocket_class) X(gale_websocket_connect_options)           \
-  X(gale_multipart_callbacks) X(gale_web_upload_options)
+/* clang-format off */
+#define ABI_STRUCTS(X) \
+  X(gale_cookie_opts) \
+  X(gale_coro_options) \
+  X(gale_form_limits) \
+  X(gale_http_request) \
+  X(gale_http_client_options) \
+  X(gale_http_server_options) \
+  X(gale_multipart_limits) \
+  X(gale_resolver_options) \
+  X(gale_stream_options) \
+  X(gale_tcp_connect_options) \
+  X(gale_tcp_server_options) \
+  X(gale_template_options) \
+  X(gale_template_env) \
+  X(gale_tls_server_options) \
+  X(gale_tls_client_options) \
+  X(gale_web_handler_class) \
+  X(gale_web_app_options) \
+  X(gale_web_cookie_options) \
+  X(gale_web_static_options) \
+  X(gale_web_redirect_options) \
+  X(gale_web_error_options) \
+  X(gale_websocket_compression) \
+  X(gale_websocket_options) \
+  X(gale_websocket_class) \
+  X(gale_websocket_connect_options) \
+  X(gale_multipart_callbacks) \
+  X(gale_web_upload_options)
+/* clang-format on */
 
 static bool room_is_zero(const uint64_t *room, size_t n) {
   for (size_t i = 0; i < n; i++)
@@ -27,12 +47,12 @@ static bool room_is_zero(const uint64_t *room, size_t n) {
   return true;
 }
 
-#define CHECK_INIT(type, call)                                                                    \
-  do {                                                                                            \
-    type x;                                                                                       \
-    memset(&x, 0xa5, sizeof x);                                                                   \
-    call;                                                                                         \
-    assert_true(room_is_zero(x.gale_reserved_, sizeof x.gale_reserved_ / sizeof(uint64_t)));     \
+#define CHECK_INIT(type, call)                                                               \
+  do {                                                                                       \
+    type x;                                                                                  \
+    memset(&x, 0xa5, sizeof x);                                                              \
+    call;                                                                                    \
+    assert_true(room_is_zero(x.gale_reserved_, sizeof x.gale_reserved_ / sizeof(uint64_t))); \
   } while (0)
 
 static void test_init_zeroes_the_room(void **state) {
@@ -58,13 +78,13 @@ static void test_init_zeroes_the_room(void **state) {
 /* The room is the last member of each struct, eight 64-bit words. */
 static void test_room_is_last(void **state) {
   (void)state;
-#define ROOM_LAST(type)                                                                           \
-  assert_int_equal(offsetof(type, gale_reserved_) + sizeof(((type *)0)->gale_reserved_) +       \
-                       (sizeof(type) - offsetof(type, gale_reserved_) -                           \
-                        sizeof(((type *)0)->gale_reserved_)),                                     \
-                   sizeof(type));                                                                 \
-  assert_true(sizeof(type) - offsetof(type, gale_reserved_) - sizeof(((type *)0)->gale_reserved_) \
-              < 8);
+#define ROOM_LAST(type)                                                                          \
+  assert_int_equal(                                                                              \
+      offsetof(type, gale_reserved_) + sizeof(((type *)0)->gale_reserved_) +                     \
+          (sizeof(type) - offsetof(type, gale_reserved_) - sizeof(((type *)0)->gale_reserved_)), \
+      sizeof(type));                                                                             \
+  assert_true(                                                                                   \
+      sizeof(type) - offsetof(type, gale_reserved_) - sizeof(((type *)0)->gale_reserved_) < 8);
   ABI_STRUCTS(ROOM_LAST)
 #undef ROOM_LAST
 }
@@ -76,11 +96,12 @@ static void test_room_is_last(void **state) {
 static void test_sizes_frozen(void **state) {
   (void)state;
   int changed = 0;
-#define SIZE_SAME(type)                                                                           \
-  if (sizeof(type) != ABI_SIZE_##type) {                                                          \
-    print_error("sizeof(" #type ") is %zu, the ABI has %d: take new fields from its "           \
-                "gale_reserved_ room (README: ABI)\n", sizeof(type), ABI_SIZE_##type);            \
-    changed++;                                                                                    \
+#define SIZE_SAME(type)                                                               \
+  if (sizeof(type) != ABI_SIZE_##type) {                                              \
+    print_error("sizeof(" #type ") is %zu, the ABI has %d: take new fields from its " \
+                "gale_reserved_ room (README: ABI)\n",                                \
+                sizeof(type), ABI_SIZE_##type);                                       \
+    changed++;                                                                        \
   }
   ABI_STRUCTS(SIZE_SAME)
 #undef SIZE_SAME
@@ -90,10 +111,10 @@ static void test_sizes_frozen(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_init_zeroes_the_room),
-      cmocka_unit_test(test_room_is_last),
+    cmocka_unit_test(test_init_zeroes_the_room),
+    cmocka_unit_test(test_room_is_last),
 #if defined(__x86_64__) && defined(__linux__)
-      cmocka_unit_test(test_sizes_frozen),
+    cmocka_unit_test(test_sizes_frozen),
 #endif
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -41,10 +41,10 @@ static void job_done(gale_loop *loop, int status, void *result, void *arg) {
   (*(int *)arg)++;
 }
 
-#define OK_OR_NOMEM(expr)                                   \
-  do {                                                      \
-    int rc_ = (expr);                                       \
-    if (rc_ != GALE_OK && rc_ != GALE_ENOMEM)               \
+#define OK_OR_NOMEM(expr)                                    \
+  do {                                                       \
+    int rc_ = (expr);                                        \
+    if (rc_ != GALE_OK && rc_ != GALE_ENOMEM)                \
       fail_msg("%s returned %s", #expr, gale_err_name(rc_)); \
   } while (0)
 

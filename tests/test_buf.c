@@ -15,7 +15,8 @@ static void test_empty_and_growth(void **state) {
   assert_int_equal(b.len, 0);
   char chunk[100];
   memset(chunk, 'x', sizeof chunk);
-  for (int i = 0; i < 1000; i++) assert_int_equal(gale_buf_append(&b, chunk, sizeof chunk), GALE_OK);
+  for (int i = 0; i < 1000; i++)
+    assert_int_equal(gale_buf_append(&b, chunk, sizeof chunk), GALE_OK);
   assert_int_equal(b.len, 100000);
   assert_true(b.cap > b.len);
   assert_int_equal(b.data[b.len], '\0');

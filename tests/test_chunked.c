@@ -17,8 +17,8 @@
 /* Decodes `in` fed in pieces of `step` bytes (0: at once), keeping unread
  * bytes like a connection buffer would.  Returns the final status; body in
  * out/outlen, bytes consumed in *used. */
-static int decode_steps(const char *in, size_t len, size_t step, char *out,
-                        size_t *outlen, size_t *used, const gale_h1_limits *lim) {
+static int decode_steps(const char *in, size_t len, size_t step, char *out, size_t *outlen,
+                        size_t *used, const gale_h1_limits *lim) {
   gale_h1_body b;
   gale_h1_body_init_kind(&b, GALE_H1_BODY_CHUNKED, 0, lim);
   size_t off = 0, avail = step ? (step < len ? step : len) : len;
@@ -74,8 +74,7 @@ static void test_chunked_valid(void **state) {
     memcpy(withnext + len, "NEXT", 4);
     for (size_t step = 0; step <= len; step++) {
       int rc = decode_steps(withnext, len + 4, step, out, &outlen, &used, NULL);
-      if (rc != GALE_H1_BODY_DONE)
-        fail_msg("case %zu step %zu: %s", i, step, gale_err_name(rc));
+      if (rc != GALE_H1_BODY_DONE) fail_msg("case %zu step %zu: %s", i, step, gale_err_name(rc));
       assert_int_equal(used, len);
       assert_int_equal(outlen, strlen(cases[i].body));
       assert_memory_equal(out, cases[i].body, outlen);
@@ -101,24 +100,24 @@ static void test_chunked_invalid(void **state) {
       C("5 \r\nhello\r\n0\r\n\r\n", GALE_EHTTP_BAD_CHUNK),
       C("5\t\r\nhello\r\n0\r\n\r\n", GALE_EHTTP_BAD_CHUNK),
       C("5;a \r\nhello\r\n0\r\n\r\n", GALE_EHTTP_BAD_CHUNK),
-      C("0000000000000000a\r\n", GALE_EHTTP_BAD_CHUNK),           /* 17 digits */
-      C("10000000000000000\r\n", GALE_EHTTP_BAD_CHUNK),           /* overflow */
-      C("ffffffffffffffff\r\n", GALE_EHTTP_BODY_TOO_LARGE),       /* past limit */
-      C("5\nhello\r\n0\r\n\r\n", GALE_EHTTP_BAD_CHUNK),           /* bare LF */
-      C("5\rhello\r\n0\r\n\r\n", GALE_EHTTP_BAD_CHUNK),           /* bare CR */
-      C("5\r\nhelloXX0\r\n\r\n", GALE_EHTTP_BAD_CHUNK),           /* no CRLF */
+      C("0000000000000000a\r\n", GALE_EHTTP_BAD_CHUNK),     /* 17 digits */
+      C("10000000000000000\r\n", GALE_EHTTP_BAD_CHUNK),     /* overflow */
+      C("ffffffffffffffff\r\n", GALE_EHTTP_BODY_TOO_LARGE), /* past limit */
+      C("5\nhello\r\n0\r\n\r\n", GALE_EHTTP_BAD_CHUNK),     /* bare LF */
+      C("5\rhello\r\n0\r\n\r\n", GALE_EHTTP_BAD_CHUNK),     /* bare CR */
+      C("5\r\nhelloXX0\r\n\r\n", GALE_EHTTP_BAD_CHUNK),     /* no CRLF */
       C("5\r\nhello\n0\r\n\r\n", GALE_EHTTP_BAD_CHUNK),
       C("5\r\nhello\r\r\n0\r\n\r\n", GALE_EHTTP_BAD_CHUNK),
-      C("5\r\nhelloo\r\n0\r\n\r\n", GALE_EHTTP_BAD_CHUNK),        /* longer */
-      C("5;\r\nhello\r\n0\r\n\r\n", GALE_EHTTP_BAD_CHUNK),        /* empty ext name */
+      C("5\r\nhelloo\r\n0\r\n\r\n", GALE_EHTTP_BAD_CHUNK), /* longer */
+      C("5;\r\nhello\r\n0\r\n\r\n", GALE_EHTTP_BAD_CHUNK), /* empty ext name */
       C("5;a=\r\nhello\r\n0\r\n\r\n", GALE_EHTTP_BAD_CHUNK),
-      C("5;a=\"x\r\nhello\r\n", GALE_EHTTP_BAD_CHUNK),            /* CR in quoted */
-      C("5;a=\"x\0\"\r\nhello\r\n", GALE_EHTTP_BAD_CHUNK),        /* NUL */
+      C("5;a=\"x\r\nhello\r\n", GALE_EHTTP_BAD_CHUNK),     /* CR in quoted */
+      C("5;a=\"x\0\"\r\nhello\r\n", GALE_EHTTP_BAD_CHUNK), /* NUL */
       C("5;a=b\0\r\nhello\r\n", GALE_EHTTP_BAD_CHUNK),
       C("5;a(b\r\nhello\r\n", GALE_EHTTP_BAD_CHUNK),
       C("5;a=\"x\"y\r\nhello\r\n", GALE_EHTTP_BAD_CHUNK),
-      C("0\r\nX : v\r\n\r\n", GALE_EHTTP_BAD_CHUNK),               /* space before colon */
-      C("0\r\nX: v\r\n folded\r\n\r\n", GALE_EHTTP_BAD_CHUNK),     /* obs-fold */
+      C("0\r\nX : v\r\n\r\n", GALE_EHTTP_BAD_CHUNK),           /* space before colon */
+      C("0\r\nX: v\r\n folded\r\n\r\n", GALE_EHTTP_BAD_CHUNK), /* obs-fold */
       C("0\r\nX: a\0b\r\n\r\n", GALE_EHTTP_BAD_CHUNK),
       C("0\r\nX: v\n\r\n", GALE_EHTTP_BAD_CHUNK),
       C("0\r\nNoColon\r\n\r\n", GALE_EHTTP_BAD_CHUNK),
@@ -150,8 +149,7 @@ static void test_chunked_limits(void **state) {
                    GALE_EHTTP_BODY_TOO_LARGE);
   assert_int_equal(outlen, 6); /* refused before the second chunk's data */
   lim.max_body_size = 12;
-  assert_int_equal(decode_steps(two, strlen(two), 0, out, &outlen, &used, &lim),
-                   GALE_H1_BODY_DONE);
+  assert_int_equal(decode_steps(two, strlen(two), 0, out, &outlen, &used, &lim), GALE_H1_BODY_DONE);
 
   /* chunk extension bound */
   gale_h1_limits_init(&lim);
@@ -259,10 +257,8 @@ static void test_chunk_encoder(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_chunked_valid),
-      cmocka_unit_test(test_chunked_invalid),
-      cmocka_unit_test(test_chunked_limits),
-      cmocka_unit_test(test_body_length_and_eof),
+      cmocka_unit_test(test_chunked_valid),  cmocka_unit_test(test_chunked_invalid),
+      cmocka_unit_test(test_chunked_limits), cmocka_unit_test(test_body_length_and_eof),
       cmocka_unit_test(test_chunk_encoder),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -314,7 +314,7 @@ static void test_loop_freed_mid_await(void **state) {
   trail c = {.loop = loop, .gate = gale_future_new(loop)};
   gale_future *fa = gale_coro_spawn(loop, awaits_forever, &a, NULL);
   gale_future *fb = gale_coro_spawn(loop, awaits_forever, &b, NULL);
-  gale_loop_run_once(loop, 0); /* a and b suspended */
+  gale_loop_run_once(loop, 0);                                       /* a and b suspended */
   gale_future *fc = gale_coro_spawn(loop, awaits_forever, &c, NULL); /* never started */
   gale_future *pending_sleep = gale_sleep(loop, 3600);
   gale_loop_free(loop);

@@ -125,8 +125,8 @@ static int cmp_lines(const void *a, const void *b) {
 static char *crawl(const char *dir, const char *args, int *exit_status) {
   char out[512];
   snprintf(out, sizeof out, "%s/crawl.out", dir);
-  *exit_status = th_system("'%s' %s >'%s' 2>'%s/crawl.err'", th_buildpath("examples/crawler"),
-                           args, out, dir);
+  *exit_status =
+      th_system("'%s' %s >'%s' 2>'%s/crawl.err'", th_buildpath("examples/crawler"), args, out, dir);
   char *text = th_read_file(out, NULL);
   assert_non_null(text);
   char *lines[64];
@@ -158,8 +158,8 @@ static void test_crawler_crawls_site(void **state) {
   int port = th_free_port();
   char port_s[16];
   snprintf(port_s, sizeof port_s, "%d", port);
-  const char *argv[] = {python, "-m", "http.server", port_s, "--bind", "127.0.0.1",
-                        "--directory", site, NULL};
+  const char *argv[] = {python,      "-m",          "http.server", port_s, "--bind",
+                        "127.0.0.1", "--directory", site,          NULL};
   pid_t pid = th_spawn(argv, NULL);
   assert_true(th_wait_port(port, 10));
 
@@ -216,8 +216,7 @@ static void test_crawler_usage(void **state) {
   assert_int_equal(th_system("'%s' -d x http://127.0.0.1:1/ >/dev/null 2>&1", prog), 2);
   assert_int_equal(th_system("'%s' not-a-url >/dev/null 2>&1", prog), 2);
   /* Nothing listens on port 1: one ERR line, exit 1. */
-  assert_int_equal(th_system("'%s' http://127.0.0.1:1/ 2 2>/dev/null | grep -q '^ERR '", prog),
-                   0);
+  assert_int_equal(th_system("'%s' http://127.0.0.1:1/ 2 2>/dev/null | grep -q '^ERR '", prog), 0);
 }
 
 int main(void) {

@@ -181,16 +181,13 @@ static void test_stream_reads(void **state) {
   assert_int_equal(th_count_fds(), fds0);
 }
 
-static gale_future *start_flush(probe *p) {
-  return gale_stream_flush_future(p->stream, NULL);
-}
+static gale_future *start_flush(probe *p) { return gale_stream_flush_future(p->stream, NULL); }
 
 /* Reads and drops whatever the peer side has; true once nothing is queued
  * on the stream. */
 static bool drain(probe *p) {
   char sink[65536];
-  while (recv(p->peer_fd, sink, sizeof sink, MSG_DONTWAIT) > 0) {
-  }
+  while (recv(p->peer_fd, sink, sizeof sink, MSG_DONTWAIT) > 0) {}
   return p->done;
 }
 

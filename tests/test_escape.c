@@ -22,7 +22,8 @@ static void test_xhtml(void **state) {
   (void)state;
   expect(gale_xhtml_escape, "", "");
   expect(gale_xhtml_escape, "plain", "plain");
-  expect(gale_xhtml_escape, "<a href=\"x\">'&'</a>", "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+  expect(gale_xhtml_escape, "<a href=\"x\">'&'</a>",
+         "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
   expect(gale_xhtml_escape, "caf\xc3\xa9", "caf\xc3\xa9");
 }
 
@@ -49,10 +50,13 @@ static void test_linkify(void **state) {
          "see <a href=\"http://example.com/a?b=1&amp;c=2\">http://example.com/a?b=1&amp;c=2</a>.");
   expect(gale_linkify, "www.x.org", "<a href=\"http://www.x.org\">www.x.org</a>");
   expect(gale_linkify, "(https://en.wikipedia.org/wiki/C_(language))",
-         "(<a href=\"https://en.wikipedia.org/wiki/C_(language)\">https://en.wikipedia.org/wiki/C_(language)</a>)");
+         "(<a "
+         "href=\"https://en.wikipedia.org/wiki/C_(language)\">https://en.wikipedia.org/wiki/"
+         "C_(language)</a>)");
   expect(gale_linkify, "<b>not http:// a link</b>", "&lt;b&gt;not http:// a link&lt;/b&gt;");
   expect(gale_linkify, "xhttp://no", "xhttp://no");
-  expect(gale_linkify, "http://a\"onmouseover=\"x", "<a href=\"http://a\">http://a</a>&quot;onmouseover=&quot;x");
+  expect(gale_linkify, "http://a\"onmouseover=\"x",
+         "<a href=\"http://a\">http://a</a>&quot;onmouseover=&quot;x");
 }
 
 static void test_limits(void **state) {
@@ -66,11 +70,8 @@ static void test_limits(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_xhtml),
-      cmocka_unit_test(test_url),
-      cmocka_unit_test(test_squeeze),
-      cmocka_unit_test(test_linkify),
-      cmocka_unit_test(test_limits),
+      cmocka_unit_test(test_xhtml),   cmocka_unit_test(test_url),    cmocka_unit_test(test_squeeze),
+      cmocka_unit_test(test_linkify), cmocka_unit_test(test_limits),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -107,8 +107,8 @@ static void test_free_with_queued(void **state) {
   (void)state;
   gale_loop *loop = gale_loop_new();
   assert_int_equal(gale_loop_set_executor_size(loop, 1), GALE_OK);
-  struct gate g = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER,
-                   .loop = loop};
+  struct gate g = {
+      .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .loop = loop};
   struct job_state running = {.index = 1};
   struct job_state queued[10];
   total_done = 0;

@@ -10,8 +10,8 @@
 
 #define S(x) (x), strlen(x)
 
-static void expect_pair(gale_params *p, size_t i, const char *n, size_t nl,
-                        const char *v, size_t vl) {
+static void expect_pair(gale_params *p, size_t i, const char *n, size_t nl, const char *v,
+                        size_t vl) {
   const char *gn, *gv;
   size_t gnl, gvl;
   assert_int_equal(gale_params_at(p, i, &gn, &gnl, &gv, &gvl), GALE_OK);
@@ -26,9 +26,7 @@ static void expect_pair(gale_params *p, size_t i, const char *n, size_t nl,
 static void test_parse_basic(void **state) {
   (void)state;
   gale_params *p = gale_params_new();
-  assert_int_equal(gale_form_parse(p, S("a=1&b=x+y&a=2&&c&=v&d=&e=%41%2b%3D"),
-                                   NULL),
-                   GALE_OK);
+  assert_int_equal(gale_form_parse(p, S("a=1&b=x+y&a=2&&c&=v&d=&e=%41%2b%3D"), NULL), GALE_OK);
   assert_int_equal(gale_params_count(p), 7);
   expect_pair(p, 0, "a", 1, "1", 1);
   expect_pair(p, 1, "b", 1, "x y", 3);
@@ -102,8 +100,7 @@ static void test_limits(void **state) {
   char *big = malloc(n * 16);
   size_t len = 0;
   for (size_t i = 0; i < n; i++)
-    len += (size_t)sprintf(big + len, "%s%zu=%zu", i ? "&" : "", i % 1000,
-                           i);
+    len += (size_t)sprintf(big + len, "%s%zu=%zu", i ? "&" : "", i % 1000, i);
   p = gale_params_new();
   gale_form_limits_init(&lim);
   lim.max_fields = n;
@@ -160,8 +157,7 @@ static void test_params_misc(void **state) {
   char name[16];
   for (int i = 0; i < 10000; i++) {
     snprintf(name, sizeof name, "n%d", i);
-    assert_int_equal(gale_params_add(p, S(name), S("valuevaluevalue")),
-                     GALE_OK);
+    assert_int_equal(gale_params_add(p, S(name), S("valuevaluevalue")), GALE_OK);
   }
   assert_ptr_equal(v, gale_params_get(p, "first", NULL));
   assert_string_equal(v, "1");
@@ -171,10 +167,8 @@ static void test_params_misc(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_parse_basic),
-      cmocka_unit_test(test_bad_escapes),
-      cmocka_unit_test(test_limits),
-      cmocka_unit_test(test_encode_roundtrip),
+      cmocka_unit_test(test_parse_basic), cmocka_unit_test(test_bad_escapes),
+      cmocka_unit_test(test_limits),      cmocka_unit_test(test_encode_roundtrip),
       cmocka_unit_test(test_params_misc),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -67,8 +67,7 @@ static int compress_all(const char *in, size_t len, size_t step, sink *out) {
   return rc;
 }
 
-static int decompress_all(const char *in, size_t len, size_t step, uint64_t cap,
-                          sink *out) {
+static int decompress_all(const char *in, size_t len, size_t step, uint64_t cap, sink *out) {
   gale_gzip *z;
   int rc = gale__gzip_new(&z, GALE_GZIP_DECOMPRESS, 0, cap);
   if (rc) return rc;

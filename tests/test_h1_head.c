@@ -305,8 +305,8 @@ static void test_enomem_alloc(void **state) {
       assert_int_equal(rc, GALE_ENOMEM);
       saw_fail = true;
     } else {
-      assert_int_equal(rc, (ssize_t)(GALE_H1_STATUS_LINE_SIZE(2) +
-                                     40 * GALE_H1_FIELD_SIZE(5, sizeof v) + 2));
+      assert_int_equal(
+          rc, (ssize_t)(GALE_H1_STATUS_LINE_SIZE(2) + 40 * GALE_H1_FIELD_SIZE(5, sizeof v) + 2));
       assert_int_equal(evbuffer_get_length(b), (size_t)rc);
       saw_ok = true;
     }
@@ -339,18 +339,12 @@ int main(void) {
   /* Before any other libevent call, as libevent requires. */
   event_set_mem_functions(t_malloc, t_realloc, t_free);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_status_line),
-      cmocka_unit_test(test_bad_status),
-      cmocka_unit_test(test_request_line),
-      cmocka_unit_test(test_numbers),
-      cmocka_unit_test(test_headers_set),
-      cmocka_unit_test(test_crlf_refused_upstream),
-      cmocka_unit_test(test_many_fields),
-      cmocka_unit_test(test_one_big_piece),
-      cmocka_unit_test(test_one_reservation),
-      cmocka_unit_test(test_enomem_frozen),
-      cmocka_unit_test(test_enomem_alloc),
-      cmocka_unit_test(test_caller_fail),
+      cmocka_unit_test(test_status_line),     cmocka_unit_test(test_bad_status),
+      cmocka_unit_test(test_request_line),    cmocka_unit_test(test_numbers),
+      cmocka_unit_test(test_headers_set),     cmocka_unit_test(test_crlf_refused_upstream),
+      cmocka_unit_test(test_many_fields),     cmocka_unit_test(test_one_big_piece),
+      cmocka_unit_test(test_one_reservation), cmocka_unit_test(test_enomem_frozen),
+      cmocka_unit_test(test_enomem_alloc),    cmocka_unit_test(test_caller_fail),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,8 +25,8 @@ typedef struct parsed {
 } parsed;
 
 /* One-shot parse of raw[0..len). */
-static int parse_once(gale_h1_mode mode, unsigned flags, const char *raw,
-                      size_t len, parsed *out, const gale_h1_limits *lim) {
+static int parse_once(gale_h1_mode mode, unsigned flags, const char *raw, size_t len, parsed *out,
+                      const gale_h1_limits *lim) {
   gale_h1_parser p;
   gale_h1_parser_init(&p, mode, lim);
   gale_h1_parser_reset(&p, flags);
@@ -41,9 +41,8 @@ static int parse_once(gale_h1_mode mode, unsigned flags, const char *raw,
 /* Feeds growing prefixes raw[0..k) for each k in `cuts` (ascending) and then
  * the whole message, in a buffer that moves between calls (a fresh copy each
  * time) to prove the parser keeps no pointers. */
-static int parse_cuts(gale_h1_mode mode, unsigned flags, const char *raw,
-                      size_t len, const size_t *cuts, size_t ncuts, parsed *out,
-                      char **keep) {
+static int parse_cuts(gale_h1_mode mode, unsigned flags, const char *raw, size_t len,
+                      const size_t *cuts, size_t ncuts, parsed *out, char **keep) {
   gale_h1_parser p;
   gale_h1_parser_init(&p, mode, NULL);
   gale_h1_parser_reset(&p, flags);
@@ -72,9 +71,9 @@ static int parse_cuts(gale_h1_mode mode, unsigned flags, const char *raw,
 typedef struct req_case {
   const char *name;
   const char *raw;
-  size_t len;  /* 0: strlen(raw) */
-  int rc;      /* > 0: valid (head length checked against this when > 1) */
-  int http;    /* expected HTTP status for errors */
+  size_t len; /* 0: strlen(raw) */
+  int rc;     /* > 0: valid (head length checked against this when > 1) */
+  int http;   /* expected HTTP status for errors */
 } req_case;
 
 #define OKH 1
@@ -95,11 +94,13 @@ static const req_case req_cases[] = {
      "Cookie: a=b; c=d\r\n"
      "Upgrade-Insecure-Requests: 1\r\n"
      "Sec-Fetch-Dest: document\r\n"
-     "\r\n", 0, OKH, 0},
+     "\r\n",
+     0, OKH, 0},
     {"absolute form", "GET http://example.com/x?y HTTP/1.1\r\nHost: other\r\n\r\n", 0, OKH, 0},
     {"absolute form https port", "GET https://ex.com:8443 HTTP/1.1\r\nHost: x\r\n\r\n", 0, OKH, 0},
     {"asterisk OPTIONS", "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", 0, OKH, 0},
-    {"CONNECT authority", "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", 0, OKH, 0},
+    {"CONNECT authority", "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", 0,
+     OKH, 0},
     {"HTTP/1.0 without Host", "GET / HTTP/1.0\r\n\r\n", 0, OKH, 0},
     {"leading CRLFs", "\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", 0, OKH, 0},
     {"content-length", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello", 0, OKH, 0},
@@ -120,21 +121,51 @@ static const req_case req_cases[] = {
     {"unknown method token", "FOO-BAR / HTTP/1.1\r\nHost: a\r\n\r\n", 0, OKH, 0},
 
     /* long runs (the 16-byte block scans) */
-    {"long value tabs", H11("X-A: 0123456789abcdef\t0123456789abcdef\t\t0123456789abcdef0123456789abcdef\r\n"), 0, OKH, 0},
-    {"long value obs-text", H11("X-A: 0123456789abcdef\xff\x80\xfe" "0123456789abcdef0123456789abcdef\r\n"), 0, OKH, 0},
-    {"long value NUL at 40", H11("X-A: 0123456789abcdef0123456789abcdef0123\0" "456789abcdef\r\n"),
-     sizeof(H11("X-A: 0123456789abcdef0123456789abcdef0123\0" "456789abcdef\r\n")) - 1, BAD},
-    {"long value DEL at 17", H11("X-A: 0123456789abcdef0\x7f" "123456789abcdef0123456789abcdef\r\n"), 0, BAD},
-    {"long value bare CR at 33", H11("X-A: 0123456789abcdef0123456789abcdef0\r123456789abcdef\r\n"), 0, BAD},
-    {"long value LF at 20", H11("X-A: 0123456789abcdef0123\n456789abcdef0123456789abcdef\r\n"), 0, BAD},
-    {"long value ESC after tab", H11("X-A: 0123456789abcdef\t\x1b" "0123456789abcdef0123456789abcdef\r\n"), 0, BAD},
-    {"long target", "GET /0123456789abcdef/0123456789abcdef/0123456789abcdef?x=~!$&'()*+,;=:@ HTTP/1.1\r\nHost: a\r\n\r\n", 0, OKH, 0},
-    {"long target hash at 30", "GET /0123456789abcdef/012345678#abcdef/0123456789abcdef HTTP/1.1\r\nHost: a\r\n\r\n", 0, BAD},
-    {"long target high byte at 20", "GET /0123456789abcdef/01\xc3\xa9" "3456789abcdef/0123456789abcdef HTTP/1.1\r\nHost: a\r\n\r\n", 0, BAD},
-    {"long target tab at 18", "GET /0123456789abcdef/\t123456789abcdef/0123456789abcdef HTTP/1.1\r\nHost: a\r\n\r\n", 0, BAD},
-    {"long target DEL at 35", "GET /0123456789abcdef/0123456789abcdef\x7f/0123456789abcdef HTTP/1.1\r\nHost: a\r\n\r\n", 0, BAD},
+    {"long value tabs",
+     H11("X-A: 0123456789abcdef\t0123456789abcdef\t\t0123456789abcdef0123456789abcdef\r\n"), 0, OKH,
+     0},
+    {"long value obs-text",
+     H11("X-A: 0123456789abcdef\xff\x80\xfe"
+         "0123456789abcdef0123456789abcdef\r\n"),
+     0, OKH, 0},
+    {"long value NUL at 40",
+     H11("X-A: 0123456789abcdef0123456789abcdef0123\0"
+         "456789abcdef\r\n"),
+     sizeof(H11("X-A: 0123456789abcdef0123456789abcdef0123\0"
+                "456789abcdef\r\n")) -
+         1,
+     BAD},
+    {"long value DEL at 17",
+     H11("X-A: 0123456789abcdef0\x7f"
+         "123456789abcdef0123456789abcdef\r\n"),
+     0, BAD},
+    {"long value bare CR at 33", H11("X-A: 0123456789abcdef0123456789abcdef0\r123456789abcdef\r\n"),
+     0, BAD},
+    {"long value LF at 20", H11("X-A: 0123456789abcdef0123\n456789abcdef0123456789abcdef\r\n"), 0,
+     BAD},
+    {"long value ESC after tab",
+     H11("X-A: 0123456789abcdef\t\x1b"
+         "0123456789abcdef0123456789abcdef\r\n"),
+     0, BAD},
+    {"long target",
+     "GET /0123456789abcdef/0123456789abcdef/0123456789abcdef?x=~!$&'()*+,;=:@ HTTP/1.1\r\nHost: "
+     "a\r\n\r\n",
+     0, OKH, 0},
+    {"long target hash at 30",
+     "GET /0123456789abcdef/012345678#abcdef/0123456789abcdef HTTP/1.1\r\nHost: a\r\n\r\n", 0, BAD},
+    {"long target high byte at 20",
+     "GET /0123456789abcdef/01\xc3\xa9"
+     "3456789abcdef/0123456789abcdef HTTP/1.1\r\nHost: a\r\n\r\n",
+     0, BAD},
+    {"long target tab at 18",
+     "GET /0123456789abcdef/\t123456789abcdef/0123456789abcdef HTTP/1.1\r\nHost: a\r\n\r\n", 0,
+     BAD},
+    {"long target DEL at 35",
+     "GET /0123456789abcdef/0123456789abcdef\x7f/0123456789abcdef HTTP/1.1\r\nHost: a\r\n\r\n", 0,
+     BAD},
     {"long name", H11("X-0123456789abcdef-0123456789abcdef-0123456789abcdef: v\r\n"), 0, OKH, 0},
-    {"long name bad char at 37", H11("X-0123456789abcdef-0123456789abcdef-{123456789abcdef: v\r\n"), 0, BAD},
+    {"long name bad char at 37", H11("X-0123456789abcdef-0123456789abcdef-{123456789abcdef: v\r\n"),
+     0, BAD},
 
     /* framing: Content-Length */
     {"CL and TE", H11("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n"), 0, BAD},
@@ -158,7 +189,8 @@ static const req_case req_cases[] = {
     {"TE chunked then x", H11("Transfer-Encoding: chunked, x\r\n"), 0, BAD},
     {"TE x alone", H11("Transfer-Encoding: x\r\n"), 0, BAD},
     {"TE gzip alone", H11("Transfer-Encoding: gzip\r\n"), 0, BAD},
-    {"TE gzip then chunked", H11("Transfer-Encoding: gzip, chunked\r\n"), 0, GALE_EHTTP_ENCODING, 501},
+    {"TE gzip then chunked", H11("Transfer-Encoding: gzip, chunked\r\n"), 0, GALE_EHTTP_ENCODING,
+     501},
     {"TE chunked twice", H11("Transfer-Encoding: chunked, chunked\r\n"), 0, BAD},
     {"TE two fields", H11("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"), 0, BAD},
     {"TE split fields", H11("Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n"), 0, BAD},
@@ -169,7 +201,10 @@ static const req_case req_cases[] = {
     {"TE in HTTP/1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 0, BAD},
     {"TE space before colon", H11("Transfer-Encoding : chunked\r\n"), 0, BAD},
     {"TE tab before colon", H11("Transfer-Encoding\t: chunked\r\n"), 0, BAD},
-    {"TE vertical tab", H11("Transfer-Encoding: \x0b" "chunked\r\n"), 0, BAD},
+    {"TE vertical tab",
+     H11("Transfer-Encoding: \x0b"
+         "chunked\r\n"),
+     0, BAD},
 
     /* line structure */
     {"obs-fold", H11("X-A: a\r\n b\r\n"), 0, BAD},
@@ -182,10 +217,12 @@ static const req_case req_cases[] = {
     {"bare LF field", "GET / HTTP/1.1\r\nHost: a\n\r\n", 0, BAD},
     {"bare LF end", "GET / HTTP/1.1\r\nHost: a\r\n\n", 0, BAD},
     {"bare LF before request", "\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", 0, BAD},
-    {"too many empty lines", "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", 0, BAD},
+    {"too many empty lines",
+     "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", 0, BAD},
     {"NUL in value", H11("X-A: a\0b\r\n"), sizeof(H11("X-A: a\0b\r\n")) - 1, BAD},
     {"NUL in name", H11("X-\0A: b\r\n"), sizeof(H11("X-\0A: b\r\n")) - 1, BAD},
-    {"NUL in target", "GET /\0 HTTP/1.1\r\nHost: a\r\n\r\n", sizeof("GET /\0 HTTP/1.1\r\nHost: a\r\n\r\n") - 1, BAD},
+    {"NUL in target", "GET /\0 HTTP/1.1\r\nHost: a\r\n\r\n",
+     sizeof("GET /\0 HTTP/1.1\r\nHost: a\r\n\r\n") - 1, BAD},
     {"DEL in value", H11("X-A: a\x7f\r\n"), 0, BAD},
     {"ESC in value", H11("X-A: a\x1b[0m\r\n"), 0, BAD},
     {"invalid name char", H11("X(A): b\r\n"), 0, BAD},
@@ -235,21 +272,19 @@ static const req_case req_cases[] = {
 static void check_req_case(const req_case *c, parsed *r) {
   if (c->rc > 0) {
     if (r->rc <= 0)
-      fail_msg("%s: expected success, got %s (%s)", c->name,
-               gale_err_name(r->rc), r->detail ? r->detail : "");
+      fail_msg("%s: expected success, got %s (%s)", c->name, gale_err_name(r->rc),
+               r->detail ? r->detail : "");
   } else {
     if (r->rc != c->rc)
-      fail_msg("%s: expected %s, got %s (%s)", c->name, gale_err_name(c->rc),
-               gale_err_name(r->rc), r->detail ? r->detail : "-");
+      fail_msg("%s: expected %s, got %s (%s)", c->name, gale_err_name(c->rc), gale_err_name(r->rc),
+               r->detail ? r->detail : "-");
     if (gale_h1_error_status(r->rc, NULL) != c->http)
       fail_msg("%s: expected HTTP %d", c->name, c->http);
     if (!r->detail) fail_msg("%s: no detail", c->name);
   }
 }
 
-static size_t case_len(const req_case *c) {
-  return c->len ? c->len : strlen(c->raw);
-}
+static size_t case_len(const req_case *c) { return c->len ? c->len : strlen(c->raw); }
 
 static void test_request_table(void **state) {
   (void)state;
@@ -274,8 +309,7 @@ static void test_request_table_incremental(void **state) {
     char *keep = NULL;
     parse_cuts(GALE_H1_REQUEST, 0, c->raw, len, cuts, len, &inc, &keep);
     if (inc.rc != once.rc)
-      fail_msg("%s byte-by-byte: %s vs %s", c->name, gale_err_name(inc.rc),
-               gale_err_name(once.rc));
+      fail_msg("%s byte-by-byte: %s vs %s", c->name, gale_err_name(inc.rc), gale_err_name(once.rc));
     if (once.rc > 0) {
       assert_int_equal(inc.msg.num_headers, once.msg.num_headers);
       assert_int_equal(inc.msg.body_kind, once.msg.body_kind);
@@ -380,7 +414,8 @@ static void test_request_keepalive_expect_upgrade(void **state) {
   assert_true(R.msg.expect_other);
   req("POST / HTTP/1.0\r\nExpect: 100-continue\r\n\r\n"); /* ignored in 1.0 */
   assert_false(R.msg.expect_continue);
-  req("GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n\r\n");
+  req("GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: keep-alive, "
+      "Upgrade\r\n\r\n");
   assert_true(R.msg.upgrade);
   req("GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n");
   assert_false(R.msg.upgrade);
@@ -440,7 +475,16 @@ static void test_limit_head_size(void **state) {
   /* a head past 64 KiB: 431, complete or not */
   p = buf;
   p = repeat_into(p, "GET / HTTP/1.1\r\nHost: a\r\n", 1);
-  p = repeat_into(p, "X-Long: 0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789\r\n", 140);
+  p = repeat_into(
+      p,
+      "X-Long: "
+      "01234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901"
+      "23456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123"
+      "45678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345"
+      "67890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567"
+      "89012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+      "012345678901234567890123456789012345678901234567890123456789\r\n",
+      140);
   p = repeat_into(p, "\r\n", 1);
   parse_once(GALE_H1_REQUEST, 0, buf, (size_t)(p - buf), &r, NULL);
   assert_int_equal(r.rc, GALE_EHTTP_HEADER_TOO_LARGE);
@@ -530,12 +574,12 @@ static void test_limit_custom(void **state) {
     gale_h1_limits_init(&lim);
     lim.max_body_size = 10;
     lim.max_start_line = 20;
-    parse_once(GALE_H1_REQUEST, 0, "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n",
-               47, &r, &lim);
+    parse_once(GALE_H1_REQUEST, 0, "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n", 47,
+               &r, &lim);
     assert_int_equal(r.rc, GALE_EHTTP_BODY_TOO_LARGE);
     assert_int_equal(gale_h1_error_status(r.rc, NULL), 413);
-    parse_once(GALE_H1_REQUEST, 0, "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n",
-               47, &r, &lim);
+    parse_once(GALE_H1_REQUEST, 0, "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n", 47,
+               &r, &lim);
     assert_true(r.rc > 0);
     parse_once(GALE_H1_REQUEST, 0, "GET /abcdefgh HTTP/1.1\r\nHost: a\r\n\r\n", 36, &r, &lim);
     assert_int_equal(r.rc, GALE_EHTTP_URI_TOO_LONG);
@@ -546,13 +590,12 @@ static void test_limit_custom(void **state) {
 
 static void test_pipelined(void **state) {
   (void)state;
-  const char *buf =
-      "GET /1 HTTP/1.1\r\nHost: a\r\n\r\n"
-      "POST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello"
-      "POST /3 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-      "3;x=y\r\nabc\r\n2\r\nde\r\n0\r\nT: v\r\n\r\n"
-      "GET /4 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
-      "GARBAGE";
+  const char *buf = "GET /1 HTTP/1.1\r\nHost: a\r\n\r\n"
+                    "POST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello"
+                    "POST /3 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "3;x=y\r\nabc\r\n2\r\nde\r\n0\r\nT: v\r\n\r\n"
+                    "GET /4 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+                    "GARBAGE";
   const char *targets[] = {"/1", "/2", "/3", "/4"};
   const char *bodies[] = {"", "hello", "abcde", ""};
   size_t len = strlen(buf), off = 0;
@@ -596,7 +639,7 @@ typedef struct resp_case {
   const char *name;
   const char *raw;
   unsigned flags;
-  int rc;            /* 1 ok, else error */
+  int rc; /* 1 ok, else error */
   int status;
   gale_h1_body_kind kind;
   bool keep_alive;
@@ -609,31 +652,54 @@ typedef struct resp_case {
 #define EOFB GALE_H1_BODY_UNTIL_CLOSE
 
 static const resp_case resp_cases[] = {
-    {"200 length", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 0, 1, 200, LEN, true, false},
+    {"200 length", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 0, 1, 200, LEN, true,
+     false},
     {"200 until close", "HTTP/1.1 200 OK\r\n\r\n", 0, 1, 200, EOFB, false, false},
-    {"200 chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", 0, 1, 200, CHK, true, false},
-    {"chunked wins over CL", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 0, 1, 200, CHK, false, false},
-    {"TE gzip: until close", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", 0, 1, 200, EOFB, false, false},
-    {"TE gzip,chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 0, GALE_EHTTP_ENCODING, 0, 0, false, false},
-    {"204 with CL", "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", 0, 1, 204, NOBODY, true, false},
+    {"200 chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", 0, 1, 200, CHK, true,
+     false},
+    {"chunked wins over CL",
+     "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 0, 1, 200, CHK,
+     false, false},
+    {"TE gzip: until close", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", 0, 1, 200, EOFB,
+     false, false},
+    {"TE gzip,chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 0,
+     GALE_EHTTP_ENCODING, 0, 0, false, false},
+    {"204 with CL", "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", 0, 1, 204, NOBODY, true,
+     false},
     {"304", "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n", 0, 1, 304, NOBODY, true, false},
     {"100 continue", "HTTP/1.1 100 Continue\r\n\r\n", 0, 1, 100, NOBODY, true, false},
-    {"101 upgrade", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", 0, 1, 101, NOBODY, true, true},
-    {"HEAD response", "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", GALE_H1_F_HEAD_REQUEST, 1, 200, NOBODY, true, false},
-    {"HEAD chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", GALE_H1_F_HEAD_REQUEST, 1, 200, NOBODY, true, false},
-    {"CONNECT 200", "HTTP/1.1 200 Connection established\r\n\r\n", GALE_H1_F_CONNECT_REQUEST, 1, 200, NOBODY, true, true},
-    {"CONNECT 407", "HTTP/1.1 407 Proxy Auth\r\nContent-Length: 0\r\n\r\n", GALE_H1_F_CONNECT_REQUEST, 1, 407, LEN, true, false},
-    {"CL equal twice", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n", 0, 1, 200, LEN, true, false},
-    {"CL equal list", "HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\n", 0, 1, 200, LEN, true, false},
-    {"CL differ", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 0, GALE_EHTTP_PARSE, 0, 0, false, false},
-    {"CL list differ", "HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\n", 0, GALE_EHTTP_PARSE, 0, 0, false, false},
-    {"CL negative", "HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\n", 0, GALE_EHTTP_PARSE, 0, 0, false, false},
-    {"HTTP/1.0 length", "HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\n", 0, 1, 200, LEN, false, false},
-    {"HTTP/1.0 keep-alive", "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 3\r\n\r\n", 0, 1, 200, LEN, true, false},
-    {"close", "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 3\r\n\r\n", 0, 1, 200, LEN, false, false},
+    {"101 upgrade",
+     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", 0, 1,
+     101, NOBODY, true, true},
+    {"HEAD response", "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", GALE_H1_F_HEAD_REQUEST, 1,
+     200, NOBODY, true, false},
+    {"HEAD chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+     GALE_H1_F_HEAD_REQUEST, 1, 200, NOBODY, true, false},
+    {"CONNECT 200", "HTTP/1.1 200 Connection established\r\n\r\n", GALE_H1_F_CONNECT_REQUEST, 1,
+     200, NOBODY, true, true},
+    {"CONNECT 407", "HTTP/1.1 407 Proxy Auth\r\nContent-Length: 0\r\n\r\n",
+     GALE_H1_F_CONNECT_REQUEST, 1, 407, LEN, true, false},
+    {"CL equal twice", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n", 0, 1,
+     200, LEN, true, false},
+    {"CL equal list", "HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\n", 0, 1, 200, LEN, true,
+     false},
+    {"CL differ", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 0,
+     GALE_EHTTP_PARSE, 0, 0, false, false},
+    {"CL list differ", "HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\n", 0, GALE_EHTTP_PARSE, 0, 0,
+     false, false},
+    {"CL negative", "HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\n", 0, GALE_EHTTP_PARSE, 0, 0,
+     false, false},
+    {"HTTP/1.0 length", "HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\n", 0, 1, 200, LEN, false,
+     false},
+    {"HTTP/1.0 keep-alive",
+     "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 3\r\n\r\n", 0, 1, 200, LEN, true,
+     false},
+    {"close", "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 3\r\n\r\n", 0, 1, 200, LEN,
+     false, false},
     {"no reason", "HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n", 0, 1, 200, LEN, true, false},
     {"empty reason", "HTTP/1.1 404 \r\nContent-Length: 0\r\n\r\n", 0, 1, 404, LEN, true, false},
-    {"custom code", "HTTP/1.1 599 Whatever Man\r\nContent-Length: 0\r\n\r\n", 0, 1, 599, LEN, true, false},
+    {"custom code", "HTTP/1.1 599 Whatever Man\r\nContent-Length: 0\r\n\r\n", 0, 1, 599, LEN, true,
+     false},
     {"HTTP/2", "HTTP/2 200 OK\r\n\r\n", 0, GALE_EHTTP_PARSE, 0, 0, false, false},
     {"HTTP/2.0", "HTTP/2.0 200 OK\r\n\r\n", 0, GALE_EHTTP_VERSION, 0, 0, false, false},
     {"4-digit status", "HTTP/1.1 2000 OK\r\n\r\n", 0, GALE_EHTTP_PARSE, 0, 0, false, false},
@@ -758,8 +824,10 @@ int main(void) {
       cmocka_unit_test(test_request_table_incremental),
       cmocka_unit_test(test_request_fields),
       cmocka_unit_test(test_request_keepalive_expect_upgrade),
-      cmocka_unit_test(test_limit_start_line), cmocka_unit_test(test_limit_head_size),
-      cmocka_unit_test(test_limit_field_count), cmocka_unit_test(test_limit_custom),
+      cmocka_unit_test(test_limit_start_line),
+      cmocka_unit_test(test_limit_head_size),
+      cmocka_unit_test(test_limit_field_count),
+      cmocka_unit_test(test_limit_custom),
       cmocka_unit_test(test_pipelined),
       cmocka_unit_test(test_response_table),
       cmocka_unit_test(test_helpers),

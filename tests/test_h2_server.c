@@ -189,12 +189,10 @@ static void test_h2_hostile(void **state) {
   pid_t polite = th_spawn(pa, polite_log);
   TH_RUN_UNTIL(f.loop, f.held != NULL, 10);
   static const char *const cases[][2] = {
-      {"rapid_reset", "goaway:11"},    {"continuation", "goaway:11"},
-      {"hpack_bomb", "goaway:11"},     {"settings_flood", "goaway:11"},
-      {"ping_flood", "goaway:11"},     {"empty_data", "goaway:11"},
-      {"zero_window", "rst:8"},        {"reuse_id", "goaway:5"},
-      {"backwards", "goaway:1"},       {"closed_stream", "goaway:5"},
-      {"oversize", "goaway:6"},
+      {"rapid_reset", "goaway:11"},    {"continuation", "goaway:11"}, {"hpack_bomb", "goaway:11"},
+      {"settings_flood", "goaway:11"}, {"ping_flood", "goaway:11"},   {"empty_data", "goaway:11"},
+      {"zero_window", "rst:8"},        {"reuse_id", "goaway:5"},      {"backwards", "goaway:1"},
+      {"closed_stream", "goaway:5"},   {"oversize", "goaway:6"},
   };
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     peer(&f, cases[i][0], cases[i][1]);
@@ -296,8 +294,9 @@ static void test_h2_tls_alpn(void **state) {
   const char *modes[] = {"--http2", "--http1.1"};
   const char *want[] = {"3:xyz v=2 https", "3:xyz v=1.1 https"};
   for (int i = 0; i < 2; i++) {
-    const char *a[] = {"curl", "-sk", "--max-time", "10", modes[i], "-w", " v=%{http_version}",
-                       "--data-binary", "xyz", url, NULL};
+    const char *a[] = {
+        "curl",          "-sk", "--max-time", "10", modes[i], "-w", " v=%{http_version}",
+        "--data-binary", "xyz", url,          NULL};
     char *out = NULL;
     assert_int_equal(run(&f, a, &out), 0);
     char got[128];
@@ -312,9 +311,12 @@ static void test_h2_tls_alpn(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_h2_curl),     cmocka_unit_test(test_h2_async),
-      cmocka_unit_test(test_h2_nghttp_h2load), cmocka_unit_test(test_h2_hostile),
-      cmocka_unit_test(test_h2_shutdown), cmocka_unit_test(test_h2_tls_alpn),
+      cmocka_unit_test(test_h2_curl),
+      cmocka_unit_test(test_h2_async),
+      cmocka_unit_test(test_h2_nghttp_h2load),
+      cmocka_unit_test(test_h2_hostile),
+      cmocka_unit_test(test_h2_shutdown),
+      cmocka_unit_test(test_h2_tls_alpn),
       cmocka_unit_test(test_h2_partial_preface),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,8 +51,8 @@ static void size_post(gale_web_handler *h) {
 static gale_web_upload_options h2_up_opts = {.memory_threshold = 1024};
 static const gale_web_handler_class limited_class = {.post = size_post, .max_body_size = 1000};
 static const gale_web_handler_class roomy_class = {.post = size_post, .max_body_size = 4 << 20};
-static const gale_web_handler_class stream_up_class = {.post = size_post, .uploads = &h2_up_opts,
-                                                      .max_body_size = 4 << 20};
+static const gale_web_handler_class stream_up_class = {
+    .post = size_post, .uploads = &h2_up_opts, .max_body_size = 4 << 20};
 static const gale_web_handler_class big_class = {.get = big_get};
 static const gale_web_handler_class stream_class = {.get = stream_get};
 static const gale_web_handler_class ip_class = {.get = ip_get};
@@ -121,8 +121,8 @@ static char *run(wfix *f, const char *const *argv) {
 static char *curl(wfix *f, const char *path, const char *a1, const char *a2) {
   char url[128];
   snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", f->port, path);
-  const char *argv[16] = {"curl", "-s", "--max-time", "10", "--http2-prior-knowledge",
-                          "-w", " v=%{http_version}"};
+  const char *argv[16] = {
+      "curl", "-s", "--max-time", "10", "--http2-prior-knowledge", "-w", " v=%{http_version}"};
   size_t n = 7;
   if (a1) argv[n++] = a1;
   if (a2) argv[n++] = a2;
@@ -203,16 +203,37 @@ static void test_h2_web_limits_uploads(void **state) {
   const char *argv_extra[] = {"-F", file1, "-F", file2};
   char url[128];
   snprintf(url, sizeof(url), "http://127.0.0.1:%d/stream-upload", f.port);
-  const char *argv[] = {"curl", "-s", "--max-time", "10", "--http2-prior-knowledge", "-w", " v=%{http_version}",
-                        argv_extra[0], argv_extra[1], argv_extra[2], argv_extra[3], url, NULL};
+  const char *argv[] = {"curl",
+                        "-s",
+                        "--max-time",
+                        "10",
+                        "--http2-prior-knowledge",
+                        "-w",
+                        " v=%{http_version}",
+                        argv_extra[0],
+                        argv_extra[1],
+                        argv_extra[2],
+                        argv_extra[3],
+                        url,
+                        NULL};
   out = run(&f, argv);
   assert_string_equal(out, "body=0;big:post.bin=2097152 spooled;s:s.bin=2000 spooled; v=2");
   free(out);
   /* Malformed while streaming (HTTP/2's error answer), and at the end (the
    * web layer's page): 400 with the reason either way. */
-  const char *bad[] = {"curl", "-s", "--max-time", "10", "--http2-prior-knowledge", "-w", " code=%{http_code}",
-                       "-H", "Content-Type: multipart/form-data; boundary=xx", "--data-binary",
-                       "--xx\r\nBroken\r\n\r\nv\r\n--xx--", url, NULL};
+  const char *bad[] = {"curl",
+                       "-s",
+                       "--max-time",
+                       "10",
+                       "--http2-prior-knowledge",
+                       "-w",
+                       " code=%{http_code}",
+                       "-H",
+                       "Content-Type: multipart/form-data; boundary=xx",
+                       "--data-binary",
+                       "--xx\r\nBroken\r\n\r\nv\r\n--xx--",
+                       url,
+                       NULL};
   out = run(&f, bad);
   assert_non_null(strstr(out, "malformed multipart part header"));
   assert_non_null(strstr(out, " code=400"));

@@ -160,9 +160,9 @@ static void test_errors(void **state) {
     const char *path;
     int status;
   } cases[] = {
-      {"/truncated", GALE_EHTTP_TRUNCATED},  {"/truncated-chunked", GALE_EHTTP_TRUNCATED},
-      {"/empty-reply", GALE_EOF},            {"/bad", GALE_EHTTP_PARSE},
-      {"/two-cl", GALE_EHTTP_PARSE},         {"/bad-chunk", GALE_EHTTP_BAD_CHUNK},
+      {"/truncated", GALE_EHTTP_TRUNCATED}, {"/truncated-chunked", GALE_EHTTP_TRUNCATED},
+      {"/empty-reply", GALE_EOF},           {"/bad", GALE_EHTTP_PARSE},
+      {"/two-cl", GALE_EHTTP_PARSE},        {"/bad-chunk", GALE_EHTTP_BAD_CHUNK},
       {"/bad-gzip", GALE_EHTTP_DECOMPRESS},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -211,8 +211,8 @@ static void test_redirects(void **state) {
   struct {
     const char *path, *method, *expect;
   } cases[] = {
-      {"/r301", "POST", "GET 0\n"},  {"/r302", "POST", "GET 0\n"}, {"/r303", "POST", "GET 0\n"},
-      {"/r303", "HEAD", ""},         {"/r307", "POST", "POST 4\n"}, {"/r308", "PUT", "PUT 4\n"},
+      {"/r301", "POST", "GET 0\n"}, {"/r302", "POST", "GET 0\n"},  {"/r303", "POST", "GET 0\n"},
+      {"/r303", "HEAD", ""},        {"/r307", "POST", "POST 4\n"}, {"/r308", "PUT", "PUT 4\n"},
       {"/r301", "PUT", "PUT 4\n"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -224,7 +224,8 @@ static void test_redirects(void **state) {
     }
     r = cf_fetch(f, &req);
     if (r->status != GALE_OK)
-      fail_msg("%s %s: %s (%s)", cases[i].method, cases[i].path, gale_err_name(r->status), r->error);
+      fail_msg("%s %s: %s (%s)", cases[i].method, cases[i].path, gale_err_name(r->status),
+               r->error);
     assert_int_equal(r->code, 200);
     assert_int_equal(r->redirects, 1);
     if (strncmp(r->body, cases[i].expect, strlen(cases[i].expect)) != 0)
@@ -323,9 +324,11 @@ static void test_bad_requests_refused(void **state) {
   cf_result res;
   gale_http_request_init(&req, url(f, "/hello"));
   req.method = "GE T";
-  assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, &res, NULL), GALE_EINVAL);
+  assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, &res, NULL),
+                   GALE_EINVAL);
   req.method = "GET\r\nX: y";
-  assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, &res, NULL), GALE_EINVAL);
+  assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, &res, NULL),
+                   GALE_EINVAL);
   gale_http_request_init(&req, "http://127.0.0.1/a b");
   assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, &res, NULL), GALE_EURL);
   gale_http_request_init(&req, "http://127.0.0.1/a\r\nX: y");
@@ -333,10 +336,12 @@ static void test_bad_requests_refused(void **state) {
   gale_http_request_init(&req, "not a url");
   assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, &res, NULL), GALE_EURL);
   gale_http_request_init(&req, "ftp://example.org/");
-  assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, &res, NULL), GALE_ENOTSUP);
+  assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, &res, NULL),
+                   GALE_ENOTSUP);
   gale_http_request_init(&req, url(f, "/hello"));
   req.user_agent = "a\r\nb";
-  assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, &res, NULL), GALE_EINVAL);
+  assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, &res, NULL),
+                   GALE_EINVAL);
   /* Request fields cannot carry CR/LF/NUL or a non-token name: the headers
    * object refuses them before the client sees them. */
   {
@@ -349,11 +354,13 @@ static void test_bad_requests_refused(void **state) {
   }
   gale_http_request_init(&req, url(f, "/hello"));
   req.proxy_host = "127.0.0.1\r\nX: y";
-  assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, &res, NULL), GALE_EINVAL);
+  assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, &res, NULL),
+                   GALE_EINVAL);
   gale_http_request_init(&req, url(f, "/hello"));
   req.body = "x";
   req.body_len = 1; /* a GET with a body */
-  assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, &res, NULL), GALE_EINVAL);
+  assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, &res, NULL),
+                   GALE_EINVAL);
   assert_int_equal(gale_http_client_fetch(NULL, &req, cf_on_response, &res, NULL), GALE_EINVAL);
 }
 
@@ -483,7 +490,8 @@ static void test_parallel(void **state) {
   int done = 0;
   gale_http_request_init(&req, url(f, "/hello"));
   for (int i = 0; i < N; i++)
-    assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, &res[i], NULL), GALE_OK);
+    assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, &res[i], NULL),
+                     GALE_OK);
   while (done < N) {
     done = 0;
     TH_RUN_UNTIL(f->loop, res[N - 1].done, 10);

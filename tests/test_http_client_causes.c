@@ -34,7 +34,8 @@ static void expect_cause(client_fx *f, gale_http_request *req, int status, const
   if (r->status != status)
     fail_msg("%s: got %s (%s), expected %s", req->url, gale_err_name(r->status), r->error,
              gale_err_name(status));
-  if (!strstr(r->error, words)) fail_msg("%s: \"%s\" does not say \"%s\"", req->url, r->error, words);
+  if (!strstr(r->error, words))
+    fail_msg("%s: \"%s\" does not say \"%s\"", req->url, r->error, words);
   free(r);
   assert_int_equal(gale_http_client_idle_connections(f->client), 0);
 }
@@ -46,19 +47,23 @@ static void expect_get_cause(client_fx *f, const char *path, int status, const c
 }
 
 static void test_cause_reset_before_head(void **state) {
-  expect_get_cause(*state, "/reset", GALE_ECONNRESET, "reset the connection before the response head");
+  expect_get_cause(*state, "/reset", GALE_ECONNRESET,
+                   "reset the connection before the response head");
 }
 
 static void test_cause_reset_mid_head(void **state) {
-  expect_get_cause(*state, "/reset-mid-head", GALE_ECONNRESET, "in the middle of the response head");
+  expect_get_cause(*state, "/reset-mid-head", GALE_ECONNRESET,
+                   "in the middle of the response head");
 }
 
 static void test_cause_reset_mid_body(void **state) {
-  expect_get_cause(*state, "/reset-mid-body", GALE_ECONNRESET, "reset the connection after 10 of 100 body bytes");
+  expect_get_cause(*state, "/reset-mid-body", GALE_ECONNRESET,
+                   "reset the connection after 10 of 100 body bytes");
 }
 
 static void test_cause_eof_before_head(void **state) {
-  expect_get_cause(*state, "/empty-reply", GALE_EOF, "closed the connection before the response head");
+  expect_get_cause(*state, "/empty-reply", GALE_EOF,
+                   "closed the connection before the response head");
 }
 
 static void test_cause_eof_mid_head(void **state) {
@@ -112,7 +117,8 @@ static void test_cause_timeout_body_idle(void **state) {
   gale_http_request req;
   gale_http_request_init(&req, url(f, "/hold-body"));
   req.body_idle_timeout = 0.2;
-  expect_cause(f, &req, GALE_ETIMEDOUT_READ, "no body byte for 0.2 s (body_idle_timeout) after 10 body bytes");
+  expect_cause(f, &req, GALE_ETIMEDOUT_READ,
+               "no body byte for 0.2 s (body_idle_timeout) after 10 body bytes");
   /* Set and not reached: the fetch is unaffected, and the connection that
    * goes back to the pool carries no timer. */
   gale_http_request_init(&req, url(f, "/big-chunked"));

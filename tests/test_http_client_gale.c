@@ -143,8 +143,10 @@ typedef struct prod {
 
 static void produce(gale_http_upload *up, void *arg) {
   prod *p = arg;
-  if (p->left-- > 0) assert_int_equal(gale_http_upload_write(up, "0123456789", 10), GALE_OK);
-  else assert_int_equal(gale_http_upload_finish(up, GALE_OK), GALE_OK);
+  if (p->left-- > 0)
+    assert_int_equal(gale_http_upload_write(up, "0123456789", 10), GALE_OK);
+  else
+    assert_int_equal(gale_http_upload_finish(up, GALE_OK), GALE_OK);
 }
 
 static void test_uploads(void **state) {

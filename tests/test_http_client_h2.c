@@ -55,7 +55,8 @@ static void on_request(gale_http_server_request *req, void *arg) {
     gale_http_server_request_set_header(req, "Location", "/hello");
   } else if (strcmp(p, "/text") == 0) {
     gale_http_server_request_set_header(req, "Content-Type", "text/plain");
-    for (int i = 0; i < 200; i++) gale_http_server_request_write(req, "some text to compress\n", 22);
+    for (int i = 0; i < 200; i++)
+      gale_http_server_request_write(req, "some text to compress\n", 22);
   } else if (strcmp(p, "/hang") == 0) {
     return; /* never answered: the client's timeouts end it */
   } else if (strcmp(p, "/ua") == 0) {
@@ -86,9 +87,9 @@ static void start_server(client_fx *f, bool tls, int alpn) {
     gale_tls_server_options_init(&to);
     if (alpn == 2) to.alpn = both, to.alpn_count = 2;
     if (alpn == 1) to.alpn = h1, to.alpn_count = 1;
-    assert_int_equal(gale_tls_ctx_new_server(path_in("leaf.crt"), path_in("leaf.key"), &to,
-                                             &server_tls),
-                     GALE_OK);
+    assert_int_equal(
+        gale_tls_ctx_new_server(path_in("leaf.crt"), path_in("leaf.key"), &to, &server_tls),
+        GALE_OK);
     so.tls = server_tls;
   }
   assert_int_equal(gale_http_server_new(f->loop, &so, on_request, NULL, &server), GALE_OK);
@@ -127,10 +128,10 @@ static void h2_request(gale_http_request *req, const char *url) {
 }
 
 /* The status, with the error sentence when it is not the one expected. */
-#define assert_status(r, want)                                                          \
-  do {                                                                                  \
+#define assert_status(r, want)                                                            \
+  do {                                                                                    \
     if ((r)->status != (want)) print_message("status %d: %s\n", (r)->status, (r)->error); \
-    assert_int_equal((r)->status, (want));                                              \
+    assert_int_equal((r)->status, (want));                                                \
   } while (0)
 
 static bool all_done(cf_result **r, size_t n) {
@@ -297,8 +298,10 @@ static void produce(gale_http_upload *up, void *arg) {
   producer *p = arg;
   char piece[1000];
   memset(piece, '0' + p->calls % 10, sizeof piece);
-  if (p->calls++ < 50) assert_int_equal(gale_http_upload_write(up, piece, sizeof piece), GALE_OK);
-  else assert_int_equal(gale_http_upload_finish(up, GALE_OK), GALE_OK);
+  if (p->calls++ < 50)
+    assert_int_equal(gale_http_upload_write(up, piece, sizeof piece), GALE_OK);
+  else
+    assert_int_equal(gale_http_upload_finish(up, GALE_OK), GALE_OK);
 }
 
 static void test_producer_upload(void **state) {
@@ -422,9 +425,9 @@ static void test_alpn(void **state) {
   tls_case(f, 2, GALE_HTTP_VERSION_DEFAULT, 20, 10); /* curl's default: h2 */
   tls_case(f, 2, GALE_HTTP_VERSION_2, 20, 3);
   tls_case(f, 2, GALE_HTTP_VERSION_2_PRIOR_KNOWLEDGE, 20, 1);
-  tls_case(f, 2, GALE_HTTP_VERSION_1_1, 11, 3);      /* forced */
-  tls_case(f, 1, GALE_HTTP_VERSION_DEFAULT, 11, 5);  /* the server picks http/1.1 */
-  tls_case(f, 0, GALE_HTTP_VERSION_DEFAULT, 11, 5);  /* no ALPN at all */
+  tls_case(f, 2, GALE_HTTP_VERSION_1_1, 11, 3);     /* forced */
+  tls_case(f, 1, GALE_HTTP_VERSION_DEFAULT, 11, 5); /* the server picks http/1.1 */
+  tls_case(f, 0, GALE_HTTP_VERSION_DEFAULT, 11, 5); /* no ALPN at all */
 }
 
 /* ---- hostile: the raw peer ------------------------------------------------- */
@@ -620,8 +623,10 @@ static void test_allocation_failures(void **state) {
       for (int i = 0; i < 3; i++) {
         r[i] = calloc(1, sizeof *r[i]);
         st = gale_http_client_fetch(c, &req, cf_on_response, r[i], NULL);
-        if (st == GALE_OK) started++;
-        else assert_int_equal(st, GALE_ENOMEM), r[i]->done = 1, r[i]->status = st;
+        if (st == GALE_OK)
+          started++;
+        else
+          assert_int_equal(st, GALE_ENOMEM), r[i]->done = 1, r[i]->status = st;
       }
       TH_RUN_UNTIL(f->loop, r[0]->done && r[1]->done && r[2]->done, 10);
       for (int i = 0; i < 3; i++) {
@@ -732,8 +737,8 @@ static void test_nginx(void **state) {
                dir, dir, dir, dir, dir, dir, dir, port, dir, dir, dir);
   th_write_file(path_in("nginx.conf"), conf, (size_t)n);
   {
-    const char *argv[] = {"nginx", "-p", dir, "-c", path_in("nginx.conf"), "-e",
-                          path_in("nginx.err"), NULL};
+    const char *argv[] = {
+        "nginx", "-p", dir, "-c", path_in("nginx.conf"), "-e", path_in("nginx.err"), NULL};
     ext = th_spawn(argv, path_in("nginx.log"));
   }
   assert_true(th_wait_port(port, 10));

@@ -71,7 +71,9 @@ typedef struct interop_result {
   char a[64], h499[16], t1[32], t1b[32], t2[32], body[16];
 } interop_result;
 
-static void copy_field(char *dst, size_t cap, const char *v) { snprintf(dst, cap, "%s", v ? v : ""); }
+static void copy_field(char *dst, size_t cap, const char *v) {
+  snprintf(dst, cap, "%s", v ? v : "");
+}
 
 static void on_interop(const gale_http_response *r, void *arg) {
   interop_result *res = arg;
@@ -89,7 +91,8 @@ static void on_interop(const gale_http_response *r, void *arg) {
   copy_field(res->t1, sizeof res->t1, gale_headers_next(t, "X-T1", &cur, NULL));
   copy_field(res->t1b, sizeof res->t1b, gale_headers_next(t, "X-T1", &cur, NULL));
   copy_field(res->t2, sizeof res->t2, gale_headers_get(t, "x-t2"));
-  snprintf(res->body, sizeof res->body, "%.*s", (int)(r->body_len < 15 ? r->body_len : 15), r->body);
+  snprintf(res->body, sizeof res->body, "%.*s", (int)(r->body_len < 15 ? r->body_len : 15),
+           r->body);
 }
 
 static interop_result interop_get(client_fx *f, const char *path, size_t max_header_size) {
@@ -261,7 +264,8 @@ static void test_mutated_responses(void **state) {
   client_fx *f = *state;
   static const char *const base[] = {
       "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhello",
-      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2;e=1\r\nlo\r\n0\r\nT: x\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2;e=1\r\nlo\r\n0\r\nT: "
+      "x\r\n\r\n",
       "HTTP/1.1 302 Found\r\nLocation: /hello\r\nContent-Length: 0\r\n\r\n",
       "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n",
       "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close",
@@ -287,7 +291,7 @@ static void test_mutated_responses(void **state) {
       case 0: buf[at] = special[RND() % (sizeof special - 1)]; break;
       case 1: buf[at] = (char)(RND() & 0xff); break;
       case 2: len = at + 1; break; /* truncate */
-      default: /* duplicate a slice */
+      default:                     /* duplicate a slice */
         if (len + 16 < sizeof buf) {
           memmove(buf + at + 8, buf + at, len - at);
           len += 8;
@@ -300,8 +304,10 @@ static void test_mutated_responses(void **state) {
     req.request_timeout = 2;
     req.max_redirects = 1;
     r = cf_fetch(f, &req);
-    if (r->status == GALE_OK) ok++;
-    else failed++;
+    if (r->status == GALE_OK)
+      ok++;
+    else
+      failed++;
     if (r->status == GALE_ETIMEDOUT_REQUEST) timeouts++;
     free(r);
   }

@@ -92,7 +92,8 @@ static void test_header_callback(void **state) {
   r = cf_fetch(f, &req);
   assert_int_equal(r->status, GALE_OK);
   assert_int_equal(l.n, 5);
-  assert_string_equal(l.all, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Test: a\r\nX-Test: b\r\n\r\n");
+  assert_string_equal(l.all,
+                      "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Test: a\r\nX-Test: b\r\n\r\n");
   free(r);
   /* Only the final response of a redirect chain and no interim 1xx. */
   memset(&l, 0, sizeof l);
@@ -186,7 +187,7 @@ static void on_dns(gale_watcher *w, int fd, int events, void *arg) {
   if (n < 12) return;
   d->queries++;
   if (d->silent) return;
-  buf[2] = (unsigned char)(buf[2] | 0x80);           /* QR */
+  buf[2] = (unsigned char)(buf[2] | 0x80);              /* QR */
   buf[3] = (unsigned char)((buf[3] & 0x70) | 0x80 | 3); /* RA, NXDOMAIN */
   sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fl);
 }
@@ -319,7 +320,8 @@ static void test_source_address_and_family(void **state) {
   /* Not numeric: refused at once. */
   gale_http_request_init(&req, url(f, "/peer"));
   req.network_interface = "eth0";
-  assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, NULL, NULL), GALE_EINVAL);
+  assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, NULL, NULL),
+                   GALE_EINVAL);
   /* allow_ipv6 false: "localhost" goes to 127.0.0.1. */
   snprintf(f->url, sizeof f->url, "http://localhost:%d/peer", S.port);
   gale_http_request_init(&req, f->url);

@@ -51,7 +51,9 @@ static char *path(const char *name) {
   return buf[i];
 }
 
-static void write_str(const char *file, const char *text) { th_write_file(file, text, strlen(text)); }
+static void write_str(const char *file, const char *text) {
+  th_write_file(file, text, strlen(text));
+}
 
 /* A test CA, a good leaf for localhost/127.0.0.1, a leaf for another name,
  * an expired leaf, a self-signed certificate and a client certificate. */
@@ -60,25 +62,30 @@ static void make_certs(void) {
   int rc;
   if (P.certs) return;
   write_str(path("leaf.cnf"), "basicConstraints=critical,CA:FALSE\n"
-                                  "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
-                                  "extendedKeyUsage=serverAuth\n");
+                              "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+                              "extendedKeyUsage=serverAuth\n");
   write_str(path("other.cnf"), "basicConstraints=critical,CA:FALSE\n"
-                                   "subjectAltName=DNS:other.example\n"
-                                   "extendedKeyUsage=serverAuth\n");
+                               "subjectAltName=DNS:other.example\n"
+                               "extendedKeyUsage=serverAuth\n");
   write_str(path("client.cnf"), "basicConstraints=critical,CA:FALSE\n"
-                                    "extendedKeyUsage=clientAuth\n");
-  rc = th_system("cd %s && openssl req -x509 %s -keyout ca.key -out ca.crt -subj '/CN=Test CA' -days 2"
-                 " -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign"
-                 " >/dev/null 2>&1"
-                 " && for n in leaf other expired client; do openssl req %s -keyout $n.key -out $n.csr"
-                 " -subj /CN=$n >/dev/null 2>&1 || exit 1; done"
-                 " && openssl x509 -req -in leaf.csr -CA ca.crt -CAkey ca.key -out leaf.crt -days 2 -extfile leaf.cnf >/dev/null 2>&1"
-                 " && openssl x509 -req -in other.csr -CA ca.crt -CAkey ca.key -out other.crt -days 2 -extfile other.cnf >/dev/null 2>&1"
-                 " && openssl x509 -req -in expired.csr -CA ca.crt -CAkey ca.key -out expired.crt -days -1 -extfile leaf.cnf >/dev/null 2>&1"
-                 " && openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -out client.crt -days 2 -extfile client.cnf >/dev/null 2>&1"
-                 " && openssl req -x509 %s -keyout self.key -out self.crt -subj /CN=localhost -days 2"
-                 " -addext subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1",
-                 P.dir, ec, ec, ec);
+                                "extendedKeyUsage=clientAuth\n");
+  rc = th_system(
+      "cd %s && openssl req -x509 %s -keyout ca.key -out ca.crt -subj '/CN=Test CA' -days 2"
+      " -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign"
+      " >/dev/null 2>&1"
+      " && for n in leaf other expired client; do openssl req %s -keyout $n.key -out $n.csr"
+      " -subj /CN=$n >/dev/null 2>&1 || exit 1; done"
+      " && openssl x509 -req -in leaf.csr -CA ca.crt -CAkey ca.key -out leaf.crt -days 2 -extfile "
+      "leaf.cnf >/dev/null 2>&1"
+      " && openssl x509 -req -in other.csr -CA ca.crt -CAkey ca.key -out other.crt -days 2 "
+      "-extfile other.cnf >/dev/null 2>&1"
+      " && openssl x509 -req -in expired.csr -CA ca.crt -CAkey ca.key -out expired.crt -days -1 "
+      "-extfile leaf.cnf >/dev/null 2>&1"
+      " && openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -out client.crt -days 2 "
+      "-extfile client.cnf >/dev/null 2>&1"
+      " && openssl req -x509 %s -keyout self.key -out self.crt -subj /CN=localhost -days 2"
+      " -addext subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1",
+      P.dir, ec, ec, ec);
   assert_int_equal(rc, 0);
   P.certs = true;
 }
@@ -92,7 +99,8 @@ static void start_nginx(void) {
   P.nginx_port = th_free_port();
   P.nginx_tls_port = th_free_port();
   th_system("mkdir -p %s/www %s/tmp && printf 'hello from nginx\\n' > %s/www/index.html"
-            " && truncate -s %dM %s/www/big.bin && for i in $(seq 200); do echo 'some text to compress'; done > %s/www/text.txt",
+            " && truncate -s %dM %s/www/big.bin && for i in $(seq 200); do echo 'some text to "
+            "compress'; done > %s/www/text.txt",
             P.dir, P.dir, P.dir, BIG_MIB, P.dir, P.dir);
   n = snprintf(conf, sizeof conf,
                "daemon off; master_process off; worker_processes 1;\n"
@@ -109,11 +117,12 @@ static void start_nginx(void) {
                " server { listen 127.0.0.1:%d ssl; root %s/www;\n"
                "  ssl_certificate %s/leaf.crt; ssl_certificate_key %s/leaf.key; }\n"
                "}\n",
-               P.dir, P.dir, P.dir, P.dir, P.dir, P.dir, P.dir, P.nginx_port, P.dir, P.nginx_tls_port,
-               P.dir, P.dir, P.dir);
+               P.dir, P.dir, P.dir, P.dir, P.dir, P.dir, P.dir, P.nginx_port, P.dir,
+               P.nginx_tls_port, P.dir, P.dir, P.dir);
   th_write_file(path("nginx.conf"), conf, (size_t)n);
   {
-    const char *argv[] = {"nginx", "-p", P.dir, "-c", path("nginx.conf"), "-e", path("nginx.err"), NULL};
+    const char *argv[] = {"nginx",           "-p", P.dir, "-c", path("nginx.conf"), "-e",
+                          path("nginx.err"), NULL};
     P.nginx = th_spawn(argv, path("nginx.log"));
   }
   assert_true(th_wait_port(P.nginx_port, 10));
@@ -131,7 +140,8 @@ static const char tornado_app[] =
     "class Upload(tornado.web.RequestHandler):\n"
     "    def post(self):\n"
     "        b = self.request.body\n"
-    "        self.write('%d %s %s' % (len(b), b[:8].decode(), self.request.headers.get('Transfer-Encoding', '-')))\n"
+    "        self.write('%d %s %s' % (len(b), b[:8].decode(), "
+    "self.request.headers.get('Transfer-Encoding', '-')))\n"
     "    put = post\n"
     "class Text(tornado.web.RequestHandler):\n"
     "    def get(self):\n"
@@ -145,7 +155,8 @@ static const char tornado_app[] =
     "class Go(tornado.web.RequestHandler):\n"
     "    def get(self):\n"
     "        self.redirect('/text')\n"
-    "app = tornado.web.Application([(r'/stream', Stream), (r'/upload', Upload), (r'/text', Text), (r'/go', Go), (r'/many', Many)],\n"
+    "app = tornado.web.Application([(r'/stream', Stream), (r'/upload', Upload), (r'/text', Text), "
+    "(r'/go', Go), (r'/many', Many)],\n"
     "                              compress_response=True)\n"
     "app.listen(int(sys.argv[1]), '127.0.0.1')\n"
     "tornado.ioloop.IOLoop.current().start()\n";
@@ -281,8 +292,10 @@ static void test_nginx_https(void **state) {
     assert_string_equal(r->body, "hello from nginx\n");
     assert_int_equal(r->reused, i > 0);
     /* The handshake is timed on a new connection only. */
-    if (i == 0) assert_true(r->t.connect > 0 && r->t.tls > 0 && r->t.first_byte > 0);
-    else assert_true(r->t.connect == 0 && r->t.tls == 0);
+    if (i == 0)
+      assert_true(r->t.connect > 0 && r->t.tls > 0 && r->t.first_byte > 0);
+    else
+      assert_true(r->t.connect == 0 && r->t.tls == 0);
     assert_true(r->t.total >= r->t.connect + r->t.tls);
     free(r);
   }
@@ -375,8 +388,10 @@ typedef struct prod {
 
 static void produce(gale_http_upload *up, void *arg) {
   prod *p = arg;
-  if (p->left-- > 0) gale_http_upload_write(up, "tornado!", 8);
-  else gale_http_upload_finish(up, GALE_OK);
+  if (p->left-- > 0)
+    gale_http_upload_write(up, "tornado!", 8);
+  else
+    gale_http_upload_finish(up, GALE_OK);
 }
 
 static void test_tornado(void **state) {
@@ -422,8 +437,8 @@ static void test_tornado(void **state) {
 
 /* ---- TLS failures with openssl s_server ----------------------------------- */
 
-static void tls_case(client_fx *f, const char *cert, const char *key, const char *extra, const char *host,
-                     const char *ca, const char *ccert, int expect) {
+static void tls_case(client_fx *f, const char *cert, const char *key, const char *extra,
+                     const char *host, const char *ca, const char *ccert, int expect) {
   int port = th_free_port();
   char portstr[16];
   pid_t pid;
@@ -431,9 +446,21 @@ static void tls_case(client_fx *f, const char *cert, const char *key, const char
   cf_result *r;
   snprintf(portstr, sizeof portstr, "%d", port);
   {
-    const char *argv[] = {"openssl", "s_server", "-accept", portstr, "-cert", path(cert), "-key", path(key),
-                          "-www", "-quiet", extra ? "-Verify" : NULL, extra ? "1" : NULL,
-                          extra ? "-CAfile" : NULL, extra ? path("ca.crt") : NULL, NULL};
+    const char *argv[] = {"openssl",
+                          "s_server",
+                          "-accept",
+                          portstr,
+                          "-cert",
+                          path(cert),
+                          "-key",
+                          path(key),
+                          "-www",
+                          "-quiet",
+                          extra ? "-Verify" : NULL,
+                          extra ? "1" : NULL,
+                          extra ? "-CAfile" : NULL,
+                          extra ? path("ca.crt") : NULL,
+                          NULL};
     pid = th_spawn(argv, NULL);
   }
   assert_true(th_wait_port(port, 10));
@@ -483,8 +510,9 @@ static void test_tls_insecure(void **state) {
   make_certs();
   snprintf(portstr, sizeof portstr, "%d", port);
   {
-    const char *argv[] = {"openssl", "s_server", "-accept", portstr, "-cert", path("self.crt"),
-                          "-key", path("self.key"), "-www", "-quiet", NULL};
+    const char *argv[] = {"openssl", "s_server",       "-accept", portstr,
+                          "-cert",   path("self.crt"), "-key",    path("self.key"),
+                          "-www",    "-quiet",         NULL};
     pid = th_spawn(argv, NULL);
   }
   assert_true(th_wait_port(port, 10));

@@ -30,10 +30,12 @@ static void expect(bp_mode m, const char *user, int status, const char *in_error
   bproxy p;
   cf_result *r = through(f, &p, m, user);
   if (r->status != status || !strstr(r->error, in_error))
-    fail_msg("mode %d: %s (%s), wanted %s with \"%s\"", (int)m, gale_err_name(r->status),
-             r->error, gale_err_name(status), in_error);
-  if (user) assert_non_null(strstr(p.head, "Proxy-Authorization: Basic dTpzZWNyZXQ=\r\n"));
-  else assert_null(strstr(p.head, "Proxy-Authorization"));
+    fail_msg("mode %d: %s (%s), wanted %s with \"%s\"", (int)m, gale_err_name(r->status), r->error,
+             gale_err_name(status), in_error);
+  if (user)
+    assert_non_null(strstr(p.head, "Proxy-Authorization: Basic dTpzZWNyZXQ=\r\n"));
+  else
+    assert_null(strstr(p.head, "Proxy-Authorization"));
   assert_int_equal(r->done, 1);
   free(r);
   bp_stop(&p);

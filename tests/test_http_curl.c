@@ -11,9 +11,7 @@
 /* curl's output (stdout and stderr), a file in the fixture's directory. */
 static char curl_log[700];
 
-static void hello_get(gale_web_handler *h) {
-  gale_web_write_str(h, "Hello, world");
-}
+static void hello_get(gale_web_handler *h) { gale_web_write_str(h, "Hello, world"); }
 
 static void echo_any(gale_web_handler *h) {
   size_t n = 0;
@@ -42,9 +40,12 @@ static void upload_post(gale_web_handler *h) {
 }
 
 static const gale_web_handler_class hello_class = {.get = hello_get};
-static const gale_web_handler_class echo_class = {
-    .get = echo_any, .post = echo_any, .put = echo_any, .delete_ = echo_any, .patch = echo_any,
-    .options = echo_any};
+static const gale_web_handler_class echo_class = {.get = echo_any,
+                                                  .post = echo_any,
+                                                  .put = echo_any,
+                                                  .delete_ = echo_any,
+                                                  .patch = echo_any,
+                                                  .options = echo_any};
 static const gale_web_handler_class big_class = {.get = big_get};
 static const gale_web_handler_class upload_class = {.post = upload_post};
 static const gale_web_handler_class stream_class = {.get = stream_get};
@@ -267,7 +268,8 @@ static void test_ab(void **state) {
   pid_t pid = start_hello(&port);
   char *dir = th_mkdtemp();
   char cmd[900];
-  snprintf(cmd, sizeof(cmd), "ab -q -k -n 2000 -c 50 http://127.0.0.1:%d/ > %s/ab.out 2>&1", port, dir);
+  snprintf(cmd, sizeof(cmd), "ab -q -k -n 2000 -c 50 http://127.0.0.1:%d/ > %s/ab.out 2>&1", port,
+           dir);
   int rc = th_system("%s", cmd);
   snprintf(cmd, sizeof(cmd), "%s/ab.out", dir);
   char *out = th_read_file(cmd, NULL);
@@ -305,8 +307,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_curl_methods), cmocka_unit_test(test_curl_bodies),
       cmocka_unit_test(test_curl_upload),  cmocka_unit_test(test_curl_if_range),
-      cmocka_unit_test(test_curl_head),
-      cmocka_unit_test(test_ab),
+      cmocka_unit_test(test_curl_head),    cmocka_unit_test(test_ab),
       cmocka_unit_test(test_wrk),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -43,8 +43,7 @@ static void test_add_get_case_insensitive(void **state) {
 static void test_trim_and_empty(void **state) {
   (void)state;
   gale_headers *h = gale_headers_new();
-  assert_int_equal(gale_headers_add(h, "A", " \t value with  inner \t "),
-                   GALE_OK);
+  assert_int_equal(gale_headers_add(h, "A", " \t value with  inner \t "), GALE_OK);
   assert_string_equal(gale_headers_get(h, "a"), "value with  inner");
   assert_int_equal(gale_headers_add(h, "Empty", ""), GALE_OK);
   assert_int_equal(gale_headers_add(h, "Blank", "   "), GALE_OK);
@@ -84,11 +83,9 @@ static void test_injection_refused(void **state) {
   gale_headers *h = gale_headers_new();
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     size_t vlen = bad[i].vlen ? bad[i].vlen : strlen(bad[i].value);
-    assert_int_equal(gale_headers_add_n(h, bad[i].name, strlen(bad[i].name),
-                                        bad[i].value, vlen),
+    assert_int_equal(gale_headers_add_n(h, bad[i].name, strlen(bad[i].name), bad[i].value, vlen),
                      GALE_EINVAL);
-    assert_int_equal(gale_headers_set_n(h, bad[i].name, strlen(bad[i].name),
-                                        bad[i].value, vlen),
+    assert_int_equal(gale_headers_set_n(h, bad[i].name, strlen(bad[i].name), bad[i].value, vlen),
                      GALE_EINVAL);
   }
   assert_int_equal(gale_headers_add(h, NULL, "v"), GALE_EINVAL);
@@ -127,8 +124,7 @@ static void test_set_remove(void **state) {
   assert_int_equal(gale_headers_remove(h, "b"), 1);
   assert_int_equal(gale_headers_remove(h, "b"), 0);
   assert_int_equal(gale_headers_count(h), 3);
-  assert_int_equal(gale_headers_wire_size(h),
-                   (1 + 2 + 1 + 2) + (1 + 2 + 1 + 2) + (1 + 2 + 3 + 2));
+  assert_int_equal(gale_headers_wire_size(h), (1 + 2 + 1 + 2) + (1 + 2 + 1 + 2) + (1 + 2 + 3 + 2));
   gale_headers_free(h);
 }
 
@@ -139,18 +135,13 @@ static void test_combined(void **state) {
   gale_headers_add(h, "X", "y");
   gale_headers_add(h, "accept", "application/json");
   size_t len = 0;
-  assert_int_equal(gale_headers_get_combined(h, "ACCEPT", NULL, 0, &len),
-                   GALE_ERANGE);
+  assert_int_equal(gale_headers_get_combined(h, "ACCEPT", NULL, 0, &len), GALE_ERANGE);
   assert_int_equal(len, strlen("text/html, application/json"));
   char buf[64];
-  assert_int_equal(gale_headers_get_combined(h, "accept", buf, len, &len),
-                   GALE_ERANGE);
-  assert_int_equal(gale_headers_get_combined(h, "accept", buf, sizeof buf,
-                                             &len),
-                   GALE_OK);
+  assert_int_equal(gale_headers_get_combined(h, "accept", buf, len, &len), GALE_ERANGE);
+  assert_int_equal(gale_headers_get_combined(h, "accept", buf, sizeof buf, &len), GALE_OK);
   assert_string_equal(buf, "text/html, application/json");
-  assert_int_equal(gale_headers_get_combined(h, "nope", buf, sizeof buf, &len),
-                   GALE_ENOENT);
+  assert_int_equal(gale_headers_get_combined(h, "nope", buf, sizeof buf, &len), GALE_ENOENT);
   gale_headers_free(h);
 }
 
@@ -162,8 +153,7 @@ static void test_serialize_copy_clear(void **state) {
   gale_headers_add(h, "Set-Cookie", "b=2");
   size_t len;
   assert_int_equal(gale_headers_serialize(h, NULL, 0, &len), GALE_ERANGE);
-  const char *want =
-      "Host: example.com\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n";
+  const char *want = "Host: example.com\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n";
   assert_int_equal(len, strlen(want));
   assert_int_equal(gale_headers_wire_size(h), strlen(want));
   char buf[128];

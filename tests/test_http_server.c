@@ -226,7 +226,8 @@ static void test_xheaders(void **state) {
   sf_start(&f, &o);
   tclient c;
   tc_open(&c, f.port);
-  tc_send(&c, "GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 1.2.3.4, 5.6.7.8, 10.0.0.1\r\nX-Forwarded-Proto: https\r\n\r\n");
+  tc_send(&c, "GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 1.2.3.4, 5.6.7.8, "
+              "10.0.0.1\r\nX-Forwarded-Proto: https\r\n\r\n");
   TH_RUN_UNTIL(f.loop, tc_count(&c) == 1, 5);
   assert_string_equal(f.last_ip, "5.6.7.8");
   assert_string_equal(f.last_proto, "https");
@@ -457,11 +458,12 @@ static void test_https(void **state) {
   th_require_program("openssl");
   th_require_program("curl");
   char *dir = th_mkdtemp();
-  assert_int_equal(th_system("cd %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
-                             "-noenc -keyout key.pem -out cert.pem -subj /CN=localhost -days 2 "
-                             "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1",
-                             dir),
-                   0);
+  assert_int_equal(
+      th_system("cd %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+                "-noenc -keyout key.pem -out cert.pem -subj /CN=localhost -days 2 "
+                "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1",
+                dir),
+      0);
   char cert[600], key[600];
   snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
   snprintf(key, sizeof(key), "%s/key.pem", dir);
@@ -476,7 +478,9 @@ static void test_https(void **state) {
   f.fds_before = fds_before;
   char cmd[1400], out[700];
   snprintf(out, sizeof(out), "%s/out", dir);
-  snprintf(cmd, sizeof(cmd), "curl -s --max-time 10 --cacert %s https://127.0.0.1:%d/query?tls https://127.0.0.1:%d/ > %s 2>&1",
+  snprintf(cmd, sizeof(cmd),
+           "curl -s --max-time 10 --cacert %s https://127.0.0.1:%d/query?tls https://127.0.0.1:%d/ "
+           "> %s 2>&1",
            cert, f.port, f.port, out);
   const char *argv[] = {"sh", "-c", cmd, NULL};
   pid_t pid = th_spawn(argv, NULL);
@@ -529,8 +533,7 @@ static void test_max_connections(void **state) {
     tc_open(&c[i], f.port);
     tc_send(&c[i], "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
   }
-  TH_RUN_UNTIL(f.loop, (tc_poll(&c[0]), tc_poll(&c[1]), tc_count(&c[0]) + tc_count(&c[1]) == 2),
-               5);
+  TH_RUN_UNTIL(f.loop, (tc_poll(&c[0]), tc_poll(&c[1]), tc_count(&c[0]) + tc_count(&c[1]) == 2), 5);
   th_run_for(f.loop, 0.2);
   tc_poll(&c[2]);
   assert_int_equal(c[2].len, 0);
@@ -552,11 +555,12 @@ static void test_tls_handshake_timeout(void **state) {
   (void)state;
   th_require_program("openssl");
   char *dir = th_mkdtemp();
-  assert_int_equal(th_system("cd %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
-                             "-noenc -keyout key.pem -out cert.pem -subj /CN=localhost -days 2 "
-                             ">/dev/null 2>&1",
-                             dir),
-                   0);
+  assert_int_equal(
+      th_system("cd %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+                "-noenc -keyout key.pem -out cert.pem -subj /CN=localhost -days 2 "
+                ">/dev/null 2>&1",
+                dir),
+      0);
   char cert[600], key[600];
   snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
   snprintf(key, sizeof(key), "%s/key.pem", dir);

@@ -90,7 +90,8 @@ static void test_100_continue(void **state) {
   sf_start(&f, NULL);
   tclient c;
   tc_open(&c, f.port);
-  tc_send(&c, "POST /echo HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+  tc_send(&c,
+          "POST /echo HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
   TH_RUN_UNTIL(f.loop, (tc_poll(&c), strstr(c.buf, "\r\n\r\n") != NULL), 5);
   assert_memory_equal(c.buf, "HTTP/1.1 100 Continue\r\n\r\n", 25);
   c.len = 0;
@@ -105,7 +106,8 @@ static void test_100_continue(void **state) {
   /* Answered from the headers: no 100 Continue, and the connection closes
    * since the body was not read. */
   tc_open(&c, f.port);
-  tc_send(&c, "POST /deny HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+  tc_send(&c,
+          "POST /deny HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
   TH_RUN_UNTIL(f.loop, (tc_poll(&c), c.eof), 5);
   tc_get(&c, 0, false, &r);
   assert_int_equal(r.status, 401);
@@ -121,7 +123,8 @@ static void test_head_and_204(void **state) {
   sf_start(&f, NULL);
   tclient c;
   tc_open(&c, f.port);
-  tc_send(&c, "HEAD / HTTP/1.1\r\nHost: h\r\n\r\nGET /nocontent HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  tc_send(&c, "HEAD / HTTP/1.1\r\nHost: h\r\n\r\nGET /nocontent HTTP/1.1\r\nHost: h\r\n\r\nGET / "
+              "HTTP/1.1\r\nHost: h\r\n\r\n");
   TH_RUN_UNTIL(f.loop, (tc_poll(&c), strstr(c.buf, "Hello, world") != NULL), 5);
   tresp r;
   tc_get(&c, 0, true, &r);
@@ -243,7 +246,9 @@ static void test_gzip(void **state) {
   deflateEnd(&z);
   c.len = 0;
   char head[256];
-  sprintf(head, "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n", gzlen);
+  sprintf(head,
+          "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n",
+          gzlen);
   tc_send(&c, head);
   tc_sendn(&c, gz, gzlen);
   TH_RUN_UNTIL(f.loop, tc_count(&c) == 1, 5);
@@ -281,7 +286,10 @@ static void test_gzip_bomb(void **state) {
   tclient c;
   tc_open(&c, f.port);
   char head[256];
-  snprintf(head, sizeof(head), "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n", gzlen);
+  snprintf(
+      head, sizeof(head),
+      "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n",
+      gzlen);
   tc_send(&c, head);
   tc_sendn(&c, gz, gzlen);
   TH_RUN_UNTIL(f.loop, (tc_poll(&c), c.eof), 5);
@@ -292,7 +300,8 @@ static void test_gzip_bomb(void **state) {
   tc_close(&c);
   /* Garbage that claims to be gzip: 400. */
   tc_open(&c, f.port);
-  tc_send(&c, "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Encoding: gzip\r\nContent-Length: 10\r\n\r\nnot gzip!!");
+  tc_send(&c, "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Encoding: gzip\r\nContent-Length: "
+              "10\r\n\r\nnot gzip!!");
   TH_RUN_UNTIL(f.loop, (tc_poll(&c), c.eof), 5);
   assert_true(parse_resp(c.buf, c.len, true, false, &r) > 0);
   assert_int_equal(r.status, 400);
@@ -335,11 +344,16 @@ static void test_gzip_streamed(void **state) {
   tc_send(&c, "GET /streamtext HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip\r\n\r\n");
   TH_RUN_UNTIL(f.loop, f.held != NULL, 5);
   /* The first flush reaches the client decodable before the end. */
-  TH_RUN_UNTIL(f.loop, (tc_poll(&c), strstr(c.buf, "\r\n\r\n") && strstr(strstr(c.buf, "\r\n\r\n") + 4, "\r\n")), 5);
+  TH_RUN_UNTIL(
+      f.loop,
+      (tc_poll(&c), strstr(c.buf, "\r\n\r\n") && strstr(strstr(c.buf, "\r\n\r\n") + 4, "\r\n")), 5);
   assert_non_null(strstr(c.buf, "Content-Encoding: gzip\r\n"));
   assert_non_null(strstr(c.buf, "Transfer-Encoding: chunked\r\n"));
   char plain[64];
-  TH_RUN_UNTIL(f.loop, (tc_poll(&c), inflate_first_chunk(strstr(c.buf, "\r\n\r\n") + 4, plain, sizeof(plain)) == 6), 5);
+  TH_RUN_UNTIL(
+      f.loop,
+      (tc_poll(&c), inflate_first_chunk(strstr(c.buf, "\r\n\r\n") + 4, plain, sizeof(plain)) == 6),
+      5);
   assert_memory_equal(plain, "part1,", 6);
   sf_finish_held(f.loop, &f);
   TH_RUN_UNTIL(f.loop, tc_count(&c) == 1, 5);
@@ -367,7 +381,8 @@ static void test_gzip_streamed(void **state) {
 static void upload_start(tclient *c, int port, size_t len, size_t sent) {
   char head[128];
   tc_open(c, port);
-  snprintf(head, sizeof(head), "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: %zu\r\n\r\n", len);
+  snprintf(head, sizeof(head), "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: %zu\r\n\r\n",
+           len);
   tc_send(c, head);
   char *body = malloc(sent + 1);
   memset(body, 'x', sent);
@@ -451,16 +466,11 @@ static void test_max_body_buffer(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_chunked_request),
-      cmocka_unit_test(test_body_split_everywhere),
-      cmocka_unit_test(test_chunked_response),
-      cmocka_unit_test(test_streamed_body),
-      cmocka_unit_test(test_100_continue),
-      cmocka_unit_test(test_head_and_204),
-      cmocka_unit_test(test_head_streamed),
-      cmocka_unit_test(test_gzip),
-      cmocka_unit_test(test_gzip_bomb),
-      cmocka_unit_test(test_gzip_streamed),
+      cmocka_unit_test(test_chunked_request),  cmocka_unit_test(test_body_split_everywhere),
+      cmocka_unit_test(test_chunked_response), cmocka_unit_test(test_streamed_body),
+      cmocka_unit_test(test_100_continue),     cmocka_unit_test(test_head_and_204),
+      cmocka_unit_test(test_head_streamed),    cmocka_unit_test(test_gzip),
+      cmocka_unit_test(test_gzip_bomb),        cmocka_unit_test(test_gzip_streamed),
       cmocka_unit_test(test_max_body_buffer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

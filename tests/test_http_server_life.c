@@ -20,8 +20,8 @@ typedef struct fixture {
   gale_http_server_request *prev; /* the previous request object */
   gale_http_server_request *held;
   int probes;
-  const char *probe_failed;       /* what a probe found left over */
-  int finish_rc;                  /* finish() from inside close_cb */
+  const char *probe_failed; /* what a probe found left over */
+  int finish_rc;            /* finish() from inside close_cb */
 } fixture;
 
 static int marker;

@@ -264,12 +264,9 @@ static void test_write_timeout(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_timeouts),
-      cmocka_unit_test(test_header_timeout_from_accept),
-      cmocka_unit_test(test_slow_reader),
-      cmocka_unit_test(test_max_requests_per_connection),
-      cmocka_unit_test(test_lingering_close),
-      cmocka_unit_test(test_slowloris_trickle),
+      cmocka_unit_test(test_timeouts),        cmocka_unit_test(test_header_timeout_from_accept),
+      cmocka_unit_test(test_slow_reader),     cmocka_unit_test(test_max_requests_per_connection),
+      cmocka_unit_test(test_lingering_close), cmocka_unit_test(test_slowloris_trickle),
       cmocka_unit_test(test_write_timeout),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

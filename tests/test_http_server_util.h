@@ -48,13 +48,9 @@ static inline void tc_close(tclient *c) {
   c->buf = NULL;
 }
 
-static inline void tc_send(tclient *c, const char *s) {
-  th_write_all(c->fd, s, strlen(s));
-}
+static inline void tc_send(tclient *c, const char *s) { th_write_all(c->fd, s, strlen(s)); }
 
-static inline void tc_sendn(tclient *c, const void *s, size_t n) {
-  th_write_all(c->fd, s, n);
-}
+static inline void tc_sendn(tclient *c, const void *s, size_t n) { th_write_all(c->fd, s, n); }
 
 /* Reads whatever is available without blocking. Returns true always (for
  * use inside conditions). */

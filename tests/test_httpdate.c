@@ -17,13 +17,10 @@ static void test_format(void **state) {
   assert_string_equal(buf, "Tue, 29 Feb 2000 00:00:00 GMT");
   assert_int_equal(gale_http_date_format(-1, buf, sizeof buf), GALE_OK);
   assert_string_equal(buf, "Wed, 31 Dec 1969 23:59:59 GMT");
-  assert_int_equal(gale_http_date_format(253402300799, buf, sizeof buf),
-                   GALE_OK);
+  assert_int_equal(gale_http_date_format(253402300799, buf, sizeof buf), GALE_OK);
   assert_string_equal(buf, "Fri, 31 Dec 9999 23:59:59 GMT");
-  assert_int_equal(gale_http_date_format(253402300800, buf, sizeof buf),
-                   GALE_ERANGE);
-  assert_int_equal(gale_http_date_format(0, buf, GALE_HTTP_DATE_LEN),
-                   GALE_ERANGE);
+  assert_int_equal(gale_http_date_format(253402300800, buf, sizeof buf), GALE_ERANGE);
+  assert_int_equal(gale_http_date_format(0, buf, GALE_HTTP_DATE_LEN), GALE_ERANGE);
   assert_int_equal(gale_http_date_format(0, NULL, 64), GALE_ERANGE);
 }
 
@@ -56,18 +53,13 @@ static void test_parse_forms(void **state) {
   };
   for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
     time_t t = 0;
-    assert_int_equal(gale_http_date_parse(good[i], strlen(good[i]), &t),
-                     GALE_OK);
+    assert_int_equal(gale_http_date_parse(good[i], strlen(good[i]), &t), GALE_OK);
     assert_true(t == 784111777);
   }
   time_t t;
-  assert_int_equal(gale_http_date_parse("Thursday, 01-Jan-37 00:00:00 GMT", 32,
-                                        &t),
-                   GALE_OK);
+  assert_int_equal(gale_http_date_parse("Thursday, 01-Jan-37 00:00:00 GMT", 32, &t), GALE_OK);
   assert_true(t == 2114380800); /* 2037 */
-  assert_int_equal(gale_http_date_parse("Thu, 29 Feb 2024 12:00:60 GMT", 29,
-                                        &t),
-                   GALE_OK);
+  assert_int_equal(gale_http_date_parse("Thu, 29 Feb 2024 12:00:60 GMT", 29, &t), GALE_OK);
 }
 
 static void test_parse_garbage(void **state) {

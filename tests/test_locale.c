@@ -32,7 +32,8 @@ static int setup(void **state) {
   put("fr.csv", "Sign in,Connexion\n");
   put("notes.txt", "ignored");
   put("x-y-z.csv", "not,a locale\n");
-  put("page.html", "{{ _('Sign in') }} / {{ _('%(n)d post', '%(n)d posts', n) }} / {{ locale.code }}");
+  put("page.html",
+      "{{ _('Sign in') }} / {{ _('%(n)d post', '%(n)d posts', n) }} / {{ locale.code }}");
   return 0;
 }
 
@@ -53,8 +54,9 @@ static void test_tables(void **state) {
   assert_string_equal(gale_locale_translate(l, "%(n)d post", "%(n)d posts", 1), "%(n)d entrada");
   assert_string_equal(gale_locale_translate(l, "%(n)d post", "%(n)d posts", 3), "%(n)d entradas");
   assert_string_equal(gale_locale_translate(l, "a, \"quoted\" one", NULL, 0), "una, \"citada\"");
-  assert_string_equal(gale_locale_translate(l, "bad", NULL, 0), "bad");       /* bad indicator: skipped */
-  assert_string_equal(gale_locale_translate(l, "latin1", NULL, 0), "latin1"); /* not UTF-8: skipped */
+  assert_string_equal(gale_locale_translate(l, "bad", NULL, 0), "bad"); /* bad indicator: skipped */
+  assert_string_equal(gale_locale_translate(l, "latin1", NULL, 0),
+                      "latin1"); /* not UTF-8: skipped */
   assert_string_equal(gale_locale_translate(l, "untranslated", "plural", 2), "plural");
   /* The default is supported without a file and translates nothing. */
   const gale_locale *d = gale_locale_get_default(s);
@@ -77,17 +79,20 @@ static void test_accept_language(void **state) {
   (void)state;
   gale_locale_set *s;
   assert_int_equal(gale_locale_set_load(dir, NULL, &s), GALE_OK);
-  struct { const char *header, *want; } cases[] = {
+  struct {
+    const char *header, *want;
+  } cases[] = {
       {"fr;q=0.5, es-LA;q=0.9, en;q=0.1", "es_LA"},
       {"de, fr-CH;q=0.8", "fr"},
-      {"es-LA;q=0, fr", "fr"},           /* q=0: not acceptable */
+      {"es-LA;q=0, fr", "fr"},          /* q=0: not acceptable */
       {"es-LA;q=abc, fr;q=2", "en_US"}, /* malformed q-values are dropped */
       {"", "en_US"},
       {NULL, "en_US"},
       {",,,;;;,", "en_US"},
   };
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-    assert_string_equal(gale_locale_code(gale_locale_from_accept_language(s, cases[i].header)), cases[i].want);
+    assert_string_equal(gale_locale_code(gale_locale_from_accept_language(s, cases[i].header)),
+                        cases[i].want);
   gale_locale_set_free(s);
 }
 

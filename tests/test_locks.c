@@ -128,7 +128,7 @@ static void test_condition_wait_timeout(void **state) {
   gale_future *f = gale_condition_wait(c, 0.01);
   gale_loop_run_until_complete(loop, f, 5);
   assert_int_equal(gale_future_status(f), GALE_ETIMEDOUT); /* Tornado: False */
-  assert_int_equal(gale_condition_waiters(c), 0);         /* left the line */
+  assert_int_equal(gale_condition_waiters(c), 0);          /* left the line */
   gale_future_unref(f);
   gale_condition_free(c);
   gale_loop_free(loop);

@@ -21,25 +21,24 @@ static gale_multipart *parse_ok(const char *body, size_t len) {
 
 static void test_basic(void **state) {
   (void)state;
-  const char *body =
-      "preamble to ignore\r\n"
-      "--" B "\r\n"
-      "Content-Disposition: form-data; name=\"field1\"\r\n"
-      "\r\n"
-      "Joe Blow\r\nalmost tea time\r\n"
-      "--" B "  \t\r\n"
-      "content-disposition: form-data; name=\"pics\"; "
-      "filename=\"file1.txt\"\r\n"
-      "Content-Type: text/plain\r\n"
-      "X-Other: ignored\r\n"
-      "\r\n"
-      "... contents of file1.txt ...\r\n"
-      "--" B "\r\n"
-      "Content-Disposition: form-data; name=\"empty\"; filename=\"\"\r\n"
-      "\r\n"
-      "\r\n"
-      "--" B "--\r\n"
-      "epilogue --" B "\r\n garbage";
+  const char *body = "preamble to ignore\r\n"
+                     "--" B "\r\n"
+                     "Content-Disposition: form-data; name=\"field1\"\r\n"
+                     "\r\n"
+                     "Joe Blow\r\nalmost tea time\r\n"
+                     "--" B "  \t\r\n"
+                     "content-disposition: form-data; name=\"pics\"; "
+                     "filename=\"file1.txt\"\r\n"
+                     "Content-Type: text/plain\r\n"
+                     "X-Other: ignored\r\n"
+                     "\r\n"
+                     "... contents of file1.txt ...\r\n"
+                     "--" B "\r\n"
+                     "Content-Disposition: form-data; name=\"empty\"; filename=\"\"\r\n"
+                     "\r\n"
+                     "\r\n"
+                     "--" B "--\r\n"
+                     "epilogue --" B "\r\n garbage";
   gale_multipart *m = parse_ok(S(body));
   assert_int_equal(gale_multipart_count(m), 3);
   const gale_multipart_part *p = gale_multipart_at(m, 0);
@@ -68,13 +67,12 @@ static void test_variants(void **state) {
   /* Body starting with the delimiter; binary data with CR, LF, NUL and
    * near-misses of the delimiter (CRLF "--" boundary itself may not appear
    * in a part, RFC 2046 §5.1.1); quoted-pair and RFC 8187 filenames. */
-  static const char body[] =
-      "--" B "\r\n"
-      "Content-Disposition: form-data; name=\"a\\\"b\"; "
-      "filename=\"x.bin\"; filename*=UTF-8''%C3%A9.bin\r\n"
-      "\r\n"
-      "\0\r\n-" B "x\n--" B "\r--" B "\r\r\n"
-      "\r\n--" B "--";
+  static const char body[] = "--" B "\r\n"
+                             "Content-Disposition: form-data; name=\"a\\\"b\"; "
+                             "filename=\"x.bin\"; filename*=UTF-8''%C3%A9.bin\r\n"
+                             "\r\n"
+                             "\0\r\n-" B "x\n--" B "\r--" B "\r\r\n"
+                             "\r\n--" B "--";
   gale_multipart *m = parse_ok(body, sizeof body - 1);
   assert_int_equal(gale_multipart_count(m), 1);
   const gale_multipart_part *p = gale_multipart_at(m, 0);
@@ -100,25 +98,19 @@ static void test_malformed(void **state) {
       {"", GALE_EHTTP_PARSE},
       {"no delimiter at all", GALE_EHTTP_PARSE},
       /* missing closing delimiter */
-      {"--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv",
-       GALE_EHTTP_PARSE},
-      {"--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--" B,
-       GALE_EHTTP_PARSE},
+      {"--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv", GALE_EHTTP_PARSE},
+      {"--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--" B, GALE_EHTTP_PARSE},
       /* delimiter followed by garbage */
       {"--" B "x\r\n", GALE_EHTTP_PARSE},
       {"--" B "\n", GALE_EHTTP_PARSE},
-      {"--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--" B
-       "junk\r\n",
+      {"--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--" B "junk\r\n",
        GALE_EHTTP_PARSE},
       /* header section never ends */
-      {"--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n",
-       GALE_EHTTP_PARSE},
+      {"--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n", GALE_EHTTP_PARSE},
       /* no Content-Disposition, or not form-data, or no name */
       {"--" B "\r\n\r\nv\r\n--" B "--", GALE_EHTTP_PARSE},
-      {"--" B "\r\nContent-Type: text/plain\r\n\r\nv\r\n--" B "--",
-       GALE_EHTTP_PARSE},
-      {"--" B "\r\nContent-Disposition: attachment; name=\"a\"\r\n\r\nv\r\n--" B
-       "--",
+      {"--" B "\r\nContent-Type: text/plain\r\n\r\nv\r\n--" B "--", GALE_EHTTP_PARSE},
+      {"--" B "\r\nContent-Disposition: attachment; name=\"a\"\r\n\r\nv\r\n--" B "--",
        GALE_EHTTP_PARSE},
       {"--" B "\r\nContent-Disposition: form-data; filename=\"a\"\r\n\r\nv\r\n"
        "--" B "--",
@@ -131,8 +123,7 @@ static void test_malformed(void **state) {
       {"--" B "\r\nContent-Disposition: form-data; name=\"a\"\nX: y\r\n\r\nv"
        "\r\n--" B "--",
        GALE_EHTTP_PARSE},
-      {"--" B "\r\nContent Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--" B
-       "--",
+      {"--" B "\r\nContent Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--" B "--",
        GALE_EHTTP_PARSE},
       {"--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\njunk\r\n\r\nv"
        "\r\n--" B "--",
@@ -140,8 +131,7 @@ static void test_malformed(void **state) {
       {"--" B "\r\nContent-Disposition: form-data; name=\"a\x01\"\r\n\r\nv\r\n"
        "--" B "--",
        GALE_EHTTP_PARSE},
-      {"--" B "\r\nContent-Disposition: form-data; name=\"a\r\n\r\nv\r\n--" B
-       "--",
+      {"--" B "\r\nContent-Disposition: form-data; name=\"a\r\n\r\nv\r\n--" B "--",
        GALE_EHTTP_PARSE},
       {"--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n"
        "Content-Disposition: form-data; name=\"b\"\r\n\r\nv\r\n--" B "--",
@@ -153,36 +143,28 @@ static void test_malformed(void **state) {
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     gale_multipart *m = (gale_multipart *)1;
     int rc = gale_multipart_parse(S(cases[i].body), S(B), NULL, &m);
-    if (rc != cases[i].rc) fail_msg("case %zu: got %d want %d", i, rc,
-                                    cases[i].rc);
+    if (rc != cases[i].rc) fail_msg("case %zu: got %d want %d", i, rc, cases[i].rc);
     assert_null(m);
   }
   gale_multipart *m;
   /* Bad boundaries. */
   assert_int_equal(gale_multipart_parse(S("x"), "", 0, NULL, &m), GALE_EINVAL);
-  assert_int_equal(gale_multipart_parse(S("x"), S("a\r\nb"), NULL, &m),
-                   GALE_EINVAL);
-  assert_int_equal(gale_multipart_parse(S("x"), S("ab "), NULL, &m),
-                   GALE_EINVAL);
+  assert_int_equal(gale_multipart_parse(S("x"), S("a\r\nb"), NULL, &m), GALE_EINVAL);
+  assert_int_equal(gale_multipart_parse(S("x"), S("ab "), NULL, &m), GALE_EINVAL);
   char longb[80];
   memset(longb, 'b', 71);
   longb[71] = '\0';
-  assert_int_equal(gale_multipart_parse(S("x"), S(longb), NULL, &m),
-                   GALE_EINVAL);
-  assert_int_equal(gale_multipart_parse(NULL, 0, S(B), NULL, &m),
-                   GALE_EHTTP_PARSE);
-  assert_int_equal(gale_multipart_parse(S("x"), S(B), NULL, NULL),
-                   GALE_EINVAL);
+  assert_int_equal(gale_multipart_parse(S("x"), S(longb), NULL, &m), GALE_EINVAL);
+  assert_int_equal(gale_multipart_parse(NULL, 0, S(B), NULL, &m), GALE_EHTTP_PARSE);
+  assert_int_equal(gale_multipart_parse(S("x"), S(B), NULL, NULL), GALE_EINVAL);
   /* Every truncation of a valid body fails cleanly (never reads past). */
-  const char *ok =
-      "--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n"
-      "--" B "--";
+  const char *ok = "--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n"
+                   "--" B "--";
   for (size_t n = 0; n < strlen(ok); n++) {
     char *copy = malloc(n ? n : 1);
     memcpy(copy, ok, n);
     m = NULL;
-    assert_int_not_equal(gale_multipart_parse(copy, n, S(B), NULL, &m),
-                         GALE_OK);
+    assert_int_not_equal(gale_multipart_parse(copy, n, S(B), NULL, &m), GALE_OK);
     assert_null(m);
     free(copy);
   }
@@ -209,8 +191,7 @@ static void test_limits(void **state) {
   assert_int_equal(gale_multipart_count(m), n);
   gale_multipart_free(m);
   lim.max_parts = n - 1;
-  assert_int_equal(gale_multipart_parse(body, len, S(B), &lim, &m),
-                   GALE_ELIMIT);
+  assert_int_equal(gale_multipart_parse(body, len, S(B), &lim, &m), GALE_ELIMIT);
   free(body);
 
   /* A part header section over max_header_size. */
@@ -243,34 +224,22 @@ static void test_encoder_roundtrip(void **state) {
   const char *ct = gale_multipart_enc_content_type(e);
   assert_true(strncmp(ct, "multipart/form-data; boundary=gale-", 35) == 0);
   assert_int_equal(strlen(ct), 30 + 37);
-  assert_int_equal(gale_multipart_enc_add_field(e, "name", S("value")),
-                   GALE_OK);
+  assert_int_equal(gale_multipart_enc_add_field(e, "name", S("value")), GALE_OK);
   static const char bin[] = "\0\r\n--\r\n\xff";
-  assert_int_equal(gale_multipart_enc_add_file(e, "up", "a b.bin", NULL, bin,
-                                               sizeof bin - 1),
+  assert_int_equal(gale_multipart_enc_add_file(e, "up", "a b.bin", NULL, bin, sizeof bin - 1),
                    GALE_OK);
-  assert_int_equal(gale_multipart_enc_add_file(e, "t", NULL, "text/plain",
-                                               "", 0),
-                   GALE_OK);
-  assert_int_equal(gale_multipart_enc_add_field(e, "bad\"name", S("v")),
-                   GALE_EINVAL);
-  assert_int_equal(gale_multipart_enc_add_field(e, "n\r\n", S("v")),
-                   GALE_EINVAL);
-  assert_int_equal(gale_multipart_enc_add_file(e, "n", "f\n", NULL, "", 0),
-                   GALE_EINVAL);
+  assert_int_equal(gale_multipart_enc_add_file(e, "t", NULL, "text/plain", "", 0), GALE_OK);
+  assert_int_equal(gale_multipart_enc_add_field(e, "bad\"name", S("v")), GALE_EINVAL);
+  assert_int_equal(gale_multipart_enc_add_field(e, "n\r\n", S("v")), GALE_EINVAL);
+  assert_int_equal(gale_multipart_enc_add_file(e, "n", "f\n", NULL, "", 0), GALE_EINVAL);
   /* What the parser would refuse is refused here (no body it can't read). */
-  assert_int_equal(gale_multipart_enc_add_field(e, "n\x01", S("v")),
-                   GALE_EINVAL);
-  assert_int_equal(gale_multipart_enc_add_file(e, "n", "f\x7f", NULL, "", 0),
-                   GALE_EINVAL);
-  assert_int_equal(gale_multipart_enc_add_file(e, "n", "f", "a\r\nX: y", "",
-                                               0),
-                   GALE_EINVAL);
+  assert_int_equal(gale_multipart_enc_add_field(e, "n\x01", S("v")), GALE_EINVAL);
+  assert_int_equal(gale_multipart_enc_add_file(e, "n", "f\x7f", NULL, "", 0), GALE_EINVAL);
+  assert_int_equal(gale_multipart_enc_add_file(e, "n", "f", "a\r\nX: y", "", 0), GALE_EINVAL);
   const char *body;
   size_t len;
   assert_int_equal(gale_multipart_enc_finish(e, &body, &len), GALE_OK);
-  assert_int_equal(gale_multipart_enc_add_field(e, "late", S("v")),
-                   GALE_ESTATE);
+  assert_int_equal(gale_multipart_enc_add_field(e, "late", S("v")), GALE_ESTATE);
   const char *b = strstr(ct, "boundary=") + 9;
   gale_multipart *m;
   assert_int_equal(gale_multipart_parse(body, len, S(b), NULL, &m), GALE_OK);
@@ -293,25 +262,19 @@ static void test_encoder_roundtrip(void **state) {
 
   /* A fixed boundary, and data that contains it. */
   e = gale_multipart_enc_new("fixed");
-  assert_string_equal(gale_multipart_enc_content_type(e),
-                      "multipart/form-data; boundary=fixed");
-  assert_int_equal(gale_multipart_enc_add_field(e, "x", S("a--fixedb")),
-                   GALE_EEXIST);
-  assert_int_equal(gale_multipart_enc_add_field(e, "x", S("a-fixed")),
-                   GALE_OK);
+  assert_string_equal(gale_multipart_enc_content_type(e), "multipart/form-data; boundary=fixed");
+  assert_int_equal(gale_multipart_enc_add_field(e, "x", S("a--fixedb")), GALE_EEXIST);
+  assert_int_equal(gale_multipart_enc_add_field(e, "x", S("a-fixed")), GALE_OK);
   assert_int_equal(gale_multipart_enc_finish(e, &body, &len), GALE_OK);
-  const char *want =
-      "--fixed\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n"
-      "a-fixed\r\n--fixed--\r\n";
+  const char *want = "--fixed\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n"
+                     "a-fixed\r\n--fixed--\r\n";
   assert_int_equal(len, strlen(want));
   assert_memory_equal(body, want, len);
   gale_multipart_enc_free(e);
 
   /* A backslash survives the round trip: it goes out as a quoted-pair. */
   e = gale_multipart_enc_new("fixed");
-  assert_int_equal(gale_multipart_enc_add_file(e, "a\\b", "C:\\x\\", NULL,
-                                               S("d")),
-                   GALE_OK);
+  assert_int_equal(gale_multipart_enc_add_file(e, "a\\b", "C:\\x\\", NULL, S("d")), GALE_OK);
   assert_int_equal(gale_multipart_enc_finish(e, &body, &len), GALE_OK);
   const char *pair = "name=\"a\\\\b\"; filename=\"C:\\\\x\\\\\"";
   assert_non_null(memmem(body, len, pair, strlen(pair)));
@@ -327,16 +290,15 @@ static void test_encoder_roundtrip(void **state) {
   assert_null(gale_multipart_enc_new("a~"));
 }
 
-
 /* ---- the streaming parser ---- */
 
 /* What the callbacks saw, as text: "B name|filename|ct\n", the data, "E\n". */
 typedef struct ev_log {
   gale_buf out;
-  int stop_at;       /* part_begin number that answers GALE_ECANCELLED (1-based) */
+  int stop_at; /* part_begin number that answers GALE_ECANCELLED (1-based) */
   int begins;
   gale_multipart_stream *s;
-  int inner_rc;      /* what a feed from inside a callback returned */
+  int inner_rc; /* what a feed from inside a callback returned */
 } ev_log;
 
 static int ev_begin(const gale_multipart_part *p, void *arg) {
@@ -368,7 +330,8 @@ static int ev_end(void *arg) {
   return GALE_OK;
 }
 
-static const gale_multipart_callbacks ev_cb = {.part_begin = ev_begin, .part_data = ev_data, .part_end = ev_end};
+static const gale_multipart_callbacks ev_cb = {
+    .part_begin = ev_begin, .part_data = ev_data, .part_end = ev_end};
 
 /* Feeds `body` cut at the given points (sorted, ncuts of them); returns
  * the status of the first failing call (or of finish) and fills log. */
@@ -393,29 +356,29 @@ static int feed_cuts(const char *body, size_t len, const size_t *cuts, size_t nc
   return rc;
 }
 
-static const char sample[] =
-    "preamble \r\n--AaB03 not yet\r\n-" B "\r\n"
-    "--" B " \t\r\n"
-    "Content-Disposition: form-data; name=\"field1\"\r\n"
-    "\r\n"
-    "Joe Blow\r\n-\r\n--\r\n--A\r\n--AaB03\r--" B "\r\r\n--AaB03\r\n"
-    "--" B "\r\n"
-    "Content-Disposition: form-data; name=\"pics\"; filename=\"f.txt\"\r\n"
-    "Content-Type: text/plain\r\n"
-    "\r\n"
-    "\r\r\r\n\n\0binary\r\n"
-    "--" B "\r\n"
-    "Content-Disposition: form-data; name=\"empty\"\r\n"
-    "\r\n"
-    "\r\n"
-    "--" B "--\r\nepilogue\r\n--" B "junk";
+static const char sample[] = "preamble \r\n--AaB03 not yet\r\n-" B "\r\n"
+                             "--" B " \t\r\n"
+                             "Content-Disposition: form-data; name=\"field1\"\r\n"
+                             "\r\n"
+                             "Joe Blow\r\n-\r\n--\r\n--A\r\n--AaB03\r--" B "\r\r\n--AaB03\r\n"
+                             "--" B "\r\n"
+                             "Content-Disposition: form-data; name=\"pics\"; filename=\"f.txt\"\r\n"
+                             "Content-Type: text/plain\r\n"
+                             "\r\n"
+                             "\r\r\r\n\n\0binary\r\n"
+                             "--" B "\r\n"
+                             "Content-Disposition: form-data; name=\"empty\"\r\n"
+                             "\r\n"
+                             "\r\n"
+                             "--" B "--\r\nepilogue\r\n--" B "junk";
 
 static void test_stream_splits(void **state) {
   (void)state;
   size_t len = sizeof sample - 1;
   ev_log whole = {0};
   assert_int_equal(feed_cuts(sample, len, NULL, 0, NULL, &whole), GALE_OK);
-  const char *want_head = "B field1||\nJoe Blow\r\n-\r\n--\r\n--A\r\n--AaB03\r--" B "\r\r\n--AaB03E\n";
+  const char *want_head =
+      "B field1||\nJoe Blow\r\n-\r\n--\r\n--A\r\n--AaB03\r--" B "\r\r\n--AaB03E\n";
   assert_true(whole.out.len > strlen(want_head));
   assert_memory_equal(whole.out.data, want_head, strlen(want_head));
   static const char want_tail[] = "B pics|f.txt|text/plain\n\r\r\r\n\n\0binaryE\nB empty||\nE\n";
@@ -471,8 +434,8 @@ static void test_stream_hostile(void **state) {
        "the body ends before the closing multipart boundary delimiter"},
       {"--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--" B "-",
        GALE_EHTTP_PARSE, "the body ends before the closing multipart boundary delimiter"},
-      {"--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--" B,
-       GALE_EHTTP_PARSE, "the body ends before the closing multipart boundary delimiter"},
+      {"--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--" B, GALE_EHTTP_PARSE,
+       "the body ends before the closing multipart boundary delimiter"},
       {"--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n", GALE_EHTTP_PARSE,
        "the body ends inside a multipart part's header section"},
       /* boundary-like bytes inside data: CRLF "--" boundary then junk */
@@ -480,8 +443,10 @@ static void test_stream_hostile(void **state) {
        GALE_EHTTP_PARSE, "a multipart boundary delimiter followed by other bytes"},
       {"--" B "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--" B "-x",
        GALE_EHTTP_PARSE, "a multipart boundary delimiter followed by other bytes"},
-      {"--" B " \r\r\n", GALE_EHTTP_PARSE, "a multipart boundary delimiter followed by other bytes"},
-      {"--" B "\r\n\r\nv\r\n--" B "--", GALE_EHTTP_PARSE, "a multipart part without a header section"},
+      {"--" B " \r\r\n", GALE_EHTTP_PARSE,
+       "a multipart boundary delimiter followed by other bytes"},
+      {"--" B "\r\n\r\nv\r\n--" B "--", GALE_EHTTP_PARSE,
+       "a multipart part without a header section"},
       {"--" B "\r\nX-No-Disposition: 1\r\n\r\nv\r\n--" B "--", GALE_EHTTP_PARSE,
        "malformed multipart part header (each part needs one Content-Disposition: "
        "form-data; name=\"...\")"},
@@ -582,14 +547,14 @@ static void test_stream_large(void **state) {
   static const gale_multipart_callbacks count_only = {.part_begin = ev_begin, .part_end = ev_end};
   gale_buf_init(&l.out, 0);
   assert_int_equal(gale_multipart_stream_new(S(B), NULL, &count_only, &l, &s), GALE_OK);
-  assert_int_equal(gale_multipart_stream_feed(
-                       s, S("--" B "\r\nContent-Disposition: form-data; name=\"f\"; "
-                                   "filename=\"big\"\r\n\r\n")),
-                   GALE_OK);
+  assert_int_equal(
+      gale_multipart_stream_feed(s, S("--" B "\r\nContent-Disposition: form-data; name=\"f\"; "
+                                      "filename=\"big\"\r\n\r\n")),
+      GALE_OK);
   char chunk[65536];
   for (size_t i = 0; i < sizeof chunk; i++) chunk[i] = (i % 97 == 0) ? '\r' : (char)('a' + i % 26);
   memcpy(chunk + sizeof chunk - 6, "\r\n--Aa", 6); /* a delimiter prefix at each end */
-  for (int i = 0; i < 160; i++) /* 10 MiB */
+  for (int i = 0; i < 160; i++)                    /* 10 MiB */
     assert_int_equal(gale_multipart_stream_feed(s, chunk, sizeof chunk), GALE_OK);
   assert_true(gale_multipart_stream_memory(s) <= 8192 + 4 + 4096);
   assert_int_equal(gale_multipart_stream_feed(s, S("B03x--")), GALE_OK);

@@ -129,11 +129,11 @@ static void test_bind_errors(void **state) {
 static void test_bind_reuseport(void **state) {
   int a[4], b[4];
   size_t na, nb;
-  assert_int_equal(
-      gale_bind_sockets(0, "127.0.0.1", AF_INET, 0, GALE_BIND_REUSEPORT, a, 4, &na), GALE_OK);
+  assert_int_equal(gale_bind_sockets(0, "127.0.0.1", AF_INET, 0, GALE_BIND_REUSEPORT, a, 4, &na),
+                   GALE_OK);
   int port = gale_socket_port(a[0]);
-  assert_int_equal(
-      gale_bind_sockets(port, "127.0.0.1", AF_INET, 0, GALE_BIND_REUSEPORT, b, 4, &nb), GALE_OK);
+  assert_int_equal(gale_bind_sockets(port, "127.0.0.1", AF_INET, 0, GALE_BIND_REUSEPORT, b, 4, &nb),
+                   GALE_OK);
   close(a[0]);
   close(b[0]);
 }
@@ -170,8 +170,7 @@ static void test_sockaddr_format(void **state) {
   assert_string_equal(buf, "192.0.2.7");
 
   char small[6];
-  assert_int_equal(gale_sockaddr_format((struct sockaddr *)&a4, small, sizeof small),
-                   GALE_ERANGE);
+  assert_int_equal(gale_sockaddr_format((struct sockaddr *)&a4, small, sizeof small), GALE_ERANGE);
   assert_int_equal(strlen(small), 5);
   struct sockaddr bad = {.sa_family = AF_APPLETALK};
   assert_int_equal(gale_sockaddr_format(&bad, buf, sizeof buf), GALE_EINVAL);

@@ -21,7 +21,8 @@
 #include "gale/tcp_server.h"
 #include "iostream/proxy_protocol.h"
 
-static const uint8_t SIG[12] = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
+static const uint8_t SIG[12] = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D,
+                                0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
 
 /* A v2 header: signature, version/command, family/protocol, length, body. */
 static size_t v2(uint8_t *out, uint8_t vc, uint8_t fp, const uint8_t *body, size_t len) {
@@ -80,20 +81,20 @@ static void test_v1_every_prefix_incomplete(void **state) {
 
 static void test_v1_malformed(void **state) {
   static const char *const bad[] = {
-      "GET / HTTP/1.1\r\n",                             /* no header at all */
-      "PROXYTCP4 1.2.3.4 5.6.7.8 1 2\r\n",              /* missing space */
-      "PROXY TCP5 1.2.3.4 5.6.7.8 1 2\r\n",             /* unknown protocol */
-      "PROXY TCP4 1.2.3.4 5.6.7.8 1\r\n",               /* a field short */
-      "PROXY TCP4 1.2.3.4 5.6.7.8 1 2 3\r\n",           /* a field too many */
-      "PROXY TCP4 1.2.3.4  5.6.7.8 1 2\r\n",            /* double space */
-      "PROXY TCP4 1.2.3.400 5.6.7.8 1 2\r\n",           /* bad address */
-      "PROXY TCP4 ::1 5.6.7.8 1 2\r\n",                 /* v6 address as TCP4 */
-      "PROXY TCP6 1.2.3.4 ::1 1 2\r\n",                 /* v4 address as TCP6 */
-      "PROXY TCP4 1.2.3.4 5.6.7.8 65536 2\r\n",         /* port too big */
-      "PROXY TCP4 1.2.3.4 5.6.7.8 080 2\r\n",           /* leading zero */
-      "PROXY TCP4 1.2.3.4 5.6.7.8 -1 2\r\n",            /* sign */
-      "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n",               /* LF without CR */
-      "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\rX",              /* CR without LF */
+      "GET / HTTP/1.1\r\n",                     /* no header at all */
+      "PROXYTCP4 1.2.3.4 5.6.7.8 1 2\r\n",      /* missing space */
+      "PROXY TCP5 1.2.3.4 5.6.7.8 1 2\r\n",     /* unknown protocol */
+      "PROXY TCP4 1.2.3.4 5.6.7.8 1\r\n",       /* a field short */
+      "PROXY TCP4 1.2.3.4 5.6.7.8 1 2 3\r\n",   /* a field too many */
+      "PROXY TCP4 1.2.3.4  5.6.7.8 1 2\r\n",    /* double space */
+      "PROXY TCP4 1.2.3.400 5.6.7.8 1 2\r\n",   /* bad address */
+      "PROXY TCP4 ::1 5.6.7.8 1 2\r\n",         /* v6 address as TCP4 */
+      "PROXY TCP6 1.2.3.4 ::1 1 2\r\n",         /* v4 address as TCP6 */
+      "PROXY TCP4 1.2.3.4 5.6.7.8 65536 2\r\n", /* port too big */
+      "PROXY TCP4 1.2.3.4 5.6.7.8 080 2\r\n",   /* leading zero */
+      "PROXY TCP4 1.2.3.4 5.6.7.8 -1 2\r\n",    /* sign */
+      "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n",       /* LF without CR */
+      "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\rX",      /* CR without LF */
       "PROXY UNKNOWNX\r\n",
   };
   gale__proxy_addrs a;
@@ -238,9 +239,7 @@ static void handle(gale_tcp_server *server, gale_stream *s, const struct sockadd
   gale_stream_read_until(s, "\n", 1, 4096, echo_line, ctx);
 }
 
-static void on_done(gale_tcp_server *server, void *arg) {
-  ((struct srv *)arg)->done = true;
-}
+static void on_done(gale_tcp_server *server, void *arg) { ((struct srv *)arg)->done = true; }
 
 static gale_loop *loop;
 static struct srv ctx;

@@ -61,11 +61,25 @@ static void test_ignored(void **state) {
   (void)state;
   int64_t s, e;
   static const char *bad[] = {
-      "",          "bytes",          "bytes=",   "bytes=-",     "bytes=5-2",
-      "bytes=1-2,4-5", "bits=0-1",   "Bytes=0-1", "bytes=a-1",  "bytes=1-b",
-      "bytes= 1-2", "bytes=1-2 ",    "bytes=1--2", "bytes=+1-2", "bytes=-1-2",
-      "bytes=99999999999999999999-", "bytes=-99999999999999999999",
-      "bytes=9223372036854775808-", "bytes=0-9223372036854775808",
+      "",
+      "bytes",
+      "bytes=",
+      "bytes=-",
+      "bytes=5-2",
+      "bytes=1-2,4-5",
+      "bits=0-1",
+      "Bytes=0-1",
+      "bytes=a-1",
+      "bytes=1-b",
+      "bytes= 1-2",
+      "bytes=1-2 ",
+      "bytes=1--2",
+      "bytes=+1-2",
+      "bytes=-1-2",
+      "bytes=99999999999999999999-",
+      "bytes=-99999999999999999999",
+      "bytes=9223372036854775808-",
+      "bytes=0-9223372036854775808",
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     assert_int_equal(parse(bad[i], 10, &s, &e), GALE__RANGE_IGNORE);

@@ -27,9 +27,8 @@ struct dns_server {
 static bool dns_probe(int port, double wait) {
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
-  static const unsigned char q[] = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
-                                    5, 'p', 'r', 'o', 'b', 'e', 4, 't', 'e', 's', 't', 0,
-                                    0, 1, 0, 1};
+  static const unsigned char q[] = {0x12, 0x34, 0x01, 0x00, 0, 1,   0,   0,   0,   0, 0, 0, 5, 'p',
+                                    'r',  'o',  'b',  'e',  4, 't', 'e', 's', 't', 0, 0, 1, 0, 1};
   struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   bool ok = false;
@@ -50,20 +49,29 @@ static void dns_start(struct dns_server *s, int ttl) {
   /* big.test: 60 A records, too many for a 512-byte UDP answer: the
    * truncated answer makes c-ares retry over TCP. */
   static char big[60][64];
-  for (int i = 0; i < 60; i++) snprintf(big[i], sizeof big[i], "--host-record=big.test,10.7.0.%d", i + 1);
+  for (int i = 0; i < 60; i++)
+    snprintf(big[i], sizeof big[i], "--host-record=big.test,10.7.0.%d", i + 1);
   for (int attempt = 0; attempt < 5; attempt++) {
     s->port = th_free_port();
     char port_arg[32], ttl_arg[32];
     snprintf(port_arg, sizeof port_arg, "--port=%d", s->port);
     snprintf(ttl_arg, sizeof ttl_arg, "--local-ttl=%d", ttl);
-    const char *argv[] = {"dnsmasq", "--no-daemon", "--no-resolv", "--no-hosts",
-                          "--conf-file=/dev/null", "--listen-address=127.0.0.1",
-                          "--bind-interfaces", port_arg, ttl_arg, "--neg-ttl=1",
+    const char *argv[] = {"dnsmasq",
+                          "--no-daemon",
+                          "--no-resolv",
+                          "--no-hosts",
+                          "--conf-file=/dev/null",
+                          "--listen-address=127.0.0.1",
+                          "--bind-interfaces",
+                          port_arg,
+                          ttl_arg,
+                          "--neg-ttl=1",
                           "--local=/test/",
                           "--host-record=a.test,10.0.0.1",
                           "--host-record=aaaa.test,fd00::1",
                           "--host-record=both.test,10.0.0.2,fd00::2",
-                          "--cname=c1.test,c2.test", "--cname=c2.test,both.test",
+                          "--cname=c1.test,c2.test",
+                          "--cname=c2.test,both.test",
                           "--host-record=many.test,10.0.1.1",
                           "--host-record=many.test,10.0.1.2",
                           "--host-record=many.test,10.0.1.3",
@@ -201,8 +209,10 @@ static void expect(gale_loop *loop, gale_resolver *r, const char *host, int fami
   struct result res = lookup(loop, r, host, 8080, family);
   if (res.status != status)
     fail_msg("%s: expected %s, got %s", host, gale_err_name(status), gale_err_name(res.status));
-  if (status == GALE_OK) assert_string_equal(list_str(res.list, 8080), addrs);
-  else assert_null(res.list);
+  if (status == GALE_OK)
+    assert_string_equal(list_str(res.list, 8080), addrs);
+  else
+    assert_null(res.list);
   gale_addrinfo_list_free(res.list);
 }
 
@@ -255,8 +265,8 @@ static void test_bad_input(void **state) {
   char longlabel[80];
   memset(longlabel, 'b', sizeof longlabel - 1);
   longlabel[sizeof longlabel - 1] = '\0';
-  const char *bad[] = {"", ".", "a..b", ".a", "a b", "a\tb", "a\nb", "a\x7f", longname,
-                       longlabel, "[1.2.3.4]", "[nothex]"};
+  const char *bad[] = {"",     ".",     "a..b",   ".a",      "a b",       "a\tb",
+                       "a\nb", "a\x7f", longname, longlabel, "[1.2.3.4]", "[nothex]"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
     assert_int_equal(gale_resolver_resolve(r, bad[i], 80, AF_UNSPEC, on_result, &res, NULL),
                      GALE_EDNS_BADNAME);
@@ -341,9 +351,9 @@ static void answer_cb(gale_watcher *w, int fd, int events, void *arg) {
     sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, len);
     return;
   }
-  buf[2] |= 0x80;                                       /* QR */
-  buf[3] = (unsigned char)((buf[3] & 0xf0) | rcode);    /* RCODE */
-  memset(buf + 6, 0, 6);                                /* no records */
+  buf[2] |= 0x80;                                    /* QR */
+  buf[3] = (unsigned char)((buf[3] & 0xf0) | rcode); /* RCODE */
+  memset(buf + 6, 0, 6);                             /* no records */
   sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, len);
 }
 
@@ -471,7 +481,8 @@ static void test_free_in_flight(void **state) {
   struct result res[10] = {{0}};
   for (int i = 0; i < 10; i++)
     assert_int_equal(gale_resolver_resolve(r, i % 2 ? "a.test" : "127.0.0.1", 80, AF_UNSPEC,
-                                           on_result, &res[i], NULL), GALE_OK);
+                                           on_result, &res[i], NULL),
+                     GALE_OK);
   th_run_for(f->loop, 0.05); /* numeric ones may be delivered: either way */
   int before = 0;
   for (int i = 0; i < 10; i++) before += res[i].calls;
@@ -518,8 +529,8 @@ static void test_reentrant(void **state) {
   gale_resolve_query *q1;
   assert_int_equal(gale_resolver_resolve(r, "10.0.0.1", 80, AF_UNSPEC, free_from_cb, &e, &q1),
                    GALE_OK);
-  assert_int_equal(gale_resolver_resolve(r, "10.0.0.2", 80, AF_UNSPEC, free_from_cb, &e,
-                                         &e.sibling), GALE_OK);
+  assert_int_equal(
+      gale_resolver_resolve(r, "10.0.0.2", 80, AF_UNSPEC, free_from_cb, &e, &e.sibling), GALE_OK);
   gale_resolve_query *q3;
   assert_int_equal(gale_resolver_resolve(r, "10.0.0.3", 80, AF_UNSPEC, free_from_cb, &e, &q3),
                    GALE_OK);

@@ -56,7 +56,9 @@ static void sstart(sfix *f) {
   f->w.dir = dir;
   f->files_opts.root = f->root;
   f->files_opts.default_filename = "index.html";
-  assert_int_equal(gale_web_app_add(f->w.app, "/files/(.*)", &gale_web_static_handler, &f->files_opts, NULL), GALE_OK);
+  assert_int_equal(
+      gale_web_app_add(f->w.app, "/files/(.*)", &gale_web_static_handler, &f->files_opts, NULL),
+      GALE_OK);
   wfix_listen(&f->w, NULL);
 }
 
@@ -212,9 +214,8 @@ static void test_if_range(void **state) {
   assert_int_equal(r.status, 206);
   assert_string_equal(r.body, "2345");
   tresp_free(&r);
-  const char *stale[] = {
-      "\"other\"", "W/\"other\"", "Thu, 01 Jan 1970 00:00:00 GMT", "not a date", "",
-      "\"", "Mon, 99 Foo 2026 99:99:99 GMT"};
+  const char *stale[] = {"\"other\"", "W/\"other\"", "Thu, 01 Jan 1970 00:00:00 GMT", "not a date",
+                         "",          "\"",          "Mon, 99 Foo 2026 99:99:99 GMT"};
   for (size_t i = 0; i < sizeof(stale) / sizeof(stale[0]); i++) {
     snprintf(extra, sizeof(extra), "Range: bytes=2-5\r\nIf-Range: %s\r\n", stale[i]);
     wfix_get(&f.w, "/static/a.txt", extra, &r);
@@ -247,12 +248,18 @@ static void test_refused(void **state) {
     const char *path;
     int status;
   } cases[] = {
-      {"/static/../secret", 403},      {"/static/%2e%2e/secret", 403},
-      {"/static/sub/../../secret", 403}, {"/static/..%2fsecret", 403},
-      {"/static/link", 403},           {"/static/missing", 404},
-      {"/static/a.txt%00.png", 404},   {"/static/sub", 403},
-      {"/static/sub/", 403},           {"/files/sub", 301},
-      {"/files/sub/", 200},            {"/static/a%5c..%5csecret", 403},
+      {"/static/../secret", 403},
+      {"/static/%2e%2e/secret", 403},
+      {"/static/sub/../../secret", 403},
+      {"/static/..%2fsecret", 403},
+      {"/static/link", 403},
+      {"/static/missing", 404},
+      {"/static/a.txt%00.png", 404},
+      {"/static/sub", 403},
+      {"/static/sub/", 403},
+      {"/files/sub", 301},
+      {"/files/sub/", 200},
+      {"/static/a%5c..%5csecret", 403},
   };
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     wfix_get(&f.w, cases[i].path, NULL, &r);
@@ -310,11 +317,9 @@ static void test_small_and_sendfile_boundary(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_basic),
-      cmocka_unit_test(test_small_and_sendfile_boundary),
-      cmocka_unit_test(test_symlinks),
-      cmocka_unit_test(test_conditional),
-      cmocka_unit_test(test_ranges), cmocka_unit_test(test_if_range),
+      cmocka_unit_test(test_basic),    cmocka_unit_test(test_small_and_sendfile_boundary),
+      cmocka_unit_test(test_symlinks), cmocka_unit_test(test_conditional),
+      cmocka_unit_test(test_ranges),   cmocka_unit_test(test_if_range),
       cmocka_unit_test(test_refused),
   };
   /* The same again with the application's `user` set on each request

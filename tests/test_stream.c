@@ -332,8 +332,7 @@ static void test_long_line_in_pieces(void **st) {
     th_write_all(f.peer, piece, sizeof(piece));
     total += sizeof(piece);
     if (i % 50 == 0) th_run_for(f.loop, 0.001);
-    if (i % 200 == 0)
-      TH_RUN_UNTIL(f.loop, gale_stream_read_buffer_size(f.s) == total, 5);
+    if (i % 200 == 0) TH_RUN_UNTIL(f.loop, gale_stream_read_buffer_size(f.s) == total, 5);
   }
   th_write_all(f.peer, "\r", 1);
   TH_RUN_UNTIL(f.loop, gale_stream_read_buffer_size(f.s) == total + 1, 5);

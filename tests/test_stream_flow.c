@@ -42,7 +42,8 @@ static void bp_pump(bp *b) {
       return;
     }
     assert_int_equal(rc, GALE_OK);
-    for (size_t i = 0; i < len; i += 4096) b->sum_out += (unsigned char)b->block[i] * (uint32_t)(i + 1);
+    for (size_t i = 0; i < len; i += 4096)
+      b->sum_out += (unsigned char)b->block[i] * (uint32_t)(i + 1);
     b->sent += len;
     size_t q = gale_stream_write_buffer_size(b->f.s);
     if (q > b->max_queued) b->max_queued = q;
@@ -221,7 +222,8 @@ static void test_write_ref_and_file(void **st) {
   sx_open(&f, NULL);
   freed = 0;
   char *msg = strdup("by reference|");
-  assert_int_equal(gale_stream_write_ref(f.s, msg, strlen(msg), count_free, sx_write_cb, &f), GALE_OK);
+  assert_int_equal(gale_stream_write_ref(f.s, msg, strlen(msg), count_free, sx_write_cb, &f),
+                   GALE_OK);
   char *dir = th_mkdtemp();
   char path[512];
   snprintf(path, sizeof(path), "%s/f", dir);
@@ -378,9 +380,7 @@ static int xp_read(gale_stream *s, size_t budget) {
   xp_reads++;
   return gale__transport_sock.read(s, budget);
 }
-static void xp_on_readable(gale_stream *s) {
-  xp_read(s, GALE__READ_BUDGET);
-}
+static void xp_on_readable(gale_stream *s) { xp_read(s, GALE__READ_BUDGET); }
 static int xp_write(gale_stream *s) {
   xp_writes++;
   return gale__transport_sock.write(s);
@@ -468,8 +468,7 @@ static void test_misc(void **st) {
 /* A stream over a pipe: reads fall back from recv (ENOTSOCK) to readv. */
 static char pipe_got[64];
 static int pipe_reads;
-static void pipe_read_cb(gale_stream *stream, int status, const char *data, size_t len,
-                         void *arg) {
+static void pipe_read_cb(gale_stream *stream, int status, const char *data, size_t len, void *arg) {
   (void)stream;
   (void)arg;
   if (status == GALE_OK && len < sizeof(pipe_got)) {

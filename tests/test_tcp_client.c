@@ -21,7 +21,7 @@ struct fixture {
   gale_resolver *resolver;
   gale_tcp_client *client;
   int fds_before;
-  int silent_fd; /* a DNS server that never answers */
+  int silent_fd;         /* a DNS server that never answers */
   struct tls_peer *peer; /* stopped by teardown if a test fails early */
 };
 
@@ -255,8 +255,8 @@ static void test_connect_timeout(void **state) {
 static void test_dns_errors(void **state) {
   struct fixture *f = *state;
   struct outcome o = {0};
-  assert_int_equal(gale_tcp_client_connect(f->client, "bad..name", 80, NULL, on_connect, &o,
-                                           NULL), GALE_EDNS_BADNAME);
+  assert_int_equal(gale_tcp_client_connect(f->client, "bad..name", 80, NULL, on_connect, &o, NULL),
+                   GALE_EDNS_BADNAME);
   assert_int_equal(gale_tcp_client_connect(f->client, "a.test", 0, NULL, on_connect, &o, NULL),
                    GALE_EINVAL);
   gale_tcp_connect_options opts;
@@ -286,8 +286,8 @@ static void test_dns_errors(void **state) {
   gale_tcp_client *client;
   assert_int_equal(gale_tcp_client_new(f->loop, slow, &client), GALE_OK);
   o = (struct outcome){0};
-  assert_int_equal(gale_tcp_client_connect(client, "nowhere.test", 80, &opts, on_connect, &o,
-                                           NULL), GALE_OK);
+  assert_int_equal(gale_tcp_client_connect(client, "nowhere.test", 80, &opts, on_connect, &o, NULL),
+                   GALE_OK);
   TH_RUN_UNTIL(f->loop, o.calls == 1, 5);
   assert_int_equal(o.status, GALE_ETIMEDOUT_DNS);
   gale_tcp_client_free(client);
@@ -308,11 +308,11 @@ static void test_cancel_and_free(void **state) {
   assert_int_equal(gale_resolver_add_override(f->resolver, "bh.test", 0, "::1"), GALE_OK);
   /* Cancelled while resolving, and while connecting. */
   gale_tcp_connect *c;
-  assert_int_equal(gale_tcp_client_connect(f->client, "bh.test", port, NULL, never_called, NULL,
-                                           &c), GALE_OK);
+  assert_int_equal(
+      gale_tcp_client_connect(f->client, "bh.test", port, NULL, never_called, NULL, &c), GALE_OK);
   assert_int_equal(gale_tcp_connect_cancel(c), GALE_OK);
-  assert_int_equal(gale_tcp_client_connect(f->client, "bh.test", port, NULL, never_called, NULL,
-                                           &c), GALE_OK);
+  assert_int_equal(
+      gale_tcp_client_connect(f->client, "bh.test", port, NULL, never_called, NULL, &c), GALE_OK);
   th_run_for(f->loop, 0.1);
   assert_int_equal(gale_tcp_connect_cancel(c), GALE_OK);
   th_run_for(f->loop, 0.05);
@@ -361,10 +361,11 @@ static void test_free_in_callback(void **state) {
   assert_int_equal(gale_tcp_client_new(f->loop, NULL, &client), GALE_OK); /* own resolver */
   struct freer fr = {.client = client};
   struct freer other = {0};
-  assert_int_equal(gale_tcp_client_connect(client, "127.0.0.1", port, NULL, free_in_cb, &fr,
-                                           NULL), GALE_OK);
-  assert_int_equal(gale_tcp_client_connect(client, "::1", th_free_port(), NULL, free_in_cb,
-                                           &other, NULL), GALE_OK);
+  assert_int_equal(gale_tcp_client_connect(client, "127.0.0.1", port, NULL, free_in_cb, &fr, NULL),
+                   GALE_OK);
+  assert_int_equal(
+      gale_tcp_client_connect(client, "::1", th_free_port(), NULL, free_in_cb, &other, NULL),
+      GALE_OK);
   TH_RUN_UNTIL(f->loop, fr.calls == 1 && other.calls == 1, 5);
   th_run_for(f->loop, 0.05);
   assert_int_equal(fr.calls, 1);
@@ -460,9 +461,9 @@ static void tls_peer_start(struct tls_peer *p) {
   for (int attempt = 0; attempt < 5; attempt++) {
     p->port = th_free_port();
     snprintf(accept, sizeof accept, "127.0.0.1:%d", p->port);
-    const char *argv[] = {"openssl", "s_server", "-quiet", "-accept", accept,
-                          "-cert", cert, "-key", key, "-servername", "sni.test",
-                          "-cert2", cert2, "-key2", key2, NULL};
+    const char *argv[] = {"openssl", "s_server", "-quiet", "-accept",     accept,     "-cert",
+                          cert,      "-key",     key,      "-servername", "sni.test", "-cert2",
+                          cert2,     "-key2",    key2,     NULL};
     p->pid = th_spawn(argv, NULL);
     if (th_wait_port(p->port, 5)) return;
     th_kill(p->pid);
@@ -545,8 +546,7 @@ static void test_tls(void **state) {
   gale_tls_ctx *ctx;
   assert_int_equal(gale_tls_ctx_new_client(&to, &ctx), GALE_OK);
   assert_int_equal(gale_resolver_add_override(f->resolver, "sni.test", 0, "127.0.0.1"), GALE_OK);
-  assert_int_equal(gale_resolver_add_override(f->resolver, "wrong.test", 0, "127.0.0.1"),
-                   GALE_OK);
+  assert_int_equal(gale_resolver_add_override(f->resolver, "wrong.test", 0, "127.0.0.1"), GALE_OK);
 
   /* Verified against the name asked for. */
   struct outcome o = tls_connect(f, "localhost", peer.port, ctx);
@@ -590,8 +590,9 @@ static void test_tls(void **state) {
   gale_tcp_connect_options_init(&opts);
   opts.tls = ctx;
   gale_tcp_connect *c;
-  assert_int_equal(gale_tcp_client_connect(f->client, "127.0.0.1", lport, &opts, never_called,
-                                           NULL, &c), GALE_OK);
+  assert_int_equal(
+      gale_tcp_client_connect(f->client, "127.0.0.1", lport, &opts, never_called, NULL, &c),
+      GALE_OK);
   int peer_fd = -1;
   TH_RUN_UNTIL(f->loop, try_accept(lfd, &peer_fd), 5);
   th_run_for(f->loop, 0.05); /* let the client see its connect complete */

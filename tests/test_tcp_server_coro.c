@@ -18,11 +18,11 @@ typedef struct ctx {
   gale_loop *loop;
   gale_tcp_server *server;
   int started, returned;
-  int last_status;      /* the status the last handler returned */
-  int sleep_status;     /* what an await of a sleep returned */
-  bool in_coro;         /* gale_coro_running() inside the handler */
-  bool closed_after;    /* the stream reported closed after the peer left */
-  size_t big_frame;     /* bytes of stack the "BIG" command touches */
+  int last_status;   /* the status the last handler returned */
+  int sleep_status;  /* what an await of a sleep returned */
+  bool in_coro;      /* gale_coro_running() inside the handler */
+  bool closed_after; /* the stream reported closed after the peer left */
+  size_t big_frame;  /* bytes of stack the "BIG" command touches */
 } ctx;
 
 static int server_port(gale_tcp_server *server) {
@@ -302,8 +302,8 @@ static void test_max_connections(void **state) {
   gale_loop_free(c.loop);
 }
 
-static void plain_handler(gale_tcp_server *server, gale_stream *stream,
-                          const struct sockaddr *peer, socklen_t len, void *arg) {
+static void plain_handler(gale_tcp_server *server, gale_stream *stream, const struct sockaddr *peer,
+                          socklen_t len, void *arg) {
   (void)server, (void)peer, (void)len, (void)arg;
   gale_stream_close(stream);
 }

@@ -27,17 +27,17 @@ static int make_certs(void **state) {
   snprintf(ca_crt, sizeof ca_crt, "%s/ca.crt", dir);
   snprintf(leaf_crt, sizeof leaf_crt, "%s/leaf.crt", dir);
   snprintf(leaf_key, sizeof leaf_key, "%s/leaf.key", dir);
-  int rc = th_system(
-      "cd '%s' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc "
-      "-keyout ca.key -out ca.crt -subj '/CN=Test CA' -days 2 "
-      "-addext basicConstraints=critical,CA:TRUE "
-      "-addext keyUsage=critical,keyCertSign,cRLSign >/dev/null 2>&1 && "
-      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc "
-      "-keyout leaf.key -out leaf.crt -subj '/CN=localhost' -days 2 "
-      "-CA ca.crt -CAkey ca.key -addext basicConstraints=critical,CA:FALSE "
-      "-addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' "
-      "-addext extendedKeyUsage=serverAuth >/dev/null 2>&1",
-      dir);
+  int rc =
+      th_system("cd '%s' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc "
+                "-keyout ca.key -out ca.crt -subj '/CN=Test CA' -days 2 "
+                "-addext basicConstraints=critical,CA:TRUE "
+                "-addext keyUsage=critical,keyCertSign,cRLSign >/dev/null 2>&1 && "
+                "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc "
+                "-keyout leaf.key -out leaf.crt -subj '/CN=localhost' -days 2 "
+                "-CA ca.crt -CAkey ca.key -addext basicConstraints=critical,CA:FALSE "
+                "-addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' "
+                "-addext extendedKeyUsage=serverAuth >/dev/null 2>&1",
+                dir);
   return rc == 0 ? 0 : -1;
 }
 
@@ -59,9 +59,7 @@ static void srv_line(gale_stream *s, int status, const char *data, size_t len, v
   gale_stream_read_until(s, "\n", 1, 4096, srv_line, arg);
 }
 
-static void srv_closed(gale_stream *s, int reason, void *arg) {
-  ((struct srv *)arg)->closed++;
-}
+static void srv_closed(gale_stream *s, int reason, void *arg) { ((struct srv *)arg)->closed++; }
 
 static void handle(gale_tcp_server *server, gale_stream *s, const struct sockaddr *peer,
                    socklen_t peer_len, void *arg) {
@@ -250,8 +248,7 @@ static void test_tls_bad_and_stalled_clients(void **state) {
   /* Both see the server close (an alert may come first). */
   fcntl(plain, F_SETFL, fcntl(plain, F_GETFL) | O_NONBLOCK);
   fcntl(silent, F_SETFL, fcntl(silent, F_GETFL) | O_NONBLOCK);
-  while (read(plain, buf, sizeof buf) > 0) {
-  }
+  while (read(plain, buf, sizeof buf) > 0) {}
   /* EOF, or a reset (the server may close with the client's bytes unread);
    * errno is only meaningful when read fails. */
   errno = 0;

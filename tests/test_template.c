@@ -44,21 +44,23 @@ static char *render_opts(const char *src, const char *name, const char *ctx_json
   return gale_buf_take(&out, NULL);
 }
 
-static char *render(const char *src, const char *ctx) { return render_opts(src, NULL, ctx, NULL, NULL); }
+static char *render(const char *src, const char *ctx) {
+  return render_opts(src, NULL, ctx, NULL, NULL);
+}
 
-#define EXPECT(src, ctx, want)                                  \
-  do {                                                          \
-    char *got_ = render(src, ctx);                              \
-    if (!got_) fail_msg("%s: %s", src, last_error);             \
-    assert_string_equal(got_, want);                            \
-    free(got_);                                                 \
+#define EXPECT(src, ctx, want)                      \
+  do {                                              \
+    char *got_ = render(src, ctx);                  \
+    if (!got_) fail_msg("%s: %s", src, last_error); \
+    assert_string_equal(got_, want);                \
+    free(got_);                                     \
   } while (0)
 
 /* Fails to compile or render with a message containing `part`. */
-#define EXPECT_ERROR(src, ctx, part)                                         \
-  do {                                                                       \
-    char *got_ = render(src, ctx);                                           \
-    if (got_) fail_msg("%s: rendered '%s', expected an error", src, got_);   \
+#define EXPECT_ERROR(src, ctx, part)                                                             \
+  do {                                                                                           \
+    char *got_ = render(src, ctx);                                                               \
+    if (got_) fail_msg("%s: rendered '%s', expected an error", src, got_);                       \
     if (!strstr(last_error, part)) fail_msg("%s: error '%s' lacks '%s'", src, last_error, part); \
   } while (0)
 
@@ -66,8 +68,8 @@ static void test_text_and_values(void **state) {
   (void)state;
   EXPECT("", NULL, "");
   EXPECT("Hello, {{ name }}!", "{\"name\": \"world\"}", "Hello, world!");
-  EXPECT("{{ n }} {{ f }} {{ t }} {{ z }} {{ i }}", "{\"n\": 3, \"f\": 2.5, \"t\": true, \"z\": null, \"i\": 1.0}",
-         "3 2.5 True None 1.0");
+  EXPECT("{{ n }} {{ f }} {{ t }} {{ z }} {{ i }}",
+         "{\"n\": 3, \"f\": 2.5, \"t\": true, \"z\": null, \"i\": 1.0}", "3 2.5 True None 1.0");
   EXPECT("{{ xs }}", "{\"xs\": [1, \"a\"]}", "[1,&quot;a&quot;]");
   EXPECT("{{ 'a\\'b' }}{{ \"q\" }}", NULL, "a&#39;bq");
   EXPECT("{{ user.name }} {{ user['age'] }} {{ xs[0] }} {{ xs[-1] }}",
@@ -80,7 +82,8 @@ static void test_escaping(void **state) {
   EXPECT("{{ x }}", ctx, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;");
   EXPECT("{% raw x %}", ctx, "<script>alert('x')</script>");
   EXPECT("{% autoescape None %}{{ x }}", ctx, "<script>alert('x')</script>");
-  EXPECT("{% autoescape None %}{{ escape(x) }}", ctx, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;");
+  EXPECT("{% autoescape None %}{{ escape(x) }}", ctx,
+         "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;");
   EXPECT("{% raw json_encode(x) %}", ctx, "\"<script>alert('x')<\\/script>\"");
   EXPECT("{{! x }} {%! y %} {#! z #}", NULL, "{{ x }} {% y %} {# z #}");
   gale_template_options o;
@@ -97,20 +100,24 @@ static void test_control(void **state) {
   EXPECT("{% if n == 1 %}one{% elif n == 2 %}two{% else %}many{% end %}", ctx, "two");
   EXPECT("{% if not empty %}none{% end %}", ctx, "none");
   EXPECT("{% for x in xs %}{{ x }},{% end %}", ctx, "1,2,3,4,");
-  EXPECT("{% for x in xs %}{% if x == 3 %}{% break %}{% end %}{{ x }}{% else %}!{% end %}", ctx, "12");
-  EXPECT("{% for x in xs %}{% if x % 2 %}{% continue %}{% end %}{{ x }}{% else %}!{% end %}", ctx, "24!");
+  EXPECT("{% for x in xs %}{% if x == 3 %}{% break %}{% end %}{{ x }}{% else %}!{% end %}", ctx,
+         "12");
+  EXPECT("{% for x in xs %}{% if x % 2 %}{% continue %}{% end %}{{ x }}{% else %}!{% end %}", ctx,
+         "24!");
   EXPECT("{% for x in empty %}x{% else %}nothing{% end %}", ctx, "nothing");
   EXPECT("{% for k in d %}{{ k }}{% end %}", ctx, "ab");
   EXPECT("{% for k, v in items(d) %}{{ k }}={{ v }};{% end %}", ctx, "a=1;b=2;");
-  EXPECT("{% set total = 0 %}{% for x in xs %}{% set total = total + x %}{% end %}{{ total }}", ctx, "10");
+  EXPECT("{% set total = 0 %}{% for x in xs %}{% set total = total + x %}{% end %}{{ total }}", ctx,
+         "10");
   EXPECT("a{% comment this goes %}b{# and this #}c", NULL, "abc");
-  EXPECT("{% for i in range(3) %}{% for j in range(i) %}{{ i }}{{ j }} {% end %}{% end %}", NULL, "10 20 21 ");
+  EXPECT("{% for i in range(3) %}{% for j in range(i) %}{{ i }}{{ j }} {% end %}{% end %}", NULL,
+         "10 20 21 ");
 }
 
 static void test_operators(void **state) {
   (void)state;
-  EXPECT("{{ 1 + 2 * 3 }} {{ (1 + 2) * 3 }} {{ 7 // 2 }} {{ -7 // 2 }} {{ -7 % 3 }} {{ 7 / 2 }}", NULL,
-         "7 9 3 -4 2 3.5");
+  EXPECT("{{ 1 + 2 * 3 }} {{ (1 + 2) * 3 }} {{ 7 // 2 }} {{ -7 // 2 }} {{ -7 % 3 }} {{ 7 / 2 }}",
+         NULL, "7 9 3 -4 2 3.5");
   EXPECT("{{ 'a' + 'b' }} {{ [1] + [2] }}", NULL, "ab [1,2]");
   EXPECT("{{ 1 < 2 }} {{ 'b' >= 'a' }} {{ 2 == 2.0 }} {{ 1 != 1 }}", NULL, "True True True False");
   EXPECT("{{ 'ell' in 'hello' }} {{ 3 in [1, 2] }} {{ 'k' in d }} {{ 'z' not in d }}",
@@ -118,12 +125,14 @@ static void test_operators(void **state) {
   EXPECT("{{ 0 or 'x' }} {{ 1 and 'y' }} {{ not 0 }} {{ None or [] }}", NULL, "x y True []");
   EXPECT("{{ 'y' if n > 1 else 'n' }} {{ 'a' if 0 else 'b' if 0 else 'c' }}", "{\"n\": 2}", "y c");
   EXPECT_ERROR("{{ 1 if 2 }}", NULL, "expected 'else'");
-  EXPECT("{{ len('abc') }} {{ len([1, 2]) }} {{ str(5) + 'x' }} {{ int('42') + 1 }}", NULL, "3 2 5x 43");
-  EXPECT("{{ get(d, 'k') }} {{ get(d, 'missing', 'dflt') }} {{ get(d, 'missing') }}", "{\"d\": {\"k\": 1}}",
-         "1 dflt None");
+  EXPECT("{{ len('abc') }} {{ len([1, 2]) }} {{ str(5) + 'x' }} {{ int('42') + 1 }}", NULL,
+         "3 2 5x 43");
+  EXPECT("{{ get(d, 'k') }} {{ get(d, 'missing', 'dflt') }} {{ get(d, 'missing') }}",
+         "{\"d\": {\"k\": 1}}", "1 dflt None");
   EXPECT("{{ url_escape('a b&c') }} {{ url_escape('a b', False) }} {{ squeeze('  a   b ') }}", NULL,
          "a+b%26c a%20b a b");
-  EXPECT("{% raw linkify('go to http://x.org.') %}", NULL, "go to <a href=\"http://x.org\">http://x.org</a>.");
+  EXPECT("{% raw linkify('go to http://x.org.') %}", NULL,
+         "go to <a href=\"http://x.org\">http://x.org</a>.");
   EXPECT("{{ range(1, 10, 4) }} {{ range(5, 0, -2) }} {{ keys(d) }}", "{\"d\": {\"k\": 1}}",
          "[1,5,9] [5,3,1] [&quot;k&quot;]");
 }
@@ -157,7 +166,8 @@ static void test_environment(void **state) {
   json_t *globals = json_pack("{s:s, s:i}", "site", "gale", "n", 1);
   gale_template_env env = {.globals = globals, .functions = fns, .nfunctions = 1};
   /* The context comes before the globals, the template's own names first. */
-  char *s = render_opts("{{ site }} {{ n }} {{ twice(21) }}{% set n = 9 %} {{ n }}", NULL, "{\"n\": 5}", NULL, &env);
+  char *s = render_opts("{{ site }} {{ n }} {{ twice(21) }}{% set n = 9 %} {{ n }}", NULL,
+                        "{\"n\": 5}", NULL, &env);
   assert_string_equal(s, "gale 5 42 9");
   free(s);
   assert_null(render_opts("{{ twice('x') }}", NULL, NULL, NULL, &env));
@@ -170,7 +180,8 @@ static void test_syntax_errors(void **state) {
   EXPECT_ERROR("line 1\n{% if x %}\nno end", NULL, ":2: missing {% end %} for {% if %}");
   EXPECT_ERROR("a\n\n{% end %}", NULL, ":3: unexpected {% end %}");
   EXPECT_ERROR("{% else %}", NULL, "unexpected {% else %}");
-  EXPECT_ERROR("{% for x in xs %}{% elif y %}{% end %}", NULL, "unexpected {% elif %} in {% for %}");
+  EXPECT_ERROR("{% for x in xs %}{% elif y %}{% end %}", NULL,
+               "unexpected {% elif %} in {% for %}");
   EXPECT_ERROR("{% while x %}{% end %}", NULL, "{% while %} is not supported");
   EXPECT_ERROR("{% break %}", NULL, "{% break %} outside {% for %}");
   EXPECT_ERROR("{{ x", NULL, "missing }}");
@@ -216,7 +227,8 @@ static void test_limits(void **state) {
   gale_template_options o;
   gale_template_options_init(&o);
   o.max_iterations = 1000;
-  assert_null(render_opts("{% for i in range(100) %}{% for j in range(100) %}{% end %}{% end %}", NULL, NULL, &o, NULL));
+  assert_null(render_opts("{% for i in range(100) %}{% for j in range(100) %}{% end %}{% end %}",
+                          NULL, NULL, &o, NULL));
   assert_non_null(strstr(last_error, "max_iterations"));
   /* Output past max_output. */
   gale_template_options_init(&o);
@@ -224,8 +236,9 @@ static void test_limits(void **state) {
   assert_null(render_opts("{% for i in range(1000) %}xx{% end %}", NULL, NULL, &o, NULL));
   assert_non_null(strstr(last_error, "max_output"));
   /* A string doubled until it passes the limit stops there. */
-  assert_null(render_opts("{% set s = 'xxxxxxxxxx' %}{% for i in range(40) %}{% set s = s + s %}{% end %}", NULL,
-                          NULL, &o, NULL));
+  assert_null(
+      render_opts("{% set s = 'xxxxxxxxxx' %}{% for i in range(40) %}{% set s = s + s %}{% end %}",
+                  NULL, NULL, &o, NULL));
   assert_non_null(strstr(last_error, "string too long"));
   /* Deep nesting is an error, not a stack overflow. */
   char deep[4096];
@@ -257,7 +270,8 @@ static void test_bad_arguments(void **state) {
   gale_buf b;
   gale_buf_init(&b, 0);
   json_t *arr = json_array();
-  assert_int_equal(gale_template_render(t, arr, NULL, &b, NULL), GALE_EINVAL); /* ctx not an object */
+  assert_int_equal(gale_template_render(t, arr, NULL, &b, NULL),
+                   GALE_EINVAL); /* ctx not an object */
   assert_int_equal(gale_template_render(t, NULL, NULL, &b, NULL), GALE_OK);
   assert_string_equal(b.data, "x");
   json_decref(arr);

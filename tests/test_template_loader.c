@@ -29,7 +29,8 @@ static void put(const char *name, const char *text) {
 static int setup(void **state) {
   (void)state;
   dir = th_mkdtemp();
-  put("base.html", "<title>{% block title %}Site{% end %}</title><main>{% block body %}{% end %}</main>");
+  put("base.html",
+      "<title>{% block title %}Site{% end %}</title><main>{% block body %}{% end %}</main>");
   put("page.html", "{% extends \"base.html\" %}ignored{% block title %}Page {{ n }}{% end %}"
                    "{% block body %}{% include \"parts/item.html\" %}{% end %}");
   put("parts/item.html", "<i>{{ n }}</i>{% include \"leaf.html\" %}");
@@ -57,7 +58,10 @@ static char *render(gale_template_loader *l, const char *name, const char *ctx_j
   gale_buf_init(&out, 0);
   *rc = gale_template_loader_render(l, name, ctx, NULL, &out, err);
   json_decref(ctx);
-  if (*rc != GALE_OK) { gale_buf_release(&out); return NULL; }
+  if (*rc != GALE_OK) {
+    gale_buf_release(&out);
+    return NULL;
+  }
   return out.data ? gale_buf_take(&out, NULL) : strdup("");
 }
 

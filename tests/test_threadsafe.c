@@ -102,8 +102,7 @@ static void noop(gale_loop *loop, void *arg) {
 
 static void *race(void *arg) {
   struct racer *r = arg;
-  while (!atomic_load(&r->go)) {
-  }
+  while (!atomic_load(&r->go)) {}
   for (int i = 0; i < 200000; i++) {
     int rc = gale_loop_add_callback_threadsafe(r->loop, noop, NULL);
     if (rc == GALE_OK) {
@@ -125,8 +124,7 @@ static void test_race_with_free(void **state) {
     pthread_t t[4];
     for (int i = 0; i < 4; i++) assert_int_equal(pthread_create(&t[i], NULL, race, &r), 0);
     atomic_store(&r.go, true);
-    while (atomic_load(&r.ok) < 100) {
-    }
+    while (atomic_load(&r.ok) < 100) {}
     gale_loop_free(r.loop);
     for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
     assert_true(atomic_load(&r.closed) >= 1);

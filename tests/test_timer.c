@@ -243,8 +243,7 @@ static void test_periodic_stop_and_free_inside(void **state) {
 
 static void busy_cb(gale_loop *loop, void *arg) {
   double until = *(double *)arg;
-  while (gale_loop_time(loop) < until) {
-  }
+  while (gale_loop_time(loop) < until) {}
 }
 
 /* Blocked past three ticks: one late tick, then back on the schedule. */

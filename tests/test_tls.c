@@ -17,11 +17,11 @@
 
 static char *dir;
 static char p_ca[512], p_leaf[512], p_key[512], p_exp[512], p_expkey[512], p_other[512],
-    p_otherkey[512], p_wrongsan[512], p_wrongsankey[512], p_sni[512], p_snikey[512],
-    p_wild[512], p_wildkey[512];
+    p_otherkey[512], p_wrongsan[512], p_wrongsankey[512], p_sni[512], p_snikey[512], p_wild[512],
+    p_wildkey[512];
 
-#define CA_ARGS                                                                           \
-  "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc -days 2 "                           \
+#define CA_ARGS                                                 \
+  "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc -days 2 " \
   "-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign"
 #define LEAF_EXT "-addext basicConstraints=critical,CA:FALSE -addext extendedKeyUsage=serverAuth"
 
@@ -188,10 +188,10 @@ static void pair_handshake(pair *p, const char *host) {
   TH_RUN_UNTIL(p->loop, p->srv.hs_calls == 1 && p->cli.hs_calls == 1, 10);
 }
 
-#define NEED_OPENSSL()                               \
-  do {                                               \
-    th_require_program("openssl");                   \
-    if (!dir) skip();                                \
+#define NEED_OPENSSL()             \
+  do {                             \
+    th_require_program("openssl"); \
+    if (!dir) skip();              \
   } while (0)
 
 /* ---- gale <-> gale ------------------------------------------------------------ */
@@ -332,13 +332,11 @@ static void test_insecure_and_errors(void **st) {
   assert_int_equal(gale_stream_start_tls(p.cli.s, p.sctx, false, "x", 0, NULL, NULL), GALE_EINVAL);
   pair_handshake(&p, NULL);
   assert_int_equal(p.cli.hs_status, GALE_OK);
-  assert_int_equal(gale_stream_start_tls(p.cli.s, p.cctx, false, "x", 0, NULL, NULL),
-                   GALE_ESTATE);
+  assert_int_equal(gale_stream_start_tls(p.cli.s, p.cctx, false, "x", 0, NULL, NULL), GALE_ESTATE);
   pair_close(&p);
 
   gale_tls_ctx *c = NULL;
-  assert_int_equal(gale_tls_ctx_new_server("/nonexistent.crt", p_key, NULL, &c),
-                   GALE_ETLS_CONFIG);
+  assert_int_equal(gale_tls_ctx_new_server("/nonexistent.crt", p_key, NULL, &c), GALE_ETLS_CONFIG);
   assert_non_null(strstr(gale_tls_config_error(), "nonexistent"));
   assert_int_equal(gale_tls_ctx_new_server(p_leaf, p_otherkey, NULL, &c), GALE_ETLS_CONFIG);
   gale_tls_client_options_init(&co);
@@ -426,16 +424,14 @@ static void test_handshake_timeout(void **st) {
 
   pair_open(&p);
   p.sctx = server_ctx(p_leaf, p_key, NULL);
-  assert_int_equal(gale_stream_start_tls(p.srv.s, p.sctx, true, NULL, 0.2, ep_hs, &p.srv),
-                   GALE_OK);
+  assert_int_equal(gale_stream_start_tls(p.srv.s, p.sctx, true, NULL, 0.2, ep_hs, &p.srv), GALE_OK);
   TH_RUN_UNTIL(p.loop, p.srv.closes == 1, 5);
   assert_int_equal(p.srv.hs_status, GALE_ETIMEDOUT_TLS);
   pair_close(&p);
 }
 
 /* STARTTLS: a plaintext exchange, then the upgrade in place. */
-static void starttls_srv_read(gale_stream *s, int status, const char *data, size_t len,
-                              void *arg) {
+static void starttls_srv_read(gale_stream *s, int status, const char *data, size_t len, void *arg) {
   pair *p = arg;
   assert_int_equal(status, GALE_OK);
   assert_memory_equal(data, "STARTTLS\n", 9);
@@ -446,8 +442,7 @@ static void starttls_srv_read(gale_stream *s, int status, const char *data, size
   gale_stream_read_until(s, "\n", 1, 0, ep_read, &p->srv);
 }
 
-static void starttls_cli_read(gale_stream *s, int status, const char *data, size_t len,
-                              void *arg) {
+static void starttls_cli_read(gale_stream *s, int status, const char *data, size_t len, void *arg) {
   pair *p = arg;
   assert_int_equal(status, GALE_OK);
   assert_memory_equal(data, "GO\n", 3);
@@ -478,8 +473,7 @@ static void test_starttls(void **st) {
   gale_stream_write(p.cli.s, "STARTTLS\ninjected", 17, NULL, NULL);
   gale_stream_read_until(p.srv.s, "\n", 1, 0, ep_read, &p.srv);
   TH_RUN_UNTIL(p.loop, p.srv.reads == 1 && gale_stream_read_buffer_size(p.srv.s) > 0, 5);
-  assert_int_equal(gale_stream_start_tls(p.srv.s, p.sctx, true, NULL, 5, NULL, NULL),
-                   GALE_ESTATE);
+  assert_int_equal(gale_stream_start_tls(p.srv.s, p.sctx, true, NULL, 5, NULL, NULL), GALE_ESTATE);
   pair_close(&p);
 }
 
@@ -503,7 +497,6 @@ static void test_truncation(void **st) {
   assert_int_equal(p.cli.close_reason, GALE_ETLS_TRUNCATED);
   pair_close(&p);
 }
-
 
 /* Closing from inside the handshake callback; the data hook on TLS. */
 static void hs_close(gale_stream *s, int status, void *arg) {
@@ -566,7 +559,7 @@ static void test_openssl_s_server(void **st) {
   char accept_arg[64];
   snprintf(accept_arg, sizeof(accept_arg), "127.0.0.1:%d", port);
   const char *argv[] = {"openssl", "s_server", "-accept", accept_arg, "-cert", p_leaf,
-                        "-key", p_key, "-www", "-quiet", NULL};
+                        "-key",    p_key,      "-www",    "-quiet",   NULL};
   pid_t pid = th_spawn(argv, NULL);
   assert_true(th_wait_port(port, 10));
   gale_loop *loop = gale_loop_new();
@@ -613,8 +606,7 @@ static void on_accept(gale_watcher *w, int fd, int events, void *arg) {
   assert_null(a->srv.s);
   assert_int_equal(gale_stream_new(a->loop, c, NULL, &a->srv.s), GALE_OK);
   gale_stream_set_close_cb(a->srv.s, ep_close, &a->srv);
-  assert_int_equal(gale_stream_start_tls(a->srv.s, a->ctx, true, NULL, 5, ep_hs, &a->srv),
-                   GALE_OK);
+  assert_int_equal(gale_stream_start_tls(a->srv.s, a->ctx, true, NULL, 5, ep_hs, &a->srv), GALE_OK);
   gale_stream_read_until(a->srv.s, "\n", 1, 0, srv_read_hello, &a->srv);
 }
 

@@ -107,9 +107,9 @@ static void test_server_and_client_on_a_path(void **state) {
   o.unix_path = path;
   struct cli c = {0};
   /* The host is not resolved: a name that would not resolve is fine. */
-  assert_int_equal(gale_tcp_client_connect(client, "no-such-host.invalid", 80, &o, on_connect, &c,
-                                           NULL),
-                   GALE_OK);
+  assert_int_equal(
+      gale_tcp_client_connect(client, "no-such-host.invalid", 80, &o, on_connect, &c, NULL),
+      GALE_OK);
   assert_int_equal(c.calls, 0); /* never inside the call */
   roundtrip(loop, &c, "over a path\n");
   assert_int_equal(ctx.accepted, 1);
@@ -125,9 +125,9 @@ static void test_server_and_client_on_a_path(void **state) {
   /* Back to TCP: a refused 127.0.0.1 port, not the path. */
   assert_int_equal(gale_tcp_client_set_unix_socket(client, NULL), GALE_OK);
   struct cli c3 = {0};
-  assert_int_equal(gale_tcp_client_connect(client, "127.0.0.1", th_free_port(), NULL, on_connect,
-                                           &c3, NULL),
-                   GALE_OK);
+  assert_int_equal(
+      gale_tcp_client_connect(client, "127.0.0.1", th_free_port(), NULL, on_connect, &c3, NULL),
+      GALE_OK);
   TH_RUN_UNTIL(loop, c3.calls == 1, 5);
   assert_int_equal(c3.status, GALE_ECONNREFUSED);
   assert_int_equal(ctx.accepted, 2);

@@ -27,34 +27,28 @@ static void test_parse_good(void **state) {
     bool explicit_port, v6;
     const char *path, *query, *fragment;
   } cases[] = {
-      {"http://example.com", "http", NULL, "example.com", 80, false, false,
-       "/", NULL, NULL},
-      {"HTTPS://Example.COM/A/b?X=Y#Frag", "https", NULL, "example.com", 443,
-       false, false, "/A/b", "X=Y", "Frag"},
-      {"http://user:p%40ss@h:8080/p", "http", "user:p%40ss", "h", 8080, true,
-       false, "/p", NULL, NULL},
+      {"http://example.com", "http", NULL, "example.com", 80, false, false, "/", NULL, NULL},
+      {"HTTPS://Example.COM/A/b?X=Y#Frag", "https", NULL, "example.com", 443, false, false, "/A/b",
+       "X=Y", "Frag"},
+      {"http://user:p%40ss@h:8080/p", "http", "user:p%40ss", "h", 8080, true, false, "/p", NULL,
+       NULL},
       {"http://h:/p", "http", NULL, "h", 80, false, false, "/p", NULL, NULL},
       {"http://h:443/", "http", NULL, "h", 443, true, false, "/", NULL, NULL},
-      {"https://[::1]/", "https", NULL, "::1", 443, false, true, "/", NULL,
+      {"https://[::1]/", "https", NULL, "::1", 443, false, true, "/", NULL, NULL},
+      {"http://[2001:DB8::a]:8000?q", "http", NULL, "2001:db8::a", 8000, true, true, "/", "q",
        NULL},
-      {"http://[2001:DB8::a]:8000?q", "http", NULL, "2001:db8::a", 8000, true,
-       true, "/", "q", NULL},
-      {"http://[::ffff:192.0.2.1]/", "http", NULL, "::ffff:192.0.2.1", 80,
-       false, true, "/", NULL, NULL},
-      {"http://127.0.0.1:65535/x", "http", NULL, "127.0.0.1", 65535, true,
-       false, "/x", NULL, NULL},
+      {"http://[::ffff:192.0.2.1]/", "http", NULL, "::ffff:192.0.2.1", 80, false, true, "/", NULL,
+       NULL},
+      {"http://127.0.0.1:65535/x", "http", NULL, "127.0.0.1", 65535, true, false, "/x", NULL, NULL},
       {"http://h/?", "http", NULL, "h", 80, false, false, "/", "", NULL},
       {"http://h/#", "http", NULL, "h", 80, false, false, "/", NULL, ""},
       {"ws://h/chat", "ws", NULL, "h", 80, false, false, "/chat", NULL, NULL},
-      {"wss://h/chat", "wss", NULL, "h", 443, false, false, "/chat", NULL,
-       NULL},
+      {"wss://h/chat", "wss", NULL, "h", 443, false, false, "/chat", NULL, NULL},
       {"/", NULL, NULL, NULL, 0, false, false, "/", NULL, NULL},
-      {"/a/b%20c?x=1&y=%zz#f", NULL, NULL, NULL, 0, false, false, "/a/b%20c",
-       "x=1&y=%zz", "f"},
-      {"//evil.com/x", NULL, NULL, NULL, 0, false, false, "//evil.com/x",
-       NULL, NULL},
-      {"/caf\xc3\xa9?q=\xc3\xa9", NULL, NULL, NULL, 0, false, false,
-       "/caf\xc3\xa9", "q=\xc3\xa9", NULL},
+      {"/a/b%20c?x=1&y=%zz#f", NULL, NULL, NULL, 0, false, false, "/a/b%20c", "x=1&y=%zz", "f"},
+      {"//evil.com/x", NULL, NULL, NULL, 0, false, false, "//evil.com/x", NULL, NULL},
+      {"/caf\xc3\xa9?q=\xc3\xa9", NULL, NULL, NULL, 0, false, false, "/caf\xc3\xa9", "q=\xc3\xa9",
+       NULL},
       {"/a:b@c", NULL, NULL, NULL, 0, false, false, "/a:b@c", NULL, NULL},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -132,8 +126,7 @@ static void test_parse_bad(void **state) {
     gale_url *u = (gale_url *)1;
     int rc = gale_url_parse(S(cases[i].in), &u);
     if (rc != cases[i].rc)
-      fail_msg("case %zu (%s): got %d want %d", i, cases[i].in, rc,
-               cases[i].rc);
+      fail_msg("case %zu (%s): got %d want %d", i, cases[i].in, rc, cases[i].rc);
     assert_null(u);
   }
   gale_url *u;
@@ -175,8 +168,7 @@ static void test_format(void **state) {
   assert_int_equal(gale_url_format(&o, buf, sizeof buf, &n), GALE_OK);
   assert_string_equal(buf, "/x/y?");
   /* Structure-changing or injected bytes are refused. */
-  const char *bad_paths[] = {"/a b", "/a?b", "/a#b", "x", "//evil.com",
-                             "/a\r\n"};
+  const char *bad_paths[] = {"/a b", "/a?b", "/a#b", "x", "//evil.com", "/a\r\n"};
   for (size_t i = 0; i < sizeof bad_paths / sizeof bad_paths[0]; i++) {
     o.path = bad_paths[i];
     assert_int_equal(gale_url_format(&o, buf, sizeof buf, &n), GALE_EURL);
@@ -198,8 +190,7 @@ static void test_format(void **state) {
 
 static void test_roundtrip(void **state) {
   (void)state;
-  const char *urls[] = {"http://example.com/",
-                        "https://u:p@h.example:8443/a/b?c=d&e#f",
+  const char *urls[] = {"http://example.com/", "https://u:p@h.example:8443/a/b?c=d&e#f",
                         "http://[2001:db8::1]:81/x", "/just/a/path?q"};
   for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
     gale_url *u;
@@ -276,16 +267,13 @@ static void test_resolve_more(void **state) {
   assert_int_equal(gale_url_resolve("http://h", "x", &out), GALE_OK);
   assert_string_equal(out, "http://h/x");
   free(out);
-  assert_int_equal(
-      gale_url_resolve("https://h/a/b#frag", "https://o:1/p/../q", &out),
-      GALE_OK);
+  assert_int_equal(gale_url_resolve("https://h/a/b#frag", "https://o:1/p/../q", &out), GALE_OK);
   assert_string_equal(out, "https://o:1/q");
   free(out);
   assert_int_equal(gale_url_resolve("/relative", "x", &out), GALE_EURL);
   assert_null(out);
   assert_int_equal(gale_url_resolve("http://h/", "a b", &out), GALE_EURL);
-  assert_int_equal(gale_url_resolve("http://h/", "/x\r\nSet-Cookie: a", &out),
-                   GALE_EURL);
+  assert_int_equal(gale_url_resolve("http://h/", "/x\r\nSet-Cookie: a", &out), GALE_EURL);
   assert_int_equal(gale_url_resolve("http://h/", "1a:b", &out), GALE_EURL);
   assert_int_equal(gale_url_resolve(NULL, "x", &out), GALE_EURL);
   /* Linear on long dot-segment chains. */
@@ -307,19 +295,16 @@ static void test_percent(void **state) {
   (void)state;
   char out[64];
   size_t n;
-  assert_int_equal(gale_percent_decode(S("a%20b%2Fc%2f+d"), 0, out, &n),
-                   GALE_OK);
+  assert_int_equal(gale_percent_decode(S("a%20b%2Fc%2f+d"), 0, out, &n), GALE_OK);
   assert_int_equal(n, 8);
   assert_memory_equal(out, "a b/c/+d", 8);
-  assert_int_equal(
-      gale_percent_decode(S("a+b%2B"), GALE_PCT_PLUS_SPACE, out, &n), GALE_OK);
+  assert_int_equal(gale_percent_decode(S("a+b%2B"), GALE_PCT_PLUS_SPACE, out, &n), GALE_OK);
   assert_memory_equal(out, "a b+", 4);
   assert_int_equal(n, 4);
   assert_int_equal(gale_percent_decode(S("%00"), 0, out, &n), GALE_OK);
   assert_int_equal(n, 1);
   assert_int_equal(out[0], 0);
-  assert_int_equal(gale_percent_decode(S("%00"), GALE_PCT_NO_NUL, out, &n),
-                   GALE_EURL);
+  assert_int_equal(gale_percent_decode(S("%00"), GALE_PCT_NO_NUL, out, &n), GALE_EURL);
   const char *bad[] = {"%", "%4", "%g1", "%1g", "a%", "%%41", "% 1"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     assert_int_equal(gale_percent_decode(S(bad[i]), 0, out, &n), GALE_EURL);
@@ -328,27 +313,20 @@ static void test_percent(void **state) {
   assert_int_equal(gale_percent_decode(S(inplace), 0, inplace, &n), GALE_OK);
   assert_memory_equal(inplace, "xABy", 4);
 
-  assert_int_equal(gale_percent_encode(S("a b/c~d\xff\n"), 0, out, sizeof out,
-                                       &n),
-                   GALE_OK);
+  assert_int_equal(gale_percent_encode(S("a b/c~d\xff\n"), 0, out, sizeof out, &n), GALE_OK);
   assert_string_equal(out, "a%20b%2Fc~d%FF%0A");
-  assert_int_equal(gale_percent_encode(S("a b/c"),
-                                       GALE_PCT_PLUS_SPACE |
-                                           GALE_PCT_KEEP_SLASH,
-                                       out, sizeof out, &n),
+  assert_int_equal(gale_percent_encode(S("a b/c"), GALE_PCT_PLUS_SPACE | GALE_PCT_KEEP_SLASH, out,
+                                       sizeof out, &n),
                    GALE_OK);
   assert_string_equal(out, "a+b/c");
-  assert_int_equal(gale_percent_encode(S("\xff\xff"), 0, NULL, 0, &n),
-                   GALE_ERANGE);
+  assert_int_equal(gale_percent_encode(S("\xff\xff"), 0, NULL, 0, &n), GALE_ERANGE);
   assert_int_equal(n, 6);
-  assert_int_equal(gale_percent_encode(S("\xff\xff"), 0, out, 6, &n),
-                   GALE_ERANGE);
+  assert_int_equal(gale_percent_encode(S("\xff\xff"), 0, out, 6, &n), GALE_ERANGE);
   assert_int_equal(gale_percent_encode(S("\xff\xff"), 0, out, 7, &n), GALE_OK);
   /* Round trip of every byte. */
   char all[256], enc[800], dec[256];
   for (int i = 0; i < 256; i++) all[i] = (char)i;
-  assert_int_equal(gale_percent_encode(all, 256, 0, enc, sizeof enc, &n),
-                   GALE_OK);
+  assert_int_equal(gale_percent_encode(all, 256, 0, enc, sizeof enc, &n), GALE_OK);
   assert_int_equal(gale_percent_decode(enc, n, 0, dec, &n), GALE_OK);
   assert_int_equal(n, 256);
   assert_memory_equal(all, dec, 256);
@@ -390,8 +368,7 @@ static void test_path_normalize(void **state) {
     char out[64];
     size_t n = 99;
     int rc = gale_url_path_normalize(S(cases[i].in), out, sizeof out, &n);
-    if (rc != cases[i].rc)
-      fail_msg("case '%s': got %d want %d", cases[i].in, rc, cases[i].rc);
+    if (rc != cases[i].rc) fail_msg("case '%s': got %d want %d", cases[i].in, rc, cases[i].rc);
     if (rc == GALE_OK) {
       assert_string_equal(out, cases[i].out);
       assert_int_equal(n, strlen(cases[i].out));
@@ -399,23 +376,17 @@ static void test_path_normalize(void **state) {
   }
   char out[64];
   size_t n;
-  assert_int_equal(gale_url_path_normalize("/a\0b", 4, out, sizeof out, &n),
-                   GALE_EACCES);
-  assert_int_equal(gale_url_path_normalize(S("/abc"), out, 4, &n),
-                   GALE_ERANGE);
+  assert_int_equal(gale_url_path_normalize("/a\0b", 4, out, sizeof out, &n), GALE_EACCES);
+  assert_int_equal(gale_url_path_normalize(S("/abc"), out, 4, &n), GALE_ERANGE);
   assert_int_equal(gale_url_path_normalize(S("/abc"), out, 5, &n), GALE_OK);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_parse_good),
-      cmocka_unit_test(test_parse_bad),
-      cmocka_unit_test(test_format),
-      cmocka_unit_test(test_roundtrip),
-      cmocka_unit_test(test_resolve_rfc3986),
-      cmocka_unit_test(test_resolve_more),
-      cmocka_unit_test(test_percent),
-      cmocka_unit_test(test_path_normalize),
+      cmocka_unit_test(test_parse_good),      cmocka_unit_test(test_parse_bad),
+      cmocka_unit_test(test_format),          cmocka_unit_test(test_roundtrip),
+      cmocka_unit_test(test_resolve_rfc3986), cmocka_unit_test(test_resolve_more),
+      cmocka_unit_test(test_percent),         cmocka_unit_test(test_path_normalize),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

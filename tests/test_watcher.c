@@ -182,10 +182,8 @@ static void test_stop_on_signals(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_einval),
-      cmocka_unit_test(test_read_write_update),
-      cmocka_unit_test(test_free_in_callback),
-      cmocka_unit_test(test_signal),
+      cmocka_unit_test(test_einval),           cmocka_unit_test(test_read_write_update),
+      cmocka_unit_test(test_free_in_callback), cmocka_unit_test(test_signal),
       cmocka_unit_test(test_stop_on_signals),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

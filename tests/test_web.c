@@ -36,7 +36,8 @@ static void test_routes(void **state) {
   tresp_free(&r);
   wfix_get(&f, "/user/42/abc/extra", NULL, &r); /* anchored at the end */
   assert_int_equal(r.status, 404);
-  assert_string_equal(r.body, "<html><title>404: Not Found</title><body>404: Not Found</body></html>");
+  assert_string_equal(r.body,
+                      "<html><title>404: Not Found</title><body>404: Not Found</body></html>");
   tresp_free(&r);
   wfix_fetch(&f, "DELETE /life HTTP/1.1\r\nHost: h\r\n\r\n", &r);
   assert_int_equal(r.status, 405);
@@ -137,12 +138,16 @@ static void test_response_api(void **state) {
   char v[128];
   assert_true(tresp_header(&r, "Content-Type", v, sizeof(v)));
   assert_string_equal(v, "application/json; charset=UTF-8");
-  assert_string_equal(r.body, "{\"s\":\"q\\\"\\\\\\n<\\/script>\",\"n\":-42,\"a\":[true,null,1.5]}");
+  assert_string_equal(r.body,
+                      "{\"s\":\"q\\\"\\\\\\n<\\/script>\",\"n\":-42,\"a\":[true,null,1.5]}");
   tresp_free(&r);
 
   /* A JSON body read and answered; malformed or non-UTF-8 bodies get a 400
    * saying why. */
-  wfix_fetch(&f, "POST /json HTTP/1.1\r\nHost: h\r\nContent-Length: 21\r\n\r\n{\"echo\": [1, \"\xc3\xa9\"]}  ", &r);
+  wfix_fetch(
+      &f,
+      "POST /json HTTP/1.1\r\nHost: h\r\nContent-Length: 21\r\n\r\n{\"echo\": [1, \"\xc3\xa9\"]}  ",
+      &r);
   assert_int_equal(r.status, 200);
   assert_string_equal(r.body, "{\"echo\":[1,\"\xc3\xa9\"]}");
   tresp_free(&r);
@@ -153,7 +158,8 @@ static void test_response_api(void **state) {
   assert_non_null(strstr(r.body, "malformed JSON body: "));
   assert_non_null(strstr(r.body, "(line 1, column 9)"));
   tresp_free(&r);
-  wfix_fetch(&f, "POST /json HTTP/1.1\r\nHost: h\r\nContent-Length: 13\r\n\r\n{\"echo\": \"\xff\"}", &r);
+  wfix_fetch(&f, "POST /json HTTP/1.1\r\nHost: h\r\nContent-Length: 13\r\n\r\n{\"echo\": \"\xff\"}",
+             &r);
   assert_int_equal(r.status, 400);
   assert_non_null(strstr(r.body, "malformed JSON body: "));
   tresp_free(&r);
@@ -189,7 +195,8 @@ static void test_etag(void **state) {
   char etag[64], raw[256];
   assert_true(tresp_header(&r, "Etag", etag, sizeof(etag)));
   tresp_free(&r);
-  snprintf(raw, sizeof(raw), "GET /life HTTP/1.1\r\nHost: h\r\nIf-None-Match: \"zz\", %s\r\n\r\n", etag);
+  snprintf(raw, sizeof(raw), "GET /life HTTP/1.1\r\nHost: h\r\nIf-None-Match: \"zz\", %s\r\n\r\n",
+           etag);
   wfix_fetch(&f, raw, &r);
   assert_int_equal(r.status, 304);
   assert_int_equal(r.body_len, 0);
@@ -208,13 +215,15 @@ static void test_arguments(void **state) {
   tresp r;
   wfix_fetch(&f,
              "POST /form?q=query%20v&a=fromquery HTTP/1.1\r\nHost: h\r\n"
-             "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 15\r\n\r\na=1&a=2&b=x+y%21",
+             "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: "
+             "15\r\n\r\na=1&a=2&b=x+y%21",
              &r);
   /* Content-Length 15 cuts the last byte: b=x+y%2 is lenient-kept. */
   tresp_free(&r);
   wfix_fetch(&f,
              "POST /form?q=query%20v&a=fromquery HTTP/1.1\r\nHost: h\r\n"
-             "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 16\r\n\r\na=1&a=2&b=x+y%21",
+             "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: "
+             "16\r\n\r\na=1&a=2&b=x+y%21",
              &r);
   assert_string_equal(r.body, "a=2 n=3 b=x y! q=query v");
   tresp_free(&r);
@@ -262,7 +271,8 @@ static void test_request_accessors(void **state) {
   wstart(&f, NULL);
   tresp r;
   wfix_fetch(&f, "GET /info?k=v%20w HTTP/1.1\r\nHost: example.org:81\r\nX-A: hdr\r\n\r\n", &r);
-  assert_string_equal(r.body, "127.0.0.1|http|example.org:81|HTTP/1.1|GET|/info?k=v%20w|/info|k=v%20w|hdr");
+  assert_string_equal(r.body,
+                      "127.0.0.1|http|example.org:81|HTTP/1.1|GET|/info?k=v%20w|/info|k=v%20w|hdr");
   tresp_free(&r);
   wfix_fetch(&f, "GET /info HTTP/1.0\r\n\r\n", &r);
   assert_string_equal(r.body, "127.0.0.1|http||HTTP/1.0|GET|/info|/info||-");
@@ -327,7 +337,8 @@ static void test_stream_request_body(void **state) {
   assert_string_equal(r.body, "got 500000 buffered 0");
   tresp_free(&r);
   /* Chunked too. */
-  tc_send(&c, "PUT /sink HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+  tc_send(&c, "PUT /sink HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: "
+              "chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
   TH_RUN_UNTIL(f.loop, tc_count(&c) == 2, 5);
   tc_get(&c, 1, false, &r);
   assert_string_equal(r.body, "got 5 buffered 0");
@@ -400,8 +411,8 @@ static void test_head_answers(void **state) {
     wfix_get(&f, paths[i], NULL, &g);
     tclient c;
     tc_open(&c, f.port);
-    snprintf(raw, sizeof(raw), "HEAD %s HTTP/1.1\r\nHost: h\r\n\r\nGET /life HTTP/1.1\r\nHost: h\r\n\r\n",
-             paths[i]);
+    snprintf(raw, sizeof(raw),
+             "HEAD %s HTTP/1.1\r\nHost: h\r\n\r\nGET /life HTTP/1.1\r\nHost: h\r\n\r\n", paths[i]);
     tc_send(&c, raw);
     TH_RUN_UNTIL(f.loop, (tc_poll(&c), strstr(c.buf, "magic=7") != NULL), 5);
     tc_get(&c, 0, true, &hd);
@@ -440,16 +451,19 @@ static int web_alloc_scenario(void) {
   gale_http_server_options_init(&ho);
   ho.access_log = false;
   if (app && gale_web_app_add(app, "/life", &life_class, &life_magic, NULL) == GALE_OK &&
-      gale_web_app_add(app, "/user/([0-9]+)/(?<id>[a-z%0-9]+)", &args_class, NULL, "user") == GALE_OK &&
+      gale_web_app_add(app, "/user/([0-9]+)/(?<id>[a-z%0-9]+)", &args_class, NULL, "user") ==
+          GALE_OK &&
       gale_web_app_add(app, "/form", &form_class, NULL, NULL) == GALE_OK &&
       gale_web_app_add(app, "/cookie", &cookie_class, NULL, NULL) == GALE_OK &&
       gale_web_app_listen(app, loop, 0, "127.0.0.1", &ho, &server) == GALE_OK) {
     tclient c;
     tc_open(&c, gale_http_server_port(server));
-    tc_send(&c, "GET /user/42/abc HTTP/1.1\r\nHost: h\r\n\r\n"
-                "POST /form?q=1 HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                "Content-Length: 7\r\n\r\na=1&b=2"
-                "GET /cookie HTTP/1.1\r\nHost: h\r\nCookie: c=1\r\n\r\n");
+    tc_send(
+        &c,
+        "GET /user/42/abc HTTP/1.1\r\nHost: h\r\n\r\n"
+        "POST /form?q=1 HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        "Content-Length: 7\r\n\r\na=1&b=2"
+        "GET /cookie HTTP/1.1\r\nHost: h\r\nCookie: c=1\r\n\r\n");
     double end = th_now() + 2;
     while (th_now() < end && !(tc_poll(&c), c.eof) && tc_count(&c) < 3)
       gale_loop_run_once(loop, 0.02);
@@ -523,19 +537,13 @@ static void test_host_routing(void **state) {
   wfix_stop(&f);
 }
 
-#define WEB_TESTS \
-  cmocka_unit_test(test_routes), \
-  cmocka_unit_test(test_response_api), \
-  cmocka_unit_test(test_etag), \
-  cmocka_unit_test(test_arguments), \
-  cmocka_unit_test(test_async_handler), \
-  cmocka_unit_test(test_request_accessors), \
-  cmocka_unit_test(test_prepare_hold_resume), \
-  cmocka_unit_test(test_stream_request_body), \
-  cmocka_unit_test(test_redirect_statuses), \
-  cmocka_unit_test(test_longpoll_client_gone), \
-  cmocka_unit_test(test_head_answers), \
-  cmocka_unit_test(test_host_routing)
+#define WEB_TESTS                                                                                  \
+  cmocka_unit_test(test_routes), cmocka_unit_test(test_response_api), cmocka_unit_test(test_etag), \
+      cmocka_unit_test(test_arguments), cmocka_unit_test(test_async_handler),                      \
+      cmocka_unit_test(test_request_accessors), cmocka_unit_test(test_prepare_hold_resume),        \
+      cmocka_unit_test(test_stream_request_body), cmocka_unit_test(test_redirect_statuses),        \
+      cmocka_unit_test(test_longpoll_client_gone), cmocka_unit_test(test_head_answers),            \
+      cmocka_unit_test(test_host_routing)
 
 int main(void) {
   const struct CMUnitTest tests[] = {WEB_TESTS, cmocka_unit_test(test_allocation_failures)};

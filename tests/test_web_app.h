@@ -19,9 +19,7 @@ static char trace[256];
 static gale_web_handler *held;
 static int closes;
 
-static void tr(const char *s) {
-  strncat(trace, s, sizeof(trace) - strlen(trace) - 1);
-}
+static void tr(const char *s) { strncat(trace, s, sizeof(trace) - strlen(trace) - 1); }
 
 struct life_ctx {
   int magic;
@@ -184,9 +182,7 @@ static void xsrf_get(gale_web_handler *h) {
   web_user_check_handler(h);
   gale_web_write_str(h, gale_web_xsrf_token(h));
 }
-static void xsrf_post(gale_web_handler *h) {
-  gale_web_write_str(h, "posted");
-}
+static void xsrf_post(gale_web_handler *h) { gale_web_write_str(h, "posted"); }
 static const gale_web_handler_class xsrf_class = {.get = xsrf_get, .post = xsrf_post};
 
 static void dflt_get(gale_web_handler *h) {
@@ -288,7 +284,9 @@ static void wstart(wfix *f, gale_web_app_options *o) {
   held = NULL;
   closes = 0;
   assert_int_equal(gale_web_app_add(f->app, "/life", &life_class, &life_magic, NULL), GALE_OK);
-  assert_int_equal(gale_web_app_add(f->app, "/user/([0-9]+)/(?<id>[a-z%0-9]+)", &args_class, NULL, "user"), GALE_OK);
+  assert_int_equal(
+      gale_web_app_add(f->app, "/user/([0-9]+)/(?<id>[a-z%0-9]+)", &args_class, NULL, "user"),
+      GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/opt(/x)?", &args_class, NULL, NULL), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/form", &form_class, NULL, NULL), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/postonly", &postonly_class, NULL, NULL), GALE_OK);
@@ -305,20 +303,27 @@ static void wstart(wfix *f, gale_web_app_options *o) {
   assert_int_equal(gale_web_app_add(f->app, "/info", &info_class, NULL, NULL), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/holdprep", &holdprep_class, NULL, NULL), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/sink", &sink_class, NULL, NULL), GALE_OK);
-  assert_int_equal(gale_web_app_add(f->app, "/rstatus/([0-9]+)", &rstatus_class, NULL, NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f->app, "/rstatus/([0-9]+)", &rstatus_class, NULL, NULL),
+                   GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/longpoll", &lp_class, NULL, NULL), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/badcookie", &badcookie_class, NULL, NULL), GALE_OK);
   static const gale_web_redirect_options ro = {.url = "/user/{0}/x{0}"};
-  assert_int_equal(gale_web_app_add(f->app, "/old/([0-9]+)", &gale_web_redirect_handler, (void *)&ro, NULL), GALE_OK);
-  static const gale_web_handler_class noslash = {.get = args_get, .post = args_get, .removeslash = true};
+  assert_int_equal(
+      gale_web_app_add(f->app, "/old/([0-9]+)", &gale_web_redirect_handler, (void *)&ro, NULL),
+      GALE_OK);
+  static const gale_web_handler_class noslash = {
+      .get = args_get, .post = args_get, .removeslash = true};
   static const gale_web_handler_class slash = {.get = args_get, .addslash = true};
   assert_int_equal(gale_web_app_add(f->app, "/docs/?", &noslash, NULL, NULL), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/", &noslash, NULL, NULL), GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/dir/?", &slash, NULL, NULL), GALE_OK);
   static const gale_web_error_options gone = {.status = 410};
-  assert_int_equal(gale_web_app_add(f->app, "/gone", &gale_web_error_handler, (void *)&gone, NULL), GALE_OK);
+  assert_int_equal(gale_web_app_add(f->app, "/gone", &gale_web_error_handler, (void *)&gone, NULL),
+                   GALE_OK);
   static const gale_web_redirect_options ro_tmp = {.url = "/new?from=old", .temporary = true};
-  assert_int_equal(gale_web_app_add(f->app, "/moved", &gale_web_redirect_handler, (void *)&ro_tmp, NULL), GALE_OK);
+  assert_int_equal(
+      gale_web_app_add(f->app, "/moved", &gale_web_redirect_handler, (void *)&ro_tmp, NULL),
+      GALE_OK);
   assert_int_equal(gale_web_app_add(f->app, "/bad(", &args_class, NULL, NULL), GALE_EINVAL);
   assert_int_equal(gale_web_app_add(f->app, "/dup", &args_class, NULL, "user"), GALE_EEXIST);
   wfix_listen(f, NULL);

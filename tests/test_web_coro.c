@@ -5,15 +5,13 @@
  * suspended at once. */
 #include "test_web_util.h"
 
-static gale_loop *loop;            /* the fixture's, for the handlers */
-static gale_http_client *client;   /* for handlers fetching the server */
+static gale_loop *loop;          /* the fixture's, for the handlers */
+static gale_http_client *client; /* for handlers fetching the server */
 static int port;
 static char trace[512];
 static int cancelled_awaits, closed_calls, gone_checks_ok;
 
-static void tr(const char *s) {
-  strncat(trace, s, sizeof(trace) - strlen(trace) - 1);
-}
+static void tr(const char *s) { strncat(trace, s, sizeof(trace) - strlen(trace) - 1); }
 
 /* Sleeps `seconds` inside the running coroutine; returns the await's status. */
 static int nap(double seconds) {
@@ -546,17 +544,17 @@ static void test_refuses_streaming_coroutine(void **state) {
   assert_null(gale_web_app_new(&o));
 }
 
-#define CORO_TESTS                                                                          \
-  cmocka_unit_test(test_sleep_then_write), cmocka_unit_test(test_pipelined_keepalive),      \
-      cmocka_unit_test(test_fetch_same_server), cmocka_unit_test(test_prepare_awaits),      \
-      cmocka_unit_test(test_client_gone_mid_await),                                         \
-      cmocka_unit_test(test_server_freed_mid_await),                                        \
-      cmocka_unit_test(test_loop_freed_mid_await), cmocka_unit_test(test_coroutine_error_500), \
+#define CORO_TESTS                                                                                 \
+  cmocka_unit_test(test_sleep_then_write), cmocka_unit_test(test_pipelined_keepalive),             \
+      cmocka_unit_test(test_fetch_same_server), cmocka_unit_test(test_prepare_awaits),             \
+      cmocka_unit_test(test_client_gone_mid_await), cmocka_unit_test(test_server_freed_mid_await), \
+      cmocka_unit_test(test_loop_freed_mid_await), cmocka_unit_test(test_coroutine_error_500),     \
       cmocka_unit_test(test_many_concurrent), cmocka_unit_test(test_hold_and_resume)
 
 int main(void) {
   gale_log_set_level(GALE_LOG_NONE); /* the failures above log errors on purpose */
-  const struct CMUnitTest tests[] = {CORO_TESTS, cmocka_unit_test(test_refuses_streaming_coroutine)};
+  const struct CMUnitTest tests[] = {CORO_TESTS,
+                                     cmocka_unit_test(test_refuses_streaming_coroutine)};
   const struct CMUnitTest user_tests[] = {CORO_TESTS};
   int failed = cmocka_run_group_tests_name("plain", tests, web_plain_setup, NULL);
   failed += cmocka_run_group_tests_name("user", user_tests, web_user_setup, web_user_teardown);

@@ -17,9 +17,7 @@ static int fail_get(gale_web_handler *h) {
 static const gale_web_handler_class failing_class = {
     .name = "Failing<Class>", .coroutine = true, .co.get = fail_get};
 
-static void explicit_get(gale_web_handler *h) {
-  gale_web_send_error(h, 500);
-}
+static void explicit_get(gale_web_handler *h) { gale_web_send_error(h, 500); }
 static const gale_web_handler_class explicit_class = {.name = "Explicit", .get = explicit_get};
 
 static int bad_init(gale_web_handler *h, void *args) {
@@ -27,14 +25,11 @@ static int bad_init(gale_web_handler *h, void *args) {
   (void)args;
   return GALE_EINVAL;
 }
-static void never(gale_web_handler *h) {
-  gale_web_write_str(h, "ran");
-}
-static const gale_web_handler_class init_class = {.name = "BadInit", .initialize = bad_init, .get = never};
+static void never(gale_web_handler *h) { gale_web_write_str(h, "ran"); }
+static const gale_web_handler_class init_class = {
+    .name = "BadInit", .initialize = bad_init, .get = never};
 
-static void render_get(gale_web_handler *h) {
-  gale_web_render(h, "bad.html", NULL);
-}
+static void render_get(gale_web_handler *h) { gale_web_render(h, "bad.html", NULL); }
 static const gale_web_handler_class render_class = {.name = "Render", .get = render_get};
 
 /* A class's own error page reads the same facts. */
@@ -145,9 +140,7 @@ static void test_debug_off(void **state) {
 }
 
 /* debug turns on check_mtime: an edited template is picked up. */
-static void ok_get(gale_web_handler *h) {
-  gale_web_render(h, "ok.html", NULL);
-}
+static void ok_get(gale_web_handler *h) { gale_web_render(h, "ok.html", NULL); }
 static const gale_web_handler_class ok_class = {.get = ok_get};
 
 static void test_debug_templates(void **state) {

@@ -32,10 +32,16 @@ static void hello(gale_web_handler *h) {
 
 static void render_me(gale_web_handler *h) { gale_web_render(h, "me.html", NULL); }
 
-static const gale_web_handler_class secret_class = {
-    .name = "secret", .get = hello, .post = hello, .put = hello, .authenticated = GALE_WEB_AUTH_GET | GALE_WEB_AUTH_POST};
-static const gale_web_handler_class bob_class = {
-    .name = "bob", .get = hello, .authenticated = GALE_WEB_AUTH_ALL, .get_current_user = always_bob};
+static const gale_web_handler_class secret_class = {.name = "secret",
+                                                    .get = hello,
+                                                    .post = hello,
+                                                    .put = hello,
+                                                    .authenticated =
+                                                        GALE_WEB_AUTH_GET | GALE_WEB_AUTH_POST};
+static const gale_web_handler_class bob_class = {.name = "bob",
+                                                 .get = hello,
+                                                 .authenticated = GALE_WEB_AUTH_ALL,
+                                                 .get_current_user = always_bob};
 static const gale_web_handler_class page_class = {.name = "page", .get = render_me};
 
 static void open_app(wfix *w, const char *login_url) {

@@ -50,8 +50,8 @@ static void test_signed_value(void **state) {
   char *v = gale_web_signed_value_decode("k", "name", s, 31, now + 10);
   assert_string_equal(v, "v|al:ue");
   free(v);
-  assert_null(gale_web_signed_value_decode("other", "name", s, 31, now));      /* secret */
-  assert_null(gale_web_signed_value_decode("k", "nom", s, 31, now));           /* name */
+  assert_null(gale_web_signed_value_decode("other", "name", s, 31, now));          /* secret */
+  assert_null(gale_web_signed_value_decode("k", "nom", s, 31, now));               /* name */
   assert_null(gale_web_signed_value_decode("k", "name", s, 31, now + 40 * 86400)); /* expired */
   assert_null(gale_web_signed_value_decode("k", "name", s, 31, now - 40 * 86400)); /* future */
   assert_null(gale_web_signed_value_decode("k", "name", "2|garbage", 31, now));
@@ -144,7 +144,9 @@ static void test_xsrf(void **state) {
   tresp_free(&r);
   char raw[1024];
   /* Missing token. */
-  snprintf(raw, sizeof(raw), "POST /xsrf HTTP/1.1\r\nHost: h\r\nCookie: _xsrf=%s\r\nContent-Length: 0\r\n\r\n", cookie);
+  snprintf(raw, sizeof(raw),
+           "POST /xsrf HTTP/1.1\r\nHost: h\r\nCookie: _xsrf=%s\r\nContent-Length: 0\r\n\r\n",
+           cookie);
   wfix_fetch(&f, raw, &r);
   assert_int_equal(r.status, 403);
   tresp_free(&r);
@@ -156,7 +158,10 @@ static void test_xsrf(void **state) {
   assert_null(strstr(r.head, "Set-Cookie"));
   assert_string_not_equal(token, cookie);
   tresp_free(&r);
-  snprintf(raw, sizeof(raw), "POST /xsrf HTTP/1.1\r\nHost: h\r\nCookie: _xsrf=%s\r\nX-XSRFToken: %s\r\nContent-Length: 0\r\n\r\n", cookie, token);
+  snprintf(raw, sizeof(raw),
+           "POST /xsrf HTTP/1.1\r\nHost: h\r\nCookie: _xsrf=%s\r\nX-XSRFToken: "
+           "%s\r\nContent-Length: 0\r\n\r\n",
+           cookie, token);
   wfix_fetch(&f, raw, &r);
   assert_int_equal(r.status, 200);
   assert_string_equal(r.body, "posted");
@@ -170,23 +175,28 @@ static void test_xsrf(void **state) {
       memcpy(p, "%7C", 3);
       bl += 2;
     }
-  snprintf(raw, sizeof(raw), "POST /xsrf HTTP/1.1\r\nHost: h\r\nCookie: _xsrf=%s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s", cookie, bl, body);
+  snprintf(raw, sizeof(raw),
+           "POST /xsrf HTTP/1.1\r\nHost: h\r\nCookie: _xsrf=%s\r\nContent-Type: "
+           "application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s",
+           cookie, bl, body);
   wfix_fetch(&f, raw, &r);
   assert_int_equal(r.status, 200);
   tresp_free(&r);
   /* A token of another client. */
-  snprintf(raw, sizeof(raw), "POST /xsrf HTTP/1.1\r\nHost: h\r\nCookie: _xsrf=2|00000000|0123456789abcdef0123456789abcdef|1\r\nX-XSRFToken: %s\r\nContent-Length: 0\r\n\r\n", token);
+  snprintf(raw, sizeof(raw),
+           "POST /xsrf HTTP/1.1\r\nHost: h\r\nCookie: "
+           "_xsrf=2|00000000|0123456789abcdef0123456789abcdef|1\r\nX-XSRFToken: "
+           "%s\r\nContent-Length: 0\r\n\r\n",
+           token);
   wfix_fetch(&f, raw, &r);
   assert_int_equal(r.status, 403);
   tresp_free(&r);
   wfix_stop(&f);
 }
 
-#define WEB_TESTS \
-  cmocka_unit_test(test_cookies), \
-  cmocka_unit_test(test_signed_value), \
-  cmocka_unit_test(test_cookie_key_rotation), \
-  cmocka_unit_test(test_xsrf)
+#define WEB_TESTS                                                      \
+  cmocka_unit_test(test_cookies), cmocka_unit_test(test_signed_value), \
+      cmocka_unit_test(test_cookie_key_rotation), cmocka_unit_test(test_xsrf)
 
 int main(void) {
   const struct CMUnitTest tests[] = {WEB_TESTS};

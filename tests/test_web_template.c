@@ -42,7 +42,8 @@ static void open_app(wfix *w) {
   const char *base = "<title>{{ title }}</title>{% block body %}{% end %}";
   th_write_file(p, base, strlen(base));
   snprintf(p, sizeof(p), "%s/page.html", dir);
-  const char *page = "{% extends \"base.html\" %}{% block body %}<ul>{% for i in items %}<li>{{ i }}</li>{% end %}</ul>"
+  const char *page = "{% extends \"base.html\" %}{% block body %}<ul>{% for i in items %}<li>{{ i "
+                     "}}</li>{% end %}</ul>"
                      "<p>{{ request.method }} {{ request.path }}</p>{% raw xsrf_form_html() %}"
                      "<img src=\"{{ static_url('a.png') }}\">{% end %}";
   th_write_file(p, page, strlen(page));

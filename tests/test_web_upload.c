@@ -27,17 +27,15 @@ static struct {
   bool small_in_memory;
   char spooled_path[512];
   uint64_t spooled_size;
-  bool spooled_ok;     /* the file's bytes are the pattern */
+  bool spooled_ok; /* the file's bytes are the pattern */
   size_t peak;
-  size_t body_len;     /* what the server buffered */
+  size_t body_len; /* what the server buffered */
   size_t server_buffered;
   int finishes;
 } seen;
 
 /* Byte i of a generated file. */
-static char pattern(uint64_t i) {
-  return (char)('a' + (i * 7 + i / 4096) % 26);
-}
+static char pattern(uint64_t i) { return (char)('a' + (i * 7 + i / 4096) % 26); }
 
 static bool file_is_pattern(int fd, uint64_t size) {
   static char buf[65536];
@@ -345,24 +343,28 @@ static void test_hostile(void **state) {
   /* No delimiter at all. */
   expect_400(&f, "/up", "just some bytes", "no multipart boundary delimiter in the body", false);
   /* A bad part header. */
-  snprintf(body, sizeof body, "--" BOUNDARY "\r\nContent-Disposition: form-data\r\n\r\nv\r\n--" BOUNDARY "--");
+  snprintf(body, sizeof body,
+           "--" BOUNDARY "\r\nContent-Disposition: form-data\r\n\r\nv\r\n--" BOUNDARY "--");
   expect_400(&f, "/up", body, "malformed multipart part header", true);
   /* Boundary-like bytes in data: the delimiter followed by junk. */
-  snprintf(body, sizeof body, "--" BOUNDARY "\r\n%s\"a\"\r\n\r\nv\r\n--" BOUNDARY "junk\r\n--" BOUNDARY "--", cd);
+  snprintf(body, sizeof body,
+           "--" BOUNDARY "\r\n%s\"a\"\r\n\r\nv\r\n--" BOUNDARY "junk\r\n--" BOUNDARY "--", cd);
   expect_400(&f, "/up", body, "a multipart boundary delimiter followed by other bytes", true);
   /* Limits of the tight class: parts, field size, header size. */
   snprintf(body, sizeof body,
            "--" BOUNDARY "\r\n%s\"a\"\r\n\r\n1\r\n--" BOUNDARY "\r\n%s\"b\"\r\n\r\n2\r\n"
-           "--" BOUNDARY "\r\n%s\"c\"\r\n\r\n3\r\n--" BOUNDARY "\r\n%s\"d\"\r\n\r\n4\r\n--" BOUNDARY "--",
+           "--" BOUNDARY "\r\n%s\"c\"\r\n\r\n3\r\n--" BOUNDARY "\r\n%s\"d\"\r\n\r\n4\r\n--" BOUNDARY
+           "--",
            cd, cd, cd, cd);
   expect_400(&f, "/tight", body, "too many multipart parts", true);
-  snprintf(body, sizeof body, "--" BOUNDARY "\r\n%s\"a\"\r\n\r\n0123456789abcdefX\r\n--" BOUNDARY "--",
-           cd);
+  snprintf(body, sizeof body,
+           "--" BOUNDARY "\r\n%s\"a\"\r\n\r\n0123456789abcdefX\r\n--" BOUNDARY "--", cd);
   expect_400(&f, "/tight", body, "a form field is larger than the handler allows", true);
   char longname[400];
   memset(longname, 'n', sizeof longname - 1);
   longname[sizeof longname - 1] = '\0';
-  snprintf(body, sizeof body, "--" BOUNDARY "\r\n%s\"%s\"\r\n\r\nv\r\n--" BOUNDARY "--", cd, longname);
+  snprintf(body, sizeof body, "--" BOUNDARY "\r\n%s\"%s\"\r\n\r\nv\r\n--" BOUNDARY "--", cd,
+           longname);
   expect_400(&f, "/tight", body, "a multipart part header section too large", true);
   /* max_memory: 80 + 80 bytes of files fit, the third goes to disk, the
    * fourth (small) still fits; fields past it are refused. */

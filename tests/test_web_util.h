@@ -21,7 +21,7 @@ typedef struct wfix {
   gale_http_server *server;
   int port;
   int fds_before;
-  char *dir; /* a temporary directory removed by wfix_stop, or NULL */
+  char *dir;     /* a temporary directory removed by wfix_stop, or NULL */
   bool compress; /* the app's compress_response (gale_web_app_listen's job) */
 } wfix;
 
@@ -72,8 +72,7 @@ static inline void wfix_listen(wfix *f, const gale_http_server_options *ho) {
     o.access_log = false;
   }
   if (!web_user_mode) {
-    assert_int_equal(gale_web_app_listen(f->app, f->loop, 0, "127.0.0.1", &o, &f->server),
-                     GALE_OK);
+    assert_int_equal(gale_web_app_listen(f->app, f->loop, 0, "127.0.0.1", &o, &f->server), GALE_OK);
   } else {
     o.headers_cb = web_user_headers_cb;
     if (f->compress) o.compress_response = true;

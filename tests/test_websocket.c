@@ -225,7 +225,8 @@ static void test_echo_text_binary_fragments(void **state) {
   free(fr.data);
   ws_wait(&f, &w, &fr);
   assert_int_equal(fr.opcode, 0x1);
-  assert_string_equal(fr.data, "ab\xc3\xa9" "cd");
+  assert_string_equal(fr.data, "ab\xc3\xa9"
+                               "cd");
   free(fr.data);
   /* An empty message. */
   ws_send(&w, 0x1, true, "", 0);

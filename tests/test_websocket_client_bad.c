@@ -57,20 +57,22 @@ static void answer(raw *r) {
   bool deflate = r->mode == DEFLATE_CORRUPT || r->mode == DEFLATE_BAD_UTF8;
   const char *extra = r->mode == OTHER_PROTOCOL ? "Sec-WebSocket-Protocol: other\r\n"
                       : r->mode == EXTENSION    ? "Sec-WebSocket-Extensions: x-foo\r\n"
-                      : deflate ? "Sec-WebSocket-Extensions: permessage-deflate\r\n"
-                                : "";
+                      : deflate                 ? "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+                                                : "";
   snprintf(out, sizeof(out),
-           "HTTP/1.1 101 Switching Protocols\r\n%s%sSec-WebSocket-Accept: %s\r\n%s\r\n", up,
-           conn, r->mode == WRONG_ACCEPT ? "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" : accept, extra);
+           "HTTP/1.1 101 Switching Protocols\r\n%s%sSec-WebSocket-Accept: %s\r\n%s\r\n", up, conn,
+           r->mode == WRONG_ACCEPT ? "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" : accept, extra);
   if (r->mode == FOLDED)
     snprintf(out, sizeof(out),
              "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-             "Sec-WebSocket-Accept:\r\n %s\r\n\r\n", accept);
+             "Sec-WebSocket-Accept:\r\n %s\r\n\r\n",
+             accept);
   if (r->mode == SPLIT_LISTS)
     snprintf(out, sizeof(out),
              "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nUpgrade: WebSocket\r\n"
              "Connection: keep-alive\r\nConnection: x, UPGRADE\r\n"
-             "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
+             "Sec-WebSocket-Accept: %s\r\n\r\n",
+             accept);
   if (r->mode == INTERIM)
     snprintf(out, sizeof(out),
              "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 101 Switching Protocols\r\n"
@@ -79,11 +81,13 @@ static void answer(raw *r) {
   if (r->mode == TWO_ACCEPTS)
     snprintf(out, sizeof(out),
              "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-             "Sec-WebSocket-Accept: %s\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept, accept);
+             "Sec-WebSocket-Accept: %s\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+             accept, accept);
   if (r->mode == HTTP10)
     snprintf(out, sizeof(out),
              "HTTP/1.0 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-             "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
+             "Sec-WebSocket-Accept: %s\r\n\r\n",
+             accept);
   if (r->mode == NOT_HTTP) snprintf(out, sizeof(out), "HTTP/1.1 1o1 Switching\r\n\r\n");
   if (r->mode == STATUS_404)
     snprintf(out, sizeof(out), "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
@@ -105,8 +109,8 @@ static void answer(raw *r) {
    * raw deflate of the single byte 0x80, less its 00 00 ff ff (not UTF-8 on its own). */
   static const char corrupt[] = "\xc1\x03\xff\xff\xff", bad_utf8[] = "\xc1\x03\x6a\x00\x00";
   const char *tail = r->mode == DEFLATE_CORRUPT || r->mode == RSV1_UNNEGOTIATED ? corrupt
-                     : r->mode == DEFLATE_BAD_UTF8                               ? bad_utf8
-                                                                                 : NULL;
+                     : r->mode == DEFLATE_BAD_UTF8                              ? bad_utf8
+                                                                                : NULL;
   if (tail) {
     memcpy(out + n, tail, 5);
     n += 5;
@@ -207,7 +211,8 @@ static void expect_failure(mode m, bool compression, int status) {
   raw r;
   gale_future *fut;
   int st = try_mode(loop, &r, m, &o, &fut);
-  if (st != status) fail_msg("mode %d: %s, wanted %s", (int)m, gale_strerror(st), gale_strerror(status));
+  if (st != status)
+    fail_msg("mode %d: %s, wanted %s", (int)m, gale_strerror(st), gale_strerror(status));
   assert_null(gale_future_result(fut));
   gale_future_unref(fut);
   raw_stop(&r);
@@ -334,8 +339,7 @@ static void fails_with(mode m, int code) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_refused_answers),
-      cmocka_unit_test(test_lenient_answers),
+      cmocka_unit_test(test_refused_answers), cmocka_unit_test(test_lenient_answers),
       cmocka_unit_test(test_frames_after_head),
       cmocka_unit_test(test_masked_server_frame), /* and the compression failures */
   };

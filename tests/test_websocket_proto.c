@@ -36,13 +36,13 @@ static void start(wfix *f) {
 
 typedef struct bad_case {
   const char *name;
-  int b0;        /* first header byte */
+  int b0; /* first header byte */
   bool mask;
   const char *payload;
-  size_t len;    /* payload bytes sent */
-  uint64_t wire_len; /* the length field (0: len) */
+  size_t len;         /* payload bytes sent */
+  uint64_t wire_len;  /* the length field (0: len) */
   const char *before; /* a first frame, masked text without FIN, or NULL */
-  int code;      /* the close code expected */
+  int code;           /* the close code expected */
 } bad_case;
 
 static const bad_case bad[] = {
@@ -103,8 +103,8 @@ static void test_valid_close_codes(void **state) {
   (void)state;
   wfix f;
   start(&f);
-  static const int codes[] = {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011,
-                              1012, 1013, 1014, 3000, 4999};
+  static const int codes[] = {1000, 1001, 1002, 1003, 1007, 1008, 1009,
+                              1010, 1011, 1012, 1013, 1014, 3000, 4999};
   for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
     wsclient w;
     ws_open(&f, &w, "/ws", NULL);
@@ -272,10 +272,8 @@ static void test_deflate_wire(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_violations),
-      cmocka_unit_test(test_valid_close_codes),
-      cmocka_unit_test(test_valid_edges),
-      cmocka_unit_test(test_garbage),
+      cmocka_unit_test(test_violations),   cmocka_unit_test(test_valid_close_codes),
+      cmocka_unit_test(test_valid_edges),  cmocka_unit_test(test_garbage),
       cmocka_unit_test(test_deflate_wire),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -152,8 +152,6 @@ static inline void ws_wait_eof(wfix *f, wsclient *w) {
   TH_RUN_UNTIL(f->loop, (tc_poll(&w->c), w->c.eof), 5);
 }
 
-static inline void ws_close(wsclient *w) {
-  tc_close(&w->c);
-}
+static inline void ws_close(wsclient *w) { tc_close(&w->c); }
 
 #endif

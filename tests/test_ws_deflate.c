@@ -128,7 +128,7 @@ static size_t make_message(int i, uint8_t *buf, size_t cap) {
   for (size_t k = 0; k < n; k++) {
     seed = seed * 1103515245u + 12345u;
     switch (i % 4) {
-    case 0: buf[k] = (uint8_t)"the quick brown fox jumps over the lazy dog "[k % 44]; break;
+    case 0: buf[k] = (uint8_t) "the quick brown fox jumps over the lazy dog "[k % 44]; break;
     case 1: buf[k] = (uint8_t)(seed >> 24); break;
     case 2: buf[k] = k < 400 ? (uint8_t)(seed >> 24) : buf[k - 400]; break;
     default: buf[k] = (uint8_t)(k % 7 ? 'a' : (seed >> 28)); break;
@@ -169,8 +169,7 @@ static void round_trip(bool snct, bool cnct, int sbits, int cbits) {
 static void test_round_trips(void **state) {
   (void)state;
   for (int takeover = 0; takeover < 4; takeover++)
-    for (int bits = 8; bits <= 15; bits++)
-      round_trip(takeover & 1, takeover & 2, bits, 23 - bits);
+    for (int bits = 8; bits <= 15; bits++) round_trip(takeover & 1, takeover & 2, bits, 23 - bits);
 }
 
 /* Inflates raw deflate data (with the 00 00 ff ff put back) with a plain
@@ -247,8 +246,7 @@ static void test_inflate_cap_on_bomb(void **state) {
   assert_true(out.cap <= CAP + 1); /* never grown past the cap */
   assert_int_equal(gale__ws_deflate_close_code(GALE_ELIMIT), 1009);
   /* Sticky: the stream stopped mid-message. */
-  assert_int_equal(gale__ws_deflate_inflate(rx, HELLO_1, sizeof HELLO_1, CAP, &out),
-                   GALE_ELIMIT);
+  assert_int_equal(gale__ws_deflate_inflate(rx, HELLO_1, sizeof HELLO_1, CAP, &out), GALE_ELIMIT);
   gale__ws_deflate_free(rx);
 
   /* Exactly at the cap is fine; one byte under it is not; the output
@@ -289,7 +287,7 @@ static void test_inflate_cap_on_bomb(void **state) {
 
 static void test_corrupt_input(void **state) {
   (void)state;
-  static const uint8_t bad_type[] = {0xff, 0xff, 0xff, 0xff}; /* block type 3 */
+  static const uint8_t bad_type[] = {0xff, 0xff, 0xff, 0xff};           /* block type 3 */
   static const uint8_t bad_len[] = {0x00, 0x05, 0x00, 0x00, 0x00, 'x'}; /* NLEN != ~LEN */
   /* HELLO_2 on a fresh stream: its match reaches before the start. */
   const uint8_t *cases[] = {bad_type, bad_len, HELLO_2};
@@ -431,7 +429,8 @@ static void test_negotiate_params(void **state) {
   assert_int_equal(p.client_max_window_bits, 10);
   /* The smaller of the two windows. */
   assert_string_equal(answer("permessage-deflate; server_max_window_bits=9; "
-                             "client_max_window_bits=12", &o, &p),
+                             "client_max_window_bits=12",
+                             &o, &p),
                       "permessage-deflate; server_no_context_takeover; "
                       "client_no_context_takeover; server_max_window_bits=9; "
                       "client_max_window_bits=10");
@@ -574,8 +573,7 @@ static void test_accept(void **state) {
       "permessage-deflate x",
   };
   for (size_t i = 0; i < sizeof invalid / sizeof *invalid; i++)
-    if (accept_with(invalid[i], &o, NULL) != GALE_EHTTP_PARSE)
-      fail_msg("accepted: %s", invalid[i]);
+    if (accept_with(invalid[i], &o, NULL) != GALE_EHTTP_PARSE) fail_msg("accepted: %s", invalid[i]);
 
   /* What we asked for must be granted. */
   o.server_no_context_takeover = true;

@@ -160,7 +160,13 @@ static void test_control_between_fragments(void **state) {
   gale_buf b;
   gale_buf_init(&b, 0);
   parsed r;
-  feed(&p, B("\x01\x02he" "\x89\x01x" "\x00\x02ll" "\x8a\x00" "\x80\x01o"), 1, &b, &r);
+  feed(&p,
+       B("\x01\x02he"
+         "\x89\x01x"
+         "\x00\x02ll"
+         "\x8a\x00"
+         "\x80\x01o"),
+       1, &b, &r);
   assert_int_equal(r.rc, GALE_OK);
   assert_int_equal(r.n, 5);
   assert_int_equal(r.frames[1].opcode, GALE_WS_PING);
@@ -203,7 +209,12 @@ static void test_violations(void **state) {
   expect_fail(false, false, B("\xa1\x00"), 1002);              /* RSV2 */
   expect_fail(false, true, B("\x91\x00"), 1002);               /* RSV3 even with deflate */
   expect_fail(false, true, B("\xc9\x00"), 1002);               /* RSV1 on a control frame */
-  expect_fail(false, true, B("\x01\x01" "a" "\xc0\x01" "b"), 1002); /* RSV1 on a continuation */
+  expect_fail(false, true,
+              B("\x01\x01"
+                "a"
+                "\xc0\x01"
+                "b"),
+              1002); /* RSV1 on a continuation */
   for (int op = 3; op <= 7; op++) {
     uint8_t f[2] = {(uint8_t)(0x80 | op), 0};
     expect_fail(false, false, f, 2, 1002);
@@ -212,15 +223,15 @@ static void test_violations(void **state) {
     uint8_t f[2] = {(uint8_t)(0x80 | op), 0};
     expect_fail(false, false, f, 2, 1002);
   }
-  expect_fail(false, false, B("\x09\x00"), 1002);     /* fragmented ping */
-  expect_fail(false, false, B("\x89\x7e\x00\x7e"), 1002); /* 126-byte ping */
-  expect_fail(false, false, B("\x80\x01x"), 1002);    /* continuation, no message */
-  expect_fail(false, false, B("\x01\x01x\x81\x01y"), 1002); /* text inside a text */
+  expect_fail(false, false, B("\x09\x00"), 1002);                   /* fragmented ping */
+  expect_fail(false, false, B("\x89\x7e\x00\x7e"), 1002);           /* 126-byte ping */
+  expect_fail(false, false, B("\x80\x01x"), 1002);                  /* continuation, no message */
+  expect_fail(false, false, B("\x01\x01x\x81\x01y"), 1002);         /* text inside a text */
   expect_fail(false, false, B("\x82\x7f\x80\0\0\0\0\0\0\0"), 1002); /* top bit of 64-bit len */
-  expect_fail(false, false, B("\x82\x7e\x03\xe9"), 1009); /* 1001 > max_frame_size 1000 */
-  expect_fail(false, false, B("\x88\x01\x03"), 1002);     /* one-byte close payload */
-  expect_fail(false, false, B("\x88\x02\x03\xed"), 1002); /* close code 1005 */
-  expect_fail(false, false, B("\x88\x02\x03\xe7"), 1002); /* 999 */
+  expect_fail(false, false, B("\x82\x7e\x03\xe9"), 1009);           /* 1001 > max_frame_size 1000 */
+  expect_fail(false, false, B("\x88\x01\x03"), 1002);               /* one-byte close payload */
+  expect_fail(false, false, B("\x88\x02\x03\xed"), 1002);           /* close code 1005 */
+  expect_fail(false, false, B("\x88\x02\x03\xe7"), 1002);           /* 999 */
 }
 
 static void test_close_payloads(void **state) {
@@ -229,8 +240,8 @@ static void test_close_payloads(void **state) {
   gale_buf b;
   parsed r;
   gale_buf_init(&b, 0);
-  static const int ok_codes[] = {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011,
-                                 1012, 1013, 1014, 3000, 3999, 4000, 4999};
+  static const int ok_codes[] = {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010,
+                                 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999};
   for (size_t i = 0; i < sizeof ok_codes / sizeof *ok_codes; i++) {
     uint8_t f[4] = {0x88, 2, (uint8_t)(ok_codes[i] >> 8), (uint8_t)ok_codes[i]};
     gale_ws_parser_init(&p, false, 1000);
@@ -267,7 +278,12 @@ static void test_message_limit(void **state) {
   gale_buf b;
   gale_buf_init(&b, 5);
   parsed r;
-  feed(&p, B("\x01\x03" "abc" "\x80\x03" "def"), 0, &b, &r);
+  feed(&p,
+       B("\x01\x03"
+         "abc"
+         "\x80\x03"
+         "def"),
+       0, &b, &r);
   assert_int_equal(r.rc, GALE_EHTTP_PARSE);
   assert_int_equal(p.close_code, 1009);
   assert_int_equal(r.n, 1);
@@ -276,12 +292,9 @@ static void test_message_limit(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_rfc_examples),
-      cmocka_unit_test(test_lengths),
-      cmocka_unit_test(test_mask_offsets),
-      cmocka_unit_test(test_control_between_fragments),
-      cmocka_unit_test(test_violations),
-      cmocka_unit_test(test_close_payloads),
+      cmocka_unit_test(test_rfc_examples),  cmocka_unit_test(test_lengths),
+      cmocka_unit_test(test_mask_offsets),  cmocka_unit_test(test_control_between_fragments),
+      cmocka_unit_test(test_violations),    cmocka_unit_test(test_close_payloads),
       cmocka_unit_test(test_message_limit),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

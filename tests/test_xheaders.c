@@ -38,8 +38,7 @@ static void test_forwarded_for(void **state) {
   assert_string_equal(remote(" \t2001:db8::1 \t", NULL, NULL, 0), "2001:db8::1");
   /* Trusted proxies are skipped from the right. */
   char *trusted[] = {"10.0.0.1", "10.0.0.2"};
-  assert_string_equal(remote("1.2.3.4, 5.6.7.8, 10.0.0.2,10.0.0.1", NULL, trusted, 2),
-                      "5.6.7.8");
+  assert_string_equal(remote("1.2.3.4, 5.6.7.8, 10.0.0.2,10.0.0.1", NULL, trusted, 2), "5.6.7.8");
   /* All trusted: the leftmost is the answer. */
   assert_string_equal(remote("10.0.0.1, 10.0.0.2", NULL, trusted, 2), "10.0.0.1");
   /* An empty or oversize element stops the walk: the peer is kept. */

@@ -124,14 +124,20 @@ static bool add_header(bench *b, const char *arg) {
 
 /* Parses the options into `b`; returns 0, or an exit code (-1: --help). */
 static int parse_options(bench *b, int argc, char **argv) {
-  static const struct option opts[] = {
-      {"connections", required_argument, NULL, 'c'}, {"requests", required_argument, NULL, 'n'},
-      {"duration", required_argument, NULL, 'd'},    {"pipeline", required_argument, NULL, 'p'},
-      {"keepalive", no_argument, NULL, 'k'},         {"no-keepalive", no_argument, NULL, 'K'},
-      {"header", required_argument, NULL, 'H'},      {"timeout", required_argument, NULL, 'm'},
-      {"quiet", no_argument, NULL, 'q'},             {"help", no_argument, NULL, 'h'},
-      {"insecure", no_argument, NULL, 'I'},          {"http2", no_argument, NULL, '2'},
-      {"streams", required_argument, NULL, 'M'},     {NULL, 0, NULL, 0}};
+  static const struct option opts[] = {{"connections", required_argument, NULL, 'c'},
+                                       {"requests", required_argument, NULL, 'n'},
+                                       {"duration", required_argument, NULL, 'd'},
+                                       {"pipeline", required_argument, NULL, 'p'},
+                                       {"keepalive", no_argument, NULL, 'k'},
+                                       {"no-keepalive", no_argument, NULL, 'K'},
+                                       {"header", required_argument, NULL, 'H'},
+                                       {"timeout", required_argument, NULL, 'm'},
+                                       {"quiet", no_argument, NULL, 'q'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {"insecure", no_argument, NULL, 'I'},
+                                       {"http2", no_argument, NULL, '2'},
+                                       {"streams", required_argument, NULL, 'M'},
+                                       {NULL, 0, NULL, 0}};
   int opt;
   bool ok = true;
   optind = 1;
@@ -193,8 +199,10 @@ int cli_bench_main(int argc, char **argv) {
   if (rc == 0) {
     b.loop = gale_loop_new();
     /* Ctrl-C ends the run early; what was measured is still reported. */
-    if (!b.loop || gale_loop_stop_on_signals(b.loop) != GALE_OK) rc = CLI_EXIT_NOMEM;
-    else rc = b.depth > 1 ? bench_run_pipelined(&b) : run_client(&b);
+    if (!b.loop || gale_loop_stop_on_signals(b.loop) != GALE_OK)
+      rc = CLI_EXIT_NOMEM;
+    else
+      rc = b.depth > 1 ? bench_run_pipelined(&b) : run_client(&b);
     /* Closing connections and cancelled callbacks run on these turns. */
     for (int i = 0; b.loop && i < 3; i++) gale_loop_run_once(b.loop, 0);
     gale_loop_free(b.loop);

@@ -254,9 +254,12 @@ static void on_head(gale_stream *s, int status, const char *data, size_t len, vo
     return;
   }
   if (code >= 300) b->non2xx++;
-  if (p->chunked) read_chunk_size(p);
-  else if (p->body_left) read_body(p);
-  else response_done(p);
+  if (p->chunked)
+    read_chunk_size(p);
+  else if (p->body_left)
+    read_body(p);
+  else
+    response_done(p);
 }
 
 static void read_head(pconn *p) {
@@ -286,8 +289,10 @@ static void on_body(gale_stream *s, int status, const char *data, size_t len, vo
   if (status != GALE_OK) return;
   p->run->b->bytes += len;
   p->body_left -= len;
-  if (p->body_left) read_body(p);
-  else if (!p->chunked) response_done(p);
+  if (p->body_left)
+    read_body(p);
+  else if (!p->chunked)
+    response_done(p);
   else if (gale_stream_read_bytes(p->stream, 2, false, on_chunk_end, p) != GALE_OK)
     conn_fail(p, GALE_ENOMEM, "read_bytes failed");
 }
@@ -321,7 +326,9 @@ static void on_chunk_size(gale_stream *s, int status, const char *data, size_t l
   p->run->b->bytes += len;
   for (; i < len; i++) {
     char c = data[i];
-    int v = is_digit(c) ? c - '0' : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10 : -1;
+    int v = is_digit(c)                              ? c - '0'
+            : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
+                                                     : -1;
     if (v < 0) break;
     if (n > MAX_CONTENT_LENGTH) break;
     n = n * 16 + (uint64_t)v;
@@ -383,8 +390,8 @@ static void conn_start(pconn *p) {
   int st;
   gale_tcp_connect_options_init(&o);
   o.connect_timeout = p->run->b->timeout;
-  st = gale_tcp_client_connect(p->run->tcp, p->run->url->host, p->run->url->port, &o, on_connect,
-                               p, &p->connecting);
+  st = gale_tcp_client_connect(p->run->tcp, p->run->url->host, p->run->url->port, &o, on_connect, p,
+                               &p->connecting);
   if (st != GALE_OK) conn_fail(p, st, "connect failed");
 }
 
@@ -401,10 +408,11 @@ static int build_requests(pipe_run *r) {
   if (u->port_explicit) snprintf(port, sizeof port, ":%u", (unsigned)u->port);
   snprintf(host, sizeof host, "%s%s%s%s", u->host_is_ipv6 ? "[" : "", u->host,
            u->host_is_ipv6 ? "]" : "", port);
-  n = asprintf(&one, "GET %s%s%s HTTP/1.1\r\nHost: %s\r\n%s%s\r\n", u->path, u->query ? "?" : "",
-               u->query ? u->query : "", host,
-               b->headers && gale_headers_get(b->headers, "User-Agent") ? "" : "User-Agent: gale-bench\r\n",
-               fields);
+  n = asprintf(
+      &one, "GET %s%s%s HTTP/1.1\r\nHost: %s\r\n%s%s\r\n", u->path, u->query ? "?" : "",
+      u->query ? u->query : "", host,
+      b->headers && gale_headers_get(b->headers, "User-Agent") ? "" : "User-Agent: gale-bench\r\n",
+      fields);
   free(fields);
   if (n < 0) return CLI_EXIT_NOMEM;
   r->reqlen = (size_t)n;

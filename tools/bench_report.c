@@ -44,9 +44,12 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 static const char *fmt_time(double s, char *buf, size_t n) {
-  if (s < 1e-3) snprintf(buf, n, "%.0fus", s * 1e6);
-  else if (s < 1) snprintf(buf, n, "%.2fms", s * 1e3);
-  else snprintf(buf, n, "%.2fs", s);
+  if (s < 1e-3)
+    snprintf(buf, n, "%.0fus", s * 1e6);
+  else if (s < 1)
+    snprintf(buf, n, "%.2fms", s * 1e3);
+  else
+    snprintf(buf, n, "%.2fs", s);
   return buf;
 }
 

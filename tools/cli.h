@@ -16,18 +16,18 @@
 /* Exit codes: curl's numbers where the meaning is the same (gale.1). */
 enum {
   CLI_OK = 0,
-  CLI_EXIT_FAILED = 1,       /* unsupported protocol / other failure */
-  CLI_EXIT_USAGE = 2,        /* bad option or argument */
-  CLI_EXIT_URL = 3,          /* malformed URL */
+  CLI_EXIT_FAILED = 1, /* unsupported protocol / other failure */
+  CLI_EXIT_USAGE = 2,  /* bad option or argument */
+  CLI_EXIT_URL = 3,    /* malformed URL */
   CLI_EXIT_PROXY_RESOLVE = 5,
-  CLI_EXIT_RESOLVE = 6,      /* could not resolve host */
-  CLI_EXIT_CONNECT = 7,      /* failed to connect */
-  CLI_EXIT_WEIRD_REPLY = 8,  /* the server's reply is not HTTP */
-  CLI_EXIT_PARTIAL = 18,     /* body shorter than declared */
-  CLI_EXIT_HTTP_ERROR = 22,  /* -f and a code >= 400 */
-  CLI_EXIT_WRITE = 23,       /* writing the output failed */
-  CLI_EXIT_READ = 26,        /* reading an upload file failed */
-  CLI_EXIT_RANGE = 33,       /* -C: the server does not do byte ranges */
+  CLI_EXIT_RESOLVE = 6,     /* could not resolve host */
+  CLI_EXIT_CONNECT = 7,     /* failed to connect */
+  CLI_EXIT_WEIRD_REPLY = 8, /* the server's reply is not HTTP */
+  CLI_EXIT_PARTIAL = 18,    /* body shorter than declared */
+  CLI_EXIT_HTTP_ERROR = 22, /* -f and a code >= 400 */
+  CLI_EXIT_WRITE = 23,      /* writing the output failed */
+  CLI_EXIT_READ = 26,       /* reading an upload file failed */
+  CLI_EXIT_RANGE = 33,      /* -C: the server does not do byte ranges */
   CLI_EXIT_NOMEM = 27,
   CLI_EXIT_TIMEOUT = 28,     /* any timeout */
   CLI_EXIT_TLS_CONNECT = 35, /* TLS handshake failed */
@@ -51,8 +51,8 @@ const char *cli_exit_text(int code);
 
 /* What -w knows about a transfer besides its response. */
 typedef struct cli_xfer_info {
-  int exitcode;         /* the transfer's exit code */
-  const char *url;      /* as given */
+  int exitcode;    /* the transfer's exit code */
+  const char *url; /* as given */
   const char *method;
   const char *filename; /* -o / -O's file; NULL: stdout */
   const char *referer;  /* -e; NULL: none */

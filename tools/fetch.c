@@ -195,7 +195,8 @@ int cli_fetch_main(int argc, char **argv) {
     return 0;
   }
   if (!rc) rc = setup_client(&c);
-  for (size_t i = 0; !rc && i < c.ncookie_files; i++) rc = fetch_cookies_load(&c, c.cookie_files[i]);
+  for (size_t i = 0; !rc && i < c.ncookie_files; i++)
+    rc = fetch_cookies_load(&c, c.cookie_files[i]);
   if (!rc && c.junk_session) fetch_cookies_drop_session(&c);
   if (!rc) rc = default_headers(&c);
   if (!rc) rc = make_transfers(&c, argv + optind, optind < argc ? (size_t)(argc - optind) : 0);

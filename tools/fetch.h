@@ -37,17 +37,17 @@ typedef struct fetch_cli {
   bool resume_auto;    /* -C -: resume from the output file's size */
   int64_t resume_from; /* -C N; -1: none */
   const char *etag_save, *etag_compare;
-  const char *output_dir; /* --output-dir */
-  bool create_dirs;       /* --create-dirs */
-  long retry;             /* --retry N (0: none) */
+  const char *output_dir;             /* --output-dir */
+  bool create_dirs;                   /* --create-dirs */
+  long retry;                         /* --retry N (0: none) */
   double retry_delay, retry_max_time; /* 0: backoff from 1 s; 0: no limit */
   bool retry_all_errors, retry_connrefused;
-  char **cfg_argv;   /* the argument list with -K files expanded, or NULL */
+  char **cfg_argv; /* the argument list with -K files expanded, or NULL */
   /* cookies: -b 'n=v' pairs sent as they are; the engine's jar (-b FILE,
    * -c FILE turn it on) */
   gale_buf cookie_pairs;
   bool cookie_engine, junk_session;
-  const char *cookie_jar; /* -c */
+  const char *cookie_jar;    /* -c */
   const char **cookie_files; /* -b FILE, in order (argc-sized) */
   size_t ncookie_files;
   fetch_cookie *cookies;
@@ -55,7 +55,7 @@ typedef struct fetch_cli {
   bool warned_redirect_cookie;
   const char *netrc_file; /* -n: ~/.netrc; --netrc-file */
   char *netrc_home;       /* -n's path (owned) */
-  const char **urls; /* --url, in order (argc-sized) */
+  const char **urls;      /* --url, in order (argc-sized) */
   size_t nurls;
   long parallel_max;
   const char *cacert, *cert, *key, *user_agent, *referer;
@@ -66,9 +66,9 @@ typedef struct fetch_cli {
   time_t time_cond;
   bool time_cond_unmodified; /* -z -DATE: If-Unmodified-Since */
   bool ipv4_only, ipv6_only;
-  int http_version; /* GALE_HTTP_VERSION_*: --http1.1, --http2, --http2-prior-knowledge */
-  bool globoff;  /* -g */
-  bool hash_bar; /* -# */
+  int http_version;      /* GALE_HTTP_VERSION_*: --http1.1, --http2, --http2-prior-knowledge */
+  bool globoff;          /* -g */
+  bool hash_bar;         /* -# */
   cli_proxy proxy;       /* -x */
   bool proxy_given;      /* -x was given ("" too): the environment is not read */
   cli_proxy proxy_creds; /* -U (user and pass only) */
@@ -91,7 +91,7 @@ typedef struct fetch_cli {
 
 struct transfer {
   fetch_cli *cli;
-  const char *url;     /* url_owned */
+  const char *url; /* url_owned */
   char *url_owned;
   const char *outname; /* -o / -O (outpath), NULL: stdout */
   FILE *out;
@@ -101,26 +101,26 @@ struct transfer {
   uint64_t received;
   bool write_failed;
   bool http_failed;
-  bool range_failed; /* -C and the server sent the whole body (curl's 33) */
+  bool range_failed;    /* -C and the server sent the whole body (curl's 33) */
   bool resume_complete; /* -C and the file was already whole */
   cli_progress progress;
   bool show_progress;
   FILE *upload;
-  gale_headers *headers; /* this transfer's own request fields, or NULL */
-  cli_proxy proxy;       /* the proxy this transfer goes through (.set) */
-  bool proxy_creds_set;  /* it has a user or password */
+  gale_headers *headers;  /* this transfer's own request fields, or NULL */
+  cli_proxy proxy;        /* the proxy this transfer goes through (.set) */
+  bool proxy_creds_set;   /* it has a user or password */
   char connect_host[256]; /* --connect-to's host for this URL ("" none) */
   int connect_port;
-  int start_exit;        /* an exit code found before the fetch began, or 0 */
+  int start_exit; /* an exit code found before the fetch began, or 0 */
   long retries_left;
   double first_start, retry_wait; /* cli_now() of the first try; the next backoff */
-  uint64_t resume_offset; /* -C: bytes already in the output file */
-  char *upload_url; /* -T FILE URL/: the URL with FILE's name (owned) */
-  char *netrc_user, *netrc_pass; /* from the .netrc for this URL's host */
-  char *hop_url;  /* the URL of the hop whose response is coming in (cookies) */
-  char *location; /* that hop's Location, for the next hop's URL */
+  uint64_t resume_offset;         /* -C: bytes already in the output file */
+  char *upload_url;               /* -T FILE URL/: the URL with FILE's name (owned) */
+  char *netrc_user, *netrc_pass;  /* from the .netrc for this URL's host */
+  char *hop_url;                  /* the URL of the hop whose response is coming in (cookies) */
+  char *location;                 /* that hop's Location, for the next hop's URL */
   int hop_code;
-  char *outpath;    /* the output file's path (owned), or NULL */
+  char *outpath; /* the output file's path (owned), or NULL */
 };
 
 /* fetch_opts.c: parses argv into `c` (options from optind up to the URLs),
@@ -153,8 +153,8 @@ int fetch_usage_error(const char *fmt, const char *arg);
  * 1 when it applies (to_host gets HOST2, "" for the same host; *to_port
  * PORT2, 0 for the same port), 0 when not, -1 when malformed (host NULL:
  * only checks the syntax). */
-int fetch_connect_to_match(const char *spec, const char *host, int port, char *to_host,
-                           size_t cap, int *to_port);
+int fetch_connect_to_match(const char *spec, const char *host, int port, char *to_host, size_t cap,
+                           int *to_port);
 /* --resolve HOST:PORT:ADDR[,ADDR...] into the client's resolver. */
 int fetch_add_resolve(fetch_cli *c, const char *arg);
 

@@ -76,7 +76,8 @@ static int config_line(const char *line, argvec *out, int depth, const fetch_opt
   while (*s == ' ' || *s == '\t') s++;
   if (*s == '=' || *s == ':') s++;
   while (*s == ' ' || *s == '\t') s++;
-  if (snprintf(opt, sizeof opt, "%s%.*s", name[0] == '-' ? "" : "--", (int)nl, name) >= (int)sizeof opt)
+  if (snprintf(opt, sizeof opt, "%s%.*s", name[0] == '-' ? "" : "--", (int)nl, name) >=
+      (int)sizeof opt)
     return fetch_usage_error("config: option name too long in '%s'", line);
   takes = info->takes_arg(opt);
   if (takes < 0) { /* curl warns and reads on */
@@ -98,7 +99,8 @@ static int expand(const char *path, argvec *out, int depth, const fetch_opt_info
   char *data, *line, *next;
   size_t len;
   int rc = 0;
-  if (depth > MAX_CONFIG_DEPTH) return fetch_usage_error("config files nest too deep at '%s'", path);
+  if (depth > MAX_CONFIG_DEPTH)
+    return fetch_usage_error("config files nest too deep at '%s'", path);
   data = cli_read_file(path, &len); /* "-": stdin */
   if (!data) {
     fprintf(stderr, "gale: cannot read the config file %s: %s\n", path, strerror(errno));
@@ -207,8 +209,10 @@ int fetch_netrc_lookup(const char *path, const char *host, char **user, char **p
       char *v = netrc_token(&p);
       bool login = tok[0] == 'l';
       if (!v) break;
-      if (in_match) *(login ? &u : &pw) = v;
-      else if (in_default) *(login ? &du : &dp) = v;
+      if (in_match)
+        *(login ? &u : &pw) = v;
+      else if (in_default)
+        *(login ? &du : &dp) = v;
     } else if (strcmp(tok, "macdef") == 0) { /* a macro: up to a blank line */
       char *end = strstr(p, "\n\n");
       p = end ? end + 2 : p + strlen(p);

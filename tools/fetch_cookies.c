@@ -39,8 +39,10 @@ void fetch_cookies_free(fetch_cli *c) {
 void fetch_cookies_drop_session(fetch_cli *c) {
   size_t j = 0;
   for (size_t i = 0; i < c->ncookies; i++) {
-    if (c->cookies[i].expires) c->cookies[j++] = c->cookies[i];
-    else cookie_free(&c->cookies[i]);
+    if (c->cookies[i].expires)
+      c->cookies[j++] = c->cookies[i];
+    else
+      cookie_free(&c->cookies[i]);
   }
   c->ncookies = j;
 }
@@ -199,8 +201,7 @@ char *fetch_cookies_header(const fetch_cli *c, const char *url) {
   for (size_t i = 0; i < c->ncookies; i++) {
     const fetch_cookie *k = &c->cookies[i];
     if ((k->expires && k->expires <= now) || !domain_match(k, u->host) ||
-        !path_match(k->path, u->path && *u->path ? u->path : "/") ||
-        (k->secure && !secure_ok(u)))
+        !path_match(k->path, u->path && *u->path ? u->path : "/") || (k->secure && !secure_ok(u)))
       continue;
     m[nm++] = (fetch_cookie *)k;
   }
@@ -256,7 +257,8 @@ int fetch_cookies_set(fetch_cli *c, const char *url, const char *v, size_t len) 
   k.name = dupn(v, (size_t)(ne - v));
   k.value = dupn(vs, (size_t)(ve - vs));
   for (const char *a = semi; a < end;) {
-    const char *an, *ane, *av = NULL, *ave = NULL, *next = memchr(a + 1, ';', (size_t)(end - a - 1));
+    const char *an, *ane, *av = NULL, *ave = NULL,
+                          *next = memchr(a + 1, ';', (size_t)(end - a - 1));
     const char *aeq;
     if (!next) next = end;
     aeq = memchr(a + 1, '=', (size_t)(next - a - 1));

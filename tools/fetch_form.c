@@ -10,12 +10,22 @@
 
 /* curl's guesses for a file part's type by extension. */
 static const char *guess_type(const char *filename) {
-  static const struct { const char *ext, *type; } types[] = {
-      {".txt", "text/plain"},      {".html", "text/html"},       {".htm", "text/html"},
-      {".css", "text/css"},        {".js", "application/javascript"},
-      {".json", "application/json"}, {".xml", "application/xml"}, {".pdf", "application/pdf"},
-      {".gif", "image/gif"},       {".png", "image/png"},        {".jpg", "image/jpeg"},
-      {".jpeg", "image/jpeg"},     {".svg", "image/svg+xml"},
+  static const struct {
+    const char *ext, *type;
+  } types[] = {
+      {".txt", "text/plain"},
+      {".html", "text/html"},
+      {".htm", "text/html"},
+      {".css", "text/css"},
+      {".js", "application/javascript"},
+      {".json", "application/json"},
+      {".xml", "application/xml"},
+      {".pdf", "application/pdf"},
+      {".gif", "image/gif"},
+      {".png", "image/png"},
+      {".jpg", "image/jpeg"},
+      {".jpeg", "image/jpeg"},
+      {".svg", "image/svg+xml"},
   };
   const char *dot = strrchr(filename, '.');
   for (size_t i = 0; dot && i < sizeof types / sizeof types[0]; i++)

@@ -41,7 +41,8 @@ static int set_add(glob_set *s, const char *v, size_t len) {
 }
 
 static int bad(const char *what, const char *url, size_t pos) {
-  fprintf(stderr, "gale: (3) %s in URL position %zu:\n%s\n%*s^\n", what, pos + 1, url, (int)pos, "");
+  fprintf(stderr, "gale: (3) %s in URL position %zu:\n%s\n%*s^\n", what, pos + 1, url, (int)pos,
+          "");
   return CLI_EXIT_URL;
 }
 
@@ -199,7 +200,8 @@ int fetch_glob_expand(const char *url, const char *outname, bool off, fetch_glob
     gale_buf_init(&u, 0);
     for (size_t i = 0; i <= g.nsets; i++) {
       gale_buf_append(&u, g.lits[i], strlen(g.lits[i]));
-      if (i < g.nsets) gale_buf_append(&u, g.sets[i].values[idx[i]], strlen(g.sets[i].values[idx[i]]));
+      if (i < g.nsets)
+        gale_buf_append(&u, g.sets[i].values[idx[i]], strlen(g.sets[i].values[idx[i]]));
     }
     rc = cb(u.data ? u.data : "", outname ? subst_name(outname, &g, idx) : NULL, arg);
     gale_buf_release(&u);

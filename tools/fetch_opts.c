@@ -23,7 +23,8 @@ static void fetch_usage(FILE *out) {
         "Options (curl's spellings):\n"
         "  -X, --request METHOD     request method\n"
         "  -H, --header 'N: V'      extra request header (repeatable)\n"
-        "  -d, --data DATA          POST data (@file: read it, dropping CR/LF); repeatable, joined by &\n"
+        "  -d, --data DATA          POST data (@file: read it, dropping CR/LF); repeatable, joined "
+        "by &\n"
         "      --data-binary DATA   POST data as is (@file: read it as is)\n"
         "      --data-raw DATA      POST data, no @ processing\n"
         "  -G, --get                put -d data in the query string and GET\n"
@@ -104,13 +105,42 @@ static void fetch_usage(FILE *out) {
 }
 
 enum {
-  OPT_DATA_BINARY = 256, OPT_DATA_RAW, OPT_DATA_URLENCODE, OPT_MAX_REDIRS, OPT_CACERT, OPT_KEY,
-  OPT_COMPRESSED, OPT_CONNECT_TIMEOUT, OPT_RESOLVE, OPT_PARALLEL_MAX, OPT_MAX_FILESIZE,
-  OPT_INTERFACE, OPT_HTTP11, OPT_NO_KEEPALIVE, OPT_HTTP2, OPT_HTTP2_PK, OPT_UNIX_SOCKET,
-  OPT_URL, OPT_OUTPUT_DIR, OPT_CREATE_DIRS, OPT_FAIL_WITH_BODY, OPT_JSON, OPT_ETAG_SAVE,
-  OPT_ETAG_COMPARE, OPT_RETRY, OPT_RETRY_DELAY, OPT_RETRY_MAX_TIME, OPT_RETRY_ALL_ERRORS,
-  OPT_RETRY_CONNREFUSED, OPT_NOPROXY, OPT_NETRC_FILE, OPT_NETRC_OPTIONAL, OPT_POST301,
-  OPT_POST302, OPT_POST303, OPT_CONNECT_TO
+  OPT_DATA_BINARY = 256,
+  OPT_DATA_RAW,
+  OPT_DATA_URLENCODE,
+  OPT_MAX_REDIRS,
+  OPT_CACERT,
+  OPT_KEY,
+  OPT_COMPRESSED,
+  OPT_CONNECT_TIMEOUT,
+  OPT_RESOLVE,
+  OPT_PARALLEL_MAX,
+  OPT_MAX_FILESIZE,
+  OPT_INTERFACE,
+  OPT_HTTP11,
+  OPT_NO_KEEPALIVE,
+  OPT_HTTP2,
+  OPT_HTTP2_PK,
+  OPT_UNIX_SOCKET,
+  OPT_URL,
+  OPT_OUTPUT_DIR,
+  OPT_CREATE_DIRS,
+  OPT_FAIL_WITH_BODY,
+  OPT_JSON,
+  OPT_ETAG_SAVE,
+  OPT_ETAG_COMPARE,
+  OPT_RETRY,
+  OPT_RETRY_DELAY,
+  OPT_RETRY_MAX_TIME,
+  OPT_RETRY_ALL_ERRORS,
+  OPT_RETRY_CONNREFUSED,
+  OPT_NOPROXY,
+  OPT_NETRC_FILE,
+  OPT_NETRC_OPTIONAL,
+  OPT_POST301,
+  OPT_POST302,
+  OPT_POST303,
+  OPT_CONNECT_TO
 };
 
 static const char short_opts[] = "X:H:d:GF:T:o:OD:LiIsSvfkE:u:A:e:m:z:x:U:46w:Zhr:C:K:ngb:c:j#0";
@@ -269,13 +299,16 @@ static int remove_header(fetch_cli *c, const char *name, size_t len) {
   for (size_t i = 0; i < sizeof removable / sizeof removable[0]; i++) {
     if (strlen(removable[i]) == len && strncasecmp(name, removable[i], len) == 0) {
       if (!c->removed && !(c->removed = gale_headers_new())) return CLI_EXIT_NOMEM;
-      if (gale_headers_add_n(c->removed, removable[i], len, "", 0) != GALE_OK) return CLI_EXIT_NOMEM;
+      if (gale_headers_add_n(c->removed, removable[i], len, "", 0) != GALE_OK)
+        return CLI_EXIT_NOMEM;
       return 0;
     }
   }
   if (!c->silent)
-    fprintf(stderr, "gale: warning: -H '%.*s:' cannot remove that header (gale fetch removes "
-            "only Accept, User-Agent, Content-Type, Referer and Accept-Encoding)\n", (int)len, name);
+    fprintf(stderr,
+            "gale: warning: -H '%.*s:' cannot remove that header (gale fetch removes "
+            "only Accept, User-Agent, Content-Type, Referer and Accept-Encoding)\n",
+            (int)len, name);
   return 0;
 }
 
@@ -336,7 +369,7 @@ static int set_time_cond(fetch_cli *c, const char *arg) {
   }
   c->time_cond = 0;
   fprintf(stderr, "gale: warning: illegal date format for -z, --time-cond (and not a file "
-          "name); no time condition sent\n");
+                  "name); no time condition sent\n");
   return 0;
 }
 
@@ -385,8 +418,8 @@ static bool connect_field(const char **p, char *out, size_t cap, bool last) {
   return true;
 }
 
-int fetch_connect_to_match(const char *spec, const char *host, int port, char *to_host,
-                           size_t cap, int *to_port) {
+int fetch_connect_to_match(const char *spec, const char *host, int port, char *to_host, size_t cap,
+                           int *to_port) {
   char h1[256], p1[8], p2[8];
   const char *p = spec;
   long n1 = 0, n2 = 0;
@@ -426,7 +459,6 @@ int fetch_add_resolve(fetch_cli *c, const char *arg) {
   if (st != GALE_OK) return fetch_usage_error("bad --resolve '%s'", arg);
   return 0;
 }
-
 
 static int set_write_out(fetch_cli *c, const char *arg) {
   int rc = 0;
@@ -482,7 +514,8 @@ static int number_option(fetch_cli *c, int opt, const char *arg) {
   double s;
   switch (opt) {
   case OPT_MAX_REDIRS:
-    if (!cli_parse_int(arg, -1, 1000000, &n)) return fetch_usage_error("bad --max-redirs '%s'", arg);
+    if (!cli_parse_int(arg, -1, 1000000, &n))
+      return fetch_usage_error("bad --max-redirs '%s'", arg);
     c->max_redirs = n < 0 ? 1000000 : n;
     return 0;
   case OPT_CONNECT_TIMEOUT:
@@ -494,13 +527,15 @@ static int number_option(fetch_cli *c, int opt, const char *arg) {
     c->max_time = s;
     return 0;
   case OPT_MAX_FILESIZE:
-    if (!cli_parse_size(arg, &c->max_filesize)) return fetch_usage_error("bad --max-filesize '%s'", arg);
+    if (!cli_parse_size(arg, &c->max_filesize))
+      return fetch_usage_error("bad --max-filesize '%s'", arg);
     return 0;
   case 'C':
     c->resume_auto = strcmp(arg, "-") == 0;
     c->resume_from = 0;
     if (!c->resume_auto) {
-      if (!cli_parse_int(arg, 0, LONG_MAX, &n)) return fetch_usage_error("bad --continue-at '%s'", arg);
+      if (!cli_parse_int(arg, 0, LONG_MAX, &n))
+        return fetch_usage_error("bad --continue-at '%s'", arg);
       c->resume_from = n;
     }
     return 0;
@@ -528,7 +563,10 @@ static int number_option(fetch_cli *c, int opt, const char *arg) {
 static int other_option(fetch_cli *c, int opt, const char *arg) {
   switch (opt) {
   case 'o': c->outs[c->nouts++] = arg; break;
-  case 'O': c->remote[c->nouts] = true; c->outs[c->nouts++] = NULL; break;
+  case 'O':
+    c->remote[c->nouts] = true;
+    c->outs[c->nouts++] = NULL;
+    break;
   case 'D': c->dump_header = arg; break;
   case 'L': c->follow = true; break;
   case OPT_POST301: c->post_redirects |= GALE_HTTP_POST_301; break;
@@ -558,14 +596,16 @@ static int other_option(fetch_cli *c, int opt, const char *arg) {
     char h[256];
     int p;
     if (fetch_connect_to_match(arg, NULL, 0, h, sizeof h, &p) < 0) /* curl ignores it too */
-      fprintf(stderr, "gale: warning: bad --connect-to '%s' (HOST1:PORT1:HOST2:PORT2) ignored\n", arg);
+      fprintf(stderr, "gale: warning: bad --connect-to '%s' (HOST1:PORT1:HOST2:PORT2) ignored\n",
+              arg);
     else
       c->connect_tos[c->nconnect_tos++] = arg;
     break;
   }
   case 'x': return set_proxy(c, arg);
   case 'U':
-    if (!cli_proxy_userpass(&c->proxy_creds, arg)) return fetch_usage_error("bad --proxy-user '%s'", arg);
+    if (!cli_proxy_userpass(&c->proxy_creds, arg))
+      return fetch_usage_error("bad --proxy-user '%s'", arg);
     break;
   case OPT_NOPROXY: c->noproxy = arg; break;
   case 'K': break; /* expanded before parsing */
@@ -581,16 +621,26 @@ static int other_option(fetch_cli *c, int opt, const char *arg) {
       if (*arg) c->cookie_files[c->ncookie_files++] = arg;
     }
     break;
-  case 'c': c->cookie_jar = arg; c->cookie_engine = true; break;
+  case 'c':
+    c->cookie_jar = arg;
+    c->cookie_engine = true;
+    break;
   case 'j': c->junk_session = true; break;
-  case 'n': case OPT_NETRC_OPTIONAL:
+  case 'n':
+  case OPT_NETRC_OPTIONAL:
     if (!c->netrc_file && !(c->netrc_file = c->netrc_home = home_netrc())) return CLI_EXIT_NOMEM;
     break;
   case OPT_NETRC_FILE: c->netrc_file = arg; break;
   case OPT_INTERFACE: c->iface = arg; break;
   case OPT_UNIX_SOCKET: c->unix_socket = arg; break;
-  case '4': c->ipv4_only = true; c->ipv6_only = false; break;
-  case '6': c->ipv6_only = true; c->ipv4_only = false; break;
+  case '4':
+    c->ipv4_only = true;
+    c->ipv6_only = false;
+    break;
+  case '6':
+    c->ipv6_only = true;
+    c->ipv4_only = false;
+    break;
   case 'w': return set_write_out(c, arg);
   case 'Z': c->parallel = true; break;
   case OPT_NO_KEEPALIVE: break;
@@ -608,7 +658,8 @@ static int takes_arg(const char *opt) {
     const char *name = opt + 2;
     size_t n = strcspn(name, "=");
     for (const struct option *o = long_opts; o->name; o++)
-      if (strlen(o->name) == n && strncmp(o->name, name, n) == 0) return o->has_arg == required_argument;
+      if (strlen(o->name) == n && strncmp(o->name, name, n) == 0)
+        return o->has_arg == required_argument;
     return -1;
   }
   if (opt[0] == '-' && opt[1] && opt[1] != ':') {
@@ -640,8 +691,7 @@ int fetch_parse_options(fetch_cli *c, int *argcp, char ***argvp) {
   if (!c->outs || !c->remote || !c->resolves || !c->urls || !c->cookie_files || !c->connect_tos)
     return CLI_EXIT_NOMEM;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, short_opts, long_opts,
-                            NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
     if (opt == 'h') {
       fetch_usage(stdout);
       return -1;

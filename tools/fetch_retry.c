@@ -54,8 +54,10 @@ static void retry_now(gale_loop *loop, void *arg) {
     c->exit_code = CLI_EXIT_FAILED;
     c->running--;
     c->done++;
-    if (c->done == c->nxfers) gale_loop_stop(c->loop);
-    else fetch_start_next(c);
+    if (c->done == c->nxfers)
+      gale_loop_stop(c->loop);
+    else
+      fetch_start_next(c);
   }
 }
 

@@ -29,7 +29,8 @@ static void parse_header_line(transfer *t, const char *line, size_t len) {
     const char *sp = memchr(line, ' ', len);
     t->last_code = 0;
     if (sp && (size_t)(sp - line) + 4 <= len)
-      for (int i = 1; i <= 3 && sp[i] >= '0' && sp[i] <= '9'; i++) t->last_code = t->last_code * 10 + (sp[i] - '0');
+      for (int i = 1; i <= 3 && sp[i] >= '0' && sp[i] <= '9'; i++)
+        t->last_code = t->last_code * 10 + (sp[i] - '0');
     t->content_length = -1;
   } else if (len > 15 && strncasecmp(line, "Content-Length:", 15) == 0) {
     t->content_length = strtoll(line + 15, NULL, 10);
@@ -58,7 +59,7 @@ static void track_cookies(transfer *t, const char *line, size_t len) {
         !c->silent) {
       c->warned_redirect_cookie = true;
       fprintf(stderr, "gale: warning: a redirect set a cookie: it is kept for -c and later "
-              "transfers, but not sent on this transfer's next hop\n");
+                      "transfers, but not sent on this transfer's next hop\n");
     }
   } else if (len > 9 && strncasecmp(line, "Location:", 9) == 0) {
     const char *v = line + 9, *e = line + len;
@@ -132,8 +133,10 @@ static int on_body(const void *data, size_t len, void *arg) {
   if (t->resume_offset && t->last_code == 200) {
     /* The whole file again: the server ignored the range, unless the file
      * is already complete (curl's "entire document already downloaded"). */
-    if (t->content_length == (int64_t)t->resume_offset) t->resume_complete = true;
-    else t->range_failed = true;
+    if (t->content_length == (int64_t)t->resume_offset)
+      t->resume_complete = true;
+    else
+      t->range_failed = true;
     return GALE_EHTTP_STATUS;
   }
   if (open_output(t) != GALE_OK) return GALE_ESYS;
@@ -142,7 +145,8 @@ static int on_body(const void *data, size_t len, void *arg) {
     return GALE_ESYS;
   }
   t->received += len;
-  if (t->show_progress) cli_progress_update(&t->progress, t->received, t->content_length, cli_now());
+  if (t->show_progress)
+    cli_progress_update(&t->progress, t->received, t->content_length, cli_now());
   return GALE_OK;
 }
 
@@ -195,16 +199,21 @@ static int exit_code_of(const transfer *t, const gale_http_response *r) {
   const fetch_cli *c = t->cli;
   int code;
   if (t->resume_complete) return CLI_OK;
-  if (t->write_failed) code = CLI_EXIT_WRITE;
-  else if (t->range_failed) code = CLI_EXIT_RANGE;
+  if (t->write_failed)
+    code = CLI_EXIT_WRITE;
+  else if (t->range_failed)
+    code = CLI_EXIT_RANGE;
   else if (t->http_failed ||
            (r->status == GALE_OK && (c->fail || c->fail_with_body) && r->code >= 400))
     code = CLI_EXIT_HTTP_ERROR;
-  else if (r->status == GALE_ESYS && t->upload) code = CLI_EXIT_READ;
-  else code = cli_exit_code(r->status);
+  else if (r->status == GALE_ESYS && t->upload)
+    code = CLI_EXIT_READ;
+  else
+    code = cli_exit_code(r->status);
   if (code == CLI_EXIT_RESOLVE && t->proxy.set) code = CLI_EXIT_PROXY_RESOLVE;
   /* The TLS configuration failed: curl's 77 when it is the CA file. */
-  if (code == CLI_EXIT_TLS_CERT && c->cacert && access(c->cacert, R_OK) != 0) code = CLI_EXIT_CACERT;
+  if (code == CLI_EXIT_TLS_CERT && c->cacert && access(c->cacert, R_OK) != 0)
+    code = CLI_EXIT_CACERT;
   return code;
 }
 
@@ -218,11 +227,13 @@ static void on_done(const gale_http_response *r, void *arg) {
   if (!code && c->etag_save) save_etag(t, r);
   if (code && (!c->silent || c->show_error)) {
     if (code == CLI_EXIT_RANGE)
-      fprintf(stderr, "gale: (33) HTTP server doesn't seem to support byte ranges. Cannot resume.\n");
+      fprintf(stderr,
+              "gale: (33) HTTP server doesn't seem to support byte ranges. Cannot resume.\n");
     else if (code == CLI_EXIT_HTTP_ERROR)
       fprintf(stderr, "gale: (22) The requested URL returned error: %d\n", r->code);
     else
-      fprintf(stderr, "gale: (%d) %s\n", code, r->error && *r->error ? r->error : cli_exit_text(code));
+      fprintf(stderr, "gale: (%d) %s\n", code,
+              r->error && *r->error ? r->error : cli_exit_text(code));
   }
   if (t->out && t->out_owned) {
     if (fclose(t->out) != 0 && !code) code = CLI_EXIT_WRITE;
@@ -233,15 +244,17 @@ static void on_done(const gale_http_response *r, void *arg) {
   if (t->upload) fclose(t->upload), t->upload = NULL;
   if (c->dump) write_trailers(c->dump, r);
   if (c->write_out) {
-    cli_xfer_info x = {code, t->url, fetch_method(c), t->outname, c->referer,
-                       (size_t)(t - c->xfers)};
+    cli_xfer_info x = {code,       t->url,     fetch_method(c),
+                       t->outname, c->referer, (size_t)(t - c->xfers)};
     cli_write_out(stdout, c->write_out, r, &x);
   }
   if (code) c->exit_code = code;
   c->running--;
   c->done++;
-  if (c->done == c->nxfers) gale_loop_stop(c->loop);
-  else fetch_start_next(c);
+  if (c->done == c->nxfers)
+    gale_loop_stop(c->loop);
+  else
+    fetch_start_next(c);
 }
 
 /* The body: -d data (POST unless -G), the -F form, or -T's file streamed
@@ -360,8 +373,9 @@ static int transfer_proxy(fetch_cli *c, transfer *t) {
     return 0; /* the fetch reports the URL */
   }
   if (c->proxy_given) {
-    const char *np = c->noproxy ? c->noproxy : getenv("no_proxy") ? getenv("no_proxy")
-                                                                 : getenv("NO_PROXY");
+    const char *np = c->noproxy           ? c->noproxy
+                     : getenv("no_proxy") ? getenv("no_proxy")
+                                          : getenv("NO_PROXY");
     if (c->proxy.set && !cli_noproxy_match(np, u->host)) t->proxy = c->proxy;
   } else {
     rc = cli_proxy_from_env(u->scheme, u->host, c->noproxy, &t->proxy);
@@ -504,11 +518,12 @@ void fetch_start_next(fetch_cli *c) {
     c->running++;
     st = fetch_start_transfer(c, t);
     if (st != GALE_OK) {
-      int code = t->start_exit           ? t->start_exit /* said already */
-                 : st == GALE_EURL       ? CLI_EXIT_URL
-                 : st == GALE_ENOTSUP    ? CLI_EXIT_FAILED
-                 : st == GALE_ESYS       ? CLI_EXIT_READ
-                 : st == GALE_ENOMEM     ? CLI_EXIT_NOMEM : CLI_EXIT_URL;
+      int code = t->start_exit        ? t->start_exit /* said already */
+                 : st == GALE_EURL    ? CLI_EXIT_URL
+                 : st == GALE_ENOTSUP ? CLI_EXIT_FAILED
+                 : st == GALE_ESYS    ? CLI_EXIT_READ
+                 : st == GALE_ENOMEM  ? CLI_EXIT_NOMEM
+                                      : CLI_EXIT_URL;
       if ((!c->silent || c->show_error) && !t->start_exit)
         fprintf(stderr, "gale: (%d) %s: %s\n", code, cli_exit_text(code), t->url);
       c->exit_code = code;
@@ -521,4 +536,3 @@ void fetch_start_next(fetch_cli *c) {
     }
   }
 }
-

@@ -56,8 +56,10 @@ int cli_idn_url(const char *url, char **out) {
     return *out ? 0 : CLI_EXIT_NOMEM;
   }
 #else
-  fprintf(stderr, "gale: (3) %.*s: international domain names are not supported "
-          "(gale was built without libidn2)\n", (int)(he - hs), url + hs);
+  fprintf(stderr,
+          "gale: (3) %.*s: international domain names are not supported "
+          "(gale was built without libidn2)\n",
+          (int)(he - hs), url + hs);
   return CLI_EXIT_URL;
 #endif
 }

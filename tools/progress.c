@@ -19,8 +19,10 @@ const char *cli_human_bytes(double bytes, char *buf, size_t size) {
     bytes /= 1024;
     u++;
   }
-  if (u == 0) snprintf(buf, size, "%.0f %s", bytes, units[u]);
-  else snprintf(buf, size, "%.1f %s", bytes, units[u]);
+  if (u == 0)
+    snprintf(buf, size, "%.0f %s", bytes, units[u]);
+  else
+    snprintf(buf, size, "%.1f %s", bytes, units[u]);
   return buf;
 }
 
@@ -75,8 +77,8 @@ static void draw(cli_progress *p, double now) {
     eta = rate > 0 ? (int)(((double)p->total - (double)p->done) / rate) : 0;
     if (eta < 0) eta = 0;
     cli_human_bytes((double)p->total, total, sizeof total);
-    snprintf(line, sizeof line, "[%s] %3d%%  %s / %s  %s/s  ETA %d:%02d", bar,
-             (int)(frac * 100), done, total, speed, eta / 60, eta % 60);
+    snprintf(line, sizeof line, "[%s] %3d%%  %s / %s  %s/s  ETA %d:%02d", bar, (int)(frac * 100),
+             done, total, speed, eta / 60, eta % 60);
   } else {
     snprintf(line, sizeof line, "%s  %s/s  %.1fs", done, speed, elapsed);
   }

@@ -27,7 +27,8 @@ int cli_parse_proxy(const char *p, cli_proxy *px, const char **why) {
   const char *host = p, *at, *end, *port = NULL;
   size_t hl;
   *why = "bad proxy";
-  if (strncasecmp(p, "http://", 7) == 0) host = p + 7;
+  if (strncasecmp(p, "http://", 7) == 0)
+    host = p + 7;
   else if (strstr(p, "://")) {
     *why = "unsupported proxy scheme (only http:// proxies)";
     return CLI_EXIT_CONNECT; /* curl's code for it */
@@ -76,7 +77,7 @@ bool cli_noproxy_match(const char *list, const char *host) {
   const char *p = list;
   if (!list || !*host) return false;
   if (hlen && host[hlen - 1] == '.') hlen--; /* "example.com." */
-  if (strcmp(list, "*") == 0) return true; /* only alone, as curl */
+  if (strcmp(list, "*") == 0) return true;   /* only alone, as curl */
   while (*p) {
     size_t n;
     const char *e;

@@ -320,7 +320,9 @@ int cli_serve_main(int argc, char **argv) {
   serve_stop stop = {.loop = loop, .quiet = quiet};
   gale_signal *sigterm = NULL, *sigint = NULL, *sighup = NULL;
   cli_serve_restart restart;
-  bool can_restart = loop && cli_serve_restart_init(&restart, loop, argv - 1 /* "gale" "serve" ...: run again whole */) == CLI_OK;
+  bool can_restart =
+      loop && cli_serve_restart_init(&restart, loop,
+                                     argv - 1 /* "gale" "serve" ...: run again whole */) == CLI_OK;
   restart.on_ready = start_drain;
   restart.arg = &stop;
   stop.restart = &restart;
@@ -329,22 +331,24 @@ int cli_serve_main(int argc, char **argv) {
   if (!app || gale_web_app_add(app, "/(.*)", &serve_handler, &route, NULL) != GALE_OK ||
       gale_signal_new(loop, SIGTERM, on_stop_signal, &stop, &sigterm) != GALE_OK ||
       gale_signal_new(loop, SIGINT, on_stop_signal, &stop, &sigint) != GALE_OK ||
-      (can_restart && workers == 1 && !worker && gale_signal_new(loop, SIGHUP, on_hup, &stop, &sighup) != GALE_OK)) {
+      (can_restart && workers == 1 && !worker &&
+       gale_signal_new(loop, SIGHUP, on_hup, &stop, &sighup) != GALE_OK)) {
     fprintf(stderr, "gale serve: out of memory\n");
     rc = CLI_EXIT_NOMEM;
   } else if ((rc = serve_server_new(app, loop, &ho, &server)) != CLI_OK ||
              (rc = cli_serve_inherited_sockets(gale_http_server_tcp(server), &activated)) !=
                  CLI_OK ||
+             (!activated && (rc = cli_serve_systemd_sockets(gale_http_server_tcp(server),
+                                                            &activated)) != CLI_OK) ||
              (!activated &&
-              (rc = cli_serve_systemd_sockets(gale_http_server_tcp(server), &activated)) !=
-                  CLI_OK) ||
-             (!activated && (rc = cli_serve_listen(gale_http_server_tcp(server), &conf)) != CLI_OK) ||
+              (rc = cli_serve_listen(gale_http_server_tcp(server), &conf)) != CLI_OK) ||
              (rc = cli_serve_watchdog_start(loop, &watchdog)) != CLI_OK) {
     /* said why */
   } else {
     char where[1024];
     cli_serve_describe(gale_http_server_tcp(server), ho.tls != NULL, where, sizeof where);
-    if (!activated && !conf.unix_path && !conf.address) /* both families, as before: name IPv4's wildcard */
+    if (!activated && !conf.unix_path &&
+        !conf.address) /* both families, as before: name IPv4's wildcard */
       snprintf(where, sizeof where, "%s://0.0.0.0:%d/", ho.tls ? "https" : "http",
                gale_http_server_port(server));
     fprintf(stderr, "Serving %s on %s (Ctrl-C to stop)\n", root, where);

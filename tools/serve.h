@@ -10,10 +10,10 @@
 #include "gale.h"
 
 typedef struct cli_serve_conf {
-  long port;            /* -p (default 8000) */
-  const char *address;  /* -b (NULL: every interface) */
+  long port;             /* -p (default 8000) */
+  const char *address;   /* -b (NULL: every interface) */
   const char *unix_path; /* --unix PATH instead of TCP */
-  int unix_mode;        /* --unix-mode (-1 = the umask's) */
+  int unix_mode;         /* --unix-mode (-1 = the umask's) */
 } cli_serve_conf;
 
 /* Opens the listening sockets the configuration names and starts accepting
@@ -50,7 +50,7 @@ typedef struct cli_serve_restart {
   int ready_fd;       /* its readiness pipe */
   gale_watcher *watch;
   gale_timer *timer;
-  bool done;          /* handed over: this process drains */
+  bool done;                   /* handed over: this process drains */
   void (*on_ready)(void *arg); /* the new process accepts: start draining */
   void *arg;
 } cli_serve_restart;

@@ -24,8 +24,8 @@ static void describe(int fd, bool tls, char *out, size_t len) {
     snprintf(out, len, "unix:%s", sl > sizeof(sa_family_t) ? sun->sun_path : "(unnamed)");
   } else if (gale_sockaddr_ip((struct sockaddr *)&ss, ip, sizeof ip) == GALE_OK) {
     bool v6 = ss.ss_family == AF_INET6;
-    snprintf(out, len, "%s://%s%s%s:%d/", tls ? "https" : "http", v6 ? "[" : "", ip,
-             v6 ? "]" : "", gale_sockaddr_port((struct sockaddr *)&ss));
+    snprintf(out, len, "%s://%s%s%s:%d/", tls ? "https" : "http", v6 ? "[" : "", ip, v6 ? "]" : "",
+             gale_sockaddr_port((struct sockaddr *)&ss));
   } else {
     snprintf(out, len, "fd %d", fd);
   }

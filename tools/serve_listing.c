@@ -43,7 +43,8 @@ static bool write_listing(gale_web_handler *h, const char *dir, const char *show
   closedir(d);
   if (n) qsort(names, n, sizeof *names, cmp_names);
   gale_web_set_header(h, "Content-Type", "text/html; charset=utf-8");
-  gale_web_write_str(h, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n<title>Directory listing for ");
+  gale_web_write_str(
+      h, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n<title>Directory listing for ");
   gale_web_write_html_escaped(h, shown);
   gale_web_write_str(h, "</title></head>\n<body>\n<h1>Directory listing for ");
   gale_web_write_html_escaped(h, shown);

@@ -69,8 +69,8 @@ static void on_ready_pipe(gale_watcher *w, int fd, int events, void *arg) {
     pid_t child = r->child;
     restart_end(r);
     r->done = true;
-    fprintf(stderr, "gale serve: restarted: pid %d accepts; pid %d drains and exits\n",
-            (int)child, (int)getpid());
+    fprintf(stderr, "gale serve: restarted: pid %d accepts; pid %d drains and exits\n", (int)child,
+            (int)getpid());
     char note[64];
     snprintf(note, sizeof note, "MAINPID=%d", (int)child);
     cli_serve_notify(note);
@@ -159,16 +159,13 @@ void cli_serve_restart_start(cli_serve_restart *r, gale_tcp_server *tcp) {
   r->ready_fd = ready;
   fprintf(stderr, "gale serve: SIGHUP: starting %s as pid %d\n", r->exe, (int)pid);
   if (gale_watcher_new(r->loop, ready, GALE_READ, on_ready_pipe, r, &r->watch) != GALE_OK ||
-      gale_loop_call_later(r->loop, RESTART_TIMEOUT, on_restart_timeout, r, &r->timer) !=
-          GALE_OK) {
+      gale_loop_call_later(r->loop, RESTART_TIMEOUT, on_restart_timeout, r, &r->timer) != GALE_OK) {
     r->timer = NULL;
     restart_failed(r, "out of memory");
   }
 }
 
-void cli_serve_restart_free(cli_serve_restart *r) {
-  restart_end(r);
-}
+void cli_serve_restart_free(cli_serve_restart *r) { restart_end(r); }
 
 /* ---- the new process's side ------------------------------------------- */
 

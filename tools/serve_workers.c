@@ -57,8 +57,8 @@ static void on_ready(gale_watcher *w, int fd, int events, void *arg);
 static bool spawn(sup *S, long i, struct slot *s) {
   char extra[48];
   snprintf(extra, sizeof extra, "GALE_SERVE_WORKER=%ld", i);
-  s->pid = cli_serve_spawn(S->r->exe, S->r->argv, S->fds, S->nfds, extra, "NOTIFY_SOCKET",
-                           &s->ready_fd);
+  s->pid =
+      cli_serve_spawn(S->r->exe, S->r->argv, S->fds, S->nfds, extra, "NOTIFY_SOCKET", &s->ready_fd);
   if (s->pid < 0) {
     fprintf(stderr, "gale serve: cannot start worker %ld: %s\n", i, strerror(errno));
     s->ready_fd = -1;
@@ -205,8 +205,8 @@ static void on_child(gale_signal *sig, int signum, void *arg) {
   if (S->stops && !children(S)) gale_loop_stop(S->loop);
 }
 
-int cli_serve_supervise(gale_loop *loop, const int *fds, size_t nfds, cli_serve_restart *r,
-                        long n, bool quiet) {
+int cli_serve_supervise(gale_loop *loop, const int *fds, size_t nfds, cli_serve_restart *r, long n,
+                        bool quiet) {
   if (n <= 0) n = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
   sup S = {.loop = loop, .r = r, .n = n, .rolling = -1, .quiet = quiet};
   S.fresh.pid = -1;

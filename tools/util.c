@@ -12,30 +12,48 @@ int cli_exit_code(int status) {
   switch (status) {
   case GALE_OK: return CLI_OK;
   case GALE_EURL: return CLI_EXIT_URL;
-  case GALE_EDNS_NXDOMAIN: case GALE_EDNS_NODATA: case GALE_EDNS_SERVFAIL:
-  case GALE_EDNS_REFUSED: case GALE_EDNS_BADNAME: case GALE_EDNS_CONFIG: case GALE_EDNS:
-    return CLI_EXIT_RESOLVE;
-  case GALE_ECONNREFUSED: case GALE_EHOSTUNREACH: case GALE_ENETUNREACH:
-    return CLI_EXIT_CONNECT;
-  case GALE_EADDRNOTAVAIL: case GALE_EADDRINUSE: return CLI_EXIT_INTERFACE;
-  case GALE_ETIMEDOUT: case GALE_ETIMEDOUT_DNS: case GALE_ETIMEDOUT_CONNECT:
-  case GALE_ETIMEDOUT_TLS: case GALE_ETIMEDOUT_READ: case GALE_ETIMEDOUT_WRITE:
-  case GALE_ETIMEDOUT_IDLE: case GALE_ETIMEDOUT_REQUEST: case GALE_ETIMEDOUT_QUEUE:
-  case GALE_ETIMEDOUT_HEADER:
-    return CLI_EXIT_TIMEOUT;
-  case GALE_ETLS_VERIFY: case GALE_ETLS_HOSTNAME: case GALE_ETLS_EXPIRED:
-    return CLI_EXIT_TLS_VERIFY;
+  case GALE_EDNS_NXDOMAIN:
+  case GALE_EDNS_NODATA:
+  case GALE_EDNS_SERVFAIL:
+  case GALE_EDNS_REFUSED:
+  case GALE_EDNS_BADNAME:
+  case GALE_EDNS_CONFIG:
+  case GALE_EDNS: return CLI_EXIT_RESOLVE;
+  case GALE_ECONNREFUSED:
+  case GALE_EHOSTUNREACH:
+  case GALE_ENETUNREACH: return CLI_EXIT_CONNECT;
+  case GALE_EADDRNOTAVAIL:
+  case GALE_EADDRINUSE: return CLI_EXIT_INTERFACE;
+  case GALE_ETIMEDOUT:
+  case GALE_ETIMEDOUT_DNS:
+  case GALE_ETIMEDOUT_CONNECT:
+  case GALE_ETIMEDOUT_TLS:
+  case GALE_ETIMEDOUT_READ:
+  case GALE_ETIMEDOUT_WRITE:
+  case GALE_ETIMEDOUT_IDLE:
+  case GALE_ETIMEDOUT_REQUEST:
+  case GALE_ETIMEDOUT_QUEUE:
+  case GALE_ETIMEDOUT_HEADER: return CLI_EXIT_TIMEOUT;
+  case GALE_ETLS_VERIFY:
+  case GALE_ETLS_HOSTNAME:
+  case GALE_ETLS_EXPIRED: return CLI_EXIT_TLS_VERIFY;
   case GALE_ETLS_CONFIG: return CLI_EXIT_TLS_CERT;
-  case GALE_ETLS: case GALE_ETLS_PROTOCOL: case GALE_ETLS_ALPN: return CLI_EXIT_TLS_CONNECT;
+  case GALE_ETLS:
+  case GALE_ETLS_PROTOCOL:
+  case GALE_ETLS_ALPN: return CLI_EXIT_TLS_CONNECT;
   case GALE_EHTTP_TOO_MANY_REDIRECTS: return CLI_EXIT_REDIRECTS;
   case GALE_EHTTP_STATUS: return CLI_EXIT_HTTP_ERROR;
   case GALE_EHTTP_BODY_TOO_LARGE: return CLI_EXIT_FILESIZE;
-  case GALE_EHTTP_TRUNCATED: case GALE_ETLS_TRUNCATED: return CLI_EXIT_PARTIAL;
-  case GALE_EHTTP_PARSE: case GALE_EHTTP_HEADER_TOO_LARGE: case GALE_EHTTP_VERSION:
-    return CLI_EXIT_WEIRD_REPLY;
-  case GALE_EHTTP_ENCODING: case GALE_EHTTP_DECOMPRESS: return CLI_EXIT_ENCODING;
-  case GALE_EHTTP_BAD_CHUNK: case GALE_ECONNRESET: case GALE_EHTTP_PROXY:
-    return CLI_EXIT_RECV;
+  case GALE_EHTTP_TRUNCATED:
+  case GALE_ETLS_TRUNCATED: return CLI_EXIT_PARTIAL;
+  case GALE_EHTTP_PARSE:
+  case GALE_EHTTP_HEADER_TOO_LARGE:
+  case GALE_EHTTP_VERSION: return CLI_EXIT_WEIRD_REPLY;
+  case GALE_EHTTP_ENCODING:
+  case GALE_EHTTP_DECOMPRESS: return CLI_EXIT_ENCODING;
+  case GALE_EHTTP_BAD_CHUNK:
+  case GALE_ECONNRESET:
+  case GALE_EHTTP_PROXY: return CLI_EXIT_RECV;
   case GALE_EOF: return CLI_EXIT_EMPTY_REPLY;
   case GALE_EPIPE: return CLI_EXIT_SEND;
   case GALE_ECANCELLED: return CLI_EXIT_ABORTED;
@@ -114,9 +132,21 @@ bool cli_parse_size(const char *s, uint64_t *out) {
   if (errno || end == s) return false;
   switch (*end) {
   case '\0': break;
-  case 'k': case 'K': mult = 1024; end++; break;
-  case 'm': case 'M': mult = 1024 * 1024; end++; break;
-  case 'g': case 'G': mult = 1024ULL * 1024 * 1024; end++; break;
+  case 'k':
+  case 'K':
+    mult = 1024;
+    end++;
+    break;
+  case 'm':
+  case 'M':
+    mult = 1024 * 1024;
+    end++;
+    break;
+  case 'g':
+  case 'G':
+    mult = 1024ULL * 1024 * 1024;
+    end++;
+    break;
   default: return false;
   }
   if (*end || v > UINT64_MAX / mult) return false;

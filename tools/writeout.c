@@ -40,8 +40,8 @@ typedef enum { V_NUM, V_STR, V_NULL } vkind;
 /* The absolute URL of a redirect's Location (curl's %{redirect_url});
  * malloc'd, or NULL when the response is no redirect. */
 static char *redirect_url(const gale_http_response *r, const char *url) {
-  const char *loc = r->code >= 300 && r->code < 400 ? gale_http_response_header(r, "Location")
-                                                    : NULL;
+  const char *loc =
+      r->code >= 300 && r->code < 400 ? gale_http_response_header(r, "Location") : NULL;
   char *abs = NULL;
   if (!loc) return NULL;
   if (gale_url_resolve(r->effective_url ? r->effective_url : url, loc, &abs) != GALE_OK)
@@ -58,39 +58,68 @@ static bool var_value(const char *name, size_t n, const gale_http_response *r,
   *kind = V_NUM;
 #define IS(s) (n == sizeof(s) - 1 && memcmp(name, s, n) == 0)
 #define NUM(...) snprintf(buf, size, __VA_ARGS__)
-  if (IS("http_code") || IS("response_code")) NUM("%03d", r->code);
-  else if (IS("time_total")) NUM("%.6f", c.total);
-  else if (IS("time_namelookup")) NUM("%.6f", c.namelookup);
-  else if (IS("time_connect")) NUM("%.6f", c.connect);
-  else if (IS("time_appconnect")) NUM("%.6f", c.appconnect);
-  else if (IS("time_pretransfer")) NUM("%.6f", c.pretransfer);
-  else if (IS("time_starttransfer")) NUM("%.6f", c.starttransfer);
-  else if (IS("time_redirect")) NUM("%.6f", c.redirect);
-  else if (IS("time_queue")) NUM("%.6f", r->timings.queue);
-  else if (IS("size_download")) NUM("%llu", (unsigned long long)r->size_download);
-  else if (IS("size_upload")) NUM("%llu", (unsigned long long)r->size_upload);
-  else if (IS("size_header")) NUM("%llu", (unsigned long long)r->size_header);
-  else if (IS("size_request")) NUM("%llu", (unsigned long long)r->size_request);
-  else if (IS("speed_download")) NUM("%.0f", (double)r->size_download / total);
-  else if (IS("speed_upload")) NUM("%.0f", (double)r->size_upload / total);
-  else if (IS("num_redirects")) NUM("%d", r->num_redirects);
+  if (IS("http_code") || IS("response_code"))
+    NUM("%03d", r->code);
+  else if (IS("time_total"))
+    NUM("%.6f", c.total);
+  else if (IS("time_namelookup"))
+    NUM("%.6f", c.namelookup);
+  else if (IS("time_connect"))
+    NUM("%.6f", c.connect);
+  else if (IS("time_appconnect"))
+    NUM("%.6f", c.appconnect);
+  else if (IS("time_pretransfer"))
+    NUM("%.6f", c.pretransfer);
+  else if (IS("time_starttransfer"))
+    NUM("%.6f", c.starttransfer);
+  else if (IS("time_redirect"))
+    NUM("%.6f", c.redirect);
+  else if (IS("time_queue"))
+    NUM("%.6f", r->timings.queue);
+  else if (IS("size_download"))
+    NUM("%llu", (unsigned long long)r->size_download);
+  else if (IS("size_upload"))
+    NUM("%llu", (unsigned long long)r->size_upload);
+  else if (IS("size_header"))
+    NUM("%llu", (unsigned long long)r->size_header);
+  else if (IS("size_request"))
+    NUM("%llu", (unsigned long long)r->size_request);
+  else if (IS("speed_download"))
+    NUM("%.0f", (double)r->size_download / total);
+  else if (IS("speed_upload"))
+    NUM("%.0f", (double)r->size_upload / total);
+  else if (IS("num_redirects"))
+    NUM("%d", r->num_redirects);
   else if (IS("num_connects")) /* connections this transfer opened, redirects included */
     NUM("%d", r->code && (!r->reused || (r->num_redirects > 0 && x->urlnum == 0)) ? 1 : 0);
-  else if (IS("num_headers")) NUM("%zu", r->code && r->headers ? gale_headers_count(r->headers) : 0);
-  else if (IS("remote_port")) NUM("%d", r->remote_port);
-  else if (IS("local_port")) NUM("%d", r->local_port);
-  else if (IS("exitcode")) NUM("%d", x->exitcode);
-  else if (IS("urlnum")) NUM("%zu", x->urlnum);
+  else if (IS("num_headers"))
+    NUM("%zu", r->code && r->headers ? gale_headers_count(r->headers) : 0);
+  else if (IS("remote_port"))
+    NUM("%d", r->remote_port);
+  else if (IS("local_port"))
+    NUM("%d", r->local_port);
+  else if (IS("exitcode"))
+    NUM("%d", x->exitcode);
+  else if (IS("urlnum"))
+    NUM("%zu", x->urlnum);
   else {
     *kind = V_STR;
-    if (IS("url_effective")) str = r->effective_url ? r->effective_url : x->url;
-    else if (IS("url")) str = x->url;
-    else if (IS("remote_ip")) str = r->remote_ip ? r->remote_ip : "";
-    else if (IS("local_ip")) str = r->local_ip ? r->local_ip : "";
-    else if (IS("method")) str = x->method;
-    else if (IS("filename_effective")) str = x->filename;
-    else if (IS("referer")) str = x->referer;
-    else if (IS("content_type")) str = r->code ? gale_http_response_header(r, "Content-Type") : NULL;
+    if (IS("url_effective"))
+      str = r->effective_url ? r->effective_url : x->url;
+    else if (IS("url"))
+      str = x->url;
+    else if (IS("remote_ip"))
+      str = r->remote_ip ? r->remote_ip : "";
+    else if (IS("local_ip"))
+      str = r->local_ip ? r->local_ip : "";
+    else if (IS("method"))
+      str = x->method;
+    else if (IS("filename_effective"))
+      str = x->filename;
+    else if (IS("referer"))
+      str = x->referer;
+    else if (IS("content_type"))
+      str = r->code ? gale_http_response_header(r, "Content-Type") : NULL;
     else if (IS("http_version"))
       str = r->http_version == 20   ? "2"
             : r->http_version == 11 ? "1.1"
@@ -127,36 +156,55 @@ static void json_string(FILE *out, const char *s, size_t n) {
   fputc('"', out);
   for (size_t i = 0; i < n; i++) {
     unsigned char ch = (unsigned char)s[i];
-    if (ch == '"' || ch == '\\') fprintf(out, "\\%c", ch);
-    else if (ch == '\n') fputs("\\n", out);
-    else if (ch == '\r') fputs("\\r", out);
-    else if (ch == '\t') fputs("\\t", out);
-    else if (ch < 0x20 || ch == 0x7f) fprintf(out, "\\u%04x", ch);
-    else fputc(ch, out);
+    if (ch == '"' || ch == '\\')
+      fprintf(out, "\\%c", ch);
+    else if (ch == '\n')
+      fputs("\\n", out);
+    else if (ch == '\r')
+      fputs("\\r", out);
+    else if (ch == '\t')
+      fputs("\\t", out);
+    else if (ch < 0x20 || ch == 0x7f)
+      fprintf(out, "\\u%04x", ch);
+    else
+      fputc(ch, out);
   }
   fputc('"', out);
 }
 
 /* %{json}: every variable above as one JSON object, curl's key names. */
 static void print_json(FILE *out, const gale_http_response *r, const cli_xfer_info *x) {
-  static const char *const names[] = {
-      "content_type", "errormsg", "exitcode", "filename_effective", "http_code", "http_version",
-      "local_ip", "local_port", "method", "num_connects", "num_headers", "num_redirects",
-      "redirect_url", "referer", "remote_ip", "remote_port", "response_code", "scheme",
-      "size_download", "size_header", "size_request", "size_upload", "speed_download",
-      "speed_upload", "time_appconnect", "time_connect", "time_namelookup", "time_pretransfer",
-      "time_redirect", "time_starttransfer", "time_total", "url", "url_effective", "urlnum"};
+  static const char *const names[] = {"content_type",    "errormsg",
+                                      "exitcode",        "filename_effective",
+                                      "http_code",       "http_version",
+                                      "local_ip",        "local_port",
+                                      "method",          "num_connects",
+                                      "num_headers",     "num_redirects",
+                                      "redirect_url",    "referer",
+                                      "remote_ip",       "remote_port",
+                                      "response_code",   "scheme",
+                                      "size_download",   "size_header",
+                                      "size_request",    "size_upload",
+                                      "speed_download",  "speed_upload",
+                                      "time_appconnect", "time_connect",
+                                      "time_namelookup", "time_pretransfer",
+                                      "time_redirect",   "time_starttransfer",
+                                      "time_total",      "url",
+                                      "url_effective",   "urlnum"};
   char buf[8192];
   fputc('{', out);
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     vkind k;
     var_value(names[i], strlen(names[i]), r, x, buf, sizeof buf, &k);
     fprintf(out, "%s\"%s\":", i ? "," : "", names[i]);
-    if (k == V_NULL) fputs("null", out);
-    else if (k == V_STR) json_string(out, buf, strlen(buf));
+    if (k == V_NULL)
+      fputs("null", out);
+    else if (k == V_STR)
+      json_string(out, buf, strlen(buf));
     else if (strcmp(names[i], "http_code") == 0 || strcmp(names[i], "response_code") == 0)
       fprintf(out, "%d", r->code); /* a number, not curl's zero-padded text */
-    else fputs(buf, out);
+    else
+      fputs(buf, out);
   }
   fprintf(out, ",\"curl_version\":\"gale/%s\"}", gale_version(NULL, NULL, NULL));
 }
@@ -224,8 +272,10 @@ void cli_write_out(FILE *out, const char *fmt, const gale_http_response *r,
         break;
       }
       n = (size_t)(end - name);
-      if (n == 6 && memcmp(name, "stderr", 6) == 0) out = stderr;
-      else if (n == 6 && memcmp(name, "stdout", 6) == 0) out = stdout;
+      if (n == 6 && memcmp(name, "stderr", 6) == 0)
+        out = stderr;
+      else if (n == 6 && memcmp(name, "stdout", 6) == 0)
+        out = stdout;
       else if (n > 7 && memcmp(name, "header{", 7) == 0) {
         /* %{header{name}}: curl 7.84's response header lookup. */
         const char *close = strchr(name + 7, '}');
@@ -250,7 +300,10 @@ void cli_write_out(FILE *out, const char *fmt, const gale_http_response *r,
       case 'r': fputc('\r', out); break;
       case 't': fputc('\t', out); break;
       case '\\': fputc('\\', out); break;
-      default: fputc('\\', out); fputc(*p, out); break;
+      default:
+        fputc('\\', out);
+        fputc(*p, out);
+        break;
       }
     } else {
       fputc(*p, out);

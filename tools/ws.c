@@ -63,10 +63,10 @@ typedef struct ws_tool {
   gale_watcher *in_watch;
   bool binary, verbose, eof, closed;
   int close_code;
-  gale_buf line; /* a text line not ended yet */
+  gale_buf line;     /* a text line not ended yet */
   gale_timer *quiet; /* after EOF's pong: closes when it fires */
   bool eof_pong;
-  int status;    /* exit code once known */
+  int status; /* exit code once known */
 } ws_tool;
 
 static void quiet_over(gale_loop *loop, void *arg) {
@@ -109,8 +109,7 @@ static void on_close(gale_websocket *ws, int code, const char *reason) {
   t->closed = true;
   t->close_code = code;
   if (code != GALE_WS_NORMAL)
-    fprintf(stderr, "gale ws: connection closed with %d%s%s\n", code, *reason ? ": " : "",
-            reason);
+    fprintf(stderr, "gale ws: connection closed with %d%s%s\n", code, *reason ? ": " : "", reason);
   else if (t->verbose)
     fprintf(stderr, "* closed with 1000%s%s\n", *reason ? ": " : "", reason);
   t->status = code == GALE_WS_NORMAL ? CLI_OK : WS_EXIT_CLOSED;
@@ -183,8 +182,8 @@ static void start_input(ws_tool *t) {
   struct stat st;
   bool file = fstat(STDIN_FILENO, &st) == 0 && !S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode) &&
               !S_ISCHR(st.st_mode);
-  if (!file && gale_watcher_new(t->loop, STDIN_FILENO, GALE_READ, on_stdin, t, &t->in_watch) ==
-                   GALE_OK)
+  if (!file &&
+      gale_watcher_new(t->loop, STDIN_FILENO, GALE_READ, on_stdin, t, &t->in_watch) == GALE_OK)
     return;
   gale_loop_call_later(t->loop, 0, pump_file, t, NULL);
 }
@@ -290,23 +289,35 @@ int cli_ws_main(int argc, char **argv) {
   while (rc == CLI_OK && (opt = getopt_long(argc, argv, "H:kvhx:U:", opts, NULL)) != -1) {
     switch (opt) {
     case 'H':
-      if (nheaders == 64 || !header_ok(optarg)) rc = CLI_EXIT_USAGE;
-      else headers[nheaders++] = optarg;
+      if (nheaders == 64 || !header_ok(optarg))
+        rc = CLI_EXIT_USAGE;
+      else
+        headers[nheaders++] = optarg;
       break;
-    case 'S': if (nprotos == 32) rc = CLI_EXIT_USAGE; else protos[nprotos++] = optarg; break;
+    case 'S':
+      if (nprotos == 32)
+        rc = CLI_EXIT_USAGE;
+      else
+        protos[nprotos++] = optarg;
+      break;
     case 'O':
       if ((size_t)snprintf(origin, sizeof(origin), "Origin: %s", optarg) >= sizeof(origin))
         rc = CLI_EXIT_USAGE;
-      else headers[nheaders++] = origin;
+      else
+        headers[nheaders++] = origin;
       break;
     case 'z': o.ws.compression.enabled = true; break;
     case 'b': t.binary = true; break;
-    case 'P': if (!cli_parse_seconds(optarg, &o.ws.ping_interval)) rc = CLI_EXIT_USAGE; break;
+    case 'P':
+      if (!cli_parse_seconds(optarg, &o.ws.ping_interval)) rc = CLI_EXIT_USAGE;
+      break;
     case 'M':
       if (!cli_parse_size(optarg, &size) || size == 0) rc = CLI_EXIT_USAGE;
       o.ws.max_message_size = o.ws.max_frame_size = size;
       break;
-    case 'T': if (!cli_parse_seconds(optarg, &o.connect_timeout)) rc = CLI_EXIT_USAGE; break;
+    case 'T':
+      if (!cli_parse_seconds(optarg, &o.connect_timeout)) rc = CLI_EXIT_USAGE;
+      break;
     case 'k': tls_opts.insecure = true; break;
     case 'C': tls_opts.ca_file = optarg; break;
     case 'v': t.verbose = true; break;
@@ -318,7 +329,9 @@ int cli_ws_main(int argc, char **argv) {
         rc = CLI_EXIT_USAGE;
       }
       break;
-    case 'U': if (!cli_proxy_userpass(&px, optarg)) rc = CLI_EXIT_USAGE; break;
+    case 'U':
+      if (!cli_proxy_userpass(&px, optarg)) rc = CLI_EXIT_USAGE;
+      break;
     case 'h': usage(stdout); return CLI_OK;
     default: rc = CLI_EXIT_USAGE; break;
     }

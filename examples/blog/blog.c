@@ -58,7 +58,8 @@ static int render(gale_web_handler *h, const char *name, json_t *ctx) {
 /* ---- reading ---------------------------------------------------------------------------- */
 
 static int home(gale_web_handler *h) {
-  json_t *entries = db_rows(loop, "SELECT * FROM entries ORDER BY published DESC, id DESC LIMIT 5", NULL);
+  json_t *entries =
+      db_rows(loop, "SELECT * FROM entries ORDER BY published DESC, id DESC LIMIT 5", NULL);
   if (!entries) return GALE_ESYS;
   return render(h, "home.html", json_pack("{s:o}", "entries", entries));
 }
@@ -70,14 +71,16 @@ static int archive(gale_web_handler *h) {
 }
 
 static int feed(gale_web_handler *h) {
-  json_t *entries = db_rows(loop, "SELECT * FROM entries ORDER BY updated DESC, id DESC LIMIT 10", NULL);
+  json_t *entries =
+      db_rows(loop, "SELECT * FROM entries ORDER BY updated DESC, id DESC LIMIT 10", NULL);
   if (!entries) return GALE_ESYS;
   gale_web_set_header(h, "Content-Type", "application/atom+xml; charset=UTF-8");
   return render(h, "feed.xml", json_pack("{s:o}", "entries", entries));
 }
 
 static int entry(gale_web_handler *h) {
-  json_t *rows = db_rows(loop, "SELECT * FROM entries WHERE slug = ?", json_pack("[s]", gale_web_path_arg(h, 0)));
+  json_t *rows = db_rows(loop, "SELECT * FROM entries WHERE slug = ?",
+                         json_pack("[s]", gale_web_path_arg(h, 0)));
   if (!rows) return GALE_ESYS;
   if (!json_array_size(rows)) {
     json_decref(rows);
@@ -94,7 +97,8 @@ static int compose_get(gale_web_handler *h) {
   const char *id = gale_web_get_argument(h, "id", NULL);
   json_t *e = json_null();
   if (id) {
-    json_t *rows = db_rows(loop, "SELECT * FROM entries WHERE id = ?", json_pack("[I]", (json_int_t)atoll(id)));
+    json_t *rows = db_rows(loop, "SELECT * FROM entries WHERE id = ?",
+                           json_pack("[I]", (json_int_t)atoll(id)));
     if (rows && json_array_size(rows)) e = json_incref(json_array_get(rows, 0));
     json_decref(rows);
   }
@@ -131,12 +135,15 @@ static int compose_post(gale_web_handler *h) {
   now_iso(now, sizeof(now));
   int rc = GALE_OK;
   if (id) {
-    json_t *rows = db_rows(loop, "SELECT slug FROM entries WHERE id = ?", json_pack("[I]", (json_int_t)atoll(id)));
+    json_t *rows = db_rows(loop, "SELECT slug FROM entries WHERE id = ?",
+                           json_pack("[I]", (json_int_t)atoll(id)));
     if (!rows || !json_array_size(rows)) {
       rc = gale_web_send_error(h, 404);
     } else {
-      snprintf(slug, sizeof(slug), "%s", json_string_value(json_object_get(json_array_get(rows, 0), "slug")));
-      if (db_exec(loop, "UPDATE entries SET title = ?, markdown = ?, html = ?, updated = ? WHERE id = ?",
+      snprintf(slug, sizeof(slug), "%s",
+               json_string_value(json_object_get(json_array_get(rows, 0), "slug")));
+      if (db_exec(loop,
+                  "UPDATE entries SET title = ?, markdown = ?, html = ?, updated = ? WHERE id = ?",
                   json_pack("[ssssI]", title, md, html, now, (json_int_t)atoll(id))) < 0)
         rc = GALE_ESYS;
     }
@@ -153,8 +160,8 @@ static int compose_post(gale_web_handler *h) {
     if (db_exec(loop,
                 "INSERT INTO entries (author_id, title, slug, markdown, html, published, updated) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                json_pack("[Isssss s]", json_integer_value(json_object_get(user, "id")), title, slug, md, html, now,
-                          now)) < 0)
+                json_pack("[Isssss s]", json_integer_value(json_object_get(user, "id")), title,
+                          slug, md, html, now, now)) < 0)
       rc = GALE_ESYS;
   }
   free(html);
@@ -188,13 +195,15 @@ static int create_get(gale_web_handler *h) {
 }
 
 static int create_post(gale_web_handler *h) {
-  const char *email = gale_web_get_argument(h, "email", ""), *name = gale_web_get_argument(h, "name", "");
+  const char *email = gale_web_get_argument(h, "email", ""),
+             *name = gale_web_get_argument(h, "name", "");
   const char *password = gale_web_get_argument(h, "password", "");
   if (any_author() || !*email || !*name || !*password) return gale_web_send_error(h, 400);
   char *hashed = hash_password(loop, password);
-  long long id = hashed ? db_exec(loop, "INSERT INTO authors (email, name, hashed_password) VALUES (?, ?, ?)",
-                                  json_pack("[sss]", email, name, hashed))
-                        : -1;
+  long long id =
+      hashed ? db_exec(loop, "INSERT INTO authors (email, name, hashed_password) VALUES (?, ?, ?)",
+                       json_pack("[sss]", email, name, hashed))
+             : -1;
   free(hashed);
   if (id < 0) return GALE_ESYS;
   return log_in(h, id, name, email);
@@ -206,14 +215,18 @@ static int login_get(gale_web_handler *h) {
 }
 
 static int login_post(gale_web_handler *h) {
-  const char *email = gale_web_get_argument(h, "email", ""), *password = gale_web_get_argument(h, "password", "");
+  const char *email = gale_web_get_argument(h, "email", ""),
+             *password = gale_web_get_argument(h, "password", "");
   json_t *rows = db_rows(loop, "SELECT * FROM authors WHERE email = ?", json_pack("[s]", email));
   json_t *a = rows ? json_array_get(rows, 0) : NULL;
   int rc;
   if (a && check_password(loop, password, json_string_value(json_object_get(a, "hashed_password"))))
-    rc = log_in(h, json_integer_value(json_object_get(a, "id")), json_string_value(json_object_get(a, "name")), email);
+    rc = log_in(h, json_integer_value(json_object_get(a, "id")),
+                json_string_value(json_object_get(a, "name")), email);
   else
-    rc = render(h, "login.html", json_pack("{s:s, s:s}", "error", "incorrect email or password", "next", local_next(h)));
+    rc = render(
+        h, "login.html",
+        json_pack("{s:s, s:s}", "error", "incorrect email or password", "next", local_next(h)));
   json_decref(rows);
   return rc;
 }
@@ -225,18 +238,25 @@ static int logout(gale_web_handler *h) {
 
 /* ---- the application -------------------------------------------------------------------- */
 
-static const gale_web_handler_class home_class = {.name = "Home", .coroutine = true, .co.get = home};
-static const gale_web_handler_class archive_class = {.name = "Archive", .coroutine = true, .co.get = archive};
-static const gale_web_handler_class feed_class = {.name = "Feed", .coroutine = true, .co.get = feed};
-static const gale_web_handler_class entry_class = {.name = "Entry", .coroutine = true, .co.get = entry};
-static const gale_web_handler_class compose_class = {
-    .name = "Compose", .coroutine = true, .co.get = compose_get, .co.post = compose_post,
-    .authenticated = GALE_WEB_AUTH_ALL};
+static const gale_web_handler_class home_class = {
+    .name = "Home", .coroutine = true, .co.get = home};
+static const gale_web_handler_class archive_class = {
+    .name = "Archive", .coroutine = true, .co.get = archive};
+static const gale_web_handler_class feed_class = {
+    .name = "Feed", .coroutine = true, .co.get = feed};
+static const gale_web_handler_class entry_class = {
+    .name = "Entry", .coroutine = true, .co.get = entry};
+static const gale_web_handler_class compose_class = {.name = "Compose",
+                                                     .coroutine = true,
+                                                     .co.get = compose_get,
+                                                     .co.post = compose_post,
+                                                     .authenticated = GALE_WEB_AUTH_ALL};
 static const gale_web_handler_class create_class = {
     .name = "AuthCreate", .coroutine = true, .co.get = create_get, .co.post = create_post};
 static const gale_web_handler_class login_class = {
     .name = "AuthLogin", .coroutine = true, .co.get = login_get, .co.post = login_post};
-static const gale_web_handler_class logout_class = {.name = "AuthLogout", .coroutine = true, .co.get = logout};
+static const gale_web_handler_class logout_class = {
+    .name = "AuthLogout", .coroutine = true, .co.get = logout};
 
 int main(int argc, char **argv) {
   int port = argc > 1 ? atoi(argv[1]) : 8888;

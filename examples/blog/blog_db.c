@@ -29,8 +29,8 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
 int db_open(const char *path) {
-  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) !=
-          SQLITE_OK ||
+  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      NULL) != SQLITE_OK ||
       sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK) {
     fprintf(stderr, "blog: %s: %s\n", path, db ? sqlite3_errmsg(db) : "cannot open");
     return -1;
@@ -49,8 +49,8 @@ void db_close(void) {
 typedef struct job {
   const char *sql;
   json_t *params;
-  json_t *rows;        /* db_rows: the result */
-  long long rowid;     /* db_exec: the result, -1 on error */
+  json_t *rows;    /* db_rows: the result */
+  long long rowid; /* db_exec: the result, -1 on error */
   bool want_rows;
 } job;
 
@@ -59,9 +59,13 @@ static int bind_all(sqlite3_stmt *st, json_t *params) {
   json_t *v;
   json_array_foreach(params, i, v) {
     int rc, at = (int)i + 1;
-    if (json_is_string(v)) rc = sqlite3_bind_text(st, at, json_string_value(v), (int)json_string_length(v), SQLITE_TRANSIENT);
-    else if (json_is_integer(v)) rc = sqlite3_bind_int64(st, at, json_integer_value(v));
-    else rc = sqlite3_bind_null(st, at);
+    if (json_is_string(v))
+      rc = sqlite3_bind_text(st, at, json_string_value(v), (int)json_string_length(v),
+                             SQLITE_TRANSIENT);
+    else if (json_is_integer(v))
+      rc = sqlite3_bind_int64(st, at, json_integer_value(v));
+    else
+      rc = sqlite3_bind_null(st, at);
     if (rc != SQLITE_OK) return rc;
   }
   return SQLITE_OK;
@@ -71,7 +75,9 @@ static json_t *column(sqlite3_stmt *st, int c) {
   switch (sqlite3_column_type(st, c)) {
   case SQLITE_INTEGER: return json_integer(sqlite3_column_int64(st, c));
   case SQLITE_NULL: return json_null();
-  default: return json_stringn((const char *)sqlite3_column_text(st, c), (size_t)sqlite3_column_bytes(st, c));
+  default:
+    return json_stringn((const char *)sqlite3_column_text(st, c),
+                        (size_t)sqlite3_column_bytes(st, c));
   }
 }
 
@@ -79,7 +85,8 @@ static void *run_job(void *arg) {
   job *j = arg;
   sqlite3_stmt *st = NULL;
   j->rowid = -1;
-  if (sqlite3_prepare_v2(db, j->sql, -1, &st, NULL) != SQLITE_OK || bind_all(st, j->params) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(db, j->sql, -1, &st, NULL) != SQLITE_OK ||
+      bind_all(st, j->params) != SQLITE_OK) {
     fprintf(stderr, "blog: %s: %s\n", j->sql, sqlite3_errmsg(db));
     sqlite3_finalize(st);
     return NULL;
@@ -88,7 +95,8 @@ static void *run_job(void *arg) {
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW && rows) {
     json_t *row = json_object();
-    for (int c = 0; row && c < sqlite3_column_count(st); c++) json_object_set_new(row, sqlite3_column_name(st, c), column(st, c));
+    for (int c = 0; row && c < sqlite3_column_count(st); c++)
+      json_object_set_new(row, sqlite3_column_name(st, c), column(st, c));
     json_array_append_new(rows, row);
   }
   if (rc != SQLITE_DONE && !(rc == SQLITE_ROW && !rows)) {
@@ -114,7 +122,10 @@ static int await_job(gale_loop *loop, gale_executor_fn fn, void *arg) {
 
 json_t *db_rows(gale_loop *loop, const char *sql, json_t *params) {
   job j = {.sql = sql, .params = params ? params : json_array(), .want_rows = true};
-  if (await_job(loop, run_job, &j) != GALE_OK) { json_decref(j.rows); j.rows = NULL; }
+  if (await_job(loop, run_job, &j) != GALE_OK) {
+    json_decref(j.rows);
+    j.rows = NULL;
+  }
   json_decref(j.params);
   return j.rows;
 }
@@ -140,8 +151,8 @@ typedef struct pw_job {
 
 static void *run_pbkdf2(void *arg) {
   pw_job *p = arg;
-  p->ok = PKCS5_PBKDF2_HMAC(p->password, (int)strlen(p->password), p->salt, SALT_LEN, p->rounds, EVP_sha256(),
-                            HASH_LEN, p->hash) == 1;
+  p->ok = PKCS5_PBKDF2_HMAC(p->password, (int)strlen(p->password), p->salt, SALT_LEN, p->rounds,
+                            EVP_sha256(), HASH_LEN, p->hash) == 1;
   return NULL;
 }
 
@@ -160,7 +171,8 @@ static bool unhex(const char *s, size_t n, unsigned char *out) {
 
 char *hash_password(gale_loop *loop, const char *password) {
   pw_job p = {.password = password, .rounds = ROUNDS};
-  if (RAND_bytes(p.salt, SALT_LEN) != 1 || await_job(loop, run_pbkdf2, &p) != GALE_OK || !p.ok) return NULL;
+  if (RAND_bytes(p.salt, SALT_LEN) != 1 || await_job(loop, run_pbkdf2, &p) != GALE_OK || !p.ok)
+    return NULL;
   char *out = malloc(64 + 2 * (SALT_LEN + HASH_LEN));
   if (!out) return NULL;
   int n = sprintf(out, "pbkdf2_sha256$%d$", ROUNDS);
@@ -185,7 +197,8 @@ bool check_password(gale_loop *loop, const char *password, const char *stored) {
 
 const char *db_cookie_secret(void) {
   sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(db, "SELECT value FROM settings WHERE name = 'cookie_secret'", -1, &st, NULL) == SQLITE_OK &&
+  if (sqlite3_prepare_v2(db, "SELECT value FROM settings WHERE name = 'cookie_secret'", -1, &st,
+                         NULL) == SQLITE_OK &&
       sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 64)
     memcpy(secret, sqlite3_column_text(st, 0), 64);
   sqlite3_finalize(st);
@@ -193,9 +206,10 @@ const char *db_cookie_secret(void) {
   unsigned char raw[32];
   if (RAND_bytes(raw, sizeof(raw)) != 1) return NULL;
   hex(raw, sizeof(raw), secret);
-  if (sqlite3_prepare_v2(db, "INSERT INTO settings (name, value) VALUES ('cookie_secret', ?)", -1, &st, NULL) !=
-          SQLITE_OK ||
-      sqlite3_bind_text(st, 1, secret, 64, SQLITE_STATIC) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
+  if (sqlite3_prepare_v2(db, "INSERT INTO settings (name, value) VALUES ('cookie_secret', ?)", -1,
+                         &st, NULL) != SQLITE_OK ||
+      sqlite3_bind_text(st, 1, secret, 64, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_step(st) != SQLITE_DONE) {
     sqlite3_finalize(st);
     return NULL;
   }

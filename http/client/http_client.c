@@ -85,8 +85,10 @@ int gale_http_client_new(gale_loop *loop, const gale_http_client_options *opts,
   c = gale__calloc(1, sizeof *c);
   if (!c) return GALE_ENOMEM;
   c->loop = loop;
-  if (opts) c->opts = *opts;
-  else gale_http_client_options_init(&c->opts);
+  if (opts)
+    c->opts = *opts;
+  else
+    gale_http_client_options_init(&c->opts);
   if (c->opts.max_clients < 1 || c->opts.max_idle_per_host < 0 || c->opts.idle_timeout < 0) {
     free(c);
     return GALE_EINVAL;
@@ -155,11 +157,13 @@ gale_tcp_client *gale_http_client_tcp(gale_http_client *c) { return c ? c->tcp :
 
 /* The request's strings, deep-copied into one block that starts with the
  * URL (one allocation instead of one per string: this runs per request). */
-#define REQ_STRINGS(r)                                                                      \
-  {&(r)->url, &(r)->method, &(r)->user_agent, &(r)->referer, &(r)->auth_username,          \
-   &(r)->auth_password, &(r)->proxy_host, &(r)->proxy_username, &(r)->proxy_password,      \
-   &(r)->ca_certs, &(r)->client_cert, &(r)->client_key, &(r)->network_interface,          \
-   &(r)->connect_to_host}
+#define REQ_STRINGS(r)                                                                     \
+  {                                                                                        \
+    &(r)->url, &(r)->method, &(r)->user_agent, &(r)->referer, &(r)->auth_username,         \
+        &(r)->auth_password, &(r)->proxy_host, &(r)->proxy_username, &(r)->proxy_password, \
+        &(r)->ca_certs, &(r)->client_cert, &(r)->client_key, &(r)->network_interface,      \
+        &(r)->connect_to_host                                                              \
+  }
 
 static void free_request_copy(gale_http_request *r) {
   const char **s[] = REQ_STRINGS(r);
@@ -193,9 +197,7 @@ static void fetch_free(void *p) {
   free(f);
 }
 
-static bool valid_method(const char *m) {
-  return m && gale_http_is_token(m, strlen(m));
-}
+static bool valid_method(const char *m) { return m && gale_http_is_token(m, strlen(m)); }
 
 static int copy_request(hc_fetch *f, const gale_http_request *in) {
   gale_http_request *r = &f->req;
@@ -263,8 +265,7 @@ static int check_request(const gale_http_request *req) {
     return GALE_EINVAL;
   if (!req->allow_ipv4 && !req->allow_ipv6) return GALE_EINVAL;
   if (req->network_interface && !numeric_address(req->network_interface)) return GALE_EINVAL;
-  if (req->http_version < GALE_HTTP_VERSION_DEFAULT ||
-      req->http_version > GALE_HTTP_VERSION_1_0)
+  if (req->http_version < GALE_HTTP_VERSION_DEFAULT || req->http_version > GALE_HTTP_VERSION_1_0)
     return GALE_EINVAL;
   if (req->http_version == GALE_HTTP_VERSION_1_0 && req->body_producer && req->body_size < 0)
     return GALE_EINVAL; /* HTTP/1.0 has no chunked bodies */
@@ -413,8 +414,10 @@ static void deliver(gale_loop *loop, void *arg) {
 static void unlink_fetch(hc_fetch *f) {
   gale_http_client *c = f->client;
   if (!c) return;
-  if (f->prev) f->prev->next = f->next;
-  else if (c->fetches == f) c->fetches = f->next;
+  if (f->prev)
+    f->prev->next = f->next;
+  else if (c->fetches == f)
+    c->fetches = f->next;
   if (f->next) f->next->prev = f->prev;
   f->prev = f->next = NULL;
 }
@@ -454,9 +457,7 @@ static const uint32_t fetch_moves[] = {
 };
 #undef B
 
-void gale__hc_set_state(hc_fetch *f, hc_state to) {
-  gale__transition(f->state, to, fetch_moves);
-}
+void gale__hc_set_state(hc_fetch *f, hc_state to) { gale__transition(f->state, to, fetch_moves); }
 
 void gale__hc_complete(hc_fetch *f, int status, const char *detail) {
   gale_http_client *c = f->client;
@@ -485,8 +486,10 @@ void gale__hc_complete(hc_fetch *f, int status, const char *detail) {
   }
   if (f->gz) gale__gzip_free(f->gz), f->gz = NULL;
   if (c) {
-    if (was == HC_QUEUED) queue_remove(f);
-    else if (c->active) c->active--;
+    if (was == HC_QUEUED)
+      queue_remove(f);
+    else if (c->active)
+      c->active--;
     unlink_fetch(f);
   }
   f->client = NULL;
@@ -637,8 +640,10 @@ static int fetch_start(gale_http_client *c, const gale_http_request *req, gale_h
     fetch_free(f);
     return GALE_ENOMEM;
   }
-  if (c->qtail) c->qtail->qnext = f;
-  else c->qhead = f;
+  if (c->qtail)
+    c->qtail->qnext = f;
+  else
+    c->qhead = f;
   c->qtail = f;
   c->queued++;
   f->next = c->fetches;
@@ -648,8 +653,8 @@ static int fetch_start(gale_http_client *c, const gale_http_request *req, gale_h
   return GALE_OK;
 }
 
-int gale_http_client_fetch(gale_http_client *c, const gale_http_request *req,
-                           gale_http_fetch_cb cb, void *arg, uint64_t *id) {
+int gale_http_client_fetch(gale_http_client *c, const gale_http_request *req, gale_http_fetch_cb cb,
+                           void *arg, uint64_t *id) {
   if (!cb) return GALE_EINVAL;
   return fetch_start(c, req, cb, arg, NULL, id);
 }

@@ -31,9 +31,10 @@ static bool chunked_upload(const hc_fetch *f) { return gale__hc_chunked_upload(f
 
 /* Request headers the caller gave that this hop must not send. */
 static bool skip_user_header(const hc_fetch *f, const char *name, size_t len) {
-  if (!f->send_body && (gale_ascii_eq_cstr(name, len, "Content-Length") ||
-                        gale_ascii_eq_cstr(name, len, "Content-Type") ||
-                        gale_ascii_eq_cstr(name, len, "Transfer-Encoding")) &&
+  if (!f->send_body &&
+      (gale_ascii_eq_cstr(name, len, "Content-Length") ||
+       gale_ascii_eq_cstr(name, len, "Content-Type") ||
+       gale_ascii_eq_cstr(name, len, "Transfer-Encoding")) &&
       f->redirects > 0)
     return true;
   /* Authorization and Cookie never follow a redirect to another origin. */
@@ -51,9 +52,8 @@ static size_t head_size_hint(const hc_fetch *f, const char *proxy_auth) {
   const gale_url *u = f->purl;
   const gale_http_request *r = &f->req;
   return 256 + strlen(f->method) + len_or_0(u->scheme) + len_or_0(u->host) + len_or_0(u->path) +
-         len_or_0(u->query) + len_or_0(r->user_agent) + len_or_0(f->auth) +
-         len_or_0(proxy_auth) + len_or_0(r->referer) +
-         (f->req_headers ? gale_headers_wire_size(f->req_headers) : 0);
+         len_or_0(u->query) + len_or_0(r->user_agent) + len_or_0(f->auth) + len_or_0(proxy_auth) +
+         len_or_0(r->referer) + (f->req_headers ? gale_headers_wire_size(f->req_headers) : 0);
 }
 
 static void head_str(gale_h1_head *h, const char *s) { gale_h1_head_append(h, s, strlen(s)); }
@@ -105,8 +105,10 @@ static void add_fields(hc_fetch *f, gale_h1_head *h, const char *proxy_auth) {
     gale_h1_head_literal(h, "\r\n");
   }
   if (!user_has(f, "User-Agent")) {
-    if (!r->user_agent) head_field(h, "User-Agent", "gale/" PACKAGE_VERSION);
-    else if (*r->user_agent) head_field(h, "User-Agent", r->user_agent);
+    if (!r->user_agent)
+      head_field(h, "User-Agent", "gale/" PACKAGE_VERSION);
+    else if (*r->user_agent)
+      head_field(h, "User-Agent", r->user_agent);
   }
   if (f->auth && !user_has(f, "Authorization")) head_field(h, "Authorization", f->auth);
   if (proxy_auth) head_field(h, "Proxy-Authorization", proxy_auth);
@@ -164,8 +166,10 @@ static int write_head(hc_fetch *f, struct evbuffer *out) {
   if (st != GALE_OK) {
     gale_h1_head_fail(&h, st);
   } else {
-    if (r->http_version == GALE_HTTP_VERSION_1_0) gale_h1_head_literal(&h, " HTTP/1.0\r\n");
-    else gale_h1_head_literal(&h, " HTTP/1.1\r\n");
+    if (r->http_version == GALE_HTTP_VERSION_1_0)
+      gale_h1_head_literal(&h, " HTTP/1.0\r\n");
+    else
+      gale_h1_head_literal(&h, " HTTP/1.1\r\n");
     add_fields(f, &h, pa);
   }
   wrote = gale_h1_head_finish(&h);
@@ -242,8 +246,7 @@ void gale__hc_note_addresses(hc_fetch *f, hc_conn *conn) {
   if (!conn->addrs_known) {
     gale__hc_addr_of(conn->stream, true, conn->remote_ip, sizeof conn->remote_ip,
                      &conn->remote_port);
-    gale__hc_addr_of(conn->stream, false, conn->local_ip, sizeof conn->local_ip,
-                     &conn->local_port);
+    gale__hc_addr_of(conn->stream, false, conn->local_ip, sizeof conn->local_ip, &conn->local_port);
     conn->addrs_known = conn->remote_ip[0] != '\0'; /* a failed lookup is retried */
   }
   memcpy(f->remote_ip, conn->remote_ip, sizeof f->remote_ip);
@@ -264,16 +267,16 @@ void gale__hc_exchange(hc_fetch *f) {
   f->body_sent = false;
   f->wire_body = 0;
   /* 100 Continue is HTTP/1.1's. */
-  f->await_continue = f->send_body && f->req.expect_100_continue &&
-                      f->req.http_version != GALE_HTTP_VERSION_1_0;
+  f->await_continue =
+      f->send_body && f->req.expect_100_continue && f->req.http_version != GALE_HTTP_VERSION_1_0;
   f->resp.size_upload = 0;
   note_addresses(f);
   if (f->resp.reused)
     gale__hc_debug(f, GALE_HTTP_DEBUG_INFO, "Re-using existing connection to %s port %d",
                    f->remote_ip, f->resp.remote_port);
   gale_h1_limits_init(&lim);
-  lim.max_header_size = (uint32_t)(f->req.max_header_size ? f->req.max_header_size
-                                                          : GALE_H1_DEFAULT_MAX_HEADER_SIZE);
+  lim.max_header_size =
+      (uint32_t)(f->req.max_header_size ? f->req.max_header_size : GALE_H1_DEFAULT_MAX_HEADER_SIZE);
   if (lim.max_start_line > lim.max_header_size) lim.max_start_line = lim.max_header_size;
   /* No count of its own: as many field lines as fit (each is at least
    * "x:" CRLF; the parser counts any line of 3), the array growing to hold them. */

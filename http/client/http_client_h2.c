@@ -58,8 +58,8 @@ struct hc_h2 {
   gale_stream *stream;
   nghttp2_session *session;
   gale__h2_guard guard;
-  hc_h2 *prev, *next;        /* client->h2conns */
-  hc_fetch *streams;         /* fetches with a stream */
+  hc_h2 *prev, *next; /* client->h2conns */
+  hc_fetch *streams;  /* fetches with a stream */
   /* Streams by id: slot (id >> 1) % TAB holds one of them (a later one
    * whose slot is taken is found by walking the list), so a lookup is
    * one load where walking up to h2_max_streams fetches cost a cache miss
@@ -115,8 +115,8 @@ static void h1_remember(gale_http_client *c, const char *key) {
 
 /* Streams at once: ours and the peer's limit, the lower. */
 static size_t h2_limit(const hc_h2 *h) {
-  uint32_t peer = nghttp2_session_get_remote_settings(h->session,
-                                                      NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+  uint32_t peer =
+      nghttp2_session_get_remote_settings(h->session, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
   size_t ours = (size_t)h->client->opts.h2_max_streams;
   return peer < ours ? peer : ours;
 }
@@ -148,8 +148,10 @@ static void streams_add(hc_h2 *h, hc_fetch *f) {
 
 static void streams_del(hc_h2 *h, hc_fetch *f) {
   if (f->h2_id > 0 && *slot(h, f->h2_id) == f) *slot(h, f->h2_id) = NULL;
-  if (f->h2_prev) f->h2_prev->h2_next = f->h2_next;
-  else h->streams = f->h2_next;
+  if (f->h2_prev)
+    f->h2_prev->h2_next = f->h2_next;
+  else
+    h->streams = f->h2_next;
   if (f->h2_next) f->h2_next->h2_prev = f->h2_prev;
   f->h2_prev = f->h2_next = NULL;
   h->nstreams--;
@@ -158,18 +160,24 @@ static void streams_del(hc_h2 *h, hc_fetch *f) {
 static void wq_add(hc_h2 *h, hc_fetch *f) {
   f->h2_next = NULL;
   f->h2_prev = h->wq_tail;
-  if (h->wq_tail) h->wq_tail->h2_next = f;
-  else h->wq_head = f;
+  if (h->wq_tail)
+    h->wq_tail->h2_next = f;
+  else
+    h->wq_head = f;
   h->wq_tail = f;
   h->nqueued++;
   f->h2_queued = true;
 }
 
 static void wq_del(hc_h2 *h, hc_fetch *f) {
-  if (f->h2_prev) f->h2_prev->h2_next = f->h2_next;
-  else h->wq_head = f->h2_next;
-  if (f->h2_next) f->h2_next->h2_prev = f->h2_prev;
-  else h->wq_tail = f->h2_prev;
+  if (f->h2_prev)
+    f->h2_prev->h2_next = f->h2_next;
+  else
+    h->wq_head = f->h2_next;
+  if (f->h2_next)
+    f->h2_next->h2_prev = f->h2_prev;
+  else
+    h->wq_tail = f->h2_prev;
   f->h2_prev = f->h2_next = NULL;
   h->nqueued--;
   f->h2_queued = false;
@@ -183,8 +191,10 @@ static void on_kick(gale_loop *loop, void *arg) {
   hc_h2 *h = arg;
   (void)loop;
   h->kick_pending = false;
-  if (h->dead) h2_release(h);
-  else h2_process(h);
+  if (h->dead)
+    h2_release(h);
+  else
+    h2_process(h);
 }
 
 static void drop_kick(void *arg) {
@@ -305,7 +315,8 @@ static hc_fetch *take_opener(hc_fetch *f) {
 static bool open_failure(int st) {
   return st == GALE_ECONNREFUSED || st == GALE_EHOSTUNREACH || st == GALE_ENETUNREACH ||
          st == GALE_ETIMEDOUT_DNS || st == GALE_ETIMEDOUT_CONNECT || st == GALE_ETIMEDOUT_TLS ||
-         (st <= GALE_EDNS_NXDOMAIN && st >= GALE_EDNS) || (st <= GALE_ETLS && st >= GALE_ETLS_EXPIRED);
+         (st <= GALE_EDNS_NXDOMAIN && st >= GALE_EDNS) ||
+         (st <= GALE_ETLS && st >= GALE_ETLS_EXPIRED);
 }
 
 void gale__hc_h2_forget(hc_fetch *f) {
@@ -346,8 +357,8 @@ static bool user_has(const hc_fetch *f, const char *name) {
 /* Fields RFC 9113 §8.2.2 forbids, Host (it is :authority), and what a
  * redirect's hop must not carry (as the HTTP/1 side). */
 static bool skip_field(const hc_fetch *f, const char *n, size_t nl, const char *v, size_t vl) {
-  static const char *const conn_specific[] = {"Connection", "Keep-Alive", "Proxy-Connection",
-                                              "Transfer-Encoding", "Upgrade", "Host"};
+  static const char *const conn_specific[] = {"Connection",        "Keep-Alive", "Proxy-Connection",
+                                              "Transfer-Encoding", "Upgrade",    "Host"};
   for (size_t i = 0; i < sizeof conn_specific / sizeof conn_specific[0]; i++)
     if (gale_ascii_eq_cstr(n, nl, conn_specific[i])) return true;
   if (gale_ascii_eq_cstr(n, nl, "TE") && !gale_ascii_eq_cstr(v, vl, "trailers")) return true;
@@ -385,12 +396,12 @@ static void debug_out(hc_fetch *f, const nghttp2_nv *nv, size_t n) {
   gale_buf_release(&b);
 }
 
-static ssize_t read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len,
-                         uint32_t *flags, nghttp2_data_source *src, void *arg);
+static ssize_t read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len, uint32_t *flags,
+                         nghttp2_data_source *src, void *arg);
 
 /* Frees what send_request() allocated rather than took from its stack. */
-static void release_bufs(nghttp2_nv *nv, nghttp2_nv *nv_s, char *lower, char *lower_s,
-                         char *target, char *target_s, char *authority, char *authority_s) {
+static void release_bufs(nghttp2_nv *nv, nghttp2_nv *nv_s, char *lower, char *lower_s, char *target,
+                         char *target_s, char *authority, char *authority_s) {
   if (nv != nv_s) free(nv);
   if (lower != lower_s) free(lower);
   if (target != target_s) free(target);
@@ -440,7 +451,8 @@ static int send_request(hc_h2 *h, hc_fetch *f) {
       char digits[8];
       int nd = 0;
       unsigned port = u->port;
-      do digits[nd++] = (char)('0' + port % 10); while ((port /= 10) && nd < 7);
+      do digits[nd++] = (char)('0' + port % 10);
+      while ((port /= 10) && nd < 7);
       authority[k++] = ':';
       while (nd) authority[k++] = digits[--nd];
     }
@@ -450,12 +462,14 @@ static int send_request(hc_h2 *h, hc_fetch *f) {
   }
   nv[n++] = NV_C(":method", f->method);
   nv[n++] = NV_C(":scheme", u->scheme);
-  nv[n++] = NV_C(":authority", user_has(f, "Host") ? gale_headers_get(f->req_headers, "Host")
-                                                    : authority);
+  nv[n++] = NV_C(":authority",
+                 user_has(f, "Host") ? gale_headers_get(f->req_headers, "Host") : authority);
   nv[n++] = NV_C(":path", target);
   if (!user_has(f, "User-Agent")) {
-    if (!r->user_agent) nv[n++] = NV_C("user-agent", "gale/" PACKAGE_VERSION);
-    else if (*r->user_agent) nv[n++] = NV_C("user-agent", r->user_agent);
+    if (!r->user_agent)
+      nv[n++] = NV_C("user-agent", "gale/" PACKAGE_VERSION);
+    else if (*r->user_agent)
+      nv[n++] = NV_C("user-agent", r->user_agent);
   }
   if (f->auth && !user_has(f, "Authorization")) nv[n++] = NV_C("authorization", f->auth);
   if (r->referer && !user_has(f, "Referer")) nv[n++] = NV_C("referer", r->referer);
@@ -468,9 +482,9 @@ static int send_request(hc_h2 *h, hc_fetch *f) {
   if (f->send_body && !(r->body_producer && r->body_size < 0))
     snprintf(clen, sizeof clen, "%llu",
              (unsigned long long)(r->body_producer ? (uint64_t)r->body_size : r->body_len));
-  else if (!f->send_body && (strcasecmp(f->method, "POST") == 0 ||
-                             strcasecmp(f->method, "PUT") == 0 ||
-                             strcasecmp(f->method, "PATCH") == 0))
+  else if (!f->send_body &&
+           (strcasecmp(f->method, "POST") == 0 || strcasecmp(f->method, "PUT") == 0 ||
+            strcasecmp(f->method, "PATCH") == 0))
     memcpy(clen, "0", 2);
   if (clen[0] && !user_has(f, "Content-Length")) nv[n++] = NV_C("content-length", clen);
   lp = lower;
@@ -479,7 +493,8 @@ static int send_request(hc_h2 *h, hc_fetch *f) {
     size_t nl, vl;
     gale_headers_at(f->req_headers, i, &nm, &nl, &v, &vl);
     if (skip_field(f, nm, nl, v, vl)) continue;
-    for (size_t k = 0; k < nl; k++) lp[k] = (char)(nm[k] >= 'A' && nm[k] <= 'Z' ? nm[k] + 32 : nm[k]);
+    for (size_t k = 0; k < nl; k++)
+      lp[k] = (char)(nm[k] >= 'A' && nm[k] <= 'Z' ? nm[k] + 32 : nm[k]);
     nv[n++] = nv_of(lp, nl, v, vl);
     lp += nl;
   }
@@ -511,8 +526,8 @@ static void producer_turn(gale_loop *loop, void *arg) {
 }
 
 /* The body, from the caller's buffer or the producer's bytes. */
-static ssize_t read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len,
-                         uint32_t *flags, nghttp2_data_source *src, void *arg) {
+static ssize_t read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len, uint32_t *flags,
+                         nghttp2_data_source *src, void *arg) {
   hc_h2 *h = arg;
   hc_fetch *f = find(h, id);
   size_t n;
@@ -572,8 +587,10 @@ static void submit(hc_h2 *h, hc_fetch *f) {
     gale__hc_debug(f, GALE_HTTP_DEBUG_INFO, "Re-using existing HTTP/2 connection to %s port %d",
                    f->remote_ip, f->resp.remote_port);
   if (f->send_body && f->req.body_producer) {
-    if (!f->h2_up) f->h2_up = evbuffer_new();
-    else evbuffer_drain(f->h2_up, evbuffer_get_length(f->h2_up));
+    if (!f->h2_up)
+      f->h2_up = evbuffer_new();
+    else
+      evbuffer_drain(f->h2_up, evbuffer_get_length(f->h2_up));
     if (!f->h2_up) {
       gale__hc_complete(f, GALE_ENOMEM, NULL);
       return;
@@ -642,7 +659,8 @@ bool gale__hc_h2_start_hop(hc_fetch *f) {
     for (hc_fetch *w = o->h2_waiters; w; w = w->h2_wnext) load++;
     if (load < bo_load) bo = o, bo_load = load;
   }
-  if (bo && (bo_load < (size_t)c->opts.h2_max_streams || conns >= c->opts.h2_connections_per_host)) {
+  if (bo &&
+      (bo_load < (size_t)c->opts.h2_max_streams || conns >= c->opts.h2_connections_per_host)) {
     /* Behind the opener: appended, so they start in order. */
     hc_fetch **pp = &bo->h2_waiters;
     while (*pp) pp = &(*pp)->h2_wnext;
@@ -674,7 +692,8 @@ static int on_begin_frame(nghttp2_session *s, const nghttp2_frame_hd *hd, void *
   nghttp2_session_terminate_session(s, code);
   fail_conn(h, GALE_EHTTP_PARSE,
             code == NGHTTP2_ENHANCE_YOUR_CALM
-                ? "the server flooded the HTTP/2 connection (too many frames of one kind, or an oversized header block)"
+                ? "the server flooded the HTTP/2 connection (too many frames of one kind, or an "
+                  "oversized header block)"
                 : "the server broke the HTTP/2 protocol");
   return NGHTTP2_ERR_CALLBACK_FAILURE;
 }
@@ -696,8 +715,8 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *fr, void *a
   return 0;
 }
 
-static int on_header(nghttp2_session *s, const nghttp2_frame *fr, const uint8_t *name,
-                     size_t nlen, const uint8_t *value, size_t vlen, uint8_t flags, void *arg) {
+static int on_header(nghttp2_session *s, const nghttp2_frame *fr, const uint8_t *name, size_t nlen,
+                     const uint8_t *value, size_t vlen, uint8_t flags, void *arg) {
   hc_h2 *h = arg;
   hc_fetch *f;
   const char *n = (const char *)name, *v = (const char *)value;
@@ -716,7 +735,7 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *fr, const uint8_t 
     f->h2_code = vlen == 3 ? (v[0] - '0') * 100 + (v[1] - '0') * 10 + (v[2] - '0') : 0;
     return 0;
   }
-  if (nlen && n[0] == ':') return 0; /* nghttp2 checked them */
+  if (nlen && n[0] == ':') return 0;              /* nghttp2 checked them */
   if (!f->h2_final && f->h2_code < 200) return 0; /* an interim answer's fields */
   set = f->h2_final ? &f->trailers : &f->headers;
   if (!*set) *set = gale_headers_new();
@@ -810,7 +829,8 @@ static void retry(hc_fetch *f, const char *why) {
   detach(f, false);
   if (++f->h2_refusals > MAX_REFUSALS || (f->send_body && f->req.body_producer)) {
     gale__hc_set_error(f, "the server refused HTTP/2 stream %d (%s)%s", (int)id, why,
-                       f->h2_refusals > MAX_REFUSALS ? " again" : "; a streamed body is not sent twice");
+                       f->h2_refusals > MAX_REFUSALS ? " again"
+                                                     : "; a streamed body is not sent twice");
     gale__hc_complete(f, GALE_ECONNRESET, NULL);
     return;
   }
@@ -849,8 +869,7 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *fr, void *arg)
   case NGHTTP2_SETTINGS:
     if (!(fr->hd.flags & NGHTTP2_FLAG_ACK) && h->wq_head) slot_freed(h);
     break;
-  default:
-    break;
+  default: break;
   }
   return 0;
 }
@@ -867,8 +886,7 @@ static int on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t id, const ui
   return 0;
 }
 
-static int on_invalid_frame(nghttp2_session *s, const nghttp2_frame *fr, int lib_error,
-                            void *arg) {
+static int on_invalid_frame(nghttp2_session *s, const nghttp2_frame *fr, int lib_error, void *arg) {
   hc_h2 *h = arg;
   hc_fetch *f = fr->hd.stream_id ? find(h, fr->hd.stream_id) : NULL;
   (void)s;
@@ -928,8 +946,8 @@ static int on_frame_send(nghttp2_session *s, const nghttp2_frame *fr, void *arg)
   (void)s;
   if (fr->hd.type == NGHTTP2_RST_STREAM && (f = find(h, fr->hd.stream_id)) && !f->h2_malformed) {
     f->h2_malformed = true;
-    gale__hc_set_error(f, "malformed HTTP/2 response on stream %d (reset with %s)",
-                       (int)f->h2_id, nghttp2_http2_strerror(fr->rst_stream.error_code));
+    gale__hc_set_error(f, "malformed HTTP/2 response on stream %d (reset with %s)", (int)f->h2_id,
+                       nghttp2_http2_strerror(fr->rst_stream.error_code));
   } else if (fr->hd.type == NGHTTP2_GOAWAY && fr->goaway.error_code != NGHTTP2_NO_ERROR) {
     snprintf(why, sizeof why, "malformed HTTP/2 frames from the server (GOAWAY %s sent)",
              nghttp2_http2_strerror(fr->goaway.error_code));
@@ -969,14 +987,15 @@ static void fail_conn(hc_h2 *h, int status, const char *detail) {
     hc_fetch *f = h->streams;
     f->h2_closed = true;
     gale__hc_set_error(f, "%s (stream %d)", detail, (int)f->h2_id);
-    gale__hc_complete(f, status, NULL); /* detaches it */
+    gale__hc_complete(f, status, NULL);    /* detaches it */
     if (h->streams == f) detach(f, false); /* cannot happen; no spin */
   }
 }
 
 static void after_process(hc_h2 *h) {
   if (h->closed) return;
-  if (h->failed || (!nghttp2_session_want_read(h->session) && !nghttp2_session_want_write(h->session)) ||
+  if (h->failed ||
+      (!nghttp2_session_want_read(h->session) && !nghttp2_session_want_write(h->session)) ||
       (h->goaway && h->nstreams == 0 && h->nqueued == 0))
     conn_close(h);
 }
@@ -991,8 +1010,7 @@ static void h2_process(hc_h2 *h) {
     fail_conn(h, GALE_EHTTP_PARSE, "malformed HTTP/2 frames from the server");
   rc = gale__h2_pump(h->session, h->stream, SIZE_MAX);
   if (rc != GALE_OK && rc != GALE_ECLOSED)
-    fail_conn(h, rc == GALE_ENOMEM ? GALE_ENOMEM : GALE_EHTTP_PARSE,
-              "HTTP/2 framing failed");
+    fail_conn(h, rc == GALE_ENOMEM ? GALE_ENOMEM : GALE_EHTTP_PARSE, "HTTP/2 framing failed");
   h->processing = false;
   after_process(h);
 }
@@ -1005,8 +1023,10 @@ static void on_data(gale_stream *stream, struct evbuffer *input, void *arg) {
 
 static void unlink_h2(hc_h2 *h) {
   gale_http_client *c = h->client;
-  if (h->prev) h->prev->next = h->next;
-  else if (c->h2conns == h) c->h2conns = h->next;
+  if (h->prev)
+    h->prev->next = h->next;
+  else if (c->h2conns == h)
+    c->h2conns = h->next;
   if (h->next) h->next->prev = h->prev;
   h->prev = h->next = NULL;
 }
@@ -1128,8 +1148,7 @@ bool gale__hc_h2_connected(hc_fetch *f) {
   const char *alpn = tls ? gale_stream_tls_alpn(conn->stream) : NULL;
   hc_fetch *waiters;
   hc_h2 *h;
-  if (!f->h2_opening && !gale__hc_h2_capable(f) && !(alpn && strcmp(alpn, "h2") == 0))
-    return false;
+  if (!f->h2_opening && !gale__hc_h2_capable(f) && !(alpn && strcmp(alpn, "h2") == 0)) return false;
   waiters = take_opener(f);
   speak = tls ? alpn && strcmp(alpn, "h2") == 0 : gale__hc_h2_capable(f);
   if (!speak) {

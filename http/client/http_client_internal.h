@@ -75,11 +75,7 @@ typedef enum hc_state {
 /* A connection is BUSY (opening, or carrying an exchange), IDLE in the
  * pool, or CLOSING (its stream closes; the close callback frees it).
  * Moves are checked against conn_moves in http_client_pool.c. */
-typedef enum hc_conn_state {
-  HC_CONN_BUSY = 0,
-  HC_CONN_IDLE,
-  HC_CONN_CLOSING
-} hc_conn_state;
+typedef enum hc_conn_state { HC_CONN_BUSY = 0, HC_CONN_IDLE, HC_CONN_CLOSING } hc_conn_state;
 
 #define HC_MAX_HEADERS 100
 
@@ -87,13 +83,13 @@ typedef enum hc_conn_state {
 struct hc_conn {
   gale_http_client *client;
   gale_stream *stream;
-  char *key;               /* pool key (see gale__hc_pool_key) */
-  hc_conn *prev, *next;    /* idle list, or NULL */
-  hc_fetch *fetch;         /* the exchange using it, or NULL when idle */
-  gale_timer *idle_timer;  /* closes it when idle too long */
-  uint64_t exchanges;      /* responses read on it */
+  char *key;              /* pool key (see gale__hc_pool_key) */
+  hc_conn *prev, *next;   /* idle list, or NULL */
+  hc_fetch *fetch;        /* the exchange using it, or NULL when idle */
+  gale_timer *idle_timer; /* closes it when idle too long */
+  uint64_t exchanges;     /* responses read on it */
   hc_conn_state state;
-  hc_h2 *h2;               /* an HTTP/2 connection (http_client_h2.c), or NULL */
+  hc_h2 *h2; /* an HTTP/2 connection (http_client_h2.c), or NULL */
   /* Its two ends, looked up on its first exchange and kept: they do not
    * change, and inet_ntop on every request was a tenth of its cost. */
   bool addrs_known;
@@ -106,7 +102,7 @@ struct gale_http_upload {
   hc_fetch *fetch; /* NULL once the fetch ended */
   uint64_t written;
   bool finished;
-  bool in_flight;  /* a flush is pending: the producer is told when it ends */
+  bool in_flight; /* a flush is pending: the producer is told when it ends */
 };
 
 struct hc_fetch {
@@ -114,11 +110,11 @@ struct hc_fetch {
 
   gale_http_client *client; /* NULL after gale_http_client_free() */
   gale_loop *loop;
-  hc_fetch *prev, *next;    /* client->fetches (every fetch not yet DONE) */
-  hc_fetch *qnext;          /* client queue */
+  hc_fetch *prev, *next; /* client->fetches (every fetch not yet DONE) */
+  hc_fetch *qnext;       /* client queue */
   uint64_t id;
   hc_state state;
-  int status;               /* the outcome once DONE */
+  int status; /* the outcome once DONE */
 
   gale_http_fetch_cb cb;
   void *cb_arg;
@@ -129,17 +125,17 @@ struct hc_fetch {
   gale_headers *req_headers;
 
   /* The current hop. */
-  char *url;          /* absolute URL of this hop */
+  char *url; /* absolute URL of this hop */
   gale_url *purl;
-  char *method;       /* may be rewritten to GET by a redirect */
-  bool send_body;     /* this hop carries the body */
-  bool head;          /* HEAD request: no body in the response */
-  char *auth;         /* "Basic ..." value for this hop, or NULL */
-  char *next_url;     /* where the redirect being read goes */
-  bool drop_auth;     /* a redirect left the origin: no more credentials */
+  char *method;   /* may be rewritten to GET by a redirect */
+  bool send_body; /* this hop carries the body */
+  bool head;      /* HEAD request: no body in the response */
+  char *auth;     /* "Basic ..." value for this hop, or NULL */
+  char *next_url; /* where the redirect being read goes */
+  bool drop_auth; /* a redirect left the origin: no more credentials */
   int redirects;
-  bool retried;       /* the one automatic retry is used */
-  bool no_reuse;      /* the retry: a fresh connection, not a pooled one */
+  bool retried;  /* the one automatic retry is used */
+  bool no_reuse; /* the retry: a fresh connection, not a pooled one */
   hc_conn *conn;
   char *key;          /* pool key of this hop */
   bool tunnel;        /* https through a proxy: CONNECT first */
@@ -149,10 +145,10 @@ struct hc_fetch {
   gale_timer *continue_timer; /* gives up waiting for 100 Continue */
   gale_timer *request_timer;
   gale_h1_tunnel *proxy_tunnel; /* CONNECT sent, its answer awaited */
-  gale_timer *phase_timer;    /* header_timeout, then body_idle_timeout */
-  double t_progress;          /* last body byte (body_idle_timeout) */
+  gale_timer *phase_timer;      /* header_timeout, then body_idle_timeout */
+  double t_progress;            /* last body byte (body_idle_timeout) */
   gale_tcp_connect *connect_op; /* the pending gale_tcp_client connect */
-  bool tls_detail;    /* the error already has OpenSSL's reason */
+  bool tls_detail;              /* the error already has OpenSSL's reason */
 
   /* Timestamps (loop time); 0 when not reached. */
   double t_start, t_dequeue, t_hop, t_dns, t_connect, t_tls, t_sent, t_first, t_end;
@@ -162,18 +158,18 @@ struct hc_fetch {
   gale_h1_msg msg;
   gale_h1_body bdec;
   gale_gzip *gz;
-  bool got_byte;        /* a response byte arrived on this hop */
-  bool follow;          /* this response is a redirect that will be followed */
-  bool await_continue;  /* head sent with Expect: 100-continue, body held */
+  bool got_byte;       /* a response byte arrived on this hop */
+  bool follow;         /* this response is a redirect that will be followed */
+  bool await_continue; /* head sent with Expect: 100-continue, body held */
   bool body_sent;
   bool keep_alive;
-  uint64_t wire_body;   /* body bytes received on the wire this hop */
-  uint64_t body_limit;  /* decoded body limit */
+  uint64_t wire_body;  /* body bytes received on the wire this hop */
+  uint64_t body_limit; /* decoded body limit */
 
   /* The response being built (resp points into these). */
   char *reason;
   char *error;
-  gale_buf body;      /* the response body read whole, NUL-terminated */
+  gale_buf body; /* the response body read whole, NUL-terminated */
   gale_headers *headers;
   char remote_ip[64], local_ip[64];
   double redirect_time;
@@ -189,20 +185,20 @@ struct hc_fetch {
   hc_fetch *h2_prev, *h2_next; /* h2->streams, or its wait queue */
   bool h2_queued;
   bool h2_opening;
-  hc_fetch *h2_onext;          /* client->h2_opening */
-  hc_fetch *h2_waiters;        /* fetches waiting for this opener's connection */
+  hc_fetch *h2_onext;   /* client->h2_opening */
+  hc_fetch *h2_waiters; /* fetches waiting for this opener's connection */
   hc_fetch *h2_wnext;
-  hc_fetch *h2_opener;         /* the opener this fetch waits for */
-  int32_t h2_id;               /* stream id; 0 before it is submitted */
-  int h2_code;                 /* :status of the head being received */
-  bool h2_final;               /* the final head arrived */
-  bool h2_closed;              /* nghttp2 closed the stream */
-  bool h2_malformed;           /* nghttp2 found the response malformed */
-  int h2_refusals;             /* REFUSED_STREAM / GOAWAY retries */
-  size_t h2_hdr_bytes;         /* field section being received */
-  size_t h2_body_off;          /* buffer body: bytes handed to nghttp2 */
-  struct evbuffer *h2_up;      /* a producer's bytes not yet framed */
-  gale_buf h2_lines;           /* the head as header lines */
+  hc_fetch *h2_opener;    /* the opener this fetch waits for */
+  int32_t h2_id;          /* stream id; 0 before it is submitted */
+  int h2_code;            /* :status of the head being received */
+  bool h2_final;          /* the final head arrived */
+  bool h2_closed;         /* nghttp2 closed the stream */
+  bool h2_malformed;      /* nghttp2 found the response malformed */
+  int h2_refusals;        /* REFUSED_STREAM / GOAWAY retries */
+  size_t h2_hdr_bytes;    /* field section being received */
+  size_t h2_body_off;     /* buffer body: bytes handed to nghttp2 */
+  struct evbuffer *h2_up; /* a producer's bytes not yet framed */
+  gale_buf h2_lines;      /* the head as header lines */
 
   /* Field lines past hbuf's HC_MAX_HEADERS: a response head may carry as
    * many as fit max_header_size, so the array grows when the parser runs
@@ -230,17 +226,17 @@ struct gale_http_client {
   bool own_resolver;
   uint64_t next_id;
   uint64_t opened;
-  size_t active;          /* fetches holding a slot */
+  size_t active; /* fetches holding a slot */
   size_t queued;
-  hc_fetch *fetches;      /* every fetch not yet DONE */
+  hc_fetch *fetches; /* every fetch not yet DONE */
   hc_fetch *qhead, *qtail;
   gale_tcp_client *tcp; /* opens every connection */
-  hc_conn *idle;          /* idle connections, most recent first */
+  hc_conn *idle;        /* idle connections, most recent first */
   size_t idle_count;
-  struct hc_tls_entry *tls; /* client contexts by settings */
-  hc_h2 *h2conns;           /* every HTTP/2 connection */
-  size_t h2_idle;           /* of them with no stream */
-  hc_fetch *h2_opening;     /* fetches opening a connection that may speak h2 */
+  struct hc_tls_entry *tls;  /* client contexts by settings */
+  hc_h2 *h2conns;            /* every HTTP/2 connection */
+  size_t h2_idle;            /* of them with no stream */
+  hc_fetch *h2_opening;      /* fetches opening a connection that may speak h2 */
   struct hc_h1_key *h1_keys; /* keys whose server answered ALPN with http/1.1 */
 };
 
@@ -273,8 +269,7 @@ GALE_INTERNAL void gale__hc_pool_put(hc_conn *conn);
 /* Closes a connection and frees it (it must not be idle-listed or in use
  * by anyone who will touch it again). */
 GALE_INTERNAL void gale__hc_conn_close(hc_conn *conn);
-GALE_INTERNAL hc_conn *gale__hc_conn_new(gale_http_client *c, gale_stream *stream,
-                                         const char *key);
+GALE_INTERNAL hc_conn *gale__hc_conn_new(gale_http_client *c, gale_stream *stream, const char *key);
 GALE_INTERNAL void gale__hc_pool_close_all(gale_http_client *c);
 /* The client TLS context for the fetch's TLS options (borrowed), or NULL
  * with the status in *status. */

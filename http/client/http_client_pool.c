@@ -105,8 +105,10 @@ static const uint32_t conn_moves[] = {
 static void idle_unlink(hc_conn *conn) {
   gale_http_client *c = conn->client;
   if (conn->state != HC_CONN_IDLE) return;
-  if (conn->prev) conn->prev->next = conn->next;
-  else if (c && c->idle == conn) c->idle = conn->next;
+  if (conn->prev)
+    conn->prev->next = conn->next;
+  else if (c && c->idle == conn)
+    c->idle = conn->next;
   if (conn->next) conn->next->prev = conn->prev;
   conn->prev = conn->next = NULL;
   gale__transition(conn->state, HC_CONN_BUSY, conn_moves);
@@ -233,8 +235,7 @@ gale_tls_ctx *gale__hc_tls_ctx(hc_fetch *f, int *status) {
   static const char *const alpn_h2[] = {"h2", "http/1.1"};
   static const char *const alpn_h1[] = {"http/1.1"};
   if (asprintf(&key, "%d|%s|%s|%s|%d", r->validate_cert, r->ca_certs ? r->ca_certs : "",
-               r->client_cert ? r->client_cert : "", r->client_key ? r->client_key : "",
-               h2) < 0) {
+               r->client_cert ? r->client_cert : "", r->client_key ? r->client_key : "", h2) < 0) {
     *status = GALE_ENOMEM;
     return NULL;
   }
@@ -344,8 +345,8 @@ static void open_error(hc_fetch *f, int st) {
     gale__hc_set_error(f, "connection to %s port %d timed out after %.3g s", host, port,
                        f->req.connect_timeout);
   else if (st == GALE_ETIMEDOUT_TLS)
-    gale__hc_set_error(f, "TLS handshake with %s timed out (connect_timeout %.3g s)",
-                       f->purl->host, f->req.connect_timeout);
+    gale__hc_set_error(f, "TLS handshake with %s timed out (connect_timeout %.3g s)", f->purl->host,
+                       f->req.connect_timeout);
   else if (st <= GALE_EDNS_NXDOMAIN && st >= GALE_EDNS)
     gale__hc_set_error(f, "Could not resolve host: %s (%s)", host, gale_strerror(st));
   else if (st <= GALE_ETLS && st >= GALE_ETLS_EXPIRED)
@@ -446,8 +447,10 @@ void gale__hc_open(hc_fetch *f) {
   }
   f->tls_detail = false;
   gale_tcp_connect_options_init(&o);
-  if (!f->req.allow_ipv6) o.family = AF_INET;
-  else if (!f->req.allow_ipv4) o.family = AF_INET6;
+  if (!f->req.allow_ipv6)
+    o.family = AF_INET;
+  else if (!f->req.allow_ipv4)
+    o.family = AF_INET6;
   o.connect_timeout = f->req.connect_timeout;
   o.source_address = f->req.network_interface;
   if (direct_tls(f)) {
@@ -457,8 +460,8 @@ void gale__hc_open(hc_fetch *f) {
   o.max_buffer_size = f->client->opts.max_buffer_size;
   o.on_phase = on_phase;
   o.phase_arg = f;
-  st = gale_tcp_client_connect(f->client->tcp, conn_host(f), conn_port(f), &o, on_connected, f,
-                               &op);
+  st =
+      gale_tcp_client_connect(f->client->tcp, conn_host(f), conn_port(f), &o, on_connected, f, &op);
   if (st != GALE_OK) {
     if (st == GALE_EINVAL && f->req.network_interface)
       gale__hc_set_error(f, "the source address %s cannot reach %s (address family)",

@@ -32,8 +32,8 @@ void gale__hc_proxy_start(hc_fetch *f) {
       .timeout = gale__hc_connect_left(f),
   };
   gale__hc_set_state(f, HC_PROXY);
-  gale__hc_debug(f, GALE_HTTP_DEBUG_INFO, "Establish HTTP proxy tunnel to %s%s%s:%u", open,
-                 u->host, close, (unsigned)u->port);
+  gale__hc_debug(f, GALE_HTTP_DEBUG_INFO, "Establish HTTP proxy tunnel to %s%s%s:%u", open, u->host,
+                 close, (unsigned)u->port);
   int st = gale_h1_tunnel_start(f->conn->stream, &o, on_tunnel, f, &f->proxy_tunnel);
   if (st != GALE_OK) gale__hc_complete(f, st, NULL);
 }

@@ -67,7 +67,8 @@ void gale__hc_body_phase(hc_fetch *f, bool has_body) {
 
 static int add_body(hc_fetch *f, const char *data, size_t len) {
   if (f->follow) return GALE_OK; /* a redirect's body is dropped */
-  if (f->req.streaming_callback) return f->req.streaming_callback(data, len, f->req.streaming_callback_arg);
+  if (f->req.streaming_callback)
+    return f->req.streaming_callback(data, len, f->req.streaming_callback_arg);
   if (f->req.max_body_size && f->body.len + len > f->req.max_body_size) {
     gale__hc_set_error(f, "body larger than max_body_size (%zu bytes)", f->req.max_body_size);
     return GALE_EHTTP_BODY_TOO_LARGE;
@@ -75,9 +76,7 @@ static int add_body(hc_fetch *f, const char *data, size_t len) {
   return gale_buf_append(&f->body, data, len);
 }
 
-static int gz_sink(void *arg, const char *data, size_t len) {
-  return add_body(arg, data, len);
-}
+static int gz_sink(void *arg, const char *data, size_t len) { return add_body(arg, data, len); }
 
 static void emit_lines(hc_fetch *f, const char *p, size_t n, bool to_header_cb) {
   size_t i = 0;
@@ -100,7 +99,8 @@ static void head_error(hc_fetch *f, int r) {
     gale__hc_set_error(f, "response head over max_header_size (%u bytes): %s",
                        (unsigned)f->parser.limits.max_header_size, d);
   else if (r == GALE_EHTTP_BODY_TOO_LARGE)
-    gale__hc_set_error(f, "body larger than max_body_size (%zu bytes): %s", f->req.max_body_size, d);
+    gale__hc_set_error(f, "body larger than max_body_size (%zu bytes): %s", f->req.max_body_size,
+                       d);
   else
     gale__hc_set_error(f, "bad response from the server: %s", d);
   gale__hc_complete(f, r, NULL);
@@ -109,8 +109,10 @@ static void head_error(hc_fetch *f, int r) {
 /* A body the decoder, the inflater or the limit refused.  A streaming
  * callback's own status keeps its sentence (or none). */
 static void body_error(hc_fetch *f, int st) {
-  if (st == GALE_EHTTP_BAD_CHUNK) gale__hc_set_error(f, "malformed chunked body");
-  else if (st == GALE_EHTTP_DECOMPRESS) gale__hc_set_error(f, "malformed gzip body");
+  if (st == GALE_EHTTP_BAD_CHUNK)
+    gale__hc_set_error(f, "malformed chunked body");
+  else if (st == GALE_EHTTP_DECOMPRESS)
+    gale__hc_set_error(f, "malformed gzip body");
   else if (st == GALE_EHTTP_BODY_TOO_LARGE && !f->error)
     gale__hc_set_error(f, "body larger than max_body_size (%zu bytes)", f->req.max_body_size);
   gale__hc_complete(f, st, NULL);
@@ -141,8 +143,10 @@ static int on_head(hc_fetch *f, const char *p, size_t head_len) {
   f->resp.http_version = m->version_minor ? 11 : 10;
   free(f->reason);
   f->reason = gale__hc_strndup(m->reason.ptr ? m->reason.ptr : "", m->reason.len);
-  if (!f->headers) f->headers = gale_headers_new();
-  else gale_headers_clear(f->headers);
+  if (!f->headers)
+    f->headers = gale_headers_new();
+  else
+    gale_headers_clear(f->headers);
   if (!f->reason || !f->headers) return GALE_ENOMEM;
   for (size_t i = 0; i < m->num_headers; i++) {
     st = gale_headers_add_n(f->headers, m->headers[i].name.ptr, m->headers[i].name.len,
@@ -219,8 +223,7 @@ void gale__hc_body_done(hc_fetch *f) {
                      evbuffer_get_length(rest));
       f->keep_alive = false;
     }
-    if (f->keep_alive && f->body_sent && !gale_stream_closed(conn->stream) &&
-        f->state == HC_BODY)
+    if (f->keep_alive && f->body_sent && !gale_stream_closed(conn->stream) && f->state == HC_BODY)
       gale__hc_pool_put(conn);
     else
       gale__hc_conn_close(conn);
@@ -330,8 +333,7 @@ static int take_trailers(hc_fetch *f) {
       v = c + 1;
       while (v < le && (*v == ' ' || *v == '\t')) v++;
       while (le > v && (le[-1] == ' ' || le[-1] == '\t')) le--;
-      if (gale_headers_add_n(f->trailers, s, (size_t)(c - s), v, (size_t)(le - v)) ==
-          GALE_ENOMEM)
+      if (gale_headers_add_n(f->trailers, s, (size_t)(c - s), v, (size_t)(le - v)) == GALE_ENOMEM)
         return GALE_ENOMEM;
     }
     s = e + 1;
@@ -472,7 +474,8 @@ static bool peer_closed(int reason) { return reason == GALE_EOF || reason == GAL
 
 /* The connection ended before the response head was complete. */
 static void closed_in_head(hc_fetch *f, int reason) {
-  const char *where = f->got_byte ? "in the middle of the response head" : "before the response head";
+  const char *where =
+      f->got_byte ? "in the middle of the response head" : "before the response head";
   if (!f->got_byte && f->resp.reused && !f->retried && gale__hc_idempotent(f->method) &&
       (reason == GALE_EOF || reason == GALE_ECONNRESET || reason == GALE_EPIPE)) {
     /* The server closed a kept-alive connection as we reused it: the
@@ -538,9 +541,12 @@ void gale__hc_conn_closed(hc_fetch *f, int reason, struct evbuffer *in) {
    * bodies end here). */
   if (in && evbuffer_get_length(in)) process(f, in);
   if (f->state == HC_DONE) return;
-  if (f->state == HC_EXCHANGE) closed_in_head(f, reason);
-  else if (f->state == HC_BODY) closed_in_body(f, reason);
-  else if (f->state == HC_PROXY) gale__hc_proxy_closed(f, reason);
+  if (f->state == HC_EXCHANGE)
+    closed_in_head(f, reason);
+  else if (f->state == HC_BODY)
+    closed_in_body(f, reason);
+  else if (f->state == HC_PROXY)
+    gale__hc_proxy_closed(f, reason);
   else /* CONNECTING: the open path reports its own failure. */
     gale__hc_complete(f, gale__hc_stream_error(f, reason), NULL);
 }

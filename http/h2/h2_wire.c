@@ -54,20 +54,15 @@ uint32_t gale__h2_guard_frame(gale__h2_guard *g, nghttp2_session *session,
     if (++g->block_frames > GALE__H2_MAX_BLOCK_FRAMES || g->block_bytes > g->max_block)
       return NGHTTP2_ENHANCE_YOUR_CALM;
     break;
-  case NGHTTP2_RST_STREAM:
-    return count(&g->resets, GALE__H2_MAX_RESETS);
-  case NGHTTP2_PING:
-    return count(&g->pings, GALE__H2_MAX_PINGS);
-  case NGHTTP2_SETTINGS:
-    return count(&g->settings, GALE__H2_MAX_SETTINGS);
-  case NGHTTP2_PRIORITY:
-    return count(&g->priorities, GALE__H2_MAX_PRIORITY);
+  case NGHTTP2_RST_STREAM: return count(&g->resets, GALE__H2_MAX_RESETS);
+  case NGHTTP2_PING: return count(&g->pings, GALE__H2_MAX_PINGS);
+  case NGHTTP2_SETTINGS: return count(&g->settings, GALE__H2_MAX_SETTINGS);
+  case NGHTTP2_PRIORITY: return count(&g->priorities, GALE__H2_MAX_PRIORITY);
   case NGHTTP2_DATA:
     if (hd->length == 0 && !(hd->flags & NGHTTP2_FLAG_END_STREAM))
       return count(&g->empty_data, GALE__H2_MAX_EMPTY_DATA);
     break;
-  default:
-    break;
+  default: break;
   }
   if (hd->type == NGHTTP2_HEADERS && g->block_bytes > g->max_block)
     return NGHTTP2_ENHANCE_YOUR_CALM;

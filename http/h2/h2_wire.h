@@ -32,10 +32,10 @@ GALE_INTERNAL int gale__h2_preface(const char *p, size_t len);
 typedef struct gale__h2_guard {
   double window_start;
   uint32_t pings, settings, resets, empty_data, priorities;
-  uint32_t block_frames;   /* frames of the header block being received */
-  size_t block_bytes;      /* their payload */
-  size_t max_block;        /* limit of a header block's bytes (HPACK-coded) */
-  int32_t max_seen_id;     /* highest client stream id opened */
+  uint32_t block_frames; /* frames of the header block being received */
+  size_t block_bytes;    /* their payload */
+  size_t max_block;      /* limit of a header block's bytes (HPACK-coded) */
+  int32_t max_seen_id;   /* highest client stream id opened */
   /* Set by a client's session: HEADERS on a stream id below the highest
    * is the server answering a stream we reset, not a reused id. */
   bool client_side;
@@ -45,12 +45,12 @@ typedef struct gale__h2_guard {
  * ENHANCE_YOUR_CALM.  Far above what real clients do (browsers ping a
  * few times a minute, reset a handful of streams per page).  WINDOW_UPDATE
  * is not counted: a client with small windows sends one per DATA frame. */
-#define GALE__H2_MAX_RESETS 200        /* rapid reset, CVE-2023-44487 */
+#define GALE__H2_MAX_RESETS 200 /* rapid reset, CVE-2023-44487 */
 #define GALE__H2_MAX_PINGS 100
 #define GALE__H2_MAX_SETTINGS 100
-#define GALE__H2_MAX_EMPTY_DATA 100    /* DATA without payload nor END_STREAM */
+#define GALE__H2_MAX_EMPTY_DATA 100 /* DATA without payload nor END_STREAM */
 #define GALE__H2_MAX_PRIORITY 1000
-#define GALE__H2_MAX_BLOCK_FRAMES 32   /* HEADERS + CONTINUATIONs of one block */
+#define GALE__H2_MAX_BLOCK_FRAMES 32 /* HEADERS + CONTINUATIONs of one block */
 
 /* Sees every frame header first (nghttp2's on_begin_frame_callback):
  * returns 0 to go on, or the HTTP/2 error code (NGHTTP2_PROTOCOL_ERROR,
@@ -63,8 +63,7 @@ GALE_INTERNAL uint32_t gale__h2_guard_frame(gale__h2_guard *g, nghttp2_session *
  * holds `high_water` bytes.  Returns GALE_OK (all sent), GALE_EAGAIN (the
  * output is full: flush the stream and call again when it drained), or
  * GALE_EHTTP_PARSE / GALE_ENOMEM (nghttp2 failed: close). */
-GALE_INTERNAL int gale__h2_pump(nghttp2_session *session, gale_stream *stream,
-                                size_t high_water);
+GALE_INTERNAL int gale__h2_pump(nghttp2_session *session, gale_stream *stream, size_t high_water);
 
 /* Feeds the stream's input to the session and drains what it used.
  * Returns GALE_OK or GALE_EHTTP_PARSE (nghttp2 gave up: its GOAWAY is

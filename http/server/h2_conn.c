@@ -51,8 +51,8 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *ar
              : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 }
 
-static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name,
-                     size_t nlen, const uint8_t *value, size_t vlen, uint8_t flags, void *arg) {
+static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name, size_t nlen,
+                     const uint8_t *value, size_t vlen, uint8_t flags, void *arg) {
   (void)flags;
   (void)arg;
   gale__h2_stream *st = stream_of(s, f->hd.stream_id);
@@ -220,8 +220,8 @@ void gale__h2_conn_shutdown(gale__h2_conn *c) {
   c->goaway = true;
   nghttp2_submit_shutdown_notice(c->session);
   nghttp2_submit_goaway(c->session, NGHTTP2_FLAG_NONE,
-                        nghttp2_session_get_last_proc_stream_id(c->session), NGHTTP2_NO_ERROR,
-                        NULL, 0);
+                        nghttp2_session_get_last_proc_stream_id(c->session), NGHTTP2_NO_ERROR, NULL,
+                        0);
   gale__h2_conn_schedule(c);
 }
 

@@ -147,8 +147,7 @@ static void h2_finished(gale_http_server_request *req) {
   st->eof = true;
   if (!gale__request_head_sent(req)) {
     /* Finished with nothing sent (the head could not be written). */
-    nghttp2_submit_rst_stream(st->conn->session, NGHTTP2_FLAG_NONE, st->id,
-                              NGHTTP2_INTERNAL_ERROR);
+    nghttp2_submit_rst_stream(st->conn->session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
   }
   kick(st);
 }

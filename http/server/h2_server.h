@@ -27,36 +27,36 @@ typedef struct gale__h2_stream {
   gale_http_server_request *req;
   int32_t id;
   gale_buf method, path;
-  gale_buf fields;            /* "name: value\r\n"... */
-  gale_buf cookie;            /* cookie crumbs joined by "; " */
+  gale_buf fields; /* "name: value\r\n"... */
+  gale_buf cookie; /* cookie crumbs joined by "; " */
   gale_buf authority;
-  struct evbuffer *out;       /* response body not yet in DATA frames */
-  size_t header_bytes;        /* decoded, as SETTINGS_MAX_HEADER_LIST_SIZE counts */
+  struct evbuffer *out; /* response body not yet in DATA frames */
+  size_t header_bytes;  /* decoded, as SETTINGS_MAX_HEADER_LIST_SIZE counts */
   uint64_t body_bytes;
-  double progress_time;       /* last DATA sent (write_timeout) */
+  double progress_time; /* last DATA sent (write_timeout) */
   bool has_host : 1;
-  bool too_large : 1;         /* header list past max_header_size: 431 */
-  bool bad : 1;               /* a header the parser cannot take: 400 */
-  bool eof : 1;               /* finish() ran: END_STREAM after `out` */
-  bool deferred : 1;          /* nghttp2 waits for resume_data */
-  bool closed : 1;            /* nghttp2 closed it (reset or done) */
+  bool too_large : 1; /* header list past max_header_size: 431 */
+  bool bad : 1;       /* a header the parser cannot take: 400 */
+  bool eof : 1;       /* finish() ran: END_STREAM after `out` */
+  bool deferred : 1;  /* nghttp2 waits for resume_data */
+  bool closed : 1;    /* nghttp2 closed it (reset or done) */
 } gale__h2_stream;
 
 struct gale__h2_conn {
   gale_http_server *server;
   gale_stream *stream;
   nghttp2_session *session;
-  gale__h2_conn *prev, *next;  /* server->h2conns */
+  gale__h2_conn *prev, *next; /* server->h2conns */
   gale__h2_stream *streams;
   gale__h2_guard guard;
   double last_active;
   size_t nstreams;
-  uint16_t refs;               /* stream open + scheduled callbacks + busy */
+  uint16_t refs; /* stream open + scheduled callbacks + busy */
   bool closed : 1;
   bool processing : 1;
   bool scheduled : 1;
-  bool waiting_drain : 1;      /* output past high water: flushing */
-  bool goaway : 1;             /* graceful shutdown's GOAWAY submitted */
+  bool waiting_drain : 1; /* output past high water: flushing */
+  bool goaway : 1;        /* graceful shutdown's GOAWAY submitted */
   bool is_tls : 1;
 };
 

@@ -11,11 +11,7 @@
 #include "core/alloc.h"
 #include "http/server/h2_server.h"
 
-
-
-static gale_http_server *server_of(gale__h2_stream *st) {
-  return st->conn->server;
-}
+static gale_http_server *server_of(gale__h2_stream *st) { return st->conn->server; }
 
 int gale__h2_stream_begin(gale__h2_conn *c, int32_t id) {
   gale__h2_stream *st = gale__calloc(1, sizeof(*st));
@@ -47,7 +43,7 @@ static bool is(const uint8_t *name, size_t nlen, const char *what) {
 int gale__h2_stream_header(gale__h2_stream *st, const uint8_t *name, size_t nlen,
                            const uint8_t *value, size_t vlen) {
   size_t max = server_of(st)->opts.max_header_size;
-  st->header_bytes += nlen + vlen + 32; /* as RFC 9113 §6.5.2 counts */
+  st->header_bytes += nlen + vlen + 32;                       /* as RFC 9113 §6.5.2 counts */
   if (st->header_bytes > 4 * max + 65536) return GALE_ELIMIT; /* a bomb */
   if (st->header_bytes > max) st->too_large = true;
   if (st->too_large || st->bad) return GALE_OK;
@@ -175,12 +171,10 @@ static int start_body(gale__h2_stream *st) {
   gale_http_server_request *req = st->req;
   gale_http_server *server = server_of(st);
   if (req->msg.content_gzip && server->opts.decompress_request)
-    return gale__gzip_new(&req->inflate, GALE_GZIP_DECOMPRESS, 0, req->max_body_size) ==
-                   GALE_OK
+    return gale__gzip_new(&req->inflate, GALE_GZIP_DECOMPRESS, 0, req->max_body_size) == GALE_OK
                ? 0
                : 503;
-  if (req->msg.body_kind == GALE_H1_BODY_LENGTH &&
-      req->msg.content_length > req->max_body_size)
+  if (req->msg.body_kind == GALE_H1_BODY_LENGTH && req->msg.content_length > req->max_body_size)
     return 413;
   if (req->msg.body_kind == GALE_H1_BODY_LENGTH && !req->streaming &&
       gale__request_body_reserve(req, req->msg.content_length) != GALE_OK)
@@ -238,7 +232,11 @@ void gale__h2_stream_data(gale__h2_stream *st, const uint8_t *data, size_t len) 
   else
     rc = gale__request_body_append(req, p, len);
   if (rc != GALE_OK && !st->closed)
-    fail(st, rc == GALE_ELIMIT ? 503 : rc == GALE_EHTTP_BODY_TOO_LARGE ? 413 : rc == GALE_ENOMEM ? 500 : 400,
+    fail(st,
+         rc == GALE_ELIMIT                 ? 503
+         : rc == GALE_EHTTP_BODY_TOO_LARGE ? 413
+         : rc == GALE_ENOMEM               ? 500
+                                           : 400,
          req->body_error);
 }
 

@@ -126,17 +126,13 @@ static int h1_end_body(gale_http_server_request *req) {
   return GALE_OK;
 }
 
-static void h1_finished(gale_http_server_request *req) {
-  gale__conn_request_finished(req->conn);
-}
+static void h1_finished(gale_http_server_request *req) { gale__conn_request_finished(req->conn); }
 
 static bool h1_closed(const gale_http_server_request *req) {
   return ((const gale__h1_conn *)req->conn)->closed;
 }
 
-static void h1_abort(gale_http_server_request *req) {
-  gale__conn_close(req->conn);
-}
+static void h1_abort(gale_http_server_request *req) { gale__conn_close(req->conn); }
 
 static void h1_peer_ip(const gale_http_server_request *req, char *buf, size_t len) {
   gale__conn_peer_ip(req->conn, buf, len);

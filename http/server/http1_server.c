@@ -131,8 +131,8 @@ bool gale__conn_stop_if_between(gale__h1_conn *c) {
 static void write_error_answer(gale__h1_conn *c, struct evbuffer *out, int http_status,
                                const char *reason, const char *detail, bool head_req) {
   char body[256];
-  int blen = snprintf(body, sizeof(body), "%d %s%s%s\n", http_status, reason,
-                      detail ? ": " : "", detail ? detail : "");
+  int blen = snprintf(body, sizeof(body), "%d %s%s%s\n", http_status, reason, detail ? ": " : "",
+                      detail ? detail : "");
   if (blen < 0) blen = 0;
   if ((size_t)blen >= sizeof(body)) blen = (int)sizeof(body) - 1;
   size_t rlen = strlen(reason), date_len;
@@ -182,7 +182,8 @@ static void conn_timer_fired(gale_loop *loop, void *arg) {
   req->timer = NULL;
   if (c->closed) return;
   if (req->timer_is_header) {
-    if (c->state == GALE__CONN_HEAD) gale__conn_fail(c, 408, "timed out reading the header section");
+    if (c->state == GALE__CONN_HEAD)
+      gale__conn_fail(c, 408, "timed out reading the header section");
     return;
   }
   if (c->state != GALE__CONN_BODY) return;
@@ -314,10 +315,11 @@ static int step_body(gale__h1_conn *c) {
         gale__conn_close(c);
         return STEP_STOP;
       }
-      return body_failed(c, drc == GALE_ENOMEM ? GALE_ENOMEM
+      return body_failed(c, drc == GALE_ENOMEM                 ? GALE_ENOMEM
                             : drc == GALE_EHTTP_BODY_TOO_LARGE ? drc
-                            : drc == GALE_EHTTP_DECOMPRESS || drc == GALE_ELIMIT ? drc
-                            : GALE_EHTTP_PARSE);
+                            : drc == GALE_EHTTP_DECOMPRESS || drc == GALE_ELIMIT
+                                ? drc
+                                : GALE_EHTTP_PARSE);
     }
     if (rc == GALE_H1_BODY_DONE) return body_complete(c);
   }
@@ -470,8 +472,8 @@ static int step_head(gale__h1_conn *c) {
     gale__conn_fail(c, 501, "CONNECT is not supported");
     return STEP_STOP;
   }
-  gale__request_input_to(req, req->msg.body_kind == GALE_H1_BODY_NONE ? GALE__RQ_DONE
-                                                                       : GALE__RQ_BODY);
+  gale__request_input_to(req,
+                         req->msg.body_kind == GALE_H1_BODY_NONE ? GALE__RQ_DONE : GALE__RQ_BODY);
   if (server->opts.headers_cb) {
     req->app_seen = true;
     req->in_headers_cb = true;
@@ -643,9 +645,7 @@ static void detached_cb(gale_loop *loop, void *arg) {
   detached_release(arg);
 }
 
-static void detached_drop(void *arg) {
-  detached_release(arg);
-}
+static void detached_drop(void *arg) { detached_release(arg); }
 
 gale_stream *gale__http_server_request_detach(gale_http_server_request *req) {
   gale__h1_conn *c = req ? req->conn : NULL;

@@ -165,8 +165,8 @@ static void start_sweeper(gale_http_server *server) {
     gale_periodic_start(server->sweeper);
 }
 
-void gale__server_tcp_stream(gale_tcp_server *tcp, gale_stream *stream,
-                             const struct sockaddr *peer, socklen_t peer_len, void *arg) {
+void gale__server_tcp_stream(gale_tcp_server *tcp, gale_stream *stream, const struct sockaddr *peer,
+                             socklen_t peer_len, void *arg) {
   (void)tcp;
   (void)peer_len;
   gale_http_server *server = arg;

@@ -85,10 +85,10 @@ typedef enum gale__req_input {
 } gale__req_input;
 
 typedef enum gale__req_output {
-  GALE__RS_OPEN = 0,   /* nothing of the response on the wire */
-  GALE__RS_HEAD_SENT,  /* status line and headers written */
-  GALE__RS_FINISHED,   /* finish() ran: the request is the connection's again */
-  GALE__RS_UNSENT,     /* finished with nothing on the wire (the connection
+  GALE__RS_OPEN = 0,  /* nothing of the response on the wire */
+  GALE__RS_HEAD_SENT, /* status line and headers written */
+  GALE__RS_FINISHED,  /* finish() ran: the request is the connection's again */
+  GALE__RS_UNSENT,    /* finished with nothing on the wire (the connection
                           was gone, or the head could not be written) */
 } gale__req_output;
 
@@ -100,25 +100,25 @@ struct gale_http_server_request {
    * the previous request. */
   gale_http_server *server;
   struct gale_http_server_request *next_free;
-  gale_buf paths;              /* "path\0query\0[host\0]" */
-  gale_buf body;               /* buffered body, NUL-terminated */
+  gale_buf paths; /* "path\0query\0[host\0]" */
+  gale_buf body;  /* buffered body, NUL-terminated */
   gale_headers *resp_headers;
-  struct evbuffer *pending;    /* written, not yet flushed */
+  struct evbuffer *pending; /* written, not yet flushed */
 
   /* ---- Per request: everything from `conn` to the end is zeroed by one
    * memset in request_reset() (server_request.c), which then sets the few
    * fields whose start is not zero.  A new field goes below and is reset
    * with the rest. */
-  void *conn;                  /* the protocol's (gale__h1_conn or an HTTP/2
+  void *conn;               /* the protocol's (gale__h1_conn or an HTTP/2
                                   stream); NULL once it is gone */
-  const gale__req_ops *ops;    /* how `conn` carries the request */
+  const gale__req_ops *ops; /* how `conn` carries the request */
 
   /* The head: parsed spans (NUL-terminated in place).  The parser lives
    * here, not in the connection, so an idle connection does not carry it. */
   gale_h1_parser parser;
   gale_h1_msg msg;
-  char *head_copy;             /* owned copy once detached, else NULL */
-  const char *head_base;       /* where the head starts (buffer or copy) */
+  char *head_copy;       /* owned copy once detached, else NULL */
+  const char *head_base; /* where the head starts (buffer or copy) */
   size_t head_len;
   const char *method, *target, *version, *host;
   const char *path, *query;
@@ -128,11 +128,11 @@ struct gale_http_server_request {
 
   /* Body. */
   gale_h1_body body_dec;
-  gale_gzip *inflate;          /* decompress_request */
-  size_t body_charged;         /* bytes of the server's max_body_buffer
+  gale_gzip *inflate;   /* decompress_request */
+  size_t body_charged;  /* bytes of the server's max_body_buffer
                                   this request holds (server->body_buffered) */
-  double progress_time;        /* last body progress (body timeout) */
-  size_t consumed;             /* input bytes of this request not yet
+  double progress_time; /* last body progress (body timeout) */
+  size_t consumed;      /* input bytes of this request not yet
                                   drained (head parsed in place) */
   /* The connection's header or body deadline: kept here, not in the
    * connection, as only a connection with a request has one. */
@@ -144,8 +144,8 @@ struct gale_http_server_request {
    * The parser's own Content-Length check is off (its limit is
    * UINT64_MAX): the protocols check against max_body_size once
    * headers_cb has run. */
-  uint64_t max_body_size;      /* UINT64_MAX: none */
-  double body_timeout;         /* HTTP/1; 0: none */
+  uint64_t max_body_size; /* UINT64_MAX: none */
+  double body_timeout;    /* HTTP/1; 0: none */
   /* Set by a body_cb about to return an error: the reason the error page
    * gives in place of the status's generic one.  A static string. */
   const char *body_error;
@@ -153,7 +153,7 @@ struct gale_http_server_request {
   /* Application hooks. */
   gale_http_close_cb close_cb;
   void *close_arg;
-  void *user;                  /* the application's alone */
+  void *user; /* the application's alone */
   /* The layer above (the web layer's handler): its own slot, so an
    * application's `user` never collides with it.  layer_free runs when the
    * request is freed, with `layer` still set. */
@@ -161,26 +161,26 @@ struct gale_http_server_request {
   void (*layer_free)(gale_http_server_request *req);
 
   /* Response. */
-  const char *reason_ptr;      /* reason, or a static phrase */
-  uint64_t declared_length;    /* Content-Length set by the app */
-  uint64_t sent_body;          /* body bytes handed to the connection */
-  gale_gzip *deflate;          /* compressing this (streamed) response */
+  const char *reason_ptr;   /* reason, or a static phrase */
+  uint64_t declared_length; /* Content-Length set by the app */
+  uint64_t sent_body;       /* body bytes handed to the connection */
+  gale_gzip *deflate;       /* compressing this (streamed) response */
   int status;
   char reason[64];
 
-  uint8_t input;               /* gale__req_input */
-  uint8_t output;              /* gale__req_output */
+  uint8_t input;  /* gale__req_input */
+  uint8_t output; /* gale__req_output */
   /* Flags that are options or facts, not the life cycle. */
-  bool streaming : 1;          /* the body goes to body_cb, not the buffer */
+  bool streaming : 1; /* the body goes to body_cb, not the buffer */
   bool continue_sent : 1;
-  bool app_seen : 1;           /* headers_cb or request_cb has run */
+  bool app_seen : 1; /* headers_cb or request_cb has run */
   bool in_headers_cb : 1;
-  bool force_close : 1;        /* Connection: close from the app, or an error */
+  bool force_close : 1; /* Connection: close from the app, or an error */
   bool has_declared_length : 1;
-  bool chunked : 1;            /* response uses chunked encoding */
-  bool no_body : 1;            /* HEAD, 1xx, 204, 304 */
-  bool keep_alive : 1;         /* decided when the head is written */
-  bool compress_checked : 1;   /* streaming gzip ruled out (a file follows) */
+  bool chunked : 1;          /* response uses chunked encoding */
+  bool no_body : 1;          /* HEAD, 1xx, 204, 304 */
+  bool keep_alive : 1;       /* decided when the head is written */
+  bool compress_checked : 1; /* streaming gzip ruled out (a file follows) */
   bool timer_is_header : 1;
   /* Whether the body is all in and whether the head went out are read from
    * the phases (gale__request_body_done / _head_sent): no mirror flags. */
@@ -195,42 +195,42 @@ typedef struct gale__h1_conn {
                                     request ends, then of the last request
                                     activity */
   unsigned requests;
-  uint16_t refs;                 /* stream open + scheduled callbacks + busy */
-  uint8_t state;                 /* gale__conn_state, moved by conn_to() */
-  bool closed : 1;               /* the stream closed */
-  bool processing : 1;           /* conn_process is on the stack */
-  bool scheduled : 1;            /* a process callback is queued */
-  bool paused : 1;               /* reading paused for back-pressure */
-  bool paused_app : 1;           /* ... while an async handler runs */
+  uint16_t refs;       /* stream open + scheduled callbacks + busy */
+  uint8_t state;       /* gale__conn_state, moved by conn_to() */
+  bool closed : 1;     /* the stream closed */
+  bool processing : 1; /* conn_process is on the stack */
+  bool scheduled : 1;  /* a process callback is queued */
+  bool paused : 1;     /* reading paused for back-pressure */
+  bool paused_app : 1; /* ... while an async handler runs */
   bool is_tls : 1;
-  bool write_watch : 1;          /* write deadline armed (stream idle timer) */
+  bool write_watch : 1; /* write deadline armed (stream idle timer) */
 } gale__h1_conn;
 
 struct gale_http_server {
   gale_loop *loop;
   gale_tcp_server *tcp;
   gale_http_server_options opts;
-  char **trusted;              /* copied trusted_downstream */
+  char **trusted; /* copied trusted_downstream */
   size_t ntrusted;
   gale_http_request_cb request_cb;
   void *arg;
   gale_h1_limits limits;
 
-  gale__h1_conn *conns;        /* every open HTTP/1 connection */
+  gale__h1_conn *conns;          /* every open HTTP/1 connection */
   struct gale__h2_conn *h2conns; /* every open HTTP/2 connection (h2_server.h) */
-  size_t body_buffered;        /* bytes charged by buffered request bodies
+  size_t body_buffered;          /* bytes charged by buffered request bodies
                                   (opts.max_body_buffer) */
   size_t nconns;
   gale_http_server_request *free_reqs;
   size_t nfree_reqs;
 
   time_t date_sec;
-  char date_line[48];          /* "Date: Mon, 23 Nov 2026 10:00:00 GMT\r\n" */
+  char date_line[48]; /* "Date: Mon, 23 Nov 2026 10:00:00 GMT\r\n" */
   size_t date_len;
 
-  unsigned busy;               /* connection code on the stack */
-  gale_periodic *sweeper;      /* closes idle keep-alive connections */
-  bool dead;                   /* gale_http_server_free() was called */
+  unsigned busy;          /* connection code on the stack */
+  gale_periodic *sweeper; /* closes idle keep-alive connections */
+  bool dead;              /* gale_http_server_free() was called */
   bool shutting_down;
   gale_http_server_closed_cb closed_cb;
   void *closed_arg;

@@ -222,7 +222,8 @@ int gale_http_server_request_flush(gale_http_server_request *req) {
   if (rc != GALE_OK) return rc;
   if (!gale__request_head_sent(req)) {
     bool gz = false;
-    req->no_body = req->msg.method_id == GALE_H1_METHOD_HEAD || gale__status_has_no_body(req->status);
+    req->no_body =
+        req->msg.method_id == GALE_H1_METHOD_HEAD || gale__status_has_no_body(req->status);
     if (should_gzip_stream(req) &&
         gale__gzip_new(&req->deflate, GALE_GZIP_COMPRESS, 6, 0) == GALE_OK)
       gz = true;
@@ -325,7 +326,8 @@ int gale_http_server_request_finish(gale_http_server_request *req) {
   if (!gale__request_head_sent(req)) {
     size_t len = evbuffer_get_length(req->pending);
     bool gz = false;
-    req->no_body = req->msg.method_id == GALE_H1_METHOD_HEAD || gale__status_has_no_body(req->status);
+    req->no_body =
+        req->msg.method_id == GALE_H1_METHOD_HEAD || gale__status_has_no_body(req->status);
     if (should_gzip(req, len) && compress_pending(req) == GALE_OK) {
       gz = true;
       len = evbuffer_get_length(req->pending);

@@ -187,18 +187,14 @@ const char *gale_http_server_request_method(const gale_http_server_request *req)
 const char *gale_http_server_request_uri(const gale_http_server_request *req) {
   return req->target;
 }
-const char *gale_http_server_request_path(const gale_http_server_request *req) {
-  return req->path;
-}
+const char *gale_http_server_request_path(const gale_http_server_request *req) { return req->path; }
 const char *gale_http_server_request_query(const gale_http_server_request *req) {
   return req->query;
 }
 const char *gale_http_server_request_version(const gale_http_server_request *req) {
   return req->version;
 }
-const char *gale_http_server_request_host(const gale_http_server_request *req) {
-  return req->host;
-}
+const char *gale_http_server_request_host(const gale_http_server_request *req) { return req->host; }
 const char *gale_http_server_request_remote_ip(const gale_http_server_request *req) {
   gale_http_server_request *r = (gale_http_server_request *)req; /* a cache */
   if (!r->remote_ip[0] && r->conn) r->ops->peer_ip(r, r->remote_ip, sizeof(r->remote_ip));
@@ -208,8 +204,7 @@ const char *gale_http_server_request_protocol(const gale_http_server_request *re
   return req->protocol;
 }
 
-const char *gale_http_server_request_header(const gale_http_server_request *req,
-                                            const char *name) {
+const char *gale_http_server_request_header(const gale_http_server_request *req, const char *name) {
   if (!req || !name) return NULL;
   const gale_h1_header *h = gale_h1_find_header(&req->msg, name, strlen(name));
   return h ? h->value.ptr : NULL;
@@ -273,7 +268,4 @@ void gale_http_server_request_set_close_cb(gale_http_server_request *req, gale_h
 void gale_http_server_request_set_user(gale_http_server_request *req, void *user) {
   req->user = user;
 }
-void *gale_http_server_request_get_user(const gale_http_server_request *req) {
-  return req->user;
-}
-
+void *gale_http_server_request_get_user(const gale_http_server_request *req) { return req->user; }

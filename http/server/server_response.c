@@ -27,9 +27,7 @@ int gale_http_server_request_set_status(gale_http_server_request *req, int code,
   return GALE_OK;
 }
 
-int gale_http_server_request_get_status(const gale_http_server_request *req) {
-  return req->status;
-}
+int gale_http_server_request_get_status(const gale_http_server_request *req) { return req->status; }
 
 static bool name_is(const char *name, const char *what) {
   return gale_ascii_eq_cstr(name, strlen(name), what);
@@ -126,13 +124,12 @@ static void ref_cleanup(const void *data, size_t len, void *extra) {
   if (fn) fn((void *)data);
 }
 
-int gale_http_server_request_write_ref(gale_http_server_request *req, const void *data,
-                                       size_t len, gale_free_fn free_fn) {
+int gale_http_server_request_write_ref(gale_http_server_request *req, const void *data, size_t len,
+                                       gale_free_fn free_fn) {
   int rc = gale__request_check_writable(req);
   if (rc != GALE_OK) return rc;
   if (!data && len) return GALE_EINVAL;
-  if (evbuffer_add_reference(req->pending, data, len, ref_cleanup,
-                             (void *)(uintptr_t)free_fn) != 0)
+  if (evbuffer_add_reference(req->pending, data, len, ref_cleanup, (void *)(uintptr_t)free_fn) != 0)
     return GALE_ENOMEM;
   return GALE_OK;
 }
@@ -161,4 +158,3 @@ bool gale_http_server_request_headers_sent(const gale_http_server_request *req) 
 bool gale_http_server_request_finished(const gale_http_server_request *req) {
   return gale__request_finished(req);
 }
-

@@ -17,8 +17,8 @@
  * true with the address in ip[0..ipsize) (NUL-terminated) when it is an
  * IPv4 or IPv6 literal; false (ip undefined) to keep the peer's address. */
 GALE_INTERNAL bool gale__xheaders_remote_ip(const char *xff, size_t xff_len, const char *real,
-                                            size_t real_len, char *const *trusted,
-                                            size_t ntrusted, char *ip, size_t ipsize);
+                                            size_t real_len, char *const *trusted, size_t ntrusted,
+                                            char *ip, size_t ipsize);
 
 /* The scheme a proxy says the client used: "http" or "https" from the
  * last element of an X-Scheme / X-Forwarded-Proto value v[0..len), or NULL

@@ -13,9 +13,15 @@
 
 typedef int (*text_fn)(gale_buf *out, const char *s, size_t len);
 
-static int url_escape_plus(gale_buf *out, const char *s, size_t len) { return gale_url_escape(out, s, len, true); }
-static int url_escape_pct(gale_buf *out, const char *s, size_t len) { return gale_url_escape(out, s, len, false); }
-static int identity(gale_buf *out, const char *s, size_t len) { return gale_buf_append(out, s, len); }
+static int url_escape_plus(gale_buf *out, const char *s, size_t len) {
+  return gale_url_escape(out, s, len, true);
+}
+static int url_escape_pct(gale_buf *out, const char *s, size_t len) {
+  return gale_url_escape(out, s, len, false);
+}
+static int identity(gale_buf *out, const char *s, size_t len) {
+  return gale_buf_append(out, s, len);
+}
 
 /* str() of the argument through one of the escape functions. */
 static json_t *text_filter(tpl_render *r, json_t *arg, text_fn fn) {
@@ -36,29 +42,52 @@ static json_t *range(tpl_render *r, json_t *args) {
   size_t n = json_array_size(args);
   json_int_t a[3] = {0, 0, 1};
   for (size_t i = 0; i < n; i++) {
-    if (!json_is_integer(json_array_get(args, i))) { gale__tpl_fail(r, "range() takes integers"); return NULL; }
+    if (!json_is_integer(json_array_get(args, i))) {
+      gale__tpl_fail(r, "range() takes integers");
+      return NULL;
+    }
     a[i] = json_integer_value(json_array_get(args, i));
   }
   json_int_t start = n == 1 ? 0 : a[0], stop = n == 1 ? a[0] : a[1], step = n == 3 ? a[2] : 1;
-  if (step == 0) { gale__tpl_fail(r, "range() step must not be zero"); return NULL; }
+  if (step == 0) {
+    gale__tpl_fail(r, "range() step must not be zero");
+    return NULL;
+  }
   /* Count first, in unsigned arithmetic, so a hostile span cannot overflow. */
   unsigned long long count = 0;
-  if (step > 0 && start < stop) count = ((unsigned long long)stop - (unsigned long long)start - 1) / (unsigned long long)step + 1;
-  if (step < 0 && start > stop) count = ((unsigned long long)start - (unsigned long long)stop - 1) / (0ULL - (unsigned long long)step) + 1;
-  if (count > TPL_MAX_RANGE) { gale__tpl_fail(r, "range() of %llu items is past the limit of %d", count, TPL_MAX_RANGE); return NULL; }
+  if (step > 0 && start < stop)
+    count =
+        ((unsigned long long)stop - (unsigned long long)start - 1) / (unsigned long long)step + 1;
+  if (step < 0 && start > stop)
+    count = ((unsigned long long)start - (unsigned long long)stop - 1) /
+                (0ULL - (unsigned long long)step) +
+            1;
+  if (count > TPL_MAX_RANGE) {
+    gale__tpl_fail(r, "range() of %llu items is past the limit of %d", count, TPL_MAX_RANGE);
+    return NULL;
+  }
   json_t *v = json_array();
   for (unsigned long long i = 0; v && i < count; i++)
-    if (json_array_append_new(v, json_integer(start + (json_int_t)i * step)) < 0) { json_decref(v); v = NULL; }
+    if (json_array_append_new(v, json_integer(start + (json_int_t)i * step)) < 0) {
+      json_decref(v);
+      v = NULL;
+    }
   return v;
 }
 
 static json_t *items(tpl_render *r, json_t *obj, bool pairs) {
-  if (!json_is_object(obj)) { gale__tpl_fail(r, "%s() needs a dict", pairs ? "items" : "keys"); return NULL; }
+  if (!json_is_object(obj)) {
+    gale__tpl_fail(r, "%s() needs a dict", pairs ? "items" : "keys");
+    return NULL;
+  }
   json_t *v = json_array(), *x;
   const char *k;
   json_object_foreach(obj, k, x) {
     json_t *e = pairs ? json_pack("[sO]", k, x) : json_string(k);
-    if (!v || json_array_append_new(v, e) < 0) { json_decref(v); return NULL; }
+    if (!v || json_array_append_new(v, e) < 0) {
+      json_decref(v);
+      return NULL;
+    }
   }
   return v;
 }
@@ -87,9 +116,13 @@ static json_t *length(tpl_render *r, json_t *x) {
 }
 
 json_t *gale__tpl_builtin(tpl_render *r, const char *name, json_t *args, bool *found) {
-  static const struct { const char *name; text_fn fn; } filters[] = {
-      {"escape", gale_xhtml_escape}, {"xhtml_escape", gale_xhtml_escape}, {"url_escape", url_escape_plus},
-      {"squeeze", gale_squeeze},     {"linkify", gale_linkify},
+  static const struct {
+    const char *name;
+    text_fn fn;
+  } filters[] = {
+      {"escape", gale_xhtml_escape},   {"xhtml_escape", gale_xhtml_escape},
+      {"url_escape", url_escape_plus}, {"squeeze", gale_squeeze},
+      {"linkify", gale_linkify},
   };
   size_t n = json_array_size(args);
   json_t *a0 = json_array_get(args, 0);
@@ -98,7 +131,8 @@ json_t *gale__tpl_builtin(tpl_render *r, const char *name, json_t *args, bool *f
     if (strcmp(name, filters[i].name)) continue;
     bool plus = !(n == 2 && !gale__tpl_truthy(json_array_get(args, 1)));
     if (n != 1 && !(n == 2 && filters[i].fn == url_escape_plus)) break;
-    return text_filter(r, a0, filters[i].fn == url_escape_plus && !plus ? url_escape_pct : filters[i].fn);
+    return text_filter(r, a0,
+                       filters[i].fn == url_escape_plus && !plus ? url_escape_pct : filters[i].fn);
   }
   if (!strcmp(name, "json_encode") && n == 1) {
     char *s = json_dumps(a0, JSON_COMPACT | JSON_ENCODE_ANY | JSON_ESCAPE_SLASH);
@@ -115,12 +149,14 @@ json_t *gale__tpl_builtin(tpl_render *r, const char *name, json_t *args, bool *f
   if (!strcmp(name, "keys") && n == 1) return items(r, a0, false);
   if (!strcmp(name, "get") && (n == 2 || n == 3)) {
     json_t *obj = a0, *key = json_array_get(args, 1), *v = NULL;
-    if (json_is_object(obj) && json_is_string(key)) v = json_object_get(obj, json_string_value(key));
+    if (json_is_object(obj) && json_is_string(key))
+      v = json_object_get(obj, json_string_value(key));
     if (!v) v = n == 3 ? json_array_get(args, 2) : json_null();
     return json_incref(v);
   }
-  static const char *const known[] = {"escape", "xhtml_escape", "url_escape", "squeeze", "linkify",
-                                      "json_encode", "len", "str", "int", "range", "items", "keys", "get"};
+  static const char *const known[] = {
+      "escape", "xhtml_escape", "url_escape", "squeeze", "linkify", "json_encode", "len",
+      "str",    "int",          "range",      "items",   "keys",    "get"};
   for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
     if (!strcmp(name, known[i])) {
       gale__tpl_fail(r, "%s() takes other arguments than %zu", name, n);

@@ -24,7 +24,8 @@ void gale__tpl_fail(tpl_render *r, const char *fmt, ...) {
 
 bool gale__tpl_truthy(const json_t *v) {
   switch (json_typeof(v)) {
-  case JSON_NULL: case JSON_FALSE: return false;
+  case JSON_NULL:
+  case JSON_FALSE: return false;
   case JSON_TRUE: return true;
   case JSON_INTEGER: return json_integer_value(v) != 0;
   case JSON_REAL: return json_real_value(v) != 0.0;
@@ -54,7 +55,8 @@ int gale__tpl_str(gale_buf *b, const json_t *v) {
     return rc;
   }
   case JSON_STRING: return gale_buf_append(b, json_string_value(v), json_string_length(v));
-  case JSON_ARRAY: case JSON_OBJECT: {
+  case JSON_ARRAY:
+  case JSON_OBJECT: {
     char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     if (!s) return GALE_ENOMEM;
     int rc = gale_buf_append_str(b, s);
@@ -68,7 +70,8 @@ int gale__tpl_str(gale_buf *b, const json_t *v) {
 static const char *type_name(const json_t *v) {
   switch (json_typeof(v)) {
   case JSON_NULL: return "None";
-  case JSON_TRUE: case JSON_FALSE: return "bool";
+  case JSON_TRUE:
+  case JSON_FALSE: return "bool";
   case JSON_INTEGER: return "int";
   case JSON_REAL: return "float";
   case JSON_STRING: return "str";
@@ -82,7 +85,8 @@ static json_t *lookup(tpl_render *r, const char *name) {
   json_t *v;
   if ((v = json_object_get(r->locals, name))) return json_incref(v);
   if (r->ctx && (v = json_object_get(r->ctx, name))) return json_incref(v);
-  if (r->env && r->env->globals && (v = json_object_get(r->env->globals, name))) return json_incref(v);
+  if (r->env && r->env->globals && (v = json_object_get(r->env->globals, name)))
+    return json_incref(v);
   gale__tpl_fail(r, "name '%s' is not defined", name);
   return NULL;
 }
@@ -94,11 +98,15 @@ static json_t *index_of(tpl_render *r, json_t *obj, json_t *idx) {
     if (!v) gale__tpl_fail(r, "key '%s' not found", json_string_value(idx));
   } else if ((json_is_array(obj) || json_is_string(obj)) && json_is_integer(idx)) {
     json_int_t i = json_integer_value(idx);
-    json_int_t n = json_is_array(obj) ? (json_int_t)json_array_size(obj) : (json_int_t)json_string_length(obj);
+    json_int_t n =
+        json_is_array(obj) ? (json_int_t)json_array_size(obj) : (json_int_t)json_string_length(obj);
     if (i < 0) i += n;
-    if (i < 0 || i >= n) gale__tpl_fail(r, "index %lld out of range", (long long)json_integer_value(idx));
-    else if (json_is_array(obj)) v = json_array_get(obj, (size_t)i);
-    else return json_stringn(json_string_value(obj) + i, 1); /* a byte, as the data is bytes */
+    if (i < 0 || i >= n)
+      gale__tpl_fail(r, "index %lld out of range", (long long)json_integer_value(idx));
+    else if (json_is_array(obj))
+      v = json_array_get(obj, (size_t)i);
+    else
+      return json_stringn(json_string_value(obj) + i, 1); /* a byte, as the data is bytes */
   } else {
     gale__tpl_fail(r, "cannot index %s with %s", type_name(obj), type_name(idx));
   }
@@ -136,8 +144,8 @@ static bool equal(const json_t *a, const json_t *b) {
 
 static json_t *contains(tpl_render *r, json_t *item, json_t *in) {
   if (json_is_string(in) && json_is_string(item)) {
-    return json_boolean(memmem(json_string_value(in), json_string_length(in), json_string_value(item),
-                               json_string_length(item)) != NULL);
+    return json_boolean(memmem(json_string_value(in), json_string_length(in),
+                               json_string_value(item), json_string_length(item)) != NULL);
   }
   if (json_is_array(in)) {
     size_t i;
@@ -154,9 +162,15 @@ static json_t *contains(tpl_render *r, json_t *item, json_t *in) {
 static json_t *concat(tpl_render *r, json_t *a, json_t *b) {
   if (json_is_string(a) && json_is_string(b)) {
     size_t la = json_string_length(a), lb = json_string_length(b);
-    if (la + lb > r->tpl->opts.max_output) { gale__tpl_fail(r, "string too long"); return NULL; }
+    if (la + lb > r->tpl->opts.max_output) {
+      gale__tpl_fail(r, "string too long");
+      return NULL;
+    }
     char *s = malloc(la + lb + 1);
-    if (!s) { gale__tpl_fail(r, "out of memory"); return NULL; }
+    if (!s) {
+      gale__tpl_fail(r, "out of memory");
+      return NULL;
+    }
     memcpy(s, json_string_value(a), la);
     memcpy(s + la, json_string_value(b), lb);
     json_t *v = json_stringn_nocheck(s, la + lb);
@@ -164,7 +178,10 @@ static json_t *concat(tpl_render *r, json_t *a, json_t *b) {
     return v;
   }
   if (json_is_array(a) && json_is_array(b)) {
-    if (json_array_size(a) + json_array_size(b) > TPL_MAX_RANGE) { gale__tpl_fail(r, "list too long"); return NULL; }
+    if (json_array_size(a) + json_array_size(b) > TPL_MAX_RANGE) {
+      gale__tpl_fail(r, "list too long");
+      return NULL;
+    }
     json_t *v = json_copy(a);
     if (v) json_array_extend(v, b);
     return v;
@@ -186,16 +203,26 @@ static json_t *arith(tpl_render *r, tpl_op op, json_t *a, json_t *b) {
     case OP_ADD: overflow = __builtin_add_overflow(x, y, &z); break;
     case OP_SUB: overflow = __builtin_sub_overflow(x, y, &z); break;
     case OP_MUL: overflow = __builtin_mul_overflow(x, y, &z); break;
-    case OP_FLOORDIV: case OP_MOD:
-      if (y == 0) { gale__tpl_fail(r, "division by zero"); return NULL; }
-      if (x == LLONG_MIN && y == -1) { overflow = true; break; }
+    case OP_FLOORDIV:
+    case OP_MOD:
+      if (y == 0) {
+        gale__tpl_fail(r, "division by zero");
+        return NULL;
+      }
+      if (x == LLONG_MIN && y == -1) {
+        overflow = true;
+        break;
+      }
       z = op == OP_MOD ? x % y : x / y;
       /* Python floors: the remainder takes the divisor's sign. */
       if ((x % y != 0) && ((x < 0) != (y < 0))) z = op == OP_MOD ? z + y : z - 1;
       break;
     default: break;
     }
-    if (overflow) { gale__tpl_fail(r, "integer overflow"); return NULL; }
+    if (overflow) {
+      gale__tpl_fail(r, "integer overflow");
+      return NULL;
+    }
     return json_integer(z);
   }
   double x = num(a), y = num(b), z = 0;
@@ -203,22 +230,36 @@ static json_t *arith(tpl_render *r, tpl_op op, json_t *a, json_t *b) {
   case OP_ADD: z = x + y; break;
   case OP_SUB: z = x - y; break;
   case OP_MUL: z = x * y; break;
-  case OP_DIV: case OP_FLOORDIV: case OP_MOD:
-    if (y == 0) { gale__tpl_fail(r, "division by zero"); return NULL; }
+  case OP_DIV:
+  case OP_FLOORDIV:
+  case OP_MOD:
+    if (y == 0) {
+      gale__tpl_fail(r, "division by zero");
+      return NULL;
+    }
     z = op == OP_DIV ? x / y : op == OP_FLOORDIV ? floor(x / y) : x - y * floor(x / y);
     break;
   default: break;
   }
-  if (!isfinite(z)) { gale__tpl_fail(r, "number out of range"); return NULL; }
+  if (!isfinite(z)) {
+    gale__tpl_fail(r, "number out of range");
+    return NULL;
+  }
   return json_real(z);
 }
 
 static json_t *call(tpl_render *r, const tpl_expr *e) {
   json_t *args = json_array();
-  if (!args) { gale__tpl_fail(r, "out of memory"); return NULL; }
+  if (!args) {
+    gale__tpl_fail(r, "out of memory");
+    return NULL;
+  }
   for (size_t i = 0; i < e->nargs; i++) {
     json_t *v = gale__tpl_eval(r, e->args[i]);
-    if (!v) { json_decref(args); return NULL; }
+    if (!v) {
+      json_decref(args);
+      return NULL;
+    }
     json_array_append_new(args, v);
   }
   json_t *res = NULL;
@@ -249,18 +290,34 @@ static json_t *eval_binary(tpl_render *r, const tpl_expr *e) {
   }
   json_t *b = gale__tpl_eval(r, e->b), *v = NULL;
   int c = 0;
-  if (!b) { json_decref(a); return NULL; }
+  if (!b) {
+    json_decref(a);
+    return NULL;
+  }
   switch (e->op) {
   case OP_INDEX: v = index_of(r, a, b); break;
   case OP_EQ: v = json_boolean(equal(a, b)); break;
   case OP_NE: v = json_boolean(!equal(a, b)); break;
-  case OP_LT: case OP_LE: case OP_GT: case OP_GE:
-    if (!order(a, b, &c)) { gale__tpl_fail(r, "cannot compare %s and %s", type_name(a), type_name(b)); break; }
-    v = json_boolean(e->op == OP_LT ? c < 0 : e->op == OP_LE ? c <= 0 : e->op == OP_GT ? c > 0 : c >= 0);
+  case OP_LT:
+  case OP_LE:
+  case OP_GT:
+  case OP_GE:
+    if (!order(a, b, &c)) {
+      gale__tpl_fail(r, "cannot compare %s and %s", type_name(a), type_name(b));
+      break;
+    }
+    v = json_boolean(e->op == OP_LT   ? c < 0
+                     : e->op == OP_LE ? c <= 0
+                     : e->op == OP_GT ? c > 0
+                                      : c >= 0);
     break;
   case OP_IN: v = contains(r, a, b); break;
   case OP_NOT_IN:
-    if ((v = contains(r, a, b))) { bool t = json_is_true(v); json_decref(v); v = json_boolean(!t); }
+    if ((v = contains(r, a, b))) {
+      bool t = json_is_true(v);
+      json_decref(v);
+      v = json_boolean(!t);
+    }
     break;
   default: v = arith(r, e->op, a, b); break;
   }
@@ -283,14 +340,19 @@ json_t *gale__tpl_eval(tpl_render *r, const tpl_expr *e) {
   case OP_ATTR:
     if (!(a = gale__tpl_eval(r, e->a))) return NULL;
     v = json_is_object(a) ? json_object_get(a, e->name) : NULL;
-    if (!v) gale__tpl_fail(r, "%s has no attribute '%s'", type_name(a), e->name);
-    else json_incref(v);
+    if (!v)
+      gale__tpl_fail(r, "%s has no attribute '%s'", type_name(a), e->name);
+    else
+      json_incref(v);
     json_decref(a);
     return v;
   case OP_LIST:
     if (!(v = json_array())) return NULL;
     for (size_t i = 0; i < e->nargs; i++) {
-      if (!(a = gale__tpl_eval(r, e->args[i]))) { json_decref(v); return NULL; }
+      if (!(a = gale__tpl_eval(r, e->args[i]))) {
+        json_decref(v);
+        return NULL;
+      }
       json_array_append_new(v, a);
     }
     return v;
@@ -301,9 +363,14 @@ json_t *gale__tpl_eval(tpl_render *r, const tpl_expr *e) {
     return v;
   case OP_NEG:
     if (!(a = gale__tpl_eval(r, e->a))) return NULL;
-    if (json_is_integer(a) && json_integer_value(a) != LLONG_MIN) v = json_integer(-json_integer_value(a));
-    else if (json_is_real(a)) v = json_real(-json_real_value(a));
-    else { gale__tpl_fail(r, "bad operand type for unary -: %s", type_name(a)); v = NULL; }
+    if (json_is_integer(a) && json_integer_value(a) != LLONG_MIN)
+      v = json_integer(-json_integer_value(a));
+    else if (json_is_real(a))
+      v = json_real(-json_real_value(a));
+    else {
+      gale__tpl_fail(r, "bad operand type for unary -: %s", type_name(a));
+      v = NULL;
+    }
     json_decref(a);
     return v;
   default: return eval_binary(r, e);

@@ -37,7 +37,9 @@ static void skip_ws(parser *p) {
   while (p->s < p->end && (*p->s == ' ' || *p->s == '\t' || *p->s == '\n' || *p->s == '\r')) p->s++;
 }
 
-static bool is_name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+static bool is_name_start(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
 static bool is_name_char(char c) { return is_name_start(c) || (c >= '0' && c <= '9'); }
 
 /* Consumes `tok` (a word must end there) if it comes next. */
@@ -52,14 +54,20 @@ static bool accept(parser *p, const char *tok) {
 
 static tpl_expr *node(parser *p, tpl_op op) {
   tpl_expr *e = calloc(1, sizeof(*e));
-  if (!e) perr(p, "out of memory");
-  else e->op = op;
+  if (!e)
+    perr(p, "out of memory");
+  else
+    e->op = op;
   return e;
 }
 
 static tpl_expr *binary(parser *p, tpl_op op, tpl_expr *a, tpl_expr *b) {
   tpl_expr *e = (a && b) ? node(p, op) : NULL;
-  if (!e) { gale__tpl_expr_free(a); gale__tpl_expr_free(b); return NULL; }
+  if (!e) {
+    gale__tpl_expr_free(a);
+    gale__tpl_expr_free(b);
+    return NULL;
+  }
   e->a = a;
   e->b = b;
   return e;
@@ -70,7 +78,11 @@ static tpl_expr *parse_or(parser *p);
 static int push_arg(parser *p, tpl_expr *e, tpl_expr *arg) {
   if (!arg) return -1;
   tpl_expr **n = realloc(e->args, (e->nargs + 1) * sizeof(*n));
-  if (!n) { gale__tpl_expr_free(arg); perr(p, "out of memory"); return -1; }
+  if (!n) {
+    gale__tpl_expr_free(arg);
+    perr(p, "out of memory");
+    return -1;
+  }
   e->args = n;
   e->args[e->nargs++] = arg;
   return 0;
@@ -98,7 +110,10 @@ static tpl_expr *parse_string(parser *p) {
   json_t *v = NULL;
   char *buf = malloc((size_t)(p->end - p->s) + 1);
   size_t n = 0;
-  if (!buf) { perr(p, "out of memory"); return NULL; }
+  if (!buf) {
+    perr(p, "out of memory");
+    return NULL;
+  }
   while (p->s < p->end && *p->s != q) {
     char c = *p->s++;
     if (c == '\\' && p->s < p->end) {
@@ -113,12 +128,23 @@ static tpl_expr *parse_string(parser *p) {
     }
     buf[n++] = c;
   }
-  if (p->s >= p->end) { free(buf); perr(p, "unterminated string"); return NULL; }
+  if (p->s >= p->end) {
+    free(buf);
+    perr(p, "unterminated string");
+    return NULL;
+  }
   p->s++;
-  if (!(v = json_stringn(buf, n))) { free(buf); perr(p, "string is not valid UTF-8"); return NULL; }
+  if (!(v = json_stringn(buf, n))) {
+    free(buf);
+    perr(p, "string is not valid UTF-8");
+    return NULL;
+  }
   free(buf);
   tpl_expr *e = node(p, OP_LIT);
-  if (!e) { json_decref(v); return NULL; }
+  if (!e) {
+    json_decref(v);
+    return NULL;
+  }
   e->lit = v;
   return e;
 }
@@ -126,14 +152,18 @@ static tpl_expr *parse_string(parser *p) {
 static tpl_expr *parse_number(parser *p) {
   const char *start = p->s;
   bool real = false;
-  while (p->s < p->end && ((*p->s >= '0' && *p->s <= '9') || *p->s == '.' || *p->s == 'e' ||
-                           *p->s == 'E' || ((*p->s == '+' || *p->s == '-') && (p->s[-1] == 'e' || p->s[-1] == 'E')))) {
+  while (p->s < p->end &&
+         ((*p->s >= '0' && *p->s <= '9') || *p->s == '.' || *p->s == 'e' || *p->s == 'E' ||
+          ((*p->s == '+' || *p->s == '-') && (p->s[-1] == 'e' || p->s[-1] == 'E')))) {
     if (*p->s == '.' || *p->s == 'e' || *p->s == 'E') real = true;
     p->s++;
   }
   char tmp[64];
   size_t n = (size_t)(p->s - start);
-  if (n >= sizeof(tmp)) { perr(p, "number too long"); return NULL; }
+  if (n >= sizeof(tmp)) {
+    perr(p, "number too long");
+    return NULL;
+  }
   memcpy(tmp, start, n);
   tmp[n] = '\0';
   char *endp;
@@ -146,9 +176,15 @@ static tpl_expr *parse_number(parser *p) {
     long long ll = strtoll(tmp, &endp, 10);
     v = (*endp || errno) ? NULL : json_integer(ll);
   }
-  if (!v) { perr(p, "bad number '%s'", tmp); return NULL; }
+  if (!v) {
+    perr(p, "bad number '%s'", tmp);
+    return NULL;
+  }
   tpl_expr *e = node(p, OP_LIT);
-  if (!e) { json_decref(v); return NULL; }
+  if (!e) {
+    json_decref(v);
+    return NULL;
+  }
   e->lit = v;
   return e;
 }
@@ -161,20 +197,30 @@ static tpl_expr *literal(parser *p, json_t *v) {
 
 static tpl_expr *parse_primary(parser *p) {
   skip_ws(p);
-  if (p->s >= p->end) { perr(p, "expression ends early"); return NULL; }
+  if (p->s >= p->end) {
+    perr(p, "expression ends early");
+    return NULL;
+  }
   char c = *p->s;
   if (c == '\'' || c == '"') return parse_string(p);
   if (c >= '0' && c <= '9') return parse_number(p);
   if (accept(p, "(")) {
     tpl_expr *e = parse_or(p);
-    if (e && !accept(p, ")")) { perr(p, "expected ')'"); gale__tpl_expr_free(e); return NULL; }
+    if (e && !accept(p, ")")) {
+      perr(p, "expected ')'");
+      gale__tpl_expr_free(e);
+      return NULL;
+    }
     return e;
   }
   if (accept(p, "[")) return parse_list(p, node(p, OP_LIST), "]");
   if (accept(p, "True")) return literal(p, json_true());
   if (accept(p, "False")) return literal(p, json_false());
   if (accept(p, "None")) return literal(p, json_null());
-  if (!is_name_start(c)) { perr(p, "unexpected '%c'", c); return NULL; }
+  if (!is_name_start(c)) {
+    perr(p, "unexpected '%c'", c);
+    return NULL;
+  }
   const char *start = p->s;
   while (p->s < p->end && is_name_char(*p->s)) p->s++;
   tpl_expr *e = node(p, OP_NAME);
@@ -197,16 +243,27 @@ static tpl_expr *parse_postfix(parser *p) {
       skip_ws(p);
       const char *start = p->s;
       while (p->s < p->end && is_name_char(*p->s)) p->s++;
-      if (p->s == start) { perr(p, "expected a name after '.'"); gale__tpl_expr_free(e); return NULL; }
+      if (p->s == start) {
+        perr(p, "expected a name after '.'");
+        gale__tpl_expr_free(e);
+        return NULL;
+      }
       tpl_expr *a = node(p, OP_ATTR);
       if (!a || !(a->name = strndup(start, (size_t)(p->s - start)))) {
-        gale__tpl_expr_free(a); gale__tpl_expr_free(e); perr(p, "out of memory"); return NULL;
+        gale__tpl_expr_free(a);
+        gale__tpl_expr_free(e);
+        perr(p, "out of memory");
+        return NULL;
       }
       a->a = e;
       e = a;
     } else if (accept(p, "[")) {
       e = binary(p, OP_INDEX, e, parse_or(p));
-      if (e && !accept(p, "]")) { perr(p, "expected ']'"); gale__tpl_expr_free(e); return NULL; }
+      if (e && !accept(p, "]")) {
+        perr(p, "expected ']'");
+        gale__tpl_expr_free(e);
+        return NULL;
+      }
     } else {
       break;
     }
@@ -215,12 +272,18 @@ static tpl_expr *parse_postfix(parser *p) {
 }
 
 static tpl_expr *parse_unary(parser *p) {
-  if (++p->depth > TPL_MAX_EXPR_DEPTH) { perr(p, "expression nested too deep"); return NULL; }
+  if (++p->depth > TPL_MAX_EXPR_DEPTH) {
+    perr(p, "expression nested too deep");
+    return NULL;
+  }
   tpl_expr *e;
   if (accept(p, "-")) {
     tpl_expr *a = parse_unary(p);
     e = a ? node(p, OP_NEG) : NULL;
-    if (e) e->a = a; else gale__tpl_expr_free(a);
+    if (e)
+      e->a = a;
+    else
+      gale__tpl_expr_free(a);
   } else {
     e = parse_postfix(p);
   }
@@ -231,11 +294,16 @@ static tpl_expr *parse_unary(parser *p) {
 static tpl_expr *parse_mul(parser *p) {
   tpl_expr *e = parse_unary(p);
   while (e) {
-    if (accept(p, "//")) e = binary(p, OP_FLOORDIV, e, parse_unary(p));
-    else if (accept(p, "*")) e = binary(p, OP_MUL, e, parse_unary(p));
-    else if (accept(p, "/")) e = binary(p, OP_DIV, e, parse_unary(p));
-    else if (accept(p, "%")) e = binary(p, OP_MOD, e, parse_unary(p));
-    else break;
+    if (accept(p, "//"))
+      e = binary(p, OP_FLOORDIV, e, parse_unary(p));
+    else if (accept(p, "*"))
+      e = binary(p, OP_MUL, e, parse_unary(p));
+    else if (accept(p, "/"))
+      e = binary(p, OP_DIV, e, parse_unary(p));
+    else if (accept(p, "%"))
+      e = binary(p, OP_MOD, e, parse_unary(p));
+    else
+      break;
   }
   return e;
 }
@@ -243,9 +311,12 @@ static tpl_expr *parse_mul(parser *p) {
 static tpl_expr *parse_add(parser *p) {
   tpl_expr *e = parse_mul(p);
   while (e) {
-    if (accept(p, "+")) e = binary(p, OP_ADD, e, parse_mul(p));
-    else if (accept(p, "-")) e = binary(p, OP_SUB, e, parse_mul(p));
-    else break;
+    if (accept(p, "+"))
+      e = binary(p, OP_ADD, e, parse_mul(p));
+    else if (accept(p, "-"))
+      e = binary(p, OP_SUB, e, parse_mul(p));
+    else
+      break;
   }
   return e;
 }
@@ -253,8 +324,12 @@ static tpl_expr *parse_add(parser *p) {
 static tpl_expr *parse_cmp(parser *p) {
   tpl_expr *e = parse_add(p);
   if (!e) return NULL;
-  static const struct { const char *tok; tpl_op op; } ops[] = {
-      {"==", OP_EQ}, {"!=", OP_NE}, {"<=", OP_LE}, {">=", OP_GE}, {"<", OP_LT}, {">", OP_GT}, {"in", OP_IN},
+  static const struct {
+    const char *tok;
+    tpl_op op;
+  } ops[] = {
+      {"==", OP_EQ}, {"!=", OP_NE}, {"<=", OP_LE}, {">=", OP_GE},
+      {"<", OP_LT},  {">", OP_GT},  {"in", OP_IN},
   };
   const char *save = p->s;
   if (accept(p, "not")) {
@@ -267,13 +342,19 @@ static tpl_expr *parse_cmp(parser *p) {
 }
 
 static tpl_expr *parse_not(parser *p) {
-  if (++p->depth > TPL_MAX_EXPR_DEPTH) { perr(p, "expression nested too deep"); return NULL; }
+  if (++p->depth > TPL_MAX_EXPR_DEPTH) {
+    perr(p, "expression nested too deep");
+    return NULL;
+  }
   tpl_expr *e;
   const char *save = p->s;
   if (accept(p, "not") && !accept(p, "in")) {
     tpl_expr *a = parse_not(p);
     e = a ? node(p, OP_NOT) : NULL;
-    if (e) e->a = a; else gale__tpl_expr_free(a);
+    if (e)
+      e->a = a;
+    else
+      gale__tpl_expr_free(a);
   } else {
     p->s = save;
     e = parse_cmp(p);
@@ -296,15 +377,24 @@ static tpl_expr *parse_disjunction(parser *p) {
 
 /* Python's conditional expression: a if cond else b (b may be another). */
 static tpl_expr *parse_or(parser *p) {
-  if (++p->depth > TPL_MAX_EXPR_DEPTH) { perr(p, "expression nested too deep"); return NULL; }
+  if (++p->depth > TPL_MAX_EXPR_DEPTH) {
+    perr(p, "expression nested too deep");
+    return NULL;
+  }
   tpl_expr *e = parse_disjunction(p);
   if (e && accept(p, "if")) {
     tpl_expr *cond = parse_disjunction(p);
-    if (cond && !accept(p, "else")) { perr(p, "expected 'else'"); gale__tpl_expr_free(cond); cond = NULL; }
+    if (cond && !accept(p, "else")) {
+      perr(p, "expected 'else'");
+      gale__tpl_expr_free(cond);
+      cond = NULL;
+    }
     tpl_expr *other = cond ? parse_or(p) : NULL;
     e = binary(p, OP_COND, e, other);
-    if (e) e->cond = cond;
-    else gale__tpl_expr_free(cond);
+    if (e)
+      e->cond = cond;
+    else
+      gale__tpl_expr_free(cond);
   }
   p->depth--;
   return e;

@@ -20,10 +20,31 @@
 enum { TPL_MAX_DEPTH = 16, TPL_MAX_EXPR_DEPTH = 64, TPL_MAX_RANGE = 1000000 };
 
 typedef enum tpl_op {
-  OP_LIT, OP_NAME, OP_ATTR, OP_INDEX, OP_CALL, OP_LIST, OP_COND,
-  OP_NOT, OP_NEG, OP_AND, OP_OR,
-  OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_FLOORDIV, OP_MOD,
-  OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_IN, OP_NOT_IN,
+  OP_LIT,
+  OP_NAME,
+  OP_ATTR,
+  OP_INDEX,
+  OP_CALL,
+  OP_LIST,
+  OP_COND,
+  OP_NOT,
+  OP_NEG,
+  OP_AND,
+  OP_OR,
+  OP_ADD,
+  OP_SUB,
+  OP_MUL,
+  OP_DIV,
+  OP_FLOORDIV,
+  OP_MOD,
+  OP_EQ,
+  OP_NE,
+  OP_LT,
+  OP_LE,
+  OP_GT,
+  OP_GE,
+  OP_IN,
+  OP_NOT_IN,
 } tpl_op;
 
 typedef struct tpl_expr {
@@ -38,25 +59,33 @@ typedef struct tpl_expr {
 } tpl_expr;
 
 typedef enum tpl_kind {
-  N_TEXT, N_EXPR, N_IF, N_FOR, N_SET, N_BLOCK, N_INCLUDE, N_BREAK, N_CONTINUE,
+  N_TEXT,
+  N_EXPR,
+  N_IF,
+  N_FOR,
+  N_SET,
+  N_BLOCK,
+  N_INCLUDE,
+  N_BREAK,
+  N_CONTINUE,
 } tpl_kind;
 
 typedef struct tpl_node {
   tpl_kind kind;
   int line;
   struct tpl_node *next;
-  char *text;             /* N_TEXT bytes; N_BLOCK / N_INCLUDE name; N_FOR / N_SET variable */
+  char *text; /* N_TEXT bytes; N_BLOCK / N_INCLUDE name; N_FOR / N_SET variable */
   size_t len;
-  char *var2;             /* N_FOR second variable (for k, v in ...) */
-  tpl_expr *expr;         /* N_EXPR value, N_IF condition, N_FOR iterable, N_SET value */
-  bool escape;            /* N_EXPR: autoescape was on where it stood */
-  struct tpl_node *body;  /* N_IF then, N_FOR body, N_BLOCK body */
-  struct tpl_node *orelse;/* N_IF else (an elif is an N_IF here), N_FOR else */
+  char *var2;              /* N_FOR second variable (for k, v in ...) */
+  tpl_expr *expr;          /* N_EXPR value, N_IF condition, N_FOR iterable, N_SET value */
+  bool escape;             /* N_EXPR: autoescape was on where it stood */
+  struct tpl_node *body;   /* N_IF then, N_FOR body, N_BLOCK body */
+  struct tpl_node *orelse; /* N_IF else (an elif is an N_IF here), N_FOR else */
 } tpl_node;
 
 struct gale_template {
   char *name;
-  char *extends;          /* {% extends %} target, or NULL */
+  char *extends; /* {% extends %} target, or NULL */
   int extends_line;
   tpl_node *body;
   gale_template_options opts;
@@ -66,11 +95,11 @@ struct gale_template {
 /* One render. */
 typedef struct tpl_render {
   gale_buf *out;
-  json_t *locals;         /* {% set %} and {% for %} names */
+  json_t *locals; /* {% set %} and {% for %} names */
   json_t *ctx;
   const gale_template_env *env;
-  const gale_template *tpl;   /* the template whose node runs (messages) */
-  json_t *blocks;         /* block name -> index into block_nodes */
+  const gale_template *tpl; /* the template whose node runs (messages) */
+  json_t *blocks;           /* block name -> index into block_nodes */
   const tpl_node **block_nodes;
   const gale_template **block_tpls;
   size_t nblocks;

@@ -15,7 +15,7 @@
 #include "http/template/tpl_internal.h"
 
 typedef struct entry {
-  char *name;             /* normalized, relative to the root */
+  char *name; /* normalized, relative to the root */
   gale_template *tpl;
   struct timespec mtime;
   off_t size;
@@ -67,19 +67,28 @@ static int resolve(const char *from, const char *name, char *out, size_t cap) {
   return o ? 0 : -1;
 }
 
-int gale_template_loader_new(const char *root, const gale_template_options *opts, gale_template_loader **out) {
+int gale_template_loader_new(const char *root, const gale_template_options *opts,
+                             gale_template_loader **out) {
   if (!root || !out) return GALE_EINVAL;
   gale_template_loader *l = calloc(1, sizeof(*l));
-  if (!l || !(l->root = strdup(root))) { free(l); return GALE_ENOMEM; }
-  if (opts) l->opts = *opts;
-  else gale_template_options_init(&l->opts);
+  if (!l || !(l->root = strdup(root))) {
+    free(l);
+    return GALE_ENOMEM;
+  }
+  if (opts)
+    l->opts = *opts;
+  else
+    gale_template_options_init(&l->opts);
   *out = l;
   return GALE_OK;
 }
 
 void gale_template_loader_reset(gale_template_loader *l) {
   if (!l) return;
-  for (size_t i = 0; i < l->n; i++) { gale_template_free(l->entries[i].tpl); free(l->entries[i].name); }
+  for (size_t i = 0; i < l->n; i++) {
+    gale_template_free(l->entries[i].tpl);
+    free(l->entries[i].name);
+  }
   for (size_t i = 0; i < l->nretired; i++) gale_template_free(l->retired[i]);
   free(l->entries);
   free(l->retired);
@@ -96,8 +105,8 @@ void gale_template_loader_free(gale_template_loader *l) {
 }
 
 /* Reads and compiles the file for the normalized `name`. */
-static int compile_file(gale_template_loader *l, const char *name, gale_template **out, struct stat *st,
-                        gale_template_error *err) {
+static int compile_file(gale_template_loader *l, const char *name, gale_template **out,
+                        struct stat *st, gale_template_error *err) {
   char path[2048];
   if ((size_t)snprintf(path, sizeof(path), "%s/%s", l->root, name) >= sizeof(path)) {
     set_err(err, name, "%s", "path too long");
@@ -150,13 +159,22 @@ int gale__tpl_loader_load_from(gale_template_loader *l, const char *from, const 
   }
   entry *e = NULL;
   for (size_t i = 0; i < l->n; i++)
-    if (!strcmp(l->entries[i].name, norm)) { e = &l->entries[i]; break; }
-  if (e && !l->opts.check_mtime) { *out = e->tpl; return GALE_OK; }
+    if (!strcmp(l->entries[i].name, norm)) {
+      e = &l->entries[i];
+      break;
+    }
+  if (e && !l->opts.check_mtime) {
+    *out = e->tpl;
+    return GALE_OK;
+  }
   if (e) {
     char path[2048];
     struct stat st;
     snprintf(path, sizeof(path), "%s/%s", l->root, norm);
-    if (stat(path, &st) == 0 && !changed(e, &st)) { *out = e->tpl; return GALE_OK; }
+    if (stat(path, &st) == 0 && !changed(e, &st)) {
+      *out = e->tpl;
+      return GALE_OK;
+    }
   }
   gale_template *t;
   struct stat st;
@@ -164,19 +182,28 @@ int gale__tpl_loader_load_from(gale_template_loader *l, const char *from, const 
   if (rc != GALE_OK) return rc;
   if (e) {
     gale_template **r = realloc(l->retired, (l->nretired + 1) * sizeof(*r));
-    if (!r) { gale_template_free(t); return GALE_ENOMEM; }
+    if (!r) {
+      gale_template_free(t);
+      return GALE_ENOMEM;
+    }
     l->retired = r;
     l->retired[l->nretired++] = e->tpl;
   } else {
     if (l->n == l->cap) {
       size_t cap = l->cap ? 2 * l->cap : 8;
       entry *n = realloc(l->entries, cap * sizeof(*n));
-      if (!n) { gale_template_free(t); return GALE_ENOMEM; }
+      if (!n) {
+        gale_template_free(t);
+        return GALE_ENOMEM;
+      }
       l->entries = n;
       l->cap = cap;
     }
     e = &l->entries[l->n];
-    if (!(e->name = strdup(norm))) { gale_template_free(t); return GALE_ENOMEM; }
+    if (!(e->name = strdup(norm))) {
+      gale_template_free(t);
+      return GALE_ENOMEM;
+    }
     l->n++;
   }
   e->tpl = t;
@@ -192,7 +219,8 @@ int gale_template_loader_load(gale_template_loader *l, const char *name, const g
 }
 
 int gale_template_loader_render(gale_template_loader *l, const char *name, json_t *ctx,
-                                const gale_template_env *env, gale_buf *out, gale_template_error *err) {
+                                const gale_template_env *env, gale_buf *out,
+                                gale_template_error *err) {
   const gale_template *t;
   int rc = gale_template_loader_load(l, name, &t, err);
   return rc != GALE_OK ? rc : gale_template_render(t, ctx, env, out, err);

@@ -16,8 +16,8 @@ typedef struct compiler {
   gale_template *t;
   gale_template_whitespace ws;
   bool autoescape;
-  int loops;             /* enclosing {% for %}s, for break / continue */
-  int depth;             /* statement nesting */
+  int loops; /* enclosing {% for %}s, for break / continue */
+  int depth; /* statement nesting */
   gale_template_error *err;
   bool failed;
 } compiler;
@@ -43,23 +43,37 @@ gale_template_whitespace gale__tpl_ws_for(const char *name, gale_template_whites
   return GALE_TEMPLATE_WS_ALL;
 }
 
-static bool is_space(char ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == '\v'; }
+static bool is_space(char ch) {
+  return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == '\v';
+}
 
 /* Tornado's filter_whitespace, into dst (at most n bytes); returns the length. */
 static size_t filter_ws(gale_template_whitespace ws, const char *s, size_t n, char *dst) {
   size_t o = 0;
   for (size_t i = 0; i < n;) {
-    if (ws == GALE_TEMPLATE_WS_ALL || !is_space(s[i])) { dst[o++] = s[i++]; continue; }
+    if (ws == GALE_TEMPLATE_WS_ALL || !is_space(s[i])) {
+      dst[o++] = s[i++];
+      continue;
+    }
     size_t j = i;
     bool nl = false, blank = false;
     if (ws == GALE_TEMPLATE_WS_ONELINE) {
       while (j < n && is_space(s[j])) j++;
       dst[o++] = ' ';
     } else {
-      while (j < n && is_space(s[j])) { nl |= s[j] == '\n'; blank |= s[j] == ' ' || s[j] == '\t'; j++; }
-      if (nl) dst[o++] = '\n';
-      else if (blank) dst[o++] = ' ';
-      else { memcpy(dst + o, s + i, j - i); o += j - i; } /* lone \r, \f, \v: kept */
+      while (j < n && is_space(s[j])) {
+        nl |= s[j] == '\n';
+        blank |= s[j] == ' ' || s[j] == '\t';
+        j++;
+      }
+      if (nl)
+        dst[o++] = '\n';
+      else if (blank)
+        dst[o++] = ' ';
+      else {
+        memcpy(dst + o, s + i, j - i);
+        o += j - i;
+      } /* lone \r, \f, \v: kept */
     }
     i = j;
   }
@@ -68,7 +82,10 @@ static size_t filter_ws(gale_template_whitespace ws, const char *s, size_t n, ch
 
 static tpl_node *new_node(compiler *c, tpl_kind kind, int line) {
   tpl_node *n = calloc(1, sizeof(*n));
-  if (!n) { cfail(c, line, "out of memory"); return NULL; }
+  if (!n) {
+    cfail(c, line, "out of memory");
+    return NULL;
+  }
   n->kind = kind;
   n->line = line;
   return n;
@@ -77,7 +94,11 @@ static tpl_node *new_node(compiler *c, tpl_kind kind, int line) {
 static tpl_node *text_node(compiler *c, const char *s, size_t len, int line) {
   tpl_node *n = new_node(c, N_TEXT, line);
   if (!n) return NULL;
-  if (!(n->text = malloc(len + 1))) { free(n); cfail(c, line, "out of memory"); return NULL; }
+  if (!(n->text = malloc(len + 1))) {
+    free(n);
+    cfail(c, line, "out of memory");
+    return NULL;
+  }
   n->len = filter_ws(c->ws, s, len, n->text);
   n->text[n->len] = '\0';
   return n;
@@ -97,7 +118,8 @@ static tpl_expr *expr_of(compiler *c, const char *s, size_t len, int line) {
 
 /* A quoted name ("base.html"), copied; NULL after an error. */
 static char *quoted(compiler *c, const char *s, size_t len, const char *op, int line) {
-  if (len < 2 || (s[0] != '"' && s[0] != '\'') || s[len - 1] != s[0] || memchr(s + 1, s[0], len - 2)) {
+  if (len < 2 || (s[0] != '"' && s[0] != '\'') || s[len - 1] != s[0] ||
+      memchr(s + 1, s[0], len - 2)) {
     cfail(c, line, "{%% %s %%} needs a quoted template name", op);
     return NULL;
   }
@@ -106,14 +128,17 @@ static char *quoted(compiler *c, const char *s, size_t len, const char *op, int 
   return name;
 }
 
-static tpl_node *parse_body(compiler *c, char *term, size_t termcap, const char **targs, size_t *targlen,
-                            int *tline);
+static tpl_node *parse_body(compiler *c, char *term, size_t termcap, const char **targs,
+                            size_t *targlen, int *tline);
 
 /* Parses a body that must end with {% end %} (after else/elif handling by
  * the caller); returns it and sets *ended_with. */
 static tpl_node *sub_body(compiler *c, const char *what, int line, char *term, const char **targs,
                           size_t *targlen, int *tline) {
-  if (++c->depth > 200) { cfail(c, line, "statements nested too deep"); return NULL; }
+  if (++c->depth > 200) {
+    cfail(c, line, "statements nested too deep");
+    return NULL;
+  }
   tpl_node *b = parse_body(c, term, 16, targs, targlen, tline);
   c->depth--;
   if (!c->failed && !term[0]) cfail(c, line, "missing {%% end %%} for {%% %s %%}", what);
@@ -156,12 +181,21 @@ static tpl_node *parse_for(compiler *c, const char *args, size_t alen, int line)
   tpl_node *n = new_node(c, N_FOR, line);
   const char *s = args, *end = args + alen;
   if (!n) return NULL;
-  if (parse_name(&s, end, &n->text) < 0) { cfail(c, line, "{%% for %%} needs 'name in expression'"); return n; }
+  if (parse_name(&s, end, &n->text) < 0) {
+    cfail(c, line, "{%% for %%} needs 'name in expression'");
+    return n;
+  }
   if (s < end && *s == ',') {
     s++;
-    if (parse_name(&s, end, &n->var2) < 0) { cfail(c, line, "{%% for %%} needs 'a, b in expression'"); return n; }
+    if (parse_name(&s, end, &n->var2) < 0) {
+      cfail(c, line, "{%% for %%} needs 'a, b in expression'");
+      return n;
+    }
   }
-  if (end - s < 3 || strncmp(s, "in", 2) || !is_space(s[2])) { cfail(c, line, "{%% for %%} needs 'in'"); return n; }
+  if (end - s < 3 || strncmp(s, "in", 2) || !is_space(s[2])) {
+    cfail(c, line, "{%% for %%} needs 'in'");
+    return n;
+  }
   if (!(n->expr = expr_of(c, s + 2, (size_t)(end - s - 2), line))) return n;
   char term[16];
   const char *targs;
@@ -196,22 +230,30 @@ static tpl_node *parse_block(compiler *c, const char *args, size_t alen, int lin
   tpl_node *n = new_node(c, N_BLOCK, line);
   const char *s = args, *end = args + alen;
   if (!n) return NULL;
-  if (parse_name(&s, end, &n->text) < 0 || s != end) { cfail(c, line, "{%% block %%} needs a name"); return n; }
+  if (parse_name(&s, end, &n->text) < 0 || s != end) {
+    cfail(c, line, "{%% block %%} needs a name");
+    return n;
+  }
   char term[16];
   const char *targs;
   size_t targlen;
   int tline;
   n->body = sub_body(c, "block", line, term, &targs, &targlen, &tline);
-  if (!c->failed && strcmp(term, "end")) cfail(c, tline, "unexpected {%% %s %%} in {%% block %%}", term);
+  if (!c->failed && strcmp(term, "end"))
+    cfail(c, tline, "unexpected {%% %s %%} in {%% block %%}", term);
   return n;
 }
 
 /* One {% op args %}: a node, NULL for a statement that makes none, or a
  * terminator copied to term. */
-static tpl_node *statement(compiler *c, const char *op, const char *args, size_t alen, int line, char *term,
-                           size_t termcap, const char **targs, size_t *targlen, int *tline) {
+static tpl_node *statement(compiler *c, const char *op, const char *args, size_t alen, int line,
+                           char *term, size_t termcap, const char **targs, size_t *targlen,
+                           int *tline) {
   if (!strcmp(op, "end") || !strcmp(op, "else") || !strcmp(op, "elif")) {
-    if (alen && strcmp(op, "elif")) { cfail(c, line, "{%% %s %%} takes nothing", op); return NULL; }
+    if (alen && strcmp(op, "elif")) {
+      cfail(c, line, "{%% %s %%} takes nothing", op);
+      return NULL;
+    }
     size_t oplen = strlen(op) < termcap - 1 ? strlen(op) : termcap - 1;
     memcpy(term, op, oplen);
     term[oplen] = '\0';
@@ -226,7 +268,10 @@ static tpl_node *statement(compiler *c, const char *op, const char *args, size_t
   if (!strcmp(op, "block")) return parse_block(c, args, alen, line);
   if (!strcmp(op, "comment")) return NULL;
   if (!strcmp(op, "break") || !strcmp(op, "continue")) {
-    if (!c->loops) { cfail(c, line, "{%% %s %%} outside {%% for %%}", op); return NULL; }
+    if (!c->loops) {
+      cfail(c, line, "{%% %s %%} outside {%% for %%}", op);
+      return NULL;
+    }
     return new_node(c, op[0] == 'b' ? N_BREAK : N_CONTINUE, line);
   }
   if (!strcmp(op, "raw")) {
@@ -240,22 +285,32 @@ static tpl_node *statement(compiler *c, const char *op, const char *args, size_t
     return n;
   }
   if (!strcmp(op, "extends")) {
-    if (c->t->extends) { cfail(c, line, "a second {%% extends %%}"); return NULL; }
+    if (c->t->extends) {
+      cfail(c, line, "a second {%% extends %%}");
+      return NULL;
+    }
     c->t->extends = quoted(c, args, alen, op, line);
     c->t->extends_line = line;
     return NULL;
   }
   if (!strcmp(op, "autoescape")) {
-    if (alen == 4 && !memcmp(args, "None", 4)) c->autoescape = false;
-    else if (alen == 12 && !memcmp(args, "xhtml_escape", 12)) c->autoescape = true;
-    else cfail(c, line, "{%% autoescape %%} takes xhtml_escape or None");
+    if (alen == 4 && !memcmp(args, "None", 4))
+      c->autoescape = false;
+    else if (alen == 12 && !memcmp(args, "xhtml_escape", 12))
+      c->autoescape = true;
+    else
+      cfail(c, line, "{%% autoescape %%} takes xhtml_escape or None");
     return NULL;
   }
   if (!strcmp(op, "whitespace")) {
-    if (alen == 3 && !memcmp(args, "all", 3)) c->ws = GALE_TEMPLATE_WS_ALL;
-    else if (alen == 6 && !memcmp(args, "single", 6)) c->ws = GALE_TEMPLATE_WS_SINGLE;
-    else if (alen == 7 && !memcmp(args, "oneline", 7)) c->ws = GALE_TEMPLATE_WS_ONELINE;
-    else cfail(c, line, "{%% whitespace %%} takes all, single or oneline");
+    if (alen == 3 && !memcmp(args, "all", 3))
+      c->ws = GALE_TEMPLATE_WS_ALL;
+    else if (alen == 6 && !memcmp(args, "single", 6))
+      c->ws = GALE_TEMPLATE_WS_SINGLE;
+    else if (alen == 7 && !memcmp(args, "oneline", 7))
+      c->ws = GALE_TEMPLATE_WS_ONELINE;
+    else
+      cfail(c, line, "{%% whitespace %%} takes all, single or oneline");
     return NULL;
   }
   cfail(c, line, "{%% %s %%} is not supported", op);
@@ -276,8 +331,8 @@ static void trim(const char **s, size_t *len) {
 
 /* Text and tags until a terminator statement (copied to term, "" at the end
  * of the source) or an error. */
-static tpl_node *parse_body(compiler *c, char *term, size_t termcap, const char **targs, size_t *targlen,
-                            int *tline) {
+static tpl_node *parse_body(compiler *c, char *term, size_t termcap, const char **targs,
+                            size_t *targlen, int *tline) {
   tpl_node *head = NULL, **tail = &head;
   term[0] = '\0';
   while (!c->failed && c->s < c->end) {
@@ -301,16 +356,25 @@ static tpl_node *parse_body(compiler *c, char *term, size_t termcap, const char 
     }
     const char *closer = kind == '{' ? "}}" : kind == '%' ? "%}" : "#}";
     const char *close = memmem(open + 2, (size_t)(c->end - open - 2), closer, 2);
-    if (!close) { cfail(c, line, "missing %s", closer); break; }
+    if (!close) {
+      cfail(c, line, "missing %s", closer);
+      break;
+    }
     const char *body = open + 2;
     size_t blen = (size_t)(close - body);
     advance(c, close + 2);
     if (kind == '#') continue;
     trim(&body, &blen);
-    if (!blen) { cfail(c, line, "empty %s", kind == '{' ? "expression" : "block tag"); break; }
+    if (!blen) {
+      cfail(c, line, "empty %s", kind == '{' ? "expression" : "block tag");
+      break;
+    }
     if (kind == '{') {
       tpl_node *n = new_node(c, N_EXPR, line);
-      if (n) { n->escape = c->autoescape; n->expr = expr_of(c, body, blen, line); }
+      if (n) {
+        n->escape = c->autoescape;
+        n->expr = expr_of(c, body, blen, line);
+      }
       link_node(&tail, n);
       continue;
     }
@@ -349,18 +413,29 @@ void gale_template_options_init(gale_template_options *opts) {
   opts->max_template_size = 1u << 20;
 }
 
-int gale_template_compile(const char *src, size_t len, const char *name, const gale_template_options *opts,
-                          gale_template **out, gale_template_error *err) {
+int gale_template_compile(const char *src, size_t len, const char *name,
+                          const gale_template_options *opts, gale_template **out,
+                          gale_template_error *err) {
   if (err) memset(err, 0, sizeof(*err));
   if (!out || (!src && len)) return GALE_EINVAL;
   *out = NULL;
   gale_template *t = calloc(1, sizeof(*t));
   if (!t) return GALE_ENOMEM;
-  if (opts) t->opts = *opts;
-  else gale_template_options_init(&t->opts);
-  if (name && !(t->name = strdup(name))) { free(t); return GALE_ENOMEM; }
-  compiler c = {.s = src, .end = src + len, .line = 1, .t = t, .autoescape = t->opts.autoescape,
-                .ws = gale__tpl_ws_for(name, t->opts.whitespace), .err = err};
+  if (opts)
+    t->opts = *opts;
+  else
+    gale_template_options_init(&t->opts);
+  if (name && !(t->name = strdup(name))) {
+    free(t);
+    return GALE_ENOMEM;
+  }
+  compiler c = {.s = src,
+                .end = src + len,
+                .line = 1,
+                .t = t,
+                .autoescape = t->opts.autoescape,
+                .ws = gale__tpl_ws_for(name, t->opts.whitespace),
+                .err = err};
   char term[16];
   const char *targs;
   size_t targlen;

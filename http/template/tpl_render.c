@@ -17,16 +17,18 @@ typedef struct block_ref {
 
 typedef struct render_state {
   tpl_render r;
-  size_t start;           /* out->len before the render */
-  block_ref blocks[64];   /* the most-derived definition of each block */
+  size_t start;         /* out->len before the render */
+  block_ref blocks[64]; /* the most-derived definition of each block */
   size_t nblocks;
 } render_state;
 
 static rstatus render_nodes(render_state *st, const tpl_node *n);
 
 static rstatus out_fail(render_state *st, int rc) {
-  if (rc == GALE_ENOMEM) gale__tpl_fail(&st->r, "out of memory");
-  else gale__tpl_fail(&st->r, "output past its limit");
+  if (rc == GALE_ENOMEM)
+    gale__tpl_fail(&st->r, "out of memory");
+  else
+    gale__tpl_fail(&st->r, "output past its limit");
   return R_ERROR;
 }
 
@@ -91,16 +93,23 @@ static rstatus in_template(render_state *st, const gale_template *t, const tpl_n
 static rstatus render_include(render_state *st, const tpl_node *n) {
   const gale_template *inc;
   gale_template_error e;
-  if (!st->r.tpl->loader) { gale__tpl_fail(&st->r, "{%% include %%} needs a template loader"); return R_ERROR; }
+  if (!st->r.tpl->loader) {
+    gale__tpl_fail(&st->r, "{%% include %%} needs a template loader");
+    return R_ERROR;
+  }
   if (st->r.depth >= TPL_MAX_DEPTH) {
     gale__tpl_fail(&st->r, "templates nested too deep (a template including itself?)");
     return R_ERROR;
   }
-  if (gale__tpl_loader_load_from(st->r.tpl->loader, st->r.tpl->name, n->text, &inc, &e) != GALE_OK) {
+  if (gale__tpl_loader_load_from(st->r.tpl->loader, st->r.tpl->name, n->text, &inc, &e) !=
+      GALE_OK) {
     gale__tpl_fail(&st->r, "{%% include \"%s\" %%}: %s:%d: %s", n->text, e.name, e.line, e.message);
     return R_ERROR;
   }
-  if (inc->extends) { gale__tpl_fail(&st->r, "{%% include %%} of a template that extends another"); return R_ERROR; }
+  if (inc->extends) {
+    gale__tpl_fail(&st->r, "{%% include %%} of a template that extends another");
+    return R_ERROR;
+  }
   return in_template(st, inc, inc->body);
 }
 
@@ -136,7 +145,8 @@ static rstatus render_for(render_state *st, const tpl_node *n) {
     int rc;
     if (n->var2) {
       if (!json_is_array(item) || json_array_size(item) != 2) {
-        gale__tpl_fail(&st->r, "'for %s, %s in ...' needs pairs (items() of a dict gives them)", n->text, n->var2);
+        gale__tpl_fail(&st->r, "'for %s, %s in ...' needs pairs (items() of a dict gives them)",
+                       n->text, n->var2);
         json_decref(key);
         s = R_ERROR;
         break;
@@ -147,10 +157,17 @@ static rstatus render_for(render_state *st, const tpl_node *n) {
       rc = json_object_set(st->r.locals, n->text, item);
     }
     json_decref(key);
-    if (rc) { s = out_fail(st, GALE_ENOMEM); break; }
+    if (rc) {
+      s = out_fail(st, GALE_ENOMEM);
+      break;
+    }
     s = render_nodes(st, n->body);
     if (s == R_ERROR) break;
-    if (s == R_BREAK) { broke = true; s = R_OK; break; }
+    if (s == R_BREAK) {
+      broke = true;
+      s = R_OK;
+      break;
+    }
     s = R_OK;
   }
   json_decref(seq);
@@ -198,29 +215,47 @@ static rstatus render_nodes(render_state *st, const tpl_node *n) {
   return R_OK;
 }
 
-int gale_template_render(const gale_template *t, json_t *ctx, const gale_template_env *env, gale_buf *out,
-                         gale_template_error *err) {
+int gale_template_render(const gale_template *t, json_t *ctx, const gale_template_env *env,
+                         gale_buf *out, gale_template_error *err) {
   if (err) memset(err, 0, sizeof(*err));
   if (!t || !out || (ctx && !json_is_object(ctx))) return GALE_EINVAL;
   render_state *st = calloc(1, sizeof(*st));
   if (!st) return GALE_ENOMEM;
-  st->r = (tpl_render){.out = out, .locals = json_object(), .ctx = ctx, .env = env, .tpl = t, .err = err};
+  st->r = (tpl_render){
+      .out = out, .locals = json_object(), .ctx = ctx, .env = env, .tpl = t, .err = err};
   st->start = out->len;
-  if (!st->r.locals) { free(st); return GALE_ENOMEM; }
+  if (!st->r.locals) {
+    free(st);
+    return GALE_ENOMEM;
+  }
   /* The extends chain, most derived first; the root renders. */
   const gale_template *chain = t;
   int rc = GALE_OK;
   for (int depth = 0;; depth++) {
-    if (collect_blocks(st, chain, chain->body) < 0) { gale__tpl_fail(&st->r, "too many blocks"); rc = GALE_ETEMPLATE; break; }
+    if (collect_blocks(st, chain, chain->body) < 0) {
+      gale__tpl_fail(&st->r, "too many blocks");
+      rc = GALE_ETEMPLATE;
+      break;
+    }
     if (!chain->extends) break;
     st->r.line = chain->extends_line;
     st->r.tpl = chain;
     const gale_template *parent;
     gale_template_error e;
-    if (!chain->loader) { gale__tpl_fail(&st->r, "{%% extends %%} needs a template loader"); rc = GALE_ETEMPLATE; break; }
-    if (depth >= TPL_MAX_DEPTH) { gale__tpl_fail(&st->r, "{%% extends %%} chain too deep (a template extending itself?)"); rc = GALE_ETEMPLATE; break; }
-    if (gale__tpl_loader_load_from(chain->loader, chain->name, chain->extends, &parent, &e) != GALE_OK) {
-      gale__tpl_fail(&st->r, "{%% extends \"%s\" %%}: %s:%d: %s", chain->extends, e.name, e.line, e.message);
+    if (!chain->loader) {
+      gale__tpl_fail(&st->r, "{%% extends %%} needs a template loader");
+      rc = GALE_ETEMPLATE;
+      break;
+    }
+    if (depth >= TPL_MAX_DEPTH) {
+      gale__tpl_fail(&st->r, "{%% extends %%} chain too deep (a template extending itself?)");
+      rc = GALE_ETEMPLATE;
+      break;
+    }
+    if (gale__tpl_loader_load_from(chain->loader, chain->name, chain->extends, &parent, &e) !=
+        GALE_OK) {
+      gale__tpl_fail(&st->r, "{%% extends \"%s\" %%}: %s:%d: %s", chain->extends, e.name, e.line,
+                     e.message);
       rc = GALE_ETEMPLATE;
       break;
     }
@@ -230,7 +265,8 @@ int gale_template_render(const gale_template *t, json_t *ctx, const gale_templat
     st->r.tpl = chain;
     if (render_nodes(st, chain->body) == R_ERROR) rc = GALE_ETEMPLATE;
   }
-  if (rc == GALE_ETEMPLATE && err && !err->message[0]) snprintf(err->message, sizeof(err->message), "render failed");
+  if (rc == GALE_ETEMPLATE && err && !err->message[0])
+    snprintf(err->message, sizeof(err->message), "render failed");
   json_decref(st->r.locals);
   free(st);
   return rc;

@@ -20,14 +20,13 @@ typedef struct gale__arena {
   gale__arena_block *blocks; /* allocated blocks, newest first */
   char *cur;                 /* free room of the current block */
   size_t left;
-  size_t last;               /* size of the newest block */
-  char *first;               /* optional embedded first block */
+  size_t last; /* size of the newest block */
+  char *first; /* optional embedded first block */
   size_t first_size;
 } gale__arena;
 
 /* `first` (may be NULL) is room the owner embeds, used before any block. */
-GALE_INTERNAL void gale__arena_init(gale__arena *a, char *first,
-                                    size_t first_size);
+GALE_INTERNAL void gale__arena_init(gale__arena *a, char *first, size_t first_size);
 
 /* n bytes that stay valid until reset; NULL when out of memory. */
 GALE_INTERNAL char *gale__arena_alloc(gale__arena *a, size_t n);

@@ -13,10 +13,10 @@
 #include "gale/common.h"
 
 enum {
-  GALE__C_TOKEN = 1 << 0,  /* RFC 9110 tchar */
-  GALE__C_VALUE = 1 << 1,  /* field-vchar, SP, HTAB */
-  GALE__C_UNRES = 1 << 2,  /* RFC 3986 unreserved: ALPHA DIGIT - . _ ~ */
-  GALE__C_SUBD = 1 << 3,   /* RFC 3986 sub-delims */
+  GALE__C_TOKEN = 1 << 0, /* RFC 9110 tchar */
+  GALE__C_VALUE = 1 << 1, /* field-vchar, SP, HTAB */
+  GALE__C_UNRES = 1 << 2, /* RFC 3986 unreserved: ALPHA DIGIT - . _ ~ */
+  GALE__C_SUBD = 1 << 3,  /* RFC 3986 sub-delims */
   GALE__C_HEX = 1 << 4,
   GALE__C_COOKIE = 1 << 5, /* RFC 6265 cookie-octet */
   GALE__C_URLBAD = 1 << 6  /* never in a URL: CTL, SP, DEL */
@@ -25,9 +25,7 @@ enum {
 GALE_INTERNAL extern const uint8_t gale__char_class[256];
 GALE_INTERNAL extern const unsigned char gale__lower[256];
 
-static inline int gale__is(unsigned char c, int cls) {
-  return (gale__char_class[c] & cls) != 0;
-}
+static inline int gale__is(unsigned char c, int cls) { return (gale__char_class[c] & cls) != 0; }
 
 static inline int gale__hexval(unsigned char c) {
   if (c >= '0' && c <= '9') return c - '0';

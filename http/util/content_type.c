@@ -39,8 +39,7 @@ static int decode_ext(char *v, size_t *n) {
   char *q1 = memchr(v, '\'', *n);
   if (!q1) return GALE_EHTTP_PARSE;
   size_t cs = (size_t)(q1 - v);
-  if (!gale_ascii_eq(v, cs, "utf-8", 5) &&
-      !gale_ascii_eq(v, cs, "iso-8859-1", 10))
+  if (!gale_ascii_eq(v, cs, "utf-8", 5) && !gale_ascii_eq(v, cs, "iso-8859-1", 10))
     return GALE_EHTTP_PARSE;
   char *q2 = memchr(q1 + 1, '\'', *n - cs - 1);
   if (!q2) return GALE_EHTTP_PARSE;
@@ -81,8 +80,7 @@ static int parse_param(const char **pp, const char *end, gale_params *params) {
       const char *q = p + 1;
       while (q < end && *q != '"') {
         if (*q == '\\' && ++q == end) break;
-        if (!gale__is((unsigned char)*q, GALE__C_VALUE))
-          return GALE_EHTTP_PARSE;
+        if (!gale__is((unsigned char)*q, GALE__C_VALUE)) return GALE_EHTTP_PARSE;
         q++;
       }
       if (q == end) return GALE_EHTTP_PARSE;
@@ -116,8 +114,8 @@ static int parse_param(const char **pp, const char *end, gale_params *params) {
   return GALE_OK;
 }
 
-int gale_header_params_parse(const char *s, size_t len, const char **first,
-                             size_t *first_len, gale_params *params) {
+int gale_header_params_parse(const char *s, size_t len, const char **first, size_t *first_len,
+                             gale_params *params) {
   if (!s && len) return GALE_EINVAL;
   if (!s) s = "";
   const char *end = s + len, *p = s;
@@ -125,8 +123,7 @@ int gale_header_params_parse(const char *s, size_t len, const char **first,
   size_t flen = (size_t)((semi ? semi : end) - s);
   const char *f = gale__trim_ows(s, &flen);
   for (size_t i = 0; i < flen; i++)
-    if (!gale__is((unsigned char)f[i], GALE__C_VALUE) || f[i] == '"')
-      return GALE_EHTTP_PARSE;
+    if (!gale__is((unsigned char)f[i], GALE__C_VALUE) || f[i] == '"') return GALE_EHTTP_PARSE;
   if (first) *first = f;
   if (first_len) *first_len = flen;
   size_t start = gale_params_count(params);
@@ -144,8 +141,8 @@ int gale_header_params_parse(const char *s, size_t len, const char **first,
   return rc;
 }
 
-int gale_content_type_parse(const char *s, size_t len, char *type,
-                            size_t type_cap, gale_params *params) {
+int gale_content_type_parse(const char *s, size_t len, char *type, size_t type_cap,
+                            gale_params *params) {
   if (!type && type_cap) return GALE_EINVAL;
   const char *f;
   size_t flen;
@@ -159,8 +156,7 @@ int gale_content_type_parse(const char *s, size_t len, char *type,
   } else if (type_cap < flen + 1) {
     rc = GALE_ERANGE;
   } else {
-    for (size_t i = 0; i < flen; i++)
-      type[i] = (char)gale__lower[(unsigned char)f[i]];
+    for (size_t i = 0; i < flen; i++) type[i] = (char)gale__lower[(unsigned char)f[i]];
     type[flen] = '\0';
   }
   if (rc != GALE_OK && params) gale__params_truncate(params, start);

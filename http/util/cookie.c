@@ -12,9 +12,7 @@
 #include "http/util/chars.h"
 #include "http/util/params.h"
 
-bool gale_cookie_name_valid(const char *name, size_t len) {
-  return gale_http_is_token(name, len);
-}
+bool gale_cookie_name_valid(const char *name, size_t len) { return gale_http_is_token(name, len); }
 
 bool gale_cookie_value_valid(const char *value, size_t len) {
   if (!value) return len == 0;
@@ -39,8 +37,7 @@ static bool clean(const char *s, size_t n) {
   return true;
 }
 
-int gale_cookie_parse(gale_params *p, const char *s, size_t len,
-                      const gale_form_limits *lim) {
+int gale_cookie_parse(gale_params *p, const char *s, size_t len, const gale_form_limits *lim) {
   gale_form_limits def;
   if (!lim) {
     gale_form_limits_init(&def);
@@ -109,25 +106,21 @@ static void put(sink *k, const char *s, size_t n) {
 
 static void puts_(sink *k, const char *s) { put(k, s, strlen(s)); }
 
-int gale_cookie_format(const char *name, const char *value,
-                       const gale_cookie_opts *o, char *buf, size_t cap,
-                       size_t *out_len) {
+int gale_cookie_format(const char *name, const char *value, const gale_cookie_opts *o, char *buf,
+                       size_t cap, size_t *out_len) {
   if ((!buf && cap) || !name) return GALE_EINVAL;
   if (!value) value = "";
   size_t nlen = strlen(name), vlen = strlen(value);
-  if (!gale_cookie_name_valid(name, nlen) ||
-      !gale_cookie_value_valid(value, vlen))
+  if (!gale_cookie_name_valid(name, nlen) || !gale_cookie_value_valid(value, vlen))
     return GALE_EINVAL;
   gale_cookie_opts none;
   if (!o) {
     gale_cookie_opts_init(&none);
     o = &none;
   }
-  if ((o->path && !valid_av(o->path)) ||
-      (o->domain && (!o->domain[0] || !valid_av(o->domain))))
+  if ((o->path && !valid_av(o->path)) || (o->domain && (!o->domain[0] || !valid_av(o->domain))))
     return GALE_EINVAL;
-  if (o->same_site > GALE_SAMESITE_NONE ||
-      (o->same_site == GALE_SAMESITE_NONE && !o->secure))
+  if (o->same_site > GALE_SAMESITE_NONE || (o->same_site == GALE_SAMESITE_NONE && !o->secure))
     return GALE_EINVAL;
   sink k = {buf, cap, 0};
   put(&k, name, nlen);
@@ -135,8 +128,7 @@ int gale_cookie_format(const char *name, const char *value,
   put(&k, value, vlen);
   if (o->expires) {
     char date[GALE_HTTP_DATE_LEN + 1];
-    if (gale_http_date_format(o->expires, date, sizeof date) != GALE_OK)
-      return GALE_EINVAL;
+    if (gale_http_date_format(o->expires, date, sizeof date) != GALE_OK) return GALE_EINVAL;
     puts_(&k, "; Expires=");
     puts_(&k, date);
   }

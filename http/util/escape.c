@@ -61,21 +61,31 @@ int gale_squeeze(gale_buf *out, const char *s, size_t len) {
 static size_t link_len(const char *s, size_t len, size_t *scheme_missing) {
   *scheme_missing = 0;
   size_t pre;
-  if (len > 7 && !strncmp(s, "http://", 7)) pre = 7;
-  else if (len > 8 && !strncmp(s, "https://", 8)) pre = 8;
-  else if (len > 4 && !strncmp(s, "www.", 4)) pre = 4, *scheme_missing = 1;
-  else return 0;
+  if (len > 7 && !strncmp(s, "http://", 7))
+    pre = 7;
+  else if (len > 8 && !strncmp(s, "https://", 8))
+    pre = 8;
+  else if (len > 4 && !strncmp(s, "www.", 4))
+    pre = 4, *scheme_missing = 1;
+  else
+    return 0;
   size_t n = pre;
   while (n < len && (unsigned char)s[n] > 0x20 && !strchr("<>\"'", s[n])) n++;
   /* Trailing punctuation belongs to the sentence; a ')' stays only when it
    * closes a '(' inside the link (Wikipedia's links). */
   while (n > pre) {
     char c = s[n - 1];
-    if (strchr(".,;:!?", c)) { n--; continue; }
+    if (strchr(".,;:!?", c)) {
+      n--;
+      continue;
+    }
     if (c == ')') {
       int depth = 0;
       for (size_t i = pre; i < n; i++) depth += s[i] == '(' ? 1 : s[i] == ')' ? -1 : 0;
-      if (depth < 0) { n--; continue; }
+      if (depth < 0) {
+        n--;
+        continue;
+      }
     }
     break;
   }
@@ -88,11 +98,15 @@ int gale_linkify(gale_buf *out, const char *s, size_t len) {
   int rc = GALE_OK;
   while (i < len) {
     /* A link starts at a word boundary only ("xhttp://" is not one). */
-    bool boundary = i == 0 || !((s[i - 1] >= 'a' && s[i - 1] <= 'z') ||
-                                (s[i - 1] >= 'A' && s[i - 1] <= 'Z') ||
-                                (s[i - 1] >= '0' && s[i - 1] <= '9') || s[i - 1] == '/');
-    size_t missing, n = boundary && (s[i] == 'h' || s[i] == 'w') ? link_len(s + i, len - i, &missing) : 0;
-    if (!n) { i++; continue; }
+    bool boundary =
+        i == 0 || !((s[i - 1] >= 'a' && s[i - 1] <= 'z') || (s[i - 1] >= 'A' && s[i - 1] <= 'Z') ||
+                    (s[i - 1] >= '0' && s[i - 1] <= '9') || s[i - 1] == '/');
+    size_t missing,
+        n = boundary && (s[i] == 'h' || s[i] == 'w') ? link_len(s + i, len - i, &missing) : 0;
+    if (!n) {
+      i++;
+      continue;
+    }
     if ((rc = gale_xhtml_escape(out, s + run, i - run)) != GALE_OK ||
         (rc = gale_buf_append_str(out, "<a href=\"")) != GALE_OK ||
         (missing && (rc = gale_buf_append_str(out, "http://")) != GALE_OK) ||

@@ -20,8 +20,7 @@ void gale_form_limits_init(gale_form_limits *lim) {
 
 /* Decodes '+' and %XX; a malformed escape fails, or with `lenient` is kept
  * as is.  out has room for len bytes. */
-static int decode(const char *s, size_t len, bool lenient, char *out,
-                  size_t *out_len) {
+static int decode(const char *s, size_t len, bool lenient, char *out, size_t *out_len) {
   size_t o = 0;
   for (size_t i = 0; i < len; i++) {
     char c = s[i];
@@ -43,8 +42,7 @@ static int decode(const char *s, size_t len, bool lenient, char *out,
   return GALE_OK;
 }
 
-int gale_form_parse(gale_params *p, const char *s, size_t len,
-                    const gale_form_limits *lim) {
+int gale_form_parse(gale_params *p, const char *s, size_t len, const gale_form_limits *lim) {
   gale_form_limits def;
   if (!lim) {
     gale_form_limits_init(&def);
@@ -89,8 +87,7 @@ typedef struct sink {
 
 static void put_encoded(sink *k, const char *s, size_t n) {
   size_t room = k->len < k->cap ? k->cap - k->len : 0, used = 0;
-  gale_percent_encode(s, n, GALE_PCT_PLUS_SPACE, room ? k->buf + k->len : NULL,
-                      room, &used);
+  gale_percent_encode(s, n, GALE_PCT_PLUS_SPACE, room ? k->buf + k->len : NULL, room, &used);
   k->len += used;
 }
 
@@ -99,8 +96,7 @@ static void put_char(sink *k, char c) {
   k->len++;
 }
 
-int gale_form_encode(const gale_params *p, char *buf, size_t cap,
-                     size_t *out_len) {
+int gale_form_encode(const gale_params *p, char *buf, size_t cap, size_t *out_len) {
   if (!p || (!buf && cap)) return GALE_EINVAL;
   sink k = {buf, cap, 0};
   for (size_t i = 0; i < gale_params_count(p); i++) {

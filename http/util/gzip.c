@@ -9,11 +9,11 @@
 struct gale_gzip {
   z_stream zs;
   uint64_t total_in, total_out, max_output;
-  int status;        /* GALE_OK or the sticky error */
-  uint8_t mode;      /* gale_gzip_mode */
-  uint8_t live;      /* zs holds zlib state to end */
-  uint8_t ended;     /* decompression: the current member ended */
-  uint8_t finished;  /* finish() ran */
+  int status;       /* GALE_OK or the sticky error */
+  uint8_t mode;     /* gale_gzip_mode */
+  uint8_t live;     /* zs holds zlib state to end */
+  uint8_t ended;    /* decompression: the current member ended */
+  uint8_t finished; /* finish() ran */
 };
 
 static int gz_fail(gale_gzip *z, int status) {
@@ -30,10 +30,8 @@ static void release(gale_gzip *z) {
   z->live = 0;
 }
 
-int gale__gzip_new(gale_gzip **out, gale_gzip_mode mode, int level,
-                   uint64_t max_output) {
-  if (!out || (mode != GALE_GZIP_COMPRESS && mode != GALE_GZIP_DECOMPRESS) ||
-      level > 9)
+int gale__gzip_new(gale_gzip **out, gale_gzip_mode mode, int level, uint64_t max_output) {
+  if (!out || (mode != GALE_GZIP_COMPRESS && mode != GALE_GZIP_DECOMPRESS) || level > 9)
     return GALE_EINVAL;
   *out = NULL;
   gale_gzip *z = calloc(1, sizeof *z);
@@ -43,8 +41,7 @@ int gale__gzip_new(gale_gzip **out, gale_gzip_mode mode, int level,
   int rc;
   if (mode == GALE_GZIP_COMPRESS) {
     /* windowBits 15 + 16: gzip wrapper.  memLevel 8 is zlib's default. */
-    rc = deflateInit2(&z->zs, level > 0 ? level : 6, Z_DEFLATED, 15 + 16, 8,
-                      Z_DEFAULT_STRATEGY);
+    rc = deflateInit2(&z->zs, level > 0 ? level : 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
   } else {
     /* 15 + 32: detect gzip or zlib from the header. */
     rc = inflateInit2(&z->zs, 15 + 32);
@@ -64,17 +61,12 @@ void gale__gzip_free(gale_gzip *z) {
   free(z);
 }
 
-uint64_t gale__gzip_total_in(const gale_gzip *z) {
-  return z->total_in;
-}
+uint64_t gale__gzip_total_in(const gale_gzip *z) { return z->total_in; }
 
-uint64_t gale__gzip_total_out(const gale_gzip *z) {
-  return z->total_out;
-}
+uint64_t gale__gzip_total_out(const gale_gzip *z) { return z->total_out; }
 
 /* Hands `n` bytes of output to the sink, counting and capping them. */
-static int emit(gale_gzip *z, const char *buf, size_t n, gale_gzip_sink_fn sink,
-                void *arg) {
+static int emit(gale_gzip *z, const char *buf, size_t n, gale_gzip_sink_fn sink, void *arg) {
   if (n == 0) return GALE_OK;
   if (z->mode == GALE_GZIP_DECOMPRESS && n > z->max_output - z->total_out)
     return gz_fail(z, GALE_EHTTP_BODY_TOO_LARGE);
@@ -85,8 +77,7 @@ static int emit(gale_gzip *z, const char *buf, size_t n, gale_gzip_sink_fn sink,
 
 /* Runs deflate with `flush` until it has consumed all input and has no more
  * output for this flush mode. */
-static int run_deflate(gale_gzip *z, int flush, gale_gzip_sink_fn sink,
-                       void *arg) {
+static int run_deflate(gale_gzip *z, int flush, gale_gzip_sink_fn sink, void *arg) {
   char out[GALE_GZIP_CHUNK];
   for (;;) {
     z->zs.next_out = (Bytef *)out;
@@ -122,7 +113,8 @@ static int run_inflate(gale_gzip *z, gale_gzip_sink_fn sink, void *arg) {
       return gz_fail(z, GALE_EHTTP_DECOMPRESS);
     int e = emit(z, out, sizeof out - z->zs.avail_out, sink, arg);
     if (e) return e;
-    if (rc == Z_STREAM_END) z->ended = 1;
+    if (rc == Z_STREAM_END)
+      z->ended = 1;
     else if (rc == Z_BUF_ERROR && z->zs.avail_out != 0)
       break; /* needs more input */
   }
@@ -148,8 +140,8 @@ static int check_usable(gale_gzip *z, gale_gzip_sink_fn sink) {
   return GALE_OK;
 }
 
-int gale__gzip_write(gale_gzip *z, const void *data, size_t len,
-                     gale_gzip_sink_fn sink, void *arg) {
+int gale__gzip_write(gale_gzip *z, const void *data, size_t len, gale_gzip_sink_fn sink,
+                     void *arg) {
   int rc = check_usable(z, sink);
   if (rc) return rc;
   const unsigned char *p = data;
@@ -218,15 +210,32 @@ static bool ci_suffix(const char *s, size_t n, const char *lit) {
 
 bool gale__gzip_compressible_type(const char *ctype, size_t len) {
   static const char *const exact[] = {
-      "application/json", "application/javascript", "application/x-javascript",
-      "application/ecmascript", "application/xml", "application/xhtml+xml",
-      "application/rss+xml", "application/atom+xml", "application/wasm",
-      "application/x-www-form-urlencoded", "application/graphql",
-      "application/manifest+json", "application/ld+json", "image/svg+xml",
-      "image/x-icon", "image/vnd.microsoft.icon", "image/bmp",
-      "font/ttf", "font/otf", "application/vnd.ms-fontobject",
-      "application/x-font-ttf", "application/x-sh", "application/x-yaml",
-      "application/yaml", "application/toml", "application/sql",
+      "application/json",
+      "application/javascript",
+      "application/x-javascript",
+      "application/ecmascript",
+      "application/xml",
+      "application/xhtml+xml",
+      "application/rss+xml",
+      "application/atom+xml",
+      "application/wasm",
+      "application/x-www-form-urlencoded",
+      "application/graphql",
+      "application/manifest+json",
+      "application/ld+json",
+      "image/svg+xml",
+      "image/x-icon",
+      "image/vnd.microsoft.icon",
+      "image/bmp",
+      "font/ttf",
+      "font/otf",
+      "application/vnd.ms-fontobject",
+      "application/x-font-ttf",
+      "application/x-sh",
+      "application/x-yaml",
+      "application/yaml",
+      "application/toml",
+      "application/sql",
   };
   if (!ctype) return false;
   /* The media type ends at ';' or whitespace. */
@@ -257,8 +266,8 @@ bool gale__gzip_accepted(const char *ae, size_t len) {
       if (ae[i] == 'q' || ae[i] == 'Q') {
         size_t j = i + 1;
         while (j < len && (ae[j] == ' ' || ae[j] == '\t')) j++;
-        if (j < len && ae[j] == '=' && (i == 0 || ae[i - 1] == ';' ||
-                                        ae[i - 1] == ' ' || ae[i - 1] == '\t')) {
+        if (j < len && ae[j] == '=' &&
+            (i == 0 || ae[i - 1] == ';' || ae[i - 1] == ' ' || ae[i - 1] == '\t')) {
           j++;
           while (j < len && (ae[j] == ' ' || ae[j] == '\t')) j++;
           if (j < len && ae[j] == '0') {

@@ -50,8 +50,8 @@ typedef int (*gale_gzip_sink_fn)(void *arg, const char *data, size_t len);
  * compression.  Stores the new object in *out (free with gale__gzip_free).
  * Returns GALE_OK, GALE_EINVAL (bad argument), GALE_ENOMEM. */
 #define GALE_GZIP_DEFAULT_MAX_OUTPUT (100ull * 1024 * 1024)
-GALE_INTERNAL int gale__gzip_new(gale_gzip **out, gale_gzip_mode mode,
-                                 int level, uint64_t max_output);
+GALE_INTERNAL int gale__gzip_new(gale_gzip **out, gale_gzip_mode mode, int level,
+                                 uint64_t max_output);
 
 /* Feeds data[0..len) (borrowed for the call) and sends whatever output
  * zlib produces to `sink`.  Compression may produce nothing until enough
@@ -67,16 +67,14 @@ GALE_INTERNAL int gale__gzip_write(gale_gzip *z, const void *data, size_t len,
 /* Compression: emits everything compressed so far (Z_SYNC_FLUSH), for a
  * streaming response's flush().  Decompression: no-op.  Same returns as
  * gale__gzip_write(). */
-GALE_INTERNAL int gale__gzip_flush(gale_gzip *z, gale_gzip_sink_fn sink,
-                                   void *arg);
+GALE_INTERNAL int gale__gzip_flush(gale_gzip *z, gale_gzip_sink_fn sink, void *arg);
 
 /* Ends the stream.  Compression: emits the rest and the gzip trailer.
  * Decompression: checks that the stream ended (a body cut short gives
  * GALE_EHTTP_TRUNCATED; an empty input is accepted as empty output).
  * Either way zlib's memory is released here; only gale__gzip_free() is left
  * to call.  Same returns as gale__gzip_write() plus GALE_EHTTP_TRUNCATED. */
-GALE_INTERNAL int gale__gzip_finish(gale_gzip *z, gale_gzip_sink_fn sink,
-                                    void *arg);
+GALE_INTERNAL int gale__gzip_finish(gale_gzip *z, gale_gzip_sink_fn sink, void *arg);
 
 /* Bytes given to / produced by the stream so far. */
 GALE_INTERNAL uint64_t gale__gzip_total_in(const gale_gzip *z);

@@ -54,8 +54,7 @@ bool gale_http_is_field_value(const char *s, size_t len) {
 bool gale_ascii_eq(const char *a, size_t alen, const char *b, size_t blen) {
   if (alen != blen) return false;
   for (size_t i = 0; i < alen; i++)
-    if (gale__lower[(unsigned char)a[i]] != gale__lower[(unsigned char)b[i]])
-      return false;
+    if (gale__lower[(unsigned char)a[i]] != gale__lower[(unsigned char)b[i]]) return false;
   return true;
 }
 
@@ -109,8 +108,8 @@ static int grow_entries(gale_headers *h) {
 
 /* Copies name and value (already validated and trimmed) into storage and
  * fills *e. */
-static int store(gale_headers *h, entry *e, const char *name, size_t nlen,
-                 const char *value, size_t vlen) {
+static int store(gale_headers *h, entry *e, const char *name, size_t nlen, const char *value,
+                 size_t vlen) {
   if (nlen > SIZE_MAX / 4 || vlen > SIZE_MAX / 4) return GALE_ENOMEM;
   char *p = gale__arena_alloc(&h->text, nlen + vlen + 2);
   if (!p) return GALE_ENOMEM;
@@ -126,8 +125,7 @@ static int store(gale_headers *h, entry *e, const char *name, size_t nlen,
   return GALE_OK;
 }
 
-static int check(const char *name, size_t nlen, const char **value,
-                 size_t *vlen) {
+static int check(const char *name, size_t nlen, const char **value, size_t *vlen) {
   if (!gale_http_is_token(name, nlen)) return GALE_EINVAL;
   if (!*value && *vlen) return GALE_EINVAL;
   if (!*value) *value = "";
@@ -136,8 +134,7 @@ static int check(const char *name, size_t nlen, const char **value,
   return GALE_OK;
 }
 
-static int append(gale_headers *h, const char *name, size_t nlen,
-                  const char *value, size_t vlen) {
+static int append(gale_headers *h, const char *name, size_t nlen, const char *value, size_t vlen) {
   int rc = grow_entries(h);
   if (rc != GALE_OK) return rc;
   rc = store(h, &h->entries[h->count], name, nlen, value, vlen);
@@ -147,8 +144,8 @@ static int append(gale_headers *h, const char *name, size_t nlen,
   return GALE_OK;
 }
 
-int gale_headers_add_n(gale_headers *h, const char *name, size_t name_len,
-                       const char *value, size_t value_len) {
+int gale_headers_add_n(gale_headers *h, const char *name, size_t name_len, const char *value,
+                       size_t value_len) {
   if (!h) return GALE_EINVAL;
   int rc = check(name, name_len, &value, &value_len);
   if (rc != GALE_OK) return rc;
@@ -157,21 +154,17 @@ int gale_headers_add_n(gale_headers *h, const char *name, size_t name_len,
 
 int gale_headers_add(gale_headers *h, const char *name, const char *value) {
   if (!name) return GALE_EINVAL;
-  return gale_headers_add_n(h, name, strlen(name), value,
-                            value ? strlen(value) : 0);
+  return gale_headers_add_n(h, name, strlen(name), value, value ? strlen(value) : 0);
 }
 
-static size_t find(const gale_headers *h, size_t from, const char *name,
-                   size_t nlen) {
+static size_t find(const gale_headers *h, size_t from, const char *name, size_t nlen) {
   for (size_t i = from; i < h->count; i++)
-    if (gale_ascii_eq(h->entries[i].name, h->entries[i].name_len, name, nlen))
-      return i;
+    if (gale_ascii_eq(h->entries[i].name, h->entries[i].name_len, name, nlen)) return i;
   return SIZE_MAX;
 }
 
 /* Removes every match at or after `from`, compacting in one pass. */
-static size_t remove_from(gale_headers *h, size_t from, const char *name,
-                          size_t nlen) {
+static size_t remove_from(gale_headers *h, size_t from, const char *name, size_t nlen) {
   size_t out = from, removed = 0;
   for (size_t i = from; i < h->count; i++) {
     entry *e = &h->entries[i];
@@ -186,8 +179,8 @@ static size_t remove_from(gale_headers *h, size_t from, const char *name,
   return removed;
 }
 
-int gale_headers_set_n(gale_headers *h, const char *name, size_t name_len,
-                       const char *value, size_t value_len) {
+int gale_headers_set_n(gale_headers *h, const char *name, size_t name_len, const char *value,
+                       size_t value_len) {
   if (!h) return GALE_EINVAL;
   int rc = check(name, name_len, &value, &value_len);
   if (rc != GALE_OK) return rc;
@@ -206,12 +199,11 @@ int gale_headers_set_n(gale_headers *h, const char *name, size_t name_len,
 
 int gale_headers_set(gale_headers *h, const char *name, const char *value) {
   if (!name) return GALE_EINVAL;
-  return gale_headers_set_n(h, name, strlen(name), value,
-                            value ? strlen(value) : 0);
+  return gale_headers_set_n(h, name, strlen(name), value, value ? strlen(value) : 0);
 }
 
-const char *gale_headers_get_n(const gale_headers *h, const char *name,
-                               size_t name_len, size_t *value_len) {
+const char *gale_headers_get_n(const gale_headers *h, const char *name, size_t name_len,
+                               size_t *value_len) {
   if (!h || !name) return NULL;
   size_t i = find(h, 0, name, name_len);
   if (i == SIZE_MAX) return NULL;
@@ -224,8 +216,8 @@ const char *gale_headers_get(const gale_headers *h, const char *name) {
   return gale_headers_get_n(h, name, strlen(name), NULL);
 }
 
-const char *gale_headers_next(const gale_headers *h, const char *name,
-                              size_t *cursor, size_t *value_len) {
+const char *gale_headers_next(const gale_headers *h, const char *name, size_t *cursor,
+                              size_t *value_len) {
   if (!h || !name || !cursor) return NULL;
   size_t i = find(h, *cursor, name, strlen(name));
   if (i == SIZE_MAX) {
@@ -237,12 +229,11 @@ const char *gale_headers_next(const gale_headers *h, const char *name,
   return h->entries[i].value;
 }
 
-int gale_headers_get_combined(const gale_headers *h, const char *name,
-                              char *buf, size_t cap, size_t *out_len) {
+int gale_headers_get_combined(const gale_headers *h, const char *name, char *buf, size_t cap,
+                              size_t *out_len) {
   if (!h || !name || (!buf && cap)) return GALE_EINVAL;
   size_t nlen = strlen(name), total = 0, n = 0;
-  for (size_t i = find(h, 0, name, nlen); i != SIZE_MAX;
-       i = find(h, i + 1, name, nlen)) {
+  for (size_t i = find(h, 0, name, nlen); i != SIZE_MAX; i = find(h, i + 1, name, nlen)) {
     total += (n++ ? 2 : 0) + h->entries[i].value_len;
   }
   if (out_len) *out_len = total;
@@ -250,8 +241,7 @@ int gale_headers_get_combined(const gale_headers *h, const char *name,
   if (cap < total + 1) return GALE_ERANGE;
   char *p = buf;
   n = 0;
-  for (size_t i = find(h, 0, name, nlen); i != SIZE_MAX;
-       i = find(h, i + 1, name, nlen)) {
+  for (size_t i = find(h, 0, name, nlen); i != SIZE_MAX; i = find(h, i + 1, name, nlen)) {
     if (n++) {
       memcpy(p, ", ", 2);
       p += 2;
@@ -278,8 +268,8 @@ size_t gale_headers_count_name(const gale_headers *h, const char *name) {
   return n;
 }
 
-int gale_headers_at(const gale_headers *h, size_t i, const char **name,
-                    size_t *name_len, const char **value, size_t *value_len) {
+int gale_headers_at(const gale_headers *h, size_t i, const char **name, size_t *name_len,
+                    const char **value, size_t *value_len) {
   if (!h || i >= h->count) return GALE_ERANGE;
   const entry *e = &h->entries[i];
   if (name) *name = e->name;
@@ -289,12 +279,9 @@ int gale_headers_at(const gale_headers *h, size_t i, const char **name,
   return GALE_OK;
 }
 
-size_t gale_headers_wire_size(const gale_headers *h) {
-  return h ? h->wire_size : 0;
-}
+size_t gale_headers_wire_size(const gale_headers *h) { return h ? h->wire_size : 0; }
 
-int gale_headers_serialize(const gale_headers *h, char *buf, size_t cap,
-                           size_t *out_len) {
+int gale_headers_serialize(const gale_headers *h, char *buf, size_t cap, size_t *out_len) {
   if (!h || (!buf && cap)) return GALE_EINVAL;
   if (out_len) *out_len = h->wire_size;
   if (cap < h->wire_size) return GALE_ERANGE;

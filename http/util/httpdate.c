@@ -9,9 +9,8 @@
 
 static const char wkday[7][4] = {"Thu", "Fri", "Sat", "Sun",
                                  "Mon", "Tue", "Wed"}; /* 1970-01-01: Thu */
-static const char *const weekday_long[7] = {
-    "Monday", "Tuesday", "Wednesday", "Thursday",
-    "Friday", "Saturday", "Sunday"};
+static const char *const weekday_long[7] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
+                                            "Friday", "Saturday", "Sunday"};
 static const char month[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
@@ -123,8 +122,7 @@ static bool long_wkday(cur *c) {
 
 /* "HH:MM:SS" */
 static bool hms(cur *c, int *h, int *mi, int *s) {
-  return digits(c, 2, h) && lit(c, ":") && digits(c, 2, mi) && lit(c, ":") &&
-         digits(c, 2, s);
+  return digits(c, 2, h) && lit(c, ":") && digits(c, 2, mi) && lit(c, ":") && digits(c, 2, s);
 }
 
 static int days_in_month(int64_t y, int m) {
@@ -134,8 +132,7 @@ static int days_in_month(int64_t y, int m) {
 }
 
 static int finish(int y, int m, int d, int h, int mi, int s, time_t *out) {
-  if (d < 1 || d > days_in_month(y, m) || h > 23 || mi > 59 || s > 60)
-    return GALE_EINVAL;
+  if (d < 1 || d > days_in_month(y, m) || h > 23 || mi > 59 || s > 60) return GALE_EINVAL;
   if (s == 60) s = 59; /* a leap second reads as the second before */
   int64_t t = days_from_civil(y, m, d) * 86400 + h * 3600 + mi * 60 + s;
   if ((int64_t)(time_t)t != t) return GALE_EINVAL;
@@ -149,9 +146,9 @@ int gale_http_date_parse(const char *s, size_t len, time_t *out) {
   cur c = {s, s + len};
   /* IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" */
   if (short_wkday(&c) && lit(&c, ", ")) {
-    if (digits(&c, 2, &d) && lit(&c, " ") && month_name(&c, &m) &&
-        lit(&c, " ") && digits(&c, 4, &y) && lit(&c, " ") &&
-        hms(&c, &h, &mi, &sec) && lit(&c, " GMT") && c.p == c.end && y > 0)
+    if (digits(&c, 2, &d) && lit(&c, " ") && month_name(&c, &m) && lit(&c, " ") &&
+        digits(&c, 4, &y) && lit(&c, " ") && hms(&c, &h, &mi, &sec) && lit(&c, " GMT") &&
+        c.p == c.end && y > 0)
       return finish(y, m, d, h, mi, sec, out);
     return GALE_EINVAL;
   }
@@ -164,17 +161,16 @@ int gale_http_date_parse(const char *s, size_t len, time_t *out) {
     } else if (!digits(&c, 2, &d)) {
       return GALE_EINVAL;
     }
-    if (lit(&c, " ") && hms(&c, &h, &mi, &sec) && lit(&c, " ") &&
-        digits(&c, 4, &y) && c.p == c.end && y > 0)
+    if (lit(&c, " ") && hms(&c, &h, &mi, &sec) && lit(&c, " ") && digits(&c, 4, &y) &&
+        c.p == c.end && y > 0)
       return finish(y, m, d, h, mi, sec, out);
     return GALE_EINVAL;
   }
   /* RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT" */
   c.p = s;
-  if (long_wkday(&c) && lit(&c, ", ") && digits(&c, 2, &d) && lit(&c, "-") &&
-      month_name(&c, &m) && lit(&c, "-") && digits(&c, 2, &y) &&
-      lit(&c, " ") && hms(&c, &h, &mi, &sec) && lit(&c, " GMT") &&
-      c.p == c.end)
+  if (long_wkday(&c) && lit(&c, ", ") && digits(&c, 2, &d) && lit(&c, "-") && month_name(&c, &m) &&
+      lit(&c, "-") && digits(&c, 2, &y) && lit(&c, " ") && hms(&c, &h, &mi, &sec) &&
+      lit(&c, " GMT") && c.p == c.end)
     return finish(y < 70 ? 2000 + y : 1900 + y, m, d, h, mi, sec, out);
   return GALE_EINVAL;
 }

@@ -62,12 +62,9 @@ void gale_multipart_free(gale_multipart *m) {
   free(m);
 }
 
-size_t gale_multipart_count(const gale_multipart *m) {
-  return m ? m->count : 0;
-}
+size_t gale_multipart_count(const gale_multipart *m) { return m ? m->count : 0; }
 
-const gale_multipart_part *gale_multipart_at(const gale_multipart *m,
-                                             size_t i) {
+const gale_multipart_part *gale_multipart_at(const gale_multipart *m, size_t i) {
   return m && i < m->count ? &m->parts[i] : NULL;
 }
 
@@ -80,8 +77,8 @@ static const char *keep(gale__arena *a, const char *s, size_t n) {
 }
 
 /* Content-Disposition: form-data; name="..."; filename="..." */
-static int disposition(gale__arena *a, gale_multipart_part *part,
-                       const char *v, size_t n, gale_params *params) {
+static int disposition(gale__arena *a, gale_multipart_part *part, const char *v, size_t n,
+                       gale_params *params) {
   const char *first;
   size_t flen;
   gale_params_clear(params);
@@ -105,8 +102,8 @@ static int disposition(gale__arena *a, gale_multipart_part *part,
 }
 
 /* The header section h[0..n) (without its final CRLF CRLF). */
-static int part_headers(gale__arena *a, gale_multipart_part *part,
-                        const char *h, size_t n, gale_params *params) {
+static int part_headers(gale__arena *a, gale_multipart_part *part, const char *h, size_t n,
+                        gale_params *params) {
   const char *p = h, *end = h + n;
   bool seen_cd = false, seen_ct = false;
   while (p < end) {
@@ -156,13 +153,13 @@ struct gale_multipart_stream {
   void *arg;
   gale_multipart_limits lim;
   gale_params *params;
-  gale__arena text;          /* this part's strings; reset per part */
-  gale_multipart_part part;  /* the current part (data NULL) */
-  gale_buf head;             /* the current part's header section */
-  const char *cur;           /* where the parse is in the piece being fed */
-  uint64_t part_size;        /* data bytes of the current part so far */
+  gale__arena text;         /* this part's strings; reset per part */
+  gale_multipart_part part; /* the current part (data NULL) */
+  gale_buf head;            /* the current part's header section */
+  const char *cur;          /* where the parse is in the piece being fed */
+  uint64_t part_size;       /* data bytes of the current part so far */
   size_t parts;
-  size_t match;              /* delimiter bytes matched (held back) */
+  size_t match; /* delimiter bytes matched (held back) */
   size_t dlen;
   int state;
   int error;
@@ -183,9 +180,8 @@ const char *gale_multipart_stream_detail(const gale_multipart_stream *s) {
 }
 
 int gale_multipart_stream_new(const char *boundary, size_t boundary_len,
-                              const gale_multipart_limits *lim,
-                              const gale_multipart_callbacks *cb, void *arg,
-                              gale_multipart_stream **out) {
+                              const gale_multipart_limits *lim, const gale_multipart_callbacks *cb,
+                              void *arg, gale_multipart_stream **out) {
   if (!out) return GALE_EINVAL;
   *out = NULL;
   if (!valid_boundary(boundary, boundary_len)) return GALE_EINVAL;
@@ -222,9 +218,7 @@ void gale_multipart_stream_free(gale_multipart_stream *s) {
   free(s);
 }
 
-size_t gale_multipart_stream_memory(const gale_multipart_stream *s) {
-  return s ? s->head.cap : 0;
-}
+size_t gale_multipart_stream_memory(const gale_multipart_stream *s) { return s ? s->head.cap : 0; }
 
 static int ms_data(gale_multipart_stream *s, const char *p, size_t n) {
   if (n == 0 || s->state != MS_DATA) return GALE_OK;
@@ -366,9 +360,7 @@ int gale_multipart_stream_feed(gale_multipart_stream *s, const char *data, size_
     ptrdiff_t used = 0;
     switch (s->state) {
     case MS_PREAMBLE:
-    case MS_DATA:
-      used = ms_scan(s, p, n);
-      break;
+    case MS_DATA: used = ms_scan(s, p, n); break;
     case MS_AFTER:
       used = 1;
       if (*p == '-')
@@ -378,26 +370,30 @@ int gale_multipart_stream_feed(gale_multipart_stream *s, const char *data, size_
       else if (*p == '\r')
         s->state = MS_AFTER_LF;
       else
-        used = ms_fail(s, GALE_EHTTP_PARSE, "a multipart boundary delimiter followed by other bytes");
+        used =
+            ms_fail(s, GALE_EHTTP_PARSE, "a multipart boundary delimiter followed by other bytes");
       break;
     case MS_AFTER_DASH:
       used = 1;
       if (*p == '-')
         s->state = MS_DONE;
       else
-        used = ms_fail(s, GALE_EHTTP_PARSE, "a multipart boundary delimiter followed by other bytes");
+        used =
+            ms_fail(s, GALE_EHTTP_PARSE, "a multipart boundary delimiter followed by other bytes");
       break;
     case MS_AFTER_LWSP:
       used = 1;
       if (*p == '\r')
         s->state = MS_AFTER_LF;
       else if (*p != ' ' && *p != '\t')
-        used = ms_fail(s, GALE_EHTTP_PARSE, "a multipart boundary delimiter followed by other bytes");
+        used =
+            ms_fail(s, GALE_EHTTP_PARSE, "a multipart boundary delimiter followed by other bytes");
       break;
     case MS_AFTER_LF:
       used = 1;
       if (*p != '\n') {
-        used = ms_fail(s, GALE_EHTTP_PARSE, "a multipart boundary delimiter followed by other bytes");
+        used =
+            ms_fail(s, GALE_EHTTP_PARSE, "a multipart boundary delimiter followed by other bytes");
       } else if (s->parts >= s->lim.max_parts) {
         used = ms_fail(s, GALE_ELIMIT, "too many multipart parts");
       } else {
@@ -405,13 +401,9 @@ int gale_multipart_stream_feed(gale_multipart_stream *s, const char *data, size_
         s->state = MS_HEADERS;
       }
       break;
-    case MS_HEADERS:
-      used = ms_headers(s, p, n);
-      break;
-    case MS_DONE:
-      return GALE_OK; /* the epilogue is ignored */
-    default:
-      return s->error;
+    case MS_HEADERS: used = ms_headers(s, p, n); break;
+    case MS_DONE: return GALE_OK; /* the epilogue is ignored */
+    default: return s->error;
     }
     if (used < 0) return (int)used;
     i += (size_t)used;
@@ -423,10 +415,8 @@ int gale_multipart_stream_finish(gale_multipart_stream *s) {
   if (!s) return GALE_EINVAL;
   if (s->in_cb) return GALE_ESTATE;
   switch (s->state) {
-  case MS_DONE:
-    return GALE_OK;
-  case MS_FAILED:
-    return s->error;
+  case MS_DONE: return GALE_OK;
+  case MS_FAILED: return s->error;
   case MS_PREAMBLE:
     return ms_fail(s, GALE_EHTTP_PARSE, "no multipart boundary delimiter in the body");
   case MS_HEADERS:
@@ -434,7 +424,8 @@ int gale_multipart_stream_finish(gale_multipart_stream *s) {
       return ms_fail(s, GALE_ELIMIT, "a multipart part header section too large");
     return ms_fail(s, GALE_EHTTP_PARSE, "the body ends inside a multipart part's header section");
   default:
-    return ms_fail(s, GALE_EHTTP_PARSE, "the body ends before the closing multipart boundary delimiter");
+    return ms_fail(s, GALE_EHTTP_PARSE,
+                   "the body ends before the closing multipart boundary delimiter");
   }
 }
 
@@ -490,21 +481,17 @@ static int whole_data(const char *data, size_t len, void *arg) {
   return GALE_OK;
 }
 
-int gale_multipart_parse(const char *body, size_t len, const char *boundary,
-                         size_t boundary_len,
-                         const gale_multipart_limits *lim,
-                         gale_multipart **out) {
+int gale_multipart_parse(const char *body, size_t len, const char *boundary, size_t boundary_len,
+                         const gale_multipart_limits *lim, gale_multipart **out) {
   if (!out) return GALE_EINVAL;
   *out = NULL;
-  if ((!body && len) || !valid_boundary(boundary, boundary_len))
-    return GALE_EINVAL;
+  if ((!body && len) || !valid_boundary(boundary, boundary_len)) return GALE_EINVAL;
   if (!body) return GALE_EHTTP_PARSE;
   gale_multipart *m = gale__calloc(1, sizeof(*m));
   if (!m) return GALE_ENOMEM;
   gale__arena_init(&m->text, NULL, 0);
   whole_ctx w = {.m = m};
-  static const gale_multipart_callbacks cb = {.part_begin = whole_begin,
-                                              .part_data = whole_data};
+  static const gale_multipart_callbacks cb = {.part_begin = whole_begin, .part_data = whole_data};
   int rc = gale_multipart_stream_new(boundary, boundary_len, lim, &cb, &w, &w.s);
   if (rc == GALE_OK) rc = gale_multipart_stream_feed(w.s, body, len);
   if (rc == GALE_OK) rc = gale_multipart_stream_finish(w.s);
@@ -529,21 +516,16 @@ struct gale_multipart_enc {
 
 /* Callers reserve a part's whole size first, so a part is added whole or
  * not at all and these appends cannot fail. */
-static void add(gale_multipart_enc *e, const void *s, size_t n) {
-  gale_buf_append(&e->buf, s, n);
-}
+static void add(gale_multipart_enc *e, const void *s, size_t n) { gale_buf_append(&e->buf, s, n); }
 
-static void adds(gale_multipart_enc *e, const char *s) {
-  add(e, s, strlen(s));
-}
+static void adds(gale_multipart_enc *e, const char *s) { add(e, s, strlen(s)); }
 
 /* RFC 2046 bcharsnospace, for boundaries gale sends. */
 static bool bchars_ok(const char *b, size_t n) {
   if (n == 0 || n > MAX_BOUNDARY) return false;
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)b[i];
-    if (!(gale__is(c, GALE__C_UNRES) && c != '~') && !strchr("'()+,/:=?", c))
-      return false;
+    if (!(gale__is(c, GALE__C_UNRES) && c != '~') && !strchr("'()+,/:=?", c)) return false;
   }
   return true;
 }
@@ -622,16 +604,12 @@ static void add_quoted(gale_multipart_enc *e, const char *s) {
   add(e, "\"", 1);
 }
 
-static int add_part_enc(gale_multipart_enc *e, const char *name,
-                        bool is_file, const char *filename,
-                        const char *content_type, const void *data,
-                        size_t len) {
+static int add_part_enc(gale_multipart_enc *e, const char *name, bool is_file, const char *filename,
+                        const char *content_type, const void *data, size_t len) {
   if (!e || !name || (!data && len)) return GALE_EINVAL;
   if (e->finished) return GALE_ESTATE;
-  if (!quotable(name) || (filename && !quotable(filename)))
-    return GALE_EINVAL;
-  if (content_type &&
-      !gale_http_is_field_value(content_type, strlen(content_type)))
+  if (!quotable(name) || (filename && !quotable(filename))) return GALE_EINVAL;
+  if (content_type && !gale_http_is_field_value(content_type, strlen(content_type)))
     return GALE_EINVAL;
   char marker[MAX_BOUNDARY + 3] = "--";
   memcpy(marker + 2, e->boundary, e->blen);
@@ -662,20 +640,17 @@ static int add_part_enc(gale_multipart_enc *e, const char *name,
   return GALE_OK;
 }
 
-int gale_multipart_enc_add_field(gale_multipart_enc *e, const char *name,
-                                 const char *value, size_t value_len) {
+int gale_multipart_enc_add_field(gale_multipart_enc *e, const char *name, const char *value,
+                                 size_t value_len) {
   return add_part_enc(e, name, false, NULL, NULL, value, value_len);
 }
 
-int gale_multipart_enc_add_file(gale_multipart_enc *e, const char *name,
-                                const char *filename,
-                                const char *content_type, const void *data,
-                                size_t len) {
+int gale_multipart_enc_add_file(gale_multipart_enc *e, const char *name, const char *filename,
+                                const char *content_type, const void *data, size_t len) {
   return add_part_enc(e, name, true, filename, content_type, data, len);
 }
 
-int gale_multipart_enc_finish(gale_multipart_enc *e, const char **body,
-                              size_t *len) {
+int gale_multipart_enc_finish(gale_multipart_enc *e, const char **body, size_t *len) {
   if (!e || !body || !len) return GALE_EINVAL;
   if (!e->finished) {
     int rc = gale_buf_reserve(&e->buf, e->blen + 6);

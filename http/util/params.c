@@ -45,8 +45,7 @@ void gale_params_free(gale_params *p) {
   free(p);
 }
 
-int gale__params_reserve(gale_params *p, size_t nmax, size_t vmax,
-                         char **name, char **value) {
+int gale__params_reserve(gale_params *p, size_t nmax, size_t vmax, char **name, char **value) {
   if (p->count == p->cap) {
     size_t ncap = p->cap ? p->cap * 2 : 16;
     if (ncap > SIZE_MAX / sizeof(pair)) return GALE_ENOMEM;
@@ -86,8 +85,8 @@ void gale__params_lower_last_name(gale_params *p) {
     e->name[i] = (char)gale__lower[(unsigned char)e->name[i]];
 }
 
-int gale_params_add(gale_params *p, const char *name, size_t name_len,
-                    const char *value, size_t value_len) {
+int gale_params_add(gale_params *p, const char *name, size_t name_len, const char *value,
+                    size_t value_len) {
   if (!p || (!name && name_len) || (!value && value_len)) return GALE_EINVAL;
   char *n, *v;
   int rc = gale__params_reserve(p, name_len, value_len, &n, &v);
@@ -100,8 +99,8 @@ int gale_params_add(gale_params *p, const char *name, size_t name_len,
 
 size_t gale_params_count(const gale_params *p) { return p ? p->count : 0; }
 
-int gale_params_at(const gale_params *p, size_t i, const char **name,
-                   size_t *name_len, const char **value, size_t *value_len) {
+int gale_params_at(const gale_params *p, size_t i, const char **name, size_t *name_len,
+                   const char **value, size_t *value_len) {
   if (!p || i >= p->count) return GALE_ERANGE;
   const pair *e = &p->pairs[i];
   if (name) *name = e->name;
@@ -115,8 +114,8 @@ static bool name_is(const pair *e, const char *name, size_t n) {
   return e->name_len == n && memcmp(e->name, name, n) == 0;
 }
 
-const char *gale_params_next(const gale_params *p, const char *name,
-                             size_t *cursor, size_t *value_len) {
+const char *gale_params_next(const gale_params *p, const char *name, size_t *cursor,
+                             size_t *value_len) {
   if (!p || !name || !cursor) return NULL;
   size_t n = strlen(name);
   for (size_t i = *cursor; i < p->count; i++) {
@@ -130,14 +129,12 @@ const char *gale_params_next(const gale_params *p, const char *name,
   return NULL;
 }
 
-const char *gale_params_get(const gale_params *p, const char *name,
-                            size_t *value_len) {
+const char *gale_params_get(const gale_params *p, const char *name, size_t *value_len) {
   size_t cursor = 0;
   return gale_params_next(p, name, &cursor, value_len);
 }
 
-const char *gale_params_get_last(const gale_params *p, const char *name,
-                                 size_t *value_len) {
+const char *gale_params_get_last(const gale_params *p, const char *name, size_t *value_len) {
   if (!p || !name) return NULL;
   size_t n = strlen(name);
   for (size_t i = p->count; i > 0; i--) {

@@ -10,11 +10,9 @@
  * vmax bytes: returns where to write them (name at *name, value at *value,
  * each with room for a NUL), or GALE_ENOMEM.  Commit with
  * gale__params_commit() once the real lengths are known. */
-GALE_INTERNAL int gale__params_reserve(gale_params *p, size_t nmax,
-                                       size_t vmax, char **name,
+GALE_INTERNAL int gale__params_reserve(gale_params *p, size_t nmax, size_t vmax, char **name,
                                        char **value);
-GALE_INTERNAL void gale__params_commit(gale_params *p, size_t nlen,
-                                       size_t vlen);
+GALE_INTERNAL void gale__params_commit(gale_params *p, size_t nlen, size_t vlen);
 
 /* Drops pairs past `count` (undoing a failed parse). */
 GALE_INTERNAL void gale__params_truncate(gale_params *p, size_t count);

@@ -36,8 +36,7 @@ static bool valid_scheme(const char *s, size_t n) {
   if (n == 0 || !((s[0] | 0x20) >= 'a' && (s[0] | 0x20) <= 'z')) return false;
   for (size_t i = 1; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
-    if (!(gale__is(c, GALE__C_UNRES) && c != '_' && c != '~') && c != '+')
-      return false;
+    if (!(gale__is(c, GALE__C_UNRES) && c != '_' && c != '~') && c != '+') return false;
   }
   return true;
 }
@@ -93,8 +92,7 @@ static bool valid_escapes(const char *s, size_t n) {
 static bool valid_userinfo(const char *s, size_t n) {
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
-    if (!gale__is(c, GALE__C_UNRES | GALE__C_SUBD) && c != ':' && c != '%')
-      return false;
+    if (!gale__is(c, GALE__C_UNRES | GALE__C_SUBD) && c != ':' && c != '%') return false;
   }
   return valid_escapes(s, n);
 }
@@ -114,9 +112,7 @@ static bool valid_ipv6(const char *s, size_t n) {
   unsigned char addr[16];
   if (n == 0 || n >= sizeof tmp) return false;
   for (size_t i = 0; i < n; i++)
-    if (!gale__is((unsigned char)s[i], GALE__C_HEX) && s[i] != ':' &&
-        s[i] != '.')
-      return false;
+    if (!gale__is((unsigned char)s[i], GALE__C_HEX) && s[i] != ':' && s[i] != '.') return false;
   memcpy(tmp, s, n);
   tmp[n] = '\0';
   return inet_pton(AF_INET6, tmp, addr) == 1;
@@ -124,11 +120,8 @@ static bool valid_ipv6(const char *s, size_t n) {
 
 /* 0 for a scheme gale does not speak. */
 static uint16_t default_port(const char *scheme, size_t n) {
-  if (gale_ascii_eq(scheme, n, "http", 4) || gale_ascii_eq(scheme, n, "ws", 2))
-    return 80;
-  if (gale_ascii_eq(scheme, n, "https", 5) ||
-      gale_ascii_eq(scheme, n, "wss", 3))
-    return 443;
+  if (gale_ascii_eq(scheme, n, "http", 4) || gale_ascii_eq(scheme, n, "ws", 2)) return 80;
+  if (gale_ascii_eq(scheme, n, "https", 5) || gale_ascii_eq(scheme, n, "wss", 3)) return 443;
   return 0;
 }
 
@@ -182,9 +175,7 @@ static int parse_authority(span a, authority *out) {
     out->host = (span){p, (size_t)(hend - p), true};
     if (colon) port = colon + 1;
   }
-  if (port)
-    return parse_port(port, (size_t)(end - port), &out->port,
-                      &out->port_given);
+  if (port) return parse_port(port, (size_t)(end - port), &out->port, &out->port_given);
   return GALE_OK;
 }
 
@@ -192,8 +183,7 @@ static int parse_authority(span a, authority *out) {
  * asked. */
 static const char *put(char **arena, const char *s, size_t n, bool lower) {
   char *d = *arena;
-  for (size_t i = 0; i < n; i++)
-    d[i] = lower ? (char)gale__lower[(unsigned char)s[i]] : s[i];
+  for (size_t i = 0; i < n; i++) d[i] = lower ? (char)gale__lower[(unsigned char)s[i]] : s[i];
   d[n] = '\0';
   *arena += n + 1;
   return d;
@@ -234,8 +224,8 @@ int gale_url_parse(const char *s, size_t len, gale_url **out) {
   /* Only the path, query and fragment may hold obs bytes; the path's
    * escapes must be well formed. */
   if (!valid_escapes(u.path.p, u.path.n)) return GALE_EURL;
-  size_t need = sizeof(gale_url) + u.scheme.n + a.userinfo.n + a.host.n +
-                u.path.n + u.query.n + u.fragment.n + 7;
+  size_t need = sizeof(gale_url) + u.scheme.n + a.userinfo.n + a.host.n + u.path.n + u.query.n +
+                u.fragment.n + 7;
   gale_url *url = calloc(1, need);
   if (!url) return GALE_ENOMEM;
   char *arena = (char *)(url + 1);
@@ -245,16 +235,14 @@ int gale_url_parse(const char *s, size_t len, gale_url **out) {
     url->port = a.port;
     url->port_explicit = a.port_given;
     url->host_is_ipv6 = a.ipv6;
-    if (a.userinfo.on)
-      url->userinfo = put(&arena, a.userinfo.p, a.userinfo.n, false);
+    if (a.userinfo.on) url->userinfo = put(&arena, a.userinfo.p, a.userinfo.n, false);
   }
   if (u.path.n == 0)
     url->path = put(&arena, "/", 1, false);
   else
     url->path = put(&arena, u.path.p, u.path.n, false);
   if (u.query.on) url->query = put(&arena, u.query.p, u.query.n, false);
-  if (u.fragment.on)
-    url->fragment = put(&arena, u.fragment.p, u.fragment.n, false);
+  if (u.fragment.on) url->fragment = put(&arena, u.fragment.p, u.fragment.n, false);
   *out = url;
   return GALE_OK;
 }
@@ -289,13 +277,11 @@ static int sink_finish(sink *k, size_t *out_len) {
 
 static bool has_any(const char *s, size_t n, const char *set) {
   for (size_t i = 0; i < n; i++)
-    if (gale__is((unsigned char)s[i], GALE__C_URLBAD) || strchr(set, s[i]))
-      return true;
+    if (gale__is((unsigned char)s[i], GALE__C_URLBAD) || strchr(set, s[i])) return true;
   return false;
 }
 
-int gale_url_format(const gale_url *u, char *buf, size_t cap,
-                    size_t *out_len) {
+int gale_url_format(const gale_url *u, char *buf, size_t cap, size_t *out_len) {
   if (!u || (!buf && cap)) return GALE_EINVAL;
   sink k = {buf, cap, 0};
   if (u->scheme || u->host) {
@@ -303,10 +289,8 @@ int gale_url_format(const gale_url *u, char *buf, size_t cap,
     size_t sn = strlen(u->scheme), hn = strlen(u->host);
     if (!valid_scheme(u->scheme, sn)) return GALE_EURL;
     bool v6 = memchr(u->host, ':', hn) != NULL;
-    if (v6 ? !valid_ipv6(u->host, hn) : !valid_regname(u->host, hn))
-      return GALE_EURL;
-    if (u->userinfo && !valid_userinfo(u->userinfo, strlen(u->userinfo)))
-      return GALE_EURL;
+    if (v6 ? !valid_ipv6(u->host, hn) : !valid_regname(u->host, hn)) return GALE_EURL;
+    if (u->userinfo && !valid_userinfo(u->userinfo, strlen(u->userinfo))) return GALE_EURL;
     emit(&k, u->scheme, sn);
     emit(&k, "://", 3);
     if (u->userinfo) {
@@ -370,8 +354,7 @@ static size_t remove_dot_segments(char *in, size_t n, char *out) {
       in[i] = '/';
       while (o > 0 && out[o - 1] != '/') o--;
       if (o > 0) o--;
-    } else if ((left == 1 && p[0] == '.') ||
-               (left == 2 && memcmp(p, "..", 2) == 0)) {
+    } else if ((left == 1 && p[0] == '.') || (left == 2 && memcmp(p, "..", 2) == 0)) {
       i = n;
     } else {
       size_t j = i + (p[0] == '/');
@@ -447,8 +430,10 @@ static void assemble(const target *t, char *tmp, span fragment, char *res) {
     o = append(o, "//", 2);
     o = append(o, t->auth.p, t->auth.n);
   }
-  if (t->dots) o += remove_dot_segments(tmp, t->path_n, o);
-  else o = append(o, tmp, t->path_n);
+  if (t->dots)
+    o += remove_dot_segments(tmp, t->path_n, o);
+  else
+    o = append(o, tmp, t->path_n);
   if (t->query.on) {
     *o++ = '?';
     o = append(o, t->query.p, t->query.n);
@@ -487,8 +472,7 @@ int gale_url_resolve(const char *base, const char *ref, char **out) {
 
 /* ---- percent-encoding ---- */
 
-int gale_percent_decode(const char *s, size_t len, int flags, char *out,
-                        size_t *out_len) {
+int gale_percent_decode(const char *s, size_t len, int flags, char *out, size_t *out_len) {
   if ((!s && len) || !out || !out_len) return GALE_EINVAL;
   size_t o = 0;
   for (size_t i = 0; i < len; i++) {
@@ -510,15 +494,14 @@ int gale_percent_decode(const char *s, size_t len, int flags, char *out,
   return GALE_OK;
 }
 
-int gale_percent_encode(const char *s, size_t len, int flags, char *out,
-                        size_t cap, size_t *out_len) {
+int gale_percent_encode(const char *s, size_t len, int flags, char *out, size_t cap,
+                        size_t *out_len) {
   static const char hex[] = "0123456789ABCDEF";
   if ((!s && len) || (!out && cap)) return GALE_EINVAL;
   sink k = {out, cap, 0};
   for (size_t i = 0; i < len; i++) {
     unsigned char c = (unsigned char)s[i];
-    if (gale__is(c, GALE__C_UNRES) ||
-        (c == '/' && (flags & GALE_PCT_KEEP_SLASH))) {
+    if (gale__is(c, GALE__C_UNRES) || (c == '/' && (flags & GALE_PCT_KEEP_SLASH))) {
       emit(&k, (const char *)&c, 1);
     } else if (c == ' ' && (flags & GALE_PCT_PLUS_SPACE)) {
       emit(&k, "+", 1);
@@ -532,8 +515,7 @@ int gale_percent_encode(const char *s, size_t len, int flags, char *out,
 
 /* ---- static-file paths ---- */
 
-int gale_url_path_normalize(const char *path, size_t len, char *out,
-                            size_t cap, size_t *out_len) {
+int gale_url_path_normalize(const char *path, size_t len, char *out, size_t cap, size_t *out_len) {
   if (!path || !out || !out_len) return GALE_EINVAL;
   if (len == 0 || path[0] != '/') return GALE_EURL;
   if (cap < len + 1) return GALE_ERANGE;
@@ -551,8 +533,7 @@ int gale_url_path_normalize(const char *path, size_t len, char *out,
     while (i < n && out[i] != '/') i++;
     size_t seg = i - start;
     if (seg == 0 || (seg == 1 && out[start] == '.')) continue;
-    if (seg == 2 && out[start] == '.' && out[start + 1] == '.')
-      return GALE_EACCES;
+    if (seg == 2 && out[start] == '.' && out[start + 1] == '.') return GALE_EACCES;
     if (o) out[o++] = '/';
     memmove(out + o, out + start, seg);
     o += seg;

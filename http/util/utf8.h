@@ -18,7 +18,7 @@
 
 /* The incremental state: zero-initialise, or gale__utf8_reset(). */
 typedef struct gale__utf8 {
-  uint8_t need;  /* continuation bytes still expected */
+  uint8_t need;   /* continuation bytes still expected */
   uint8_t lo, hi; /* the range the next continuation byte must fall in */
 } gale__utf8;
 

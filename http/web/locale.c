@@ -86,8 +86,13 @@ static void csv_field(const char **p, const char *end, char *out, size_t cap, bo
   if (quoted) s++;
   while (s < end) {
     if (quoted && *s == '"') {
-      if (s + 1 < end && s[1] == '"') { s++; }
-      else { quoted = false; s++; continue; }
+      if (s + 1 < end && s[1] == '"') {
+        s++;
+      } else {
+        quoted = false;
+        s++;
+        continue;
+      }
     } else if (!quoted && (*s == ',' || *s == '\n' || *s == '\r')) {
       break;
     }
@@ -96,7 +101,8 @@ static void csv_field(const char **p, const char *end, char *out, size_t cap, bo
   }
   out[o] = '\0';
   *eol = s >= end || *s != ',';
-  if (s < end && *s == ',') s++;
+  if (s < end && *s == ',')
+    s++;
   else {
     if (s < end && *s == '\r') s++;
     if (s < end && *s == '\n') s++;
@@ -123,9 +129,14 @@ static void load_csv(gale_locale *l, const char *path, const char *text, size_t 
     if (n < 2 || !f[0][0]) continue;
     json_t *table = l->unknown;
     if (n >= 3 && f[2][0]) {
-      if (!strcmp(f[2], "plural")) table = l->plural;
-      else if (!strcmp(f[2], "singular")) table = l->singular;
-      else { gale_log_error("locale", "%s:%d: unrecognized plural indicator '%s'", path, row, f[2]); continue; }
+      if (!strcmp(f[2], "plural"))
+        table = l->plural;
+      else if (!strcmp(f[2], "singular"))
+        table = l->singular;
+      else {
+        gale_log_error("locale", "%s:%d: unrecognized plural indicator '%s'", path, row, f[2]);
+        continue;
+      }
     }
     json_t *v = json_string(f[1]);
     if (!v || !json_is_string(v) || json_object_set_new(table, f[0], v) < 0)
@@ -141,7 +152,10 @@ static int read_file(const char *path, char **out, size_t *len) {
   size_t n = buf ? fread(buf, 1, MAX_CSV + 1, fp) : 0;
   fclose(fp);
   if (!buf) return GALE_ENOMEM;
-  if (n > MAX_CSV) { free(buf); return GALE_ELIMIT; }
+  if (n > MAX_CSV) {
+    free(buf);
+    return GALE_ELIMIT;
+  }
   *out = buf;
   *len = n;
   return GALE_OK;
@@ -149,21 +163,32 @@ static int read_file(const char *path, char **out, size_t *len) {
 
 int gale_locale_set_load(const char *dir, const char *default_code, gale_locale_set **out) {
   char code[16];
-  if (!out || !normalize(default_code ? default_code : "en_US", strlen(default_code ? default_code : "en_US"), code,
-                         sizeof(code)))
+  if (!out || !normalize(default_code ? default_code : "en_US",
+                         strlen(default_code ? default_code : "en_US"), code, sizeof(code)))
     return GALE_EINVAL;
   gale_locale_set *s = calloc(1, sizeof(*s));
-  if (!s || !add_locale(s, code)) { gale_locale_set_free(s); return GALE_ENOMEM; }
+  if (!s || !add_locale(s, code)) {
+    gale_locale_set_free(s);
+    return GALE_ENOMEM;
+  }
   DIR *d = dir ? opendir(dir) : NULL;
-  if (dir && !d) { gale_locale_set_free(s); return GALE_ESYS; }
+  if (dir && !d) {
+    gale_locale_set_free(s);
+    return GALE_ESYS;
+  }
   for (struct dirent *e; d && (e = readdir(d));) {
     size_t nl = strlen(e->d_name);
-    if (nl < 5 || strcmp(e->d_name + nl - 4, ".csv") || !normalize(e->d_name, nl - 4, code, sizeof(code))) continue;
+    if (nl < 5 || strcmp(e->d_name + nl - 4, ".csv") ||
+        !normalize(e->d_name, nl - 4, code, sizeof(code)))
+      continue;
     char path[4096], *text;
     size_t len;
     snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
     int rc = read_file(path, &text, &len);
-    if (rc != GALE_OK) { gale_log_error("locale", "%s: %s", path, gale_strerror(rc)); continue; }
+    if (rc != GALE_OK) {
+      gale_log_error("locale", "%s: %s", path, gale_strerror(rc));
+      continue;
+    }
     gale_locale *l = add_locale(s, code);
     if (l) load_csv(l, path, text, len);
     free(text);
@@ -184,9 +209,12 @@ void gale_locale_set_free(gale_locale_set *s) {
   free(s);
 }
 
-const gale_locale *gale_locale_get_default(const gale_locale_set *s) { return s ? &s->locales[0] : NULL; }
+const gale_locale *gale_locale_get_default(const gale_locale_set *s) {
+  return s ? &s->locales[0] : NULL;
+}
 
-const gale_locale *gale_locale_get_closest(const gale_locale_set *s, const char *const *codes, size_t n) {
+const gale_locale *gale_locale_get_closest(const gale_locale_set *s, const char *const *codes,
+                                           size_t n) {
   if (!s) return NULL;
   for (size_t i = 0; i < n; i++) {
     char code[16];
@@ -245,7 +273,8 @@ const gale_locale *gale_locale_from_accept_language(const gale_locale_set *s, co
 
 const char *gale_locale_code(const gale_locale *l) { return l ? l->code : NULL; }
 
-const char *gale_locale_translate(const gale_locale *l, const char *message, const char *plural, long long count) {
+const char *gale_locale_translate(const gale_locale *l, const char *message, const char *plural,
+                                  long long count) {
   if (!message) return NULL;
   const char *want = plural && count != 1 ? plural : message;
   if (!l) return want;

@@ -209,8 +209,7 @@ int gale_web_set_signed_cookie(gale_web_handler *h, const char *name, const char
   return rc;
 }
 
-const char *gale_web_get_signed_cookie(gale_web_handler *h, const char *name,
-                                       double max_age_days) {
+const char *gale_web_get_signed_cookie(gale_web_handler *h, const char *name, double max_age_days) {
   if (!h || !name || !h->req || (!h->app->cookie_secret && !h->app->nkeys)) return NULL;
   const char *raw = gale_web_get_cookie(h, name, NULL);
   if (!raw) return NULL;

@@ -30,18 +30,40 @@ static const struct {
   const char *ext;
   const char *type;
 } types[] = {
-    {"html", "text/html; charset=UTF-8"}, {"htm", "text/html; charset=UTF-8"},
-    {"css", "text/css; charset=UTF-8"}, {"js", "application/javascript; charset=UTF-8"},
-    {"mjs", "application/javascript; charset=UTF-8"}, {"json", "application/json"},
-    {"map", "application/json"}, {"txt", "text/plain; charset=UTF-8"},
-    {"md", "text/markdown; charset=UTF-8"}, {"csv", "text/csv; charset=UTF-8"},
-    {"xml", "application/xml"}, {"svg", "image/svg+xml"}, {"png", "image/png"},
-    {"jpg", "image/jpeg"}, {"jpeg", "image/jpeg"}, {"gif", "image/gif"}, {"webp", "image/webp"},
-    {"avif", "image/avif"}, {"ico", "image/x-icon"}, {"pdf", "application/pdf"},
-    {"zip", "application/zip"}, {"gz", "application/gzip"}, {"tgz", "application/gzip"},
-    {"tar", "application/x-tar"}, {"wasm", "application/wasm"}, {"mp4", "video/mp4"},
-    {"webm", "video/webm"}, {"mp3", "audio/mpeg"}, {"ogg", "audio/ogg"}, {"wav", "audio/wav"},
-    {"woff", "font/woff"}, {"woff2", "font/woff2"}, {"ttf", "font/ttf"}, {"otf", "font/otf"},
+    {"html", "text/html; charset=UTF-8"},
+    {"htm", "text/html; charset=UTF-8"},
+    {"css", "text/css; charset=UTF-8"},
+    {"js", "application/javascript; charset=UTF-8"},
+    {"mjs", "application/javascript; charset=UTF-8"},
+    {"json", "application/json"},
+    {"map", "application/json"},
+    {"txt", "text/plain; charset=UTF-8"},
+    {"md", "text/markdown; charset=UTF-8"},
+    {"csv", "text/csv; charset=UTF-8"},
+    {"xml", "application/xml"},
+    {"svg", "image/svg+xml"},
+    {"png", "image/png"},
+    {"jpg", "image/jpeg"},
+    {"jpeg", "image/jpeg"},
+    {"gif", "image/gif"},
+    {"webp", "image/webp"},
+    {"avif", "image/avif"},
+    {"ico", "image/x-icon"},
+    {"pdf", "application/pdf"},
+    {"zip", "application/zip"},
+    {"gz", "application/gzip"},
+    {"tgz", "application/gzip"},
+    {"tar", "application/x-tar"},
+    {"wasm", "application/wasm"},
+    {"mp4", "video/mp4"},
+    {"webm", "video/webm"},
+    {"mp3", "audio/mpeg"},
+    {"ogg", "audio/ogg"},
+    {"wav", "audio/wav"},
+    {"woff", "font/woff"},
+    {"woff2", "font/woff2"},
+    {"ttf", "font/ttf"},
+    {"otf", "font/otf"},
 };
 
 const char *gale_web_content_type(const char *filename) {
@@ -112,7 +134,7 @@ typedef struct static_file {
   char path[PATH_MAX]; /* under the root (the real path on the slow path) */
   struct stat st;
   char etag[64];
-  int fd;              /* the file, already open (openat2 path), or -1 */
+  int fd; /* the file, already open (openat2 path), or -1 */
 } static_file;
 
 /* A directory: its default_filename when the URL ends in '/', else a
@@ -155,8 +177,7 @@ static int open_beneath(const char *root, const char *joined, static_file *f) {
   /* First the whole path with no symlink anywhere in it: `joined` has no
    * ".." (safe_join), so without symlinks it cannot leave the root — one
    * system call.  A symlink (ELOOP) takes the walk beneath the root. */
-  struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
-                         .resolve = RESOLVE_NO_SYMLINKS};
+  struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY, .resolve = RESOLVE_NO_SYMLINKS};
   int fd = (int)syscall(SYS_openat2, AT_FDCWD, joined, &how, sizeof(how));
   int e = errno;
   if (fd < 0 && e == ELOOP) {

@@ -21,9 +21,7 @@ void gale_web_app_options_init(gale_web_app_options *opts) {
   gale_template_options_init(&opts->template_options);
 }
 
-static char *dup_or_null(const char *s) {
-  return s ? strdup(s) : NULL;
-}
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
 /* A coroutine class cannot stream its body: chunks would come while
  * prepare is suspended, and there is no pausing them. */
@@ -128,10 +126,11 @@ gale_web_app *gale_web_app_new(const gale_web_app_options *opts) {
     gale_web_app_free(app);
     return NULL;
   }
-  o->locale_path = o->default_locale = NULL; /* read: not kept */
+  o->locale_path = o->default_locale = NULL;            /* read: not kept */
   if (o->debug) o->template_options.check_mtime = true; /* Tornado's debug */
   if (opts && opts->template_path &&
-      gale_template_loader_new(opts->template_path, &o->template_options, &app->templates) != GALE_OK) {
+      gale_template_loader_new(opts->template_path, &o->template_options, &app->templates) !=
+          GALE_OK) {
     gale_web_app_free(app);
     return NULL;
   }
@@ -141,17 +140,16 @@ gale_web_app *gale_web_app_new(const gale_web_app_options *opts) {
     gale_web_app_free(app);
     return NULL;
   }
-  if (app->server_header && (!app->server_header[0] ||
-                             !gale_h1_valid_field_value(app->server_header,
-                                                        strlen(app->server_header)))) {
+  if (app->server_header &&
+      (!app->server_header[0] ||
+       !gale_h1_valid_field_value(app->server_header, strlen(app->server_header)))) {
     free(app->server_header);
     app->server_header = NULL;
     o->server_header = NULL;
   }
   if (app->static_path) {
     size_t plen = strlen(app->static_url_prefix);
-    if (plen == 0 || app->static_url_prefix[0] != '/' ||
-        app->static_url_prefix[plen - 1] != '/') {
+    if (plen == 0 || app->static_url_prefix[0] != '/' || app->static_url_prefix[plen - 1] != '/') {
       gale_web_app_free(app);
       return NULL;
     }
@@ -248,9 +246,9 @@ int gale_web_app_set_host(gale_web_app *app, const char *host_pattern) {
   }
   int err;
   PCRE2_SIZE off;
-  pcre2_code *re = pcre2_compile((PCRE2_SPTR)host_pattern, PCRE2_ZERO_TERMINATED,
-                                 PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_CASELESS, &err, &off,
-                                 NULL);
+  pcre2_code *re =
+      pcre2_compile((PCRE2_SPTR)host_pattern, PCRE2_ZERO_TERMINATED,
+                    PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_CASELESS, &err, &off, NULL);
   if (!re) {
     gale_log_error("app", "bad host pattern \"%s\" at offset %zu", host_pattern, (size_t)off);
     return GALE_EINVAL;
@@ -303,9 +301,8 @@ char *gale_web_app_reverse_url(const gale_web_app *app, const char *name, size_t
       /* Encoded straight into the result: 3 bytes per input byte at most. */
       size_t elen = 0;
       rc = gale_buf_reserve(&out, 3 * alen);
-      if (rc == GALE_OK &&
-          gale_percent_encode(a, alen, GALE_PCT_KEEP_SLASH, out.data + out.len, 3 * alen + 1,
-                              &elen) != GALE_OK)
+      if (rc == GALE_OK && gale_percent_encode(a, alen, GALE_PCT_KEEP_SLASH, out.data + out.len,
+                                               3 * alen + 1, &elen) != GALE_OK)
         goto fail;
       if (rc == GALE_OK) rc = gale_buf_set_len(&out, out.len + elen);
       p = q + 1;
@@ -356,7 +353,8 @@ static void on_request_free(gale_http_server_request *req) {
 
 void gale__web_set_default_headers(gale_web_handler *h) {
   gale_http_server_request_set_header(h->req, "Content-Type", "text/html; charset=UTF-8");
-  if (h->app->server_header) gale_http_server_request_set_header(h->req, "Server", h->app->server_header);
+  if (h->app->server_header)
+    gale_http_server_request_set_header(h->req, "Server", h->app->server_header);
 }
 
 gale_web_handler *gale__web_handler_new(gale_web_app *app, gale_http_server_request *req) {
@@ -370,9 +368,7 @@ gale_web_handler *gale__web_handler_new(gale_web_app *app, gale_http_server_requ
   return h;
 }
 
-static void not_found_prepare(gale_web_handler *h) {
-  gale_web_send_error(h, 404);
-}
+static void not_found_prepare(gale_web_handler *h) { gale_web_send_error(h, 404); }
 
 static const gale_web_handler_class not_found_class = {
     .name = "NotFound",
@@ -386,8 +382,10 @@ static int set_path_args(gale_web_handler *h, const char *path, pcre2_match_data
   PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
   size_t total = 0;
   for (uint32_t i = 1; i <= ngroups; i++)
-    if (ov[2 * i] != PCRE2_UNSET) total += ov[2 * i + 1] - ov[2 * i] + 1;
-    else total += 1;
+    if (ov[2 * i] != PCRE2_UNSET)
+      total += ov[2 * i + 1] - ov[2 * i] + 1;
+    else
+      total += 1;
   char **block = gale__malloc(ngroups * sizeof(char *) + total + 1);
   if (!block) return GALE_ENOMEM;
   char *s = (char *)(block + ngroups);
@@ -450,10 +448,9 @@ static void send_405(gale_web_handler *h) {
   char *allow = h->allow;
   allow[0] = '\0';
   static const char *const names[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"};
-  static const gale_h1_method ids[] = {GALE_H1_METHOD_GET,    GALE_H1_METHOD_HEAD,
-                                       GALE_H1_METHOD_POST,   GALE_H1_METHOD_PUT,
-                                       GALE_H1_METHOD_DELETE, GALE_H1_METHOD_PATCH,
-                                       GALE_H1_METHOD_OPTIONS};
+  static const gale_h1_method ids[] = {
+      GALE_H1_METHOD_GET,    GALE_H1_METHOD_HEAD,  GALE_H1_METHOD_POST,   GALE_H1_METHOD_PUT,
+      GALE_H1_METHOD_DELETE, GALE_H1_METHOD_PATCH, GALE_H1_METHOD_OPTIONS};
   for (size_t i = 0; i < 7; i++) {
     if (!has_method(c, ids[i])) continue;
     if (allow[0]) strcat(allow, ", ");
@@ -497,8 +494,8 @@ bool gale__web_run_prepare(gale_web_handler *h) {
   if (!h->prepared && !h->prepare_held) {
     if (xsrf_applies(h) && (h->body_ready || h->cls->data_received) &&
         gale_web_check_xsrf(h) != GALE_OK) {
-      gale_log_warning("access", "XSRF check failed for %s %s (%s)", h->req->method,
-                       h->req->target, gale_http_server_request_remote_ip(h->req));
+      gale_log_warning("access", "XSRF check failed for %s %s (%s)", h->req->method, h->req->target,
+                       gale_http_server_request_remote_ip(h->req));
       gale_web_send_error(h, 403);
       return false;
     }
@@ -577,8 +574,7 @@ static int web_body_cb(gale_http_server_request *req, const char *data, size_t l
 /* A streamed multipart body (a class with uploads): a failure answers 400
  * with the parser's reason and closes the connection (the server's
  * error page, as for any body it refuses). */
-static int upload_body_cb(gale_http_server_request *req, const char *data, size_t len,
-                          void *arg) {
+static int upload_body_cb(gale_http_server_request *req, const char *data, size_t len, void *arg) {
   gale_web_handler *h = arg;
   if (h->finished || h->gone) return GALE_OK;
   int rc = gale__web_uploads_feed(h, data, len);
@@ -639,7 +635,8 @@ static size_t host_name(const char *host, char *out, size_t cap) {
     if (colon) n = (size_t)(colon - host);
   }
   if (n >= cap) return 0;
-  for (size_t i = 0; i < n; i++) out[i] = (char)(host[i] >= 'A' && host[i] <= 'Z' ? host[i] + 32 : host[i]);
+  for (size_t i = 0; i < n; i++)
+    out[i] = (char)(host[i] >= 'A' && host[i] <= 'Z' ? host[i] + 32 : host[i]);
   out[n] = '\0';
   return n;
 }
@@ -719,7 +716,8 @@ void gale_web_app_headers_cb(gale_http_server_request *req, void *arg) {
     return;
   }
   if (h->cls->max_body_size) gale_http_server_request_set_max_body_size(req, h->cls->max_body_size);
-  if (h->cls->body_timeout > 0) gale_http_server_request_set_body_timeout(req, h->cls->body_timeout);
+  if (h->cls->body_timeout > 0)
+    gale_http_server_request_set_body_timeout(req, h->cls->body_timeout);
   if (h->cls->data_received) {
     /* Tornado's @stream_request_body: prepare runs before the body. */
     if (!gale__web_run_prepare(h) && (h->finished || h->gone)) return;

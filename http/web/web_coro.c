@@ -69,8 +69,7 @@ void gale__web_coro_failed(gale_web_handler *h, const char *what, int status) {
     return;
   }
   if (h->finished || !h->req) {
-    gale_log_error("app", "%s %s failed after finishing: %s", name, what,
-                   gale_strerror(status));
+    gale_log_error("app", "%s %s failed after finishing: %s", name, what, gale_strerror(status));
     return;
   }
   gale_log_error("app", "%s %s: %s %s failed: %s", h->req->method, h->req->target, name, what,

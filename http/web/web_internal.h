@@ -19,8 +19,8 @@ typedef struct gale__route {
   void *args;
   char *name;
   uint32_t ngroups;
-  bool literal;                /* no regex syntax: matched with strcmp */
-  pcre2_code *host;            /* the app's host pattern when added, or NULL */
+  bool literal;                  /* no regex syntax: matched with strcmp */
+  pcre2_code *host;              /* the app's host pattern when added, or NULL */
   void (*args_free)(void *args); /* frees args with the app (WebSocket routes) */
 } gale__route;
 
@@ -33,9 +33,9 @@ typedef struct gale__static_hash {
 } gale__static_hash;
 
 struct gale_web_app {
-  gale_web_app_options opts;   /* strings below are owned copies */
+  gale_web_app_options opts; /* strings below are owned copies */
   char *cookie_secret;
-  gale_web_cookie_key *keys;   /* owned copies of opts.cookie_secrets */
+  gale_web_cookie_key *keys; /* owned copies of opts.cookie_secrets */
   size_t nkeys;
   char *static_path;
   char *static_url_prefix;
@@ -43,9 +43,9 @@ struct gale_web_app {
   gale__route *routes;
   size_t nroutes, cap;
   pcre2_match_data *md;
-  pcre2_code **hosts;          /* every host pattern set (routes point in) */
+  pcre2_code **hosts; /* every host pattern set (routes point in) */
   size_t nhosts;
-  pcre2_code *host;            /* the one routes are added under, or NULL */
+  pcre2_code *host; /* the one routes are added under, or NULL */
   gale_web_static_options static_opts;
   gale__static_hash *hashes;
   size_t nhashes;
@@ -61,29 +61,29 @@ struct gale_web_handler {
   const gale__route *route;
   gale_http_server_request *req;
   gale_web_handler_fn method;
-  gale_web_coro_fn co_method;  /* takes the place of method when set */
-  void *ctx;                   /* cls->ctx_size zeroed bytes */
-  char allow[80];              /* Allow header of a 405 */
+  gale_web_coro_fn co_method; /* takes the place of method when set */
+  void *ctx;                  /* cls->ctx_size zeroed bytes */
+  char allow[80];             /* Allow header of a 405 */
 
-  char **path_args;            /* one block: pointers then strings */
+  char **path_args; /* one block: pointers then strings */
   size_t npath_args;
 
   bool finished;
-  bool held;                   /* the running callback went asynchronous */
+  bool held; /* the running callback went asynchronous */
   bool initialized;
-  bool prepared;               /* prepare has run (and did not hold) */
+  bool prepared; /* prepare has run (and did not hold) */
   bool prepare_held;
-  bool body_ready;             /* request_cb came: the body is complete */
+  bool body_ready; /* request_cb came: the body is complete */
   bool method_started;
-  bool gone;                   /* the client went away */
+  bool gone; /* the client went away */
   bool in_callback;
 
   /* Coroutine classes (web_coro.c). */
-  gale_future *coro;           /* the live coroutine's future (ours), or NULL */
-  int coro_status;             /* what its callbacks returned */
-  int last_status;             /* the response status when req went away */
-  bool orphaned;               /* req was freed while the coroutine lived */
-  bool finish_deferred;        /* on_finish waits for the coroutine's end */
+  gale_future *coro;    /* the live coroutine's future (ours), or NULL */
+  int coro_status;      /* what its callbacks returned */
+  int last_status;      /* the response status when req went away */
+  bool orphaned;        /* req was freed while the coroutine lived */
+  bool finish_deferred; /* on_finish waits for the coroutine's end */
 
   /* Arguments, files and cookies, parsed on first use. */
   bool args_parsed, cookies_parsed;
@@ -93,24 +93,23 @@ struct gale_web_handler {
   char **file_fields;
   size_t nfiles;
 
-
   /* Streamed multipart uploads (web_upload.c), or NULL. */
   struct gale__web_uploads *uploads;
-  bool uploads_done;           /* the body was parsed whole */
-  const char *error_detail;    /* shown by the default error page, or NULL */
+  bool uploads_done;        /* the body was parsed whole */
+  const char *error_detail; /* shown by the default error page, or NULL */
   /* The failure behind a 500, for the debug page: the status a callback
    * returned (0: none), where, and a message (owned, or NULL). */
   int error_code;
   const char *error_where;
   char *error_message;
 
-  char *signed_value;          /* last gale_web_get_signed_cookie result */
+  char *signed_value; /* last gale_web_get_signed_cookie result */
   char *xsrf_token;
   char *xsrf_html;
   unsigned char *xsrf_raw;     /* the 16-byte token of this client */
   struct json_t *current_user; /* get_current_user's answer, once asked */
   bool current_user_asked;
-  const gale_locale *locale;   /* decided on first use */
+  const gale_locale *locale; /* decided on first use */
 };
 
 /* web_login.c: answers (302 to login_url, or 403) and returns true when

@@ -13,8 +13,9 @@ json_t *gale_web_current_user(gale_web_handler *h) {
   if (!h) return NULL;
   if (!h->current_user_asked) {
     h->current_user_asked = true;
-    gale_web_current_user_fn fn = h->cls && h->cls->get_current_user ? h->cls->get_current_user
-                                                                      : h->app->opts.get_current_user;
+    gale_web_current_user_fn fn = h->cls && h->cls->get_current_user
+                                      ? h->cls->get_current_user
+                                      : h->app->opts.get_current_user;
     json_t *u = fn && h->req ? fn(h) : NULL;
     if (json_is_null(u)) {
       json_decref(u);
@@ -49,7 +50,8 @@ static int redirect_to_login(gale_web_handler *h) {
   gale_buf_init(&url, 0);
   int rc = GALE_OK;
   if (absolute)
-    rc = gale_buf_printf(&next, "%s://%s", gale_web_protocol(h), gale_web_host(h) ? gale_web_host(h) : "");
+    rc = gale_buf_printf(&next, "%s://%s", gale_web_protocol(h),
+                         gale_web_host(h) ? gale_web_host(h) : "");
   if (rc == GALE_OK) rc = gale_buf_append_str(&next, gale_web_uri(h));
   if (rc == GALE_OK) rc = gale_buf_printf(&url, "%s%cnext=", login, strchr(login, '?') ? '&' : '?');
   if (rc == GALE_OK) rc = gale_url_escape(&url, next.data, next.len, true);
@@ -74,9 +76,11 @@ bool gale__web_login_required(gale_web_handler *h) {
 const gale_locale *gale_web_locale(gale_web_handler *h) {
   if (!h) return NULL;
   if (!h->locale) {
-    const char *code = h->app->opts.get_user_locale && h->req ? h->app->opts.get_user_locale(h) : NULL;
+    const char *code =
+        h->app->opts.get_user_locale && h->req ? h->app->opts.get_user_locale(h) : NULL;
     h->locale = code ? gale_locale_get_closest(h->app->locales, &code, 1)
-                     : gale_locale_from_accept_language(h->app->locales, h->req ? gale_web_header(h, "Accept-Language") : NULL);
+                     : gale_locale_from_accept_language(
+                           h->app->locales, h->req ? gale_web_header(h, "Accept-Language") : NULL);
   }
   return h->locale;
 }

@@ -219,24 +219,14 @@ const char *gale_web_get_cookie(gale_web_handler *h, const char *name, const cha
 
 /* ---- accessors ------------------------------------------------------------------------ */
 
-gale_web_app *gale_web_handler_app(const gale_web_handler *h) {
-  return h->app;
-}
+gale_web_app *gale_web_handler_app(const gale_web_handler *h) { return h->app; }
 const gale_web_handler_class *gale_web_handler_class_of(const gale_web_handler *h) {
   return h->cls;
 }
-void *gale_web_handler_ctx(const gale_web_handler *h) {
-  return h->ctx;
-}
-void *gale_web_handler_route_args(const gale_web_handler *h) {
-  return h->route_args;
-}
-gale_http_server_request *gale_web_request(const gale_web_handler *h) {
-  return h->req;
-}
-size_t gale_web_path_arg_count(const gale_web_handler *h) {
-  return h->npath_args;
-}
+void *gale_web_handler_ctx(const gale_web_handler *h) { return h->ctx; }
+void *gale_web_handler_route_args(const gale_web_handler *h) { return h->route_args; }
+gale_http_server_request *gale_web_request(const gale_web_handler *h) { return h->req; }
+size_t gale_web_path_arg_count(const gale_web_handler *h) { return h->npath_args; }
 const char *gale_web_path_arg(const gale_web_handler *h, size_t index) {
   return index < h->npath_args ? h->path_args[index] : NULL;
 }
@@ -246,18 +236,10 @@ const char *gale_web_path_kwarg(const gale_web_handler *h, const char *name) {
   if (n <= 0 || (size_t)n > h->npath_args) return NULL;
   return h->path_args[n - 1];
 }
-const char *gale_web_method(const gale_web_handler *h) {
-  return h->req ? h->req->method : "";
-}
-const char *gale_web_uri(const gale_web_handler *h) {
-  return h->req ? h->req->target : "";
-}
-const char *gale_web_path(const gale_web_handler *h) {
-  return h->req ? h->req->path : "";
-}
-const char *gale_web_query(const gale_web_handler *h) {
-  return h->req ? h->req->query : "";
-}
+const char *gale_web_method(const gale_web_handler *h) { return h->req ? h->req->method : ""; }
+const char *gale_web_uri(const gale_web_handler *h) { return h->req ? h->req->target : ""; }
+const char *gale_web_path(const gale_web_handler *h) { return h->req ? h->req->path : ""; }
+const char *gale_web_query(const gale_web_handler *h) { return h->req ? h->req->query : ""; }
 const char *gale_web_header(const gale_web_handler *h, const char *name) {
   return h->req ? gale_http_server_request_header(h->req, name) : NULL;
 }
@@ -265,12 +247,8 @@ const char *gale_web_remote_ip(const gale_web_handler *h) {
   /* Through the accessor: the address is formatted on first use. */
   return h->req ? gale_http_server_request_remote_ip(h->req) : "";
 }
-const char *gale_web_protocol(const gale_web_handler *h) {
-  return h->req ? h->req->protocol : "";
-}
-const char *gale_web_host(const gale_web_handler *h) {
-  return h->req ? h->req->host : "";
-}
+const char *gale_web_protocol(const gale_web_handler *h) { return h->req ? h->req->protocol : ""; }
+const char *gale_web_host(const gale_web_handler *h) { return h->req ? h->req->host : ""; }
 const char *gale_web_body(const gale_web_handler *h, size_t *len) {
   if (!h->req) {
     if (len) *len = 0;

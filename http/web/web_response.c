@@ -153,7 +153,7 @@ static void apply_etag(gale_web_handler *h) {
     req->status = 304;
     req->reason_ptr = NULL;
     static const char *const drop[] = {"Content-Encoding", "Content-Language", "Content-MD5",
-                                       "Content-Range", "Content-Type", "Last-Modified"};
+                                       "Content-Range",    "Content-Type",     "Last-Modified"};
     for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
       gale_headers_remove(req->resp_headers, drop[i]);
     req->has_declared_length = false;
@@ -170,9 +170,7 @@ int gale_web_finish(gale_web_handler *h) {
   return rc;
 }
 
-bool gale_web_finished(const gale_web_handler *h) {
-  return h->finished;
-}
+bool gale_web_finished(const gale_web_handler *h) { return h->finished; }
 
 /* ---- redirect and errors ------------------------------------------------------------------ */
 
@@ -262,9 +260,7 @@ int gale_web_error_info(const gale_web_handler *h, const char **where, const cha
   return h ? h->error_code : 0;
 }
 
-bool gale_web_debug(const gale_web_handler *h) {
-  return h && h->app->opts.debug;
-}
+bool gale_web_debug(const gale_web_handler *h) { return h && h->app->opts.debug; }
 
 int gale__web_send_error_detail(gale_web_handler *h, int status, const char *detail) {
   if (h) h->error_detail = detail;

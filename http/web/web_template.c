@@ -9,18 +9,30 @@
 #include "http/web/web_internal.h"
 
 static json_t *fn_xsrf_form_html(json_t *args, void *arg, char *err, size_t errlen) {
-  if (json_array_size(args)) { snprintf(err, errlen, "takes no arguments"); return NULL; }
+  if (json_array_size(args)) {
+    snprintf(err, errlen, "takes no arguments");
+    return NULL;
+  }
   const char *html = gale_web_xsrf_form_html(arg);
-  if (!html) { snprintf(err, errlen, "no XSRF token (is cookie_secret set?)"); return NULL; }
+  if (!html) {
+    snprintf(err, errlen, "no XSRF token (is cookie_secret set?)");
+    return NULL;
+  }
   return json_string(html);
 }
 
 static json_t *fn_static_url(json_t *args, void *arg, char *err, size_t errlen) {
   gale_web_handler *h = arg;
   const char *path = json_string_value(json_array_get(args, 0));
-  if (json_array_size(args) != 1 || !path) { snprintf(err, errlen, "takes one path"); return NULL; }
+  if (json_array_size(args) != 1 || !path) {
+    snprintf(err, errlen, "takes one path");
+    return NULL;
+  }
   char *url = gale_web_static_url(h->app, path);
-  if (!url) { snprintf(err, errlen, "no static file '%s'", path); return NULL; }
+  if (!url) {
+    snprintf(err, errlen, "no static file '%s'", path);
+    return NULL;
+  }
   json_t *v = json_string(url);
   free(url);
   return v;
@@ -36,18 +48,23 @@ static json_t *fn_translate(json_t *args, void *arg, char *err, size_t errlen) {
     snprintf(err, errlen, "takes (message) or (message, plural, count)");
     return NULL;
   }
-  return json_string(gale_locale_translate(gale_web_locale(arg), msg, plural, n == 3 ? json_integer_value(count) : 1));
+  return json_string(gale_locale_translate(gale_web_locale(arg), msg, plural,
+                                           n == 3 ? json_integer_value(count) : 1));
 }
 
 static json_t *request_object(gale_web_handler *h) {
   const char *f[][2] = {
-      {"method", gale_web_method(h)}, {"uri", gale_web_uri(h)},       {"path", gale_web_path(h)},
-      {"query", gale_web_query(h)},   {"host", gale_web_host(h)},     {"remote_ip", gale_web_remote_ip(h)},
+      {"method", gale_web_method(h)},     {"uri", gale_web_uri(h)},
+      {"path", gale_web_path(h)},         {"query", gale_web_query(h)},
+      {"host", gale_web_host(h)},         {"remote_ip", gale_web_remote_ip(h)},
       {"protocol", gale_web_protocol(h)},
   };
   json_t *o = json_object();
   for (size_t i = 0; o && i < sizeof(f) / sizeof(f[0]); i++)
-    if (json_object_set_new(o, f[i][0], json_string(f[i][1] ? f[i][1] : "")) < 0) { json_decref(o); return NULL; }
+    if (json_object_set_new(o, f[i][0], json_string(f[i][1] ? f[i][1] : "")) < 0) {
+      json_decref(o);
+      return NULL;
+    }
   return o;
 }
 
@@ -64,12 +81,14 @@ int gale_web_render_string(gale_web_handler *h, const char *name, json_t *ctx, g
   }
   if (json_object_set_new(globals, "request", req) < 0 ||
       json_object_set(globals, "current_user", user ? user : json_null()) < 0 ||
-      json_object_set_new(globals, "locale", json_pack("{s:s}", "code", gale_locale_code(gale_web_locale(h)))) < 0) {
+      json_object_set_new(globals, "locale",
+                          json_pack("{s:s}", "code", gale_locale_code(gale_web_locale(h)))) < 0) {
     json_decref(globals);
     return GALE_ENOMEM;
   }
-  const gale_template_function fns[] = {
-      {"xsrf_form_html", fn_xsrf_form_html, h}, {"static_url", fn_static_url, h}, {"_", fn_translate, h}};
+  const gale_template_function fns[] = {{"xsrf_form_html", fn_xsrf_form_html, h},
+                                        {"static_url", fn_static_url, h},
+                                        {"_", fn_translate, h}};
   gale_template_env env = {.globals = globals, .functions = fns, .nfunctions = 3};
   gale_template_error err;
   int rc = gale_template_loader_render(h->app->templates, name, ctx, &env, out, &err);

@@ -29,9 +29,9 @@
 
 typedef struct upload_file {
   gale_web_upload pub;
-  char *strings;               /* name\0filename\0content_type\0 */
-  gale_buf mem;                /* the data while in memory */
-  char *path;                  /* the temporary file, once spooled */
+  char *strings; /* name\0filename\0content_type\0 */
+  gale_buf mem;  /* the data while in memory */
+  char *path;    /* the temporary file, once spooled */
 } upload_file;
 
 struct gale__web_uploads {
@@ -39,16 +39,16 @@ struct gale__web_uploads {
   gale_multipart_stream *parser;
   size_t max_field, threshold, max_memory;
   const char *tmp_dir;
-  gale_params *fields;         /* handed to the body arguments */
-  gale_buf field;              /* the value of the field being read */
+  gale_params *fields; /* handed to the body arguments */
+  gale_buf field;      /* the value of the field being read */
   char *field_name;
   size_t field_name_len;
   upload_file *files;
   size_t nfiles, cap;
-  upload_file *cur;            /* the file being read, or NULL */
-  size_t mem;                  /* bytes held now: fields, in-memory files, the parser's */
+  upload_file *cur; /* the file being read, or NULL */
+  size_t mem;       /* bytes held now: fields, in-memory files, the parser's */
   size_t peak;
-  const char *detail;          /* why it failed (static) */
+  const char *detail; /* why it failed (static) */
 };
 
 static void account(gale__web_uploads *u, ssize_t delta) {
@@ -180,7 +180,8 @@ static int on_end(void *arg) {
   }
   if (f->pub.fd < 0) {
     /* NUL-terminated, for text files read as strings. */
-    if (gale_buf_append_byte(&f->mem, '\0') != GALE_OK) return fail(u, GALE_ENOMEM, "out of memory");
+    if (gale_buf_append_byte(&f->mem, '\0') != GALE_OK)
+      return fail(u, GALE_ENOMEM, "out of memory");
     f->mem.len--;
     f->pub.data = f->mem.data ? f->mem.data : "";
   }
@@ -198,8 +199,7 @@ static int multipart_boundary(gale_http_server_request *req, gale_params *params
   const char *ct = gale_http_server_request_header(req, "Content-Type");
   if (!ct) return 0;
   char type[64];
-  if (gale_content_type_parse(ct, strlen(ct), type, sizeof(type), params) != GALE_OK)
-    return 0;
+  if (gale_content_type_parse(ct, strlen(ct), type, sizeof(type), params) != GALE_OK) return 0;
   if (strcmp(type, "multipart/form-data") != 0) return 0;
   *boundary = gale_params_get(params, "boundary", blen);
   return *boundary ? 1 : -1;
@@ -295,9 +295,7 @@ void gale__web_uploads_free(gale_web_handler *h) {
 
 /* ---- the handler's view ---- */
 
-static bool complete(const gale_web_handler *h) {
-  return h && h->uploads && h->uploads_done;
-}
+static bool complete(const gale_web_handler *h) { return h && h->uploads && h->uploads_done; }
 
 size_t gale_web_upload_count(const gale_web_handler *h, const char *field) {
   if (!complete(h)) return 0;

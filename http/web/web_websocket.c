@@ -19,9 +19,7 @@ typedef struct ws_route {
   gale_websocket_options opts;
 } ws_route;
 
-static ws_route *route_of(gale_web_handler *h) {
-  return h->route->args;
-}
+static ws_route *route_of(gale_web_handler *h) { return h->route->args; }
 
 /* The handler sees the application's route args, not ours. */
 static void ws_prepare(gale_web_handler *h) {
@@ -44,7 +42,7 @@ static void refuse(gale_web_handler *h, int status, const char *why) {
  * a 101. */
 static bool own_header(const char *name) {
   static const char *const names[] = {"Content-Type", "Content-Length", "Transfer-Encoding",
-                                      "Connection", "Upgrade", "Date"};
+                                      "Connection",   "Upgrade",        "Date"};
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
     if (strcasecmp(name, names[i]) == 0) return true;
   return strncasecmp(name, "Sec-WebSocket-", 14) == 0;
@@ -52,8 +50,8 @@ static bool own_header(const char *name) {
 
 /* Negotiates permessage-deflate when the route enables it: true with
  * *params and the answer in `answer` when agreed. */
-static bool negotiate_deflate(gale_web_handler *h, const ws_route *wr, gale_ws_deflate_params *params,
-                              gale_buf *answer) {
+static bool negotiate_deflate(gale_web_handler *h, const ws_route *wr,
+                              gale_ws_deflate_params *params, gale_buf *answer) {
   if (!wr->opts.compression.enabled) return false;
   gale_buf offer;
   gale_buf_init(&offer, 8192);
@@ -81,7 +79,8 @@ static int build_101(gale_web_handler *h, const char *accept, const char *protoc
                            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                            "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n",
                            accept);
-  if (rc == GALE_OK && protocol) rc = gale_buf_printf(out, "Sec-WebSocket-Protocol: %s\r\n", protocol);
+  if (rc == GALE_OK && protocol)
+    rc = gale_buf_printf(out, "Sec-WebSocket-Protocol: %s\r\n", protocol);
   if (rc == GALE_OK && extensions)
     rc = gale_buf_printf(out, "Sec-WebSocket-Extensions: %s\r\n", extensions);
   gale_headers *hs = h->req->resp_headers;

@@ -44,7 +44,7 @@ static const uint32_t wsc_moves[] = {
 
 typedef struct wsc {
   gale_loop *loop;
-  gale_future *future;         /* ours until resolved */
+  gale_future *future;              /* ours until resolved */
   gale_websocket_connect_options o; /* headers/subprotocols not kept */
   gale_tcp_client *tcp, *own_tcp;
   gale_tls_ctx *own_tls;
@@ -52,17 +52,17 @@ typedef struct wsc {
   gale_stream *stream;
   gale_timer *timer;
   gale_buf request;
-  char *protocols;             /* "a, b" offered, or NULL */
+  char *protocols; /* "a, b" offered, or NULL */
   char accept[29];
   gale_ws_deflate_params deflate; /* agreed, when deflate_on */
   bool deflate_on;
-  bool tls;                    /* wss:// */
-  uint8_t state;               /* wsc_state */
-  char *host;                  /* the origin's, for TLS inside a tunnel */
+  bool tls;      /* wss:// */
+  uint8_t state; /* wsc_state */
+  char *host;    /* the origin's, for TLS inside a tunnel */
   uint16_t port;
   char *proxy_user, *proxy_pass, *proxy_host; /* copies (o.proxy_host points here) */
   gale_h1_tunnel *tunnel;
-  double deadline;             /* connect_timeout's end (0: none) */
+  double deadline; /* connect_timeout's end (0: none) */
   gale_websocket_connect_info *info;
   gale_h1_parser parser;
 } wsc;
@@ -203,7 +203,9 @@ static int check_101(wsc *c, const gale_h1_msg *m, char **proto) {
   size_t n = fields_count(m, "Sec-WebSocket-Accept", &h);
   if (n != 1 || !span_is(h->value, c->accept)) {
     set_error(c, "the 101's Sec-WebSocket-Accept is %s",
-              n == 0 ? "missing" : n > 1 ? "repeated" : "not the key's");
+              n == 0  ? "missing"
+              : n > 1 ? "repeated"
+                      : "not the key's");
     return GALE_EWS_HANDSHAKE;
   }
   n = fields_count(m, "Sec-WebSocket-Protocol", &h);
@@ -262,19 +264,18 @@ static int check_answer(wsc *c, const char *data, size_t len, char **proto) {
   return rc;
 }
 
-static void unref_ws(void *ws) {
-  gale_websocket_unref(ws);
-}
+static void unref_ws(void *ws) { gale_websocket_unref(ws); }
 
 static void got_head(gale_stream *stream, int status, const char *data, size_t len, void *arg) {
   wsc *c = arg;
   if (status != GALE_OK) {
     bool partial = gale_stream_read_buffer_size(stream) > 0;
-    if (status == GALE_EMAXBYTES) set_error(c, "the answer's head is over %d bytes", MAX_HEAD);
+    if (status == GALE_EMAXBYTES)
+      set_error(c, "the answer's head is over %d bytes", MAX_HEAD);
     else if (status == GALE_EOF || status == GALE_OK)
       set_error(c, "the server closed the connection %s",
                 partial ? "in the middle of its answer" : "before answering the handshake");
-    fail(c, status == GALE_EMAXBYTES ? GALE_EHTTP_HEADER_TOO_LARGE
+    fail(c, status == GALE_EMAXBYTES        ? GALE_EHTTP_HEADER_TOO_LARGE
             : status == GALE_EOF && partial ? GALE_EHTTP_HEAD_TRUNCATED
                                             : status);
     return;
@@ -403,9 +404,7 @@ static void cancelled(gale_future *f, void *arg) {
   wsc_free(arg);
 }
 
-static bool line_ok(const char *s) {
-  return !strpbrk(s, "\r\n") && strchr(s, ':');
-}
+static bool line_ok(const char *s) { return !strpbrk(s, "\r\n") && strchr(s, ':'); }
 
 static int build_request(wsc *c, const gale_url *u, const gale_websocket_connect_options *o) {
   unsigned char raw[16];
@@ -428,7 +427,8 @@ static int build_request(wsc *c, const gale_url *u, const gale_websocket_connect
     if (!*p || strpbrk(p, "\r\n, ")) return GALE_EINVAL;
     gale_buf list;
     gale_buf_init(&list, 0);
-    rc = gale_buf_printf(&list, "%s%s%s", c->protocols ? c->protocols : "", c->protocols ? ", " : "", p);
+    rc = gale_buf_printf(&list, "%s%s%s", c->protocols ? c->protocols : "",
+                         c->protocols ? ", " : "", p);
     free(c->protocols);
     c->protocols = rc == GALE_OK ? gale_buf_take(&list, NULL) : NULL;
     gale_buf_release(&list);
@@ -476,8 +476,9 @@ static int start(wsc *c, const char *url, const gale_websocket_connect_options *
   if (rc == GALE_OK) rc = copy_str(u->host, &c->host);
   if (rc == GALE_OK) rc = copy_str(o->proxy_username, &c->proxy_user);
   if (rc == GALE_OK && o->proxy_username) rc = copy_str(o->proxy_password, &c->proxy_pass);
-  if (rc == GALE_OK && o->proxy_host && (!*o->proxy_host || strpbrk(o->proxy_host, "\r\n") ||
-                                         o->proxy_port < 0 || o->proxy_port > 65535))
+  if (rc == GALE_OK && o->proxy_host &&
+      (!*o->proxy_host || strpbrk(o->proxy_host, "\r\n") || o->proxy_port < 0 ||
+       o->proxy_port > 65535))
     rc = GALE_EINVAL;
   if (rc == GALE_OK) rc = copy_str(o->proxy_host, &c->proxy_host);
   c->o.proxy_host = c->proxy_host;

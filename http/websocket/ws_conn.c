@@ -255,8 +255,8 @@ static bool inflate_message(gale_websocket *ws) {
   gale_buf out;
   gale_buf_init(&out, ws->msg.max);
   size_t cap = ws->msg.max ? ws->msg.max : SIZE_MAX;
-  int rc = gale__ws_deflate_inflate(ws->deflate, (const uint8_t *)ws->msg.data, ws->msg.len, cap,
-                                    &out);
+  int rc =
+      gale__ws_deflate_inflate(ws->deflate, (const uint8_t *)ws->msg.data, ws->msg.len, cap, &out);
   gale_buf_release(&ws->msg);
   if (rc != GALE_OK) {
     gale_buf_release(&out);
@@ -447,12 +447,8 @@ gale_future *gale_websocket_read_message(gale_websocket *ws, int *status_out) {
 
 /* ---- accessors -------------------------------------------------------------------- */
 
-bool gale_websocket_closing(const gale_websocket *ws) {
-  return !ws || ws->state != GALE__WS_OPEN;
-}
-bool gale_websocket_closed(const gale_websocket *ws) {
-  return !ws || ws->state == GALE__WS_CLOSED;
-}
+bool gale_websocket_closing(const gale_websocket *ws) { return !ws || ws->state != GALE__WS_OPEN; }
+bool gale_websocket_closed(const gale_websocket *ws) { return !ws || ws->state == GALE__WS_CLOSED; }
 int gale_websocket_close_code(const gale_websocket *ws) {
   return ws && ws->state == GALE__WS_CLOSED ? ws->close_code : 0;
 }
@@ -462,24 +458,14 @@ const char *gale_websocket_close_reason(const gale_websocket *ws) {
 const char *gale_websocket_subprotocol(const gale_websocket *ws) {
   return ws ? ws->subprotocol : NULL;
 }
-bool gale_websocket_compressed(const gale_websocket *ws) {
-  return ws && ws->deflate;
-}
-void *gale_websocket_ctx(const gale_websocket *ws) {
-  return ws ? ws->ctx : NULL;
-}
-gale_loop *gale_websocket_loop(const gale_websocket *ws) {
-  return ws ? ws->loop : NULL;
-}
-bool gale_websocket_is_server(const gale_websocket *ws) {
-  return ws && ws->server;
-}
+bool gale_websocket_compressed(const gale_websocket *ws) { return ws && ws->deflate; }
+void *gale_websocket_ctx(const gale_websocket *ws) { return ws ? ws->ctx : NULL; }
+gale_loop *gale_websocket_loop(const gale_websocket *ws) { return ws ? ws->loop : NULL; }
+bool gale_websocket_is_server(const gale_websocket *ws) { return ws && ws->server; }
 void gale_websocket_set_user_data(gale_websocket *ws, void *data) {
   if (ws) ws->user = data;
 }
-void *gale_websocket_get_user_data(const gale_websocket *ws) {
-  return ws ? ws->user : NULL;
-}
+void *gale_websocket_get_user_data(const gale_websocket *ws) { return ws ? ws->user : NULL; }
 size_t gale_websocket_write_buffer_size(const gale_websocket *ws) {
   return ws && ws->stream ? gale_stream_write_buffer_size(ws->stream) : 0;
 }

@@ -57,32 +57,32 @@ typedef struct gale__ws_events {
 struct gale_websocket {
   struct gale__handle handle; /* in the loop: freed with it if still alive */
   gale_loop *loop;
-  gale_stream *stream;        /* NULL once its close callback ran */
+  gale_stream *stream; /* NULL once its close callback ran */
   gale__ws_events ev;
   gale_websocket_options opts;
   void *user;
-  void *ctx;                  /* ctx_size bytes after the struct, or NULL */
-  char *subprotocol;          /* owned, or NULL */
-  char *close_reason;         /* owned once known, else NULL */
-  gale_future *read;          /* a pending read_message (our reference) */
+  void *ctx;                      /* ctx_size bytes after the struct, or NULL */
+  char *subprotocol;              /* owned, or NULL */
+  char *close_reason;             /* owned once known, else NULL */
+  gale_future *read;              /* a pending read_message (our reference) */
   gale_websocket_message *queued; /* one message waiting for a read */
   gale_timer *close_timer;
   gale_timer *ping_timer;
-  gale_ws_deflate *deflate;   /* permessage-deflate agreed, or NULL */
+  gale_ws_deflate *deflate; /* permessage-deflate agreed, or NULL */
   double last_ping, last_pong;
 
   gale_ws_parser parser;
-  gale_buf msg;               /* the message being received */
+  gale_buf msg; /* the message being received */
   gale__utf8 utf8;
-  int close_code;             /* what on_close gets (0 until known) */
-  uint32_t refs;              /* the open connection's + gale_websocket_ref() */
-  uint8_t state;              /* gale__ws_state */
+  int close_code; /* what on_close gets (0 until known) */
+  uint32_t refs;  /* the open connection's + gale_websocket_ref() */
+  uint8_t state;  /* gale__ws_state */
   bool server : 1;
-  bool msg_text : 1;          /* the message being received is text */
-  bool msg_compressed : 1;    /* ... with rsv1 (permessage-deflate) */
-  bool peer_closed : 1;       /* the peer's close frame arrived */
-  bool failed : 1;            /* we failed the connection (close_code is ours) */
-  bool paused : 1;            /* reading paused: a message waits for a read */
+  bool msg_text : 1;       /* the message being received is text */
+  bool msg_compressed : 1; /* ... with rsv1 (permessage-deflate) */
+  bool peer_closed : 1;    /* the peer's close frame arrived */
+  bool failed : 1;         /* we failed the connection (close_code is ours) */
+  bool paused : 1;         /* reading paused: a message waits for a read */
 };
 
 /* Makes a connection over `stream` (whose data hook and close callback it
@@ -114,15 +114,13 @@ GALE_INTERNAL void gale__ws_fail(gale_websocket *ws, int code, const char *why);
  * code is known. */
 GALE_INTERNAL void gale__ws_abort(gale_websocket *ws, const char *why);
 /* Records what on_close will get: code and reason (copied, len bytes). */
-GALE_INTERNAL void gale__ws_set_close(gale_websocket *ws, int code, const char *reason,
-                                      size_t len);
+GALE_INTERNAL void gale__ws_set_close(gale_websocket *ws, int code, const char *reason, size_t len);
 
 /* ws_send.c */
 GALE_INTERNAL int gale__ws_send_frame(gale_websocket *ws, gale_ws_opcode op, const void *data,
                                       size_t len);
 /* A close frame: code 0 sends an empty payload. */
-GALE_INTERNAL int gale__ws_send_close(gale_websocket *ws, int code, const char *reason,
-                                      size_t len);
+GALE_INTERNAL int gale__ws_send_close(gale_websocket *ws, int code, const char *reason, size_t len);
 /* Arms the close timer (close_timeout). */
 GALE_INTERNAL void gale__ws_arm_close_timer(gale_websocket *ws);
 /* Starts the ping timer when ping_interval is set. */

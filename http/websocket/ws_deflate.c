@@ -260,13 +260,11 @@ int gale__ws_deflate_accept(const char *value, const gale_ws_deflate_options *op
   int rc = next_element(&s, &e);
   if (rc == 0) return GALE_ENOENT;
   pmd ans;
-  if (rc < 0 || !opts->enabled || !named(e.name, e.name_len, EXT_NAME) ||
-      !read_pmd(&e, true, &ans))
+  if (rc < 0 || !opts->enabled || !named(e.name, e.name_len, EXT_NAME) || !read_pmd(&e, true, &ans))
     return GALE_EHTTP_PARSE;
   if (next_element(&s, &e) != 0) return GALE_EHTTP_PARSE; /* one extension only: ours */
   if (opts->server_no_context_takeover && !ans.snct) return GALE_EHTTP_PARSE;
-  if (opts->server_max_window_bits &&
-      (!ans.smwb || ans.smwb > opts->server_max_window_bits))
+  if (opts->server_max_window_bits && (!ans.smwb || ans.smwb > opts->server_max_window_bits))
     return GALE_EHTTP_PARSE;
   if (ans.cmwb && opts->client_max_window_bits && ans.cmwb > opts->client_max_window_bits)
     return GALE_EHTTP_PARSE;
@@ -291,7 +289,7 @@ struct gale_ws_deflate {
   bool d_reset, i_reset; /* no context takeover: end the stream after each message */
   int d_bits, i_bits;    /* zlib windowBits (9..15) */
   int level, mem_level;
-  int d_error, i_error;  /* sticky */
+  int d_error, i_error; /* sticky */
   size_t min_size;
 };
 
@@ -320,10 +318,10 @@ gale_ws_deflate *gale__ws_deflate_new(const gale_ws_deflate_params *params, bool
     return NULL;
   gale_ws_deflate *d = gale__calloc(1, sizeof *d);
   if (!d) return NULL;
-  bool ours_reset = server_role ? params->server_no_context_takeover
-                                : params->client_no_context_takeover;
-  bool theirs_reset = server_role ? params->client_no_context_takeover
-                                  : params->server_no_context_takeover;
+  bool ours_reset =
+      server_role ? params->server_no_context_takeover : params->client_no_context_takeover;
+  bool theirs_reset =
+      server_role ? params->client_no_context_takeover : params->server_no_context_takeover;
   int ours_bits = server_role ? params->server_max_window_bits : params->client_max_window_bits;
   int theirs_bits = server_role ? params->client_max_window_bits : params->server_max_window_bits;
   d->d_reset = ours_reset;
@@ -357,8 +355,7 @@ static int start_deflate(gale_ws_deflate *d) {
   memset(&d->d, 0, sizeof d->d);
   d->d.zalloc = z_alloc;
   d->d.zfree = z_free;
-  int zr = deflateInit2(&d->d, d->level, Z_DEFLATED, -d->d_bits, d->mem_level,
-                        Z_DEFAULT_STRATEGY);
+  int zr = deflateInit2(&d->d, d->level, Z_DEFLATED, -d->d_bits, d->mem_level, Z_DEFAULT_STRATEGY);
   if (zr != Z_OK) return zlib_status(zr);
   d->d_live = true;
   return GALE_OK;
@@ -392,8 +389,7 @@ static int deflate_all(z_stream *z, gale_buf *out) {
   }
 }
 
-int gale__ws_deflate_compress(gale_ws_deflate *d, const uint8_t *msg, size_t len,
-                              gale_buf *out) {
+int gale__ws_deflate_compress(gale_ws_deflate *d, const uint8_t *msg, size_t len, gale_buf *out) {
   if (!d || !out || (!msg && len)) return GALE_EINVAL;
   if (d->d_error) return d->d_error;
   int rc = start_deflate(d);
@@ -414,8 +410,8 @@ int gale__ws_deflate_compress(gale_ws_deflate *d, const uint8_t *msg, size_t len
      * One 00 byte is the empty stored block the receiver completes. */
     rc = gale_buf_append(out, "\x00\x00\x00\xff\xff", 5);
   }
-  if (rc == GALE_OK && (out->len - base < 4 ||
-                        memcmp(out->data + out->len - 4, "\x00\x00\xff\xff", 4) != 0))
+  if (rc == GALE_OK &&
+      (out->len - base < 4 || memcmp(out->data + out->len - 4, "\x00\x00\xff\xff", 4) != 0))
     rc = GALE_EINVAL; /* a sync flush always ends so */
   if (rc != GALE_OK) {
     if (out->data) gale_buf_set_len(out, base);
@@ -461,8 +457,8 @@ static int inflate_piece(z_stream *z, gale_buf *out, size_t base, size_t limit, 
   }
 }
 
-int gale__ws_deflate_inflate(gale_ws_deflate *d, const uint8_t *msg, size_t len,
-                             size_t max_out, gale_buf *out) {
+int gale__ws_deflate_inflate(gale_ws_deflate *d, const uint8_t *msg, size_t len, size_t max_out,
+                             gale_buf *out) {
   if (!d || !out || (!msg && len)) return GALE_EINVAL;
   if (d->i_error) return d->i_error;
   if (len == 0) return GALE_OK; /* nothing to inflate: an empty message */
@@ -508,7 +504,8 @@ int gale__ws_deflate_inflate(gale_ws_deflate *d, const uint8_t *msg, size_t len,
 
 int gale__ws_deflate_close_code(int status) {
   switch (status) {
-  case GALE_ELIMIT: case GALE_EBUFFULL: return 1009;
+  case GALE_ELIMIT:
+  case GALE_EBUFFULL: return 1009;
   case GALE_EHTTP_DECOMPRESS: return 1007;
   default: return 1011;
   }

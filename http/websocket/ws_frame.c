@@ -44,8 +44,8 @@ void gale_ws_mask(uint8_t *data, size_t n, const uint8_t mask[4], uint64_t offse
   for (; i < n; i++) data[i] ^= key[i & 7];
 }
 
-size_t gale_ws_frame_header(uint8_t *out, gale_ws_opcode opcode, bool fin, bool rsv1,
-                            uint64_t len, const uint8_t *mask) {
+size_t gale_ws_frame_header(uint8_t *out, gale_ws_opcode opcode, bool fin, bool rsv1, uint64_t len,
+                            const uint8_t *mask) {
   size_t n = 0;
   out[n++] = (uint8_t)((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | (opcode & 0x0F));
   uint8_t m = mask ? 0x80 : 0;
@@ -169,8 +169,8 @@ static int take_payload(gale_ws_parser *p, const uint8_t *in, size_t len, size_t
   return GALE_OK;
 }
 
-int gale_ws_parse(gale_ws_parser *p, const uint8_t *in, size_t len, size_t *used,
-                  gale_buf *payload, gale_ws_frame *frame) {
+int gale_ws_parse(gale_ws_parser *p, const uint8_t *in, size_t len, size_t *used, gale_buf *payload,
+                  gale_ws_frame *frame) {
   size_t i = 0;
   int rc = GALE_EAGAIN;
   if (p->state == ST_FAILED) {

@@ -72,12 +72,12 @@ typedef struct gale_ws_frame {
 
 typedef struct gale_ws_parser {
   /* Settings, from gale_ws_parser_init(); may be changed between frames. */
-  bool server;        /* frames from a client: must be masked */
-  bool allow_rsv1;    /* permessage-deflate was negotiated */
+  bool server;     /* frames from a client: must be masked */
+  bool allow_rsv1; /* permessage-deflate was negotiated */
   uint64_t max_frame_size;
   /* The close code of the failure (0 until then). */
   int close_code;
-  const char *error;  /* a static English reason, for logs */
+  const char *error; /* a static English reason, for logs */
   /* Internal. */
   uint8_t state;
   uint8_t head[GALE_WS_MAX_HEADER];
@@ -107,8 +107,8 @@ GALE_INTERNAL int gale_ws_parse(gale_ws_parser *p, const uint8_t *in, size_t len
 /* Writes a frame header into out (room for GALE_WS_MAX_HEADER bytes) and
  * returns its length.  mask: the 4-byte masking key (a client's frames)
  * or NULL (a server's). */
-GALE_INTERNAL size_t gale_ws_frame_header(uint8_t *out, gale_ws_opcode opcode, bool fin,
-                                          bool rsv1, uint64_t len, const uint8_t *mask);
+GALE_INTERNAL size_t gale_ws_frame_header(uint8_t *out, gale_ws_opcode opcode, bool fin, bool rsv1,
+                                          uint64_t len, const uint8_t *mask);
 
 /* XORs data[0..n) with the masking key, as if it started at byte `offset`
  * of the payload (RFC 6455 §5.3).  Masking and unmasking are the same. */

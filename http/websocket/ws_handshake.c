@@ -13,14 +13,11 @@
 
 static const char GUID[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
-static bool is_space(char c) {
-  return c == ' ' || c == '\t';
-}
+static bool is_space(char c) { return c == ' ' || c == '\t'; }
 
 /* Calls fn on each trimmed, non-empty element of a comma list; stops and
  * returns true when fn does. */
-static bool each_element(const char *v, bool (*fn)(const char *s, size_t n, void *arg),
-                         void *arg) {
+static bool each_element(const char *v, bool (*fn)(const char *s, size_t n, void *arg), void *arg) {
   while (*v) {
     const char *end = strchr(v, ',');
     size_t n = end ? (size_t)(end - v) : strlen(v);

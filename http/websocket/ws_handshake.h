@@ -22,8 +22,8 @@ GALE_INTERNAL int gale__ws_check_request(const gale_http_server_request *req, co
 
 /* True when `token` is an element of a comma-separated list in any of the
  * request's fields named `name` (case-insensitive, whitespace trimmed). */
-GALE_INTERNAL bool gale__ws_header_has_token(const gale_http_server_request *req,
-                                             const char *name, const char *token);
+GALE_INTERNAL bool gale__ws_header_has_token(const gale_http_server_request *req, const char *name,
+                                             const char *token);
 
 /* True when s is base64 of exactly 16 bytes (24 characters, "==" last). */
 GALE_INTERNAL bool gale__ws_key_valid(const char *s);

@@ -22,26 +22,26 @@
 #define IS_WS(c) ((c) == ' ' || (c) == '\t')
 
 enum chunk_state {
-  S_SIZE = 0,        /* hex digits of the chunk size */
-  S_EXT_BWS,         /* BWS after the size or after a value: ';' or CR */
-  S_EXT_NAME_BWS,    /* BWS after ';' */
-  S_EXT_NAME,        /* extension name */
-  S_EXT_AFTER_NAME,  /* BWS after a name: '=' or ';' or CR */
-  S_EXT_VAL_BWS,     /* BWS after '=' */
-  S_EXT_VAL_TOKEN,   /* token value */
-  S_EXT_VAL_QUOTED,  /* quoted-string value */
-  S_EXT_VAL_ESCAPE,  /* after a backslash in a quoted-string */
-  S_EXT_VAL_CLOSED,  /* just after a closing quote: ';', CR or BWS */
-  S_EXT_VAL_AFTER,   /* BWS after a value: ';' */
-  S_SIZE_LF,         /* CR seen at the end of the size line */
-  S_DATA,            /* chunk data: `remaining` bytes */
-  S_DATA_CR,         /* CR after the data */
-  S_DATA_LF,         /* LF after the data */
-  S_TRAILER_LINE,    /* start of a trailer line (or the final CRLF) */
-  S_TRAILER_NAME,    /* field name */
-  S_TRAILER_VALUE,   /* field value, up to CR */
-  S_TRAILER_LF,      /* LF ending a trailer field line */
-  S_END_LF,          /* LF of the final CRLF */
+  S_SIZE = 0,       /* hex digits of the chunk size */
+  S_EXT_BWS,        /* BWS after the size or after a value: ';' or CR */
+  S_EXT_NAME_BWS,   /* BWS after ';' */
+  S_EXT_NAME,       /* extension name */
+  S_EXT_AFTER_NAME, /* BWS after a name: '=' or ';' or CR */
+  S_EXT_VAL_BWS,    /* BWS after '=' */
+  S_EXT_VAL_TOKEN,  /* token value */
+  S_EXT_VAL_QUOTED, /* quoted-string value */
+  S_EXT_VAL_ESCAPE, /* after a backslash in a quoted-string */
+  S_EXT_VAL_CLOSED, /* just after a closing quote: ';', CR or BWS */
+  S_EXT_VAL_AFTER,  /* BWS after a value: ';' */
+  S_SIZE_LF,        /* CR seen at the end of the size line */
+  S_DATA,           /* chunk data: `remaining` bytes */
+  S_DATA_CR,        /* CR after the data */
+  S_DATA_LF,        /* LF after the data */
+  S_TRAILER_LINE,   /* start of a trailer line (or the final CRLF) */
+  S_TRAILER_NAME,   /* field name */
+  S_TRAILER_VALUE,  /* field value, up to CR */
+  S_TRAILER_LF,     /* LF ending a trailer field line */
+  S_END_LF,         /* LF of the final CRLF */
   S_DONE,
 };
 
@@ -56,13 +56,11 @@ static void init_common(gale_h1_body *b, gale_h1_body_kind kind, uint64_t cl,
   b->state = kind == GALE_H1_BODY_CHUNKED ? S_SIZE : S_DATA;
 }
 
-void gale_h1_body_init(gale_h1_body *b, const gale_h1_parser *p,
-                       const gale_h1_msg *msg) {
+void gale_h1_body_init(gale_h1_body *b, const gale_h1_parser *p, const gale_h1_msg *msg) {
   init_common(b, msg->body_kind, msg->content_length, &p->limits);
 }
 
-void gale_h1_body_init_kind(gale_h1_body *b, gale_h1_body_kind kind,
-                            uint64_t content_length,
+void gale_h1_body_init_kind(gale_h1_body *b, gale_h1_body_kind kind, uint64_t content_length,
                             const gale_h1_limits *limits) {
   gale_h1_limits def;
   if (!limits) {
@@ -72,9 +70,7 @@ void gale_h1_body_init_kind(gale_h1_body *b, gale_h1_body_kind kind,
   init_common(b, kind, content_length, limits);
 }
 
-uint64_t gale_h1_body_total(const gale_h1_body *b) {
-  return b->total;
-}
+uint64_t gale_h1_body_total(const gale_h1_body *b) { return b->total; }
 
 static int body_fail(gale_h1_body *b, int status) {
   b->status = status;
@@ -96,8 +92,7 @@ static int size_line_done(gale_h1_body *b) {
     b->state = S_TRAILER_LINE;
     return GALE_OK;
   }
-  if (b->remaining > b->max_size - b->total)
-    return body_fail(b, GALE_EHTTP_BODY_TOO_LARGE);
+  if (b->remaining > b->max_size - b->total) return body_fail(b, GALE_EHTTP_BODY_TOO_LARGE);
   b->state = S_DATA;
   return GALE_OK;
 }
@@ -118,10 +113,14 @@ static inline int size_byte(gale_h1_body *b, unsigned char c) {
   }
   if (b->digits == 0) return body_fail(b, GALE_EHTTP_BAD_CHUNK);
   b->aux = 1; /* from here the line counts against max_chunk_ext */
-  if (c == '\r') b->state = S_SIZE_LF;
-  else if (c == ';') b->state = S_EXT_NAME_BWS;
-  else if (IS_WS(c)) b->state = S_EXT_BWS;
-  else return body_fail(b, GALE_EHTTP_BAD_CHUNK);
+  if (c == '\r')
+    b->state = S_SIZE_LF;
+  else if (c == ';')
+    b->state = S_EXT_NAME_BWS;
+  else if (IS_WS(c))
+    b->state = S_EXT_BWS;
+  else
+    return body_fail(b, GALE_EHTTP_BAD_CHUNK);
   return GALE_OK;
 }
 
@@ -133,25 +132,37 @@ static inline int ext_name_byte(gale_h1_body *b, unsigned char c) {
   case S_EXT_BWS:
   case S_EXT_VAL_AFTER:
     /* BWS may only precede ';': "5 \r\n" is invalid */
-    if (c == ';') b->state = S_EXT_NAME_BWS;
-    else if (!IS_WS(c)) return body_fail(b, GALE_EHTTP_BAD_CHUNK);
+    if (c == ';')
+      b->state = S_EXT_NAME_BWS;
+    else if (!IS_WS(c))
+      return body_fail(b, GALE_EHTTP_BAD_CHUNK);
     return GALE_OK;
   case S_EXT_NAME_BWS:
-    if (IS_TOKEN(c)) b->state = S_EXT_NAME;
-    else if (!IS_WS(c)) return body_fail(b, GALE_EHTTP_BAD_CHUNK);
+    if (IS_TOKEN(c))
+      b->state = S_EXT_NAME;
+    else if (!IS_WS(c))
+      return body_fail(b, GALE_EHTTP_BAD_CHUNK);
     return GALE_OK;
   case S_EXT_NAME:
     if (IS_TOKEN(c)) return GALE_OK;
-    if (c == '=') b->state = S_EXT_VAL_BWS;
-    else if (c == ';') b->state = S_EXT_NAME_BWS;
-    else if (c == '\r') b->state = S_SIZE_LF;
-    else if (IS_WS(c)) b->state = S_EXT_AFTER_NAME;
-    else return body_fail(b, GALE_EHTTP_BAD_CHUNK);
+    if (c == '=')
+      b->state = S_EXT_VAL_BWS;
+    else if (c == ';')
+      b->state = S_EXT_NAME_BWS;
+    else if (c == '\r')
+      b->state = S_SIZE_LF;
+    else if (IS_WS(c))
+      b->state = S_EXT_AFTER_NAME;
+    else
+      return body_fail(b, GALE_EHTTP_BAD_CHUNK);
     return GALE_OK;
   default: /* S_EXT_AFTER_NAME */
-    if (c == '=') b->state = S_EXT_VAL_BWS;
-    else if (c == ';') b->state = S_EXT_NAME_BWS;
-    else if (!IS_WS(c)) return body_fail(b, GALE_EHTTP_BAD_CHUNK);
+    if (c == '=')
+      b->state = S_EXT_VAL_BWS;
+    else if (c == ';')
+      b->state = S_EXT_NAME_BWS;
+    else if (!IS_WS(c))
+      return body_fail(b, GALE_EHTTP_BAD_CHUNK);
     return GALE_OK;
   }
 }
@@ -161,32 +172,46 @@ static inline int ext_name_byte(gale_h1_body *b, unsigned char c) {
 static inline int ext_value_byte(gale_h1_body *b, unsigned char c) {
   switch (b->state) {
   case S_EXT_VAL_BWS:
-    if (c == '"') b->state = S_EXT_VAL_QUOTED;
-    else if (IS_TOKEN(c)) b->state = S_EXT_VAL_TOKEN;
-    else if (!IS_WS(c)) return body_fail(b, GALE_EHTTP_BAD_CHUNK);
+    if (c == '"')
+      b->state = S_EXT_VAL_QUOTED;
+    else if (IS_TOKEN(c))
+      b->state = S_EXT_VAL_TOKEN;
+    else if (!IS_WS(c))
+      return body_fail(b, GALE_EHTTP_BAD_CHUNK);
     return GALE_OK;
   case S_EXT_VAL_TOKEN:
     if (IS_TOKEN(c)) return GALE_OK;
-    if (c == ';') b->state = S_EXT_NAME_BWS;
-    else if (c == '\r') b->state = S_SIZE_LF;
-    else if (IS_WS(c)) b->state = S_EXT_VAL_AFTER;
-    else return body_fail(b, GALE_EHTTP_BAD_CHUNK);
+    if (c == ';')
+      b->state = S_EXT_NAME_BWS;
+    else if (c == '\r')
+      b->state = S_SIZE_LF;
+    else if (IS_WS(c))
+      b->state = S_EXT_VAL_AFTER;
+    else
+      return body_fail(b, GALE_EHTTP_BAD_CHUNK);
     return GALE_OK;
   case S_EXT_VAL_QUOTED:
     /* qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text */
-    if (c == '"') b->state = S_EXT_VAL_CLOSED;
-    else if (c == '\\') b->state = S_EXT_VAL_ESCAPE;
-    else if (!IS_VALUE(c)) return body_fail(b, GALE_EHTTP_BAD_CHUNK);
+    if (c == '"')
+      b->state = S_EXT_VAL_CLOSED;
+    else if (c == '\\')
+      b->state = S_EXT_VAL_ESCAPE;
+    else if (!IS_VALUE(c))
+      return body_fail(b, GALE_EHTTP_BAD_CHUNK);
     return GALE_OK;
   case S_EXT_VAL_ESCAPE:
     if (!IS_VALUE(c)) return body_fail(b, GALE_EHTTP_BAD_CHUNK);
     b->state = S_EXT_VAL_QUOTED;
     return GALE_OK;
   default: /* S_EXT_VAL_CLOSED */
-    if (c == ';') b->state = S_EXT_NAME_BWS;
-    else if (c == '\r') b->state = S_SIZE_LF;
-    else if (IS_WS(c)) b->state = S_EXT_VAL_AFTER;
-    else return body_fail(b, GALE_EHTTP_BAD_CHUNK);
+    if (c == ';')
+      b->state = S_EXT_NAME_BWS;
+    else if (c == '\r')
+      b->state = S_SIZE_LF;
+    else if (IS_WS(c))
+      b->state = S_EXT_VAL_AFTER;
+    else
+      return body_fail(b, GALE_EHTTP_BAD_CHUNK);
     return GALE_OK;
   }
 }
@@ -217,17 +242,24 @@ static inline int trailer_byte(gale_h1_body *b, unsigned char c) {
   if (++b->aux > b->max_trailer_size) return body_fail(b, GALE_EHTTP_BAD_CHUNK);
   switch (b->state) {
   case S_TRAILER_LINE:
-    if (c == '\r') b->state = S_END_LF;
-    else if (IS_TOKEN(c)) b->state = S_TRAILER_NAME;
-    else return body_fail(b, GALE_EHTTP_BAD_CHUNK); /* obs-fold, bare LF... */
+    if (c == '\r')
+      b->state = S_END_LF;
+    else if (IS_TOKEN(c))
+      b->state = S_TRAILER_NAME;
+    else
+      return body_fail(b, GALE_EHTTP_BAD_CHUNK); /* obs-fold, bare LF... */
     return GALE_OK;
   case S_TRAILER_NAME:
-    if (c == ':') b->state = S_TRAILER_VALUE;
-    else if (!IS_TOKEN(c)) return body_fail(b, GALE_EHTTP_BAD_CHUNK);
+    if (c == ':')
+      b->state = S_TRAILER_VALUE;
+    else if (!IS_TOKEN(c))
+      return body_fail(b, GALE_EHTTP_BAD_CHUNK);
     return GALE_OK;
   case S_TRAILER_VALUE:
-    if (c == '\r') b->state = S_TRAILER_LF;
-    else if (!IS_VALUE(c)) return body_fail(b, GALE_EHTTP_BAD_CHUNK);
+    if (c == '\r')
+      b->state = S_TRAILER_LF;
+    else if (!IS_VALUE(c))
+      return body_fail(b, GALE_EHTTP_BAD_CHUNK);
     return GALE_OK;
   case S_TRAILER_LF:
     if (c != '\n') return body_fail(b, GALE_EHTTP_BAD_CHUNK);
@@ -251,9 +283,8 @@ static inline int chunk_byte(gale_h1_body *b, unsigned char c) {
   return body_fail(b, GALE_EHTTP_BAD_CHUNK); /* S_DATA and S_DONE never get here */
 }
 
-static int decode_chunked(gale_h1_body *b, const char *in, size_t len,
-                          size_t *consumed, const char **data,
-                          size_t *data_len) {
+static int decode_chunked(gale_h1_body *b, const char *in, size_t len, size_t *consumed,
+                          const char **data, size_t *data_len) {
   size_t i = 0;
   while (i < len) {
     if (b->state == S_DATA) {
@@ -278,15 +309,14 @@ static int decode_chunked(gale_h1_body *b, const char *in, size_t len,
   return GALE_EAGAIN;
 }
 
-int gale_h1_body_decode(gale_h1_body *b, const char *in, size_t len,
-                        size_t *consumed, const char **data, size_t *data_len) {
+int gale_h1_body_decode(gale_h1_body *b, const char *in, size_t len, size_t *consumed,
+                        const char **data, size_t *data_len) {
   *consumed = 0;
   *data = in;
   *data_len = 0;
   if (b->status) return b->status;
   switch (b->kind) {
-  case GALE_H1_BODY_NONE:
-    return GALE_H1_BODY_DONE;
+  case GALE_H1_BODY_NONE: return GALE_H1_BODY_DONE;
   case GALE_H1_BODY_LENGTH: {
     if (b->remaining == 0) return GALE_H1_BODY_DONE;
     size_t n = len;
@@ -305,8 +335,7 @@ int gale_h1_body_decode(gale_h1_body *b, const char *in, size_t len,
   case GALE_H1_BODY_CHUNKED:
     if (b->state == S_DONE) return GALE_H1_BODY_DONE;
     return decode_chunked(b, in, len, consumed, data, data_len);
-  default:
-    return body_fail(b, GALE_EINVAL);
+  default: return body_fail(b, GALE_EINVAL);
   }
 }
 
@@ -314,13 +343,10 @@ int gale_h1_body_eof(gale_h1_body *b) {
   if (b->status) return b->status;
   switch (b->kind) {
   case GALE_H1_BODY_NONE:
-  case GALE_H1_BODY_UNTIL_CLOSE:
-    return GALE_H1_BODY_DONE;
+  case GALE_H1_BODY_UNTIL_CLOSE: return GALE_H1_BODY_DONE;
   case GALE_H1_BODY_LENGTH:
     return b->remaining ? body_fail(b, GALE_EHTTP_TRUNCATED) : GALE_H1_BODY_DONE;
-  default:
-    return b->state == S_DONE ? GALE_H1_BODY_DONE
-                              : body_fail(b, GALE_EHTTP_TRUNCATED);
+  default: return b->state == S_DONE ? GALE_H1_BODY_DONE : body_fail(b, GALE_EHTTP_TRUNCATED);
   }
 }
 

@@ -51,8 +51,7 @@ char *gale__h1_head_grow(gale_h1_head *h, size_t need) {
   return h->status == GALE_OK ? h->vec.iov_base : NULL;
 }
 
-void gale_h1_head_status_line(gale_h1_head *h, int status, const char *reason,
-                              size_t reason_len) {
+void gale_h1_head_status_line(gale_h1_head *h, int status, const char *reason, size_t reason_len) {
   if (status < 100 || status > 999) {
     head_fail(h, GALE_EINVAL);
     return;

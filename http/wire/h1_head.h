@@ -82,9 +82,8 @@ GALE_INTERNAL void gale_h1_head_status_line(gale_h1_head *h, int status, const c
 /* method SP path ["?" query] SP "HTTP/1.1" CRLF.  query NULL: no "?"
  * (an empty non-NULL query writes "?").  An absolute-form or any other
  * target is passed whole as path with query NULL. */
-GALE_INTERNAL void gale_h1_head_request_line(gale_h1_head *h, const char *method,
-                                             size_t method_len, const char *path,
-                                             size_t path_len, const char *query,
+GALE_INTERNAL void gale_h1_head_request_line(gale_h1_head *h, const char *method, size_t method_len,
+                                             const char *path, size_t path_len, const char *query,
                                              size_t query_len);
 
 /* Every field of `headers` in order, as gale_headers_serialize writes them

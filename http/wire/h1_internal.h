@@ -37,13 +37,9 @@ enum {
 
 #define IS(c, cls) (gale__h1_ctab[(unsigned char)(c)] & (cls))
 
-static inline bool is_alpha(char c) {
-  return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
-}
+static inline bool is_alpha(char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
 
-static inline int lower(int c) {
-  return (c >= 'A' && c <= 'Z') ? c + 32 : c;
-}
+static inline int lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
 
 /* s[0..n) equals the lowercase literal `lit` of the same length,
  * case-insensitively. */
@@ -70,8 +66,7 @@ static inline const char *skip_value(const char *s, const char *end) {
       __m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
       /* ok: x >= 0x20 (unsigned) and x != 0x7f */
       __m128i ge = _mm_cmpeq_epi8(_mm_max_epu8(x, sp), x);
-      __m128i bad = _mm_or_si128(_mm_xor_si128(ge, _mm_set1_epi8(-1)),
-                                 _mm_cmpeq_epi8(x, del));
+      __m128i bad = _mm_or_si128(_mm_xor_si128(ge, _mm_set1_epi8(-1)), _mm_cmpeq_epi8(x, del));
       unsigned mask = (unsigned)_mm_movemask_epi8(bad);
       if (mask) {
         s += __builtin_ctz(mask);
@@ -91,8 +86,7 @@ static inline const char *skip_value(const char *s, const char *end) {
 /* First byte in [s, end) that is not a target char (0x21-0x7E but '#'). */
 static inline const char *skip_target(const char *s, const char *end) {
 #if defined(__SSE2__)
-  const __m128i lo = _mm_set1_epi8(0x21), hi = _mm_set1_epi8(0x7e),
-                hash = _mm_set1_epi8('#');
+  const __m128i lo = _mm_set1_epi8(0x21), hi = _mm_set1_epi8(0x7e), hash = _mm_set1_epi8('#');
   while (end - s >= 16) {
     __m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
     __m128i ok = _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(x, lo), x),
@@ -109,8 +103,8 @@ static inline const char *skip_target(const char *s, const char *end) {
 
 /* First byte in [s, end) that is not a tchar, or end. */
 static inline const char *skip_token(const char *s, const char *end) {
-  while (end - s >= 4 && IS(s[0], C_TOKEN) && IS(s[1], C_TOKEN) &&
-         IS(s[2], C_TOKEN) && IS(s[3], C_TOKEN))
+  while (end - s >= 4 && IS(s[0], C_TOKEN) && IS(s[1], C_TOKEN) && IS(s[2], C_TOKEN) &&
+         IS(s[3], C_TOKEN))
     s += 4;
   while (s < end && IS(*s, C_TOKEN)) s++;
   return s;
@@ -126,15 +120,15 @@ static inline int fail(gale_h1_parser *p, int status, const char *detail) {
 /* What the full parse learns about framing headers, judged at the end. */
 typedef struct gale__h1_sem {
   uint64_t cl;
-  unsigned cl_fields;     /* Content-Length fields (or list elements) */
+  unsigned cl_fields; /* Content-Length fields (or list elements) */
   unsigned host_fields;
   const char *host;
   size_t host_len;
   bool te_seen;
   bool te_last_chunked;
-  unsigned te_chunked;    /* "chunked" elements */
-  unsigned te_other;      /* other codings */
-  bool te_bad;            /* malformed element (parameters on chunked...) */
+  unsigned te_chunked; /* "chunked" elements */
+  unsigned te_other;   /* other codings */
+  bool te_bad;         /* malformed element (parameters on chunked...) */
   bool conn_close, conn_keep_alive, conn_upgrade;
   bool upgrade_field;
   bool expect_continue, expect_other;
@@ -147,16 +141,16 @@ GALE_INTERNAL bool gale__h1_valid_authority(const char *s, size_t len, bool need
 
 /* The framing and connection fields, h1_fields.c.  Content-Length returns
  * GALE_OK or fails the parser; the others only record what they saw. */
-GALE_INTERNAL int gale__h1_sem_content_length(gale_h1_parser *p, gale__h1_sem *sem,
-                                              const char *v, size_t n);
+GALE_INTERNAL int gale__h1_sem_content_length(gale_h1_parser *p, gale__h1_sem *sem, const char *v,
+                                              size_t n);
 GALE_INTERNAL void gale__h1_sem_transfer_encoding(gale__h1_sem *sem, const char *v, size_t n);
 GALE_INTERNAL void gale__h1_sem_connection(gale__h1_sem *sem, const char *v, size_t n);
 GALE_INTERNAL void gale__h1_sem_expect(gale__h1_sem *sem, const char *v, size_t n);
 
 /* Looks at one field line for the headers that change framing or
  * connection handling.  Dispatch on length first: most names are none. */
-static inline int sem_field(gale_h1_parser *p, gale__h1_sem *sem, const char *name,
-                            size_t nlen, const char *v, size_t vlen) {
+static inline int sem_field(gale_h1_parser *p, gale__h1_sem *sem, const char *name, size_t nlen,
+                            const char *v, size_t vlen) {
   switch (nlen) {
   case 4:
     if (EQ_CI(name, nlen, "host")) {
@@ -175,16 +169,14 @@ static inline int sem_field(gale_h1_parser *p, gale__h1_sem *sem, const char *na
     if (EQ_CI(name, nlen, "connection")) gale__h1_sem_connection(sem, v, vlen);
     break;
   case 14:
-    if (EQ_CI(name, nlen, "content-length"))
-      return gale__h1_sem_content_length(p, sem, v, vlen);
+    if (EQ_CI(name, nlen, "content-length")) return gale__h1_sem_content_length(p, sem, v, vlen);
     break;
   case 16:
     if (EQ_CI(name, nlen, "content-encoding"))
       sem->content_gzip = EQ_CI(v, vlen, "gzip") || EQ_CI(v, vlen, "x-gzip");
     break;
   case 17:
-    if (EQ_CI(name, nlen, "transfer-encoding"))
-      gale__h1_sem_transfer_encoding(sem, v, vlen);
+    if (EQ_CI(name, nlen, "transfer-encoding")) gale__h1_sem_transfer_encoding(sem, v, vlen);
     break;
   }
   return GALE_OK;

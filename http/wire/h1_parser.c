@@ -30,8 +30,7 @@ void gale_h1_limits_init(gale_h1_limits *l) {
   l->max_trailer_size = GALE_H1_DEFAULT_MAX_TRAILER_SIZE;
 }
 
-void gale_h1_parser_init(gale_h1_parser *p, gale_h1_mode mode,
-                         const gale_h1_limits *limits) {
+void gale_h1_parser_init(gale_h1_parser *p, gale_h1_mode mode, const gale_h1_limits *limits) {
   memset(p, 0, sizeof *p);
   if (limits)
     p->limits = *limits;
@@ -48,9 +47,7 @@ void gale_h1_parser_reset(gale_h1_parser *p, unsigned flags) {
   p->scanning = 0;
 }
 
-const char *gale_h1_parser_detail(const gale_h1_parser *p) {
-  return p->status ? p->detail : NULL;
-}
+const char *gale_h1_parser_detail(const gale_h1_parser *p) { return p->status ? p->detail : NULL; }
 
 /* ---- start lines and the request target ---------------------------------- */
 
@@ -81,17 +78,17 @@ static gale_h1_method method_id(const char *m, size_t n) {
 
 /* "HTTP/" DIGIT "." DIGIT at s (8 bytes available). */
 static int parse_version(gale_h1_parser *p, const char *s, gale_h1_msg *msg) {
-  if (memcmp(s, "HTTP/", 5) != 0 || s[6] != '.' || s[5] < '0' || s[5] > '9' ||
-      s[7] < '0' || s[7] > '9')
+  if (memcmp(s, "HTTP/", 5) != 0 || s[6] != '.' || s[5] < '0' || s[5] > '9' || s[7] < '0' ||
+      s[7] > '9')
     return fail(p, GALE_EHTTP_PARSE, "invalid HTTP version");
   if (s[5] != '1') return fail(p, GALE_EHTTP_VERSION, "HTTP major version is not 1");
   msg->version_minor = s[7] == '0' ? 0 : 1;
   return GALE_OK;
 }
 
-#define NEED(n)                                                              \
-  do {                                                                       \
-    if ((size_t)(end - s) < (size_t)(n)) goto incomplete;                    \
+#define NEED(n)                                           \
+  do {                                                    \
+    if ((size_t)(end - s) < (size_t)(n)) goto incomplete; \
   } while (0)
 
 /* Request line at s; on success *sp is just past its CRLF. */
@@ -100,24 +97,21 @@ static int parse_request_line(gale_h1_parser *p, const char **sp, const char *en
   const char *s = *sp, *start = s;
   while (s < end && IS(*s, C_TOKEN)) s++;
   NEED(1);
-  if (*s != ' ' || s == start)
-    return fail(p, GALE_EHTTP_PARSE, "invalid method");
+  if (*s != ' ' || s == start) return fail(p, GALE_EHTTP_PARSE, "invalid method");
   msg->method.ptr = start;
   msg->method.len = (size_t)(s - start);
   msg->method_id = method_id(start, msg->method.len);
   const char *t = ++s;
   s = skip_target(s, end);
   NEED(1);
-  if (*s != ' ' || s == t)
-    return fail(p, GALE_EHTTP_PARSE, "invalid request target");
+  if (*s != ' ' || s == t) return fail(p, GALE_EHTTP_PARSE, "invalid request target");
   msg->target.ptr = t;
   msg->target.len = (size_t)(s - t);
   s++;
   NEED(10);
   int rc = parse_version(p, s, msg);
   if (rc) return rc;
-  if (s[8] != '\r' || s[9] != '\n')
-    return fail(p, GALE_EHTTP_PARSE, "invalid request line end");
+  if (s[8] != '\r' || s[9] != '\n') return fail(p, GALE_EHTTP_PARSE, "invalid request line end");
   *sp = s + 10;
   return GALE_OK;
 incomplete:
@@ -131,21 +125,22 @@ static int parse_status_line(gale_h1_parser *p, const char **sp, const char *end
   NEED(12);
   int rc = parse_version(p, s, msg);
   if (rc) return rc;
-  if (s[8] != ' ' || s[9] < '1' || s[9] > '9' || s[10] < '0' || s[10] > '9' ||
-      s[11] < '0' || s[11] > '9')
+  if (s[8] != ' ' || s[9] < '1' || s[9] > '9' || s[10] < '0' || s[10] > '9' || s[11] < '0' ||
+      s[11] > '9')
     return fail(p, GALE_EHTTP_PARSE, "invalid status line");
   msg->status = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
   s += 12;
   NEED(1);
-  if (*s == ' ') s++;
+  if (*s == ' ')
+    s++;
   else if (*s != '\r')
     return fail(p, GALE_EHTTP_PARSE, "invalid status line");
   const char *r = s;
   while (s < end && IS(*s, C_VALUE)) s++;
   NEED(2);
   if (s[0] != '\r' || s[1] != '\n')
-    return fail(p, GALE_EHTTP_PARSE, *s == '\n' ? "bare LF in status line"
-                                                : "invalid character in reason");
+    return fail(p, GALE_EHTTP_PARSE,
+                *s == '\n' ? "bare LF in status line" : "invalid character in reason");
   msg->reason.ptr = r;
   msg->reason.len = (size_t)(s - r);
   *sp = s + 2;
@@ -180,8 +175,8 @@ static int check_target(gale_h1_parser *p, gale_h1_msg *msg) {
   /* absolute-form: scheme "://" authority [path-abempty] [? query] */
   size_t i = 0;
   if (!is_alpha(t[0])) return fail(p, GALE_EHTTP_PARSE, "invalid request target");
-  while (i < n && (is_alpha(t[i]) || (t[i] >= '0' && t[i] <= '9') ||
-                   t[i] == '+' || t[i] == '-' || t[i] == '.'))
+  while (i < n && (is_alpha(t[i]) || (t[i] >= '0' && t[i] <= '9') || t[i] == '+' || t[i] == '-' ||
+                   t[i] == '.'))
     i++;
   if (n - i < 3 || memcmp(t + i, "://", 3) != 0)
     return fail(p, GALE_EHTTP_PARSE, "invalid request target");
@@ -204,20 +199,16 @@ static int finish_request(gale_h1_parser *p, gale_h1_msg *msg, gale__h1_sem *sem
   if (v11 && sem->host_fields == 0) return fail(p, GALE_EHTTP_PARSE, "missing Host");
   if (sem->host_fields && !gale__h1_valid_authority(sem->host, sem->host_len, false))
     return fail(p, GALE_EHTTP_PARSE, "invalid Host");
-  if (msg->target_form == GALE_H1_TARGET_ORIGIN ||
-      msg->target_form == GALE_H1_TARGET_ASTERISK) {
+  if (msg->target_form == GALE_H1_TARGET_ORIGIN || msg->target_form == GALE_H1_TARGET_ASTERISK) {
     msg->host.ptr = sem->host;
     msg->host.len = sem->host_len;
   }
   if (sem->te_seen) {
-    if (!v11)
-      return fail(p, GALE_EHTTP_PARSE, "Transfer-Encoding in an HTTP/1.0 request");
-    if (sem->cl_fields)
-      return fail(p, GALE_EHTTP_PARSE, "Content-Length with Transfer-Encoding");
+    if (!v11) return fail(p, GALE_EHTTP_PARSE, "Transfer-Encoding in an HTTP/1.0 request");
+    if (sem->cl_fields) return fail(p, GALE_EHTTP_PARSE, "Content-Length with Transfer-Encoding");
     if (sem->te_bad || sem->te_chunked != 1 || !sem->te_last_chunked)
       return fail(p, GALE_EHTTP_PARSE, "Transfer-Encoding must end in one chunked");
-    if (sem->te_other)
-      return fail(p, GALE_EHTTP_ENCODING, "unsupported transfer coding");
+    if (sem->te_other) return fail(p, GALE_EHTTP_ENCODING, "unsupported transfer coding");
     msg->body_kind = GALE_H1_BODY_CHUNKED;
   } else if (sem->cl_fields) {
     if (sem->cl > p->limits.max_body_size)
@@ -255,8 +246,7 @@ static int finish_response(gale_h1_parser *p, gale_h1_msg *msg, gale__h1_sem *se
     return GALE_OK;
   }
   if (sem->te_seen) {
-    if (!sem->te_bad && sem->te_chunked == 1 && sem->te_last_chunked &&
-        sem->te_other == 0) {
+    if (!sem->te_bad && sem->te_chunked == 1 && sem->te_last_chunked && sem->te_other == 0) {
       msg->body_kind = GALE_H1_BODY_CHUNKED;
       if (sem->cl_fields || !v11) msg->keep_alive = false;
     } else if (sem->te_last_chunked) {
@@ -291,12 +281,11 @@ typedef struct partial {
 /* Parses buf[0..len) from the start.  Returns the head length, GALE_EAGAIN
  * (with *part filled), or an error.  Checks every limit itself, so it is
  * safe on any input; the caller bounds len to max_header_size. */
-static int parse_full(gale_h1_parser *p, const char *buf, size_t len,
-                      gale_h1_msg *msg, partial *part) {
+static int parse_full(gale_h1_parser *p, const char *buf, size_t len, gale_h1_msg *msg,
+                      partial *part) {
   const char *s = buf, *end = buf + len, *line;
   const gale_h1_limits *lim = &p->limits;
-  size_t cap = msg->headers_cap < lim->max_headers ? msg->headers_cap
-                                                   : lim->max_headers;
+  size_t cap = msg->headers_cap < lim->max_headers ? msg->headers_cap : lim->max_headers;
   gale__h1_sem sem;
   int rc;
   bool req = p->mode == GALE_H1_REQUEST;
@@ -316,8 +305,7 @@ static int parse_full(gale_h1_parser *p, const char *buf, size_t len,
     s += 2;
     line = s;
   }
-  rc = req ? parse_request_line(p, &s, end, msg)
-           : parse_status_line(p, &s, end, msg);
+  rc = req ? parse_request_line(p, &s, end, msg) : parse_status_line(p, &s, end, msg);
   if (rc == GALE_EAGAIN) {
     if ((size_t)(end - line) > lim->max_start_line) goto start_too_long;
     goto incomplete;
@@ -435,8 +423,7 @@ static int scan(gale_h1_parser *p, const char *buf, size_t len, size_t lim_len) 
   }
 }
 
-int gale_h1_parse_head(gale_h1_parser *p, const char *buf, size_t len,
-                       gale_h1_msg *msg) {
+int gale_h1_parse_head(gale_h1_parser *p, const char *buf, size_t len, gale_h1_msg *msg) {
   partial part;
   int rc;
   if (p->status) return p->status;

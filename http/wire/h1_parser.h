@@ -98,11 +98,11 @@
 
 /* Defaults (Tornado: max_header_size 64 KiB, max_body_size 100 MiB; the
  * start-line limit follows nginx's 8 KiB large_client_header_buffers). */
-#define GALE_H1_DEFAULT_MAX_HEADER_SIZE  65536u
-#define GALE_H1_DEFAULT_MAX_START_LINE   8192u
-#define GALE_H1_DEFAULT_MAX_HEADERS      100u
-#define GALE_H1_DEFAULT_MAX_BODY_SIZE    (100ull * 1024 * 1024)
-#define GALE_H1_DEFAULT_MAX_CHUNK_EXT    1024u
+#define GALE_H1_DEFAULT_MAX_HEADER_SIZE 65536u
+#define GALE_H1_DEFAULT_MAX_START_LINE 8192u
+#define GALE_H1_DEFAULT_MAX_HEADERS 100u
+#define GALE_H1_DEFAULT_MAX_BODY_SIZE (100ull * 1024 * 1024)
+#define GALE_H1_DEFAULT_MAX_CHUNK_EXT 1024u
 #define GALE_H1_DEFAULT_MAX_TRAILER_SIZE 16384u
 
 /* A borrowed run of bytes inside the caller's buffer (not NUL-terminated). */
@@ -140,29 +140,29 @@ typedef enum gale_h1_method {
 
 /* How the body of a message is delimited. */
 typedef enum gale_h1_body_kind {
-  GALE_H1_BODY_NONE = 0,     /* no body (GET without length, HEAD/1xx/204/304
+  GALE_H1_BODY_NONE = 0,    /* no body (GET without length, HEAD/1xx/204/304
                                 responses, 2xx to CONNECT) */
-  GALE_H1_BODY_LENGTH,       /* exactly msg->content_length bytes (may be 0) */
-  GALE_H1_BODY_CHUNKED,      /* chunked transfer coding */
-  GALE_H1_BODY_UNTIL_CLOSE,  /* responses only: everything until EOF */
+  GALE_H1_BODY_LENGTH,      /* exactly msg->content_length bytes (may be 0) */
+  GALE_H1_BODY_CHUNKED,     /* chunked transfer coding */
+  GALE_H1_BODY_UNTIL_CLOSE, /* responses only: everything until EOF */
 } gale_h1_body_kind;
 
 /* Form of the request target (RFC 9112 §3.2). */
 typedef enum gale_h1_target_form {
-  GALE_H1_TARGET_ORIGIN = 0,    /* "/path?query" */
-  GALE_H1_TARGET_ABSOLUTE,      /* "http://host:port/path" */
-  GALE_H1_TARGET_AUTHORITY,     /* "host:port" (CONNECT) */
-  GALE_H1_TARGET_ASTERISK,      /* "*" (OPTIONS) */
+  GALE_H1_TARGET_ORIGIN = 0, /* "/path?query" */
+  GALE_H1_TARGET_ABSOLUTE,   /* "http://host:port/path" */
+  GALE_H1_TARGET_AUTHORITY,  /* "host:port" (CONNECT) */
+  GALE_H1_TARGET_ASTERISK,   /* "*" (OPTIONS) */
 } gale_h1_target_form;
 
 /* Limits; fill with gale_h1_limits_init() then change what you need. */
 typedef struct gale_h1_limits {
-  uint32_t max_header_size;   /* whole head, bytes */
-  uint32_t max_start_line;    /* request/status line, bytes (with CRLF) */
-  uint32_t max_headers;       /* field lines in the head */
-  uint64_t max_body_size;     /* decoded body bytes; UINT64_MAX: no limit */
-  uint32_t max_chunk_ext;     /* chunk-ext bytes on one chunk-size line */
-  uint32_t max_trailer_size;  /* trailer section bytes (with its CRLFs) */
+  uint32_t max_header_size;  /* whole head, bytes */
+  uint32_t max_start_line;   /* request/status line, bytes (with CRLF) */
+  uint32_t max_headers;      /* field lines in the head */
+  uint64_t max_body_size;    /* decoded body bytes; UINT64_MAX: no limit */
+  uint32_t max_chunk_ext;    /* chunk-ext bytes on one chunk-size line */
+  uint32_t max_trailer_size; /* trailer section bytes (with its CRLFs) */
 } gale_h1_limits;
 
 /* The parsed head.  The caller sets `headers` and `headers_cap` before
@@ -175,8 +175,8 @@ typedef struct gale_h1_msg {
   size_t headers_cap;
   size_t num_headers;
 
-  size_t head_len;           /* bytes of the head, blank line included */
-  uint8_t version_minor;     /* 0 or 1 (major is always 1) */
+  size_t head_len;       /* bytes of the head, blank line included */
+  uint8_t version_minor; /* 0 or 1 (major is always 1) */
 
   /* Requests. */
   gale_h1_span method;
@@ -188,43 +188,43 @@ typedef struct gale_h1_msg {
   gale_h1_span host;
 
   /* Responses. */
-  int status;                /* 100..999 */
-  gale_h1_span reason;       /* may be empty */
+  int status;          /* 100..999 */
+  gale_h1_span reason; /* may be empty */
 
   /* Framing and connection semantics. */
   gale_h1_body_kind body_kind;
-  uint64_t content_length;   /* valid when body_kind == GALE_H1_BODY_LENGTH */
-  bool keep_alive;           /* the connection may carry another message
+  uint64_t content_length; /* valid when body_kind == GALE_H1_BODY_LENGTH */
+  bool keep_alive;         /* the connection may carry another message
                                 after this one (version default, Connection
                                 tokens, and framing: an until-close response
                                 or a CL+TE response is never kept alive) */
-  bool expect_continue;      /* request: "Expect: 100-continue" (HTTP/1.1) */
-  bool expect_other;         /* request: an Expect value we do not know:
+  bool expect_continue;    /* request: "Expect: 100-continue" (HTTP/1.1) */
+  bool expect_other;       /* request: an Expect value we do not know:
                                 the server should answer 417 */
-  bool upgrade;              /* request: Connection: upgrade + Upgrade field
+  bool upgrade;            /* request: Connection: upgrade + Upgrade field
                                 (not with chunked/length bodies is still
                                 possible; the server decides).  Response:
                                 status 101, or a 2xx to CONNECT. */
-  bool content_gzip;         /* Content-Encoding is exactly gzip (or x-gzip) */
+  bool content_gzip;       /* Content-Encoding is exactly gzip (or x-gzip) */
 } gale_h1_msg;
 
 /* Per-message parser state, small enough to live in every connection
  * (about 64 bytes).  Treat the fields as private. */
 typedef struct gale_h1_parser {
   gale_h1_limits limits;
-  const char *detail;     /* static text of the last error, or NULL */
-  uint32_t line_start;    /* offset of the first incomplete line */
-  uint32_t scan_pos;      /* bytes of that line already searched for LF */
-  uint32_t lines;         /* complete non-empty lines before line_start */
-  int status;             /* GALE_OK, or the sticky error */
-  uint8_t mode;           /* gale_h1_mode */
-  uint8_t flags;          /* GALE_H1_F_* for responses */
-  uint8_t scanning;       /* a first full parse ran out of input */
+  const char *detail;  /* static text of the last error, or NULL */
+  uint32_t line_start; /* offset of the first incomplete line */
+  uint32_t scan_pos;   /* bytes of that line already searched for LF */
+  uint32_t lines;      /* complete non-empty lines before line_start */
+  int status;          /* GALE_OK, or the sticky error */
+  uint8_t mode;        /* gale_h1_mode */
+  uint8_t flags;       /* GALE_H1_F_* for responses */
+  uint8_t scanning;    /* a first full parse ran out of input */
 } gale_h1_parser;
 
 /* Flags for gale_h1_parser_reset() in response mode: what the request that
  * this response answers was, since that changes the body rules. */
-#define GALE_H1_F_HEAD_REQUEST    0x01u /* answered a HEAD: no body */
+#define GALE_H1_F_HEAD_REQUEST 0x01u    /* answered a HEAD: no body */
 #define GALE_H1_F_CONNECT_REQUEST 0x02u /* answered CONNECT: 2xx = tunnel */
 
 /* Fills `limits` with the defaults above. */
@@ -257,8 +257,8 @@ GALE_INTERNAL void gale_h1_parser_reset(gale_h1_parser *p, unsigned flags);
  *   GALE_EINVAL    msg->headers is NULL while headers_cap > 0.
  * Cost: O(new bytes) per GALE_EAGAIN call, plus one pass over the head when
  * it completes.  msg is only meaningful after a positive return. */
-GALE_INTERNAL int gale_h1_parse_head(gale_h1_parser *p, const char *buf,
-                                     size_t len, gale_h1_msg *msg);
+GALE_INTERNAL int gale_h1_parse_head(gale_h1_parser *p, const char *buf, size_t len,
+                                     gale_h1_msg *msg);
 
 /* One-line English cause of the last error ("bare LF in header section"),
  * or NULL if the parser has not failed.  Static storage. */
@@ -276,15 +276,13 @@ GALE_INTERNAL const char *gale_h1_reason_phrase(int status);
 
 /* First header whose name equals name[0..name_len) case-insensitively, or
  * NULL.  O(num_headers). */
-GALE_INTERNAL const gale_h1_header *gale_h1_find_header(const gale_h1_msg *msg,
-                                                        const char *name,
+GALE_INTERNAL const gale_h1_header *gale_h1_find_header(const gale_h1_msg *msg, const char *name,
                                                         size_t name_len);
 
 /* Whether the comma-separated token list value[0..len) (a Connection,
  * Transfer-Encoding or similar value) holds `token` (case-insensitive,
  * OWS around elements ignored). */
-GALE_INTERNAL bool gale_h1_list_has_token(const char *value, size_t len,
-                                          const char *token);
+GALE_INTERNAL bool gale_h1_list_has_token(const char *value, size_t len, const char *token);
 
 /* Validators for what an application or a user hands to the server or the
  * client, against response splitting and request smuggling (HARDENING.md):
@@ -309,16 +307,16 @@ GALE_INTERNAL extern const uint8_t gale__h1_ctab[256];
 
 /* Body decoder state (about 48 bytes).  Treat the fields as private. */
 typedef struct gale_h1_body {
-  uint64_t remaining;     /* bytes left in the current chunk / CL body */
-  uint64_t total;         /* body bytes decoded so far */
-  uint64_t max_size;      /* limit on total (chunked and until-close) */
-  uint32_t aux;           /* bytes on the current size line / trailers */
+  uint64_t remaining; /* bytes left in the current chunk / CL body */
+  uint64_t total;     /* body bytes decoded so far */
+  uint64_t max_size;  /* limit on total (chunked and until-close) */
+  uint32_t aux;       /* bytes on the current size line / trailers */
   uint32_t max_chunk_ext;
   uint32_t max_trailer_size;
-  int status;             /* GALE_OK or the sticky error */
-  uint8_t kind;           /* gale_h1_body_kind */
-  uint8_t state;          /* chunked decoder state */
-  uint8_t digits;         /* hex digits of the current chunk size */
+  int status;     /* GALE_OK or the sticky error */
+  uint8_t kind;   /* gale_h1_body_kind */
+  uint8_t state;  /* chunked decoder state */
+  uint8_t digits; /* hex digits of the current chunk size */
 } gale_h1_body;
 
 /* gale_h1_body_decode() finished the body. */
@@ -332,10 +330,8 @@ GALE_INTERNAL void gale_h1_body_init(gale_h1_body *b, const gale_h1_parser *p,
 
 /* Same, from a kind and a length directly (tests, fuzzers, callers that
  * frame bodies themselves).  `limits` NULL: defaults. */
-GALE_INTERNAL void gale_h1_body_init_kind(gale_h1_body *b,
-                                          gale_h1_body_kind kind,
-                                          uint64_t content_length,
-                                          const gale_h1_limits *limits);
+GALE_INTERNAL void gale_h1_body_init_kind(gale_h1_body *b, gale_h1_body_kind kind,
+                                          uint64_t content_length, const gale_h1_limits *limits);
 
 /* Decodes the next piece of body from in[0..len).  Sets *consumed to the
  * bytes of `in` used (framing and data), and *data / *data_len to the body
@@ -356,8 +352,7 @@ GALE_INTERNAL void gale_h1_body_init_kind(gale_h1_body *b,
  * Errors are sticky.  For GALE_H1_BODY_UNTIL_CLOSE the body never ends
  * here: the caller calls gale_h1_body_eof() when the peer closes.
  * GALE_H1_BODY_NONE is done at once. */
-GALE_INTERNAL int gale_h1_body_decode(gale_h1_body *b, const char *in,
-                                      size_t len, size_t *consumed,
+GALE_INTERNAL int gale_h1_body_decode(gale_h1_body *b, const char *in, size_t len, size_t *consumed,
                                       const char **data, size_t *data_len);
 
 /* The peer closed the connection.  Returns GALE_H1_BODY_DONE for an

@@ -37,8 +37,7 @@ struct gale_h1_tunnel {
 
 static void tunnel_free(gale_h1_tunnel *t) {
   if (t->timer) gale_timer_cancel(t->timer);
-  if (t->stream && !gale_stream_closed(t->stream))
-    gale__stream_set_data_cb(t->stream, NULL, NULL);
+  if (t->stream && !gale_stream_closed(t->stream)) gale__stream_set_data_cb(t->stream, NULL, NULL);
   free(t->proxy_name);
   free(t);
 }
@@ -148,12 +147,12 @@ void gale_h1_tunnel_closed(gale_h1_tunnel *t, int reason) {
   bool partial = in && evbuffer_get_length(in) > 0;
   t->stream = NULL; /* closed: its hook goes with it */
   if (reason == GALE_OK || reason == GALE_EOF || reason == GALE_ECANCELLED)
-    fail(t, &r, partial ? GALE_EHTTP_HEAD_TRUNCATED : GALE_EOF,
-         "%s closed the connection %s", t->proxy_name,
+    fail(t, &r, partial ? GALE_EHTTP_HEAD_TRUNCATED : GALE_EOF, "%s closed the connection %s",
+         t->proxy_name,
          partial ? "in the middle of its answer to CONNECT" : "before answering CONNECT");
   else
-    fail(t, &r, reason, "the connection to %s failed before the tunnel opened: %s",
-         t->proxy_name, gale_strerror(reason));
+    fail(t, &r, reason, "the connection to %s failed before the tunnel opened: %s", t->proxy_name,
+         gale_strerror(reason));
 }
 
 void gale_h1_tunnel_cancel(gale_h1_tunnel *t) {
@@ -208,12 +207,11 @@ static int write_request(gale_stream *stream, const gale_h1_tunnel_options *o) {
   return wrote < 0 ? (int)wrote : GALE_OK;
 }
 
-int gale_h1_tunnel_start(gale_stream *stream, const gale_h1_tunnel_options *o,
-                         gale_h1_tunnel_cb cb, void *arg, gale_h1_tunnel **out) {
+int gale_h1_tunnel_start(gale_stream *stream, const gale_h1_tunnel_options *o, gale_h1_tunnel_cb cb,
+                         void *arg, gale_h1_tunnel **out) {
   if (out) *out = NULL;
-  if (!stream || !o || !o->host || !*o->host || !cb || !out || o->timeout < 0 ||
-      !clean(o->host) || !clean(o->username) || !clean(o->password) ||
-      (o->password && !o->username))
+  if (!stream || !o || !o->host || !*o->host || !cb || !out || o->timeout < 0 || !clean(o->host) ||
+      !clean(o->username) || !clean(o->password) || (o->password && !o->username))
     return GALE_EINVAL;
   if (gale_stream_closed(stream)) return GALE_ECLOSED;
   gale_h1_tunnel *t = gale__calloc(1, sizeof *t);

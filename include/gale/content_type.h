@@ -27,10 +27,8 @@ extern "C" {
  * unquoted).  Returns GALE_OK, GALE_EHTTP_PARSE (parameter name not a
  * token, missing '=', unterminated quoted string, control bytes),
  * GALE_ENOMEM; on error the parameters added by this call are removed. */
-GALE_EXPORT int gale_header_params_parse(const char *s, size_t len,
-                                         const char **first,
-                                         size_t *first_len,
-                                         gale_params *params);
+GALE_EXPORT int gale_header_params_parse(const char *s, size_t len, const char **first,
+                                         size_t *first_len, gale_params *params);
 
 /* As gale_header_params_parse(), and checks that the first element is a
  * media type `type "/" subtype` of two tokens (RFC 9110 §8.3.1).  The media
@@ -39,8 +37,7 @@ GALE_EXPORT int gale_header_params_parse(const char *s, size_t len,
  * the parameters (boundary, charset...) are appended to `params` (may be
  * NULL).  Returns GALE_OK, GALE_EHTTP_PARSE, GALE_ERANGE (type_cap too
  * small), GALE_ENOMEM. */
-GALE_EXPORT int gale_content_type_parse(const char *s, size_t len,
-                                        char *type, size_t type_cap,
+GALE_EXPORT int gale_content_type_parse(const char *s, size_t len, char *type, size_t type_cap,
                                         gale_params *params);
 
 #ifdef __cplusplus

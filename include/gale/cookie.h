@@ -38,8 +38,8 @@ typedef struct gale_cookie_opts {
   const char *path;   /* NULL: no Path (Tornado's set_cookie uses "/") */
   const char *domain; /* NULL: no Domain */
   bool has_max_age;
-  int64_t max_age;    /* seconds; 0 or negative expires the cookie */
-  time_t expires;     /* 0: no Expires; else written as an HTTP date */
+  int64_t max_age; /* seconds; 0 or negative expires the cookie */
+  time_t expires;  /* 0: no Expires; else written as an HTTP date */
   bool secure;
   bool http_only;
   gale_cookie_samesite same_site;
@@ -57,9 +57,8 @@ GALE_EXPORT void gale_cookie_opts_init(gale_cookie_opts *o);
  * visible ASCII but '"', ',', ';', '\\'; encode anything else first); path
  * and domain no control bytes and no ';'.  SameSite=None without Secure is
  * refused.  Returns GALE_OK, GALE_EINVAL (any of those), GALE_ERANGE. */
-GALE_EXPORT int gale_cookie_format(const char *name, const char *value,
-                                   const gale_cookie_opts *o, char *buf,
-                                   size_t cap, size_t *out_len);
+GALE_EXPORT int gale_cookie_format(const char *name, const char *value, const gale_cookie_opts *o,
+                                   char *buf, size_t cap, size_t *out_len);
 
 /* True when `name` is a valid cookie name / `value` valid cookie-octets
  * (the empty value is valid). */

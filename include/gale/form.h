@@ -30,7 +30,7 @@ typedef struct gale_form_limits {
   bool lenient;      /* keep a malformed %-escape literally (Python's
                         unquote) instead of failing with GALE_EURL; default
                         false */
-  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
+  GALE_RESERVED(8);  /* room for fields added later (README: ABI) */
 } gale_form_limits;
 
 GALE_EXPORT void gale_form_limits_init(gale_form_limits *lim);
@@ -46,34 +46,29 @@ GALE_EXPORT void gale_params_clear(gale_params *p);
 
 /* Appends a pair; both are copied (binary-safe).  Returns GALE_OK or
  * GALE_ENOMEM. */
-GALE_EXPORT int gale_params_add(gale_params *p, const char *name,
-                                size_t name_len, const char *value,
-                                size_t value_len);
+GALE_EXPORT int gale_params_add(gale_params *p, const char *name, size_t name_len,
+                                const char *value, size_t value_len);
 
 /* Number of pairs. */
 GALE_EXPORT size_t gale_params_count(const gale_params *p);
 
 /* The i-th pair in order (borrowed, NUL-terminated; each out pointer may be
  * NULL).  Returns GALE_OK or GALE_ERANGE past the end. */
-GALE_EXPORT int gale_params_at(const gale_params *p, size_t i,
-                               const char **name, size_t *name_len,
+GALE_EXPORT int gale_params_at(const gale_params *p, size_t i, const char **name, size_t *name_len,
                                const char **value, size_t *value_len);
 
 /* The first value for the C-string `name` (borrowed, NUL-terminated; its
  * length to *value_len if not NULL), or NULL when absent. */
-GALE_EXPORT const char *gale_params_get(const gale_params *p,
-                                        const char *name, size_t *value_len);
+GALE_EXPORT const char *gale_params_get(const gale_params *p, const char *name, size_t *value_len);
 
 /* The last value for `name` (Tornado's get_argument returns the last), or
  * NULL. */
-GALE_EXPORT const char *gale_params_get_last(const gale_params *p,
-                                             const char *name,
+GALE_EXPORT const char *gale_params_get_last(const gale_params *p, const char *name,
                                              size_t *value_len);
 
 /* Iterates over every value of `name` in order: start with *cursor = 0;
  * returns NULL when done. */
-GALE_EXPORT const char *gale_params_next(const gale_params *p,
-                                         const char *name, size_t *cursor,
+GALE_EXPORT const char *gale_params_next(const gale_params *p, const char *name, size_t *cursor,
                                          size_t *value_len);
 
 /* Parses a query string or an x-www-form-urlencoded body ("a=1&b=x+y&a=2",
@@ -90,8 +85,7 @@ GALE_EXPORT int gale_form_parse(gale_params *p, const char *s, size_t len,
  * as '+', everything but ALPHA DIGIT "-._~" as %XX) into `buf` (capacity
  * `cap`, NUL-terminated); *out_len gets the length without the NUL, also on
  * GALE_ERANGE (buf may be NULL with cap 0 to ask for the size). */
-GALE_EXPORT int gale_form_encode(const gale_params *p, char *buf, size_t cap,
-                                 size_t *out_len);
+GALE_EXPORT int gale_form_encode(const gale_params *p, char *buf, size_t cap, size_t *out_len);
 
 #ifdef __cplusplus
 }

@@ -33,8 +33,8 @@ extern "C" {
 
 typedef enum gale_future_state {
   GALE_FUTURE_PENDING = 0,
-  GALE_FUTURE_DONE,      /* a result */
-  GALE_FUTURE_FAILED,    /* a status < 0 */
+  GALE_FUTURE_DONE,   /* a result */
+  GALE_FUTURE_FAILED, /* a status < 0 */
   GALE_FUTURE_CANCELLED
 } gale_future_state;
 
@@ -68,11 +68,13 @@ GALE_EXPORT int gale_future_set_error(gale_future *future, int status);
 GALE_EXPORT bool gale_future_cancel(gale_future *future);
 
 /* Sets the producer's cancel hook (replacing any earlier one). */
-GALE_EXPORT void gale_future_set_cancel_cb(gale_future *future, gale_future_cancel_cb cb, void *arg);
+GALE_EXPORT void gale_future_set_cancel_cb(gale_future *future, gale_future_cancel_cb cb,
+                                           void *arg);
 
 /* Schedules cb(future, arg) for when the future is done.  Returns GALE_OK,
  * GALE_EINVAL, GALE_ENOMEM. */
-GALE_EXPORT int gale_future_add_done_callback(gale_future *future, gale_future_done_cb cb, void *arg);
+GALE_EXPORT int gale_future_add_done_callback(gale_future *future, gale_future_done_cb cb,
+                                              void *arg);
 
 GALE_EXPORT gale_future_state gale_future_get_state(const gale_future *future);
 /* True unless pending. */

@@ -52,36 +52,29 @@ GALE_EXPORT gale_headers *gale_headers_copy(const gale_headers *h);
  * inside the given length is invalid).
  * Returns GALE_OK, GALE_EINVAL for an invalid name (empty, not a token) or
  * value (CR, LF, NUL, other controls), GALE_ENOMEM. */
-GALE_EXPORT int gale_headers_add(gale_headers *h, const char *name,
-                                 const char *value);
-GALE_EXPORT int gale_headers_add_n(gale_headers *h, const char *name,
-                                   size_t name_len, const char *value,
-                                   size_t value_len);
+GALE_EXPORT int gale_headers_add(gale_headers *h, const char *name, const char *value);
+GALE_EXPORT int gale_headers_add_n(gale_headers *h, const char *name, size_t name_len,
+                                   const char *value, size_t value_len);
 
 /* Replaces every field named `name` with one field holding `value` (added
  * at the position of the first one removed, or at the end).  Same copies,
  * trimming and errors as gale_headers_add(); on error `h` is unchanged. */
-GALE_EXPORT int gale_headers_set(gale_headers *h, const char *name,
-                                 const char *value);
-GALE_EXPORT int gale_headers_set_n(gale_headers *h, const char *name,
-                                   size_t name_len, const char *value,
-                                   size_t value_len);
+GALE_EXPORT int gale_headers_set(gale_headers *h, const char *name, const char *value);
+GALE_EXPORT int gale_headers_set_n(gale_headers *h, const char *name, size_t name_len,
+                                   const char *value, size_t value_len);
 
 /* Returns the value of the first field named `name` (NUL-terminated,
  * borrowed from `h`), or NULL when there is none.  _n: the name by length,
  * and the value's length through `value_len` (may be NULL). */
-GALE_EXPORT const char *gale_headers_get(const gale_headers *h,
-                                         const char *name);
-GALE_EXPORT const char *gale_headers_get_n(const gale_headers *h,
-                                           const char *name, size_t name_len,
+GALE_EXPORT const char *gale_headers_get(const gale_headers *h, const char *name);
+GALE_EXPORT const char *gale_headers_get_n(const gale_headers *h, const char *name, size_t name_len,
                                            size_t *value_len);
 
 /* Iterates over every field named `name`, in order.  Start with
  * *cursor = 0; each call returns the next value (borrowed, NUL-terminated;
  * its length through `value_len` if not NULL) and advances *cursor, or
  * returns NULL when there are no more.  Don't modify `h` while iterating. */
-GALE_EXPORT const char *gale_headers_next(const gale_headers *h,
-                                          const char *name, size_t *cursor,
+GALE_EXPORT const char *gale_headers_next(const gale_headers *h, const char *name, size_t *cursor,
                                           size_t *value_len);
 
 /* The combined value of a list field: every field named `name` joined with
@@ -90,8 +83,7 @@ GALE_EXPORT const char *gale_headers_next(const gale_headers *h,
  * too small, so a caller can size it.  Returns GALE_OK, GALE_ENOENT when
  * there is no such field, GALE_ERANGE when `cap` is too small (buf may be
  * NULL with cap 0 to ask for the size). */
-GALE_EXPORT int gale_headers_get_combined(const gale_headers *h,
-                                          const char *name, char *buf,
+GALE_EXPORT int gale_headers_get_combined(const gale_headers *h, const char *name, char *buf,
                                           size_t cap, size_t *out_len);
 
 /* Removes every field named `name`.  Returns how many were removed (0 when
@@ -102,15 +94,13 @@ GALE_EXPORT size_t gale_headers_remove(gale_headers *h, const char *name);
 GALE_EXPORT size_t gale_headers_count(const gale_headers *h);
 
 /* Number of fields named `name`. */
-GALE_EXPORT size_t gale_headers_count_name(const gale_headers *h,
-                                           const char *name);
+GALE_EXPORT size_t gale_headers_count_name(const gale_headers *h, const char *name);
 
 /* The i-th field in insertion order (0 <= i < count): name and value are
  * borrowed, NUL-terminated; lengths through the size_t pointers (each may be
  * NULL).  Returns GALE_OK or GALE_ERANGE when i is past the end. */
-GALE_EXPORT int gale_headers_at(const gale_headers *h, size_t i,
-                                const char **name, size_t *name_len,
-                                const char **value, size_t *value_len);
+GALE_EXPORT int gale_headers_at(const gale_headers *h, size_t i, const char **name,
+                                size_t *name_len, const char **value, size_t *value_len);
 
 /* Bytes of the serialized form: the sum over fields of
  * name + ": " + value + "\r\n".  O(1): kept up to date by every change.
@@ -121,8 +111,8 @@ GALE_EXPORT size_t gale_headers_wire_size(const gale_headers *h);
  * empty line, no NUL).  *out_len receives gale_headers_wire_size().
  * Returns GALE_OK or GALE_ERANGE when `cap` is smaller than that (nothing
  * useful written). */
-GALE_EXPORT int gale_headers_serialize(const gale_headers *h, char *buf,
-                                       size_t cap, size_t *out_len);
+GALE_EXPORT int gale_headers_serialize(const gale_headers *h, char *buf, size_t cap,
+                                       size_t *out_len);
 
 /* Validation helpers, usable by parsers and by code that builds a message.
  * gale_http_is_token: true when s[0..len) is a non-empty RFC 9110 token
@@ -134,10 +124,8 @@ GALE_EXPORT bool gale_http_is_field_value(const char *s, size_t len);
 
 /* ASCII case-insensitive equality of two byte ranges (no locale, no
  * allocation).  gale_ascii_eq_cstr compares a range with a C string. */
-GALE_EXPORT bool gale_ascii_eq(const char *a, size_t alen, const char *b,
-                               size_t blen);
-GALE_EXPORT bool gale_ascii_eq_cstr(const char *a, size_t alen,
-                                    const char *b);
+GALE_EXPORT bool gale_ascii_eq(const char *a, size_t alen, const char *b, size_t blen);
+GALE_EXPORT bool gale_ascii_eq_cstr(const char *a, size_t alen, const char *b);
 
 #ifdef __cplusplus
 }

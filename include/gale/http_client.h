@@ -77,8 +77,8 @@ extern "C" {
 #endif
 
 /* Declared in their own headers (C11 allows repeating a typedef). */
-typedef struct gale_resolver gale_resolver;         /* gale/resolver.h */
-typedef struct gale_tls_ctx gale_tls_ctx;           /* gale/tls.h */
+typedef struct gale_resolver gale_resolver; /* gale/resolver.h */
+typedef struct gale_tls_ctx gale_tls_ctx;   /* gale/tls.h */
 
 typedef struct gale_http_client gale_http_client;
 typedef struct gale_http_response gale_http_response;
@@ -175,8 +175,8 @@ typedef struct gale_http_request {
    * becoming a GET: GALE_HTTP_POST_301 | _302 | _303 (curl's --post301,
    * --post302, --post303); 0: none, as browsers. */
   int post_redirects;
-  const char *user_agent; /* NULL: "gale/VERSION"; "" sends none */
-  const char *referer;    /* NULL: none */
+  const char *user_agent;   /* NULL: "gale/VERSION"; "" sends none */
+  const char *referer;      /* NULL: none */
   bool decompress_response; /* true: send Accept-Encoding: gzip (as Tornado) */
   bool expect_100_continue; /* false: send Expect: 100-continue with a body */
   time_t if_modified_since; /* 0: none; else If-Modified-Since */
@@ -217,8 +217,8 @@ typedef struct gale_http_request {
   const char *connect_to_host;
   int connect_to_port;
 
-  size_t max_body_size;   /* 100 MiB: larger bodies fail (not with streaming_callback) */
-  size_t max_header_size; /* 64 KiB */
+  size_t max_body_size;           /* 100 MiB: larger bodies fail (not with streaming_callback) */
+  size_t max_header_size;         /* 64 KiB */
   bool allow_nonstandard_methods; /* false: a body with GET/HEAD is refused */
   /* Which HTTP version to speak (curl's --http1.1, --http2,
    * --http2-prior-knowledge), a GALE_HTTP_VERSION_* value. */
@@ -256,9 +256,9 @@ typedef struct gale_http_request {
  * §8 fail with GALE_EHTTP_PARSE; a response field section over
  * max_header_size with GALE_EHTTP_HEADER_TOO_LARGE. */
 enum {
-  GALE_HTTP_VERSION_DEFAULT = 0,          /* https: h2 by ALPN, else 1.1; http: HTTP/1.1 */
-  GALE_HTTP_VERSION_1_1 = 1,              /* HTTP/1.1 only (ALPN offers http/1.1 alone) */
-  GALE_HTTP_VERSION_2 = 2,                /* h2 by ALPN for https, else HTTP/1.1 */
+  GALE_HTTP_VERSION_DEFAULT = 0,           /* https: h2 by ALPN, else 1.1; http: HTTP/1.1 */
+  GALE_HTTP_VERSION_1_1 = 1,               /* HTTP/1.1 only (ALPN offers http/1.1 alone) */
+  GALE_HTTP_VERSION_2 = 2,                 /* h2 by ALPN for https, else HTTP/1.1 */
   GALE_HTTP_VERSION_2_PRIOR_KNOWLEDGE = 3, /* http: h2c without negotiation; https: as _2 */
   /* HTTP/1.0 requests (curl's --http1.0): the connection closes after the
    * response; a producer's body needs a known body_size (no chunks). */
@@ -292,17 +292,17 @@ typedef struct gale_http_timings {
  * the client: valid for the duration of the callback, or as long as the
  * future holding it. */
 struct gale_http_response {
-  int status;         /* GALE_OK, or the error (see the top of this file) */
-  const char *error;  /* why, in a sentence (OpenSSL's reason, errno...); "" when OK */
-  int code;           /* HTTP status code; 0 when no response arrived */
-  const char *reason; /* reason phrase; "" when none */
-  int http_version;   /* 10, 11 or 20; 0 when no response arrived */
+  int status;                  /* GALE_OK, or the error (see the top of this file) */
+  const char *error;           /* why, in a sentence (OpenSSL's reason, errno...); "" when OK */
+  int code;                    /* HTTP status code; 0 when no response arrived */
+  const char *reason;          /* reason phrase; "" when none */
+  int http_version;            /* 10, 11 or 20; 0 when no response arrived */
   const gale_headers *headers; /* response fields; empty when none */
   /* The decompressed body, NUL-terminated for convenience (the NUL is not
    * counted); "" when streamed or absent. */
   const char *body;
   size_t body_len;
-  const char *effective_url; /* the URL of the final hop */
+  const char *effective_url;        /* the URL of the final hop */
   const gale_http_request *request; /* the original request (client's copy) */
   gale_http_timings timings;
   int num_redirects;
@@ -318,8 +318,7 @@ struct gale_http_response {
 };
 
 /* Looks a response field up (case-insensitive); the first value or NULL. */
-GALE_EXPORT const char *gale_http_response_header(const gale_http_response *resp,
-                                                  const char *name);
+GALE_EXPORT const char *gale_http_response_header(const gale_http_response *resp, const char *name);
 
 /* The trailer fields of the response (RFC 9112 §7.1.2: the fields after the
  * last chunk of a chunked body), borrowed: owned by the response and valid
@@ -332,11 +331,11 @@ GALE_EXPORT const gale_headers *gale_http_response_trailers(const gale_http_resp
 /* ---- client ------------------------------------------------------------- */
 
 typedef struct gale_http_client_options {
-  int max_clients;          /* 10: requests in flight at once */
-  int max_idle_per_host;    /* 10: idle keep-alive connections kept per key */
-  double idle_timeout;      /* 60 s: an idle kept-alive connection is closed */
-  size_t max_buffer_size;   /* 100 MiB: read buffer limit per connection */
-  gale_resolver *resolver;  /* borrowed; NULL: the client makes its own */
+  int max_clients;         /* 10: requests in flight at once */
+  int max_idle_per_host;   /* 10: idle keep-alive connections kept per key */
+  double idle_timeout;     /* 60 s: an idle kept-alive connection is closed */
+  size_t max_buffer_size;  /* 100 MiB: read buffer limit per connection */
+  gale_resolver *resolver; /* borrowed; NULL: the client makes its own */
   /* HTTP/2: requests in flight on one connection, at most (the peer's
    * SETTINGS_MAX_CONCURRENT_STREAMS lowers it); 100. */
   int h2_max_streams;

@@ -86,12 +86,12 @@ typedef struct gale_http_server_options {
    * callback, only when the body will be read. */
   gale_http_request_cb headers_cb;
 
-  size_t max_header_size;       /* 65536: request line + headers; 431 past it */
-  size_t max_uri_size;          /* 8192: request target; 414 past it */
-  size_t max_header_count;      /* 100: header fields; 431 past it */
-  uint64_t max_body_size;       /* 100 MiB (buffered or streamed; after
+  size_t max_header_size;               /* 65536: request line + headers; 431 past it */
+  size_t max_uri_size;                  /* 8192: request target; 414 past it */
+  size_t max_header_count;              /* 100: header fields; 431 past it */
+  uint64_t max_body_size;               /* 100 MiB (buffered or streamed; after
                                    inflation when decompressing); 413 */
-  size_t max_body_buffer;       /* 256 MiB: the storage of buffered request
+  size_t max_body_buffer;               /* 256 MiB: the storage of buffered request
                                    bodies across all connections of the
                                    server, so many slow uploads cannot grow
                                    the process without bound.  A body with a
@@ -104,7 +104,7 @@ typedef struct gale_http_server_options {
                                    (headers_cb) are not counted.  The charge
                                    is released when the request is freed.
                                    0 = no limit */
-  double header_timeout;        /* 60 s (nginx's client_header_timeout) for a
+  double header_timeout;                /* 60 s (nginx's client_header_timeout) for a
                                    request's header section (slowloris): a
                                    connection's first request counts from the
                                    accept, so a connection that never sends a
@@ -114,33 +114,33 @@ typedef struct gale_http_server_options {
                                    Tornado has none of its own (it waits
                                    idle_connection_timeout, 3600 s).
                                    0 = none */
-  double body_timeout;          /* 60 s without body progress; 0 = none */
-  double write_timeout;         /* 60 s without any byte of a pending response
+  double body_timeout;                  /* 60 s without body progress; 0 = none */
+  double write_timeout;                 /* 60 s without any byte of a pending response
                                    leaving (a client that stopped reading):
                                    the connection closes (checked by the same
                                    sweep as idle_connection_timeout); 0 = none */
-  double idle_connection_timeout; /* 3600 s (Tornado; nginx's keepalive_timeout
+  double idle_connection_timeout;       /* 3600 s (Tornado; nginx's keepalive_timeout
                                    is 75 s) idle between keep-alive requests
                                    (checked by one sweep of the connections
                                    a few times per timeout, at most 1 s
                                    apart: no timer per connection) */
   unsigned max_requests_per_connection; /* 100000 (then Connection: close);
                                            0: unlimited */
-  bool no_keep_alive;           /* false: close after each response */
-  bool xheaders;                /* false: trust X-Real-IP / X-Forwarded-For /
+  bool no_keep_alive;                   /* false: close after each response */
+  bool xheaders;                        /* false: trust X-Real-IP / X-Forwarded-For /
                                    X-Forwarded-Proto / X-Scheme */
   /* With xheaders: proxies (IP literals) to skip when reading
    * X-Forwarded-For from the right; NULL-terminated array, may be NULL. */
   const char *const *trusted_downstream;
-  bool compress_response;       /* false: gzip responses when the client
+  bool compress_response;  /* false: gzip responses when the client
                                    accepts it, the type compresses and the
                                    body exceeds 1 KiB (any size when
                                    streamed with flush: each flush is a
                                    zlib sync flush) */
-  bool decompress_request;      /* false: gunzip Content-Encoding: gzip bodies */
-  bool access_log;              /* true: one line per request on the "access"
+  bool decompress_request; /* false: gunzip Content-Encoding: gzip bodies */
+  bool access_log;         /* true: one line per request on the "access"
                                    domain at INFO (skipped when INFO is off) */
-  gale_tls_ctx *tls;            /* NULL: plain HTTP; borrowed, must outlive
+  gale_tls_ctx *tls;       /* NULL: plain HTTP; borrowed, must outlive
                                    the server */
   /* false: also speak HTTP/2 (RFC 9113, on libnghttp2) on the same port.
    * Cleartext: a client that opens with the HTTP/2 connection preface
@@ -190,7 +190,7 @@ typedef struct gale_http_server_options {
   bool proxy_protocol;          /* false: expect a PROXY protocol header (v1/v2)
                                    on each connection; its client address is
                                    remote_ip (gale/tcp_server.h) */
-  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
+  GALE_RESERVED(8);             /* room for fields added later (README: ABI) */
 } gale_http_server_options;
 
 /* Fills `opts` with the defaults above. */
@@ -240,8 +240,8 @@ GALE_EXPORT int gale_http_server_shutdown(gale_http_server *server, double timeo
  * (gale_future_unref).  NULL on failure, with the status of
  * gale_http_server_shutdown() in *status_out (may be NULL), which is
  * GALE_OK on success. */
-GALE_EXPORT gale_future *gale_http_server_shutdown_future(gale_http_server *server,
-                                                          double timeout, int *status_out);
+GALE_EXPORT gale_future *gale_http_server_shutdown_future(gale_http_server *server, double timeout,
+                                                          int *status_out);
 
 /* Closes every connection at once (requests in flight get their close
  * callbacks with GALE_ECANCELLED) and frees the server.  Safe from inside a
@@ -341,15 +341,15 @@ GALE_EXPORT int gale_http_server_request_get_status(const gale_http_server_reque
  * Copied.  GALE_ESTATE once the headers were sent.  The server adds Date,
  * Server, Content-Length / Transfer-Encoding and Connection itself; a
  * Content-Length set here is trusted and checked against what is written. */
-GALE_EXPORT int gale_http_server_request_set_header(gale_http_server_request *req,
-                                                    const char *name, const char *value);
-GALE_EXPORT int gale_http_server_request_add_header(gale_http_server_request *req,
-                                                    const char *name, const char *value);
+GALE_EXPORT int gale_http_server_request_set_header(gale_http_server_request *req, const char *name,
+                                                    const char *value);
+GALE_EXPORT int gale_http_server_request_add_header(gale_http_server_request *req, const char *name,
+                                                    const char *value);
 GALE_EXPORT int gale_http_server_request_clear_header(gale_http_server_request *req,
                                                       const char *name);
 /* The first value of a response header, or NULL. */
-GALE_EXPORT const char *gale_http_server_request_get_response_header(
-    const gale_http_server_request *req, const char *name);
+GALE_EXPORT const char *
+gale_http_server_request_get_response_header(const gale_http_server_request *req, const char *name);
 
 /* Appends body bytes (copied) to the response.  They are held until
  * flush/finish so small bodies get a Content-Length (and an ETag in the web
@@ -359,9 +359,8 @@ GALE_EXPORT int gale_http_server_request_write(gale_http_server_request *req, co
                                                size_t len);
 /* Appends `len` bytes by reference: `data` must stay valid until `free_fn`
  * (may be NULL for static data) is called with it. */
-GALE_EXPORT int gale_http_server_request_write_ref(gale_http_server_request *req,
-                                                   const void *data, size_t len,
-                                                   gale_free_fn free_fn);
+GALE_EXPORT int gale_http_server_request_write_ref(gale_http_server_request *req, const void *data,
+                                                   size_t len, gale_free_fn free_fn);
 /* Appends `length` bytes of the open file `fd` from `offset`, sent with
  * sendfile on plain connections (copied through TLS otherwise).  The server
  * takes ownership of `fd` and closes it (also on error).  GALE_ESTATE when
@@ -369,8 +368,8 @@ GALE_EXPORT int gale_http_server_request_write_ref(gale_http_server_request *req
  * compression on: file bytes cannot join a gzip stream). */
 GALE_EXPORT int gale_http_server_request_write_file(gale_http_server_request *req, int fd,
                                                     off_t offset, off_t length);
-GALE_EXPORT int gale_http_server_request_printf(gale_http_server_request *req, const char *fmt,
-                                                ...) GALE_PRINTF(2, 3);
+GALE_EXPORT int gale_http_server_request_printf(gale_http_server_request *req, const char *fmt, ...)
+    GALE_PRINTF(2, 3);
 
 /* Bytes written but not yet flushed. */
 GALE_EXPORT size_t gale_http_server_request_pending(const gale_http_server_request *req);

@@ -25,17 +25,19 @@ typedef struct gale_locale gale_locale;
  * default locale (`default_code`, NULL: "en_US") is supported even without a
  * file.  dir may be NULL for no translations.  Returns GALE_OK, GALE_EINVAL,
  * GALE_ENOMEM, GALE_ESYS (the folder cannot be read). */
-GALE_EXPORT int gale_locale_set_load(const char *dir, const char *default_code, gale_locale_set **out);
+GALE_EXPORT int gale_locale_set_load(const char *dir, const char *default_code,
+                                     gale_locale_set **out);
 GALE_EXPORT void gale_locale_set_free(gale_locale_set *set);
 
 /* Tornado's get_closest: the first of `codes` that is supported (as
  * "ll_CC", "-" read as "_", case normalized), else its language alone,
  * else the default.  Never NULL for a non-NULL set; borrowed from it. */
-GALE_EXPORT const gale_locale *gale_locale_get_closest(const gale_locale_set *set, const char *const *codes,
-                                                       size_t ncodes);
+GALE_EXPORT const gale_locale *gale_locale_get_closest(const gale_locale_set *set,
+                                                       const char *const *codes, size_t ncodes);
 /* The closest locale to an Accept-Language header (q-values honoured;
  * NULL or malformed: the default). */
-GALE_EXPORT const gale_locale *gale_locale_from_accept_language(const gale_locale_set *set, const char *header);
+GALE_EXPORT const gale_locale *gale_locale_from_accept_language(const gale_locale_set *set,
+                                                                const char *header);
 GALE_EXPORT const gale_locale *gale_locale_get_default(const gale_locale_set *set);
 
 /* The locale's code ("pt_BR"). */
@@ -45,8 +47,8 @@ GALE_EXPORT const char *gale_locale_code(const gale_locale *locale);
  * (or message itself); otherwise the plural translation when count != 1
  * and the singular one when count == 1, falling back to plural / message.
  * Borrowed (the set's or the caller's strings). */
-GALE_EXPORT const char *gale_locale_translate(const gale_locale *locale, const char *message, const char *plural,
-                                              long long count);
+GALE_EXPORT const char *gale_locale_translate(const gale_locale *locale, const char *message,
+                                              const char *plural, long long count);
 
 #ifdef __cplusplus
 }

@@ -30,8 +30,8 @@ typedef enum gale_log_level {
 
 /* A sink receives each formatted message (no trailing newline; borrowed for
  * the duration of the call). */
-typedef void (*gale_log_sink_cb)(gale_log_level level, const char *domain,
-                                 const char *message, void *arg);
+typedef void (*gale_log_sink_cb)(gale_log_level level, const char *domain, const char *message,
+                                 void *arg);
 
 /* Messages below `level` are dropped before formatting. */
 GALE_EXPORT void gale_log_set_level(gale_log_level level);
@@ -48,8 +48,7 @@ GALE_EXPORT bool gale_log_enabled(gale_log_level level);
  * `domain` may be NULL ("general"). */
 GALE_EXPORT void gale_log(gale_log_level level, const char *domain, const char *fmt, ...)
     GALE_PRINTF(3, 4);
-GALE_EXPORT void gale_logv(gale_log_level level, const char *domain, const char *fmt,
-                           va_list ap);
+GALE_EXPORT void gale_logv(gale_log_level level, const char *domain, const char *fmt, va_list ap);
 
 #define gale_log_debug(domain, ...) gale_log(GALE_LOG_DEBUG, domain, __VA_ARGS__)
 #define gale_log_info(domain, ...) gale_log(GALE_LOG_INFO, domain, __VA_ARGS__)

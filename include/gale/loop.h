@@ -77,8 +77,7 @@ GALE_EXPORT int gale_loop_stop(gale_loop *loop);
  * time ran out first (the future is left pending), GALE_ECANCELLED if
  * gale_loop_stop() ended the run first, GALE_EINVAL / GALE_EBUSY as for
  * gale_loop_run().  The future is borrowed. */
-GALE_EXPORT int gale_loop_run_until_complete(gale_loop *loop, gale_future *future,
-                                             double timeout);
+GALE_EXPORT int gale_loop_run_until_complete(gale_loop *loop, gale_future *future, double timeout);
 
 /* Runs one iteration of the loop: processes whatever is ready, waiting for
  * at most `max_wait` seconds (0 = do not block) for something to become
@@ -181,8 +180,8 @@ typedef void (*gale_watcher_cb)(gale_watcher *watcher, int fd, int events, void 
  * but idle).  The callback receives the events that are ready; it keeps
  * firing while the condition holds (level-triggered).  Returns GALE_OK,
  * GALE_EINVAL (NULL, negative fd, unknown bits), GALE_ENOMEM, GALE_ESYS. */
-GALE_EXPORT int gale_watcher_new(gale_loop *loop, int fd, int events, gale_watcher_cb cb,
-                                 void *arg, gale_watcher **out);
+GALE_EXPORT int gale_watcher_new(gale_loop *loop, int fd, int events, gale_watcher_cb cb, void *arg,
+                                 gale_watcher **out);
 
 /* Changes the watched events.  Returns GALE_OK, GALE_EINVAL, GALE_ESYS. */
 GALE_EXPORT int gale_watcher_update(gale_watcher *watcher, int events);

@@ -19,15 +19,15 @@ extern "C" {
  * NUL-terminated copies owned by the gale_multipart.  Read-only; fields may
  * be added at the end in later versions. */
 typedef struct gale_multipart_part {
-  const char *name;         /* Content-Disposition name (never NULL) */
+  const char *name; /* Content-Disposition name (never NULL) */
   size_t name_len;
-  const char *filename;     /* filename parameter; NULL for a plain field */
+  const char *filename; /* filename parameter; NULL for a plain field */
   size_t filename_len;
   const char *content_type; /* the part's Content-Type; NULL if absent
                                (Tornado then assumes
                                application/unknown for files) */
   size_t content_type_len;
-  const char *data;         /* the part's body, inside the parsed body */
+  const char *data; /* the part's body, inside the parsed body */
   size_t data_len;
 } gale_multipart_part;
 
@@ -41,7 +41,7 @@ typedef struct gale_multipart_limits {
   size_t max_field_size;  /* data bytes of one part without a filename
                              (a plain field), default SIZE_MAX (none);
                              past it GALE_ELIMIT */
-  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
+  GALE_RESERVED(8);       /* room for fields added later (README: ABI) */
 } gale_multipart_limits;
 
 GALE_EXPORT void gale_multipart_limits_init(gale_multipart_limits *lim);
@@ -64,10 +64,8 @@ GALE_EXPORT void gale_multipart_limits_init(gale_multipart_limits *lim);
  * delimiter, missing closing delimiter, a malformed part header, a part
  * without form-data name), GALE_ELIMIT, GALE_ENOMEM; *out is NULL on
  * failure. */
-GALE_EXPORT int gale_multipart_parse(const char *body, size_t len,
-                                     const char *boundary,
-                                     size_t boundary_len,
-                                     const gale_multipart_limits *lim,
+GALE_EXPORT int gale_multipart_parse(const char *body, size_t len, const char *boundary,
+                                     size_t boundary_len, const gale_multipart_limits *lim,
                                      gale_multipart **out);
 
 GALE_EXPORT void gale_multipart_free(gale_multipart *m);
@@ -116,8 +114,7 @@ GALE_EXPORT int gale_multipart_stream_new(const char *boundary, size_t boundary_
  * header, a near-miss of the delimiter in data), GALE_ELIMIT (max_parts,
  * max_header_size, max_field_size), GALE_ENOMEM, or a callback's status.
  * Bytes after the closing delimiter are ignored.  Linear in len. */
-GALE_EXPORT int gale_multipart_stream_feed(gale_multipart_stream *s, const char *data,
-                                           size_t len);
+GALE_EXPORT int gale_multipart_stream_feed(gale_multipart_stream *s, const char *data, size_t len);
 
 /* The body ended: GALE_OK when the closing delimiter was seen, else
  * GALE_EHTTP_PARSE (no delimiter at all, truncated inside a part) or
@@ -138,8 +135,7 @@ GALE_EXPORT void gale_multipart_stream_free(gale_multipart_stream *s);
 
 /* Number of parts, and the i-th part (borrowed; NULL past the end). */
 GALE_EXPORT size_t gale_multipart_count(const gale_multipart *m);
-GALE_EXPORT const gale_multipart_part *
-gale_multipart_at(const gale_multipart *m, size_t i);
+GALE_EXPORT const gale_multipart_part *gale_multipart_at(const gale_multipart *m, size_t i);
 
 /* ---- Encoder (client side) ---- */
 
@@ -154,8 +150,7 @@ GALE_EXPORT void gale_multipart_enc_free(gale_multipart_enc *e);
 
 /* The Content-Type header value to send with the body:
  * "multipart/form-data; boundary=...".  Borrowed from `e`. */
-GALE_EXPORT const char *gale_multipart_enc_content_type(
-    const gale_multipart_enc *e);
+GALE_EXPORT const char *gale_multipart_enc_content_type(const gale_multipart_enc *e);
 
 /* Appends a field, or a file part (filename NULL: no filename parameter;
  * content_type NULL: application/octet-stream for a file, none for a
@@ -163,20 +158,15 @@ GALE_EXPORT const char *gale_multipart_enc_content_type(
  * (a backslash doubled, as a quoted-pair); control characters other than
  * HTAB and '"' in them are refused (GALE_EINVAL), and so is data that holds the
  * boundary delimiter (GALE_EEXIST: use a random boundary).  GALE_ENOMEM. */
-GALE_EXPORT int gale_multipart_enc_add_field(gale_multipart_enc *e,
-                                             const char *name,
-                                             const char *value,
-                                             size_t value_len);
-GALE_EXPORT int gale_multipart_enc_add_file(gale_multipart_enc *e,
-                                            const char *name,
-                                            const char *filename,
-                                            const char *content_type,
+GALE_EXPORT int gale_multipart_enc_add_field(gale_multipart_enc *e, const char *name,
+                                             const char *value, size_t value_len);
+GALE_EXPORT int gale_multipart_enc_add_file(gale_multipart_enc *e, const char *name,
+                                            const char *filename, const char *content_type,
                                             const void *data, size_t len);
 
 /* Closes the body and returns it (borrowed from `e`, valid until it is
  * freed; further adds fail with GALE_ESTATE).  Returns GALE_OK. */
-GALE_EXPORT int gale_multipart_enc_finish(gale_multipart_enc *e,
-                                          const char **body, size_t *len);
+GALE_EXPORT int gale_multipart_enc_finish(gale_multipart_enc *e, const char **body, size_t *len);
 
 #ifdef __cplusplus
 }

@@ -42,8 +42,8 @@ typedef int (*gale_queue_cmp)(const void *a, const void *b);
  * or no memory. */
 GALE_EXPORT gale_queue *gale_queue_new(gale_loop *loop, size_t maxsize, gale_free_fn free_item);
 /* The same, smallest item (by cmp) first; ties in put order. */
-GALE_EXPORT gale_queue *gale_queue_new_priority(gale_loop *loop, size_t maxsize,
-                                                gale_queue_cmp cmp, gale_free_fn free_item);
+GALE_EXPORT gale_queue *gale_queue_new_priority(gale_loop *loop, size_t maxsize, gale_queue_cmp cmp,
+                                                gale_free_fn free_item);
 /* The same, last put first out. */
 GALE_EXPORT gale_queue *gale_queue_new_lifo(gale_loop *loop, size_t maxsize,
                                             gale_free_fn free_item);

@@ -89,9 +89,9 @@ typedef struct gale_resolver_options {
    * it on). */
   bool cache;
   /* getaddrinfo() tells no TTL: its answers are cached for negative_ttl. */
-  double max_ttl;        /* default 300 */
-  double negative_ttl;   /* default 5 */
-  size_t cache_entries;  /* bound on cached names; default 1024 */
+  double max_ttl;       /* default 300 */
+  double negative_ttl;  /* default 5 */
+  size_t cache_entries; /* bound on cached names; default 1024 */
   /* Most lookups handed to c-ares (or the executor) at once; more wait in
    * a FIFO.  A burst of thousands of UDP queries on one socket overflows
    * socket buffers (ours or the server's) and turns into timeouts; queuing
@@ -166,8 +166,8 @@ GALE_EXPORT size_t gale_addrinfo_list_count(const gale_addrinfo_list *list);
 
 /* The i-th address (borrowed from the list) and its length in *len (may be
  * NULL); NULL when i is out of range. */
-GALE_EXPORT const struct sockaddr *gale_addrinfo_list_get(const gale_addrinfo_list *list,
-                                                          size_t i, socklen_t *len);
+GALE_EXPORT const struct sockaddr *gale_addrinfo_list_get(const gale_addrinfo_list *list, size_t i,
+                                                          socklen_t *len);
 
 /* The i-th address's family (AF_INET, AF_INET6), or AF_UNSPEC when out of
  * range. */
@@ -176,8 +176,8 @@ GALE_EXPORT int gale_addrinfo_list_family(const gale_addrinfo_list *list, size_t
 /* Formats the i-th address as "1.2.3.4" or "::1" (no port) into buf;
  * returns buf, or NULL when i is out of range or buf is too small
  * (INET6_ADDRSTRLEN always suffices). */
-GALE_EXPORT const char *gale_addrinfo_list_ntop(const gale_addrinfo_list *list, size_t i,
-                                                char *buf, size_t buflen);
+GALE_EXPORT const char *gale_addrinfo_list_ntop(const gale_addrinfo_list *list, size_t i, char *buf,
+                                                size_t buflen);
 
 /* A deep copy owned by the caller (gale_addrinfo_list_free()), or NULL when
  * out of memory or list is NULL. */

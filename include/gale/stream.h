@@ -258,14 +258,13 @@ GALE_EXPORT gale_future *gale_stream_read_until_future(gale_stream *stream, cons
                                                        size_t delim_len, size_t max_bytes,
                                                        int *status_out);
 GALE_EXPORT gale_future *gale_stream_read_until_regex_future(gale_stream *stream,
-                                                             const char *pattern,
-                                                             size_t max_bytes, int *status_out);
+                                                             const char *pattern, size_t max_bytes,
+                                                             int *status_out);
 GALE_EXPORT gale_future *gale_stream_read_bytes_future(gale_stream *stream, size_t n, bool partial,
                                                        int *status_out);
 GALE_EXPORT gale_future *gale_stream_read_into_future(gale_stream *stream, void *buf, size_t len,
                                                       bool partial, int *status_out);
-GALE_EXPORT gale_future *gale_stream_read_until_close_future(gale_stream *stream,
-                                                             int *status_out);
+GALE_EXPORT gale_future *gale_stream_read_until_close_future(gale_stream *stream, int *status_out);
 /* Resolves (result NULL) when everything queued so far has been flushed. */
 GALE_EXPORT gale_future *gale_stream_flush_future(gale_stream *stream, int *status_out);
 
@@ -335,10 +334,8 @@ GALE_EXPORT int gale_stream_set_read_timeout(gale_stream *stream, double seconds
 /* The peer's / our address (getpeername / getsockname, cached after the
  * first call so they still answer once closed).  *len is in/out as for
  * getpeername.  Returns GALE_OK, GALE_EINVAL, GALE_ESYS (errno kept). */
-GALE_EXPORT int gale_stream_peer_addr(gale_stream *stream, struct sockaddr *addr,
-                                      socklen_t *len);
-GALE_EXPORT int gale_stream_local_addr(gale_stream *stream, struct sockaddr *addr,
-                                       socklen_t *len);
+GALE_EXPORT int gale_stream_peer_addr(gale_stream *stream, struct sockaddr *addr, socklen_t *len);
+GALE_EXPORT int gale_stream_local_addr(gale_stream *stream, struct sockaddr *addr, socklen_t *len);
 
 /* The fd (still owned by the stream), or -1 once closed. */
 GALE_EXPORT int gale_stream_fd(const gale_stream *stream);

@@ -141,8 +141,7 @@ typedef void (*gale_tcp_connect_cb)(int status, gale_stream *stream, void *arg);
  * GALE_ENOMEM. */
 GALE_EXPORT int gale_tcp_client_connect(gale_tcp_client *client, const char *host, int port,
                                         const gale_tcp_connect_options *opts,
-                                        gale_tcp_connect_cb cb, void *arg,
-                                        gale_tcp_connect **out);
+                                        gale_tcp_connect_cb cb, void *arg, gale_tcp_connect **out);
 
 /* Abandons a pending connect: sockets being connected are closed, a stream
  * in its TLS handshake is closed, and the callback will not run.  Must not
@@ -154,8 +153,8 @@ GALE_EXPORT int gale_tcp_connect_cancel(gale_tcp_connect *conn);
  * when the call fails at once).  The result is the gale_stream; take it
  * with gale_future_steal_result() — a stream left in the future is closed
  * when the future is freed.  gale_future_cancel() cancels the connect. */
-GALE_EXPORT gale_future *gale_tcp_client_connect_future(gale_tcp_client *client,
-                                                        const char *host, int port,
+GALE_EXPORT gale_future *gale_tcp_client_connect_future(gale_tcp_client *client, const char *host,
+                                                        int port,
                                                         const gale_tcp_connect_options *opts);
 
 #ifdef __cplusplus

@@ -104,7 +104,7 @@ typedef struct gale_tcp_server_options {
   double tls_handshake_timeout;
   /* Passed to every stream (0 = the stream default, 100 MiB as Tornado). */
   size_t max_buffer_size;
-  size_t read_chunk_size;      /* 0 = stream default */
+  size_t read_chunk_size;       /* 0 = stream default */
   size_t max_write_buffer_size; /* 0 = stream default (no limit) */
   /* Pause after accept fails with EMFILE/ENFILE, seconds (default 0.1). */
   double accept_backoff;
@@ -183,8 +183,7 @@ GALE_EXPORT int gale_tcp_server_bind(gale_tcp_server *server, int port, const ch
  *
  * Returns the task id (0 when nothing was forked) or GALE_ESTATE (nothing
  * bound, already started, or forking with a loop), GALE_ENOMEM, GALE_ESYS. */
-GALE_EXPORT int gale_tcp_server_start(gale_tcp_server *server, int num_processes,
-                                      int max_restarts);
+GALE_EXPORT int gale_tcp_server_start(gale_tcp_server *server, int num_processes, int max_restarts);
 
 /* Stops accepting: closes every listening socket.  Open connections stay
  * open.  Idempotent.  Returns GALE_OK or GALE_EINVAL. */

@@ -74,12 +74,12 @@ typedef struct gale_template_error {
 
 typedef struct gale_template_options {
   gale_template_whitespace whitespace;
-  bool autoescape;           /* true: {{ }} HTML-escapes (Tornado's default) */
-  bool check_mtime;          /* loader: recompile a file that changed (debug) */
-  size_t max_output;         /* bytes per render; default 64 MiB */
-  uint64_t max_iterations;   /* loop iterations per render; default 10,000,000 */
-  size_t max_template_size;  /* bytes of one template file; default 1 MiB */
-  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
+  bool autoescape;          /* true: {{ }} HTML-escapes (Tornado's default) */
+  bool check_mtime;         /* loader: recompile a file that changed (debug) */
+  size_t max_output;        /* bytes per render; default 64 MiB */
+  uint64_t max_iterations;  /* loop iterations per render; default 10,000,000 */
+  size_t max_template_size; /* bytes of one template file; default 1 MiB */
+  GALE_RESERVED(8);         /* room for fields added later (README: ABI) */
 } gale_template_options;
 
 /* Fills the defaults above. */

@@ -67,9 +67,9 @@ typedef enum gale_tls_version {
 typedef gale_tls_ctx *(*gale_tls_sni_cb)(const char *server_name, void *arg);
 
 typedef struct gale_tls_server_options {
-  gale_tls_version min_version;  /* default TLS 1.2 */
-  const char *ciphers;           /* TLS ≤ 1.2 cipher list; NULL = OpenSSL's default */
-  const char *ciphersuites;      /* TLS 1.3 suites; NULL = OpenSSL's default */
+  gale_tls_version min_version; /* default TLS 1.2 */
+  const char *ciphers;          /* TLS ≤ 1.2 cipher list; NULL = OpenSSL's default */
+  const char *ciphersuites;     /* TLS 1.3 suites; NULL = OpenSSL's default */
   /* ALPN protocols in server preference order ("h2", "http/1.1"); copied.
    * When the client offers ALPN and none matches, the handshake fails. */
   const char *const *alpn;

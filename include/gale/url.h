@@ -65,8 +65,7 @@ GALE_EXPORT void gale_url_free(gale_url *url);
  * length without the NUL, also on GALE_ERANGE (buf too small; buf may be
  * NULL with cap 0 to ask for the size).  An origin-form path starting
  * with "//" is refused (it would read as an authority: open redirects). */
-GALE_EXPORT int gale_url_format(const gale_url *u, char *buf, size_t cap,
-                                size_t *out_len);
+GALE_EXPORT int gale_url_format(const gale_url *u, char *buf, size_t cap, size_t *out_len);
 
 /* Resolves the reference `ref` (absolute or relative: "../a", "//h/p",
  * "?q", "#f"...) against the absolute URL `base`, per RFC 3986 §5.2
@@ -74,8 +73,7 @@ GALE_EXPORT int gale_url_format(const gale_url *u, char *buf, size_t cap,
  * redirect's Location.  Works for any scheme.  *out is a new malloc'd
  * NUL-terminated string (free() it).  Returns GALE_OK, GALE_EURL when base
  * is not absolute or either holds control bytes or spaces, GALE_ENOMEM. */
-GALE_EXPORT int gale_url_resolve(const char *base, const char *ref,
-                                 char **out);
+GALE_EXPORT int gale_url_resolve(const char *base, const char *ref, char **out);
 
 /* Percent-encoding flags. */
 enum {
@@ -93,8 +91,8 @@ enum {
  * NUL-terminated; its length goes to *out_len.  Returns GALE_OK, or
  * GALE_EURL for a '%' not followed by two hex digits or (with
  * GALE_PCT_NO_NUL) a decoded NUL. */
-GALE_EXPORT int gale_percent_decode(const char *s, size_t len, int flags,
-                                    char *out, size_t *out_len);
+GALE_EXPORT int gale_percent_decode(const char *s, size_t len, int flags, char *out,
+                                    size_t *out_len);
 
 /* Encodes s[0..len): every byte but ALPHA, DIGIT, "-._~" (and '/' with
  * GALE_PCT_KEEP_SLASH) becomes %XX (uppercase hex); with
@@ -102,8 +100,8 @@ GALE_EXPORT int gale_percent_decode(const char *s, size_t len, int flags,
  * `cap`, NUL-terminated; at most 3*len+1 bytes are needed); *out_len gets
  * the length without the NUL, also on GALE_ERANGE (out may be NULL with
  * cap 0 to ask for the size). */
-GALE_EXPORT int gale_percent_encode(const char *s, size_t len, int flags,
-                                    char *out, size_t cap, size_t *out_len);
+GALE_EXPORT int gale_percent_encode(const char *s, size_t len, int flags, char *out, size_t cap,
+                                    size_t *out_len);
 
 /* Turns a request path (still percent-encoded, without query) into a safe
  * relative file path for a static file handler: percent-decodes it, splits
@@ -115,8 +113,7 @@ GALE_EXPORT int gale_percent_encode(const char *s, size_t len, int flags,
  * At most len+1 bytes are needed.
  * Returns GALE_OK, GALE_EACCES (traversal, NUL, backslash), GALE_EURL (bad
  * escape, path not starting with '/'), GALE_ERANGE (out too small). */
-GALE_EXPORT int gale_url_path_normalize(const char *path, size_t len,
-                                        char *out, size_t cap,
+GALE_EXPORT int gale_url_path_normalize(const char *path, size_t len, char *out, size_t cap,
                                         size_t *out_len);
 
 #ifdef __cplusplus

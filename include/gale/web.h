@@ -137,13 +137,13 @@ typedef struct gale_web_upload_options {
                               file that would pass it is spooled, a field
                               that would pass it is refused */
   const char *tmp_dir;     /* NULL: $TMPDIR, else /tmp */
-  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
+  GALE_RESERVED(8);        /* room for fields added later (README: ABI) */
 } gale_web_upload_options;
 
 /* A handler class: every member is optional.  Keep it static const. */
 typedef struct gale_web_handler_class {
-  const char *name;      /* for logs */
-  size_t ctx_size;       /* bytes of zeroed per-request context
+  const char *name; /* for logs */
+  size_t ctx_size;  /* bytes of zeroed per-request context
                             (gale_web_handler_ctx) */
   /* Receives the route's args (gale_web_app_add).  A non-OK return
    * answers 500. */
@@ -219,7 +219,7 @@ typedef struct gale_web_handler_class {
  * strings are copied by gale_web_app_new(). */
 /* One versioned cookie secret (Tornado's cookie_secret dict entry). */
 typedef struct gale_web_cookie_key {
-  int version;        /* >= 0 */
+  int version; /* >= 0 */
   const char *secret;
 } gale_web_cookie_key;
 
@@ -235,7 +235,7 @@ typedef struct gale_web_app_options {
   const gale_web_cookie_key *cookie_secrets;
   size_t ncookie_secrets;
   int key_version;
-  bool xsrf_cookies;             /* false: check _xsrf on POST/PUT/PATCH/DELETE */
+  bool xsrf_cookies; /* false: check _xsrf on POST/PUT/PATCH/DELETE */
   /* Handler for paths no route matches (NULL: 404 page). */
   const gale_web_handler_class *default_handler;
   void *default_handler_args;
@@ -313,16 +313,15 @@ GALE_EXPORT int gale_web_app_set_host(gale_web_app *app, const char *host_patter
  * groups are not nested and whose literal parts are plain text (escapes like
  * "\." are unescaped).  Returns a malloc'd string the caller frees, or NULL
  * (unknown name, wrong argument count, pattern too complex). */
-GALE_EXPORT char *gale_web_app_reverse_url(const gale_web_app *app, const char *name,
-                                           size_t nargs, const char *const *args);
+GALE_EXPORT char *gale_web_app_reverse_url(const gale_web_app *app, const char *name, size_t nargs,
+                                           const char *const *args);
 
 /* Creates a gale_http_server for this app on `loop` and listens on
  * `address` (NULL: all) and `port`.  `http_opts` may be NULL (defaults).
  * *out (may be NULL) receives the server, which the caller frees before the
  * app.  Returns GALE_OK or the server's errors. */
 GALE_EXPORT int gale_web_app_listen(gale_web_app *app, gale_loop *loop, int port,
-                                    const char *address,
-                                    const gale_http_server_options *http_opts,
+                                    const char *address, const gale_http_server_options *http_opts,
                                     gale_http_server **out);
 
 /* For building the server yourself: pass these to gale_http_server_new()
@@ -386,9 +385,9 @@ GALE_EXPORT const char *gale_web_get_body_argument(gale_web_handler *h, const ch
 
 /* An uploaded file of a multipart/form-data body. */
 typedef struct gale_web_file {
-  const char *filename;      /* as sent, "" if none */
-  const char *content_type;  /* "application/octet-stream" if none */
-  const char *body;          /* borrowed from the request */
+  const char *filename;     /* as sent, "" if none */
+  const char *content_type; /* "application/octet-stream" if none */
+  const char *body;         /* borrowed from the request */
   size_t len;
 } gale_web_file;
 
@@ -419,8 +418,8 @@ typedef struct gale_web_upload {
 /* The index-th (0-based) uploaded file of form field `field` (NULL: of
  * any field, in body order), or NULL; and how many there are.  Only once
  * the body is complete (in prepare and the method). */
-GALE_EXPORT const gale_web_upload *gale_web_get_upload(const gale_web_handler *h,
-                                                       const char *field, size_t index);
+GALE_EXPORT const gale_web_upload *gale_web_get_upload(const gale_web_handler *h, const char *field,
+                                                       size_t index);
 GALE_EXPORT size_t gale_web_upload_count(const gale_web_handler *h, const char *field);
 /* The most bytes the upload held in memory at once (fields, in-memory
  * files, the parser's header buffer): what a streamed upload costs,
@@ -553,13 +552,13 @@ GALE_EXPORT bool gale_web_debug(const gale_web_handler *h);
 /* ---- cookies -------------------------------------------------------------- */
 
 typedef struct gale_web_cookie_options {
-  const char *path;      /* "/" */
-  const char *domain;    /* NULL: none */
-  double expires_days;   /* > 0: Expires (and Max-Age) that many days ahead;
+  const char *path;    /* "/" */
+  const char *domain;  /* NULL: none */
+  double expires_days; /* > 0: Expires (and Max-Age) that many days ahead;
                             0: a session cookie */
   bool secure, httponly;
-  const char *samesite;  /* NULL, "Strict", "Lax" or "None" */
-  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
+  const char *samesite; /* NULL, "Strict", "Lax" or "None" */
+  GALE_RESERVED(8);     /* room for fields added later (README: ABI) */
 } gale_web_cookie_options;
 
 /* Adds a Set-Cookie header.  `opts` may be NULL (path "/", session cookie).
@@ -580,8 +579,8 @@ GALE_EXPORT int gale_web_clear_cookie(gale_web_handler *h, const char *name, con
  * value may be any bytes (NUL-terminated here).  expires_days as in
  * gale_web_cookie_options (0: session, Tornado's default is 30).
  * set: GALE_OK, GALE_ESTATE (no cookie_secret), GALE_EINVAL, GALE_ENOMEM. */
-GALE_EXPORT int gale_web_set_signed_cookie(gale_web_handler *h, const char *name,
-                                           const char *value, double expires_days);
+GALE_EXPORT int gale_web_set_signed_cookie(gale_web_handler *h, const char *name, const char *value,
+                                           double expires_days);
 /* The verified value, or NULL when absent, forged, for another name, or
  * older than max_age_days (Tornado's default 31).  Borrowed. */
 GALE_EXPORT const char *gale_web_get_signed_cookie(gale_web_handler *h, const char *name,
@@ -601,8 +600,7 @@ GALE_EXPORT char *gale_web_signed_value_decode(const char *secret, const char *n
  * (NULL when there is none).  The plain forms write version 0 and ignore
  * the version, as Tornado with a single secret. */
 GALE_EXPORT char *gale_web_signed_value_create_key(const char *secret, int key_version,
-                                                   const char *name, const char *value,
-                                                   time_t now);
+                                                   const char *name, const char *value, time_t now);
 GALE_EXPORT char *gale_web_signed_value_decode_keys(const gale_web_cookie_key *keys, size_t nkeys,
                                                     const char *name, const char *signed_value,
                                                     double max_age_days, time_t now);
@@ -634,9 +632,9 @@ GALE_EXPORT int gale_web_check_xsrf(gale_web_handler *h);
  * it) are refused with 403, missing files 404; directories serve
  * default_filename or 403.  File bodies go out with sendfile. */
 typedef struct gale_web_static_options {
-  const char *root;              /* required; borrowed for the route's life */
-  const char *default_filename;  /* NULL: none ("index.html" is typical) */
-  GALE_RESERVED(8); /* room for fields added later (README: ABI) */
+  const char *root;             /* required; borrowed for the route's life */
+  const char *default_filename; /* NULL: none ("index.html" is typical) */
+  GALE_RESERVED(8);             /* room for fields added later (README: ABI) */
 } gale_web_static_options;
 GALE_EXPORT extern const gale_web_handler_class gale_web_static_handler;
 
@@ -652,7 +650,7 @@ GALE_EXPORT char *gale_web_static_url(gale_web_app *app, const char *path);
  * default. */
 typedef struct gale_web_redirect_options {
   const char *url;
-  bool temporary;  /* false: 301 (Tornado's permanent=True), true: 302 */
+  bool temporary;   /* false: 301 (Tornado's permanent=True), true: 302 */
   GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_web_redirect_options;
 GALE_EXPORT extern const gale_web_handler_class gale_web_redirect_handler;

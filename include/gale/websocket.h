@@ -93,17 +93,17 @@ typedef struct gale_websocket gale_websocket;
 #define GALE_WS_GOING_AWAY 1001
 #define GALE_WS_PROTOCOL_ERROR 1002
 #define GALE_WS_UNSUPPORTED_DATA 1003
-#define GALE_WS_NO_STATUS 1005   /* reported only: the close frame had no code */
-#define GALE_WS_ABNORMAL 1006    /* reported only: no close frame (dropped) */
+#define GALE_WS_NO_STATUS 1005 /* reported only: the close frame had no code */
+#define GALE_WS_ABNORMAL 1006  /* reported only: no close frame (dropped) */
 #define GALE_WS_INVALID_DATA 1007
 #define GALE_WS_POLICY 1008
 #define GALE_WS_TOO_BIG 1009
 #define GALE_WS_INTERNAL_ERROR 1011
 
 /* Defaults (Tornado's where it has one). */
-#define GALE_WS_DEFAULT_MAX_MESSAGE_SIZE ((uint64_t)10 * 1024 * 1024)    /* 10 MiB */
-#define GALE_WS_DEFAULT_MAX_WRITE_BUFFER ((size_t)16 * 1024 * 1024)      /* 16 MiB */
-#define GALE_WS_DEFAULT_CLOSE_TIMEOUT 5.0                                 /* s */
+#define GALE_WS_DEFAULT_MAX_MESSAGE_SIZE ((uint64_t)10 * 1024 * 1024) /* 10 MiB */
+#define GALE_WS_DEFAULT_MAX_WRITE_BUFFER ((size_t)16 * 1024 * 1024)   /* 16 MiB */
+#define GALE_WS_DEFAULT_CLOSE_TIMEOUT 5.0                             /* s */
 
 /* permessage-deflate (RFC 7692), opt-in as in Tornado: each compressing
  * connection holds zlib streams (about 256 KiB to deflate, 40 KiB to
@@ -293,7 +293,7 @@ typedef struct gale_websocket_connect_options {
   gale_websocket_control_fn on_ping, on_pong;
   gale_websocket_close_fn on_close;
   int (*run)(gale_websocket *ws);
-  void *user_data; /* the connection's initial user data */
+  void *user_data;  /* the connection's initial user data */
   GALE_RESERVED(8); /* room for fields added later (README: ABI) */
 } gale_websocket_connect_options;
 
