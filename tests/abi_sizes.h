@@ -4,7 +4,7 @@
 #define ABI_SIZE_gale_cookie_opts 112
 #define ABI_SIZE_gale_coro_options 80
 #define ABI_SIZE_gale_form_limits 88
-#define ABI_SIZE_gale_http_request 416
+#define ABI_SIZE_gale_http_request 424
 #define ABI_SIZE_gale_http_client_options 96
 #define ABI_SIZE_gale_http_server_options 208
 #define ABI_SIZE_gale_multipart_limits 88

@@ -282,6 +282,17 @@ same -s --http1.0 -w '%{http_version} %{num_connects}\n' -o /dev/null "$base/ech
 same -s --http1.0 -d "a=1" "$base/echo"
 same -s --http1.0 -T "$tmp/data.txt" "$base/up/"
 
+# --limit-rate: the same bytes, and 2 MiB at 4 MiB/s take at least 0.3 s
+# (a lower bound: a slow machine only adds to it).
+head -c 2097152 /dev/zero > "$tmp/www/two.bin"
+same -s --limit-rate 4M -o /dev/null -w '%{size_download}\n' "$base/files/two.bin"
+n=$((n + 1))
+t=$($PY -c 'import subprocess, sys, time; t = time.monotonic(); subprocess.run(sys.argv[1:], check=True); print(time.monotonic() - t)' \
+  "$GALE" fetch -s --limit-rate 4M -o /dev/null "$base/files/two.bin")
+if $PY -c "import sys; sys.exit(0 if float('$t') >= 0.3 else 1)"; then echo "ok $n: --limit-rate holds ($t s)"
+else echo "FAIL $n: --limit-rate: $t s"; fails=$((fails + 1)); fi
+same -s --limit-rate 0x "$base/echo"
+
 # An international host name goes out in its ASCII form (IDNA 2008, UTS 46).
 same -s --resolve "xn--bcher-kva.example:$port:127.0.0.1" "http://bücher.example:$port/echo"
 same -s --resolve "xn--strae-oqa.example:$port:127.0.0.1" "http://straße.example:$port/echo"

@@ -572,6 +572,29 @@ static void test_http10(void **state) {
   assert_int_equal(gale_http_client_fetch(f->client, &req, never_called, NULL, NULL), GALE_EINVAL);
 }
 
+/* max_recv_speed: 200,000 bytes at 1 MB/s take at least 0.1 s even with
+ * a first read of up to 64 KiB (a lower bound: a slow machine only adds);
+ * the connection goes back to the pool reading again. */
+static void test_max_recv_speed(void **state) {
+  client_fx *f = *state;
+  gale_http_request req;
+  cf_result *r;
+  double t0;
+  gale_http_request_init(&req, url(f, "/big"));
+  req.max_recv_speed = 1000000;
+  t0 = gale_loop_time(f->loop);
+  r = cf_fetch(f, &req);
+  assert_int_equal(r->status, GALE_OK);
+  assert_int_equal(r->body_len, 200000);
+  assert_true(gale_loop_time(f->loop) - t0 >= 0.1);
+  free(r);
+  r = get(f, "/echo");
+  assert_int_equal(r->status, GALE_OK);
+  assert_int_equal(r->code, 200);
+  assert_int_equal(S.accepted, 1);
+  free(r);
+}
+
 typedef struct rewinder {
   producer p;
   int rewinds;
@@ -804,6 +827,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_redirect_keeps_post_and_rewinds, setup, teardown),
       cmocka_unit_test_setup_teardown(test_connect_to, setup, teardown),
       cmocka_unit_test_setup_teardown(test_http10, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_max_recv_speed, setup, teardown),
       cmocka_unit_test_setup_teardown(test_request_head, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_requests_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_gzip, setup, teardown),

@@ -63,6 +63,7 @@ typedef struct fetch_cli {
   const char *unix_socket; /* --unix-socket PATH */
   double connect_timeout, max_time;
   uint64_t max_filesize;
+  uint64_t limit_rate; /* --limit-rate, bytes/s; 0: none */
   time_t time_cond;
   bool time_cond_unmodified; /* -z -DATE: If-Unmodified-Since */
   bool ipv4_only, ipv6_only;

@@ -72,6 +72,7 @@ static void fetch_usage(FILE *out) {
         "      --connect-timeout S  seconds for DNS + connect + TLS (default 20)\n"
         "  -m, --max-time S         seconds for the whole transfer (default: no limit, as curl)\n"
         "      --max-filesize SIZE  fail (63) past SIZE bytes (k, M, G suffixes)\n"
+        "      --limit-rate SPEED   download at most SPEED bytes/s (k, M, G suffixes)\n"
         "  -z, --time-cond DATE     If-Modified-Since: DATE (an HTTP date)\n"
         "      --resolve H:P:ADDR   use ADDR for host H port P\n"
         "      --connect-to H1:P1:H2:P2  connect to H2:P2 for H1:P1 (empty: any / the same)\n"
@@ -140,7 +141,8 @@ enum {
   OPT_POST301,
   OPT_POST302,
   OPT_POST303,
-  OPT_CONNECT_TO
+  OPT_CONNECT_TO,
+  OPT_LIMIT_RATE
 };
 
 static const char short_opts[] = "X:H:d:GF:T:o:OD:LiIsSvfkE:u:A:e:m:z:x:U:46w:Zhr:C:K:ngb:c:j#0";
@@ -184,6 +186,7 @@ static const struct option long_opts[] = {
     {"time-cond", required_argument, NULL, 'z'},
     {"resolve", required_argument, NULL, OPT_RESOLVE},
     {"connect-to", required_argument, NULL, OPT_CONNECT_TO},
+    {"limit-rate", required_argument, NULL, OPT_LIMIT_RATE},
     {"proxy", required_argument, NULL, 'x'},
     {"proxy-user", required_argument, NULL, 'U'},
     {"interface", required_argument, NULL, OPT_INTERFACE},
@@ -525,6 +528,10 @@ static int number_option(fetch_cli *c, int opt, const char *arg) {
   case 'm':
     if (!cli_parse_seconds(arg, &s)) return fetch_usage_error("bad --max-time '%s'", arg);
     c->max_time = s;
+    return 0;
+  case OPT_LIMIT_RATE:
+    if (!cli_parse_size(arg, &c->limit_rate))
+      return fetch_usage_error("bad --limit-rate '%s'", arg);
     return 0;
   case OPT_MAX_FILESIZE:
     if (!cli_parse_size(arg, &c->max_filesize))

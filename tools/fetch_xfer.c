@@ -337,6 +337,7 @@ static void set_options(const fetch_cli *c, const transfer *t, gale_http_request
   req->network_interface = c->iface;
   req->http_version = c->http_version;
   req->max_body_size = c->max_filesize;
+  req->max_recv_speed = c->limit_rate;
   req->if_modified_since = c->time_cond_unmodified ? 0 : c->time_cond;
 }
 

@@ -474,6 +474,7 @@ void gale__hc_complete(hc_fetch *f, int status, const char *detail) {
   if (f->continue_timer) gale_timer_cancel(f->continue_timer), f->continue_timer = NULL;
   gale__hc_proxy_cancel(f);
   if (f->phase_timer) gale_timer_cancel(f->phase_timer), f->phase_timer = NULL;
+  gale__hc_rate_stop(f);
   gale__hc_open_cancel(f);
   gale__hc_h2_forget(f);
   if (f->conn) {

@@ -146,6 +146,10 @@ struct hc_fetch {
   gale_timer *request_timer;
   gale_h1_tunnel *proxy_tunnel; /* CONNECT sent, its answer awaited */
   gale_timer *phase_timer;      /* header_timeout, then body_idle_timeout */
+  gale_timer *rate_timer;       /* max_recv_speed: resumes reading */
+  bool rate_paused;             /* this fetch paused the connection's reading */
+  uint64_t rate_bytes;          /* body bytes counted since t_rate */
+  double t_rate;                /* the first body byte of this hop */
   double t_progress;            /* last body byte (body_idle_timeout) */
   gale_tcp_connect *connect_op; /* the pending gale_tcp_client connect */
   bool tls_detail;              /* the error already has OpenSSL's reason */
@@ -368,5 +372,11 @@ GALE_INTERNAL void gale__hc_h2_close_all(gale_http_client *c);
 GALE_INTERNAL bool gale__hc_redirect_check(hc_fetch *f, int *status);
 /* Moves to the URL chosen by gale__hc_redirect_check(). */
 GALE_INTERNAL void gale__hc_redirect_apply(hc_fetch *f);
+
+/* http_client_rate.c: max_recv_speed.  account: `len` body bytes came
+ * (pauses reading when ahead of the limit); stop: cancels the pause (at
+ * the end of a hop or of the fetch). */
+void gale__hc_rate_account(hc_fetch *f, size_t len);
+void gale__hc_rate_stop(hc_fetch *f);
 
 #endif

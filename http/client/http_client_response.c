@@ -67,6 +67,7 @@ void gale__hc_body_phase(hc_fetch *f, bool has_body) {
 
 static int add_body(hc_fetch *f, const char *data, size_t len) {
   if (f->follow) return GALE_OK; /* a redirect's body is dropped */
+  gale__hc_rate_account(f, len);
   if (f->req.streaming_callback)
     return f->req.streaming_callback(data, len, f->req.streaming_callback_arg);
   if (f->req.max_body_size && f->body.len + len > f->req.max_body_size) {
@@ -209,7 +210,8 @@ void gale__hc_body_done(hc_fetch *f) {
   f->resp.size_download = f->wire_body;
   /* Release the connection: reusable when the server keeps it and both
    * messages are complete. */
-  if (conn) { /* NULL when the body ended with the connection */
+  gale__hc_rate_stop(f); /* before the connection goes back to the pool */
+  if (conn) {            /* NULL when the body ended with the connection */
     f->conn = NULL;
     conn->fetch = NULL;
     conn->exchanges++;
@@ -409,14 +411,22 @@ bool gale__hc_take_body(hc_fetch *f, const char *data, size_t dlen) {
 
 /* HC_BODY: decodes the body out of the first piece of the `len` bytes of
  * `in`.  Returns whether to go on reading. */
+/* Bytes of body decoded at a time under max_recv_speed. */
+#define RATE_SLICE 4096
+
 static bool read_body(hc_fetch *f, struct evbuffer *in, size_t len) {
   struct evbuffer_iovec v = {0};
   size_t consumed = 0, dlen = 0;
   const char *data = NULL, *piece;
   int r;
+  size_t plen;
   if (len) evbuffer_peek(in, -1, NULL, &v, 1);
   piece = len ? v.iov_base : "";
-  r = gale_h1_body_decode(&f->bdec, piece, len ? v.iov_len : 0, &consumed, &data, &dlen);
+  plen = len ? v.iov_len : 0;
+  /* Under max_recv_speed the buffer is taken in slices, so a pause can
+   * fall between them (what was read stays in the buffer meanwhile). */
+  if (f->req.max_recv_speed && plen > RATE_SLICE) plen = RATE_SLICE;
+  r = gale_h1_body_decode(&f->bdec, piece, plen, &consumed, &data, &dlen);
   if (r < 0 && r != GALE_EAGAIN) {
     body_error(f, r);
     return false;
@@ -441,7 +451,7 @@ static bool read_body(hc_fetch *f, struct evbuffer *in, size_t len) {
 
 static void process(hc_fetch *f, struct evbuffer *in) {
   bool more = true;
-  while (more && (f->state == HC_EXCHANGE || f->state == HC_BODY)) {
+  while (more && (f->state == HC_EXCHANGE || f->state == HC_BODY) && !f->rate_paused) {
     size_t len = evbuffer_get_length(in);
     more = f->state == HC_EXCHANGE ? read_head(f, in, len) : read_body(f, in, len);
   }

@@ -217,7 +217,11 @@ typedef struct gale_http_request {
   const char *connect_to_host;
   int connect_to_port;
 
-  size_t max_body_size;           /* 100 MiB: larger bodies fail (not with streaming_callback) */
+  size_t max_body_size; /* 100 MiB: larger bodies fail (not with streaming_callback) */
+  /* Body bytes per second at most (curl's --limit-rate): reading pauses
+   * while the body is ahead of it.  0: no limit.  Over HTTP/2 the pause
+   * holds the whole connection. */
+  uint64_t max_recv_speed;
   size_t max_header_size;         /* 64 KiB */
   bool allow_nonstandard_methods; /* false: a body with GET/HEAD is refused */
   /* Which HTTP version to speak (curl's --http1.1, --http2,
