@@ -165,7 +165,7 @@ static void test_bad_versions(void **state) {
   client_fx *f = *state;
   gale_http_request req;
   gale_http_request_init(&req, "http://127.0.0.1:1/");
-  req.http_version = 4;
+  req.http_version = GALE_HTTP_VERSION_1_0 + 1;
   assert_int_equal(gale_http_client_fetch(f->client, &req, cf_on_response, NULL, NULL),
                    GALE_EINVAL);
   req.http_version = -1;
