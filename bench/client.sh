@@ -4,6 +4,7 @@
 # pinned to CPU 0), clients pinned to CPU 1, in one run:
 #   req/s at BENCH_CONC (100) requests in flight, keep-alive:
 #     gale_http_client (`gale bench -c 100`), `ab -k -c 100`,
+#     `wrk -t1 -c 100` (5 s),
 #     `curl --parallel --parallel-max 100` over BENCH_CURL_N URLs, and
 #     Tornado's AsyncHTTPClient (max_clients=100; its simple_httpclient
 #     opens a connection per request: that is how Tornado fetches);
@@ -100,6 +101,39 @@ if command -v ab >/dev/null 2>&1; then
   timed ab-k "$N" sh -c "ab -q -k -c $CONC -n $N '$URL' >'$TMP/ab.out' 2>&1 && grep -q '^Failed requests: *0' '$TMP/ab.out'"
 else
   echo "ab-k                   (ab not installed)"
+fi
+# wrk runs for a duration, not a count: its own count and time give the
+# rate, the children's rusage the CPU (the best of BENCH_REPEAT runs).
+if command -v wrk >/dev/null 2>&1; then
+  $PY - "$URL" "$CONC" >"$TMP/timed" 2>"$TMP/wrk.err" <<'EOF'
+import os, re, resource, subprocess, sys
+url, conc = sys.argv[1], sys.argv[2]
+best = None
+for _ in range(int(os.environ.get("BENCH_REPEAT", "2"))):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(["taskset", "-c", "1", "wrk", "-t1", "-c", conc, "-d", "5s", url],
+                         capture_output=True, text=True).stdout
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    m = re.search(r"(\d+) requests in ([\d.]+)(m?s)", out)
+    if not m or "Non-2xx" in out or "Socket errors" in out:
+        sys.stderr.write(out)
+        break
+    n, secs = int(m.group(1)), float(m.group(2)) / (1000 if m.group(3) == "ms" else 1)
+    cpu = ru.ru_utime + ru.ru_stime - before.ru_utime - before.ru_stime
+    if best is None or n / secs > best[0]:
+        best = (n / secs, cpu / n * 1e6)
+print("1 0 0" if best is None else "0 %.0f %.2f" % best)
+EOF
+  set -- $(tail -n 1 "$TMP/timed")
+  if [ "${1:-1}" = 0 ]; then
+    printf "%-22s %10s %10s\n" wrk "$2" "$3"
+    echo "wrk $2 $3" >>"$TMP/results"
+  else
+    printf "%-22s %s\n" wrk "(failed)"
+    tail -n 5 "$TMP/wrk.err"
+  fi
+else
+  echo "wrk                    (wrk not installed)"
 fi
 i=0
 while [ $i -lt "$CURL_N" ]; do
