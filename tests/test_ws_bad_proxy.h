@@ -41,8 +41,8 @@ static inline void bp_drop(bproxy *p) {
 static inline void bp_answer(bproxy *p) {
   static const char *const answers[] = {
       /* One literal: clang's -Wstring-concatenation flags a split one. */
-      [BP_407] = "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic "
-                 "realm=\"t\"\r\nContent-Length: 0\r\n\r\n",
+      [BP_407] =
+          "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"t\"\r\nContent-Length: 0\r\n\r\n",
       [BP_502] = "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n",
       [BP_CLOSE_MID] = "HTTP/1.1 20",
       [BP_CLOSE] = "",
