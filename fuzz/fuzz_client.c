@@ -13,8 +13,8 @@
  * and nothing reads past a buffer (ASan).  The sources are globs (line
  * comments below, as a block comment cannot hold them).
  */
-// FUZZ-SOURCES: core/*.c iostream/*.c resolver/*.c http/util/*.c http/wire/*.c http/client/*.c
-// FUZZ-LIBS: -levent -lssl -lcrypto -lcares -lpcre2-8 -lz -lpthread
+// FUZZ-SOURCES: core/*.c iostream/*.c resolver/*.c http/util/*.c http/wire/*.c http/h2/*.c http/client/*.c
+// FUZZ-LIBS: -levent -lssl -lcrypto -lcares -lpcre2-8 -lz -lnghttp2 -lpthread
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

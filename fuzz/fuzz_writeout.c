@@ -8,7 +8,7 @@
  * runs, so %{stderr}, %{stdout} and the unknown-variable warning are
  * captured too.  Invariant: the output is bounded by the format's length
  * times the longest thing one variable can print.
- * FUZZ-SOURCES: tools/writeout.c core/buf.c core/alloc.c core/error.c
+ * FUZZ-SOURCES: tools/writeout.c core/buf.c core/alloc.c core/error.c core/version.c http/util/headers.c http/util/url.c http/util/chars.c http/util/utf8.c http/util/arena.c
  * FUZZ-LIBS:
  */
 #include <stdio.h>
