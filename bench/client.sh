@@ -28,6 +28,14 @@ CURL_N=${BENCH_CURL_N:-20000}
 RUNS=${BENCH_RUNS:-200}
 PY=/usr/bin/python3
 GALE=$top_builddir/tools/gale
+# In a build tree tools/gale is libtool's wrapper script, which starts a
+# shell before the real binary: time the binary itself (it links the
+# shared libgale from the build tree).
+if [ -x "$top_builddir/tools/.libs/gale" ]; then
+  GALE=$(cd "$top_builddir" && pwd)/tools/.libs/gale
+  LD_LIBRARY_PATH=$(cd "$top_builddir" && pwd)/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  export LD_LIBRARY_PATH
+fi
 TMP=$(mktemp -d /tmp/gale-bench-client.XXXXXX)
 PIDS=""
 cleanup() {
