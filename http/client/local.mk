@@ -12,7 +12,8 @@ libgale_impl_la_SOURCES += \
 	http/client/http_client_response.c \
 	http/client/http_client_redirect.c \
 	http/client/http_client_proxy.c \
-	http/client/http_client_h2.c \
+	http/client/http_client_h2.h http/client/http_client_h2.c http/client/http_client_h2_request.c \
+	http/client/http_client_h2_response.c \
 	http/client/http_client_rate.c
 
 if HAVE_CMOCKA
