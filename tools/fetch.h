@@ -192,6 +192,9 @@ void fetch_cookies_free(fetch_cli *c);
 /* -j: forgets the session cookies (no expiry) read so far. */
 void fetch_cookies_drop_session(fetch_cli *c);
 
+/* A transfer is over (its exit code recorded): the next one starts, or the
+ * loop stops after the last. */
+void fetch_transfer_ended(fetch_cli *c);
 /* Starts (or, for a retry, restarts) transfer t.  GALE_OK or an error. */
 int fetch_start_transfer(fetch_cli *c, transfer *t);
 /* fetch_retry.c: --retry.  When the finished try (exit code `code`) is to

@@ -49,15 +49,10 @@ static void retry_now(gale_loop *loop, void *arg) {
   int st;
   (void)loop;
   st = fetch_start_transfer(c, t);
-  if (st != GALE_OK) { /* the same failure fetch_start_next reports */
+  if (st != GALE_OK) {
     if (!c->silent || c->show_error) fprintf(stderr, "gale: cannot retry %s\n", t->url);
     c->exit_code = CLI_EXIT_FAILED;
-    c->running--;
-    c->done++;
-    if (c->done == c->nxfers)
-      gale_loop_stop(c->loop);
-    else
-      fetch_start_next(c);
+    fetch_transfer_ended(c);
   }
 }
 

@@ -249,6 +249,10 @@ static void on_done(const gale_http_response *r, void *arg) {
     cli_write_out(stdout, c->write_out, r, &x);
   }
   if (code) c->exit_code = code;
+  fetch_transfer_ended(c);
+}
+
+void fetch_transfer_ended(fetch_cli *c) {
   c->running--;
   c->done++;
   if (c->done == c->nxfers)
