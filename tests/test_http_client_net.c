@@ -139,6 +139,37 @@ static void test_idle_timeout(void **state) {
   gale_http_client_free(c);
 }
 
+/* The idle timer is armed once and re-armed lazily when it fires: a
+ * connection used again while it ran stays its whole idle_timeout after
+ * its last use, and is still closed then. */
+static void test_idle_timeout_after_reuse(void **state) {
+  client_fx *f = *state;
+  gale_http_client_options o;
+  gale_http_client *c;
+  gale_http_request req;
+  cf_result res[2];
+  double put_again;
+  memset(res, 0, sizeof res);
+  gale_http_client_options_init(&o);
+  o.idle_timeout = 0.3;
+  assert_int_equal(gale_http_client_new(f->loop, &o, &c), GALE_OK);
+  gale_http_request_init(&req, url(f, "/hello"));
+  assert_int_equal(gale_http_client_fetch(c, &req, cf_on_response, &res[0], NULL), GALE_OK);
+  TH_RUN_UNTIL(f->loop, res[0].done, 5);
+  th_run_for(f->loop, 0.2);
+  assert_int_equal(gale_http_client_fetch(c, &req, cf_on_response, &res[1], NULL), GALE_OK);
+  TH_RUN_UNTIL(f->loop, res[1].done, 5);
+  assert_true(res[1].reused);
+  put_again = gale_loop_time(f->loop);
+  /* Past the first arming's deadline: still pooled. */
+  th_run_for(f->loop, 0.15);
+  assert_int_equal(gale_http_client_idle_connections(c), 1);
+  TH_RUN_UNTIL(f->loop, gale_http_client_idle_connections(c) == 0, 5);
+  assert_true(gale_loop_time(f->loop) - put_again >= 0.29);
+  assert_int_equal(S.accepted, 1);
+  gale_http_client_free(c);
+}
+
 static int order_log[8], order_n;
 static void on_resp_order(const gale_http_response *r, void *arg) {
   (void)r;
@@ -525,6 +556,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_raise_error_callback, setup, teardown),
       cmocka_unit_test_setup_teardown(test_header_callback, setup, teardown),
       cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_idle_timeout_after_reuse, setup, teardown),
       cmocka_unit_test_setup_teardown(test_queue_fifo, setup, teardown),
       cmocka_unit_test_setup_teardown(test_dns_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(test_tls_timeout, setup, teardown),

@@ -175,14 +175,14 @@ static void free_request_copy(gale_http_request *r) {
 static void fetch_free(void *p) {
   hc_fetch *f = p;
   if (!f) return;
+  gale__hc_hop_str_free(f->url, f->req.url); /* before the copy they borrow from goes */
+  gale__hc_hop_str_free(f->method, f->req.method);
   free_request_copy(&f->req);
   gale_headers_free(f->req_headers);
-  free(f->url);
   free(f->next_url);
   gale_url_free(f->purl);
-  free(f->method);
   free(f->auth);
-  free(f->key);
+  gale__hc_pool_key_free(f);
   free(f->reason);
   free(f->error);
   gale_buf_release(&f->body);
@@ -349,9 +349,7 @@ int gale__hc_prepare_hop(hc_fetch *f) {
   f->head = strcasecmp(f->method, "HEAD") == 0;
   f->tunnel = f->req.proxy_host && strcmp(u->scheme, "https") == 0;
   f->absolute_form = f->req.proxy_host && strcmp(u->scheme, "http") == 0;
-  free(f->key);
-  f->key = gale__hc_pool_key(f);
-  return f->key ? GALE_OK : GALE_ENOMEM;
+  return gale__hc_pool_key(f);
 }
 
 /* ---- delivery ------------------------------------------------------------ */
@@ -607,9 +605,8 @@ static int fetch_start(gale_http_client *c, const gale_http_request *req, gale_h
   f->cb_arg = arg;
   st = copy_request(f, req);
   if (st == GALE_OK) {
-    f->url = gale__hc_strdup(req->url);
-    f->method = gale__hc_strdup(f->req.method);
-    if (!f->url || !f->method) st = GALE_ENOMEM;
+    f->url = (char *)f->req.url;
+    f->method = (char *)f->req.method;
   }
   f->send_body = req->body || req->body_producer;
   if (st == GALE_OK) st = gale__hc_prepare_hop(f);

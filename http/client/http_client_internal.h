@@ -24,6 +24,7 @@
 #define GALE_HTTP_CLIENT_INTERNAL_H
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -78,6 +79,7 @@ typedef enum hc_state {
 typedef enum hc_conn_state { HC_CONN_BUSY = 0, HC_CONN_IDLE, HC_CONN_CLOSING } hc_conn_state;
 
 #define HC_MAX_HEADERS 100
+#define HC_KEY_ROOM 160
 
 /* A pooled connection.  Idle ones sit in client->idle (most recent first). */
 struct hc_conn {
@@ -86,7 +88,8 @@ struct hc_conn {
   char *key;              /* pool key (see gale__hc_pool_key) */
   hc_conn *prev, *next;   /* idle list, or NULL */
   hc_fetch *fetch;        /* the exchange using it, or NULL when idle */
-  gale_timer *idle_timer; /* closes it when idle too long */
+  gale_timer *idle_timer; /* closes it when idle too long (lazily re-armed) */
+  double idle_deadline;   /* loop time it may stay idle until */
   uint64_t exchanges;     /* responses read on it */
   hc_conn_state state;
   hc_h2 *h2; /* an HTTP/2 connection (http_client_h2.c), or NULL */
@@ -125,6 +128,8 @@ struct hc_fetch {
   gale_headers *req_headers;
 
   /* The current hop. */
+  /* url and method start as req's copies (borrowed) and are allocated
+   * only when a redirect replaces them: gale__hc_hop_str_free(). */
   char *url; /* absolute URL of this hop */
   gale_url *purl;
   char *method;   /* may be rewritten to GET by a redirect */
@@ -137,7 +142,7 @@ struct hc_fetch {
   bool retried;  /* the one automatic retry is used */
   bool no_reuse; /* the retry: a fresh connection, not a pooled one */
   hc_conn *conn;
-  char *key;          /* pool key of this hop */
+  char *key;          /* pool key of this hop: key_room or allocated */
   bool tunnel;        /* https through a proxy: CONNECT first */
   bool absolute_form; /* http through a proxy */
 
@@ -221,7 +226,16 @@ struct hc_fetch {
    * fetch's 4.5: zeroing it was a sixth of the cost of a request): the
    * parser writes the entries before anything reads them. */
   gale_h1_header hbuf[HC_MAX_HEADERS];
+  /* The pool key when it fits (it always has, but for long hosts or
+   * proxies): written before it is read, so also left unzeroed. */
+  char key_room[HC_KEY_ROOM];
 };
+
+/* Frees a hop string (f->url, f->method) unless it is borrowed from the
+ * request copy. */
+static inline void gale__hc_hop_str_free(char *s, const char *borrowed) {
+  if (s != borrowed) free(s);
+}
 
 struct gale_http_client {
   gale_loop *loop;
@@ -264,7 +278,11 @@ GALE_INTERNAL int gale__hc_prepare_hop(hc_fetch *f);
 GALE_INTERNAL void gale__hc_start_hop(hc_fetch *f);
 
 /* http_client_pool.c */
-GALE_INTERNAL char *gale__hc_pool_key(const hc_fetch *f);
+/* Sets f->key for the current hop (in f->key_room when it fits).
+ * Returns GALE_OK or GALE_ENOMEM. */
+GALE_INTERNAL int gale__hc_pool_key(hc_fetch *f);
+/* Frees f->key (when allocated) and clears it. */
+GALE_INTERNAL void gale__hc_pool_key_free(hc_fetch *f);
 /* Takes an idle connection for `key`, or NULL. */
 GALE_INTERNAL hc_conn *gale__hc_pool_take(gale_http_client *c, const char *key);
 /* Returns a connection whose exchange finished cleanly to the pool (or

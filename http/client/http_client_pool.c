@@ -19,76 +19,94 @@
 
 /* Everything that makes two connections interchangeable (HARDENING.md):
  * scheme, host, port, proxy, TLS settings, address family and source.
- * Built by hand, not with asprintf: it runs once per request, and the
- * printf machinery was an eighth of the client's cost per request.
- * key_put() with a NULL `out` only counts, so one function measures the
- * key and then writes it. */
-static void key_put(char *out, size_t *n, const char *s) {
-  size_t len = s ? strlen(s) : 0;
-  if (out && len) memcpy(out + *n, s, len);
-  *n += len;
+ * Built by hand, not with asprintf, in one pass into the fetch's key_room:
+ * it runs once per request, and the printf machinery was an eighth of the
+ * client's cost per request.  Writes stop at `cap` but the count goes on,
+ * so a key that does not fit is measured by the same pass. */
+typedef struct key_writer {
+  char *out;
+  size_t cap, n;
+} key_writer;
+
+static void key_bytes(key_writer *w, const char *s, size_t len) {
+  if (w->n + len <= w->cap) memcpy(w->out + w->n, s, len);
+  w->n += len;
 }
 
-static void key_char(char *out, size_t *n, char ch) {
-  if (out) out[*n] = ch;
-  (*n)++;
+static void key_put(key_writer *w, const char *s) {
+  if (s) key_bytes(w, s, strlen(s));
+}
+
+static void key_char(key_writer *w, char ch) {
+  if (w->n < w->cap) w->out[w->n] = ch;
+  w->n++;
 }
 
 /* Digits of v in base 10 or 16, most significant first. */
-static void key_num(char *out, size_t *n, uintmax_t v, unsigned base) {
+static void key_num(key_writer *w, uintmax_t v, unsigned base) {
   char tmp[3 * sizeof v];
-  size_t k = 0;
+  size_t k = sizeof tmp;
   do {
-    tmp[k++] = "0123456789abcdef"[v % base];
+    tmp[--k] = "0123456789abcdef"[v % base];
     v /= base;
   } while (v);
-  while (k) key_char(out, n, tmp[--k]);
+  key_bytes(w, tmp + k, sizeof tmp - k);
 }
 
-static size_t key_write(const hc_fetch *f, char *out) {
+static void key_write(const hc_fetch *f, key_writer *w) {
   const gale_http_request *r = &f->req;
   const gale_url *u = f->purl;
-  size_t n = 0;
-  key_put(out, &n, u->scheme);
-  key_put(out, &n, "://");
-  key_put(out, &n, u->host);
-  key_char(out, &n, ':');
-  key_num(out, &n, u->port, 10);
-  key_char(out, &n, '|');
-  key_put(out, &n, r->proxy_host);
-  key_char(out, &n, ':');
-  key_num(out, &n, r->proxy_host ? (r->proxy_port ? (unsigned)r->proxy_port : 8080u) : 0u, 10);
-  key_char(out, &n, '|');
-  key_put(out, &n, r->proxy_username);
-  key_char(out, &n, '|');
-  key_char(out, &n, r->allow_ipv4 ? '1' : '0');
-  key_char(out, &n, r->allow_ipv6 ? '1' : '0');
-  key_char(out, &n, '|');
-  key_put(out, &n, r->network_interface);
-  key_char(out, &n, '|');
-  if (strcmp(u->scheme, "https") == 0) key_char(out, &n, r->validate_cert ? 'v' : 'k');
-  key_char(out, &n, '|');
-  key_put(out, &n, r->ca_certs);
-  key_char(out, &n, '|');
-  key_num(out, &n, (uintmax_t)(uintptr_t)r->tls_ctx, 16);
-  key_char(out, &n, '|');
-  key_put(out, &n, r->client_cert);
-  key_char(out, &n, '|');
-  key_put(out, &n, r->connect_to_host);
-  key_char(out, &n, ':');
-  key_num(out, &n, r->connect_to_port > 0 ? (unsigned)r->connect_to_port : 0u, 10);
-  key_char(out, &n, '|');
-  key_char(out, &n, gale__hc_h2_capable(f) ? '2' : '1');
-  return n;
+  key_put(w, u->scheme);
+  key_bytes(w, "://", 3);
+  key_put(w, u->host);
+  key_char(w, ':');
+  key_num(w, u->port, 10);
+  key_char(w, '|');
+  key_put(w, r->proxy_host);
+  key_char(w, ':');
+  key_num(w, r->proxy_host ? (r->proxy_port ? (unsigned)r->proxy_port : 8080u) : 0u, 10);
+  key_char(w, '|');
+  key_put(w, r->proxy_username);
+  key_char(w, '|');
+  key_char(w, r->allow_ipv4 ? '1' : '0');
+  key_char(w, r->allow_ipv6 ? '1' : '0');
+  key_char(w, '|');
+  key_put(w, r->network_interface);
+  key_char(w, '|');
+  if (strcmp(u->scheme, "https") == 0) key_char(w, r->validate_cert ? 'v' : 'k');
+  key_char(w, '|');
+  key_put(w, r->ca_certs);
+  key_char(w, '|');
+  key_num(w, (uintmax_t)(uintptr_t)r->tls_ctx, 16);
+  key_char(w, '|');
+  key_put(w, r->client_cert);
+  key_char(w, '|');
+  key_put(w, r->connect_to_host);
+  key_char(w, ':');
+  key_num(w, r->connect_to_port > 0 ? (unsigned)r->connect_to_port : 0u, 10);
+  key_char(w, '|');
+  key_char(w, gale__hc_h2_capable(f) ? '2' : '1');
+  key_char(w, '\0');
 }
 
-char *gale__hc_pool_key(const hc_fetch *f) {
-  size_t n = key_write(f, NULL);
-  char *key = gale__malloc(n + 1);
-  if (!key) return NULL;
-  key_write(f, key);
-  key[n] = '\0';
-  return key;
+int gale__hc_pool_key(hc_fetch *f) {
+  key_writer w = {f->key_room, sizeof f->key_room, 0};
+  gale__hc_pool_key_free(f);
+  key_write(f, &w);
+  if (w.n > w.cap) {
+    w.out = gale__malloc(w.n);
+    if (!w.out) return GALE_ENOMEM;
+    w.cap = w.n;
+    w.n = 0;
+    key_write(f, &w);
+  }
+  f->key = w.out;
+  return GALE_OK;
+}
+
+void gale__hc_pool_key_free(hc_fetch *f) {
+  if (f->key != f->key_room) free(f->key);
+  f->key = NULL;
 }
 
 /* ---- connections --------------------------------------------------------- */
@@ -101,7 +119,14 @@ static const uint32_t conn_moves[] = {
 };
 #undef B
 
-/* Takes an idle connection out of the pool (it becomes BUSY). */
+static void idle_timer_stop(hc_conn *conn) {
+  if (conn->idle_timer) gale_timer_cancel(conn->idle_timer), conn->idle_timer = NULL;
+}
+
+/* Takes an idle connection out of the pool (it becomes BUSY).  Its idle
+ * timer stays armed: a connection taken and put back on every request
+ * would otherwise insert and remove a heap entry each time; the timer
+ * checks when it fires (on_idle_timeout). */
 static void idle_unlink(hc_conn *conn) {
   gale_http_client *c = conn->client;
   if (conn->state != HC_CONN_IDLE) return;
@@ -113,13 +138,13 @@ static void idle_unlink(hc_conn *conn) {
   conn->prev = conn->next = NULL;
   gale__transition(conn->state, HC_CONN_BUSY, conn_moves);
   if (c) c->idle_count--;
-  if (conn->idle_timer) gale_timer_cancel(conn->idle_timer), conn->idle_timer = NULL;
 }
 
 void gale__hc_close_cb(gale_stream *stream, int reason, void *arg) {
   hc_conn *conn = arg;
   hc_fetch *f = conn->fetch;
   idle_unlink(conn);
+  idle_timer_stop(conn);
   if (f) {
     conn->fetch = NULL;
     f->conn = NULL;
@@ -146,6 +171,7 @@ hc_conn *gale__hc_conn_new(gale_http_client *c, gale_stream *stream, const char 
 
 void gale__hc_conn_close(hc_conn *conn) {
   idle_unlink(conn);
+  idle_timer_stop(conn);
   gale__transition(conn->state, HC_CONN_CLOSING, conn_moves);
   conn->fetch = NULL;
   /* The close callback frees conn on a later turn. */
@@ -154,8 +180,13 @@ void gale__hc_conn_close(hc_conn *conn) {
 
 static void on_idle_timeout(gale_loop *loop, void *arg) {
   hc_conn *conn = arg;
-  (void)loop;
+  double left = conn->idle_deadline - gale_loop_time(loop);
   conn->idle_timer = NULL;
+  if (conn->state != HC_CONN_IDLE) return; /* busy: the next put arms it again */
+  /* Taken and put back since it was armed: wait for what is left. */
+  if (left > 0 &&
+      gale_loop_call_later(loop, left, on_idle_timeout, conn, &conn->idle_timer) == GALE_OK)
+    return;
   gale__hc_conn_close(conn);
 }
 
@@ -175,7 +206,8 @@ void gale__hc_pool_put(hc_conn *conn) {
     gale__hc_conn_close(conn);
     return;
   }
-  if (c->opts.idle_timeout > 0 &&
+  conn->idle_deadline = gale_loop_time(c->loop) + c->opts.idle_timeout;
+  if (c->opts.idle_timeout > 0 && !conn->idle_timer &&
       gale_loop_call_later(c->loop, c->opts.idle_timeout, on_idle_timeout, conn,
                            &conn->idle_timer) != GALE_OK) {
     gale__hc_conn_close(conn);
@@ -205,6 +237,7 @@ void gale__hc_pool_close_all(gale_http_client *c) {
   while (c->idle) {
     hc_conn *conn = c->idle;
     idle_unlink(conn);
+    idle_timer_stop(conn);
     /* An idle connection has no fetch to tell: free it now rather than in
      * its close callback, which would never run if the loop is freed next
      * (the usual end of a program). */

@@ -71,7 +71,7 @@ bool gale__hc_redirect_check(hc_fetch *f, int *status) {
       *status = GALE_ENOMEM;
       return false;
     }
-    free(f->method);
+    gale__hc_hop_str_free(f->method, f->req.method);
     f->method = get;
     f->send_body = false;
   }
@@ -80,7 +80,7 @@ bool gale__hc_redirect_check(hc_fetch *f, int *status) {
 }
 
 void gale__hc_redirect_apply(hc_fetch *f) {
-  free(f->url);
+  gale__hc_hop_str_free(f->url, f->req.url);
   f->url = f->next_url;
   f->next_url = NULL;
 }

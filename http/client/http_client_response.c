@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "iostream/stream_internal.h"
+#include "http/util/headers_internal.h"
 
 /* A redirect body up to this size is read and dropped so the connection
  * can be reused; a larger one costs less to close. */
@@ -150,8 +151,8 @@ static int on_head(hc_fetch *f, const char *p, size_t head_len) {
     gale_headers_clear(f->headers);
   if (!f->reason || !f->headers) return GALE_ENOMEM;
   for (size_t i = 0; i < m->num_headers; i++) {
-    st = gale_headers_add_n(f->headers, m->headers[i].name.ptr, m->headers[i].name.len,
-                            m->headers[i].value.ptr, m->headers[i].value.len);
+    st = gale__headers_add_parsed(f->headers, m->headers[i].name.ptr, m->headers[i].name.len,
+                                  m->headers[i].value.ptr, m->headers[i].value.len);
     if (st == GALE_ENOMEM) return st;
   }
   f->keep_alive = m->keep_alive && f->req.http_version != GALE_HTTP_VERSION_1_0;

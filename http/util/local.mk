@@ -9,7 +9,7 @@ galeinclude_HEADERS += include/gale/httputil.h include/gale/headers.h \
 libgale_impl_la_SOURCES += \
 	http/util/chars.h http/util/chars.c \
 	http/util/arena.h http/util/arena.c \
-	http/util/headers.c \
+	http/util/headers.c http/util/headers_internal.h \
 	http/util/httpdate.c \
 	http/util/url.c \
 	http/util/params.h http/util/params.c http/util/form.c \

@@ -41,12 +41,23 @@ static inline bool is_alpha(char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 
 
 static inline int lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
 
-/* s[0..n) equals the lowercase literal `lit` of the same length,
- * case-insensitively. */
+/* s[0..n) equals the literal `lit` of the same length, case-insensitively.
+ * `lit` holds only lowercase letters, digits and '-', and s is a checked
+ * token or field value: then OR-ing 0x20 into each byte of s is an exact
+ * fold (the other byte it maps onto each literal character is a control
+ * byte the parser has already refused), eight bytes at a time: these
+ * compares run for every field of every head. */
 static inline bool eq_ci(const char *s, size_t n, const char *lit, size_t litlen) {
+  size_t i = 0;
   if (n != litlen) return false;
-  for (size_t i = 0; i < n; i++)
-    if (lower((unsigned char)s[i]) != lit[i]) return false;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t a, b;
+    memcpy(&a, s + i, 8);
+    memcpy(&b, lit + i, 8);
+    if ((a | UINT64_C(0x2020202020202020)) != b) return false;
+  }
+  for (; i < n; i++)
+    if ((s[i] | 0x20) != lit[i]) return false;
   return true;
 }
 #define EQ_CI(s, n, lit) eq_ci((s), (n), lit, sizeof(lit) - 1)
